@@ -1,0 +1,49 @@
+# Provisor — the two commands a new machine needs:
+#   make run    install what is missing, build, start the server on its defaults
+#   make test   install what is missing, build, run every test (CTest)
+# Options: SAN=1 (ASan+UBSan build in build-san/), JOBS=N, CI=true (-Werror).
+
+SAN      ?= 0
+JOBS     ?= $(shell nproc)
+BUILD    ?= $(if $(filter 1,$(SAN)),build-san,build)
+WERROR   ?= $(if $(CI),ON,OFF)
+CC_PICK  ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo cc)
+CMAKE_FLAGS = -G Ninja -DCMAKE_C_COMPILER=$(CC_PICK) \
+	-DCMAKE_BUILD_TYPE=$(if $(filter 1,$(SAN)),Debug,RelWithDebInfo) \
+	-DPV_SAN=$(if $(filter 1,$(SAN)),ON,OFF) -DPV_WERROR=$(WERROR)
+
+.PHONY: all deps configure build run test fuzz bench clean format
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+
+configure: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@bash scripts/run.sh $(BUILD)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure --no-label-summary -j $(JOBS) --timeout 600
+
+fuzz: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target fuzzers
+	@echo "fuzzers in $(BUILD)/fuzz/: run e.g. $(BUILD)/fuzz/fuzz_rule tests/fuzz/corpus/rule"
+
+bench: build
+	@bash scripts/deps.sh --bench
+	@bash bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-san
+
+format:
+	@git ls-files '*.c' '*.h' | xargs clang-format -i

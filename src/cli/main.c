@@ -1,0 +1,49 @@
+/*
+ * main.c — `provisor`, git-style: the first argument names a subcommand from
+ * the table below, which gets the rest. No logic lives here (DESIGN "Layers").
+ */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const pv_cli_command commands[] = {
+    {"profile", "check, convert and compare configuration profiles", pv_cmd_profile},
+    {"rule", "evaluate a Profile_Rule, Upgrade_Rule or Report_Rule", pv_cmd_rule},
+    {"encrypt", "encrypt a profile (OpenSSL enc format or RFC 8188)", pv_cmd_encrypt},
+    {"decrypt", "decrypt a profile or report", pv_cmd_decrypt},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: provisor <command> [options] [args]\n\n"
+                 "Provisor provisions SIP phones: server, phone agent and fleet simulator.\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'provisor <command> --help' describes each command.\n"
+                 "'provisor --version' prints the version.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return PV_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
+        usage(stdout);
+        return PV_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("provisor %s\n", PV_VERSION);
+        return PV_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(commands[i].name, name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    }
+    pv_cli_errorf("unknown command '%s'; 'provisor --help' lists the commands", name);
+    return PV_EXIT_USAGE;
+}

@@ -1,0 +1,49 @@
+# lib.sh — sourced by every integration test (tests/integration/*.sh).
+#
+# CTest runs each script with PV_BIN (the provisor binary), PV_SRC (the source
+# tree) and PV_BUILD set. A test makes its files under $T, a fresh directory
+# removed on exit, and stops at the first failed check with a message.
+set -euo pipefail
+
+: "${PV_BIN:?PV_BIN must name the provisor binary}"
+: "${PV_SRC:?PV_SRC must name the source tree}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/pv-test.XXXXXX")
+PV_CLEANUP=()
+pv_cleanup() {
+  local rc=$?
+  for c in "${PV_CLEANUP[@]+"${PV_CLEANUP[@]}"}"; do eval "$c" || true; done
+  rm -rf "$T"
+  exit $rc
+}
+trap pv_cleanup EXIT
+CHECKS=0
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { CHECKS=$((CHECKS + 1)); }
+
+# expect_eq GOT WANT MESSAGE
+expect_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"; ok; }
+# expect_contains HAYSTACK NEEDLE MESSAGE
+expect_contains() { case "$1" in *"$2"*) ok ;; *) fail "$3: '$2' not in: $1" ;; esac; }
+# expect_status WANT COMMAND... — runs the command, checks its exit status
+expect_status() {
+  local want=$1; shift
+  set +e; "$@" >"$T/.out" 2>"$T/.err"; local got=$?; set -e
+  [ "$got" = "$want" ] || fail "'$*' exited $got, want $want; stderr: $(head -c 2000 "$T/.err")"
+  ok
+}
+# same_file A B MESSAGE
+same_file() { cmp -s "$1" "$2" || fail "$3: $1 and $2 differ"; ok; }
+
+# A free TCP or UDP port on 127.0.0.1 (best effort: the kernel picks one).
+free_port() {
+  python3 - "$1" <<'PY'
+import socket, sys
+kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
+s = socket.socket(socket.AF_INET, kind)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+PY
+}
+
+done_ok() { echo "ok: $(basename "$0" .sh): $CHECKS checks"; }

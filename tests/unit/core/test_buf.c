@@ -1,0 +1,72 @@
+/* Unit tests for core/buf and core/error. */
+#include "pv_test.h"
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/error.h"
+
+static void buf_grows_and_stays_terminated(void **state)
+{
+    pv_buf b = {0};
+    for (int i = 0; i < 1000; i++)
+        pv_buf_appendf(&b, "%d,", i);
+    assert_int_equal(b.len, strlen(b.data));
+    assert_true(strncmp(b.data, "0,1,2,", 6) == 0);
+    assert_string_equal(b.data + b.len - 4, "999,");
+    pv_buf_reset(&b);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(b.data, "");
+    pv_buf_append(&b, "a\0b", 3);
+    assert_int_equal(b.len, 3);
+    assert_int_equal(b.data[1], '\0');
+    size_t len = 0;
+    char *taken = pv_buf_take(&b, &len);
+    assert_int_equal(len, 3);
+    assert_null(b.data);
+    free(taken);
+    pv_buf_free(&b);
+}
+
+static void take_of_empty_buffer_is_empty_string(void **state)
+{
+    pv_buf b = {0};
+    size_t len = 99;
+    char *s = pv_buf_take(&b, &len);
+    assert_int_equal(len, 0);
+    assert_string_equal(s, "");
+    free(s);
+}
+
+static void slices_compare_and_trim(void **state)
+{
+    pv_slice s = pv_slice_trim(pv_slice_from(" \t Yes \r\n"));
+    assert_slice_equal(s, "Yes");
+    assert_true(pv_slice_eq_cstr(s, "Yes"));
+    assert_false(pv_slice_eq_cstr(s, "yes"));
+    assert_true(pv_slice_case_eq_cstr(s, "yes"));
+    assert_true(pv_slice_starts_with(pv_slice_from("Salted__x"), "Salted__"));
+    assert_false(pv_slice_starts_with(pv_slice_from("Salt"), "Salted__"));
+    assert_int_equal(pv_slice_trim(pv_slice_from("   ")).len, 0);
+}
+
+static void errors_have_text_and_names(void **state)
+{
+    assert_string_equal(pv_strerror(PV_ESYNTAX), "syntax error");
+    assert_string_equal(pv_err_name(PV_EDECRYPT), "EDECRYPT");
+    assert_string_equal(pv_strerror(12345), "unknown error");
+    pv_error err;
+    assert_int_equal(pv_error_set(&err, PV_ERANGE, "column %d: too big", 7), PV_ERANGE);
+    assert_string_equal(err.msg, "column 7: too big");
+    assert_int_equal(pv_error_set(NULL, PV_EIO, "ignored"), PV_EIO);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(buf_grows_and_stays_terminated),
+        cmocka_unit_test(take_of_empty_buffer_is_empty_string),
+        cmocka_unit_test(slices_compare_and_trim),
+        cmocka_unit_test(errors_have_text_and_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
