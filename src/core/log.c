@@ -1,0 +1,197 @@
+/* log.c — logfmt lines; see log.h. */
+#include "core/log.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static void stderr_sink(pv_log_level level, const char *line, size_t len, void *data)
+{
+    /* One fwrite per line keeps lines whole between threads (stdio locks). */
+    char stack[1024];
+    if (len + 1 <= sizeof stack) {
+        memcpy(stack, line, len);
+        stack[len] = '\n';
+        fwrite(stack, 1, len + 1, stderr);
+    } else {
+        flockfile(stderr);
+        fwrite(line, 1, len, stderr);
+        fputc('\n', stderr);
+        funlockfile(stderr);
+    }
+}
+
+static pv_log_sink log_sink = stderr_sink;
+static void *log_sink_data;
+static _Atomic int log_min_level = PV_LOG_INFO;
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void pv_log_set_sink(pv_log_sink sink, void *data)
+{
+    log_sink = sink ? sink : stderr_sink;
+    log_sink_data = data;
+}
+
+void pv_log_set_level(pv_log_level min_level)
+{
+    log_min_level = (int)min_level;
+}
+
+pv_log_level pv_log_get_level(void)
+{
+    return (pv_log_level)log_min_level;
+}
+
+int pv_log_level_parse(const char *name)
+{
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(name, level_names[i]) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static bool needs_quotes(pv_slice v)
+{
+    if (v.len == 0)
+        return true;
+    for (size_t i = 0; i < v.len; i++) {
+        unsigned char c = (unsigned char)v.ptr[i];
+        if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= 0x7f)
+            return true;
+    }
+    return false;
+}
+
+void pv_logfmt_value(pv_buf *b, pv_slice v)
+{
+    if (!needs_quotes(v)) {
+        pv_buf_append_slice(b, v);
+        return;
+    }
+    pv_buf_append_char(b, '"');
+    for (size_t i = 0; i < v.len; i++) {
+        unsigned char c = (unsigned char)v.ptr[i];
+        switch (c) {
+        case '"':
+            pv_buf_append_str(b, "\\\"");
+            break;
+        case '\\':
+            pv_buf_append_str(b, "\\\\");
+            break;
+        case '\n':
+            pv_buf_append_str(b, "\\n");
+            break;
+        case '\r':
+            pv_buf_append_str(b, "\\r");
+            break;
+        case '\t':
+            pv_buf_append_str(b, "\\t");
+            break;
+        default:
+            /* Control bytes and non-ASCII from the network are escaped, so a
+             * peer can never forge a log line or a terminal sequence. */
+            if (c < 0x20 || c >= 0x7f)
+                pv_buf_appendf(b, "\\x%02x", c);
+            else
+                pv_buf_append_char(b, (char)c);
+        }
+    }
+    pv_buf_append_char(b, '"');
+}
+
+void pv_log_begin(pv_log_line *line, pv_log_level level, const char *event)
+{
+    pv_buf_init(&line->buf);
+    line->level = level;
+    line->enabled = (int)level >= log_min_level;
+    if (!line->enabled)
+        return;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    char ts[40];
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    pv_buf_reserve(&line->buf, 200);
+    pv_buf_appendf(&line->buf, "ts=%s.%03dZ level=%s event=%s", ts, (int)(tv.tv_usec / 1000),
+                   level_names[level], event);
+}
+
+static void append_key(pv_log_line *line, const char *key)
+{
+    pv_buf_append_char(&line->buf, ' ');
+    pv_buf_append_str(&line->buf, key);
+    pv_buf_append_char(&line->buf, '=');
+}
+
+void pv_log_slice(pv_log_line *line, const char *key, pv_slice value)
+{
+    if (!line->enabled)
+        return;
+    append_key(line, key);
+    pv_logfmt_value(&line->buf, value);
+}
+
+void pv_log_str(pv_log_line *line, const char *key, const char *value)
+{
+    pv_log_slice(line, key, pv_slice_from(value ? value : ""));
+}
+
+void pv_log_int(pv_log_line *line, const char *key, int64_t value)
+{
+    if (!line->enabled)
+        return;
+    append_key(line, key);
+    pv_buf_appendf(&line->buf, "%" PRId64, value);
+}
+
+void pv_log_ms(pv_log_line *line, const char *key, double ms)
+{
+    if (!line->enabled)
+        return;
+    append_key(line, key);
+    pv_buf_appendf(&line->buf, "%.3f", ms);
+}
+
+void pv_log_redacted(pv_log_line *line, const char *key, pv_slice secret)
+{
+    if (!line->enabled)
+        return;
+    append_key(line, key);
+    pv_buf tmp = {0};
+    pv_buf_append(&tmp, secret.ptr, secret.len < 2 ? secret.len : 2);
+    pv_buf_appendf(&tmp, "...(%zu)", secret.len);
+    pv_logfmt_value(&line->buf, pv_buf_slice(&tmp));
+    pv_buf_free(&tmp);
+}
+
+void pv_log_end(pv_log_line *line)
+{
+    if (line->enabled)
+        log_sink(line->level, line->buf.data, line->buf.len, log_sink_data);
+    pv_buf_free(&line->buf);
+}
+
+void pv_logf(pv_log_level level, const char *event, const char *fmt, ...)
+{
+    pv_log_line line;
+    pv_log_begin(&line, level, event);
+    if (line.enabled && fmt != NULL && fmt[0] != '\0') {
+        va_list ap;
+        va_start(ap, fmt);
+        char text[1024];
+        int n = vsnprintf(text, sizeof text, fmt, ap);
+        va_end(ap);
+        if (n > 0) {
+            pv_buf_append_char(&line.buf, ' ');
+            pv_buf_append(&line.buf, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+        }
+    }
+    pv_log_end(&line);
+}

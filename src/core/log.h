@@ -1,0 +1,55 @@
+/*
+ * log.h — one line per event, logfmt (DESIGN decision 10).
+ *
+ *   ts=2026-11-25T14:00:00.123Z level=info event=http.request peer=127.0.0.1:5555 status=200
+ *
+ * A line is built with pv_log_begin(), fields appended with pv_log_str() /
+ * pv_log_int(), and emitted by pv_log_end(). Values are quoted and escaped
+ * when they need it. The sink defaults to standard error and is set once by
+ * the program (tests capture lines through it). Never log a key, a password
+ * or a whole binding code: callers pass pv_log_redacted() for those.
+ */
+#ifndef PV_CORE_LOG_H
+#define PV_CORE_LOG_H
+
+#include "core/buf.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum { PV_LOG_DEBUG, PV_LOG_INFO, PV_LOG_WARN, PV_LOG_ERROR } pv_log_level;
+
+/* Receives one complete line, without the newline; must be thread-safe. */
+typedef void (*pv_log_sink)(pv_log_level level, const char *line, size_t len, void *data);
+
+typedef struct pv_log_line {
+    pv_buf buf;
+    pv_log_level level;
+    bool enabled; /* false when level is below the configured minimum */
+} pv_log_line;
+
+void pv_log_set_sink(pv_log_sink sink, void *data);
+void pv_log_set_level(pv_log_level min_level);
+pv_log_level pv_log_get_level(void);
+/* Parses "debug", "info", "warn", "error"; returns -1 when unknown. */
+int pv_log_level_parse(const char *name);
+
+void pv_log_begin(pv_log_line *line, pv_log_level level, const char *event);
+void pv_log_str(pv_log_line *line, const char *key, const char *value);
+void pv_log_slice(pv_log_line *line, const char *key, pv_slice value);
+void pv_log_int(pv_log_line *line, const char *key, int64_t value);
+/* Milliseconds with three decimals, e.g. duration=1.250 */
+void pv_log_ms(pv_log_line *line, const char *key, double ms);
+/* Logs only the first 2 characters of a secret followed by "…" and its length. */
+void pv_log_redacted(pv_log_line *line, const char *key, pv_slice secret);
+void pv_log_end(pv_log_line *line);
+
+/* One-shot: pv_logf(PV_LOG_INFO, "listener.ready", "proto=%s addr=%s", ...) — the
+ * format produces already-formatted logfmt fields. */
+void pv_logf(pv_log_level level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Appends value to b as a logfmt value (quoted and escaped when needed). */
+void pv_logfmt_value(pv_buf *b, pv_slice value);
+
+#endif

@@ -1,0 +1,152 @@
+/* metrics.c — lock-free counters and their Prometheus text; see metrics.h. */
+#include "net/metrics.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#define STATUS_MIN 100
+#define STATUS_MAX 599
+#define STATUS_SLOTS (STATUS_MAX - STATUS_MIN + 2) /* the last slot: out of range */
+
+/* Upper bounds in seconds; the +Inf bucket is the request count. */
+static const double duration_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                         0.1,   0.25,   0.5,   1,    2.5,   5, 10, 30};
+#define BUCKETS (sizeof duration_bounds / sizeof duration_bounds[0])
+
+static struct {
+    _Atomic uint64_t requests[PV_PROTO__COUNT][STATUS_SLOTS];
+    _Atomic uint64_t bytes_sent[PV_PROTO__COUNT];
+    _Atomic uint64_t bytes_received[PV_PROTO__COUNT];
+    _Atomic uint64_t duration_buckets[PV_PROTO__COUNT][BUCKETS];
+    _Atomic uint64_t duration_count[PV_PROTO__COUNT];
+    _Atomic uint64_t duration_micros[PV_PROTO__COUNT];
+    _Atomic uint64_t handshakes[PV_TLS_HANDSHAKE__COUNT];
+    _Atomic int64_t open[PV_PROTO__COUNT];
+    _Atomic uint64_t refused[PV_PROTO__COUNT];
+    _Atomic uint64_t tftp_retransmits;
+    _Atomic uint64_t tftp_timeouts;
+} m;
+
+#define ADD(counter, n) atomic_fetch_add_explicit(&(counter), (n), memory_order_relaxed)
+#define GET(counter) atomic_load_explicit(&(counter), memory_order_relaxed)
+
+void pv_metrics_request(pv_proto proto, int status, uint64_t bytes_sent, uint64_t bytes_received,
+                        double seconds)
+{
+    if ((unsigned)proto >= PV_PROTO__COUNT)
+        return;
+    int slot = (status >= STATUS_MIN && status <= STATUS_MAX) ? status - STATUS_MIN
+                                                              : STATUS_SLOTS - 1;
+    ADD(m.requests[proto][slot], 1);
+    ADD(m.bytes_sent[proto], bytes_sent);
+    ADD(m.bytes_received[proto], bytes_received);
+    for (size_t i = 0; i < BUCKETS; i++) {
+        if (seconds <= duration_bounds[i])
+            ADD(m.duration_buckets[proto][i], 1);
+    }
+    ADD(m.duration_count[proto], 1);
+    ADD(m.duration_micros[proto], (uint64_t)(seconds > 0 ? seconds * 1e6 : 0));
+}
+
+void pv_metrics_tls_handshake(pv_tls_handshake_kind kind)
+{
+    if ((unsigned)kind < PV_TLS_HANDSHAKE__COUNT)
+        ADD(m.handshakes[kind], 1);
+}
+
+void pv_metrics_open(pv_proto proto, int delta)
+{
+    if ((unsigned)proto < PV_PROTO__COUNT)
+        ADD(m.open[proto], delta);
+}
+
+void pv_metrics_tftp_retransmit(void)
+{
+    ADD(m.tftp_retransmits, 1);
+}
+
+void pv_metrics_tftp_timeout(void)
+{
+    ADD(m.tftp_timeouts, 1);
+}
+
+void pv_metrics_refused(pv_proto proto)
+{
+    if ((unsigned)proto < PV_PROTO__COUNT)
+        ADD(m.refused[proto], 1);
+}
+
+void pv_metrics_reset(void)
+{
+    memset(&m, 0, sizeof m);
+}
+
+void pv_metrics_render(pv_buf *out)
+{
+    static const char *const handshake_names[] = {"full", "resumed", "failed"};
+
+    pv_buf_append_str(out, "# HELP provisor_requests_total Requests (HTTP) and transfers (TFTP) "
+                           "by protocol and status.\n# TYPE provisor_requests_total counter\n");
+    for (int p = 0; p < PV_PROTO__COUNT; p++) {
+        for (int s = 0; s < STATUS_SLOTS; s++) {
+            uint64_t n = GET(m.requests[p][s]);
+            if (n == 0)
+                continue;
+            if (s == STATUS_SLOTS - 1)
+                pv_buf_appendf(out, "provisor_requests_total{proto=\"%s\",status=\"other\"} %lu\n",
+                               pv_proto_name((pv_proto)p), (unsigned long)n);
+            else
+                pv_buf_appendf(out, "provisor_requests_total{proto=\"%s\",status=\"%d\"} %lu\n",
+                               pv_proto_name((pv_proto)p), s + STATUS_MIN, (unsigned long)n);
+        }
+    }
+    pv_buf_append_str(out, "# HELP provisor_bytes_sent_total Body bytes sent.\n"
+                           "# TYPE provisor_bytes_sent_total counter\n");
+    for (int p = 0; p < PV_PROTO__COUNT; p++)
+        pv_buf_appendf(out, "provisor_bytes_sent_total{proto=\"%s\"} %lu\n",
+                       pv_proto_name((pv_proto)p), (unsigned long)GET(m.bytes_sent[p]));
+    pv_buf_append_str(out, "# HELP provisor_bytes_received_total Body bytes received.\n"
+                           "# TYPE provisor_bytes_received_total counter\n");
+    for (int p = 0; p < PV_PROTO__COUNT; p++)
+        pv_buf_appendf(out, "provisor_bytes_received_total{proto=\"%s\"} %lu\n",
+                       pv_proto_name((pv_proto)p), (unsigned long)GET(m.bytes_received[p]));
+    pv_buf_append_str(out, "# HELP provisor_request_duration_seconds Time from request to last "
+                           "byte.\n# TYPE provisor_request_duration_seconds histogram\n");
+    for (int p = 0; p < PV_PROTO__COUNT; p++) {
+        const char *name = pv_proto_name((pv_proto)p);
+        for (size_t i = 0; i < BUCKETS; i++)
+            pv_buf_appendf(out,
+                           "provisor_request_duration_seconds_bucket{proto=\"%s\",le=\"%g\"} %lu\n",
+                           name, duration_bounds[i], (unsigned long)GET(m.duration_buckets[p][i]));
+        uint64_t count = GET(m.duration_count[p]);
+        pv_buf_appendf(out,
+                       "provisor_request_duration_seconds_bucket{proto=\"%s\",le=\"+Inf\"} %lu\n"
+                       "provisor_request_duration_seconds_sum{proto=\"%s\"} %.6f\n"
+                       "provisor_request_duration_seconds_count{proto=\"%s\"} %lu\n",
+                       name, (unsigned long)count, name,
+                       (double)GET(m.duration_micros[p]) / 1e6, name, (unsigned long)count);
+    }
+    pv_buf_append_str(out, "# HELP provisor_tls_handshakes_total TLS handshakes by outcome.\n"
+                           "# TYPE provisor_tls_handshakes_total counter\n");
+    for (int k = 0; k < PV_TLS_HANDSHAKE__COUNT; k++)
+        pv_buf_appendf(out, "provisor_tls_handshakes_total{kind=\"%s\"} %lu\n", handshake_names[k],
+                       (unsigned long)GET(m.handshakes[k]));
+    pv_buf_append_str(out, "# HELP provisor_open Open connections (HTTP) and transfers (TFTP).\n"
+                           "# TYPE provisor_open gauge\n");
+    for (int p = 0; p < PV_PROTO__COUNT; p++)
+        pv_buf_appendf(out, "provisor_open{proto=\"%s\"} %ld\n", pv_proto_name((pv_proto)p),
+                       (long)GET(m.open[p]));
+    pv_buf_append_str(out, "# HELP provisor_refused_total Requests refused by a limit.\n"
+                           "# TYPE provisor_refused_total counter\n");
+    for (int p = 0; p < PV_PROTO__COUNT; p++)
+        pv_buf_appendf(out, "provisor_refused_total{proto=\"%s\"} %lu\n",
+                       pv_proto_name((pv_proto)p), (unsigned long)GET(m.refused[p]));
+    pv_buf_appendf(out,
+                   "# HELP provisor_tftp_retransmits_total TFTP packets sent again.\n"
+                   "# TYPE provisor_tftp_retransmits_total counter\n"
+                   "provisor_tftp_retransmits_total %lu\n"
+                   "# HELP provisor_tftp_timeouts_total TFTP transfers abandoned after retries.\n"
+                   "# TYPE provisor_tftp_timeouts_total counter\n"
+                   "provisor_tftp_timeouts_total %lu\n",
+                   (unsigned long)GET(m.tftp_retransmits), (unsigned long)GET(m.tftp_timeouts));
+}

@@ -1,0 +1,41 @@
+/*
+ * metrics.h — process-wide counters, rendered as Prometheus text at /metrics
+ * on the admin listener (issue 3, "Logs and metrics").
+ *
+ * Every loop thread updates the same counters with relaxed atomics; there is
+ * nothing to initialise or free. Status codes are HTTP codes; TFTP transfers
+ * are counted with the HTTP code their handler answered (200 for a complete
+ * transfer, 404, 403, ..., 408 for a timeout, 400 for a protocol error).
+ */
+#ifndef PV_NET_METRICS_H
+#define PV_NET_METRICS_H
+
+#include "core/buf.h"
+#include "net/handler.h"
+
+#include <stdint.h>
+
+typedef enum {
+    PV_TLS_HANDSHAKE_FULL,
+    PV_TLS_HANDSHAKE_RESUMED,
+    PV_TLS_HANDSHAKE_FAILED,
+    PV_TLS_HANDSHAKE__COUNT
+} pv_tls_handshake_kind;
+
+/* One finished HTTP request or TFTP transfer. */
+void pv_metrics_request(pv_proto proto, int status, uint64_t bytes_sent, uint64_t bytes_received,
+                        double seconds);
+void pv_metrics_tls_handshake(pv_tls_handshake_kind kind);
+/* Open connections (HTTP/HTTPS) or transfers (TFTP): +1 on open, -1 on close. */
+void pv_metrics_open(pv_proto proto, int delta);
+void pv_metrics_tftp_retransmit(void);
+void pv_metrics_tftp_timeout(void);
+/* A request refused by a limit (connections, rate, size), by protocol. */
+void pv_metrics_refused(pv_proto proto);
+
+/* Appends the Prometheus text exposition (version 0.0.4) of every metric. */
+void pv_metrics_render(pv_buf *out);
+/* Zeroes every counter (tests). */
+void pv_metrics_reset(void);
+
+#endif
