@@ -1,0 +1,59 @@
+/*
+ * tftp_server.h — TFTP listener on one libuv loop (RFC 1350, 2347, 2348,
+ * 2349, 7440).
+ *
+ * The listener socket only receives requests; each transfer gets its own
+ * ephemeral UDP socket bound to the address the request came to (replies
+ * from the right address), its own adaptive retransmission timer, and at most
+ * one window of blocks in memory. Read requests ask the handler for the
+ * body (PV_METHOD_TFTP_READ); transfers of the same file share one open file.
+ * Write requests collect the upload (bounded) and hand it to the handler as
+ * PV_METHOD_TFTP_WRITE. Refusals (limits, rate, unknown files, bad packets)
+ * are answered with an ERROR packet that says why. Every transfer emits one
+ * logfmt line and updates metrics.
+ *
+ * Lifetime (libuv style): see pv_tftp_server_close().
+ */
+#ifndef PV_NET_TFTP_SERVER_H
+#define PV_NET_TFTP_SERVER_H
+
+#include "core/error.h"
+#include "net/handler.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+typedef struct pv_tftp_limits {
+    unsigned max_transfers;        /* per loop (default 2000) */
+    unsigned max_per_source;       /* concurrent transfers per peer IP (default 16) */
+    unsigned requests_per_second;  /* per peer IP, token bucket (default 50, burst 100) */
+    unsigned max_blksize;          /* cap on RFC 2348 blksize (default 65464, also capped by MTU) */
+    unsigned max_windowsize;       /* cap on RFC 7440 windowsize (default 64) */
+    unsigned timeout_ms;           /* initial retransmission timeout (default 1000) */
+    unsigned max_retries;          /* per block before the transfer is abandoned (default 5) */
+    size_t max_upload_bytes;       /* WRQ (default 1 MiB) */
+} pv_tftp_limits;
+
+void pv_tftp_limits_default(pv_tftp_limits *limits);
+
+typedef struct pv_tftp_server pv_tftp_server;
+
+typedef struct pv_tftp_server_options {
+    const char *address;   /* "127.0.0.1:6969", "[::1]:69" */
+    pv_handler *handler;
+    const pv_tftp_limits *limits; /* NULL: defaults; copied */
+    bool reuse_port;
+} pv_tftp_server_options;
+
+int pv_tftp_server_new(uv_loop_t *loop, const pv_tftp_server_options *options,
+                       pv_tftp_server **out, pv_error *err);
+const char *pv_tftp_server_address(const pv_tftp_server *server);
+void pv_tftp_server_set_limits(pv_tftp_server *server, const pv_tftp_limits *limits);
+/* Stops taking requests; lets transfers finish within timeout_ms, then frees
+ * the server; done_cb (may be NULL) runs last. */
+void pv_tftp_server_close(pv_tftp_server *server, unsigned timeout_ms,
+                          void (*done_cb)(void *data), void *data);
+size_t pv_tftp_server_transfers(const pv_tftp_server *server);
+
+#endif
