@@ -3,7 +3,7 @@
 set -euo pipefail
 build=${1:-build}
 bin="$build/provisor"
-if "$bin" serve --help >/dev/null 2>&1; then
+if "$bin" serve --help 2>/dev/null | grep -q -- --data-dir; then
   exec "$bin" serve
 fi
 cat <<MSG
