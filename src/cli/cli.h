@@ -29,6 +29,7 @@ typedef struct pv_cli_command {
 
 /* Subcommands, one file each (cmd_<name>.c). */
 int pv_cmd_serve(int argc, char **argv);
+int pv_cmd_db(int argc, char **argv);
 int pv_cmd_profile(int argc, char **argv);
 int pv_cmd_rule(int argc, char **argv);
 int pv_cmd_encrypt(int argc, char **argv);

@@ -9,6 +9,7 @@
 
 static const pv_cli_command commands[] = {
     {"serve", "run the provisioning server (TFTP, HTTP, HTTPS, admin)", pv_cmd_serve},
+    {"db", "migrate, check and back up the provisioning store", pv_cmd_db},
     {"profile", "check, convert and compare configuration profiles", pv_cmd_profile},
     {"rule", "evaluate a Profile_Rule, Upgrade_Rule or Report_Rule", pv_cmd_rule},
     {"encrypt", "encrypt a profile (OpenSSL enc format or RFC 8188)", pv_cmd_encrypt},
