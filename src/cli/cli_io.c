@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int pv_cli_read_file(const char *path, size_t max, pv_buf *out, pv_error *err)

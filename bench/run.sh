@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# bench/run.sh — Provisor against the reference servers, same machine, same run.
+#
+#   make bench                       # everything
+#   bench/run.sh BUILD [NAME...]     # some: https_handshakes http_keepalive tftp_small tftp_large
+#
+# Every server listens on 127.0.0.1 only; every load is bounded in time. Results: one JSON line
+# per measurement in bench/results/<timestamp>.jsonl, and a summary on stdout that
+# docs/benchmarks.md quotes with this command.
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd); shift || true
+src=$(cd "$(dirname "$0")/.." && pwd)
+bin="$build/provisor"
+seconds=${PV_BENCH_SECONDS:-10}
+atftpd=${PV_BENCH_TOOLS:-/var/cache/provisor-bench}/usr/sbin/atftpd
+W=$(mktemp -d /tmp/pv-bench.XXXXXX)
+chmod 755 "$W"
+pids=()
+cleanup() { for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
+trap cleanup EXIT
+mkdir -p "$src/bench/results"
+results="$src/bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+
+port() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1]=="udp" else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
+wait_tcp() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "bench: nothing on port $1" >&2; return 1; }
+record() { echo "$1" | tee -a "$results"; }
+
+# --- files and PKI (EC P-256, as a modern phone would present) -----------------------------
+mkdir -p "$W/root" "$W/pki"
+head -c 1024 /dev/urandom | base64 -w 76 | head -c 1000 >"$W/root/small.xml"
+head -c 4096 /dev/urandom >"$W/root/4k.bin"
+head -c 50000000 /dev/urandom >"$W/root/50m.bin"
+chmod -R a+rX "$W/root"
+(
+  cd "$W/pki"
+  ec() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
+  ec ca.key; openssl req -x509 -new -key ca.key -subj /CN=bench-server-ca -days 2 -out ca.pem 2>/dev/null
+  ec server.key; openssl req -new -key server.key -subj /CN=127.0.0.1 -out server.csr 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext -out server.pem 2>/dev/null
+  ec mfg.key; openssl req -x509 -new -key mfg.key -subj "/CN=bench manufacturer CA" -days 2 -out mfg.pem 2>/dev/null
+  ec phone.key; openssl req -new -key phone.key -subj "/CN=phone/OU=CP-8841-3PCC/L=88012BA01234/ST=000e08abcdef" -out phone.csr 2>/dev/null
+  openssl x509 -req -in phone.csr -CA mfg.pem -CAkey mfg.key -CAcreateserial -days 2 -out phone.pem 2>/dev/null
+)
+
+# --- servers --------------------------------------------------------------------------------
+start_nginx() {
+  NGINX_HTTP=$(port tcp); NGINX_HTTPS=$(port tcp)
+  mkdir -p "$W/nginx/logs"
+  cat >"$W/nginx/nginx.conf" <<NGX
+worker_processes 2;
+pid $W/nginx/nginx.pid;
+error_log $W/nginx/logs/error.log;
+events { worker_connections 4096; }
+http {
+  access_log $W/nginx/logs/access.log;
+  sendfile on; tcp_nopush on; keepalive_requests 100000;
+  default_type application/octet-stream;
+  server { listen 127.0.0.1:$NGINX_HTTP; root $W/root; }
+  server {
+    listen 127.0.0.1:$NGINX_HTTPS ssl; root $W/root;
+    ssl_certificate $W/pki/server.pem; ssl_certificate_key $W/pki/server.key;
+    ssl_client_certificate $W/pki/mfg.pem; ssl_verify_client on;
+    ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets off; ssl_session_cache off;
+  }
+}
+NGX
+  nginx -c "$W/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
+  wait_tcp "$NGINX_HTTP"; wait_tcp "$NGINX_HTTPS"
+}
+
+start_provisor() {
+  PV_TFTP=$(port udp); PV_HTTP=$(port tcp); PV_HTTPS=$(port tcp); PV_ADMIN=$(port tcp)
+  "$bin" serve --data-dir "$W/pv-data" --root "$W/root" --workers 2 \
+    --tftp "127.0.0.1:$PV_TFTP" --http "127.0.0.1:$PV_HTTP" --https "127.0.0.1:$PV_HTTPS" \
+    --admin "127.0.0.1:$PV_ADMIN" --tls-cert "$W/pki/server.pem" --tls-key "$W/pki/server.key" \
+    --client-ca "$W/pki/mfg.pem" --client-cert required >"$W/provisor.out" 2>"$W/provisor.log" &
+  pids+=($!)
+  wait_tcp "$PV_HTTP"; wait_tcp "$PV_HTTPS"
+}
+
+start_tftpds() {
+  HPA_PORT=$(port udp); ATFTPD_PORT=$(port udp)
+  /usr/sbin/in.tftpd -L -s "$W/root" -a "127.0.0.1:$HPA_PORT" -u root & pids+=($!)
+  "$atftpd" --daemon --no-fork --port "$ATFTPD_PORT" --bind-address 127.0.0.1 --user root.root \
+    --logfile /dev/null "$W/root" & pids+=($!)
+  sleep 0.5
+}
+
+# --- measurements ---------------------------------------------------------------------------
+# Full TLS handshakes with a client certificate: two s_time clients in parallel (one per core).
+s_time_rate() {
+  local p=$1 total=0
+  for i in 1 2; do
+    openssl s_time -connect "127.0.0.1:$p" -new -cert "$W/pki/phone.pem" -key "$W/pki/phone.key" \
+      -CAfile "$W/pki/ca.pem" -time "$seconds" -www /small.xml >"$W/stime.$i" 2>&1 &
+  done
+  wait %% 2>/dev/null || true; wait "$(jobs -p | tail -1)" 2>/dev/null || true
+  sleep 0.2
+  for i in 1 2; do
+    n=$(sed -n 's/^\([0-9]*\) connections in [0-9.]* real seconds.*/\1/p' "$W/stime.$i" | head -1)
+    total=$((total + ${n:-0}))
+  done
+  echo "$total"
+}
+https_handshakes() {
+  local pv ng
+  ng=$(s_time_rate "$NGINX_HTTPS"); pv=$(s_time_rate "$PV_HTTPS")
+  record "{\"bench\":\"https_full_handshakes_client_cert\",\"seconds\":$seconds,\"provisor\":$pv,\"nginx\":$ng,\"ratio\":$(python3 -c "print(round($pv/max($ng,1),3))")}"
+}
+
+http_keepalive() {
+  local pv ng
+  ng=$(wrk -t2 -c64 -d"${seconds}s" "http://127.0.0.1:$NGINX_HTTP/small.xml" | awk '/Requests\/sec/ {print $2}')
+  pv=$(wrk -t2 -c64 -d"${seconds}s" "http://127.0.0.1:$PV_HTTP/small.xml" | awk '/Requests\/sec/ {print $2}')
+  record "{\"bench\":\"http_keepalive_small_file\",\"seconds\":$seconds,\"provisor_rps\":$pv,\"nginx_rps\":$ng,\"ratio\":$(python3 -c "print(round($pv/$ng,3))")}"
+}
+
+tftp_small() {
+  local pv hpa at
+  pv=$("$build/tftp_load" -p "$PV_TFTP" -f 4k.bin -c 200 -d "$seconds")
+  hpa=$("$build/tftp_load" -p "$HPA_PORT" -f 4k.bin -c 200 -d "$seconds")
+  at=$("$build/tftp_load" -p "$ATFTPD_PORT" -f 4k.bin -c 200 -d "$seconds")
+  record "{\"bench\":\"tftp_200_concurrent_4k\",\"provisor\":$pv,\"tftpd_hpa\":$hpa,\"atftpd\":$at}"
+}
+
+tftp_large() {
+  local pv hpa at
+  pv=$("$build/tftp_load" -p "$PV_TFTP" -f 50m.bin -c 1 -n 1 -d 120 -b 1428 -w 8)
+  hpa=$("$build/tftp_load" -p "$HPA_PORT" -f 50m.bin -c 1 -n 1 -d 120 -b 1428 -w 8)
+  at=$("$build/tftp_load" -p "$ATFTPD_PORT" -f 50m.bin -c 1 -n 1 -d 120 -b 1428 -w 8)
+  record "{\"bench\":\"tftp_one_50mb_blksize1428_window8\",\"provisor\":$pv,\"tftpd_hpa\":$hpa,\"atftpd\":$at}"
+}
+
+wanted=("$@")
+[ ${#wanted[@]} -eq 0 ] && wanted=(https_handshakes http_keepalive tftp_small tftp_large)
+start_nginx; start_provisor; start_tftpds
+echo "bench: $(nproc) cores, ${seconds}s per measurement, results in $results"
+for b in "${wanted[@]}"; do "$b"; done
