@@ -28,8 +28,7 @@ typedef struct pv_fileserver {
 } pv_fileserver;
 
 /* Opens root (and upload_dir unless NULL). */
-int pv_fileserver_init(pv_fileserver *fs, const char *root, const char *upload_dir,
-                       pv_error *err);
+int pv_fileserver_init(pv_fileserver *fs, const char *root, const char *upload_dir, pv_error *err);
 void pv_fileserver_free(pv_fileserver *fs);
 
 /*
@@ -41,5 +40,11 @@ int pv_fileserver_open(const pv_fileserver *fs, pv_slice path, int *fd, pv_error
 
 /* A content type for a file name by its extension (xml, cfg, txt, loads, bin, ...). */
 const char *pv_fileserver_content_type(pv_slice name);
+
+/* Internal, exposed for tests: the component-by-component O_NOFOLLOW walk used
+ * when the kernel has no openat2 (rel: already checked, relative, no `..`),
+ * and the name an upload is stored under ("<peer address>-<safe base name>"). */
+int pv__fileserver_open_walk(int root_fd, const char *rel, int *fd, pv_error *err);
+void pv__fileserver_upload_name(const struct sockaddr *peer, pv_slice path, pv_buf *out);
 
 #endif

@@ -1,0 +1,351 @@
+/* fileserver.c — the static file handler; see fileserver.h. */
+#include "net/fileserver.h"
+
+#include "core/alloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_UPLOAD (1024 * 1024)
+#define MAX_BASE_NAME 128
+
+static void fileserver_handle(pv_handler *self, pv_request *req);
+
+int pv_fileserver_init(pv_fileserver *fs, const char *root, const char *upload_dir, pv_error *err)
+{
+    memset(fs, 0, sizeof *fs);
+    fs->handler.handle = fileserver_handle;
+    fs->handler.data = fs;
+    fs->upload_fd = -1;
+    fs->max_upload = DEFAULT_MAX_UPLOAD;
+    fs->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fs->root_fd < 0)
+        return pv_error_set(err, errno == ENOENT ? PV_ENOENT : PV_EIO, "root directory %s: %s",
+                            root, strerror(errno));
+    if (upload_dir != NULL) {
+        fs->upload_fd = open(upload_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fs->upload_fd < 0) {
+            int e = errno;
+            close(fs->root_fd);
+            fs->root_fd = -1;
+            return pv_error_set(err, e == ENOENT ? PV_ENOENT : PV_EIO, "upload directory %s: %s",
+                                upload_dir, strerror(e));
+        }
+    }
+    return 0;
+}
+
+void pv_fileserver_free(pv_fileserver *fs)
+{
+    if (fs->root_fd >= 0)
+        close(fs->root_fd);
+    if (fs->upload_fd >= 0)
+        close(fs->upload_fd);
+    fs->root_fd = fs->upload_fd = -1;
+}
+
+/*
+ * Turns a request path into a relative path: leading slashes dropped (TFTP
+ * clients send both "/file" and "file", and an absolute path means "from the
+ * root"), `..` refused outright rather than resolved, so that no lexical trick
+ * is ever handed to the kernel.
+ */
+static int relative_path(pv_slice path, char *out, size_t cap, pv_error *err)
+{
+    while (path.len > 0 && path.ptr[0] == '/') {
+        path.ptr++;
+        path.len--;
+    }
+    if (memchr(path.ptr, '\0', path.len) != NULL)
+        return pv_error_set(err, PV_EACCES, "path contains a NUL byte");
+    if (path.len == 0)
+        return pv_error_set(err, PV_EACCES, "not a regular file: the root directory");
+    if (path.len >= cap)
+        return pv_error_set(err, PV_EACCES, "path of %zu bytes is too long", path.len);
+    size_t start = 0;
+    for (size_t i = 0; i <= path.len; i++) {
+        if (i == path.len || path.ptr[i] == '/') {
+            if (i - start == 2 && path.ptr[start] == '.' && path.ptr[start + 1] == '.')
+                return pv_error_set(err, PV_EACCES, "path outside root: '..' is not allowed");
+            start = i + 1;
+        }
+    }
+    memcpy(out, path.ptr, path.len);
+    out[path.len] = '\0';
+    return 0;
+}
+
+static int open_errno(int e, const char *rel, pv_error *err)
+{
+    switch (e) {
+    case EXDEV: /* openat2 RESOLVE_BENEATH: the walk would leave the root */
+        return pv_error_set(err, PV_EACCES, "path outside root: %s", rel);
+    case ELOOP:
+        return pv_error_set(err, PV_EACCES, "symbolic link refused: %s", rel);
+    case ENOENT:
+    case ENOTDIR:
+    case ENAMETOOLONG:
+        return pv_error_set(err, PV_ENOENT, "file not found: %s", rel);
+    case EACCES:
+    case EPERM:
+        return pv_error_set(err, PV_EACCES, "permission denied: %s", rel);
+    default:
+        return pv_error_set(err, PV_EIO, "%s: %s", rel, strerror(e));
+    }
+}
+
+/* O_NONBLOCK: opening a FIFO planted in the root must not block the loop. */
+#define READ_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+/*
+ * The fallback for kernels without openat2 (before 5.6): one component at a
+ * time with O_NOFOLLOW, so that no symbolic link is followed at all.
+ */
+int pv__fileserver_open_walk(int root_fd, const char *rel, int *fd, pv_error *err)
+{
+    char copy[PATH_MAX];
+    snprintf(copy, sizeof copy, "%s", rel); /* rel comes from relative_path: fits */
+    int dir = dup(root_fd);
+    if (dir < 0)
+        return pv_error_set(err, PV_EIO, "dup: %s", strerror(errno));
+    char *save = NULL;
+    char *comp = strtok_r(copy, "/", &save);
+    while (comp != NULL) {
+        char *next = strtok_r(NULL, "/", &save);
+        if (next == NULL) {
+            int f = openat(dir, comp, READ_FLAGS | O_NOFOLLOW);
+            int e = errno;
+            close(dir);
+            if (f < 0)
+                return open_errno(e, rel, err);
+            *fd = f;
+            return 0;
+        }
+        int sub = openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int e = errno;
+        if (sub < 0) {
+            struct stat st;
+            /* O_PATH|O_NOFOLLOW opens a symlink itself; O_DIRECTORY then says ENOTDIR. */
+            if (e == ENOTDIR && fstatat(dir, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISLNK(st.st_mode))
+                e = ELOOP;
+            close(dir);
+            return open_errno(e, rel, err);
+        }
+        close(dir);
+        dir = sub;
+        comp = next;
+    }
+    close(dir); /* only slashes and dots: the root itself */
+    return pv_error_set(err, PV_EACCES, "not a regular file: %s", rel);
+}
+
+int pv_fileserver_open(const pv_fileserver *fs, pv_slice path, int *fd, pv_error *err)
+{
+    char rel[PATH_MAX];
+    int rc = relative_path(path, rel, sizeof rel, err);
+    if (rc < 0)
+        return rc;
+    struct open_how how = {
+        .flags = READ_FLAGS,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+    /* glibc 2.36 has no openat2() wrapper. */
+    int f = (int)syscall(SYS_openat2, fs->root_fd, rel, &how, sizeof how);
+    if (f < 0 && errno == ENOSYS)
+        rc = pv__fileserver_open_walk(fs->root_fd, rel, &f, err);
+    else if (f < 0)
+        rc = open_errno(errno, rel, err);
+    if (rc < 0)
+        return rc;
+    struct stat st;
+    if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(f);
+        return pv_error_set(err, PV_EACCES, "not a regular file: %s", rel);
+    }
+    *fd = f;
+    return 0;
+}
+
+const char *pv_fileserver_content_type(pv_slice name)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        {"xml", "application/xml"},
+        {"cfg", "application/octet-stream"}, /* SPA .cfg profiles are binary */
+        {"txt", "text/plain; charset=utf-8"},
+        {"html", "text/html; charset=utf-8"},
+        {"htm", "text/html; charset=utf-8"},
+        {"css", "text/css"},
+        {"js", "text/javascript"},
+        {"json", "application/json"},
+        {"png", "image/png"},
+        {"jpg", "image/jpeg"},
+        {"jpeg", "image/jpeg"},
+        {"gif", "image/gif"},
+        {"svg", "image/svg+xml"},
+        {"ico", "image/x-icon"},
+        {"gz", "application/gzip"},
+        {"tar", "application/x-tar"},
+        {"pem", "application/x-pem-file"},
+        {"crt", "application/x-x509-ca-cert"},
+        {"loads", "application/octet-stream"},
+        {"bin", "application/octet-stream"},
+    };
+    size_t dot = name.len;
+    while (dot > 0 && name.ptr[dot - 1] != '.' && name.ptr[dot - 1] != '/')
+        dot--;
+    if (dot == 0 || name.ptr[dot - 1] != '.')
+        return "application/octet-stream";
+    pv_slice ext = pv_slice_make(name.ptr + dot, name.len - dot);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        if (pv_slice_case_eq_cstr(ext, types[i].ext))
+            return types[i].type;
+    }
+    return "application/octet-stream";
+}
+
+static void serve_file(pv_fileserver *fs, pv_request *req)
+{
+    int fd = -1;
+    pv_error err;
+    int rc = pv_fileserver_open(fs, req->path, &fd, &err);
+    if (rc == PV_ENOENT) {
+        pv_request_respond_status(req, 404, "File not found");
+        return;
+    }
+    if (rc == PV_EACCES) {
+        /* The one refusal that matters to operators names itself in the TFTP error. */
+        pv_request_respond_status(req, 403,
+                                  strncmp(err.msg, "path outside root", 17) == 0
+                                      ? "path outside root"
+                                      : (strncmp(err.msg, "symbolic", 8) == 0
+                                             ? "path outside root: symbolic link"
+                                             : "Access violation: not a readable regular file"));
+        return;
+    }
+    if (rc < 0) {
+        pv_request_respond_status(req, 500, "cannot open file");
+        return;
+    }
+    struct stat st;
+    fstat(fd, &st); /* cannot fail on an fd we just stat'ed */
+    pv_response resp = {
+        .status = 200,
+        .body_kind = PV_BODY_FILE,
+        .fd = fd,
+        .file_size = st.st_size,
+        .last_modified = st.st_mtime,
+        .content_type = pv_fileserver_content_type(req->path),
+    };
+    /* A strong validator: inode, size and mtime change whenever content may have. */
+    snprintf(resp.etag, sizeof resp.etag, "\"%llx-%llx-%llx\"", (unsigned long long)st.st_ino,
+             (unsigned long long)st.st_size, (unsigned long long)st.st_mtime);
+    pv_request_respond(req, &resp);
+}
+
+/* Only [A-Za-z0-9._-], no leading dot: the name cannot escape or hide. */
+static void append_safe(pv_buf *b, pv_slice s, size_t max)
+{
+    size_t start = b->len;
+    for (size_t i = 0; i < s.len && i < max; i++) {
+        char c = s.ptr[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || (c == '.' && b->len > start);
+        pv_buf_append_char(b, ok ? c : '_');
+    }
+}
+
+/* "<peer address>-<base name>": who sent it and what they called it. */
+void pv__fileserver_upload_name(const struct sockaddr *peer, pv_slice path, pv_buf *out)
+{
+    char addr[INET6_ADDRSTRLEN] = "unknown";
+    if (peer != NULL && peer->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, sizeof addr);
+    else if (peer != NULL && peer->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr, sizeof addr);
+    size_t base = path.len;
+    while (base > 0 && path.ptr[base - 1] != '/' && path.ptr[base - 1] != '\\')
+        base--;
+    pv_slice name = pv_slice_make(path.ptr + base, path.len - base);
+    append_safe(out, pv_slice_from(addr), sizeof addr);
+    pv_buf_append_char(out, '-');
+    append_safe(out, name.len ? name : pv_slice_from("upload"), MAX_BASE_NAME);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void store_upload(pv_fileserver *fs, pv_request *req)
+{
+    static _Atomic unsigned long counter;
+    if (fs->upload_fd < 0) {
+        pv_request_respond_status(req, 403, "uploads are not accepted here");
+        return;
+    }
+    if (req->body.len > fs->max_upload) { /* spec 7.1 reports are small */
+        pv_request_respond_status(req, 413, "upload too large");
+        return;
+    }
+    pv_buf name = {0};
+    pv__fileserver_upload_name(req->peer, req->path, &name);
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, ".upload-%ld-%lu.tmp", (long)getpid(), atomic_fetch_add(&counter, 1));
+    /* Written under a temporary name and renamed: readers never see half a report. */
+    int fd = openat(fs->upload_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+    bool ok = fd >= 0 && write_all(fd, req->body.ptr, req->body.len) == 0;
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    if (ok && renameat(fs->upload_fd, tmp, fs->upload_fd, name.data) != 0)
+        ok = false;
+    if (!ok) {
+        if (fd >= 0)
+            unlinkat(fs->upload_fd, tmp, 0);
+        pv_request_respond_status(req, errno == ENOSPC ? 413 : 500, "cannot store upload");
+    } else {
+        pv_request_respond_status(req, 201, "stored");
+    }
+    pv_buf_free(&name);
+}
+
+static void fileserver_handle(pv_handler *self, pv_request *req)
+{
+    pv_fileserver *fs = self->data;
+    switch (req->method) {
+    case PV_METHOD_GET:
+    case PV_METHOD_HEAD:
+    case PV_METHOD_TFTP_READ:
+        serve_file(fs, req);
+        return;
+    case PV_METHOD_PUT:
+    case PV_METHOD_POST:
+    case PV_METHOD_TFTP_WRITE:
+        store_upload(fs, req);
+        return;
+    default:
+        pv_request_respond_status(req, 405, "method not allowed");
+        return;
+    }
+}

@@ -1,0 +1,229 @@
+/* Unit tests for net/fileserver: confinement beneath the root, answers, uploads. */
+#include "pv_test.h"
+
+#include "core/alloc.h"
+#include "net/fileserver.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char root[64], uploads[64];
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int setup(void **state)
+{
+    snprintf(root, sizeof root, "/tmp/pv-fs-XXXXXX");
+    snprintf(uploads, sizeof uploads, "/tmp/pv-up-XXXXXX");
+    if (!mkdtemp(root) || !mkdtemp(uploads))
+        return -1;
+    char p[256];
+    write_file(root, "spa942.cfg", "profile");
+    snprintf(p, sizeof p, "%s/sub", root);
+    mkdir(p, 0755);
+    write_file(root, "sub/a.xml", "<flat-profile/>");
+    snprintf(p, sizeof p, "%s/inside", root);
+    symlink("sub/a.xml", p);
+    snprintf(p, sizeof p, "%s/out", root);
+    symlink("/etc/passwd", p);
+    snprintf(p, sizeof p, "%s/outdir", root);
+    symlink("/etc", p);
+    snprintf(p, sizeof p, "%s/fifo", root);
+    mkfifo(p, 0600);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", root, uploads);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A minimal transport: records the one answer the handler gives. */
+typedef struct capture {
+    pv__respond_fn respond;
+    int calls;
+    pv_response resp;
+    char message[128];
+} capture;
+
+static void capture_respond(pv_request *req, pv_response *resp)
+{
+    capture *c = req->transport;
+    c->calls++;
+    c->resp = *resp;
+    snprintf(c->message, sizeof c->message, "%s", resp->message ? resp->message : "");
+}
+
+static capture ask(pv_fileserver *fs, pv_method method, const char *path, const char *body)
+{
+    capture c = {.respond = capture_respond};
+    struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(4444)};
+    inet_pton(AF_INET, "192.0.2.7", &peer.sin_addr);
+    pv_request req = {.proto = PV_PROTO_TFTP,
+                      .method = method,
+                      .path = pv_slice_from(path),
+                      .body = pv_slice_from(body ? body : ""),
+                      .peer = (struct sockaddr *)&peer,
+                      .transport = &c};
+    fs->handler.handle(&fs->handler, &req);
+    assert_int_equal(c.calls, 1);
+    return c;
+}
+
+static void read_fd(int fd, char *out, size_t cap)
+{
+    ssize_t n = pread(fd, out, cap - 1, 0);
+    assert_true(n >= 0);
+    out[n] = '\0';
+    close(fd);
+}
+
+static void serves_files_beneath_root(void **state)
+{
+    pv_fileserver fs;
+    pv_error err;
+    assert_int_equal(pv_fileserver_init(&fs, root, NULL, &err), 0);
+    char text[64];
+    /* TFTP clients send both "/file" and "file". */
+    const char *paths[] = {"spa942.cfg", "/spa942.cfg", "//spa942.cfg", "./spa942.cfg"};
+    for (size_t i = 0; i < 4; i++) {
+        capture c = ask(&fs, PV_METHOD_TFTP_READ, paths[i], NULL);
+        assert_int_equal(c.resp.status, 200);
+        assert_int_equal(c.resp.body_kind, PV_BODY_FILE);
+        assert_int_equal(c.resp.file_size, 7);
+        assert_string_equal(c.resp.content_type, "application/octet-stream");
+        read_fd(c.resp.fd, text, sizeof text);
+        assert_string_equal(text, "profile");
+    }
+    capture c = ask(&fs, PV_METHOD_GET, "/sub/a.xml", NULL);
+    assert_int_equal(c.resp.status, 200);
+    assert_string_equal(c.resp.content_type, "application/xml");
+    struct stat st;
+    fstat(c.resp.fd, &st);
+    char etag[72];
+    snprintf(etag, sizeof etag, "\"%llx-%llx-%llx\"", (unsigned long long)st.st_ino,
+             (unsigned long long)st.st_size, (unsigned long long)st.st_mtime);
+    assert_string_equal(c.resp.etag, etag);
+    assert_int_equal(c.resp.last_modified, st.st_mtime);
+    close(c.resp.fd);
+    /* A symlink that stays beneath the root is followed. */
+    c = ask(&fs, PV_METHOD_GET, "inside", NULL);
+    assert_int_equal(c.resp.status, 200);
+    read_fd(c.resp.fd, text, sizeof text);
+    assert_string_equal(text, "<flat-profile/>");
+    pv_fileserver_free(&fs);
+}
+
+static void refuses_every_escape(void **state)
+{
+    pv_fileserver fs;
+    assert_int_equal(pv_fileserver_init(&fs, root, NULL, NULL), 0);
+    const char *outside[] = {"../../etc/passwd", "sub/../../x",      "..", "out",
+                             "outdir/passwd",    "sub/../spa942.cfg"};
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+        capture c = ask(&fs, PV_METHOD_TFTP_READ, outside[i], NULL);
+        assert_int_equal(c.resp.status, 403);
+        assert_int_equal(c.resp.body_kind, PV_BODY_NONE);
+        assert_non_null(strstr(c.message, "path outside root"));
+    }
+    /* An absolute path is taken from the root: /etc/passwd is not there. */
+    capture c = ask(&fs, PV_METHOD_TFTP_READ, "/etc/passwd", NULL);
+    assert_int_equal(c.resp.status, 404);
+    assert_string_equal(c.message, "File not found");
+    /* Not regular files: refused without blocking on the FIFO. */
+    const char *odd[] = {"sub", "/", "fifo", "sub/."};
+    for (size_t i = 0; i < 4; i++) {
+        c = ask(&fs, PV_METHOD_TFTP_READ, odd[i], NULL);
+        assert_int_equal(c.resp.status, 403);
+    }
+    int fd = -1;
+    pv_error err;
+    assert_int_equal(pv_fileserver_open(&fs, pv_slice_make("a\0b", 3), &fd, &err), PV_EACCES);
+    assert_int_equal(pv_fileserver_open(&fs, pv_slice_from("nope/x"), &fd, &err), PV_ENOENT);
+    assert_int_equal(ask(&fs, PV_METHOD_OTHER, "x", NULL).resp.status, 405);
+    pv_fileserver_free(&fs);
+    assert_int_equal(pv_fileserver_init(&fs, "/nonexistent-pv", NULL, &err), PV_ENOENT);
+    assert_non_null(strstr(err.msg, "/nonexistent-pv"));
+}
+
+static void fallback_walk_follows_no_symlink(void **state)
+{
+    pv_fileserver fs;
+    assert_int_equal(pv_fileserver_init(&fs, root, NULL, NULL), 0);
+    int fd = -1;
+    pv_error err;
+    assert_int_equal(pv__fileserver_open_walk(fs.root_fd, "sub/a.xml", &fd, &err), 0);
+    close(fd);
+    assert_int_equal(pv__fileserver_open_walk(fs.root_fd, "out", &fd, &err), PV_EACCES);
+    assert_non_null(strstr(err.msg, "symbolic link"));
+    assert_int_equal(pv__fileserver_open_walk(fs.root_fd, "outdir/passwd", &fd, &err), PV_EACCES);
+    assert_int_equal(pv__fileserver_open_walk(fs.root_fd, "missing", &fd, &err), PV_ENOENT);
+    pv_fileserver_free(&fs);
+}
+
+static void stores_uploads_atomically_with_safe_names(void **state)
+{
+    pv_fileserver fs;
+    assert_int_equal(pv_fileserver_init(&fs, root, NULL, NULL), 0);
+    assert_int_equal(ask(&fs, PV_METHOD_TFTP_WRITE, "r.xml", "x").resp.status, 403);
+    pv_fileserver_free(&fs);
+
+    assert_int_equal(pv_fileserver_init(&fs, root, uploads, NULL), 0);
+    capture c = ask(&fs, PV_METHOD_TFTP_WRITE, "../../status/report.xml", "<status/>");
+    assert_int_equal(c.resp.status, 201);
+    char path[256], text[64];
+    snprintf(path, sizeof path, "%s/192.0.2.7-report.xml", uploads);
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    read_fd(fd, text, sizeof text);
+    assert_string_equal(text, "<status/>");
+    fs.max_upload = 4;
+    assert_int_equal(ask(&fs, PV_METHOD_PUT, "big", "12345").resp.status, 413);
+    pv_fileserver_free(&fs);
+
+    pv_buf name = {0};
+    struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
+    inet_pton(AF_INET6, "::1", &v6.sin6_addr);
+    pv__fileserver_upload_name((struct sockaddr *)&v6, pv_slice_from("a\\..\\.hidden x"), &name);
+    assert_string_equal(name.data, "__1-_hidden_x");
+    pv_buf_free(&name);
+}
+
+static void content_types_by_extension(void **state)
+{
+    assert_string_equal(pv_fileserver_content_type(pv_slice_from("a/b.XML")), "application/xml");
+    assert_string_equal(pv_fileserver_content_type(pv_slice_from("x.txt")),
+                        "text/plain; charset=utf-8");
+    assert_string_equal(pv_fileserver_content_type(pv_slice_from("sip.loads")),
+                        "application/octet-stream");
+    assert_string_equal(pv_fileserver_content_type(pv_slice_from("noext")),
+                        "application/octet-stream");
+    assert_string_equal(pv_fileserver_content_type(pv_slice_from("dir.d/noext")),
+                        "application/octet-stream");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(serves_files_beneath_root),
+        cmocka_unit_test(refuses_every_escape),
+        cmocka_unit_test(fallback_walk_follows_no_symlink),
+        cmocka_unit_test(stores_uploads_atomically_with_safe_names),
+        cmocka_unit_test(content_types_by_extension),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
