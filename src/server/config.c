@@ -1,0 +1,646 @@
+/* config.c — provisor.conf and flags from one table; see config.h. */
+#include "server/config.h"
+
+#include "core/alloc.h"
+#include "server/datadir.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <limits.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define MAX_CONFIG_FILE ((size_t)1 << 20)
+#define U32 0xffffffffull
+
+#define ROW(sec, k, fl, t, field, lo, hi, meta, text)                                              \
+    {                                                                                              \
+        sec, k, fl, PV_CONFIG_##t, offsetof(pv_config, field), lo, hi, meta, text                  \
+    }
+
+static const pv_config_key keys[] = {
+    ROW("server", "data_dir", "data-dir", STRING, data_dir, 0, 0, "DIR",
+        "data directory, created on first run ($PROVISOR_DATA, else ./provisor-data)"),
+    ROW("server", "root", "root", STRING, root, 0, 0, "DIR",
+        "directory tree served over TFTP, HTTP and HTTPS (default <data>/profiles)"),
+    ROW("server", "upload_dir", "upload-dir", STRING, upload_dir, 0, 0, "DIR",
+        "where uploads (TFTP WRQ, HTTP PUT/POST) are written (default <data>/uploads)"),
+    ROW("server", "workers", "workers", UINT, workers, 0, PV_CONFIG_MAX_WORKERS, "N",
+        "loop threads, each serving every listener (0 = one per core)"),
+    ROW("server", "log_level", "log-level", LOG_LEVEL, log_level, 0, 0, "LEVEL",
+        "least severe log lines written to standard error"),
+    ROW("server", "user", "user", STRING, user, 0, 0, "NAME",
+        "account to switch to after binding when started as root"),
+    ROW("server", "drain_timeout_ms", "drain-timeout-ms", UINT, drain_timeout_ms, 0, 3600000, "MS",
+        "on SIGTERM, how long in-flight requests may still finish"),
+
+    ROW("tftp", "listen", "tftp", LISTEN, tftp_listen, 0, 0, "ADDR:PORT", "TFTP listener"),
+    ROW("tftp", "max_transfers", NULL, UINT, tftp.max_transfers, 1, 1000000, "N",
+        "concurrent transfers per loop thread"),
+    ROW("tftp", "max_per_source", NULL, UINT, tftp.max_per_source, 1, 1000000, "N",
+        "concurrent transfers per peer address"),
+    ROW("tftp", "requests_per_second", NULL, UINT, tftp.requests_per_second, 1, 1000000, "N",
+        "requests per second per peer address (reflection guard)"),
+    ROW("tftp", "max_blksize", NULL, UINT, tftp.max_blksize, 8, 65464, "N",
+        "largest RFC 2348 block size granted"),
+    ROW("tftp", "max_windowsize", NULL, UINT, tftp.max_windowsize, 1, 65535, "N",
+        "largest RFC 7440 window granted"),
+    ROW("tftp", "timeout_ms", NULL, UINT, tftp.timeout_ms, 10, 255000, "MS",
+        "initial retransmission timeout"),
+    ROW("tftp", "max_retries", NULL, UINT, tftp.max_retries, 1, 100, "N",
+        "retransmissions of one block before a transfer is abandoned"),
+    ROW("tftp", "max_upload_bytes", NULL, SIZE, tftp.max_upload_bytes, 0, 1ull << 32, "SIZE",
+        "largest TFTP write request"),
+
+    ROW("http", "listen", "http", LISTEN, http_listen, 0, 0, "ADDR:PORT", "HTTP listener"),
+
+    ROW("https", "listen", "https", LISTEN, https_listen, 0, 0, "ADDR:PORT", "HTTPS listener"),
+    ROW("https", "cert", "tls-cert", STRING, tls_cert, 0, 0, "FILE",
+        "server certificate chain, PEM, leaf first (default <data>/tls/server.pem)"),
+    ROW("https", "key", "tls-key", STRING, tls_key, 0, 0, "FILE",
+        "server private key, PEM (default <data>/tls/server.key)"),
+    ROW("https", "client_ca", "client-ca", STRING, client_ca, 0, 0, "FILE",
+        "manufacturer CA bundle for phone certificates (default <data>/manufacturer/bundle.pem)"),
+    ROW("https", "client_cert", "client-cert", CLIENT_CERT, client_cert, 0, 0, "MODE",
+        "ask phones for a certificate: none, optional, required"),
+    ROW("https", "min_version", "tls-min-version", TLS_VERSION, tls_min_version, 0, 0, "VER",
+        "lowest TLS version accepted"),
+    ROW("https", "ciphers", "tls-ciphers", STRING, ciphers, 0, 0, "LIST",
+        "TLS 1.2 cipher list (OpenSSL syntax; empty = OpenSSL's default)"),
+    ROW("https", "ciphersuites", "tls-ciphersuites", STRING, ciphersuites, 0, 0, "LIST",
+        "TLS 1.3 cipher suites (empty = OpenSSL's default)"),
+    ROW("https", "security_level", "tls-security-level", SECLEVEL, security_level, 0, 5, "N",
+        "OpenSSL security level; 0 or 1 for a legacy listener serving old phones"),
+    ROW("https", "session_tickets", "tls-session-tickets", BOOL, session_tickets, 0, 0, "BOOL",
+        "stateless TLS session resumption"),
+
+    ROW("admin", "listen", "admin", LISTEN, admin_listen, 0, 0, "ADDR:PORT",
+        "admin listener (/metrics, /healthz); keep it on loopback"),
+
+    ROW("limits", "max_header_bytes", NULL, SIZE, http.max_header_bytes, 512, 1u << 20, "SIZE",
+        "request line and headers; 431 beyond"),
+    ROW("limits", "max_body_bytes", NULL, SIZE, http.max_body_bytes, 0, 1ull << 32, "SIZE",
+        "request body; 413 beyond"),
+    ROW("limits", "request_timeout_ms", NULL, UINT, http.request_timeout_ms, 100, U32, "MS",
+        "a whole request must arrive within this; 408 beyond"),
+    ROW("limits", "idle_timeout_ms", NULL, UINT, http.idle_timeout_ms, 100, U32, "MS",
+        "keep-alive connections idle longer are closed"),
+    ROW("limits", "handshake_timeout_ms", NULL, UINT, http.handshake_timeout_ms, 100, U32, "MS",
+        "TLS handshakes must finish within this"),
+    ROW("limits", "max_connections", NULL, UINT, http.max_connections, 1, 10000000, "N",
+        "open connections per loop thread"),
+    ROW("limits", "max_per_source", NULL, UINT, http.max_per_source, 1, 10000000, "N",
+        "open connections per peer address per loop thread"),
+    ROW("limits", "max_requests_per_connection", NULL, UINT, http.max_requests_per_connection, 1,
+        U32, "N", "then the connection is closed after its answer"),
+};
+#define KEY_COUNT (sizeof keys / sizeof keys[0])
+
+/* Flags of rows with flag == NULL: "<section>-<key>" with '_' → '-'. */
+static char generated_flags[KEY_COUNT][48];
+
+static const char *flag_of(const pv_config_key *k)
+{
+    if (k->flag != NULL)
+        return k->flag;
+    char *out = generated_flags[k - keys];
+    if (out[0] == '\0') {
+        /* Written once, before any thread starts (the CLI asks first). */
+        int n = snprintf(out, sizeof generated_flags[0], "%s-%s", k->section, k->key);
+        if (n < 0 || (size_t)n >= sizeof generated_flags[0])
+            abort(); /* the table above is too long a name: a programming error */
+        for (char *p = out; *p; p++)
+            if (*p == '_')
+                *p = '-';
+    }
+    return out;
+}
+
+const char *pv_config_flag(const pv_config_key *key)
+{
+    return flag_of(key);
+}
+
+const pv_config_key *pv_config_keys(size_t *count)
+{
+    for (size_t i = 0; i < KEY_COUNT; i++)
+        (void)flag_of(&keys[i]);
+    *count = KEY_COUNT;
+    return keys;
+}
+
+const pv_config_key *pv_config_find(const char *section, const char *key)
+{
+    for (size_t i = 0; i < KEY_COUNT; i++)
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].key, key) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+const pv_config_key *pv_config_find_flag(const char *flag)
+{
+    for (size_t i = 0; i < KEY_COUNT; i++)
+        if (strcmp(flag_of(&keys[i]), flag) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+const char *pv_config_allowed(const pv_config_key *k, char *out, size_t size)
+{
+    switch (k->type) {
+    case PV_CONFIG_STRING:
+        snprintf(out, size, "any text");
+        break;
+    case PV_CONFIG_LISTEN:
+        snprintf(out, size, "HOST:PORT (IPv4, or [IPv6]:PORT), port 1..65535, or off");
+        break;
+    case PV_CONFIG_UINT:
+        snprintf(out, size, "a whole number from %llu to %llu", k->min, k->max);
+        break;
+    case PV_CONFIG_SIZE:
+        snprintf(out, size, "a size in bytes from %llu to %llu, with an optional K, M or G suffix",
+                 k->min, k->max);
+        break;
+    case PV_CONFIG_BOOL:
+        snprintf(out, size, "yes or no (also true/false, on/off, 1/0)");
+        break;
+    case PV_CONFIG_CLIENT_CERT:
+        snprintf(out, size, "none, optional or required");
+        break;
+    case PV_CONFIG_TLS_VERSION:
+        snprintf(out, size, "1.2 or 1.3");
+        break;
+    case PV_CONFIG_LOG_LEVEL:
+        snprintf(out, size, "debug, info, warn or error");
+        break;
+    case PV_CONFIG_SECLEVEL:
+        snprintf(out, size, "default, or a level from 0 to 5");
+        break;
+    }
+    return out; /* truncation only shortens a hint; callers pass 128 bytes */
+}
+
+/* ---- values ---- */
+
+static int parse_number(const char *text, unsigned long long *out, bool with_suffix)
+{
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0)
+        return -1;
+    unsigned long long mult = 1;
+    if (with_suffix && *end != '\0') {
+        switch (*end) {
+        case 'k':
+        case 'K':
+            mult = 1ull << 10;
+            break;
+        case 'm':
+        case 'M':
+            mult = 1ull << 20;
+            break;
+        case 'g':
+        case 'G':
+            mult = 1ull << 30;
+            break;
+        default:
+            return -1;
+        }
+        end++;
+        if (*end == 'i' || *end == 'B') /* KiB, KB */
+            end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+    }
+    if (*end != '\0' || v > ULLONG_MAX / mult)
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
+static int parse_bool(const char *v)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return 1;
+        if (strcasecmp(v, no[i]) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+/* host:port or [v6]:port; the host must be a numeric address (we bind it). */
+static bool valid_listen(const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    if (colon == NULL || colon == v)
+        return false;
+    unsigned long long port;
+    if (parse_number(colon + 1, &port, false) != 0 || port < 1 || port > 65535)
+        return false;
+    size_t host_len = (size_t)(colon - v);
+    char host[64];
+    if (host_len >= sizeof host)
+        return false;
+    memcpy(host, v, host_len);
+    host[host_len] = '\0';
+    unsigned char addr[16];
+    if (host[0] == '[') {
+        if (host_len < 3 || host[host_len - 1] != ']')
+            return false;
+        host[host_len - 1] = '\0';
+        return inet_pton(AF_INET6, host + 1, addr) == 1;
+    }
+    return inet_pton(AF_INET, host, addr) == 1;
+}
+
+static void set_string(char **slot, const char *value)
+{
+    free(*slot);
+    *slot = value[0] != '\0' ? pv_strdup(value) : NULL;
+}
+
+int pv_config_set(pv_config *cfg, const pv_config_key *k, const char *value, pv_error *err)
+{
+    void *field = (char *)cfg + k->offset;
+    unsigned long long n = 0;
+    int v;
+    switch (k->type) {
+    case PV_CONFIG_STRING:
+        set_string(field, value);
+        return 0;
+    case PV_CONFIG_LISTEN:
+        if (strcmp(value, "off") == 0) {
+            set_string(field, "");
+            return 0;
+        }
+        if (!valid_listen(value))
+            break;
+        set_string(field, value);
+        return 0;
+    case PV_CONFIG_UINT:
+    case PV_CONFIG_SIZE:
+        if (parse_number(value, &n, k->type == PV_CONFIG_SIZE) != 0 || n < k->min || n > k->max)
+            break;
+        if (k->type == PV_CONFIG_UINT)
+            *(unsigned *)field = (unsigned)n;
+        else
+            *(size_t *)field = (size_t)n;
+        return 0;
+    case PV_CONFIG_BOOL:
+        if ((v = parse_bool(value)) < 0)
+            break;
+        *(bool *)field = v == 1;
+        return 0;
+    case PV_CONFIG_CLIENT_CERT:
+        if (strcmp(value, "none") == 0)
+            *(pv_client_cert_mode *)field = PV_CLIENT_CERT_NONE;
+        else if (strcmp(value, "optional") == 0)
+            *(pv_client_cert_mode *)field = PV_CLIENT_CERT_OPTIONAL;
+        else if (strcmp(value, "required") == 0)
+            *(pv_client_cert_mode *)field = PV_CLIENT_CERT_REQUIRED;
+        else
+            break;
+        return 0;
+    case PV_CONFIG_TLS_VERSION:
+        if (strcmp(value, "1.2") == 0)
+            *(int *)field = TLS1_2_VERSION;
+        else if (strcmp(value, "1.3") == 0)
+            *(int *)field = TLS1_3_VERSION;
+        else
+            break;
+        return 0;
+    case PV_CONFIG_LOG_LEVEL:
+        if ((v = pv_log_level_parse(value)) < 0)
+            break;
+        *(pv_log_level *)field = (pv_log_level)v;
+        return 0;
+    case PV_CONFIG_SECLEVEL:
+        if (strcmp(value, "default") == 0) {
+            *(int *)field = -1;
+            return 0;
+        }
+        if (parse_number(value, &n, false) != 0 || n > k->max)
+            break;
+        *(int *)field = (int)n;
+        return 0;
+    }
+    char allowed[128];
+    return pv_error_set(err, PV_EINVAL, "[%s] %s (--%s): '%.60s' is not allowed; expected %s",
+                        k->section, k->key, flag_of(k), value, pv_config_allowed(k, allowed, 128));
+}
+
+/* ---- defaults, layers ---- */
+
+void pv_config_init(pv_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    const char *env = getenv("PROVISOR_DATA");
+    cfg->data_dir = pv_strdup(env != NULL && env[0] != '\0' ? env : PV_CONFIG_DEFAULT_DATA_DIR);
+    cfg->user = pv_strdup("nobody");
+    cfg->log_level = PV_LOG_INFO;
+    cfg->drain_timeout_ms = 10000;
+    cfg->tftp_listen = pv_strdup(PV_CONFIG_DEFAULT_TFTP);
+    cfg->http_listen = pv_strdup(PV_CONFIG_DEFAULT_HTTP);
+    cfg->https_listen = pv_strdup(PV_CONFIG_DEFAULT_HTTPS);
+    cfg->admin_listen = pv_strdup(PV_CONFIG_DEFAULT_ADMIN);
+    cfg->client_cert = PV_CLIENT_CERT_OPTIONAL;
+    cfg->tls_min_version = TLS1_2_VERSION;
+    cfg->security_level = -1;
+    cfg->session_tickets = true;
+    pv_tftp_limits_default(&cfg->tftp);
+    pv_http_limits_default(&cfg->http);
+}
+
+void pv_config_free(pv_config *cfg)
+{
+    for (size_t i = 0; i < KEY_COUNT; i++) {
+        if (keys[i].type == PV_CONFIG_STRING || keys[i].type == PV_CONFIG_LISTEN) {
+            char **slot = (char **)((char *)cfg + keys[i].offset);
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+}
+
+/* An fgets for inih over memory that knows the line number, which the
+ * Debian build of inih does not pass to the handler. */
+typedef struct ini_state {
+    pv_config *cfg;
+    const char *name;
+    const char *pos;
+    unsigned line;            /* of the line last handed to inih */
+    unsigned seen[KEY_COUNT]; /* line where each key was set, 0 = not yet */
+    int rc;
+    pv_error *err;
+} ini_state;
+
+static char *ini_read_line(char *str, int num, void *stream)
+{
+    ini_state *st = stream;
+    if (*st->pos == '\0')
+        return NULL;
+    const char *nl = strchr(st->pos, '\n');
+    size_t len = nl ? (size_t)(nl - st->pos) + 1 : strlen(st->pos);
+    st->line++;
+    if (len + 1 > (size_t)num) {
+        if (st->rc == 0)
+            st->rc = pv_error_set(st->err, PV_ETOOBIG, "%s:%u: line longer than %d characters",
+                                  st->name, st->line, num - 3);
+        len = 0; /* hand inih an empty line and go on */
+    }
+    memcpy(str, st->pos, len);
+    str[len] = '\0';
+    st->pos += nl ? (size_t)(nl - st->pos) + 1 : strlen(st->pos);
+    return str;
+}
+
+static int ini_on_value(void *user, const char *section, const char *name, const char *value)
+{
+    ini_state *st = user;
+    if (st->rc != 0)
+        return 1; /* the first error is the one reported */
+    const pv_config_key *k = pv_config_find(section, name);
+    if (k == NULL) {
+        bool known_section = false;
+        for (size_t i = 0; i < KEY_COUNT; i++)
+            known_section |= strcmp(keys[i].section, section) == 0;
+        if (!known_section)
+            st->rc = pv_error_set(st->err, PV_EINVAL,
+                                  "%s:%u: unknown section [%s]; sections are [server] [tftp] "
+                                  "[http] [https] [admin] [limits]",
+                                  st->name, st->line, section);
+        else
+            st->rc = pv_error_set(st->err, PV_EINVAL,
+                                  "%s:%u: [%s] %s: unknown key; 'provisor serve --help' lists "
+                                  "the keys",
+                                  st->name, st->line, section, name);
+        return 1;
+    }
+    size_t idx = (size_t)(k - keys);
+    if (st->seen[idx] != 0) {
+        st->rc = pv_error_set(st->err, PV_EINVAL, "%s:%u: [%s] %s: set again (first on line %u)",
+                              st->name, st->line, section, name, st->seen[idx]);
+        return 1;
+    }
+    st->seen[idx] = st->line;
+    pv_error sub;
+    if (pv_config_set(st->cfg, k, value, &sub) != 0)
+        st->rc = pv_error_set(st->err, PV_EINVAL, "%s:%u: %s", st->name, st->line, sub.msg);
+    return 1;
+}
+
+int pv_config_load_string(pv_config *cfg, const char *name, const char *text, pv_error *err)
+{
+    ini_state *st = pv_calloc(1, sizeof *st);
+    st->cfg = cfg;
+    st->name = name;
+    st->pos = text;
+    st->err = err;
+    int line = ini_parse_stream(ini_read_line, st, ini_on_value, st);
+    int rc = st->rc;
+    if (rc == 0 && line > 0)
+        rc = pv_error_set(err, PV_ESYNTAX, "%s:%d: not a [section] header nor a key = value line",
+                          name, line);
+    else if (rc == 0 && line < 0)
+        rc = pv_error_set(err, PV_EIO, "%s: cannot be parsed (out of memory)", name);
+    free(st);
+    return rc;
+}
+
+int pv_config_load_file(pv_config *cfg, const char *path, pv_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return pv_error_set(err, errno == ENOENT ? PV_ENOENT : PV_EIO, "%s: %s", path,
+                            strerror(errno));
+    pv_buf text = {0};
+    int rc = 0;
+    for (;;) {
+        pv_buf_reserve(&text, 16384);
+        ssize_t n = read(fd, text.data + text.len, text.cap - text.len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = pv_error_set(err, PV_EIO, "%s: %s", path, strerror(errno));
+            break;
+        }
+        if (n == 0)
+            break;
+        text.len += (size_t)n;
+        text.data[text.len] = '\0';
+        if (text.len > MAX_CONFIG_FILE) {
+            rc = pv_error_set(err, PV_ETOOBIG, "%s: larger than %zu bytes", path, MAX_CONFIG_FILE);
+            break;
+        }
+    }
+    close(fd);
+    if (rc == 0 && memchr(text.data ? text.data : "", '\0', text.len) != NULL)
+        rc = pv_error_set(err, PV_EFORMAT, "%s: binary data (a NUL byte); expected an INI file",
+                          path);
+    if (rc == 0)
+        rc = pv_config_load_string(cfg, path, text.data ? text.data : "", err);
+    pv_buf_free(&text);
+    return rc;
+}
+
+static char *join(const char *dir, const char *rel)
+{
+    pv_buf b = {0};
+    pv_buf_appendf(&b, "%s/%s", dir, rel);
+    return pv_buf_take(&b, NULL);
+}
+
+int pv_config_finish(pv_config *cfg, pv_error *err)
+{
+    if (cfg->data_dir == NULL)
+        return pv_error_set(err, PV_EINVAL, "[server] data_dir (--data-dir) must not be empty");
+    /* A certificate and a key come together: half a pair from the
+     * configuration and half from the data directory would never match. */
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+        return pv_error_set(err, PV_EINVAL,
+                            "[https] cert (--tls-cert) and key (--tls-key) must be set together");
+    struct {
+        char **slot;
+        const char *rel;
+    } derived[] = {
+        {&cfg->root, PV_DATADIR_PROFILES},          {&cfg->upload_dir, PV_DATADIR_UPLOADS},
+        {&cfg->tls_cert, PV_DATADIR_SERVER_CERT},   {&cfg->tls_key, PV_DATADIR_SERVER_KEY},
+        {&cfg->client_ca, PV_DATADIR_PHONE_BUNDLE},
+    };
+    for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
+        if (*derived[i].slot == NULL)
+            *derived[i].slot = join(cfg->data_dir, derived[i].rel);
+    if (cfg->tftp_listen == NULL && cfg->http_listen == NULL && cfg->https_listen == NULL)
+        return pv_error_set(err, PV_EINVAL,
+                            "every listener is off; enable at least one of [tftp] [http] [https]");
+    return 0;
+}
+
+int pv_config_load(pv_config *cfg, const pv_config_args *args, pv_error *err)
+{
+    pv_config_init(cfg);
+    int rc = 0;
+    if (args->config_file != NULL)
+        rc = pv_config_load_file(cfg, args->config_file, err);
+    for (size_t i = 0; rc == 0 && i < args->flag_count; i++) {
+        pv_error sub;
+        rc = pv_config_set(cfg, args->flags[i].key, args->flags[i].value, &sub);
+        if (rc != 0)
+            pv_error_set(err, rc, "--%s: %s", flag_of(args->flags[i].key), sub.msg);
+    }
+    if (rc == 0)
+        rc = pv_config_finish(cfg, err);
+    if (rc != 0)
+        pv_config_free(cfg);
+    return rc;
+}
+
+int pv_config_args_add(pv_config_args *args, const char *flag, const char *value, pv_error *err)
+{
+    const pv_config_key *k = pv_config_find_flag(flag);
+    if (k == NULL)
+        return pv_error_set(err, PV_EINVAL, "--%s: unknown option", flag);
+    args->flags = pv_reallocarray(args->flags, args->flag_count + 1, sizeof args->flags[0]);
+    args->flags[args->flag_count].key = k;
+    args->flags[args->flag_count].value = pv_strdup(value);
+    args->flag_count++;
+    return 0;
+}
+
+void pv_config_args_free(pv_config_args *args)
+{
+    for (size_t i = 0; i < args->flag_count; i++)
+        free(args->flags[i].value);
+    free(args->flags);
+    free(args->config_file);
+    memset(args, 0, sizeof *args);
+}
+
+/* ---- help and rendering ---- */
+
+static void render_value(const pv_config *cfg, const pv_config_key *k, pv_buf *out)
+{
+    const void *field = (const char *)cfg + k->offset;
+    switch (k->type) {
+    case PV_CONFIG_STRING:
+    case PV_CONFIG_LISTEN: {
+        const char *s = *(char *const *)field;
+        pv_buf_append_str(out, s != NULL ? s : (k->type == PV_CONFIG_LISTEN ? "off" : ""));
+        break;
+    }
+    case PV_CONFIG_UINT:
+        pv_buf_appendf(out, "%u", *(const unsigned *)field);
+        break;
+    case PV_CONFIG_SIZE:
+        pv_buf_appendf(out, "%zu", *(const size_t *)field);
+        break;
+    case PV_CONFIG_BOOL:
+        pv_buf_append_str(out, *(const bool *)field ? "yes" : "no");
+        break;
+    case PV_CONFIG_CLIENT_CERT: {
+        static const char *const modes[] = {"none", "optional", "required"};
+        pv_buf_append_str(out, modes[*(const pv_client_cert_mode *)field]);
+        break;
+    }
+    case PV_CONFIG_TLS_VERSION:
+        pv_buf_append_str(out, *(const int *)field == TLS1_3_VERSION ? "1.3" : "1.2");
+        break;
+    case PV_CONFIG_LOG_LEVEL: {
+        static const char *const levels[] = {"debug", "info", "warn", "error"};
+        pv_buf_append_str(out, levels[*(const pv_log_level *)field]);
+        break;
+    }
+    case PV_CONFIG_SECLEVEL:
+        if (*(const int *)field < 0)
+            pv_buf_append_str(out, "default");
+        else
+            pv_buf_appendf(out, "%d", *(const int *)field);
+        break;
+    }
+}
+
+void pv_config_help(pv_buf *out)
+{
+    pv_config defaults;
+    pv_config_init(&defaults);
+    const char *section = "";
+    for (size_t i = 0; i < KEY_COUNT; i++) {
+        const pv_config_key *k = &keys[i];
+        if (strcmp(section, k->section) != 0) {
+            section = k->section;
+            pv_buf_appendf(out, "\n[%s]\n", section);
+        }
+        pv_buf b = {0};
+        pv_buf_appendf(&b, "--%s %s", flag_of(k), k->metavar);
+        pv_buf_appendf(out, "  %-34s %s = ", b.data, k->key);
+        pv_buf_free(&b);
+        render_value(&defaults, k, out);
+        pv_buf_appendf(out, "\n      %s\n", k->help);
+    }
+    pv_config_free(&defaults);
+}
+
+void pv_config_render(const pv_config *cfg, pv_buf *out)
+{
+    const char *section = "";
+    for (size_t i = 0; i < KEY_COUNT; i++) {
+        const pv_config_key *k = &keys[i];
+        if (strcmp(section, k->section) != 0) {
+            section = k->section;
+            pv_buf_appendf(out, "%s[%s]\n", i ? "\n" : "", section);
+        }
+        pv_buf_appendf(out, "%s = ", k->key);
+        render_value(cfg, k, out);
+        pv_buf_append_char(out, '\n');
+    }
+}

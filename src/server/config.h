@@ -1,0 +1,144 @@
+/*
+ * config.h — what `provisor serve` runs with: provisor.conf (INI, via
+ * libinih) and the command-line flags, in one table (DESIGN decision 1:
+ * "every option also a flag").
+ *
+ * Every setting is one row of a table: an INI section and key, a flag name
+ * (`--tftp` for [tftp] listen, `--tls-cert` for [https] cert, otherwise
+ * `--<section>-<key>`), a type with its allowed values, and a line of help.
+ * The INI parser, the flag parser, `provisor serve --help` and
+ * docs/configuration.md all come from that table, so a key can never exist in
+ * one and not the other.
+ *
+ * A configuration is built in layers: defaults (DESIGN decision 2, with
+ * $PROVISOR_DATA for the data directory), then the file, then the flags, then
+ * paths derived from the data directory for whatever is still unset. SIGHUP
+ * repeats the same build with the same flags (pv_config_args), so a flag keeps
+ * overriding the file across reloads. Errors name the file, the line, the key
+ * and what is allowed.
+ *
+ * A pv_config owns its strings; pv_config_free() releases them. It is built
+ * on one thread and read-only afterwards.
+ */
+#ifndef PV_SERVER_CONFIG_H
+#define PV_SERVER_CONFIG_H
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "net/http_server.h"
+#include "net/tftp_server.h"
+#include "net/tls.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Defaults of DESIGN decision 2: unprivileged ports on loopback. */
+#define PV_CONFIG_DEFAULT_DATA_DIR "./provisor-data"
+#define PV_CONFIG_DEFAULT_TFTP "127.0.0.1:6969"
+#define PV_CONFIG_DEFAULT_HTTP "127.0.0.1:8080"
+#define PV_CONFIG_DEFAULT_HTTPS "127.0.0.1:8443"
+#define PV_CONFIG_DEFAULT_ADMIN "127.0.0.1:8081"
+#define PV_CONFIG_MAX_WORKERS 64
+
+typedef struct pv_config {
+    /* [server] */
+    char *data_dir;
+    char *root;       /* NULL until pv_config_load derives <data>/profiles */
+    char *upload_dir; /* NULL until derived: <data>/uploads */
+    char *user;       /* whom to become after binding as root */
+    unsigned workers; /* 0 = one per core */
+    pv_log_level log_level;
+    unsigned drain_timeout_ms;
+    /* Listeners: "host:port", or NULL when configured "off". */
+    char *tftp_listen;
+    char *http_listen;
+    char *https_listen;
+    char *admin_listen;
+    /* [https] */
+    char *tls_cert;  /* derived: <data>/tls/server.pem */
+    char *tls_key;   /* derived: <data>/tls/server.key */
+    char *client_ca; /* derived: <data>/manufacturer/bundle.pem */
+    pv_client_cert_mode client_cert;
+    int tls_min_version; /* TLS1_2_VERSION or TLS1_3_VERSION */
+    char *ciphers;
+    char *ciphersuites;
+    int security_level; /* -1: OpenSSL's default */
+    bool session_tickets;
+    /* [tftp] and [limits] (HTTP and HTTPS) */
+    pv_tftp_limits tftp;
+    pv_http_limits http;
+} pv_config;
+
+typedef enum {
+    PV_CONFIG_STRING,      /* any text; empty = unset */
+    PV_CONFIG_LISTEN,      /* host:port, [v6]:port, or off */
+    PV_CONFIG_UINT,        /* decimal, within [min, max] */
+    PV_CONFIG_SIZE,        /* bytes, with optional K/M/G suffix, within [min, max] */
+    PV_CONFIG_BOOL,        /* yes/no, true/false, on/off, 1/0 */
+    PV_CONFIG_CLIENT_CERT, /* none, optional, required */
+    PV_CONFIG_TLS_VERSION, /* 1.2, 1.3 */
+    PV_CONFIG_LOG_LEVEL,   /* debug, info, warn, error */
+    PV_CONFIG_SECLEVEL,    /* default, 0..5 */
+} pv_config_type;
+
+/* One row of the table. */
+typedef struct pv_config_key {
+    const char *section;
+    const char *key;
+    const char *flag; /* long option name, without the dashes */
+    pv_config_type type;
+    size_t offset; /* into pv_config */
+    unsigned long long min, max;
+    const char *metavar; /* for --help: ADDR:PORT, FILE, N ... */
+    const char *help;
+} pv_config_key;
+
+/* The table; *count receives its length. */
+const pv_config_key *pv_config_keys(size_t *count);
+/* A row by section and key, or by flag name; NULL when unknown. */
+const pv_config_key *pv_config_find(const char *section, const char *key);
+const pv_config_key *pv_config_find_flag(const char *flag);
+/* The key's flag name without the dashes ("tftp", "tftp-max-transfers"). */
+const char *pv_config_flag(const pv_config_key *key);
+/* "ADDR:PORT or off", "1..64", ...: what a key accepts, for messages. */
+const char *pv_config_allowed(const pv_config_key *key, char *out, size_t size);
+
+/* The command line's part: a config file and flag values, kept for reloads. */
+typedef struct pv_config_args {
+    char *config_file; /* NULL: none */
+    struct {
+        const pv_config_key *key;
+        char *value;
+    } * flags;
+    size_t flag_count;
+} pv_config_args;
+
+/* Records `--<flag> value`; PV_EINVAL with a message when the flag is unknown. */
+int pv_config_args_add(pv_config_args *args, const char *flag, const char *value, pv_error *err);
+void pv_config_args_free(pv_config_args *args);
+
+/* Defaults only (data directory from $PROVISOR_DATA when set). */
+void pv_config_init(pv_config *cfg);
+void pv_config_free(pv_config *cfg);
+
+/* Sets one key from text; err says what is allowed. */
+int pv_config_set(pv_config *cfg, const pv_config_key *key, const char *value, pv_error *err);
+
+/* Applies an INI file (bounded to 1 MiB); on error, "FILE:LINE: [section] key: ...". */
+int pv_config_load_file(pv_config *cfg, const char *path, pv_error *err);
+/* Same from memory; name is used in messages. */
+int pv_config_load_string(pv_config *cfg, const char *name, const char *text, pv_error *err);
+
+/* Fills paths derived from data_dir and checks the whole (cert without key...). */
+int pv_config_finish(pv_config *cfg, pv_error *err);
+
+/* The whole build: init, file, flags, finish. On failure cfg is left freed. */
+int pv_config_load(pv_config *cfg, const pv_config_args *args, pv_error *err);
+
+/* Help text for every flag, grouped by section (for `provisor serve --help`). */
+void pv_config_help(pv_buf *out);
+/* The resolved configuration as an INI file (for `--print-config` and docs). */
+void pv_config_render(const pv_config *cfg, pv_buf *out);
+
+#endif
