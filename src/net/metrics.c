@@ -25,7 +25,11 @@ static struct {
     _Atomic uint64_t refused[PV_PROTO__COUNT];
     _Atomic uint64_t tftp_retransmits;
     _Atomic uint64_t tftp_timeouts;
+    _Atomic uint64_t loop_requests[PV_METRICS_MAX_LOOPS + 1]; /* [0]: threads without a loop */
+    _Atomic unsigned loops;                                   /* highest loop number seen */
 } m;
+
+static _Thread_local unsigned current_loop;
 
 #define ADD(counter, n) atomic_fetch_add_explicit(&(counter), (n), memory_order_relaxed)
 #define GET(counter) atomic_load_explicit(&(counter), memory_order_relaxed)
@@ -45,6 +49,7 @@ void pv_metrics_request(pv_proto proto, int status, uint64_t bytes_sent, uint64_
             ADD(m.duration_buckets[proto][i], 1);
     }
     ADD(m.duration_count[proto], 1);
+    ADD(m.loop_requests[current_loop], 1);
     ADD(m.duration_micros[proto], (uint64_t)(seconds > 0 ? seconds * 1e6 : 0));
 }
 
@@ -74,6 +79,16 @@ void pv_metrics_refused(pv_proto proto)
 {
     if ((unsigned)proto < PV_PROTO__COUNT)
         ADD(m.refused[proto], 1);
+}
+
+void pv_metrics_set_loop(unsigned loop)
+{
+    if (loop > PV_METRICS_MAX_LOOPS)
+        loop = 0;
+    current_loop = loop;
+    unsigned seen = atomic_load(&m.loops);
+    while (loop > seen && !atomic_compare_exchange_weak(&m.loops, &seen, loop))
+        ;
 }
 
 void pv_metrics_reset(void)
@@ -149,4 +164,12 @@ void pv_metrics_render(pv_buf *out)
                    "# TYPE provisor_tftp_timeouts_total counter\n"
                    "provisor_tftp_timeouts_total %lu\n",
                    (unsigned long)GET(m.tftp_retransmits), (unsigned long)GET(m.tftp_timeouts));
+    unsigned loops = GET(m.loops);
+    if (loops == 0)
+        return;
+    pv_buf_append_str(out, "# HELP provisor_loop_requests_total Requests and transfers finished "
+                           "by each loop thread.\n# TYPE provisor_loop_requests_total counter\n");
+    for (unsigned i = 1; i <= loops; i++)
+        pv_buf_appendf(out, "provisor_loop_requests_total{loop=\"%u\"} %lu\n", i,
+                       (unsigned long)GET(m.loop_requests[i]));
 }

@@ -33,6 +33,14 @@ void pv_metrics_tftp_timeout(void);
 /* A request refused by a limit (connections, rate, size), by protocol. */
 void pv_metrics_refused(pv_proto proto);
 
+/*
+ * Per-loop counts (provisor_loop_requests_total{loop="N"}), to see that every
+ * loop thread serves: each loop thread calls this once with its number
+ * (1..PV_METRICS_MAX_LOOPS); requests finished on that thread count for it.
+ */
+#define PV_METRICS_MAX_LOOPS 64
+void pv_metrics_set_loop(unsigned loop);
+
 /* Appends the Prometheus text exposition (version 0.0.4) of every metric. */
 void pv_metrics_render(pv_buf *out);
 /* Zeroes every counter (tests). */
