@@ -14,13 +14,29 @@ want=(
   # tests: cmocka and the real peers
   libcmocka-dev openssl curl atftp tftp-hpa sqlite3 valgrind procps iproute2
 )
-[ "${1:-}" = "--bench" ] && want+=(nginx-light atftpd tftpd-hpa wrk hyperfine)
+bench=0
+if [ "${1:-}" = "--bench" ]; then
+  bench=1
+  # atftpd conflicts with tftpd-hpa as a package; bench/ runs it from an
+  # extracted copy (see extract_atftpd below), never as an installed service.
+  want+=(nginx tftpd-hpa wrk hyperfine)
+fi
+
+extract_atftpd() {
+  local dir=${PV_BENCH_TOOLS:-/var/cache/provisor-bench}
+  [ -x "$dir/usr/sbin/atftpd" ] && return 0
+  mkdir -p "$dir" && (cd "$dir" && apt-get download -qq atftpd >/dev/null 2>&1 &&
+    dpkg-deb -x atftpd_*.deb "$dir" && rm -f atftpd_*.deb)
+}
 
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  [ $bench -eq 1 ] && extract_atftpd
+  exit 0
+fi
 
 echo "deps: installing ${missing[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -35,3 +51,5 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+[ $bench -eq 1 ] && extract_atftpd
+exit 0
