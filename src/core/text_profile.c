@@ -303,12 +303,13 @@ int pv_text_serialize(const pv_params *p, pv_buf *out, pv_error *err)
                 "%.*s: the value holds a NUL byte, which the text form cannot carry",
                 PV_SLICE_ARG(e.name));
         pv_param_name_to_text(e.name, out); /* Proxy_1_ → Proxy[1] */
-        if (e.ua == PV_UA_RW)
-            pv_buf_append_str(out, " !");
-        else if (e.ua == PV_UA_RO)
-            pv_buf_append_str(out, " ?");
+        /* "import " at line start is the directive: a parameter of that name
+         * is written with nothing between the name and the rest */
+        const char *sp = pv_slice_eq_cstr(e.name, "import") ? "" : " ";
+        if (e.ua == PV_UA_RW || e.ua == PV_UA_RO)
+            pv_buf_appendf(out, "%s%c", sp, e.ua == PV_UA_RW ? '!' : '?');
         if (e.has_value) {
-            pv_buf_append_char(out, ' ');
+            pv_buf_append_str(out, sp);
             pv_text_quote(out, e.value);
         }
         pv_buf_append_str(out, ";\n");

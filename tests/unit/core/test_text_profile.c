@@ -193,6 +193,9 @@ static void imports_splice_and_are_bounded(void **state)
     assert_string_equal(pv_params_value(&p, "Line_Enable_1_"), "Yes");
     assert_string_equal(pv_params_value(&p, "Profile_Rule"), "/x");
     assert_true(pv_params_get(&p, pv_slice_from("import"), NULL));
+    /* ...which must not be written back as an import directive (found by fuzz_text) */
+    pv_params_set_str(&p, "import", " \\ bye", PV_UA_RW);
+    assert_round_trip(&p);
     assert_int_equal(f.calls, 3);
     pv_params_free(&p);
 
