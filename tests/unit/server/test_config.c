@@ -8,16 +8,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-/* TEMPORARY until net/tftp_server.c and net/http_server.c land: their documented defaults. */
-__attribute__((weak)) void pv_tftp_limits_default(pv_tftp_limits *l)
-{
-    *l = (pv_tftp_limits){2000, 16, 50, 65464, 64, 1000, 5, 1 << 20};
-}
-__attribute__((weak)) void pv_http_limits_default(pv_http_limits *l)
-{
-    *l = (pv_http_limits){16384, 1 << 20, 10000, 30000, 10000, 10000, 256, 1000};
-}
-
 static char *write_temp(const char *text)
 {
     char *path = pv_strdup("/tmp/pv-conf-XXXXXX");

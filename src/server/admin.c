@@ -1,0 +1,44 @@
+/* admin.c — /metrics and /healthz; see admin.h. */
+#include "server/admin.h"
+
+#include "net/metrics.h"
+
+#include <string.h>
+
+static void set_text(pv_response *resp, int status, const char *text)
+{
+    pv_response_set_body(resp, status, text, strlen(text), "text/plain");
+}
+
+static void admin_handle(pv_handler *self, pv_request *req)
+{
+    pv_admin *admin = self->data;
+    if (req->method != PV_METHOD_GET && req->method != PV_METHOD_HEAD) {
+        pv_request_respond_status(req, 405, "the admin listener answers GET only");
+        return;
+    }
+    pv_response resp = {.fd = -1};
+    if (pv_slice_eq_cstr(req->path, "/metrics")) {
+        pv_buf text = {0};
+        pv_metrics_render(&text);
+        /* Prometheus text exposition format, version 0.0.4 */
+        pv_response_set_body(&resp, 200, text.data, text.len, "text/plain; version=0.0.4");
+        pv_buf_free(&text);
+    } else if (pv_slice_eq_cstr(req->path, "/healthz")) {
+        if (atomic_load(&admin->draining))
+            set_text(&resp, 503, "draining\n");
+        else
+            set_text(&resp, 200, "ok\n");
+    } else {
+        set_text(&resp, 404, "not found; try /metrics or /healthz\n");
+    }
+    resp.identity_log = "admin";
+    pv_request_respond(req, &resp);
+}
+
+void pv_admin_init(pv_admin *admin)
+{
+    admin->handler.handle = admin_handle;
+    admin->handler.data = admin;
+    atomic_init(&admin->draining, false);
+}

@@ -1,0 +1,429 @@
+/* daemon.c — loop threads, listeners, signals; see daemon.h. */
+#include "server/daemon.h"
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "net/fileserver.h"
+#include "net/http_server.h"
+#include "net/metrics.h"
+#include "net/tftp_server.h"
+#include "net/tls.h"
+#include "server/admin.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+/* One loop thread and what it serves. */
+typedef struct worker {
+    pv_daemon *d;
+    unsigned index;
+    uv_loop_t loop;
+    uv_thread_t thread;
+    uv_async_t wake; /* the control thread's doorbell: drain, new limits */
+    pv_tftp_server *tftp;
+    pv_http_server *http, *https, *admin;
+    unsigned limits_gen; /* generation of the limits applied */
+    unsigned closing;    /* servers whose close has not finished yet */
+    bool draining;
+} worker;
+
+struct pv_daemon {
+    pv_config *cfg; /* current; replaced on reload (control thread only) */
+    const pv_config_args *args;
+    pv_fileserver files;
+    pv_admin admin;
+    pv_tls_slot *tls; /* NULL when HTTPS is off */
+    worker *workers;
+    unsigned nworkers;
+
+    /* Control loop. */
+    uv_loop_t control;
+    uv_signal_t sigterm, sigint, sighup;
+
+    /* Shared with the loop threads. */
+    uv_mutex_t lock; /* guards the limits below */
+    pv_tftp_limits tftp_limits;
+    pv_http_limits http_limits;
+    atomic_uint limits_gen;
+    atomic_uint drain_timeout_ms;
+    atomic_bool stopping;
+};
+
+/* ---- on the loop threads ---- */
+
+static void server_closed(void *data)
+{
+    worker *w = data;
+    if (--w->closing == 0)
+        uv_close((uv_handle_t *)&w->wake, NULL); /* the loop has nothing left: uv_run returns */
+}
+
+static void start_drain(worker *w)
+{
+    w->draining = true;
+    unsigned timeout = atomic_load(&w->d->drain_timeout_ms);
+    w->closing = 1; /* held until every close below is started */
+    if (w->tftp != NULL) {
+        w->closing++;
+        pv_tftp_server_close(w->tftp, timeout, server_closed, w);
+    }
+    pv_http_server *https[] = {w->http, w->https, w->admin};
+    for (size_t i = 0; i < 3; i++) {
+        if (https[i] != NULL) {
+            w->closing++;
+            pv_http_server_close(https[i], timeout, server_closed, w);
+        }
+    }
+    w->tftp = NULL;
+    w->http = w->https = w->admin = NULL;
+    server_closed(w);
+}
+
+static void apply_limits(worker *w)
+{
+    pv_tftp_limits tftp;
+    pv_http_limits http;
+    uv_mutex_lock(&w->d->lock);
+    tftp = w->d->tftp_limits;
+    http = w->d->http_limits;
+    w->limits_gen = atomic_load(&w->d->limits_gen);
+    uv_mutex_unlock(&w->d->lock);
+    if (w->tftp != NULL)
+        pv_tftp_server_set_limits(w->tftp, &tftp);
+    if (w->http != NULL)
+        pv_http_server_set_limits(w->http, &http);
+    if (w->https != NULL)
+        pv_http_server_set_limits(w->https, &http);
+}
+
+static void on_wake(uv_async_t *handle)
+{
+    worker *w = handle->data;
+    if (w->draining)
+        return;
+    if (atomic_load(&w->d->stopping))
+        start_drain(w);
+    else if (w->limits_gen != atomic_load(&w->d->limits_gen))
+        apply_limits(w);
+}
+
+static void worker_main(void *arg)
+{
+    worker *w = arg;
+    pv_metrics_set_loop(w->index + 1);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
+static void on_signal(uv_signal_t *handle, int signum);
+
+/* ---- setup ---- */
+
+static void tls_config_from(const pv_config *cfg, pv_tls_config *tc)
+{
+    *tc = (pv_tls_config){
+        .cert_file = cfg->tls_cert,
+        .key_file = cfg->tls_key,
+        .client_ca_file = cfg->client_cert != PV_CLIENT_CERT_NONE ? cfg->client_ca : NULL,
+        .client_cert = cfg->client_cert,
+        .min_version = cfg->tls_min_version,
+        .ciphers = cfg->ciphers,
+        .ciphersuites = cfg->ciphersuites,
+        .security_level = cfg->security_level,
+        .session_tickets = cfg->session_tickets,
+    };
+}
+
+static int add_http(worker *w, const char *address, pv_handler *h, pv_tls_slot *tls,
+                    pv_http_server **out, pv_error *err)
+{
+    pv_http_server_options o = {
+        .address = address,
+        .handler = h,
+        .tls = tls,
+        .limits = h == &w->d->admin.handler ? NULL : &w->d->cfg->http,
+        .reuse_port = true,
+    };
+    return pv_http_server_new(&w->loop, &o, out, err);
+}
+
+static int worker_bind(worker *w, pv_error *err)
+{
+    pv_daemon *d = w->d;
+    const pv_config *cfg = d->cfg;
+    int rc = 0;
+    if (cfg->tftp_listen != NULL) {
+        pv_tftp_server_options o = {.address = cfg->tftp_listen,
+                                    .handler = &d->files.handler,
+                                    .limits = &cfg->tftp,
+                                    .reuse_port = true};
+        rc = pv_tftp_server_new(&w->loop, &o, &w->tftp, err);
+    }
+    if (rc == 0 && cfg->http_listen != NULL)
+        rc = add_http(w, cfg->http_listen, &d->files.handler, NULL, &w->http, err);
+    if (rc == 0 && cfg->https_listen != NULL)
+        rc = add_http(w, cfg->https_listen, &d->files.handler, d->tls, &w->https, err);
+    if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL)
+        rc = add_http(w, cfg->admin_listen, &d->admin.handler, NULL, &w->admin, err);
+    return rc;
+}
+
+static bool privileged_port(const char *address)
+{
+    const char *colon = address ? strrchr(address, ':') : NULL;
+    return colon != NULL && atoi(colon + 1) < 1024;
+}
+
+/*
+ * Started as root to bind 69/80/443: become [server] user once they are
+ * bound (DESIGN decision 2). Only then: a root that binds nothing privileged
+ * keeps its identity, so its data directory stays readable for reloads.
+ */
+static int drop_privileges(const pv_config *cfg, pv_error *err)
+{
+    if (geteuid() != 0 || cfg->user == NULL)
+        return 0;
+    if (!privileged_port(cfg->tftp_listen) && !privileged_port(cfg->http_listen) &&
+        !privileged_port(cfg->https_listen) && !privileged_port(cfg->admin_listen))
+        return 0;
+    struct passwd *pw = getpwnam(cfg->user);
+    if (pw == NULL)
+        return pv_error_set(err, PV_EINVAL, "[server] user = %s: no such user", cfg->user);
+    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+        return pv_error_set(err, PV_EACCES, "cannot become user %s: %s", cfg->user,
+                            strerror(errno));
+    pv_logf(PV_LOG_INFO, "privileges.dropped", "user=%s uid=%u", cfg->user, (unsigned)pw->pw_uid);
+    return 0;
+}
+
+static void log_ready(const char *proto, const char *addr)
+{
+    if (addr != NULL)
+        pv_logf(PV_LOG_INFO, "listener.ready", "proto=%s addr=%s", proto, addr);
+}
+
+/* Frees what pv_daemon_start acquired; loops must not be running. */
+static void daemon_free(pv_daemon *d)
+{
+    for (unsigned i = 0; i < d->nworkers; i++) {
+        worker *w = &d->workers[i];
+        if (w->loop.data == NULL)
+            continue; /* never initialised */
+        if (!w->draining)
+            start_drain(w); /* setup failed: close what was bound */
+        uv_run(&w->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&w->loop);
+    }
+    free(d->workers);
+    if (d->tls != NULL)
+        pv_tls_slot_free(d->tls);
+    pv_fileserver_free(&d->files);
+    uv_mutex_destroy(&d->lock);
+    pv_config_free(d->cfg);
+    free(d->cfg);
+    free(d);
+}
+
+int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out, pv_error *err)
+{
+    /* A peer that closes mid-answer must cost an EPIPE, not the process. */
+    signal(SIGPIPE, SIG_IGN);
+    pv_daemon *d = pv_calloc(1, sizeof *d);
+    d->cfg = pv_malloc(sizeof *cfg);
+    *d->cfg = *cfg;
+    d->args = args;
+    d->files.root_fd = d->files.upload_fd = -1;
+    uv_mutex_init(&d->lock);
+    d->tftp_limits = cfg->tftp;
+    d->http_limits = cfg->http;
+    atomic_init(&d->drain_timeout_ms, cfg->drain_timeout_ms);
+    pv_admin_init(&d->admin);
+    d->nworkers = cfg->workers ? cfg->workers : uv_available_parallelism();
+    if (d->nworkers > PV_CONFIG_MAX_WORKERS)
+        d->nworkers = PV_CONFIG_MAX_WORKERS;
+    d->workers = pv_calloc(d->nworkers, sizeof *d->workers);
+
+    int rc = pv_fileserver_init(&d->files, cfg->root, cfg->upload_dir, err);
+    if (rc == 0 && cfg->https_listen != NULL) {
+        pv_tls_config tc;
+        pv_tls_context *ctx = NULL;
+        tls_config_from(cfg, &tc);
+        rc = pv_tls_context_new(&tc, &ctx, err);
+        if (rc == 0)
+            d->tls = pv_tls_slot_new(ctx);
+    }
+    for (unsigned i = 0; rc == 0 && i < d->nworkers; i++) {
+        worker *w = &d->workers[i];
+        w->d = d;
+        w->index = i;
+        if (uv_loop_init(&w->loop) != 0) {
+            rc = pv_error_set(err, PV_EIO, "cannot create an event loop");
+            break;
+        }
+        w->loop.data = w;
+        uv_async_init(&w->loop, &w->wake, on_wake);
+        w->wake.data = w;
+        rc = worker_bind(w, err);
+    }
+    if (rc == 0)
+        rc = drop_privileges(cfg, err);
+    if (rc != 0) {
+        daemon_free(d);
+        return rc;
+    }
+    /* Signals are caught from here on, before anyone can know we are ready:
+     * a SIGHUP sent right after listener.ready must not kill us. */
+    uv_loop_init(&d->control);
+    uv_signal_t *sigs[] = {&d->sigterm, &d->sigint, &d->sighup};
+    int nums[] = {SIGTERM, SIGINT, SIGHUP};
+    for (size_t i = 0; i < 3; i++) {
+        uv_signal_init(&d->control, sigs[i]);
+        sigs[i]->data = d;
+        uv_signal_start(sigs[i], on_signal, nums[i]);
+    }
+    /* One line per listener, not per loop: they share the address. */
+    worker *first = &d->workers[0];
+    log_ready("tftp", first->tftp ? pv_tftp_server_address(first->tftp) : NULL);
+    log_ready("http", first->http ? pv_http_server_address(first->http) : NULL);
+    log_ready("https", first->https ? pv_http_server_address(first->https) : NULL);
+    log_ready("admin", first->admin ? pv_http_server_address(first->admin) : NULL);
+    for (unsigned i = 0; i < d->nworkers; i++)
+        uv_thread_create(&d->workers[i].thread, worker_main, &d->workers[i]);
+    pv_logf(PV_LOG_INFO, "server.started", "workers=%u pid=%ld", d->nworkers, (long)getpid());
+    *out = d;
+    return 0;
+}
+
+const char *pv_daemon_address(const pv_daemon *d, pv_proto proto)
+{
+    const worker *w = &d->workers[0];
+    switch (proto) {
+    case PV_PROTO_TFTP:
+        return w->tftp ? pv_tftp_server_address(w->tftp) : NULL;
+    case PV_PROTO_HTTP:
+        return w->http ? pv_http_server_address(w->http) : NULL;
+    case PV_PROTO_HTTPS:
+        return w->https ? pv_http_server_address(w->https) : NULL;
+    default:
+        return NULL;
+    }
+}
+
+const char *pv_daemon_admin_address(const pv_daemon *d)
+{
+    return d->workers[0].admin ? pv_http_server_address(d->workers[0].admin) : NULL;
+}
+
+unsigned pv_daemon_workers(const pv_daemon *d)
+{
+    return d->nworkers;
+}
+
+/* ---- on the control thread ---- */
+
+static void wake_all(pv_daemon *d)
+{
+    for (unsigned i = 0; i < d->nworkers; i++)
+        uv_async_send(&d->workers[i].wake);
+}
+
+static bool same(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static void warn_restart_needed(const pv_config *old, const pv_config *next)
+{
+    struct {
+        const char *name, *a, *b;
+    } fixed[] = {
+        {"[tftp] listen", old->tftp_listen, next->tftp_listen},
+        {"[http] listen", old->http_listen, next->http_listen},
+        {"[https] listen", old->https_listen, next->https_listen},
+        {"[admin] listen", old->admin_listen, next->admin_listen},
+        {"[server] root", old->root, next->root},
+        {"[server] upload_dir", old->upload_dir, next->upload_dir},
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (!same(fixed[i].a, fixed[i].b))
+            pv_logf(PV_LOG_WARN, "config.restart_needed", "key=\"%s\"", fixed[i].name);
+    if (old->workers != next->workers)
+        pv_logf(PV_LOG_WARN, "config.restart_needed", "key=\"[server] workers\"");
+}
+
+static void reload(pv_daemon *d)
+{
+    pv_config *next = pv_malloc(sizeof *next);
+    pv_error err = {""};
+    int rc = pv_config_load(next, d->args, &err);
+    pv_tls_context *ctx = NULL;
+    if (rc == 0 && d->tls != NULL) {
+        pv_tls_config tc;
+        tls_config_from(next, &tc);
+        rc = pv_tls_context_new(&tc, &ctx, &err);
+        if (rc != 0)
+            pv_config_free(next);
+    }
+    if (rc != 0) {
+        pv_log_line line;
+        pv_log_begin(&line, PV_LOG_ERROR, "config.reload_failed");
+        pv_log_str(&line, "error", err.msg);
+        pv_log_str(&line, "kept", "running configuration");
+        pv_log_end(&line);
+        free(next);
+        return;
+    }
+    warn_restart_needed(d->cfg, next);
+    if (ctx != NULL)
+        pv_tls_slot_swap(d->tls, ctx); /* new connections only; open ones keep theirs */
+    uv_mutex_lock(&d->lock);
+    d->tftp_limits = next->tftp;
+    d->http_limits = next->http;
+    atomic_fetch_add(&d->limits_gen, 1);
+    uv_mutex_unlock(&d->lock);
+    atomic_store(&d->drain_timeout_ms, next->drain_timeout_ms);
+    pv_log_set_level(next->log_level);
+    /* Listener addresses, root and workers keep their running values. */
+    pv_config *old = d->cfg;
+    next->workers = old->workers;
+    d->cfg = next;
+    wake_all(d);
+    pv_config_free(old);
+    free(old);
+    pv_logf(PV_LOG_INFO, "config.reloaded", "tls=%s", ctx != NULL ? "renewed" : "off");
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    pv_daemon *d = handle->data;
+    if (signum == SIGHUP) {
+        reload(d);
+        return;
+    }
+    pv_logf(PV_LOG_INFO, "server.draining", "signal=%s timeout_ms=%u",
+            signum == SIGTERM ? "TERM" : "INT", d->cfg->drain_timeout_ms);
+    atomic_store(&d->admin.draining, true);
+    atomic_store(&d->stopping, true);
+    wake_all(d);
+    /* Without watchers the default action returns: a second signal kills. */
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+}
+
+int pv_daemon_wait(pv_daemon *d)
+{
+    uv_run(&d->control, UV_RUN_DEFAULT);
+    uv_loop_close(&d->control);
+    for (unsigned i = 0; i < d->nworkers; i++)
+        uv_thread_join(&d->workers[i].thread);
+    pv_logf(PV_LOG_INFO, "server.stopped", "");
+    daemon_free(d);
+    return 0;
+}
