@@ -27,13 +27,13 @@
 #include <uv.h>
 
 typedef struct pv_http_limits {
-    size_t max_header_bytes;    /* request line + headers; 431 beyond (default 16 KiB) */
-    size_t max_body_bytes;      /* request body; 413 beyond (default 1 MiB) */
-    unsigned request_timeout_ms; /* whole request must arrive within (default 10 s); 408 */
-    unsigned idle_timeout_ms;   /* keep-alive idle (default 30 s) */
+    size_t max_header_bytes;       /* request line + headers; 431 beyond (default 16 KiB) */
+    size_t max_body_bytes;         /* request body; 413 beyond (default 1 MiB) */
+    unsigned request_timeout_ms;   /* whole request must arrive within (default 10 s); 408 */
+    unsigned idle_timeout_ms;      /* keep-alive idle (default 30 s) */
     unsigned handshake_timeout_ms; /* TLS handshake (default 10 s) */
-    unsigned max_connections;   /* per loop; beyond, new connections are closed (default 10000) */
-    unsigned max_per_source;    /* per peer IP per loop (default 256) */
+    unsigned max_connections; /* per loop; beyond, new connections are closed (default 10000) */
+    unsigned max_per_source;  /* per peer IP per loop (default 256) */
     unsigned max_requests_per_connection; /* then Connection: close (default 1000) */
 } pv_http_limits;
 
@@ -43,24 +43,27 @@ void pv_http_limits_default(pv_http_limits *limits);
 typedef struct pv_http_server pv_http_server;
 
 typedef struct pv_http_server_options {
-    const char *address;   /* "127.0.0.1:8080", "[::1]:8443", "0.0.0.0:80" */
+    const char *address; /* "127.0.0.1:8080", "[::1]:8443", "0.0.0.0:80" */
     pv_handler *handler;
-    pv_tls_slot *tls;      /* NULL: plain HTTP; else HTTPS with the slot's current context */
+    pv_tls_slot *tls;             /* NULL: plain HTTP; else HTTPS with the slot's current context */
     const pv_http_limits *limits; /* NULL: defaults; copied */
-    bool reuse_port;       /* SO_REUSEPORT, for one server per loop thread */
+    bool reuse_port;              /* SO_REUSEPORT, for one server per loop thread */
+    /* Pass methods other than GET/HEAD/POST/PUT (PV_METHOD_OTHER: DELETE, PATCH, ...) to the
+     * handler, e.g. for the admin API; false: the transport answers 405 itself. */
+    bool allow_other_methods;
 } pv_http_server_options;
 
 /* Allocates and binds; listening starts at once. */
-int pv_http_server_new(uv_loop_t *loop, const pv_http_server_options *options,
-                       pv_http_server **out, pv_error *err);
+int pv_http_server_new(uv_loop_t *loop, const pv_http_server_options *options, pv_http_server **out,
+                       pv_error *err);
 /* The bound address (useful with port 0), formatted "host:port". */
 const char *pv_http_server_address(const pv_http_server *server);
 /* Replaces the limits for new connections (SIGHUP). Loop thread only. */
 void pv_http_server_set_limits(pv_http_server *server, const pv_http_limits *limits);
 /* Stops accepting; lets open requests finish within timeout_ms, then closes
  * everything and frees the server; done_cb (may be NULL) runs last. */
-void pv_http_server_close(pv_http_server *server, unsigned timeout_ms,
-                          void (*done_cb)(void *data), void *data);
+void pv_http_server_close(pv_http_server *server, unsigned timeout_ms, void (*done_cb)(void *data),
+                          void *data);
 /* Open connections right now (for drain and tests). */
 size_t pv_http_server_connections(const pv_http_server *server);
 

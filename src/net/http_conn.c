@@ -1,0 +1,725 @@
+/* http_conn.c — one HTTP/HTTPS connection: read, parse, hand over, answer; see http_conn.h. */
+#include "net/http_conn.h"
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "net/metrics.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+typedef struct conn_write {
+    uv_write_t req;
+    pv__http_conn *conn;
+    pv_buf data;
+} conn_write;
+
+static void conn_process(pv__http_conn *conn);
+static void conn_pump(pv__http_conn *conn);
+static void conn_respond(pv_request *req, pv_response *resp);
+
+/* ---- lifetime ---------------------------------------------------------------------------- */
+
+static void release_answer(pv__http_conn *conn)
+{
+    if (!conn->answering)
+        return;
+    free(conn->resp.body);
+    if (conn->resp.fd >= 0)
+        close(conn->resp.fd);
+    free(conn->location);
+    free(conn->identity_log);
+    conn->location = conn->identity_log = NULL;
+    conn->resp.body = NULL;
+    conn->resp.fd = -1;
+    conn->answering = false;
+}
+
+static void conn_free(pv__http_conn *conn)
+{
+    release_answer(conn);
+    pv_http_parser_free(&conn->parser);
+    pv_buf_free(&conn->in);
+    pv_tls_conn_free(conn->tls);
+    free(conn);
+}
+
+static void on_handle_closed(uv_handle_t *handle)
+{
+    pv__http_conn *conn = handle->data;
+    if (handle == (uv_handle_t *)&conn->poll)
+        close(conn->poll_fd);
+    if (--conn->handles_open > 0)
+        return;
+    if (conn->server != NULL)
+        pv__http_server_detach(conn->server, conn);
+    if (!conn->req_pending)
+        conn_free(conn);
+    /* else an orphan: conn_respond() frees it when the handler answers */
+}
+
+static double seconds_since(uint64_t start_ns)
+{
+    return start_ns ? (double)(uv_hrtime() - start_ns) / 1e9 : 0.0;
+}
+
+/* One logfmt line per request (issue 3 "Logs and metrics"); never the query string. */
+static void log_request(pv__http_conn *conn, int status, bool aborted)
+{
+    const pv_request *req = &conn->req;
+    const pv_peer_identity *id = conn->tls ? pv_tls_conn_identity(conn->tls) : NULL;
+    const char *who = "-";
+    if (id != NULL && id->state[0] != '\0')
+        who = id->state; /* spec 4.4: S= carries the MAC */
+    else if (id != NULL && id->common_name[0] != '\0')
+        who = id->common_name;
+    else if (conn->identity_log != NULL && conn->identity_log[0] != '\0')
+        who = conn->identity_log;
+    double secs = seconds_since(conn->request_start_ns);
+    pv_log_line line;
+    pv_log_begin(&line, PV_LOG_INFO, "http.request");
+    pv_log_str(&line, "proto", pv_proto_name(conn->proto));
+    pv_log_str(&line, "peer", conn->peer_text);
+    pv_log_str(&line, "identity", who);
+    pv_log_slice(&line, "method", req->method_name.len ? req->method_name : PV_SLICE_LIT("-"));
+    pv_log_slice(&line, "path", req->path.len ? req->path : PV_SLICE_LIT("-"));
+    pv_log_int(&line, "status", status);
+    pv_log_int(&line, "bytes", (int64_t)conn->body_sent);
+    pv_log_ms(&line, "duration", secs * 1000.0);
+    if (aborted)
+        pv_log_str(&line, "aborted", "true");
+    if (conn->resp.message != NULL && status >= 400)
+        pv_log_str(&line, "reason", conn->resp.message);
+    pv_log_end(&line);
+    pv_metrics_request(conn->proto, status, conn->body_sent, conn->bytes_received, secs);
+}
+
+void pv__http_conn_close(pv__http_conn *conn)
+{
+    if (conn->closing)
+        return;
+    conn->closing = true;
+    if (conn->state == PV__CONN_SENDING && conn->answering)
+        log_request(conn, conn->plan.status, true); /* peer left mid-transfer */
+    release_answer(conn);
+    uv_close((uv_handle_t *)&conn->tcp, on_handle_closed);
+    uv_close((uv_handle_t *)&conn->timer, on_handle_closed);
+    if (conn->poll_inited)
+        uv_close((uv_handle_t *)&conn->poll, on_handle_closed);
+}
+
+bool pv__http_conn_idle(const pv__http_conn *conn)
+{
+    return conn->state == PV__CONN_HANDSHAKE || conn->state == PV__CONN_LINGER ||
+           (conn->state == PV__CONN_READING && !conn->parser.started);
+}
+
+/* ---- timers ------------------------------------------------------------------------------ */
+
+static void on_timeout(uv_timer_t *timer);
+
+static void arm_timer(pv__http_conn *conn, unsigned ms)
+{
+    uv_timer_start(&conn->timer, on_timeout, ms ? ms : 1, 0);
+}
+
+/* ---- writing ----------------------------------------------------------------------------- */
+
+static void on_written(uv_write_t *wr, int status)
+{
+    conn_write *w = (conn_write *)wr;
+    pv__http_conn *conn = w->conn;
+    pv_buf_free(&w->data);
+    free(w);
+    conn->writes_pending--;
+    if (conn->closing)
+        return;
+    if (status < 0) {
+        pv__http_conn_close(conn);
+        return;
+    }
+    if (conn->writes_pending == 0)
+        conn_pump(conn);
+}
+
+/* Queues plaintext for the peer (encrypted first over TLS); takes data's bytes. */
+static void conn_send(pv__http_conn *conn, pv_buf *data)
+{
+    conn_write *w = pv_calloc(1, sizeof *w);
+    w->conn = conn;
+    if (conn->tls != NULL) {
+        if (data->len > 0 && pv_tls_conn_write(conn->tls, data->data, data->len, NULL) != 0) {
+            free(w);
+            pv__http_conn_close(conn);
+            return;
+        }
+        pv_buf_reset(data);
+        pv_tls_conn_take_output(conn->tls, &w->data);
+    } else {
+        w->data = *data;
+        *data = (pv_buf){0};
+    }
+    if (w->data.len == 0) {
+        free(w);
+        return;
+    }
+    uv_buf_t b = uv_buf_init(w->data.data, (unsigned)w->data.len);
+    if (uv_write(&w->req, (uv_stream_t *)&conn->tcp, &b, 1, on_written) != 0) {
+        pv_buf_free(&w->data);
+        free(w);
+        pv__http_conn_close(conn);
+        return;
+    }
+    conn->writes_pending++;
+}
+
+/* Sends what TLS produced on its own (handshake records, alerts, tickets). */
+static void flush_tls(pv__http_conn *conn)
+{
+    pv_buf none = {0};
+    conn_send(conn, &none);
+}
+
+/* ---- graceful close ---------------------------------------------------------------------- */
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    pv__http_conn *conn = req->data;
+    if (status < 0)
+        pv__http_conn_close(conn);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
+
+/* After a "Connection: close" answer: close_notify, shut the write side, then read and drop
+ * what the client still sends until EOF, so that our last answer is not lost to a reset. */
+static void conn_linger(pv__http_conn *conn)
+{
+    if (conn->tls != NULL) {
+        pv_tls_conn_shutdown(conn->tls);
+        flush_tls(conn);
+    }
+    if (conn->closing)
+        return;
+    conn->state = PV__CONN_LINGER;
+    conn->shutdown.data = conn;
+    if (uv_shutdown(&conn->shutdown, (uv_stream_t *)&conn->tcp, on_shutdown) != 0) {
+        pv__http_conn_close(conn);
+        return;
+    }
+    if (!conn->reading && uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0)
+        conn->reading = true;
+    arm_timer(conn, 2000);
+}
+
+/* ---- answering --------------------------------------------------------------------------- */
+
+static void finish_response(pv__http_conn *conn)
+{
+    log_request(conn, conn->plan.status, false);
+    release_answer(conn);
+    conn->requests_served++;
+    pv_http_parser_next(&conn->parser);
+    memset(&conn->req, 0, sizeof conn->req);
+    conn->request_start_ns = 0;
+    conn->bytes_received = 0;
+    conn->body_sent = 0;
+    conn->sent_continue = false;
+    conn->request_timer_armed = false;
+    conn->resp = (pv_response){.fd = -1};
+    bool closing_server = conn->server == NULL || conn->server->closing;
+    if (!conn->keep_alive || closing_server) {
+        conn_linger(conn);
+        return;
+    }
+    conn->state = PV__CONN_READING;
+    if (!conn->reading && uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0)
+        conn->reading = true;
+    conn_process(conn); /* a pipelined request may already be waiting */
+}
+
+static void on_writable(uv_poll_t *poll, int status, int events)
+{
+    pv__http_conn *conn = poll->data;
+    if (status < 0) {
+        pv__http_conn_close(conn);
+        return;
+    }
+    conn_pump(conn);
+}
+
+static int start_poll(pv__http_conn *conn)
+{
+    if (!conn->poll_inited) {
+        uv_os_fd_t fd;
+        if (uv_fileno((uv_handle_t *)&conn->tcp, &fd) != 0)
+            return -1;
+        /* A duplicate descriptor gets its own epoll registration, so the poll handle never
+         * competes with the TCP handle's watcher for the same fd. */
+        conn->poll_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (conn->poll_fd < 0)
+            return -1;
+        if (uv_poll_init(conn->tcp.loop, &conn->poll, conn->poll_fd) != 0) {
+            close(conn->poll_fd);
+            return -1;
+        }
+        conn->poll.data = conn;
+        conn->poll_inited = true;
+        conn->handles_open++;
+    }
+    if (!conn->poll_active && uv_poll_start(&conn->poll, UV_WRITABLE, on_writable) != 0)
+        return -1;
+    conn->poll_active = true;
+    return 0;
+}
+
+/* Plain HTTP: sendfile(2) straight from the page cache, driven by writability. */
+static void pump_sendfile(pv__http_conn *conn)
+{
+    uv_os_fd_t sock;
+    if (uv_fileno((uv_handle_t *)&conn->tcp, &sock) != 0) {
+        pv__http_conn_close(conn);
+        return;
+    }
+    size_t budget = PV_HTTP_SENDFILE_SLICE;
+    while (conn->file_left > 0) {
+        off_t off = (off_t)conn->file_pos;
+        size_t want = conn->file_left < budget ? (size_t)conn->file_left : budget;
+        ssize_t n = sendfile(sock, conn->resp.fd, &off, want);
+        if (n > 0) {
+            conn->file_pos += (uint64_t)n;
+            conn->file_left -= (uint64_t)n;
+            conn->body_sent += (uint64_t)n;
+            budget -= (size_t)n;
+            arm_timer(conn, conn->limits.idle_timeout_ms); /* progress: reset the stall timer */
+            if (budget == 0)
+                break; /* let other connections run; the poll fires again at once */
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            break;
+        pv__http_conn_close(conn); /* the file shrank, or the peer is gone */
+        return;
+    }
+    if (conn->file_left > 0) {
+        if (start_poll(conn) != 0)
+            pv__http_conn_close(conn);
+        return;
+    }
+    if (conn->poll_active) {
+        uv_poll_stop(&conn->poll);
+        conn->poll_active = false;
+    }
+    finish_response(conn);
+}
+
+/* TLS: read one chunk, encrypt, write; the next chunk waits for this write (bounded memory). */
+static void pump_tls_file(pv__http_conn *conn)
+{
+    size_t want =
+        conn->file_left < PV_HTTP_FILE_CHUNK ? (size_t)conn->file_left : PV_HTTP_FILE_CHUNK;
+    ssize_t n;
+    do
+        n = pread(conn->resp.fd, conn->server->file_buf, want, (off_t)conn->file_pos);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        pv__http_conn_close(conn);
+        return;
+    }
+    conn->file_pos += (uint64_t)n;
+    conn->file_left -= (uint64_t)n;
+    conn->body_sent += (uint64_t)n;
+    pv_buf chunk = {0};
+    pv_buf_append(&chunk, conn->server->file_buf, (size_t)n);
+    arm_timer(conn, conn->limits.idle_timeout_ms);
+    conn_send(conn, &chunk);
+    pv_buf_free(&chunk);
+}
+
+static void conn_pump(pv__http_conn *conn)
+{
+    if (conn->closing || conn->state != PV__CONN_SENDING || conn->writes_pending > 0)
+        return;
+    if (conn->file_left > 0) {
+        if (conn->tls != NULL)
+            pump_tls_file(conn);
+        else
+            pump_sendfile(conn);
+        return;
+    }
+    finish_response(conn);
+}
+
+/* Gives an error answer without a body from the handler a short text body for people. */
+static void default_body(pv_response *resp)
+{
+    if (resp->body_kind != PV_BODY_NONE || resp->status < 400)
+        return;
+    char text[96];
+    int n = snprintf(text, sizeof text, "%d %s\n", resp->status, pv_http_reason(resp->status));
+    if (n < 0 || (size_t)n >= sizeof text)
+        return;
+    resp->body_kind = PV_BODY_MEMORY;
+    resp->body = pv_memdup0(text, (size_t)n);
+    resp->body_len = (size_t)n;
+    resp->content_type = "text/plain; charset=utf-8";
+}
+
+static char *dup_header_value(const char *s)
+{
+    if (s == NULL || strpbrk(s, "\r\n") != NULL)
+        return NULL; /* a header value with a line break would split the response */
+    return pv_strdup(s);
+}
+
+/* Takes the handler's answer (or ours) and starts sending it. */
+static void begin_response(pv__http_conn *conn, const pv_response *resp, bool allow_header)
+{
+    conn->resp = *resp;
+    if (conn->server->closing)
+        conn->keep_alive = false; /* draining: this is the connection's last answer */
+    if (conn->resp.body_kind != PV_BODY_FILE)
+        conn->resp.fd = -1;
+    if (conn->resp.body_kind != PV_BODY_MEMORY)
+        conn->resp.body = NULL;
+    conn->answering = true;
+    conn->location = dup_header_value(resp->location);
+    conn->resp.location = conn->location;
+    conn->identity_log = resp->identity_log ? pv_strdup(resp->identity_log) : NULL;
+    conn->resp.identity_log = conn->identity_log;
+    default_body(&conn->resp);
+    uint64_t total = conn->resp.body_kind == PV_BODY_MEMORY ? conn->resp.body_len
+                     : conn->resp.body_kind == PV_BODY_FILE ? (uint64_t)conn->resp.file_size
+                                                            : 0;
+    pv_method method = conn->req.method_name.len ? conn->req.method : PV_METHOD_GET;
+    pv_http_plan_response(method, conn->req.headers, conn->req.header_count, &conn->resp, total,
+                          &conn->plan);
+    pv_http_head_info info = {.plan = &conn->plan,
+                              .resp = &conn->resp,
+                              .now = time(NULL),
+                              .keep_alive = conn->keep_alive,
+                              .http10 = conn->parser.req.http_minor == 0,
+                              .allow_header = allow_header};
+    pv_buf out = {0};
+    pv_http_format_head(&out, &info);
+    conn->state = PV__CONN_SENDING;
+    conn->file_left = 0;
+    if (conn->plan.send_body && conn->plan.length > 0) {
+        if (conn->resp.body_kind == PV_BODY_MEMORY) {
+            pv_buf_append(&out, conn->resp.body + conn->plan.offset, conn->plan.length);
+            conn->body_sent = conn->plan.length;
+        } else if (conn->resp.body_kind == PV_BODY_FILE) {
+            conn->file_pos = conn->plan.offset;
+            conn->file_left = conn->plan.length;
+        }
+    }
+    arm_timer(conn, conn->limits.idle_timeout_ms); /* a client that stops reading is cut */
+    conn_send(conn, &out);
+    pv_buf_free(&out);
+}
+
+static void conn_respond(pv_request *req, pv_response *resp)
+{
+    pv__http_conn *conn = (pv__http_conn *)req->transport;
+    assert(conn->req_pending && "pv_request_respond called twice");
+    conn->req_pending = false;
+    if (conn->closing) { /* the peer left while the handler worked: discard the answer */
+        free(resp->body);
+        if (resp->body_kind == PV_BODY_FILE && resp->fd >= 0)
+            close(resp->fd);
+        log_request(conn, resp->status, true);
+        if (conn->handles_open == 0)
+            conn_free(conn);
+        return;
+    }
+    begin_response(conn, resp, false);
+}
+
+/* An answer from the transport itself (400, 405, 408, 413, 431, ...), then close. */
+static void answer_error(pv__http_conn *conn, int status, const char *reason, bool may_keep)
+{
+    conn->keep_alive = may_keep && conn->keep_alive;
+    if (!may_keep && conn->reading) {
+        uv_read_stop((uv_stream_t *)&conn->tcp);
+        conn->reading = false;
+    }
+    pv_response resp = {.status = status, .fd = -1, .message = reason};
+    begin_response(conn, &resp, status == 405);
+}
+
+/* ---- reading and dispatch ---------------------------------------------------------------- */
+
+static void dispatch(pv__http_conn *conn)
+{
+    const pv_http_request *r = pv_http_parser_request(&conn->parser);
+    pv_http_server *server = conn->server;
+    pv_request *req = &conn->req;
+    *req = (pv_request){
+        .proto = conn->proto,
+        .method = r->method,
+        .method_name = r->method_name,
+        .path = r->path,
+        .query = r->query,
+        .headers = r->headers,
+        .header_count = r->header_count,
+        .body = r->body,
+        .peer = (const struct sockaddr *)&conn->peer,
+        .local = (const struct sockaddr *)&conn->local,
+        .identity = conn->tls ? pv_tls_conn_identity(conn->tls) : NULL,
+        .head_only = r->method == PV_METHOD_HEAD,
+        .transport = conn,
+    };
+    req->user_agent = pv_request_header(req, "User-Agent");
+    unsigned max_requests = conn->limits.max_requests_per_connection;
+    conn->keep_alive = r->keep_alive && !r->upgrade && !server->closing &&
+                       (max_requests == 0 || conn->requests_served + 1 < max_requests);
+    /* One request at a time: what follows waits in conn->in (bounded, see on_read). Reading
+     * goes on so that a peer who leaves is noticed and its answer discarded. */
+    conn->state = PV__CONN_HANDLING;
+    uv_timer_stop(&conn->timer);
+    if (r->method == PV_METHOD_OTHER && !server->allow_other_methods) {
+        answer_error(conn, 405, "method not allowed", true);
+        return;
+    }
+    conn->req_pending = true;
+    server->handler->handle(server->handler, req);
+}
+
+/* Parses what is buffered; hands a complete request over or answers an error. */
+static void conn_process(pv__http_conn *conn)
+{
+    while (!conn->closing && conn->state == PV__CONN_READING && conn->in_off < conn->in.len) {
+        size_t used = 0;
+        pv_http_parse_result r = pv_http_parser_feed(&conn->parser, conn->in.data + conn->in_off,
+                                                     conn->in.len - conn->in_off, &used);
+        conn->in_off += used;
+        conn->bytes_received += used;
+        if (conn->parser.started && !conn->request_timer_armed) {
+            /* Slow clients: the whole request must arrive within the request timeout. */
+            conn->request_timer_armed = true;
+            conn->request_start_ns = uv_hrtime();
+            arm_timer(conn, conn->limits.request_timeout_ms);
+        }
+        if (conn->parser.expect_continue && !conn->sent_continue) {
+            conn->sent_continue = true; /* RFC 9110 §10.1.1 */
+            pv_buf cont = {0};
+            pv_buf_append_str(&cont, "HTTP/1.1 100 Continue\r\n\r\n");
+            conn_send(conn, &cont);
+        }
+        if (r == PV_HTTP_PARSE_REQUEST) {
+            dispatch(conn);
+            break;
+        }
+        if (r == PV_HTTP_PARSE_ERROR) {
+            answer_error(conn, conn->parser.error_status, conn->parser.error_reason, false);
+            break;
+        }
+    }
+    if (conn->in_off == conn->in.len) {
+        pv_buf_reset(&conn->in);
+        conn->in_off = 0;
+    }
+    if (!conn->closing && conn->state == PV__CONN_READING && !conn->parser.started)
+        arm_timer(conn, conn->limits.idle_timeout_ms); /* keep-alive idle */
+}
+
+static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+    pv__http_conn *conn = handle->data;
+    *buf = uv_buf_init(conn->server->read_buf, PV_HTTP_READ_CHUNK);
+}
+
+static void append_input(pv__http_conn *conn, const char *data, size_t len)
+{
+    if (conn->in_off > 0 && conn->in_off == conn->in.len) {
+        pv_buf_reset(&conn->in);
+        conn->in_off = 0;
+    }
+    pv_buf_append(&conn->in, data, len);
+}
+
+static void handshake_done(pv__http_conn *conn)
+{
+    bool resumed = pv_tls_conn_resumed(conn->tls);
+    pv_metrics_tls_handshake(resumed ? PV_TLS_HANDSHAKE_RESUMED : PV_TLS_HANDSHAKE_FULL);
+    conn->state = PV__CONN_READING;
+    arm_timer(conn, conn->limits.idle_timeout_ms);
+}
+
+static void handshake_failed(pv__http_conn *conn, const pv_error *err)
+{
+    pv_metrics_tls_handshake(PV_TLS_HANDSHAKE_FAILED);
+    pv_log_line line;
+    pv_log_begin(&line, PV_LOG_WARN, "tls.handshake_failed");
+    pv_log_str(&line, "peer", conn->peer_text);
+    pv_log_str(&line, "reason", err->msg);
+    pv_log_end(&line);
+    flush_tls(conn); /* the alert tells the client why */
+    if (!conn->closing) {
+        uv_read_stop((uv_stream_t *)&conn->tcp);
+        conn->reading = false;
+        conn->state = PV__CONN_LINGER;
+        conn->shutdown.data = conn;
+        if (uv_shutdown(&conn->shutdown, (uv_stream_t *)&conn->tcp, on_shutdown) != 0)
+            pv__http_conn_close(conn);
+        else
+            arm_timer(conn, 1000);
+    }
+}
+
+/* TLS: ciphertext in, handshake or plaintext out. Returns false when the connection ended. */
+static bool tls_input(pv__http_conn *conn, const char *data, size_t len)
+{
+    pv_error err = {{0}};
+    if (pv_tls_conn_feed(conn->tls, data, len, &err) != 0) {
+        pv__http_conn_close(conn);
+        return false;
+    }
+    if (conn->state == PV__CONN_HANDSHAKE) {
+        int hs = pv_tls_conn_handshake(conn->tls, &err);
+        if (hs < 0) {
+            handshake_failed(conn, &err);
+            return false;
+        }
+        flush_tls(conn);
+        if (hs != PV_TLS_DONE)
+            return false;
+        handshake_done(conn);
+    }
+    pv_buf plain = {0};
+    int n = pv_tls_conn_read(conn->tls, &plain, &err);
+    flush_tls(conn); /* reads may answer (tickets, key updates, close_notify) */
+    if (n > 0 && conn->state != PV__CONN_LINGER)
+        append_input(conn, plain.data, plain.len);
+    pv_buf_free(&plain);
+    if (n < 0) {
+        pv__http_conn_close(conn);
+        return false;
+    }
+    return true;
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    pv__http_conn *conn = stream->data;
+    if (conn->closing)
+        return;
+    if (nread < 0) { /* EOF or reset: nothing more will come, and nobody reads our answer */
+        if (conn->state == PV__CONN_HANDSHAKE)
+            pv_metrics_tls_handshake(PV_TLS_HANDSHAKE_FAILED);
+        pv__http_conn_close(conn);
+        return;
+    }
+    if (nread == 0)
+        return;
+    if (conn->tls != NULL) {
+        if (!tls_input(conn, buf->base, (size_t)nread))
+            return;
+    } else if (conn->state != PV__CONN_LINGER) {
+        append_input(conn, buf->base, (size_t)nread);
+    }
+    if (conn->state == PV__CONN_LINGER) {
+        pv_buf_reset(&conn->in);
+        conn->in_off = 0;
+        return;
+    }
+    if (conn->state != PV__CONN_READING &&
+        conn->in.len - conn->in_off > conn->limits.max_header_bytes + PV_HTTP_READ_CHUNK) {
+        /* Pipelined requests pile up while we answer: let TCP push back. */
+        uv_read_stop(stream);
+        conn->reading = false;
+    }
+    conn_process(conn);
+}
+
+static void on_timeout(uv_timer_t *timer)
+{
+    pv__http_conn *conn = timer->data;
+    if (conn->closing)
+        return;
+    switch (conn->state) {
+    case PV__CONN_HANDSHAKE: {
+        pv_error err;
+        pv_error_set(&err, PV_ETIMEDOUT, "TLS handshake timed out");
+        handshake_failed(conn, &err);
+        return;
+    }
+    case PV__CONN_READING:
+        if (conn->parser.started && conn->writes_pending == 0) {
+            pv_metrics_refused(conn->proto);
+            answer_error(conn, 408, "request timed out", false); /* RFC 9110 §15.5.9 */
+            /* The answer gets one more timeout to leave, then the connection goes. */
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    pv__http_conn_close(conn);
+}
+
+/* ---- start ------------------------------------------------------------------------------- */
+
+static void format_peer(const struct sockaddr_storage *ss, char *out, size_t size)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        uv_ip4_name(a, host, sizeof host);
+        port = ntohs(a->sin_port);
+        snprintf(out, size, "%s:%d", host, port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        uv_ip6_name(a, host, sizeof host);
+        port = ntohs(a->sin6_port);
+        snprintf(out, size, "[%s]:%d", host, port);
+    } else {
+        snprintf(out, size, "-");
+    }
+}
+
+void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn)
+{
+    conn->respond = conn_respond;
+    conn->server = server;
+    conn->limits = server->limits;
+    conn->resp.fd = -1;
+    conn->poll_fd = -1;
+    int len = sizeof conn->peer;
+    uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&conn->peer, &len);
+    len = sizeof conn->local;
+    uv_tcp_getsockname(&conn->tcp, (struct sockaddr *)&conn->local, &len);
+    format_peer(&conn->peer, conn->peer_text, sizeof conn->peer_text);
+    uv_timer_init(server->loop, &conn->timer);
+    conn->timer.data = conn;
+    conn->handles_open = 2; /* tcp and timer */
+    pv_http_parser_init(&conn->parser, conn->limits.max_header_bytes, conn->limits.max_body_bytes);
+    uv_tcp_nodelay(&conn->tcp, 1);
+    if (server->tls != NULL) {
+        pv_tls_context *ctx = pv_tls_slot_get(server->tls);
+        conn->tls = pv_tls_conn_new(ctx); /* keeps its own reference across a SIGHUP swap */
+        pv_tls_context_unref(ctx);
+        conn->proto = PV_PROTO_HTTPS;
+        conn->state = PV__CONN_HANDSHAKE;
+        arm_timer(conn, conn->limits.handshake_timeout_ms);
+    } else {
+        conn->proto = PV_PROTO_HTTP;
+        conn->state = PV__CONN_READING;
+        arm_timer(conn, conn->limits.idle_timeout_ms);
+    }
+    if (uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) != 0) {
+        pv__http_conn_close(conn);
+        return;
+    }
+    conn->reading = true;
+}

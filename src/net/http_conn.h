@@ -1,0 +1,111 @@
+/*
+ * http_conn.h — private map of the HTTP server (not for other modules):
+ * the listener state (http_server.c) and one connection's state machine
+ * (http_conn.c), and the few calls between the two files.
+ *
+ * A connection owns its socket, timer, optional poll handle (sendfile),
+ * TLS state, input buffer, parser and the answer being sent. It is freed
+ * when its handles have closed and no request is waiting for the handler;
+ * a connection whose peer left while the handler still works is detached
+ * from the server ("orphan") and freed when pv_request_respond() comes.
+ */
+#ifndef PV_NET_HTTP_CONN_H
+#define PV_NET_HTTP_CONN_H
+
+#include "net/http_request.h"
+#include "net/http_response.h"
+#include "net/http_server.h"
+
+#include <sys/socket.h>
+
+#define PV_HTTP_READ_CHUNK (64 * 1024)   /* one socket read */
+#define PV_HTTP_FILE_CHUNK (64 * 1024)   /* one TLS file chunk: bounded memory per connection */
+#define PV_HTTP_SENDFILE_SLICE (1 << 20) /* per wakeup, so one big file cannot starve the loop */
+
+typedef struct pv__http_source pv__http_source;
+typedef struct pv__http_conn pv__http_conn;
+
+struct pv_http_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    pv_handler *handler;
+    pv_tls_slot *tls;
+    pv_http_limits limits;
+    bool allow_other_methods;
+    char address[80];
+    pv__http_conn *conns; /* doubly linked, every connection not yet detached */
+    size_t conn_count;
+    pv__http_source **sources; /* per peer IP connection counts, chained hash */
+    char *read_buf;            /* shared by the loop's reads: consumed in the read callback */
+    char *file_buf;            /* shared TLS file chunk: encrypted before the next use */
+    /* Draining (pv_http_server_close). */
+    bool closing;
+    bool listener_closed;
+    bool drain_timer_closing;
+    uv_timer_t drain_timer;
+    void (*done_cb)(void *data);
+    void *done_data;
+};
+
+typedef enum {
+    PV__CONN_HANDSHAKE, /* TLS handshake in progress */
+    PV__CONN_READING,   /* waiting for (the rest of) a request */
+    PV__CONN_HANDLING,  /* the handler has the request */
+    PV__CONN_SENDING,   /* the answer is being written */
+    PV__CONN_LINGER,    /* last answer sent, write side shut: draining input until EOF */
+} pv__conn_state;
+
+struct pv__http_conn {
+    pv__respond_fn respond; /* first member: pv_request.transport points here (handler.h) */
+    pv_http_server *server; /* NULL once detached */
+    pv__http_conn *prev, *next;
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    uv_poll_t poll; /* writability for sendfile, on a dup of the socket */
+    uv_shutdown_t shutdown;
+    int poll_fd;
+    bool poll_inited, poll_active;
+    int handles_open;
+    bool closing;
+    pv__conn_state state;
+    pv_proto proto;
+    pv_tls_conn *tls;
+    pv_http_limits limits;
+    struct sockaddr_storage peer, local;
+    char peer_text[64];
+    /* Input. */
+    pv_buf in;
+    size_t in_off;
+    pv_http_parser parser;
+    bool reading;
+    bool sent_continue;
+    bool request_timer_armed;
+    uint64_t request_start_ns;
+    uint64_t bytes_received;
+    unsigned requests_served;
+    /* The request with the handler. */
+    pv_request req;
+    bool req_pending;
+    /* The answer being sent. */
+    pv_response resp;
+    char *location;
+    char *identity_log;
+    pv_http_plan plan;
+    bool keep_alive;
+    bool answering; /* resp holds resources (body or fd) */
+    uint64_t body_sent;
+    uint64_t file_pos, file_left;
+    unsigned writes_pending;
+};
+
+/* http_conn.c */
+void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn);
+void pv__http_conn_close(pv__http_conn *conn);
+/* Idle: no request in progress (the drain closes these at once). */
+bool pv__http_conn_idle(const pv__http_conn *conn);
+
+/* http_server.c */
+/* The connection's handles have closed: forget it (counts, per-source table). */
+void pv__http_server_detach(pv_http_server *server, pv__http_conn *conn);
+
+#endif

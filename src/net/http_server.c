@@ -1,0 +1,343 @@
+/* http_server.c — the HTTP/HTTPS listener: bind, accept, limits, drain; see http_server.h. */
+#include "net/http_server.h"
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "net/http_conn.h"
+#include "net/metrics.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SOURCE_BUCKETS 256
+
+/* Connections per peer IP on this loop (the per-source limit). */
+struct pv__http_source {
+    pv__http_source *next;
+    unsigned char addr[16];
+    size_t addr_len;
+    unsigned count;
+};
+
+void pv_http_limits_default(pv_http_limits *limits)
+{
+    *limits = (pv_http_limits){
+        .max_header_bytes = 16 * 1024,
+        .max_body_bytes = 1024 * 1024,
+        .request_timeout_ms = 10000,
+        .idle_timeout_ms = 30000,
+        .handshake_timeout_ms = 10000,
+        .max_connections = 10000,
+        .max_per_source = 256,
+        .max_requests_per_connection = 1000,
+    };
+}
+
+/* ---- per-source counts ------------------------------------------------------------------- */
+
+static size_t source_key(const struct sockaddr_storage *ss, unsigned char key[16])
+{
+    if (ss->ss_family == AF_INET) {
+        memcpy(key, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+        return 4;
+    }
+    if (ss->ss_family == AF_INET6) {
+        memcpy(key, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+        return 16;
+    }
+    return 0;
+}
+
+static pv__http_source **source_slot(pv_http_server *server, const struct sockaddr_storage *ss)
+{
+    unsigned char key[16];
+    size_t len = source_key(ss, key);
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ key[i]) * 16777619u;
+    pv__http_source **slot = &server->sources[h % SOURCE_BUCKETS];
+    while (*slot != NULL && ((*slot)->addr_len != len || memcmp((*slot)->addr, key, len) != 0))
+        slot = &(*slot)->next;
+    return slot;
+}
+
+static unsigned source_count(pv_http_server *server, const struct sockaddr_storage *ss)
+{
+    pv__http_source *s = *source_slot(server, ss);
+    return s ? s->count : 0;
+}
+
+static void source_add(pv_http_server *server, const struct sockaddr_storage *ss, int delta)
+{
+    pv__http_source **slot = source_slot(server, ss);
+    if (*slot == NULL) {
+        assert(delta > 0);
+        pv__http_source *s = pv_calloc(1, sizeof *s);
+        s->addr_len = source_key(ss, s->addr);
+        *slot = s;
+    }
+    pv__http_source *s = *slot;
+    s->count = (unsigned)((int)s->count + delta);
+    if (s->count == 0) {
+        *slot = s->next;
+        free(s);
+    }
+}
+
+/* ---- draining and freeing ---------------------------------------------------------------- */
+
+static void server_free(uv_handle_t *handle)
+{
+    pv_http_server *server = handle->data;
+    void (*done)(void *) = server->done_cb;
+    void *data = server->done_data;
+    free(server->sources);
+    free(server->read_buf);
+    free(server->file_buf);
+    free(server);
+    if (done != NULL)
+        done(data);
+}
+
+static void maybe_finish(pv_http_server *server)
+{
+    if (!server->closing || !server->listener_closed || server->conn_count > 0 ||
+        server->drain_timer_closing)
+        return;
+    server->drain_timer_closing = true;
+    uv_close((uv_handle_t *)&server->drain_timer, server_free);
+}
+
+void pv__http_server_detach(pv_http_server *server, pv__http_conn *conn)
+{
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        server->conns = conn->next;
+    if (conn->next)
+        conn->next->prev = conn->prev;
+    conn->prev = conn->next = NULL;
+    conn->server = NULL;
+    source_add(server, &conn->peer, -1);
+    server->conn_count--;
+    pv_metrics_open(server->tls ? PV_PROTO_HTTPS : PV_PROTO_HTTP, -1);
+    maybe_finish(server);
+}
+
+static void on_listener_closed(uv_handle_t *handle)
+{
+    pv_http_server *server = handle->data;
+    server->listener_closed = true;
+    maybe_finish(server);
+}
+
+static void close_all(pv_http_server *server, bool idle_only)
+{
+    pv__http_conn *c = server->conns;
+    while (c != NULL) {
+        pv__http_conn *next = c->next; /* closing does not unlink before the close callbacks */
+        if (!idle_only || pv__http_conn_idle(c))
+            pv__http_conn_close(c);
+        c = next;
+    }
+}
+
+static void on_drain_timeout(uv_timer_t *timer)
+{
+    close_all(timer->data, false); /* in-flight requests had their chance */
+}
+
+void pv_http_server_close(pv_http_server *server, unsigned timeout_ms, void (*done_cb)(void *data),
+                          void *data)
+{
+    assert(!server->closing);
+    server->closing = true;
+    server->done_cb = done_cb;
+    server->done_data = data;
+    uv_close((uv_handle_t *)&server->listener, on_listener_closed);
+    close_all(server, true); /* idle keep-alive connections go at once */
+    uv_timer_start(&server->drain_timer, on_drain_timeout, timeout_ms, 0);
+}
+
+/* ---- accepting --------------------------------------------------------------------------- */
+
+static void free_refused(uv_handle_t *handle)
+{
+    free(handle->data);
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    pv_http_server *server = listener->data;
+    if (status < 0 || server->closing)
+        return;
+    pv__http_conn *conn = pv_calloc(1, sizeof *conn);
+    uv_tcp_init(server->loop, &conn->tcp);
+    conn->tcp.data = conn;
+    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) != 0) {
+        uv_close((uv_handle_t *)&conn->tcp, free_refused);
+        return;
+    }
+    int len = sizeof conn->peer;
+    uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&conn->peer, &len);
+    pv_proto proto = server->tls ? PV_PROTO_HTTPS : PV_PROTO_HTTP;
+    /* Beyond a limit: accept and close at once, so the backlog never fills with them. */
+    if ((server->limits.max_connections && server->conn_count >= server->limits.max_connections) ||
+        (server->limits.max_per_source &&
+         source_count(server, &conn->peer) >= server->limits.max_per_source)) {
+        pv_metrics_refused(proto);
+        uv_close((uv_handle_t *)&conn->tcp, free_refused);
+        return;
+    }
+    conn->next = server->conns;
+    if (server->conns)
+        server->conns->prev = conn;
+    server->conns = conn;
+    server->conn_count++;
+    source_add(server, &conn->peer, +1);
+    pv_metrics_open(proto, +1);
+    pv__http_conn_start(server, conn);
+}
+
+/* ---- binding ----------------------------------------------------------------------------- */
+
+/* "127.0.0.1:8080", "[::1]:8443", "0.0.0.0:80", "localhost:8080". */
+static int parse_address(const char *text, struct sockaddr_storage *ss, pv_error *err)
+{
+    char host[64];
+    const char *colon = strrchr(text, ':');
+    if (colon == NULL)
+        return pv_error_set(err, PV_EINVAL, "address '%s' has no port (expected host:port)", text);
+    const char *h = text;
+    size_t hlen = (size_t)(colon - text);
+    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+        h++;
+        hlen -= 2;
+    }
+    if (hlen >= sizeof host)
+        return pv_error_set(err, PV_EINVAL, "address '%s': host too long", text);
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    if (strcmp(host, "localhost") == 0 || hlen == 0)
+        snprintf(host, sizeof host, "%s", hlen == 0 ? "0.0.0.0" : "127.0.0.1");
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || *end != '\0' || port < 0 || port > 65535)
+        return pv_error_set(err, PV_EINVAL, "address '%s': port must be 0..65535", text);
+    if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) == 0)
+        return 0;
+    if (uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)ss) == 0)
+        return 0;
+    return pv_error_set(err, PV_EINVAL, "address '%s': '%s' is not an IPv4 or IPv6 address", text,
+                        host);
+}
+
+static int bind_socket(const struct sockaddr_storage *ss, bool reuse_port, const char *text,
+                       pv_error *err)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return pv_error_set(err, PV_EIO, "socket for %s: %s", text, strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* One listener per loop thread on the same address: the kernel spreads connections. */
+    if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+        int e = errno;
+        close(fd);
+        return pv_error_set(err, PV_ENOTSUP, "SO_REUSEPORT on %s: %s", text, strerror(e));
+    }
+    socklen_t len =
+        ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (bind(fd, (const struct sockaddr *)ss, len) != 0) {
+        int e = errno;
+        close(fd);
+        return pv_error_set(err, e == EACCES ? PV_EACCES : PV_EIO, "cannot listen on %s: %s%s",
+                            text, strerror(e),
+                            e == EADDRINUSE ? " (another server holds the port)" : "");
+    }
+    return fd;
+}
+
+static void format_address(pv_http_server *server)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "?";
+    uv_tcp_getsockname(&server->listener, (struct sockaddr *)&ss, &len);
+    if (ss.ss_family == AF_INET6) {
+        uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof host);
+        snprintf(server->address, sizeof server->address, "[%s]:%d", host,
+                 ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+    } else {
+        uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof host);
+        snprintf(server->address, sizeof server->address, "%s:%d", host,
+                 ntohs(((struct sockaddr_in *)&ss)->sin_port));
+    }
+}
+
+int pv_http_server_new(uv_loop_t *loop, const pv_http_server_options *options, pv_http_server **out,
+                       pv_error *err)
+{
+    *out = NULL;
+    if (options->handler == NULL || options->address == NULL)
+        return pv_error_set(err, PV_EINVAL, "an HTTP server needs an address and a handler");
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    int rc = parse_address(options->address, &ss, err);
+    if (rc != 0)
+        return rc;
+    int fd = bind_socket(&ss, options->reuse_port, options->address, err);
+    if (fd < 0)
+        return fd;
+    pv_http_server *server = pv_calloc(1, sizeof *server);
+    server->loop = loop;
+    server->handler = options->handler;
+    server->tls = options->tls;
+    server->allow_other_methods = options->allow_other_methods;
+    if (options->limits != NULL)
+        server->limits = *options->limits;
+    else
+        pv_http_limits_default(&server->limits);
+    server->sources = pv_calloc(SOURCE_BUCKETS, sizeof *server->sources);
+    server->read_buf = pv_malloc(PV_HTTP_READ_CHUNK);
+    server->file_buf = pv_malloc(PV_HTTP_FILE_CHUNK);
+    uv_tcp_init(loop, &server->listener);
+    server->listener.data = server;
+    uv_timer_init(loop, &server->drain_timer);
+    server->drain_timer.data = server;
+    int uv_rc = uv_tcp_open(&server->listener, fd);
+    if (uv_rc != 0)
+        close(fd); /* not adopted by the handle */
+    else
+        uv_rc = uv_listen((uv_stream_t *)&server->listener, 1024, on_connection);
+    if (uv_rc != 0) {
+        pv_error_set(err, PV_EIO, "cannot listen on %s: %s", options->address, uv_strerror(uv_rc));
+        /* Closing the handles frees the server; nobody waits for it. */
+        server->closing = true;
+        uv_close((uv_handle_t *)&server->listener, on_listener_closed);
+        return PV_EIO;
+    }
+    format_address(server);
+    *out = server;
+    return 0;
+}
+
+const char *pv_http_server_address(const pv_http_server *server)
+{
+    return server->address;
+}
+
+void pv_http_server_set_limits(pv_http_server *server, const pv_http_limits *limits)
+{
+    server->limits = *limits; /* connections keep the limits they started with */
+}
+
+size_t pv_http_server_connections(const pv_http_server *server)
+{
+    return server->conn_count;
+}

@@ -1,0 +1,375 @@
+/* tls.c — OpenSSL 3 contexts and memory-BIO connections; see tls.h. */
+#include "net/tls.h"
+
+#include "core/alloc.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pv_tls_context {
+    SSL_CTX *ssl_ctx;
+    atomic_int refs;
+    pv_client_cert_mode client_cert;
+};
+
+struct pv_tls_slot {
+    pthread_mutex_t lock;
+    pv_tls_context *current;
+};
+
+struct pv_tls_conn {
+    SSL *ssl;
+    BIO *rbio; /* ciphertext from the peer, owned by ssl */
+    BIO *wbio; /* ciphertext for the peer, owned by ssl */
+    pv_tls_context *ctx;
+    pv_peer_identity identity;
+    bool has_identity;
+    bool done;
+};
+
+/* Appends OpenSSL's queued errors (most recent last) to err's message. */
+static int ssl_error(pv_error *err, int code, const char *what)
+{
+    char detail[160] = "";
+    unsigned long e;
+    while ((e = ERR_get_error()) != 0)
+        ERR_error_string_n(e, detail, sizeof detail);
+    return pv_error_set(err, code, "%s%s%s", what, detail[0] ? ": " : "", detail);
+}
+
+static int configure(SSL_CTX *ctx, const pv_tls_config *c, pv_error *err)
+{
+    int min = c->min_version ? c->min_version : TLS1_2_VERSION;
+    if (min != TLS1_2_VERSION && min != TLS1_3_VERSION)
+        return pv_error_set(err, PV_EINVAL, "TLS minimum version must be 1.2 or 1.3");
+    SSL_CTX_set_min_proto_version(ctx, min);
+    if (c->ciphers != NULL && SSL_CTX_set_cipher_list(ctx, c->ciphers) != 1)
+        return ssl_error(err, PV_EINVAL, "TLS cipher list matches no cipher");
+    if (c->ciphersuites != NULL && SSL_CTX_set_ciphersuites(ctx, c->ciphersuites) != 1)
+        return ssl_error(err, PV_EINVAL, "TLS 1.3 cipher suites are not valid");
+    /* After the cipher list, which may carry its own @SECLEVEL. Old phones need 0 or 1. */
+    if (c->security_level >= 0)
+        SSL_CTX_set_security_level(ctx, c->security_level);
+    if (c->cert_file == NULL || c->key_file == NULL)
+        return pv_error_set(err, PV_EINVAL, "TLS needs a certificate and a key file");
+    if (SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1)
+        return ssl_error(err, PV_EINVAL, c->cert_file);
+    if (SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) != 1)
+        return ssl_error(err, PV_EINVAL, c->key_file);
+    if (SSL_CTX_check_private_key(ctx) != 1)
+        return ssl_error(err, PV_EINVAL, "the TLS key does not match the certificate");
+    if (c->client_cert != PV_CLIENT_CERT_NONE) {
+        if (c->client_ca_file == NULL)
+            return pv_error_set(err, PV_EINVAL,
+                                "client certificates need a CA bundle (client CA file)");
+        if (SSL_CTX_load_verify_locations(ctx, c->client_ca_file, NULL) != 1)
+            return ssl_error(err, PV_EINVAL, c->client_ca_file);
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(c->client_ca_file);
+        if (names == NULL)
+            return ssl_error(err, PV_EINVAL, c->client_ca_file);
+        SSL_CTX_set_client_CA_list(ctx, names);
+        /* SSL_VERIFY_PEER makes a certificate that does not verify fail the handshake even
+         * when it is optional: an unknown CA is refused, never treated as absent. */
+        int mode = SSL_VERIFY_PEER;
+        if (c->client_cert == PV_CLIENT_CERT_REQUIRED)
+            mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+        SSL_CTX_set_verify(ctx, mode, NULL);
+        SSL_CTX_set_verify_depth(ctx, 6);
+    }
+    long opts = SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
+    if (!c->session_tickets)
+        opts |= SSL_OP_NO_TICKET; /* TLS 1.3 then resumes from the server's session cache */
+    SSL_CTX_set_options(ctx, (uint64_t)opts);
+    /* Resumption with client certificates needs a session id context. */
+    static const unsigned char sid_ctx[] = "provisor";
+    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    SSL_CTX_sess_set_cache_size(ctx, 20000);
+    /* Idle keep-alive connections should not hold 2 x 16 KiB of buffers each. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    return 0;
+}
+
+int pv_tls_context_new(const pv_tls_config *config, pv_tls_context **out, pv_error *err)
+{
+    *out = NULL;
+    ERR_clear_error();
+    SSL_CTX *ssl_ctx = SSL_CTX_new(TLS_server_method());
+    if (ssl_ctx == NULL)
+        return ssl_error(err, PV_ECRYPTO, "cannot create a TLS context");
+    int rc = configure(ssl_ctx, config, err);
+    if (rc != 0) {
+        SSL_CTX_free(ssl_ctx);
+        return rc;
+    }
+    pv_tls_context *ctx = pv_calloc(1, sizeof *ctx);
+    ctx->ssl_ctx = ssl_ctx;
+    ctx->client_cert = config->client_cert;
+    atomic_init(&ctx->refs, 1);
+    *out = ctx;
+    return 0;
+}
+
+pv_tls_context *pv_tls_context_ref(pv_tls_context *ctx)
+{
+    atomic_fetch_add_explicit(&ctx->refs, 1, memory_order_relaxed);
+    return ctx;
+}
+
+void pv_tls_context_unref(pv_tls_context *ctx)
+{
+    if (ctx == NULL || atomic_fetch_sub_explicit(&ctx->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    SSL_CTX_free(ctx->ssl_ctx);
+    free(ctx);
+}
+
+pv_tls_slot *pv_tls_slot_new(pv_tls_context *initial)
+{
+    pv_tls_slot *slot = pv_calloc(1, sizeof *slot);
+    pthread_mutex_init(&slot->lock, NULL);
+    slot->current = initial;
+    return slot;
+}
+
+pv_tls_context *pv_tls_slot_get(pv_tls_slot *slot)
+{
+    /* A lock, not a bare atomic pointer: the reference must be taken before a concurrent
+     * swap can drop the last one. Held for two instructions, once per connection. */
+    pthread_mutex_lock(&slot->lock);
+    pv_tls_context *ctx = pv_tls_context_ref(slot->current);
+    pthread_mutex_unlock(&slot->lock);
+    return ctx;
+}
+
+void pv_tls_slot_swap(pv_tls_slot *slot, pv_tls_context *next)
+{
+    pthread_mutex_lock(&slot->lock);
+    pv_tls_context *old = slot->current;
+    slot->current = next;
+    pthread_mutex_unlock(&slot->lock);
+    pv_tls_context_unref(old); /* connections that started with it keep their own reference */
+}
+
+void pv_tls_slot_free(pv_tls_slot *slot)
+{
+    if (slot == NULL)
+        return;
+    pv_tls_context_unref(slot->current);
+    pthread_mutex_destroy(&slot->lock);
+    free(slot);
+}
+
+pv_tls_conn *pv_tls_conn_new(pv_tls_context *ctx)
+{
+    pv_tls_conn *conn = pv_calloc(1, sizeof *conn);
+    conn->ctx = pv_tls_context_ref(ctx);
+    conn->ssl = SSL_new(ctx->ssl_ctx);
+    conn->rbio = BIO_new(BIO_s_mem());
+    conn->wbio = BIO_new(BIO_s_mem());
+    if (conn->ssl == NULL || conn->rbio == NULL || conn->wbio == NULL) {
+        fprintf(stderr, "provisor: out of memory in OpenSSL\n");
+        abort(); /* same policy as pv_malloc */
+    }
+    /* An empty memory BIO means "retry later", not end of file. */
+    BIO_set_mem_eof_return(conn->rbio, -1);
+    SSL_set_bio(conn->ssl, conn->rbio, conn->wbio);
+    SSL_set_accept_state(conn->ssl);
+    return conn;
+}
+
+void pv_tls_conn_free(pv_tls_conn *conn)
+{
+    if (conn == NULL)
+        return;
+    SSL_free(conn->ssl); /* frees both BIOs */
+    pv_tls_context_unref(conn->ctx);
+    free(conn);
+}
+
+int pv_tls_conn_feed(pv_tls_conn *conn, const void *data, size_t len, pv_error *err)
+{
+    size_t written = 0;
+    if (len > 0 && (BIO_write_ex(conn->rbio, data, len, &written) != 1 || written != len))
+        return ssl_error(err, PV_ECRYPTO, "TLS input buffer");
+    return 0;
+}
+
+/* Copies one subject field (UTF-8) into out, or leaves it empty. */
+static void name_field(X509_NAME *name, int nid, char *out, size_t size)
+{
+    out[0] = '\0';
+    int idx = X509_NAME_get_index_by_NID(name, nid, -1);
+    if (idx < 0)
+        return;
+    ASN1_STRING *data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+    unsigned char *utf8 = NULL;
+    int n = ASN1_STRING_to_UTF8(&utf8, data);
+    if (n < 0)
+        return;
+    snprintf(out, size, "%.*s", n, (const char *)utf8); /* truncation is acceptable */
+    OPENSSL_free(utf8);
+}
+
+static void append_text(char *out, size_t size, const char *prefix, const char *text, int len)
+{
+    size_t used = strlen(out);
+    int n = snprintf(out + used, size - used, "%s%s%.*s", used ? "," : "", prefix, len, text);
+    if (n < 0 || (size_t)n >= size - used)
+        out[used] = '\0'; /* an entry that does not fit is left out whole */
+}
+
+static void san_entries(X509 *cert, char *out, size_t size)
+{
+    out[0] = '\0';
+    GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+        const ASN1_STRING *s = NULL;
+        const char *prefix = "";
+        if (gn->type == GEN_DNS) {
+            s = gn->d.dNSName;
+            prefix = "DNS:";
+        } else if (gn->type == GEN_URI) {
+            s = gn->d.uniformResourceIdentifier;
+            prefix = "URI:";
+        } else if (gn->type == GEN_EMAIL) {
+            s = gn->d.rfc822Name;
+            prefix = "email:";
+        }
+        if (s != NULL)
+            append_text(out, size, prefix, (const char *)ASN1_STRING_get0_data(s),
+                        ASN1_STRING_length(s));
+    }
+    GENERAL_NAMES_free(names);
+}
+
+/* Fills the identity of a verified peer certificate (DESIGN decision 3, spec 4.4). */
+static void extract_identity(pv_tls_conn *conn)
+{
+    X509 *cert = SSL_get0_peer_certificate(conn->ssl);
+    if (cert == NULL || SSL_get_verify_result(conn->ssl) != X509_V_OK)
+        return;
+    pv_peer_identity *id = &conn->identity;
+    X509_NAME *subject = X509_get_subject_name(cert);
+    name_field(subject, NID_commonName, id->common_name, sizeof id->common_name);
+    name_field(subject, NID_organizationalUnitName, id->org_unit, sizeof id->org_unit);
+    name_field(subject, NID_localityName, id->locality, sizeof id->locality);
+    name_field(subject, NID_stateOrProvinceName, id->state, sizeof id->state);
+    san_entries(cert, id->san, sizeof id->san);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    if (X509_digest(cert, EVP_sha256(), md, &md_len) == 1) {
+        for (unsigned i = 0; i < md_len && i < 32; i++)
+            snprintf(id->fingerprint + 2 * i, 3, "%02x", md[i]);
+    }
+    BIO *mem = BIO_new(BIO_s_mem());
+    if (mem != NULL) {
+        X509_NAME_print_ex(mem, X509_get_issuer_name(cert), 0, XN_FLAG_RFC2253);
+        char *text = NULL;
+        long n = BIO_get_mem_data(mem, &text);
+        snprintf(id->issuer, sizeof id->issuer, "%.*s", (int)(n > 0 ? n : 0), text ? text : "");
+        BIO_free(mem);
+    }
+    conn->has_identity = true;
+}
+
+int pv_tls_conn_handshake(pv_tls_conn *conn, pv_error *err)
+{
+    if (conn->done)
+        return PV_TLS_DONE;
+    ERR_clear_error();
+    int r = SSL_do_handshake(conn->ssl);
+    if (r == 1) {
+        conn->done = true;
+        extract_identity(conn);
+        return PV_TLS_DONE;
+    }
+    int e = SSL_get_error(conn->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        return PV_TLS_WANT_IO;
+    long verify = SSL_get_verify_result(conn->ssl);
+    if (verify != X509_V_OK && SSL_get0_peer_certificate(conn->ssl) != NULL) {
+        ERR_clear_error();
+        return pv_error_set(err, PV_EACCES, "client certificate refused: %s",
+                            X509_verify_cert_error_string(verify));
+    }
+    return ssl_error(err, PV_EPROTO, "TLS handshake failed");
+}
+
+int pv_tls_conn_read(pv_tls_conn *conn, pv_buf *out, pv_error *err)
+{
+    size_t total = 0;
+    ERR_clear_error();
+    for (;;) {
+        pv_buf_reserve(out, 16384);
+        size_t n = 0;
+        int r = SSL_read_ex(conn->ssl, out->data + out->len, out->cap - out->len - 1, &n);
+        if (r == 1) {
+            out->len += n;
+            out->data[out->len] = '\0';
+            total += n;
+            continue;
+        }
+        int e = SSL_get_error(conn->ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+            break;
+        if (total > 0)
+            break; /* report the end on the next call, after the data */
+        if (e == SSL_ERROR_ZERO_RETURN)
+            return pv_error_set(err, PV_ECONN, "peer closed the TLS connection");
+        return ssl_error(err, PV_EPROTO, "TLS read failed");
+    }
+    return total > (size_t)INT32_MAX ? INT32_MAX : (int)total;
+}
+
+int pv_tls_conn_write(pv_tls_conn *conn, const void *data, size_t len, pv_error *err)
+{
+    if (len == 0)
+        return 0;
+    ERR_clear_error();
+    size_t n = 0;
+    /* Memory BIOs never refuse bytes, so one call takes everything. */
+    if (SSL_write_ex(conn->ssl, data, len, &n) != 1 || n != len)
+        return ssl_error(err, PV_EPROTO, "TLS write failed");
+    return 0;
+}
+
+size_t pv_tls_conn_take_output(pv_tls_conn *conn, pv_buf *out)
+{
+    size_t pending = BIO_ctrl_pending(conn->wbio);
+    if (pending == 0)
+        return 0;
+    pv_buf_reserve(out, pending);
+    size_t n = 0;
+    if (BIO_read_ex(conn->wbio, out->data + out->len, pending, &n) != 1)
+        return 0;
+    out->len += n;
+    out->data[out->len] = '\0';
+    return n;
+}
+
+void pv_tls_conn_shutdown(pv_tls_conn *conn)
+{
+    if (conn->done) {
+        ERR_clear_error();
+        SSL_shutdown(conn->ssl);
+        ERR_clear_error();
+    }
+}
+
+const pv_peer_identity *pv_tls_conn_identity(const pv_tls_conn *conn)
+{
+    return conn->has_identity ? &conn->identity : NULL;
+}
+
+bool pv_tls_conn_resumed(const pv_tls_conn *conn)
+{
+    return SSL_session_reused(conn->ssl) == 1;
+}
