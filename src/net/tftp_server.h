@@ -25,14 +25,14 @@
 #include <uv.h>
 
 typedef struct pv_tftp_limits {
-    unsigned max_transfers;        /* per loop (default 2000) */
-    unsigned max_per_source;       /* concurrent transfers per peer IP (default 16) */
-    unsigned requests_per_second;  /* per peer IP, token bucket (default 50, burst 100) */
-    unsigned max_blksize;          /* cap on RFC 2348 blksize (default 65464, also capped by MTU) */
-    unsigned max_windowsize;       /* cap on RFC 7440 windowsize (default 64) */
-    unsigned timeout_ms;           /* initial retransmission timeout (default 1000) */
-    unsigned max_retries;          /* per block before the transfer is abandoned (default 5) */
-    size_t max_upload_bytes;       /* WRQ (default 1 MiB) */
+    unsigned max_transfers;       /* per loop (default 2000) */
+    unsigned max_per_source;      /* concurrent transfers per peer IP (default 16) */
+    unsigned requests_per_second; /* per peer IP, token bucket (default 50, burst 100) */
+    unsigned max_blksize;         /* cap on RFC 2348 blksize (default 65464, also capped by MTU) */
+    unsigned max_windowsize;      /* cap on RFC 7440 windowsize (default 64) */
+    unsigned timeout_ms;          /* initial retransmission timeout (default 1000) */
+    unsigned max_retries;         /* per block before the transfer is abandoned (default 5) */
+    size_t max_upload_bytes;      /* WRQ (default 1 MiB) */
 } pv_tftp_limits;
 
 void pv_tftp_limits_default(pv_tftp_limits *limits);
@@ -40,20 +40,22 @@ void pv_tftp_limits_default(pv_tftp_limits *limits);
 typedef struct pv_tftp_server pv_tftp_server;
 
 typedef struct pv_tftp_server_options {
-    const char *address;   /* "127.0.0.1:6969", "[::1]:69" */
+    const char *address; /* "127.0.0.1:6969", "[::1]:69" */
     pv_handler *handler;
     const pv_tftp_limits *limits; /* NULL: defaults; copied */
     bool reuse_port;
 } pv_tftp_server_options;
 
-int pv_tftp_server_new(uv_loop_t *loop, const pv_tftp_server_options *options,
-                       pv_tftp_server **out, pv_error *err);
+int pv_tftp_server_new(uv_loop_t *loop, const pv_tftp_server_options *options, pv_tftp_server **out,
+                       pv_error *err);
 const char *pv_tftp_server_address(const pv_tftp_server *server);
 void pv_tftp_server_set_limits(pv_tftp_server *server, const pv_tftp_limits *limits);
 /* Stops taking requests; lets transfers finish within timeout_ms, then frees
  * the server; done_cb (may be NULL) runs last. */
-void pv_tftp_server_close(pv_tftp_server *server, unsigned timeout_ms,
-                          void (*done_cb)(void *data), void *data);
+void pv_tftp_server_close(pv_tftp_server *server, unsigned timeout_ms, void (*done_cb)(void *data),
+                          void *data);
 size_t pv_tftp_server_transfers(const pv_tftp_server *server);
+/* Open files shared by the running transfers (one per file content). */
+size_t pv_tftp_server_open_files(const pv_tftp_server *server);
 
 #endif

@@ -1,0 +1,847 @@
+/*
+ * tftp_transfer.c — one TFTP transfer: option negotiation, the read (RRQ)
+ * sender with windows and adaptive retransmission, the write (WRQ) receiver,
+ * the handler round trip, logging and metrics. See tftp_transfer.h.
+ *
+ * Block numbers: internally a transfer counts blocks with 64-bit sequence
+ * numbers (seq 1 is the first DATA); on the wire a block is seq mod 65536, so
+ * a transfer longer than 65535 blocks wraps to 0 and continues (the rollover
+ * that tftp-hpa, atftp and curl expect).
+ */
+#include "net/tftp_transfer.h"
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "net/metrics.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define RTO_MIN_MS 20
+#define RTO_MAX_MS 10000
+#define IP4_OVERHEAD (20 + 8 + 4) /* IPv4 + UDP + TFTP DATA header */
+#define IP6_OVERHEAD (40 + 8 + 4)
+
+typedef enum {
+    T_HANDLER,   /* RRQ: waiting for the handler's answer */
+    T_OACK,      /* RRQ: OACK sent, waiting for ACK 0 */
+    T_SENDING,   /* RRQ: sending windows */
+    T_RECEIVING, /* WRQ: receiving blocks */
+    T_UPLOADED,  /* WRQ: complete, waiting for the handler's answer */
+    T_DALLY,     /* WRQ: final ACK sent; re-ACK a repeated last block */
+    T_CLOSED,
+} t_state;
+
+typedef struct checkpoint { /* netascii: where a block starts in the file */
+    uint64_t offset;
+    int pending;
+} checkpoint;
+
+struct pv__tftp_transfer {
+    pv__respond_fn respond; /* first: the handler.h transport contract */
+    pv_tftp_server *server;
+    pv__tftp_transfer *prev, *next_t;
+    pv__tftp_source *source;
+    t_state state;
+    bool write, handler_pending, abandoned, want_write;
+    pv_tftp_mode mode;
+    pv_request req;
+    struct sockaddr_storage peer, local;
+    char *path;
+    int fd;
+    uv_poll_t poll;
+    uv_timer_t timer;
+    int open_handles;
+    /* Requested options (0: absent) and what was agreed. */
+    uint64_t opt_blksize, opt_timeout, opt_windowsize, opt_tsize;
+    bool has_tsize;
+    unsigned blksize, windowsize;
+    pv_buf ctl; /* the last OACK or ACK, sent again on timeout */
+    /* Body of a read: a shared file or bytes in memory. */
+    pv__tftp_file *file;
+    char *mem;
+    uint64_t size;
+    checkpoint *ckpt;
+    uint8_t *raw;
+    uint8_t *pkt;
+    uint64_t acked, next, sent_max, last; /* last: 0 while unknown */
+    size_t last_len;
+    /* Write: the upload. */
+    pv_buf upload;
+    bool cr, gap_acked;
+    uint64_t expected;
+    unsigned in_window;
+    /* Timing. */
+    uint64_t start_ns, window_ns;
+    bool karn; /* a retransmission since the last sample: no RTT sample (Karn) */
+    double srtt, rttvar;
+    unsigned rto_ms, retries, retransmits;
+    uint64_t bytes;
+    int status;
+    const char *reason;
+};
+
+static void t_on_poll(uv_poll_t *handle, int status, int events);
+static void t_on_timer(uv_timer_t *handle);
+static void t_respond(pv_request *req, pv_response *resp);
+static void t_finish(pv__tftp_transfer *t, int status, const char *reason);
+
+pv__tftp_transfer *pv__tftp_transfer_next(pv__tftp_transfer *t)
+{
+    return t->next_t;
+}
+
+static void t_send(pv__tftp_transfer *t, const void *data, size_t len)
+{
+    /* Loss is recovered by retransmission: a failed send is a lost packet. */
+    (void)!send(t->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void t_send_error(pv__tftp_transfer *t, uint16_t code, const char *message)
+{
+    pv_buf b = {0};
+    pv_tftp_build_error(&b, code, message);
+    t_send(t, b.data, b.len);
+    pv_buf_free(&b);
+}
+
+static void t_arm(pv__tftp_transfer *t, uint64_t ms)
+{
+    uv_timer_start(&t->timer, t_on_timer, ms, 0);
+}
+
+static void t_set_poll(pv__tftp_transfer *t)
+{
+    uv_poll_start(&t->poll, UV_READABLE | (t->want_write ? UV_WRITABLE : 0), t_on_poll);
+}
+
+/* TFTP error code for a handler status (issue 3, "Handler mapping"). */
+static uint16_t tftp_code(int status)
+{
+    switch (status) {
+    case 404:
+        return PV_TFTP_ENOTFOUND;
+    case 403:
+        return PV_TFTP_EACCESS;
+    case 413:
+        return PV_TFTP_EDISKFULL;
+    case 400:
+        return PV_TFTP_EBADOP;
+    default:
+        return PV_TFTP_ENOTDEFINED;
+    }
+}
+
+static const char *default_reason(int status)
+{
+    switch (status) {
+    case 404:
+        return "File not found";
+    case 403:
+        return "Access violation";
+    case 413:
+        return "Disk full or allocation exceeded";
+    case 400:
+        return "Illegal TFTP operation";
+    default:
+        return "request refused";
+    }
+}
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+static void t_free(pv__tftp_transfer *t)
+{
+    pv_buf_free(&t->ctl);
+    pv_buf_free(&t->upload);
+    free(t->mem);
+    free(t->ckpt);
+    free(t->raw);
+    free(t->pkt);
+    free(t->path);
+    free(t);
+}
+
+static void t_on_close(uv_handle_t *handle)
+{
+    pv__tftp_transfer *t = handle->data;
+    pv_tftp_server *server = t->server;
+    if (handle == (uv_handle_t *)&t->poll)
+        close(t->fd);
+    if (--t->open_handles == 0 && !t->handler_pending)
+        t_free(t);
+    pv__tftp_handle_closed(server);
+}
+
+/* Removes the transfer from the server; memory goes when handles are closed. */
+static void t_destroy(pv__tftp_transfer *t)
+{
+    pv_tftp_server *server = t->server;
+    t->state = T_CLOSED;
+    if (t->prev)
+        t->prev->next_t = t->next_t;
+    else
+        server->transfers = t->next_t;
+    if (t->next_t)
+        t->next_t->prev = t->prev;
+    if (t->file) {
+        pv__tftp_file_put(server, t->file);
+        t->file = NULL;
+    }
+    if (t->source && t->source->active > 0)
+        t->source->active--;
+    pv_metrics_open(PV_PROTO_TFTP, -1);
+    if (t->handler_pending)
+        t->abandoned = true; /* t_respond frees it */
+    uv_close((uv_handle_t *)&t->poll, t_on_close);
+    uv_close((uv_handle_t *)&t->timer, t_on_close);
+    pv__tftp_transfer_removed(server);
+}
+
+static void t_log(pv__tftp_transfer *t)
+{
+    char peer[80];
+    pv__tftp_format_addr((struct sockaddr *)&t->peer, peer, sizeof peer);
+    double ms = (double)(uv_hrtime() - t->start_ns) / 1e6;
+    pv_log_line line;
+    pv_log_begin(&line, PV_LOG_INFO, "tftp.transfer");
+    pv_log_str(&line, "peer", peer);
+    pv_log_str(&line, "op", t->write ? "WRQ" : "RRQ");
+    pv_log_str(&line, "path", t->path);
+    if (t->mode == PV_TFTP_MODE_NETASCII)
+        pv_log_str(&line, "mode", "netascii");
+    pv_log_int(&line, "status", t->status);
+    pv_log_int(&line, "bytes", (int64_t)t->bytes);
+    pv_log_int(&line, "blksize", t->blksize);
+    pv_log_int(&line, "windowsize", t->windowsize);
+    pv_log_int(&line, "retransmits", t->retransmits);
+    pv_log_ms(&line, "duration", ms);
+    if (t->reason)
+        pv_log_str(&line, "reason", t->reason);
+    pv_log_end(&line);
+    pv_metrics_request(PV_PROTO_TFTP, t->status, t->write ? 0 : t->bytes, t->write ? t->bytes : 0,
+                       ms / 1000);
+}
+
+/* The transfer is over: one log line, metrics, then gone. */
+static void t_finish(pv__tftp_transfer *t, int status, const char *reason)
+{
+    t->status = status;
+    t->reason = reason;
+    t_log(t);
+    t_destroy(t);
+}
+
+/* Refuses or aborts with an ERROR packet that says why. */
+static void t_fail(pv__tftp_transfer *t, int status, uint16_t code, const char *reason)
+{
+    t_send_error(t, code, reason);
+    t_finish(t, status, reason);
+}
+
+void pv__tftp_transfer_abort(pv__tftp_transfer *t, int status, const char *message)
+{
+    if (t->state == T_DALLY) {
+        t_destroy(t);
+        return;
+    }
+    t_fail(t, status, PV_TFTP_ENOTDEFINED, message);
+}
+
+/* ---- retransmission timing (RFC 6298 estimator, Karn's rule) ----------- */
+
+static void t_sample_rtt(pv__tftp_transfer *t)
+{
+    if (t->karn || t->opt_timeout) /* RFC 2349: a negotiated timeout is fixed */
+        return;
+    double r = (double)(uv_hrtime() - t->window_ns) / 1e6;
+    if (t->srtt == 0) {
+        t->srtt = r;
+        t->rttvar = r / 2;
+    } else {
+        double d = t->srtt > r ? t->srtt - r : r - t->srtt;
+        t->rttvar = 0.75 * t->rttvar + 0.25 * d;
+        t->srtt = 0.875 * t->srtt + 0.125 * r;
+    }
+    double rto = t->srtt + 4 * t->rttvar;
+    unsigned floor_ms = t->server->limits.timeout_ms < RTO_MIN_MS * 5
+                            ? t->server->limits.timeout_ms / 5 + 1
+                            : RTO_MIN_MS * 5;
+    t->rto_ms = rto < floor_ms ? floor_ms : (rto > RTO_MAX_MS ? RTO_MAX_MS : (unsigned)rto);
+}
+
+/* A timeout: back off exponentially; false when retries are exhausted. */
+static bool t_backoff(pv__tftp_transfer *t)
+{
+    if (++t->retries > t->server->limits.max_retries) {
+        pv_metrics_tftp_timeout();
+        t_fail(t, 408, PV_TFTP_ENOTDEFINED, "transfer timed out");
+        return false;
+    }
+    t->karn = true;
+    t->rto_ms = t->rto_ms * 2 > RTO_MAX_MS ? RTO_MAX_MS : t->rto_ms * 2;
+    return true;
+}
+
+static void t_send_ctl(pv__tftp_transfer *t, bool again)
+{
+    if (again) {
+        t->retransmits++;
+        pv_metrics_tftp_retransmit();
+    }
+    t_send(t, t->ctl.data, t->ctl.len);
+    t->window_ns = uv_hrtime();
+    t_arm(t, t->rto_ms);
+}
+
+/* ---- read: producing blocks -------------------------------------------- */
+
+static ssize_t body_read(pv__tftp_transfer *t, uint8_t *out, size_t len, uint64_t offset)
+{
+    if (offset >= t->size)
+        return 0;
+    if (len > t->size - offset)
+        len = (size_t)(t->size - offset);
+    if (t->mem) {
+        memcpy(out, t->mem + offset, len);
+        return (ssize_t)len;
+    }
+    ssize_t n = pread(t->file->fd, out, len, (off_t)offset);
+    return n == (ssize_t)len ? n : -1; /* shorter: the file changed under us */
+}
+
+/* Fills out with block seq; returns its length or -1. Sets t->last at the end. */
+static ssize_t t_block(pv__tftp_transfer *t, uint64_t seq, uint8_t *out)
+{
+    size_t bs = t->blksize;
+    if (t->mode == PV_TFTP_MODE_OCTET) {
+        ssize_t n = body_read(t, out, bs, (seq - 1) * bs);
+        if (seq == t->last && n >= 0)
+            t->last_len = (size_t)n;
+        return n;
+    }
+    /* RFC 1350 netascii: encode from the checkpoint where this block starts. */
+    size_t ring = t->windowsize + 1;
+    checkpoint c = t->ckpt[seq % ring];
+    size_t o = 0;
+    while (o < bs) {
+        ssize_t n = body_read(t, t->raw, bs - o, c.offset);
+        if (n < 0)
+            return -1;
+        size_t used = 0;
+        o += pv_tftp_netascii_encode(t->raw, (size_t)n, &used, out + o, bs - o, &c.pending);
+        c.offset += used;
+        if (n == 0 && c.pending < 0)
+            break;
+    }
+    t->ckpt[(seq + 1) % ring] = c;
+    if (o < bs) {
+        t->last = seq;
+        t->last_len = o;
+    }
+    return (ssize_t)o;
+}
+
+/* RFC 7440 §4: send blocks acked+1 .. acked+windowsize, then wait for an ACK. */
+static void t_send_window(pv__tftp_transfer *t)
+{
+    uint64_t end = t->acked + t->windowsize;
+    while (t->next <= end && (t->last == 0 || t->next <= t->last)) {
+        ssize_t n = t_block(t, t->next, t->pkt + 4);
+        if (n < 0) {
+            t_fail(t, 500, PV_TFTP_ENOTDEFINED, "file changed during transfer");
+            return;
+        }
+        pv_tftp_put_header(t->pkt, PV_TFTP_DATA, (uint16_t)t->next);
+        ssize_t s = send(t->fd, t->pkt, 4 + (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (s < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+            /* Socket buffer full (large windows): continue when writable. */
+            if (!t->want_write) {
+                t->want_write = true;
+                t_set_poll(t);
+            }
+            break;
+        }
+        if (t->next <= t->sent_max) {
+            t->retransmits++;
+            pv_metrics_tftp_retransmit();
+        } else {
+            t->sent_max = t->next;
+        }
+        t->next++;
+    }
+    if (t->want_write && (t->next > end || (t->last && t->next > t->last))) {
+        t->want_write = false;
+        t_set_poll(t);
+    }
+    t->window_ns = uv_hrtime();
+    t_arm(t, t->rto_ms);
+}
+
+static void t_start_sending(pv__tftp_transfer *t)
+{
+    t->state = T_SENDING;
+    t->acked = 0;
+    t->next = 1;
+    t->karn = false;
+    t_send_window(t);
+}
+
+static void t_on_ack(pv__tftp_transfer *t, uint16_t block)
+{
+    if (t->state == T_OACK) {
+        if (block == 0) { /* RFC 2347: ACK 0 accepts the OACK */
+            t->retries = 0;
+            t_sample_rtt(t);
+            t_start_sending(t);
+        }
+        return;
+    }
+    if (t->state != T_SENDING)
+        return;
+    uint64_t seq = t->acked + (uint16_t)(block - (uint16_t)t->acked);
+    /* RFC 1123 §4.2.3.1: a duplicate ACK never triggers a send (Sorcerer's
+     * Apprentice); nor does an ACK for a block not sent yet. */
+    if (seq == t->acked || seq >= t->next)
+        return;
+    t_sample_rtt(t);
+    t->karn = false;
+    t->retries = 0;
+    t->acked = seq;
+    t->bytes = seq * t->blksize;
+    if (t->last != 0 && seq == t->last) {
+        t->bytes = (seq - 1) * t->blksize + t->last_len;
+        t_finish(t, 200, NULL);
+        return;
+    }
+    if (seq < t->next - 1) /* RFC 7440 §4: an ACK inside the window: rewind */
+        t->next = seq + 1;
+    t_send_window(t);
+}
+
+/* ---- write: receiving blocks ------------------------------------------- */
+
+static void t_ack(pv__tftp_transfer *t, uint64_t seq)
+{
+    pv_buf_reset(&t->ctl);
+    pv_tftp_build_ack(&t->ctl, (uint16_t)seq);
+    t_send_ctl(t, false);
+}
+
+static void t_call_handler(pv__tftp_transfer *t);
+
+static void t_on_data(pv__tftp_transfer *t, uint16_t block, pv_slice data)
+{
+    if (t->state == T_DALLY) {
+        if (block == (uint16_t)(t->expected - 1)) /* our final ACK was lost */
+            t_send(t, t->ctl.data, t->ctl.len);
+        return;
+    }
+    if (t->state != T_RECEIVING)
+        return;
+    if (block != (uint16_t)t->expected) {
+        /* A repeat of the last block we acknowledged: our ACK was lost. A
+         * block from further ahead: a gap, ACK what we have once (RFC 7440). */
+        if (block == (uint16_t)(t->expected - 1) && t->in_window == 0) {
+            t_send(t, t->ctl.data, t->ctl.len);
+        } else if (block != (uint16_t)(t->expected - 1) && !t->gap_acked) {
+            t->gap_acked = true;
+            t->in_window = 0;
+            t_ack(t, t->expected - 1);
+        }
+        return;
+    }
+    if (data.len > t->blksize) {
+        t_fail(t, 400, PV_TFTP_EBADOP, "malformed request: block larger than blksize");
+        return;
+    }
+    t->retries = 0;
+    t->gap_acked = false;
+    t->bytes += data.len;
+    if (t->upload.len + data.len > t->server->limits.max_upload_bytes) {
+        t_fail(t, 413, PV_TFTP_EDISKFULL, "Disk full or allocation exceeded: upload too large");
+        return;
+    }
+    if (t->mode == PV_TFTP_MODE_NETASCII) {
+        pv_buf_reserve(&t->upload, data.len + 1);
+        t->upload.len += pv_tftp_netascii_decode((const uint8_t *)data.ptr, data.len,
+                                                 (uint8_t *)t->upload.data + t->upload.len, &t->cr);
+        t->upload.data[t->upload.len] = '\0';
+    } else {
+        pv_buf_append_slice(&t->upload, data);
+    }
+    uint64_t seq = t->expected++;
+    if (data.len < t->blksize) { /* RFC 1350: a short block ends the transfer */
+        if (t->cr)
+            pv_buf_append_char(&t->upload, '\r');
+        uv_timer_stop(&t->timer);
+        t->state = T_UPLOADED;
+        t_call_handler(t);
+        return;
+    }
+    if (++t->in_window >= t->windowsize) { /* RFC 7440: ACK the last block of a window */
+        t->in_window = 0;
+        t_sample_rtt(t);
+        t_ack(t, seq);
+    } else {
+        t_arm(t, t->rto_ms);
+    }
+}
+
+/* ---- socket and timer events ------------------------------------------- */
+
+static void t_on_packet(pv__tftp_transfer *t, const uint8_t *buf, size_t len)
+{
+    pv_tftp_packet pkt;
+    if (pv_tftp_parse(buf, len, &pkt, NULL) < 0)
+        return; /* garbage on a transfer port: silence, the timer decides */
+    switch (pkt.opcode) {
+    case PV_TFTP_ACK:
+        if (!t->write) {
+            t_on_ack(t, pkt.block);
+            return;
+        }
+        break;
+    case PV_TFTP_DATA:
+        if (t->write) {
+            t_on_data(t, pkt.block, pkt.data);
+            return;
+        }
+        break;
+    case PV_TFTP_ERROR: /* the peer gave up (or refused our OACK) */
+        t_finish(t, 499, "peer sent ERROR");
+        return;
+    default:
+        break;
+    }
+    t_fail(t, 400, PV_TFTP_EBADOP, "malformed request: unexpected packet in this transfer");
+}
+
+static void t_on_poll(uv_poll_t *handle, int status, int events)
+{
+    pv__tftp_transfer *t = handle->data;
+    if (status < 0) {
+        t_finish(t, 500, "socket error");
+        return;
+    }
+    if ((events & UV_WRITABLE) && t->state == T_SENDING) {
+        t_send_window(t);
+        if (t->state == T_CLOSED)
+            return;
+    }
+    if (!(events & UV_READABLE))
+        return;
+    for (int i = 0; i < 64 && t->state != T_CLOSED; i++) {
+        ssize_t n = recv(t->fd, t->server->rx, sizeof t->server->rx, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == ECONNREFUSED) { /* ICMP port unreachable: the peer is gone */
+            t_finish(t, 499, "peer unreachable");
+            return;
+        }
+        if (n < 0)
+            return;
+        t_on_packet(t, t->server->rx, (size_t)n);
+    }
+}
+
+static void t_on_timer(uv_timer_t *handle)
+{
+    pv__tftp_transfer *t = handle->data;
+    switch (t->state) {
+    case T_OACK:
+        if (t_backoff(t))
+            t_send_ctl(t, true);
+        return;
+    case T_SENDING:
+        if (!t_backoff(t))
+            return;
+        t->next = t->acked + 1; /* RFC 7440 §4: resend the window after the last ACK */
+        t_send_window(t);
+        return;
+    case T_RECEIVING:
+        if (!t_backoff(t))
+            return;
+        t->in_window = 0;
+        t_send_ctl(t, true);
+        return;
+    case T_DALLY:
+        t_destroy(t);
+        return;
+    default:
+        return;
+    }
+}
+
+/* ---- negotiation and the handler -------------------------------------- */
+
+/* RFC 2348: blksize is capped by the path MTU of the connected socket. */
+static unsigned mtu_blksize(pv__tftp_transfer *t)
+{
+    int mtu = 0;
+    socklen_t len = sizeof mtu;
+    bool v6 = t->local.ss_family == AF_INET6;
+    if (getsockopt(t->fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &len) !=
+            0 ||
+        mtu <= 0)
+        mtu = 1500;
+    int cap = mtu - (v6 ? IP6_OVERHEAD : IP4_OVERHEAD);
+    return cap < PV_TFTP_BLKSIZE_MIN ? PV_TFTP_BLKSIZE_MIN : (unsigned)cap;
+}
+
+/* Parses the options we understand (RFC 2347: others are ignored). */
+static int t_parse_options(pv__tftp_transfer *t, const pv_tftp_packet *pkt, pv_error *err)
+{
+    static const struct {
+        const char *name;
+        uint64_t min, max;
+        const char *rule;
+    } known[] = {
+        {"blksize", PV_TFTP_BLKSIZE_MIN, PV_TFTP_BLKSIZE_MAX, "RFC 2348: 8..65464"},
+        {"timeout", 1, 255, "RFC 2349: 1..255 seconds"},
+        {"windowsize", 1, 65535, "RFC 7440: 1..65535"},
+        {"tsize", 0, UINT64_MAX / 2, "RFC 2349: a size in bytes"},
+    };
+    uint64_t *slots[] = {&t->opt_blksize, &t->opt_timeout, &t->opt_windowsize, &t->opt_tsize};
+    for (size_t i = 0; i < 4; i++) {
+        const pv_tftp_option *o = pv_tftp_find_option(pkt, known[i].name);
+        if (o == NULL)
+            continue;
+        if (pv_tftp_option_uint(o->value, known[i].min, known[i].max, slots[i]) < 0)
+            return pv_error_set(err, PV_ERANGE, "option %s=%.*s refused (%s)", known[i].name,
+                                (int)(o->value.len > 20 ? 20 : o->value.len), o->value.ptr,
+                                known[i].rule);
+        if (i == 3)
+            t->has_tsize = true;
+    }
+    return 0;
+}
+
+static void add_opt(pv_tftp_option *opts, size_t *n, char vals[][24], const char *name, uint64_t v)
+{
+    snprintf(vals[*n], 24, "%llu", (unsigned long long)v); /* 20 digits at most: fits */
+    opts[*n] = (pv_tftp_option){pv_slice_from(name), pv_slice_from(vals[*n])};
+    (*n)++;
+}
+
+/* Decides blksize/windowsize/timeout and builds the OACK; false if none. */
+static bool t_negotiate(pv__tftp_transfer *t)
+{
+    const pv_tftp_limits *lim = &t->server->limits;
+    pv_tftp_option opts[4];
+    char vals[4][24];
+    size_t n = 0;
+    t->blksize = PV_TFTP_BLKSIZE_DEFAULT;
+    t->windowsize = 1;
+    if (t->opt_blksize) {
+        unsigned cap = mtu_blksize(t);
+        if (lim->max_blksize < cap)
+            cap = lim->max_blksize;
+        t->blksize = t->opt_blksize < cap ? (unsigned)t->opt_blksize : cap;
+        if (t->blksize < PV_TFTP_BLKSIZE_MIN)
+            t->blksize = PV_TFTP_BLKSIZE_MIN;
+        add_opt(opts, &n, vals, "blksize", t->blksize);
+    }
+    if (t->has_tsize) {
+        /* RFC 2349: in a RRQ we answer the size; netascii sizes are not known
+         * before conversion, so the option is left out then. */
+        if (t->write)
+            add_opt(opts, &n, vals, "tsize", t->opt_tsize);
+        else if (t->mode == PV_TFTP_MODE_OCTET)
+            add_opt(opts, &n, vals, "tsize", t->size);
+    }
+    if (t->opt_timeout) {
+        t->rto_ms = (unsigned)t->opt_timeout * 1000;
+        add_opt(opts, &n, vals, "timeout", t->opt_timeout);
+    }
+    if (t->opt_windowsize) {
+        unsigned cap = lim->max_windowsize ? lim->max_windowsize : 1;
+        t->windowsize = t->opt_windowsize < cap ? (unsigned)t->opt_windowsize : cap;
+        add_opt(opts, &n, vals, "windowsize", t->windowsize);
+    }
+    pv_buf_reset(&t->ctl);
+    if (n > 0)
+        pv_tftp_build_oack(&t->ctl, opts, n);
+    return n > 0;
+}
+
+static void release_response(pv_response *resp)
+{
+    if (resp->body_kind == PV_BODY_MEMORY)
+        free(resp->body);
+    else if (resp->body_kind == PV_BODY_FILE && resp->fd >= 0)
+        close(resp->fd);
+}
+
+/* A read's body is known: set up the source and start negotiating. */
+static void t_begin_read(pv__tftp_transfer *t, pv_response *resp)
+{
+    if (resp->body_kind == PV_BODY_FILE) {
+        t->file = pv__tftp_file_get(t->server, resp->fd);
+        if (t->file == NULL) {
+            t_fail(t, 500, PV_TFTP_ENOTDEFINED, "cannot read file");
+            return;
+        }
+        t->size = (uint64_t)t->file->size;
+    } else if (resp->body_kind == PV_BODY_MEMORY) {
+        t->mem = resp->body;
+        t->size = resp->body_len;
+    }
+    bool oack = t_negotiate(t);
+    t->pkt = pv_malloc(4 + (size_t)t->blksize);
+    if (t->mode == PV_TFTP_MODE_NETASCII) {
+        t->ckpt = pv_calloc(t->windowsize + 1, sizeof *t->ckpt);
+        t->ckpt[1 % (t->windowsize + 1)] = (checkpoint){0, -1};
+        t->raw = pv_malloc(t->blksize);
+    } else {
+        t->last = t->size / t->blksize + 1;
+    }
+    if (oack) {
+        t->state = T_OACK;
+        t_send_ctl(t, false);
+    } else {
+        t_start_sending(t);
+    }
+}
+
+static void t_respond(pv_request *req, pv_response *resp)
+{
+    pv__tftp_transfer *t = (pv__tftp_transfer *)req->transport;
+    t->handler_pending = false;
+    if (t->abandoned) { /* the transfer ended while the handler thought */
+        release_response(resp);
+        if (t->open_handles == 0)
+            t_free(t);
+        return;
+    }
+    int status = resp->status;
+    const char *reason = resp->message ? resp->message : default_reason(status);
+    if (status < 200 || status > 299) {
+        release_response(resp);
+        t_fail(t, status, tftp_code(status), reason);
+        return;
+    }
+    if (t->write) {
+        release_response(resp);
+        /* Only now is the last block acknowledged: the upload is stored. */
+        t->status = status;
+        t->reason = NULL;
+        t_log(t);
+        t->state = T_DALLY;
+        t_ack(t, t->expected - 1);
+        t_arm(t, t->rto_ms);
+        return;
+    }
+    t_begin_read(t, resp);
+}
+
+static void t_call_handler(pv__tftp_transfer *t)
+{
+    pv_request *req = &t->req;
+    *req = (pv_request){
+        .proto = PV_PROTO_TFTP,
+        .method = t->write ? PV_METHOD_TFTP_WRITE : PV_METHOD_TFTP_READ,
+        .method_name = t->write ? PV_SLICE_LIT("WRQ") : PV_SLICE_LIT("RRQ"),
+        .path = pv_slice_from(t->path),
+        .query = PV_SLICE_LIT(""),
+        .user_agent = PV_SLICE_LIT(""),
+        .body = pv_buf_slice(&t->upload),
+        .peer = (struct sockaddr *)&t->peer,
+        .local = (struct sockaddr *)&t->local,
+        .transport = t,
+    };
+    if (req->body.ptr == NULL)
+        req->body = PV_SLICE_LIT("");
+    t->handler_pending = true;
+    t->server->handler->handle(t->server->handler, req);
+}
+
+/* ---- start --------------------------------------------------------------- */
+
+static int t_open_socket(pv__tftp_transfer *t, pv_error *err)
+{
+    socklen_t alen =
+        t->local.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    struct sockaddr_storage local = t->local;
+    if (local.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&local)->sin6_port = 0;
+    else
+        ((struct sockaddr_in *)&local)->sin_port = 0;
+    t->fd = socket(t->local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (t->fd < 0)
+        return pv_error_set(err, PV_EIO, "socket: %s", strerror(errno));
+    /* One ephemeral port per transfer, on the address the request came to. */
+    if (bind(t->fd, (struct sockaddr *)&local, alen) != 0 ||
+        connect(t->fd, (struct sockaddr *)&t->peer, alen) != 0) {
+        int e = errno;
+        close(t->fd);
+        return pv_error_set(err, PV_EIO, "transfer socket: %s", strerror(e));
+    }
+    return 0;
+}
+
+int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
+                            const struct sockaddr *peer, const struct sockaddr *local,
+                            pv__tftp_source *source, pv_error *err)
+{
+    pv__tftp_transfer *t = pv_calloc(1, sizeof *t);
+    t->respond = t_respond;
+    t->server = server;
+    t->write = pkt->opcode == PV_TFTP_WRQ;
+    t->mode = pkt->mode;
+    t->blksize = PV_TFTP_BLKSIZE_DEFAULT;
+    t->windowsize = 1;
+    t->rto_ms = server->limits.timeout_ms ? server->limits.timeout_ms : 1000;
+    t->start_ns = uv_hrtime();
+    memcpy(&t->peer, peer,
+           peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    memcpy(&t->local, local,
+           local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    t->path = pv_slice_dup(pkt->filename);
+    int rc = t_open_socket(t, err);
+    if (rc < 0) {
+        t_free(t);
+        return rc;
+    }
+    uv_poll_init(server->loop, &t->poll, t->fd);
+    uv_timer_init(server->loop, &t->timer);
+    t->poll.data = t->timer.data = t;
+    t->open_handles = 2;
+    server->handles += 2;
+    t->next_t = server->transfers;
+    if (server->transfers)
+        server->transfers->prev = t;
+    server->transfers = t;
+    server->transfer_count++;
+    t->source = source;
+    source->active++;
+    pv_metrics_open(PV_PROTO_TFTP, 1);
+    t_set_poll(t);
+
+    pv_error opt_err;
+    if (t_parse_options(t, pkt, &opt_err) < 0) { /* RFC 2347: ERROR 8 */
+        t_fail(t, 400, PV_TFTP_EOPTNEG, opt_err.msg);
+        return 0;
+    }
+    if (!t->write) {
+        t->state = T_HANDLER;
+        t_call_handler(t);
+        return 0;
+    }
+    /* RFC 2349: a WRQ announces its size; refuse early what we will not keep. */
+    if (t->has_tsize && t->opt_tsize > server->limits.max_upload_bytes) {
+        t_fail(t, 413, PV_TFTP_EDISKFULL, "Disk full or allocation exceeded: upload too large");
+        return 0;
+    }
+    t->state = T_RECEIVING;
+    t->expected = 1;
+    if (!t_negotiate(t))
+        pv_tftp_build_ack(&t->ctl, 0);
+    t_send_ctl(t, false);
+    return 0;
+}

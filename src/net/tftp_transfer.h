@@ -1,0 +1,88 @@
+/*
+ * tftp_transfer.h — private to the TFTP server: the listener's state
+ * (tftp_server.c) and one transfer's state machine (tftp_transfer.c).
+ *
+ * The server owns the listener socket, the per-source table (rate limits and
+ * concurrent transfers), the open files shared between transfers and the
+ * list of transfers. A transfer owns its ephemeral socket, its timer, its
+ * pv_request while the handler decides, and at most one window of state.
+ * Everything here runs on the server's loop thread.
+ */
+#ifndef PV_NET_TFTP_TRANSFER_H
+#define PV_NET_TFTP_TRANSFER_H
+
+#include "core/buf.h"
+#include "net/handler.h"
+#include "net/tftp_packet.h"
+#include "net/tftp_server.h"
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+/* One open file shared by every transfer of the same content (boot storms). */
+typedef struct pv__tftp_file {
+    struct pv__tftp_file *next;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    int fd;
+    unsigned refs;
+} pv__tftp_file;
+
+/* Per source address: concurrent transfers and a token bucket (reflection). */
+typedef struct pv__tftp_source {
+    int family; /* 0: free slot */
+    uint8_t addr[16];
+    unsigned active;
+    double tokens;
+    uint64_t refill_ms;
+    bool silenced; /* one ERROR per flood, then silence until the bucket refills */
+} pv__tftp_source;
+
+#define PV__TFTP_SOURCE_SLOTS 4096
+
+typedef struct pv__tftp_transfer pv__tftp_transfer;
+
+struct pv_tftp_server {
+    uv_loop_t *loop;
+    pv_handler *handler;
+    pv_tftp_limits limits;
+    int fd;
+    uv_poll_t poll;
+    uv_timer_t drain_timer;
+    struct sockaddr_storage bound;
+    char address[64];
+    pv__tftp_transfer *transfers;
+    size_t transfer_count;
+    pv__tftp_file *files;
+    unsigned handles; /* uv handles not yet closed, transfers' included */
+    bool closing;
+    void (*done_cb)(void *data);
+    void *done_data;
+    pv__tftp_source sources[PV__TFTP_SOURCE_SLOTS];
+    uint8_t rx[PV_TFTP_MAX_PACKET + 1]; /* one receive buffer per loop */
+};
+
+/* tftp_server.c, for transfers */
+pv__tftp_file *pv__tftp_file_get(pv_tftp_server *server, int fd);
+void pv__tftp_file_put(pv_tftp_server *server, pv__tftp_file *file);
+pv__tftp_source *pv__tftp_source_find(pv_tftp_server *server, const struct sockaddr *addr);
+void pv__tftp_handle_closed(pv_tftp_server *server);
+void pv__tftp_transfer_removed(pv_tftp_server *server);
+void pv__tftp_format_addr(const struct sockaddr *sa, char *out, size_t cap);
+
+/* tftp_transfer.c, for the listener: starts a transfer for a parsed RRQ/WRQ
+ * whose limits were checked; 0 or a negative PV_E* code (then nothing was
+ * created and the listener answers the refusal). */
+int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
+                            const struct sockaddr *peer, const struct sockaddr *local,
+                            pv__tftp_source *source, pv_error *err);
+/* Ends a transfer now with an ERROR to the peer (server closing). */
+void pv__tftp_transfer_abort(pv__tftp_transfer *t, int status, const char *message);
+pv__tftp_transfer *pv__tftp_transfer_next(pv__tftp_transfer *t);
+
+#endif

@@ -1,0 +1,750 @@
+/*
+ * Tests for net/tftp_server against real peers on loopback: atftp, tftp-hpa
+ * and curl as subprocesses, and a raw UDP socket for what no polite client
+ * sends. The server runs on its own uv loop in a thread, serving a temporary
+ * directory through the static file handler (net/fileserver).
+ */
+#include "pv_test.h"
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "net/fileserver.h"
+#include "net/metrics.h"
+#include "net/tftp_packet.h"
+#include "net/tftp_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define BIG (50 * 1000 * 1000)
+
+static char root[64], uploads[64], work[64];
+static pv_fileserver fs;
+static uv_loop_t loop;
+static uv_async_t wake;
+static pthread_t thread;
+static pv_tftp_server *server4, *server6;
+static int port4, port6;
+static bool closed_done;
+
+/* ---- running code on the server's loop ------------------------------------ */
+
+static void (*loop_fn)(void *);
+static void *loop_arg;
+static sem_t loop_sem;
+
+static void on_wake(uv_async_t *a)
+{
+    if (loop_fn) {
+        loop_fn(loop_arg);
+        loop_fn = NULL;
+        sem_post(&loop_sem);
+    }
+}
+
+static void on_loop(void (*fn)(void *), void *arg)
+{
+    loop_fn = fn;
+    loop_arg = arg;
+    uv_async_send(&wake);
+    sem_wait(&loop_sem);
+}
+
+static void *loop_thread(void *arg)
+{
+    uv_run(&loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+/* ---- captured log lines ---------------------------------------------------- */
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static pv_buf logs;
+
+static void capture_log(pv_log_level level, const char *line, size_t len, void *data)
+{
+    pthread_mutex_lock(&log_mu);
+    pv_buf_append(&logs, line, len);
+    pv_buf_append_char(&logs, '\n');
+    pthread_mutex_unlock(&log_mu);
+}
+
+/* True if one captured line contains every needle (NULL-terminated list). */
+static bool logged(const char *first, ...)
+{
+    bool found = false;
+    pthread_mutex_lock(&log_mu);
+    char *text = pv_strdup(logs.data ? logs.data : "");
+    pthread_mutex_unlock(&log_mu);
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line && !found;
+         line = strtok_r(NULL, "\n", &save)) {
+        va_list ap;
+        va_start(ap, first);
+        found = true;
+        for (const char *n = first; n; n = va_arg(ap, const char *))
+            found = found && strstr(line, n) != NULL;
+        va_end(ap);
+    }
+    free(text);
+    return found;
+}
+
+/* ---- files ----------------------------------------------------------------- */
+
+static void make_file(const char *dir, const char *name, size_t size)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    uint32_t x = 2463534242u ^ (uint32_t)size;
+    char chunk[65536];
+    for (size_t done = 0; done < size;) {
+        for (size_t i = 0; i < sizeof chunk; i++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5; /* xorshift: incompressible */
+            chunk[i] = (char)x;
+        }
+        size_t n = size - done < sizeof chunk ? size - done : sizeof chunk;
+        fwrite(chunk, 1, n, f);
+        done += n;
+    }
+    fclose(f);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    pv_buf b = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        pv_buf_append(&b, chunk, n);
+    fclose(f);
+    return pv_buf_take(&b, len);
+}
+
+static void assert_same_file(const char *a, const char *b)
+{
+    size_t la = 0, lb = 0;
+    char *x = slurp(a, &la), *y = slurp(b, &lb);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_int_equal(la, lb);
+    assert_true(memcmp(x, y, la) == 0);
+    free(x);
+    free(y);
+}
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...)
+{
+    char cmd[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+/* ---- fixture --------------------------------------------------------------- */
+
+static void on_closed(void *data)
+{
+    closed_done = true;
+}
+
+static void close_servers(void *arg)
+{
+    pv_tftp_server_close(server4, 2000, on_closed, NULL);
+    pv_tftp_server_close(server6, 0, NULL, NULL);
+    uv_close((uv_handle_t *)&wake, NULL);
+}
+
+static pv_tftp_limits test_limits(void)
+{
+    pv_tftp_limits lim;
+    pv_tftp_limits_default(&lim);
+    lim.timeout_ms = 200;
+    lim.max_retries = 3;
+    lim.requests_per_second = 1000;
+    lim.max_upload_bytes = 100000;
+    return lim;
+}
+
+static int setup(void **state)
+{
+    snprintf(root, sizeof root, "/tmp/pv-tftp-XXXXXX");
+    snprintf(uploads, sizeof uploads, "/tmp/pv-tftpup-XXXXXX");
+    snprintf(work, sizeof work, "/tmp/pv-tftpw-XXXXXX");
+    if (!mkdtemp(root) || !mkdtemp(uploads) || !mkdtemp(work))
+        return -1;
+    const size_t sizes[] = {0, 511, 512, 513, 5000};
+    for (size_t i = 0; i < 5; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "f%zu", sizes[i]);
+        make_file(root, name, sizes[i]);
+    }
+    make_file(root, "big", BIG);
+    char p[256];
+    snprintf(p, sizeof p, "%s/text.txt", root);
+    FILE *f = fopen(p, "wb");
+    fputs("line1\nbare\rcr\n", f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/out", root);
+    symlink("/etc/passwd", p);
+    pv_log_set_sink(capture_log, NULL);
+    if (pv_fileserver_init(&fs, root, uploads, NULL) != 0)
+        return -1;
+    uv_loop_init(&loop);
+    uv_async_init(&loop, &wake, on_wake);
+    sem_init(&loop_sem, 0, 0);
+    pv_tftp_limits lim = test_limits();
+    pv_error err;
+    pv_tftp_server_options o4 = {.address = "127.0.0.1:0", .handler = &fs.handler, .limits = &lim};
+    pv_tftp_server_options o6 = {.address = "[::1]:0", .handler = &fs.handler, .limits = &lim};
+    if (pv_tftp_server_new(&loop, &o4, &server4, &err) != 0 ||
+        pv_tftp_server_new(&loop, &o6, &server6, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    port4 = atoi(strrchr(pv_tftp_server_address(server4), ':') + 1);
+    port6 = atoi(strrchr(pv_tftp_server_address(server6), ':') + 1);
+    return pthread_create(&thread, NULL, loop_thread, NULL);
+}
+
+static int teardown(void **state)
+{
+    on_loop(close_servers, NULL);
+    pthread_join(thread, NULL);
+    int rc = closed_done ? 0 : -1;
+    uv_loop_close(&loop);
+    pv_fileserver_free(&fs);
+    pv_log_set_sink(NULL, NULL);
+    pv_buf_free(&logs);
+    run("rm -rf '%s' '%s' '%s'", root, uploads, work);
+    return rc;
+}
+
+/* ---- raw UDP client ----------------------------------------------------------- */
+
+static int raw_socket(int family)
+{
+    int s = socket(family, SOCK_DGRAM, 0);
+    assert_true(s >= 0);
+    return s;
+}
+
+static struct sockaddr_in server_addr(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port4)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    return a;
+}
+
+static void raw_send_to(int s, const struct sockaddr_in *to, const void *data, size_t len)
+{
+    assert_int_equal(sendto(s, data, len, 0, (const struct sockaddr *)to, sizeof *to),
+                     (ssize_t)len);
+}
+
+static void raw_send(int s, const void *data, size_t len)
+{
+    struct sockaddr_in a = server_addr();
+    raw_send_to(s, &a, data, len);
+}
+
+/* Receives one datagram within ms; its length, or -1 on silence. */
+static ssize_t raw_recv(int s, uint8_t *buf, size_t cap, int ms, struct sockaddr_in *from)
+{
+    struct pollfd p = {.fd = s, .events = POLLIN};
+    if (poll(&p, 1, ms) <= 0)
+        return -1;
+    socklen_t fl = sizeof *from;
+    return recvfrom(s, buf, cap, 0, (struct sockaddr *)from, &fl);
+}
+
+static void raw_request(int s, pv_tftp_opcode op, const char *file, const char *mode,
+                        const pv_tftp_option *opts, size_t n)
+{
+    pv_buf b = {0};
+    pv_tftp_build_request(&b, op, pv_slice_from(file), pv_slice_from(mode), opts, n);
+    raw_send(s, b.data, b.len);
+    pv_buf_free(&b);
+}
+
+static void raw_ack(int s, const struct sockaddr_in *to, uint16_t block)
+{
+    uint8_t a[4];
+    pv_tftp_put_header(a, PV_TFTP_ACK, block);
+    raw_send_to(s, to, a, 4);
+}
+
+/* Expects an ERROR with this code whose message contains text. */
+static void expect_error(int s, uint16_t code, const char *text)
+{
+    uint8_t buf[1024];
+    struct sockaddr_in from;
+    ssize_t n = raw_recv(s, buf, sizeof buf, 2000, &from);
+    assert_true(n > 0);
+    pv_tftp_packet pkt;
+    assert_int_equal(pv_tftp_parse(buf, (size_t)n, &pkt, NULL), 0);
+    assert_int_equal(pkt.opcode, PV_TFTP_ERROR);
+    char *msg = pv_slice_dup(pkt.error_message);
+    if (pkt.error_code != code || strstr(msg, text) == NULL)
+        fail_msg("ERROR %u '%s', expected %u '%s'", pkt.error_code, msg, code, text);
+    free(msg);
+}
+
+/* Proves the server still serves: a whole lockstep RRQ of f513. */
+static void expect_still_serving(void)
+{
+    int s = raw_socket(AF_INET);
+    raw_request(s, PV_TFTP_RRQ, "f513", "octet", NULL, 0);
+    uint8_t buf[1024];
+    struct sockaddr_in from;
+    size_t total = 0;
+    for (uint16_t want = 1;; want++) {
+        ssize_t n = raw_recv(s, buf, sizeof buf, 2000, &from);
+        assert_true(n >= 4);
+        assert_int_equal(buf[1], PV_TFTP_DATA);
+        assert_int_equal((buf[2] << 8) | buf[3], want);
+        total += (size_t)n - 4;
+        raw_ack(s, &from, want);
+        if (n < 4 + 512)
+            break;
+    }
+    assert_int_equal(total, 513);
+    close(s);
+}
+
+/* ---- real peers ---------------------------------------------------------------- */
+
+static void got(const char *name)
+{
+    char a[256], b[256];
+    snprintf(a, sizeof a, "%s/%s", root, name);
+    snprintf(b, sizeof b, "%s/%s", work, name);
+    assert_same_file(a, b);
+    unlink(b);
+}
+
+static void atftp_gets_files(void **state)
+{
+    const char *names[] = {"f0", "f511", "f512", "f513"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(run("cd %s && timeout 20 atftp -g -r %s -l %s 127.0.0.1 %d 2>/dev/null",
+                             work, names[i], names[i], port4),
+                         0);
+        got(names[i]);
+        assert_int_equal(run("cd %s && timeout 20 atftp --option 'blksize 1428' --option 'tsize 0' "
+                             "--option 'timeout 2' --option 'windowsize 8' -g -r %s -l %s "
+                             "127.0.0.1 %d 2>/dev/null",
+                             work, names[i], names[i], port4),
+                         0);
+        got(names[i]);
+    }
+    assert_true(logged("event=tftp.transfer", "op=RRQ", "path=f513", "status=200", "bytes=513",
+                       "blksize=1428", "windowsize=8", "retransmits=0", "duration=", NULL));
+}
+
+static void atftp_gets_50mb_with_windows(void **state)
+{
+    assert_int_equal(run("cd %s && timeout 30 atftp --option 'blksize 1428' --option 'tsize 0' "
+                         "--option 'timeout 2' --option 'windowsize 8' -g -r big -l big "
+                         "127.0.0.1 %d 2>/dev/null",
+                         work, port4),
+                     0);
+    got("big");
+    assert_true(logged("path=big", "status=200", "bytes=50000000", NULL));
+}
+
+static void tftp_hpa_gets_files_and_rolls_over(void **state)
+{
+    const char *names[] = {"f0", "f511", "f512", "f513"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(
+            run("cd %s && timeout 20 tftp 127.0.0.1 %d -m binary -c get %s", work, port4, names[i]),
+            0);
+        got(names[i]);
+    }
+    /* 50 MB in 512-byte blocks: 97657 blocks, the block number wraps past 65535. */
+    assert_int_equal(run("cd %s && timeout 40 tftp 127.0.0.1 %d -m binary -c get big", work, port4),
+                     0);
+    got("big");
+    assert_true(logged("path=big", "status=200", "blksize=512", "bytes=50000000", NULL));
+    /* IPv6 */
+    assert_int_equal(run("cd %s && timeout 20 tftp -6 ::1 %d -m binary -c get f513", work, port6),
+                     0);
+    got("f513");
+}
+
+static void curl_gets_files(void **state)
+{
+    const char *names[] = {"f0", "f511", "f512", "f513"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(run("cd %s && timeout 20 curl -sf -o %s tftp://127.0.0.1:%d/%s", work,
+                             names[i], port4, names[i]),
+                         0);
+        got(names[i]);
+        assert_int_equal(run("cd %s && timeout 20 curl -sf --tftp-blksize 1024 -o %s "
+                             "'tftp://[::1]:%d/%s'",
+                             work, names[i], port6, names[i]),
+                         0);
+        got(names[i]);
+    }
+    assert_int_equal(run("cd %s && timeout 30 curl -sf --tftp-blksize 8192 -o big "
+                         "tftp://127.0.0.1:%d/big",
+                         work, port4),
+                     0);
+    got("big");
+    /* curl reports a TFTP error as exit code 68 (file not found). */
+    assert_int_not_equal(
+        run("cd %s && timeout 20 curl -sf -o x tftp://127.0.0.1:%d/missing", work, port4), 0);
+    assert_true(logged("path=missing", "status=404", NULL));
+}
+
+static void uploads_reach_the_handler(void **state)
+{
+    char local[256], stored[256];
+    snprintf(local, sizeof local, "%s/report.xml", work);
+    FILE *f = fopen(local, "wb");
+    for (int i = 0; i < 300; i++)
+        fprintf(f, "<status line=\"%d\"/>\n", i);
+    fclose(f);
+    assert_int_equal(run("cd %s && timeout 20 atftp -p -l report.xml -r report.xml 127.0.0.1 %d "
+                         "2>/dev/null",
+                         work, port4),
+                     0);
+    snprintf(stored, sizeof stored, "%s/127.0.0.1-report.xml", uploads);
+    assert_same_file(local, stored);
+    unlink(stored);
+    assert_int_equal(
+        run("cd %s && timeout 20 curl -sf -T report.xml tftp://127.0.0.1:%d/", work, port4), 0);
+    assert_same_file(local, stored);
+    assert_true(logged("op=WRQ", "path=report.xml", "status=201", NULL));
+    /* Larger than max_upload_bytes (100000): refused as Disk full. */
+    make_file(work, "huge", 200000);
+    assert_int_not_equal(
+        run("cd %s && timeout 20 curl -sf -T huge tftp://127.0.0.1:%d/", work, port4), 0);
+    assert_true(logged("op=WRQ", "path=huge", "status=413", NULL));
+}
+
+/* ---- bad input ----------------------------------------------------------------- */
+
+static void bad_packets_get_errors(void **state)
+{
+    int s = raw_socket(AF_INET);
+    raw_send(s, "\0", 1);
+    expect_error(s, PV_TFTP_EBADOP, "malformed request");
+    raw_send(s, "\0\1f513", 6);
+    expect_error(s, PV_TFTP_EBADOP, "not NUL-terminated");
+    uint8_t big[2000];
+    memset(big, 'a', sizeof big);
+    big[0] = 0, big[1] = 1;
+    raw_send(s, big, sizeof big);
+    expect_error(s, PV_TFTP_EBADOP, "at most 512");
+    raw_send(s, "\x47\x45\x54 / HTTP/1.0\r\n\r\n", 18);
+    expect_error(s, PV_TFTP_EBADOP, "unknown opcode");
+    raw_send(s, "\0\11abc", 5);
+    expect_error(s, PV_TFTP_EBADOP, "unknown opcode 9");
+    raw_send(s, "\0\4\0\1", 4);
+    expect_error(s, PV_TFTP_EBADOP, "expected RRQ or WRQ, got ACK");
+    raw_request(s, PV_TFTP_RRQ, "f513", "mail", NULL, 0);
+    expect_error(s, PV_TFTP_EBADOP, "mode 'mail'");
+    /* An option flood. */
+    pv_tftp_option opts[20];
+    char names[20][8];
+    for (int i = 0; i < 20; i++) {
+        snprintf(names[i], sizeof names[i], "x%d", i);
+        opts[i] = (pv_tftp_option){pv_slice_from(names[i]), PV_SLICE_LIT("1")};
+    }
+    raw_request(s, PV_TFTP_RRQ, "f513", "octet", opts, 20);
+    expect_error(s, PV_TFTP_EOPTNEG, "too many options");
+    /* Bad option values: ERROR 8. */
+    pv_tftp_option bad[] = {{PV_SLICE_LIT("blksize"), PV_SLICE_LIT("4")}};
+    raw_request(s, PV_TFTP_RRQ, "f513", "octet", bad, 1);
+    expect_error(s, PV_TFTP_EOPTNEG, "blksize");
+    pv_tftp_option bad_t[] = {{PV_SLICE_LIT("timeout"), PV_SLICE_LIT("0")}};
+    raw_request(s, PV_TFTP_RRQ, "f513", "octet", bad_t, 1);
+    expect_error(s, PV_TFTP_EOPTNEG, "timeout");
+    /* Unknown options are ignored: no OACK, data directly. */
+    pv_tftp_option unknown[] = {{PV_SLICE_LIT("multicast"), PV_SLICE_LIT("")}};
+    raw_request(s, PV_TFTP_RRQ, "f0", "octet", unknown, 1);
+    uint8_t buf[600];
+    struct sockaddr_in from;
+    ssize_t n = raw_recv(s, buf, sizeof buf, 2000, &from);
+    assert_int_equal(n, 4);
+    assert_int_equal(buf[1], PV_TFTP_DATA);
+    raw_ack(s, &from, 1);
+    close(s);
+    expect_still_serving();
+}
+
+static void traversal_is_refused(void **state)
+{
+    int s = raw_socket(AF_INET);
+    raw_request(s, PV_TFTP_RRQ, "../../etc/passwd", "octet", NULL, 0);
+    expect_error(s, PV_TFTP_EACCESS, "path outside root");
+    raw_request(s, PV_TFTP_RRQ, "/etc/passwd", "octet", NULL, 0);
+    expect_error(s, PV_TFTP_ENOTFOUND, "File not found");
+    raw_request(s, PV_TFTP_RRQ, "out", "octet", NULL, 0);
+    expect_error(s, PV_TFTP_EACCESS, "path outside root");
+    raw_request(s, PV_TFTP_RRQ, "missing", "netascii", NULL, 0);
+    expect_error(s, PV_TFTP_ENOTFOUND, "File not found");
+    close(s);
+    assert_true(logged("path=../../etc/passwd", "status=403", NULL));
+    expect_still_serving();
+}
+
+static void silent_client_is_abandoned(void **state)
+{
+    int s = raw_socket(AF_INET);
+    raw_request(s, PV_TFTP_RRQ, "f5000", "octet", NULL, 0);
+    uint8_t buf[600];
+    struct sockaddr_in from;
+    int data = 0;
+    ssize_t n;
+    /* Never ACK: block 1 again after each timeout (3 retries), then an ERROR. */
+    while ((n = raw_recv(s, buf, sizeof buf, 3000, &from)) > 0 && buf[1] == PV_TFTP_DATA) {
+        assert_int_equal((buf[2] << 8) | buf[3], 1);
+        data++;
+    }
+    assert_int_equal(data, 4);
+    assert_true(n > 0);
+    assert_int_equal(buf[1], PV_TFTP_ERROR);
+    close(s);
+    assert_true(logged("path=f5000", "status=408", "retransmits=3", NULL));
+    pv_buf m = {0};
+    pv_metrics_render(&m);
+    assert_null(strstr(m.data, "provisor_tftp_timeouts_total 0\n"));
+    pv_buf_free(&m);
+    expect_still_serving();
+}
+
+static void duplicate_acks_do_not_double_traffic(void **state)
+{
+    int s = raw_socket(AF_INET);
+    raw_request(s, PV_TFTP_RRQ, "f5000", "octet", NULL, 0);
+    uint8_t buf[600];
+    struct sockaddr_in from;
+    int packets = 0;
+    ssize_t n;
+    while ((n = raw_recv(s, buf, sizeof buf, 100, &from)) > 0) {
+        assert_int_equal(buf[1], PV_TFTP_DATA);
+        packets++;
+        uint16_t block = (uint16_t)((buf[2] << 8) | buf[3]);
+        raw_ack(s, &from, block); /* every ACK twice (Sorcerer's Apprentice) */
+        raw_ack(s, &from, block);
+    }
+    assert_int_equal(packets, 10); /* 5000 bytes: 9 full blocks and one of 392 */
+    close(s);
+    assert_true(logged("path=f5000", "status=200", "bytes=5000", "retransmits=0", NULL));
+}
+
+static void window_rewinds_after_partial_ack(void **state)
+{
+    int s = raw_socket(AF_INET);
+    pv_tftp_option o[] = {{PV_SLICE_LIT("windowsize"), PV_SLICE_LIT("4")},
+                          {PV_SLICE_LIT("tsize"), PV_SLICE_LIT("0")},
+                          {PV_SLICE_LIT("blksize"), PV_SLICE_LIT("65464")}};
+    raw_request(s, PV_TFTP_RRQ, "f5000", "octet", o, 3);
+    uint8_t buf[600];
+    struct sockaddr_in from;
+    ssize_t n = raw_recv(s, buf, sizeof buf, 2000, &from);
+    pv_tftp_packet pkt;
+    assert_int_equal(pv_tftp_parse(buf, (size_t)n, &pkt, NULL), 0);
+    assert_int_equal(pkt.opcode, PV_TFTP_OACK);
+    assert_slice_equal(pv_tftp_find_option(&pkt, "windowsize")->value, "4");
+    assert_slice_equal(pv_tftp_find_option(&pkt, "tsize")->value, "5000");
+    /* Loopback MTU 65536: the largest RFC 2348 block fits. */
+    assert_slice_equal(pv_tftp_find_option(&pkt, "blksize")->value, "65464");
+    close(s);
+
+    s = raw_socket(AF_INET);
+    pv_tftp_option w[] = {{PV_SLICE_LIT("windowsize"), PV_SLICE_LIT("4")}};
+    raw_request(s, PV_TFTP_RRQ, "f5000", "octet", w, 1);
+    n = raw_recv(s, buf, sizeof buf, 2000, &from);
+    assert_int_equal(buf[1], PV_TFTP_OACK);
+    raw_ack(s, &from, 0);
+    for (int b = 1; b <= 4; b++) {
+        n = raw_recv(s, buf, sizeof buf, 2000, &from);
+        assert_int_equal(n, 516);
+        assert_int_equal((buf[2] << 8) | buf[3], b);
+    }
+    raw_ack(s, &from, 2); /* RFC 7440: blocks 3 and 4 were "lost": resend from 3 */
+    int expect[] = {3, 4, 5, 6};
+    for (int i = 0; i < 4; i++) {
+        n = raw_recv(s, buf, sizeof buf, 2000, &from);
+        assert_int_equal((buf[2] << 8) | buf[3], expect[i]);
+    }
+    uint8_t e[] = {0, 5, 0, 0, 'b', 'y', 'e', 0};
+    raw_send_to(s, &from, e, sizeof e); /* the client gives up */
+    close(s);
+}
+
+static void netascii_both_ways(void **state)
+{
+    int s = raw_socket(AF_INET);
+    raw_request(s, PV_TFTP_RRQ, "text.txt", "netascii", NULL, 0);
+    uint8_t buf[600];
+    struct sockaddr_in from;
+    ssize_t n = raw_recv(s, buf, sizeof buf, 2000, &from);
+    static const char wire[] = "line1\r\nbare\r\0cr\r\n";
+    assert_int_equal(n, 4 + sizeof wire - 1);
+    assert_memory_equal(buf + 4, wire, sizeof wire - 1);
+    raw_ack(s, &from, 1);
+    close(s);
+
+    s = raw_socket(AF_INET);
+    raw_request(s, PV_TFTP_WRQ, "na.txt", "netascii", NULL, 0);
+    n = raw_recv(s, buf, sizeof buf, 2000, &from);
+    assert_int_equal(n, 4);
+    assert_int_equal(buf[1], PV_TFTP_ACK);
+    uint8_t data[4 + sizeof wire - 1];
+    pv_tftp_put_header(data, PV_TFTP_DATA, 1);
+    memcpy(data + 4, wire, sizeof wire - 1);
+    raw_send_to(s, &from, data, sizeof data);
+    n = raw_recv(s, buf, sizeof buf, 2000, &from);
+    assert_int_equal(n, 4);
+    assert_int_equal((buf[2] << 8) | buf[3], 1);
+    close(s);
+    char path[256];
+    snprintf(path, sizeof path, "%s/127.0.0.1-na.txt", uploads);
+    size_t len = 0;
+    char *text = slurp(path, &len);
+    assert_non_null(text);
+    assert_string_equal(text, "line1\nbare\rcr\n");
+    free(text);
+    assert_true(logged("op=RRQ", "path=text.txt", "mode=netascii", "status=200", NULL));
+}
+
+static void wrq_too_large_by_tsize(void **state)
+{
+    int s = raw_socket(AF_INET);
+    pv_tftp_option o[] = {{PV_SLICE_LIT("tsize"), PV_SLICE_LIT("100000000")}};
+    raw_request(s, PV_TFTP_WRQ, "x.bin", "octet", o, 1);
+    expect_error(s, PV_TFTP_EDISKFULL, "Disk full");
+    close(s);
+}
+
+/* ---- limits -------------------------------------------------------------------- */
+
+static pv_tftp_limits next_limits;
+static size_t seen_transfers, seen_files;
+
+static void apply_limits(void *arg)
+{
+    pv_tftp_server_set_limits(server4, &next_limits);
+}
+
+static void count_transfers(void *arg)
+{
+    seen_transfers = pv_tftp_server_transfers(server4);
+    seen_files = pv_tftp_server_open_files(server4);
+}
+
+static void rate_limit_silences_floods(void **state)
+{
+    next_limits = test_limits();
+    next_limits.requests_per_second = 5; /* burst 10 */
+    on_loop(apply_limits, NULL);
+    int s = raw_socket(AF_INET);
+    for (int i = 0; i < 40; i++)
+        raw_send(s, "\0\11", 2);
+    uint8_t buf[600];
+    struct sockaddr_in from;
+    int malformed = 0, limited = 0;
+    ssize_t n;
+    while ((n = raw_recv(s, buf, sizeof buf, 300, &from)) > 0) {
+        pv_tftp_packet pkt;
+        assert_int_equal(pv_tftp_parse(buf, (size_t)n, &pkt, NULL), 0);
+        assert_int_equal(pkt.opcode, PV_TFTP_ERROR);
+        if (pv_slice_starts_with(pkt.error_message, "rate limit"))
+            limited++;
+        else
+            malformed++;
+    }
+    /* The burst is answered, then one ERROR says why, then silence. */
+    assert_in_range(malformed, 10, 12);
+    assert_int_equal(limited, 1);
+    close(s);
+    next_limits = test_limits();
+    on_loop(apply_limits, NULL);
+}
+
+static void limits_per_source_and_shared_files(void **state)
+{
+    next_limits = test_limits();
+    next_limits.max_per_source = 2;
+    on_loop(apply_limits, NULL);
+    int s1 = raw_socket(AF_INET), s2 = raw_socket(AF_INET), s3 = raw_socket(AF_INET);
+    uint8_t buf[600];
+    struct sockaddr_in f1, f2;
+    raw_request(s1, PV_TFTP_RRQ, "big", "octet", NULL, 0);
+    raw_request(s2, PV_TFTP_RRQ, "/big", "octet", NULL, 0);
+    assert_true(raw_recv(s1, buf, sizeof buf, 2000, &f1) == 516);
+    assert_true(raw_recv(s2, buf, sizeof buf, 2000, &f2) == 516);
+    /* Two transfers of one file: one open file between them. */
+    on_loop(count_transfers, NULL);
+    assert_int_equal(seen_transfers, 2);
+    assert_int_equal(seen_files, 1);
+    raw_request(s3, PV_TFTP_RRQ, "f513", "octet", NULL, 0);
+    expect_error(s3, PV_TFTP_ENOTDEFINED, "too many transfers from your address");
+    uint8_t e[] = {0, 5, 0, 0, 0};
+    raw_send_to(s1, &f1, e, sizeof e);
+    raw_send_to(s2, &f2, e, sizeof e);
+    close(s1);
+    close(s2);
+    close(s3);
+    usleep(100000);
+    on_loop(count_transfers, NULL);
+    assert_int_equal(seen_transfers, 0);
+    assert_int_equal(seen_files, 0);
+    next_limits = test_limits();
+    on_loop(apply_limits, NULL);
+}
+
+static void drains_on_close(void **state)
+{
+    /* Leave a transfer running: teardown's close must wait, then abort it. */
+    int s = raw_socket(AF_INET);
+    raw_request(s, PV_TFTP_RRQ, "big", "octet", NULL, 0);
+    uint8_t buf[600];
+    struct sockaddr_in from;
+    assert_true(raw_recv(s, buf, sizeof buf, 2000, &from) == 516);
+    close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(bad_packets_get_errors),
+        cmocka_unit_test(traversal_is_refused),
+        cmocka_unit_test(duplicate_acks_do_not_double_traffic),
+        cmocka_unit_test(window_rewinds_after_partial_ack),
+        cmocka_unit_test(netascii_both_ways),
+        cmocka_unit_test(wrq_too_large_by_tsize),
+        cmocka_unit_test(silent_client_is_abandoned),
+        cmocka_unit_test(rate_limit_silences_floods),
+        cmocka_unit_test(limits_per_source_and_shared_files),
+        cmocka_unit_test(atftp_gets_files),
+        cmocka_unit_test(tftp_hpa_gets_files_and_rolls_over),
+        cmocka_unit_test(curl_gets_files),
+        cmocka_unit_test(atftp_gets_50mb_with_windows),
+        cmocka_unit_test(uploads_reach_the_handler),
+        cmocka_unit_test(drains_on_close),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
