@@ -16,7 +16,7 @@ typedef struct text_ctx {
     pv_profile_limits lim;
     pv_error *err;
     size_t total;       /* bytes of every source read so far */
-    const char **stack; /* names of the sources being read; [0] = "" (the input) */
+    const char **stack; /* names of the sources being read; [0] = the input's */
     unsigned depth;     /* index of the current source in stack */
     pv_buf name, value; /* scratch */
 } text_ctx;
@@ -41,7 +41,7 @@ static int fail_at(text_ctx *c, const cursor *k, size_t at, int code, const char
         what[0] = '\0'; /* a truncated message only loses its tail */
     va_end(ap);
     unsigned long col = (unsigned long)(at - k->line_start) + 1;
-    const char *file = c->stack[c->depth];
+    const char *file = c->depth > 0 ? c->stack[c->depth] : "";
     if (c->opts->where != NULL) {
         c->opts->where->line = k->line;
         c->opts->where->column = col;
@@ -131,7 +131,7 @@ static int do_import(text_ctx *c, cursor *k)
     if (c->depth + 1 > c->lim.max_depth)
         return fail_at(c, k, at, PV_ELIMIT, "imports nested deeper than %u", c->lim.max_depth);
     char *fname = pv_slice_dup(name);
-    for (unsigned d = 1; d <= c->depth; d++) {
+    for (unsigned d = 0; d <= c->depth; d++) {
         if (strcmp(c->stack[d], fname) == 0) {
             int rc = fail_at(c, k, at, PV_ESYNTAX, "import %.100s: cycle, it is already being read",
                              fname);
@@ -273,7 +273,7 @@ int pv_text_parse(pv_slice input, pv_params *out, const pv_text_opts *opts, pv_e
         return pv_error_set(err, PV_ETOOBIG, "profile larger than %zu bytes", c.lim.max_input);
     c.total = input.len;
     c.stack = pv_calloc((size_t)c.lim.max_depth + 1, sizeof *c.stack);
-    c.stack[0] = "";
+    c.stack[0] = opts->name ? opts->name : "";
     int rc = parse_source(&c, input);
     free(c.stack);
     pv_buf_free(&c.name);

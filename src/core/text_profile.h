@@ -48,6 +48,9 @@ typedef struct pv_text_opts {
      * unchanged" (PV_UA_UNSET): set this.
      */
     bool bare_keeps_access;
+    /* The input's own name as an import would write it, so that an import
+     * back to it is seen as a cycle; NULL when it has none. */
+    const char *name;
     pv_profile_pos *where; /* NULL, or filled with the error position */
 } pv_text_opts;
 

@@ -210,6 +210,11 @@ static void imports_splice_and_are_bounded(void **state)
     parse_fails("import missing.txt\n", &opts, PV_ENOENT,
                 "line 1, column 1: import missing.txt: no such file");
     parse_fails("import diamond.txt\n", &opts, PV_ESYNTAX, "cycle");
+    /* an import back to the input itself, when the input has a name */
+    opts.name = "a.txt";
+    parse_fails("import b.txt\n", &opts, PV_ESYNTAX,
+                "b.txt: line 2, column 1: import a.txt: cycle");
+    opts.name = NULL;
     pv_profile_limits lim = {.max_depth = 1};
     opts.limits = &lim;
     parse_fails("import common.txt\n", &opts, PV_ELIMIT,
