@@ -140,7 +140,10 @@ static int decrypt_step(pv_slice data, const pv_slice *key, const pv_slice *ikm,
         return pv_rfc8188_decrypt(data, *ikm, o->max_output, out, err);
     }
     if (key != NULL) { /* spec 4.2: --key means the file is AES-256-CBC encrypted */
-        if (!pv_salted_detect(data))
+        /* A file cut inside the magic is a truncated encrypted file, not a plain one. */
+        bool cut_magic =
+            data.len < 8 && (data.len == 0 || memcmp(data.ptr, PV_SALTED_MAGIC, data.len) == 0);
+        if (!pv_salted_detect(data) && !cut_magic)
             return pv_error_set(err, PV_EFORMAT,
                                 "the rule has --key but the file is not encrypted: it starts "
                                 "as %s, not \"Salted__\"",
