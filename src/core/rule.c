@@ -90,7 +90,18 @@ static size_t matching_paren(const parser *p, size_t pos)
 static bool is_assignment_group(const parser *p)
 {
     size_t close = matching_paren(p, p->pos);
-    return close + 1 < p->len && p->s[close + 1] == '!';
+    if (close + 1 < p->len && (p->s[close + 1] == '!' || p->s[close + 1] == '?'))
+        return p->s[close + 1] == '!';
+    /* Not closed by ')!' or ')?': guess from the content, for a better message.
+     * An unquoted ';' only occurs in assignments. */
+    bool quoted = false;
+    for (size_t i = p->pos; i < close; i++) {
+        if (p->s[i] == '"')
+            quoted = !quoted;
+        else if (!quoted && p->s[i] == ';')
+            return true;
+    }
+    return false;
 }
 
 /* ---- ( Name = "value" ; ... )! — spec 1.5 ---- */
@@ -352,6 +363,8 @@ static int parse_alternative(parser *p, alternative *a)
         if (rc != 0)
             return rc;
         skip_ws(p);
+        if (p->pos < p->len && p->s[p->pos] == '(')
+            return expected(p, p->pos, "[options] or a URL (one assignment per alternative)");
     }
     if (p->pos < p->len && p->s[p->pos] == '[') {
         int rc = parse_options(p, &a->opts);
