@@ -295,7 +295,7 @@ int pv_tls_conn_handshake(pv_tls_conn *conn, pv_error *err)
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
         return PV_TLS_WANT_IO;
     long verify = SSL_get_verify_result(conn->ssl);
-    if (verify != X509_V_OK && SSL_get0_peer_certificate(conn->ssl) != NULL) {
+    if (verify != X509_V_OK) { /* the peer's certificate was the problem */
         ERR_clear_error();
         return pv_error_set(err, PV_EACCES, "client certificate refused: %s",
                             X509_verify_cert_error_string(verify));
