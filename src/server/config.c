@@ -36,7 +36,7 @@ static const pv_config_key keys[] = {
     ROW("server", "log_level", "log-level", LOG_LEVEL, log_level, 0, 0, "LEVEL",
         "least severe log lines written to standard error"),
     ROW("server", "user", "user", STRING, user, 0, 0, "NAME",
-        "account to switch to after binding when started as root"),
+        "account to become after binding a port below 1024 as root"),
     ROW("server", "drain_timeout_ms", "drain-timeout-ms", UINT, drain_timeout_ms, 0, 3600000, "MS",
         "on SIGTERM, how long in-flight requests may still finish"),
 

@@ -107,6 +107,10 @@ for f in --data-dir --root --tftp --http --https --admin --tls-cert --tls-key --
   --client-cert --workers --log-level --upload-dir --config; do
   expect_contains "$(cat "$T/.out")" "$f" "--help documents $f"
 done
+# docs/configuration.md documents every flag --help lists.
+for f in $(grep -oE '^  --[a-z0-9-]+' "$T/.out" | tr -d ' '); do
+  grep -q -- "\`$f " "$PV_SRC/docs/configuration.md" || fail "docs/configuration.md lacks $f"; ok
+done
 
 # A port already taken: a clear error, exit 1.
 python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(30)' >"$T/busy" &
