@@ -1,0 +1,252 @@
+/* migrations.c — the schema steps and pv_store_migrate; see migrations.h and docs/store.md. */
+#include "store/migrations.h"
+
+#include "store/store_int.h"
+
+#include <string.h>
+#include <time.h>
+
+/* Step 1: the whole provisioning schema of issue 4. One paragraph per table
+ * in docs/store.md says what it holds and why. */
+static const char step1[] =
+    "CREATE TABLE meta (\n"
+    "  name TEXT PRIMARY KEY,\n"
+    "  value {blob} NOT NULL\n"
+    ");\n"
+    "CREATE TABLE accounts (\n"
+    "  id {id},\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  customer TEXT NOT NULL DEFAULT '',\n"
+    "  settings TEXT NOT NULL DEFAULT '{}',\n"
+    "  version BIGINT NOT NULL DEFAULT 1,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  updated_at BIGINT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE devices (\n"
+    "  mac TEXT PRIMARY KEY CHECK (length(mac) = 12),\n"
+    "  serial TEXT,\n"
+    "  model TEXT,\n"
+    "  account_id BIGINT REFERENCES accounts(id) ON DELETE SET NULL,\n"
+    "  cert_fingerprint TEXT,\n"
+    "  require_cert INTEGER NOT NULL DEFAULT 0 CHECK (require_cert IN (0, 1)),\n"
+    "  state TEXT NOT NULL DEFAULT 'MFG-RESET'\n"
+    "    CHECK (state IN ('MFG-RESET', 'SP-CUST', 'SEC-PRV-1', 'SEC-PRV-2')),\n"
+    "  last_seen BIGINT,\n"
+    "  firmware_version TEXT,\n"
+    "  last_report_id BIGINT,\n"
+    "  served_version TEXT,\n"
+    "  served_hash TEXT,\n"
+    "  version BIGINT NOT NULL DEFAULT 1,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  updated_at BIGINT NOT NULL\n"
+    ");\n"
+    "CREATE INDEX devices_account ON devices (account_id, mac);\n"
+    "CREATE INDEX devices_cert ON devices (cert_fingerprint);\n"
+    "CREATE TABLE binding_codes (\n"
+    "  id {id},\n"
+    "  account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,\n"
+    "  code_hash TEXT NOT NULL UNIQUE,\n"
+    "  hint TEXT NOT NULL,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  expires_at BIGINT NOT NULL,\n"
+    "  used_at BIGINT,\n"
+    "  used_by TEXT,\n"
+    "  attempts BIGINT NOT NULL DEFAULT 0,\n"
+    "  max_attempts BIGINT NOT NULL CHECK (max_attempts > 0)\n"
+    ");\n"
+    "CREATE INDEX binding_codes_account ON binding_codes (account_id, id);\n"
+    "CREATE TABLE rate_limits (\n"
+    "  name TEXT PRIMARY KEY,\n"
+    "  window_start BIGINT NOT NULL,\n"
+    "  hits BIGINT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE param_sets (\n"
+    "  id {id},\n"
+    "  scope TEXT NOT NULL UNIQUE,\n"
+    "  version BIGINT NOT NULL DEFAULT 1,\n"
+    "  updated_at BIGINT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE param_entries (\n"
+    "  set_id BIGINT NOT NULL REFERENCES param_sets(id) ON DELETE CASCADE,\n"
+    "  name TEXT NOT NULL,\n"
+    "  value TEXT NOT NULL,\n"
+    "  ua TEXT CHECK (ua IN ('na', 'ro', 'rw')),\n"
+    "  PRIMARY KEY (set_id, name)\n"
+    ");\n"
+    "CREATE TABLE device_secrets (\n"
+    "  id {id},\n"
+    "  mac TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,\n"
+    "  key_sealed {blob} NOT NULL,\n"
+    "  dir_sealed {blob} NOT NULL,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  confirmed_at BIGINT,\n"
+    "  retired_at BIGINT\n"
+    ");\n"
+    "CREATE INDEX device_secrets_mac ON device_secrets (mac, id);\n"
+    "CREATE TABLE firmware_images (\n"
+    "  id {id},\n"
+    "  model TEXT NOT NULL,\n"
+    "  version TEXT NOT NULL,\n"
+    "  file_name TEXT NOT NULL,\n"
+    "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),\n"
+    "  size BIGINT NOT NULL CHECK (size >= 0),\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('loads', 'bin')),\n"
+    "  files TEXT NOT NULL DEFAULT '[]',\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  UNIQUE (model, version)\n"
+    ");\n"
+    "CREATE TABLE upgrade_plans (\n"
+    "  model TEXT PRIMARY KEY,\n"
+    "  target_version TEXT NOT NULL,\n"
+    "  stages TEXT NOT NULL DEFAULT '[]',\n"
+    "  version BIGINT NOT NULL DEFAULT 1,\n"
+    "  updated_at BIGINT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE reports (\n"
+    "  id {id},\n"
+    "  mac TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,\n"
+    "  received_at BIGINT NOT NULL,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('full', 'delta', 'status')),\n"
+    "  body {blob} NOT NULL\n"
+    ");\n"
+    "CREATE INDEX reports_mac ON reports (mac, id);\n"
+    "CREATE TABLE admin_tokens (\n"
+    "  id {id},\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  token_hash TEXT NOT NULL UNIQUE,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  last_used_at BIGINT,\n"
+    "  revoked_at BIGINT\n"
+    ");\n"
+    "CREATE TABLE audit_log (\n"
+    "  id {id},\n"
+    "  logged_at BIGINT NOT NULL,\n"
+    "  actor TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  subject TEXT NOT NULL DEFAULT '',\n"
+    "  content_hash TEXT,\n"
+    "  detail TEXT\n"
+    ");\n"
+    "CREATE INDEX audit_log_subject ON audit_log (subject, id);\n";
+
+static const pv_migration steps[] = {
+    {1,
+     "provisioning schema: accounts, devices, codes, parameters, secrets, firmware, reports, "
+     "tokens, audit",
+     step1},
+};
+
+const pv_store_table pv_store_tables[] = {
+    {"accounts", "SELECT COUNT(*) FROM accounts"},
+    {"devices", "SELECT COUNT(*) FROM devices"},
+    {"binding_codes", "SELECT COUNT(*) FROM binding_codes"},
+    {"rate_limits", "SELECT COUNT(*) FROM rate_limits"},
+    {"param_sets", "SELECT COUNT(*) FROM param_sets"},
+    {"param_entries", "SELECT COUNT(*) FROM param_entries"},
+    {"device_secrets", "SELECT COUNT(*) FROM device_secrets"},
+    {"firmware_images", "SELECT COUNT(*) FROM firmware_images"},
+    {"upgrade_plans", "SELECT COUNT(*) FROM upgrade_plans"},
+    {"reports", "SELECT COUNT(*) FROM reports"},
+    {"admin_tokens", "SELECT COUNT(*) FROM admin_tokens"},
+    {"audit_log", "SELECT COUNT(*) FROM audit_log"},
+    {"meta", "SELECT COUNT(*) FROM meta"},
+    {NULL, NULL},
+};
+
+size_t pv_migrations_count(void)
+{
+    return sizeof steps / sizeof steps[0];
+}
+
+const pv_migration *pv_migration_at(size_t i)
+{
+    return i < pv_migrations_count() ? &steps[i] : NULL;
+}
+
+int64_t pv_store_schema_known(void)
+{
+    return steps[pv_migrations_count() - 1].version;
+}
+
+void pv_migration_expand(const pv_migration *m, pv_sql_dialect d, pv_buf *out)
+{
+    static const struct {
+        const char *token, *sqlite, *postgres;
+    } types[] = {
+        {"{id}", "INTEGER PRIMARY KEY", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"},
+        {"{blob}", "BLOB", "BYTEA"},
+    };
+    const char *p = m->sql;
+    while (*p != '\0') {
+        size_t i = 0, n = sizeof types / sizeof types[0];
+        for (; i < n; i++) {
+            size_t len = strlen(types[i].token);
+            if (strncmp(p, types[i].token, len) == 0) {
+                pv_buf_append_str(out, d == PV_SQL_SQLITE ? types[i].sqlite : types[i].postgres);
+                p += len;
+                break;
+            }
+        }
+        if (i == n)
+            pv_buf_append_char(out, *p++);
+    }
+}
+
+static const char sql_version[] = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+static const char sql_record[] =
+    "INSERT INTO schema_version (version, applied_at, description) VALUES ($1, $2, $3)";
+
+int pv_store_schema_version(pv_store *s, int64_t *db_version, pv_error *err)
+{
+    return pv__int(s, sql_version, PV_NOARGS, db_version, err);
+}
+
+/* One step in its own transaction; the version is read again under the write
+ * lock so that two processes migrating at once apply each step once. */
+static int apply(pv_store *s, const pv_migration *m, bool *ran, pv_error *err)
+{
+    *ran = false;
+    int rc = pv_store_begin(s, err);
+    if (rc != 0)
+        return rc;
+    int64_t have = 0;
+    rc = pv_store_schema_version(s, &have, err);
+    if (rc == 0 && have < m->version) {
+        pv_buf sql = {0};
+        pv_migration_expand(m, s->be->dialect, &sql);
+        rc = s->be->exec(s->db, sql.data, err);
+        pv_buf_free(&sql);
+        if (rc == 0)
+            rc = pv__exec(s, sql_record,
+                          PV_ARGS(PV_I(m->version), PV_I(time(NULL)), PV_T(m->description)), NULL,
+                          err);
+        *ran = rc == 0;
+    }
+    if (rc != 0) {
+        pv_store_rollback(s);
+        return pv__wrap(err, rc, "schema step %lld", (long long)m->version);
+    }
+    return pv_store_commit(s, err);
+}
+
+int pv_store_migrate(pv_store *s, int *applied, pv_error *err)
+{
+    int count = 0;
+    int64_t have = 0;
+    int rc = pv_store_schema_version(s, &have, err);
+    if (rc == 0 && have > pv_store_schema_known())
+        rc = pv_error_set(err, PV_ECONFLICT,
+                          "database schema version %lld is newer than this program knows "
+                          "(%lld): use a newer provisor",
+                          (long long)have, (long long)pv_store_schema_known());
+    for (size_t i = 0; rc == 0 && i < pv_migrations_count(); i++) {
+        if (steps[i].version <= have)
+            continue;
+        bool ran = false;
+        rc = apply(s, &steps[i], &ran, err);
+        count += ran;
+    }
+    if (applied != NULL)
+        *applied = count;
+    return rc;
+}

@@ -1,0 +1,27 @@
+/*
+ * sqlite.h — the SQLite backend of the store (the default: one file in the
+ * data directory, nothing to administer).
+ *
+ * One connection per pv_store. On open the connection is set to:
+ *   journal_mode=WAL     readers never block the writer nor each other, so
+ *                        every server thread opens its own handle on the file;
+ *   synchronous=NORMAL   a commit is durable against a process crash (kill -9)
+ *                        and the file is never corrupted by a power loss; the
+ *                        last transactions before a power loss may be lost;
+ *   foreign_keys=ON      the schema's references are enforced;
+ *   busy_timeout=5000    a writer waits up to 5 s for another one instead of
+ *                        failing at once (transactions start with BEGIN
+ *                        IMMEDIATE so that the wait happens up front).
+ * Prepared statements are cached per connection for its whole life.
+ */
+#ifndef PV_STORE_SQLITE_H
+#define PV_STORE_SQLITE_H
+
+#include "core/error.h"
+
+typedef struct pv_store pv_store;
+
+/* Opens (creating) the database file at path into s (used by pv_store_open). */
+int pv__sqlite_open(const char *path, pv_store *s, pv_error *err);
+
+#endif

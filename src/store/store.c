@@ -1,0 +1,465 @@
+/*
+ * store.c — opening a store, transactions, the statement helpers of
+ * store_int.h, validation shared by the entity files, and maintenance
+ * (check, backup, meta values). See store.h.
+ */
+#include "store/store.h"
+
+#include "core/alloc.h"
+#include "store/sqlite.h"
+#include "store/store_int.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- open and close --------------------------------------------------- */
+
+static const char sql_bootstrap[] = "CREATE TABLE IF NOT EXISTS schema_version (\n"
+                                    "  version BIGINT PRIMARY KEY,\n"
+                                    "  applied_at BIGINT NOT NULL,\n"
+                                    "  description TEXT NOT NULL\n"
+                                    ")";
+
+int pv_store_open(const char *url, pv_store **out, pv_error *err)
+{
+    *out = NULL;
+    if (url == NULL || url[0] == '\0')
+        return pv_error_set(err, PV_EINVAL,
+                            "no database given (a path, sqlite:PATH or "
+                            "postgres://...)");
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+        return pv_error_set(err, PV_ENOTSUP,
+                            "%.60s: the PostgreSQL backend is not built yet; use an SQLite "
+                            "database (a path or sqlite:PATH)",
+                            url);
+    const char *path = url;
+    if (strncmp(url, "sqlite:", 7) == 0)
+        path = url + 7;
+    else if (strstr(url, "://") != NULL)
+        return pv_error_set(err, PV_EINVAL,
+                            "%s: unknown database scheme; want a path, sqlite:PATH or "
+                            "postgres://...",
+                            url);
+    if (path[0] == '\0')
+        return pv_error_set(err, PV_EINVAL, "%s: empty database path", url);
+
+    pv_store *s = pv_calloc(1, sizeof *s);
+    int rc = pv__sqlite_open(path, s, err);
+    if (rc != 0) {
+        free(s);
+        return rc;
+    }
+    /* The version table exists from the first open, so every later question
+     * about the schema is a plain query on any backend. */
+    int64_t have = 0;
+    rc = s->be->exec(s->db, sql_bootstrap, err);
+    if (rc == 0)
+        rc = pv_store_schema_version(s, &have, err);
+    if (rc == 0 && have > pv_store_schema_known())
+        rc = pv_error_set(err, PV_ECONFLICT,
+                          "%s: database schema version %lld is newer than this program knows "
+                          "(%lld); use a newer provisor or restore a backup",
+                          path, (long long)have, (long long)pv_store_schema_known());
+    if (rc != 0) {
+        pv_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void pv_store_close(pv_store *s)
+{
+    if (s == NULL)
+        return;
+    if (s->tx_depth > 0) /* a transaction left open is abandoned, not committed */
+        (void)s->be->exec(s->db, "ROLLBACK", NULL);
+    s->be->close(s->db);
+    pv_secrets_free(s->secrets);
+    free(s);
+}
+
+const char *pv_store_backend(const pv_store *s)
+{
+    return s->be->name;
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+int pv_store_begin(pv_store *s, pv_error *err)
+{
+    char sql[32];
+    if (s->tx_depth == 0)
+        (void)snprintf(sql, sizeof sql, "%s", s->be->begin_sql);
+    else
+        (void)snprintf(sql, sizeof sql, "SAVEPOINT pv%d", s->tx_depth);
+    int rc = s->be->exec(s->db, sql, err);
+    if (rc == 0)
+        s->tx_depth++;
+    return rc;
+}
+
+int pv_store_commit(pv_store *s, pv_error *err)
+{
+    if (s->tx_depth == 0)
+        return pv_error_set(err, PV_EINVAL, "commit without a transaction");
+    char sql[32];
+    if (s->tx_depth == 1)
+        (void)snprintf(sql, sizeof sql, "COMMIT");
+    else
+        (void)snprintf(sql, sizeof sql, "RELEASE pv%d", s->tx_depth - 1);
+    int rc = s->be->exec(s->db, sql, err);
+    if (rc != 0) {
+        pv_store_rollback(s);
+        return rc;
+    }
+    s->tx_depth--;
+    return 0;
+}
+
+void pv_store_rollback(pv_store *s)
+{
+    if (s->tx_depth == 0)
+        return;
+    char sql[64];
+    if (s->tx_depth == 1)
+        (void)snprintf(sql, sizeof sql, "ROLLBACK");
+    else
+        (void)snprintf(sql, sizeof sql, "ROLLBACK TO pv%d; RELEASE pv%d", s->tx_depth - 1,
+                       s->tx_depth - 1);
+    (void)s->be->exec(s->db, sql, NULL);
+    s->tx_depth--;
+}
+
+/* ---- statements --------------------------------------------------------- */
+
+int pv__query(pv_store *s, const char *sql, const pv__val *args, size_t nargs, pv__stmt **out,
+              pv_error *err)
+{
+    pv__stmt *st = NULL;
+    int rc = s->be->prepare(s->db, sql, &st, err);
+    for (size_t i = 0; rc == 0 && i < nargs; i++) {
+        int idx = (int)i + 1;
+        switch (args[i].type) {
+        case 'i':
+            rc = s->be->bind_int(st, idx, args[i].i);
+            break;
+        case 't':
+            rc = s->be->bind_text(st, idx, args[i].p);
+            break;
+        case 'b':
+            rc = s->be->bind_blob(st, idx, args[i].p, args[i].n);
+            break;
+        default:
+            rc = s->be->bind_text(st, idx, NULL);
+            break;
+        }
+        if (rc != 0)
+            rc = pv_error_set(err, rc, "cannot bind parameter %d", idx);
+    }
+    if (rc != 0 && st != NULL)
+        s->be->reset(st);
+    *out = rc == 0 ? st : NULL;
+    return rc;
+}
+
+int pv__next(pv_store *s, pv__stmt *st, pv_error *err)
+{
+    int rc = s->be->step(st, err);
+    if (rc != 1)
+        s->be->reset(st); /* releases SQLite's read snapshot at once */
+    return rc;
+}
+
+void pv__done(pv_store *s, pv__stmt *st)
+{
+    if (st != NULL)
+        s->be->reset(st);
+}
+
+int pv__exec(pv_store *s, const char *sql, const pv__val *args, size_t nargs, int64_t *changes,
+             pv_error *err)
+{
+    pv__stmt *st = NULL;
+    int rc = pv__query(s, sql, args, nargs, &st, err);
+    while (rc == 0 && (rc = pv__next(s, st, err)) == 1)
+        rc = 0; /* RETURNING rows are not wanted here */
+    if (rc == 0 && changes != NULL)
+        *changes = s->be->changes(s->db);
+    return rc;
+}
+
+int pv__int(pv_store *s, const char *sql, const pv__val *args, size_t nargs, int64_t *out,
+            pv_error *err)
+{
+    pv__stmt *st = NULL;
+    int rc = pv__query(s, sql, args, nargs, &st, err);
+    if (rc == 0)
+        rc = pv__next(s, st, err);
+    if (rc == 1) {
+        *out = s->be->col_int(st, 0);
+        pv__done(s, st);
+        return 0;
+    }
+    return rc == 0 ? pv_error_set(err, PV_ENOENT, "no such row") : rc;
+}
+
+int64_t pv__col_int(pv_store *s, pv__stmt *st, int col)
+{
+    return s->be->col_int(st, col);
+}
+
+char *pv__col_dup(pv_store *s, pv__stmt *st, int col)
+{
+    const char *v = s->be->col_text(st, col);
+    return v != NULL ? pv_strdup(v) : NULL;
+}
+
+void pv__col_copy(pv_store *s, pv__stmt *st, int col, char *dst, size_t size)
+{
+    const char *v = s->be->col_text(st, col);
+    (void)snprintf(dst, size, "%s", v != NULL ? v : ""); /* truncation: bounded by the schema */
+}
+
+const void *pv__col_blob(pv_store *s, pv__stmt *st, int col, size_t *len)
+{
+    return s->be->col_blob(st, col, len);
+}
+
+int pv__wrap(pv_error *err, int rc, const char *fmt, ...)
+{
+    if (err == NULL)
+        return rc;
+    char ctx[128], old[sizeof err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(ctx, sizeof ctx, fmt, ap); /* truncation acceptable: message for people */
+    va_end(ap);
+    memcpy(old, err->msg, sizeof old);
+    return pv_error_set(err, rc, "%s: %s", ctx, old);
+}
+
+/* ---- pages and rows ------------------------------------------------------ */
+
+size_t pv__page_limit(const pv_store_page *page)
+{
+    if (page->limit == 0)
+        return 100;
+    return page->limit > PV_STORE_PAGE_MAX ? PV_STORE_PAGE_MAX : page->limit;
+}
+
+int pv__page_after_int(const pv_store_page *page, int64_t *out, pv_error *err)
+{
+    *out = 0;
+    if (page->after[0] == '\0')
+        return 0;
+    char *end = NULL;
+    long long v = strtoll(page->after, &end, 10);
+    if (end == page->after || *end != '\0' || v < 0)
+        return pv_error_set(err, PV_EINVAL, "page cursor '%.20s' is not a row id", page->after);
+    *out = v;
+    return 0;
+}
+
+void *pv__rows_push(void **rows, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap) {
+        *cap = *cap == 0 ? 16 : *cap * 2;
+        *rows = pv_reallocarray(*rows, *cap, size);
+    }
+    char *row = (char *)*rows + *n * size;
+    memset(row, 0, size);
+    (*n)++;
+    return row;
+}
+
+int pv__list(pv_store *s, const pv__list_spec *spec, const char *sql, const pv__val *args,
+             size_t nargs, pv_store_page *page, void **rows, size_t *n, pv_error *err)
+{
+    size_t limit = pv__page_limit(page), cap = 0;
+    *rows = NULL;
+    *n = 0;
+    pv__stmt *st = NULL;
+    int rc = pv__query(s, sql, args, nargs, &st, err);
+    bool more = false;
+    char last[sizeof page->after] = "";
+    while (rc == 0 && (rc = pv__next(s, st, err)) == 1) {
+        rc = 0;
+        if (*n == limit) {
+            more = true;
+            pv__done(s, st);
+            break;
+        }
+        spec->read(s, st, pv__rows_push(rows, n, &cap, spec->row_size));
+        pv__col_copy(s, st, spec->key_col, last, sizeof last);
+    }
+    if (rc < 0) {
+        for (size_t i = 0; i < *n; i++)
+            spec->free_row((char *)*rows + i * spec->row_size);
+        free(*rows);
+        *rows = NULL;
+        *n = 0;
+        return rc;
+    }
+    /* Cursor keys (ids, MACs, scopes, models) fit page->after: scopes and
+     * models are checked against its size where they are written. */
+    (void)snprintf(page->after, sizeof page->after, "%s", more ? last : "");
+    return 0;
+}
+
+/* ---- validation ---------------------------------------------------------- */
+
+void pv__sha256_hex(const char *s, char out[65])
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    (void)EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL);
+    for (size_t i = 0; i < 32; i++)
+        (void)snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+int pv__json_check(const char *json, char want, const char *what, pv_error *err)
+{
+    json_error_t je;
+    json_t *v = json_loads(json, JSON_REJECT_DUPLICATES, &je);
+    if (v == NULL)
+        return pv_error_set(err, PV_EINVAL, "%s: invalid JSON at line %d column %d: %s", what,
+                            je.line, je.column, je.text);
+    bool ok = want == '{' ? json_is_object(v) : json_is_array(v);
+    json_decref(v);
+    if (!ok)
+        return pv_error_set(err, PV_EINVAL, "%s: must be a JSON %s", what,
+                            want == '{' ? "object" : "array");
+    return 0;
+}
+
+static const char *const state_names[] = {"MFG-RESET", "SP-CUST", "SEC-PRV-1", "SEC-PRV-2"};
+
+const char *pv_store_state_name(pv_store_state st)
+{
+    return (unsigned)st < 4 ? state_names[st] : "?";
+}
+
+int pv_store_state_parse(const char *name, pv_store_state *out)
+{
+    for (int i = 0; i < 4; i++) {
+        if (name != NULL && strcmp(name, state_names[i]) == 0) {
+            *out = (pv_store_state)i;
+            return 0;
+        }
+    }
+    return PV_EINVAL;
+}
+
+int pv_store_mac_normalize(const char *in, char out[13], pv_error *err)
+{
+    size_t n = 0;
+    for (const char *p = in; p != NULL && *p != '\0'; p++) {
+        char c = *p;
+        if ((c == ':' || c == '-') && n > 0 && n % 2 == 0 && p[1] != '\0')
+            continue;
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        if (n == 12 || !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return pv_error_set(err, PV_EINVAL,
+                                "MAC '%.40s': column %zu: want 12 hex digits, optionally "
+                                "separated by ':' or '-'",
+                                in, (size_t)(p - in) + 1);
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    if (n != 12)
+        return pv_error_set(err, PV_EINVAL, "MAC '%.40s': want 12 hex digits, got %zu",
+                            in ? in : "", n);
+    return 0;
+}
+
+int pv_store_scope_check(const char *scope, pv_error *err)
+{
+    if (scope == NULL)
+        return pv_error_set(err, PV_EINVAL, "no parameter scope given");
+    size_t len = strlen(scope);
+    if (strcmp(scope, "global") == 0)
+        return 0;
+    if (len >= sizeof(((pv_store_page *)0)->after))
+        return pv_error_set(err, PV_EINVAL, "scope '%.40s...': longer than %zu characters", scope,
+                            sizeof(((pv_store_page *)0)->after) - 1);
+    if (strncmp(scope, "model:", 6) == 0 && scope[6] != '\0')
+        return 0;
+    if (strncmp(scope, "account:", 8) == 0 && scope[8] != '\0' &&
+        strspn(scope + 8, "0123456789") == len - 8)
+        return 0;
+    if (strncmp(scope, "device:", 7) == 0) {
+        char mac[13];
+        if (pv_store_mac_normalize(scope + 7, mac, NULL) == 0 && strcmp(mac, scope + 7) == 0)
+            return 0;
+    }
+    return pv_error_set(err, PV_EINVAL,
+                        "scope '%.60s': want global, model:<name>, account:<id> or "
+                        "device:<12 lower-case hex digits>",
+                        scope);
+}
+
+/* ---- meta values ---------------------------------------------------------- */
+
+static const char sql_meta_set[] = "INSERT INTO meta (name, value) VALUES ($1, $2) "
+                                   "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+static const char sql_meta_get[] = "SELECT value FROM meta WHERE name = $1";
+
+int pv_store_meta_set(pv_store *s, const char *name, const void *value, size_t len, pv_error *err)
+{
+    int rc = pv__exec(s, sql_meta_set, PV_ARGS(PV_T(name), PV_B(value, len)), NULL, err);
+    return rc != 0 ? pv__wrap(err, rc, "meta %s", name) : 0;
+}
+
+int pv_store_meta_get(pv_store *s, const char *name, pv_buf *out, pv_error *err)
+{
+    pv__stmt *st = NULL;
+    int rc = pv__query(s, sql_meta_get, PV_ARGS(PV_T(name)), &st, err);
+    if (rc == 0)
+        rc = pv__next(s, st, err);
+    if (rc == 0)
+        return pv_error_set(err, PV_ENOENT, "meta %s: not set", name);
+    if (rc < 0)
+        return rc;
+    size_t len = 0;
+    const void *p = pv__col_blob(s, st, 0, &len);
+    pv_buf_reset(out);
+    pv_buf_append(out, p, len);
+    pv__done(s, st);
+    return 0;
+}
+
+/* ---- maintenance ---------------------------------------------------------- */
+
+int pv_store_check(pv_store *s, pv_buf *report, pv_store_count *counts, size_t max, size_t *n,
+                   pv_error *err)
+{
+    *n = 0;
+    int64_t have = 0;
+    int rc = pv_store_schema_version(s, &have, err);
+    if (rc != 0)
+        return rc;
+    if (have < pv_store_schema_known())
+        return pv_error_set(err, PV_ESTORE,
+                            "schema version %lld, this program needs %lld: run "
+                            "'provisor db migrate'",
+                            (long long)have, (long long)pv_store_schema_known());
+    rc = s->be->check(s->db, report, err);
+    for (size_t i = 0; rc == 0 && pv_store_tables[i].name != NULL && *n < max; i++) {
+        int64_t rows = 0;
+        rc = pv__int(s, pv_store_tables[i].count_sql, PV_NOARGS, &rows, err);
+        if (rc == 0)
+            counts[(*n)++] = (pv_store_count){pv_store_tables[i].name, rows};
+    }
+    return rc;
+}
+
+int pv_store_backup(pv_store *s, const char *path, pv_error *err)
+{
+    return s->be->backup(s->db, path, err);
+}

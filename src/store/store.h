@@ -1,0 +1,418 @@
+/*
+ * store.h — the provisioning store: the one storage interface of the server.
+ *
+ * Everything the provisioning policy (src/server) remembers goes through these
+ * functions: accounts, devices, binding codes, layered parameter sets, device
+ * keys and secret directories, firmware images and upgrade plans, reports,
+ * admin tokens, the audit log, rate-limit counters. Callers never see SQL: the
+ * entity code (store_*.c) is written once in portable SQL against a small
+ * statement interface (store_int.h) that each backend implements. Today that
+ * is SQLite (sqlite.c, WAL); a PostgreSQL backend will plug in behind the same
+ * interface, which is why the SQL keeps to what PostgreSQL 15 also runs
+ * (docs/store.md).
+ *
+ * Ownership: pv_store_open() gives the caller a handle it releases with
+ * pv_store_close(). Rows returned by the get/list functions are filled with
+ * memory the caller owns and releases with the matching *_free() function (a
+ * zeroed row is valid to free). Inputs are only read during the call.
+ *
+ * Threads: a pv_store is NOT thread-safe. Open one handle per thread (the
+ * server has one loop per core); several handles on the same SQLite file are
+ * the intended way to share it — WAL lets readers run beside the one writer,
+ * and busy_timeout makes a writer wait for another instead of failing.
+ *
+ * Errors: every function returns 0 or a negative PV_E* code and fills err (if
+ * not NULL) with a message that names the row (MAC, account, scope...):
+ *   PV_ENOENT   the row does not exist
+ *   PV_EEXIST   a unique key is taken (duplicate MAC, account name, ...)
+ *   PV_EINVAL   an argument is malformed (MAC, scope, state, JSON, ...)
+ *   PV_ECONFLICT  the row changed meanwhile (version check), a code already used
+ *   PV_ESTORE   the database itself failed (I/O, corruption, busy too long)
+ * Times are unix seconds passed in by the caller (the store reads no clock),
+ * so tests and imports control time.
+ */
+#ifndef PV_STORE_STORE_H
+#define PV_STORE_STORE_H
+
+#include "core/buf.h"
+#include "core/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pv_store pv_store;
+
+/* ---- opening, schema, transactions ----------------------------------- */
+
+/*
+ * Opens the store named by url: a file path or `sqlite:PATH` (SQLite, created
+ * if missing, WAL mode); `postgres://...` is refused with PV_ENOTSUP for now.
+ * Fails with PV_ECONFLICT when the database has a newer schema than this
+ * program knows (an older binary must not write to it). An older schema is
+ * opened so that pv_store_migrate() can bring it up to date.
+ */
+int pv_store_open(const char *url, pv_store **out, pv_error *err);
+void pv_store_close(pv_store *s);
+/* "sqlite" (later "postgres"). */
+const char *pv_store_backend(const pv_store *s);
+
+/* Applies every pending migration, each in its own transaction; *applied (may
+ * be NULL) receives how many ran. Re-running is a no-op. */
+int pv_store_migrate(pv_store *s, int *applied, pv_error *err);
+/* The schema version of the database (0 = empty) and the newest this code knows. */
+int pv_store_schema_version(pv_store *s, int64_t *db_version, pv_error *err);
+int64_t pv_store_schema_known(void);
+
+/*
+ * Transactions, which are also the batch API of bulk imports: every write
+ * between pv_store_begin() and pv_store_commit() lands at once or not at all,
+ * and costs one disk sync for the whole batch (100 000 device upserts in
+ * batches of 1 000 take about a second). Nesting is allowed: inner levels are
+ * savepoints, so a store function that needs several statements is atomic
+ * whether or not the caller holds a transaction. pv_store_rollback() undoes
+ * the innermost level.
+ */
+int pv_store_begin(pv_store *s, pv_error *err);
+int pv_store_commit(pv_store *s, pv_error *err);
+void pv_store_rollback(pv_store *s);
+
+/* Pagination: limit rows after the key `after` (empty = from the start). A
+ * list function sets page->after to the cursor of the next page, or to ""
+ * when this was the last one: `do { list(s, &page, ...); } while (page.after[0]);` */
+#define PV_STORE_PAGE_MAX 1000
+typedef struct pv_store_page {
+    size_t limit; /* 0 = 100; at most PV_STORE_PAGE_MAX */
+    char after[80];
+} pv_store_page;
+
+/* ---- accounts --------------------------------------------------------- */
+
+typedef struct pv_store_account {
+    int64_t id;      /* assigned by the store */
+    char *name;      /* unique handle: the provider's customer number */
+    char *customer;  /* display name of the customer */
+    char *settings;  /* JSON object: SIP lines, hunt group, speed dials, user-changeable
+                        features; its meaning is validated by the caller (server) */
+    int64_t version; /* bumped on every change: part of the rendering cache key */
+    int64_t created_at, updated_at;
+} pv_store_account;
+
+/* settings NULL = "{}". Must be a JSON object. */
+int pv_store_account_create(pv_store *s, const pv_store_account *a, int64_t now, int64_t *id,
+                            pv_error *err);
+int pv_store_account_get(pv_store *s, int64_t id, pv_store_account *out, pv_error *err);
+int pv_store_account_get_by_name(pv_store *s, const char *name, pv_store_account *out,
+                                 pv_error *err);
+/* Updates name, customer and settings of a->id. a->version is the version the
+ * caller read: PV_ECONFLICT if it changed meanwhile (0 skips the check).
+ * *new_version (may be NULL) receives the new version. */
+int pv_store_account_update(pv_store *s, const pv_store_account *a, int64_t now,
+                            int64_t *new_version, pv_error *err);
+/* Deletes the account, its codes and parameter set; its devices become unassigned. */
+int pv_store_account_delete(pv_store *s, int64_t id, pv_error *err);
+int pv_store_account_list(pv_store *s, pv_store_page *page, pv_store_account **rows, size_t *n,
+                          pv_error *err);
+void pv_store_account_free(pv_store_account *a);
+void pv_store_accounts_free(pv_store_account *rows, size_t n);
+
+/* ---- devices ----------------------------------------------------------- */
+
+typedef enum {
+    PV_STATE_MFG_RESET, /* factory defaults (spec 12.2) */
+    PV_STATE_SP_CUST,   /* points at the provider */
+    PV_STATE_SEC_PRV_1, /* has its device key and secret directory */
+    PV_STATE_SEC_PRV_2, /* fetches the encrypted full profile */
+} pv_store_state;
+
+/* "MFG-RESET", "SP-CUST", "SEC-PRV-1", "SEC-PRV-2". */
+const char *pv_store_state_name(pv_store_state st);
+int pv_store_state_parse(const char *name, pv_store_state *out);
+
+/* Normalises a MAC (12 hex digits, optionally separated by ':' or '-') to the
+ * $MA form: lower case, no separators (spec 2.2). */
+int pv_store_mac_normalize(const char *in, char out[13], pv_error *err);
+
+typedef struct pv_store_device {
+    char mac[13];           /* key, $MA form */
+    char *serial;           /* $SN, or NULL */
+    char *model;            /* e.g. "CP-8841-3PCC", or NULL */
+    int64_t account_id;     /* 0 = not assigned */
+    char *cert_fingerprint; /* SHA-256 of the client certificate, hex; or NULL */
+    bool require_cert;      /* DESIGN 3: serve nothing without a verified certificate */
+    pv_store_state state;
+    int64_t last_seen;      /* 0 = never */
+    char *firmware_version; /* last $SWVER seen, or NULL */
+    int64_t last_report_id; /* 0 = none */
+    char *served_version;   /* content version (ETag) last served, or NULL */
+    char *served_hash;      /* SHA-256 hex of the body last served, or NULL */
+    int64_t version;        /* bumped when a field that rendering uses changes */
+    int64_t created_at, updated_at;
+} pv_store_device;
+
+/*
+ * Bulk-import upsert by MAC: creates the device (state MFG-RESET) or updates
+ * serial, model, account, certificate fingerprint and require_cert of an
+ * existing one; a NULL string or account_id 0 keeps the stored value, so an
+ * import re-run is idempotent. *created (may be NULL) says which happened.
+ * Wrap batches in pv_store_begin/commit for speed.
+ */
+int pv_store_device_upsert(pv_store *s, const pv_store_device *d, int64_t now, bool *created,
+                           pv_error *err);
+/* Creates a device; PV_EEXIST when the MAC is taken. */
+int pv_store_device_create(pv_store *s, const pv_store_device *d, int64_t now, pv_error *err);
+int pv_store_device_get(pv_store *s, const char *mac, pv_store_device *out, pv_error *err);
+/* Sets serial, model, account, fingerprint, require_cert and state from d (NULL clears). */
+int pv_store_device_update(pv_store *s, const pv_store_device *d, int64_t now, pv_error *err);
+/* Compare-and-set of the provisioning state: PV_ECONFLICT unless it is `from`. */
+int pv_store_device_set_state(pv_store *s, const char *mac, pv_store_state from, pv_store_state to,
+                              int64_t now, pv_error *err);
+/* Assigns the device to an account (binding, DESIGN 5). */
+int pv_store_device_assign(pv_store *s, const char *mac, int64_t account_id, int64_t now,
+                           pv_error *err);
+/* Records a fetch: last_seen = now and, when not NULL, firmware version and
+ * the content version and hash just served. Does not bump the version. */
+int pv_store_device_seen(pv_store *s, const char *mac, int64_t now, const char *firmware_version,
+                         const char *served_version, const char *served_hash, pv_error *err);
+int pv_store_device_delete(pv_store *s, const char *mac, pv_error *err);
+/* Devices in MAC order; account_id > 0 restricts to one account. */
+int pv_store_device_list(pv_store *s, int64_t account_id, pv_store_page *page,
+                         pv_store_device **rows, size_t *n, pv_error *err);
+void pv_store_device_free(pv_store_device *d);
+void pv_store_devices_free(pv_store_device *rows, size_t n);
+
+/* ---- binding codes (DESIGN 5) ------------------------------------------ */
+
+typedef struct pv_store_code {
+    int64_t id, account_id;
+    char hint[3]; /* first two characters, for people; never the whole code */
+    int64_t created_at, expires_at;
+    int64_t used_at;      /* 0 = unused */
+    char used_by[13];     /* MAC that used it, or "" */
+    int64_t attempts;     /* redemption attempts so far */
+    int64_t max_attempts; /* the code locks beyond this */
+} pv_store_code;
+
+/* Stores SHA-256(code), never the code. max_attempts 0 = 5. */
+int pv_store_code_create(pv_store *s, int64_t account_id, const char *code, int64_t expires_at,
+                         int64_t max_attempts, int64_t now, int64_t *id, pv_error *err);
+/*
+ * Uses a code for device mac: single use, atomic. Every attempt on an existing
+ * code is counted, the failed ones too. Returns 0 and *account_id, or
+ * PV_ENOENT (no such code), PV_ECONFLICT (already used), PV_ETIMEDOUT
+ * (expired), PV_ELIMIT (too many attempts: locked).
+ */
+int pv_store_code_redeem(pv_store *s, const char *code, const char *mac, int64_t now,
+                         int64_t *account_id, pv_error *err);
+int pv_store_code_list(pv_store *s, int64_t account_id, pv_store_page *page, pv_store_code **rows,
+                       size_t *n, pv_error *err);
+int pv_store_code_delete(pv_store *s, int64_t id, pv_error *err);
+
+/*
+ * A fixed-window counter for rate limiting (per source address, per code
+ * prefix...): counts one hit on key in the window [now - now % window, ...)
+ * and returns PV_ELIMIT when more than limit hits fell in it. *count (may be
+ * NULL) receives the count including this hit.
+ */
+int pv_store_rate_hit(pv_store *s, const char *key, int64_t now, int64_t window, int64_t limit,
+                      int64_t *count, pv_error *err);
+
+/* ---- layered parameter sets (DESIGN 4) --------------------------------- */
+
+/* A scope names a layer: "global", "model:<name>", "account:<id>", "device:<mac>". */
+int pv_store_scope_check(const char *scope, pv_error *err);
+
+typedef struct pv_store_param {
+    char *name;
+    char *value;
+    char ua[3]; /* "na", "ro", "rw", or "" = no attribute (spec 3.1) */
+} pv_store_param;
+
+typedef struct pv_store_param_set {
+    int64_t id;
+    char *scope;
+    int64_t version; /* bumped on every change of an entry: the rendering cache key */
+    int64_t updated_at;
+    pv_store_param *entries; /* in name order */
+    size_t n;
+} pv_store_param_set;
+
+/* Sets one entry (creating the set); ua NULL or "" = no attribute. */
+int pv_store_param_put(pv_store *s, const char *scope, const char *name, const char *value,
+                       const char *ua, int64_t now, pv_error *err);
+int pv_store_param_delete(pv_store *s, const char *scope, const char *name, int64_t now,
+                          pv_error *err);
+/* Replaces all entries of a set at once (one version bump). */
+int pv_store_params_replace(pv_store *s, const char *scope, const pv_store_param *entries, size_t n,
+                            int64_t now, pv_error *err);
+/* The set with its entries; PV_ENOENT when the scope has no set. */
+int pv_store_params_get(pv_store *s, const char *scope, pv_store_param_set *out, pv_error *err);
+/* Only the version (0 when the scope has no set): cheap, for cache checks. */
+int pv_store_params_version(pv_store *s, const char *scope, int64_t *version, pv_error *err);
+int pv_store_params_delete(pv_store *s, const char *scope, pv_error *err);
+/* Sets (without entries) in scope order. */
+int pv_store_params_list(pv_store *s, pv_store_page *page, pv_store_param_set **rows, size_t *n,
+                         pv_error *err);
+void pv_store_param_set_free(pv_store_param_set *p);
+void pv_store_param_sets_free(pv_store_param_set *rows, size_t n);
+
+/* ---- device keys and secret directories (DESIGN 6) --------------------- */
+
+/*
+ * Loads the master key file that encrypts keys and directory names at rest
+ * (AES-256-GCM, secrets.h), creating it (0600) when create is true and it is
+ * missing. The first load stores a check value in the database; a later load
+ * of another key fails with PV_EDECRYPT and says so.
+ */
+int pv_store_secrets_load(pv_store *s, const char *key_path, bool create, pv_error *err);
+
+typedef struct pv_store_secret {
+    int64_t id;
+    unsigned char key[32]; /* AES-256 key the phone holds in GPP_SA */
+    char dir[64];          /* random directory ($B) */
+    int64_t created_at;
+    int64_t confirmed_at; /* 0 until the phone fetched with this key */
+} pv_store_secret;
+
+/*
+ * Starts a new key and directory for mac (key NULL or dir NULL: random ones)
+ * and returns it in *out (may be NULL). The previous key stays valid until the
+ * phone confirms the new one; any older one is retired now.
+ */
+int pv_store_secret_rotate(pv_store *s, const char *mac, const unsigned char *key, const char *dir,
+                           int64_t now, pv_store_secret *out, pv_error *err);
+/* The current secret and, while it is unconfirmed, the previous one
+ * (*has_previous). PV_ENOENT when the device has none. */
+int pv_store_secret_get(pv_store *s, const char *mac, pv_store_secret *current,
+                        pv_store_secret *previous, bool *has_previous, pv_error *err);
+/* The phone fetched with secret id: confirm it and retire the older ones. */
+int pv_store_secret_confirm(pv_store *s, const char *mac, int64_t id, int64_t now, pv_error *err);
+/* How many secrets the device ever had (rotation history, retired ones included). */
+int pv_store_secret_history(pv_store *s, const char *mac, int64_t *count, pv_error *err);
+
+/* ---- firmware images and upgrade plans --------------------------------- */
+
+typedef struct pv_store_firmware {
+    int64_t id;
+    char *model, *version, *file_name;
+    char *sha256; /* hex */
+    int64_t size;
+    char *kind;  /* "loads" (multiplatform manifest) or "bin" (SPA image) */
+    char *files; /* JSON array of the files a .loads lists ("[]" for bin) */
+    int64_t created_at;
+} pv_store_firmware;
+
+/* PV_EEXIST when (model, version) is registered. */
+int pv_store_firmware_add(pv_store *s, const pv_store_firmware *f, int64_t now, int64_t *id,
+                          pv_error *err);
+int pv_store_firmware_get(pv_store *s, int64_t id, pv_store_firmware *out, pv_error *err);
+int pv_store_firmware_find(pv_store *s, const char *model, const char *version,
+                           pv_store_firmware *out, pv_error *err);
+int pv_store_firmware_delete(pv_store *s, int64_t id, pv_error *err);
+/* Images in id order; model NULL = all models. */
+int pv_store_firmware_list(pv_store *s, const char *model, pv_store_page *page,
+                           pv_store_firmware **rows, size_t *n, pv_error *err);
+void pv_store_firmware_free(pv_store_firmware *f);
+void pv_store_firmwares_free(pv_store_firmware *rows, size_t n);
+
+typedef struct pv_store_plan {
+    char *model; /* key */
+    char *target_version;
+    char *stages; /* JSON array of allowed direct steps [["A","B"],["B","C"]];
+                     the planner (server) validates it and walks it */
+    int64_t version;
+    int64_t updated_at;
+} pv_store_plan;
+
+int pv_store_plan_put(pv_store *s, const pv_store_plan *p, int64_t now, pv_error *err);
+int pv_store_plan_get(pv_store *s, const char *model, pv_store_plan *out, pv_error *err);
+int pv_store_plan_delete(pv_store *s, const char *model, pv_error *err);
+int pv_store_plan_list(pv_store *s, pv_store_page *page, pv_store_plan **rows, size_t *n,
+                       pv_error *err);
+void pv_store_plan_free(pv_store_plan *p);
+void pv_store_plans_free(pv_store_plan *rows, size_t n);
+
+/* ---- reports (spec 7) -------------------------------------------------- */
+
+typedef struct pv_store_report {
+    int64_t id;
+    char mac[13];
+    int64_t received_at;
+    char *kind; /* "full", "delta" or "status" */
+    char *body; /* decrypted upload */
+    size_t body_len;
+} pv_store_report;
+
+/* Stores a report and makes it the device's last report. */
+int pv_store_report_add(pv_store *s, const char *mac, const char *kind, const void *body,
+                        size_t len, int64_t now, int64_t *id, pv_error *err);
+int pv_store_report_get(pv_store *s, int64_t id, pv_store_report *out, pv_error *err);
+/* Reports in id order; mac NULL = all devices. */
+int pv_store_report_list(pv_store *s, const char *mac, pv_store_page *page, pv_store_report **rows,
+                         size_t *n, pv_error *err);
+void pv_store_report_free(pv_store_report *r);
+void pv_store_reports_free(pv_store_report *rows, size_t n);
+
+/* ---- admin tokens ------------------------------------------------------ */
+
+typedef struct pv_store_token {
+    int64_t id;
+    char *name;
+    int64_t created_at, last_used_at, revoked_at; /* 0 = never */
+} pv_store_token;
+
+/* Stores SHA-256(token) under a unique name. */
+int pv_store_token_create(pv_store *s, const char *name, const char *token, int64_t now,
+                          int64_t *id, pv_error *err);
+/* Finds the token (PV_ENOENT), refuses a revoked one (PV_EACCES), records its use. */
+int pv_store_token_check(pv_store *s, const char *token, int64_t now, pv_store_token *out,
+                         pv_error *err);
+int pv_store_token_revoke(pv_store *s, const char *name, int64_t now, pv_error *err);
+int pv_store_token_list(pv_store *s, pv_store_page *page, pv_store_token **rows, size_t *n,
+                        pv_error *err);
+void pv_store_token_free(pv_store_token *t);
+void pv_store_tokens_free(pv_store_token *rows, size_t n);
+
+/* ---- audit log --------------------------------------------------------- */
+
+typedef struct pv_store_audit {
+    int64_t id;
+    int64_t at;
+    char *actor;        /* "token:<name>" or "device:<mac>" */
+    char *action;       /* e.g. "profile.served", "device.update" */
+    char *subject;      /* what it acted on, e.g. a MAC */
+    char *content_hash; /* SHA-256 hex of what was served, or NULL */
+    char *detail;       /* free text or JSON, or NULL */
+} pv_store_audit;
+
+int pv_store_audit_add(pv_store *s, const pv_store_audit *a, int64_t *id, pv_error *err);
+/* Entries in id (time) order; subject NULL = all. */
+int pv_store_audit_list(pv_store *s, const char *subject, pv_store_page *page,
+                        pv_store_audit **rows, size_t *n, pv_error *err);
+void pv_store_audit_free(pv_store_audit *a);
+void pv_store_audits_free(pv_store_audit *rows, size_t n);
+
+/* ---- small named values (import checkpoints, key check) ---------------- */
+
+int pv_store_meta_set(pv_store *s, const char *name, const void *value, size_t len, pv_error *err);
+/* Replaces out's content; PV_ENOENT when unset. */
+int pv_store_meta_get(pv_store *s, const char *name, pv_buf *out, pv_error *err);
+
+/* ---- maintenance (provisor db) ----------------------------------------- */
+
+/* Row counts of every table, for `provisor db check`. */
+typedef struct pv_store_count {
+    const char *table;
+    int64_t rows;
+} pv_store_count;
+
+/* Integrity and foreign-key checks: 0 when clean, else PV_ESTORE with the
+ * first problems listed in report (one per line). Appends the counts per
+ * table to counts (up to max, *n set). */
+int pv_store_check(pv_store *s, pv_buf *report, pv_store_count *counts, size_t max, size_t *n,
+                   pv_error *err);
+/* A consistent copy of the live database at path, written to a temporary
+ * file and renamed, so path never holds a partial backup. */
+int pv_store_backup(pv_store *s, const char *path, pv_error *err);
+
+#endif

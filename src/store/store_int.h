@@ -1,0 +1,128 @@
+/*
+ * store_int.h — the map of src/store, private to it: the handle, the backend
+ * interface every database implements, and the statement helpers the entity
+ * files (store_*.c) are written with.
+ *
+ * The entity code is written once. Its SQL keeps to the common subset of
+ * SQLite 3.40 and PostgreSQL 15 and numbers its parameters $1, $2...
+ * (PostgreSQL's syntax; the SQLite backend rewrites them to ?1, ?2...,
+ * outside string literals). A backend prepares
+ * each SQL text once per connection and caches it, keyed by the address of
+ * the static string, so a hot query costs a bind and a step.
+ *
+ * Values are bound through pv__val arrays built with PV_I/PV_T/PV_B — never
+ * formatted into SQL text (no injection by construction).
+ */
+#ifndef PV_STORE_STORE_INT_H
+#define PV_STORE_STORE_INT_H
+
+#include "store/migrations.h"
+#include "store/secrets.h"
+#include "store/store.h"
+
+typedef struct pv__stmt pv__stmt; /* a backend's prepared statement */
+
+typedef struct pv__store_backend {
+    const char *name;
+    pv_sql_dialect dialect; /* how migrations spell {id} and {blob} */
+    void (*close)(void *db);
+    /* Runs a script of statements without parameters (migrations, BEGIN). */
+    int (*exec)(void *db, const char *sql, pv_error *err);
+    /* A cached, reset statement for sql (a static string). */
+    int (*prepare)(void *db, const char *sql, pv__stmt **out, pv_error *err);
+    int (*bind_int)(pv__stmt *st, int idx, int64_t v);
+    int (*bind_text)(pv__stmt *st, int idx, const char *v); /* NULL binds NULL */
+    int (*bind_blob)(pv__stmt *st, int idx, const void *p, size_t n);
+    /* 1 = a row is ready, 0 = done, < 0 = PV_E* (err filled). */
+    int (*step)(pv__stmt *st, pv_error *err);
+    void (*reset)(pv__stmt *st);
+    int64_t (*col_int)(pv__stmt *st, int col);
+    const char *(*col_text)(pv__stmt *st, int col); /* NULL for NULL */
+    const void *(*col_blob)(pv__stmt *st, int col, size_t *len);
+    /* Rows changed by the last finished write statement. */
+    int64_t (*changes)(void *db);
+    const char *begin_sql; /* "BEGIN IMMEDIATE" for SQLite: take the write lock up front */
+    int (*check)(void *db, pv_buf *report, pv_error *err);
+    int (*backup)(void *db, const char *path, pv_error *err);
+} pv__store_backend;
+
+struct pv_store {
+    const pv__store_backend *be;
+    void *db;
+    int tx_depth;        /* 0 = autocommit; > 1 = savepoints inside a transaction */
+    pv_secrets *secrets; /* NULL until pv_store_secrets_load() */
+};
+
+/* Bound values. */
+typedef struct pv__val {
+    char type; /* 'i' integer, 't' text, 'b' blob, 'n' NULL */
+    int64_t i;
+    const void *p;
+    size_t n;
+} pv__val;
+
+#define PV_I(x) ((pv__val){'i', (int64_t)(x), NULL, 0})
+#define PV_T(x) ((pv__val){'t', 0, (x), 0})
+#define PV_B(ptr, len) ((pv__val){'b', 0, (ptr), (len)})
+/* An integer that is NULL when zero (optional foreign keys, unset times). */
+#define PV_IZ(x) ((x) != 0 ? PV_I(x) : (pv__val){'n', 0, NULL, 0})
+#define PV_ARGS(...)                                                                               \
+    (const pv__val[]){__VA_ARGS__}, sizeof((pv__val[]){__VA_ARGS__}) / sizeof(pv__val)
+#define PV_NOARGS NULL, 0
+
+/* Prepares (from cache), binds and returns the statement ready for pv__next. */
+int pv__query(pv_store *s, const char *sql, const pv__val *args, size_t nargs, pv__stmt **out,
+              pv_error *err);
+/* 1 = row, 0 = done (statement reset), < 0 error (statement reset). */
+int pv__next(pv_store *s, pv__stmt *st, pv_error *err);
+/* Resets a statement whose rows were not all read; NULL is fine. */
+void pv__done(pv_store *s, pv__stmt *st);
+/* Runs a statement to completion; *changes (may be NULL) = rows changed. */
+int pv__exec(pv_store *s, const char *sql, const pv__val *args, size_t nargs, int64_t *changes,
+             pv_error *err);
+/* Runs a statement expected to return at most one row and reads its first
+ * column as an integer: PV_ENOENT when there is no row. */
+int pv__int(pv_store *s, const char *sql, const pv__val *args, size_t nargs, int64_t *out,
+            pv_error *err);
+
+int64_t pv__col_int(pv_store *s, pv__stmt *st, int col);
+/* A pv_malloc'd copy of a text column, or NULL for NULL. */
+char *pv__col_dup(pv_store *s, pv__stmt *st, int col);
+/* Copies a text column into a fixed buffer (truncating, "" for NULL). */
+void pv__col_copy(pv_store *s, pv__stmt *st, int col, char *dst, size_t size);
+const void *pv__col_blob(pv_store *s, pv__stmt *st, int col, size_t *len);
+
+/* Page limit (default/clamped) and the SQL bound for it: limit + 1 rows are
+ * fetched so that the list knows whether another page follows. */
+size_t pv__page_limit(const pv_store_page *page);
+/* The page's cursor as an integer (0 when empty); PV_EINVAL when not a number. */
+int pv__page_after_int(const pv_store_page *page, int64_t *out, pv_error *err);
+
+/* Collects list rows: grows *rows by one zeroed element and returns it. */
+void *pv__rows_push(void **rows, size_t *n, size_t *cap, size_t size);
+
+/*
+ * One page of a list. sql must end with `LIMIT $k` and args must end with
+ * PV_I(pv__page_limit(page) + 1): the extra row tells whether a next page
+ * exists. Each row is read by spec->read; column spec->key_col is the cursor.
+ * On failure the rows read so far are freed with spec->free_row.
+ */
+typedef struct pv__list_spec {
+    size_t row_size;
+    void (*read)(pv_store *s, pv__stmt *st, void *row);
+    void (*free_row)(void *row);
+    int key_col;
+} pv__list_spec;
+int pv__list(pv_store *s, const pv__list_spec *spec, const char *sql, const pv__val *args,
+             size_t nargs, pv_store_page *page, void **rows, size_t *n, pv_error *err);
+
+/* Hex SHA-256 of a string, for codes and tokens (65 bytes with the NUL). */
+void pv__sha256_hex(const char *s, char out[65]);
+
+/* A JSON text that must be an object (what = column, for the message). */
+int pv__json_check(const char *json, char want /* '{' or '[' */, const char *what, pv_error *err);
+
+/* Puts "context: " before the message already in err; returns rc. */
+int pv__wrap(pv_error *err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif
