@@ -27,6 +27,7 @@ typedef struct cursor {
     size_t i;
     unsigned long line;
     size_t line_start;
+    unsigned long busy_line; /* line on which the last statement ended, 0 = none */
 } cursor;
 
 static int fail_at(text_ctx *c, const cursor *k, size_t at, int code, const char *fmt, ...)
@@ -100,13 +101,11 @@ static void skip_blank(cursor *k)
     }
 }
 
-/* True when only blanks precede position i on its line. */
+/* True when no statement ended on this line: only blanks precede us. Kept as
+ * a line number rather than a scan back, so a long line stays linear. */
 static bool starts_line(const cursor *k)
 {
-    for (size_t j = k->line_start; j < k->i; j++)
-        if (!is_space(k->src.ptr[j]))
-            return false;
-    return true;
+    return k->busy_line != k->line;
 }
 
 static int parse_source(text_ctx *c, pv_slice src);
@@ -255,6 +254,7 @@ static int parse_source(text_ctx *c, pv_slice src)
         int rc = is_import(&k) ? do_import(c, &k) : parse_statement(c, &k);
         if (rc != 0)
             return rc;
+        k.busy_line = k.line;
     }
 }
 

@@ -225,6 +225,21 @@ static void imports_splice_and_are_bounded(void **state)
 
 static void limits_hold(void **state)
 {
+    /* "import" mid-line is a parameter name, and a long line of them stays linear */
+    pv_buf line = {0};
+    for (int i = 0; i < 200000; i++)
+        pv_buf_append_str(&line, "import ;");
+    pv_params big = {0};
+    assert_int_equal(pv_text_parse(pv_buf_slice(&line), &big, NULL, NULL), PV_ESYNTAX);
+    pv_buf_reset(&line);
+    pv_buf_append_str(&line, "A;");
+    for (int i = 0; i < 200000; i++)
+        pv_buf_append_str(&line, "import ;");
+    assert_int_equal(pv_text_parse(pv_buf_slice(&line), &big, NULL, NULL), 0);
+    assert_int_equal(pv_params_count(&big), 2);
+    pv_params_free(&big);
+    pv_buf_free(&line);
+
     pv_profile_limits lim = {.max_params = 2, .max_value = 4};
     pv_text_opts opts = {.limits = &lim};
     parse_fails("A;B;A;C;", &opts, PV_ELIMIT, "line 1, column 7: more than 2 parameters");
