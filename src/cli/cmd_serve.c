@@ -14,39 +14,57 @@
 #include "server/daemon.h"
 #include "server/datadir.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define OPT_KEY_BASE 1000
 #define OPT_PRINT_CONFIG 900
 
 static void usage(FILE *out)
 {
-    pv_buf help = {0};
+    pv_buf help = {0}, text = {0};
     pv_config_help(&help);
-    fprintf(out,
-            "usage: provisor serve [--config FILE] [--data-dir DIR] [--root DIR]\n"
-            "                      [--tftp ADDR:PORT] [--http ADDR:PORT] [--https ADDR:PORT]\n"
-            "                      [--admin ADDR:PORT] [--tls-cert F --tls-key F] [--client-ca F]\n"
-            "                      [--client-cert none|optional|required] [--workers N]\n"
-            "                      [--log-level LEVEL] [--upload-dir DIR] [options below]\n\n"
-            "Serves the profile tree over TFTP, HTTP and HTTPS (phone client certificates\n"
-            "verified against the manufacturer CA bundle), with /metrics and /healthz on the\n"
-            "admin listener. The first run creates the data directory: a CA and a server\n"
-            "certificate, a demo phone-manufacturer CA, an admin token (printed once),\n"
-            "profiles/ and uploads/.\n\n"
-            "  -c, --config FILE   read provisor.conf (INI); flags override it\n"
-            "      --print-config  print the resulting configuration as INI and exit\n"
-            "  -h, --help          this text\n\n"
-            "Every option below is also a provisor.conf key: --FLAG VALUE   key = default.\n"
-            "A listener set to 'off' is disabled.\n%s\n"
-            "Signals: SIGTERM/SIGINT drain (in-flight requests finish) and exit 0;\n"
-            "SIGHUP re-reads the configuration and certificates without dropping connections.\n"
-            "See docs/configuration.md.\n",
-            help.data);
+    pv_buf_appendf(
+        &text,
+        "usage: provisor serve [--config FILE] [--data-dir DIR] [--root DIR]\n"
+        "                      [--tftp ADDR:PORT] [--http ADDR:PORT] [--https ADDR:PORT]\n"
+        "                      [--admin ADDR:PORT] [--tls-cert F --tls-key F] [--client-ca F]\n"
+        "                      [--client-cert none|optional|required] [--workers N]\n"
+        "                      [--log-level LEVEL] [--upload-dir DIR] [options below]\n\n"
+        "Serves the profile tree over TFTP, HTTP and HTTPS (phone client certificates\n"
+        "verified against the manufacturer CA bundle), with /metrics and /healthz on the\n"
+        "admin listener. The first run creates the data directory: a CA and a server\n"
+        "certificate, a demo phone-manufacturer CA, an admin token (printed once),\n"
+        "profiles/ and uploads/.\n\n"
+        "  -c, --config FILE   read provisor.conf (INI); flags override it\n"
+        "      --print-config  print the resulting configuration as INI and exit\n"
+        "  -h, --help          this text\n\n"
+        "Every option below is also a provisor.conf key: --FLAG VALUE   key = default.\n"
+        "A listener set to 'off' is disabled.\n%s\n"
+        "Signals: SIGTERM/SIGINT drain (in-flight requests finish) and exit 0;\n"
+        "SIGHUP re-reads the configuration and certificates without dropping connections.\n"
+        "See docs/configuration.md.\n",
+        help.data);
+    /* One write: a reader that stops early (`| grep -q`) must not cost us a
+     * SIGPIPE halfway through, as stdio's block-sized writes would. */
+    fflush(out);
+    const char *p = text.data;
+    size_t left = text.len;
+    while (left > 0) {
+        ssize_t n = write(fileno(out), p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        p += n;
+        left -= (size_t)n;
+    }
     pv_buf_free(&help);
+    pv_buf_free(&text);
 }
 
 /* getopt_long's table: --config, --help, --print-config, then one per key. */
