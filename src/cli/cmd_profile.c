@@ -22,8 +22,6 @@
 /* A profile larger than this (after gunzip) is refused, as the parsers do. */
 #define MAX_PROFILE ((size_t)4 << 20)
 
-typedef enum { FMT_XML, FMT_TEXT } profile_format;
-
 typedef struct import_ctx {
     const char *top; /* the top-level file's path, for its directory */
 } import_ctx;
@@ -73,7 +71,7 @@ static void report(const char *path, const pv_profile_pos *where, const pv_error
 }
 
 /* Reads and parses path into out; prints any error. Returns 0 or a PV_E* code. */
-static int load(const char *path, pv_params *out, profile_format *fmt)
+static int load(const char *path, const pv_xml_aliases *aliases, pv_params *out)
 {
     pv_buf data = {0};
     pv_error err = {{0}};
@@ -94,11 +92,9 @@ static int load(const char *path, pv_params *out, profile_format *fmt)
     }
     pv_profile_pos where = {0};
     if (looks_xml(pv_buf_slice(&data))) {
-        *fmt = FMT_XML;
-        pv_xml_opts opts = {.where = &where};
+        pv_xml_opts opts = {.where = &where, .aliases = aliases};
         rc = pv_xml_parse(pv_buf_slice(&data), out, &opts, &err);
     } else {
-        *fmt = FMT_TEXT;
         import_ctx ic = {path};
         const char *slash = strrchr(path, '/');
         pv_text_opts opts = {.import = read_import,
@@ -113,36 +109,60 @@ static int load(const char *path, pv_params *out, profile_format *fmt)
     return rc;
 }
 
+/* Reads an alias list (spec 1.1 --alias: "/path = /flat-profile/Name ;" lines). */
+static int load_aliases(const char *path, pv_xml_aliases **out)
+{
+    pv_buf data = {0};
+    pv_error err = {{0}};
+    int rc = pv_cli_read_file(path, 65536, &data, &err);
+    if (rc == 0)
+        rc = pv_xml_aliases_parse(pv_buf_slice(&data), out, &err);
+    if (rc != 0)
+        fprintf(stderr, "%s: %s\n", path, err.msg);
+    pv_buf_free(&data);
+    return rc;
+}
+
 /* ---- check ---- */
 
 static int check_usage(FILE *out, int code)
 {
-    fprintf(out, "usage: provisor profile check FILE...\n\n"
+    fprintf(out, "usage: provisor profile check [--alias FILE] FILE...\n\n"
                  "Validates XML (<flat-profile>) and legacy text profiles, gzipped or not\n"
                  "('-' reads standard input). Errors print as FILE:LINE: message; each good\n"
-                 "file prints 'FILE: ok, N parameters'. Exit 0 when all are good, 1 otherwise.\n");
+                 "file prints 'FILE: ok, N parameters'. Exit 0 when all are good, 1 otherwise.\n"
+                 "--alias FILE maps elements of a foreign XML document onto parameters, one\n"
+                 "'/path/in/xml = /flat-profile/Name ;' per entry (spec 1.1, at most 30).\n");
     return code;
 }
 
-static const struct option help_only[] = {{"help", no_argument, NULL, 'h'}, {0}};
-
 static int cmd_check(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"alias", required_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {0}};
+    const char *alias_file = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "h", help_only, NULL)) != -1)
-        return check_usage(c == 'h' ? stdout : stderr, c == 'h' ? PV_EXIT_OK : PV_EXIT_USAGE);
+    while ((c = getopt_long(argc, argv, "a:h", opts, NULL)) != -1) {
+        if (c == 'a')
+            alias_file = optarg;
+        else
+            return check_usage(c == 'h' ? stdout : stderr, c == 'h' ? PV_EXIT_OK : PV_EXIT_USAGE);
+    }
     if (optind >= argc)
         return check_usage(stderr, PV_EXIT_USAGE);
+    pv_xml_aliases *aliases = NULL;
+    if (alias_file != NULL && load_aliases(alias_file, &aliases) != 0)
+        return PV_EXIT_FAILURE;
     int status = PV_EXIT_OK;
     for (int i = optind; i < argc; i++) {
         pv_params p = {0};
-        profile_format fmt;
-        if (load(argv[i], &p, &fmt) == 0)
+        if (load(argv[i], aliases, &p) == 0)
             printf("%s: ok, %zu parameters\n", argv[i], pv_params_count(&p));
         else
             status = PV_EXIT_FAILURE;
         pv_params_free(&p);
     }
+    pv_xml_aliases_free(aliases);
     return status;
 }
 
@@ -150,7 +170,7 @@ static int cmd_check(int argc, char **argv)
 
 static int convert_usage(FILE *out, int code)
 {
-    fprintf(out, "usage: provisor profile convert --to xml|text IN [OUT]\n\n"
+    fprintf(out, "usage: provisor profile convert --to xml|text [--alias FILE] IN [OUT]\n\n"
                  "Rewrites a profile in the canonical XML or legacy text form. '-' (and a\n"
                  "missing OUT) is standard input/output; OUT is replaced atomically.\n"
                  "The text form cannot say 'access unchanged' (it reads as na) nor carry\n"
@@ -177,13 +197,17 @@ static void note_text_losses(const pv_params *p)
 
 static int cmd_convert(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"to", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {0}};
-    const char *to = NULL;
+    static const struct option opts[] = {{"to", required_argument, NULL, 't'},
+                                         {"alias", required_argument, NULL, 'a'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+    const char *to = NULL, *alias_file = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:a:h", opts, NULL)) != -1) {
         if (c == 't')
             to = optarg;
+        else if (c == 'a')
+            alias_file = optarg;
         else
             return convert_usage(c == 'h' ? stdout : stderr, c == 'h' ? PV_EXIT_OK : PV_EXIT_USAGE);
     }
@@ -195,11 +219,13 @@ static int cmd_convert(int argc, char **argv)
     }
     const char *in = argv[optind], *outp = optind + 1 < argc ? argv[optind + 1] : "-";
     pv_params p = {0};
-    profile_format fmt;
     int status = PV_EXIT_FAILURE;
     pv_buf out = {0};
     pv_error err = {{0}};
-    if (load(in, &p, &fmt) != 0)
+    pv_xml_aliases *aliases = NULL;
+    if (alias_file != NULL && load_aliases(alias_file, &aliases) != 0)
+        goto done;
+    if (load(in, aliases, &p) != 0)
         goto done;
     bool xml = strcmp(to, "xml") == 0;
     int rc = xml ? pv_xml_serialize(&p, &out, &err) : pv_text_serialize(&p, &out, &err);
@@ -215,6 +241,7 @@ static int cmd_convert(int argc, char **argv)
     }
     status = PV_EXIT_OK;
 done:
+    pv_xml_aliases_free(aliases);
     pv_buf_free(&out);
     pv_params_free(&p);
     return status;
@@ -314,9 +341,8 @@ static int cmd_diff(int argc, char **argv)
     if (argc - optind != 2)
         return diff_usage(stderr, PV_EXIT_USAGE);
     pv_params a = {0}, b = {0};
-    profile_format fa, fb;
     int status = PV_EXIT_USAGE; /* diff(1): 2 means trouble */
-    if (load(argv[optind], &a, &fa) == 0 && load(argv[optind + 1], &b, &fb) == 0) {
+    if (load(argv[optind], NULL, &a) == 0 && load(argv[optind + 1], NULL, &b) == 0) {
         if (apply) {
             pv_params after = {0};
             pv_params_copy(&after, &a);

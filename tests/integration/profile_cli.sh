@@ -45,6 +45,17 @@ gzip -c "$D/spa_sample.xml" >"$T/sample.xml.gz"
 expect_status 0 P check "$T/sample.xml.gz"
 expect_contains "$(cat "$T/.out")" "ok, 13 parameters" "gzip profile"
 
+# --alias maps a foreign XML document onto parameters (spec 1.1)
+expect_status 1 P check "$D/foreign.xml"
+expect_status 0 P check --alias "$D/aliases.txt" "$D/foreign.xml"
+expect_contains "$(cat "$T/.out")" "ok, 2 parameters" "aliased parameters"
+expect_status 0 P convert --alias "$D/aliases.txt" --to text "$D/foreign.xml"
+expect_contains "$(cat "$T/.out")" 'Proxy[1] ? "sip.example.com";' "alias value and ua"
+expect_contains "$(cat "$T/.out")" 'User_ID[1] "4085551234";' "alias by trailing path"
+printf 'a/b /flat-profile/X;' >"$T/bad_alias.txt"
+expect_status 1 P check --alias "$T/bad_alias.txt" "$D/foreign.xml"
+expect_contains "$(cat "$T/.err")" "alias 1: expected '='" "bad alias explained"
+
 # convert: xml → text → xml gives the same set (a profile with ua everywhere)
 expect_status 0 P convert --to text "$D/all_ua.xml" "$T/all.txt"
 expect_eq "$(grep -c . "$T/all.txt")" 8 "one line per parameter"
