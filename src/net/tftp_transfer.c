@@ -652,7 +652,9 @@ static bool t_negotiate(pv__tftp_transfer *t)
          * before conversion, so the option is left out then. */
         if (t->write)
             add_opt(opts, &n, vals, "tsize", t->opt_tsize);
-        else if (t->mode == PV_TFTP_MODE_OCTET)
+        else if (t->mode == PV_TFTP_MODE_OCTET && t->size > 0)
+            /* curl (7.88) rejects "tsize 0" in an OACK as illegal: an empty
+             * file's size goes unsaid, which RFC 2347 allows. */
             add_opt(opts, &n, vals, "tsize", t->size);
     }
     if (t->opt_timeout) {

@@ -78,25 +78,38 @@ static void capture_log(pv_log_level level, const char *line, size_t len, void *
     pthread_mutex_unlock(&log_mu);
 }
 
-/* True if one captured line contains every needle (NULL-terminated list). */
+static bool line_has_all(const char *line, const char *first, va_list ap)
+{
+    for (const char *n = first; n; n = va_arg(ap, const char *)) {
+        if (strstr(line, n) == NULL)
+            return false;
+    }
+    return true;
+}
+
+/* True if one captured line contains every needle (NULL-terminated list).
+ * Waits up to 2 s: a peer may be told before the transfer's line is written. */
 static bool logged(const char *first, ...)
 {
-    bool found = false;
-    pthread_mutex_lock(&log_mu);
-    char *text = pv_strdup(logs.data ? logs.data : "");
-    pthread_mutex_unlock(&log_mu);
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line && !found;
-         line = strtok_r(NULL, "\n", &save)) {
-        va_list ap;
-        va_start(ap, first);
-        found = true;
-        for (const char *n = first; n; n = va_arg(ap, const char *))
-            found = found && strstr(line, n) != NULL;
-        va_end(ap);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        pthread_mutex_lock(&log_mu);
+        char *text = pv_strdup(logs.data ? logs.data : "");
+        pthread_mutex_unlock(&log_mu);
+        bool found = false;
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line && !found;
+             line = strtok_r(NULL, "\n", &save)) {
+            va_list ap;
+            va_start(ap, first);
+            found = line_has_all(line, first, ap);
+            va_end(ap);
+        }
+        free(text);
+        if (found)
+            return true;
+        usleep(20000);
     }
-    free(text);
-    return found;
+    return false;
 }
 
 /* ---- files ----------------------------------------------------------------- */
