@@ -360,3 +360,30 @@ int pv_condition_test(pv_slice text, pv_slice swver, bool *result, pv_error *err
     pv_condition_free(&c);
     return rc;
 }
+
+int pv_condition_trigger(pv_slice text, const pv_macro_env *env, bool *set, bool *result,
+                         pv_error *err)
+{
+    *set = false;
+    *result = false;
+    pv_buf expanded = {0}, swver = {0};
+    pv_macro_expand(text, env, 0, &expanded); /* spec 2.1: triggers are expanded */
+    pv_slice body = pv_slice_trim(pv_buf_slice(&expanded));
+    int rc = 0;
+    if (body.len > 0 && body.ptr[0] != '#') { /* spec 1.6 */
+        *set = true;
+        if (env != NULL && env->lookup != NULL)
+            env->lookup(env->ctx, "SWVER", &swver);
+        /* columns count from the start of the expanded value */
+        pv_condition c;
+        size_t lead = (size_t)(body.ptr - expanded.data);
+        rc = pv_condition_parse(body, PV_COND_BARE, lead, &c, NULL, err);
+        if (rc == 0) {
+            rc = pv_condition_eval(&c, pv_buf_slice(&swver), result, err);
+            pv_condition_free(&c);
+        }
+    }
+    pv_buf_free(&expanded);
+    pv_buf_free(&swver);
+    return rc;
+}

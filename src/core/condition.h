@@ -24,6 +24,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/macro.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -80,6 +81,16 @@ void pv_condition_free(pv_condition *c);
 
 /* Parses a bare condition (a Resync_Trigger) and evaluates it. */
 int pv_condition_test(pv_slice text, pv_slice swver, bool *result, pv_error *err);
+
+/*
+ * A Resync_Trigger_1/2 value as stored (spec 5.1, 5.4): expands macros once
+ * with env, then evaluates the bare condition with $SWVER from env. *set is
+ * false, and *result false, when the value is blank or starts with '#'
+ * (spec 1.6) — the trigger is not configured; what that means (fire on the
+ * timer, SPA; or no gate, MPP) is the caller's business.
+ */
+int pv_condition_trigger(pv_slice text, const pv_macro_env *env, bool *set, bool *result,
+                         pv_error *err);
 
 const char *pv_cond_op_name(pv_cond_op op);
 

@@ -164,6 +164,45 @@ static void bounded_terms(void **state)
     pv_buf_free(&b);
 }
 
+static void resync_triggers(void **state)
+{
+    /* spec 5.4: `$REGTMR1 gt 300 and $PRVTMR ge 600`, `$UPGTMR gt 300 and $PRVTMR ge 600` */
+    pv_macro_vars v = {0};
+    pv_macro_vars_set(&v, "REGTMR1", "301");
+    pv_macro_vars_set(&v, "PRVTMR", "600");
+    pv_macro_vars_set(&v, "UPGTMR", "30");
+    pv_macro_vars_set(&v, "SWVER", "1.0.3");
+    pv_macro_env env = pv_macro_vars_env(&v);
+    bool set, r;
+    pv_error err;
+    assert_int_equal(pv_condition_trigger(PV_SLICE_LIT("$REGTMR1 gt 300 and $PRVTMR ge 600"), &env,
+                                          &set, &r, &err),
+                     0);
+    assert_true(set);
+    assert_true(r);
+    assert_int_equal(pv_condition_trigger(PV_SLICE_LIT("$UPGTMR gt 300 and $PRVTMR ge 600"), &env,
+                                          &set, &r, &err),
+                     0);
+    assert_true(set);
+    assert_false(r);
+    /* legacy implied $SWVER comes from the same lookup */
+    assert_int_equal(pv_condition_trigger(PV_SLICE_LIT("! 1.0.2"), &env, &set, &r, &err), 0);
+    assert_true(r);
+    /* blank and commented-out triggers are not set (spec 1.6) */
+    assert_int_equal(pv_condition_trigger(PV_SLICE_LIT("  "), &env, &set, &r, &err), 0);
+    assert_false(set);
+    assert_int_equal(pv_condition_trigger(PV_SLICE_LIT("# $REGTMR1 gt 1"), &env, &set, &r, &err),
+                     0);
+    assert_false(set);
+    /* spec 5.1: no `( )?` wrapper in triggers */
+    assert_int_equal(pv_condition_trigger(PV_SLICE_LIT("($REGTMR1 gt 300)?"), &env, &set, &r, &err),
+                     PV_ESYNTAX);
+    assert_int_equal(pv_condition_trigger(PV_SLICE_LIT("  1 gt"), &env, &set, &r, &err),
+                     PV_ESYNTAX);
+    assert_non_null(strstr(err.msg, "column 7"));
+    pv_macro_vars_free(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +213,7 @@ int main(void)
         cmocka_unit_test(syntax_errors_name_the_column),
         cmocka_unit_test(wrapped_in_a_rule),
         cmocka_unit_test(bounded_terms),
+        cmocka_unit_test(resync_triggers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
