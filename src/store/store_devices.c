@@ -127,12 +127,13 @@ int pv_store_device_create(pv_store *s, const pv_store_device *d, int64_t now, p
 {
     char mac[13];
     int rc = pv_store_mac_normalize(d->mac, mac, err);
-    if (rc == 0)
-        rc = pv__exec(s, sql_create,
-                      PV_ARGS(PV_T(mac), PV_T(d->serial), PV_T(d->model), PV_IZ(d->account_id),
-                              PV_T(d->cert_fingerprint), PV_I(d->require_cert),
-                              PV_T(pv_store_state_name(d->state)), PV_I(now)),
-                      NULL, err);
+    if (rc != 0)
+        return rc;
+    rc = pv__exec(s, sql_create,
+                  PV_ARGS(PV_T(mac), PV_T(d->serial), PV_T(d->model), PV_IZ(d->account_id),
+                          PV_T(d->cert_fingerprint), PV_I(d->require_cert),
+                          PV_T(pv_store_state_name(d->state)), PV_I(now)),
+                  NULL, err);
     return rc != 0 ? device_failed(d, rc, err) : 0;
 }
 
@@ -166,12 +167,13 @@ int pv_store_device_update(pv_store *s, const pv_store_device *d, int64_t now, p
     char mac[13];
     int64_t changed = 0;
     int rc = pv_store_mac_normalize(d->mac, mac, err);
-    if (rc == 0)
-        rc = pv__exec(s, sql_update,
-                      PV_ARGS(PV_T(mac), PV_T(d->serial), PV_T(d->model), PV_IZ(d->account_id),
-                              PV_T(d->cert_fingerprint), PV_I(d->require_cert),
-                              PV_T(pv_store_state_name(d->state)), PV_I(now)),
-                      &changed, err);
+    if (rc != 0)
+        return rc;
+    rc = pv__exec(s, sql_update,
+                  PV_ARGS(PV_T(mac), PV_T(d->serial), PV_T(d->model), PV_IZ(d->account_id),
+                          PV_T(d->cert_fingerprint), PV_I(d->require_cert),
+                          PV_T(pv_store_state_name(d->state)), PV_I(now)),
+                  &changed, err);
     if (rc != 0)
         return device_failed(d, rc, err);
     return changed == 0 ? no_device(mac, err) : 0;
@@ -186,11 +188,12 @@ int pv_store_device_set_state(pv_store *s, const char *mac, pv_store_state from,
     char m[13];
     int64_t changed = 0;
     int rc = pv_store_mac_normalize(mac, m, err);
-    if (rc == 0)
-        rc = pv__exec(s, sql_set_state,
-                      PV_ARGS(PV_T(m), PV_T(pv_store_state_name(from)),
-                              PV_T(pv_store_state_name(to)), PV_I(now)),
-                      &changed, err);
+    if (rc != 0)
+        return rc;
+    rc = pv__exec(
+        s, sql_set_state,
+        PV_ARGS(PV_T(m), PV_T(pv_store_state_name(from)), PV_T(pv_store_state_name(to)), PV_I(now)),
+        &changed, err);
     if (rc != 0 || changed == 1)
         return rc;
     pv_store_device d = {0};
@@ -213,9 +216,9 @@ int pv_store_device_assign(pv_store *s, const char *mac, int64_t account_id, int
     pv_store_device d = {.account_id = account_id};
     int64_t changed = 0;
     int rc = pv_store_mac_normalize(mac, d.mac, err);
-    if (rc == 0)
-        rc = pv__exec(s, sql_assign, PV_ARGS(PV_T(d.mac), PV_IZ(account_id), PV_I(now)), &changed,
-                      err);
+    if (rc != 0)
+        return rc;
+    rc = pv__exec(s, sql_assign, PV_ARGS(PV_T(d.mac), PV_IZ(account_id), PV_I(now)), &changed, err);
     if (rc != 0)
         return device_failed(&d, rc, err);
     return changed == 0 ? no_device(d.mac, err) : 0;
@@ -232,11 +235,12 @@ int pv_store_device_seen(pv_store *s, const char *mac, int64_t now, const char *
     char m[13];
     int64_t changed = 0;
     int rc = pv_store_mac_normalize(mac, m, err);
-    if (rc == 0)
-        rc = pv__exec(s, sql_seen,
-                      PV_ARGS(PV_T(m), PV_I(now), PV_T(firmware_version), PV_T(served_version),
-                              PV_T(served_hash)),
-                      &changed, err);
+    if (rc != 0)
+        return rc;
+    rc = pv__exec(s, sql_seen,
+                  PV_ARGS(PV_T(m), PV_I(now), PV_T(firmware_version), PV_T(served_version),
+                          PV_T(served_hash)),
+                  &changed, err);
     if (rc != 0)
         return pv__wrap(err, rc, "device %s", m);
     return changed == 0 ? no_device(m, err) : 0;
@@ -249,8 +253,9 @@ int pv_store_device_delete(pv_store *s, const char *mac, pv_error *err)
     char m[13];
     int64_t changed = 0;
     int rc = pv_store_mac_normalize(mac, m, err);
-    if (rc == 0)
-        rc = pv__exec(s, sql_delete, PV_ARGS(PV_T(m)), &changed, err);
+    if (rc != 0)
+        return rc;
+    rc = pv__exec(s, sql_delete, PV_ARGS(PV_T(m)), &changed, err);
     if (rc != 0)
         return pv__wrap(err, rc, "device %s", m);
     return changed == 0 ? no_device(m, err) : 0;

@@ -1,0 +1,542 @@
+/* Unit tests for the store's entities on a real SQLite file: accounts,
+ * devices, codes, rate limits, parameter sets, firmware, plans, reports,
+ * tokens, audit log; pagination and constraints. */
+#include "store_test.h"
+
+static pv_store *S(void **state)
+{
+    return ((store_fixture *)*state)->s;
+}
+
+static int64_t make_account(pv_store *s, const char *name)
+{
+    pv_store_account a = {.name = (char *)name, .customer = "Customer", .settings = "{}"};
+    int64_t id = 0;
+    assert_ok(pv_store_account_create(s, &a, 100, &id, e));
+    return id;
+}
+
+static void accounts_crud_and_versions(void **state)
+{
+    pv_store *s = S(state);
+    pv_store_account a = {.name = "acme-1001",
+                          .customer = "ACME Ltd",
+                          .settings = "{\"lines\":[{\"user\":\"1001\"}],\"hunt_group\":\"sales\"}"};
+    int64_t id = 0;
+    assert_ok(pv_store_account_create(s, &a, 100, &id, e));
+    assert_true(id > 0);
+
+    pv_store_account got = {0};
+    assert_ok(pv_store_account_get(s, id, &got, e));
+    assert_string_equal(got.name, "acme-1001");
+    assert_string_equal(got.customer, "ACME Ltd");
+    assert_string_equal(got.settings, a.settings);
+    assert_int_equal(got.version, 1);
+    assert_int_equal(got.created_at, 100);
+
+    /* Update with the version read: bumps it. A stale version conflicts. */
+    free(got.customer);
+    got.customer = pv_strdup("ACME Limited");
+    int64_t v = 0;
+    assert_ok(pv_store_account_update(s, &got, 200, &v, e));
+    assert_int_equal(v, 2);
+    pv_error err;
+    assert_int_equal(pv_store_account_update(s, &got, 300, NULL, &err), PV_ECONFLICT);
+    assert_non_null(strstr(err.msg, "changed meanwhile"));
+    pv_store_account_free(&got);
+
+    assert_ok(pv_store_account_get_by_name(s, "acme-1001", &got, e));
+    assert_string_equal(got.customer, "ACME Limited");
+    assert_int_equal(got.updated_at, 200);
+    pv_store_account_free(&got);
+
+    /* Constraints with clear messages. */
+    assert_int_equal(pv_store_account_create(s, &a, 100, NULL, &err), PV_EEXIST);
+    assert_non_null(strstr(err.msg, "acme-1001"));
+    pv_store_account bad = {.name = "x", .settings = "[1,2]"};
+    assert_int_equal(pv_store_account_create(s, &bad, 100, NULL, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "JSON object"));
+    bad.settings = "{\"a\":";
+    assert_int_equal(pv_store_account_create(s, &bad, 100, NULL, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "line 1"));
+    assert_int_equal(pv_store_account_get(s, 9999, &got, &err), PV_ENOENT);
+    assert_non_null(strstr(err.msg, "9999"));
+
+    /* Delete: its devices stay, unassigned; its parameter layer goes. */
+    char scope[32];
+    snprintf(scope, sizeof scope, "account:%lld", (long long)id);
+    assert_ok(pv_store_param_put(s, scope, "Display_Name_1_", "ACME", NULL, 1, e));
+    pv_store_device d = {.mac = "001122334455", .account_id = id};
+    assert_ok(pv_store_device_create(s, &d, 1, e));
+    assert_ok(pv_store_account_delete(s, id, e));
+    pv_store_device dev = {0};
+    assert_ok(pv_store_device_get(s, "00:11:22:33:44:55", &dev, e));
+    assert_int_equal(dev.account_id, 0);
+    pv_store_device_free(&dev);
+    int64_t pv = 99;
+    assert_ok(pv_store_params_version(s, scope, &pv, e));
+    assert_int_equal(pv, 0);
+    assert_int_equal(pv_store_account_delete(s, id, NULL), PV_ENOENT);
+}
+
+static void devices_crud_states_and_duplicates(void **state)
+{
+    pv_store *s = S(state);
+    int64_t acct = make_account(s, "a1");
+    pv_store_device d = {.mac = "000E08AABBCC", .model = "CP-8841-3PCC", .serial = "SN1"};
+    assert_ok(pv_store_device_create(s, &d, 10, e));
+    pv_error err;
+    /* The same MAC in another spelling is the same device (spec 2.2 $MA form). */
+    strcpy(d.mac, "000e08aabbcc");
+    assert_int_equal(pv_store_device_create(s, &d, 10, &err), PV_EEXIST);
+    assert_non_null(strstr(err.msg, "000e08aabbcc"));
+    strcpy(d.mac, "000e08aabbc");
+    assert_int_equal(pv_store_device_create(s, &d, 10, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "12 hex digits"));
+    strcpy(d.mac, "000e08aabbcg");
+    assert_int_equal(pv_store_device_create(s, &d, 10, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "column 12"));
+
+    pv_store_device got = {0};
+    assert_ok(pv_store_device_get(s, "000E08AABBCC", &got, e));
+    assert_string_equal(got.mac, "000e08aabbcc");
+    assert_string_equal(got.model, "CP-8841-3PCC");
+    assert_int_equal(got.state, PV_STATE_MFG_RESET);
+    assert_int_equal(got.version, 1);
+    assert_null(got.firmware_version);
+
+    /* Full update, then the state machine's compare-and-set. */
+    got.require_cert = true;
+    got.account_id = acct;
+    got.state = PV_STATE_SP_CUST;
+    got.cert_fingerprint = pv_strdup("ab12");
+    assert_ok(pv_store_device_update(s, &got, 20, e));
+    pv_store_device_free(&got);
+    assert_ok(
+        pv_store_device_set_state(s, "000e08aabbcc", PV_STATE_SP_CUST, PV_STATE_SEC_PRV_1, 30, e));
+    assert_int_equal(pv_store_device_set_state(s, "000e08aabbcc", PV_STATE_SP_CUST,
+                                               PV_STATE_SEC_PRV_1, 30, &err),
+                     PV_ECONFLICT);
+    assert_non_null(strstr(err.msg, "state is SEC-PRV-1, not SP-CUST"));
+
+    /* A fetch is recorded without bumping the content version. */
+    assert_ok(pv_store_device_seen(s, "000e08aabbcc", 40, "sip88xx.12-0-1MPP-1", "v7", "ff00", e));
+    assert_ok(pv_store_device_seen(s, "000e08aabbcc", 50, NULL, NULL, NULL, e));
+    assert_ok(pv_store_device_get(s, "000e08aabbcc", &got, e));
+    assert_int_equal(got.state, PV_STATE_SEC_PRV_1);
+    assert_true(got.require_cert);
+    assert_int_equal(got.account_id, acct);
+    assert_string_equal(got.cert_fingerprint, "ab12");
+    assert_int_equal(got.last_seen, 50);
+    assert_string_equal(got.firmware_version, "sip88xx.12-0-1MPP-1");
+    assert_string_equal(got.served_version, "v7");
+    assert_string_equal(got.served_hash, "ff00");
+    assert_int_equal(got.version, 3);
+    pv_store_device_free(&got);
+
+    /* Unknown account: a foreign key, explained. */
+    d = (pv_store_device){.mac = "aabbccddeeff", .account_id = 4242};
+    assert_int_equal(pv_store_device_create(s, &d, 10, &err), PV_ENOENT);
+    assert_non_null(strstr(err.msg, "account 4242 does not exist"));
+    assert_int_equal(pv_store_device_assign(s, "aabbccddeeff", acct, 1, &err), PV_ENOENT);
+    assert_int_equal(pv_store_device_seen(s, "aabbccddeeff", 1, NULL, NULL, NULL, &err), PV_ENOENT);
+    assert_ok(pv_store_device_delete(s, "000e08aabbcc", e));
+    assert_int_equal(pv_store_device_get(s, "000e08aabbcc", &got, &err), PV_ENOENT);
+    assert_non_null(strstr(err.msg, "no such device"));
+}
+
+static void device_upsert_is_idempotent(void **state)
+{
+    pv_store *s = S(state);
+    int64_t acct = make_account(s, "imp");
+    pv_store_device d = {.mac = "0a0b0c0d0e0f", .model = "SPA112", .account_id = acct};
+    bool created = false;
+    assert_ok(pv_store_device_upsert(s, &d, 1, &created, e));
+    assert_true(created);
+    assert_ok(pv_store_device_upsert(s, &d, 2, &created, e));
+    assert_false(created);
+    /* NULL keeps: a second import without serial does not erase it. */
+    d.serial = "S-77";
+    assert_ok(pv_store_device_upsert(s, &d, 3, &created, e));
+    d.serial = NULL;
+    d.model = NULL;
+    d.account_id = 0;
+    assert_ok(pv_store_device_upsert(s, &d, 4, &created, e));
+    pv_store_device got = {0};
+    assert_ok(pv_store_device_get(s, d.mac, &got, e));
+    assert_string_equal(got.serial, "S-77");
+    assert_string_equal(got.model, "SPA112");
+    assert_int_equal(got.account_id, acct);
+    assert_int_equal(got.version, 2); /* only the serial change bumped it */
+    assert_int_equal(got.updated_at, 3);
+    pv_store_device_free(&got);
+}
+
+static void device_pages_cover_everything_once(void **state)
+{
+    pv_store *s = S(state);
+    int64_t a1 = make_account(s, "p1"), a2 = make_account(s, "p2");
+    assert_ok(pv_store_begin(s, e));
+    for (int i = 0; i < 250; i++) {
+        pv_store_device d = {.account_id = i % 2 ? a1 : a2};
+        snprintf(d.mac, sizeof d.mac, "00ff%08x", 250 - i);
+        assert_ok(pv_store_device_upsert(s, &d, 1, NULL, e));
+    }
+    assert_ok(pv_store_commit(s, e));
+    pv_store_page page = {.limit = 40};
+    size_t total = 0, pages = 0;
+    char prev[13] = "";
+    do {
+        pv_store_device *rows = NULL;
+        size_t n = 0;
+        assert_ok(pv_store_device_list(s, 0, &page, &rows, &n, e));
+        for (size_t i = 0; i < n; i++) {
+            assert_true(strcmp(prev, rows[i].mac) < 0); /* MAC order, no repeats */
+            strcpy(prev, rows[i].mac);
+        }
+        total += n;
+        pages++;
+        pv_store_devices_free(rows, n);
+    } while (page.after[0] != '\0');
+    assert_int_equal(total, 250);
+    assert_int_equal(pages, 7);
+    /* Per account, and an exact multiple: the last page says so. */
+    page = (pv_store_page){.limit = 125};
+    pv_store_device *rows = NULL;
+    size_t n = 0;
+    assert_ok(pv_store_device_list(s, a1, &page, &rows, &n, e));
+    assert_int_equal(n, 125);
+    assert_string_equal(page.after, "");
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(rows[i].account_id, a1);
+    pv_store_devices_free(rows, n);
+}
+
+static void binding_codes_single_use_expiry_and_lock(void **state)
+{
+    pv_store *s = S(state);
+    int64_t acct = make_account(s, "retail-7");
+    int64_t id = 0, got = 0;
+    assert_ok(pv_store_code_create(s, acct, "1234abcd", 1000, 3, 100, &id, e));
+    pv_error err;
+    /* Spec 12.2's example code binds once. */
+    assert_ok(pv_store_code_redeem(s, "1234abcd", "000e08012345", 200, &got, e));
+    assert_int_equal(got, acct);
+    assert_int_equal(pv_store_code_redeem(s, "1234abcd", "000e08999999", 201, &got, &err),
+                     PV_ECONFLICT);
+    assert_non_null(strstr(err.msg, "already used"));
+    assert_null(strstr(err.msg, "1234abcd")); /* never the whole code (DESIGN 5) */
+    assert_int_equal(pv_store_code_redeem(s, "nope-nope", "000e08999999", 201, &got, &err),
+                     PV_ENOENT);
+
+    assert_ok(pv_store_code_create(s, acct, "expire-me", 300, 0, 100, NULL, e));
+    assert_int_equal(pv_store_code_redeem(s, "expire-me", "000e08012345", 300, &got, &err),
+                     PV_ETIMEDOUT);
+    assert_non_null(strstr(err.msg, "expired"));
+
+    /* Too many attempts lock it, even once it would otherwise be valid. */
+    assert_ok(pv_store_code_create(s, acct, "lock-me!", 5000, 2, 100, NULL, e));
+    assert_int_equal(pv_store_code_redeem(s, "lock-me!", "zz", 200, &got, &err), PV_EINVAL);
+    assert_ok(pv_store_code_create(s, acct, "guess-me", 5000, 1, 100, NULL, e));
+    pv_store_code_redeem(s, "guess-me", "000e08012345", 6000, &got, NULL); /* expired: counted */
+    assert_int_equal(pv_store_code_redeem(s, "guess-me", "000e08012345", 200, &got, &err),
+                     PV_ELIMIT);
+    assert_non_null(strstr(err.msg, "locked"));
+
+    pv_store_page page = {0};
+    pv_store_code *rows = NULL;
+    size_t n = 0;
+    assert_ok(pv_store_code_list(s, acct, &page, &rows, &n, e));
+    assert_int_equal(n, 4);
+    assert_int_equal(rows[0].used_at, 200);
+    assert_string_equal(rows[0].used_by, "000e08012345");
+    assert_string_equal(rows[0].hint, "12");
+    assert_int_equal(rows[0].attempts, 2);
+    assert_int_equal(rows[3].attempts, 2);
+    free(rows);
+    assert_int_equal(pv_store_code_create(s, acct, "1234abcd", 9000, 0, 100, NULL, &err),
+                     PV_EEXIST);
+    assert_int_equal(pv_store_code_create(s, 777, "other-code", 9000, 0, 100, NULL, &err),
+                     PV_ENOENT);
+    assert_int_equal(pv_store_code_create(s, acct, "late", 50, 0, 100, NULL, &err), PV_EINVAL);
+    assert_ok(pv_store_code_delete(s, id, e));
+    assert_int_equal(pv_store_code_delete(s, id, NULL), PV_ENOENT);
+}
+
+static void rate_limit_windows(void **state)
+{
+    pv_store *s = S(state);
+    int64_t count = 0;
+    for (int i = 0; i < 3; i++)
+        assert_ok(pv_store_rate_hit(s, "src:192.0.2.1", 1000 + i, 60, 3, &count, e));
+    assert_int_equal(count, 3);
+    assert_int_equal(pv_store_rate_hit(s, "src:192.0.2.1", 1010, 60, 3, &count, NULL), PV_ELIMIT);
+    assert_int_equal(count, 4);
+    assert_ok(pv_store_rate_hit(s, "src:192.0.2.2", 1010, 60, 3, &count, e)); /* per key */
+    assert_int_equal(count, 1);
+    assert_ok(pv_store_rate_hit(s, "src:192.0.2.1", 1020, 60, 3, &count, e)); /* new window */
+    assert_int_equal(count, 1);
+}
+
+static void parameter_layers_and_versions(void **state)
+{
+    pv_store *s = S(state);
+    assert_ok(pv_store_param_put(s, "global", "Resync_Periodic", "7200", NULL, 1, e));
+    assert_ok(pv_store_param_put(s, "global", "Station_Name", "{{account.customer}}", "rw", 2, e));
+    assert_ok(pv_store_param_put(s, "global", "Resync_Periodic", "3600", "na", 3, e));
+    pv_store_param_set set = {0};
+    assert_ok(pv_store_params_get(s, "global", &set, e));
+    assert_int_equal(set.version, 3);
+    assert_int_equal(set.n, 2);
+    assert_string_equal(set.entries[0].name, "Resync_Periodic");
+    assert_string_equal(set.entries[0].value, "3600");
+    assert_string_equal(set.entries[0].ua, "na");
+    assert_string_equal(set.entries[1].ua, "rw");
+    pv_store_param_set_free(&set);
+
+    pv_store_param repl[] = {{"Line_Enable_1_", "Yes", ""}, {"GPP_A", "", "ro"}};
+    assert_ok(pv_store_params_replace(s, "device:000e08aabbcc", repl, 2, 5, e));
+    int64_t v = 0;
+    assert_ok(pv_store_params_version(s, "device:000e08aabbcc", &v, e));
+    assert_int_equal(v, 1);
+    assert_ok(pv_store_params_replace(s, "device:000e08aabbcc", repl, 1, 6, e));
+    assert_ok(pv_store_params_get(s, "device:000e08aabbcc", &set, e));
+    assert_int_equal(set.version, 2);
+    assert_int_equal(set.n, 1);
+    assert_string_equal(set.entries[0].ua, "");
+    pv_store_param_set_free(&set);
+
+    pv_error err;
+    assert_int_equal(pv_store_param_put(s, "model", "a", "b", NULL, 1, &err), PV_EINVAL);
+    assert_int_equal(pv_store_param_put(s, "device:000E08AABBCC", "a", "b", NULL, 1, &err),
+                     PV_EINVAL);
+    assert_int_equal(pv_store_param_put(s, "account:x1", "a", "b", NULL, 1, &err), PV_EINVAL);
+    assert_int_equal(pv_store_param_put(s, "global", "a", "b", "yes", 1, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "na, ro or rw"));
+    assert_int_equal(pv_store_param_delete(s, "global", "Nope", 9, &err), PV_ENOENT);
+    assert_ok(pv_store_params_version(s, "global", &v, e));
+    assert_int_equal(v, 3); /* the failed delete rolled back its version bump */
+    assert_ok(pv_store_param_delete(s, "global", "Station_Name", 9, e));
+    assert_ok(pv_store_param_put(s, "model:CP-8841-3PCC", "Upgrade_Enable", "Yes", NULL, 1, e));
+    assert_ok(pv_store_param_put(s, "account:12", "Speed_Dial_2_", "100", "rw", 1, e));
+
+    pv_store_page page = {.limit = 2};
+    pv_store_param_set *rows = NULL;
+    size_t n = 0;
+    assert_ok(pv_store_params_list(s, &page, &rows, &n, e));
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].scope, "account:12");
+    assert_string_equal(rows[1].scope, "device:000e08aabbcc");
+    assert_string_equal(page.after, "device:000e08aabbcc");
+    pv_store_param_sets_free(rows, n);
+    assert_ok(pv_store_params_list(s, &page, &rows, &n, e));
+    assert_int_equal(n, 2);
+    assert_string_equal(page.after, "");
+    pv_store_param_sets_free(rows, n);
+    assert_ok(pv_store_params_delete(s, "model:CP-8841-3PCC", e));
+    assert_int_equal(pv_store_params_get(s, "model:CP-8841-3PCC", &set, &err), PV_ENOENT);
+}
+
+static void firmware_and_plans(void **state)
+{
+    pv_store *s = S(state);
+    pv_store_firmware f = {
+        .model = "CP-8841-3PCC",
+        .version = "sip88xx.12-0-1MPP-1",
+        .file_name = "sip88xx.12-0-1MPP-1.loads",
+        .sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        .size = 1234,
+        .kind = "loads",
+        .files = "[\"kern88xx.12-0-1MPP-1.sbn\",\"rootfs88xx.12-0-1MPP-1.sbn\"]",
+    };
+    int64_t id = 0;
+    assert_ok(pv_store_firmware_add(s, &f, 1, &id, e));
+    pv_error err;
+    assert_int_equal(pv_store_firmware_add(s, &f, 1, NULL, &err), PV_EEXIST);
+    assert_non_null(strstr(err.msg, "already registered"));
+    pv_store_firmware bad = f;
+    bad.kind = "zip";
+    assert_int_equal(pv_store_firmware_add(s, &bad, 1, NULL, &err), PV_EINVAL);
+    bad = f;
+    bad.sha256 = "E3B0";
+    assert_int_equal(pv_store_firmware_add(s, &bad, 1, NULL, &err), PV_EINVAL);
+    pv_store_firmware spa = {.model = "SPA112",
+                             .version = "1.4.1",
+                             .file_name = "spa112.bin",
+                             .sha256 = f.sha256,
+                             .kind = "bin"};
+    assert_ok(pv_store_firmware_add(s, &spa, 2, NULL, e));
+
+    pv_store_firmware got = {0};
+    assert_ok(pv_store_firmware_find(s, "CP-8841-3PCC", "sip88xx.12-0-1MPP-1", &got, e));
+    assert_int_equal(got.id, id);
+    assert_string_equal(got.files, f.files);
+    assert_int_equal(got.size, 1234);
+    pv_store_firmware_free(&got);
+    assert_ok(pv_store_firmware_get(s, id, &got, e));
+    assert_string_equal(got.kind, "loads");
+    pv_store_firmware_free(&got);
+    pv_store_page page = {0};
+    pv_store_firmware *rows = NULL;
+    size_t n = 0;
+    assert_ok(pv_store_firmware_list(s, "SPA112", &page, &rows, &n, e));
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].files, "[]");
+    pv_store_firmwares_free(rows, n);
+    assert_ok(pv_store_firmware_delete(s, id, e));
+    assert_int_equal(pv_store_firmware_get(s, id, &got, NULL), PV_ENOENT);
+
+    pv_store_plan p = {.model = "CP-8841-3PCC",
+                       .target_version = "sip88xx.12-0-1MPP-1",
+                       .stages = "[[\"sip88xx.10-4-1MPP\",\"sip88xx.11-0-1MPP-376\"],"
+                                 "[\"sip88xx.11-0-1MPP-376\",\"sip88xx.12-0-1MPP-1\"]]"};
+    assert_ok(pv_store_plan_put(s, &p, 1, e));
+    assert_ok(pv_store_plan_put(s, &p, 2, e));
+    pv_store_plan gp = {0};
+    assert_ok(pv_store_plan_get(s, "CP-8841-3PCC", &gp, e));
+    assert_int_equal(gp.version, 2);
+    assert_string_equal(gp.stages, p.stages);
+    pv_store_plan_free(&gp);
+    p.stages = "{}";
+    assert_int_equal(pv_store_plan_put(s, &p, 3, &err), PV_EINVAL);
+    pv_store_plan *plans = NULL;
+    assert_ok(pv_store_plan_list(s, &page, &plans, &n, e));
+    assert_int_equal(n, 1);
+    pv_store_plans_free(plans, n);
+    assert_ok(pv_store_plan_delete(s, "CP-8841-3PCC", e));
+    assert_int_equal(pv_store_plan_get(s, "CP-8841-3PCC", &gp, NULL), PV_ENOENT);
+}
+
+static void reports_keep_bytes_and_mark_last(void **state)
+{
+    pv_store *s = S(state);
+    pv_store_device d = {.mac = "000e08aabbcc"};
+    assert_ok(pv_store_device_create(s, &d, 1, e));
+    const char body[] = "<flat-profile><GPP_A>x</GPP_A></flat-profile>\0tail";
+    int64_t id1 = 0, id2 = 0;
+    assert_ok(pv_store_report_add(s, "000e08aabbcc", "full", body, sizeof body, 10, &id1, e));
+    assert_ok(pv_store_report_add(s, "000e08aabbcc", "status", "<s/>", 4, 20, &id2, e));
+    pv_error err;
+    assert_int_equal(pv_store_report_add(s, "000e08aabbcc", "weird", "", 0, 20, NULL, &err),
+                     PV_EINVAL);
+    assert_int_equal(pv_store_report_add(s, "ffffffffffff", "full", "x", 1, 20, NULL, &err),
+                     PV_ENOENT);
+    pv_store_device got = {0};
+    assert_ok(pv_store_device_get(s, "000e08aabbcc", &got, e));
+    assert_int_equal(got.last_report_id, id2);
+    pv_store_device_free(&got);
+    pv_store_report r = {0};
+    assert_ok(pv_store_report_get(s, id1, &r, e));
+    assert_int_equal(r.body_len, sizeof body); /* a NUL inside survives (bytea/BLOB) */
+    assert_memory_equal(r.body, body, sizeof body);
+    assert_string_equal(r.kind, "full");
+    pv_store_report_free(&r);
+    pv_store_page page = {.limit = 1};
+    pv_store_report *rows = NULL;
+    size_t n = 0;
+    assert_ok(pv_store_report_list(s, "000e08aabbcc", &page, &rows, &n, e));
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].id, id1);
+    pv_store_reports_free(rows, n);
+    assert_ok(pv_store_report_list(s, NULL, &page, &rows, &n, e));
+    assert_int_equal(rows[0].id, id2);
+    assert_string_equal(page.after, "");
+    pv_store_reports_free(rows, n);
+    strcpy(page.after, "12abc");
+    assert_int_equal(pv_store_report_list(s, NULL, &page, &rows, &n, &err), PV_EINVAL);
+}
+
+static void tokens_and_audit(void **state)
+{
+    pv_store *s = S(state);
+    const char *token = "pvt_0123456789abcdef0123456789";
+    assert_ok(pv_store_token_create(s, "ops", token, 1, NULL, e));
+    pv_error err;
+    assert_int_equal(pv_store_token_create(s, "ops", "another-token-0123456", 1, NULL, &err),
+                     PV_EEXIST);
+    assert_int_equal(pv_store_token_create(s, "short", "abc", 1, NULL, &err), PV_EINVAL);
+    pv_store_token t = {0};
+    assert_ok(pv_store_token_check(s, token, 50, &t, e));
+    assert_string_equal(t.name, "ops");
+    assert_int_equal(t.last_used_at, 50);
+    pv_store_token_free(&t);
+    assert_int_equal(pv_store_token_check(s, "pvt_wrong", 50, &t, &err), PV_ENOENT);
+    assert_ok(pv_store_token_revoke(s, "ops", 60, e));
+    assert_int_equal(pv_store_token_check(s, token, 70, &t, &err), PV_EACCES);
+    assert_non_null(strstr(err.msg, "revoked"));
+    pv_store_page page = {0};
+    pv_store_token *toks = NULL;
+    size_t n = 0;
+    assert_ok(pv_store_token_list(s, &page, &toks, &n, e));
+    assert_int_equal(n, 1);
+    assert_int_equal(toks[0].revoked_at, 60);
+    pv_store_tokens_free(toks, n);
+
+    pv_store_audit a = {.at = 5,
+                        .actor = "token:ops",
+                        .action = "device.update",
+                        .subject = "000e08aabbcc",
+                        .detail = "{\"state\":\"SP-CUST\"}"};
+    assert_ok(pv_store_audit_add(s, &a, NULL, e));
+    a.actor = "device:000e08aabbcc";
+    a.action = "profile.served";
+    a.content_hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    assert_ok(pv_store_audit_add(s, &a, NULL, e));
+    a.subject = "other";
+    assert_ok(pv_store_audit_add(s, &a, NULL, e));
+    a.actor = NULL;
+    assert_int_equal(pv_store_audit_add(s, &a, NULL, &err), PV_EINVAL);
+    pv_store_audit *rows = NULL;
+    assert_ok(pv_store_audit_list(s, "000e08aabbcc", &page, &rows, &n, e));
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].action, "device.update");
+    assert_null(rows[0].content_hash);
+    assert_string_equal(rows[1].content_hash, a.content_hash);
+    pv_store_audits_free(rows, n);
+}
+
+/* Values are bound, never formatted into SQL: hostile text is just text. */
+static void hostile_values_are_data(void **state)
+{
+    pv_store *s = S(state);
+    const char *evil = "x'); DROP TABLE devices; --";
+    pv_store_account a = {.name = (char *)evil, .customer = "O'Brien \"$1\" ?2"};
+    int64_t id = 0;
+    assert_ok(pv_store_account_create(s, &a, 1, &id, e));
+    pv_store_account got = {0};
+    assert_ok(pv_store_account_get_by_name(s, evil, &got, e));
+    assert_string_equal(got.customer, a.customer);
+    pv_store_account_free(&got);
+    assert_ok(pv_store_param_put(s, "model:'; DELETE FROM param_sets; --", "N", evil, NULL, 1, e));
+    pv_store_device d = {.mac = "001122334455", .serial = (char *)evil};
+    assert_ok(pv_store_device_create(s, &d, 1, e));
+    pv_store_page page = {0};
+    pv_store_device *rows = NULL;
+    size_t n = 0;
+    strcpy(page.after, "z' OR 1=1 --");
+    assert_ok(pv_store_device_list(s, 0, &page, &rows, &n, e));
+    assert_int_equal(n, 0); /* the cursor is compared, not executed */
+    pv_store_devices_free(rows, n);
+    pv_store_param_set set = {0};
+    assert_ok(pv_store_params_get(s, "model:'; DELETE FROM param_sets; --", &set, e));
+    assert_string_equal(set.entries[0].value, evil);
+    pv_store_param_set_free(&set);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        STORE_TEST(accounts_crud_and_versions),
+        STORE_TEST(devices_crud_states_and_duplicates),
+        STORE_TEST(device_upsert_is_idempotent),
+        STORE_TEST(device_pages_cover_everything_once),
+        STORE_TEST(binding_codes_single_use_expiry_and_lock),
+        STORE_TEST(rate_limit_windows),
+        STORE_TEST(parameter_layers_and_versions),
+        STORE_TEST(firmware_and_plans),
+        STORE_TEST(reports_keep_bytes_and_mark_last),
+        STORE_TEST(tokens_and_audit),
+        STORE_TEST(hostile_values_are_data),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
