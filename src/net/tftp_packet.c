@@ -160,6 +160,58 @@ int pv_tftp_option_uint(pv_slice value, uint64_t min, uint64_t max, uint64_t *ou
     return 0;
 }
 
+int pv_tftp_parse_requested(const pv_tftp_packet *pkt, pv_tftp_requested *out, pv_error *err)
+{
+    static const struct {
+        const char *name;
+        uint64_t min, max;
+        const char *rule;
+    } known[] = {
+        {"blksize", PV_TFTP_BLKSIZE_MIN, PV_TFTP_BLKSIZE_MAX, "RFC 2348: 8..65464"},
+        {"timeout", 1, 255, "RFC 2349: 1..255 seconds"},
+        {"windowsize", 1, 65535, "RFC 7440: 1..65535"},
+        {"tsize", 0, UINT64_MAX / 2, "RFC 2349: a size in bytes"},
+    };
+    memset(out, 0, sizeof *out);
+    uint64_t *slots[] = {&out->blksize, &out->timeout, &out->windowsize, &out->tsize};
+    for (size_t i = 0; i < 4; i++) {
+        const pv_tftp_option *o = pv_tftp_find_option(pkt, known[i].name);
+        if (o == NULL)
+            continue;
+        if (pv_tftp_option_uint(o->value, known[i].min, known[i].max, slots[i]) < 0)
+            return pv_error_set(err, PV_ERANGE, "option %s=%.*s refused (%s)", known[i].name,
+                                (int)(o->value.len > 20 ? 20 : o->value.len), o->value.ptr,
+                                known[i].rule);
+        if (i == 3)
+            out->has_tsize = true;
+    }
+    return 0;
+}
+
+uint16_t pv_tftp_error_for_status(int status, const char **text)
+{
+    static const struct {
+        int status;
+        uint16_t code;
+        const char *text;
+    } map[] = {
+        {404, PV_TFTP_ENOTFOUND, "File not found"},
+        {403, PV_TFTP_EACCESS, "Access violation"},
+        {413, PV_TFTP_EDISKFULL, "Disk full or allocation exceeded"},
+        {400, PV_TFTP_EBADOP, "Illegal TFTP operation"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (map[i].status == status) {
+            if (text)
+                *text = map[i].text;
+            return map[i].code;
+        }
+    }
+    if (text)
+        *text = "request refused";
+    return PV_TFTP_ENOTDEFINED;
+}
+
 static void put16(pv_buf *out, uint16_t v)
 {
     uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};

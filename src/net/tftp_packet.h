@@ -94,6 +94,25 @@ const pv_tftp_option *pv_tftp_find_option(const pv_tftp_packet *pkt, const char 
 /* Parses a decimal option value in [min, max]; PV_ESYNTAX or PV_ERANGE. */
 int pv_tftp_option_uint(pv_slice value, uint64_t min, uint64_t max, uint64_t *out);
 
+/* The options a server understands, as requested (0 / false: absent). */
+typedef struct pv_tftp_requested {
+    uint64_t blksize;    /* RFC 2348: 8..65464 */
+    uint64_t timeout;    /* RFC 2349: 1..255 seconds */
+    uint64_t windowsize; /* RFC 7440: 1..65535 */
+    uint64_t tsize;      /* RFC 2349 */
+    bool has_tsize;
+} pv_tftp_requested;
+
+/* Reads blksize, timeout, windowsize and tsize from a request; others are
+ * ignored (RFC 2347). PV_ERANGE with a message naming the option and its
+ * valid range when a value is not acceptable (the server answers ERROR 8). */
+int pv_tftp_parse_requested(const pv_tftp_packet *pkt, pv_tftp_requested *out, pv_error *err);
+
+/* The TFTP error code for a handler's HTTP-style status: 404 → 1 File not
+ * found, 403 → 2 Access violation, 413 → 3 Disk full, 400 → 4 Illegal
+ * operation, others → 0. *text (if not NULL) gets the standard wording. */
+uint16_t pv_tftp_error_for_status(int status, const char **text);
+
 /* Builders append one packet to out. */
 void pv_tftp_build_request(pv_buf *out, pv_tftp_opcode op, pv_slice filename, pv_slice mode,
                            const pv_tftp_option *options, size_t count);

@@ -122,6 +122,22 @@ static int parse_address(const char *text, struct sockaddr_storage *ss, pv_error
     return 0;
 }
 
+#define IP4_OVERHEAD (20 + 8 + 4) /* IPv4 + UDP + TFTP DATA header */
+#define IP6_OVERHEAD (40 + 8 + 4)
+
+/* RFC 2348: blksize is capped by the path MTU of the connected socket. */
+unsigned pv__tftp_mtu_blksize(int fd, int family)
+{
+    int mtu = 0;
+    socklen_t len = sizeof mtu;
+    bool v6 = family == AF_INET6;
+    if (getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &len) != 0 ||
+        mtu <= 0)
+        mtu = 1500;
+    int cap = mtu - (v6 ? IP6_OVERHEAD : IP4_OVERHEAD);
+    return cap < PV_TFTP_BLKSIZE_MIN ? PV_TFTP_BLKSIZE_MIN : (unsigned)cap;
+}
+
 /* ---- per-source table: concurrent transfers and the token bucket ------- */
 
 static size_t addr_key(const struct sockaddr *sa, uint8_t out[16])

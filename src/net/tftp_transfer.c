@@ -24,8 +24,6 @@
 
 #define RTO_MIN_MS 20
 #define RTO_MAX_MS 10000
-#define IP4_OVERHEAD (20 + 8 + 4) /* IPv4 + UDP + TFTP DATA header */
-#define IP6_OVERHEAD (40 + 8 + 4)
 
 typedef enum {
     T_HANDLER,   /* RRQ: waiting for the handler's answer */
@@ -58,8 +56,7 @@ struct pv__tftp_transfer {
     uv_timer_t timer;
     int open_handles;
     /* Requested options (0: absent) and what was agreed. */
-    uint64_t opt_blksize, opt_timeout, opt_windowsize, opt_tsize;
-    bool has_tsize;
+    pv_tftp_requested opt;
     unsigned blksize, windowsize;
     pv_buf ctl; /* the last OACK or ACK, sent again on timeout */
     /* Body of a read: a shared file or bytes in memory. */
@@ -118,39 +115,6 @@ static void t_arm(pv__tftp_transfer *t, uint64_t ms)
 static void t_set_poll(pv__tftp_transfer *t)
 {
     uv_poll_start(&t->poll, UV_READABLE | (t->want_write ? UV_WRITABLE : 0), t_on_poll);
-}
-
-/* TFTP error code for a handler status (issue 3, "Handler mapping"). */
-static uint16_t tftp_code(int status)
-{
-    switch (status) {
-    case 404:
-        return PV_TFTP_ENOTFOUND;
-    case 403:
-        return PV_TFTP_EACCESS;
-    case 413:
-        return PV_TFTP_EDISKFULL;
-    case 400:
-        return PV_TFTP_EBADOP;
-    default:
-        return PV_TFTP_ENOTDEFINED;
-    }
-}
-
-static const char *default_reason(int status)
-{
-    switch (status) {
-    case 404:
-        return "File not found";
-    case 403:
-        return "Access violation";
-    case 413:
-        return "Disk full or allocation exceeded";
-    case 400:
-        return "Illegal TFTP operation";
-    default:
-        return "request refused";
-    }
 }
 
 /* ---- lifetime ---------------------------------------------------------- */
@@ -257,7 +221,7 @@ void pv__tftp_transfer_abort(pv__tftp_transfer *t, int status, const char *messa
 
 static void t_sample_rtt(pv__tftp_transfer *t)
 {
-    if (t->karn || t->opt_timeout) /* RFC 2349: a negotiated timeout is fixed */
+    if (t->karn || t->opt.timeout) /* RFC 2349: a negotiated timeout is fixed */
         return;
     double r = (double)(uv_hrtime() - t->window_ns) / 1e6;
     if (t->srtt == 0) {
@@ -580,48 +544,6 @@ static void t_on_timer(uv_timer_t *handle)
 
 /* ---- negotiation and the handler -------------------------------------- */
 
-/* RFC 2348: blksize is capped by the path MTU of the connected socket. */
-static unsigned mtu_blksize(pv__tftp_transfer *t)
-{
-    int mtu = 0;
-    socklen_t len = sizeof mtu;
-    bool v6 = t->local.ss_family == AF_INET6;
-    if (getsockopt(t->fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &len) !=
-            0 ||
-        mtu <= 0)
-        mtu = 1500;
-    int cap = mtu - (v6 ? IP6_OVERHEAD : IP4_OVERHEAD);
-    return cap < PV_TFTP_BLKSIZE_MIN ? PV_TFTP_BLKSIZE_MIN : (unsigned)cap;
-}
-
-/* Parses the options we understand (RFC 2347: others are ignored). */
-static int t_parse_options(pv__tftp_transfer *t, const pv_tftp_packet *pkt, pv_error *err)
-{
-    static const struct {
-        const char *name;
-        uint64_t min, max;
-        const char *rule;
-    } known[] = {
-        {"blksize", PV_TFTP_BLKSIZE_MIN, PV_TFTP_BLKSIZE_MAX, "RFC 2348: 8..65464"},
-        {"timeout", 1, 255, "RFC 2349: 1..255 seconds"},
-        {"windowsize", 1, 65535, "RFC 7440: 1..65535"},
-        {"tsize", 0, UINT64_MAX / 2, "RFC 2349: a size in bytes"},
-    };
-    uint64_t *slots[] = {&t->opt_blksize, &t->opt_timeout, &t->opt_windowsize, &t->opt_tsize};
-    for (size_t i = 0; i < 4; i++) {
-        const pv_tftp_option *o = pv_tftp_find_option(pkt, known[i].name);
-        if (o == NULL)
-            continue;
-        if (pv_tftp_option_uint(o->value, known[i].min, known[i].max, slots[i]) < 0)
-            return pv_error_set(err, PV_ERANGE, "option %s=%.*s refused (%s)", known[i].name,
-                                (int)(o->value.len > 20 ? 20 : o->value.len), o->value.ptr,
-                                known[i].rule);
-        if (i == 3)
-            t->has_tsize = true;
-    }
-    return 0;
-}
-
 static void add_opt(pv_tftp_option *opts, size_t *n, char vals[][24], const char *name, uint64_t v)
 {
     snprintf(vals[*n], 24, "%llu", (unsigned long long)v); /* 20 digits at most: fits */
@@ -638,32 +560,32 @@ static bool t_negotiate(pv__tftp_transfer *t)
     size_t n = 0;
     t->blksize = PV_TFTP_BLKSIZE_DEFAULT;
     t->windowsize = 1;
-    if (t->opt_blksize) {
-        unsigned cap = mtu_blksize(t);
+    if (t->opt.blksize) {
+        unsigned cap = pv__tftp_mtu_blksize(t->fd, t->local.ss_family);
         if (lim->max_blksize < cap)
             cap = lim->max_blksize;
-        t->blksize = t->opt_blksize < cap ? (unsigned)t->opt_blksize : cap;
+        t->blksize = t->opt.blksize < cap ? (unsigned)t->opt.blksize : cap;
         if (t->blksize < PV_TFTP_BLKSIZE_MIN)
             t->blksize = PV_TFTP_BLKSIZE_MIN;
         add_opt(opts, &n, vals, "blksize", t->blksize);
     }
-    if (t->has_tsize) {
+    if (t->opt.has_tsize) {
         /* RFC 2349: in a RRQ we answer the size; netascii sizes are not known
          * before conversion, so the option is left out then. */
         if (t->write)
-            add_opt(opts, &n, vals, "tsize", t->opt_tsize);
+            add_opt(opts, &n, vals, "tsize", t->opt.tsize);
         else if (t->mode == PV_TFTP_MODE_OCTET && t->size > 0)
             /* curl (7.88) rejects "tsize 0" in an OACK as illegal: an empty
              * file's size goes unsaid, which RFC 2347 allows. */
             add_opt(opts, &n, vals, "tsize", t->size);
     }
-    if (t->opt_timeout) {
-        t->rto_ms = (unsigned)t->opt_timeout * 1000;
-        add_opt(opts, &n, vals, "timeout", t->opt_timeout);
+    if (t->opt.timeout) {
+        t->rto_ms = (unsigned)t->opt.timeout * 1000;
+        add_opt(opts, &n, vals, "timeout", t->opt.timeout);
     }
-    if (t->opt_windowsize) {
+    if (t->opt.windowsize) {
         unsigned cap = lim->max_windowsize ? lim->max_windowsize : 1;
-        t->windowsize = t->opt_windowsize < cap ? (unsigned)t->opt_windowsize : cap;
+        t->windowsize = t->opt.windowsize < cap ? (unsigned)t->opt.windowsize : cap;
         add_opt(opts, &n, vals, "windowsize", t->windowsize);
     }
     pv_buf_reset(&t->ctl);
@@ -722,10 +644,13 @@ static void t_respond(pv_request *req, pv_response *resp)
         return;
     }
     int status = resp->status;
-    const char *reason = resp->message ? resp->message : default_reason(status);
+    const char *reason = NULL;
+    pv_tftp_error_for_status(status, &reason);
+    if (resp->message)
+        reason = resp->message;
     if (status < 200 || status > 299) {
         release_response(resp);
-        t_fail(t, status, tftp_code(status), reason);
+        t_fail(t, status, pv_tftp_error_for_status(status, NULL), reason);
         return;
     }
     if (t->write) {
@@ -826,7 +751,7 @@ int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
     t_set_poll(t);
 
     pv_error opt_err;
-    if (t_parse_options(t, pkt, &opt_err) < 0) { /* RFC 2347: ERROR 8 */
+    if (pv_tftp_parse_requested(pkt, &t->opt, &opt_err) < 0) { /* RFC 2347: ERROR 8 */
         t_fail(t, 400, PV_TFTP_EOPTNEG, opt_err.msg);
         return 0;
     }
@@ -836,7 +761,7 @@ int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
         return 0;
     }
     /* RFC 2349: a WRQ announces its size; refuse early what we will not keep. */
-    if (t->has_tsize && t->opt_tsize > server->limits.max_upload_bytes) {
+    if (t->opt.has_tsize && t->opt.tsize > server->limits.max_upload_bytes) {
         t_fail(t, 413, PV_TFTP_EDISKFULL, "Disk full or allocation exceeded: upload too large");
         return 0;
     }

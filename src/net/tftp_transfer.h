@@ -74,6 +74,8 @@ pv__tftp_source *pv__tftp_source_find(pv_tftp_server *server, const struct socka
 void pv__tftp_handle_closed(pv_tftp_server *server);
 void pv__tftp_transfer_removed(pv_tftp_server *server);
 void pv__tftp_format_addr(const struct sockaddr *sa, char *out, size_t cap);
+/* RFC 2348: the largest blksize the path MTU of a connected socket carries. */
+unsigned pv__tftp_mtu_blksize(int fd, int family);
 
 /* tftp_transfer.c, for the listener: starts a transfer for a parsed RRQ/WRQ
  * whose limits were checked; 0 or a negative PV_E* code (then nothing was

@@ -95,6 +95,31 @@ static void bounds_option_floods_and_size(void **state)
     pv_buf_free(&b);
 }
 
+static void reads_known_options_and_maps_statuses(void **state)
+{
+    static const char raw[] = "\0\1f\0octet\0TSIZE\0000\0blksize\0001428\0x\0y\0";
+    pv_tftp_packet pkt;
+    pv_tftp_requested r;
+    pv_error err;
+    assert_int_equal(pv_tftp_parse(PKT(raw), &pkt, NULL), 0);
+    assert_int_equal(pv_tftp_parse_requested(&pkt, &r, &err), 0);
+    assert_int_equal(r.blksize, 1428);
+    assert_true(r.has_tsize);
+    assert_int_equal(r.tsize, 0);
+    assert_int_equal(r.timeout, 0);
+    static const char bad[] = "\0\1f\0octet\0windowsize\0000\0";
+    assert_int_equal(pv_tftp_parse(PKT(bad), &pkt, NULL), 0);
+    assert_int_equal(pv_tftp_parse_requested(&pkt, &r, &err), PV_ERANGE);
+    assert_string_equal(err.msg, "option windowsize=0 refused (RFC 7440: 1..65535)");
+    const char *text = NULL;
+    assert_int_equal(pv_tftp_error_for_status(404, &text), PV_TFTP_ENOTFOUND);
+    assert_string_equal(text, "File not found");
+    assert_int_equal(pv_tftp_error_for_status(403, NULL), PV_TFTP_EACCESS);
+    assert_int_equal(pv_tftp_error_for_status(413, NULL), PV_TFTP_EDISKFULL);
+    assert_int_equal(pv_tftp_error_for_status(400, NULL), PV_TFTP_EBADOP);
+    assert_int_equal(pv_tftp_error_for_status(500, NULL), PV_TFTP_ENOTDEFINED);
+}
+
 static void builds_and_parses_every_kind(void **state)
 {
     pv_buf b = {0};
@@ -176,6 +201,7 @@ int main(void)
         cmocka_unit_test(parses_wrq_netascii_without_options),
         cmocka_unit_test(refuses_malformed_requests),
         cmocka_unit_test(bounds_option_floods_and_size),
+        cmocka_unit_test(reads_known_options_and_maps_statuses),
         cmocka_unit_test(builds_and_parses_every_kind),
         cmocka_unit_test(netascii_round_trips_across_blocks),
     };

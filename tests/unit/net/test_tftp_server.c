@@ -32,8 +32,8 @@ static pv_fileserver fs;
 static uv_loop_t loop;
 static uv_async_t wake;
 static pthread_t thread;
-static pv_tftp_server *server4, *server6;
-static int port4, port6;
+static pv_tftp_server *server4, *server6, *server_any;
+static int port4, port6, port_any, fds_before;
 static bool closed_done;
 
 /* ---- running code on the server's loop ------------------------------------ */
@@ -182,6 +182,7 @@ static void close_servers(void *arg)
 {
     pv_tftp_server_close(server4, 2000, on_closed, NULL);
     pv_tftp_server_close(server6, 0, NULL, NULL);
+    pv_tftp_server_close(server_any, 0, NULL, NULL);
     uv_close((uv_handle_t *)&wake, NULL);
 }
 
@@ -196,8 +197,21 @@ static pv_tftp_limits test_limits(void)
     return lim;
 }
 
+static int count_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        n += fcntl(fd, F_GETFD) != -1;
+    return n;
+}
+
 static int setup(void **state)
 {
+    /* libuv opens a process-wide pipe with its first loop: count after it. */
+    uv_loop_t first;
+    uv_loop_init(&first);
+    uv_loop_close(&first);
+    fds_before = count_fds();
     snprintf(root, sizeof root, "/tmp/pv-tftp-XXXXXX");
     snprintf(uploads, sizeof uploads, "/tmp/pv-tftpup-XXXXXX");
     snprintf(work, sizeof work, "/tmp/pv-tftpw-XXXXXX");
@@ -227,13 +241,16 @@ static int setup(void **state)
     pv_error err;
     pv_tftp_server_options o4 = {.address = "127.0.0.1:0", .handler = &fs.handler, .limits = &lim};
     pv_tftp_server_options o6 = {.address = "[::1]:0", .handler = &fs.handler, .limits = &lim};
+    pv_tftp_server_options oany = {.address = ":0", .handler = &fs.handler, .limits = &lim};
     if (pv_tftp_server_new(&loop, &o4, &server4, &err) != 0 ||
-        pv_tftp_server_new(&loop, &o6, &server6, &err) != 0) {
+        pv_tftp_server_new(&loop, &o6, &server6, &err) != 0 ||
+        pv_tftp_server_new(&loop, &oany, &server_any, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
     }
     port4 = atoi(strrchr(pv_tftp_server_address(server4), ':') + 1);
     port6 = atoi(strrchr(pv_tftp_server_address(server6), ':') + 1);
+    port_any = atoi(strrchr(pv_tftp_server_address(server_any), ':') + 1);
     return pthread_create(&thread, NULL, loop_thread, NULL);
 }
 
@@ -247,6 +264,10 @@ static int teardown(void **state)
     pv_log_set_sink(NULL, NULL);
     pv_buf_free(&logs);
     run("rm -rf '%s' '%s' '%s'", root, uploads, work);
+    if (count_fds() != fds_before) {
+        fprintf(stderr, "descriptor leak: %d open before, %d after\n", fds_before, count_fds());
+        rc = -1;
+    }
     return rc;
 }
 
@@ -422,6 +443,11 @@ static void curl_gets_files(void **state)
                          work, port4),
                      0);
     got("big");
+    /* A wildcard listener answers from the address the request came to
+     * (IP_PKTINFO), or curl would not accept the reply. */
+    assert_int_equal(
+        run("cd %s && timeout 20 curl -sf -o f513 tftp://127.0.0.2:%d/f513", work, port_any), 0);
+    got("f513");
     /* curl reports a TFTP error as exit code 68 (file not found). */
     assert_int_not_equal(
         run("cd %s && timeout 20 curl -sf -o x tftp://127.0.0.1:%d/missing", work, port4), 0);
