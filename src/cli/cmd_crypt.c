@@ -9,9 +9,7 @@
  */
 #include "cli/cli.h"
 
-#include "core/gzip.h"
 #include "core/rfc8188.h"
-#include "core/salted.h"
 #include "core/sniff.h"
 
 #include <errno.h>
@@ -191,19 +189,13 @@ static int load_key(const crypt_args *a, pv_buf *key, pv_error *err)
 
 static int do_encrypt(const crypt_args *a, pv_slice key, pv_slice in, pv_buf *out, pv_error *err)
 {
-    pv_buf zipped = {0};
-    int rc = 0;
-    if (a->gzip) { /* spec 3.2: compression comes before encryption */
-        rc = pv_gzip_compress(in, 9, &zipped, err);
-        in = pv_buf_slice(&zipped);
-    }
-    if (rc == 0 && a->rfc8188)
-        rc = pv_rfc8188_encrypt(in, key, a->rs_given ? a->rs : PV_RFC8188_DEFAULT_RS,
-                                pv_slice_make("", 0), NULL, out, err);
-    else if (rc == 0)
-        rc = pv_salted_encrypt(in, key, a->md_given ? a->md : PV_MD_MD5, NULL, out, err);
-    pv_buf_free(&zipped);
-    return rc;
+    pv_encode_opts opts = {
+        .md = a->md_given ? a->md : PV_MD_MD5, /* DESIGN 7 */
+        .gzip = a->gzip,
+        .rs = a->rs_given ? a->rs : PV_RFC8188_DEFAULT_RS,
+    };
+    return a->rfc8188 ? pv_profile_encode(in, NULL, &key, &opts, out, NULL, err)
+                      : pv_profile_encode(in, &key, NULL, &opts, out, NULL, err);
 }
 
 static int do_decrypt(const crypt_args *a, pv_slice key, pv_slice in, pv_buf *out, pv_error *err)

@@ -197,3 +197,32 @@ int pv_profile_decode(pv_slice data, const pv_slice *key, const pv_slice *ikm,
     pv_buf_free(&inflated);
     return rc;
 }
+
+int pv_profile_encode(pv_slice plain, const pv_slice *key, const pv_slice *ikm,
+                      const pv_encode_opts *opts, pv_buf *out, const char **content_encoding,
+                      pv_error *err)
+{
+    static const pv_encode_opts defaults = {.md = PV_MD_MD5};
+    if (opts == NULL)
+        opts = &defaults;
+    if (content_encoding != NULL)
+        *content_encoding = NULL;
+    pv_buf zipped = {0};
+    int rc = 0;
+    if (opts->gzip) { /* spec 3.2: compression is applied before encryption */
+        rc = pv_gzip_compress(plain, 9, &zipped, err);
+        plain = pv_buf_slice(&zipped);
+    }
+    if (rc == 0 && key != NULL) { /* spec 4.2, 7.1: --key means AES-256-CBC */
+        rc = pv_salted_encrypt(plain, *key, opts->md, NULL, out, err);
+    } else if (rc == 0 && ikm != NULL) { /* spec 4.3, 7.1: no --key, an IKM: aes128gcm */
+        uint32_t rs = opts->rs != 0 ? opts->rs : PV_RFC8188_DEFAULT_RS;
+        rc = pv_rfc8188_encrypt(plain, *ikm, rs, pv_slice_make("", 0), NULL, out, err);
+        if (rc == 0 && content_encoding != NULL)
+            *content_encoding = "aes128gcm";
+    } else if (rc == 0) {
+        pv_buf_append(out, plain.ptr, plain.len);
+    }
+    pv_buf_free(&zipped);
+    return rc;
+}

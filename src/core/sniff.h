@@ -88,4 +88,22 @@ int pv_profile_decode(pv_slice data, const pv_slice *key, const pv_slice *ikm,
                       const char *content_encoding, const pv_decode_opts *opts, pv_buf *plain,
                       pv_decode_info *info, pv_error *err);
 
+typedef struct pv_encode_opts {
+    pv_md md;    /* digest for AES-256-CBC (md5 by default, DESIGN decision 7) */
+    bool gzip;   /* compress before encrypting (spec 3.2) */
+    uint32_t rs; /* aes128gcm record size; 0 means 4096 */
+} pv_encode_opts;
+
+/*
+ * The sending side, for profiles (server) and reports (agent, spec 7.1):
+ * optional gzip, then with a key AES-256-CBC in the OpenSSL format, else with
+ * an IKM aes128gcm (and *content_encoding is set to "aes128gcm", the header
+ * value the body needs), else nothing. The key wins over the IKM (spec 4.3,
+ * 7.1). *content_encoding is NULL when no header is needed. opts NULL means
+ * md5, no gzip, rs 4096. Appends to out.
+ */
+int pv_profile_encode(pv_slice plain, const pv_slice *key, const pv_slice *ikm,
+                      const pv_encode_opts *opts, pv_buf *out, const char **content_encoding,
+                      pv_error *err);
+
 #endif

@@ -256,6 +256,47 @@ static void limits_apply_to_every_stage(void **state)
     pv_buf_free(&plain);
 }
 
+/* The sending side (spec 7.1): key → AES-256-CBC, else IKM → aes128gcm, else plain. */
+static void encode_then_decode_round_trips(void **state)
+{
+    pv_slice key = PV_SLICE_LIT("k"), ikm = PV_SLICE_LIT("ikm");
+    struct {
+        const pv_slice *key, *ikm;
+        bool gzip;
+        pv_encryption want;
+    } cases[] = {
+        {&key, NULL, false, PV_ENCRYPTION_SALTED},  {&key, &ikm, true, PV_ENCRYPTION_SALTED},
+        {NULL, &ikm, false, PV_ENCRYPTION_RFC8188}, {NULL, &ikm, true, PV_ENCRYPTION_RFC8188},
+        {NULL, NULL, true, PV_ENCRYPTION_NONE},     {NULL, NULL, false, PV_ENCRYPTION_NONE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pv_encode_opts opts = {.md = PV_MD_SHA256, .gzip = cases[i].gzip, .rs = 50};
+        pv_buf body = {0}, plain = {0};
+        const char *ce = "unset";
+        pv_decode_info info;
+        pv_error err;
+        assert_int_equal(pv_profile_encode(PV_SLICE_LIT(PROFILE), cases[i].key, cases[i].ikm, &opts,
+                                           &body, &ce, &err),
+                         0);
+        if (cases[i].want == PV_ENCRYPTION_RFC8188)
+            assert_string_equal(ce, "aes128gcm");
+        else
+            assert_null(ce);
+        assert_int_equal(pv_profile_decode(pv_buf_slice(&body), cases[i].key, cases[i].ikm, ce,
+                                           NULL, &plain, &info, &err),
+                         0);
+        assert_slice_equal(pv_buf_slice(&plain), PROFILE);
+        assert_int_equal(info.encryption, cases[i].want);
+        assert_int_equal(info.gzipped, cases[i].gzip);
+        if (cases[i].want == PV_ENCRYPTION_SALTED)
+            assert_int_equal(info.md, PV_MD_SHA256);
+        if (cases[i].want == PV_ENCRYPTION_RFC8188)
+            assert_int_equal(info.rs, 50);
+        pv_buf_free(&body);
+        pv_buf_free(&plain);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +309,7 @@ int main(void)
         cmocka_unit_test(aes128gcm_unless_a_key_takes_precedence),
         cmocka_unit_test(missing_or_unexpected_encryption_is_an_error),
         cmocka_unit_test(limits_apply_to_every_stage),
+        cmocka_unit_test(encode_then_decode_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
