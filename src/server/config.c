@@ -155,7 +155,7 @@ const char *pv_config_allowed(const pv_config_key *k, char *out, size_t size)
 {
     switch (k->type) {
     case PV_CONFIG_STRING:
-        snprintf(out, size, "any text");
+        snprintf(out, size, "text that neither starts with ; or # nor has a ; after a space");
         break;
     case PV_CONFIG_LISTEN:
         snprintf(out, size, "HOST:PORT (IPv4, or [IPv6]:PORT), port 1..65535, or off");
@@ -276,6 +276,10 @@ int pv_config_set(pv_config *cfg, const pv_config_key *k, const char *value, pv_
     int v;
     switch (k->type) {
     case PV_CONFIG_STRING:
+        /* What inih would read as a comment cannot be written back to a file
+         * (--print-config); refuse it rather than lose it on the next load. */
+        if (value[0] == ';' || value[0] == '#' || strstr(value, " ;") || strstr(value, "\t;"))
+            break;
         set_string(field, value);
         return 0;
     case PV_CONFIG_LISTEN:
@@ -390,17 +394,22 @@ static char *ini_read_line(char *str, int num, void *stream)
     if (*st->pos == '\0')
         return NULL;
     const char *nl = strchr(st->pos, '\n');
-    size_t len = nl ? (size_t)(nl - st->pos) + 1 : strlen(st->pos);
+    size_t content = nl ? (size_t)(nl - st->pos) : strlen(st->pos);
+    size_t len = content + (nl ? 1 : 0);
     st->line++;
-    if (len + 1 > (size_t)num) {
+    /* inih needs room for "\r\n\0"; the limit is on the content alone, so a
+     * last line without a newline is held to the same length as the others. */
+    if (content + 3 > (size_t)num) {
         if (st->rc == 0)
             st->rc = pv_error_set(st->err, PV_ETOOBIG, "%s:%u: line longer than %d characters",
                                   st->name, st->line, num - 3);
-        len = 0; /* hand inih an empty line and go on */
+        st->pos += len;
+        str[0] = '\0'; /* hand inih an empty line and go on */
+        return str;
     }
     memcpy(str, st->pos, len);
     str[len] = '\0';
-    st->pos += nl ? (size_t)(nl - st->pos) + 1 : strlen(st->pos);
+    st->pos += len;
     return str;
 }
 

@@ -150,6 +150,7 @@ static void file_errors_name_line_key_and_allowed_values(void **state)
          ":3: ", "set again (first on line 2)"},
         {"[server]\nworkers = 1\nthis line is garbage\n", PV_ESYNTAX,
          ":3: ", "not a [section] header"},
+        {"[server]\nroot =; /srv\n", PV_EINVAL, ":2: ", "neither starts with ; or #"},
         {"[server\n", PV_ESYNTAX, ":1: ", "not a [section] header"},
         {"[https]\ncert = /etc/cert.pem\n", PV_EINVAL, "", "must be set together"},
         {"[tftp]\nlisten=off\n[http]\nlisten=off\n[https]\nlisten=off\n", PV_EINVAL, "",
