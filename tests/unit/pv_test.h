@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "core/alloc.h"
+
 #include <stdlib.h>
 #include <string.h>
 
