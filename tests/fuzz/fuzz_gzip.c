@@ -12,6 +12,8 @@
 
 #define MAX_OUT ((size_t)1 << 20)
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     pv_buf one = {0}, streamed = {0};

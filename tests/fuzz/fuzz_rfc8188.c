@@ -51,6 +51,8 @@ static void check(const uint8_t *data, size_t size, pv_slice ikm)
     pv_buf_free(&streamed);
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check(data, size, pv_slice_make(IKM1, sizeof IKM1));
