@@ -7,6 +7,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
@@ -85,6 +86,8 @@ static int hkdf(const uint8_t *salt, const uint8_t *ikm, size_t ikm_len, const c
         OSSL_PARAM_construct_end(),
     };
     int ok = kctx != NULL && EVP_KDF_derive(kctx, out, out_len, params) == 1;
+    if (!ok)
+        ERR_clear_error();
     EVP_KDF_CTX_free(kctx);
     EVP_KDF_free(kdf);
     return ok ? 0 : PV_ECRYPTO;
@@ -367,8 +370,10 @@ int pv_rfc8188_update(pv_rfc8188 *ctx, const void *in, size_t len, pv_buf *out, 
         return pv_error_set(err, ctx->failed, "aes128gcm stream already finished or failed");
     int rc = ctx->encrypt ? encrypt_update(ctx, in, len, out, err)
                           : decrypt_update(ctx, in, len, out, err);
-    if (rc != 0)
+    if (rc != 0) {
         ctx->failed = rc;
+        ERR_clear_error(); /* leave no stale entry for the next TLS call on this thread */
+    }
     return rc;
 }
 
@@ -404,6 +409,8 @@ int pv_rfc8188_final(pv_rfc8188 *ctx, pv_buf *out, pv_error *err)
         rc = decrypt_final(ctx, out, err);
     }
     ctx->failed = rc != 0 ? rc : PV_EINVAL;
+    if (rc != 0)
+        ERR_clear_error();
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -67,8 +68,10 @@ static int derive_and_key(pv_salted *ctx, const uint8_t *salt, const uint8_t *pa
                            : EVP_DecryptInit_ex(ctx->evp, EVP_aes_256_cbc(), NULL, key, iv));
     OPENSSL_cleanse(key, sizeof key);
     OPENSSL_cleanse(iv, sizeof iv);
-    if (!ok)
+    if (!ok) {
+        ERR_clear_error();
         return pv_error_set(err, PV_ECRYPTO, "AES-256-CBC key setup failed");
+    }
     ctx->keyed = true;
     return 0;
 }
@@ -191,8 +194,10 @@ int pv_salted_update(pv_salted *ctx, const void *in, size_t len, pv_buf *out, pv
         ctx->body_len += len;
         rc = run_cipher(ctx, p, len, out, err);
     }
-    if (rc != 0)
+    if (rc != 0) {
         ctx->failed = rc;
+        ERR_clear_error(); /* leave no stale entry for the next TLS call on this thread */
+    }
     return rc;
 }
 
@@ -238,6 +243,8 @@ int pv_salted_final(pv_salted *ctx, pv_buf *out, pv_error *err)
         }
     }
     ctx->failed = rc != 0 ? rc : PV_EINVAL; /* a finished stream takes no more input */
+    if (rc != 0)
+        ERR_clear_error();
     return rc;
 }
 
