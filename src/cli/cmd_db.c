@@ -216,6 +216,7 @@ static int run_backup(db_args *a)
 static int run_schema(db_args *a)
 {
     pv_buf sql = {0};
+    pv_buf_append_str(&sql, pv_migrations_bootstrap);
     for (size_t i = 0; i < pv_migrations_count(); i++) {
         const pv_migration *m = pv_migration_at(i);
         pv_buf_appendf(&sql, "-- schema step %lld: %s\n", (long long)m->version, m->description);

@@ -6,6 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+const char pv_migrations_bootstrap[] = "CREATE TABLE IF NOT EXISTS schema_version (\n"
+                                       "  version BIGINT PRIMARY KEY,\n"
+                                       "  applied_at BIGINT NOT NULL,\n"
+                                       "  description TEXT NOT NULL\n"
+                                       ");\n";
+
 /* Step 1: the whole provisioning schema of issue 4. One paragraph per table
  * in docs/store.md says what it holds and why. */
 static const char step1[] =

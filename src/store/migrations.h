@@ -33,6 +33,10 @@ typedef struct pv_migration {
     const char *sql; /* with {id} and {blob} placeholders */
 } pv_migration;
 
+/* Creates schema_version when missing; the same text on every backend. Run
+ * by pv_store_open, so the version is always a plain query. */
+extern const char pv_migrations_bootstrap[];
+
 size_t pv_migrations_count(void);
 /* The i-th step (0-based); versions are i + 1. */
 const pv_migration *pv_migration_at(size_t i);

@@ -18,12 +18,6 @@
 
 /* ---- open and close --------------------------------------------------- */
 
-static const char sql_bootstrap[] = "CREATE TABLE IF NOT EXISTS schema_version (\n"
-                                    "  version BIGINT PRIMARY KEY,\n"
-                                    "  applied_at BIGINT NOT NULL,\n"
-                                    "  description TEXT NOT NULL\n"
-                                    ")";
-
 int pv_store_open(const char *url, pv_store **out, pv_error *err)
 {
     *out = NULL;
@@ -56,7 +50,7 @@ int pv_store_open(const char *url, pv_store **out, pv_error *err)
     /* The version table exists from the first open, so every later question
      * about the schema is a plain query on any backend. */
     int64_t have = 0;
-    rc = s->be->exec(s->db, sql_bootstrap, err);
+    rc = s->be->exec(s->db, pv_migrations_bootstrap, err);
     if (rc == 0)
         rc = pv_store_schema_version(s, &have, err);
     if (rc == 0 && have > pv_store_schema_known())
@@ -206,6 +200,22 @@ int pv__int(pv_store *s, const char *sql, const pv__val *args, size_t nargs, int
         return 0;
     }
     return rc == 0 ? pv_error_set(err, PV_ENOENT, "no such row") : rc;
+}
+
+int pv__get(pv_store *s, const char *sql, const pv__val *args, size_t nargs,
+            void (*read)(pv_store *s, pv__stmt *st, void *row), void *row, size_t size,
+            pv_error *err)
+{
+    pv__stmt *st = NULL;
+    int rc = pv__query(s, sql, args, nargs, &st, err);
+    if (rc == 0)
+        rc = pv__next(s, st, err);
+    if (rc <= 0)
+        return rc == 0 ? PV_ENOENT : rc;
+    memset(row, 0, size);
+    read(s, st, row);
+    pv__done(s, st);
+    return 0;
 }
 
 int64_t pv__col_int(pv_store *s, pv__stmt *st, int col)

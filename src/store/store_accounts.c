@@ -84,18 +84,10 @@ int pv_store_account_create(pv_store *s, const pv_store_account *a, int64_t now,
 static int account_one(pv_store *s, const char *sql, pv__val key, const char *what,
                        pv_store_account *out, pv_error *err)
 {
-    pv__stmt *st = NULL;
-    int rc = pv__query(s, sql, &key, 1, &st, err);
-    if (rc == 0)
-        rc = pv__next(s, st, err);
-    if (rc == 0)
+    int rc = pv__get(s, sql, &key, 1, read_account, out, sizeof *out, err);
+    if (rc == PV_ENOENT)
         return pv_error_set(err, PV_ENOENT, "account %s: no such account", what);
-    if (rc < 0)
-        return rc;
-    memset(out, 0, sizeof *out);
-    read_account(s, st, out);
-    pv__done(s, st);
-    return 0;
+    return rc;
 }
 
 static const char sql_account_get[] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE id = $1";

@@ -143,19 +143,10 @@ int pv_store_device_get(pv_store *s, const char *mac, pv_store_device *out, pv_e
 {
     char m[13];
     int rc = pv_store_mac_normalize(mac, m, err);
-    pv__stmt *st = NULL;
-    if (rc == 0)
-        rc = pv__query(s, sql_get, PV_ARGS(PV_T(m)), &st, err);
-    if (rc == 0)
-        rc = pv__next(s, st, err);
-    if (rc == 0)
-        return no_device(m, err);
-    if (rc < 0)
+    if (rc != 0)
         return rc;
-    memset(out, 0, sizeof *out);
-    read_device(s, st, out);
-    pv__done(s, st);
-    return 0;
+    rc = pv__get(s, sql_get, PV_ARGS(PV_T(m)), read_device, out, sizeof *out, err);
+    return rc == PV_ENOENT ? no_device(m, err) : rc;
 }
 
 static const char sql_update[] =
@@ -350,18 +341,10 @@ static const char sql_report_get[] = "SELECT " REPORT_COLS " FROM reports WHERE 
 
 int pv_store_report_get(pv_store *s, int64_t id, pv_store_report *out, pv_error *err)
 {
-    pv__stmt *st = NULL;
-    int rc = pv__query(s, sql_report_get, PV_ARGS(PV_I(id)), &st, err);
-    if (rc == 0)
-        rc = pv__next(s, st, err);
-    if (rc == 0)
+    int rc = pv__get(s, sql_report_get, PV_ARGS(PV_I(id)), read_report, out, sizeof *out, err);
+    if (rc == PV_ENOENT)
         return pv_error_set(err, PV_ENOENT, "report %lld: no such report", (long long)id);
-    if (rc < 0)
-        return rc;
-    memset(out, 0, sizeof *out);
-    read_report(s, st, out);
-    pv__done(s, st);
-    return 0;
+    return rc;
 }
 
 static const pv__list_spec report_list = {sizeof(pv_store_report), read_report, free_report, 0};

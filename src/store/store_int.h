@@ -85,6 +85,13 @@ int pv__exec(pv_store *s, const char *sql, const pv__val *args, size_t nargs, in
 int pv__int(pv_store *s, const char *sql, const pv__val *args, size_t nargs, int64_t *out,
             pv_error *err);
 
+/* Reads the one row sql returns into row (zeroed first, size bytes) with
+ * read: 0, PV_ENOENT when there is no row (err not filled: the caller names
+ * what is missing), or another PV_E* code. */
+int pv__get(pv_store *s, const char *sql, const pv__val *args, size_t nargs,
+            void (*read)(pv_store *s, pv__stmt *st, void *row), void *row, size_t size,
+            pv_error *err);
+
 int64_t pv__col_int(pv_store *s, pv__stmt *st, int col);
 /* A pv_malloc'd copy of a text column, or NULL for NULL. */
 char *pv__col_dup(pv_store *s, pv__stmt *st, int col);

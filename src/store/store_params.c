@@ -168,15 +168,11 @@ int pv_store_params_get(pv_store *s, const char *scope, pv_store_param_set *out,
     pv__stmt *st = NULL;
     int rc = pv_store_scope_check(scope, err);
     if (rc == 0)
-        rc = pv__query(s, sql_set_get, PV_ARGS(PV_T(scope)), &st, err);
-    if (rc == 0)
-        rc = pv__next(s, st, err);
-    if (rc == 0)
+        rc = pv__get(s, sql_set_get, PV_ARGS(PV_T(scope)), read_set, out, sizeof *out, err);
+    if (rc == PV_ENOENT)
         return pv_error_set(err, PV_ENOENT, "%s: no parameter set", scope);
-    if (rc < 0)
+    if (rc != 0)
         return rc;
-    read_set(s, st, out);
-    pv__done(s, st);
     size_t cap = 0;
     rc = pv__query(s, sql_entries, PV_ARGS(PV_I(out->id)), &st, err);
     while (rc == 0 && (rc = pv__next(s, st, err)) == 1) {
@@ -312,18 +308,8 @@ int pv_store_firmware_add(pv_store *s, const pv_store_firmware *f, int64_t now, 
 static int fw_one(pv_store *s, const char *sql, const pv__val *args, size_t nargs,
                   pv_store_firmware *out, pv_error *err)
 {
-    pv__stmt *st = NULL;
-    int rc = pv__query(s, sql, args, nargs, &st, err);
-    if (rc == 0)
-        rc = pv__next(s, st, err);
-    if (rc == 0)
-        return pv_error_set(err, PV_ENOENT, "firmware: no such image");
-    if (rc < 0)
-        return rc;
-    memset(out, 0, sizeof *out);
-    read_fw(s, st, out);
-    pv__done(s, st);
-    return 0;
+    int rc = pv__get(s, sql, args, nargs, read_fw, out, sizeof *out, err);
+    return rc == PV_ENOENT ? pv_error_set(err, PV_ENOENT, "firmware: no such image") : rc;
 }
 
 static const char sql_fw_get[] = "SELECT " FW_COLS " FROM firmware_images WHERE id = $1";
@@ -433,18 +419,10 @@ static const char sql_plan_get[] = "SELECT " PLAN_COLS " FROM upgrade_plans WHER
 
 int pv_store_plan_get(pv_store *s, const char *model, pv_store_plan *out, pv_error *err)
 {
-    pv__stmt *st = NULL;
-    int rc = pv__query(s, sql_plan_get, PV_ARGS(PV_T(model)), &st, err);
-    if (rc == 0)
-        rc = pv__next(s, st, err);
-    if (rc == 0)
+    int rc = pv__get(s, sql_plan_get, PV_ARGS(PV_T(model)), read_plan, out, sizeof *out, err);
+    if (rc == PV_ENOENT)
         return pv_error_set(err, PV_ENOENT, "upgrade plan %.60s: none for this model", model);
-    if (rc < 0)
-        return rc;
-    memset(out, 0, sizeof *out);
-    read_plan(s, st, out);
-    pv__done(s, st);
-    return 0;
+    return rc;
 }
 
 static const char sql_plan_delete[] = "DELETE FROM upgrade_plans WHERE model = $1";
