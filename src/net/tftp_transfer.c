@@ -24,6 +24,7 @@
 
 #define RTO_MIN_MS 20
 #define RTO_MAX_MS 10000
+#define WINDOW_BYTES (128 * 1024) /* at most this much data in flight */
 
 typedef enum {
     T_HANDLER,   /* RRQ: waiting for the handler's answer */
@@ -585,6 +586,10 @@ static bool t_negotiate(pv__tftp_transfer *t)
     }
     if (t->opt.windowsize) {
         unsigned cap = lim->max_windowsize ? lim->max_windowsize : 1;
+        /* A window must fit the peer's socket buffer (Linux default 208 KiB),
+         * or most of it is dropped on arrival and every window times out. */
+        if (cap > WINDOW_BYTES / t->blksize)
+            cap = WINDOW_BYTES / t->blksize > 0 ? WINDOW_BYTES / t->blksize : 1;
         t->windowsize = t->opt.windowsize < cap ? (unsigned)t->opt.windowsize : cap;
         add_opt(opts, &n, vals, "windowsize", t->windowsize);
     }
