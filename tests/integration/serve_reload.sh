@@ -26,8 +26,8 @@ served_sha256() {
 old_fp=$(cert_sha256 "$D/tls/server.pem")
 expect_eq "$(served_sha256)" "$old_fp" "the first certificate is served"
 
-# A slow download (about 3 s) on a connection opened before the reload.
-curl -sS --cacert "$CA" --limit-rate 8M -o "$T/slow.bin" "$base/big.bin" &
+# A slow download (about 6 s) on a connection opened before the reload.
+curl -sS --cacert "$CA" --limit-rate 4M -o "$T/slow.bin" "$base/big.bin" &
 slow=$!
 i=0
 until [ -s "$T/slow.bin" ]; do
