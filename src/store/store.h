@@ -28,8 +28,8 @@
  *   PV_EINVAL   an argument is malformed (MAC, scope, state, JSON, ...)
  *   PV_ECONFLICT  the row changed meanwhile (version check), a code already used
  *   PV_ESTORE   the database itself failed (I/O, corruption, busy too long)
- * Times are unix seconds passed in by the caller (the store reads no clock),
- * so tests and imports control time.
+ * Times are unix seconds passed in by the caller (the store reads no clock,
+ * except for schema_version.applied_at), so tests and imports control time.
  */
 #ifndef PV_STORE_STORE_H
 #define PV_STORE_STORE_H
