@@ -12,7 +12,7 @@ want=(
   libssl-dev libuv1-dev node-llhttp libexpat1-dev zlib1g-dev libsqlite3-dev
   libpq-dev libjansson-dev libinih-dev
   # tests: cmocka and the real peers
-  libcmocka-dev openssl curl atftp tftp-hpa sqlite3 valgrind procps iproute2
+  libcmocka-dev openssl curl atftp tftp-hpa sqlite3 valgrind procps iproute2 postgresql
 )
 bench=0
 if [ "${1:-}" = "--bench" ]; then
