@@ -63,10 +63,11 @@ static pv_scheme dhcp_scheme(const pv_agent *a, const pv_url *u)
 static void set_target(pv__fetch *f, pv_scheme scheme, const char *host, uint16_t port,
                        const char *path, const char *query)
 {
+    char *h = pv_strdup(host); /* host may be f->host itself (a path-only Location) */
     free(f->host);
     free(f->path);
     f->scheme = scheme;
-    f->host = pv_strdup(host);
+    f->host = h;
     f->port = port ? port : pv_scheme_default_port(scheme);
     pv_buf p = {0};
     pv_buf_append_str(&p, path);
