@@ -1,4 +1,4 @@
-/* admin.c — /metrics and /healthz; see admin.h. */
+/* admin.c — /metrics, /healthz and the route to the admin API; see admin.h. */
 #include "server/admin.h"
 
 #include "net/metrics.h"
@@ -13,6 +13,10 @@ static void set_text(pv_response *resp, int status, const char *text)
 static void admin_handle(pv_handler *self, pv_request *req)
 {
     pv_admin *admin = self->data;
+    if (admin->api != NULL && pv_api_owns(req->path)) {
+        pv_api_handle(admin->api, req);
+        return;
+    }
     if (req->method != PV_METHOD_GET && req->method != PV_METHOD_HEAD) {
         pv_request_respond_status(req, 405, "the admin listener answers GET only");
         return;
@@ -41,4 +45,17 @@ void pv_admin_init(pv_admin *admin)
     admin->handler.handle = admin_handle;
     admin->handler.data = admin;
     atomic_init(&admin->draining, false);
+    admin->api = NULL;
+}
+
+void pv_admin_attach_api(pv_admin *admin, const char *data_dir)
+{
+    pv_api_free(admin->api);
+    admin->api = pv_api_new(data_dir, NULL);
+}
+
+void pv_admin_free(pv_admin *admin)
+{
+    pv_api_free(admin->api);
+    admin->api = NULL;
 }

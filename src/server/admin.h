@@ -4,25 +4,32 @@
  *
  *   GET /metrics   Prometheus text (net/metrics.h)
  *   GET /healthz   "ok" while the server serves, 503 "draining" during a drain
+ *   /api/v1/...    the JSON admin API (server/api.h), once pv_admin_attach_api ran
  *
- * Anything else is 404; methods other than GET/HEAD are 405. The admin
- * listener is plain HTTP on loopback by default and runs on the first loop
- * thread only. The JSON admin API (its own issue) will grow here, behind the
- * admin token of server/datadir.h. The handler holds no state but a flag and
- * is safe on any thread.
+ * Anything else is 404; methods other than GET/HEAD are 405 outside the API.
+ * The admin listener is plain HTTP on loopback by default and runs on the
+ * first loop thread only, which is why the API (and its store handle) can
+ * live here without locks. The metrics part holds no state but a flag and is
+ * safe on any thread.
  */
 #ifndef PV_SERVER_ADMIN_H
 #define PV_SERVER_ADMIN_H
 
 #include "net/handler.h"
+#include "server/api.h"
 
 #include <stdatomic.h>
 
 typedef struct pv_admin {
     pv_handler handler; /* handler.data points back here */
     atomic_bool draining;
+    pv_api *api; /* NULL: no API (404) */
 } pv_admin;
 
 void pv_admin_init(pv_admin *admin);
+/* Serves the admin API from the data directory's store (opened on first use). */
+void pv_admin_attach_api(pv_admin *admin, const char *data_dir);
+/* Releases the API; the admin loop must have stopped. */
+void pv_admin_free(pv_admin *admin);
 
 #endif

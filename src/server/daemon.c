@@ -149,6 +149,7 @@ static int add_http(worker *w, const char *address, pv_handler *h, pv_tls_slot *
         .tls = tls,
         .limits = h == &w->d->admin.handler ? NULL : &w->d->cfg->http,
         .reuse_port = true,
+        .allow_other_methods = h == &w->d->admin.handler, /* DELETE, PATCH of the admin API */
     };
     return pv_http_server_new(&w->loop, &o, out, err);
 }
@@ -224,6 +225,7 @@ static void daemon_free(pv_daemon *d)
     if (d->tls != NULL)
         pv_tls_slot_free(d->tls);
     pv_fileserver_free(&d->files);
+    pv_admin_free(&d->admin);
     uv_mutex_destroy(&d->lock);
     pv_config_free(d->cfg);
     free(d->cfg);
@@ -244,6 +246,7 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
     d->http_limits = cfg->http;
     atomic_init(&d->drain_timeout_ms, cfg->drain_timeout_ms);
     pv_admin_init(&d->admin);
+    pv_admin_attach_api(&d->admin, cfg->data_dir); /* its own store handle, on the admin loop */
     d->nworkers = cfg->workers ? cfg->workers : uv_available_parallelism();
     if (d->nworkers > PV_CONFIG_MAX_WORKERS)
         d->nworkers = PV_CONFIG_MAX_WORKERS;

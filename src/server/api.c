@@ -1,0 +1,312 @@
+/*
+ * api.c — the admin API's front door: authentication, routing, body parsing
+ * and the answer; see api.h. The route table below is the API's list of
+ * endpoints: docs/openapi.yaml must name each one (integration.api_openapi
+ * reads this table and checks the document).
+ */
+#include "server/api.h"
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "server/api_int.h"
+#include "server/datadir.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct pv_api {
+    char *data_dir;
+    char *db_url;
+    pv_store *store; /* opened on first use, on the admin loop */
+};
+
+typedef struct route {
+    const char *method;
+    const char *path; /* relative to /api/v1; {x} matches one segment */
+    pv__api_fn fn;
+    bool raw_body; /* the body is bytes, not JSON (firmware upload) */
+} route;
+
+/* clang-format off */
+static const route routes[] = {
+    {"GET",    "/tokens", pv__api_tokens_list, false},
+    {"POST",   "/tokens", pv__api_token_create, false},
+    {"DELETE", "/tokens/{name}", pv__api_token_delete, false},
+    {"GET",    "/accounts", pv__api_accounts_list, false},
+    {"POST",   "/accounts", pv__api_account_create, false},
+    {"GET",    "/accounts/{name}", pv__api_account_get, false},
+    {"PUT",    "/accounts/{name}", pv__api_account_put, false},
+    {"PATCH",  "/accounts/{name}", pv__api_account_patch, false},
+    {"DELETE", "/accounts/{name}", pv__api_account_delete, false},
+    {"GET",    "/accounts/{name}/codes", pv__api_codes_list, false},
+    {"POST",   "/accounts/{name}/codes", pv__api_code_create, false},
+    {"DELETE", "/codes/{id}", pv__api_code_delete, false},
+    {"GET",    "/devices", pv__api_devices_list, false},
+    {"POST",   "/devices", pv__api_device_create, false},
+    {"POST",   "/devices:import", pv__api_devices_import, false},
+    {"GET",    "/imports/{job}", pv__api_import_get, false},
+    {"GET",    "/devices/{mac}", pv__api_device_get, false},
+    {"PUT",    "/devices/{mac}", pv__api_device_put, false},
+    {"PATCH",  "/devices/{mac}", pv__api_device_patch, false},
+    {"DELETE", "/devices/{mac}", pv__api_device_delete, false},
+    {"POST",   "/devices/{mac}/assign", pv__api_device_assign, false},
+    {"PUT",    "/devices/{mac}/state", pv__api_device_state, false},
+    {"GET",    "/devices/{mac}/render", pv__api_device_render, false},
+    {"GET",    "/devices/{mac}/report", pv__api_device_report, false},
+    {"GET",    "/status", pv__api_status, false},
+    {"GET",    "/params", pv__api_params_list, false},
+    {"GET",    "/params/{scope}", pv__api_params_get, false},
+    {"PUT",    "/params/{scope}", pv__api_params_put, false},
+    {"PATCH",  "/params/{scope}", pv__api_params_patch, false},
+    {"DELETE", "/params/{scope}", pv__api_params_delete, false},
+    {"GET",    "/firmware", pv__api_firmware_list, false},
+    {"POST",   "/firmware", pv__api_firmware_create, false},
+    {"GET",    "/firmware/{id}", pv__api_firmware_get, false},
+    {"DELETE", "/firmware/{id}", pv__api_firmware_delete, false},
+    {"PUT",    "/firmware/files/{file}", pv__api_firmware_upload, true},
+    {"GET",    "/plans", pv__api_plans_list, false},
+    {"GET",    "/plans/{model}", pv__api_plan_get, false},
+    {"PUT",    "/plans/{model}", pv__api_plan_put, false},
+    {"DELETE", "/plans/{model}", pv__api_plan_delete, false},
+    {"GET",    "/reports", pv__api_reports_list, false},
+    {"GET",    "/reports/{id}", pv__api_report_get, false},
+    {"GET",    "/audit", pv__api_audit_list, false},
+};
+/* clang-format on */
+
+pv_api *pv_api_new(const char *data_dir, const char *db_url)
+{
+    pv_api *api = pv_calloc(1, sizeof *api);
+    api->data_dir = pv_strdup(data_dir);
+    if (db_url != NULL) {
+        api->db_url = pv_strdup(db_url);
+    } else {
+        pv_buf b = {0};
+        pv_buf_appendf(&b, "%s/provisor.db", data_dir);
+        api->db_url = pv_buf_take(&b, NULL);
+    }
+    return api;
+}
+
+void pv_api_free(pv_api *api)
+{
+    if (api == NULL)
+        return;
+    if (api->store != NULL)
+        pv_store_close(api->store);
+    free(api->data_dir);
+    free(api->db_url);
+    free(api);
+}
+
+bool pv_api_owns(pv_slice path)
+{
+    return pv_slice_eq_cstr(path, "/api/v1") || pv_slice_starts_with(path, PV_API_PREFIX);
+}
+
+/* ---- the answer ---- */
+
+static void send_answer(pv__api_ctx *ctx)
+{
+    pv_response resp = {.fd = -1};
+    if (ctx->raw != NULL) {
+        resp.status = ctx->status;
+        resp.body_kind = PV_BODY_MEMORY;
+        resp.body = ctx->raw; /* taken by the transport */
+        resp.body_len = ctx->raw_len;
+        resp.content_type = ctx->raw_type;
+        ctx->raw = NULL;
+    } else if (ctx->answer != NULL) {
+        char *text = json_dumps(ctx->answer, JSON_COMPACT | JSON_ENSURE_ASCII);
+        pv_buf b = {0};
+        pv_buf_append_str(&b, text ? text : "{}");
+        pv_buf_append_char(&b, '\n');
+        free(text);
+        size_t len = 0;
+        resp.status = ctx->status;
+        resp.body_kind = PV_BODY_MEMORY;
+        resp.body = pv_buf_take(&b, &len);
+        resp.body_len = len;
+        resp.content_type = "application/json";
+    } else {
+        resp.status = ctx->status;
+    }
+    resp.identity_log = "admin-api";
+    pv_request_respond(ctx->req, &resp);
+}
+
+/* ---- authentication ---- */
+
+static bool authenticate(pv_api *api, pv__api_ctx *ctx)
+{
+    pv_slice h = pv_slice_trim(pv_request_header(ctx->req, "Authorization"));
+    if (h.len == 0) {
+        pv__api_fail(ctx, 401, "unauthorized", NULL,
+                     "no Authorization header; send 'Authorization: Bearer <token>'");
+        return false;
+    }
+    if (h.len < 7 || !pv_slice_case_eq_cstr(pv_slice_make(h.ptr, 7), "Bearer ")) {
+        pv__api_fail(ctx, 401, "unauthorized", NULL,
+                     "the Authorization header must be 'Bearer <token>'");
+        return false;
+    }
+    char *token = pv_slice_dup(pv_slice_trim(pv_slice_make(h.ptr + 7, h.len - 7)));
+    bool ok = false;
+    if (pv_datadir_check_admin_token(api->data_dir, token)) {
+        snprintf(ctx->actor, sizeof ctx->actor, "token:admin");
+        ok = true;
+    } else {
+        pv_store_token t = {0};
+        pv_error err = {""};
+        int rc = pv_store_token_check(ctx->store, token, ctx->now, &t, &err);
+        if (rc == 0) {
+            int n = snprintf(ctx->actor, sizeof ctx->actor, "token:%s", t.name);
+            ok = n > 0 && (size_t)n < sizeof ctx->actor;
+            if (!ok)
+                pv__api_fail(ctx, 401, "unauthorized", NULL, "token name too long");
+        } else if (rc == PV_EACCES) {
+            pv__api_fail(ctx, 403, "forbidden", NULL, "this token has been revoked");
+        } else if (rc == PV_ENOENT) {
+            pv__api_fail(ctx, 401, "unauthorized", NULL, "unknown token");
+        } else {
+            pv__api_fail_store(ctx, rc, &err, NULL);
+        }
+        pv_store_token_free(&t);
+    }
+    free(token);
+    return ok;
+}
+
+/* ---- routing ---- */
+
+/* Splits "/a/b/c" into at most max segments (borrowed); false when more. */
+static bool split(pv_slice path, pv_slice *segs, size_t max, size_t *n)
+{
+    *n = 0;
+    size_t i = 0;
+    while (i < path.len) {
+        if (path.ptr[i] == '/') {
+            i++;
+            continue;
+        }
+        size_t start = i;
+        while (i < path.len && path.ptr[i] != '/')
+            i++;
+        if (*n == max)
+            return false;
+        segs[(*n)++] = pv_slice_make(path.ptr + start, i - start);
+    }
+    return true;
+}
+
+/* Does route r's path match segs? Fills ctx->params on success. */
+static bool match(const route *r, const pv_slice *segs, size_t n, pv__api_ctx *ctx)
+{
+    pv_slice pat[6];
+    size_t pn = 0;
+    if (!split(pv_slice_from(r->path), pat, 6, &pn) || pn != n)
+        return false;
+    size_t np = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (pat[i].len > 0 && pat[i].ptr[0] == '{')
+            continue;
+        if (!pv_slice_eq(pat[i], segs[i]))
+            return false;
+    }
+    for (size_t i = 0; i < n && np < 3; i++)
+        if (pat[i].len > 0 && pat[i].ptr[0] == '{')
+            ctx->params[np++] = pv_slice_dup(segs[i]);
+    return true;
+}
+
+static bool parse_body(pv__api_ctx *ctx)
+{
+    pv_slice b = ctx->req->body;
+    if (pv_slice_trim(b).len == 0)
+        return true; /* handlers that need one say so */
+    json_error_t jerr;
+    ctx->body = json_loadb(b.ptr, b.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (ctx->body == NULL) {
+        pv__api_fail(ctx, 400, "invalid_json", NULL, "body: line %d, column %d: %s", jerr.line,
+                     jerr.column, jerr.text);
+        return false;
+    }
+    return true;
+}
+
+static int open_store(pv_api *api, pv__api_ctx *ctx)
+{
+    if (api->store != NULL)
+        return 0;
+    pv_error err = {""};
+    pv_store *s = NULL;
+    int rc = pv_store_open(api->db_url, &s, &err);
+    if (rc == 0)
+        rc = pv_store_migrate(s, NULL, &err);
+    if (rc != 0) {
+        if (s != NULL)
+            pv_store_close(s);
+        pv_logf(PV_LOG_ERROR, "api.store_failed", "error=\"%s\"", err.msg);
+        pv__api_fail(ctx, 503, "unavailable", NULL, "the store cannot be opened: %s", err.msg);
+        return rc;
+    }
+    api->store = s;
+    return 0;
+}
+
+static void dispatch(pv_api *api, pv__api_ctx *ctx)
+{
+    pv_request *req = ctx->req;
+    if (open_store(api, ctx) != 0)
+        return;
+    ctx->store = api->store;
+    if (!authenticate(api, ctx))
+        return;
+    pv_slice rel = pv_slice_make(req->path.ptr + 7, req->path.len - 7); /* after /api/v1 */
+    pv_slice segs[6];
+    size_t n = 0;
+    bool known_path = false;
+    if (split(rel, segs, 6, &n)) {
+        for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+            const route *r = &routes[i];
+            if (!match(r, segs, n, ctx))
+                continue;
+            known_path = true;
+            bool same = pv_slice_eq_cstr(req->method_name, r->method) ||
+                        (req->method == PV_METHOD_HEAD && strcmp(r->method, "GET") == 0);
+            if (!same) {
+                for (size_t k = 0; k < 3; k++) {
+                    free(ctx->params[k]);
+                    ctx->params[k] = NULL;
+                }
+                continue;
+            }
+            if (!r->raw_body && !parse_body(ctx))
+                return;
+            r->fn(ctx);
+            return;
+        }
+    }
+    if (known_path)
+        pv__api_fail(ctx, 405, "method_not_allowed", NULL, "%.*s is not allowed on %.*s",
+                     PV_SLICE_ARG(req->method_name), PV_SLICE_ARG(req->path));
+    else
+        pv__api_fail(ctx, 404, "not_found", NULL, "no such endpoint: %.*s; see docs/api.md",
+                     PV_SLICE_ARG(req->path));
+}
+
+void pv_api_handle(pv_api *api, pv_request *req)
+{
+    pv__api_ctx ctx = {.req = req, .data_dir = api->data_dir, .now = (int64_t)time(NULL)};
+    dispatch(api, &ctx);
+    if (ctx.status == 0)
+        pv__api_fail(&ctx, 500, "internal", NULL, "the handler gave no answer");
+    send_answer(&ctx);
+    json_decref(ctx.answer);
+    json_decref(ctx.body);
+    free(ctx.raw);
+    for (size_t k = 0; k < 3; k++)
+        free(ctx.params[k]);
+}

@@ -1,0 +1,44 @@
+/*
+ * api.h — the JSON admin API (issue 4, "Admin API and CLI"): REST under
+ * /api/v1/ on the admin listener, for the CLI, the web console and the
+ * provider's own tools. docs/api.md explains it to people; docs/openapi.yaml
+ * is its contract (a test checks that every route below is in it).
+ *
+ * Every request carries `Authorization: Bearer <token>`: the first-run admin
+ * token of the data directory (server/datadir.h, actor "token:admin") or a
+ * named token created through POST /api/v1/tokens (stored hashed). Bodies are
+ * JSON objects validated strictly (unknown fields refused, types checked);
+ * an error names the field and the reason:
+ *   {"error":{"code":"invalid","field":"mac","message":"..."}}
+ * Lists are paginated with ?limit=&after= and answer {"items":[...],"next":C}
+ * (next is null on the last page). Every change writes an audit entry naming
+ * the token, in the same transaction as the change.
+ *
+ * Ownership and threads: a pv_api belongs to the admin loop's thread. It opens
+ * its own store handle (<data>/provisor.db, migrated) on first use, so the
+ * daemon does not have to share one with the provisioning loops; pv_api_free
+ * closes it once the loop has stopped.
+ */
+#ifndef PV_SERVER_API_H
+#define PV_SERVER_API_H
+
+#include "core/error.h"
+#include "net/handler.h"
+
+#include <stdbool.h>
+
+#define PV_API_PREFIX "/api/v1/"
+
+typedef struct pv_api pv_api;
+
+/* data_dir is copied. db_url NULL = "<data_dir>/provisor.db". */
+pv_api *pv_api_new(const char *data_dir, const char *db_url);
+void pv_api_free(pv_api *api);
+
+/* True when path belongs to the API (starts with /api/v1/ or is /api/v1). */
+bool pv_api_owns(pv_slice path);
+
+/* Answers req (any method) exactly once, before returning. */
+void pv_api_handle(pv_api *api, pv_request *req);
+
+#endif

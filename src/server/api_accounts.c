@@ -1,0 +1,547 @@
+/*
+ * api_accounts.c — accounts (with their service settings), binding codes and
+ * admin tokens in the admin API; see api.h and docs/api.md.
+ *
+ * The store keeps an account's settings as an opaque JSON object; their
+ * meaning (issue 4: SIP lines, hunt group, speed dials, the features a user
+ * may change) is checked here, field by field, so a typo in a provisioning
+ * script is refused with its path ("settings.lines[1].user") instead of
+ * silently rendering nothing.
+ */
+#include "core/alloc.h"
+#include "server/api_int.h"
+
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- settings ---- */
+
+static bool check_array_of(pv__api_ctx *ctx, const json_t *arr, const char *name,
+                           const pv__api_field *fields, size_t n, const char *key_field,
+                           json_int_t lo, json_int_t hi)
+{
+    char path[96];
+    size_t i;
+    json_t *item;
+    json_array_foreach(arr, i, item)
+    {
+        snprintf(path, sizeof path, "settings.%s[%zu]", name, i);
+        if (!pv__api_check(ctx, item, path, fields, n))
+            return false;
+        json_int_t k = json_integer_value(json_object_get(item, key_field));
+        if (k < lo || k > hi) {
+            pv__api_fail(ctx, 422, "invalid", path, "%s.%s must be from %lld to %lld", path,
+                         key_field, (long long)lo, (long long)hi);
+            return false;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (json_integer_value(json_object_get(json_array_get(arr, j), key_field)) == k) {
+                pv__api_fail(ctx, 422, "invalid", path, "%s.%s %lld appears twice", path, key_field,
+                             (long long)k);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static bool check_settings(pv__api_ctx *ctx, const json_t *s)
+{
+    static const pv__api_field top[] = {
+        {"lines", PV_API_ARRAY, false},
+        {"hunt_group", PV_API_OBJECT, false},
+        {"speed_dials", PV_API_ARRAY, false},
+        {"user_features", PV_API_ARRAY, false},
+    };
+    static const pv__api_field line[] = {
+        {"line", PV_API_INT, true},
+        {"user", PV_API_STRING, true},
+        {"password", PV_API_STRING, false},
+        {"auth_id", PV_API_STRING, false},
+        {"display_name", PV_API_STRING, false},
+        {"proxy", PV_API_STRING, false},
+    };
+    static const pv__api_field dial[] = {
+        {"key", PV_API_INT, true},
+        {"name", PV_API_STRING, false},
+        {"number", PV_API_STRING, true},
+    };
+    static const pv__api_field hunt[] = {
+        {"number", PV_API_STRING, true},
+        {"members", PV_API_ARRAY, false},
+        {"policy", PV_API_STRING, false},
+    };
+    if (!pv__api_check(ctx, s, "settings", top, 4))
+        return false;
+    json_t *v = json_object_get(s, "lines");
+    /* multiplatform phones have up to 16 lines (Line_Enable_1_..16_) */
+    if (v && !check_array_of(ctx, v, "lines", line, 6, "line", 1, 16))
+        return false;
+    /* speed dials 2..9 on the keypad; the larger range covers the directory's */
+    v = json_object_get(s, "speed_dials");
+    if (v && !check_array_of(ctx, v, "speed_dials", dial, 3, "key", 1, 99))
+        return false;
+    v = json_object_get(s, "hunt_group");
+    if (v) {
+        if (!pv__api_check(ctx, v, "settings.hunt_group", hunt, 3))
+            return false;
+        const char *policy = pv__api_str(v, "policy");
+        if (policy && strcmp(policy, "ring-all") && strcmp(policy, "sequential") &&
+            strcmp(policy, "round-robin")) {
+            pv__api_fail(ctx, 422, "invalid", "settings.hunt_group.policy",
+                         "policy '%.40s': want ring-all, sequential or round-robin", policy);
+            return false;
+        }
+        size_t i;
+        json_t *m;
+        json_array_foreach(json_object_get(v, "members"), i, m)
+        {
+            if (!json_is_string(m)) {
+                pv__api_fail(ctx, 400, "invalid", "settings.hunt_group.members",
+                             "settings.hunt_group.members[%zu] must be a string", i);
+                return false;
+            }
+        }
+    }
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(s, "user_features"), i, f)
+    {
+        if (!json_is_string(f) || json_string_length(f) == 0) {
+            pv__api_fail(ctx, 400, "invalid", "settings.user_features",
+                         "settings.user_features[%zu] must be a non-empty string (a feature "
+                         "or parameter name)",
+                         i);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool check_name(pv__api_ctx *ctx, const char *name, const char *field, size_t max)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > max) {
+        pv__api_fail(ctx, 422, "invalid", field, "%s must have 1 to %zu characters", field, max);
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == '@')) {
+            pv__api_fail(ctx, 422, "invalid", field,
+                         "%s: '%c' at column %zu; use letters, digits, '-', '_', '.', '@'", field,
+                         c, i + 1);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- accounts ---- */
+
+static json_t *account_json(const pv_store_account *a)
+{
+    json_t *settings = json_loads(a->settings ? a->settings : "{}", 0, NULL);
+    return json_pack("{s:I, s:s, s:o, s:o, s:I, s:I, s:I}", "id", (json_int_t)a->id, "name",
+                     a->name, "customer", pv__api_str_or_null(a->customer), "settings",
+                     settings ? settings : json_object(), "version", (json_int_t)a->version,
+                     "created_at", (json_int_t)a->created_at, "updated_at",
+                     (json_int_t)a->updated_at);
+}
+
+void pv__api_accounts_list(pv__api_ctx *ctx)
+{
+    pv_store_page page;
+    if (!pv__api_page(ctx, &page))
+        return;
+    pv_store_account *rows = NULL;
+    size_t n = 0;
+    pv_error err = {""};
+    int rc = pv_store_account_list(ctx->store, &page, &rows, &n, &err);
+    if (rc != 0) {
+        pv__api_fail_store(ctx, rc, &err, "after");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, account_json(&rows[i]));
+    pv_store_accounts_free(rows, n);
+    pv__api_reply_page(ctx, items, &page);
+}
+
+static const pv__api_field account_fields[] = {
+    {"name", PV_API_STRING, false},
+    {"customer", PV_API_STRING_NULL, false},
+    {"settings", PV_API_OBJECT, false},
+    {"version", PV_API_INT, false},
+};
+
+static bool check_account_body(pv__api_ctx *ctx)
+{
+    if (!pv__api_body(ctx, account_fields, 4))
+        return false;
+    const char *name = pv__api_str(ctx->body, "name");
+    if (name && !check_name(ctx, name, "name", 64))
+        return false;
+    json_t *s = json_object_get(ctx->body, "settings");
+    return s == NULL || check_settings(ctx, s);
+}
+
+static char *dump(const json_t *v)
+{
+    return v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+}
+
+static void answer_account(pv__api_ctx *ctx, int status, const char *name)
+{
+    pv_store_account a = {0};
+    pv_error err = {""};
+    int rc = pv_store_account_get_by_name(ctx->store, name, &a, &err);
+    if (rc == 0)
+        pv__api_reply(ctx, status, account_json(&a));
+    else
+        pv__api_fail_store(ctx, rc, &err, NULL);
+    pv_store_account_free(&a);
+}
+
+void pv__api_account_create(pv__api_ctx *ctx)
+{
+    if (!check_account_body(ctx))
+        return;
+    const char *name = pv__api_str(ctx->body, "name");
+    if (name == NULL) {
+        pv__api_fail(ctx, 400, "required", "name", "name is required");
+        return;
+    }
+    char *settings = dump(json_object_get(ctx->body, "settings"));
+    pv_store_account a = {.name = (char *)name,
+                          .customer = (char *)pv__api_str(ctx->body, "customer"),
+                          .settings = settings};
+    pv_error err = {""};
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0)
+        rc = pv_store_account_create(ctx->store, &a, ctx->now, NULL, &err);
+    free(settings);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, rc == PV_EEXIST ? "name" : NULL);
+        return;
+    }
+    if (pv__api_commit(ctx, "account.create", name, json_deep_copy(ctx->body)))
+        answer_account(ctx, 201, name);
+}
+
+void pv__api_account_get(pv__api_ctx *ctx)
+{
+    answer_account(ctx, 200, ctx->params[0]);
+}
+
+/* PUT replaces customer and settings; PATCH merges settings key by key. */
+static void account_update(pv__api_ctx *ctx, bool patch)
+{
+    if (!check_account_body(ctx))
+        return;
+    pv_store_account a = {0};
+    pv_error err = {""};
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0)
+        rc = pv_store_account_get_by_name(ctx->store, ctx->params[0], &a, &err);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv_store_account_free(&a);
+        pv__api_fail_store(ctx, rc, &err, NULL);
+        return;
+    }
+    json_t *body = ctx->body;
+    json_t *settings = json_object_get(body, "settings");
+    json_t *merged = NULL;
+    if (patch && settings) {
+        merged = json_loads(a.settings ? a.settings : "{}", 0, NULL);
+        if (merged == NULL)
+            merged = json_object();
+        json_object_update(merged, settings);
+        settings = merged;
+    }
+    pv_store_account u = {
+        .id = a.id,
+        .name = pv__api_str(body, "name") ? (char *)pv__api_str(body, "name") : a.name,
+        .customer = json_object_get(body, "customer") || !patch
+                        ? (char *)pv__api_str(body, "customer")
+                        : a.customer,
+        .settings = settings ? dump(settings) : (patch ? pv_strdup(a.settings) : NULL),
+        .version = json_integer_value(json_object_get(body, "version")),
+    };
+    rc = pv_store_account_update(ctx->store, &u, ctx->now, NULL, &err);
+    char *new_name = pv_strdup(u.name);
+    free(u.settings);
+    json_decref(merged);
+    pv_store_account_free(&a);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, rc == PV_EEXIST ? "name" : NULL);
+    } else if (pv__api_commit(ctx, patch ? "account.patch" : "account.update", ctx->params[0],
+                              json_deep_copy(body))) {
+        answer_account(ctx, 200, new_name);
+    }
+    free(new_name);
+}
+
+void pv__api_account_put(pv__api_ctx *ctx)
+{
+    account_update(ctx, false);
+}
+
+void pv__api_account_patch(pv__api_ctx *ctx)
+{
+    account_update(ctx, true);
+}
+
+void pv__api_account_delete(pv__api_ctx *ctx)
+{
+    int64_t id = 0;
+    pv_error err = {""};
+    if (pv_store_begin(ctx->store, &err) != 0) {
+        pv__api_fail_store(ctx, PV_ESTORE, &err, NULL);
+        return;
+    }
+    pv_store_account a = {0};
+    int rc = pv_store_account_get_by_name(ctx->store, ctx->params[0], &a, &err);
+    id = a.id;
+    pv_store_account_free(&a);
+    if (rc == 0)
+        rc = pv_store_account_delete(ctx->store, id, &err);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, NULL);
+    } else if (pv__api_commit(ctx, "account.delete", ctx->params[0], NULL)) {
+        pv__api_reply(ctx, 204, NULL);
+    }
+}
+
+/* ---- binding codes (DESIGN 5) ---- */
+
+static const char *code_state(const pv_store_code *c, int64_t now)
+{
+    if (c->used_at)
+        return "used";
+    if (c->attempts >= c->max_attempts)
+        return "locked";
+    return c->expires_at <= now ? "expired" : "unused";
+}
+
+void pv__api_codes_list(pv__api_ctx *ctx)
+{
+    pv_store_page page;
+    int64_t account_id = 0;
+    if (!pv__api_page(ctx, &page) || !pv__api_account_id(ctx, ctx->params[0], NULL, &account_id))
+        return;
+    pv_store_code *rows = NULL;
+    size_t n = 0;
+    pv_error err = {""};
+    int rc = pv_store_code_list(ctx->store, account_id, &page, &rows, &n, &err);
+    if (rc != 0) {
+        pv__api_fail_store(ctx, rc, &err, "after");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const pv_store_code *c = &rows[i];
+        /* the code itself is never listed: only its hint (DESIGN 5) */
+        json_array_append_new(
+            items,
+            json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:I, s:I}", "id", (json_int_t)c->id,
+                      "account", ctx->params[0], "hint", c->hint, "state", code_state(c, ctx->now),
+                      "created_at", (json_int_t)c->created_at, "expires_at",
+                      (json_int_t)c->expires_at, "used_at", (json_int_t)c->used_at, "used_by",
+                      pv__api_str_or_null(c->used_by[0] ? c->used_by : NULL), "attempts",
+                      (json_int_t)c->attempts, "max_attempts", (json_int_t)c->max_attempts));
+    }
+    free(rows);
+    pv__api_reply_page(ctx, items, &page);
+}
+
+/* 12 decimal digits: typed on a phone keypad (spec 14), ~40 bits, and
+ * guessing is bounded by max_attempts and the rate limits of the binder. */
+static bool make_code(char out[13])
+{
+    unsigned char r[64];
+    size_t n = 0;
+    while (n < 12) {
+        if (RAND_bytes(r, sizeof r) != 1)
+            return false;
+        for (size_t i = 0; i < sizeof r && n < 12; i++)
+            if (r[i] < 250) /* rejection sampling: no modulo bias */
+                out[n++] = (char)('0' + r[i] % 10);
+    }
+    out[12] = '\0';
+    return true;
+}
+
+void pv__api_code_create(pv__api_ctx *ctx)
+{
+    static const pv__api_field fields[] = {
+        {"expires_in", PV_API_INT, false},
+        {"max_attempts", PV_API_INT, false},
+    };
+    if (ctx->body == NULL)
+        ctx->body = json_object();
+    int64_t account_id = 0;
+    if (!pv__api_body(ctx, fields, 2) ||
+        !pv__api_account_id(ctx, ctx->params[0], NULL, &account_id))
+        return;
+    json_t *e = json_object_get(ctx->body, "expires_in");
+    json_t *m = json_object_get(ctx->body, "max_attempts");
+    json_int_t expires_in = e ? json_integer_value(e) : 7 * 86400;
+    json_int_t max_attempts = m ? json_integer_value(m) : 5;
+    if (expires_in < 60 || expires_in > 365 * 86400) {
+        pv__api_fail(ctx, 422, "invalid", "expires_in",
+                     "expires_in is in seconds, from 60 to 31536000 (a year)");
+        return;
+    }
+    if (max_attempts < 1 || max_attempts > 100) {
+        pv__api_fail(ctx, 422, "invalid", "max_attempts", "max_attempts must be from 1 to 100");
+        return;
+    }
+    char code[13];
+    if (!make_code(code)) {
+        pv__api_fail(ctx, 500, "internal", NULL, "no randomness for a binding code");
+        return;
+    }
+    int64_t id = 0;
+    pv_error err = {""};
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0)
+        rc = pv_store_code_create(ctx->store, account_id, code, ctx->now + expires_in, max_attempts,
+                                  ctx->now, &id, &err);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, NULL);
+        return;
+    }
+    char subject[32];
+    snprintf(subject, sizeof subject, "code:%lld", (long long)id);
+    /* the audit names the code's id and hint, never the code */
+    if (pv__api_commit(ctx, "code.create", subject,
+                       json_pack("{s:s, s:s#}", "account", ctx->params[0], "hint", code, 2)))
+        pv__api_reply(ctx, 201,
+                      json_pack("{s:I, s:s, s:s, s:s#, s:I, s:I}", "id", (json_int_t)id, "code",
+                                code, "account", ctx->params[0], "hint", code, 2, "expires_at",
+                                (json_int_t)(ctx->now + expires_in), "max_attempts",
+                                (json_int_t)max_attempts));
+}
+
+static bool parse_id(pv__api_ctx *ctx, const char *text, int64_t *id)
+{
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (text[0] == '\0' || *end != '\0' || v <= 0) {
+        pv__api_fail(ctx, 404, "not_found", NULL, "'%.40s' is not an id", text);
+        return false;
+    }
+    *id = v;
+    return true;
+}
+
+void pv__api_code_delete(pv__api_ctx *ctx)
+{
+    int64_t id = 0;
+    if (!parse_id(ctx, ctx->params[0], &id))
+        return;
+    pv_error err = {""};
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0)
+        rc = pv_store_code_delete(ctx->store, id, &err);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, NULL);
+        return;
+    }
+    char subject[32];
+    snprintf(subject, sizeof subject, "code:%lld", (long long)id);
+    if (pv__api_commit(ctx, "code.revoke", subject, NULL))
+        pv__api_reply(ctx, 204, NULL);
+}
+
+/* ---- admin tokens ---- */
+
+void pv__api_tokens_list(pv__api_ctx *ctx)
+{
+    pv_store_page page;
+    if (!pv__api_page(ctx, &page))
+        return;
+    pv_store_token *rows = NULL;
+    size_t n = 0;
+    pv_error err = {""};
+    int rc = pv_store_token_list(ctx->store, &page, &rows, &n, &err);
+    if (rc != 0) {
+        pv__api_fail_store(ctx, rc, &err, "after");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, json_pack("{s:I, s:s, s:I, s:I, s:I}", "id",
+                                               (json_int_t)rows[i].id, "name", rows[i].name,
+                                               "created_at", (json_int_t)rows[i].created_at,
+                                               "last_used_at", (json_int_t)rows[i].last_used_at,
+                                               "revoked_at", (json_int_t)rows[i].revoked_at));
+    pv_store_tokens_free(rows, n);
+    pv__api_reply_page(ctx, items, &page);
+}
+
+void pv__api_token_create(pv__api_ctx *ctx)
+{
+    static const pv__api_field fields[] = {{"name", PV_API_STRING, true}};
+    if (!pv__api_body(ctx, fields, 1))
+        return;
+    const char *name = pv__api_str(ctx->body, "name");
+    if (!check_name(ctx, name, "name", 64))
+        return;
+    if (strcmp(name, "admin") == 0) {
+        pv__api_fail(ctx, 409, "exists", "name", "'admin' is the data directory's token");
+        return;
+    }
+    unsigned char raw[24];
+    char token[3 + 48 + 1] = "pv_";
+    if (RAND_bytes(raw, sizeof raw) != 1) {
+        pv__api_fail(ctx, 500, "internal", NULL, "no randomness for a token");
+        return;
+    }
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(token + 3 + 2 * i, 3, "%02x", raw[i]);
+    int64_t id = 0;
+    pv_error err = {""};
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0)
+        rc = pv_store_token_create(ctx->store, name, token, ctx->now, &id, &err);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, rc == PV_EEXIST ? "name" : NULL);
+        return;
+    }
+    char subject[96];
+    snprintf(subject, sizeof subject, "token:%s", name);
+    if (pv__api_commit(ctx, "token.create", subject, NULL))
+        pv__api_reply(
+            ctx, 201,
+            json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "name", name, "token", token));
+}
+
+void pv__api_token_delete(pv__api_ctx *ctx)
+{
+    pv_error err = {""};
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0)
+        rc = pv_store_token_revoke(ctx->store, ctx->params[0], ctx->now, &err);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, NULL);
+        return;
+    }
+    char subject[96];
+    snprintf(subject, sizeof subject, "token:%.80s", ctx->params[0]);
+    if (pv__api_commit(ctx, "token.revoke", subject, NULL))
+        pv__api_reply(ctx, 204, NULL);
+}

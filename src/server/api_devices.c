@@ -1,0 +1,379 @@
+/*
+ * api_devices.c — devices in the admin API: CRUD by MAC, assignment to an
+ * account, provisioning state, the rendered profile and the last report; see
+ * api.h and docs/api.md. Bulk import and fleet status are in api_import.c.
+ */
+#include "core/alloc.h"
+#include "server/api_int.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *device_json(pv__api_ctx *ctx, const pv_store_device *d)
+{
+    char *account = pv__api_account_name(ctx, d->account_id);
+    json_t *o = json_pack(
+        "{s:s, s:o, s:o, s:o, s:o, s:b, s:s, s:I, s:o, s:I, s:o, s:I, s:I, s:I}", "mac", d->mac,
+        "serial", pv__api_str_or_null(d->serial), "model", pv__api_str_or_null(d->model), "account",
+        pv__api_str_or_null(account), "cert_fingerprint", pv__api_str_or_null(d->cert_fingerprint),
+        "require_cert", d->require_cert, "state", pv_store_state_name(d->state), "last_seen",
+        (json_int_t)d->last_seen, "firmware_version", pv__api_str_or_null(d->firmware_version),
+        "last_report_id", (json_int_t)d->last_report_id, "served_version",
+        pv__api_str_or_null(d->served_version), "version", (json_int_t)d->version, "created_at",
+        (json_int_t)d->created_at, "updated_at", (json_int_t)d->updated_at);
+    free(account);
+    return o;
+}
+
+void pv__api_devices_list(pv__api_ctx *ctx)
+{
+    pv_store_page page;
+    if (!pv__api_page(ctx, &page))
+        return;
+    int64_t account_id = 0;
+    char *account = pv__api_query(ctx, "account");
+    bool ok = account == NULL || pv__api_account_id(ctx, account, "account", &account_id);
+    free(account);
+    if (!ok)
+        return;
+    pv_store_device *rows = NULL;
+    size_t n = 0;
+    pv_error err = {""};
+    int rc = pv_store_device_list(ctx->store, account_id, &page, &rows, &n, &err);
+    if (rc != 0) {
+        pv__api_fail_store(ctx, rc, &err, "after");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, device_json(ctx, &rows[i]));
+    pv_store_devices_free(rows, n);
+    pv__api_reply_page(ctx, items, &page);
+}
+
+static void answer_device(pv__api_ctx *ctx, int status, const char *mac)
+{
+    pv_store_device d = {0};
+    pv_error err = {""};
+    int rc = pv_store_device_get(ctx->store, mac, &d, &err);
+    if (rc == 0)
+        pv__api_reply(ctx, status, device_json(ctx, &d));
+    else
+        pv__api_fail_store(ctx, rc, &err, NULL);
+    pv_store_device_free(&d);
+}
+
+static const pv__api_field device_fields[] = {
+    {"mac", PV_API_STRING, false},
+    {"serial", PV_API_STRING_NULL, false},
+    {"model", PV_API_STRING_NULL, false},
+    {"account", PV_API_STRING_NULL, false},
+    {"cert_fingerprint", PV_API_STRING_NULL, false},
+    {"require_cert", PV_API_BOOL, false},
+    {"state", PV_API_STRING, false},
+};
+
+/* A SHA-256 fingerprint: 64 hex digits (colons allowed, as openssl prints them). */
+static bool check_fingerprint(pv__api_ctx *ctx, const char *fp, char out[65])
+{
+    size_t n = 0;
+    for (const char *p = fp; *p; p++) {
+        if (*p == ':')
+            continue;
+        char c = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) || n == 64) {
+            pv__api_fail(ctx, 422, "invalid", "cert_fingerprint",
+                         "cert_fingerprint must be the SHA-256 of the certificate: 64 hex digits");
+            return false;
+        }
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    if (n != 64 && n != 0) {
+        pv__api_fail(ctx, 422, "invalid", "cert_fingerprint",
+                     "cert_fingerprint needs 64 hex digits, found %zu", n);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Overlays the body on d: present fields replace (null clears); with
+ * replace_all, absent fields clear too (PUT). Strings point into the body or
+ * into fp; the caller frees nothing of d's new pointers.
+ */
+static bool apply_body(pv__api_ctx *ctx, pv_store_device *d, bool replace_all, char fp[65])
+{
+    json_t *b = ctx->body;
+    struct {
+        const char *name;
+        char **slot;
+    } strs[] = {{"serial", &d->serial}, {"model", &d->model}};
+    for (size_t i = 0; i < 2; i++)
+        if (replace_all || json_object_get(b, strs[i].name))
+            *strs[i].slot = (char *)pv__api_str(b, strs[i].name);
+    json_t *acc = json_object_get(b, "account");
+    if (acc && json_is_string(acc)) {
+        if (!pv__api_account_id(ctx, json_string_value(acc), "account", &d->account_id))
+            return false;
+    } else if (acc || replace_all) {
+        d->account_id = 0;
+    }
+    const char *f = pv__api_str(b, "cert_fingerprint");
+    if (f && !check_fingerprint(ctx, f, fp))
+        return false;
+    if (replace_all || json_object_get(b, "cert_fingerprint"))
+        d->cert_fingerprint = f && fp[0] ? fp : NULL;
+    json_t *rc = json_object_get(b, "require_cert");
+    if (rc || replace_all)
+        d->require_cert = json_is_true(rc);
+    const char *st = pv__api_str(b, "state");
+    if (st && pv_store_state_parse(st, &d->state) != 0) {
+        pv__api_fail(ctx, 422, "invalid", "state",
+                     "state '%.40s': want MFG-RESET, SP-CUST, SEC-PRV-1 or SEC-PRV-2", st);
+        return false;
+    }
+    if (!st && replace_all)
+        d->state = PV_STATE_MFG_RESET;
+    return true;
+}
+
+void pv__api_device_create(pv__api_ctx *ctx)
+{
+    if (!pv__api_body(ctx, device_fields, 7))
+        return;
+    const char *mac_in = pv__api_str(ctx->body, "mac");
+    pv_store_device d = {0};
+    char fp[65] = "";
+    if (mac_in == NULL) {
+        pv__api_fail(ctx, 400, "required", "mac", "mac is required");
+        return;
+    }
+    if (!pv__api_mac(ctx, mac_in, "mac", d.mac) || !apply_body(ctx, &d, true, fp))
+        return;
+    pv_error err = {""};
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0)
+        rc = pv_store_device_create(ctx->store, &d, ctx->now, &err);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, rc == PV_EEXIST ? "mac" : NULL);
+        return;
+    }
+    if (pv__api_commit(ctx, "device.create", d.mac, json_deep_copy(ctx->body)))
+        answer_device(ctx, 201, d.mac);
+}
+
+static bool path_mac(pv__api_ctx *ctx, char mac[13])
+{
+    char msg[300];
+    if (pv__api_mac_check(ctx->params[0], mac, msg, sizeof msg))
+        return true;
+    pv__api_fail(ctx, 404, "not_found", NULL, "%s", msg);
+    return false;
+}
+
+void pv__api_device_get(pv__api_ctx *ctx)
+{
+    char mac[13];
+    if (path_mac(ctx, mac))
+        answer_device(ctx, 200, mac);
+}
+
+static void device_update(pv__api_ctx *ctx, bool patch)
+{
+    char mac[13];
+    if (!path_mac(ctx, mac) || !pv__api_body(ctx, device_fields, 7))
+        return;
+    const char *body_mac = pv__api_str(ctx->body, "mac");
+    char other[13];
+    if (body_mac && (!pv__api_mac(ctx, body_mac, "mac", other) || strcmp(other, mac) != 0)) {
+        if (ctx->status == 0)
+            pv__api_fail(ctx, 422, "invalid", "mac", "mac cannot change; delete and create");
+        return;
+    }
+    pv_store_device d = {0};
+    pv_error err = {""};
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0)
+        rc = pv_store_device_get(ctx->store, mac, &d, &err);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv_store_device_free(&d);
+        pv__api_fail_store(ctx, rc, &err, NULL);
+        return;
+    }
+    pv_store_device u = d; /* the stored row, overlaid with the body */
+    char fp[65] = "";
+    if (!apply_body(ctx, &u, !patch, fp)) {
+        pv_store_rollback(ctx->store);
+        pv_store_device_free(&d);
+        return;
+    }
+    rc = pv_store_device_update(ctx->store, &u, ctx->now, &err);
+    pv_store_device_free(&d);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, NULL);
+    } else if (pv__api_commit(ctx, patch ? "device.patch" : "device.update", mac,
+                              json_deep_copy(ctx->body))) {
+        answer_device(ctx, 200, mac);
+    }
+}
+
+void pv__api_device_put(pv__api_ctx *ctx)
+{
+    device_update(ctx, false);
+}
+
+void pv__api_device_patch(pv__api_ctx *ctx)
+{
+    device_update(ctx, true);
+}
+
+void pv__api_device_delete(pv__api_ctx *ctx)
+{
+    char mac[13];
+    if (!path_mac(ctx, mac))
+        return;
+    pv_error err = {""};
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0)
+        rc = pv_store_device_delete(ctx->store, mac, &err);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, NULL);
+    } else if (pv__api_commit(ctx, "device.delete", mac, NULL)) {
+        pv__api_reply(ctx, 204, NULL);
+    }
+}
+
+void pv__api_device_assign(pv__api_ctx *ctx)
+{
+    static const pv__api_field fields[] = {{"account", PV_API_STRING, true}};
+    char mac[13];
+    int64_t account_id = 0;
+    if (!path_mac(ctx, mac) || !pv__api_body(ctx, fields, 1) ||
+        !pv__api_account_id(ctx, pv__api_str(ctx->body, "account"), "account", &account_id))
+        return;
+    pv_error err = {""};
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0)
+        rc = pv_store_device_assign(ctx->store, mac, account_id, ctx->now, &err);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, NULL);
+    } else if (pv__api_commit(ctx, "device.assign", mac, json_deep_copy(ctx->body))) {
+        answer_device(ctx, 200, mac);
+    }
+}
+
+/* Compare-and-set of the provisioning state (spec 12.2); "from" defaults to
+ * the state read in the same transaction. */
+void pv__api_device_state(pv__api_ctx *ctx)
+{
+    static const pv__api_field fields[] = {{"state", PV_API_STRING, true},
+                                           {"from", PV_API_STRING, false}};
+    char mac[13];
+    if (!path_mac(ctx, mac) || !pv__api_body(ctx, fields, 2))
+        return;
+    pv_store_state to, from;
+    const char *names[2] = {pv__api_str(ctx->body, "state"), pv__api_str(ctx->body, "from")};
+    pv_store_state *slots[2] = {&to, &from};
+    static const char *const keys[2] = {"state", "from"};
+    for (size_t i = 0; i < 2; i++) {
+        if (names[i] && pv_store_state_parse(names[i], slots[i]) != 0) {
+            pv__api_fail(ctx, 422, "invalid", keys[i],
+                         "%s '%.40s': want MFG-RESET, SP-CUST, SEC-PRV-1 or SEC-PRV-2", keys[i],
+                         names[i]);
+            return;
+        }
+    }
+    pv_store_device d = {0};
+    pv_error err = {""};
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0 && names[1] == NULL) {
+        rc = pv_store_device_get(ctx->store, mac, &d, &err);
+        from = d.state;
+    }
+    pv_store_device_free(&d);
+    if (rc == 0)
+        rc = pv_store_device_set_state(ctx->store, mac, from, to, ctx->now, &err);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, rc == PV_ECONFLICT ? "from" : NULL);
+    } else if (pv__api_commit(ctx, "device.state", mac,
+                              json_pack("{s:s, s:s}", "from", pv_store_state_name(from), "to",
+                                        pv_store_state_name(to)))) {
+        answer_device(ctx, 200, mac);
+    }
+}
+
+/* What the phone would receive: the provisioning engine's renderer. Until it
+ * is linked into this API, the answer says so (501). */
+void pv__api_device_render(pv__api_ctx *ctx)
+{
+    char mac[13];
+    pv_store_device d = {0};
+    pv_error err = {""};
+    if (!path_mac(ctx, mac))
+        return;
+    int rc = pv_store_device_get(ctx->store, mac, &d, &err);
+    pv_store_device_free(&d);
+    if (rc != 0) {
+        pv__api_fail_store(ctx, rc, &err, NULL);
+        return;
+    }
+    pv__api_fail(ctx, 501, "not_implemented", NULL,
+                 "rendering is not available in this build of the admin API");
+}
+
+static json_t *report_body_json(const pv_store_report *r)
+{
+    json_t *s = json_stringn(r->body ? r->body : "", r->body_len);
+    if (s != NULL)
+        return json_pack("{s:o, s:s}", "body", s, "body_encoding", "utf-8");
+    /* not UTF-8 (a binary status upload): base64, so JSON can carry it */
+    size_t cap = 4 * ((r->body_len + 2) / 3) + 1;
+    char *b64 = pv_malloc(cap);
+    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)r->body, (int)r->body_len);
+    json_t *o = json_pack("{s:s, s:s}", "body", b64, "body_encoding", "base64");
+    free(b64);
+    return o;
+}
+
+json_t *pv__api_report_json(const pv_store_report *r, bool with_body)
+{
+    json_t *o = json_pack("{s:I, s:s, s:I, s:o, s:I}", "id", (json_int_t)r->id, "mac", r->mac,
+                          "received_at", (json_int_t)r->received_at, "kind",
+                          pv__api_str_or_null(r->kind), "size", (json_int_t)r->body_len);
+    if (with_body)
+        json_object_update_new(o, report_body_json(r));
+    return o;
+}
+
+/* The last report (spec 7) and, once the renderer is linked, how it differs
+ * from what was rendered ("diff" stays null until then). */
+void pv__api_device_report(pv__api_ctx *ctx)
+{
+    char mac[13];
+    if (!path_mac(ctx, mac))
+        return;
+    pv_store_device d = {0};
+    pv_store_report r = {0};
+    pv_error err = {""};
+    int rc = pv_store_device_get(ctx->store, mac, &d, &err);
+    if (rc == 0 && d.last_report_id == 0)
+        pv__api_fail(ctx, 404, "not_found", NULL, "device %s has sent no report yet", mac);
+    else if (rc == 0 && (rc = pv_store_report_get(ctx->store, d.last_report_id, &r, &err)) == 0) {
+        json_t *o = pv__api_report_json(&r, true);
+        json_object_set_new(o, "diff", json_null());
+        pv__api_reply(ctx, 200, o);
+    }
+    if (rc != 0)
+        pv__api_fail_store(ctx, rc, &err, NULL);
+    pv_store_device_free(&d);
+    pv_store_report_free(&r);
+}

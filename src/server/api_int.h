@@ -1,0 +1,171 @@
+/*
+ * api_int.h — what the resource files of the admin API (api_*.c) share:
+ * the per-request context, strict body validation, JSON answers and errors,
+ * pagination and the audit trail. api.c owns routing and authentication;
+ * each api_<family>.c owns the handlers of one resource family.
+ *
+ * A handler reads ctx (path parameters, query, parsed body, store, actor)
+ * and ends by calling exactly one of pv__api_reply() / pv__api_fail(); the
+ * router sends what they recorded.
+ */
+#ifndef PV_SERVER_API_INT_H
+#define PV_SERVER_API_INT_H
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "net/handler.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct pv__api_ctx {
+    pv_request *req;
+    pv_store *store;
+    const char *data_dir;
+    char actor[96];  /* "token:<name>", for the audit log */
+    int64_t now;     /* one clock reading per request */
+    char *params[3]; /* the {…} segments of the route, decoded */
+    json_t *body;    /* the parsed body (POST/PUT/PATCH), or NULL */
+    int status;      /* what the handler decided */
+    json_t *answer;  /* owned; sent as the body */
+    char *raw;       /* a non-JSON answer (render), owned */
+    size_t raw_len;
+    const char *raw_type;
+} pv__api_ctx;
+
+typedef void (*pv__api_fn)(pv__api_ctx *ctx);
+
+/* ---- answers ---- */
+
+/* Takes ownership of body (NULL = no body, e.g. 204). */
+void pv__api_reply(pv__api_ctx *ctx, int status, json_t *body);
+/* {"error":{"code":code,"field":field,"message":...}}; field may be NULL. */
+void pv__api_fail(pv__api_ctx *ctx, int status, const char *code, const char *field,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Maps a store error to 404/409/422/500 with the store's message. */
+void pv__api_fail_store(pv__api_ctx *ctx, int rc, const pv_error *err, const char *field);
+
+/* ---- strict validation ---- */
+
+typedef enum {
+    PV_API_STRING,
+    PV_API_STRING_NULL, /* a string or null (clears) */
+    PV_API_INT,
+    PV_API_BOOL,
+    PV_API_OBJECT,
+    PV_API_ARRAY,
+    PV_API_ANY,
+} pv__api_type;
+
+typedef struct pv__api_field {
+    const char *name;
+    pv__api_type type;
+    bool required;
+} pv__api_field;
+
+/*
+ * Checks that obj is an object, that every key is one of fields (the
+ * message lists the allowed ones), that every present key has the type and
+ * that every required one is present. prefix names obj in messages
+ * ("settings.lines[2]"), "" for the top level. False after answering 400.
+ */
+bool pv__api_check(pv__api_ctx *ctx, const json_t *obj, const char *prefix,
+                   const pv__api_field *fields, size_t n);
+/* The body, which must be a JSON object checked against fields. */
+bool pv__api_body(pv__api_ctx *ctx, const pv__api_field *fields, size_t n);
+
+/* Body string field or NULL when absent or null. */
+const char *pv__api_str(const json_t *obj, const char *name);
+
+/* Normalises a MAC with a message like "MAC address needs 12 hex digits, found 11". */
+bool pv__api_mac(pv__api_ctx *ctx, const char *in, const char *field, char out[13]);
+/* The same check with the message in msg instead of an answer (bulk import rows). */
+bool pv__api_mac_check(const char *in, char out[13], char *msg, size_t size);
+
+/* ---- query and pagination ---- */
+
+/* A query parameter, percent-decoded, in a pv_malloc'd string; NULL when absent. */
+char *pv__api_query(const pv__api_ctx *ctx, const char *name);
+/* Reads ?limit= and ?after= into page; false after answering 400. */
+bool pv__api_page(pv__api_ctx *ctx, pv_store_page *page);
+/* {"items": items, "next": page->after or null}, 200. */
+void pv__api_reply_page(pv__api_ctx *ctx, json_t *items, const pv_store_page *page);
+
+/* ---- audit ---- */
+
+/* Adds an audit entry by ctx->actor; detail (may be NULL) is taken. */
+int pv__api_audit(pv__api_ctx *ctx, const char *action, const char *subject, json_t *detail,
+                  pv_error *err);
+/*
+ * The common shape of a change: begin; fn already applied by the caller;
+ * then pv__api_commit adds the audit entry and commits, or rolls back and
+ * answers the error. Returns true when committed.
+ */
+bool pv__api_commit(pv__api_ctx *ctx, const char *action, const char *subject, json_t *detail);
+
+/* ---- helpers shared by resource files ---- */
+
+json_t *pv__api_str_or_null(const char *s);
+/* Resolves an account name to its id (answers 422 naming field on failure). */
+bool pv__api_account_id(pv__api_ctx *ctx, const char *name, const char *field, int64_t *id);
+/* Account name of an id, or NULL (pv_malloc'd). */
+char *pv__api_account_name(pv__api_ctx *ctx, int64_t id);
+
+/* A report as JSON; with_body adds body and body_encoding (utf-8 or base64). */
+json_t *pv__api_report_json(const pv_store_report *r, bool with_body);
+
+/* ---- handlers (one group per file) ---- */
+
+/* api_accounts.c */
+void pv__api_accounts_list(pv__api_ctx *ctx);
+void pv__api_account_create(pv__api_ctx *ctx);
+void pv__api_account_get(pv__api_ctx *ctx);
+void pv__api_account_put(pv__api_ctx *ctx);
+void pv__api_account_patch(pv__api_ctx *ctx);
+void pv__api_account_delete(pv__api_ctx *ctx);
+void pv__api_codes_list(pv__api_ctx *ctx);
+void pv__api_code_create(pv__api_ctx *ctx);
+void pv__api_code_delete(pv__api_ctx *ctx);
+void pv__api_tokens_list(pv__api_ctx *ctx);
+void pv__api_token_create(pv__api_ctx *ctx);
+void pv__api_token_delete(pv__api_ctx *ctx);
+
+/* api_devices.c */
+void pv__api_devices_list(pv__api_ctx *ctx);
+void pv__api_device_create(pv__api_ctx *ctx);
+void pv__api_device_get(pv__api_ctx *ctx);
+void pv__api_device_put(pv__api_ctx *ctx);
+void pv__api_device_patch(pv__api_ctx *ctx);
+void pv__api_device_delete(pv__api_ctx *ctx);
+void pv__api_device_assign(pv__api_ctx *ctx);
+void pv__api_device_state(pv__api_ctx *ctx);
+void pv__api_device_render(pv__api_ctx *ctx);
+void pv__api_device_report(pv__api_ctx *ctx);
+void pv__api_devices_import(pv__api_ctx *ctx);
+void pv__api_import_get(pv__api_ctx *ctx);
+void pv__api_status(pv__api_ctx *ctx);
+
+/* api_params.c */
+void pv__api_params_list(pv__api_ctx *ctx);
+void pv__api_params_get(pv__api_ctx *ctx);
+void pv__api_params_put(pv__api_ctx *ctx);
+void pv__api_params_patch(pv__api_ctx *ctx);
+void pv__api_params_delete(pv__api_ctx *ctx);
+
+/* api_firmware.c */
+void pv__api_firmware_list(pv__api_ctx *ctx);
+void pv__api_firmware_create(pv__api_ctx *ctx);
+void pv__api_firmware_get(pv__api_ctx *ctx);
+void pv__api_firmware_delete(pv__api_ctx *ctx);
+void pv__api_firmware_upload(pv__api_ctx *ctx);
+void pv__api_plans_list(pv__api_ctx *ctx);
+void pv__api_plan_get(pv__api_ctx *ctx);
+void pv__api_plan_put(pv__api_ctx *ctx);
+void pv__api_plan_delete(pv__api_ctx *ctx);
+void pv__api_reports_list(pv__api_ctx *ctx);
+void pv__api_report_get(pv__api_ctx *ctx);
+void pv__api_audit_list(pv__api_ctx *ctx);
+
+#endif
