@@ -118,12 +118,13 @@ bool pv__set_value(pv_agent *a, const char *name, const char *value)
     return pv__apply_param(a, &p);
 }
 
+static const char *const rule_names[] = {"Profile_Rule", "Profile_Rule_B", "Profile_Rule_C",
+                                         "Profile_Rule_D"};
+
 static bool rules_customized(const pv_agent *a)
 {
-    static const char *const names[] = {"Profile_Rule", "Profile_Rule_B", "Profile_Rule_C",
-                                        "Profile_Rule_D"};
     for (size_t i = 0; i < 4; i++) {
-        if (pv_params_get(&a->own, pv_slice_from(names[i]), &(pv_param){0}))
+        if (pv_params_get(&a->own, pv_slice_from(rule_names[i]), &(pv_param){0}))
             return true;
     }
     return false;
@@ -137,10 +138,8 @@ static bool key_delivered(const pv_agent *a)
         if (v != NULL && *v != '\0')
             return true;
     }
-    static const char *const rules[] = {"Profile_Rule", "Profile_Rule_B", "Profile_Rule_C",
-                                        "Profile_Rule_D"};
     for (size_t i = 0; i < 4; i++) {
-        const char *v = pv__get(a, rules[i]);
+        const char *v = pv__get(a, rule_names[i]);
         if (v != NULL && strstr(v, "--key") != NULL)
             return true;
     }

@@ -5,6 +5,7 @@
  */
 #include "world.h"
 
+#include "core/device_id.h"
 #include "core/gzip.h"
 
 #define PROFILE(body) "<flat-profile>" body "</flat-profile>"
@@ -20,6 +21,15 @@ static world *mpp_with_rule(const char *rule, uint64_t seed)
              rule);
     config(w, xml);
     return w;
+}
+
+static void resync(world *w)
+{
+    pv_error err;
+    int rc = pv_agent_resync(w->a, w->now, NULL, &err);
+    if (rc != 0)
+        fail_msg("resync: %s", err.msg);
+    world_drain(w);
 }
 
 /* spec 1.3, 5.1, 10 and DESIGN: factory rule per family, DHCP server, 20 s vs 1 s units. */
@@ -348,6 +358,79 @@ static void bad_rule_is_a_clear_failure(void **state)
     world_free(w);
 }
 
+/* spec 10 and DESIGN: DHCP options in DHCP_Option_To_Use order; 160 is a URL. */
+static void dhcp_options_in_order(void **state)
+{
+    world *w = world_new(PV_AGENT_MPP, "000e08aabbcc", 15);
+    config(w, PROFILE("<Resync_Random_Delay>0</Resync_Random_Delay>"));
+    pv_agent_set_dhcp_option(w->a, 160, "http://boot.example:8080/mpp/start.xml");
+    pv_agent_set_dhcp_option(w->a, 150, "10.0.0.7, 10.0.0.8");
+    assert_int_equal(pv_agent_set_dhcp_option(w->a, 43, "x"), PV_ENOTSUP);
+    world_boot(w);
+    assert_string_equal(w->seen[0].url, "http://boot.example:8080/mpp/start.xml");
+    set(w, "DHCP_Option_To_Use", "150,160");
+    resync(w);
+    assert_string_equal(w->seen[1].url, "tftp://10.0.0.7:69/8841-3PCC.xml");
+    pv_agent_set_dhcp_option(w->a, 150, NULL);
+    set(w, "Profile_Rule", "/cfg/$MA.xml"); /* 160 host only gives the server for other rules */
+    resync(w);
+    assert_string_equal(w->seen[2].url, "http://boot.example:8080/cfg/000e08aabbcc.xml");
+    world_free(w);
+}
+
+/* spec 9: Restricted_Access_Domains holds targets and redirects in the list. */
+static void restricted_access_domains(void **state)
+{
+    world *w = mpp_with_rule("http://evil.example/p.xml", 16);
+    config(w, PROFILE("<Restricted_Access_Domains>prov.example.com, "
+                      "tel.example</Restricted_Access_Domains>"));
+    world_boot(w);
+    assert_int_equal(w->nseen, 0);
+    assert_non_null(strstr(pv_agent_last_error(w->a), "Restricted_Access_Domains"));
+    set(w, "Profile_Rule", "http://a.tel.example/p.xml");
+    answer *x = serve(w, "http://a.tel.example:80/p.xml", 302, NULL, 0);
+    snprintf(x->location, sizeof x->location, "http://nottel.example/p.xml");
+    resync(w);
+    assert_int_equal(w->nseen, 1);
+    assert_non_null(strstr(pv_agent_last_error(w->a), "bad redirect"));
+    world_free(w);
+}
+
+/* spec 8.1: the User-Agent of each family parses back as that phone's. */
+static void user_agents(void **state)
+{
+    pv_agent_family fams[] = {PV_AGENT_SPA, PV_AGENT_MPP, PV_AGENT_ATA};
+    const char *want[] = {"Cisco/SPA504G-7.6.2 (000E08AABBCC)(FCH08AABBCC)",
+                          "Cisco-CP-8841-3PCC/11.3.1 (000e08aabbcc)",
+                          "Cisco/ATA191-MPP-11-1-0MPP-19 (FCH08AABBCC)"};
+    for (size_t i = 0; i < 3; i++) {
+        world *w = world_new(fams[i], "000e08aabbcc", 17);
+        char ua[160];
+        pv_agent_user_agent(w->a, ua, sizeof ua);
+        assert_string_equal(ua, want[i]);
+        pv_user_agent parsed;
+        assert_int_equal(pv_user_agent_parse(pv_slice_from(ua), &parsed, NULL), 0);
+        assert_int_equal((int)parsed.family, (int)fams[i]); /* same order as pv_family */
+        if (fams[i] == PV_AGENT_MPP) {
+            set(w, "HTTP_User_Agent_Name", "Acme $PN ($MA)");
+            pv_agent_user_agent(w->a, ua, sizeof ua);
+            assert_string_equal(ua, "Acme CP-8841-3PCC (000e08aabbcc)");
+        }
+        world_free(w);
+    }
+}
+
+/* spec 1.1 --alias: a foreign XML mapped through GPP_x. */
+static void alias_maps_foreign_xml(void **state)
+{
+    world *w = mpp_with_rule("[--alias a] http://s.example/foreign.xml", 18);
+    config(w, PROFILE("<GPP_A>/device/name = /flat-profile/Station_Name ;</GPP_A>"));
+    serve_str(w, "http://s.example:80/foreign.xml", "<device><name>Lobby</name></device>");
+    world_boot(w);
+    assert_string_equal(param(w, "Station_Name"), "Lobby");
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +448,10 @@ int main(void)
         cmocka_unit_test(resync_at_daily),
         cmocka_unit_test(provision_enable_gates),
         cmocka_unit_test(bad_rule_is_a_clear_failure),
+        cmocka_unit_test(dhcp_options_in_order),
+        cmocka_unit_test(restricted_access_domains),
+        cmocka_unit_test(user_agents),
+        cmocka_unit_test(alias_maps_foreign_xml),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
