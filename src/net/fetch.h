@@ -1,0 +1,112 @@
+/*
+ * fetch.h — the agent host's fetcher: HTTP, HTTPS and TFTP downloads and
+ * uploads on one libuv loop, with libcurl's multi interface.
+ *
+ * What it is for: a phone (src/agent/phone.c) and the fleet simulator
+ * (src/fleet, 100 000 phones on one loop) perform the engine's FETCH and
+ * UPLOAD actions (provisor/agent.h) with it. One pv_fetcher per loop owns one
+ * CURLM; libcurl tells us which sockets to watch (uv_poll) and when to wake
+ * it (one uv_timer) — `curl_multi_socket_action`, no thread per phone and no
+ * select loop. Each transfer holds its request headers and a response body
+ * bounded by max_body, nothing else.
+ *
+ * What libcurl does for us and what it must not: it answers Basic and Digest
+ * challenges when the request carries uid/pwd (the engine offers them only
+ * after a 401, and counts its own retries — spec 8.2), speaks TFTP with
+ * blksize (RFC 2348) and TFTP upload (WRQ), presents a client certificate
+ * (spec 4.4) and checks the server against a CA bundle. It never follows a
+ * redirect (the engine does that itself, spec 8.3) and never decodes a
+ * Content-Encoding (gzip and aes128gcm are the engine's job, spec 3.2/4.3).
+ *
+ * Connection costs stay visible: by default every transfer opens its own
+ * connection and does a full TLS handshake (a phone does not keep
+ * connections between resyncs), and each result says how long connect and
+ * handshake took and how many connections it made. A fleet that wants
+ * keep-alive sets reuse_connections.
+ *
+ * Ownership (libuv style): the caller owns the pv_fetcher until
+ * pv_fetcher_close()'s callback. A pv_fetch (one transfer) belongs to the
+ * fetcher; its callback runs exactly once on the loop thread unless the
+ * transfer is cancelled, and the pv_fetch is freed right after it. Strings in
+ * a request are copied; a result's strings and body live during the callback.
+ */
+#ifndef PV_NET_FETCH_H
+#define PV_NET_FETCH_H
+
+#include "core/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define PV_FETCH_MAX_BODY_DEFAULT ((size_t)64 << 20) /* a firmware image */
+
+typedef struct pv_fetcher pv_fetcher;
+typedef struct pv_fetch pv_fetch;
+
+typedef struct pv_fetcher_options {
+    const char *ca_file;         /* server CA bundle (PEM); NULL: the system's */
+    const char *cert_file;       /* client certificate (PEM) presented when asked */
+    const char *key_file;        /* its key; NULL: in cert_file */
+    unsigned connect_timeout_ms; /* TCP connect + TLS handshake; default 10 s */
+    unsigned timeout_ms;         /* whole transfer; default 60 s */
+    unsigned tftp_blksize;       /* RFC 2348 option asked for; default 1428, 0 = 512 plain */
+    size_t max_body;             /* default PV_FETCH_MAX_BODY_DEFAULT */
+    bool reuse_connections;      /* keep-alive and TLS session reuse between transfers */
+    bool no_verify_host;         /* skip the name check (the chain is still verified) */
+} pv_fetcher_options;
+
+typedef struct pv_fetch_request {
+    const char *url;    /* http://, https:// or tftp:// */
+    const char *method; /* "GET" (TFTP read), "POST", "PUT" (TFTP write); NULL = GET */
+    const void *body;   /* POST/PUT body, copied */
+    size_t body_len;
+    const char *content_type;     /* of the body */
+    const char *content_encoding; /* of the body, e.g. "aes128gcm" */
+    const char *uid, *pwd;        /* answer Basic/Digest challenges; NULL: none */
+    const char *user_agent;
+    bool client_cert;      /* HTTPS: present the certificate */
+    const char *cert_file; /* NULL: the fetcher's (a fleet gives each phone its own) */
+    const char *key_file;
+    size_t max_body; /* 0: the fetcher's */
+} pv_fetch_request;
+
+typedef struct pv_fetch_result {
+    int error;              /* 0 or PV_ECONN, PV_ETIMEDOUT, PV_ETOOBIG, PV_EINVAL, PV_EPROTO */
+    int status;             /* HTTP status; TFTP: 200, 404 ("file not found"), 500 (other errors) */
+    const char *error_text; /* what went wrong, for a person ("" when fine) */
+    const char *location;   /* Location header, or NULL */
+    const char *content_encoding; /* Content-Encoding header, or NULL */
+    const void *body;
+    size_t body_len;
+    /* what the transfer cost */
+    double connect_ms, tls_ms, total_ms; /* from the start; 0 when not reached */
+    unsigned new_connections;            /* 0 when a kept connection served it */
+} pv_fetch_result;
+
+typedef void (*pv_fetch_cb)(pv_fetch *fetch, const pv_fetch_result *result, void *data);
+
+typedef struct pv_fetcher_stats {
+    uint64_t started, completed, failed; /* failed: error < 0 */
+    uint64_t connections;                /* new TCP connections (or TFTP sessions) */
+    uint64_t bytes_in, bytes_out;        /* bodies */
+    size_t active;                       /* transfers in flight */
+} pv_fetcher_stats;
+
+/* Fills the defaults documented above. */
+void pv_fetcher_options_default(pv_fetcher_options *o);
+/* One per loop. options NULL: defaults; copied. */
+int pv_fetcher_new(uv_loop_t *loop, const pv_fetcher_options *options, pv_fetcher **out,
+                   pv_error *err);
+/* Starts a transfer; cb runs later (never from inside this call). */
+int pv_fetch_start(pv_fetcher *f, const pv_fetch_request *req, pv_fetch_cb cb, void *data,
+                   pv_fetch **out, pv_error *err);
+/* Stops a transfer without calling its callback. */
+void pv_fetch_cancel(pv_fetch *fetch);
+void pv_fetcher_stats_get(const pv_fetcher *f, pv_fetcher_stats *out);
+/* Cancels every transfer, closes the handles; done (may be NULL) runs when
+ * the fetcher memory is freed. */
+void pv_fetcher_close(pv_fetcher *f, void (*done)(void *data), void *data);
+
+#endif
