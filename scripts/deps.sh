@@ -13,6 +13,7 @@ want=(
   libpq-dev libjansson-dev libinih-dev libcurl4-openssl-dev
   # tests: cmocka and the real peers
   libcmocka-dev openssl curl atftp tftp-hpa sqlite3 valgrind procps iproute2 postgresql
+  dnsmasq-base kea-dhcp4-server
 )
 bench=0
 if [ "${1:-}" = "--bench" ]; then

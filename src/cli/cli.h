@@ -34,6 +34,17 @@ int pv_cmd_profile(int argc, char **argv);
 int pv_cmd_rule(int argc, char **argv);
 int pv_cmd_encrypt(int argc, char **argv);
 int pv_cmd_decrypt(int argc, char **argv);
+/* Over the admin API (cli_api.c; docs/api.md). */
+int pv_cmd_account(int argc, char **argv);
+int pv_cmd_code(int argc, char **argv);
+int pv_cmd_token(int argc, char **argv);
+int pv_cmd_device(int argc, char **argv);
+int pv_cmd_params(int argc, char **argv);
+int pv_cmd_firmware(int argc, char **argv);
+int pv_cmd_plan(int argc, char **argv);
+int pv_cmd_report(int argc, char **argv);
+int pv_cmd_audit(int argc, char **argv);
+int pv_cmd_dhcp_snippet(int argc, char **argv);
 
 /* Reads a whole file ("-" = standard input), refusing more than max bytes. */
 int pv_cli_read_file(const char *path, size_t max, pv_buf *out, pv_error *err);
@@ -46,5 +57,65 @@ int pv_cli_write_file(const char *path, const void *data, size_t len, pv_error *
 void pv_cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* True when argv holds -h or --help anywhere before a "--". */
 bool pv_cli_wants_help(int argc, char **argv);
+
+/* ---- commands over the admin API (cli_api.c) ----
+ *
+ * `provisor <resource> <action> [args] [--option value]...`: each resource
+ * command is a table of actions; cli_api.c parses the shared options
+ * (--server, --token, --data-dir, --json, --help), finds the admin API
+ * (--server / $PROVISOR_ADMIN_URL / the data directory's provisor.conf /
+ * 127.0.0.1:8081) and its token (--token / $PROVISOR_TOKEN / <data>/cli-token,
+ * minted in the local store on first use), and prints tables or JSON.
+ */
+typedef struct json_t json_t;
+typedef struct pv_cli_api pv_cli_api;
+
+typedef struct pv_cli_action {
+    const char *name;
+    const char *args; /* usage of the positional arguments, e.g. "NAME" */
+    int min_args, max_args;
+    const char *options; /* "customer=,settings=,plain": '=' takes a value */
+    const char *help;
+    int (*run)(pv_cli_api *api, int argc, char **argv);
+} pv_cli_action;
+
+/* Runs argv against the actions of command `name`; a PV_EXIT_* code. */
+int pv_cli_resource_main(const char *name, const char *summary, const pv_cli_action *actions,
+                         size_t n, int argc, char **argv);
+
+/* The value of --name (the last one given), or NULL; a flag gives "". */
+const char *pv_cli_opt(const pv_cli_api *api, const char *name);
+/* The i-th value of a repeatable --name, or NULL past the end. */
+const char *pv_cli_opt_at(const pv_cli_api *api, const char *name, size_t i);
+bool pv_cli_json(const pv_cli_api *api);
+
+/*
+ * Calls the admin API: method, path under /api/v1 (e.g. "/accounts"), an
+ * optional body (taken). *out (may be NULL) receives the answer's JSON (NULL
+ * for 204). Prints the API's error and returns PV_EXIT_FAILURE on an error
+ * status or when the server cannot be reached.
+ */
+int pv_cli_call(pv_cli_api *api, const char *method, const char *path, json_t *body, json_t **out);
+/* Like pv_cli_call, but *status receives the HTTP status and no error is printed for 404. */
+int pv_cli_call_status(pv_cli_api *api, const char *method, const char *path, json_t *body,
+                       json_t **out, int *status);
+/* PUT raw bytes (application/octet-stream) to path; prints the JSON answer. */
+int pv_cli_upload(pv_cli_api *api, const char *path, const void *data, size_t len);
+/* GET every page of a list (following "next"); *items receives the array. */
+int pv_cli_list_all(pv_cli_api *api, const char *path, json_t **items);
+/* path + "/" + the escaped segment, in a pv_malloc'd string. */
+char *pv_cli_path(const char *prefix, const char *segment, const char *suffix);
+
+/* A column of a table: header and the item's key. */
+typedef struct pv_cli_column {
+    const char *header;
+    const char *key;
+} pv_cli_column;
+
+/* Prints items as an aligned table (or JSON with --json). */
+void pv_cli_print_table(const pv_cli_api *api, const json_t *items, const pv_cli_column *cols,
+                        size_t ncols);
+/* Prints one object as "key: value" lines (or JSON with --json). */
+void pv_cli_print_object(const pv_cli_api *api, const json_t *obj);
 
 #endif

@@ -14,6 +14,16 @@ static const pv_cli_command commands[] = {
     {"rule", "evaluate a Profile_Rule, Upgrade_Rule or Report_Rule", pv_cmd_rule},
     {"encrypt", "encrypt a profile (OpenSSL enc format or RFC 8188)", pv_cmd_encrypt},
     {"decrypt", "decrypt a profile or report", pv_cmd_decrypt},
+    {"account", "accounts and their settings (admin API)", pv_cmd_account},
+    {"device", "devices, bulk import, render, report (admin API)", pv_cmd_device},
+    {"code", "retail binding codes (admin API)", pv_cmd_code},
+    {"params", "layered parameter sets (admin API)", pv_cmd_params},
+    {"firmware", "firmware images (admin API)", pv_cmd_firmware},
+    {"plan", "firmware upgrade plans (admin API)", pv_cmd_plan},
+    {"report", "reports uploaded by phones (admin API)", pv_cmd_report},
+    {"audit", "the audit log (admin API)", pv_cmd_audit},
+    {"token", "admin API bearer tokens (admin API)", pv_cmd_token},
+    {"dhcp-snippet", "DHCP options 66/150/160 for dnsmasq or Kea", pv_cmd_dhcp_snippet},
 };
 
 static void usage(FILE *out)

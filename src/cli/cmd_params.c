@@ -1,0 +1,137 @@
+/*
+ * cmd_params.c — `provisor params ...` over the admin API: layered parameter
+ * sets (DESIGN 4) by scope: global, model:NAME, account:NAME, device:MAC.
+ */
+#include "cli/cli.h"
+
+#include "core/alloc.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int params_list(pv_cli_api *api, int argc, char **argv)
+{
+    static const pv_cli_column cols[] = {
+        {"SCOPE", "scope"}, {"VERSION", "version"}, {"UPDATED", "updated_at"}};
+    json_t *items = NULL;
+    int rc = pv_cli_list_all(api, "/params", &items);
+    if (rc == PV_EXIT_OK)
+        pv_cli_print_table(api, items, cols, 3);
+    json_decref(items);
+    return rc;
+}
+
+/* The entries of a set as a table NAME VALUE UA, or the set as JSON. */
+static int print_set(pv_cli_api *api, json_t *set)
+{
+    if (pv_cli_json(api)) {
+        pv_cli_print_object(api, set);
+        return PV_EXIT_OK;
+    }
+    json_t *items = json_array();
+    const char *name;
+    json_t *e;
+    json_object_foreach(json_object_get(set, "entries"), name, e)
+    {
+        json_t *row = json_deep_copy(e);
+        json_object_set_new(row, "name", json_string(name));
+        json_array_append_new(items, row);
+    }
+    static const pv_cli_column cols[] = {{"NAME", "name"}, {"UA", "ua"}, {"VALUE", "value"}};
+    printf("scope %s, version %lld\n", json_string_value(json_object_get(set, "scope")),
+           (long long)json_integer_value(json_object_get(set, "version")));
+    pv_cli_print_table(api, items, cols, 3);
+    json_decref(items);
+    return PV_EXIT_OK;
+}
+
+static int send(pv_cli_api *api, const char *method, const char *scope, json_t *body)
+{
+    char *path = pv_cli_path("/params", scope, NULL);
+    json_t *set = NULL;
+    int rc = pv_cli_call(api, method, path, body, &set);
+    free(path);
+    if (rc == PV_EXIT_OK && set)
+        rc = print_set(api, set);
+    else if (rc == PV_EXIT_OK && !pv_cli_json(api))
+        printf("deleted %s\n", scope);
+    json_decref(set);
+    return rc;
+}
+
+static int params_show(pv_cli_api *api, int argc, char **argv)
+{
+    return send(api, "GET", argv[0], NULL);
+}
+
+/* set SCOPE NAME=VALUE... [--ua na|ro|rw] */
+static int params_set(pv_cli_api *api, int argc, char **argv)
+{
+    json_t *entries = json_object();
+    const char *ua = pv_cli_opt(api, "ua");
+    for (int i = 1; i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        if (eq == NULL || eq == argv[i]) {
+            pv_cli_errorf("params set: '%s': want NAME=VALUE", argv[i]);
+            json_decref(entries);
+            return PV_EXIT_USAGE;
+        }
+        char *name = pv_strndup(argv[i], (size_t)(eq - argv[i]));
+        json_t *e = json_pack("{s:s}", "value", eq + 1);
+        if (ua)
+            json_object_set_new(e, "ua", ua[0] ? json_string(ua) : json_null());
+        json_object_set_new(entries, name, e);
+        free(name);
+    }
+    return send(api, "PATCH", argv[0], json_pack("{s:o}", "entries", entries));
+}
+
+static int params_unset(pv_cli_api *api, int argc, char **argv)
+{
+    json_t *entries = json_object();
+    for (int i = 1; i < argc; i++)
+        json_object_set_new(entries, argv[i], json_null());
+    return send(api, "PATCH", argv[0], json_pack("{s:o}", "entries", entries));
+}
+
+/* replace SCOPE FILE.json: {"entries": {...}} or the entries object itself */
+static int params_replace(pv_cli_api *api, int argc, char **argv)
+{
+    json_error_t jerr;
+    json_t *doc =
+        strcmp(argv[1], "-") == 0 ? json_loadf(stdin, 0, &jerr) : json_load_file(argv[1], 0, &jerr);
+    if (doc == NULL) {
+        pv_cli_errorf("%s: line %d, column %d: %s", argv[1], jerr.line, jerr.column, jerr.text);
+        return PV_EXIT_FAILURE;
+    }
+    if (json_object_get(doc, "entries") == NULL)
+        doc = json_pack("{s:o}", "entries", doc);
+    return send(api, "PUT", argv[0], doc);
+}
+
+static int params_delete(pv_cli_api *api, int argc, char **argv)
+{
+    return send(api, "DELETE", argv[0], NULL);
+}
+
+static const pv_cli_action params_actions[] = {
+    {"list", "", 0, 0, "", "list parameter sets", params_list},
+    {"show", "SCOPE", 1, 1, "",
+     "show a set's entries (scope: global, model:M, account:A, device:MAC)", params_show},
+    {"set", "SCOPE NAME=VALUE...", 2, 1000, "ua=", "set entries (--ua na|ro|rw)", params_set},
+    {"unset", "SCOPE NAME...", 2, 1000, "", "remove entries", params_unset},
+    {"replace", "SCOPE FILE.json", 2, 2, "", "replace every entry of a set from JSON",
+     params_replace},
+    {"delete", "SCOPE", 1, 1, "", "delete a set", params_delete},
+};
+
+int pv_cmd_params(int argc, char **argv)
+{
+    return pv_cli_resource_main("params",
+                                "Layered parameter sets: global, model, account, device; "
+                                "entries are NAME -> value, ua.",
+                                params_actions, sizeof params_actions / sizeof params_actions[0],
+                                argc, argv);
+}

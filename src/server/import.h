@@ -1,0 +1,54 @@
+/*
+ * import.h — reading the CSV of a bulk device import (issue 4, "Bulk
+ * distribution"): `provisor device import FILE.csv`.
+ *
+ * The file has a header row naming its columns, in any order and any case:
+ * MAC, model, account and optionally serial (other columns are refused, so a
+ * misspelt "acount" is not silently ignored). Fields follow RFC 4180: commas,
+ * double quotes around a field that holds a comma, a quote ("") or a line
+ * break; CRLF or LF line ends; blank lines and lines starting with '#' are
+ * skipped. Each row carries its line number (of its first line), which is
+ * what error reports and the import's resume checkpoint count.
+ *
+ * The reader works on a caller-owned buffer and allocates nothing per row
+ * beyond the row's own fields (freed by pv_import_row_free), so memory is
+ * bounded by the largest row, whatever the file's size. The sending side
+ * (batches to POST /api/v1/devices:import) is the command line's.
+ */
+#ifndef PV_SERVER_IMPORT_H
+#define PV_SERVER_IMPORT_H
+
+#include "core/buf.h"
+#include "core/error.h"
+
+#include <stddef.h>
+
+enum { PV_IMPORT_MAC, PV_IMPORT_MODEL, PV_IMPORT_ACCOUNT, PV_IMPORT_SERIAL, PV_IMPORT__COLS };
+
+/* Longest field accepted; longer ones make the row an error. */
+#define PV_IMPORT_FIELD_MAX 256
+
+typedef struct pv_import_reader {
+    pv_slice data;
+    size_t pos;
+    size_t line;              /* line number of the next byte */
+    int col[PV_IMPORT__COLS]; /* index of each column in a row, -1 when absent */
+    int ncols;                /* columns in the header */
+} pv_import_reader;
+
+typedef struct pv_import_row {
+    size_t line;
+    char *field[PV_IMPORT__COLS]; /* NULL when the column is absent or the field empty */
+    char error[160];              /* non-empty: the row is malformed, and why */
+} pv_import_row;
+
+/* Reads the header row: PV_EFORMAT with line and column when it is not one. */
+int pv_import_open(pv_import_reader *r, pv_slice data, pv_error *err);
+/* The next row: 1 (row filled; check row->error), 0 at the end. */
+int pv_import_next(pv_import_reader *r, pv_import_row *row);
+void pv_import_row_free(pv_import_row *row);
+
+/* Rows left from here on (for a progress bar): counts non-blank lines. */
+size_t pv_import_count(const pv_import_reader *r);
+
+#endif
