@@ -99,6 +99,38 @@ static const pv_config_key keys[] = {
         "open connections per peer address per loop thread"),
     ROW("limits", "max_requests_per_connection", NULL, UINT, http.max_requests_per_connection, 1,
         U32, "N", "then the connection is closed after its answer"),
+
+    ROW("provisioning", "enabled", "provisioning", BOOL, provisioning, 0, 0, "BOOL",
+        "serve profiles from the store (no: static files only)"),
+    ROW("provisioning", "public_host", NULL, STRING, public_host, 0, 0, "HOST",
+        "host name put in generated rules (default: the address the phone asked)"),
+    ROW("provisioning", "binding_prefix", NULL, STRING, binding_prefix, 0, 0, "NAME",
+        "retail binding path /NAME/CODE"),
+    ROW("provisioning", "bootstrap_url", NULL, STRING, bootstrap_url, 0, 0, "URL",
+        "Profile_Rule given to factory-default phones (default https://HOST:PORT/$MA.xml)"),
+    ROW("provisioning", "permanent_scheme", NULL, STRING, permanent_scheme, 0, 0, "SCHEME",
+        "scheme of the encrypted profile URL: http, https or tftp"),
+    ROW("provisioning", "report_prefix", NULL, STRING, report_prefix, 0, 0, "NAME",
+        "report uploads go to /NAME/$MA.xml"),
+    ROW("provisioning", "encryption", NULL, STRING, encryption, 0, 0, "CIPHER",
+        "profile encryption: aes-256-cbc (--key $SA) or aes128gcm (RFC 8188)"),
+    ROW("provisioning", "gzip", NULL, BOOL, gzip, 0, 0, "BOOL", "gzip profiles before encrypting"),
+    ROW("provisioning", "sha256_models", NULL, STRING, sha256_models, 0, 0, "LIST",
+        "models whose key digest is sha256 (* = every multiplatform model)"),
+    ROW("provisioning", "md5_models", NULL, STRING, md5_models, 0, 0, "LIST",
+        "models whose key digest is md5 (overrides sha256_models)"),
+    ROW("provisioning", "text_models", NULL, STRING, text_models, 0, 0, "LIST",
+        "models that get the legacy text profile instead of XML"),
+    ROW("provisioning", "retry_delay", NULL, STRING, retry_delay, 0, 0, "SCHEDULE",
+        "default Resync_Error_Retry_Delay (short and jittered against storms)"),
+    ROW("provisioning", "random_delay_s", NULL, UINT, random_delay_s, 0, 1310700, "SECONDS",
+        "default spread of the first resync after boot (Resync_Random_Delay)"),
+    ROW("provisioning", "rotation_days", NULL, UINT, rotation_days, 0, 3650, "DAYS",
+        "rotate device keys and directories this often (0 = never)"),
+    ROW("provisioning", "queue_deadline_ms", NULL, UINT, queue_deadline_ms, 0, 600000, "MS",
+        "how long a firmware download waits for its wave before 503"),
+    ROW("provisioning", "firmware_wave", NULL, UINT, firmware_wave, 0, 1000000, "N",
+        "firmware downloads started per second across the server (0 = no limit)"),
 };
 #define KEY_COUNT (sizeof keys / sizeof keys[0])
 
@@ -361,6 +393,17 @@ void pv_config_init(pv_config *cfg)
     cfg->tls_min_version = TLS1_2_VERSION;
     cfg->security_level = -1;
     cfg->session_tickets = true;
+    cfg->provisioning = true;
+    cfg->binding_prefix = pv_strdup("init");
+    cfg->permanent_scheme = pv_strdup("http");
+    cfg->report_prefix = pv_strdup("report");
+    cfg->encryption = pv_strdup("aes-256-cbc");
+    cfg->sha256_models = pv_strdup("*");
+    cfg->retry_delay = pv_strdup("30+30,60+60,120+120,240+240,600+600");
+    cfg->rotation_days = 30;
+    cfg->random_delay_s = 120;
+    cfg->queue_deadline_ms = 20000;
+    cfg->firmware_wave = 50;
     pv_tftp_limits_default(&cfg->tftp);
     pv_http_limits_default(&cfg->http);
 }

@@ -65,6 +65,21 @@ typedef struct pv_config {
     char *ciphersuites;
     int security_level; /* -1: OpenSSL's default */
     bool session_tickets;
+    /* [provisioning] (docs/provisioning.md) */
+    bool provisioning;      /* answer with the provisioning handler, not static files only */
+    char *public_host;      /* host in generated rules; NULL: the address asked */
+    char *binding_prefix;   /* "/<prefix>/<code>" */
+    char *bootstrap_url;    /* Profile_Rule of the factory bootstrap; NULL: https://HOST/$MA.xml */
+    char *permanent_scheme; /* http, https or tftp */
+    char *report_prefix;
+    char *encryption; /* aes-256-cbc or aes128gcm */
+    char *sha256_models, *md5_models, *text_models;
+    char *retry_delay; /* Resync_Error_Retry_Delay default */
+    unsigned rotation_days;
+    unsigned random_delay_s;
+    unsigned queue_deadline_ms;
+    unsigned firmware_wave;
+    bool gzip;
     /* [tftp] and [limits] (HTTP and HTTPS) */
     pv_tftp_limits tftp;
     pv_http_limits http;

@@ -9,6 +9,7 @@
 #include "net/tftp_server.h"
 #include "net/tls.h"
 #include "server/admin.h"
+#include "server/provision.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -29,8 +30,9 @@ typedef struct worker {
     uv_async_t wake; /* the control thread's doorbell: drain, new limits */
     pv_tftp_server *tftp;
     pv_http_server *http, *https, *admin;
-    unsigned limits_gen; /* generation of the limits applied */
-    unsigned closing;    /* servers whose close has not finished yet */
+    pv_provision_loop *prov; /* this loop's provisioning handler, or NULL */
+    unsigned limits_gen;     /* generation of the limits applied */
+    unsigned closing;        /* servers whose close has not finished yet */
     bool draining;
 } worker;
 
@@ -38,6 +40,7 @@ struct pv_daemon {
     pv_config *cfg; /* current; replaced on reload (control thread only) */
     const pv_config_args *args;
     pv_fileserver files;
+    pv_provision *prov; /* NULL when [provisioning] enabled = no */
     pv_admin admin;
     pv_tls_slot *tls; /* NULL when HTTPS is off */
     worker *workers;
@@ -159,17 +162,16 @@ static int worker_bind(worker *w, pv_error *err)
     pv_daemon *d = w->d;
     const pv_config *cfg = d->cfg;
     int rc = 0;
+    pv_handler *h = w->prov != NULL ? pv_provision_loop_handler(w->prov) : &d->files.handler;
     if (cfg->tftp_listen != NULL) {
-        pv_tftp_server_options o = {.address = cfg->tftp_listen,
-                                    .handler = &d->files.handler,
-                                    .limits = &cfg->tftp,
-                                    .reuse_port = true};
+        pv_tftp_server_options o = {
+            .address = cfg->tftp_listen, .handler = h, .limits = &cfg->tftp, .reuse_port = true};
         rc = pv_tftp_server_new(&w->loop, &o, &w->tftp, err);
     }
     if (rc == 0 && cfg->http_listen != NULL)
-        rc = add_http(w, cfg->http_listen, &d->files.handler, NULL, &w->http, err);
+        rc = add_http(w, cfg->http_listen, h, NULL, &w->http, err);
     if (rc == 0 && cfg->https_listen != NULL)
-        rc = add_http(w, cfg->https_listen, &d->files.handler, d->tls, &w->https, err);
+        rc = add_http(w, cfg->https_listen, h, d->tls, &w->https, err);
     if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL)
         rc = add_http(w, cfg->admin_listen, &d->admin.handler, NULL, &w->admin, err);
     return rc;
@@ -218,12 +220,15 @@ static void daemon_free(pv_daemon *d)
             continue; /* never initialised */
         if (!w->draining)
             start_drain(w); /* setup failed: close what was bound */
+        pv_provision_loop_close(w->prov);
         uv_run(&w->loop, UV_RUN_DEFAULT);
         uv_loop_close(&w->loop);
+        pv_provision_loop_free(w->prov);
     }
     free(d->workers);
     if (d->tls != NULL)
         pv_tls_slot_free(d->tls);
+    pv_provision_free(d->prov);
     pv_fileserver_free(&d->files);
     pv_admin_free(&d->admin);
     uv_mutex_destroy(&d->lock);
@@ -253,6 +258,8 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
     d->workers = pv_calloc(d->nworkers, sizeof *d->workers);
 
     int rc = pv_fileserver_init(&d->files, cfg->root, cfg->upload_dir, err);
+    if (rc == 0 && cfg->provisioning)
+        rc = pv_provision_from_config(cfg, &d->files, &d->prov, err);
     if (rc == 0 && cfg->https_listen != NULL) {
         pv_tls_config tc;
         pv_tls_context *ctx = NULL;
@@ -272,7 +279,10 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
         w->loop.data = w;
         uv_async_init(&w->loop, &w->wake, on_wake);
         w->wake.data = w;
-        rc = worker_bind(w, err);
+        if (d->prov != NULL)
+            rc = pv_provision_loop_new(d->prov, &w->loop, &w->prov, err);
+        if (rc == 0)
+            rc = worker_bind(w, err);
     }
     if (rc == 0)
         rc = drop_privileges(cfg, err);

@@ -1,0 +1,630 @@
+/* provision.c — the provisioning pv_handler: routing, audit, waves; see provision.h. */
+#include "server/provision.h"
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "server/binding.h"
+#include "server/bootstrap.h"
+#include "server/firmware.h"
+#include "server/identity.h"
+#include "server/keys.h"
+#include "server/render.h"
+#include "server/reports.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REDACTED_SLOTS 32
+
+struct pv_provision {
+    pv_provision_config cfg; /* policy strings point into owned[] */
+    char *owned[16];
+    char *db_path, *master_key;
+    pv_fileserver firmware; /* <data>/firmware, beneath-root opens */
+    /* DESIGN 8 firmware waves, across every loop. */
+    atomic_llong wave_start_ms;
+    atomic_uint wave_count;
+};
+
+typedef struct waiting {
+    pv_request *req;
+    uint64_t deadline_ms;
+    struct waiting *next;
+} waiting;
+
+struct pv_provision_loop {
+    pv_handler handler;
+    pv_provision *p;
+    pv_store *s;
+    pv_render_cache *cache;
+    uv_timer_t wave_timer;
+    bool timer_open;
+    waiting *queue, *queue_tail;
+    /* The transport logs the request path; a binding path is replaced by a
+     * redacted copy that must outlive the request (DESIGN 5, 10). */
+    char redacted[REDACTED_SLOTS][96];
+    unsigned next_redacted;
+};
+
+int pv_provision_open_store(const char *db_path, const char *master_key, pv_store **out,
+                            pv_error *err)
+{
+    pv_store *s = NULL;
+    int rc = pv_store_open(db_path, &s, err);
+    if (rc == 0)
+        rc = pv_store_migrate(s, NULL, err);
+    if (rc == 0)
+        rc = pv_store_secrets_load(s, master_key, true, err);
+    if (rc != 0 && s != NULL) {
+        pv_store_close(s);
+        s = NULL;
+    }
+    *out = s;
+    return rc;
+}
+
+int pv_provision_new(const pv_provision_config *cfg, pv_provision **out, pv_error *err)
+{
+    pv_provision *p = pv_calloc(1, sizeof *p);
+    p->cfg = *cfg;
+    /* Own the policy's strings: the configuration they came from is replaced
+     * on SIGHUP. */
+    const char **strs[] = {&p->cfg.policy.public_host,
+                           &p->cfg.policy.binding_prefix,
+                           &p->cfg.policy.bootstrap_url,
+                           &p->cfg.policy.permanent_scheme,
+                           &p->cfg.policy.report_prefix,
+                           &p->cfg.policy.sha256_models,
+                           &p->cfg.policy.md5_models,
+                           &p->cfg.policy.text_models,
+                           &p->cfg.policy.resync_error_retry_delay,
+                           &p->cfg.policy.resync_periodic};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if (*strs[i] != NULL)
+            *strs[i] = p->owned[i] = pv_strdup(*strs[i]);
+    p->db_path = pv_strdup(cfg->db_path);
+    p->master_key = pv_strdup(cfg->master_key);
+    p->firmware.root_fd = p->firmware.upload_fd = -1;
+    pv_store *s = NULL;
+    int rc = pv_provision_open_store(p->db_path, p->master_key, &s, err);
+    if (rc == 0 && mkdir(cfg->firmware_dir, 0755) != 0 && errno != EEXIST)
+        rc = pv_error_set(err, PV_EIO, "%s: %s", cfg->firmware_dir, strerror(errno));
+    if (rc == 0)
+        rc = pv_fileserver_init(&p->firmware, cfg->firmware_dir, NULL, err);
+    if (s != NULL)
+        pv_store_close(s);
+    if (rc != 0) {
+        pv_provision_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+void pv_provision_free(pv_provision *p)
+{
+    if (p == NULL)
+        return;
+    pv_fileserver_free(&p->firmware);
+    for (size_t i = 0; i < sizeof p->owned / sizeof p->owned[0]; i++)
+        free(p->owned[i]);
+    free(p->db_path);
+    free(p->master_key);
+    free(p);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void addr_text(const struct sockaddr *sa, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (sa == NULL)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
+}
+
+/* The host phones use for us in generated rules: configured, else the
+ * address this request came to. */
+static void host_for(const pv_provision *p, const pv_request *req, char *out, size_t size)
+{
+    const char *pub = p->cfg.policy.public_host;
+    if (pub != NULL && pub[0] != '\0') {
+        int n = snprintf(out, size, "%s", pub);
+        if (n > 0 && (size_t)n < size)
+            return;
+    }
+    addr_text(req->local, out, size);
+    if (out[0] == '\0')
+        (void)snprintf(out, size, "localhost");
+}
+
+static void audit(pv_provision_loop *l, const char *actor_mac, const char *action,
+                  const char *subject, const char *hash, const char *detail)
+{
+    char actor[32];
+    (void)snprintf(actor, sizeof actor, "device:%s", actor_mac && actor_mac[0] ? actor_mac : "?");
+    pv_store_audit a = {.at = time(NULL),
+                        .actor = actor,
+                        .action = (char *)action,
+                        .subject = (char *)(subject ? subject : ""),
+                        .content_hash = (char *)hash,
+                        .detail = (char *)detail};
+    pv_error e;
+    if (pv_store_audit_add(l->s, &a, NULL, &e) != 0)
+        pv_logf(PV_LOG_ERROR, "audit.failed", "action=%s error=\"%s\"", action, e.msg);
+}
+
+/* Refusal: audited, logged, answered with status. */
+static void refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, int status,
+                   const char *action, const char *reason)
+{
+    char peer[64], detail[400];
+    addr_text(req->peer, peer, sizeof peer);
+    int n = snprintf(detail, sizeof detail, "proto=%s peer=%s status=%d reason=\"%s\"",
+                     pv_proto_name(req->proto), peer, status, reason);
+    if (n < 0 || (size_t)n >= sizeof detail)
+        detail[sizeof detail - 1] = '\0';
+    const char *mac = id && id->source != PV_ID_NONE ? id->mac.hex : NULL;
+    audit(l, mac, action, mac, NULL, detail);
+    pv_request_respond_status(req, status, reason);
+}
+
+static void respond_body(pv_request *req, int status, pv_buf *body, const char *type,
+                         const char *who)
+{
+    pv_response r = {0};
+    size_t len = 0;
+    r.status = status;
+    r.body_kind = PV_BODY_MEMORY;
+    r.body = pv_buf_take(body, &len);
+    r.body_len = len;
+    r.content_type = type;
+    r.identity_log = who;
+    pv_request_respond(req, &r);
+}
+
+/* Splits "/a/b" into components; returns how many (at most 3). */
+static size_t components(pv_slice path, pv_slice *c)
+{
+    size_t n = 0, i = 0;
+    while (i < path.len && n < 3) {
+        while (i < path.len && path.ptr[i] == '/')
+            i++;
+        size_t j = i;
+        while (j < path.len && path.ptr[j] != '/')
+            j++;
+        if (j > i)
+            c[n++] = pv_slice_make(path.ptr + i, j - i);
+        i = j;
+    }
+    return i < path.len ? 4 : n;
+}
+
+/* ---- reports (spec 7.1) ------------------------------------------------- */
+
+static void on_report(pv_provision_loop *l, pv_request *req, const pv_mac *mac, const char *kind)
+{
+    char ce[64] = "";
+    pv_slice h = pv_request_header(req, "Content-Encoding");
+    if (h.len > 0 && h.len < sizeof ce)
+        memcpy(ce, h.ptr, h.len);
+    pv_error e;
+    int64_t id = 0;
+    int rc =
+        pv_reports_accept(l->s, mac->hex, kind, req->body, ce[0] ? ce : NULL, time(NULL), &id, &e);
+    pv_ident who = {.source = PV_ID_PATH, .mac = *mac};
+    if (rc != 0) {
+        int status = rc == PV_ENOENT ? 404 : rc == PV_ETOOBIG ? 413 : 400;
+        refuse(l, req, &who, status, "report.refused", e.msg);
+        return;
+    }
+    char detail[64];
+    (void)snprintf(detail, sizeof detail, "kind=%s id=%lld", kind, (long long)id);
+    audit(l, mac->hex, "report.received", mac->hex, NULL, detail);
+    pv_response r = {.status = 200, .message = "report stored", .identity_log = mac->hex};
+    pv_request_respond(req, &r);
+}
+
+/* ---- firmware in waves (DESIGN 8) -------------------------------------- */
+
+static bool wave_admit(pv_provision *p)
+{
+    const pv_prov_policy *pol = &p->cfg.policy;
+    if (pol->firmware_wave == 0)
+        return true;
+    long long t = (long long)now_ms();
+    long long start = atomic_load(&p->wave_start_ms);
+    if (t - start >= (long long)pol->firmware_wave_ms &&
+        atomic_compare_exchange_strong(&p->wave_start_ms, &start, t))
+        atomic_store(&p->wave_count, 0); /* a new wave */
+    return atomic_fetch_add(&p->wave_count, 1) < pol->firmware_wave;
+}
+
+static void serve_firmware(pv_provision_loop *l, pv_request *req)
+{
+    pv_slice rel = pv_slice_make(req->path.ptr, req->path.len);
+    while (rel.len > 0 && rel.ptr[0] == '/')
+        rel = pv_slice_make(rel.ptr + 1, rel.len - 1);
+    rel = pv_slice_make(rel.ptr + strlen(PV_FIRMWARE_PREFIX) - 1,
+                        rel.len - (strlen(PV_FIRMWARE_PREFIX) - 1));
+    int fd = -1;
+    pv_error e;
+    int rc = pv_fileserver_open(&l->p->firmware, rel, &fd, &e);
+    if (rc != 0) {
+        pv_request_respond_status(req, rc == PV_ENOENT ? 404 : 403, e.msg);
+        return;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        pv_request_respond_status(req, 500, "cannot stat the image");
+        return;
+    }
+    pv_response r = {.status = 200, .body_kind = PV_BODY_FILE, .fd = fd, .file_size = st.st_size};
+    r.last_modified = st.st_mtime;
+    r.content_type = pv_fileserver_content_type(rel);
+    (void)snprintf(r.etag, sizeof r.etag, "\"%llx-%llx-%llx\"", (unsigned long long)st.st_ino,
+                   (unsigned long long)st.st_size, (unsigned long long)st.st_mtime);
+    pv_request_respond(req, &r);
+}
+
+static void wave_tick(uv_timer_t *t)
+{
+    pv_provision_loop *l = t->data;
+    uint64_t now = now_ms();
+    while (l->queue != NULL) {
+        waiting *w = l->queue;
+        bool admit = wave_admit(l->p);
+        if (!admit && now < w->deadline_ms)
+            break; /* wait for the next wave */
+        l->queue = w->next;
+        if (l->queue == NULL)
+            l->queue_tail = NULL;
+        if (admit)
+            serve_firmware(l, w->req);
+        else
+            pv_request_respond_status(w->req, 503, "firmware downloads busy: retry later");
+        free(w);
+    }
+    if (l->queue == NULL)
+        uv_timer_stop(&l->wave_timer);
+}
+
+static void on_firmware(pv_provision_loop *l, pv_request *req)
+{
+    if (l->queue == NULL && wave_admit(l->p)) {
+        serve_firmware(l, req);
+        return;
+    }
+    waiting *w = pv_calloc(1, sizeof *w);
+    w->req = req;
+    w->deadline_ms = now_ms() + l->p->cfg.policy.queue_deadline_ms;
+    if (l->queue_tail != NULL)
+        l->queue_tail->next = w;
+    else
+        l->queue = w;
+    l->queue_tail = w;
+    unsigned period = l->p->cfg.policy.firmware_wave_ms / 4 + 1;
+    if (!uv_is_active((uv_handle_t *)&l->wave_timer))
+        uv_timer_start(&l->wave_timer, wave_tick, period, period);
+}
+
+/* ---- binding (DESIGN 5) ------------------------------------------------- */
+
+static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, pv_slice code)
+{
+    /* The transport logs req->path after answering: give it a redacted copy. */
+    char *slot = l->redacted[l->next_redacted++ % REDACTED_SLOTS];
+    pv_log_line line;
+    pv_log_begin(&line, PV_LOG_INFO, "binding.attempt");
+    pv_log_redacted(&line, "code", code);
+    pv_log_str(&line, "mac", id->cert_has_mac ? id->cert_mac.hex : "-");
+    pv_log_end(&line);
+    int n = snprintf(slot, sizeof l->redacted[0], "/%s/%.2s…", l->p->cfg.policy.binding_prefix,
+                     code.len >= 2 ? code.ptr : "??");
+    if (n > 0 && (size_t)n < sizeof l->redacted[0])
+        req->path = pv_slice_make(slot, (size_t)n);
+    if (req->proto != PV_PROTO_HTTPS) {
+        refuse(l, req, id, 403, "binding.refused", "binding needs HTTPS with a client certificate");
+        return;
+    }
+    char peer[64];
+    addr_text(req->peer, peer, sizeof peer);
+    pv_binding_result res;
+    pv_error e = {""};
+    int rc = pv_binding_redeem(l->s, id, code, peer, time(NULL), &res, &e);
+    if (rc != 0) {
+        refuse(l, req, id, 500, "binding.failed", e.msg);
+        return;
+    }
+    char detail[200];
+    if (res.status != 200) {
+        (void)snprintf(detail, sizeof detail, "%s (code %.2s…)", res.reason, res.hint);
+        refuse(l, req, id, res.status, "binding.refused", detail);
+        return;
+    }
+    char host[128];
+    host_for(l->p, req, host, sizeof host);
+    pv_buf body = {0};
+    rc = pv_binding_profile(&l->p->cfg.policy, host, id->model, &res.secret, &body, &e);
+    if (rc != 0) {
+        pv_buf_free(&body);
+        refuse(l, req, id, 500, "binding.failed", e.msg);
+        return;
+    }
+    (void)snprintf(detail, sizeof detail, "account=%lld code=%.2s… state=SEC-PRV-1",
+                   (long long)res.account_id, res.hint);
+    audit(l, id->cert_mac.hex, "device.bound", id->cert_mac.hex, NULL, detail);
+    respond_body(req, 200, &body, "application/xml", id->cert_mac.hex);
+}
+
+/* ---- the encrypted profile (DESIGN 6, 7) -------------------------------- */
+
+static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id, pv_slice dir)
+{
+    const pv_prov_policy *pol = &l->p->cfg.policy;
+    const char *mac = id->path_mac.hex;
+    int64_t now = time(NULL);
+    pv_store_device d = {0};
+    pv_error e = {""};
+    int rc = pv_store_device_get(l->s, mac, &d, &e);
+    if (rc != 0) {
+        refuse(l, req, id, rc == PV_ENOENT ? 404 : 500, "profile.refused", e.msg);
+        return;
+    }
+    rc = pv_identity_check_device(id, d.mac, d.require_cert, d.cert_fingerprint, &e);
+    if (rc != 0) {
+        pv_store_device_free(&d);
+        refuse(l, req, id, 403, "profile.refused", e.msg);
+        return;
+    }
+    pv_keys_fetch kf;
+    rc = pv_store_begin(l->s, &e);
+    if (rc == 0)
+        rc = pv_keys_fetch_dir(l->s, d.mac, dir, now, pol->rotation_period, &kf, &e);
+    if (rc == 0 && kf.from_current && d.state == PV_STATE_SEC_PRV_1)
+        rc = pv_store_device_set_state(l->s, d.mac, PV_STATE_SEC_PRV_1, PV_STATE_SEC_PRV_2, now,
+                                       &e); /* spec 12.2 step 4 */
+    char host[128];
+    host_for(l->p, req, host, sizeof host);
+    pv_render_output out = {0};
+    if (rc == 0) {
+        pv_render_options o = {.policy = pol,
+                               .host = host,
+                               .serve = &kf.serve,
+                               .deliver = &kf.deliver,
+                               .cache = l->cache};
+        rc = pv_render_device(l->s, d.mac, &o, &out, &e);
+    }
+    if (rc == 0)
+        rc = pv_store_device_seen(l->s, d.mac, now, id->swver[0] ? id->swver : NULL, out.etag,
+                                  out.hash, &e);
+    if (rc == 0) {
+        char detail[160];
+        (void)snprintf(detail, sizeof detail, "proto=%s etag=%s%s%s", pv_proto_name(req->proto),
+                       out.etag, kf.rotated ? " rotated=yes" : "",
+                       kf.confirmed_now ? " confirmed=yes" : "");
+        audit(l, d.mac, "profile.served", d.mac, out.hash, detail);
+        rc = pv_store_commit(l->s, &e);
+    } else {
+        pv_store_rollback(l->s);
+    }
+    if (rc != 0) {
+        pv_render_output_free(&out);
+        pv_store_device_free(&d);
+        /* Unknown directory: 404, never a hint that the MAC exists. */
+        refuse(l, req, id, rc == PV_ENOENT ? 404 : 500, "profile.refused", e.msg);
+        return;
+    }
+    pv_response r = {0};
+    size_t len = 0;
+    r.status = 200;
+    r.body_kind = PV_BODY_MEMORY;
+    r.body = pv_buf_take(&out.body, &len);
+    r.body_len = len;
+    memcpy(r.etag, out.etag, sizeof r.etag);
+    r.content_type = out.content_type;
+    r.content_encoding = req->proto == PV_PROTO_TFTP ? NULL : out.content_encoding;
+    r.identity_log = d.mac;
+    pv_request_respond(req, &r);
+    pv_store_device_free(&d);
+}
+
+/* ---- factory defaults and /$MA.xml -------------------------------------- */
+
+static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *id,
+                         const char *model)
+{
+    char host[128];
+    host_for(l->p, req, host, sizeof host);
+    pv_buf body = {0};
+    pv_error e;
+    if (pv_bootstrap_profile(&l->p->cfg.policy, host, model, &body, &e) != 0) {
+        pv_buf_free(&body);
+        pv_request_respond_status(req, 500, e.msg);
+        return;
+    }
+    char detail[96];
+    (void)snprintf(detail, sizeof detail, "bootstrap proto=%s model=%s", pv_proto_name(req->proto),
+                   model && model[0] ? model : "-");
+    const char *mac = id->source != PV_ID_NONE ? id->mac.hex : NULL;
+    audit(l, mac, "profile.served", mac, NULL, detail);
+    respond_body(req, 200, &body, "application/xml", mac);
+}
+
+static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *id)
+{
+    if (!(req->proto == PV_PROTO_HTTPS && id->cert_has_mac)) {
+        on_bootstrap(l, req, id, id->model);
+        return;
+    }
+    /* In-house pre-provisioning: known, assigned, its own certificate. */
+    pv_store_secret sec;
+    pv_error e;
+    int rc = pv_store_begin(l->s, &e);
+    if (rc == 0)
+        rc = pv_binding_known(l->s, id, time(NULL), &sec, &e);
+    if (rc == 0)
+        rc = pv_store_commit(l->s, &e);
+    else
+        pv_store_rollback(l->s);
+    if (rc != 0) {
+        refuse(l, req, id, rc == PV_ENOENT ? 404 : 403, "profile.refused", e.msg);
+        return;
+    }
+    char host[128];
+    host_for(l->p, req, host, sizeof host);
+    pv_buf body = {0};
+    if (pv_binding_profile(&l->p->cfg.policy, host, id->model, &sec, &body, &e) != 0) {
+        pv_buf_free(&body);
+        pv_request_respond_status(req, 500, e.msg);
+        return;
+    }
+    audit(l, id->mac.hex, "profile.served", id->mac.hex, NULL, "SEC-PRV-1 (known device)");
+    respond_body(req, 200, &body, "application/xml", id->mac.hex);
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+static bool static_exists(pv_provision_loop *l, pv_slice path)
+{
+    int fd = -1;
+    if (pv_fileserver_open(l->p->cfg.files, path, &fd, NULL) != 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+static bool known(pv_provision_loop *l, const char *mac)
+{
+    pv_store_device d = {0};
+    bool found = pv_store_device_get(l->s, mac, &d, NULL) == 0;
+    pv_store_device_free(&d);
+    return found;
+}
+
+static bool is_read(pv_method m)
+{
+    return m == PV_METHOD_GET || m == PV_METHOD_HEAD || m == PV_METHOD_TFTP_READ;
+}
+
+static void handle(pv_handler *h, pv_request *req)
+{
+    pv_provision_loop *l = h->data;
+    const pv_prov_policy *pol = &l->p->cfg.policy;
+    pv_handler *fallback = &l->p->cfg.files->handler;
+    pv_slice c[4];
+    size_t n = components(req->path, c);
+    if (req->method == PV_METHOD_POST || req->method == PV_METHOD_PUT ||
+        req->method == PV_METHOD_TFTP_WRITE) {
+        pv_mac mac;
+        const char *kind = "full";
+        if (pv_reports_path(pol, req->path, &mac, &kind))
+            on_report(l, req, &mac, kind);
+        else
+            fallback->handle(fallback, req);
+        return;
+    }
+    if (!is_read(req->method)) {
+        fallback->handle(fallback, req);
+        return;
+    }
+    if (n >= 2 && pv_slice_eq_cstr(c[0], "firmware")) {
+        on_firmware(l, req);
+        return;
+    }
+    pv_ident id;
+    pv_error e;
+    if (pv_identify(req->identity, req->path, req->user_agent, &id, &e) != 0) {
+        refuse(l, req, &id, 403, "identity.refused", e.msg); /* DESIGN 3 */
+        return;
+    }
+    char model[64];
+    if (n == 2 && pv_slice_eq_cstr(c[0], pol->binding_prefix))
+        on_bind(l, req, &id, c[1]);
+    else if (static_exists(l, req->path))
+        fallback->handle(fallback, req);
+    else if (n == 2 && id.path_has_mac && !known(l, id.path_mac.hex))
+        fallback->handle(fallback, req);
+    else if (n == 1 && id.path_has_mac && !known(l, id.path_mac.hex) &&
+             req->proto == PV_PROTO_HTTPS)
+        fallback->handle(fallback, req); /* not bound yet: nothing here (404) */
+    else if (n == 2 && id.path_has_mac)
+        on_secure(l, req, &id, c[0]);
+    else if (n == 1 && pv_bootstrap_path(req->path, model, sizeof model))
+        on_bootstrap(l, req, &id, id.model[0] ? id.model : model);
+    else if (n == 1 && id.path_has_mac)
+        on_mac_path(l, req, &id);
+    else
+        fallback->handle(fallback, req);
+}
+
+/* ---- per-loop lifecycle ------------------------------------------------- */
+
+int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **out, pv_error *err)
+{
+    pv_provision_loop *l = pv_calloc(1, sizeof *l);
+    l->p = p;
+    l->handler.handle = handle;
+    l->handler.data = l;
+    int rc = pv_provision_open_store(p->db_path, p->master_key, &l->s, err);
+    if (rc != 0) {
+        free(l);
+        return rc;
+    }
+    l->cache = pv_render_cache_new(p->cfg.policy.cache_entries);
+    uv_timer_init(loop, &l->wave_timer);
+    uv_unref((uv_handle_t *)&l->wave_timer); /* never keeps a draining loop alive */
+    l->wave_timer.data = l;
+    l->timer_open = true;
+    *out = l;
+    return 0;
+}
+
+pv_handler *pv_provision_loop_handler(pv_provision_loop *l)
+{
+    return &l->handler;
+}
+
+void pv_provision_loop_close(pv_provision_loop *l)
+{
+    if (l == NULL || !l->timer_open)
+        return;
+    while (l->queue != NULL) {
+        waiting *w = l->queue;
+        l->queue = w->next;
+        pv_request_respond_status(w->req, 503, "server stopping");
+        free(w);
+    }
+    l->queue_tail = NULL;
+    uv_close((uv_handle_t *)&l->wave_timer, NULL);
+    l->timer_open = false;
+}
+
+void pv_provision_loop_free(pv_provision_loop *l)
+{
+    if (l == NULL)
+        return;
+    pv_render_cache_free(l->cache);
+    pv_store_close(l->s);
+    free(l);
+}
