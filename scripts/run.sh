@@ -3,7 +3,8 @@
 set -euo pipefail
 build=${1:-build}
 bin="$build/provisor"
-if "$bin" serve --help 2>/dev/null | grep -q -- --data-dir; then
+help=$("$bin" serve --help 2>/dev/null || true)
+if [[ $help == *--data-dir* ]]; then
   exec "$bin" serve
 fi
 cat <<MSG

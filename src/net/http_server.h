@@ -12,8 +12,8 @@
  * files over plain HTTP and bounded-memory streaming over TLS, and the limits
  * below. Every finished request emits one logfmt line and updates metrics.
  *
- * Lifetime (libuv style): the caller owns the pv_http_server memory; after
- * pv_http_server_close() it must stay valid until close_cb runs.
+ * Lifetime: pv_http_server_new() allocates the server; pv_http_server_close()
+ * drains it and frees it, then runs done_cb.
  */
 #ifndef PV_NET_HTTP_SERVER_H
 #define PV_NET_HTTP_SERVER_H
