@@ -467,7 +467,7 @@ static bool is_time_key(const char *key)
 static char *cell(const char *key, const json_t *v)
 {
     pv_buf b = {0};
-    if (v == NULL || json_is_null(v)) {
+    if (v == NULL || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
         pv_buf_append_str(&b, "-");
     } else if (json_is_string(v)) {
         pv_buf_append_str(&b, json_string_value(v));
