@@ -1,0 +1,154 @@
+/* Unit tests for server/render and server/keys on a real SQLite store: layering,
+ * placeholders, unknown placeholder errors, encryption and cache, key rotation. */
+#include "store/store_test.h"
+
+#include "core/salted.h"
+#include "core/xml_profile.h"
+#include "server/keys.h"
+#include "server/render.h"
+
+static void seed(pv_store *s, int64_t *account)
+{
+    pv_store_account a = {.name = "C-1",
+                          .customer = "Agency",
+                          .settings = "{\"line1\":{\"user_id\":\"1001\",\"ext\":42},"
+                                      "\"dnd\":true,\"speed\":[{\"n\":\"555\"}]}"};
+    assert_ok(pv_store_account_create(s, &a, 1000, account, e));
+    pv_store_device d = {.mac = "000e08abcdef", .model = "SPA504G", .account_id = *account};
+    assert_ok(pv_store_device_create(s, &d, 1000, e));
+    assert_ok(pv_store_param_put(s, "global", "Proxy_1_", "global.example", NULL, 1000, e));
+    assert_ok(pv_store_param_put(s, "global", "Station_Name", "st-{{mac_upper}}", "rw", 1000, e));
+    assert_ok(pv_store_param_put(s, "model:SPA504G", "Dial_Plan_1_", "(x.)", NULL, 1000, e));
+    assert_ok(pv_store_param_put(s, "account:1", "Proxy_1_", "acct.example", NULL, 1000, e));
+    assert_ok(
+        pv_store_param_put(s, "account:1", "User_ID_1_", "{{ line1.user_id }}", "ro", 1000, e));
+    assert_ok(pv_store_param_put(s, "account:1", "Ext", "{{line1.ext}}/{{dnd}}/{{speed.0.n}}", NULL,
+                                 1000, e));
+    assert_ok(
+        pv_store_param_put(s, "device:000e08abcdef", "Dial_Plan_1_", "(1xxx)", NULL, 1000, e));
+}
+
+static void layers_and_placeholders(void **state)
+{
+    store_fixture *f = *state;
+    int64_t acct;
+    seed(f->s, &acct);
+    pv_prov_policy pol;
+    pv_prov_policy_defaults(&pol);
+    pv_render_options o = {.policy = &pol, .plain = true};
+    pv_render_output out = {0};
+    assert_ok(pv_render_device(f->s, "000e08abcdef", &o, &out, e));
+    pv_params p = {0};
+    assert_ok(pv_xml_parse(pv_buf_slice(&out.body), &p, NULL, e));
+    assert_string_equal(pv_params_value(&p, "Proxy_1_"), "acct.example"); /* account > global */
+    assert_string_equal(pv_params_value(&p, "Dial_Plan_1_"), "(1xxx)");   /* device > model */
+    assert_string_equal(pv_params_value(&p, "Station_Name"), "st-000E08ABCDEF");
+    assert_string_equal(pv_params_value(&p, "User_ID_1_"), "1001");
+    assert_string_equal(pv_params_value(&p, "Ext"), "42/Yes/555");
+    assert_string_equal(pv_params_value(&p, "Resync_Random_Delay"), "6"); /* DESIGN 8, SPA units */
+    assert_null(pv_params_value(&p, "GPP_SA"));                           /* not bound: no key */
+    pv_params_free(&p);
+    pv_render_output_free(&out);
+}
+
+static void unknown_placeholder_is_an_error(void **state)
+{
+    store_fixture *f = *state;
+    int64_t acct;
+    seed(f->s, &acct);
+    assert_ok(
+        pv_store_param_put(f->s, "account:1", "Password_1_", "{{line1.password}}", NULL, 1001, e));
+    pv_prov_policy pol;
+    pv_prov_policy_defaults(&pol);
+    pv_render_options o = {.policy = &pol, .plain = true};
+    pv_render_output out = {0};
+    pv_error err;
+    assert_int_equal(pv_render_device(f->s, "000e08abcdef", &o, &out, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "Password_1_"));
+    assert_non_null(strstr(err.msg, "line1.password"));
+    pv_render_output_free(&out);
+    pv_store_device d = {.mac = "000e08abcdef"};
+    pv_buf b = {0};
+    assert_int_equal(pv_render_expand("X", PV_SLICE_LIT("a{{mac"), &d, NULL, &b, &err), PV_ESYNTAX);
+    assert_int_equal(pv_render_expand("X", PV_SLICE_LIT("{{account.name}}"), &d, NULL, &b, &err),
+                     PV_EINVAL);
+    assert_int_equal(pv_render_expand("X", PV_SLICE_LIT("{{serial}}"), &d, NULL, &b, &err),
+                     PV_EINVAL); /* known but absent: never blank */
+    pv_buf_free(&b);
+}
+
+static void encrypted_cached_and_rotated(void **state)
+{
+    store_fixture *f = *state;
+    char keyfile[320];
+    snprintf(keyfile, sizeof keyfile, "%s/master.key", f->dir);
+    assert_ok(pv_store_secrets_load(f->s, keyfile, true, e));
+    int64_t acct;
+    seed(f->s, &acct);
+    pv_store_secret first;
+    assert_ok(pv_keys_issue(f->s, "000e08abcdef", 2000, &first, e));
+    pv_prov_policy pol;
+    pv_prov_policy_defaults(&pol);
+    pol.http_port = 8080;
+    pv_render_cache *cache = pv_render_cache_new(16);
+    pv_keys_fetch kf;
+    /* First fetch from the directory confirms it. */
+    assert_ok(
+        pv_keys_fetch_dir(f->s, "000e08abcdef", pv_slice_from(first.dir), 2001, 86400, &kf, e));
+    assert_true(kf.confirmed_now);
+    pv_render_options o = {
+        .policy = &pol, .host = "prov", .serve = &kf.serve, .deliver = &kf.deliver, .cache = cache};
+    pv_render_output a = {0}, b = {0};
+    assert_ok(pv_render_device(f->s, "000e08abcdef", &o, &a, e));
+    assert_ok(pv_render_device(f->s, "000e08abcdef", &o, &b, e));
+    assert_false(a.cached);
+    assert_true(b.cached);
+    assert_string_equal(a.etag, b.etag);
+    char pass[65];
+    pv_keys_passphrase(&first, pass);
+    pv_buf plain = {0};
+    assert_ok(pv_salted_decrypt(pv_buf_slice(&a.body), pv_slice_from(pass), PV_MD_MD5, 1 << 20,
+                                &plain, e)); /* SPA: md5 (DESIGN 7) */
+    assert_non_null(strstr(plain.data, "<Profile_Rule>[--key $SA] http://prov:8080/$B/$MA.cfg"));
+    /* A parameter change is a new content version. */
+    assert_ok(pv_store_param_put(f->s, "global", "Proxy_1_", "g2", NULL, 2002, e));
+    pv_render_output c = {0};
+    assert_ok(pv_render_device(f->s, "000e08abcdef", &o, &c, e));
+    assert_false(c.cached);
+    assert_string_not_equal(c.etag, a.etag);
+    /* Rotation: due after the period; old key serves, new one inside; old dir
+     * answers until the new one is fetched. */
+    assert_ok(pv_keys_fetch_dir(f->s, "000e08abcdef", pv_slice_from(first.dir), 2000 + 86400, 86400,
+                                &kf, e));
+    assert_true(kf.rotated);
+    assert_int_equal(kf.serve.id, first.id);
+    assert_int_not_equal(kf.deliver.id, first.id);
+    pv_store_secret next = kf.deliver;
+    assert_ok(pv_keys_fetch_dir(f->s, "000e08abcdef", pv_slice_from(first.dir), 2000 + 86401, 86400,
+                                &kf, e));
+    assert_int_equal(kf.serve.id, first.id);
+    assert_int_equal(kf.deliver.id, next.id);
+    assert_ok(pv_keys_fetch_dir(f->s, "000e08abcdef", pv_slice_from(next.dir), 2000 + 86402, 86400,
+                                &kf, e));
+    assert_true(kf.confirmed_now);
+    pv_error err;
+    assert_int_equal(pv_keys_fetch_dir(f->s, "000e08abcdef", pv_slice_from(first.dir), 2000 + 86403,
+                                       86400, &kf, &err),
+                     PV_ENOENT);
+    assert_null(strstr(err.msg, first.dir)); /* never echo a directory */
+    pv_buf_free(&plain);
+    pv_render_output_free(&a);
+    pv_render_output_free(&b);
+    pv_render_output_free(&c);
+    pv_render_cache_free(cache);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        STORE_TEST(layers_and_placeholders),
+        STORE_TEST(unknown_placeholder_is_an_error),
+        STORE_TEST(encrypted_cached_and_rotated),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
