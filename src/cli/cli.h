@@ -101,6 +101,8 @@ int pv_cli_call_status(pv_cli_api *api, const char *method, const char *path, js
                        json_t **out, int *status);
 /* PUT raw bytes (application/octet-stream) to path; prints the JSON answer. */
 int pv_cli_upload(pv_cli_api *api, const char *path, const void *data, size_t len);
+/* GET path and write the answer's bytes as they are to stdout (render). */
+int pv_cli_get_raw(pv_cli_api *api, const char *path);
 /* GET every page of a list (following "next"); *items receives the array. */
 int pv_cli_list_all(pv_cli_api *api, const char *path, json_t **items);
 /* path + "/" + the escaped segment, in a pv_malloc'd string. */

@@ -142,7 +142,11 @@ static int device_state(pv_cli_api *api, int argc, char **argv)
 
 static int device_render(pv_cli_api *api, int argc, char **argv)
 {
-    return device_get(api, argv[0], pv_cli_opt(api, "plain") ? "/render?plain=1" : "/render");
+    char *path =
+        pv_cli_path("/devices", argv[0], pv_cli_opt(api, "plain") ? "/render?plain=1" : "/render");
+    int rc = pv_cli_get_raw(api, path);
+    free(path);
+    return rc;
 }
 
 static int device_report(pv_cli_api *api, int argc, char **argv)

@@ -5,6 +5,9 @@
  */
 #include "core/alloc.h"
 #include "server/api_int.h"
+#include "server/prov_policy.h"
+#include "server/render.h"
+#include "server/reports.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -311,23 +314,55 @@ void pv__api_device_state(pv__api_ctx *ctx)
     }
 }
 
-/* What the phone would receive: the provisioning engine's renderer. Until it
- * is linked into this API, the answer says so (501). */
+/*
+ * The policy render and diff use. The admin API has no pv_config of its own,
+ * so it uses the defaults of prov_policy.h with the admin request's host;
+ * a server configured otherwise ([provisioning] keys) should hand its policy
+ * here (see docs/api.md, "Render").
+ */
+static void api_policy(pv__api_ctx *ctx, pv_prov_policy *pol)
+{
+    pv_prov_policy_defaults(pol);
+}
+
+/* Encrypted renders need the device keys, sealed under <data>/master.key. */
+static int load_secrets(pv__api_ctx *ctx, pv_error *err)
+{
+    char key[4096];
+    int n = snprintf(key, sizeof key, "%s/master.key", ctx->data_dir);
+    if (n < 0 || (size_t)n >= sizeof key)
+        return pv_error_set(err, PV_EINVAL, "data directory path too long");
+    return pv_store_secrets_load(ctx->store, key, false, err);
+}
+
+/* What the phone would receive (pv_render_device): ?plain=1 the serialized
+ * profile before gzip and encryption, else the bytes as served. */
 void pv__api_device_render(pv__api_ctx *ctx)
 {
     char mac[13];
-    pv_store_device d = {0};
-    pv_error err = {""};
     if (!path_mac(ctx, mac))
         return;
-    int rc = pv_store_device_get(ctx->store, mac, &d, &err);
-    pv_store_device_free(&d);
+    char *plain_q = pv__api_query(ctx, "plain");
+    bool plain = plain_q != NULL && strcmp(plain_q, "0") != 0;
+    free(plain_q);
+    pv_prov_policy pol;
+    api_policy(ctx, &pol);
+    pv_render_options opts = {.policy = &pol, .plain = plain};
+    pv_render_output out = {0};
+    pv_error err = {""};
+    int rc = plain ? 0 : load_secrets(ctx, &err);
+    if (rc == 0)
+        rc = pv_render_device(ctx->store, mac, &opts, &out, &err);
     if (rc != 0) {
         pv__api_fail_store(ctx, rc, &err, NULL);
-        return;
+    } else {
+        ctx->status = 200;
+        ctx->raw_len = out.body.len;
+        ctx->raw = pv_buf_take(&out.body, NULL);
+        ctx->raw_type = plain || out.content_type == NULL ? "text/plain; charset=utf-8"
+                                                          : "application/octet-stream";
     }
-    pv__api_fail(ctx, 501, "not_implemented", NULL,
-                 "rendering is not available in this build of the admin API");
+    pv_render_output_free(&out);
 }
 
 static json_t *report_body_json(const pv_store_report *r)
@@ -354,8 +389,8 @@ json_t *pv__api_report_json(const pv_store_report *r, bool with_body)
     return o;
 }
 
-/* The last report (spec 7) and, once the renderer is linked, how it differs
- * from what was rendered ("diff" stays null until then). */
+/* The last report (spec 7) and how it differs from what is rendered now
+ * (pv_report_diff: one line per difference). */
 void pv__api_device_report(pv__api_ctx *ctx)
 {
     char mac[13];
@@ -369,7 +404,18 @@ void pv__api_device_report(pv__api_ctx *ctx)
         pv__api_fail(ctx, 404, "not_found", NULL, "device %s has sent no report yet", mac);
     else if (rc == 0 && (rc = pv_store_report_get(ctx->store, d.last_report_id, &r, &err)) == 0) {
         json_t *o = pv__api_report_json(&r, true);
-        json_object_set_new(o, "diff", json_null());
+        pv_prov_policy pol;
+        api_policy(ctx, &pol);
+        pv_buf diff = {0};
+        size_t count = 0;
+        pv_error derr = {""};
+        if (pv_report_diff(ctx->store, &pol, mac, false, &diff, &count, &derr) == 0)
+            json_object_set_new(o, "diff",
+                                json_pack("{s:s, s:I}", "text", diff.data ? diff.data : "", "count",
+                                          (json_int_t)count));
+        else /* the report is still worth showing when the render fails */
+            json_object_set_new(o, "diff", json_pack("{s:s}", "error", derr.msg));
+        pv_buf_free(&diff);
         pv__api_reply(ctx, 200, o);
     }
     if (rc != 0)

@@ -36,6 +36,14 @@ expect_status 0 "$P" device state 000e08abcdef SP-CUST
 expect_eq "$("$P" device show 000e08abcdef --json | py 'j["account"], j["state"]')" "beta-corp SP-CUST" "assign and state"
 expect_eq "$("$P" device list --account beta-corp | awk 'NR==2 {print $1, $2, $4}')" "000e08abcdef CP-8841-3PCC SP-CUST" "device table"
 expect_eq "$("$P" device status --json | py 'j["by_model"]')" "{'CP-8841-3PCC': 1}" "fleet status"
+# render: what the phone would receive, placeholders filled from the account
+"$P" params set account:beta-corp 'Station_Name={{account.name}}' >/dev/null
+expect_eq "$("$P" device render 000e08abcdef --plain | grep Station_Name | tr -d ' ')" \
+  "<Station_Name>beta-corp</Station_Name>" "render --plain"
+"$P" params set global 'Broken={{no_such_field}}' >/dev/null
+expect_status 1 "$P" device render 000e08abcdef --plain
+expect_contains "$(cat "$T/.err")" "Broken: unknown placeholder" "render error names the parameter"
+"$P" params unset global Broken >/dev/null
 expect_status 1 "$P" device report 000e08abcdef
 expect_contains "$(cat "$T/.err")" "no report" "no report yet"
 
