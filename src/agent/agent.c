@@ -199,7 +199,7 @@ void pv__set_err(pv_agent *a, const char *fmt, ...)
 
 void pv__log(pv_agent *a, uint64_t now, int level, const char *template_param)
 {
-    const char *tmpl = pv__get(a, template_param);
+    const char *tmpl = pv__agent_get(a, template_param);
     if (tmpl == NULL || *tmpl == '\0')
         return; /* spec 7.3: clearing a template suppresses the message */
     pv_buf b = {0};
@@ -509,7 +509,7 @@ void pv_agent_user_agent(const pv_agent *a, char *buf, size_t size)
     const char *sw = pv_agent_swver(a);
     int n;
     if (a->defs->family == PV_AGENT_MPP) {
-        const char *custom = pv__get(a, "HTTP_User_Agent_Name");
+        const char *custom = pv__agent_get(a, "HTTP_User_Agent_Name");
         if (custom != NULL && *custom != '\0') { /* spec 5.1: an override, with macros */
             pv_buf b = {0};
             pv__expand(a, a->boot_time, custom, &b);

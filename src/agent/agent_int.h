@@ -14,7 +14,7 @@
  * time, like on a real phone; it lives on the heap only while it runs, so an
  * idle phone costs its struct plus its overlay (a fleet targets ≤ 16 KB).
  *
- * Modules: defaults.c (factory values), store.c (parameters and access),
+ * Modules: defaults.c (factory values), agent_store.c (parameters and access),
  * vars.c (macro values), timers.c (random numbers, schedules, time of day),
  * fetch.c (building requests, the spec 8.3 status table), resync.c,
  * upgrade.c, report.c (the machines), state.c (bytes), agent.c (the glue and
@@ -146,9 +146,9 @@ struct pv_agent {
 bool pv__param_is_secret(const char *name);
 bool pv__param_is_password(const char *name);
 
-/* ---- store.c ---- */
+/* ---- agent_store.c ---- */
 /* The effective value of name ("" when the parameter has no value), or NULL. */
-const char *pv__get(const pv_agent *a, const char *name);
+const char *pv__agent_get(const pv_agent *a, const char *name);
 /* True when the parameter is Yes (case-insensitive), 1, Enable or True. */
 bool pv__get_bool(const pv_agent *a, const char *name);
 /* An integer parameter, def when absent or not a number. */

@@ -52,7 +52,7 @@ static pv_scheme dhcp_scheme(const pv_agent *a, const pv_url *u)
 {
     if (u->scheme_given)
         return u->scheme;
-    const char *t = pv__get(a, "Transport_Protocol");
+    const char *t = pv__agent_get(a, "Transport_Protocol");
     if (t != NULL && strcasecmp(t, "https") == 0)
         return PV_SCHEME_HTTPS;
     if (t != NULL && strcasecmp(t, "http") == 0)
@@ -81,7 +81,7 @@ static void set_target(pv__fetch *f, pv_scheme scheme, const char *host, uint16_
 /* The first usable DHCP option in DHCP_Option_To_Use order (spec 10). */
 static bool from_dhcp(const pv_agent *a, pv__fetch *f, const pv_url *u, bool factory_rule)
 {
-    const char *order = pv__get(a, "DHCP_Option_To_Use");
+    const char *order = pv__agent_get(a, "DHCP_Option_To_Use");
     for (const char *p = order ? order : ""; *p != '\0';) {
         char *end;
         unsigned long code = strtoul(p, &end, 10);
@@ -121,7 +121,7 @@ static bool from_dhcp(const pv_agent *a, pv__fetch *f, const pv_url *u, bool fac
 /* spec 9: Restricted_Access_Domains — the server must be within the list. */
 static bool domain_allowed(const pv_agent *a, const char *host)
 {
-    const char *list = pv__get(a, "Restricted_Access_Domains");
+    const char *list = pv__agent_get(a, "Restricted_Access_Domains");
     if (list == NULL || *list == '\0')
         return true;
     size_t hl = strlen(host);

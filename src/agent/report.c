@@ -84,7 +84,7 @@ static bool build_body(pv_agent *a, uint64_t now, const pv_rule_target *t, pv__f
         pv_buf_free(&plain);
         return false;
     }
-    const char *ikm = pv__get(a, "IKM_HTTP_Encrypt_Content");
+    const char *ikm = pv__agent_get(a, "IKM_HTTP_Encrypt_Content");
     int rc = 0;
     if (t->opts.key != NULL) { /* spec 4.2: --key encrypts the upload */
         rc = pv_salted_encrypt(pv_buf_slice(&plain), pv_slice_from(t->opts.key), a->defs->md, NULL,
@@ -133,7 +133,7 @@ static void send_next(pv_agent *a, uint64_t now)
         if (!build_body(a, now, t, &op->f))
             continue;
         pv__fetch_take_opts(&op->f, &t->opts);
-        const char *m = pv__get(a, "HTTP_Report_Method");
+        const char *m = pv__agent_get(a, "HTTP_Report_Method");
         op->f.method = op->f.scheme == PV_SCHEME_TFTP           ? "PUT" /* TFTP write */
                        : m != NULL && strcasecmp(m, "PUT") == 0 ? "PUT"
                                                                 : "POST";
@@ -151,7 +151,7 @@ int pv__report_start(pv_agent *a, uint64_t now, pv_error *err)
     pv_macro_env env = pv__macro_env(a, now, &ctx);
     pv__op *op = pv_calloc(1, sizeof *op);
     op->kind = PV__OP_REPORT;
-    const char *rule = pv__get(a, "Report_Rule");
+    const char *rule = pv__agent_get(a, "Report_Rule");
     int rc = pv_rule_eval(PV_RULE_REPORT, pv_slice_from(rule ? rule : ""), &env, &op->report, err);
     if (rc == 0 && op->report.ntargets == 0)
         rc = pv_error_set(err, PV_ENOENT, "Report_Rule is empty");
@@ -188,8 +188,8 @@ void pv__report_answer(pv_agent *a, uint64_t now, const pv_agent_response *r)
 
 void pv__report_arm(pv_agent *a, uint64_t now, bool local_change)
 {
-    const char *rule = pv__get(a, "Report_Rule");
-    const char *mode = pv__get(a, "Report_to_Server");
+    const char *rule = pv__agent_get(a, "Report_Rule");
+    const char *mode = pv__agent_get(a, "Report_to_Server");
     if (rule == NULL || *rule == '\0' || mode == NULL)
         return;
     uint64_t due = PV_AGENT_NEVER;

@@ -82,7 +82,7 @@ static bool start_fetch(pv_agent *a, uint64_t now, const pv_rule_target *t, int 
         /* spec 1.1 --post x: POST, body = GPP_X after macro expansion */
         char gpp[] = "GPP_A";
         gpp[4] = (char)(t->opts.post - 'a' + 'A');
-        const char *tmpl = pv__get(a, gpp);
+        const char *tmpl = pv__agent_get(a, gpp);
         pv__expand(a, now, tmpl ? tmpl : "", &op->f.body);
         op->f.method = "POST";
     }
@@ -102,7 +102,7 @@ static void step(pv_agent *a, uint64_t now)
             return;
         }
         op->rule++;
-        const char *text = op->oneshot ? op->oneshot : pv__get(a, rule_names[rule]);
+        const char *text = op->oneshot ? op->oneshot : pv__agent_get(a, rule_names[rule]);
         pv__vars_ctx ctx;
         pv_macro_env env = pv__macro_env(a, now, &ctx);
         pv_rule_result res;
@@ -172,7 +172,7 @@ static bool apply_body(pv_agent *a, const pv_agent_response *r)
         return false;
     }
     pv_slice key = pv_slice_from(f->key ? f->key : "");
-    const char *ikm_text = pv__get(a, "IKM_HTTP_Encrypt_Content");
+    const char *ikm_text = pv__agent_get(a, "IKM_HTTP_Encrypt_Content");
     pv_slice ikm = pv_slice_from(ikm_text ? ikm_text : "");
     pv_decode_opts opts;
     pv_decode_opts_init(&opts);

@@ -28,7 +28,7 @@ uint32_t pv__rand32(pv_agent *a)
 
 bool pv__schedule_ms(pv_agent *a, const char *param, uint64_t attempt, uint64_t *ms)
 {
-    const char *text = pv__get(a, param);
+    const char *text = pv__agent_get(a, param);
     pv_schedule s;
     if (text == NULL || pv_schedule_parse(pv_slice_from(text), &s, NULL) != 0)
         return false; /* an unreadable schedule is no schedule */
@@ -86,7 +86,7 @@ void pv__schedule_after_success(pv_agent *a, uint64_t now)
     uint32_t minutes;
     uint64_t ms;
     a->resync_prvst = 1;
-    if (pv__hhmm(pv__get(a, "Resync_At__HHmm_"), &minutes)) /* spec 5.1: wins over periodic */
+    if (pv__hhmm(pv__agent_get(a, "Resync_At__HHmm_"), &minutes)) /* spec 5.1: wins over periodic */
         a->resync_due = pv__resync_at_next(a, now, minutes);
     else if (pv__schedule_ms(a, "Resync_Periodic", a->periodic_count++, &ms))
         a->resync_due = now + ms;
@@ -102,7 +102,7 @@ void pv__schedule_after_failure(pv_agent *a, uint64_t now)
     /* spec 5.2: the last element repeats; 0 = never retry */
     if (pv__schedule_ms(a, "Resync_Error_Retry_Delay", a->resync_failures - 1, &ms)) {
         a->resync_due = now + ms;
-    } else if (pv__hhmm(pv__get(a, "Resync_At__HHmm_"), &minutes)) {
+    } else if (pv__hhmm(pv__agent_get(a, "Resync_At__HHmm_"), &minutes)) {
         a->resync_prvst = 1;
         a->resync_due = pv__resync_at_next(a, now, minutes);
     } else {
@@ -124,7 +124,7 @@ void pv__arm_triggers(pv_agent *a, uint64_t now)
     a->trigger_due = PV_AGENT_NEVER;
     if (a->defs->triggers_gate)
         return; /* MPP: evaluated only when a resync is due (spec 5.4) */
-    if (trigger_set(pv__get(a, "Resync_Trigger_1")) || trigger_set(pv__get(a, "Resync_Trigger_2")))
+    if (trigger_set(pv__agent_get(a, "Resync_Trigger_1")) || trigger_set(pv__agent_get(a, "Resync_Trigger_2")))
         a->trigger_due = now + TRIGGER_PERIOD_MS;
 }
 
@@ -134,7 +134,7 @@ bool pv__triggers_true(pv_agent *a, uint64_t now, bool *set)
     *set = false;
     bool any = false;
     for (size_t i = 0; i < 2; i++) {
-        const char *t = pv__get(a, names[i]);
+        const char *t = pv__agent_get(a, names[i]);
         if (!trigger_set(t))
             continue;
         *set = true;

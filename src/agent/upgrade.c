@@ -116,7 +116,7 @@ static int select_url(pv_agent *a, uint64_t now, const char *oneshot, pv_url *ur
     pv__vars_ctx ctx;
     pv_macro_env env = pv__macro_env(a, now, &ctx);
     pv_rule_result res;
-    const char *text = pv__get(a, "Upgrade_Rule");
+    const char *text = pv__agent_get(a, "Upgrade_Rule");
     int rc = pv_rule_eval(PV_RULE_UPGRADE, pv_slice_from(text ? text : ""), &env, &res, err);
     if (rc == 0 && res.outcome == PV_RULE_SELECTED) {
         for (size_t i = 0; i < res.nassign; i++)
@@ -277,7 +277,7 @@ static bool verify(pv_agent *a, const pv_agent_response *r, pv__slot *slot)
         pv__set_err(a, "corrupt file: sha256 mismatch");
         return false;
     }
-    const char *limit = pv__get(a, "Downgrade_Rev_Limit");
+    const char *limit = pv__agent_get(a, "Downgrade_Rev_Limit");
     pv_version lim;
     if (limit != NULL && *limit != '\0' &&
         pv_version_parse(pv_slice_from(limit), &lim, NULL) == 0 &&

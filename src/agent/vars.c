@@ -53,7 +53,7 @@ static bool gpp_var(const pv_agent *a, const char *name, pv_buf *out)
         return false;
     char gpp[8];
     snprintf(gpp, sizeof gpp, "GPP_%s", name); /* fits: at most "GPP_SD" */
-    const char *v = pv__get(a, gpp);
+    const char *v = pv__agent_get(a, gpp);
     pv_buf_append_str(out, v ? v : "");
     return true;
 }
@@ -117,7 +117,7 @@ static bool state_var(const pv_agent *a, uint64_t now, const char *name, pv_buf 
         int n = snprintf(param, sizeof param, "User_ID_%s_", name + 3);
         if (n < 0 || (size_t)n >= sizeof param)
             return false;
-        const char *v = pv__get(a, param);
+        const char *v = pv__agent_get(a, param);
         pv_buf_append_str(out, v ? v : "");
     } else
         return false;

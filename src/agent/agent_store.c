@@ -31,7 +31,7 @@ static bool lookup(const pv_agent *a, pv_slice name, pv_param *out, bool *is_def
     return pv_params_get(&a->defs->params, name, out);
 }
 
-const char *pv__get(const pv_agent *a, const char *name)
+const char *pv__agent_get(const pv_agent *a, const char *name)
 {
     pv_param p;
     bool dflt;
@@ -42,7 +42,7 @@ const char *pv__get(const pv_agent *a, const char *name)
 
 bool pv__get_bool(const pv_agent *a, const char *name)
 {
-    const char *v = pv__get(a, name);
+    const char *v = pv__agent_get(a, name);
     if (v == NULL)
         return false;
     /* spec 3.1: Yes/No, case-insensitive; the Sipura text form also took these */
@@ -52,7 +52,7 @@ bool pv__get_bool(const pv_agent *a, const char *name)
 
 long pv__get_long(const pv_agent *a, const char *name, long def)
 {
-    const char *v = pv__get(a, name);
+    const char *v = pv__agent_get(a, name);
     if (v == NULL || *v == '\0')
         return def;
     char *end;
@@ -134,12 +134,12 @@ static bool key_delivered(const pv_agent *a)
 {
     static const char *const secrets[] = {"GPP_SA", "GPP_SB", "GPP_SC", "GPP_SD"};
     for (size_t i = 0; i < 4; i++) {
-        const char *v = pv__get(a, secrets[i]);
+        const char *v = pv__agent_get(a, secrets[i]);
         if (v != NULL && *v != '\0')
             return true;
     }
     for (size_t i = 0; i < 4; i++) {
-        const char *v = pv__get(a, rule_names[i]);
+        const char *v = pv__agent_get(a, rule_names[i]);
         if (v != NULL && strstr(v, "--key") != NULL)
             return true;
     }
@@ -222,7 +222,7 @@ int pv__export(const pv_agent *a, pv_agent_role role, bool delta, pv_buf *out, p
 
 int pv_agent_get(const pv_agent *a, pv_agent_role role, const char *name, const char **value)
 {
-    const char *v = pv__get(a, name);
+    const char *v = pv__agent_get(a, name);
     if (v == NULL || pv__param_is_secret(name))
         return PV_ENOENT;
     if (role == PV_AGENT_USER && pv__get_ua(a, name) == PV_UA_NA)
@@ -234,7 +234,7 @@ int pv_agent_get(const pv_agent *a, pv_agent_role role, const char *name, const 
 int pv_agent_set(pv_agent *a, uint64_t now, pv_agent_role role, const char *name, const char *value,
                  pv_error *err)
 {
-    if (pv__get(a, name) == NULL)
+    if (pv__agent_get(a, name) == NULL)
         return pv_error_set(err, PV_ENOENT, "no parameter named %s", name);
     if (pv__param_is_secret(name)) /* spec 12.1: settable only by a profile */
         return pv_error_set(err, PV_EACCES, "%s can only be set by a profile", name);
@@ -266,7 +266,7 @@ int pv__parse_profile(pv_slice plain, char alias_gpp, const pv_agent *a, pv_para
     if (alias_gpp != 0) { /* spec 1.1 --alias: the map lives in GPP_x */
         char gpp[] = "GPP_A";
         gpp[4] = (char)(alias_gpp - 'a' + 'A');
-        const char *map = pv__get(a, gpp);
+        const char *map = pv__agent_get(a, gpp);
         int rc = pv_xml_aliases_parse(pv_slice_from(map ? map : ""), &aliases, err);
         if (rc != 0)
             return rc;
@@ -312,7 +312,7 @@ bool pv_agent_check_password(const pv_agent *a, pv_agent_role role, const char *
     const char *name = role == PV_AGENT_USER             ? "User_Password"
                        : a->defs->family == PV_AGENT_MPP ? "Admin_Password"
                                                          : "Admin_Passwd";
-    const char *want = pv__get(a, name);
+    const char *want = pv__agent_get(a, name);
     if (want == NULL)
         want = "";
     /* constant time in the password's length: a web login must not leak it */
