@@ -14,6 +14,7 @@ static const pv_cli_command commands[] = {
     {"rule", "evaluate a Profile_Rule, Upgrade_Rule or Report_Rule", pv_cmd_rule},
     {"encrypt", "encrypt a profile (OpenSSL enc format or RFC 8188)", pv_cmd_encrypt},
     {"decrypt", "decrypt a profile or report", pv_cmd_decrypt},
+    {"phone", "run an emulated phone, or talk to a running one", pv_cmd_phone},
     {"account", "accounts and their settings (admin API)", pv_cmd_account},
     {"device", "devices, bulk import, render, report (admin API)", pv_cmd_device},
     {"code", "retail binding codes (admin API)", pv_cmd_code},
