@@ -35,6 +35,7 @@ int pv_cmd_rule(int argc, char **argv);
 int pv_cmd_encrypt(int argc, char **argv);
 int pv_cmd_decrypt(int argc, char **argv);
 int pv_cmd_phone(int argc, char **argv);
+int pv_cmd_fleet(int argc, char **argv);
 /* Over the admin API (cli_api.c; docs/api.md). */
 int pv_cmd_account(int argc, char **argv);
 int pv_cmd_code(int argc, char **argv);

@@ -15,6 +15,7 @@ static const pv_cli_command commands[] = {
     {"encrypt", "encrypt a profile (OpenSSL enc format or RFC 8188)", pv_cmd_encrypt},
     {"decrypt", "decrypt a profile or report", pv_cmd_decrypt},
     {"phone", "run an emulated phone, or talk to a running one", pv_cmd_phone},
+    {"fleet", "simulate many phones against a server; certificates; storm benchmark", pv_cmd_fleet},
     {"account", "accounts and their settings (admin API)", pv_cmd_account},
     {"device", "devices, bulk import, render, report (admin API)", pv_cmd_device},
     {"code", "retail binding codes (admin API)", pv_cmd_code},

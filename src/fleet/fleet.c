@@ -1,0 +1,785 @@
+/*
+ * fleet.c — the fleet engine: phones, their schedule, requests, goals, and
+ * the two clocks (see fleet.h).
+ *
+ * One loop drives everything. advance(now) toggles the scenario's outage,
+ * then pops every phone due at or before now from the schedule and does
+ * what it is due for: deliver a (virtual) answer, run the customer's
+ * scenario action, or tick the agent; then takes the agent's actions
+ * (drain). Each phone is rescheduled at the earliest of its agent's next
+ * wake-up, its scenario action and its pending virtual answer.
+ *
+ * On the virtual clock, time jumps to the next due entry; requests are
+ * answered by the vserver model after its computed delay. On the real clock,
+ * one uv_timer is armed for the next due entry and requests go through the
+ * fetcher; its callbacks deliver the answers.
+ */
+#include "fleet/fleet.h"
+
+#include "core/alloc.h"
+#include "fleet/guard.h"
+#include "fleet/progress.h"
+#include "fleet/sched.h"
+#include "net/fetch.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <uv.h>
+
+enum { PH_IN_FLIGHT = 1, PH_WAITING = 2, PH_BINDING = 4, PH_BOUND = 8 };
+
+#define NEVER UINT64_MAX
+#define DAY_MS (24ull * 3600 * 1000)
+#define BIND_TRIES 3 /* a customer tries a code three times, a minute apart */
+#define BIND_RETRY_MS 60000ull
+
+/* 56 bytes per phone besides its agent and schedule entry. */
+typedef struct pv__phone {
+    pv_agent *agent;
+    uint64_t kick_ms;   /* scenario action (retail binding), NEVER if none */
+    uint64_t answer_ms; /* a virtual answer arrives, NEVER if none */
+    uint64_t req_ns;    /* real clock at the request (or when it began to wait) */
+    uint32_t req_ms;    /* scenario time of the request */
+    uint32_t req_id;
+    uint32_t vdelay_us;
+    uint32_t vindex; /* what the virtual answer carries (vserver.h) */
+    int16_t verror;
+    uint16_t vstatus;
+    uint8_t vkind, purpose, flags, bind_tries;
+} pv__phone;
+
+struct pv_fleet {
+    pv_fleet_config cfg;
+    pv_fleet_plan plan;
+    pv_fleet_stats stats;
+    pv_fleet_summary sum;
+    pv_agent_defaults *defs[4];
+    pv__phone *phone;
+    pv_fleet_sched sched;
+    uint32_t *wait; /* FIFO ring of phones waiting for an in-flight slot */
+    uint32_t wait_head, wait_len;
+    uint32_t in_flight;
+    uint64_t now_ms;
+    bool outage, outage_done, done;
+    pv_vserver vs;
+    /* real clock */
+    uv_loop_t loop;
+    uv_timer_t wake, tick;
+    uv_signal_t sigint;
+    pv_fetcher *fetcher;
+    uint64_t t0_ns;
+    pv_fleet_progress progress;
+};
+
+/* ---- small helpers ---- */
+
+uint64_t pv_fleet_rss(void)
+{
+    FILE *fp = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    if (fp != NULL) {
+        if (fscanf(fp, "%llu %llu", &size, &resident) != 2)
+            resident = 0;
+        fclose(fp);
+    }
+    return resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+uint64_t pv_fleet_rss_peak(void)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long kb = 0;
+    while (fp != NULL && fgets(line, sizeof line, fp) != NULL)
+        if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
+            break;
+    if (fp != NULL)
+        fclose(fp);
+    return kb * 1024;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+void pv_fleet_config_default(pv_fleet_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->phones = 100;
+    c->seed = 1;
+    c->mix.weight[PV_AGENT_MPP] = 1;
+    c->mix.total = 1;
+    c->plan.random_delay = -1;
+    c->max_in_flight = 1000;
+    c->firmware_size = 64 * 1024;
+    c->timeout_ms = 60000;
+    pv_vserver_model_default(&c->vmodel);
+}
+
+static const char *server_of(const pv_fleet *f, uint32_t i)
+{
+    return f->cfg.servers[i % f->cfg.nservers];
+}
+
+/* The scheme of a base URL ("https" of "https://host:port"). */
+static bool scheme_is(const char *url, const char *scheme)
+{
+    size_t n = strlen(scheme);
+    return strncmp(url, scheme, n) == 0 && strncmp(url + n, "://", 3) == 0;
+}
+
+/* ---- schedule ---- */
+
+static void reschedule(pv_fleet *f, uint32_t i)
+{
+    pv__phone *p = &f->phone[i];
+    uint64_t t = pv_agent_next_wakeup(p->agent);
+    if (p->kick_ms < t)
+        t = p->kick_ms;
+    if (p->answer_ms < t)
+        t = p->answer_ms;
+    /* whatever is due now was just done: never spin on one instant */
+    if (t != NEVER && t <= f->now_ms)
+        t = f->now_ms + 1;
+    pv_fleet_sched_set(&f->sched, i, t);
+}
+
+/* ---- requests ---- */
+
+static void drain(pv_fleet *f, uint32_t i);
+static void deliver(pv_fleet *f, uint32_t i, const pv_agent_response *r, uint64_t latency_us);
+
+static uint64_t real_ns(void)
+{
+    return uv_hrtime();
+}
+
+typedef struct fetch_ctx {
+    pv_fleet *f;
+    uint32_t phone;
+} fetch_ctx;
+
+static void arm(pv_fleet *f);
+
+static void on_fetch(pv_fetch *fetch, const pv_fetch_result *res, void *data)
+{
+    fetch_ctx *c = data;
+    pv_fleet *f = c->f;
+    uint32_t i = c->phone;
+    free(c);
+    f->now_ms = (real_ns() - f->t0_ns) / 1000000;
+    pv_agent_response r = {.error = res->error,
+                           .status = res->status,
+                           .location = res->location,
+                           .content_encoding = res->content_encoding,
+                           .body = res->body,
+                           .body_len = res->body_len};
+    deliver(f, i, &r, (real_ns() - f->phone[i].req_ns) / 1000);
+    arm(f);
+}
+
+/* Answers the request later through the schedule (virtual clock, outage, local failure). */
+static void answer_later(pv_fleet *f, uint32_t i, int error, int status, uint64_t delay_us)
+{
+    pv__phone *p = &f->phone[i];
+    p->verror = (int16_t)(error < -32000 ? -32000 : error);
+    p->vstatus = (uint16_t)status;
+    p->answer_ms = f->now_ms + (delay_us + 999) / 1000;
+    delay_us += (f->now_ms - p->req_ms) * 1000; /* the latency includes the fleet's queue */
+    p->vdelay_us = delay_us > UINT32_MAX ? UINT32_MAX : (uint32_t)delay_us;
+}
+
+static void cert_path(const pv_fleet *f, uint32_t i, char *out, size_t size)
+{
+    uint32_t who = f->cfg.cert_pool ? i % f->cfg.cert_pool : i;
+    pv_fleet_ident id;
+    pv_fleet_ident_make(f->cfg.seed, who, &f->cfg.mix, &id);
+    int n = snprintf(out, size, "%s/%s.pem", f->cfg.certs_dir, id.mac);
+    if (n < 0 || (size_t)n >= size)
+        out[0] = '\0'; /* too long a directory: no certificate, the server will say so */
+}
+
+static void start_request(pv_fleet *f, uint32_t i, const pv_agent_action *act)
+{
+    pv__phone *p = &f->phone[i];
+    if (!(p->flags & PH_WAITING)) {
+        p->req_ms = (uint32_t)f->now_ms;
+        p->req_ns = real_ns();
+    }
+    p->flags = (uint8_t)((p->flags & ~PH_WAITING) | PH_IN_FLIGHT);
+    p->req_id = act->id;
+    p->purpose = (uint8_t)act->purpose;
+    f->in_flight++;
+    pv_fleet_stats_request(&f->stats, p->req_ms);
+    if (f->outage) { /* the run's outage: refused at the fleet's edge, at once */
+        answer_later(f, i, PV_ECONN, 0, 100);
+        return;
+    }
+    if (f->cfg.virtual_clock) {
+        pv_vserver_answer a;
+        pv_vserver_request(&f->vs, f->now_ms * 1000, act->scheme, act->path, &a);
+        answer_later(f, i, a.error, a.status, a.delay_us);
+        f->phone[i].vkind = a.kind;
+        f->phone[i].vindex = a.index;
+        return;
+    }
+    char cert[4096] = "";
+    if (act->client_cert && f->cfg.certs_dir != NULL)
+        cert_path(f, i, cert, sizeof cert);
+    pv_fetch_request rq = {.url = act->url,
+                           .method = act->method,
+                           .body = act->body,
+                           .body_len = act->body_len,
+                           .content_type = act->content_type,
+                           .content_encoding = act->content_encoding,
+                           .uid = act->uid,
+                           .pwd = act->pwd,
+                           .user_agent = act->user_agent,
+                           .client_cert = act->client_cert && cert[0] != '\0',
+                           .cert_file = cert[0] ? cert : NULL};
+    fetch_ctx *c = pv_malloc(sizeof *c);
+    c->f = f;
+    c->phone = i;
+    pv_error err;
+    if (pv_fetch_start(f->fetcher, &rq, on_fetch, c, NULL, &err) != 0) {
+        free(c);
+        answer_later(f, i, PV_EINVAL, 0, 0);
+    }
+}
+
+static void wait_push(pv_fleet *f, uint32_t i)
+{
+    pv__phone *p = &f->phone[i];
+    if (p->flags & PH_WAITING)
+        return;
+    p->flags |= PH_WAITING;
+    p->req_ms = (uint32_t)f->now_ms; /* the wait counts in the latency (no coordinated omission) */
+    p->req_ns = real_ns();
+    f->wait[(f->wait_head + f->wait_len) % f->cfg.phones] = i;
+    f->wait_len++;
+}
+
+static void wait_release(pv_fleet *f)
+{
+    while (f->wait_len > 0 && f->in_flight < f->cfg.max_in_flight) {
+        uint32_t j = f->wait[f->wait_head];
+        f->wait_head = (f->wait_head + 1) % f->cfg.phones;
+        f->wait_len--;
+        drain(f, j);
+        reschedule(f, j);
+    }
+}
+
+/* ---- goals ---- */
+
+static bool goal_reached(const pv_fleet *f, const pv__phone *p)
+{
+    switch (f->plan.goal) {
+    case PV_GOAL_SWVER: {
+        pv_agent_family fam;
+        if (pv_agent_family_parse(pv_agent_model(p->agent), &fam) != 0)
+            return false;
+        return strcmp(pv_agent_swver(p->agent), pv_fleet_new_swver(fam)) == 0;
+    }
+    case PV_GOAL_SECPRV2:
+        return pv_agent_get_prov_state(p->agent) == PV_AGENT_SEC_PRV_2;
+    default:
+        return false; /* PV_GOAL_RESYNC is decided at the end of a resync */
+    }
+}
+
+static void check_goal(pv_fleet *f, uint32_t i)
+{
+    if (f->stats.goal_ms[i] == UINT32_MAX && goal_reached(f, &f->phone[i]))
+        pv_fleet_stats_goal(&f->stats, i, f->now_ms);
+}
+
+/* Retail: the customer enters the code (DESIGN 5), i.e. /admin/resync?URL/init/CODE. */
+static void kick(pv_fleet *f, uint32_t i)
+{
+    pv__phone *p = &f->phone[i];
+    p->kick_ms = NEVER;
+    pv_fleet_ident id;
+    pv_fleet_ident_make(f->cfg.seed, i, &f->cfg.mix, &id);
+    char url[512];
+    int n = snprintf(url, sizeof url, "%s/init/%s", server_of(f, i), id.code);
+    if (n < 0 || (size_t)n >= sizeof url)
+        return;
+    pv_error err;
+    int rc = pv_agent_resync(p->agent, f->now_ms, url, &err);
+    if (rc == PV_EBUSY) { /* the phone is resyncing: the customer tries again shortly */
+        p->kick_ms = f->now_ms + 5000;
+        return;
+    }
+    if (rc != 0) {
+        pv_fleet_stats_cause(&f->stats, "bind refused by phone");
+        return;
+    }
+    p->flags |= PH_BINDING;
+    p->bind_tries++;
+}
+
+/* A phone's operation ended (no request in flight after an answer). */
+static void op_ended(pv_fleet *f, uint32_t i, const pv_agent_response *r)
+{
+    pv__phone *p = &f->phone[i];
+    bool profile = p->purpose == PV_AGENT_FOR_PROFILE;
+    bool led_ok = pv_agent_get_led(p->agent) == PV_AGENT_LED_NORMAL;
+    if (profile && r->error == 0 && r->status == 200 && !led_ok)
+        pv_fleet_stats_cause(&f->stats, "corrupt profile");
+    if (p->flags & PH_BINDING) {
+        p->flags &= (uint8_t)~PH_BINDING;
+        if (pv_agent_get_prov_state(p->agent) >= PV_AGENT_SEC_PRV_1) {
+            p->flags |= PH_BOUND;
+            /* the server's SIP NOTIFY (Event: check-sync) after a binding: resync now */
+            if (pv_agent_resync(p->agent, f->now_ms, NULL, NULL) == 0)
+                drain(f, i);
+        } else if (p->bind_tries < BIND_TRIES) {
+            p->kick_ms = f->now_ms + BIND_RETRY_MS;
+        }
+    }
+    if (f->plan.goal == PV_GOAL_RESYNC && profile && led_ok && r->error == 0 && r->status == 200 &&
+        f->now_ms >= f->plan.goal_after_ms)
+        pv_fleet_stats_goal(&f->stats, i, f->now_ms);
+    check_goal(f, i);
+}
+
+static const char *cause_of(const pv_agent_response *r, char *buf, size_t size)
+{
+    if (r->error < 0) {
+        switch (r->error) {
+        case PV_ECONN:
+            return "connect";
+        case PV_ETIMEDOUT:
+            return "timeout";
+        case PV_EPROTO:
+            return "protocol or tls";
+        default: {
+            const char *name = pv_err_name(r->error);
+            size_t n = 0;
+            for (; name[n] != '\0' && n + 1 < size; n++)
+                buf[n] = (char)tolower((unsigned char)name[n]);
+            buf[n] = '\0';
+            return buf;
+        }
+        }
+    }
+    if (r->status >= 400) {
+        snprintf(buf, size, "http %d", r->status); /* at most 8 bytes */
+        return buf;
+    }
+    return NULL;
+}
+
+static void deliver(pv_fleet *f, uint32_t i, const pv_agent_response *r, uint64_t latency_us)
+{
+    pv__phone *p = &f->phone[i];
+    if (!(p->flags & PH_IN_FLIGHT))
+        return;
+    p->flags &= (uint8_t)~PH_IN_FLIGHT;
+    f->in_flight--;
+    char buf[40];
+    pv_fleet_stats_done(&f->stats, p->req_ms, f->now_ms, latency_us, cause_of(r, buf, sizeof buf));
+    pv_agent_fetch_done(p->agent, f->now_ms, p->req_id, r);
+    drain(f, i);
+    if (!(p->flags & PH_IN_FLIGHT))
+        op_ended(f, i, r);
+    reschedule(f, i);
+    wait_release(f);
+}
+
+/* Delivers the pending virtual answer of phone i; its body is made now (vserver.h). */
+static void deliver_virtual(pv_fleet *f, uint32_t i)
+{
+    pv__phone *p = &f->phone[i];
+    p->answer_ms = NEVER;
+    pv_agent_response r = {.error = p->verror, .status = p->vstatus};
+    pv_buf body = {0};
+    if (r.error == 0 && r.status == 200 &&
+        pv_vserver_body(&f->vs, p->vkind, p->vindex, server_of(f, i), &body) != 0)
+        r.status = 500;
+    r.body = body.data;
+    r.body_len = body.len;
+    deliver(f, i, &r, p->vdelay_us);
+    pv_buf_free(&body);
+}
+
+static void take_action(pv_fleet *f, uint32_t i, const pv_agent_action *act)
+{
+    pv__phone *p = &f->phone[i];
+    switch (act->kind) {
+    case PV_AGENT_ACT_FETCH:
+    case PV_AGENT_ACT_UPLOAD:
+        if (p->flags & PH_IN_FLIGHT) { /* one operation at a time: cannot happen */
+            pv_agent_response busy = {.error = PV_EBUSY};
+            pv_agent_fetch_done(p->agent, f->now_ms, act->id, &busy);
+            return;
+        }
+        start_request(f, i, act);
+        return;
+    case PV_AGENT_ACT_REBOOT:
+        pv_agent_boot(p->agent, f->now_ms);
+        pv_agent_set_time_of_day(p->agent, f->now_ms,
+                                 (uint32_t)((f->plan.time_of_day_ms + f->now_ms) % DAY_MS));
+        check_goal(f, i); /* a new load runs after the reboot */
+        return;
+    default: /* LOG and PERSIST: a simulated phone keeps no disk and no syslog */
+        return;
+    }
+}
+
+static void drain(pv_fleet *f, uint32_t i)
+{
+    pv__phone *p = &f->phone[i];
+    pv_agent_action act;
+    for (;;) {
+        if (!(p->flags & PH_IN_FLIGHT) && f->in_flight >= f->cfg.max_in_flight) {
+            wait_push(f, i); /* the action stays in the agent's queue until a slot frees */
+            return;
+        }
+        if (!pv_agent_next_action(p->agent, &act))
+            return;
+        take_action(f, i, &act);
+    }
+}
+
+/* ---- the clock-independent core ---- */
+
+static void process(pv_fleet *f, uint32_t i)
+{
+    pv__phone *p = &f->phone[i];
+    if (p->answer_ms <= f->now_ms)
+        deliver_virtual(f, i);
+    if (p->kick_ms <= f->now_ms)
+        kick(f, i);
+    if (pv_agent_next_wakeup(p->agent) <= f->now_ms)
+        pv_agent_tick(p->agent, f->now_ms);
+    if (!(p->flags & PH_WAITING))
+        drain(f, i);
+    reschedule(f, i);
+}
+
+static void set_outage(pv_fleet *f, bool down)
+{
+    f->outage = down;
+    f->vs.down = false; /* the fleet's edge refuses; the model never sees those requests */
+}
+
+static void advance(pv_fleet *f)
+{
+    uint64_t now = f->now_ms;
+    if (!f->outage && !f->outage_done && f->plan.outage_end_ms > f->plan.outage_begin_ms &&
+        now >= f->plan.outage_begin_ms)
+        set_outage(f, true);
+    if (f->outage && now >= f->plan.outage_end_ms) {
+        set_outage(f, false);
+        f->outage_done = true;
+    }
+    uint32_t i;
+    uint64_t when;
+    while (pv_fleet_sched_pop_due(&f->sched, now, &i, &when))
+        process(f, i);
+    if (f->plan.stop_at_goal && f->stats.reached == f->cfg.phones) {
+        f->done = true;
+        f->sum.stopped_by = "goal";
+    } else if (now >= f->plan.duration_ms) {
+        f->done = true;
+        f->sum.stopped_by = "duration";
+    }
+}
+
+static uint64_t next_time(const pv_fleet *f)
+{
+    uint64_t t = pv_fleet_sched_next(&f->sched);
+    uint64_t toggle = !f->outage && !f->outage_done ? f->plan.outage_begin_ms
+                      : f->outage                   ? f->plan.outage_end_ms
+                                                    : NEVER;
+    if (f->plan.outage_end_ms > f->plan.outage_begin_ms && toggle < t)
+        t = toggle;
+    if (f->plan.duration_ms < t)
+        t = f->plan.duration_ms;
+    return t < f->now_ms ? f->now_ms : t;
+}
+
+static void boot_all(pv_fleet *f)
+{
+    for (uint32_t i = 0; i < f->cfg.phones; i++) {
+        pv__phone *p = &f->phone[i];
+        pv_agent_boot(p->agent, 0);
+        pv_agent_set_time_of_day(p->agent, 0, f->plan.time_of_day_ms);
+        p->kick_ms = pv_fleet_plan_kick_ms(&f->plan, f->cfg.seed, i);
+        drain(f, i);
+        reschedule(f, i);
+    }
+}
+
+static void run_virtual(pv_fleet *f)
+{
+    boot_all(f);
+    while (!f->done) {
+        f->now_ms = next_time(f);
+        advance(f);
+    }
+}
+
+/* ---- the real clock ---- */
+
+static void stop_real(pv_fleet *f)
+{
+    uv_timer_stop(&f->wake);
+    uv_timer_stop(&f->tick);
+    uv_signal_stop(&f->sigint);
+    if (f->cfg.progress)
+        fputc('\n', stderr);
+    pv_fetcher_stats fs;
+    pv_fetcher_stats_get(f->fetcher, &fs);
+    f->sum.connections = fs.connections;
+    pv_fetcher_close(f->fetcher, NULL, NULL);
+    f->fetcher = NULL;
+    uv_close((uv_handle_t *)&f->wake, NULL);
+    uv_close((uv_handle_t *)&f->tick, NULL);
+    uv_close((uv_handle_t *)&f->sigint, NULL);
+}
+
+static void on_wake(uv_timer_t *t)
+{
+    pv_fleet *f = t->data;
+    f->now_ms = (real_ns() - f->t0_ns) / 1000000;
+    advance(f);
+    arm(f);
+}
+
+static void arm(pv_fleet *f)
+{
+    if (f->fetcher == NULL)
+        return; /* stopping */
+    if (f->done) {
+        stop_real(f);
+        return;
+    }
+    uint64_t now = (real_ns() - f->t0_ns) / 1000000;
+    uint64_t t = next_time(f);
+    uv_timer_start(&f->wake, on_wake, t > now ? t - now : 0, 0);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    pv_fleet *f = t->data;
+    char line[200];
+    pv_fleet_progress_line(&f->progress, &f->stats, (real_ns() - f->t0_ns) / 1000000, f->wait_len,
+                           line, sizeof line);
+    fprintf(stderr, "\r%s\033[K", line);
+}
+
+static void on_sigint(uv_signal_t *s, int signum)
+{
+    pv_fleet *f = s->data;
+    f->done = true;
+    f->sum.stopped_by = "signal";
+    f->sum.interrupted = true;
+    arm(f);
+}
+
+static int run_real(pv_fleet *f, pv_error *err)
+{
+    int rc = uv_loop_init(&f->loop);
+    if (rc != 0)
+        return pv_error_set(err, PV_EIO, "event loop: %s", uv_strerror(rc));
+    pv_fetcher_options o;
+    pv_fetcher_options_default(&o);
+    o.ca_file = f->cfg.ca_file;
+    o.timeout_ms = f->cfg.timeout_ms;
+    o.max_body = f->cfg.firmware_size + 4096 > ((size_t)1 << 20) ? f->cfg.firmware_size + 4096
+                                                                 : (size_t)1 << 20;
+    rc = pv_fetcher_new(&f->loop, &o, &f->fetcher, err);
+    if (rc != 0) {
+        uv_loop_close(&f->loop);
+        return rc;
+    }
+    uv_timer_init(&f->loop, &f->wake);
+    uv_timer_init(&f->loop, &f->tick);
+    uv_signal_init(&f->loop, &f->sigint);
+    f->wake.data = f->tick.data = f->sigint.data = f;
+    uv_signal_start(&f->sigint, on_sigint, SIGINT);
+    if (f->cfg.progress)
+        uv_timer_start(&f->tick, on_tick, 1000, 1000);
+    f->t0_ns = real_ns();
+    boot_all(f);
+    arm(f);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    /* requests still in flight at the end are neither answered nor failed: not counted */
+    f->stats.in_flight = 0;
+    rc = uv_loop_close(&f->loop);
+    if (rc != 0)
+        return pv_error_set(err, PV_EIO, "event loop did not close: %s", uv_strerror(rc));
+    return 0;
+}
+
+/* ---- setup ---- */
+
+static int check_config(const pv_fleet_config *c, pv_error *err)
+{
+    if (c->scenario == NULL)
+        return pv_error_set(err, PV_EINVAL, "no scenario");
+    if (c->phones == 0 || c->phones > PV_FLEET_MAX_PHONES)
+        return pv_error_set(err, PV_ERANGE, "--phones %u: 1..%u", c->phones, PV_FLEET_MAX_PHONES);
+    if (c->nservers == 0)
+        return pv_error_set(err, PV_EINVAL, "no --server URL");
+    for (size_t s = 0; s < c->nservers; s++) {
+        const char *u = c->servers[s];
+        if (!scheme_is(u, "http") && !scheme_is(u, "https") && !scheme_is(u, "tftp"))
+            return pv_error_set(err, PV_ESYNTAX,
+                                "server '%s': expected http://, https:// or tftp://HOST:PORT", u);
+        if (strchr(strstr(u, "://") + 3, '/') != NULL)
+            return pv_error_set(err, PV_ESYNTAX,
+                                "server '%s': give scheme://host:port only, without a path", u);
+        /* issue 6: loopback or a test namespace only, virtual or not (a config may be reused) */
+        int rc = pv_fleet_guard_url(u, err);
+        if (rc != 0)
+            return rc;
+    }
+    if (c->certs_dir != NULL && access(c->certs_dir, R_OK | X_OK) != 0)
+        return pv_error_set(err, PV_ENOENT, "--certs %s: not a readable directory", c->certs_dir);
+    return 0;
+}
+
+int pv_fleet_new(pv_fleet **out, const pv_fleet_config *cfg, pv_error *err)
+{
+    *out = NULL;
+    int rc = check_config(cfg, err);
+    if (rc != 0)
+        return rc;
+    pv_fleet *f = pv_calloc(1, sizeof *f);
+    f->cfg = *cfg;
+    if (f->cfg.max_in_flight == 0)
+        f->cfg.max_in_flight = 1000;
+    if (f->cfg.firmware_size == 0)
+        f->cfg.firmware_size = 64 * 1024;
+    if (f->cfg.timeout_ms == 0)
+        f->cfg.timeout_ms = 60000;
+    rc = pv_fleet_plan_make(cfg->scenario, &cfg->plan, &f->plan, err);
+    if (rc != 0) {
+        free(f);
+        return rc;
+    }
+    double t0 = uv_hrtime() / 1e9;
+    f->sum.rss_before = pv_fleet_rss();
+    pv_fleet_stats_init(&f->stats, cfg->phones, f->plan.duration_ms);
+    for (size_t k = 0; k < f->plan.nphases; k++)
+        pv_fleet_stats_phase(&f->stats, f->plan.phase[k].name, f->plan.phase[k].start_ms);
+    pv_vserver_init(&f->vs, &cfg->vmodel, cfg->seed, &cfg->mix, f->cfg.firmware_size);
+    pv_fleet_sched_init(&f->sched, cfg->phones);
+    f->wait = pv_reallocarray(NULL, cfg->phones, sizeof *f->wait);
+    f->phone = pv_reallocarray(NULL, cfg->phones, sizeof *f->phone);
+    pv_buf xml = {0};
+    for (uint32_t i = 0; i < cfg->phones && rc == 0; i++) {
+        pv_fleet_ident id;
+        pv_fleet_ident_make(cfg->seed, i, &cfg->mix, &id);
+        if (f->defs[id.family] == NULL)
+            f->defs[id.family] = pv_agent_defaults_new(id.family);
+        pv__phone *p = &f->phone[i];
+        memset(p, 0, sizeof *p);
+        p->kick_ms = p->answer_ms = NEVER;
+        pv_agent_identity ident = {
+            .mac = id.mac, .serial = id.serial, .client_cert = cfg->certs_dir != NULL};
+        rc = pv_agent_new(&p->agent, f->defs[id.family], &ident, cfg->seed ^ (i * 0x9e3779b9ull),
+                          err);
+        if (rc != 0) {
+            f->cfg.phones = i; /* free what was made */
+            break;
+        }
+        pv_buf_reset(&xml);
+        pv_fleet_plan_config(&f->plan, &id, server_of(f, i), &xml);
+        if (xml.len > 0)
+            rc = pv_agent_apply_config(p->agent, 0, PV_AGENT_ADMIN, xml.data, xml.len, err);
+        pv_agent_action act;
+        while (pv_agent_next_action(p->agent, &act))
+            ; /* PERSIST of the starting configuration: nothing to write */
+        if (rc != 0)
+            f->cfg.phones = i + 1;
+    }
+    pv_buf_free(&xml);
+    if (rc != 0) {
+        pv_fleet_free(f);
+        return rc;
+    }
+    f->sum.rss_phones = pv_fleet_rss();
+    f->sum.setup_s = uv_hrtime() / 1e9 - t0;
+    *out = f;
+    return 0;
+}
+
+int pv_fleet_run(pv_fleet *f, pv_error *err)
+{
+    double w0 = uv_hrtime() / 1e9, c0 = cpu_seconds();
+    int rc = 0;
+    if (f->cfg.virtual_clock)
+        run_virtual(f);
+    else
+        rc = run_real(f, err);
+    f->sum.wall_s = uv_hrtime() / 1e9 - w0;
+    f->sum.cpu_s = cpu_seconds() - c0;
+    f->sum.scenario_ms = f->now_ms;
+    f->stats.end_ms = f->now_ms;
+    f->sum.goal_all = f->stats.reached == f->cfg.phones;
+    f->sum.rss_end = pv_fleet_rss();
+    f->sum.rss_peak = pv_fleet_rss_peak();
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < f->cfg.phones; i++)
+        bytes += pv_agent_memory(f->phone[i].agent);
+    f->sum.agent_bytes = bytes;
+    return rc;
+}
+
+const pv_fleet_stats *pv_fleet_get_stats(const pv_fleet *f)
+{
+    return &f->stats;
+}
+
+const pv_fleet_plan *pv_fleet_get_plan(const pv_fleet *f)
+{
+    return &f->plan;
+}
+
+const pv_fleet_config *pv_fleet_get_config(const pv_fleet *f)
+{
+    return &f->cfg;
+}
+
+const pv_fleet_summary *pv_fleet_get_summary(const pv_fleet *f)
+{
+    return &f->sum;
+}
+
+void pv_fleet_prov_states(const pv_fleet *f, uint32_t counts[4])
+{
+    memset(counts, 0, 4 * sizeof counts[0]);
+    for (uint32_t i = 0; i < f->cfg.phones; i++) {
+        pv_agent_prov_state s = pv_agent_get_prov_state(f->phone[i].agent);
+        if ((unsigned)s < 4)
+            counts[s]++;
+    }
+}
+
+void pv_fleet_free(pv_fleet *f)
+{
+    if (f == NULL)
+        return;
+    for (uint32_t i = 0; i < f->cfg.phones; i++)
+        pv_agent_free(f->phone[i].agent);
+    for (int k = 0; k < 4; k++)
+        pv_agent_defaults_free(f->defs[k]);
+    free(f->phone);
+    free(f->wait);
+    pv_fleet_sched_free(&f->sched);
+    pv_fleet_stats_free(&f->stats);
+    free(f);
+}
