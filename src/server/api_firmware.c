@@ -167,9 +167,7 @@ void pv__api_firmware_create(pv__api_ctx *ctx)
     if (!check_firmware_body(ctx, &f, hex))
         return;
     json_t *files = json_object_get(ctx->body, "files");
-    char *files_text = json_dumps(files ? files : json_array(), JSON_COMPACT);
-    if (!files)
-        files_text = (free(files_text), pv_strdup("[]"));
+    char *files_text = files ? json_dumps(files, JSON_COMPACT) : pv_strdup("[]");
     f.files = files_text;
     int64_t id = 0;
     pv_error err = {""};
