@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ typedef struct pv__xfer {
     pv_phone *p;
     uint32_t id;
     pv_fetch *h;
+    char *url;
 } pv__xfer;
 
 struct pv_phone {
@@ -65,6 +67,8 @@ struct pv_phone {
     bool reboot;
     bool draining;
     char last_result[160];
+    char challenge[16];  /* the auth scheme of the last 401 ("Basic", "Digest") */
+    char *challenge_url; /* ... and where it came from */
     void (*change_cb)(pv_phone *p, void *data);
     void *change_data;
     unsigned pending_closes;
@@ -320,7 +324,16 @@ static void on_fetched(pv_fetch *h, const pv_fetch_result *r, void *data)
             (unsigned)x->id, r->status, r->error ? pv_err_name(r->error) : "-", r->body_len,
             r->connect_ms, r->tls_ms, r->total_ms, r->error ? " detail=" : "",
             r->error ? r->error_text : "");
+    if (r->status == 401 && r->www_authenticate != NULL) { /* spec 8.2: answer it next */
+        size_t n = strcspn(r->www_authenticate, " ");
+        snprintf(p->challenge, sizeof p->challenge, "%.*s", (int)(n < 15 ? n : 15),
+                 r->www_authenticate);
+        free(p->challenge_url);
+        p->challenge_url = x->url;
+        x->url = NULL;
+    }
     uint32_t id = x->id;
+    free(x->url);
     free(x);
     pv_agent_fetch_done(p->agent, pv_phone_now(p), id, &resp);
     drain(p);
@@ -340,14 +353,18 @@ static void start_fetch(pv_phone *p, const pv_agent_action *act)
                             .client_cert = act->client_cert,
                             .max_body =
                                 act->purpose == PV_AGENT_FOR_FIRMWARE ? FIRMWARE_MAX : PROFILE_MAX};
+    if (act->uid != NULL && p->challenge_url != NULL && strcmp(p->challenge_url, act->url) == 0)
+        req.auth_scheme = p->challenge;
     pv__xfer *x = pv_calloc(1, sizeof *x);
     x->p = p;
     x->id = act->id;
+    x->url = pv_strdup(act->url);
     pv_logf(PV_LOG_INFO, "phone.request", "id=%u method=%s url=%s", (unsigned)act->id,
             act->method ? act->method : "GET", act->url);
     pv_error err;
     int rc = pv_fetch_start(p->fetcher, &req, on_fetched, x, &x->h, &err);
     if (rc != 0) {
+        free(x->url);
         free(x);
         if (p->nfailed < sizeof p->failed / sizeof p->failed[0]) {
             p->failed[p->nfailed].id = act->id;
@@ -368,6 +385,7 @@ static void cancel_transfers(pv_phone *p)
         pv__xfer *x = p->xfers;
         xfer_unlink(x);
         pv_fetch_cancel(x->h);
+        free(x->url);
         free(x);
     }
 }
@@ -637,6 +655,7 @@ static void free_parts(pv_phone *p)
     free(p->state_dir);
     free(p->web_address);
     free(p->dhcp_text);
+    free(p->challenge_url);
     free(p);
 }
 

@@ -186,6 +186,7 @@ static void finish(pv_fetch *t, CURLcode rc)
     if (!t->tftp && rc == CURLE_OK) {
         r.location = header_value(t->easy, "Location");
         r.content_encoding = header_value(t->easy, "Content-Encoding");
+        r.www_authenticate = header_value(t->easy, "WWW-Authenticate");
     }
     r.body = t->body.data ? t->body.data : "";
     r.body_len = t->body.len;
@@ -396,7 +397,9 @@ static int configure(pv_fetch *t, const pv_fetch_request *req, pv_error *err)
     if (req->uid != NULL) { /* spec 8.2: answer Basic or Digest */
         curl_easy_setopt(e, CURLOPT_USERNAME, req->uid);
         curl_easy_setopt(e, CURLOPT_PASSWORD, req->pwd ? req->pwd : "");
-        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)(CURLAUTH_BASIC | CURLAUTH_DIGEST));
+        bool basic = req->auth_scheme != NULL && strcasecmp(req->auth_scheme, "Basic") == 0;
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH,
+                         basic ? (long)CURLAUTH_BASIC : (long)(CURLAUTH_BASIC | CURLAUTH_DIGEST));
     }
     if (f->ca_file != NULL)
         curl_easy_setopt(e, CURLOPT_CAINFO, f->ca_file);

@@ -65,6 +65,10 @@ typedef struct pv_fetch_request {
     const char *content_type;     /* of the body */
     const char *content_encoding; /* of the body, e.g. "aes128gcm" */
     const char *uid, *pwd;        /* answer Basic/Digest challenges; NULL: none */
+    /* The scheme the server challenged with last time ("Basic", "Digest"), or NULL: with
+     * "Basic" the credentials go with the first request, as a phone that has just been
+     * challenged does; otherwise libcurl asks first (one more round trip). */
+    const char *auth_scheme;
     const char *user_agent;
     bool client_cert;      /* HTTPS: present the certificate */
     const char *cert_file; /* NULL: the fetcher's (a fleet gives each phone its own) */
@@ -78,6 +82,7 @@ typedef struct pv_fetch_result {
     const char *error_text; /* what went wrong, for a person ("" when fine) */
     const char *location;   /* Location header, or NULL */
     const char *content_encoding; /* Content-Encoding header, or NULL */
+    const char *www_authenticate; /* 401: the challenge's header, or NULL */
     const void *body;
     size_t body_len;
     /* what the transfer cost */
