@@ -74,7 +74,10 @@ start_provisor() {
   "$bin" serve --data-dir "$W/pv-data" --root "$W/root" --workers 2 \
     --tftp "127.0.0.1:$PV_TFTP" --http "127.0.0.1:$PV_HTTP" --https "127.0.0.1:$PV_HTTPS" \
     --admin "127.0.0.1:$PV_ADMIN" --tls-cert "$W/pki/server.pem" --tls-key "$W/pki/server.key" \
-    --client-ca "$W/pki/mfg.pem" --client-cert required >"$W/provisor.out" 2>"$W/provisor.log" &
+    --client-ca "$W/pki/mfg.pem" --client-cert required --tls-session-tickets no \
+    --limits-max-requests-per-connection 100000 --limits-max-per-source 4096 \
+    --tftp-max-per-source 4096 --tftp-requests-per-second 1000000 --tftp-max-transfers 4096 \
+    >"$W/provisor.out" 2>"$W/provisor.log" &
   pids+=($!)
   wait_tcp "$PV_HTTP"; wait_tcp "$PV_HTTPS"
 }

@@ -1,22 +1,35 @@
 /* log.c — logfmt lines; see log.h. */
 #include "core/log.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 static void stderr_sink(pv_log_level level, const char *line, size_t len, void *data)
 {
-    /* One fwrite per line keeps lines whole between threads (stdio locks). */
-    char stack[1024];
+    /* One write(2) per line keeps lines whole between threads without stdio's lock, which
+     * the loop threads would otherwise queue on once per request: the kernel appends a
+     * write of up to PIPE_BUF bytes to a pipe whole, and serialises writes to a file. */
+    char stack[PIPE_BUF];
     if (len + 1 <= sizeof stack) {
         memcpy(stack, line, len);
         stack[len] = '\n';
-        fwrite(stack, 1, len + 1, stderr);
+        size_t off = 0;
+        while (off < len + 1) {
+            ssize_t n = write(STDERR_FILENO, stack + off, len + 1 - off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return; /* nowhere to log to */
+            off += (size_t)n;
+        }
     } else {
         flockfile(stderr);
         fwrite(line, 1, len, stderr);
@@ -114,13 +127,38 @@ void pv_log_begin(pv_log_line *line, pv_log_level level, const char *event)
         return;
     struct timeval tv;
     gettimeofday(&tv, NULL);
-    struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
-    char ts[40];
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    /* The seconds part is formatted once per second per thread: gmtime_r() takes glibc's
+     * time zone lock, which every loop thread would otherwise take for every line. */
+    static _Thread_local time_t ts_sec = -1;
+    static _Thread_local char ts[40];
+    if (tv.tv_sec != ts_sec) {
+        struct tm tm;
+        gmtime_r(&tv.tv_sec, &tm);
+        if (strftime(ts, sizeof ts, "ts=%Y-%m-%dT%H:%M:%S.", &tm) == 0)
+            ts[0] = '\0';
+        ts_sec = tv.tv_sec;
+    }
+    int ms = (int)(tv.tv_usec / 1000);
+    char frac[5] = {(char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z',
+                    ' '};
     pv_buf_reserve(&line->buf, 200);
-    pv_buf_appendf(&line->buf, "ts=%s.%03dZ level=%s event=%s", ts, (int)(tv.tv_usec / 1000),
-                   level_names[level], event);
+    pv_buf_append_str(&line->buf, ts);
+    pv_buf_append(&line->buf, frac, sizeof frac);
+    pv_buf_append_str(&line->buf, "level=");
+    pv_buf_append_str(&line->buf, level_names[level]);
+    pv_buf_append_str(&line->buf, " event=");
+    pv_buf_append_str(&line->buf, event);
+}
+
+/* Decimal digits of v, without printf (a log line has several numbers). */
+static void append_u64(pv_buf *b, uint64_t v)
+{
+    char digits[20];
+    size_t n = 0;
+    do
+        digits[sizeof digits - 1 - n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    pv_buf_append(b, digits + sizeof digits - n, n);
 }
 
 static void append_key(pv_log_line *line, const char *key)
@@ -148,7 +186,12 @@ void pv_log_int(pv_log_line *line, const char *key, int64_t value)
     if (!line->enabled)
         return;
     append_key(line, key);
-    pv_buf_appendf(&line->buf, "%" PRId64, value);
+    if (value < 0) {
+        pv_buf_append_char(&line->buf, '-');
+        append_u64(&line->buf, (uint64_t)0 - (uint64_t)value);
+    } else {
+        append_u64(&line->buf, (uint64_t)value);
+    }
 }
 
 void pv_log_ms(pv_log_line *line, const char *key, double ms)
@@ -156,7 +199,15 @@ void pv_log_ms(pv_log_line *line, const char *key, double ms)
     if (!line->enabled)
         return;
     append_key(line, key);
-    pv_buf_appendf(&line->buf, "%.3f", ms);
+    if (!(ms >= 0 && ms < 1e12)) { /* negative, huge or NaN: printf knows best */
+        pv_buf_appendf(&line->buf, "%.3f", ms);
+        return;
+    }
+    uint64_t micro = (uint64_t)(ms * 1000.0 + 0.5); /* "%.3f" of the same value */
+    append_u64(&line->buf, micro / 1000);
+    char frac[4] = {'.', (char)('0' + micro / 100 % 10), (char)('0' + micro / 10 % 10),
+                    (char)('0' + micro % 10)};
+    pv_buf_append(&line->buf, frac, sizeof frac);
 }
 
 void pv_log_redacted(pv_log_line *line, const char *key, pv_slice secret)

@@ -9,21 +9,117 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_MAX_UPLOAD (1024 * 1024)
 #define MAX_BASE_NAME 128
+
+/*
+ * The small-file cache. Phones fetch the same few small profiles again and
+ * again; opening, stat'ing and closing each one per request cost more than
+ * the answer itself. Each loop thread keeps the bytes of recently served
+ * small files, and a request costs one fstatat() that revalidates them: the
+ * entry is used only while the path still names the same inode with the same
+ * size, mtime and ctime. Security holds because the bytes were read through
+ * the checked open (openat2 RESOLVE_BENEATH), and a path that now resolves
+ * elsewhere (a symlink swapped in) names another inode, so it misses and the
+ * checked open decides again. A file changed within the last second is not
+ * cached: timestamps come from a coarse clock, so a second write in the same
+ * tick would leave them equal (git's "racy" rule).
+ */
+#define CACHE_SLOTS 64
+#define CACHE_MAX_FILE (32 * 1024) /* bytes; bounds the cache at 2 MiB per thread */
+#define CACHE_PATH_MAX 256
+
+typedef struct cache_entry {
+    const pv_fileserver *fs; /* NULL: empty */
+    int root_fd;
+    char path[CACHE_PATH_MAX];
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+    char etag[72];
+    char *data;
+} cache_entry;
+
+typedef struct file_cache {
+    unsigned epoch;
+    cache_entry slots[CACHE_SLOTS];
+} file_cache;
+
+/* Any fileserver freed or made invalidates every thread's cache (a new one
+ * may reuse the old one's address and root descriptor). */
+static _Atomic unsigned cache_epoch;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_clear(file_cache *c)
+{
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        free(c->slots[i].data);
+        c->slots[i].data = NULL;
+        c->slots[i].fs = NULL;
+    }
+}
+
+static void cache_destroy(void *p)
+{
+    cache_clear(p);
+    free(p);
+}
+
+static void cache_key_create(void)
+{
+    (void)pthread_key_create(&cache_key, cache_destroy); /* freed when its thread exits */
+}
+
+static file_cache *thread_cache(void)
+{
+    pthread_once(&cache_once, cache_key_create);
+    file_cache *c = pthread_getspecific(cache_key);
+    if (c == NULL) {
+        c = pv_calloc(1, sizeof *c);
+        c->epoch = atomic_load_explicit(&cache_epoch, memory_order_acquire);
+        pthread_setspecific(cache_key, c);
+    }
+    unsigned epoch = atomic_load_explicit(&cache_epoch, memory_order_acquire);
+    if (c->epoch != epoch) {
+        cache_clear(c);
+        c->epoch = epoch;
+    }
+    return c;
+}
+
+static cache_entry *cache_slot(file_cache *c, const pv_fileserver *fs, const char *rel)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)(uintptr_t)fs; /* FNV-1a */
+    for (const char *p = rel; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return &c->slots[h % CACHE_SLOTS];
+}
+
+static bool same_file(const cache_entry *e, const struct stat *st)
+{
+    return e->dev == st->st_dev && e->ino == st->st_ino && e->size == st->st_size &&
+           e->mtime.tv_sec == st->st_mtim.tv_sec && e->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+           e->ctime.tv_sec == st->st_ctim.tv_sec && e->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
 
 static void fileserver_handle(pv_handler *self, pv_request *req);
 
 int pv_fileserver_init(pv_fileserver *fs, const char *root, const char *upload_dir, pv_error *err)
 {
     memset(fs, 0, sizeof *fs);
+    atomic_fetch_add_explicit(&cache_epoch, 1, memory_order_acq_rel);
     fs->handler.handle = fileserver_handle;
     fs->handler.data = fs;
     fs->upload_fd = -1;
@@ -47,6 +143,7 @@ int pv_fileserver_init(pv_fileserver *fs, const char *root, const char *upload_d
 
 void pv_fileserver_free(pv_fileserver *fs)
 {
+    atomic_fetch_add_explicit(&cache_epoch, 1, memory_order_acq_rel);
     if (fs->root_fd >= 0)
         close(fs->root_fd);
     if (fs->upload_fd >= 0)
@@ -150,12 +247,11 @@ int pv__fileserver_open_walk(int root_fd, const char *rel, int *fd, pv_error *er
     return pv_error_set(err, PV_EACCES, "not a regular file: %s", rel);
 }
 
-int pv_fileserver_open(const pv_fileserver *fs, pv_slice path, int *fd, pv_error *err)
+/* Opens rel (from relative_path) beneath the root; a regular file or an error. */
+static int open_rel(const pv_fileserver *fs, const char *rel, int *fd, struct stat *st,
+                    pv_error *err)
 {
-    char rel[PATH_MAX];
-    int rc = relative_path(path, rel, sizeof rel, err);
-    if (rc < 0)
-        return rc;
+    int rc = 0;
     struct open_how how = {
         .flags = READ_FLAGS,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
@@ -168,13 +264,22 @@ int pv_fileserver_open(const pv_fileserver *fs, pv_slice path, int *fd, pv_error
         rc = open_errno(errno, rel, err);
     if (rc < 0)
         return rc;
-    struct stat st;
-    if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(f, st) != 0 || !S_ISREG(st->st_mode)) {
         close(f);
         return pv_error_set(err, PV_EACCES, "not a regular file: %s", rel);
     }
     *fd = f;
     return 0;
+}
+
+int pv_fileserver_open(const pv_fileserver *fs, pv_slice path, int *fd, pv_error *err)
+{
+    char rel[PATH_MAX];
+    int rc = relative_path(path, rel, sizeof rel, err);
+    if (rc < 0)
+        return rc;
+    struct stat st;
+    return open_rel(fs, rel, fd, &st, err);
 }
 
 const char *pv_fileserver_content_type(pv_slice name)
@@ -216,11 +321,8 @@ const char *pv_fileserver_content_type(pv_slice name)
     return "application/octet-stream";
 }
 
-static void serve_file(pv_fileserver *fs, pv_request *req)
+static void respond_open_error(pv_request *req, int rc, const pv_error *err)
 {
-    int fd = -1;
-    pv_error err;
-    int rc = pv_fileserver_open(fs, req->path, &fd, &err);
     if (rc == PV_ENOENT) {
         pv_request_respond_status(req, 404, "File not found");
         return;
@@ -228,19 +330,100 @@ static void serve_file(pv_fileserver *fs, pv_request *req)
     if (rc == PV_EACCES) {
         /* The one refusal that matters to operators names itself in the TFTP error. */
         pv_request_respond_status(req, 403,
-                                  strncmp(err.msg, "path outside root", 17) == 0
+                                  strncmp(err->msg, "path outside root", 17) == 0
                                       ? "path outside root"
-                                      : (strncmp(err.msg, "symbolic", 8) == 0
+                                      : (strncmp(err->msg, "symbolic", 8) == 0
                                              ? "path outside root: symbolic link"
                                              : "Access violation: not a readable regular file"));
         return;
     }
+    pv_request_respond_status(req, 500, "cannot open file");
+}
+
+/* A strong validator: inode, size and mtime change whenever content may have. */
+static void format_etag(const struct stat *st, char *out, size_t cap)
+{
+    snprintf(out, cap, "\"%llx-%llx-%llx\"", (unsigned long long)st->st_ino,
+             (unsigned long long)st->st_size, (unsigned long long)st->st_mtime);
+}
+
+static void respond_cached(pv_request *req, const cache_entry *e)
+{
+    pv_response resp = {
+        .status = 200,
+        .body_kind = PV_BODY_MEMORY,
+        .body = pv_memdup0(e->data, (size_t)e->size), /* the transport frees its copy */
+        .body_len = (size_t)e->size,
+        .fd = -1,
+        .last_modified = e->mtime.tv_sec,
+        .content_type = pv_fileserver_content_type(req->path),
+    };
+    _Static_assert(sizeof resp.etag == sizeof e->etag, "one entity tag size");
+    memcpy(resp.etag, e->etag, sizeof resp.etag);
+    pv_request_respond(req, &resp);
+}
+
+/* Keeps a small, settled file's bytes; false when it does not qualify. */
+static bool cache_fill(cache_entry *e, const pv_fileserver *fs, const char *rel, int fd,
+                       const struct stat *st)
+{
+    size_t rel_len = strlen(rel);
+    if (st->st_size > CACHE_MAX_FILE || rel_len >= CACHE_PATH_MAX ||
+        st->st_ctim.tv_sec >= time(NULL) - 1 || st->st_mtim.tv_sec >= time(NULL) - 1)
+        return false; /* too big, or changed too recently to trust its timestamps */
+    char *data = pv_malloc((size_t)st->st_size + 1);
+    ssize_t n = pread(fd, data, (size_t)st->st_size, 0);
+    if (n != (ssize_t)st->st_size) {
+        free(data);
+        return false;
+    }
+    free(e->data);
+    e->fs = fs;
+    e->root_fd = fs->root_fd;
+    memcpy(e->path, rel, rel_len + 1);
+    e->dev = st->st_dev;
+    e->ino = st->st_ino;
+    e->size = st->st_size;
+    e->mtime = st->st_mtim;
+    e->ctime = st->st_ctim;
+    format_etag(st, e->etag, sizeof e->etag);
+    e->data = data;
+    return true;
+}
+
+static void serve_file(pv_fileserver *fs, pv_request *req)
+{
+    char rel[PATH_MAX];
+    pv_error err;
+    int rc = relative_path(req->path, rel, sizeof rel, &err);
     if (rc < 0) {
-        pv_request_respond_status(req, 500, "cannot open file");
+        respond_open_error(req, rc, &err);
         return;
     }
+    file_cache *cache = thread_cache();
+    cache_entry *e = cache_slot(cache, fs, rel);
     struct stat st;
-    fstat(fd, &st); /* cannot fail on an fd we just stat'ed */
+    if (e->fs == fs && e->root_fd == fs->root_fd && strcmp(e->path, rel) == 0) {
+        /* No symlink is followed at the end: a link swapped in for the file misses. */
+        if (fstatat(fs->root_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && same_file(e, &st)) {
+            respond_cached(req, e);
+            return;
+        }
+        free(e->data);
+        e->data = NULL;
+        e->fs = NULL;
+    }
+    int fd = -1;
+    rc = open_rel(fs, rel, &fd, &st, &err);
+    if (rc < 0) {
+        respond_open_error(req, rc, &err);
+        return;
+    }
+    if (cache_fill(e, fs, rel, fd, &st)) {
+        close(fd);
+        respond_cached(req, e);
+        return;
+    }
     pv_response resp = {
         .status = 200,
         .body_kind = PV_BODY_FILE,
@@ -249,9 +432,7 @@ static void serve_file(pv_fileserver *fs, pv_request *req)
         .last_modified = st.st_mtime,
         .content_type = pv_fileserver_content_type(req->path),
     };
-    /* A strong validator: inode, size and mtime change whenever content may have. */
-    snprintf(resp.etag, sizeof resp.etag, "\"%llx-%llx-%llx\"", (unsigned long long)st.st_ino,
-             (unsigned long long)st.st_size, (unsigned long long)st.st_mtime);
+    format_etag(&st, resp.etag, sizeof resp.etag);
     pv_request_respond(req, &resp);
 }
 

@@ -20,6 +20,13 @@ typedef struct conn_write {
     pv_buf data;
 } conn_write;
 
+/* What conn_send did with the bytes. */
+typedef enum {
+    SENT_ALL,     /* every byte is in the kernel already: nothing pending */
+    SENT_PENDING, /* the rest is queued; on_written continues */
+    SENT_FAILED,  /* the connection is closing */
+} send_result;
+
 static void conn_process(pv__http_conn *conn);
 static void conn_pump(pv__http_conn *conn);
 static void conn_respond(pv_request *req, pv_response *resp);
@@ -148,42 +155,69 @@ static void on_written(uv_write_t *wr, int status)
         conn_pump(conn);
 }
 
-/* Queues plaintext for the peer (encrypted first over TLS); takes data's bytes. */
-static void conn_send(pv__http_conn *conn, pv_buf *data)
+/* Queues the rest of out (from off) behind what is pending; takes out's bytes. */
+static send_result queue_write(pv__http_conn *conn, pv_buf *out, size_t off)
 {
     conn_write *w = pv_calloc(1, sizeof *w);
     w->conn = conn;
-    if (conn->tls != NULL) {
-        if (data->len > 0 && pv_tls_conn_write(conn->tls, data->data, data->len, NULL) != 0) {
-            free(w);
-            pv__http_conn_close(conn);
-            return;
-        }
-        pv_buf_reset(data);
-        pv_tls_conn_take_output(conn->tls, &w->data);
-    } else {
-        w->data = *data;
-        *data = (pv_buf){0};
-    }
-    if (w->data.len == 0) {
-        free(w);
-        return;
-    }
+    pv_buf_append(&w->data, out->data + off, out->len - off);
+    pv_buf_reset(out);
     uv_buf_t b = uv_buf_init(w->data.data, (unsigned)w->data.len);
     if (uv_write(&w->req, (uv_stream_t *)&conn->tcp, &b, 1, on_written) != 0) {
         pv_buf_free(&w->data);
         free(w);
         pv__http_conn_close(conn);
-        return;
+        return SENT_FAILED;
     }
     conn->writes_pending++;
+    return SENT_PENDING;
+}
+
+/*
+ * Sends plaintext to the peer (encrypted first over TLS) and empties data.
+ * When nothing is pending the bytes go straight to the socket (uv_try_write):
+ * a small answer costs one write(2), no allocation and no callback; only what
+ * the socket does not take at once is queued. try_first false queues all,
+ * so that a long body yields to other connections between its chunks.
+ */
+static send_result conn_send(pv__http_conn *conn, pv_buf *data, bool try_first)
+{
+    pv_buf *out = data;
+    if (conn->tls != NULL) {
+        if (data->len > 0 && pv_tls_conn_write(conn->tls, data->data, data->len, NULL) != 0) {
+            pv_buf_reset(data);
+            pv__http_conn_close(conn);
+            return SENT_FAILED;
+        }
+        pv_buf_reset(data);
+        out = &conn->server->tls_out;
+        pv_tls_conn_take_output(conn->tls, out);
+    }
+    if (out->len == 0)
+        return conn->writes_pending == 0 ? SENT_ALL : SENT_PENDING;
+    size_t off = 0;
+    if (try_first && conn->writes_pending == 0) {
+        uv_buf_t b = uv_buf_init(out->data, (unsigned)out->len);
+        int n = uv_try_write((uv_stream_t *)&conn->tcp, &b, 1);
+        if (n < 0 && n != UV_EAGAIN) {
+            pv_buf_reset(out);
+            pv__http_conn_close(conn);
+            return SENT_FAILED;
+        }
+        off = n > 0 ? (size_t)n : 0;
+        if (off == out->len) {
+            pv_buf_reset(out);
+            return SENT_ALL;
+        }
+    }
+    return queue_write(conn, out, off);
 }
 
 /* Sends what TLS produced on its own (handshake records, alerts, tickets). */
 static void flush_tls(pv__http_conn *conn)
 {
     pv_buf none = {0};
-    conn_send(conn, &none);
+    conn_send(conn, &none, true);
 }
 
 /* ---- graceful close ---------------------------------------------------------------------- */
@@ -242,7 +276,9 @@ static void finish_response(pv__http_conn *conn)
     conn->state = PV__CONN_READING;
     if (!conn->reading && uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0)
         conn->reading = true;
-    conn_process(conn); /* a pipelined request may already be waiting */
+    if (!conn->processing)
+        conn_process(conn); /* a pipelined request may already be waiting */
+    /* else the conn_process() below us on the stack goes on with the next request */
 }
 
 static void on_writable(uv_poll_t *poll, int status, int events)
@@ -322,27 +358,34 @@ static void pump_sendfile(pv__http_conn *conn)
     finish_response(conn);
 }
 
-/* TLS: read one chunk, encrypt, write; the next chunk waits for this write (bounded memory). */
+/* TLS: read one chunk, encrypt, write; the next chunk waits until this one has left
+ * (bounded memory). Chunks the socket takes at once continue here, up to a slice. */
 static void pump_tls_file(pv__http_conn *conn)
 {
-    size_t want =
-        conn->file_left < PV_HTTP_FILE_CHUNK ? (size_t)conn->file_left : PV_HTTP_FILE_CHUNK;
-    ssize_t n;
-    do
-        n = pread(conn->resp.fd, conn->server->file_buf, want, (off_t)conn->file_pos);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0) {
-        pv__http_conn_close(conn);
-        return;
+    size_t budget = PV_HTTP_SENDFILE_SLICE;
+    while (conn->file_left > 0) {
+        size_t want =
+            conn->file_left < PV_HTTP_FILE_CHUNK ? (size_t)conn->file_left : PV_HTTP_FILE_CHUNK;
+        ssize_t n;
+        do
+            n = pread(conn->resp.fd, conn->server->file_buf, want, (off_t)conn->file_pos);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0) {
+            pv__http_conn_close(conn);
+            return;
+        }
+        conn->file_pos += (uint64_t)n;
+        conn->file_left -= (uint64_t)n;
+        conn->body_sent += (uint64_t)n;
+        pv_buf chunk = {.data = conn->server->file_buf, .len = (size_t)n, .cap = (size_t)n};
+        arm_timer(conn, conn->limits.idle_timeout_ms);
+        budget = budget > (size_t)n ? budget - (size_t)n : 0;
+        /* chunk borrows file_buf: over TLS conn_send only encrypts it, never keeps it */
+        send_result r = conn_send(conn, &chunk, budget > 0);
+        if (r != SENT_ALL)
+            return; /* on_written goes on, or the connection is closing */
     }
-    conn->file_pos += (uint64_t)n;
-    conn->file_left -= (uint64_t)n;
-    conn->body_sent += (uint64_t)n;
-    pv_buf chunk = {0};
-    pv_buf_append(&chunk, conn->server->file_buf, (size_t)n);
-    arm_timer(conn, conn->limits.idle_timeout_ms);
-    conn_send(conn, &chunk);
-    pv_buf_free(&chunk);
+    finish_response(conn);
 }
 
 static void conn_pump(pv__http_conn *conn)
@@ -409,13 +452,14 @@ static void begin_response(pv__http_conn *conn, const pv_response *resp, bool al
                               .keep_alive = conn->keep_alive,
                               .http10 = conn->parser.req.http_minor == 0,
                               .allow_header = allow_header};
-    pv_buf out = {0};
-    pv_http_format_head(&out, &info);
+    pv_buf *head = &conn->server->head_out; /* reused: conn_send empties it */
+    pv_buf_reset(head);
+    pv_http_format_head(head, &info);
     conn->state = PV__CONN_SENDING;
     conn->file_left = 0;
     if (conn->plan.send_body && conn->plan.length > 0) {
         if (conn->resp.body_kind == PV_BODY_MEMORY) {
-            pv_buf_append(&out, conn->resp.body + conn->plan.offset, conn->plan.length);
+            pv_buf_append(head, conn->resp.body + conn->plan.offset, conn->plan.length);
             conn->body_sent = conn->plan.length;
         } else if (conn->resp.body_kind == PV_BODY_FILE) {
             conn->file_pos = conn->plan.offset;
@@ -423,8 +467,8 @@ static void begin_response(pv__http_conn *conn, const pv_response *resp, bool al
         }
     }
     arm_timer(conn, conn->limits.idle_timeout_ms); /* a client that stops reading is cut */
-    conn_send(conn, &out);
-    pv_buf_free(&out);
+    if (conn_send(conn, head, true) == SENT_ALL)
+        conn_pump(conn); /* the head (and a memory body) left at once: go on now */
 }
 
 static void conn_respond(pv_request *req, pv_response *resp)
@@ -497,6 +541,7 @@ static void dispatch(pv__http_conn *conn)
 /* Parses what is buffered; hands a complete request over or answers an error. */
 static void conn_process(pv__http_conn *conn)
 {
+    conn->processing = true;
     while (!conn->closing && conn->state == PV__CONN_READING && conn->in_off < conn->in.len) {
         size_t used = 0;
         pv_http_parse_result r = pv_http_parser_feed(&conn->parser, conn->in.data + conn->in_off,
@@ -513,17 +558,19 @@ static void conn_process(pv__http_conn *conn)
             conn->sent_continue = true; /* RFC 9110 §10.1.1 */
             pv_buf cont = {0};
             pv_buf_append_str(&cont, "HTTP/1.1 100 Continue\r\n\r\n");
-            conn_send(conn, &cont);
+            conn_send(conn, &cont, true);
+            pv_buf_free(&cont);
         }
         if (r == PV_HTTP_PARSE_REQUEST) {
-            dispatch(conn);
-            break;
+            dispatch(conn); /* answered at once: the loop goes on with a pipelined request */
+            continue;
         }
         if (r == PV_HTTP_PARSE_ERROR) {
             answer_error(conn, conn->parser.error_status, conn->parser.error_reason, false);
             break;
         }
     }
+    conn->processing = false;
     if (conn->in_off == conn->in.len) {
         pv_buf_reset(&conn->in);
         conn->in_off = 0;

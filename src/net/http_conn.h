@@ -38,6 +38,8 @@ struct pv_http_server {
     pv__http_source **sources; /* per peer IP connection counts, chained hash */
     char *read_buf;            /* shared by the loop's reads: consumed in the read callback */
     char *file_buf;            /* shared TLS file chunk: encrypted before the next use */
+    pv_buf head_out;           /* shared answer head: sent or queued before the next use */
+    pv_buf tls_out;            /* shared ciphertext: sent or queued before the next use */
     /* Draining (pv_http_server_close). */
     bool closing;
     bool listener_closed;
@@ -78,6 +80,7 @@ struct pv__http_conn {
     size_t in_off;
     pv_http_parser parser;
     bool reading;
+    bool processing; /* conn_process() is on the stack: it takes the next request */
     bool sent_continue;
     bool request_timer_armed;
     uint64_t request_start_ns;

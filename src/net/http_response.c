@@ -90,6 +90,43 @@ void pv_http_format_date(time_t t, char out[32])
         out[0] = '\0';
 }
 
+/*
+ * The same, remembered: every answer carries Date (the current second) and
+ * most carry Last-Modified (a file's mtime, the same again and again), while
+ * gmtime_r() takes glibc's time zone lock and strftime() walks the locale.
+ * A few per-thread slots make that once per second and value; the result is
+ * the same, so the module stays pure to its callers.
+ */
+static const char *format_date_cached(time_t t)
+{
+    static _Thread_local struct {
+        time_t t;
+        bool set;
+        char text[32];
+    } slots[4];
+    unsigned i = (unsigned)t & 3u;
+    if (!slots[i].set || slots[i].t != t) {
+        pv_http_format_date(t, slots[i].text);
+        slots[i].t = t;
+        slots[i].set = true;
+    }
+    return slots[i].text;
+}
+
+static void append_u64(pv_buf *out, uint64_t v)
+{
+    char digits[24];
+    int n = snprintf(digits, sizeof digits, "%" PRIu64, v); /* 20 digits at most: fits */
+    pv_buf_append(out, digits, (size_t)n);
+}
+
+static void append_header(pv_buf *out, const char *name, const char *value)
+{
+    pv_buf_append_str(out, name);
+    pv_buf_append_str(out, value);
+    pv_buf_append(out, "\r\n", 2);
+}
+
 bool pv_http_parse_date(pv_slice s, time_t *out)
 {
     /* IMF-fixdate, then the obsolete RFC 850 and asctime forms (RFC 9110 §5.6.7). */
@@ -274,36 +311,55 @@ void pv_http_format_head(pv_buf *out, const pv_http_head_info *info)
 {
     const pv_http_plan *plan = info->plan;
     const pv_response *resp = info->resp;
-    char date[32];
-    pv_http_format_date(info->now, date);
-    pv_buf_appendf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: provisor\r\n", plan->status,
-                   pv_http_reason(plan->status), date);
+    /* Plain appends, no printf: this runs once per answer. */
+    pv_buf_reserve(out, 256);
+    pv_buf_append_str(out, "HTTP/1.1 ");
+    if (plan->status >= 0)
+        append_u64(out, (uint64_t)plan->status);
+    else
+        pv_buf_appendf(out, "%d", plan->status);
+    pv_buf_append_char(out, ' ');
+    pv_buf_append_str(out, pv_http_reason(plan->status));
+    pv_buf_append_str(out, "\r\nDate: ");
+    pv_buf_append_str(out, format_date_cached(info->now));
+    pv_buf_append_str(out, "\r\nServer: provisor\r\n");
     bool bodyless_status = plan->status < 200 || plan->status == 204 || plan->status == 304;
     if (!bodyless_status) {
         /* HEAD announces the length a GET would send (RFC 9110 §9.3.2). */
-        pv_buf_appendf(out, "Content-Length: %" PRIu64 "\r\n", plan->length);
+        pv_buf_append_str(out, "Content-Length: ");
+        append_u64(out, plan->length);
+        pv_buf_append(out, "\r\n", 2);
         if (plan->status != 416)
-            pv_buf_appendf(out, "Content-Type: %s\r\n",
-                           resp->content_type ? resp->content_type : "application/octet-stream");
+            append_header(out, "Content-Type: ",
+                          resp->content_type ? resp->content_type : "application/octet-stream");
     }
     if (resp->content_encoding != NULL && plan->status != 416)
-        pv_buf_appendf(out, "Content-Encoding: %s\r\n", resp->content_encoding);
+        append_header(out, "Content-Encoding: ", resp->content_encoding);
     if (resp->etag[0] != '\0')
-        pv_buf_appendf(out, "ETag: %s\r\n", resp->etag);
-    if (resp->last_modified != 0) {
-        char lm[32];
-        pv_http_format_date(resp->last_modified, lm);
-        pv_buf_appendf(out, "Last-Modified: %s\r\n", lm);
-    }
-    if (resp->body_kind == PV_BODY_FILE && (plan->status == 200 || plan->status == 206))
+        append_header(out, "ETag: ", resp->etag);
+    if (resp->last_modified != 0)
+        append_header(out, "Last-Modified: ", format_date_cached(resp->last_modified));
+    /* A file, whether sent from disk or from the small-file cache, takes ranges. */
+    bool file = resp->body_kind == PV_BODY_FILE ||
+                (resp->body_kind == PV_BODY_MEMORY && resp->last_modified != 0);
+    if (file && (plan->status == 200 || plan->status == 206))
         pv_buf_append_str(out, "Accept-Ranges: bytes\r\n");
-    if (plan->status == 206)
-        pv_buf_appendf(out, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n",
-                       plan->offset, plan->offset + plan->length - 1, plan->total);
-    if (plan->status == 416)
-        pv_buf_appendf(out, "Content-Range: bytes */%" PRIu64 "\r\n", plan->total);
+    if (plan->status == 206) {
+        pv_buf_append_str(out, "Content-Range: bytes ");
+        append_u64(out, plan->offset);
+        pv_buf_append_char(out, '-');
+        append_u64(out, plan->offset + plan->length - 1);
+        pv_buf_append_char(out, '/');
+        append_u64(out, plan->total);
+        pv_buf_append(out, "\r\n", 2);
+    }
+    if (plan->status == 416) {
+        pv_buf_append_str(out, "Content-Range: bytes */");
+        append_u64(out, plan->total);
+        pv_buf_append(out, "\r\n", 2);
+    }
     if (resp->location != NULL)
-        pv_buf_appendf(out, "Location: %s\r\n", resp->location);
+        append_header(out, "Location: ", resp->location);
     if (info->allow_header)
         pv_buf_append_str(out, "Allow: GET, HEAD, POST, PUT\r\n");
     if (!info->keep_alive)

@@ -99,6 +99,8 @@ static void server_free(uv_handle_t *handle)
     free(server->sources);
     free(server->read_buf);
     free(server->file_buf);
+    pv_buf_free(&server->head_out);
+    pv_buf_free(&server->tls_out);
     free(server);
     if (done != NULL)
         done(data);

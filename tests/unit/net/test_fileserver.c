@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,6 +94,23 @@ static void read_fd(int fd, char *out, size_t cap)
     close(fd);
 }
 
+/* The body of a 200, whichever way it came: a file the transport owns (closed here) or
+ * bytes in memory (small settled files come from the cache). */
+static void read_body(capture *c, char *out, size_t cap)
+{
+    assert_int_equal(c->resp.status, 200);
+    if (c->resp.body_kind == PV_BODY_MEMORY) {
+        assert_true(c->resp.body_len < cap);
+        memcpy(out, c->resp.body, c->resp.body_len);
+        out[c->resp.body_len] = '\0';
+        free(c->resp.body);
+        return;
+    }
+    assert_int_equal(c->resp.body_kind, PV_BODY_FILE);
+    assert_int_equal(c->resp.file_size, (off_t)lseek(c->resp.fd, 0, SEEK_END));
+    read_fd(c->resp.fd, out, cap);
+}
+
 static void serves_files_beneath_root(void **state)
 {
     pv_fileserver fs;
@@ -103,28 +122,81 @@ static void serves_files_beneath_root(void **state)
     for (size_t i = 0; i < 4; i++) {
         capture c = ask(&fs, PV_METHOD_TFTP_READ, paths[i], NULL);
         assert_int_equal(c.resp.status, 200);
-        assert_int_equal(c.resp.body_kind, PV_BODY_FILE);
-        assert_int_equal(c.resp.file_size, 7);
         assert_string_equal(c.resp.content_type, "application/octet-stream");
-        read_fd(c.resp.fd, text, sizeof text);
+        read_body(&c, text, sizeof text);
         assert_string_equal(text, "profile");
     }
     capture c = ask(&fs, PV_METHOD_GET, "/sub/a.xml", NULL);
     assert_int_equal(c.resp.status, 200);
     assert_string_equal(c.resp.content_type, "application/xml");
     struct stat st;
-    fstat(c.resp.fd, &st);
+    char p[256];
+    snprintf(p, sizeof p, "%s/sub/a.xml", root);
+    stat(p, &st);
     char etag[72];
     snprintf(etag, sizeof etag, "\"%llx-%llx-%llx\"", (unsigned long long)st.st_ino,
              (unsigned long long)st.st_size, (unsigned long long)st.st_mtime);
     assert_string_equal(c.resp.etag, etag);
     assert_int_equal(c.resp.last_modified, st.st_mtime);
-    close(c.resp.fd);
+    read_body(&c, text, sizeof text);
     /* A symlink that stays beneath the root is followed. */
     c = ask(&fs, PV_METHOD_GET, "inside", NULL);
-    assert_int_equal(c.resp.status, 200);
-    read_fd(c.resp.fd, text, sizeof text);
+    read_body(&c, text, sizeof text);
     assert_string_equal(text, "<flat-profile/>");
+    pv_fileserver_free(&fs);
+}
+
+static capture ask_body(pv_fileserver *fs, const char *path, char *out, size_t cap)
+{
+    capture c = ask(fs, PV_METHOD_GET, path, NULL);
+    pv_response r = c.resp;
+    read_body(&c, out, cap);
+    return (capture){.resp = r};
+}
+
+/* The small-file cache: settled files come from memory, and every change to the path shows
+ * at once (in-place rewrite, rename over it, a symlink swapped in, removal). */
+static void small_files_are_cached_and_revalidated(void **state)
+{
+    pv_fileserver fs;
+    assert_int_equal(pv_fileserver_init(&fs, root, NULL, NULL), 0);
+    char p[256], tmp[256], text[64];
+    snprintf(p, sizeof p, "%s/cached.xml", root);
+    snprintf(tmp, sizeof tmp, "%s/cached.tmp", root);
+    write_file(root, "cached.xml", "one");
+    /* Just written: its timestamps cannot be trusted yet, so it is served from the file. */
+    assert_int_equal(ask_body(&fs, "cached.xml", text, sizeof text).resp.body_kind, PV_BODY_FILE);
+    assert_string_equal(text, "one");
+    sleep(2); /* settled: the next answers come from memory */
+    assert_int_equal(ask_body(&fs, "cached.xml", text, sizeof text).resp.body_kind, PV_BODY_MEMORY);
+    capture c = ask(&fs, PV_METHOD_GET, "/cached.xml", NULL);
+    assert_int_equal(c.resp.body_kind, PV_BODY_MEMORY);
+    assert_string_equal(c.resp.content_type, "application/xml");
+    struct stat st;
+    stat(p, &st);
+    assert_int_equal(c.resp.last_modified, st.st_mtime);
+    assert_non_null(strchr(c.resp.etag, '"'));
+    read_body(&c, text, sizeof text);
+    assert_string_equal(text, "one");
+    /* Rewritten in place with the same size and mtime put back: the ctime tells. */
+    write_file(root, "cached.xml", "two");
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    utimensat(AT_FDCWD, p, times, 0);
+    ask_body(&fs, "cached.xml", text, sizeof text);
+    assert_string_equal(text, "two");
+    /* Replaced by rename, as deployments do. */
+    write_file(root, "cached.tmp", "three");
+    rename(tmp, p);
+    ask_body(&fs, "cached.xml", text, sizeof text);
+    assert_string_equal(text, "three");
+    /* A symlink out of the root swapped in: refused, not served from memory. */
+    unlink(p);
+    symlink("/etc/hostname", p);
+    c = ask(&fs, PV_METHOD_GET, "cached.xml", NULL);
+    assert_int_equal(c.resp.status, 403);
+    unlink(p);
+    c = ask(&fs, PV_METHOD_GET, "cached.xml", NULL);
+    assert_int_equal(c.resp.status, 404);
     pv_fileserver_free(&fs);
 }
 
@@ -221,6 +293,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(serves_files_beneath_root),
         cmocka_unit_test(refuses_every_escape),
+        cmocka_unit_test(small_files_are_cached_and_revalidated),
         cmocka_unit_test(fallback_walk_follows_no_symlink),
         cmocka_unit_test(stores_uploads_atomically_with_safe_names),
         cmocka_unit_test(content_types_by_extension),
