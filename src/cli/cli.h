@@ -119,6 +119,10 @@ typedef struct pv_cli_column {
 /* Prints items as an aligned table (or JSON with --json). */
 void pv_cli_print_table(const pv_cli_api *api, const json_t *items, const pv_cli_column *cols,
                         size_t ncols);
+/* GET every page of path and print it as a table; a PV_EXIT_* code. */
+int pv_cli_list_table(pv_cli_api *api, const char *path, const pv_cli_column *cols, size_t ncols);
+/* Prints answer (if rc is PV_EXIT_OK and answer not NULL), releases it, returns rc. */
+int pv_cli_show(const pv_cli_api *api, int rc, json_t *answer);
 /* Prints one object as "key: value" lines (or JSON with --json). */
 void pv_cli_print_object(const pv_cli_api *api, const json_t *obj);
 

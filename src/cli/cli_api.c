@@ -580,3 +580,21 @@ void pv_cli_print_object(const pv_cli_api *api, const json_t *obj)
         free(t);
     }
 }
+
+int pv_cli_show(const pv_cli_api *api, int rc, json_t *answer)
+{
+    if (rc == PV_EXIT_OK && answer)
+        pv_cli_print_object(api, answer);
+    json_decref(answer);
+    return rc;
+}
+
+int pv_cli_list_table(pv_cli_api *api, const char *path, const pv_cli_column *cols, size_t ncols)
+{
+    json_t *items = NULL;
+    int rc = pv_cli_list_all(api, path, &items);
+    if (rc == PV_EXIT_OK)
+        pv_cli_print_table(api, items, cols, ncols);
+    json_decref(items);
+    return rc;
+}

@@ -37,22 +37,9 @@ static int settings_opt(pv_cli_api *api, json_t *body)
 static const pv_cli_column account_cols[] = {
     {"NAME", "name"}, {"CUSTOMER", "customer"}, {"VERSION", "version"}, {"UPDATED", "updated_at"}};
 
-static int show_answer(pv_cli_api *api, int rc, json_t *answer)
-{
-    if (rc == PV_EXIT_OK && answer)
-        pv_cli_print_object(api, answer);
-    json_decref(answer);
-    return rc;
-}
-
 static int account_list(pv_cli_api *api, int argc, char **argv)
 {
-    json_t *items = NULL;
-    int rc = pv_cli_list_all(api, "/accounts", &items);
-    if (rc == PV_EXIT_OK)
-        pv_cli_print_table(api, items, account_cols, 4);
-    json_decref(items);
-    return rc;
+    return pv_cli_list_table(api, "/accounts", account_cols, 4);
 }
 
 static int account_show(pv_cli_api *api, int argc, char **argv)
@@ -61,7 +48,7 @@ static int account_show(pv_cli_api *api, int argc, char **argv)
     json_t *a = NULL;
     int rc = pv_cli_call(api, "GET", path, NULL, &a);
     free(path);
-    return show_answer(api, rc, a);
+    return pv_cli_show(api, rc, a);
 }
 
 static int account_write(pv_cli_api *api, const char *method, const char *name)
@@ -85,7 +72,7 @@ static int account_write(pv_cli_api *api, const char *method, const char *name)
     json_t *a = NULL;
     rc = pv_cli_call(api, method, path, body, &a);
     free(path);
-    return show_answer(api, rc, a);
+    return pv_cli_show(api, rc, a);
 }
 
 static int account_create(pv_cli_api *api, int argc, char **argv)
@@ -144,12 +131,8 @@ static int code_list(pv_cli_api *api, int argc, char **argv)
                                          {"STATE", "state"},     {"EXPIRES", "expires_at"},
                                          {"USED_BY", "used_by"}, {"ATTEMPTS", "attempts"}};
     char *path = pv_cli_path("/accounts", argv[0], "/codes");
-    json_t *items = NULL;
-    int rc = pv_cli_list_all(api, path, &items);
+    int rc = pv_cli_list_table(api, path, cols, 6);
     free(path);
-    if (rc == PV_EXIT_OK)
-        pv_cli_print_table(api, items, cols, 6);
-    json_decref(items);
     return rc;
 }
 
@@ -195,7 +178,7 @@ static int code_create(pv_cli_api *api, int argc, char **argv)
     free(path);
     if (rc == PV_EXIT_OK && !pv_cli_json(api))
         fprintf(stderr, "The code is shown this once; only its hash is kept.\n");
-    return show_answer(api, rc, c);
+    return pv_cli_show(api, rc, c);
 }
 
 static int code_revoke(pv_cli_api *api, int argc, char **argv)
@@ -228,12 +211,7 @@ static int token_list(pv_cli_api *api, int argc, char **argv)
                                          {"CREATED", "created_at"},
                                          {"LAST_USED", "last_used_at"},
                                          {"REVOKED", "revoked_at"}};
-    json_t *items = NULL;
-    int rc = pv_cli_list_all(api, "/tokens", &items);
-    if (rc == PV_EXIT_OK)
-        pv_cli_print_table(api, items, cols, 4);
-    json_decref(items);
-    return rc;
+    return pv_cli_list_table(api, "/tokens", cols, 4);
 }
 
 static int token_create(pv_cli_api *api, int argc, char **argv)
@@ -242,7 +220,7 @@ static int token_create(pv_cli_api *api, int argc, char **argv)
     int rc = pv_cli_call(api, "POST", "/tokens", json_pack("{s:s}", "name", argv[0]), &t);
     if (rc == PV_EXIT_OK && !pv_cli_json(api))
         fprintf(stderr, "The token is shown this once; only its hash is kept.\n");
-    return show_answer(api, rc, t);
+    return pv_cli_show(api, rc, t);
 }
 
 static int token_revoke(pv_cli_api *api, int argc, char **argv)

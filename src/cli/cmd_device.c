@@ -25,14 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int show_answer(pv_cli_api *api, int rc, json_t *answer)
-{
-    if (rc == PV_EXIT_OK && answer)
-        pv_cli_print_object(api, answer);
-    json_decref(answer);
-    return rc;
-}
-
 static int device_list(pv_cli_api *api, int argc, char **argv)
 {
     static const pv_cli_column cols[] = {{"MAC", "mac"},
@@ -49,12 +41,8 @@ static int device_list(pv_cli_api *api, int argc, char **argv)
         pv_http_client_escape(&b, account);
     }
     char *path = pv_buf_take(&b, NULL);
-    json_t *items = NULL;
-    int rc = pv_cli_list_all(api, path, &items);
+    int rc = pv_cli_list_table(api, path, cols, 6);
     free(path);
-    if (rc == PV_EXIT_OK)
-        pv_cli_print_table(api, items, cols, 6);
-    json_decref(items);
     return rc;
 }
 
@@ -64,7 +52,7 @@ static int device_get(pv_cli_api *api, const char *mac, const char *suffix)
     json_t *d = NULL;
     int rc = pv_cli_call(api, "GET", path, NULL, &d);
     free(path);
-    return show_answer(api, rc, d);
+    return pv_cli_show(api, rc, d);
 }
 
 static int device_show(pv_cli_api *api, int argc, char **argv)
@@ -99,7 +87,7 @@ static int device_create(pv_cli_api *api, int argc, char **argv)
     json_object_set_new(b, "mac", json_string(argv[0]));
     json_t *d = NULL;
     int rc = pv_cli_call(api, "POST", "/devices", b, &d);
-    return show_answer(api, rc, d);
+    return pv_cli_show(api, rc, d);
 }
 
 static int device_send(pv_cli_api *api, const char *method, const char *mac, const char *suffix,
@@ -109,7 +97,7 @@ static int device_send(pv_cli_api *api, const char *method, const char *mac, con
     json_t *d = NULL;
     int rc = pv_cli_call(api, method, path, body, &d);
     free(path);
-    return show_answer(api, rc, d);
+    return pv_cli_show(api, rc, d);
 }
 
 static int device_update(pv_cli_api *api, int argc, char **argv)
@@ -159,7 +147,7 @@ static int device_status(pv_cli_api *api, int argc, char **argv)
     json_t *s = NULL;
     int rc = pv_cli_call(api, "GET", "/status", NULL, &s);
     if (rc != PV_EXIT_OK || pv_cli_json(api))
-        return show_answer(api, rc, s);
+        return pv_cli_show(api, rc, s);
     printf("devices %lld, assigned %lld\n",
            (long long)json_integer_value(json_object_get(s, "devices")),
            (long long)json_integer_value(json_object_get(s, "assigned")));

@@ -36,12 +36,7 @@ static int show_at(pv_cli_api *api, const char *method, const char *prefix, cons
 
 static int list(pv_cli_api *api, const char *path, const pv_cli_column *cols, size_t n)
 {
-    json_t *items = NULL;
-    int rc = pv_cli_list_all(api, path, &items);
-    if (rc == PV_EXIT_OK)
-        pv_cli_print_table(api, items, cols, n);
-    json_decref(items);
-    return rc;
+    return pv_cli_list_table(api, path, cols, n);
 }
 
 /* path?key=value&... from the options that are set */

@@ -15,12 +15,7 @@ static int params_list(pv_cli_api *api, int argc, char **argv)
 {
     static const pv_cli_column cols[] = {
         {"SCOPE", "scope"}, {"VERSION", "version"}, {"UPDATED", "updated_at"}};
-    json_t *items = NULL;
-    int rc = pv_cli_list_all(api, "/params", &items);
-    if (rc == PV_EXIT_OK)
-        pv_cli_print_table(api, items, cols, 3);
-    json_decref(items);
-    return rc;
+    return pv_cli_list_table(api, "/params", cols, 3);
 }
 
 /* The entries of a set as a table NAME VALUE UA, or the set as JSON. */

@@ -152,24 +152,20 @@ static json_t *account_json(const pv_store_account *a)
                      (json_int_t)a->updated_at);
 }
 
-void pv__api_accounts_list(pv__api_ctx *ctx)
+static int list_accounts(pv__api_ctx *ctx, pv_store_page *page, json_t *items, pv_error *err)
 {
-    pv_store_page page;
-    if (!pv__api_page(ctx, &page))
-        return;
     pv_store_account *rows = NULL;
     size_t n = 0;
-    pv_error err = {""};
-    int rc = pv_store_account_list(ctx->store, &page, &rows, &n, &err);
-    if (rc != 0) {
-        pv__api_fail_store(ctx, rc, &err, "after");
-        return;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < n; i++)
+    int rc = pv_store_account_list(ctx->store, page, &rows, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++)
         json_array_append_new(items, account_json(&rows[i]));
     pv_store_accounts_free(rows, n);
-    pv__api_reply_page(ctx, items, &page);
+    return rc;
+}
+
+void pv__api_accounts_list(pv__api_ctx *ctx)
+{
+    pv__api_list(ctx, list_accounts);
 }
 
 static const pv__api_field account_fields[] = {
@@ -467,28 +463,24 @@ void pv__api_code_delete(pv__api_ctx *ctx)
 
 /* ---- admin tokens ---- */
 
-void pv__api_tokens_list(pv__api_ctx *ctx)
+static int list_tokens(pv__api_ctx *ctx, pv_store_page *page, json_t *items, pv_error *err)
 {
-    pv_store_page page;
-    if (!pv__api_page(ctx, &page))
-        return;
     pv_store_token *rows = NULL;
     size_t n = 0;
-    pv_error err = {""};
-    int rc = pv_store_token_list(ctx->store, &page, &rows, &n, &err);
-    if (rc != 0) {
-        pv__api_fail_store(ctx, rc, &err, "after");
-        return;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < n; i++)
+    int rc = pv_store_token_list(ctx->store, page, &rows, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++)
         json_array_append_new(items, json_pack("{s:I, s:s, s:I, s:I, s:I}", "id",
                                                (json_int_t)rows[i].id, "name", rows[i].name,
                                                "created_at", (json_int_t)rows[i].created_at,
                                                "last_used_at", (json_int_t)rows[i].last_used_at,
                                                "revoked_at", (json_int_t)rows[i].revoked_at));
     pv_store_tokens_free(rows, n);
-    pv__api_reply_page(ctx, items, &page);
+    return rc;
+}
+
+void pv__api_tokens_list(pv__api_ctx *ctx)
+{
+    pv__api_list(ctx, list_tokens);
 }
 
 void pv__api_token_create(pv__api_ctx *ctx)

@@ -308,24 +308,20 @@ static json_t *plan_json(const pv_store_plan *p)
                      (json_int_t)p->version, "updated_at", (json_int_t)p->updated_at);
 }
 
-void pv__api_plans_list(pv__api_ctx *ctx)
+static int list_plans(pv__api_ctx *ctx, pv_store_page *page, json_t *items, pv_error *err)
 {
-    pv_store_page page;
-    if (!pv__api_page(ctx, &page))
-        return;
     pv_store_plan *rows = NULL;
     size_t n = 0;
-    pv_error err = {""};
-    int rc = pv_store_plan_list(ctx->store, &page, &rows, &n, &err);
-    if (rc != 0) {
-        pv__api_fail_store(ctx, rc, &err, "after");
-        return;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < n; i++)
+    int rc = pv_store_plan_list(ctx->store, page, &rows, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++)
         json_array_append_new(items, plan_json(&rows[i]));
     pv_store_plans_free(rows, n);
-    pv__api_reply_page(ctx, items, &page);
+    return rc;
+}
+
+void pv__api_plans_list(pv__api_ctx *ctx)
+{
+    pv__api_list(ctx, list_plans);
 }
 
 void pv__api_plan_get(pv__api_ctx *ctx)

@@ -93,6 +93,11 @@ bool pv__api_page(pv__api_ctx *ctx, pv_store_page *page);
 /* {"items": items, "next": page->after or null}, 200. */
 void pv__api_reply_page(pv__api_ctx *ctx, json_t *items, const pv_store_page *page);
 
+/* One page of a store list: fetches it into items (JSON), frees the rows. */
+typedef int (*pv__api_lister)(pv__api_ctx *ctx, pv_store_page *page, json_t *items, pv_error *err);
+/* The whole list handler: ?limit/?after, the lister, the page or the error. */
+void pv__api_list(pv__api_ctx *ctx, pv__api_lister fn);
+
 /* ---- audit ---- */
 
 /* Adds an audit entry by ctx->actor; detail (may be NULL) is taken. */

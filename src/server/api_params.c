@@ -56,24 +56,20 @@ static json_t *set_json(const pv_store_param_set *p, bool with_entries)
     return o;
 }
 
-void pv__api_params_list(pv__api_ctx *ctx)
+static int list_sets(pv__api_ctx *ctx, pv_store_page *page, json_t *items, pv_error *err)
 {
-    pv_store_page page;
-    if (!pv__api_page(ctx, &page))
-        return;
     pv_store_param_set *rows = NULL;
     size_t n = 0;
-    pv_error err = {""};
-    int rc = pv_store_params_list(ctx->store, &page, &rows, &n, &err);
-    if (rc != 0) {
-        pv__api_fail_store(ctx, rc, &err, "after");
-        return;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < n; i++)
+    int rc = pv_store_params_list(ctx->store, page, &rows, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++)
         json_array_append_new(items, set_json(&rows[i], false));
     pv_store_param_sets_free(rows, n);
-    pv__api_reply_page(ctx, items, &page);
+    return rc;
+}
+
+void pv__api_params_list(pv__api_ctx *ctx)
+{
+    pv__api_list(ctx, list_sets);
 }
 
 static void answer_set(pv__api_ctx *ctx, const char *scope)

@@ -291,6 +291,23 @@ void pv__api_reply_page(pv__api_ctx *ctx, json_t *items, const pv_store_page *pa
     pv__api_reply(ctx, 200, o);
 }
 
+void pv__api_list(pv__api_ctx *ctx, pv__api_lister fn)
+{
+    pv_store_page page;
+    if (!pv__api_page(ctx, &page))
+        return;
+    json_t *items = json_array();
+    pv_error err = {""};
+    int rc = fn(ctx, &page, items, &err);
+    if (rc != 0) {
+        json_decref(items);
+        if (ctx->status == 0)
+            pv__api_fail_store(ctx, rc, &err, "after");
+        return;
+    }
+    pv__api_reply_page(ctx, items, &page);
+}
+
 /* ---- audit ---- */
 
 int pv__api_audit(pv__api_ctx *ctx, const char *action, const char *subject, json_t *detail,
