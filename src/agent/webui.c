@@ -4,6 +4,7 @@
 #include "agent/webui.h"
 
 #include "core/alloc.h"
+#include "core/url.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -221,6 +222,37 @@ static void peer_host(const pv_request *req, char *host, size_t size)
         uv_ip4_name((const struct sockaddr_in *)req->peer, host, size);
 }
 
+/*
+ * spec 9: with Restricted_Access_Domains set, a one-shot URL must name a
+ * server within the list (the host itself or a subdomain). The engine
+ * checks again when it fetches; checking here lets the page say 403 at once.
+ */
+static bool restricted(pv_agent *a, const char *rule)
+{
+    const char *list;
+    if (pv_agent_get(a, PV_AGENT_ADMIN, "Restricted_Access_Domains", &list) != 0 || !list || !*list)
+        return false;
+    const char *tok = strrchr(rule, ' ');
+    tok = tok ? tok + 1 : rule;
+    pv_url u = {0};
+    if (pv_url_parse(pv_slice_from(tok), 0, &u, NULL) != 0 || u.dhcp_host || u.host == NULL) {
+        pv_url_free(&u);
+        return false; /* the engine reports what is wrong with it */
+    }
+    size_t hl = strlen(u.host);
+    bool inside = false;
+    for (const char *p = list; *p != '\0' && !inside;) {
+        while (*p == ',' || *p == ' ' || *p == '\t')
+            p++;
+        size_t n = strcspn(p, ", \t");
+        inside = n > 0 && n <= hl && strncasecmp(u.host + hl - n, p, n) == 0 &&
+                 (n == hl || u.host[hl - n - 1] == '.');
+        p += n;
+    }
+    pv_url_free(&u);
+    return !inside;
+}
+
 /* /admin/resync?RULE and /admin/upgrade?URL (spec 9, 1.2). */
 static void one_shot(pv_webui *w, pv_request *req, pv_webui_target *t, bool upgrade)
 {
@@ -237,7 +269,9 @@ static void one_shot(pv_webui *w, pv_request *req, pv_webui_target *t, bool upgr
     pv_error err = {{0}};
     uint64_t now = pv_phone_now(w->phone);
     int rc;
-    if (upgrade)
+    if (t->has_arg && restricted(a, rule.data))
+        rc = pv_error_set(&err, PV_EACCES, "the server is outside Restricted_Access_Domains");
+    else if (upgrade)
         rc = t->has_arg
                  ? pv_agent_upgrade(a, now, rule.data, &err)
                  : pv_error_set(&err, PV_EINVAL, "an upgrade needs a URL: /admin/upgrade?URL");
@@ -282,8 +316,7 @@ static void admin(pv_webui *w, pv_request *req, pv_webui_target *t)
     pv_agent *a = pv_phone_agent(w->phone);
     uint64_t now = pv_phone_now(w->phone);
     bool direct = is(t, "/admin/resync") || is(t, "/admin/upgrade") || is(t, "/admin/reboot") ||
-                  is(t, "/admin/cfg.xml") || is(t, "/admin/status.xml") ||
-                  is(t, "/admin/config.xml");
+                  is(t, "/admin/cfg.xml") || is(t, "/admin/status.xml"); /* spec 9's list */
     if (direct && !yes(a, "Enable_Direct_Action_Url", true)) { /* MPP only: absent = allowed */
         replyf(req, 403, "direct action URLs are disabled (Enable_Direct_Action_Url)\n");
         return;

@@ -99,7 +99,7 @@ static int parse(int argc, char **argv, args *a)
     o->state_dir = "phone-state";
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
         switch (c) {
         case 'm':
             o->model = optarg;
