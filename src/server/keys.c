@@ -23,6 +23,18 @@ int pv_keys_issue(pv_store *s, const char *mac, int64_t now, pv_store_secret *ou
 
 int pv_keys_rotate(pv_store *s, const char *mac, int64_t now, pv_store_secret *out, pv_error *err)
 {
+    /* DESIGN 6: while a rotation is pending (the current secret unconfirmed
+     * and an older one live), the phone may still hold only that older one.
+     * The store retires everything but the newest on a rotation, so a second
+     * rotation now would strand it: the pending secret is the answer. */
+    pv_store_secret cur, prev;
+    bool has_prev = false;
+    int rc = pv_store_secret_get(s, mac, &cur, &prev, &has_prev, NULL);
+    if (rc == 0 && has_prev) {
+        *out = cur;
+        OPENSSL_cleanse(&prev, sizeof prev);
+        return 0;
+    }
     return pv_store_secret_rotate(s, mac, NULL, NULL, now, out, err);
 }
 

@@ -57,7 +57,9 @@ int pv_keys_fetch_dir(pv_store *s, const char *mac, pv_slice dir, int64_t now, i
  * (`provisor device render`). PV_ENOENT without a secret. */
 int pv_keys_peek(pv_store *s, const char *mac, pv_keys_fetch *out, pv_error *err);
 
-/* Forces the next secret now (an operator's "rotate"): same as a due rotation. */
+/* Forces the next secret now (an operator's "rotate"): same as a due rotation.
+ * While a rotation is still pending (unconfirmed), *out is that pending secret
+ * and nothing changes: a second one would retire the key the phone holds. */
 int pv_keys_rotate(pv_store *s, const char *mac, int64_t now, pv_store_secret *out, pv_error *err);
 
 #endif
