@@ -12,7 +12,7 @@ want=(
   libssl-dev libuv1-dev node-llhttp libexpat1-dev zlib1g-dev libsqlite3-dev
   libpq-dev libjansson-dev libinih-dev libcurl4-openssl-dev
   # tests: cmocka and the real peers
-  libcmocka-dev openssl curl atftp tftp-hpa sqlite3 valgrind procps iproute2 postgresql
+  libcmocka-dev openssl curl atftp tftp-hpa sqlite3 valgrind procps iproute2 postgresql tmux
   dnsmasq-base kea-dhcp4-server
 )
 bench=0

@@ -125,6 +125,9 @@ static void setup_key(pv_tui *t, char c)
         else
             snprintf(t->message, sizeof t->message, "not saved: %.140s", err.msg);
         t->m = MODE_MAIN;
+    } else if (c == 21) { /* Ctrl-U: clear the line */
+        t->entry_len = 0;
+        t->entry[0] = '\0';
     } else if (c == 127 || c == 8) {
         if (t->entry_len > 0)
             t->entry[--t->entry_len] = '\0';

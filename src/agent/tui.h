@@ -8,7 +8,7 @@
  * 0.2 on, 1.4 off), the firmware, Profile_Rule and the last resync result.
  * Keys, read raw from the tty: S = Setup → Profile Rule entry
  * (`protocol://server[:port]/path`, defaults of spec 1.2; Enter saves, Esc
- * cancels), R = Resync, Q = quit; the ATA IVR sequence `****73738#` asks for
+ * cancels, Ctrl-U clears), R = Resync, Q = quit; the ATA IVR sequence `****73738#` asks for
  * a factory reset (spec 12.2), confirmed with `1#`.
  *
  * Ownership: the caller owns the loop and the phone; the tui owns its tty,

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `provisor phone --tui` driven through tmux as a person would: the screen shows model, MAC,
+# provisioning state and the status indicator blinking; Setup → Profile Rule entry, then the
+# Resync key fetches it; a missing file blinks fast (0.2 on, 0.2 off, 0.2 on, 1.4 off); the
+# ATA IVR sequence ****73738# 1# factory-resets; Q quits.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/phone_lib.bash"
+need tmux python3
+
+MAC=000e08777777
+HTTP_PORT=$(free_port tcp)
+mkdir -p "$T/srv"
+printf '<flat-profile><Station_Name>typed-in</Station_Name></flat-profile>\n' >"$T/srv/p.xml"
+python3 -m http.server "$HTTP_PORT" --bind 127.0.0.1 --directory "$T/srv" >/dev/null 2>&1 &
+PV_CLEANUP+=("kill $! 2>/dev/null")
+S="pvtui$$"
+export TMUX_TMPDIR="$T" # a private tmux server
+tmux new-session -d -s "$S" -x 90 -y 30 \
+  "'$PV_BIN' phone --state-dir '$T/t' --mac $MAC --model SPA504G --web 127.0.0.1:0 --clock virtual --tui 2>'$T/t.log'"
+PV_CLEANUP+=("tmux kill-server 2>/dev/null")
+wait_until 10 "phone up" test -s "$T/t/web"
+PHONE=$(cat "$T/t/web")
+screen() { tmux capture-pane -p -t "$S"; }
+shows() { screen | grep -qF -- "$1"; }
+wait_until 5 "screen drawn" shows "Provisioning: MFG-RESET"
+expect_contains "$(screen)" "SPA504G" "model on screen"
+expect_contains "$(screen)" "MAC 00:0e:08:77:77:77" "MAC on screen"
+
+# Setup → Profile Rule, typed on the keypad, then Resync.
+tmux send-keys -t "$S" s
+wait_until 5 "setup screen" shows "Setup > Profile Rule"
+tmux send-keys -t "$S" C-u
+tmux send-keys -t "$S" -l "http://127.0.0.1:$HTTP_PORT/p.xml"
+tmux send-keys -t "$S" Enter
+wait_until 5 "rule saved" shows "Profile_Rule saved"
+expect_eq "$(param Profile_Rule)" "http://127.0.0.1:$HTTP_PORT/p.xml" "rule stored in the phone"
+tmux send-keys -t "$S" r
+wait_until 10 "profile fetched by the Resync key" param_is Station_Name typed-in
+wait_until 5 "last result on screen" shows "Last resync:  ok"
+
+# A missing file: the fast blink, seen both lit and dark within one 2 s period.
+web "/admin/resync?http://127.0.0.1:$HTTP_PORT/missing.xml" >/dev/null
+wait_until 5 "fast blink shown" shows "fast-blink"
+lit=0 dark=0
+for _ in $(seq 40); do
+  line=$(screen | grep "Status LED")
+  case "$line" in *"(*)"*) lit=1 ;; *"( )"*) dark=1 ;; esac
+  sleep 0.05
+done
+expect_eq "$lit$dark" 11 "the indicator blinks"
+
+# IVR factory reset (spec 12.2): ****73738# then 1# to confirm.
+tmux send-keys -t "$S" -l '****73738#'
+wait_until 5 "reset prompt" shows "Factory reset?"
+tmux send-keys -t "$S" -l '1#'
+wait_until 5 "reset done" shows "factory reset done"
+wait_until 5 "rule back to its factory value" bash -c "! curl -s http://$PHONE/admin/cfg.xml | grep -q $HTTP_PORT"
+tmux send-keys -t "$S" q
+wait_until 5 "phone quit on Q" bash -c "! tmux has-session -t $S"
+expect_eq "$(ls "$T/t" | grep -c '^web$' || true)" 0 "web file removed on exit"
+done_ok
