@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# `provisor phone` against `provisor serve` (issue 5 acceptance): the retail flow started with
+# curl http://PHONE/admin/resync?https://SERVER/init/CODE binds the phone over mTLS (its
+# certificate from the demo manufacturer CA), then the encrypted SEC-PRV-2 profile carries the
+# account's parameters; the server rotates the key and the phone follows it; an outage shows
+# the slow blink and the phone recovers on the retry schedule the server provisioned.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_helpers.bash"
+. "$(dirname "$0")/phone_lib.bash"
+
+MAC=000e08cafe01
+D="$T/data"
+serve_ports
+serve_start run --data-dir "$D"
+DB="$D/provisor.db"
+now=$(date +%s)
+sq() { sqlite3 -cmd ".timeout 5000" "$DB" "$@"; }
+hash() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+sq "INSERT INTO accounts (id, name, customer, settings, created_at, updated_at) VALUES
+  (1, 'C-2001', 'Bakery Dupont', '{\"line1\":{\"user_id\":\"2001\"}}', $now, $now);
+INSERT INTO param_sets (id, scope, updated_at) VALUES (1, 'global', $now), (2, 'account:1', $now);
+INSERT INTO param_entries (set_id, name, value, ua) VALUES
+  (1, 'Station_Name', 'phone-{{mac}}', 'rw'),
+  (2, 'User_ID_1_', '{{line1.user_id}}', 'ro'),
+  (2, 'Display_Name_1_', '{{account.customer}}', NULL);
+INSERT INTO binding_codes (account_id, code_hash, hint, created_at, expires_at, max_attempts) VALUES
+  (1, '$(hash Retail2001x)', 'Re', $now, $((now + 3600)), 5);"
+
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/phone.key" \
+  -subj "/ST=$MAC/L=FCH08CAFE01/OU=CP-8841-3PCC/CN=SEP$MAC" -out "$T/phone.csr" 2>/dev/null
+printf 'extendedKeyUsage=clientAuth\n' >"$T/ext"
+openssl x509 -req -in "$T/phone.csr" -CA "$D/manufacturer/demo-ca.pem" \
+  -CAkey "$D/manufacturer/demo-ca.key" -CAcreateserial -days 1 -extfile "$T/ext" \
+  -out "$T/phone.pem" 2>/dev/null
+
+phone_start p --mac "$MAC" --model CP-8841-3PCC --cert "$T/phone.pem" --key "$T/phone.key" \
+  --ca "$D/tls/ca.pem"
+expect_contains "$(web "/admin/resync?https://127.0.0.1:$HTTPS_PORT/init/Retail2001x")" \
+  "resync started" "retail resync URL"
+wait_until 10 "SEC-PRV-1 from the binding" field_is Provisioning_State SEC-PRV-1
+expect_eq "$(sq "SELECT account_id FROM devices WHERE mac='$MAC'")" 1 "bound to the account"
+dir=$(param GPP_B)
+[ -n "$dir" ] || fail "no random directory delivered"; ok
+web /admin/resync >/dev/null # Profile_Rule now: the permanent, encrypted URL
+wait_until 10 "SEC-PRV-2 with the account's parameters" param_is Display_Name_1_ "Bakery Dupont"
+expect_eq "$(field Provisioning_State)" SEC-PRV-2 "phone in SEC-PRV-2"
+expect_eq "$(param User_ID_1_)" 2001 "account setting rendered and applied"
+expect_eq "$(param Station_Name)" "phone-$MAC" "device field applied"
+wait_until 5 "server saw SEC-PRV-2" \
+  bash -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$DB' \"SELECT state FROM devices WHERE mac='$MAC'\")\" = SEC-PRV-2 ]"
+
+# Rotation: the key is older than the period; the phone follows the new key and directory.
+sq "UPDATE device_secrets SET created_at = created_at - 40*86400 WHERE mac='$MAC'"
+web /admin/resync >/dev/null
+wait_until 10 "new directory delivered" bash -c "[ \"\$(curl -s http://$PHONE/admin/cfg.xml | sed -n 's|.*<GPP_B[^>]*>\(.*\)</GPP_B>.*|\1|p')\" != '$dir' ]"
+dir2=$(param GPP_B)
+web /admin/resync >/dev/null
+wait_until 10 "fetched from the new directory" grep -q "url=http://127.0.0.1:$HTTP_PORT/$dir2/$MAC.cfg" "$T/p.log"
+wait_until 10 "old directory retired by the server" \
+  bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$HTTP_PORT/$dir/$MAC.cfg) = 404 ]"
+expect_eq "$(field Status_Indicator)" normal "resync under the new key fine"
+
+# An outage: the periodic resync fails (slow blink); the phone recovers on the retry schedule.
+serve_stop
+advance 90000 # past Resync_Periodic, whatever the server provisioned
+wait_until 10 "slow blink while the server is down" field_is Status_Indicator slow-blink
+serve_start run2 --data-dir "$D"
+for _ in $(seq 40); do # retry delays are jittered: step through them
+  field_is Status_Indicator normal && break
+  advance 60
+  sleep 0.1
+done
+expect_eq "$(field Status_Indicator)" normal "recovered on the retry schedule"
+expect_eq "$(param Display_Name_1_)" "Bakery Dupont" "configuration kept through the outage"
+phone_stop
+serve_stop
+done_ok
