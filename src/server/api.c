@@ -20,6 +20,7 @@ struct pv_api {
     char *data_dir;
     char *db_url;
     pv_store *store; /* opened on first use, on the admin loop */
+    const struct pv_prov_policy *policy; /* the server's, or NULL for the defaults */
 };
 
 typedef struct route {
@@ -75,6 +76,11 @@ static const route routes[] = {
     {"GET",    "/audit", pv__api_audit_list, false},
 };
 /* clang-format on */
+
+void pv_api_set_policy(pv_api *api, const struct pv_prov_policy *policy)
+{
+    api->policy = policy;
+}
 
 pv_api *pv_api_new(const char *data_dir, const char *db_url)
 {
@@ -299,7 +305,7 @@ static void dispatch(pv_api *api, pv__api_ctx *ctx)
 
 void pv_api_handle(pv_api *api, pv_request *req)
 {
-    pv__api_ctx ctx = {.req = req, .data_dir = api->data_dir, .now = (int64_t)time(NULL)};
+    pv__api_ctx ctx = {.req = req, .data_dir = api->data_dir, .policy = api->policy, .now = (int64_t)time(NULL)};
     dispatch(api, &ctx);
     if (ctx.status == 0)
         pv__api_fail(&ctx, 500, "internal", NULL, "the handler gave no answer");

@@ -34,6 +34,10 @@ typedef struct pv_api pv_api;
 /* data_dir is copied. db_url NULL = "<data_dir>/provisor.db". */
 pv_api *pv_api_new(const char *data_dir, const char *db_url);
 void pv_api_free(pv_api *api);
+/* The provisioning policy renders and report diffs use ([provisioning] keys); NULL: the
+ * defaults of prov_policy.h. Borrowed: it must outlive the API. */
+struct pv_prov_policy;
+void pv_api_set_policy(pv_api *api, const struct pv_prov_policy *policy);
 
 /* True when path belongs to the API (starts with /api/v1/ or is /api/v1). */
 bool pv_api_owns(pv_slice path);

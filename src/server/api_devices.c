@@ -314,15 +314,14 @@ void pv__api_device_state(pv__api_ctx *ctx)
     }
 }
 
-/*
- * The policy render and diff use. The admin API has no pv_config of its own,
- * so it uses the defaults of prov_policy.h with the admin request's host;
- * a server configured otherwise ([provisioning] keys) should hand its policy
- * here (see docs/api.md, "Render").
- */
+/* The policy render and diff use: the running server's ([provisioning] keys,
+ * handed over by the daemon with pv_api_set_policy), else the defaults. */
 static void api_policy(pv__api_ctx *ctx, pv_prov_policy *pol)
 {
-    pv_prov_policy_defaults(pol);
+    if (ctx->policy != NULL)
+        *pol = *ctx->policy;
+    else
+        pv_prov_policy_defaults(pol);
 }
 
 /* Encrypted renders need the device keys, sealed under <data>/master.key. */

@@ -24,6 +24,7 @@ typedef struct pv__api_ctx {
     pv_request *req;
     pv_store *store;
     const char *data_dir;
+    const struct pv_prov_policy *policy; /* the server's policy, or NULL: defaults */
     char actor[96];  /* "token:<name>", for the audit log */
     int64_t now;     /* one clock reading per request */
     char *params[3]; /* the {…} segments of the route, decoded */

@@ -9,6 +9,7 @@
 #include "net/tftp_server.h"
 #include "net/tls.h"
 #include "server/admin.h"
+#include "server/api.h"
 #include "server/provision.h"
 
 #include <errno.h>
@@ -260,6 +261,8 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
     int rc = pv_fileserver_init(&d->files, cfg->root, cfg->upload_dir, err);
     if (rc == 0 && cfg->provisioning)
         rc = pv_provision_from_config(cfg, &d->files, &d->prov, err);
+    if (rc == 0 && d->prov != NULL && d->admin.api != NULL)
+        pv_api_set_policy(d->admin.api, pv_provision_policy(d->prov));
     if (rc == 0 && cfg->https_listen != NULL) {
         pv_tls_config tc;
         pv_tls_context *ctx = NULL;

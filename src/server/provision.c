@@ -555,7 +555,10 @@ static void handle(pv_handler *h, pv_request *req)
     pv_ident id;
     pv_error e;
     if (pv_identify(req->identity, req->path, req->user_agent, &id, &e) != 0) {
-        refuse(l, req, &id, 403, "identity.refused", e.msg); /* DESIGN 3 */
+        /* DESIGN 3: the audit names the certificate that asked, not "?". */
+        id.source = PV_ID_CERT;
+        id.mac = id.cert_mac;
+        refuse(l, req, &id, 403, "identity.refused", e.msg);
         return;
     }
     char model[64];
@@ -627,4 +630,9 @@ void pv_provision_loop_free(pv_provision_loop *l)
     pv_render_cache_free(l->cache);
     pv_store_close(l->s);
     free(l);
+}
+
+const pv_prov_policy *pv_provision_policy(const pv_provision *p)
+{
+    return &p->cfg.policy;
 }

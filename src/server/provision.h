@@ -82,6 +82,8 @@ void pv_provision_loop_free(pv_provision_loop *l);
 struct pv_config;
 int pv_provision_from_config(const struct pv_config *cfg, pv_fileserver *files, pv_provision **out,
                              pv_error *err);
+/* The running policy (valid as long as p), so the admin API renders what phones get. */
+const pv_prov_policy *pv_provision_policy(const pv_provision *p);
 /* The policy alone, e.g. for `provisor device render`; strings borrowed from cfg. */
 int pv_provision_policy_from_config(const struct pv_config *cfg, pv_prov_policy *pol,
                                     pv_error *err);
