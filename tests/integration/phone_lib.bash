@@ -152,4 +152,6 @@ param_is() { [ "$(param "$1")" = "$2" ]; }
 advance() { web "/admin/clock?advance=$1" >/dev/null; }
 
 # PV_KEEP=DIR keeps a copy of the test's files (logs, state) for a person to read.
-[ -n "${PV_KEEP:-}" ] && PV_CLEANUP+=("rm -rf '$PV_KEEP'; cp -r '$T' '$PV_KEEP'")
+if [ -n "${PV_KEEP:-}" ]; then
+  PV_CLEANUP+=("rm -rf '$PV_KEEP'; cp -r '$T' '$PV_KEEP'")
+fi
