@@ -266,27 +266,11 @@ static void on_answer(pv_fetch *f, const pv_fetch_result *r, void *data)
     pv_buf_append(&ans->body, r->body, r->body_len);
 }
 
-static void append_escaped(pv_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("-._~", c) != NULL)
-            pv_buf_append_char(b, (char)c);
-        else
-            pv_buf_appendf(b, "%%%02X", c);
-    }
-}
-
-/* GET (or POST) http://WEB/PATH with the credentials in the URL (C-FMT xuser/xpassword). */
+/* GET http://WEB/PATH, logged in with HTTP Basic (not xpassword: a URL ends up in logs). */
 static int ask(const args *a, const char *web, const char *path, answer *ans)
 {
     pv_buf url = {0};
     pv_buf_appendf(&url, "http://%s%s", web, path);
-    if (a->password != NULL) {
-        pv_buf_appendf(&url, "&xuser=%s&xpassword=", a->user ? a->user : "admin");
-        append_escaped(&url, a->password);
-    }
     pv_buf_append_char(&url, '\0');
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -295,6 +279,11 @@ static int ask(const args *a, const char *web, const char *path, answer *ans)
     int rc = pv_fetcher_new(&loop, NULL, &f, &err);
     if (rc == 0) {
         pv_fetch_request req = {.url = url.data, .user_agent = "provisor-phone-cli"};
+        if (a->password != NULL) {
+            req.uid = a->user ? a->user : "admin";
+            req.pwd = a->password;
+            req.auth_scheme = "Basic"; /* at once: the phone sends no challenge header */
+        }
         rc = pv_fetch_start(f, &req, on_answer, ans, NULL, &err);
         while (rc == 0 && !ans->done)
             uv_run(&loop, UV_RUN_ONCE);
