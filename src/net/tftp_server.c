@@ -198,6 +198,13 @@ pv__tftp_source *pv__tftp_source_find(pv_tftp_server *server, const struct socka
     return reuse;
 }
 
+uint8_t *pv__tftp_batch_buffer(pv_tftp_server *server)
+{
+    if (server->batch == NULL)
+        server->batch = pv_malloc(PV__TFTP_BATCH_BUFFER);
+    return server->batch;
+}
+
 /* ---- shared open files ------------------------------------------------- */
 
 pv__tftp_file *pv__tftp_file_get(pv_tftp_server *server, int fd)
@@ -468,6 +475,7 @@ static void maybe_free(pv_tftp_server *server)
         pv__tftp_file_put(server, server->files);
     void (*done)(void *) = server->done_cb;
     void *data = server->done_data;
+    free(server->batch);
     free(server);
     if (done)
         done(data);

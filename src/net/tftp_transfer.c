@@ -16,15 +16,23 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define RTO_MIN_MS 20
 #define RTO_MAX_MS 10000
 #define WINDOW_BYTES (128 * 1024) /* at most this much data in flight */
+#define BATCH_BLOCKS 64           /* blocks per batch: UDP_MAX_SEGMENTS of older kernels */
+#define BATCH_BYTES 65507         /* largest UDP payload: one GSO send carries a batch */
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h: generic segmentation offload for UDP (4.18) */
+#endif
 
 typedef enum {
     T_HANDLER,   /* RRQ: waiting for the handler's answer */
@@ -312,11 +320,150 @@ static ssize_t t_block(pv__tftp_transfer *t, uint64_t seq, uint8_t *out)
     return (ssize_t)o;
 }
 
+/* The length of octet block seq, which must exist (seq <= last). */
+static size_t octet_block_len(const pv__tftp_transfer *t, uint64_t seq)
+{
+    return seq == t->last ? (size_t)(t->size - (seq - 1) * t->blksize) : t->blksize;
+}
+
+/*
+ * Octet mode: reads n consecutive blocks from t->next with one preadv (or
+ * from memory) into the loop's batch buffer, each behind its DATA header,
+ * packed at a stride of 4 + blksize. Returns the batch's byte length or -1.
+ */
+static ssize_t t_fill_batch(pv__tftp_transfer *t, uint8_t *buf, unsigned n)
+{
+    size_t stride = 4 + (size_t)t->blksize;
+    struct iovec iov[BATCH_BLOCKS];
+    size_t want = 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t seq = t->next + i;
+        pv_tftp_put_header(buf + i * stride, PV_TFTP_DATA, (uint16_t)seq);
+        iov[i] = (struct iovec){buf + i * stride + 4, octet_block_len(t, seq)};
+        want += iov[i].iov_len;
+        if (seq == t->last)
+            t->last_len = iov[i].iov_len; /* the byte count the final ACK completes */
+    }
+    uint64_t offset = (t->next - 1) * t->blksize;
+    if (t->mem) {
+        for (unsigned i = 0; i < n; i++)
+            memcpy(iov[i].iov_base, t->mem + offset + i * (uint64_t)t->blksize, iov[i].iov_len);
+    } else if (want > 0) {
+        ssize_t got = preadv(t->file->fd, iov, (int)n, (off_t)offset);
+        if (got != (ssize_t)want)
+            return -1; /* shorter: the file changed under us */
+    }
+    return (ssize_t)((n - 1) * stride + 4 + iov[n - 1].iov_len);
+}
+
+/*
+ * Sends a filled batch: one sendmsg with UDP_SEGMENT, which the kernel cuts
+ * into one datagram per block (only the last may be shorter, as TFTP's last
+ * block is), or else one sendmmsg. A window then costs two system calls
+ * instead of two per block. Returns the blocks sent (0: socket full) or -1.
+ */
+static int t_send_batch(pv__tftp_transfer *t, uint8_t *buf, unsigned n, size_t total)
+{
+    pv_tftp_server *server = t->server;
+    size_t stride = 4 + (size_t)t->blksize;
+    if (!server->no_gso) {
+        union {
+            char buf[CMSG_SPACE(sizeof(uint16_t))];
+            struct cmsghdr align;
+        } ctl;
+        memset(&ctl, 0, sizeof ctl);
+        struct iovec iov = {buf, total};
+        struct msghdr msg = {.msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = ctl.buf,
+                             .msg_controllen = sizeof ctl.buf};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        uint16_t seg = (uint16_t)stride;
+        memcpy(CMSG_DATA(c), &seg, sizeof seg);
+        ssize_t r = sendmsg(t->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (r >= 0)
+            return (int)n;
+        if (errno == EAGAIN || errno == ENOBUFS)
+            return 0;
+        if (errno != EINVAL && errno != EIO && errno != ENOPROTOOPT && errno != EOPNOTSUPP)
+            return (int)n;     /* as a lost packet would be: retransmission recovers */
+        server->no_gso = true; /* this kernel or route cannot: sendmmsg from now on */
+    }
+    struct mmsghdr msgs[BATCH_BLOCKS];
+    struct iovec iov[BATCH_BLOCKS];
+    for (unsigned i = 0; i < n; i++) {
+        iov[i] = (struct iovec){buf + i * stride, i + 1 < n ? stride : total - i * stride};
+        msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+    }
+    int sent = sendmmsg(t->fd, msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent < 0)
+        return errno == EAGAIN || errno == ENOBUFS ? 0 : (int)n;
+    return sent;
+}
+
+/* How many blocks from t->next (up to end) go out as one batch; below 2, none. */
+static unsigned t_batch_size(const pv__tftp_transfer *t, uint64_t end)
+{
+    if (t->mode != PV_TFTP_MODE_OCTET || t->last == 0)
+        return 0;
+    uint64_t stop = end < t->last ? end : t->last;
+    if (stop < t->next)
+        return 0;
+    uint64_t n = stop - t->next + 1;
+    size_t per_batch = BATCH_BYTES / (4 + (size_t)t->blksize);
+    if (n > per_batch)
+        n = per_batch;
+    if (n > BATCH_BLOCKS)
+        n = BATCH_BLOCKS;
+    return n >= 2 ? (unsigned)n : 0;
+}
+
+/* Counts blocks t->next .. t->next+n-1 as sent (or sent again) and moves on. */
+static void t_advance(pv__tftp_transfer *t, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++, t->next++) {
+        if (t->next <= t->sent_max) {
+            t->retransmits++;
+            pv_metrics_tftp_retransmit();
+        } else {
+            t->sent_max = t->next;
+        }
+    }
+}
+
+/* Socket buffer full (large windows): continue when writable. */
+static void t_wait_writable(pv__tftp_transfer *t)
+{
+    if (!t->want_write) {
+        t->want_write = true;
+        t_set_poll(t);
+    }
+}
+
 /* RFC 7440 §4: send blocks acked+1 .. acked+windowsize, then wait for an ACK. */
 static void t_send_window(pv__tftp_transfer *t)
 {
     uint64_t end = t->acked + t->windowsize;
     while (t->next <= end && (t->last == 0 || t->next <= t->last)) {
+        unsigned batch = t_batch_size(t, end);
+        if (batch > 0) {
+            uint8_t *buf = pv__tftp_batch_buffer(t->server);
+            ssize_t total = t_fill_batch(t, buf, batch);
+            if (total < 0) {
+                t_fail(t, 500, PV_TFTP_ENOTDEFINED, "file changed during transfer");
+                return;
+            }
+            int sent = t_send_batch(t, buf, batch, (size_t)total);
+            t_advance(t, sent > 0 ? (unsigned)sent : 0);
+            if (sent < (int)batch) {
+                t_wait_writable(t);
+                break;
+            }
+            continue;
+        }
         ssize_t n = t_block(t, t->next, t->pkt + 4);
         if (n < 0) {
             t_fail(t, 500, PV_TFTP_ENOTDEFINED, "file changed during transfer");
@@ -325,20 +472,10 @@ static void t_send_window(pv__tftp_transfer *t)
         pv_tftp_put_header(t->pkt, PV_TFTP_DATA, (uint16_t)t->next);
         ssize_t s = send(t->fd, t->pkt, 4 + (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (s < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
-            /* Socket buffer full (large windows): continue when writable. */
-            if (!t->want_write) {
-                t->want_write = true;
-                t_set_poll(t);
-            }
+            t_wait_writable(t);
             break;
         }
-        if (t->next <= t->sent_max) {
-            t->retransmits++;
-            pv_metrics_tftp_retransmit();
-        } else {
-            t->sent_max = t->next;
-        }
-        t->next++;
+        t_advance(t, 1);
     }
     if (t->want_write && (t->next > end || (t->last && t->next > t->last))) {
         t->want_write = false;

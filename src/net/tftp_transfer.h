@@ -61,6 +61,8 @@ struct pv_tftp_server {
     pv__tftp_file *files;
     unsigned handles; /* uv handles not yet closed, transfers' included */
     bool closing;
+    bool no_gso;    /* UDP_SEGMENT refused once: windows go out by sendmmsg */
+    uint8_t *batch; /* one window batch being sent (64 KiB), made on first use */
     void (*done_cb)(void *data);
     void *done_data;
     pv__tftp_source sources[PV__TFTP_SOURCE_SLOTS];
@@ -76,6 +78,9 @@ void pv__tftp_transfer_removed(pv_tftp_server *server);
 void pv__tftp_format_addr(const struct sockaddr *sa, char *out, size_t cap);
 /* RFC 2348: the largest blksize the path MTU of a connected socket carries. */
 unsigned pv__tftp_mtu_blksize(int fd, int family);
+/* The loop's buffer for one batch of DATA packets (PV__TFTP_BATCH_BUFFER bytes). */
+#define PV__TFTP_BATCH_BUFFER (64 * 1024)
+uint8_t *pv__tftp_batch_buffer(pv_tftp_server *server);
 
 /* tftp_transfer.c, for the listener: starts a transfer for a parsed RRQ/WRQ
  * whose limits were checked; 0 or a negative PV_E* code (then nothing was

@@ -12,6 +12,7 @@
 #include "net/metrics.h"
 #include "net/tftp_packet.h"
 #include "net/tftp_server.h"
+#include "net/tftp_transfer.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -404,6 +405,34 @@ static void atftp_gets_50mb_with_windows(void **state)
     assert_true(logged("path=big", "status=200", "bytes=50000000", NULL));
 }
 
+static void set_gso(void *arg)
+{
+    server4->no_gso = arg == NULL;
+}
+
+/* A window goes out as one batch: one UDP_SEGMENT send, or one sendmmsg where the kernel
+ * refuses segmentation offload; from the file and from the small-file cache alike. */
+static void windows_go_out_in_batches(void **state)
+{
+    sleep(2); /* the files settle: the second round comes from the small-file cache */
+    const char *names[] = {"f0", "f511", "f512", "f513", "f5000"};
+    for (int gso = 0; gso < 2; gso++) {
+        on_loop(set_gso, gso ? "on" : NULL);
+        for (size_t i = 0; i < 5; i++) {
+            assert_int_equal(run("cd %s && timeout 20 atftp --option 'blksize 512' --option "
+                                 "'windowsize 8' -g -r %s -l %s 127.0.0.1 %d 2>/dev/null",
+                                 work, names[i], names[i], port4),
+                             0);
+            got(names[i]);
+        }
+    }
+    bool ok = logged("path=f5000", "status=200", "bytes=5000", "blksize=512", "windowsize=8",
+                     "retransmits=0", NULL);
+    if (!ok)
+        fprintf(stderr, "%s", logs.data);
+    assert_true(ok);
+}
+
 static void tftp_hpa_gets_files_and_rolls_over(void **state)
 {
     const char *names[] = {"f0", "f511", "f512", "f513"};
@@ -783,6 +812,7 @@ int main(void)
         cmocka_unit_test(tftp_hpa_gets_files_and_rolls_over),
         cmocka_unit_test(curl_gets_files),
         cmocka_unit_test(atftp_gets_50mb_with_windows),
+        cmocka_unit_test(windows_go_out_in_batches),
         cmocka_unit_test(uploads_reach_the_handler),
         cmocka_unit_test(drains_on_close),
     };
