@@ -103,6 +103,8 @@ typedef struct pv_response {
     const char *location;     /* 301/302: copied by the transport */
     const char *message;      /* short reason for logs and TFTP error packets, or NULL */
     const char *identity_log; /* who the handler decided this is (e.g. a MAC), for the log line */
+    const char *log_path;     /* the path as it may be logged, when the real one holds a secret
+                                 (a binding code, xpassword=): copied by the transport */
 } pv_response;
 
 typedef struct pv_handler pv_handler;

@@ -42,7 +42,8 @@ static void release_answer(pv__http_conn *conn)
         close(conn->resp.fd);
     free(conn->location);
     free(conn->identity_log);
-    conn->location = conn->identity_log = NULL;
+    free(conn->log_path);
+    conn->location = conn->identity_log = conn->log_path = NULL;
     conn->resp.body = NULL;
     conn->resp.fd = -1;
     conn->answering = false;
@@ -95,7 +96,18 @@ static void log_request(pv__http_conn *conn, int status, bool aborted)
     pv_log_str(&line, "peer", conn->peer_text);
     pv_log_str(&line, "identity", who);
     pv_log_slice(&line, "method", req->method_name.len ? req->method_name : PV_SLICE_LIT("-"));
-    pv_log_slice(&line, "path", req->path.len ? req->path : PV_SLICE_LIT("-"));
+    /* The handler may name a redacted path; else the path up to a '&' or ';': phones put
+     * credentials there (spec 9: /admin/config.xml&xuser=admin&xpassword=...). */
+    pv_slice path = req->path;
+    for (size_t i = 0; i < path.len; i++) {
+        if (path.ptr[i] == '&' || path.ptr[i] == ';') {
+            path.len = i;
+            break;
+        }
+    }
+    if (conn->log_path != NULL)
+        path = pv_slice_from(conn->log_path);
+    pv_log_slice(&line, "path", path.len ? path : PV_SLICE_LIT("-"));
     pv_log_int(&line, "status", status);
     pv_log_int(&line, "bytes", (int64_t)conn->body_sent);
     pv_log_ms(&line, "duration", secs * 1000.0);
@@ -439,6 +451,8 @@ static void begin_response(pv__http_conn *conn, const pv_response *resp, bool al
     conn->resp.location = conn->location;
     conn->identity_log = resp->identity_log ? pv_strdup(resp->identity_log) : NULL;
     conn->resp.identity_log = conn->identity_log;
+    conn->log_path = resp->log_path ? pv_strdup(resp->log_path) : NULL;
+    conn->resp.log_path = conn->log_path;
     default_body(&conn->resp);
     uint64_t total = conn->resp.body_kind == PV_BODY_MEMORY ? conn->resp.body_len
                      : conn->resp.body_kind == PV_BODY_FILE ? (uint64_t)conn->resp.file_size
@@ -480,7 +494,10 @@ static void conn_respond(pv_request *req, pv_response *resp)
         free(resp->body);
         if (resp->body_kind == PV_BODY_FILE && resp->fd >= 0)
             close(resp->fd);
+        conn->log_path = resp->log_path ? pv_strdup(resp->log_path) : NULL;
         log_request(conn, resp->status, true);
+        free(conn->log_path);
+        conn->log_path = NULL;
         if (conn->handles_open == 0)
             conn_free(conn);
         return;

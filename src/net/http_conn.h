@@ -93,6 +93,7 @@ struct pv__http_conn {
     pv_response resp;
     char *location;
     char *identity_log;
+    char *log_path; /* the handler's redacted path for the log line, or NULL */
     pv_http_plan plan;
     bool keep_alive;
     bool answering; /* resp holds resources (body or fd) */

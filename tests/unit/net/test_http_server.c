@@ -236,6 +236,11 @@ static void query_strings_never_reach_the_log(void **state)
     assert_int_equal(sh(NULL, "curl -sSf -o /dev/null '%s/info?code=SECRET123'", g_url), 0);
     assert_true(log_has("path=/info", "identity=from-handler"));
     assert_false(log_has("SECRET123", NULL));
+    /* spec 9: phones take credentials after '&' in the path itself */
+    assert_int_equal(sh(NULL, "curl -s -o /dev/null '%s/info&xuser=admin&xpassword=PASSW0RD'", g_url),
+                     0);
+    assert_true(log_has("path=/info ", NULL));
+    assert_false(log_has("PASSW0RD", NULL));
 }
 
 static void slow_client_is_cut_at_the_request_timeout(void **state)
