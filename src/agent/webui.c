@@ -172,6 +172,8 @@ static void reply(pv_request *req, int status, const char *type, char *body, siz
 {
     pv_response resp = {.fd = -1};
     pv_response_set_body(&resp, status, body, len, type);
+    if (status == 401) /* a browser then asks for the admin or user login (spec 9) */
+        resp.www_authenticate = "Basic realm=\"phone\", charset=\"UTF-8\"";
     pv_request_respond(req, &resp);
 }
 

@@ -41,6 +41,8 @@ static void release_answer(pv__http_conn *conn)
     if (conn->resp.fd >= 0)
         close(conn->resp.fd);
     free(conn->location);
+    free(conn->www_authenticate);
+    conn->www_authenticate = NULL;
     free(conn->identity_log);
     free(conn->log_path);
     conn->location = conn->identity_log = conn->log_path = NULL;
@@ -449,6 +451,8 @@ static void begin_response(pv__http_conn *conn, const pv_response *resp, bool al
     conn->answering = true;
     conn->location = dup_header_value(resp->location);
     conn->resp.location = conn->location;
+    conn->www_authenticate = dup_header_value(resp->www_authenticate);
+    conn->resp.www_authenticate = conn->www_authenticate;
     conn->identity_log = resp->identity_log ? pv_strdup(resp->identity_log) : NULL;
     conn->resp.identity_log = conn->identity_log;
     conn->log_path = resp->log_path ? pv_strdup(resp->log_path) : NULL;

@@ -92,6 +92,7 @@ struct pv__http_conn {
     /* The answer being sent. */
     pv_response resp;
     char *location;
+    char *www_authenticate;
     char *identity_log;
     char *log_path; /* the handler's redacted path for the log line, or NULL */
     pv_http_plan plan;

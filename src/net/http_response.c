@@ -360,6 +360,8 @@ void pv_http_format_head(pv_buf *out, const pv_http_head_info *info)
     }
     if (resp->location != NULL)
         append_header(out, "Location: ", resp->location);
+    if (resp->www_authenticate != NULL && resp->status == 401)
+        append_header(out, "WWW-Authenticate: ", resp->www_authenticate);
     if (info->allow_header)
         pv_buf_append_str(out, "Allow: GET, HEAD, POST, PUT\r\n");
     if (!info->keep_alive)
