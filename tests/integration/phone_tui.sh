@@ -18,44 +18,45 @@ export TMUX_TMPDIR="$T" # a private tmux server
 tmux new-session -d -s "$S" -x 90 -y 30 \
   "'$PV_BIN' phone --state-dir '$T/t' --mac $MAC --model SPA504G --web 127.0.0.1:0 --clock virtual --tui 2>'$T/t.log'"
 PV_CLEANUP+=("tmux kill-server 2>/dev/null")
-wait_until 10 "phone up" test -s "$T/t/web"
+wait_until 30 "phone up" test -s "$T/t/web"
 PHONE=$(cat "$T/t/web")
 screen() { tmux capture-pane -p -t "$S"; }
 shows() { screen | grep -qF -- "$1"; }
-wait_until 5 "screen drawn" shows "Provisioning: MFG-RESET"
+wait_until 20 "screen drawn" shows "Provisioning: MFG-RESET"
 expect_contains "$(screen)" "SPA504G" "model on screen"
 expect_contains "$(screen)" "MAC 00:0e:08:77:77:77" "MAC on screen"
 
 # Setup → Profile Rule, typed on the keypad, then Resync.
 tmux send-keys -t "$S" s
-wait_until 5 "setup screen" shows "Setup > Profile Rule"
+wait_until 20 "setup screen" shows "Setup > Profile Rule"
 tmux send-keys -t "$S" C-u
 tmux send-keys -t "$S" -l "http://127.0.0.1:$HTTP_PORT/p.xml"
 tmux send-keys -t "$S" Enter
-wait_until 5 "rule saved" shows "Profile_Rule saved"
+wait_until 20 "rule saved" shows "Profile_Rule saved"
 expect_eq "$(param Profile_Rule)" "http://127.0.0.1:$HTTP_PORT/p.xml" "rule stored in the phone"
 tmux send-keys -t "$S" r
-wait_until 10 "profile fetched by the Resync key" param_is Station_Name typed-in
-wait_until 5 "last result on screen" shows "Last resync:  ok"
+wait_until 30 "profile fetched by the Resync key" param_is Station_Name typed-in
+wait_until 20 "last result on screen" shows "Last resync:  ok"
 
 # A missing file: the fast blink, seen both lit and dark within one 2 s period.
 web "/admin/resync?http://127.0.0.1:$HTTP_PORT/missing.xml" >/dev/null
-wait_until 5 "fast blink shown" shows "fast-blink"
+wait_until 20 "fast blink shown" shows "fast-blink"
 lit=0 dark=0
-for _ in $(seq 40); do
+for _ in $(seq 100); do  # bounded: ~5 s, two and a half blink periods or more under load
   line=$(screen | grep "Status LED")
   case "$line" in *"(*)"*) lit=1 ;; *"( )"*) dark=1 ;; esac
+  [ "$lit$dark" = 11 ] && break
   sleep 0.05
 done
 expect_eq "$lit$dark" 11 "the indicator blinks"
 
 # IVR factory reset (spec 12.2): ****73738# then 1# to confirm.
 tmux send-keys -t "$S" -l '****73738#'
-wait_until 5 "reset prompt" shows "Factory reset?"
+wait_until 20 "reset prompt" shows "Factory reset?"
 tmux send-keys -t "$S" -l '1#'
-wait_until 5 "reset done" shows "factory reset done"
-wait_until 5 "rule back to its factory value" bash -c "! curl -s http://$PHONE/admin/cfg.xml | grep -q $HTTP_PORT"
+wait_until 20 "reset done" shows "factory reset done"
+wait_until 20 "rule back to its factory value" bash -c "! curl -s http://$PHONE/admin/cfg.xml | grep -q $HTTP_PORT"
 tmux send-keys -t "$S" q
-wait_until 5 "phone quit on Q" bash -c "! tmux has-session -t $S"
+wait_until 20 "phone quit on Q" bash -c "! tmux has-session -t $S"
 expect_eq "$(ls "$T/t" | grep -c '^web$' || true)" 0 "web file removed on exit"
 done_ok
