@@ -64,12 +64,15 @@ int pv_keys_peek(pv_store *s, const char *mac, pv_keys_fetch *out, pv_error *err
     return 0;
 }
 
-int pv_keys_fetch_dir(pv_store *s, const char *mac, pv_slice dir, int64_t now, int64_t period,
-                      pv_keys_fetch *out, pv_error *err)
+/* Which secret answers dir, and whether this fetch must write (confirm or
+ * rotate). Shared by the planning and the doing, so they cannot disagree. */
+static int decide(pv_store *s, const char *mac, pv_slice dir, int64_t now, int64_t period,
+                  pv_keys_fetch *out, bool *confirm, bool *rotate, pv_error *err)
 {
     pv_store_secret cur, prev;
     bool has_prev = false;
     memset(out, 0, sizeof *out);
+    *confirm = *rotate = false;
     int rc = pv_store_secret_get(s, mac, &cur, &prev, &has_prev, err);
     if (rc != 0)
         return rc;
@@ -87,21 +90,39 @@ int pv_keys_fetch_dir(pv_store *s, const char *mac, pv_slice dir, int64_t now, i
     out->from_current = true;
     out->serve = cur;
     out->deliver = cur;
-    if (cur.confirmed_at == 0) {
-        /* The phone found this directory, so it holds GPP_B and will decrypt
-         * with GPP_SA: the new secret is confirmed, the older one retired. */
-        if ((rc = pv_store_secret_confirm(s, mac, cur.id, now, err)) != 0)
+    /* The phone found this directory, so it holds GPP_B and will decrypt
+     * with GPP_SA: a new secret is confirmed, the older one retired. */
+    *confirm = cur.confirmed_at == 0;
+    *rotate = !*confirm && period > 0 && now - cur.created_at >= period;
+    return 0;
+}
+
+int pv_keys_fetch_plan(pv_store *s, const char *mac, pv_slice dir, int64_t now, int64_t period,
+                       pv_keys_fetch *out, bool *writes, pv_error *err)
+{
+    bool confirm, rotate;
+    int rc = decide(s, mac, dir, now, period, out, &confirm, &rotate, err);
+    *writes = rc == 0 && (confirm || rotate);
+    return rc;
+}
+
+int pv_keys_fetch_dir(pv_store *s, const char *mac, pv_slice dir, int64_t now, int64_t period,
+                      pv_keys_fetch *out, pv_error *err)
+{
+    bool confirm, rotate;
+    int rc = decide(s, mac, dir, now, period, out, &confirm, &rotate, err);
+    if (rc == 0 && confirm) {
+        if ((rc = pv_store_secret_confirm(s, mac, out->serve.id, now, err)) != 0)
             return rc;
         out->serve.confirmed_at = out->deliver.confirmed_at = now;
         out->confirmed_now = true;
-        return 0;
     }
-    if (period > 0 && now - cur.created_at >= period) {
+    if (rc == 0 && rotate) {
         pv_store_secret next;
         if ((rc = pv_keys_rotate(s, mac, now, &next, err)) != 0)
             return rc;
         out->deliver = next; /* inside, encrypted with the old key */
         out->rotated = true;
     }
-    return 0;
+    return rc;
 }

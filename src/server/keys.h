@@ -53,6 +53,13 @@ typedef struct pv_keys_fetch {
 int pv_keys_fetch_dir(pv_store *s, const char *mac, pv_slice dir, int64_t now, int64_t period,
                       pv_keys_fetch *out, pv_error *err);
 
+/* The same decision without side effects: *writes says whether
+ * pv_keys_fetch_dir() would confirm or rotate (then it needs a transaction);
+ * otherwise out is exactly what it would return, and the fetch is read-only
+ * (the provisioning handler's fast path). */
+int pv_keys_fetch_plan(pv_store *s, const char *mac, pv_slice dir, int64_t now, int64_t period,
+                       pv_keys_fetch *out, bool *writes, pv_error *err);
+
 /* What a fetch from the current directory would use, without side effects
  * (`provisor device render`). PV_ENOENT without a secret. */
 int pv_keys_peek(pv_store *s, const char *mac, pv_keys_fetch *out, pv_error *err);

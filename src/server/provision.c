@@ -35,6 +35,19 @@ struct pv_provision {
     atomic_uint wave_count;
 };
 
+#define PV_BATCH_MAX 512
+
+typedef struct pending_seen {
+    char mac[13];
+    int64_t at;
+    char swver[64], etag[72], hash[65];
+} pending_seen;
+
+typedef struct pending_audit {
+    int64_t at;
+    char actor[32], action[32], subject[16], hash[65], detail[200];
+} pending_audit;
+
 typedef struct waiting {
     pv_request *req;
     uint64_t deadline_ms;
@@ -53,6 +66,11 @@ struct pv_provision_loop {
      * redacted copy that must outlive the request (DESIGN 5, 10). */
     char redacted[REDACTED_SLOTS][96];
     unsigned next_redacted;
+    /* Batched writes (see flush_batch). */
+    uv_check_t check;
+    pending_seen *seen;
+    pending_audit *audits;
+    size_t nseen, naudit;
 };
 
 int pv_provision_open_store(const char *db_path, const char *master_key, pv_store **out,
@@ -171,6 +189,93 @@ static void audit(pv_provision_loop *l, const char *actor_mac, const char *actio
     pv_error e;
     if (pv_store_audit_add(l->s, &a, NULL, &e) != 0)
         pv_logf(PV_LOG_ERROR, "audit.failed", "action=%s error=\"%s\"", action, e.msg);
+}
+
+/* ---- batched writes ----------------------------------------------------
+ * Serving a profile records last-seen and an audit entry. Written one
+ * request at a time, every fetch would take SQLite's single write lock and
+ * the loops would serialize on it; instead each loop collects them and
+ * writes them in one transaction at the end of its loop iteration (uv_check),
+ * or sooner when PV_BATCH_MAX are waiting. A crash loses at most one
+ * iteration's records; refusals, bindings and state changes are never
+ * batched. */
+
+static void flush_batch(pv_provision_loop *l)
+{
+    if (l->nseen == 0 && l->naudit == 0)
+        return;
+    pv_error e = {""};
+    int rc = pv_store_begin(l->s, &e);
+    for (size_t i = 0; rc == 0 && i < l->nseen; i++) {
+        pending_seen *p = &l->seen[i];
+        rc = pv_store_device_seen(l->s, p->mac, p->at, p->swver[0] ? p->swver : NULL, p->etag,
+                                  p->hash, &e);
+        if (rc == PV_ENOENT) /* deleted meanwhile: nothing to record */
+            rc = 0;
+    }
+    for (size_t i = 0; rc == 0 && i < l->naudit; i++) {
+        pending_audit *p = &l->audits[i];
+        pv_store_audit a = {.at = p->at,
+                            .actor = p->actor,
+                            .action = p->action,
+                            .subject = p->subject,
+                            .content_hash = p->hash[0] ? p->hash : NULL,
+                            .detail = p->detail};
+        rc = pv_store_audit_add(l->s, &a, NULL, &e);
+    }
+    if (rc == 0)
+        rc = pv_store_commit(l->s, &e);
+    else
+        pv_store_rollback(l->s);
+    if (rc != 0)
+        pv_logf(PV_LOG_ERROR, "audit.failed", "records=%zu error=\"%s\"", l->nseen + l->naudit,
+                e.msg);
+    l->nseen = l->naudit = 0;
+}
+
+static void on_check(uv_check_t *h)
+{
+    flush_batch(h->data);
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    int n = snprintf(dst, size, "%s", src ? src : "");
+    if (n < 0 || (size_t)n >= size)
+        dst[size - 1] = '\0';
+}
+
+static void seen_later(pv_provision_loop *l, const char *mac, int64_t at, const char *swver,
+                       const char *etag, const char *hash)
+{
+    if (l->nseen == PV_BATCH_MAX)
+        flush_batch(l);
+    pending_seen *p = &l->seen[l->nseen++];
+    copy_str(p->mac, sizeof p->mac, mac);
+    p->at = at;
+    copy_str(p->swver, sizeof p->swver, swver);
+    copy_str(p->etag, sizeof p->etag, etag);
+    copy_str(p->hash, sizeof p->hash, hash);
+}
+
+static void audit_later(pv_provision_loop *l, const char *actor_mac, const char *action,
+                        const char *subject, const char *hash, const char *detail)
+{
+    if (l->naudit == PV_BATCH_MAX)
+        flush_batch(l);
+    pending_audit *p = &l->audits[l->naudit++];
+    p->at = time(NULL);
+    (void)snprintf(p->actor, sizeof p->actor, "device:%s",
+                   actor_mac && actor_mac[0] ? actor_mac : "?");
+    copy_str(p->action, sizeof p->action, action);
+    copy_str(p->subject, sizeof p->subject, subject);
+    copy_str(p->hash, sizeof p->hash, hash);
+    copy_str(p->detail, sizeof p->detail, detail);
+}
+
+void pv_provision_loop_flush(pv_provision_loop *l)
+{
+    flush_batch(l);
 }
 
 /* Refusal: audited, logged, answered with status. */
@@ -379,6 +484,64 @@ static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, p
 
 /* ---- the encrypted profile (DESIGN 6, 7) -------------------------------- */
 
+static void respond_profile(pv_request *req, pv_render_output *out, const char *mac)
+{
+    pv_response r = {0};
+    size_t len = 0;
+    r.status = 200;
+    r.body_kind = PV_BODY_MEMORY;
+    r.body = pv_buf_take(&out->body, &len);
+    r.body_len = len;
+    memcpy(r.etag, out->etag, sizeof r.etag);
+    r.content_type = out->content_type;
+    r.content_encoding = req->proto == PV_PROTO_TFTP ? NULL : out->content_encoding;
+    r.identity_log = mac;
+    pv_request_respond(req, &r);
+}
+
+static void served_detail(const pv_request *req, const pv_render_output *out,
+                          const pv_keys_fetch *kf, char *detail, size_t size)
+{
+    int n = snprintf(detail, size, "proto=%s etag=%s%s%s", pv_proto_name(req->proto), out->etag,
+                     kf->rotated ? " rotated=yes" : "", kf->confirmed_now ? " confirmed=yes" : "");
+    if (n < 0 || (size_t)n >= size)
+        detail[size - 1] = '\0';
+}
+
+/* A fetch that changes something (confirm, rotation, SEC-PRV-1 → 2): one
+ * transaction, written before the answer. */
+static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id,
+                       const pv_store_device *d, pv_slice dir, const pv_render_options *base,
+                       pv_render_output *out, pv_error *e)
+{
+    const pv_prov_policy *pol = &l->p->cfg.policy;
+    int64_t now = time(NULL);
+    pv_keys_fetch kf;
+    int rc = pv_store_begin(l->s, e);
+    if (rc == 0)
+        rc = pv_keys_fetch_dir(l->s, d->mac, dir, now, pol->rotation_period, &kf, e);
+    if (rc == 0 && kf.from_current && d->state == PV_STATE_SEC_PRV_1)
+        rc = pv_store_device_set_state(l->s, d->mac, PV_STATE_SEC_PRV_1, PV_STATE_SEC_PRV_2, now,
+                                       e); /* spec 12.2 step 4 */
+    pv_render_options o = *base;
+    o.serve = &kf.serve;
+    o.deliver = &kf.deliver;
+    if (rc == 0)
+        rc = pv_render_device(l->s, d->mac, &o, out, e);
+    if (rc == 0)
+        rc = pv_store_device_seen(l->s, d->mac, now, id->swver[0] ? id->swver : NULL, out->etag,
+                                  out->hash, e);
+    if (rc == 0) {
+        char detail[160];
+        served_detail(req, out, &kf, detail, sizeof detail);
+        audit(l, d->mac, "profile.served", d->mac, out->hash, detail);
+        rc = pv_store_commit(l->s, e);
+    } else {
+        pv_store_rollback(l->s);
+    }
+    return rc;
+}
+
 static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id, pv_slice dir)
 {
     const pv_prov_policy *pol = &l->p->cfg.policy;
@@ -397,36 +560,28 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
         refuse(l, req, id, 403, "profile.refused", e.msg);
         return;
     }
-    pv_keys_fetch kf;
-    rc = pv_store_begin(l->s, &e);
-    if (rc == 0)
-        rc = pv_keys_fetch_dir(l->s, d.mac, dir, now, pol->rotation_period, &kf, &e);
-    if (rc == 0 && kf.from_current && d.state == PV_STATE_SEC_PRV_1)
-        rc = pv_store_device_set_state(l->s, d.mac, PV_STATE_SEC_PRV_1, PV_STATE_SEC_PRV_2, now,
-                                       &e); /* spec 12.2 step 4 */
     char host[128];
     host_for(l->p, req, host, sizeof host);
+    pv_render_options o = {.policy = pol, .host = host, .cache = l->cache};
     pv_render_output out = {0};
-    if (rc == 0) {
-        pv_render_options o = {.policy = pol,
-                               .host = host,
-                               .serve = &kf.serve,
-                               .deliver = &kf.deliver,
-                               .cache = l->cache};
+    /* The common fetch changes nothing but last-seen and the audit: it runs
+     * without a write transaction (two loops would queue on SQLite's one
+     * writer) and its records join the loop's batch. */
+    pv_keys_fetch kf;
+    bool writes = false;
+    rc = pv_keys_fetch_plan(l->s, d.mac, dir, now, pol->rotation_period, &kf, &writes, &e);
+    if (rc == 0 && !writes && !(kf.from_current && d.state == PV_STATE_SEC_PRV_1)) {
+        o.serve = &kf.serve;
+        o.deliver = &kf.deliver;
         rc = pv_render_device(l->s, d.mac, &o, &out, &e);
-    }
-    if (rc == 0)
-        rc = pv_store_device_seen(l->s, d.mac, now, id->swver[0] ? id->swver : NULL, out.etag,
-                                  out.hash, &e);
-    if (rc == 0) {
-        char detail[160];
-        (void)snprintf(detail, sizeof detail, "proto=%s etag=%s%s%s", pv_proto_name(req->proto),
-                       out.etag, kf.rotated ? " rotated=yes" : "",
-                       kf.confirmed_now ? " confirmed=yes" : "");
-        audit(l, d.mac, "profile.served", d.mac, out.hash, detail);
-        rc = pv_store_commit(l->s, &e);
-    } else {
-        pv_store_rollback(l->s);
+        if (rc == 0) {
+            char detail[160];
+            served_detail(req, &out, &kf, detail, sizeof detail);
+            seen_later(l, d.mac, now, id->swver, out.etag, out.hash);
+            audit_later(l, d.mac, "profile.served", d.mac, out.hash, detail);
+        }
+    } else if (rc == 0) {
+        rc = secure_slow(l, req, id, &d, dir, &o, &out, &e);
     }
     if (rc != 0) {
         pv_render_output_free(&out);
@@ -435,17 +590,8 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
         refuse(l, req, id, rc == PV_ENOENT ? 404 : 500, "profile.refused", e.msg);
         return;
     }
-    pv_response r = {0};
-    size_t len = 0;
-    r.status = 200;
-    r.body_kind = PV_BODY_MEMORY;
-    r.body = pv_buf_take(&out.body, &len);
-    r.body_len = len;
-    memcpy(r.etag, out.etag, sizeof r.etag);
-    r.content_type = out.content_type;
-    r.content_encoding = req->proto == PV_PROTO_TFTP ? NULL : out.content_encoding;
-    r.identity_log = d.mac;
-    pv_request_respond(req, &r);
+    respond_profile(req, &out, d.mac);
+    pv_render_output_free(&out);
     pv_store_device_free(&d);
 }
 
@@ -467,7 +613,7 @@ static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *
     (void)snprintf(detail, sizeof detail, "bootstrap proto=%s model=%s", pv_proto_name(req->proto),
                    model && model[0] ? model : "-");
     const char *mac = id->source != PV_ID_NONE ? id->mac.hex : NULL;
-    audit(l, mac, "profile.served", mac, NULL, detail);
+    audit_later(l, mac, "profile.served", mac, NULL, detail);
     respond_body(req, 200, &body, "application/xml", mac);
 }
 
@@ -598,6 +744,12 @@ int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **
     uv_timer_init(loop, &l->wave_timer);
     uv_unref((uv_handle_t *)&l->wave_timer); /* never keeps a draining loop alive */
     l->wave_timer.data = l;
+    l->seen = pv_calloc(PV_BATCH_MAX, sizeof *l->seen);
+    l->audits = pv_calloc(PV_BATCH_MAX, sizeof *l->audits);
+    uv_check_init(loop, &l->check);
+    l->check.data = l;
+    uv_check_start(&l->check, on_check);
+    uv_unref((uv_handle_t *)&l->check);
     l->timer_open = true;
     *out = l;
     return 0;
@@ -619,7 +771,9 @@ void pv_provision_loop_close(pv_provision_loop *l)
         free(w);
     }
     l->queue_tail = NULL;
+    flush_batch(l);
     uv_close((uv_handle_t *)&l->wave_timer, NULL);
+    uv_close((uv_handle_t *)&l->check, NULL);
     l->timer_open = false;
 }
 
@@ -627,6 +781,9 @@ void pv_provision_loop_free(pv_provision_loop *l)
 {
     if (l == NULL)
         return;
+    flush_batch(l); /* a loop that was never closed */
+    free(l->seen);
+    free(l->audits);
     pv_render_cache_free(l->cache);
     pv_store_close(l->s);
     free(l);

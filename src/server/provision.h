@@ -24,6 +24,10 @@
  * the store does not know goes to the static files too.
  *
  * Every profile served, binding and refusal is written to the audit log.
+ * Refusals, bindings and state changes are written before the answer; the
+ * records of an ordinary profile fetch (last-seen, profile.served) are
+ * batched per loop and written in one transaction at the end of the loop
+ * iteration, so that loops do not queue on SQLite's single writer.
  *
  * Threads: a pv_provision is shared and read-only after creation. Each loop
  * thread gets a pv_provision_loop with its own store handle (the store is not
@@ -69,6 +73,10 @@ void pv_provision_free(pv_provision *p);
 /* One loop's state: its store handle, cache, timers. */
 int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **out, pv_error *err);
 pv_handler *pv_provision_loop_handler(pv_provision_loop *l);
+/* Writes the loop's batched records (last-seen, profile.served audits) now.
+ * The loop does it by itself at the end of every iteration; tests that drive
+ * the handler without running the loop call it. */
+void pv_provision_loop_flush(pv_provision_loop *l);
 /* Answers waiting requests (503) and closes the loop's handles; the loop must
  * then run once more (uv_run) before pv_provision_loop_free. */
 void pv_provision_loop_close(pv_provision_loop *l);

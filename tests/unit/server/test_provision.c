@@ -59,6 +59,7 @@ typedef struct world {
     pv_provision_loop *l;
     struct sockaddr_in peer, local;
     answer a;
+    bool no_flush; /* leave the batch to the loop */
 } world;
 
 static world *world_new(store_fixture *f)
@@ -129,6 +130,8 @@ static int run(world *w, const call *c, char *req_path, size_t size)
     pv_handler *h = pv_provision_loop_handler(w->l);
     h->handle(h, &req);
     assert_int_equal(w->a.calls, 1); /* answered exactly once, synchronously */
+    if (!w->no_flush)
+        pv_provision_loop_flush(w->l); /* what the loop does at the end of its iteration */
     if (req_path != NULL)
         snprintf(req_path, size, "%.*s", (int)req.path.len, req.path.ptr);
     return w->a.status;
@@ -329,6 +332,33 @@ static void encrypted_profile_etag_and_sec_prv_2(void **state)
     world_free(w);
 }
 
+static void on_tick(uv_timer_t *t)
+{
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+/* An ordinary fetch's records are batched and written by the loop at the
+ * end of its iteration, not by the request. */
+static void served_records_are_batched_per_iteration(void **state)
+{
+    world *w = world_new(*state);
+    char key[65], dir[64], path[128];
+    bind_a(w, key, dir);
+    snprintf(path, sizeof path, "/%s/" MAC_A ".cfg", dir);
+    assert_int_equal(get(w, PV_PROTO_HTTP, path, NULL), 200); /* SEC-PRV-2: written at once */
+    assert_int_equal(audits(w->f->s, "profile.served", MAC_A, NULL), 1);
+    w->no_flush = true;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(get(w, PV_PROTO_HTTP, path, NULL), 200);
+    assert_int_equal(audits(w->f->s, "profile.served", MAC_A, NULL), 1);
+    uv_timer_t t;
+    uv_timer_init(&w->loop, &t);
+    uv_timer_start(&t, on_tick, 1, 0);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    assert_int_equal(audits(w->f->s, "profile.served", MAC_A, NULL), 4);
+    world_free(w);
+}
+
 static void identity_mismatch_and_require_cert(void **state)
 {
     world *w = world_new(*state);
@@ -426,6 +456,7 @@ int main(void)
         STORE_TEST(static_files_win),
         STORE_TEST(binding_needs_https),
         STORE_TEST(encrypted_profile_etag_and_sec_prv_2),
+        STORE_TEST(served_records_are_batched_per_iteration),
         STORE_TEST(identity_mismatch_and_require_cert),
         STORE_TEST(in_house_mac_path),
         STORE_TEST(reports_through_the_handler),

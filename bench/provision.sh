@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# bench/provision.sh — the provisioning server benchmark of issue 4, same machine, same run.
+#
+#   bench/provision.sh BUILD [N] [SECONDS]      # N devices in the store (default 100000)
+#
+# 1. Seeds N devices (accounts, layered parameters with placeholders, confirmed keys and secret
+#    directories) through the store API (bench/seed_store.c) and issues 500 phone certificates
+#    from the data directory's demo manufacturer CA; times the seeding.
+# 2. Renders+encrypts random devices in-process (one thread, no cache): renders/s, p50/p99.
+# 3. HTTPS with client certificates, `provisor serve` (2 workers, log on, per-device encrypted
+#    profile /<dir>/<mac>.cfg rendered from the store) against nginx (2 workers, access log on,
+#    one static file of the same size) with the same server certificate, the same client CA,
+#    no session resumption, and the same client (bench/https_load.c): every connection is a
+#    full handshake with a phone certificate plus one GET. Alternated, twice each.
+# 4. Plain HTTP per-device fetches of random devices among all N through the server (renders
+#    mostly miss the per-loop cache), and the server's VmRSS/VmHWM at rest and under load.
+#
+# Loopback only; every load is bounded in time. Results: JSON lines on stdout and in
+# bench/results/provision-<timestamp>.jsonl.
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+n=${2:-100000}
+seconds=${3:-10}
+src=$(cd "$(dirname "$0")/.." && pwd)
+bin="$build/provisor"
+certs=500
+conc=${PV_BENCH_CONC:-32}
+W=$(mktemp -d /tmp/pv-pbench.XXXXXX)
+chmod 755 "$W"
+pids=()
+cleanup() { for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
+trap cleanup EXIT
+mkdir -p "$src/bench/results"
+results="$src/bench/results/provision-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+record() { echo "$1" | tee -a "$results"; }
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_tcp() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "bench: nothing on port $1" >&2; return 1; }
+mem() { awk '/^VmRSS|^VmHWM/ {printf "\"%s_kb\":%s,", $1, $2}' "/proc/$1/status" | sed 's/:",/",/g; s/,$//'; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+D="$W/data"
+
+# --- 1. data directory (first run), then the seed --------------------------------------------
+PV_HTTP=$(port); PV_HTTPS=$(port); PV_ADMIN=$(port); PV_TFTP=$(port)
+serve() {
+  "$bin" serve --data-dir "$D" --workers 2 --tftp "127.0.0.1:$PV_TFTP" --http "127.0.0.1:$PV_HTTP" \
+    --https "127.0.0.1:$PV_HTTPS" --admin "127.0.0.1:$PV_ADMIN" --client-cert required \
+    --tls-session-tickets no --limits-max-per-source 100000 --limits-max-connections 100000 \
+    "$@" >>"$W/provisor.out" 2>>"$W/provisor.log" &
+  PV_PID=$!
+  pids+=("$PV_PID")
+  wait_tcp "$PV_HTTP"; wait_tcp "$PV_HTTPS"
+}
+serve; kill -TERM "$PV_PID"; wait "$PV_PID" || true
+record "$("$build/seed_store" seed "$D" "$n" "$certs" "$W/out" | sed "s/}\$/,\"db_mb\":$(($(stat -c %s "$D/provisor.db") / 1048576))}/")"
+record "$("$build/seed_store" render "$D" "$n" "$seconds")"
+
+# --- 2. servers -------------------------------------------------------------------------------
+serve
+sleep 1
+record "{\"bench\":\"provisor_memory_at_rest\",\"devices\":$n,$(mem "$PV_PID")}"
+# The static file for nginx: a real encrypted profile of the same size provisor serves.
+read -r i0 path0 key0 < <(head -1 "$W/out/targets.txt")
+curl -sS --fail --cacert "$D/tls/ca.pem" --cert "$W/out/phones/$i0.pem" \
+  -o "$W/profile.cfg" "https://127.0.0.1:$PV_HTTPS$path0"
+openssl enc -d -aes-256-cbc -md md5 -k "$key0" -in "$W/profile.cfg" | grep -q '<User_ID_1_ ua="ro">100000</User_ID_1_>' ||
+  { echo "bench: device 0's profile does not decrypt to its account's parameters" >&2; exit 1; }
+mkdir -p "$W/root" "$W/nginx/logs"
+cp "$W/profile.cfg" "$W/root/profile.cfg"; chmod -R a+rX "$W/root"
+NG_HTTPS=$(port)
+cat >"$W/nginx/nginx.conf" <<NGX
+worker_processes 2;
+pid $W/nginx/nginx.pid;
+error_log $W/nginx/logs/error.log;
+events { worker_connections 4096; }
+http {
+  access_log $W/nginx/logs/access.log;
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:$NG_HTTPS ssl; root $W/root;
+    ssl_certificate $D/tls/server.pem; ssl_certificate_key $D/tls/server.key;
+    ssl_client_certificate $D/manufacturer/bundle.pem; ssl_verify_client on;
+    ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets off; ssl_session_cache off;
+  }
+}
+NGX
+nginx -c "$W/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
+NG_PID=$!
+wait_tcp "$NG_HTTPS"
+
+# --- 3. HTTPS with client certificates: provisor vs nginx ------------------------------------
+load_tls() { # PORT [PATH]
+  "$build/https_load" -p "$1" -t "$W/out/targets.txt" -C "$W/out/phones" -a "$D/tls/ca.pem" \
+    -c "$conc" -d "$seconds" ${2:+-P "$2"}
+}
+# CPU seconds the server's processes used during one load (utime+stime, all threads/workers).
+ng_ticks() { local t=0; for p in $(pgrep -P "$NG_PID") "$NG_PID"; do t=$((t + $(cpu_ticks "$p"))); done; echo $t; }
+hz=$(getconf CLK_TCK)
+pv_sum=0; ng_sum=0
+for round in 1 2; do
+  c0=$(ng_ticks); ng=$(load_tls "$NG_HTTPS" /profile.cfg); c1=$(ng_ticks)
+  record "{\"bench\":\"https_client_cert_full_handshake_get\",\"server\":\"nginx\",\"round\":$round,\"file\":\"static $(stat -c %s "$W/root/profile.cfg") bytes\",\"server_cpu_s\":$(((c1 - c0) / hz)).$(((c1 - c0) % hz)),\"client\":$ng}"
+  c0=$(cpu_ticks "$PV_PID"); pv=$(load_tls "$PV_HTTPS"); c1=$(cpu_ticks "$PV_PID")
+  record "{\"bench\":\"https_client_cert_full_handshake_get\",\"server\":\"provisor\",\"round\":$round,\"file\":\"per-device encrypted\",\"server_cpu_s\":$(((c1 - c0) / hz)).$(((c1 - c0) % hz)),\"under_load\":{$(mem "$PV_PID")},\"client\":$pv}"
+  pv_sum=$(python3 -c "import json,sys; print($pv_sum + json.loads(sys.argv[1])['ok'])" "$pv")
+  ng_sum=$(python3 -c "import json,sys; print($ng_sum + json.loads(sys.argv[1])['ok'])" "$ng")
+done
+record "{\"bench\":\"https_ratio\",\"provisor_ok\":$pv_sum,\"nginx_ok\":$ng_sum,\"ratio\":$(python3 -c "print(round($pv_sum/max($ng_sum,1),3))")}"
+
+# --- 4. plain HTTP, random devices among all N (render cache mostly misses) ------------------
+# Memory is sampled halfway through the load.
+( sleep "$((seconds / 2))"; echo "{$(mem "$PV_PID")}" >"$W/mem.mid" ) &
+h=$("$build/https_load" -p "$PV_HTTP" -l "$W/out/paths.txt" -c "$conc" -d "$seconds")
+wait $! 2>/dev/null || true
+record "{\"bench\":\"http_random_device_profiles\",\"devices\":$n,\"under_load\":$(cat "$W/mem.mid"),\"after\":{$(mem "$PV_PID")},\"client\":$h}"
+served=$(grep -c 'event=' "$W/provisor.log" || true)
+record "{\"bench\":\"provisor_log_lines\",\"lines\":$served}"
