@@ -473,6 +473,19 @@ static void set_outage(pv_fleet *f, bool down)
     f->vs.down = false; /* the fleet's edge refuses; the model never sees those requests */
 }
 
+static void check_done(pv_fleet *f)
+{
+    if (f->done)
+        return;
+    if (f->plan.stop_at_goal && f->stats.reached == f->cfg.phones) {
+        f->done = true;
+        f->sum.stopped_by = "goal";
+    } else if (f->now_ms >= f->plan.duration_ms) {
+        f->done = true;
+        f->sum.stopped_by = "duration";
+    }
+}
+
 static void advance(pv_fleet *f)
 {
     uint64_t now = f->now_ms;
@@ -487,13 +500,7 @@ static void advance(pv_fleet *f)
     uint64_t when;
     while (pv_fleet_sched_pop_due(&f->sched, now, &i, &when))
         process(f, i);
-    if (f->plan.stop_at_goal && f->stats.reached == f->cfg.phones) {
-        f->done = true;
-        f->sum.stopped_by = "goal";
-    } else if (now >= f->plan.duration_ms) {
-        f->done = true;
-        f->sum.stopped_by = "duration";
-    }
+    check_done(f);
 }
 
 static uint64_t next_time(const pv_fleet *f)
@@ -560,7 +567,8 @@ static void on_wake(uv_timer_t *t)
 static void arm(pv_fleet *f)
 {
     if (f->fetcher == NULL)
-        return; /* stopping */
+        return;    /* stopping */
+    check_done(f); /* an answer may have brought the last phone to the goal */
     if (f->done) {
         stop_real(f);
         return;

@@ -282,7 +282,7 @@ static void axes(pv_buf *out, int y0, int h, double ymax, const char *unit, doub
     }
     for (int k = 0; k <= 8; k++) {
         double xx = L + (double)PW * k / 8;
-        pv_buf_appendf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.0f s</text>\n", xx,
+        pv_buf_appendf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.4g s</text>\n", xx,
                        y0 + h + 16, seconds * k / 8);
     }
     pv_buf_appendf(out, "<text x=\"%d\" y=\"%d\">%s</text>\n", 8, y0 - 8, unit);
