@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Hostile peers against the real daemon (issue 3, Acceptance "Bad input"): `provisor
+# serve` with every listener, 2 workers and the provisioning handler, under valgrind
+# (memcheck, definite/indirect leaks are errors, --track-fds) — or, in a PV_SAN=ON
+# build, with ASan/UBSan already in the binary. tests/tools/hostile_peer.py plays each
+# attack and checks the answer is an error or a close; after every attack a real
+# client (curl) must still get a good answer. Then: no descriptor more than after
+# start-up, SIGTERM exits 0, and valgrind (or ASan) reports no error, no leak and no
+# descriptor left open.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_helpers.bash"
+
+HOSTILE=(python3 "$PV_SRC/tests/tools/hostile_peer.py")
+case "${PV_SAN:-OFF}" in
+[Oo][Nn] | 1 | [Tt][Rr][Uu][Ee] | [Yy][Ee][Ss]) san=1 ;;
+*) san=0 ;;
+esac
+if [ $san = 1 ]; then
+  WRAP=() # ASan is in the binary; valgrind cannot run it
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1"
+else
+  command -v valgrind >/dev/null || fail "valgrind is not installed (scripts/deps.sh)"
+  WRAP=(valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect
+    --error-exitcode=99 --track-fds=yes --log-file="$T/vg.log")
+fi
+
+D="$T/data"
+serve_ports
+# Short limits, so that slow clients and vanished peers are dealt with within the test.
+"${WRAP[@]}" "$PV_BIN" serve --data-dir "$D" --workers 2 \
+  --tftp "127.0.0.1:$TFTP_PORT" --http "127.0.0.1:$HTTP_PORT" \
+  --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT" \
+  --limits-request-timeout-ms 1500 --limits-handshake-timeout-ms 1500 \
+  --limits-idle-timeout-ms 3000 --limits-max-body-bytes 64K \
+  --tftp-timeout-ms 300 --tftp-max-retries 2 --drain-timeout-ms 3000 \
+  >"$T/run.out" 2>"$T/run.log" &
+SERVE_PID=$!
+PV_CLEANUP+=("kill -9 $SERVE_PID 2>/dev/null")
+wait_log "$T/run.log" "event=server.started" 60
+
+R="$D/profiles"
+CA="$D/tls/ca.pem"
+head -c 100000 /dev/urandom >"$R/mid.bin"
+truncate -s 50M "$R/big.bin" # the one large file: a disconnect mid-response
+ln -s /etc/passwd "$R/escape.txt"
+ln -s /etc "$R/etcdir"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/rogue.key" \
+  -subj "/CN=rogue" -days 1 -out "$T/rogue.pem" 2>/dev/null
+
+# ---- good clients ----
+alive() { kill -0 "$SERVE_PID" 2>/dev/null || fail "server died: $(tail -c 3000 "$T/run.log")"; }
+good_http() {
+  curl -sS --max-time 30 -o "$T/good" "http://127.0.0.1:$HTTP_PORT/sample.xml" ||
+    fail "good HTTP request after '$LAST' failed"
+  same_file "$T/good" "$R/sample.xml" "HTTP after '$LAST'"
+}
+good_https() {
+  curl -sS --max-time 30 --cacert "$CA" -o "$T/good" "https://127.0.0.1:$HTTPS_PORT/sample.xml" ||
+    fail "good HTTPS request after '$LAST' failed"
+  same_file "$T/good" "$R/sample.xml" "HTTPS after '$LAST'"
+}
+good_tftp() {
+  curl -sS --max-time 30 -o "$T/good" "tftp://127.0.0.1:$TFTP_PORT/sample.xml" ||
+    fail "good TFTP request after '$LAST' failed"
+  same_file "$T/good" "$R/sample.xml" "TFTP after '$LAST'"
+}
+good_admin() {
+  expect_eq "$(curl -sS --max-time 30 "http://127.0.0.1:$ADMIN_PORT/healthz")" ok \
+    "admin after '$LAST'"
+}
+
+# hit GOOD PROTO PORT CASE [ARG...] — one attack, then a good request of kind GOOD.
+LAST=start
+hit() {
+  local good=$1 out
+  shift
+  LAST="$1 $3 ${4:-}"
+  out=$("${HOSTILE[@]}" "$@" 2>&1) || fail "$out; server log: $(tail -c 1500 "$T/run.log")"
+  ok
+  echo "  $out"
+  alive
+  "good_$good"
+}
+
+# fds — the server's open descriptors, one "fd target" a line (sockets by inode).
+fds() { (cd "/proc/$SERVE_PID/fd" && for f in *; do echo "$f $(readlink "$f")"; done) | sort; }
+
+# Warm both loops up (SQLite handles, caches), then remember the descriptors.
+for _ in 1 2 3 4; do good_http; good_https; good_tftp; done
+good_admin
+sleep 0.5
+fds >"$T/fds.before"
+[ "$(wc -l <"$T/fds.before")" -gt 10 ] || fail "cannot list the server's descriptors: $(cat "$T/fds.before")"
+ok
+
+TF=(tftp 127.0.0.1 "$TFTP_PORT")
+# ---- TFTP: malformed requests, each answered by an ERROR ----
+# From 127.0.0.2, so that the per-source limits they trip do not touch the good client.
+for c in truncated no-nul no-mode oversized garbage opcode9 opcode0 data-to-listener \
+  ack-to-listener option-flood option-count bad-mode; do
+  hit tftp "${TF[@]}" "$c" --src 127.0.0.2
+done
+for v in 0 70000; do hit tftp "${TF[@]}" blksize "$v" --src 127.0.0.2; done
+for p in ../../etc/passwd /etc/passwd escape.txt etcdir/passwd sub/../../etc/passwd; do
+  hit tftp "${TF[@]}" rrq-error "$p" --src 127.0.0.2
+done
+# Vanished peers: one whose port is closed (ICMP ends the transfer), and two that stay
+# silent (the server retransmits, then gives up) — these two in the background.
+hit tftp "${TF[@]}" vanish mid.bin --src 127.0.0.2
+"${HOSTILE[@]}" "${TF[@]}" vanish mid.bin --src 127.0.0.4 --hold 8 >"$T/vanish1.out" 2>&1 &
+vanish1=$!
+"${HOSTILE[@]}" "${TF[@]}" vanish-write report/000e08abcdef.xml --src 127.0.0.4 --hold 8 \
+  >"$T/vanish2.out" 2>&1 &
+vanish2=$!
+LAST="silent TFTP peers"
+good_tftp
+hit tftp "${TF[@]}" wrq-flood report/000e08abcdef.xml --src 127.0.0.3
+
+# ---- HTTP ----
+HT=(http 127.0.0.1 "$HTTP_PORT")
+for c in garbage bad-version nul-in-header big-header many-headers long-uri chunk-lie \
+  chunk-overflow chunk-garbage cl-and-te two-cl negative-cl huge-cl chunked-over-limit \
+  truncated-body reset-mid-request reset-mid-body; do
+  hit http "${HT[@]}" "$c"
+done
+for p in /../etc/passwd /../../../../etc/passwd /%2e%2e/%2e%2e/etc/passwd \
+  /..%2f..%2fetc%2fpasswd /%2E%2E%2F%2E%2E%2Fetc/passwd /sample.xml%00.txt /%00 \
+  /escape.txt /etcdir/passwd //etc/passwd; do
+  hit http "${HT[@]}" path "$p"
+done
+# A slowloris client, and a good one served while it drips.
+"${HOSTILE[@]}" "${HT[@]}" slowloris 15 >"$T/slow.out" 2>&1 &
+slow=$!
+LAST="during slowloris"
+good_http
+wait $slow || fail "$(cat "$T/slow.out")"
+ok
+echo "  $(cat "$T/slow.out")"
+hit http "${HT[@]}" mid-response /big.bin
+
+# ---- HTTPS ----
+TL=(tls 127.0.0.1 "$HTTPS_PORT")
+for c in garbage fake-record plain-http half-hello mid-handshake; do
+  hit https "${TL[@]}" "$c"
+done
+hit https "${TL[@]}" half-hello-wait 15
+hit https "${TL[@]}" rogue-cert --ca "$CA" --cert "$T/rogue.pem" --key "$T/rogue.key"
+hit https "${TL[@]}" mid-response /big.bin --ca "$CA"
+
+# ---- admin ----
+for c in bad-method-metrics post-metrics garbage big-header; do
+  hit admin http 127.0.0.1 "$ADMIN_PORT" "$c"
+done
+
+# Every loop still serves, and the attacks were counted.
+LAST="the battery"
+for v in $vanish1 $vanish2; do
+  wait "$v" || fail "silent TFTP peer: $(cat "$T/vanish1.out" "$T/vanish2.out")"
+  ok
+done
+echo "  $(cat "$T/vanish1.out")"
+echo "  $(cat "$T/vanish2.out")"
+for _ in 1 2 3 4; do good_http; good_https; good_tftp; done
+# Vanished TFTP peers (2 + the admitted WRQs of the flood) are abandoned on their own; the
+# one HTTP connection left open is the admin one asking for /metrics.
+i=0
+until [ "$(metric 'provisor_open{proto="tftp"}')" = 0 ] && [ "$(metric 'provisor_open{proto="http"}')" = 1 ] &&
+  [ "$(metric 'provisor_open{proto="https"}')" = 0 ]; do
+  i=$((i + 1))
+  [ $i -lt 100 ] || fail "transfers or connections still open: $(curl -sS "http://127.0.0.1:$ADMIN_PORT/metrics" | grep provisor_open)"
+  sleep 0.2
+done
+ok
+timeouts=$(metric provisor_tftp_timeouts_total)
+[ "$timeouts" -ge 2 ] || fail "silent TFTP peers not timed out: $timeouts"; ok
+[ "$(metric 'provisor_tls_handshakes_total{kind="failed"}')" -ge 5 ] || fail "failed handshakes not counted"; ok
+[ "$(metric 'provisor_refused_total{proto="tftp"}')" -ge 20 ] || fail "TFTP refusals not counted"; ok
+
+# No descriptor more than after start-up (the admin connection of `metric` may linger a moment).
+i=0
+until fds >"$T/fds.after" && cmp -s "$T/fds.before" "$T/fds.after"; do
+  i=$((i + 1))
+  [ $i -lt 50 ] || fail "descriptors leaked: $(diff "$T/fds.before" "$T/fds.after")"
+  sleep 0.2
+done
+ok
+
+# SIGTERM: exit 0 (valgrind's --error-exitcode would make it 99), then the reports.
+kill -TERM "$SERVE_PID"
+rc=0
+wait "$SERVE_PID" || rc=$?
+SERVE_PID=
+expect_eq "$rc" 0 "exit status after SIGTERM (log: $(tail -c 1500 "$T/run.log"; tail -c 3000 "$T/vg.log" 2>/dev/null))"
+if [ $san = 1 ]; then
+  ! grep -qE "Sanitizer|runtime error:" "$T/run.log" || fail "sanitizer report: $(grep -A30 -m1 -E 'Sanitizer|runtime error' "$T/run.log")"
+  ok
+else
+  grep -q "ERROR SUMMARY: 0 errors" "$T/vg.log" || fail "valgrind errors: $(tail -c 6000 "$T/vg.log")"
+  ok
+  grep -qE "definitely lost: [1-9]|indirectly lost: [1-9]" "$T/vg.log" && fail "leaks: $(tail -c 6000 "$T/vg.log")"
+  ok
+  # FILE DESCRIPTORS: each "Open ... N: ..." record is followed by where it was opened, or by
+  # "<inherited from parent>"; a descriptor the server opened and left open is a leak.
+  grep -q "FILE DESCRIPTORS:" "$T/vg.log" || fail "no FILE DESCRIPTORS summary in the valgrind log"
+  leaked=$(sed 's/^==[0-9]*== \{0,1\}//' "$T/vg.log" | awk '
+    /^Open / { if (fd != "" && !inherited && fd > 2) print rec; rec = $0; inherited = 0
+               fd = $0; sub(/:.*/, "", fd); sub(/.* /, "", fd); fd += 0; n = 0; next }
+    fd != "" && /<inherited from parent>/ { inherited = 1 }
+    fd != "" && /^ *(at|by) / && n++ < 4 { rec = rec " /" $0 }
+    fd != "" && /^$/ { if (!inherited && fd > 2) print rec; fd = "" }
+    END { if (fd != "" && !inherited && fd > 2) print rec }')
+  [ -z "$leaked" ] || fail "descriptors open at exit: $leaked"
+  ok
+fi
+done_ok
