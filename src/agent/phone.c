@@ -67,7 +67,8 @@ struct pv_phone {
     bool reboot;
     bool draining;
     char last_result[160];
-    char challenge[16];  /* the auth scheme of the last 401 ("Basic", "Digest") */
+    char scheme[16];     /* the auth scheme of the last 401 ("Basic", "Digest") */
+    char *challenge;     /* its whole WWW-Authenticate value (a Digest nonce) */
     char *challenge_url; /* ... and where it came from */
     void (*change_cb)(pv_phone *p, void *data);
     void *change_data;
@@ -326,8 +327,9 @@ static void on_fetched(pv_fetch *h, const pv_fetch_result *r, void *data)
             r->error ? r->error_text : "");
     if (r->status == 401 && r->www_authenticate != NULL) { /* spec 8.2: answer it next */
         size_t n = strcspn(r->www_authenticate, " ");
-        snprintf(p->challenge, sizeof p->challenge, "%.*s", (int)(n < 15 ? n : 15),
-                 r->www_authenticate);
+        snprintf(p->scheme, sizeof p->scheme, "%.*s", (int)(n < 15 ? n : 15), r->www_authenticate);
+        free(p->challenge);
+        p->challenge = pv_strndup(r->www_authenticate, 4096); /* bounded: one header */
         free(p->challenge_url);
         p->challenge_url = x->url;
         x->url = NULL;
@@ -353,8 +355,10 @@ static void start_fetch(pv_phone *p, const pv_agent_action *act)
                             .client_cert = act->client_cert,
                             .max_body =
                                 act->purpose == PV_AGENT_FOR_FIRMWARE ? FIRMWARE_MAX : PROFILE_MAX};
-    if (act->uid != NULL && p->challenge_url != NULL && strcmp(p->challenge_url, act->url) == 0)
-        req.auth_scheme = p->challenge;
+    if (act->uid != NULL && p->challenge_url != NULL && strcmp(p->challenge_url, act->url) == 0) {
+        req.auth_scheme = p->scheme;
+        req.challenge = p->challenge; /* a Digest answer goes with this very request */
+    }
     pv__xfer *x = pv_calloc(1, sizeof *x);
     x->p = p;
     x->id = act->id;
@@ -655,6 +659,7 @@ static void free_parts(pv_phone *p)
     free(p->state_dir);
     free(p->web_address);
     free(p->dhcp_text);
+    free(p->challenge);
     free(p->challenge_url);
     free(p);
 }

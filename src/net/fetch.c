@@ -13,8 +13,10 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/http_digest.h"
 
 #include <curl/curl.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,6 +364,46 @@ static void add_header(pv_fetch *t, const char *name, const char *value)
     t->headers = curl_slist_append(t->headers, line);
 }
 
+/* The request target of url for Digest's uri= (RFC 7616 §3.4): path and query, "/" if none. */
+static void request_target(const char *url, pv_buf *out)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    p += strcspn(p, "/?#");
+    if (*p != '/')
+        pv_buf_append_char(out, '/');
+    pv_buf_append(out, p, strcspn(p, "#"));
+}
+
+/*
+ * spec 8.2: the phone's one retry after a Digest challenge carries the answer
+ * to that challenge (RFC 7616); false when req holds no Digest challenge we
+ * can answer (libcurl then negotiates).
+ */
+static bool digest_answer(pv_fetch *t, const pv_fetch_request *req, const char *method)
+{
+    pv_digest_challenge c;
+    if (req->challenge == NULL || pv_digest_parse(pv_slice_from(req->challenge), &c, NULL) != 0)
+        return false;
+    unsigned char rnd[16];
+    char cnonce[33];
+    if (RAND_bytes(rnd, sizeof rnd) != 1)
+        return false;
+    for (size_t i = 0; i < sizeof rnd; i++)
+        snprintf(cnonce + 2 * i, 3, "%02x", rnd[i]); /* fits: 2 digits and NUL */
+    pv_buf target = {0}, line = {0};
+    request_target(req->url, &target);
+    pv_buf_append_str(&line, "Authorization: ");
+    /* a fresh nonce from this 401: nc 1 (RFC 7616 §3.4) */
+    bool ok = pv_digest_authorization(&c, req->uid, req->pwd ? req->pwd : "", method, target.data,
+                                      cnonce, 1, &line, NULL) == 0;
+    if (ok)
+        t->headers = curl_slist_append(t->headers, line.data);
+    pv_buf_free(&target);
+    pv_buf_free(&line);
+    return ok;
+}
+
 static int configure(pv_fetch *t, const pv_fetch_request *req, pv_error *err)
 {
     pv_fetcher *f = t->f;
@@ -394,7 +436,8 @@ static int configure(pv_fetch *t, const pv_fetch_request *req, pv_error *err)
         curl_easy_setopt(e, CURLOPT_USERAGENT, req->user_agent);
     if (t->tftp && f->o.tftp_blksize > 0)
         curl_easy_setopt(e, CURLOPT_TFTP_BLKSIZE, (long)f->o.tftp_blksize); /* RFC 2348 */
-    if (req->uid != NULL) { /* spec 8.2: answer Basic or Digest */
+    if (req->uid != NULL && !(!t->tftp && digest_answer(t, req, method))) {
+        /* spec 8.2: answer Basic at once after a Basic challenge; else let libcurl ask */
         curl_easy_setopt(e, CURLOPT_USERNAME, req->uid);
         curl_easy_setopt(e, CURLOPT_PASSWORD, req->pwd ? req->pwd : "");
         bool basic = req->auth_scheme != NULL && strcasecmp(req->auth_scheme, "Basic") == 0;

@@ -10,9 +10,11 @@
  * select loop. Each transfer holds its request headers and a response body
  * bounded by max_body, nothing else.
  *
- * What libcurl does for us and what it must not: it answers Basic and Digest
- * challenges when the request carries uid/pwd (the engine offers them only
- * after a 401, and counts its own retries — spec 8.2), speaks TFTP with
+ * What libcurl does for us and what it must not: it answers Basic challenges
+ * when the request carries uid/pwd (the engine offers them only after a 401,
+ * and counts its own retries — spec 8.2); a Digest challenge the caller passes
+ * on is answered by us (core/http_digest.h) in the same request, as a phone
+ * does, and only without one does libcurl negotiate Digest itself. It speaks TFTP with
  * blksize (RFC 2348) and TFTP upload (WRQ), presents a client certificate
  * (spec 4.4) and checks the server against a CA bundle. It never follows a
  * redirect (the engine does that itself, spec 8.3) and never decodes a
@@ -69,6 +71,11 @@ typedef struct pv_fetch_request {
      * "Basic" the credentials go with the first request, as a phone that has just been
      * challenged does; otherwise libcurl asks first (one more round trip). */
     const char *auth_scheme;
+    /* The whole WWW-Authenticate value of that 401, or NULL. A Digest challenge in it is
+     * answered in this very request (RFC 7616, core/http_digest.h): one request with
+     * credentials after the challenge, as a phone sends, instead of libcurl's extra round
+     * trip to see a challenge of its own. */
+    const char *challenge;
     const char *user_agent;
     bool client_cert;      /* HTTPS: present the certificate */
     const char *cert_file; /* NULL: the fetcher's (a fleet gives each phone its own) */
