@@ -12,6 +12,7 @@ build=$(cd "${1:-build}" && pwd); shift || true
 src=$(cd "$(dirname "$0")/.." && pwd)
 bin="$build/provisor"
 seconds=${PV_BENCH_SECONDS:-10}
+rounds=${PV_BENCH_ROUNDS:-3} # each figure: the median of this many alternating runs
 atftpd=${PV_BENCH_TOOLS:-/var/cache/provisor-bench}/usr/sbin/atftpd
 W=$(mktemp -d /tmp/pv-bench.XXXXXX)
 chmod 755 "$W"
@@ -74,7 +75,7 @@ start_provisor() {
   "$bin" serve --data-dir "$W/pv-data" --root "$W/root" --workers 2 \
     --tftp "127.0.0.1:$PV_TFTP" --http "127.0.0.1:$PV_HTTP" --https "127.0.0.1:$PV_HTTPS" \
     --admin "127.0.0.1:$PV_ADMIN" --tls-cert "$W/pki/server.pem" --tls-key "$W/pki/server.key" \
-    --client-ca "$W/pki/mfg.pem" --client-cert required --tls-session-tickets no \
+    --client-ca "$W/pki/mfg.pem" --client-cert required --tls-session-tickets no --provisioning no \
     --limits-max-requests-per-connection 100000 --limits-max-per-source 4096 \
     --tftp-max-per-source 4096 --tftp-requests-per-second 1000000 --tftp-max-transfers 4096 \
     >"$W/provisor.out" 2>"$W/provisor.log" &
@@ -91,15 +92,33 @@ start_tftpds() {
 }
 
 # --- measurements ---------------------------------------------------------------------------
+# The machine is shared and noisy: each server is measured $rounds times, in alternating order
+# (A B, B A, A B, ...), and the median is kept, so that a burst of foreign load hits both alike.
+median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:]]; print(statistics.median(v))' "$@"; }
+ratio() { python3 -c 'import sys; print(round(float(sys.argv[1])/max(float(sys.argv[2]),1e-9),3))' "$1" "$2"; }
+# alternate FN NAME... : runs "FN NAME" for each name, $rounds times, order reversed every round;
+# sets R_<NAME> to the median and A_<NAME> to every value ("1 2 3").
+alternate() {
+  local fn=$1 r n v; shift
+  local names=("$@")
+  for n in "${names[@]}"; do eval "A_$n=''"; done
+  for ((r = 0; r < rounds; r++)); do
+    local order=("${names[@]}")
+    if ((r % 2)); then order=(); for ((i = ${#names[@]} - 1; i >= 0; i--)); do order+=("${names[i]}"); done; fi
+    for n in "${order[@]}"; do v=$("$fn" "$n"); eval "A_$n=\"\$A_$n $v\""; done
+  done
+  for n in "${names[@]}"; do eval "R_$n=\$(median \$A_$n)"; done
+}
+
 # Full TLS handshakes with a client certificate: two s_time clients in parallel (one per core).
 s_time_rate() {
-  local p=$1 total=0
+  local p total=0 n
+  case $1 in nginx) p=$NGINX_HTTPS ;; *) p=$PV_HTTPS ;; esac
   for i in 1 2; do
     openssl s_time -connect "127.0.0.1:$p" -new -cert "$W/pki/phone.pem" -key "$W/pki/phone.key" \
       -CAfile "$W/pki/ca.pem" -time "$seconds" -www /small.xml >"$W/stime.$i" 2>&1 &
   done
-  wait %% 2>/dev/null || true; wait "$(jobs -p | tail -1)" 2>/dev/null || true
-  sleep 0.2
+  wait
   for i in 1 2; do
     n=$(sed -n 's/^\([0-9]*\) connections in [0-9.]* real seconds.*/\1/p' "$W/stime.$i" | head -1)
     total=$((total + ${n:-0}))
@@ -107,36 +126,51 @@ s_time_rate() {
   echo "$total"
 }
 https_handshakes() {
-  local pv ng
-  ng=$(s_time_rate "$NGINX_HTTPS"); pv=$(s_time_rate "$PV_HTTPS")
-  record "{\"bench\":\"https_full_handshakes_client_cert\",\"seconds\":$seconds,\"provisor\":$pv,\"nginx\":$ng,\"ratio\":$(python3 -c "print(round($pv/max($ng,1),3))")}"
+  alternate s_time_rate nginx provisor
+  record "{\"bench\":\"https_full_handshakes_client_cert\",\"seconds\":$seconds,\"rounds\":$rounds,\"provisor\":$R_provisor,\"nginx\":$R_nginx,\"ratio\":$(ratio "$R_provisor" "$R_nginx"),\"provisor_runs\":\"${A_provisor# }\",\"nginx_runs\":\"${A_nginx# }\"}"
 }
 
+wrk_rate() {
+  local p
+  case $1 in nginx) p=$NGINX_HTTP ;; *) p=$PV_HTTP ;; esac
+  wrk -t2 -c64 -d"${seconds}s" "http://127.0.0.1:$p/small.xml" | awk '/Requests\/sec/ {print $2}'
+}
 http_keepalive() {
-  local pv ng
-  ng=$(wrk -t2 -c64 -d"${seconds}s" "http://127.0.0.1:$NGINX_HTTP/small.xml" | awk '/Requests\/sec/ {print $2}')
-  pv=$(wrk -t2 -c64 -d"${seconds}s" "http://127.0.0.1:$PV_HTTP/small.xml" | awk '/Requests\/sec/ {print $2}')
-  record "{\"bench\":\"http_keepalive_small_file\",\"seconds\":$seconds,\"provisor_rps\":$pv,\"nginx_rps\":$ng,\"ratio\":$(python3 -c "print(round($pv/$ng,3))")}"
+  alternate wrk_rate nginx provisor
+  record "{\"bench\":\"http_keepalive_small_file\",\"seconds\":$seconds,\"rounds\":$rounds,\"provisor_rps\":$R_provisor,\"nginx_rps\":$R_nginx,\"ratio\":$(ratio "$R_provisor" "$R_nginx"),\"provisor_runs\":\"${A_provisor# }\",\"nginx_runs\":\"${A_nginx# }\"}"
 }
 
+# TFTP: the same load generator against each server; transfers per second (failures are
+# counted by tftp_load and are not transfers). Full JSON of every run goes to the results file.
+tftp_port() { case $1 in provisor) echo "$PV_TFTP" ;; tftpd_hpa) echo "$HPA_PORT" ;; *) echo "$ATFTPD_PORT" ;; esac; }
+tftp_small_rate() {
+  local out
+  out=$("$build/tftp_load" -p "$(tftp_port "$1")" -f 4k.bin -c 200 -d "$seconds")
+  echo "{\"server\":\"$1\",\"bench\":\"tftp_small\",\"run\":$out}" >>"$results"
+  python3 -c 'import json,sys; print(json.loads(sys.argv[1])["transfers_per_second"])' "$out"
+}
+tftp_large_rate() {
+  local out
+  out=$("$build/tftp_load" -p "$(tftp_port "$1")" -f 50m.bin -c 1 -n 1 -d 120 -b 1428 -w 8)
+  echo "{\"server\":\"$1\",\"bench\":\"tftp_large\",\"run\":$out}" >>"$results"
+  python3 -c 'import json,sys; print(json.loads(sys.argv[1])["transfers_per_second"])' "$out"
+}
+tftp_record() {
+  local best
+  best=$(python3 -c 'import sys; print(max(float(x) for x in sys.argv[1:]))' "$R_tftpd_hpa" "$R_atftpd")
+  record "{\"bench\":\"$1\",\"rounds\":$rounds,\"provisor\":$R_provisor,\"tftpd_hpa\":$R_tftpd_hpa,\"atftpd\":$R_atftpd,\"ratio_to_best\":$(ratio "$R_provisor" "$best"),\"provisor_runs\":\"${A_provisor# }\",\"tftpd_hpa_runs\":\"${A_tftpd_hpa# }\",\"atftpd_runs\":\"${A_atftpd# }\"}"
+}
 tftp_small() {
-  local pv hpa at
-  pv=$("$build/tftp_load" -p "$PV_TFTP" -f 4k.bin -c 200 -d "$seconds")
-  hpa=$("$build/tftp_load" -p "$HPA_PORT" -f 4k.bin -c 200 -d "$seconds")
-  at=$("$build/tftp_load" -p "$ATFTPD_PORT" -f 4k.bin -c 200 -d "$seconds")
-  record "{\"bench\":\"tftp_200_concurrent_4k\",\"provisor\":$pv,\"tftpd_hpa\":$hpa,\"atftpd\":$at}"
+  alternate tftp_small_rate provisor tftpd_hpa atftpd
+  tftp_record tftp_200_concurrent_4k_per_second
 }
-
 tftp_large() {
-  local pv hpa at
-  pv=$("$build/tftp_load" -p "$PV_TFTP" -f 50m.bin -c 1 -n 1 -d 120 -b 1428 -w 8)
-  hpa=$("$build/tftp_load" -p "$HPA_PORT" -f 50m.bin -c 1 -n 1 -d 120 -b 1428 -w 8)
-  at=$("$build/tftp_load" -p "$ATFTPD_PORT" -f 50m.bin -c 1 -n 1 -d 120 -b 1428 -w 8)
-  record "{\"bench\":\"tftp_one_50mb_blksize1428_window8\",\"provisor\":$pv,\"tftpd_hpa\":$hpa,\"atftpd\":$at}"
+  alternate tftp_large_rate provisor tftpd_hpa atftpd
+  tftp_record tftp_one_50mb_blksize1428_window8_per_second
 }
 
 wanted=("$@")
 [ ${#wanted[@]} -eq 0 ] && wanted=(https_handshakes http_keepalive tftp_small tftp_large)
 start_nginx; start_provisor; start_tftpds
-echo "bench: $(nproc) cores, ${seconds}s per measurement, results in $results"
+echo "bench: $(nproc) cores, ${seconds}s per measurement, median of $rounds alternating rounds, results in $results"
 for b in "${wanted[@]}"; do "$b"; done

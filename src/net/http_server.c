@@ -8,6 +8,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,6 +297,12 @@ int pv_http_server_new(uv_loop_t *loop, const pv_http_server_options *options, p
     int fd = bind_socket(&ss, options->reuse_port, options->address, err);
     if (fd < 0)
         return fd;
+    /* A peer that leaves mid-answer makes write(2) and sendfile(2) raise SIGPIPE, whose
+     * default action ends the process: a server wants EPIPE instead (as nginx does). A
+     * handler the program installed itself is left alone. */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+        signal(SIGPIPE, SIG_IGN);
     pv_http_server *server = pv_calloc(1, sizeof *server);
     server->loop = loop;
     server->handler = options->handler;

@@ -205,6 +205,152 @@ uint8_t *pv__tftp_batch_buffer(pv_tftp_server *server)
     return server->batch;
 }
 
+/* ---- transfer sockets (see pv__tftp_sock) ------------------------------- */
+
+static socklen_t sa_len(const struct sockaddr *sa)
+{
+    return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static bool same_ip(const struct sockaddr *a, const struct sockaddr *b)
+{
+    if (a->sa_family != b->sa_family)
+        return false;
+    if (a->sa_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+    return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+           ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+}
+
+static bool same_endpoint(const struct sockaddr *a, const struct sockaddr *b)
+{
+    if (!same_ip(a, b))
+        return false;
+    return a->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port ==
+                                          ((const struct sockaddr_in6 *)b)->sin6_port
+                                    : ((const struct sockaddr_in *)a)->sin_port ==
+                                          ((const struct sockaddr_in *)b)->sin_port;
+}
+
+static void on_sock_closed(uv_handle_t *handle)
+{
+    pv__tftp_sock *sock = handle->data;
+    pv_tftp_server *server = sock->server;
+    close(sock->fd);
+    free(sock);
+    pv__tftp_handle_closed(server);
+}
+
+static void sock_close(pv__tftp_sock *sock)
+{
+    uv_close((uv_handle_t *)&sock->poll, on_sock_closed);
+}
+
+static void on_sock_poll(uv_poll_t *handle, int status, int events)
+{
+    pv__tftp_sock *sock = handle->data;
+    if (status < 0)
+        sock->events = 0; /* libuv stops a handle on POLLERR: watch again when reused */
+    if (sock->t != NULL) {
+        pv__tftp_transfer_on_poll(sock->t, status, events);
+        return;
+    }
+    /* Idle: a late packet of the previous transfer; dropped. */
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = recv(sock->fd, sock->server->rx, sizeof sock->server->rx, MSG_DONTWAIT);
+        if (n < 0 && errno != EINTR && errno != ECONNREFUSED)
+            break;
+    }
+}
+
+void pv__tftp_sock_watch(pv__tftp_sock *sock, bool writable)
+{
+    int events = UV_READABLE | (writable ? UV_WRITABLE : 0);
+    if (sock->events != events && uv_poll_start(&sock->poll, events, on_sock_poll) == 0)
+        sock->events = events;
+}
+
+/* An idle socket on the request's local address that did not last serve this peer. */
+static pv__tftp_sock *take_idle(pv_tftp_server *server, const struct sockaddr *local,
+                                const struct sockaddr *peer)
+{
+    for (pv__tftp_sock **p = &server->idle_socks; *p; p = &(*p)->next) {
+        pv__tftp_sock *s = *p;
+        if (same_ip((struct sockaddr *)&s->local, local) &&
+            !same_endpoint((struct sockaddr *)&s->peer, peer)) {
+            *p = s->next;
+            s->next = NULL;
+            server->idle_count--;
+            return s;
+        }
+    }
+    return NULL;
+}
+
+pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *local,
+                                 const struct sockaddr *peer, pv_error *err)
+{
+    pv__tftp_sock *sock = take_idle(server, local, peer);
+    if (sock != NULL) {
+        if (connect(sock->fd, peer, sa_len(peer)) != 0) {
+            pv_error_set(err, PV_EIO, "transfer socket: %s", strerror(errno));
+            sock_close(sock);
+            return NULL;
+        }
+        /* Whatever the previous peer left queued, and an ICMP error it caused, goes now:
+         * nothing of the new peer's can be here before we send to it. */
+        for (int i = 0; i < 64; i++) {
+            ssize_t n = recv(sock->fd, server->rx, sizeof server->rx, MSG_DONTWAIT);
+            if (n < 0 && errno != EINTR && errno != ECONNREFUSED)
+                break;
+        }
+        memcpy(&sock->peer, peer, sa_len(peer));
+        pv__tftp_sock_watch(sock, false);
+        return sock;
+    }
+    struct sockaddr_storage bind_to;
+    memcpy(&bind_to, local, sa_len(local));
+    if (bind_to.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&bind_to)->sin6_port = 0;
+    else
+        ((struct sockaddr_in *)&bind_to)->sin_port = 0;
+    int fd = socket(local->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        pv_error_set(err, PV_EIO, "socket: %s", strerror(errno));
+        return NULL;
+    }
+    /* One ephemeral port per transfer, on the address the request came to. */
+    if (bind(fd, (struct sockaddr *)&bind_to, sa_len(local)) != 0 ||
+        connect(fd, peer, sa_len(peer)) != 0) {
+        pv_error_set(err, PV_EIO, "transfer socket: %s", strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    sock = pv_calloc(1, sizeof *sock);
+    sock->server = server;
+    sock->fd = fd;
+    memcpy(&sock->local, local, sa_len(local));
+    memcpy(&sock->peer, peer, sa_len(peer));
+    uv_poll_init(server->loop, &sock->poll, fd);
+    sock->poll.data = sock;
+    server->handles++;
+    pv__tftp_sock_watch(sock, false);
+    return sock;
+}
+
+void pv__tftp_sock_put(pv_tftp_server *server, pv__tftp_sock *sock)
+{
+    sock->t = NULL;
+    if (server->closing || server->idle_count >= PV__TFTP_SOCK_POOL) {
+        sock_close(sock);
+        return;
+    }
+    sock->next = server->idle_socks;
+    server->idle_socks = sock;
+    server->idle_count++;
+}
+
 /* ---- shared open files ------------------------------------------------- */
 
 pv__tftp_file *pv__tftp_file_get(pv_tftp_server *server, int fd)
@@ -525,6 +671,12 @@ void pv_tftp_server_close(pv_tftp_server *server, unsigned timeout_ms, void (*do
     server->done_cb = done_cb;
     server->done_data = data;
     uv_close((uv_handle_t *)&server->poll, on_server_handle_closed);
+    while (server->idle_socks) {
+        pv__tftp_sock *s = server->idle_socks;
+        server->idle_socks = s->next;
+        sock_close(s);
+    }
+    server->idle_count = 0;
     if (server->transfer_count == 0)
         close_server_handles(server);
     else

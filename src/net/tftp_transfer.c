@@ -55,15 +55,14 @@ struct pv__tftp_transfer {
     pv__tftp_transfer *prev, *next_t;
     pv__tftp_source *source;
     t_state state;
-    bool write, handler_pending, abandoned, want_write;
+    bool write, handler_pending, abandoned, want_write, timer_closed;
     pv_tftp_mode mode;
     pv_request req;
     struct sockaddr_storage peer, local;
     char *path;
-    int fd;
-    uv_poll_t poll;
+    pv__tftp_sock *sock; /* NULL once given back */
+    int fd;              /* sock->fd */
     uv_timer_t timer;
-    int open_handles;
     /* Requested options (0: absent) and what was agreed. */
     pv_tftp_requested opt;
     unsigned blksize, windowsize;
@@ -92,7 +91,6 @@ struct pv__tftp_transfer {
     const char *reason;
 };
 
-static void t_on_poll(uv_poll_t *handle, int status, int events);
 static void t_on_timer(uv_timer_t *handle);
 static void t_respond(pv_request *req, pv_response *resp);
 static void t_finish(pv__tftp_transfer *t, int status, const char *reason);
@@ -123,7 +121,7 @@ static void t_arm(pv__tftp_transfer *t, uint64_t ms)
 
 static void t_set_poll(pv__tftp_transfer *t)
 {
-    uv_poll_start(&t->poll, UV_READABLE | (t->want_write ? UV_WRITABLE : 0), t_on_poll);
+    pv__tftp_sock_watch(t->sock, t->want_write);
 }
 
 /* ---- lifetime ---------------------------------------------------------- */
@@ -144,9 +142,8 @@ static void t_on_close(uv_handle_t *handle)
 {
     pv__tftp_transfer *t = handle->data;
     pv_tftp_server *server = t->server;
-    if (handle == (uv_handle_t *)&t->poll)
-        close(t->fd);
-    if (--t->open_handles == 0 && !t->handler_pending)
+    t->timer_closed = true;
+    if (!t->handler_pending)
         t_free(t);
     pv__tftp_handle_closed(server);
 }
@@ -171,7 +168,12 @@ static void t_destroy(pv__tftp_transfer *t)
     pv_metrics_open(PV_PROTO_TFTP, -1);
     if (t->handler_pending)
         t->abandoned = true; /* t_respond frees it */
-    uv_close((uv_handle_t *)&t->poll, t_on_close);
+    if (t->want_write) {
+        t->want_write = false;
+        t_set_poll(t);
+    }
+    pv__tftp_sock_put(server, t->sock);
+    t->sock = NULL;
     uv_close((uv_handle_t *)&t->timer, t_on_close);
     pv__tftp_transfer_removed(server);
 }
@@ -624,9 +626,8 @@ static void t_on_packet(pv__tftp_transfer *t, const uint8_t *buf, size_t len)
     t_fail(t, 400, PV_TFTP_EBADOP, "malformed request: unexpected packet in this transfer");
 }
 
-static void t_on_poll(uv_poll_t *handle, int status, int events)
+void pv__tftp_transfer_on_poll(pv__tftp_transfer *t, int status, int events)
 {
-    pv__tftp_transfer *t = handle->data;
     if (status < 0) {
         t_finish(t, 500, "socket error");
         return;
@@ -638,7 +639,10 @@ static void t_on_poll(uv_poll_t *handle, int status, int events)
     }
     if (!(events & UV_READABLE))
         return;
-    for (int i = 0; i < 64 && t->state != T_CLOSED; i++) {
+    /* A sender reads one ACK per wakeup (the poll is level-triggered, so a queued
+     * duplicate wakes it again): no recv that can only say EAGAIN after each ACK. */
+    int burst = t->write ? 64 : 1;
+    for (int i = 0; i < burst && t->state != T_CLOSED; i++) {
         ssize_t n = recv(t->fd, t->server->rx, sizeof t->server->rx, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR)
             continue;
@@ -781,7 +785,7 @@ static void t_respond(pv_request *req, pv_response *resp)
     t->handler_pending = false;
     if (t->abandoned) { /* the transfer ended while the handler thought */
         release_response(resp);
-        if (t->open_handles == 0)
+        if (t->timer_closed)
             t_free(t);
         return;
     }
@@ -832,28 +836,6 @@ static void t_call_handler(pv__tftp_transfer *t)
 
 /* ---- start --------------------------------------------------------------- */
 
-static int t_open_socket(pv__tftp_transfer *t, pv_error *err)
-{
-    socklen_t alen =
-        t->local.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    struct sockaddr_storage local = t->local;
-    if (local.ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)&local)->sin6_port = 0;
-    else
-        ((struct sockaddr_in *)&local)->sin_port = 0;
-    t->fd = socket(t->local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (t->fd < 0)
-        return pv_error_set(err, PV_EIO, "socket: %s", strerror(errno));
-    /* One ephemeral port per transfer, on the address the request came to. */
-    if (bind(t->fd, (struct sockaddr *)&local, alen) != 0 ||
-        connect(t->fd, (struct sockaddr *)&t->peer, alen) != 0) {
-        int e = errno;
-        close(t->fd);
-        return pv_error_set(err, PV_EIO, "transfer socket: %s", strerror(e));
-    }
-    return 0;
-}
-
 int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
                             const struct sockaddr *peer, const struct sockaddr *local,
                             pv__tftp_source *source, pv_error *err)
@@ -872,16 +854,16 @@ int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
     memcpy(&t->local, local,
            local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
     t->path = pv_slice_dup(pkt->filename);
-    int rc = t_open_socket(t, err);
-    if (rc < 0) {
+    t->sock = pv__tftp_sock_get(server, local, peer, err);
+    if (t->sock == NULL) {
         t_free(t);
-        return rc;
+        return PV_EIO;
     }
-    uv_poll_init(server->loop, &t->poll, t->fd);
+    t->sock->t = t;
+    t->fd = t->sock->fd;
     uv_timer_init(server->loop, &t->timer);
-    t->poll.data = t->timer.data = t;
-    t->open_handles = 2;
-    server->handles += 2;
+    t->timer.data = t;
+    server->handles += 1;
     t->next_t = server->transfers;
     if (server->transfers)
         server->transfers->prev = t;

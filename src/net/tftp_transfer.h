@@ -47,6 +47,29 @@ typedef struct pv__tftp_source {
 
 typedef struct pv__tftp_transfer pv__tftp_transfer;
 
+/*
+ * A transfer's socket: bound to an ephemeral port on the address the request
+ * came to, connected to the peer, watched by its poll handle. When a transfer
+ * ends the socket goes back to a per-loop pool, still open and watched, and
+ * the next transfer from another peer connects it anew: a short transfer then
+ * costs a connect(2) instead of socket, bind, connect, close and the six
+ * epoll and ioctl calls of a poll handle's life. Concurrent transfers never
+ * share a port (RFC 1350 §4: the TID pair names the transfer), and a peer
+ * never gets the port its previous transfer had (a late ACK of that one
+ * cannot reach this one).
+ */
+typedef struct pv__tftp_sock {
+    struct pv__tftp_sock *next; /* in the idle pool */
+    pv_tftp_server *server;
+    pv__tftp_transfer *t; /* the transfer using it, NULL while idle */
+    int fd;
+    int events; /* what the poll handle watches now */
+    struct sockaddr_storage local, peer;
+    uv_poll_t poll;
+} pv__tftp_sock;
+
+#define PV__TFTP_SOCK_POOL 64 /* idle sockets kept per loop */
+
 struct pv_tftp_server {
     uv_loop_t *loop;
     pv_handler *handler;
@@ -61,7 +84,9 @@ struct pv_tftp_server {
     pv__tftp_file *files;
     unsigned handles; /* uv handles not yet closed, transfers' included */
     bool closing;
-    bool no_gso;    /* UDP_SEGMENT refused once: windows go out by sendmmsg */
+    bool no_gso; /* UDP_SEGMENT refused once: windows go out by sendmmsg */
+    pv__tftp_sock *idle_socks;
+    unsigned idle_count;
     uint8_t *batch; /* one window batch being sent (64 KiB), made on first use */
     void (*done_cb)(void *data);
     void *done_data;
@@ -78,6 +103,15 @@ void pv__tftp_transfer_removed(pv_tftp_server *server);
 void pv__tftp_format_addr(const struct sockaddr *sa, char *out, size_t cap);
 /* RFC 2348: the largest blksize the path MTU of a connected socket carries. */
 unsigned pv__tftp_mtu_blksize(int fd, int family);
+/* A connected socket for a new transfer (pooled or new), or NULL with err set. */
+pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *local,
+                                 const struct sockaddr *peer, pv_error *err);
+/* The transfer is done with it: back to the pool, or closed. */
+void pv__tftp_sock_put(pv_tftp_server *server, pv__tftp_sock *sock);
+/* Watches for readability, and writability too when asked (no call when unchanged). */
+void pv__tftp_sock_watch(pv__tftp_sock *sock, bool writable);
+/* tftp_transfer.c: the socket of transfer t has events. */
+void pv__tftp_transfer_on_poll(pv__tftp_transfer *t, int status, int events);
 /* The loop's buffer for one batch of DATA packets (PV__TFTP_BATCH_BUFFER bytes). */
 #define PV__TFTP_BATCH_BUFFER (64 * 1024)
 uint8_t *pv__tftp_batch_buffer(pv_tftp_server *server);
