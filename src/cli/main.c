@@ -34,7 +34,7 @@ static void usage(FILE *out)
                  "Provisor provisions SIP phones: server, phone agent and fleet simulator.\n\n"
                  "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'provisor <command> --help' describes each command.\n"
                  "'provisor --version' prints the version.\n");
 }
