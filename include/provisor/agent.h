@@ -166,18 +166,45 @@ void pv_agent_set_registered(pv_agent *a, uint64_t now, unsigned line, bool regi
 
 /*
  * `/admin/resync?RULE`: a one-shot resync with RULE (`[--key K] URL`, not
- * stored); NULL runs Profile_Rule.._D now. PV_EACCES when Provision_Enable
- * is No, PV_EBUSY while another operation runs, PV_ESYNTAX for a bad rule.
+ * stored); NULL runs Profile_Rule.._D now. Refused at once, nothing started:
+ * PV_EACCES when Provision_Enable is No or the URL is outside
+ * Restricted_Access_Domains, PV_EBUSY while another operation runs,
+ * PV_ESYNTAX for a rule that does not parse, PV_ENOENT when the URL names no
+ * server and DHCP gave none. What needs the network (the server's answer)
+ * fails later, like any resync: $ERR, the indicator, the syslog message.
  */
 int pv_agent_resync(pv_agent *a, uint64_t now, const char *rule, pv_error *err);
-/* `/admin/upgrade?URL`: a one-shot upgrade (the URL must name its server). */
+/* `/admin/upgrade?URL`: a one-shot upgrade (the URL must name its server: PV_EINVAL).
+ * Refused at once like pv_agent_resync: PV_ESYNTAX, PV_EACCES (Upgrade_Enable No, or
+ * outside Restricted_Access_Domains), PV_EBUSY. */
 int pv_agent_upgrade(pv_agent *a, uint64_t now, const char *url, pv_error *err);
+/*
+ * The network came up: a DHCP lease was bound, or renewed with new options
+ * (spec 5.1 "resync at network connect"). Runs the power-up resync logic —
+ * Resync_On_Reset after a random share of Resync_Random_Delay, the MPP
+ * trigger gate, Provision_Enable — not a one-shot resync. An earlier due
+ * resync is kept.
+ */
+void pv_agent_network_up(pv_agent *a, uint64_t now);
 /* Report_Rule now (SIP NOTIFY Event: report, or a request). */
 int pv_agent_report(pv_agent *a, uint64_t now, pv_error *err);
-/* Queues PERSIST then REBOOT. */
+/* Queues PERSIST then REBOOT. When Report_to_Server asks for a report at restart
+ * (spec 7.1, multiplatform: "On Request", or a pending "On Local Change" report), its
+ * UPLOADs come first and REBOOT follows their answers. */
 void pv_agent_reboot(pv_agent *a, uint64_t now);
+/*
+ * The phone is being switched off: every timer and operation stops; when
+ * Report_to_Server asks for it (as for a restart) the report's UPLOADs are
+ * queued. Keep performing actions until pv_agent_shutdown_done() (bound the
+ * wait: a phone losing power does not wait long).
+ */
+void pv_agent_shutdown(pv_agent *a, uint64_t now);
+bool pv_agent_shutdown_done(const pv_agent *a);
 /* Back to MFG-RESET: every parameter to its factory value; queues PERSIST, REBOOT. */
 void pv_agent_factory_reset(pv_agent *a, uint64_t now);
+/* The keypad/IVR code ****73738# then 1# (spec 12.2, SPA/ATA): a factory reset unless
+ * Protect_IVR_FactoryReset is Yes (then PV_EACCES, nothing changes). */
+int pv_agent_ivr_factory_reset(pv_agent *a, uint64_t now, pv_error *err);
 
 /* ---- parameters and access (spec 3.1 `ua`, spec 9) ---- */
 

@@ -217,6 +217,32 @@ void pv_agent_set_time_of_day(pv_agent *a, uint64_t now, uint32_t ms_of_day)
     a->tod_known = true;
 }
 
+/* Power-up and network connect (spec 5.1): Resync_On_Reset after a random share of
+ * Resync_Random_Delay, else only the Upgrade_Rule check. An earlier due resync stays. */
+static void arm_connect_resync(pv_agent *a, uint64_t now)
+{
+    if (!pv__get_bool(a, "Resync_On_Reset")) {
+        a->upgrade_check = now;
+        return;
+    }
+    /* spec 5.1, DESIGN: up to Resync_Random_Delay units of 20 s (SPA/ATA) or 1 s (MPP) */
+    long units = pv__get_long(a, "Resync_Random_Delay", 2);
+    uint64_t max_ms = (uint64_t)(units > 0 ? units : 0) * a->defs->random_delay_unit * 1000;
+    uint64_t due = now + (max_ms ? (uint64_t)pv__rand32(a) * (max_ms + 1) >> 32 : 0);
+    if (due < a->resync_due) {
+        a->resync_due = due;
+        a->resync_prvst = 0; /* a timed resync: the MPP trigger gate applies (spec 5.4) */
+    }
+}
+
+void pv_agent_network_up(pv_agent *a, uint64_t now)
+{
+    if (a->rebooting)
+        return; /* the boot that follows does it */
+    arm_connect_resync(a, now);
+    pv__run(a, now);
+}
+
 void pv_agent_boot(pv_agent *a, uint64_t now)
 {
     queue_clear(a);
@@ -240,16 +266,11 @@ void pv_agent_boot(pv_agent *a, uint64_t now)
         pv__persist(a);
     }
     a->resync_prvst = 0;
-    if (reason == PV__BOOT_UPGRADE && pv__get_bool(a, "Resync_After_Upgrade_Attempt")) {
+    a->after_report = PV__AFTER_NONE;
+    if (reason == PV__BOOT_UPGRADE && pv__get_bool(a, "Resync_After_Upgrade_Attempt"))
         a->resync_due = now; /* spec 5.1: resync after each upgrade attempt */
-    } else if (pv__get_bool(a, "Resync_On_Reset")) {
-        /* spec 5.1, DESIGN: up to Resync_Random_Delay units of 20 s (SPA/ATA) or 1 s (MPP) */
-        long units = pv__get_long(a, "Resync_Random_Delay", 2);
-        uint64_t max_ms = (uint64_t)(units > 0 ? units : 0) * a->defs->random_delay_unit * 1000;
-        a->resync_due = now + (max_ms ? (uint64_t)pv__rand32(a) * (max_ms + 1) >> 32 : 0);
-    } else {
-        a->upgrade_check = now;
-    }
+    else
+        arm_connect_resync(a, now);
     pv__report_arm(a, now, false);
     pv__arm_triggers(a, now);
     pv__run(a, now);
@@ -393,8 +414,16 @@ void pv_agent_set_registered(pv_agent *a, uint64_t now, unsigned line, bool regi
 
 /* ---- one-shot actions ---- */
 
+/* A restart or shutdown in progress (its report uploading) takes nothing new. */
+static int restarting(const pv_agent *a, pv_error *err)
+{
+    return a->rebooting ? pv_error_set(err, PV_EBUSY, "the phone is restarting") : 0;
+}
+
 int pv_agent_resync(pv_agent *a, uint64_t now, const char *rule, pv_error *err)
 {
+    if (a->rebooting)
+        return restarting(a, err);
     int rc = pv__resync_start(a, now, -1, rule, err); /* spec 2.2: PRVST -1 = explicit */
     pv__run(a, now);
     return rc;
@@ -404,6 +433,8 @@ int pv_agent_upgrade(pv_agent *a, uint64_t now, const char *url, pv_error *err)
 {
     if (url == NULL)
         return pv_error_set(err, PV_EINVAL, "an upgrade needs a URL");
+    if (a->rebooting)
+        return restarting(a, err);
     int rc = pv__upgrade_start(a, now, false, url, err);
     pv__run(a, now);
     return rc;
@@ -411,6 +442,8 @@ int pv_agent_upgrade(pv_agent *a, uint64_t now, const char *url, pv_error *err)
 
 int pv_agent_report(pv_agent *a, uint64_t now, pv_error *err)
 {
+    if (a->rebooting)
+        return restarting(a, err);
     int rc = pv__report_start(a, now, err);
     pv__run(a, now);
     return rc;
@@ -418,12 +451,30 @@ int pv_agent_report(pv_agent *a, uint64_t now, pv_error *err)
 
 void pv_agent_reboot(pv_agent *a, uint64_t now)
 {
+    if (a->rebooting)
+        return; /* one restart at a time */
     pv__op_free(a);
     a->boot_reason = PV__BOOT_REBOOT;
     pv__persist(a);
-    pv__queue(a, PV_AGENT_ACT_REBOOT);
     a->rebooting = true;
-    (void)now;
+    if (!pv__report_at_restart(a, now, PV__AFTER_REBOOT)) /* spec 7.1 */
+        pv__queue(a, PV_AGENT_ACT_REBOOT);
+}
+
+void pv_agent_shutdown(pv_agent *a, uint64_t now)
+{
+    bool was_rebooting = a->rebooting;
+    pv__op_free(a);
+    a->rebooting = true; /* nothing new starts; pv_agent_next_wakeup is NEVER */
+    a->after_report = PV__AFTER_NONE;
+    pv__persist(a);
+    if (!was_rebooting) /* spec 7.1: the report of a shutdown, as for a restart */
+        pv__report_at_restart(a, now, PV__AFTER_OFF);
+}
+
+bool pv_agent_shutdown_done(const pv_agent *a)
+{
+    return a->op == NULL;
 }
 
 void pv_agent_factory_reset(pv_agent *a, uint64_t now)
@@ -438,8 +489,18 @@ void pv_agent_factory_reset(pv_agent *a, uint64_t now)
     free(a->upgerr);
     a->upgerr = NULL;
     a->prov_state = PV_AGENT_MFG_RESET;
-    pv_agent_reboot(a, now);
+    a->rebooting = false;    /* a reset overrides a restart in progress */
+    pv_agent_reboot(a, now); /* Report_Rule is back to empty: no report */
     a->boot_reason = PV__BOOT_POWER;
+}
+
+int pv_agent_ivr_factory_reset(pv_agent *a, uint64_t now, pv_error *err)
+{
+    if (pv__get_bool(a, "Protect_IVR_FactoryReset")) /* SPA/ATA: the IVR reset can be disabled */
+        return pv_error_set(err, PV_EACCES,
+                            "the IVR factory reset is disabled (Protect_IVR_FactoryReset is Yes)");
+    pv_agent_factory_reset(a, now);
+    return 0;
 }
 
 /* ---- status ---- */

@@ -123,6 +123,8 @@ struct pv_agent {
     bool regd[2];
     uint64_t reg_lost[2];
     bool rebooting; /* a REBOOT is queued: nothing more until pv_agent_boot */
+    /* a restart or shutdown waits for its report (spec 7.1): what follows it */
+    enum { PV__AFTER_NONE = 0, PV__AFTER_REBOOT, PV__AFTER_OFF } after_report;
 
     uint64_t resync_due; /* PV_AGENT_NEVER when none */
     int resync_prvst;
@@ -243,5 +245,8 @@ int pv__report_start(pv_agent *a, uint64_t now, pv_error *err);
 void pv__report_answer(pv_agent *a, uint64_t now, const pv_agent_response *r);
 /* Arms the report timer per Report_to_Server; local: after a local change. */
 void pv__report_arm(pv_agent *a, uint64_t now, bool local_change);
+/* Starts the report of a restart or shutdown when Report_to_Server asks for one; `then`
+ * (PV__AFTER_REBOOT, PV__AFTER_OFF) happens when it ends. False: no report started. */
+bool pv__report_at_restart(pv_agent *a, uint64_t now, int then);
 
 #endif

@@ -88,6 +88,8 @@ static const row rows[] = {
     {"Admin_Password", PV_UA_NA, ABSENT, "", ABSENT},
     {"User_Password", PV_UA_NA, "", NULL, NULL},
     {"IVR_Admin_Password", PV_UA_NA, ABSENT, ABSENT, ""},
+    /* spec 12.2: the IVR factory reset ****73738# unless disabled (SPA and ATA guides) */
+    {"Protect_IVR_FactoryReset", PV_UA_NA, "No", ABSENT, NULL},
     {"Enable_Web_Server", PV_UA_NA, "Yes", NULL, NULL},
     {"Enable_Web_Admin_Access", PV_UA_NA, "Yes", NULL, NULL},
     {"Enable_Direct_Action_Url", PV_UA_NA, ABSENT, "Yes", ABSENT},

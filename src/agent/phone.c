@@ -11,6 +11,7 @@
 #include "agent/phone.h"
 
 #include "agent/dhcp_hook.h"
+#include "agent/phone_syslog.h"
 #include "agent/webui.h"
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -20,7 +21,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +47,12 @@ struct pv_phone {
     pv_agent *agent;
     pv_fetcher *fetcher;
     uv_timer_t timer;
-    uv_udp_t syslog;
-    bool syslog_open;
+    pv_phone_syslog *syslog;
     pv_http_server *web;
     pv_webui *webui;
     char *state_dir, *web_address;
     char *dhcp_text; /* the lease last applied */
+    bool lease_ip;   /* ... and it holds an address or options (bound, renew) */
     pv__xfer *xfers;
     /* clock */
     bool virtual_clock;
@@ -75,6 +75,9 @@ struct pv_phone {
     unsigned pending_closes;
     void (*done)(void *data);
     void *done_data;
+    bool off; /* pv_phone_shutdown: waiting for the shutdown report */
+    void (*off_done)(void *data);
+    void *off_data;
 };
 
 /* ---- files ---- */
@@ -200,85 +203,12 @@ static void set_time_of_day(pv_phone *p)
 
 /* ---- syslog (spec 7.3) ---- */
 
-int pv_phone_syslog_format(char *buf, size_t size, int level, uint64_t now_ms, const char *host,
-                           const char *text)
-{
-    static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t secs = (time_t)(now_ms / 1000);
-    struct tm tm;
-    localtime_r(&secs, &tm);
-    int pri = 1 * 8 + (level < 0 ? 0 : level > 7 ? 7 : level); /* facility user, RFC 3164 §4.1.1 */
-    /* RFC 3164 §4.1.2: "Mmm dd hh:mm:ss", the day padded with a space */
-    int n = snprintf(buf, size, "<%d>%s %2d %02d:%02d:%02d %s provisor-phone: %s", pri,
-                     mon[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, host, text);
-    if (n < 0 || (size_t)n >= size)
-        return PV_ETOOBIG;
-    return n;
-}
-
-/* Syslog_Server: host[:port], UDP 514 by default. */
-static int syslog_addr(const char *server, struct sockaddr_storage *ss)
-{
-    char host[256];
-    unsigned port = 514;
-    const char *colon = strrchr(server, ':');
-    size_t hl = strlen(server);
-    if (server[0] == '[') { /* [v6]:port */
-        const char *close = strchr(server, ']');
-        if (close == NULL)
-            return PV_ESYNTAX;
-        hl = (size_t)(close - server - 1);
-        server++;
-        colon = close[1] == ':' ? close + 1 : NULL;
-    } else if (colon != NULL && strchr(server, ':') == colon) {
-        hl = (size_t)(colon - server);
-    } else {
-        colon = NULL; /* a bare IPv6 address */
-    }
-    if (colon != NULL)
-        port = (unsigned)strtoul(colon + 1, NULL, 10);
-    if (hl == 0 || hl >= sizeof host || port == 0 || port > 65535)
-        return PV_ESYNTAX;
-    memcpy(host, server, hl);
-    host[hl] = '\0';
-    char ps[8];
-    snprintf(ps, sizeof ps, "%u", port);
-    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
-    struct addrinfo *res;
-    /* Syslog_Server is normally an address; a name costs one blocking lookup */
-    if (getaddrinfo(host, ps, &hints, &res) != 0)
-        return PV_ECONN;
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    return 0;
-}
-
 static void do_log(pv_phone *p, int level, const char *text)
 {
     const char *server = NULL;
-    struct sockaddr_storage ss;
-    if (pv_agent_get(p->agent, PV_AGENT_ADMIN, "Syslog_Server", &server) == 0 && server &&
-        *server && syslog_addr(server, &ss) == 0) {
-        char line[1024];
-        int n = pv_phone_syslog_format(line, sizeof line, level, pv_phone_now(p),
-                                       pv_agent_mac(p->agent), text);
-        if (n > 0) {
-            if (!p->syslog_open) {
-                uv_udp_init(p->loop, &p->syslog);
-                p->syslog.data = p;
-                p->syslog_open = true;
-            }
-            uv_buf_t b = uv_buf_init(line, (unsigned)n);
-            uv_udp_try_send(&p->syslog, &b, 1, (const struct sockaddr *)&ss);
-        }
-        return;
-    }
-    pv_log_line l;
-    pv_log_begin(&l, level <= 3 ? PV_LOG_ERROR : PV_LOG_INFO, "phone.syslog");
-    pv_log_int(&l, "severity", level);
-    pv_log_str(&l, "msg", text);
-    pv_log_end(&l);
+    if (pv_agent_get(p->agent, PV_AGENT_ADMIN, "Syslog_Server", &server) != 0)
+        server = NULL;
+    pv_phone_syslog_send(p->syslog, server, level, pv_phone_now(p), pv_agent_mac(p->agent), text);
 }
 
 /* ---- persistence ---- */
@@ -297,6 +227,7 @@ static void do_persist(pv_phone *p)
 /* ---- transfers ---- */
 
 static void drain(pv_phone *p);
+static void power_off(pv_phone *p);
 
 static void xfer_unlink(pv__xfer *x)
 {
@@ -469,8 +400,13 @@ static void drain(pv_phone *p)
             break;
     }
     remember_result(p);
-    rearm(p);
     p->draining = false;
+    if (p->off) { /* switching off: the report upload is all that runs */
+        if (pv_agent_shutdown_done(p->agent))
+            power_off(p);
+        return;
+    }
+    rearm(p);
     if (p->change_cb != NULL)
         p->change_cb(p, p->change_data);
 }
@@ -563,6 +499,9 @@ static int apply_dhcp_text(pv_phone *p, const char *text, pv_error *err)
     if (rc != 0)
         return rc;
     pv_dhcp_lease_apply(&lease, p->agent);
+    p->lease_ip = lease.ip[0] != '\0'; /* deconfig leaves none: the network is down */
+    for (size_t i = 0; i < PV_DHCP_OPTIONS; i++)
+        p->lease_ip |= lease.value[i][0] != '\0';
     return 0;
 }
 
@@ -581,8 +520,8 @@ int pv_phone_reload_dhcp(pv_phone *p, pv_error *err)
     }
     free(p->dhcp_text);
     p->dhcp_text = text;
-    if (changed) /* the network came up with new options: resync (spec 5.1) */
-        pv_agent_resync(p->agent, pv_phone_now(p), NULL, NULL);
+    if (changed && p->lease_ip) /* the network came up: spec 5.1 "resync at network connect" */
+        pv_agent_network_up(p->agent, pv_phone_now(p));
     drain(p);
     return 0;
 }
@@ -695,6 +634,7 @@ int pv_phone_new(uv_loop_t *loop, const pv_phone_options *o, pv_phone **out, pv_
     snprintf(p->last_result, sizeof p->last_result, "none yet");
     uv_timer_init(loop, &p->timer);
     p->timer.data = p;
+    p->syslog = pv_phone_syslog_new(loop);
     int rc = setup(p, o, err);
     if (rc != 0) {
         pv_phone_close(p, NULL, NULL);
@@ -740,11 +680,38 @@ void pv_phone_close(pv_phone *p, void (*done)(void *data), void *data)
         p->pending_closes++;
         pv_http_server_close(p->web, 0, part_closed, p);
     }
-    if (p->syslog_open) {
+    if (p->syslog != NULL) {
         p->pending_closes++;
-        uv_close((uv_handle_t *)&p->syslog, handle_closed);
+        pv_phone_syslog_close(p->syslog, part_closed, p);
     }
     uv_close((uv_handle_t *)&p->timer, handle_closed);
+}
+
+static void power_off(pv_phone *p)
+{
+    p->off = false;
+    pv_logf(PV_LOG_INFO, "phone.off", "mac=%s", pv_agent_mac(p->agent));
+    pv_phone_close(p, p->off_done, p->off_data);
+}
+
+static void on_off_deadline(uv_timer_t *t)
+{
+    pv_phone *p = t->data;
+    if (p->off) /* a phone losing power does not wait for a slow server */
+        power_off(p);
+}
+
+void pv_phone_shutdown(pv_phone *p, unsigned timeout_ms, void (*done)(void *data), void *data)
+{
+    if (p->off)
+        return;
+    p->off = true;
+    p->off_done = done;
+    p->off_data = data;
+    cancel_transfers(p); /* what ran is dropped; only the report goes out (spec 7.1) */
+    pv_agent_shutdown(p->agent, pv_phone_now(p));
+    uv_timer_start(&p->timer, on_off_deadline, timeout_ms, 0);
+    drain(p); /* persists, starts the upload, or powers off at once */
 }
 
 pv_agent *pv_phone_agent(pv_phone *p)

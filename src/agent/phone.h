@@ -8,7 +8,8 @@
  * atomic write of the state file (temporary file, fsync, rename, fsync of the
  * directory — a power cut at any point leaves the old or the new state, never
  * a mix); REBOOT (in-flight transfers are dropped, the engine boots again);
- * LOG as a syslog datagram to Syslog_Server (spec 7.3) or a line on stderr.
+ * LOG as a syslog datagram to Syslog_Server (spec 7.3) or a line on stderr
+ * (agent/phone_syslog.h: a host name is looked up without blocking the loop).
  * It optionally runs the phone's web server (agent/webui.h, spec 9).
  *
  * The state directory holds: `identity` (model and MAC, written once),
@@ -27,6 +28,7 @@
 #ifndef PV_AGENT_PHONE_H
 #define PV_AGENT_PHONE_H
 
+#include "agent/phone_syslog.h" /* pv_phone_syslog_format */
 #include "core/error.h"
 #include "provisor/agent.h"
 
@@ -63,6 +65,9 @@ int pv_phone_new(uv_loop_t *loop, const pv_phone_options *o, pv_phone **out, pv_
 void pv_phone_start(pv_phone *p);
 /* Stops everything; the state on disk is current. done may be NULL. */
 void pv_phone_close(pv_phone *p, void (*done)(void *data), void *data);
+/* Switches the phone off as a person would: the report Report_to_Server asks for at
+ * shutdown is uploaded first (spec 7.1), for at most timeout_ms, then pv_phone_close. */
+void pv_phone_shutdown(pv_phone *p, unsigned timeout_ms, void (*done)(void *data), void *data);
 
 pv_agent *pv_phone_agent(pv_phone *p);
 /* The phone's clock (ms since the Unix epoch, virtual or real). */
@@ -72,8 +77,8 @@ bool pv_phone_clock_is_virtual(const pv_phone *p);
 int pv_phone_advance(pv_phone *p, uint64_t ms);
 /* After a direct call into the agent (web, keypad): perform what it queued and re-arm. */
 void pv_phone_kick(pv_phone *p);
-/* Re-reads `dhcp` from the state directory; when it changed, a resync follows
- * (the network came up with new options: spec 5.1 "resync at network connect"). */
+/* Re-reads `dhcp` from the state directory; when it changed and holds a lease, the
+ * network came up (spec 5.1 "resync at network connect"): pv_agent_network_up. */
 int pv_phone_reload_dhcp(pv_phone *p, pv_error *err);
 /* The web server's bound address ("127.0.0.1:8088"), or NULL. */
 const char *pv_phone_web_address(const pv_phone *p);
@@ -92,8 +97,5 @@ int pv_phone_write_file(const char *dir, const char *name, const void *data, siz
 /* Reads dir/name whole (at most max bytes) into a NUL-terminated buffer. */
 int pv_phone_read_file(const char *dir, const char *name, size_t max, char **data, size_t *len,
                        pv_error *err);
-/* Formats one syslog datagram (RFC 3164): "<PRI>Mmm dd hh:mm:ss HOST TAG: text". */
-int pv_phone_syslog_format(char *buf, size_t size, int level, uint64_t now_ms, const char *host,
-                           const char *text);
 
 #endif

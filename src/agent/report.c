@@ -113,6 +113,9 @@ static void finish(pv_agent *a, uint64_t now)
     }
     pv__op_free(a);
     pv__report_arm(a, now, false);
+    if (a->after_report == PV__AFTER_REBOOT) /* the restart waited for this report */
+        pv__queue(a, PV_AGENT_ACT_REBOOT);
+    a->after_report = PV__AFTER_NONE; /* PV__AFTER_OFF: pv_agent_shutdown_done() says so */
 }
 
 /* Uploads the next target; finishes when none is left. */
@@ -202,4 +205,28 @@ void pv__report_arm(pv_agent *a, uint64_t now, bool local_change)
     }
     if (due < a->report_due) /* several local changes: one report after the first delay */
         a->report_due = due;
+}
+
+/*
+ * spec 7.1: "On Request" means a SIP NOTIFY or a restart, and multiplatform
+ * firmware (MPP phones, ATA191-MPP) also uploads during shutdown/restart
+ * (C-RN1123). A local-change report still waiting for its delay is sent then
+ * rather than lost. SPA phones report only when asked.
+ */
+bool pv__report_at_restart(pv_agent *a, uint64_t now, int then)
+{
+    const char *rule = pv__agent_get(a, "Report_Rule");
+    const char *mode = pv__agent_get(a, "Report_to_Server");
+    if (a->defs->family == PV_AGENT_SPA || rule == NULL || *rule == '\0' || mode == NULL)
+        return false;
+    bool pending_local =
+        strcasecmp(mode, "On Local Change") == 0 && a->report_due != PV_AGENT_NEVER;
+    if (strcasecmp(mode, "On Request") != 0 && !pending_local)
+        return false;
+    a->after_report = then; /* before the start: a report may end inside it */
+    if (pv__report_start(a, now, NULL) != 0) {
+        a->after_report = PV__AFTER_NONE;
+        return false;
+    }
+    return true;
 }

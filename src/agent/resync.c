@@ -140,6 +140,32 @@ static void step(pv_agent *a, uint64_t now)
     }
 }
 
+/*
+ * A one-shot rule that cannot run is refused at once, before anything starts
+ * (the web server answers 400/403): it must parse, and its URL must resolve
+ * to a server inside Restricted_Access_Domains. Only what needs the network
+ * is left to the asynchronous path.
+ */
+static int check_oneshot(pv_agent *a, uint64_t now, const char *rule, pv_error *err)
+{
+    pv__vars_ctx ctx;
+    pv_macro_env env = pv__macro_env(a, now, &ctx);
+    pv_rule_result res;
+    pv_error e;
+    int rc = pv_rule_eval(PV_RULE_PROFILE, pv_slice_from(rule), &env, &res, &e);
+    if (rc != 0) {
+        pv_rule_result_free(&res);
+        return pv_error_set(err, PV_ESYNTAX, "rule: %s", e.msg);
+    }
+    if (res.outcome == PV_RULE_SELECTED && res.ntargets > 0 && res.targets[0].has_url) {
+        pv__fetch f = {0};
+        rc = pv__fetch_prepare(a, &f, &res.targets[0].url, false, err);
+        pv__fetch_free(&f);
+    }
+    pv_rule_result_free(&res);
+    return rc;
+}
+
 int pv__resync_start(pv_agent *a, uint64_t now, int prvst, const char *oneshot, pv_error *err)
 {
     if (a->op != NULL)
@@ -149,6 +175,11 @@ int pv__resync_start(pv_agent *a, uint64_t now, int prvst, const char *oneshot, 
                                                             : "report");
     if (!pv__get_bool(a, "Provision_Enable")) /* spec 5.1: gates every resync */
         return pv_error_set(err, PV_EACCES, "Provision_Enable is No");
+    if (oneshot != NULL) {
+        int rc = check_oneshot(a, now, oneshot, err);
+        if (rc != 0)
+            return rc;
+    }
     pv__op *op = pv_calloc(1, sizeof *op);
     op->kind = PV__OP_RESYNC;
     op->prvst = prvst;

@@ -181,9 +181,12 @@ static void confirm_key(pv_tui *t, char c)
     if (strcmp(t->keys, "1") == 0)
         return; /* wait for '#' */
     if (strcmp(t->keys, "1#") == 0) {
-        pv_agent_factory_reset(pv_phone_agent(t->phone), pv_phone_now(t->phone));
+        pv_error err;
+        int rc = pv_agent_ivr_factory_reset(pv_phone_agent(t->phone), pv_phone_now(t->phone), &err);
         pv_phone_kick(t->phone);
-        snprintf(t->message, sizeof t->message, "factory reset done");
+        snprintf(
+            t->message, sizeof t->message, "%s%.140s",
+            rc == 0 ? "factory reset done" : "factory reset refused: ", rc == 0 ? "" : err.msg);
     } else {
         snprintf(t->message, sizeof t->message, "factory reset cancelled");
     }

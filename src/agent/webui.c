@@ -4,7 +4,6 @@
 #include "agent/webui.h"
 
 #include "core/alloc.h"
-#include "core/url.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -224,37 +223,6 @@ static void peer_host(const pv_request *req, char *host, size_t size)
         uv_ip4_name((const struct sockaddr_in *)req->peer, host, size);
 }
 
-/*
- * spec 9: with Restricted_Access_Domains set, a one-shot URL must name a
- * server within the list (the host itself or a subdomain). The engine
- * checks again when it fetches; checking here lets the page say 403 at once.
- */
-static bool restricted(pv_agent *a, const char *rule)
-{
-    const char *list;
-    if (pv_agent_get(a, PV_AGENT_ADMIN, "Restricted_Access_Domains", &list) != 0 || !list || !*list)
-        return false;
-    const char *tok = strrchr(rule, ' ');
-    tok = tok ? tok + 1 : rule;
-    pv_url u = {0};
-    if (pv_url_parse(pv_slice_from(tok), 0, &u, NULL) != 0 || u.dhcp_host || u.host == NULL) {
-        pv_url_free(&u);
-        return false; /* the engine reports what is wrong with it */
-    }
-    size_t hl = strlen(u.host);
-    bool inside = false;
-    for (const char *p = list; *p != '\0' && !inside;) {
-        while (*p == ',' || *p == ' ' || *p == '\t')
-            p++;
-        size_t n = strcspn(p, ", \t");
-        inside = n > 0 && n <= hl && strncasecmp(u.host + hl - n, p, n) == 0 &&
-                 (n == hl || u.host[hl - n - 1] == '.');
-        p += n;
-    }
-    pv_url_free(&u);
-    return !inside;
-}
-
 /* /admin/resync?RULE and /admin/upgrade?URL (spec 9, 1.2). */
 static void one_shot(pv_webui *w, pv_request *req, pv_webui_target *t, bool upgrade)
 {
@@ -271,9 +239,9 @@ static void one_shot(pv_webui *w, pv_request *req, pv_webui_target *t, bool upgr
     pv_error err = {{0}};
     uint64_t now = pv_phone_now(w->phone);
     int rc;
-    if (t->has_arg && restricted(a, rule.data))
-        rc = pv_error_set(&err, PV_EACCES, "the server is outside Restricted_Access_Domains");
-    else if (upgrade)
+    /* the engine refuses a bad rule (400) or a server outside Restricted_Access_Domains
+     * (403) at once; what needs the network shows later in status.xml */
+    if (upgrade)
         rc = t->has_arg
                  ? pv_agent_upgrade(a, now, rule.data, &err)
                  : pv_error_set(&err, PV_EINVAL, "an upgrade needs a URL: /admin/upgrade?URL");
@@ -361,9 +329,16 @@ static void admin(pv_webui *w, pv_request *req, pv_webui_target *t)
         pv_phone_kick(w->phone);
         replyf(req, 200, "call %s\n", start ? "active" : "ended");
     } else if (is(t, "/admin/factory-reset")) {
-        replyf(req, 200, "factory reset\n");
-        pv_agent_factory_reset(a, now); /* spec 12.2: back to MFG-RESET */
+        /* spec 12.2: back to MFG-RESET; ?ivr is the keypad code, which
+         * Protect_IVR_FactoryReset may disable (the admin's reset stays possible) */
+        bool ivr = t->has_arg && strcmp(t->arg.data, "ivr") == 0;
+        int rc = 0;
+        if (ivr)
+            rc = pv_agent_ivr_factory_reset(a, now, &err);
+        else
+            pv_agent_factory_reset(a, now);
         pv_phone_kick(w->phone);
+        replyf(req, rc == 0 ? 200 : status_of(rc), "%s\n", rc == 0 ? "factory reset" : err.msg);
     } else if (is(t, "/admin/report")) {
         int rc = pv_agent_report(a, now, &err);
         pv_phone_kick(w->phone);

@@ -7,7 +7,8 @@
  * `/admin/reboot`, `/admin/cfg.xml` (passwords hidden), `/admin/status.xml`,
  * POST `/admin/config.xml`; the user's view `/cfg.xml` (parameters filtered
  * by their `ua` attribute, spec 3.1); and the emulator's own controls:
- * `/admin/call?start|end` (a simulated call, spec 5.3), `/admin/factory-reset`,
+ * `/admin/call?start|end` (a simulated call, spec 5.3), `/admin/factory-reset`
+ * (`?ivr`: as the keypad code, refused when Protect_IVR_FactoryReset is Yes),
  * `/admin/report`, `/admin/dhcp` (re-read the lease) and `/admin/clock?advance=S`
  * (virtual clock).
  *

@@ -35,7 +35,7 @@ static void usage(FILE *f)
             "                      [--cert F --key F] [--ca F] [--dhcp-option N=VALUE]...\n"
             "                      [--ip IP] [--clock real|virtual[:FACTOR]] [--seed N] [--tui]\n"
             "       provisor phone call start|end       [--state-dir DIR | --web ADDR:PORT]\n"
-            "       provisor phone factory-reset        [--state-dir DIR | --web ADDR:PORT]\n"
+            "       provisor phone factory-reset [--ivr] [--state-dir DIR | --web ADDR:PORT]\n"
             "       provisor phone status               [--state-dir DIR | --web ADDR:PORT]\n"
             "       provisor phone resync [RULE]        [--state-dir DIR | --web ADDR:PORT]\n"
             "       provisor phone dhcp-hook EVENT      [--state-dir DIR]\n\n"
@@ -56,6 +56,8 @@ static void usage(FILE *f)
             "  --seed N             random seed (default: from the MAC)\n"
             "  --tui                show the phone's screen and keys on this terminal\n"
             "  --user U, --password P  credentials for call/factory-reset/status/resync\n"
+            "  --ivr                factory-reset as the keypad code ****73738# 1# does: refused\n"
+            "                       when Protect_IVR_FactoryReset is Yes (spec 12.2)\n"
             "  -h, --help           this help\n\n"
             "dhcp-hook: use 'provisor phone dhcp-hook' as udhcpc's script (udhcpc -s); it\n"
             "reads the lease from the environment ($ip, $tftp, $siaddr, $opt150, $opt159,\n"
@@ -71,10 +73,10 @@ static int usage_error(const char *what)
 typedef struct args {
     pv_phone_options o;
     const char *user, *password;
-    bool tui;
+    bool tui, ivr;
 } args;
 
-enum { OPT_NO_VERIFY = 1000, OPT_USER, OPT_PASSWORD };
+enum { OPT_NO_VERIFY = 1000, OPT_USER, OPT_PASSWORD, OPT_IVR };
 
 static int parse(int argc, char **argv, args *a)
 {
@@ -93,6 +95,7 @@ static int parse(int argc, char **argv, args *a)
                                           {"no-verify-name", no_argument, NULL, OPT_NO_VERIFY},
                                           {"user", required_argument, NULL, OPT_USER},
                                           {"password", required_argument, NULL, OPT_PASSWORD},
+                                          {"ivr", no_argument, NULL, OPT_IVR},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     pv_phone_options *o = &a->o;
@@ -137,6 +140,9 @@ static int parse(int argc, char **argv, args *a)
         case OPT_PASSWORD:
             a->password = optarg;
             break;
+        case OPT_IVR:
+            a->ivr = true;
+            break;
         case 's':
             o->seed = strtoull(optarg, NULL, 0);
             break;
@@ -179,7 +185,7 @@ typedef struct run_ctx {
     pv_phone *phone;
     pv_tui *tui;
     uv_signal_t sig[3];
-    bool stopping;
+    bool started, stopping;
 } run_ctx;
 
 static void stop(run_ctx *r)
@@ -191,7 +197,10 @@ static void stop(run_ctx *r)
         pv_tui_close(r->tui);
     for (int i = 0; i < 3; i++)
         uv_close((uv_handle_t *)&r->sig[i], NULL);
-    pv_phone_close(r->phone, NULL, NULL);
+    if (r->started) /* switched off: the shutdown report first (spec 7.1), 5 s at most */
+        pv_phone_shutdown(r->phone, 5000, NULL, NULL);
+    else
+        pv_phone_close(r->phone, NULL, NULL);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -241,6 +250,7 @@ static int run(args *a)
             printf("phone %s web http://%s/\n", pv_agent_mac(pv_phone_agent(r.phone)), web);
         fflush(stdout);
         pv_phone_start(r.phone);
+        r.started = true;
     }
     uv_run(&r.loop, UV_RUN_DEFAULT);
     uv_loop_close(&r.loop);
@@ -344,8 +354,11 @@ static int offline(args *a, bool reset)
     int rc = pv_phone_new(&loop, &a->o, &p, &err);
     if (rc == 0) {
         pv_agent *ag = pv_phone_agent(p);
-        if (reset) {
+        if (reset && a->ivr) /* the keypad code: Protect_IVR_FactoryReset may refuse it */
+            rc = pv_agent_ivr_factory_reset(ag, pv_phone_now(p), &err);
+        else if (reset)
             pv_agent_factory_reset(ag, pv_phone_now(p));
+        if (reset && rc == 0) {
             pv_agent_action act; /* only the PERSIST matters: the phone is off */
             while (pv_agent_next_action(ag, &act)) {
                 if (act.kind == PV_AGENT_ACT_PERSIST) {
@@ -358,7 +371,7 @@ static int offline(args *a, bool reset)
             }
             if (rc == 0)
                 printf("factory reset: %s is back in MFG-RESET\n", pv_agent_mac(ag));
-        } else {
+        } else if (!reset) {
             char *xml;
             size_t len;
             pv_agent_status_xml(ag, pv_phone_now(p), &xml, &len);
@@ -441,7 +454,9 @@ int pv_cmd_phone(int argc, char **argv)
         if (web == NULL)
             return offline(&a, reset);
         free(web);
-        return remote(&a, reset ? "/admin/factory-reset" : "/admin/status.xml");
+        return remote(&a, !reset  ? "/admin/status.xml"
+                          : a.ivr ? "/admin/factory-reset?ivr"
+                                  : "/admin/factory-reset");
     }
     if (strcmp(sub, "resync") == 0) {
         pv_buf path = {0};
