@@ -67,6 +67,7 @@ http {
 }
 NGX
   nginx -c "$W/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
+  NGINX_PID=$!
   wait_tcp "$NGINX_HTTP"; wait_tcp "$NGINX_HTTPS"
 }
 
@@ -80,6 +81,7 @@ start_provisor() {
     --tftp-max-per-source 4096 --tftp-requests-per-second 1000000 --tftp-max-transfers 4096 \
     >"$W/provisor.out" 2>"$W/provisor.log" &
   pids+=($!)
+  PV_PID=$!
   wait_tcp "$PV_HTTP"; wait_tcp "$PV_HTTPS"
 }
 
@@ -94,7 +96,7 @@ start_tftpds() {
 # --- measurements ---------------------------------------------------------------------------
 # The machine is shared and noisy: each server is measured $rounds times, in alternating order
 # (A B, B A, A B, ...), and the median is kept, so that a burst of foreign load hits both alike.
-median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:]]; print(statistics.median(v))' "$@"; }
+median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:]]; print(round(statistics.median(v), 2))' "$@"; }
 ratio() { python3 -c 'import sys; print(round(float(sys.argv[1])/max(float(sys.argv[2]),1e-9),3))' "$1" "$2"; }
 # alternate FN NAME... : runs "FN NAME" for each name, $rounds times, order reversed every round;
 # sets R_<NAME> to the median and A_<NAME> to every value ("1 2 3").
@@ -110,10 +112,28 @@ alternate() {
   for n in "${names[@]}"; do eval "R_$n=\$(median \$A_$n)"; done
 }
 
+# CPU time (utime+stime, clock ticks) of a server's processes: nginx's master and workers,
+# provisor's one process (all its loop threads). Divided by the operations of a run it gives
+# the server's CPU per operation, which the noise of a shared machine disturbs far less
+# than a rate does. Each rate function appends "name ops ticks" to $W/cpu.
+cpu_ticks() {
+  local pids p t=0
+  case $1 in nginx) pids="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')" ;; *) pids=$PV_PID ;; esac
+  for p in $pids; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo "$t"
+}
+cpu_note() { echo "$1 $2 $(($4 - $3))" >>"$W/cpu"; }
+# Median server CPU microseconds per operation of NAME over its runs.
+cpu_us() {
+  awk -v n="$1" -v hz="$(getconf CLK_TCK)" '$1 == n && $2 > 0 { print $3 * 1e6 / hz / $2 }' "$W/cpu" |
+    python3 -c 'import sys,statistics; v=[float(x) for x in sys.stdin]; print(round(statistics.median(v)) if v else 0)'
+}
+
 # Full TLS handshakes with a client certificate: two s_time clients in parallel (one per core).
 s_time_rate() {
-  local p total=0 n
+  local p total=0 n t0 t1
   case $1 in nginx) p=$NGINX_HTTPS ;; *) p=$PV_HTTPS ;; esac
+  t0=$(cpu_ticks "$1")
   for i in 1 2; do
     openssl s_time -connect "127.0.0.1:$p" -new -cert "$W/pki/phone.pem" -key "$W/pki/phone.key" \
       -CAfile "$W/pki/ca.pem" -time "$seconds" -www /small.xml >"$W/stime.$i" 2>&1 &
@@ -123,21 +143,30 @@ s_time_rate() {
     n=$(sed -n 's/^\([0-9]*\) connections in [0-9.]* real seconds.*/\1/p' "$W/stime.$i" | head -1)
     total=$((total + ${n:-0}))
   done
+  t1=$(cpu_ticks "$1")
+  cpu_note "$1" "$total" "$t0" "$t1"
   echo "$total"
 }
 https_handshakes() {
+  : >"$W/cpu"
   alternate s_time_rate nginx provisor
-  record "{\"bench\":\"https_full_handshakes_client_cert\",\"seconds\":$seconds,\"rounds\":$rounds,\"provisor\":$R_provisor,\"nginx\":$R_nginx,\"ratio\":$(ratio "$R_provisor" "$R_nginx"),\"provisor_runs\":\"${A_provisor# }\",\"nginx_runs\":\"${A_nginx# }\"}"
+  record "{\"bench\":\"https_full_handshakes_client_cert\",\"seconds\":$seconds,\"rounds\":$rounds,\"provisor\":$R_provisor,\"nginx\":$R_nginx,\"ratio\":$(ratio "$R_provisor" "$R_nginx"),\"provisor_runs\":\"${A_provisor# }\",\"nginx_runs\":\"${A_nginx# }\",\"provisor_cpu_us_per_handshake\":$(cpu_us provisor),\"nginx_cpu_us_per_handshake\":$(cpu_us nginx)}"
 }
 
 wrk_rate() {
-  local p
+  local p out t0 t1 n
   case $1 in nginx) p=$NGINX_HTTP ;; *) p=$PV_HTTP ;; esac
-  wrk -t2 -c64 -d"${seconds}s" "http://127.0.0.1:$p/small.xml" | awk '/Requests\/sec/ {print $2}'
+  t0=$(cpu_ticks "$1")
+  out=$(wrk -t2 -c64 -d"${seconds}s" "http://127.0.0.1:$p/small.xml")
+  t1=$(cpu_ticks "$1")
+  n=$(echo "$out" | awk '/requests in/ {print $1}')
+  cpu_note "$1" "${n:-0}" "$t0" "$t1"
+  echo "$out" | awk '/Requests\/sec/ {print $2}'
 }
 http_keepalive() {
+  : >"$W/cpu"
   alternate wrk_rate nginx provisor
-  record "{\"bench\":\"http_keepalive_small_file\",\"seconds\":$seconds,\"rounds\":$rounds,\"provisor_rps\":$R_provisor,\"nginx_rps\":$R_nginx,\"ratio\":$(ratio "$R_provisor" "$R_nginx"),\"provisor_runs\":\"${A_provisor# }\",\"nginx_runs\":\"${A_nginx# }\"}"
+  record "{\"bench\":\"http_keepalive_small_file\",\"seconds\":$seconds,\"rounds\":$rounds,\"provisor_rps\":$R_provisor,\"nginx_rps\":$R_nginx,\"ratio\":$(ratio "$R_provisor" "$R_nginx"),\"provisor_runs\":\"${A_provisor# }\",\"nginx_runs\":\"${A_nginx# }\",\"provisor_cpu_us_per_request\":$(cpu_us provisor),\"nginx_cpu_us_per_request\":$(cpu_us nginx)}"
 }
 
 # TFTP: the same load generator against each server; transfers per second (failures are

@@ -281,7 +281,10 @@ int main(int argc, char **argv)
             if (s->fd < 0)
                 continue;
             int ended = 0;
-            for (int burst = 0; burst < 64 && !ended; burst++) {
+            /* Lockstep transfers have one packet per wakeup, and epoll is level-triggered:
+             * reading on until EAGAIN would only add a failing recvfrom per packet. */
+            int bursts = s->window > 1 ? 64 : 1;
+            for (int burst = 0; burst < bursts && !ended; burst++) {
                 struct sockaddr_in from;
                 socklen_t fl = sizeof from;
                 ssize_t n = recvfrom(s->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&from, &fl);

@@ -223,7 +223,7 @@ static bool same_ip(const struct sockaddr *a, const struct sockaddr *b)
            ((const struct sockaddr_in *)b)->sin_addr.s_addr;
 }
 
-static bool same_endpoint(const struct sockaddr *a, const struct sockaddr *b)
+bool pv__tftp_same_endpoint(const struct sockaddr *a, const struct sockaddr *b)
 {
     if (!same_ip(a, b))
         return false;
@@ -251,9 +251,20 @@ static void on_sock_poll(uv_poll_t *handle, int status, int events)
 {
     pv__tftp_sock *sock = handle->data;
     if (status < 0)
-        sock->events = 0; /* libuv stops a handle on POLLERR: watch again when reused */
+        sock->events = 0; /* libuv stops a handle on POLLERR */
     if (sock->t != NULL) {
         pv__tftp_transfer_on_poll(sock->t, status, events);
+        return;
+    }
+    if (status < 0) { /* idle and in error (an ICMP error of the last peer): not reused */
+        for (pv__tftp_sock **p = &sock->server->idle_socks; *p; p = &(*p)->next) {
+            if (*p == sock) {
+                *p = sock->next;
+                sock->server->idle_count--;
+                break;
+            }
+        }
+        sock_close(sock);
         return;
     }
     /* Idle: a late packet of the previous transfer; dropped. */
@@ -278,7 +289,7 @@ static pv__tftp_sock *take_idle(pv_tftp_server *server, const struct sockaddr *l
     for (pv__tftp_sock **p = &server->idle_socks; *p; p = &(*p)->next) {
         pv__tftp_sock *s = *p;
         if (same_ip((struct sockaddr *)&s->local, local) &&
-            !same_endpoint((struct sockaddr *)&s->peer, peer)) {
+            !pv__tftp_same_endpoint((struct sockaddr *)&s->peer, peer)) {
             *p = s->next;
             s->next = NULL;
             server->idle_count--;
@@ -298,13 +309,9 @@ pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *
             sock_close(sock);
             return NULL;
         }
-        /* Whatever the previous peer left queued, and an ICMP error it caused, goes now:
-         * nothing of the new peer's can be here before we send to it. */
-        for (int i = 0; i < 64; i++) {
-            ssize_t n = recv(sock->fd, server->rx, sizeof server->rx, MSG_DONTWAIT);
-            if (n < 0 && errno != EINTR && errno != ECONNREFUSED)
-                break;
-        }
+        /* A late packet of the previous peer may still be queued: transfers read with
+         * recvfrom() and drop what does not come from their peer. A socket that saw an
+         * error is never pooled (pv__tftp_sock_put), so none is pending here. */
         memcpy(&sock->peer, peer, sa_len(peer));
         pv__tftp_sock_watch(sock, false);
         return sock;
@@ -342,7 +349,7 @@ pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *
 void pv__tftp_sock_put(pv_tftp_server *server, pv__tftp_sock *sock)
 {
     sock->t = NULL;
-    if (server->closing || server->idle_count >= PV__TFTP_SOCK_POOL) {
+    if (server->closing || server->idle_count >= PV__TFTP_SOCK_POOL || sock->failed) {
         sock_close(sock);
         return;
     }

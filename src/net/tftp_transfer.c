@@ -629,6 +629,7 @@ static void t_on_packet(pv__tftp_transfer *t, const uint8_t *buf, size_t len)
 void pv__tftp_transfer_on_poll(pv__tftp_transfer *t, int status, int events)
 {
     if (status < 0) {
+        t->sock->failed = true;
         t_finish(t, 500, "socket error");
         return;
     }
@@ -643,15 +644,22 @@ void pv__tftp_transfer_on_poll(pv__tftp_transfer *t, int status, int events)
      * duplicate wakes it again): no recv that can only say EAGAIN after each ACK. */
     int burst = t->write ? 64 : 1;
     for (int i = 0; i < burst && t->state != T_CLOSED; i++) {
-        ssize_t n = recv(t->fd, t->server->rx, sizeof t->server->rx, MSG_DONTWAIT);
+        struct sockaddr_storage from;
+        socklen_t from_len = sizeof from;
+        ssize_t n = recvfrom(t->fd, t->server->rx, sizeof t->server->rx, MSG_DONTWAIT,
+                             (struct sockaddr *)&from, &from_len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == ECONNREFUSED) { /* ICMP port unreachable: the peer is gone */
+            t->sock->failed = true;
             t_finish(t, 499, "peer unreachable");
             return;
         }
         if (n < 0)
             return;
+        /* A pooled socket may still hold a late packet of its previous peer. */
+        if (!pv__tftp_same_endpoint((struct sockaddr *)&from, (struct sockaddr *)&t->peer))
+            continue;
         t_on_packet(t, t->server->rx, (size_t)n);
     }
 }

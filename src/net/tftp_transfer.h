@@ -63,7 +63,8 @@ typedef struct pv__tftp_sock {
     pv_tftp_server *server;
     pv__tftp_transfer *t; /* the transfer using it, NULL while idle */
     int fd;
-    int events; /* what the poll handle watches now */
+    int events;  /* what the poll handle watches now */
+    bool failed; /* an error was seen on it: closed, never pooled */
     struct sockaddr_storage local, peer;
     uv_poll_t poll;
 } pv__tftp_sock;
@@ -110,6 +111,8 @@ pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *
 void pv__tftp_sock_put(pv_tftp_server *server, pv__tftp_sock *sock);
 /* Watches for readability, and writability too when asked (no call when unchanged). */
 void pv__tftp_sock_watch(pv__tftp_sock *sock, bool writable);
+/* Same address and port. */
+bool pv__tftp_same_endpoint(const struct sockaddr *a, const struct sockaddr *b);
 /* tftp_transfer.c: the socket of transfer t has events. */
 void pv__tftp_transfer_on_poll(pv__tftp_transfer *t, int status, int events);
 /* The loop's buffer for one batch of DATA packets (PV__TFTP_BATCH_BUFFER bytes). */

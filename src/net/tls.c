@@ -89,8 +89,14 @@ static int configure(SSL_CTX *ctx, const pv_tls_config *c, pv_error *err)
     /* Resumption with client certificates needs a session id context. */
     static const unsigned char sid_ctx[] = "provisor";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    /* NO_AUTO_CLEAR: OpenSSL 3.0 otherwise walks the whole cache every 255 handshakes to
+     * drop expired sessions; a full cache drops its oldest session on insert anyway, so the
+     * size stays bounded, and a stale entry is dropped when it is looked up. */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_AUTO_CLEAR);
     SSL_CTX_sess_set_cache_size(ctx, 20000);
+    /* TLS 1.3 sends two tickets by default, each a copy of the session (and a cache insert
+     * when tickets are stateful): a phone opens one connection at a time and needs one. */
+    SSL_CTX_set_num_tickets(ctx, 1);
     /* Idle keep-alive connections should not hold 2 x 16 KiB of buffers each. */
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     return 0;
