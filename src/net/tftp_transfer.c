@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +26,7 @@
 #define RTO_MIN_MS 20
 #define RTO_MAX_MS 10000
 #define WINDOW_BYTES (128 * 1024) /* at most this much data in flight */
-#define BATCH_BLOCKS 64           /* blocks per batch: UDP_MAX_SEGMENTS of older kernels */
 #define BATCH_BYTES 65507         /* largest UDP payload: one GSO send carries a batch */
-
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103 /* linux/udp.h: generic segmentation offload for UDP (4.18) */
-#endif
 
 typedef enum {
     T_HANDLER,   /* RRQ: waiting for the handler's answer */
@@ -336,7 +330,7 @@ static size_t octet_block_len(const pv__tftp_transfer *t, uint64_t seq)
 static ssize_t t_fill_batch(pv__tftp_transfer *t, uint8_t *buf, unsigned n)
 {
     size_t stride = 4 + (size_t)t->blksize;
-    struct iovec iov[BATCH_BLOCKS];
+    struct iovec iov[PV__TFTP_BATCH_BLOCKS];
     size_t want = 0;
     for (unsigned i = 0; i < n; i++) {
         uint64_t seq = t->next + i;
@@ -358,54 +352,6 @@ static ssize_t t_fill_batch(pv__tftp_transfer *t, uint8_t *buf, unsigned n)
     return (ssize_t)((n - 1) * stride + 4 + iov[n - 1].iov_len);
 }
 
-/*
- * Sends a filled batch: one sendmsg with UDP_SEGMENT, which the kernel cuts
- * into one datagram per block (only the last may be shorter, as TFTP's last
- * block is), or else one sendmmsg. A window then costs two system calls
- * instead of two per block. Returns the blocks sent (0: socket full) or -1.
- */
-static int t_send_batch(pv__tftp_transfer *t, uint8_t *buf, unsigned n, size_t total)
-{
-    pv_tftp_server *server = t->server;
-    size_t stride = 4 + (size_t)t->blksize;
-    if (!server->no_gso) {
-        union {
-            char buf[CMSG_SPACE(sizeof(uint16_t))];
-            struct cmsghdr align;
-        } ctl;
-        memset(&ctl, 0, sizeof ctl);
-        struct iovec iov = {buf, total};
-        struct msghdr msg = {.msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = ctl.buf,
-                             .msg_controllen = sizeof ctl.buf};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_UDP;
-        c->cmsg_type = UDP_SEGMENT;
-        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-        uint16_t seg = (uint16_t)stride;
-        memcpy(CMSG_DATA(c), &seg, sizeof seg);
-        ssize_t r = sendmsg(t->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (r >= 0)
-            return (int)n;
-        if (errno == EAGAIN || errno == ENOBUFS)
-            return 0;
-        if (errno != EINVAL && errno != EIO && errno != ENOPROTOOPT && errno != EOPNOTSUPP)
-            return (int)n;     /* as a lost packet would be: retransmission recovers */
-        server->no_gso = true; /* this kernel or route cannot: sendmmsg from now on */
-    }
-    struct mmsghdr msgs[BATCH_BLOCKS];
-    struct iovec iov[BATCH_BLOCKS];
-    for (unsigned i = 0; i < n; i++) {
-        iov[i] = (struct iovec){buf + i * stride, i + 1 < n ? stride : total - i * stride};
-        msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
-    }
-    int sent = sendmmsg(t->fd, msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (sent < 0)
-        return errno == EAGAIN || errno == ENOBUFS ? 0 : (int)n;
-    return sent;
-}
-
 /* How many blocks from t->next (up to end) go out as one batch; below 2, none. */
 static unsigned t_batch_size(const pv__tftp_transfer *t, uint64_t end)
 {
@@ -418,8 +364,8 @@ static unsigned t_batch_size(const pv__tftp_transfer *t, uint64_t end)
     size_t per_batch = BATCH_BYTES / (4 + (size_t)t->blksize);
     if (n > per_batch)
         n = per_batch;
-    if (n > BATCH_BLOCKS)
-        n = BATCH_BLOCKS;
+    if (n > PV__TFTP_BATCH_BLOCKS)
+        n = PV__TFTP_BATCH_BLOCKS;
     return n >= 2 ? (unsigned)n : 0;
 }
 
@@ -458,7 +404,8 @@ static void t_send_window(pv__tftp_transfer *t)
                 t_fail(t, 500, PV_TFTP_ENOTDEFINED, "file changed during transfer");
                 return;
             }
-            int sent = t_send_batch(t, buf, batch, (size_t)total);
+            int sent = pv__tftp_sock_send_batch(t->sock, buf, batch, 4 + (size_t)t->blksize,
+                                                (size_t)total);
             t_advance(t, sent > 0 ? (unsigned)sent : 0);
             if (sent < (int)batch) {
                 t_wait_writable(t);

@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <uv.h>
 
+#include "net/tftp_sock.h"
+
 /* One open file shared by every transfer of the same content (boot storms). */
 typedef struct pv__tftp_file {
     struct pv__tftp_file *next;
@@ -46,30 +48,6 @@ typedef struct pv__tftp_source {
 #define PV__TFTP_SOURCE_SLOTS 4096
 
 typedef struct pv__tftp_transfer pv__tftp_transfer;
-
-/*
- * A transfer's socket: bound to an ephemeral port on the address the request
- * came to, connected to the peer, watched by its poll handle. When a transfer
- * ends the socket goes back to a per-loop pool, still open and watched, and
- * the next transfer from another peer connects it anew: a short transfer then
- * costs a connect(2) instead of socket, bind, connect, close and the six
- * epoll and ioctl calls of a poll handle's life. Concurrent transfers never
- * share a port (RFC 1350 §4: the TID pair names the transfer), and a peer
- * never gets the port its previous transfer had (a late ACK of that one
- * cannot reach this one).
- */
-typedef struct pv__tftp_sock {
-    struct pv__tftp_sock *next; /* in the idle pool */
-    pv_tftp_server *server;
-    pv__tftp_transfer *t; /* the transfer using it, NULL while idle */
-    int fd;
-    int events;  /* what the poll handle watches now */
-    bool failed; /* an error was seen on it: closed, never pooled */
-    struct sockaddr_storage local, peer;
-    uv_poll_t poll;
-} pv__tftp_sock;
-
-#define PV__TFTP_SOCK_POOL 64 /* idle sockets kept per loop */
 
 struct pv_tftp_server {
     uv_loop_t *loop;
@@ -104,15 +82,6 @@ void pv__tftp_transfer_removed(pv_tftp_server *server);
 void pv__tftp_format_addr(const struct sockaddr *sa, char *out, size_t cap);
 /* RFC 2348: the largest blksize the path MTU of a connected socket carries. */
 unsigned pv__tftp_mtu_blksize(int fd, int family);
-/* A connected socket for a new transfer (pooled or new), or NULL with err set. */
-pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *local,
-                                 const struct sockaddr *peer, pv_error *err);
-/* The transfer is done with it: back to the pool, or closed. */
-void pv__tftp_sock_put(pv_tftp_server *server, pv__tftp_sock *sock);
-/* Watches for readability, and writability too when asked (no call when unchanged). */
-void pv__tftp_sock_watch(pv__tftp_sock *sock, bool writable);
-/* Same address and port. */
-bool pv__tftp_same_endpoint(const struct sockaddr *a, const struct sockaddr *b);
 /* tftp_transfer.c: the socket of transfer t has events. */
 void pv__tftp_transfer_on_poll(pv__tftp_transfer *t, int status, int events);
 /* The loop's buffer for one batch of DATA packets (PV__TFTP_BATCH_BUFFER bytes). */

@@ -1,0 +1,69 @@
+/*
+ * tftp_sock.h — the sockets TFTP transfers send from: a per-loop pool of
+ * connected UDP sockets, and the batched send of a window of DATA packets.
+ * Internal to the TFTP server (tftp_server.c owns the pool, tftp_transfer.c
+ * borrows one socket per transfer); see tftp_server.h for the public side.
+ */
+#ifndef PV_NET_TFTP_SOCK_H
+#define PV_NET_TFTP_SOCK_H
+
+#include "core/error.h"
+#include "net/tftp_server.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+typedef struct pv__tftp_transfer pv__tftp_transfer;
+
+/*
+ * A transfer's socket: bound to an ephemeral port on the address the request
+ * came to, connected to the peer, watched by its poll handle. When a transfer
+ * ends the socket goes back to a per-loop pool, still open and watched, and
+ * the next transfer from another peer connects it anew: a short transfer then
+ * costs a connect(2) instead of socket, bind, connect, close and the six
+ * epoll and ioctl calls of a poll handle's life. Concurrent transfers never
+ * share a port (RFC 1350 §4: the TID pair names the transfer), and a peer
+ * never gets the port its previous transfer had (a late ACK of that one
+ * cannot reach this one).
+ */
+typedef struct pv__tftp_sock {
+    struct pv__tftp_sock *next; /* in the idle pool */
+    pv_tftp_server *server;
+    pv__tftp_transfer *t; /* the transfer using it, NULL while idle */
+    int fd;
+    int events;  /* what the poll handle watches now */
+    bool failed; /* an error was seen on it: closed, never pooled */
+    struct sockaddr_storage local, peer;
+    uv_poll_t poll;
+} pv__tftp_sock;
+
+#define PV__TFTP_SOCK_POOL 64 /* idle sockets kept per loop */
+
+/* A connected socket for a new transfer (pooled or new), or NULL with err set. */
+pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *local,
+                                 const struct sockaddr *peer, pv_error *err);
+/* The transfer is done with it: back to the pool, or closed. */
+void pv__tftp_sock_put(pv_tftp_server *server, pv__tftp_sock *sock);
+/* Watches for readability, and writability too when asked (no call when unchanged). */
+void pv__tftp_sock_watch(pv__tftp_sock *sock, bool writable);
+/* Same address and port. */
+bool pv__tftp_same_endpoint(const struct sockaddr *a, const struct sockaddr *b);
+/* Idle sockets are closed (the server is closing). */
+void pv__tftp_sock_close_idle(pv_tftp_server *server);
+
+/* Blocks per batch: UDP_MAX_SEGMENTS of older kernels. */
+#define PV__TFTP_BATCH_BLOCKS 64
+
+/*
+ * Sends n DATA packets laid out at stride in buf (total bytes; only the last
+ * may be shorter) from sock: one UDP_SEGMENT send, or one sendmmsg where the
+ * kernel refuses segmentation offload. Returns the packets sent (0: socket
+ * full), counting a send error as sent (a lost packet, recovered by
+ * retransmission).
+ */
+int pv__tftp_sock_send_batch(pv__tftp_sock *sock, uint8_t *buf, unsigned n, size_t stride,
+                             size_t total);
+
+#endif
