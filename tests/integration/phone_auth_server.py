@@ -3,7 +3,8 @@
 credentials, for tests/integration/phone_auth.sh (spec 8.2).
 
 Paths: /md5/F and /sha256/F ask for Digest (RFC 7616, qop=auth, algorithm MD5 or SHA-256),
-/basic/F for Basic (RFC 7617); F is a file under ROOT. Every request is logged to LOG as one
+/basic/F for Basic (RFC 7617), /open/F for nobody; F is a file under ROOT. POST or PUT to
+/upload/NAME stores the body as ROOT/uploads/NAME.N (reports, spec 7.1). Every request is logged to LOG as one
 line "METHOD PATH SCHEME STATUS" (SCHEME: none, basic or digest), so a test can count what
 went over the wire. The Digest check is the server's own (hashlib), not the client's code.
 Loopback only, bounded: it exits after --lifetime seconds or --max-requests requests.
@@ -88,9 +89,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return False
         return user == self.server.user and pw == self.server.password
 
+    def do_POST(self):
+        self.server.count += 1
+        m = re.match(r"^/upload/([A-Za-z0-9._-]+)$", self.path)
+        n = int(self.headers.get("Content-Length", "0"))
+        if not m or n > (1 << 20):  # bounded: a report is small
+            self.record("none", 404)
+            return self.reply(404, b"no such path\n")
+        body = self.rfile.read(n)
+        d = os.path.join(self.server.root, "uploads")
+        os.makedirs(d, exist_ok=True)
+        self.server.uploads += 1
+        with open(os.path.join(d, f"{m.group(1)}.{self.server.uploads}"), "wb") as f:
+            f.write(body)
+        self.record("none", 200)
+        self.reply(200, b"stored\n")
+
+    do_PUT = do_POST
+
     def do_GET(self):
         self.server.count += 1
-        m = re.match(r"^/(md5|sha256|basic)/([A-Za-z0-9._-]+)$", self.path)
+        m = re.match(r"^/(md5|sha256|basic|open)/([A-Za-z0-9._-]+)$", self.path)
         if not m:
             self.record("none", 404)
             return self.reply(404, b"no such path\n")
@@ -98,7 +117,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         scheme, _, rest = auth.partition(" ")
         scheme = scheme.lower() or "none"
-        good = (kind == "basic" and scheme == "basic" and self.check_basic(rest)) or \
+        good = kind == "open" or \
+               (kind == "basic" and scheme == "basic" and self.check_basic(rest)) or \
                (kind != "basic" and scheme == "digest" and self.check_digest(kind, rest))
         if not good:
             self.record(scheme, 401)
@@ -127,6 +147,7 @@ def main():
     srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
     srv.root, srv.log, srv.user, srv.password = a.root, a.log, a.user, a.password
     srv.realm, srv.opaque, srv.nonces, srv.count = "phones@provisor.test", secrets.token_hex(8), {}, 0
+    srv.uploads = 0
     open(a.log, "a").close()
     with open(a.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))

@@ -2,7 +2,8 @@
 # `provisor phone --tui` driven through tmux as a person would: the screen shows model, MAC,
 # provisioning state and the status indicator blinking; Setup → Profile Rule entry, then the
 # Resync key fetches it; a missing file blinks fast (0.2 on, 0.2 off, 0.2 on, 1.4 off); the
-# ATA IVR sequence ****73738# 1# factory-resets; Q quits.
+# ATA IVR sequence ****73738# 1# factory-resets unless Protect_IVR_FactoryReset, which the
+# admin's `provisor phone factory-reset` overrides and `--ivr` obeys; Q quits.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/phone_lib.bash"
 need tmux python3
@@ -34,7 +35,10 @@ tmux send-keys -t "$S" -l "http://127.0.0.1:$HTTP_PORT/p.xml"
 tmux send-keys -t "$S" Enter
 wait_until 20 "rule saved" shows "Profile_Rule saved"
 expect_eq "$(param Profile_Rule)" "http://127.0.0.1:$HTTP_PORT/p.xml" "rule stored in the phone"
-tmux send-keys -t "$S" r
+for _ in 1 2 3; do # a key pressed while another resync runs is refused ("in progress"): again
+  tmux send-keys -t "$S" r
+  for _ in $(seq 100); do param_is Station_Name typed-in && break 2; sleep 0.1; done
+done
 wait_until 30 "profile fetched by the Resync key" param_is Station_Name typed-in
 wait_until 20 "last result on screen" shows "Last resync:  ok"
 
@@ -50,7 +54,29 @@ for _ in $(seq 100); do  # bounded: ~5 s, two and a half blink periods or more u
 done
 expect_eq "$lit$dark" 11 "the indicator blinks"
 
-# IVR factory reset (spec 12.2): ****73738# then 1# to confirm.
+# IVR factory reset (spec 12.2): ****73738# then 1# to confirm — unless disabled with
+# Protect_IVR_FactoryReset, which stops the keypad code (and its CLI form) but not the admin.
+printf '<flat-profile><Protect_IVR_FactoryReset>Yes</Protect_IVR_FactoryReset></flat-profile>' \
+  >"$T/protect.xml"
+expect_eq "$(code /admin/config.xml -X POST --data-binary @"$T/protect.xml")" 200 "IVR reset protected"
+tmux send-keys -t "$S" -l '****73738#'
+wait_until 20 "reset prompt" shows "Factory reset?"
+tmux send-keys -t "$S" -l '1#'
+wait_until 20 "protected: refused" shows "factory reset refused"
+expect_eq "$(param Profile_Rule)" "http://127.0.0.1:$HTTP_PORT/p.xml" "nothing reset"
+expect_status 1 "$PV_BIN" phone factory-reset --ivr --state-dir "$T/t"
+expect_contains "$(cat "$T/.err")" "Protect_IVR_FactoryReset" "the CLI's IVR form refused too"
+expect_eq "$(param Profile_Rule)" "http://127.0.0.1:$HTTP_PORT/p.xml" "still nothing reset"
+expect_status 0 "$PV_BIN" phone factory-reset --state-dir "$T/t" # the admin's reset
+wait_until 20 "admin reset: rule back to its factory value" \
+  bash -c "! curl -s http://$PHONE/admin/cfg.xml | grep -q $HTTP_PORT"
+expect_eq "$(param Protect_IVR_FactoryReset)" No "protection back to its factory value"
+tmux send-keys -t "$S" s # type the rule again, then the IVR code resets it (unprotected)
+wait_until 20 "setup screen" shows "Setup > Profile Rule"
+tmux send-keys -t "$S" C-u
+tmux send-keys -t "$S" -l "http://127.0.0.1:$HTTP_PORT/p.xml"
+tmux send-keys -t "$S" Enter
+wait_until 20 "rule saved again" param_is Profile_Rule "http://127.0.0.1:$HTTP_PORT/p.xml"
 tmux send-keys -t "$S" -l '****73738#'
 wait_until 20 "reset prompt" shows "Factory reset?"
 tmux send-keys -t "$S" -l '1#'
