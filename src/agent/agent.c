@@ -99,6 +99,9 @@ void pv__op_free(pv_agent *a)
         return;
     pv__fetch_free(&op->f);
     free(op->oneshot);
+    for (size_t i = 0; i < op->nfiles; i++)
+        free(op->files[i]);
+    free(op->files);
     pv_rule_result_free(&op->report);
     free(op);
     a->op = NULL;

@@ -73,6 +73,11 @@ typedef struct pv__op {
     char *oneshot;    /* resync/upgrade: the one-shot rule or URL */
     bool retry;       /* upgrade: a retry after failure ($UPGST 2) */
     char version[64]; /* upgrade: the load expected from the URL, "" if unknown */
+    /* upgrade of an MPP `.loads` manifest: the files it lists, fetched one by one */
+    char **files;
+    size_t nfiles, next_file;
+    uint64_t files_size;
+    char manifest_sha256[65];
     pv__fetch f;
     /* report: the targets and which one is uploading */
     pv_rule_result report;
@@ -223,6 +228,8 @@ typedef enum {
 int pv__fetch_prepare(pv_agent *a, pv__fetch *f, const pv_url *url, bool factory_rule,
                       pv_error *err);
 void pv__fetch_take_opts(pv__fetch *f, const pv_rule_options *o);
+/* Points f at file in the directory of its current path (a manifest's sibling, spec 6). */
+void pv__fetch_sibling(pv__fetch *f, const char *file);
 /* Queues the FETCH/UPLOAD action for f and remembers its id. */
 void pv__fetch_send(pv_agent *a, uint64_t now, pv__fetch *f);
 /* The spec 8.3 table; sets $ERR for failures. */

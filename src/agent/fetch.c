@@ -162,6 +162,20 @@ void pv__fetch_take_opts(pv__fetch *f, const pv_rule_options *o)
     f->alias = o->alias;
 }
 
+void pv__fetch_sibling(pv__fetch *f, const char *file)
+{
+    size_t dir = strcspn(f->path, "?");
+    while (dir > 0 && f->path[dir - 1] != '/')
+        dir--;
+    pv_buf p = {0};
+    pv_buf_append(&p, f->path, dir);
+    pv_buf_append_str(&p, file);
+    free(f->path);
+    f->path = pv_buf_take(&p, NULL);
+    f->redirects = f->auth_retries = 0;
+    f->with_credentials = false;
+}
+
 void pv__fetch_free(pv__fetch *f)
 {
     free(f->host);

@@ -234,26 +234,26 @@ static bool model_matches(const pv_agent *a, const char *model, size_t len)
     return len >= 5 && strncmp(model, prefix, 5) == 0;
 }
 
-static bool verify(pv_agent *a, const pv_agent_response *r, pv__slot *slot)
+/* Splits off a `PVFW version=V [model=M] [sha256=H]` first line; false when there is none. */
+static bool read_header(const char **body, size_t *len, char version[64], char model[32],
+                        char hash[65])
 {
-    const char *body = r->body;
-    size_t len = r->body_len;
-    char version[64] = "", model[32] = "", hash[65] = "";
-    if (len == 0) {
-        pv__set_err(a, "Zero file size");
+    if (*len < 5 || memcmp(*body, "PVFW ", 5) != 0)
         return false;
-    }
-    if (len >= 5 && memcmp(body, "PVFW ", 5) == 0) {
-        const char *nl = memchr(body, '\n', len);
-        size_t hl = nl ? (size_t)(nl - body) : len;
-        header_field(body, hl, "version", version, sizeof version);
-        header_field(body, hl, "model", model, sizeof model);
-        header_field(body, hl, "sha256", hash, sizeof hash);
-        body += nl ? hl + 1 : hl;
-        len -= nl ? hl + 1 : hl;
-    }
-    if (version[0] == '\0')
-        snprintf(version, sizeof version, "%s", a->op->version); /* both < 64 bytes */
+    const char *nl = memchr(*body, '\n', *len);
+    size_t hl = nl ? (size_t)(nl - *body) : *len;
+    header_field(*body, hl, "version", version, 64);
+    header_field(*body, hl, "model", model, 32);
+    header_field(*body, hl, "sha256", hash, 65);
+    *body += nl ? hl + 1 : hl;
+    *len -= nl ? hl + 1 : hl;
+    return true;
+}
+
+/* What every load must be: a version of the phone's family and model, not below
+ * Downgrade_Rev_Limit (spec 6). model "" : the one the version names. */
+static bool check_version(pv_agent *a, const char *version, const char *model)
+{
     pv_version v, cur;
     int cmp;
     pv_error err;
@@ -271,12 +271,6 @@ static bool verify(pv_agent *a, const pv_agent_response *r, pv__slot *slot)
         pv__set_err(a, "corrupt file: %s is not a load for %s", version, a->model);
         return false;
     }
-    char got[65];
-    sha256_hex(body, len, got);
-    if (hash[0] != '\0' && strcmp(hash, got) != 0) {
-        pv__set_err(a, "corrupt file: sha256 mismatch");
-        return false;
-    }
     const char *limit = pv__agent_get(a, "Downgrade_Rev_Limit");
     pv_version lim;
     if (limit != NULL && *limit != '\0' &&
@@ -285,10 +279,155 @@ static bool verify(pv_agent *a, const pv_agent_response *r, pv__slot *slot)
         pv__set_err(a, "%s is below Downgrade_Rev_Limit %s", version, limit); /* spec 6 */
         return false;
     }
+    return true;
+}
+
+static bool verify(pv_agent *a, const pv_agent_response *r, pv__slot *slot)
+{
+    const char *body = r->body;
+    size_t len = r->body_len;
+    char version[64] = "", model[32] = "", hash[65] = "";
+    if (len == 0) {
+        pv__set_err(a, "Zero file size");
+        return false;
+    }
+    read_header(&body, &len, version, model, hash);
+    if (version[0] == '\0')
+        snprintf(version, sizeof version, "%s", a->op->version); /* both < 64 bytes */
+    if (!check_version(a, version, model))
+        return false;
+    char got[65];
+    sha256_hex(body, len, got);
+    if (hash[0] != '\0' && strcmp(hash, got) != 0) {
+        pv__set_err(a, "corrupt file: sha256 mismatch");
+        return false;
+    }
     snprintf(slot->version, sizeof slot->version, "%s", version);
     memcpy(slot->sha256, got, sizeof got);
     slot->size = len;
     return true;
+}
+
+/* ---- MPP `.loads` manifests (spec 6) ---- */
+
+#define MANIFEST_MAX_FILES 16
+#define MANIFEST_MAX_BYTES 65536
+
+static bool file_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 128 || s[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * A manifest as the server stores it next to the files it lists
+ * (docs/agent.md): text, one bare file name per line, blank lines and '#'
+ * comments allowed, at most 16 files. False: the body is not one (then it is
+ * the image itself).
+ */
+static bool parse_manifest(pv__op *op, const char *body, size_t len)
+{
+    if (len == 0 || len > MANIFEST_MAX_BYTES)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)body[i];
+        if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c >= 0x7f)
+            return false; /* binary: an image */
+    }
+    char *files[MANIFEST_MAX_FILES];
+    size_t n = 0;
+    bool ok = true;
+    for (size_t i = 0; i < len && ok;) {
+        size_t e = i;
+        while (e < len && body[e] != '\n')
+            e++;
+        size_t s = i, t = e;
+        while (s < t && (body[s] == ' ' || body[s] == '\t'))
+            s++;
+        while (t > s && (body[t - 1] == ' ' || body[t - 1] == '\t' || body[t - 1] == '\r'))
+            t--;
+        if (t > s && body[s] != '#') {
+            ok = n < MANIFEST_MAX_FILES && file_name_ok(body + s, t - s);
+            if (ok)
+                files[n++] = pv_strndup(body + s, t - s);
+        }
+        i = e + 1;
+    }
+    if (!ok || n == 0) {
+        for (size_t i = 0; i < n; i++)
+            free(files[i]);
+        return false;
+    }
+    op->files = pv_calloc(n, sizeof *op->files);
+    memcpy(op->files, files, n * sizeof *files);
+    op->nfiles = n;
+    return true;
+}
+
+static void fetch_next_file(pv_agent *a, uint64_t now)
+{
+    pv__op *op = a->op;
+    pv__fetch_sibling(&op->f, op->files[op->next_file]); /* spec 6: the same directory */
+    pv__fetch_send(a, now, &op->f);
+}
+
+/* The manifest arrived: check its version first, then fetch what it lists. */
+static bool start_manifest(pv_agent *a, uint64_t now, const pv_agent_response *r)
+{
+    pv__op *op = a->op;
+    size_t pl = strcspn(op->f.path, "?");
+    if (pl < 6 || strncmp(op->f.path + pl - 6, ".loads", 6) != 0 ||
+        (r->body_len >= 5 && memcmp(r->body, "PVFW ", 5) == 0) ||
+        !parse_manifest(op, r->body, r->body_len))
+        return false;
+    if (!check_version(a, op->version, "")) { /* the version is in the .loads name */
+        fail(a, now);
+        return true;
+    }
+    sha256_hex(r->body, r->body_len, op->manifest_sha256);
+    fetch_next_file(a, now);
+    return true;
+}
+
+/* One listed file arrived: non-empty, and if it carries a PVFW line, of this load. */
+static void manifest_file_done(pv_agent *a, uint64_t now, const pv_agent_response *r)
+{
+    pv__op *op = a->op;
+    const char *name = op->files[op->next_file];
+    const char *body = r->body;
+    size_t len = r->body_len;
+    char version[64] = "", model[32] = "", hash[65] = "", got[65];
+    if (len == 0) {
+        pv__set_err(a, "Zero file size: %s", name);
+        fail(a, now);
+        return;
+    }
+    if (read_header(&body, &len, version, model, hash)) {
+        sha256_hex(body, len, got);
+        if ((version[0] != '\0' && !same_version(version, op->version)) ||
+            (hash[0] != '\0' && strcmp(hash, got) != 0)) {
+            pv__set_err(a, "corrupt file: %s does not belong to %s", name, op->version);
+            fail(a, now);
+            return;
+        }
+    }
+    op->files_size += r->body_len;
+    if (++op->next_file < op->nfiles) {
+        fetch_next_file(a, now);
+        return;
+    }
+    pv__slot slot = {.size = op->files_size};
+    snprintf(slot.version, sizeof slot.version, "%s", op->version);
+    memcpy(slot.sha256, op->manifest_sha256, sizeof slot.sha256);
+    a->slot[!a->active] = slot; /* every file in the inactive slot, then the switch */
+    reboot_into(a, now, slot.version);
 }
 
 void pv__upgrade_answer(pv_agent *a, uint64_t now, const pv_agent_response *r)
@@ -303,6 +442,12 @@ void pv__upgrade_answer(pv_agent *a, uint64_t now, const pv_agent_response *r)
     case PV__FETCH_OK:
         break;
     }
+    if (a->op->files != NULL) {
+        manifest_file_done(a, now, r);
+        return;
+    }
+    if (start_manifest(a, now, r))
+        return;
     pv__slot slot = {0};
     if (!verify(a, r, &slot)) {
         fail(a, now);

@@ -3,7 +3,8 @@
 # curl http://PHONE/admin/resync?https://SERVER/init/CODE binds the phone over mTLS (its
 # certificate from the demo manufacturer CA), then the encrypted SEC-PRV-2 profile carries the
 # account's parameters; the server rotates the key and the phone follows it; an outage shows
-# the slow blink and the phone recovers on the retry schedule the server provisioned.
+# the slow blink and the phone recovers on the retry schedule the server provisioned; a firmware
+# plan with an MPP .loads manifest registered through the admin API upgrades the phone.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/phone_lib.bash"
@@ -59,6 +60,24 @@ wait_until 10 "fetched from the new directory" grep -q "url=http://127.0.0.1:$HT
 wait_until 10 "old directory retired by the server" \
   bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$HTTP_PORT/$dir/$MAC.cfg) = 404 ]"
 expect_eq "$(field Status_Indicator)" normal "resync under the new key fine"
+
+# Firmware (spec 6) as the server registers and serves it: an MPP .loads manifest listing its
+# files, side by side in DATA/firmware/; the phone fetches the manifest, then each file.
+FW=sip88xx.11-3-2MPP-100
+mkdir -p "$D/firmware"
+printf '%s.k4\nrootfs88xx.11-3-2MPP-100.sbn\n' "$FW" >"$D/firmware/$FW.loads"
+head -c 3000 /dev/urandom >"$D/firmware/$FW.k4"
+head -c 5000 /dev/urandom >"$D/firmware/rootfs88xx.11-3-2MPP-100.sbn"
+api=(--server "http://127.0.0.1:$ADMIN_PORT" --data-dir "$D")
+expect_status 0 "$PV_BIN" firmware add "$FW.loads" --model CP-8841-3PCC --version "$FW" \
+  --file "$FW.k4" --file rootfs88xx.11-3-2MPP-100.sbn "${api[@]}"
+expect_status 0 "$PV_BIN" plan set CP-8841-3PCC --target "$FW" "${api[@]}"
+web /admin/resync >/dev/null # the profile now carries the plan's Upgrade_Rule
+wait_until 15 "upgraded through the server's manifest" field_is Software_Version "$FW"
+for f in "$FW.loads" "$FW.k4" rootfs88xx.11-3-2MPP-100.sbn; do
+  expect_eq "$(grep -c "url=http://127.0.0.1:$HTTP_PORT/firmware/$f\$" "$T/p.log")" 1 "fetched $f once"
+done
+expect_eq "$(field Provisioning_State)" SEC-PRV-2 "state kept through the upgrade"
 
 # An outage: the periodic resync fails (slow blink); the phone recovers on the retry schedule.
 serve_stop

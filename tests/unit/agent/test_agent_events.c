@@ -2,8 +2,9 @@
  * Unit tests for the phone engine, part three: what the world does to a phone
  * outside its timers — one-shot requests refused at once (bad rule, domain
  * outside Restricted_Access_Domains), the network coming up (spec 5.1), the
- * IVR factory reset and Protect_IVR_FactoryReset (spec 12.2), and the report
- * uploaded at restart and shutdown (spec 7.1).
+ * IVR factory reset and Protect_IVR_FactoryReset (spec 12.2), the report
+ * uploaded at restart and shutdown (spec 7.1), and MPP `.loads` manifests whose
+ * files are fetched from the same directory (spec 6).
  */
 #include "world.h"
 
@@ -201,6 +202,65 @@ static void report_at_restart_only_when_asked(void **state)
     world_free(w);
 }
 
+/* status.xml holds text (Last_Upgrade_Result: $UPGERR). */
+static bool status_has(const world *w, const char *text)
+{
+    char *xml;
+    size_t len;
+    pv_agent_status_xml(w->a, w->now, &xml, &len);
+    bool has = strstr(xml, text) != NULL;
+    free(xml);
+    return has;
+}
+
+#define FW "sip88xx.11-3-2MPP-100"
+#define FW_DIR "http://fw.example:80/firmware/"
+
+/* spec 6: the phone fetches the .loads manifest, then the files it lists, side by side. */
+static void loads_manifest_lists_its_files(void **state)
+{
+    world *w = world_new(PV_AGENT_MPP, "000e08aabb15", 60);
+    config(w, PROFILE("<Resync_On_Reset>No</Resync_On_Reset><Upgrade_Error_Retry_Delay>600</"
+                      "Upgrade_Error_Retry_Delay><Upgrade_Rule>($SWVER lt " FW
+                      ")? http://fw.example/firmware/" FW ".loads</Upgrade_Rule>"));
+    serve_str(w, FW_DIR FW ".loads",
+              "# " FW "\r\n" FW ".k4\r\n\r\nrootfs88xx.11-3-2MPP-100.sbn\r\n");
+    serve_str(w, FW_DIR FW ".k4", "kernel bytes");
+    /* the second file is missing at first: the upgrade fails, nothing is switched */
+    world_boot(w);
+    assert_int_equal(w->nseen, 3);
+    assert_string_equal(w->seen[1].url, FW_DIR FW ".k4");
+    assert_string_equal(w->seen[2].url, FW_DIR "rootfs88xx.11-3-2MPP-100.sbn");
+    assert_string_equal(pv_agent_swver(w->a), "sip88xx.11-3-1MPP-678");
+    assert_int_equal(w->reboots, 0);
+    /* a listed file that names another load is corrupt */
+    serve_str(w, FW_DIR "rootfs88xx.11-3-2MPP-100.sbn", "PVFW version=sip88xx.11-9-9MPP-1\nx");
+    world_run(w, w->now + S(601));
+    assert_int_equal(w->nseen, 6);
+    assert_true(status_has(w, "does not belong")); /* Last_Upgrade_Result */
+    assert_int_equal(w->reboots, 0);
+    /* all there: every file fetched once more, the slot switched, the phone on the new load */
+    serve_str(w, FW_DIR "rootfs88xx.11-3-2MPP-100.sbn", "root file system");
+    world_run(w, w->now + S(601));
+    assert_int_equal(w->reboots, 1);
+    assert_string_equal(pv_agent_swver(w->a), FW);
+    assert_int_equal(count_url(w, FW_DIR FW ".loads"), 3);
+    assert_int_equal(count_url(w, FW_DIR "rootfs88xx.11-3-2MPP-100.sbn"), 3);
+    world_run(w, w->now + S(86400)); /* on the new load the rule selects nothing */
+    assert_int_equal(count_url(w, FW_DIR FW ".loads"), 3);
+    /* a manifest of another model's load is refused before any file is fetched */
+    size_t before = w->nseen;
+    serve_str(w, "http://fw.example:80/firmware/sip78xx.11-3-3MPP-1.loads", "a.k4\n");
+    pv_error err;
+    assert_int_equal(pv_agent_upgrade(w->a, w->now,
+                                      "http://fw.example/firmware/sip78xx.11-3-3MPP-1.loads", &err),
+                     0);
+    world_drain(w);
+    assert_int_equal(w->nseen, before + 1);
+    assert_true(status_has(w, "not a load for CP-8841-3PCC"));
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +269,7 @@ int main(void)
         cmocka_unit_test(ivr_factory_reset_can_be_protected),
         cmocka_unit_test(report_at_restart_and_shutdown),
         cmocka_unit_test(report_at_restart_only_when_asked),
+        cmocka_unit_test(loads_manifest_lists_its_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
