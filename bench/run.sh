@@ -88,8 +88,10 @@ start_provisor() {
 start_tftpds() {
   HPA_PORT=$(port udp); ATFTPD_PORT=$(port udp)
   /usr/sbin/in.tftpd -L -s "$W/root" -a "127.0.0.1:$HPA_PORT" -u root & pids+=($!)
+  HPA_PID=$!
   "$atftpd" --daemon --no-fork --port "$ATFTPD_PORT" --bind-address 127.0.0.1 --user root.root \
     --logfile /dev/null "$W/root" & pids+=($!)
+  ATFTPD_PID=$!
   sleep 0.5
 }
 
@@ -118,8 +120,13 @@ alternate() {
 # than a rate does. Each rate function appends "name ops ticks" to $W/cpu.
 cpu_ticks() {
   local pids p t=0
-  case $1 in nginx) pids="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')" ;; *) pids=$PV_PID ;; esac
-  for p in $pids; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  case $1 in
+  nginx) pids="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')" ;;
+  tftpd_hpa) pids=$HPA_PID ;; # forks a child per transfer: reaped children count (cutime)
+  atftpd) pids=$ATFTPD_PID ;;
+  *) pids=$PV_PID ;;
+  esac
+  for p in $pids; do t=$((t + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat"))); done
   echo "$t"
 }
 cpu_note() { echo "$1 $2 $(($4 - $3))" >>"$W/cpu"; }
@@ -173,27 +180,35 @@ http_keepalive() {
 # counted by tftp_load and are not transfers). Full JSON of every run goes to the results file.
 tftp_port() { case $1 in provisor) echo "$PV_TFTP" ;; tftpd_hpa) echo "$HPA_PORT" ;; *) echo "$ATFTPD_PORT" ;; esac; }
 tftp_small_rate() {
-  local out
+  local out t0 t1
+  t0=$(cpu_ticks "$1")
   out=$("$build/tftp_load" -p "$(tftp_port "$1")" -f 4k.bin -c 200 -d "$seconds")
+  t1=$(cpu_ticks "$1")
+  cpu_note "$1" "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["transfers"])' "$out")" "$t0" "$t1"
   echo "{\"server\":\"$1\",\"bench\":\"tftp_small\",\"run\":$out}" >>"$results"
   python3 -c 'import json,sys; print(json.loads(sys.argv[1])["transfers_per_second"])' "$out"
 }
 tftp_large_rate() {
-  local out
+  local out t0 t1
+  t0=$(cpu_ticks "$1")
   out=$("$build/tftp_load" -p "$(tftp_port "$1")" -f 50m.bin -c 1 -n 1 -d 120 -b 1428 -w 8)
+  t1=$(cpu_ticks "$1")
+  cpu_note "$1" 1 "$t0" "$t1"
   echo "{\"server\":\"$1\",\"bench\":\"tftp_large\",\"run\":$out}" >>"$results"
   python3 -c 'import json,sys; print(json.loads(sys.argv[1])["transfers_per_second"])' "$out"
 }
 tftp_record() {
   local best
   best=$(python3 -c 'import sys; print(max(float(x) for x in sys.argv[1:]))' "$R_tftpd_hpa" "$R_atftpd")
-  record "{\"bench\":\"$1\",\"rounds\":$rounds,\"provisor\":$R_provisor,\"tftpd_hpa\":$R_tftpd_hpa,\"atftpd\":$R_atftpd,\"ratio_to_best\":$(ratio "$R_provisor" "$best"),\"provisor_runs\":\"${A_provisor# }\",\"tftpd_hpa_runs\":\"${A_tftpd_hpa# }\",\"atftpd_runs\":\"${A_atftpd# }\"}"
+  record "{\"bench\":\"$1\",\"rounds\":$rounds,\"provisor\":$R_provisor,\"tftpd_hpa\":$R_tftpd_hpa,\"atftpd\":$R_atftpd,\"ratio_to_best\":$(ratio "$R_provisor" "$best"),\"provisor_runs\":\"${A_provisor# }\",\"tftpd_hpa_runs\":\"${A_tftpd_hpa# }\",\"atftpd_runs\":\"${A_atftpd# }\",\"cpu_us_per_transfer\":{\"provisor\":$(cpu_us provisor),\"tftpd_hpa\":$(cpu_us tftpd_hpa),\"atftpd\":$(cpu_us atftpd)}}"
 }
 tftp_small() {
+  : >"$W/cpu"
   alternate tftp_small_rate provisor tftpd_hpa atftpd
   tftp_record tftp_200_concurrent_4k_per_second
 }
 tftp_large() {
+  : >"$W/cpu"
   alternate tftp_large_rate provisor tftpd_hpa atftpd
   tftp_record tftp_one_50mb_blksize1428_window8_per_second
 }
