@@ -52,6 +52,11 @@ typedef struct pv__phone {
     uint8_t vkind, purpose, flags, bind_tries;
 } pv__phone;
 
+typedef struct fetch_ctx {
+    struct pv_fleet *f;
+    uint32_t phone;
+} fetch_ctx;
+
 struct pv_fleet {
     pv_fleet_config cfg;
     pv_fleet_plan plan;
@@ -71,6 +76,7 @@ struct pv_fleet {
     uv_timer_t wake, tick;
     uv_signal_t sigint;
     pv_fetcher *fetcher;
+    fetch_ctx *ctx; /* per phone, the fetcher's callback data: a cancelled transfer leaks nothing */
     uint64_t t0_ns;
     pv_fleet_progress progress;
 };
@@ -162,19 +168,13 @@ static uint64_t real_ns(void)
     return uv_hrtime();
 }
 
-typedef struct fetch_ctx {
-    pv_fleet *f;
-    uint32_t phone;
-} fetch_ctx;
-
 static void arm(pv_fleet *f);
 
 static void on_fetch(pv_fetch *fetch, const pv_fetch_result *res, void *data)
 {
-    fetch_ctx *c = data;
+    const fetch_ctx *c = data;
     pv_fleet *f = c->f;
     uint32_t i = c->phone;
-    free(c);
     f->now_ms = (real_ns() - f->t0_ns) / 1000000;
     pv_agent_response r = {.error = res->error,
                            .status = res->status,
@@ -245,14 +245,9 @@ static void start_request(pv_fleet *f, uint32_t i, const pv_agent_action *act)
                            .user_agent = act->user_agent,
                            .client_cert = act->client_cert && cert[0] != '\0',
                            .cert_file = cert[0] ? cert : NULL};
-    fetch_ctx *c = pv_malloc(sizeof *c);
-    c->f = f;
-    c->phone = i;
     pv_error err;
-    if (pv_fetch_start(f->fetcher, &rq, on_fetch, c, NULL, &err) != 0) {
-        free(c);
+    if (pv_fetch_start(f->fetcher, &rq, on_fetch, &f->ctx[i], NULL, &err) != 0)
         answer_later(f, i, PV_EINVAL, 0, 0);
-    }
 }
 
 static void wait_push(pv_fleet *f, uint32_t i)
@@ -309,8 +304,9 @@ static void kick(pv_fleet *f, uint32_t i)
     p->kick_ms = NEVER;
     pv_fleet_ident id;
     pv_fleet_ident_make(f->cfg.seed, i, &f->cfg.mix, &id);
+    const char *code = i < f->cfg.ncodes ? f->cfg.codes[i] : id.code;
     char url[512];
-    int n = snprintf(url, sizeof url, "%s/init/%s", server_of(f, i), id.code);
+    int n = snprintf(url, sizeof url, "%s/init/%s", server_of(f, i), code);
     if (n < 0 || (size_t)n >= sizeof url)
         return;
     pv_error err;
@@ -612,6 +608,9 @@ static int run_real(pv_fleet *f, pv_error *err)
         uv_loop_close(&f->loop);
         return rc;
     }
+    f->ctx = pv_reallocarray(NULL, f->cfg.phones, sizeof *f->ctx);
+    for (uint32_t i = 0; i < f->cfg.phones; i++)
+        f->ctx[i] = (fetch_ctx){f, i};
     uv_timer_init(&f->loop, &f->wake);
     uv_timer_init(&f->loop, &f->tick);
     uv_signal_init(&f->loop, &f->sigint);
@@ -787,6 +786,7 @@ void pv_fleet_free(pv_fleet *f)
         pv_agent_defaults_free(f->defs[k]);
     free(f->phone);
     free(f->wait);
+    free(f->ctx);
     pv_fleet_sched_free(&f->sched);
     pv_fleet_stats_free(&f->stats);
     free(f);

@@ -51,7 +51,10 @@ typedef struct pv_fleet_config {
     uint32_t cert_pool;     /* phones share the certificates of phones 0..pool-1; 0 = own */
     size_t firmware_size;   /* bytes of firmware images (firmware wave); 0 = 64 KiB */
     unsigned timeout_ms;    /* whole request; 0 = 60 s */
-    bool progress;          /* a live line on stderr (the CLI passes isatty(2)) */
+    /* retail: phone i enters codes[i] (a provisioning server's codes); NULL: the fleet's own */
+    char **codes;
+    uint32_t ncodes;
+    bool progress; /* a live line on stderr (the CLI passes isatty(2)) */
 } pv_fleet_config;
 
 void pv_fleet_config_default(pv_fleet_config *c);

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# bench/storm.sh — the boot storm (issue 6): N phones lose power and come back at once, over
+# HTTPS with client certificates and per-device encrypted profiles, against `provisor serve`
+# and then against nginx serving the same pre-rendered files with ssl_verify_client on.
+#
+#   bench/storm.sh BUILD [N]            # N phones (default 100000; PV_STORM_PHONES)
+#   PV_STORM_CERT_POOL=K bench/storm.sh # phones share K certificates (default: one each)
+#
+# Same machine, same run, same fleet (provisor fleet run --scenario power-restore): time to
+# 100 % provisioned, failures, requests per second, the server's peak resident memory (VmHWM;
+# nginx: master + workers) and the fleet's own cost. Everything listens on 127.0.0.1; every
+# run is bounded by --duration. Results: bench/results/storm-<timestamp>.jsonl and a summary.
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+N=${2:-${PV_STORM_PHONES:-100000}}
+pool=${PV_STORM_CERT_POOL:-0}
+limit=${PV_STORM_DURATION:-1800}
+mix=${PV_STORM_MIX:-mpp}
+src=$(cd "$(dirname "$0")/.." && pwd)
+bin="$build/provisor"
+W=$(mktemp -d /tmp/pv-storm.XXXXXX)
+chmod 755 "$W"
+pids=()
+cleanup() { for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
+trap cleanup EXIT
+mkdir -p "$src/bench/results"
+results="$src/bench/results/storm-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_tcp() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "storm: nothing on port $1" >&2; return 1; }
+record() { echo "$1" | tee -a "$results"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+ulimit -n "$(ulimit -Hn)"
+
+# --- server PKI (openssl), phone certificates (provisor fleet certs), the static tree -------
+mkdir -p "$W/pki"
+(
+  cd "$W/pki"
+  openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
+  openssl req -x509 -new -key ca.key -subj /CN=storm-server-ca -days 2 -out ca.pem 2>/dev/null
+  openssl ecparam -name prime256v1 -genkey -noout -out server.key 2>/dev/null
+  openssl req -new -key server.key -subj /CN=127.0.0.1 -out server.csr 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+    -extfile server.ext -out server.pem 2>/dev/null
+)
+ncerts=$N
+[ "$pool" -gt 0 ] && [ "$pool" -lt "$N" ] && ncerts=$pool
+t0=$(date +%s.%N)
+"$bin" fleet certs --count "$ncerts" --out "$W/certs" --mix "$mix" >"$W/certs.out"
+t1=$(date +%s.%N)
+record "{\"bench\":\"fleet_certs_ec_p256\",\"count\":$ncerts,\"seconds\":$(python3 -c "print(round($t1 - $t0, 2))")}"
+PV_HTTPS=$(port); NGINX_HTTPS=$(port)
+"$bin" fleet profiles --phones "$N" --out "$W/root" --mix "$mix" \
+  --server "https://127.0.0.1:$PV_HTTPS" >/dev/null
+chmod -R a+rX "$W/root"
+
+# --- the fleet: same command for both servers -----------------------------------------------
+storm() { # NAME PORT SERVER_PIDS...
+  local name=$1 p=$2; shift 2
+  local pool_args=()
+  [ "$ncerts" -lt "$N" ] && pool_args=(--cert-pool "$ncerts")
+  local cmd=("$bin" fleet run --scenario power-restore --phones "$N" --mix "$mix"
+    --server "https://127.0.0.1:$p" --ca "$W/pki/ca.pem" --certs "$W/certs" "${pool_args[@]}"
+    --duration "$limit" --report "$W/report-$name" --json)
+  echo "storm: ${cmd[*]}" | sed "s|$W|\$W|g" >&2
+  local rc=0
+  "${cmd[@]}" >"$W/$name.json" 2>"$W/$name.err" || rc=$?
+  local hwm=0 pid
+  for pid in "$@"; do hwm=$((hwm + $(hwm_kb "$pid"))); done
+  python3 - "$W/$name.json" "$name" "$N" "$hwm" "$rc" "$ncerts" <<'PY' | tee -a "$results"
+import json, sys
+r = json.load(open(sys.argv[1])); name, n, hwm, rc, ncerts = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+c = r["cost"]; lat = r["phases"][0]["latency"]; t = r["time_to_goal"]
+print(json.dumps({"bench": "boot_storm_https_client_cert_encrypted", "server": name, "phones": n,
+  "certificates": ncerts, "reached": r["reached"], "failed_requests": r["failed"],
+  "failures": r["failures"], "exit": rc,
+  "time_to_50_s": t["p50_ms"] and t["p50_ms"] / 1000, "time_to_90_s": t["p90_ms"] and t["p90_ms"] / 1000,
+  "time_to_99_s": t["p99_ms"] and t["p99_ms"] / 1000, "time_to_100_s": t["p100_ms"] and t["p100_ms"] / 1000,
+  "requests_per_s_mean": round(r["requests"] / max(r["scenario_ms"] / 1000, 1e-3), 1),
+  "latency_p50_ms": lat["p50_us"] / 1000, "latency_p99_ms": lat["p99_us"] / 1000,
+  "server_vmhwm_mib": round(hwm / 1024, 1),
+  "fleet_cpu_s": round(c["cpu_s"], 1), "fleet_wall_s": round(c["wall_s"], 1),
+  "fleet_rss_peak_mib": round(c["rss_peak_bytes"] / 1048576, 1),
+  "fleet_agent_bytes_per_phone": round(c["agent_bytes_per_phone"]),
+  "fleet_rss_bytes_per_phone": round(c["rss_per_phone_bytes"]),
+  "fleet_requests_per_cpu_s": round(r["requests"] / max(c["cpu_s"], 1e-3))}))
+PY
+  cp "$W/report-$name/report.txt" "${results%.jsonl}-$name.txt"
+  cp "$W/report-$name/plot.svg" "${results%.jsonl}-$name.svg"
+}
+
+# --- provisor serve: 2 loop threads; every simulated phone comes from 127.0.0.1, so the
+# per-address connection limit is lifted (with real phones each has its own address) -------
+"$bin" serve --data-dir "$W/pv-data" --root "$W/root" --workers 2 --tftp off --http off \
+  --https "127.0.0.1:$PV_HTTPS" --admin "127.0.0.1:$(port)" \
+  --tls-cert "$W/pki/server.pem" --tls-key "$W/pki/server.key" --client-ca "$W/certs/ca.pem" \
+  --client-cert required --limits-max-per-source 1000000 --limits-max-connections 100000 \
+  --log-level warn >"$W/provisor.out" 2>"$W/provisor.log" &
+pv_pid=$!; pids+=($pv_pid)
+wait_tcp "$PV_HTTPS"
+storm provisor "$PV_HTTPS" "$pv_pid"
+kill "$pv_pid"; wait "$pv_pid" 2>/dev/null || true
+
+# --- nginx: the reference, same files, ssl_verify_client on, 2 workers ---------------------
+mkdir -p "$W/nginx/logs"
+cat >"$W/nginx/nginx.conf" <<NGX
+worker_processes 2;
+pid $W/nginx/nginx.pid;
+error_log $W/nginx/logs/error.log;
+worker_rlimit_nofile 20000;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:$NGINX_HTTPS ssl; root $W/root;
+    ssl_certificate $W/pki/server.pem; ssl_certificate_key $W/pki/server.key;
+    ssl_client_certificate $W/certs/ca.pem; ssl_verify_client on;
+    ssl_protocols TLSv1.2 TLSv1.3;
+  }
+}
+NGX
+nginx -c "$W/nginx/nginx.conf" -g 'daemon off;' &
+ng_pid=$!; pids+=($ng_pid)
+wait_tcp "$NGINX_HTTPS"
+storm nginx "$NGINX_HTTPS" $ng_pid $(pgrep -P $ng_pid)
+echo "storm: results in $results" >&2
