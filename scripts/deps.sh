@@ -14,6 +14,8 @@ want=(
   # tests: cmocka and the real peers
   libcmocka-dev openssl curl atftp tftp-hpa sqlite3 valgrind procps iproute2 postgresql tmux
   dnsmasq-base kea-dhcp4-server
+  # provisor fleet --report: plot.png rendered from our plot.svg (docs/fleet.md)
+  librsvg2-bin
 )
 bench=0
 if [ "${1:-}" = "--bench" ]; then
