@@ -90,12 +90,13 @@ void pv_fleet_report_text(const pv_fleet *f, pv_buf *out)
             pv_buf_appendf(out, "  %g %% not reached", goal_pcts[k]);
     }
     double secs = m->scenario_ms > 0 ? m->scenario_ms / 1000.0 : 1.0;
-    pv_buf_appendf(out,
-                   "\n\nrequests %llu: ok %llu, failed %llu; %.1f req/s mean, %.0f req/s peak; "
-                   "at most %u in flight\n",
-                   (unsigned long long)s->requests, (unsigned long long)s->ok,
-                   (unsigned long long)s->failed, s->requests / secs, peak_rate(s),
-                   s->in_flight_max);
+    pv_buf_appendf(
+        out,
+        "\n\nrequests %llu: ok %llu, failed %llu, unfinished at the end %llu; %.1f req/s "
+        "mean, %.0f req/s peak demand; at most %u in flight\n",
+        (unsigned long long)s->requests, (unsigned long long)s->ok, (unsigned long long)s->failed,
+        (unsigned long long)(s->requests - s->ok - s->failed), s->requests / secs, peak_rate(s),
+        s->in_flight_max);
     pv_buf_appendf(out, "%-10s %9s %9s %7s %10s %10s %10s %10s %10s\n", "phase", "requests", "ok",
                    "failed", "p50", "p90", "p99", "p99.9", "max");
     for (size_t k = 0; k < s->nphases; k++) {
@@ -209,6 +210,8 @@ void pv_fleet_report_json(const pv_fleet *f, pv_buf *out)
     json_object_set_new(o, "requests", json_integer((json_int_t)s->requests));
     json_object_set_new(o, "ok", json_integer((json_int_t)s->ok));
     json_object_set_new(o, "failed", json_integer((json_int_t)s->failed));
+    json_object_set_new(o, "unfinished",
+                        json_integer((json_int_t)(s->requests - s->ok - s->failed)));
     json_object_set_new(o, "in_flight_max", json_integer(s->in_flight_max));
     json_object_set_new(o, "peak_rps", json_real(peak_rate(s)));
     json_t *phases = json_array();

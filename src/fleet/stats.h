@@ -55,7 +55,7 @@ typedef struct pv_fleet_cause {
 
 /* One slot of the time series (slot_ms wide). */
 typedef struct pv_fleet_slot {
-    uint32_t arrivals;    /* requests started */
+    uint32_t arrivals;    /* requests asked for by phones (including those that wait) */
     uint32_t completions; /* requests answered successfully */
     uint32_t failures;    /* requests failed */
     uint32_t goals;       /* phones that reached the goal */
