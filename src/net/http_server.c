@@ -8,6 +8,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #define SOURCE_BUCKETS 256
+#define LISTEN_BACKLOG 1024
 
 /* Connections per peer IP on this loop (the per-source limit). */
 struct pv__http_source {
@@ -283,20 +285,66 @@ static void format_address(pv_http_server *server)
     }
 }
 
+/* A socket of our own never takes 0..2: pv_http_server_options.listen_fd 0 means "none", and a
+ * stray write to a standard stream must not reach a peer. */
+static int high_fd(int fd, const char *text, pv_error *err)
+{
+    if (fd >= 3)
+        return fd;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int e = errno;
+    close(fd);
+    if (high < 0)
+        return pv_error_set(err, PV_EIO, "socket for %s: %s", text, strerror(e));
+    return high;
+}
+
+int pv_http_server_listen(const char *address, bool reuse_port, pv_error *err)
+{
+    if (address == NULL)
+        return pv_error_set(err, PV_EINVAL, "a listener needs an address");
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    int rc = parse_address(address, &ss, err);
+    if (rc != 0)
+        return rc;
+    int fd = bind_socket(&ss, reuse_port, address, err);
+    if (fd >= 0)
+        fd = high_fd(fd, address, err);
+    if (fd >= 0 && listen(fd, LISTEN_BACKLOG) != 0) {
+        int e = errno;
+        close(fd);
+        return pv_error_set(err, PV_EIO, "cannot listen on %s: %s", address, strerror(e));
+    }
+    return fd;
+}
+
 int pv_http_server_new(uv_loop_t *loop, const pv_http_server_options *options, pv_http_server **out,
                        pv_error *err)
 {
     *out = NULL;
-    if (options->handler == NULL || options->address == NULL)
+    if (options->handler == NULL || (options->address == NULL && options->listen_fd <= 0))
         return pv_error_set(err, PV_EINVAL, "an HTTP server needs an address and a handler");
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    int rc = parse_address(options->address, &ss, err);
-    if (rc != 0)
-        return rc;
-    int fd = bind_socket(&ss, options->reuse_port, options->address, err);
-    if (fd < 0)
-        return fd;
+    const char *name = options->address != NULL ? options->address : "a shared listener";
+    int fd;
+    if (options->listen_fd > 0) {
+        /* Every loop's epoll watches its own descriptor of the one socket: a new connection
+         * wakes the loops that wait, one accept(2) wins and the others see EAGAIN, which
+         * libuv's accept loop takes as "nothing left" (unix/stream.c, uv__server_io). */
+        fd = fcntl(options->listen_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+            return pv_error_set(err, PV_EIO, "cannot share the listener of %s: %s", name,
+                                strerror(errno));
+    } else {
+        struct sockaddr_storage ss;
+        memset(&ss, 0, sizeof ss);
+        int rc = parse_address(options->address, &ss, err);
+        if (rc != 0)
+            return rc;
+        fd = bind_socket(&ss, options->reuse_port, options->address, err);
+        if (fd < 0)
+            return fd;
+    }
     /* A peer that leaves mid-answer makes write(2) and sendfile(2) raise SIGPIPE, whose
      * default action ends the process: a server wants EPIPE instead (as nginx does). A
      * handler the program installed itself is left alone. */
@@ -323,9 +371,9 @@ int pv_http_server_new(uv_loop_t *loop, const pv_http_server_options *options, p
     if (uv_rc != 0)
         close(fd); /* not adopted by the handle */
     else
-        uv_rc = uv_listen((uv_stream_t *)&server->listener, 1024, on_connection);
+        uv_rc = uv_listen((uv_stream_t *)&server->listener, LISTEN_BACKLOG, on_connection);
     if (uv_rc != 0) {
-        pv_error_set(err, PV_EIO, "cannot listen on %s: %s", options->address, uv_strerror(uv_rc));
+        pv_error_set(err, PV_EIO, "cannot listen on %s: %s", name, uv_strerror(uv_rc));
         /* Closing the handles frees the server; nobody waits for it. */
         server->closing = true;
         uv_close((uv_handle_t *)&server->listener, on_listener_closed);

@@ -1,9 +1,14 @@
 /*
  * http_server.h — HTTP/1.1 and HTTPS listener on one libuv loop.
  *
- * One pv_http_server accepts on one address for one loop; `provisor serve`
- * runs one per loop thread on the same address with SO_REUSEPORT, so both
- * cores accept. Requests are parsed with llhttp; every complete request
+ * One pv_http_server accepts on one address for one loop. Several loops
+ * serve one address in one of two ways: (a) shared queue — one listening
+ * socket made by pv_http_server_listen(), each loop's server listening on its
+ * own dup() of it, so whichever loop is waiting in epoll accepts the next
+ * connection and a busy loop takes none until it is back (what `provisor
+ * serve` does: balancing by availability, like nginx workers on one queue);
+ * (b) SO_REUSEPORT — one socket per loop, the kernel hashing each connection
+ * to a loop by its addresses, busy or not. Requests are parsed with llhttp; every complete request
  * becomes a pv_request for the handler. The server owns everything between
  * the socket and the handler: keep-alive and pipelining (answers leave in
  * request order), Content-Length and chunked bodies (bounded), HEAD, Range
@@ -48,12 +53,21 @@ typedef struct pv_http_server_options {
     pv_tls_slot *tls;             /* NULL: plain HTTP; else HTTPS with the slot's current context */
     const pv_http_limits *limits; /* NULL: defaults; copied */
     bool reuse_port;              /* SO_REUSEPORT, for one server per loop thread */
+    /* > 0: a listening socket from pv_http_server_listen() shared with other loops' servers;
+     * this server listens on its own dup() of it (the caller closes listen_fd when it no longer
+     * needs it) and address only names it in messages. 0: bind address itself. */
+    int listen_fd;
     /* Pass methods other than GET/HEAD/POST/PUT (PV_METHOD_OTHER: DELETE, PATCH, ...) to the
      * handler, e.g. for the admin API; false: the transport answers 405 itself. */
     bool allow_other_methods;
 } pv_http_server_options;
 
-/* Allocates and binds; listening starts at once. */
+/* A bound, listening TCP socket on address (SO_REUSEPORT too if reuse_port) for
+ * pv_http_server_options.listen_fd: a descriptor >= 3 (so never mistaken for "none") or a
+ * negative PV_E* code with err set. The caller closes it. */
+int pv_http_server_listen(const char *address, bool reuse_port, pv_error *err);
+
+/* Allocates and binds (or adopts a dup of listen_fd); listening starts at once. */
 int pv_http_server_new(uv_loop_t *loop, const pv_http_server_options *options, pv_http_server **out,
                        pv_error *err);
 /* The bound address (useful with port 0), formatted "host:port". */

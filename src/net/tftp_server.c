@@ -17,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,8 +375,10 @@ static void on_request(pv_tftp_server *server, const uint8_t *data, size_t len,
 static void on_listener(uv_poll_t *handle, int status, int events)
 {
     pv_tftp_server *server = handle->data;
-    /* A bounded batch per wakeup keeps transfers on this loop responsive. */
-    for (int i = 0; i < 64 && !server->closing; i++) {
+    /* A bounded batch per wakeup keeps transfers on this loop responsive; from a shared
+     * listener a smaller one, so a burst also reaches the other loops that wait. */
+    int batch = server->shared ? 8 : 64;
+    for (int i = 0; i < batch && !server->closing; i++) {
         struct sockaddr_storage peer, local = server->bound;
         union {
             char
@@ -412,30 +415,65 @@ static void on_listener(uv_poll_t *handle, int status, int events)
     }
 }
 
+/* A bound UDP socket on address that reports each datagram's destination address; its
+ * descriptor (>= 3, see pv_tftp_server_listen) or a negative PV_E* code. */
+static int udp_listener(const char *address, bool reuse_port, struct sockaddr_storage *bound,
+                        pv_error *err)
+{
+    int rc = parse_address(address, bound, err);
+    if (rc < 0)
+        return rc;
+    int family = bound->ss_family;
+    socklen_t alen = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && fd < 3) { /* listen_fd 0 means "none": never hand out 0..2 */
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        close(fd);
+        fd = high;
+    }
+    if (fd < 0)
+        return pv_error_set(err, PV_EIO, "TFTP socket: %s", strerror(errno));
+    int on = 1;
+    if (reuse_port)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+    if (family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+    else
+        setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+    if (bind(fd, (struct sockaddr *)bound, alen) != 0) {
+        int e = errno;
+        close(fd);
+        return pv_error_set(err, e == EADDRINUSE ? PV_EBUSY : PV_EIO, "TFTP bind %s: %s", address,
+                            strerror(e));
+    }
+    return fd;
+}
+
+int pv_tftp_server_listen(const char *address, bool reuse_port, pv_error *err)
+{
+    struct sockaddr_storage bound;
+    if (address == NULL)
+        return pv_error_set(err, PV_EINVAL, "TFTP server: an address is required");
+    return udp_listener(address, reuse_port, &bound, err);
+}
+
 static int open_listener(pv_tftp_server *server, const pv_tftp_server_options *options,
                          pv_error *err)
 {
-    int rc = parse_address(options->address, &server->bound, err);
-    if (rc < 0)
-        return rc;
-    int family = server->bound.ss_family;
-    socklen_t alen = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    server->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (server->fd < 0)
-        return pv_error_set(err, PV_EIO, "TFTP socket: %s", strerror(errno));
-    int on = 1;
-    if (options->reuse_port)
-        setsockopt(server->fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
-    if (family == AF_INET6)
-        setsockopt(server->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
-    else
-        setsockopt(server->fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
-    if (bind(server->fd, (struct sockaddr *)&server->bound, alen) != 0) {
-        int e = errno;
-        close(server->fd);
-        return pv_error_set(err, e == EADDRINUSE ? PV_EBUSY : PV_EIO, "TFTP bind %s: %s",
-                            options->address, strerror(e));
+    if (options->listen_fd > 0) {
+        /* Each loop polls its own descriptor of the one socket; a datagram wakes the loops
+         * that wait and one recvmsg gets it, the others see EAGAIN. The socket options
+         * (IP_PKTINFO) belong to the shared socket. */
+        server->fd = fcntl(options->listen_fd, F_DUPFD_CLOEXEC, 3);
+        if (server->fd < 0)
+            return pv_error_set(err, PV_EIO, "cannot share the TFTP listener: %s", strerror(errno));
+        server->shared = true;
+    } else {
+        server->fd = udp_listener(options->address, options->reuse_port, &server->bound, err);
+        if (server->fd < 0)
+            return server->fd;
     }
+    socklen_t alen = sizeof server->bound;
     getsockname(server->fd, (struct sockaddr *)&server->bound, &alen);
     pv__tftp_format_addr((struct sockaddr *)&server->bound, server->address,
                          sizeof server->address);
@@ -445,7 +483,8 @@ static int open_listener(pv_tftp_server *server, const pv_tftp_server_options *o
 int pv_tftp_server_new(uv_loop_t *loop, const pv_tftp_server_options *options, pv_tftp_server **out,
                        pv_error *err)
 {
-    if (options == NULL || options->address == NULL || options->handler == NULL)
+    if (options == NULL || (options->address == NULL && options->listen_fd <= 0) ||
+        options->handler == NULL)
         return pv_error_set(err, PV_EINVAL, "TFTP server: address and handler are required");
     pv_tftp_server *server = pv_calloc(1, sizeof *server);
     server->loop = loop;

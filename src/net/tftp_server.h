@@ -43,8 +43,16 @@ typedef struct pv_tftp_server_options {
     const char *address; /* "127.0.0.1:6969", "[::1]:69" */
     pv_handler *handler;
     const pv_tftp_limits *limits; /* NULL: defaults; copied */
-    bool reuse_port;
+    bool reuse_port;              /* SO_REUSEPORT: one socket per loop, hashed by the kernel */
+    /* > 0: a socket from pv_tftp_server_listen() shared with other loops' servers: this server
+     * reads requests from its own dup() of it, so a request goes to whichever loop is waiting
+     * (the caller closes listen_fd); address is then ignored. 0: bind address itself. */
+    int listen_fd;
 } pv_tftp_server_options;
+
+/* A bound TFTP listener socket on address for pv_tftp_server_options.listen_fd: a descriptor
+ * >= 3 or a negative PV_E* code with err set. The caller closes it. */
+int pv_tftp_server_listen(const char *address, bool reuse_port, pv_error *err);
 
 int pv_tftp_server_new(uv_loop_t *loop, const pv_tftp_server_options *options, pv_tftp_server **out,
                        pv_error *err);

@@ -54,6 +54,7 @@ struct pv_tftp_server {
     pv_handler *handler;
     pv_tftp_limits limits;
     int fd;
+    bool shared; /* fd is a dup of a listener other loops read too */
     uv_poll_t poll;
     uv_timer_t drain_timer;
     struct sockaddr_storage bound;

@@ -46,6 +46,9 @@ struct pv_daemon {
     pv_tls_slot *tls; /* NULL when HTTPS is off */
     worker *workers;
     unsigned nworkers;
+    /* One listening socket per address, shared by every loop (each listens on a dup): the
+     * loop that waits takes the next connection or request, as nginx's workers do; 0: none. */
+    int tftp_fd, http_fd, https_fd;
 
     /* Control loop. */
     uv_loop_t control;
@@ -144,11 +147,12 @@ static void tls_config_from(const pv_config *cfg, pv_tls_config *tc)
     };
 }
 
-static int add_http(worker *w, const char *address, pv_handler *h, pv_tls_slot *tls,
+static int add_http(worker *w, const char *address, int listen_fd, pv_handler *h, pv_tls_slot *tls,
                     pv_http_server **out, pv_error *err)
 {
     pv_http_server_options o = {
         .address = address,
+        .listen_fd = listen_fd,
         .handler = h,
         .tls = tls,
         .limits = h == &w->d->admin.handler ? NULL : &w->d->cfg->http,
@@ -165,16 +169,18 @@ static int worker_bind(worker *w, pv_error *err)
     int rc = 0;
     pv_handler *h = w->prov != NULL ? pv_provision_loop_handler(w->prov) : &d->files.handler;
     if (cfg->tftp_listen != NULL) {
-        pv_tftp_server_options o = {
-            .address = cfg->tftp_listen, .handler = h, .limits = &cfg->tftp, .reuse_port = true};
+        pv_tftp_server_options o = {.address = cfg->tftp_listen,
+                                    .handler = h,
+                                    .limits = &cfg->tftp,
+                                    .listen_fd = d->tftp_fd};
         rc = pv_tftp_server_new(&w->loop, &o, &w->tftp, err);
     }
     if (rc == 0 && cfg->http_listen != NULL)
-        rc = add_http(w, cfg->http_listen, h, NULL, &w->http, err);
+        rc = add_http(w, cfg->http_listen, d->http_fd, h, NULL, &w->http, err);
     if (rc == 0 && cfg->https_listen != NULL)
-        rc = add_http(w, cfg->https_listen, h, d->tls, &w->https, err);
+        rc = add_http(w, cfg->https_listen, d->https_fd, h, d->tls, &w->https, err);
     if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL)
-        rc = add_http(w, cfg->admin_listen, &d->admin.handler, NULL, &w->admin, err);
+        rc = add_http(w, cfg->admin_listen, 0, &d->admin.handler, NULL, &w->admin, err);
     return rc;
 }
 
@@ -271,6 +277,14 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
         if (rc == 0)
             d->tls = pv_tls_slot_new(ctx);
     }
+    int *fds[] = {&d->tftp_fd, &d->http_fd, &d->https_fd};
+    if (rc == 0 && cfg->tftp_listen != NULL)
+        rc = d->tftp_fd = pv_tftp_server_listen(cfg->tftp_listen, false, err);
+    if (rc >= 0 && cfg->http_listen != NULL)
+        rc = d->http_fd = pv_http_server_listen(cfg->http_listen, false, err);
+    if (rc >= 0 && cfg->https_listen != NULL)
+        rc = d->https_fd = pv_http_server_listen(cfg->https_listen, false, err);
+    rc = rc < 0 ? rc : 0;
     for (unsigned i = 0; rc == 0 && i < d->nworkers; i++) {
         worker *w = &d->workers[i];
         w->d = d;
@@ -287,6 +301,9 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
         if (rc == 0)
             rc = worker_bind(w, err);
     }
+    for (size_t i = 0; i < 3; i++) /* the loops hold their dups */
+        if (*fds[i] > 0)
+            close(*fds[i]);
     if (rc == 0)
         rc = drop_privileges(cfg, err);
     if (rc != 0) {
