@@ -30,7 +30,13 @@
 #include <unistd.h>
 #include <uv.h>
 
-enum { PH_IN_FLIGHT = 1, PH_WAITING = 2, PH_BINDING = 4, PH_BOUND = 8 };
+/*
+ * PH_QUEUED: in the FIFO of phones waiting for an in-flight slot. PH_WAITING: req_ms/req_ns hold
+ * the time the phone began to wait, so that the wait counts in its request's latency. A phone
+ * is queued before the fleet knows whether its agent has a request at all (the agent has no
+ * peek); when its turn comes and it has none, both flags drop.
+ */
+enum { PH_IN_FLIGHT = 1, PH_WAITING = 2, PH_BINDING = 4, PH_BOUND = 8, PH_QUEUED = 16 };
 
 #define NEVER UINT64_MAX
 #define DAY_MS (24ull * 3600 * 1000)
@@ -253,11 +259,15 @@ static void start_request(pv_fleet *f, uint32_t i, const pv_agent_action *act)
 static void wait_push(pv_fleet *f, uint32_t i)
 {
     pv__phone *p = &f->phone[i];
-    if (p->flags & PH_WAITING)
+    if (!(p->flags & PH_WAITING)) {
+        p->flags |= PH_WAITING;
+        p->req_ms = (uint32_t)f->now_ms; /* the wait counts in the latency (no coordinated
+                                            omission) */
+        p->req_ns = real_ns();
+    }
+    if (p->flags & PH_QUEUED)
         return;
-    p->flags |= PH_WAITING;
-    p->req_ms = (uint32_t)f->now_ms; /* the wait counts in the latency (no coordinated omission) */
-    p->req_ns = real_ns();
+    p->flags |= PH_QUEUED;
     f->wait[(f->wait_head + f->wait_len) % f->cfg.phones] = i;
     f->wait_len++;
 }
@@ -268,6 +278,7 @@ static void wait_release(pv_fleet *f)
         uint32_t j = f->wait[f->wait_head];
         f->wait_head = (f->wait_head + 1) % f->cfg.phones;
         f->wait_len--;
+        f->phone[j].flags &= (uint8_t)~PH_QUEUED;
         drain(f, j);
         reschedule(f, j);
     }
@@ -441,8 +452,10 @@ static void drain(pv_fleet *f, uint32_t i)
             wait_push(f, i); /* the action stays in the agent's queue until a slot frees */
             return;
         }
-        if (!pv_agent_next_action(p->agent, &act))
+        if (!pv_agent_next_action(p->agent, &act)) {
+            p->flags &= (uint8_t)~PH_WAITING; /* nothing was waiting after all */
             return;
+        }
         take_action(f, i, &act);
     }
 }
@@ -458,7 +471,7 @@ static void process(pv_fleet *f, uint32_t i)
         kick(f, i);
     if (pv_agent_next_wakeup(p->agent) <= f->now_ms)
         pv_agent_tick(p->agent, f->now_ms);
-    if (!(p->flags & PH_WAITING))
+    if (!(p->flags & PH_QUEUED))
         drain(f, i);
     reschedule(f, i);
 }

@@ -78,6 +78,25 @@ static void steady_state_resyncs_every_period(void **state)
     pv_fleet_free(f);
 }
 
+static void tweak_narrow(pv_fleet_config *c)
+{
+    c->max_in_flight = 5;     /* most phones wait for a slot */
+    c->plan.random_delay = 0; /* all ask at once */
+}
+
+static void waiting_for_a_slot_loses_no_resync(void **state)
+{
+    /* a phone queued for a slot with nothing to send must still resync later */
+    pv_fleet *f = run("steady", 400, "mpp", 300, tweak_narrow);
+    const pv_fleet_stats *s = pv_fleet_get_stats(f);
+    assert_int_equal(s->requests, 5 * 400);
+    assert_int_equal(s->ok, 5 * 400);
+    assert_true(s->in_flight_max <= 5);
+    /* the wait counts in the latency: 400 requests asked at once through 5 slots, ~1 ms each */
+    assert_true(s->phase[0].latency.max > 50 * 1000);
+    pv_fleet_free(f);
+}
+
 static void daily_wave_is_resync_at_plus_its_spread(void **state)
 {
     /* Resync_At 0300 falls 60 s into the run; Resync_At_Random_Delay 600 s */
@@ -210,6 +229,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(power_restore_spreads_by_resync_random_delay),
         cmocka_unit_test(steady_state_resyncs_every_period),
+        cmocka_unit_test(waiting_for_a_slot_loses_no_resync),
         cmocka_unit_test(daily_wave_is_resync_at_plus_its_spread),
         cmocka_unit_test(outage_fails_then_recovers_on_the_retry_schedule),
         cmocka_unit_test(firmware_wave_upgrades_every_family),
