@@ -31,7 +31,7 @@ serve_ports
   --tftp "127.0.0.1:$TFTP_PORT" --http "127.0.0.1:$HTTP_PORT" \
   --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT" \
   --limits-request-timeout-ms 1500 --limits-handshake-timeout-ms 1500 \
-  --limits-idle-timeout-ms 3000 --limits-max-body-bytes 64K \
+  --limits-idle-timeout-ms 3000 --limits-max-body-bytes 64K --limits-max-per-source 8 \
   --tftp-timeout-ms 300 --tftp-max-retries 2 --drain-timeout-ms 3000 \
   >"$T/run.out" 2>"$T/run.log" &
 SERVE_PID=$!
@@ -114,7 +114,12 @@ vanish1=$!
 vanish2=$!
 LAST="silent TFTP peers"
 good_tftp
-hit tftp "${TF[@]}" wrq-flood report/000e08abcdef.xml --src 127.0.0.3
+# 200 write requests that never send data: at most 16 (--tftp-max-per-source) per loop.
+hit tftp "${TF[@]}" wrq-flood report/000e08abcdef.xml --src 127.0.0.3 --limit 32
+# Uploads whose names try to leave the upload directory.
+for n in ../wrq-escape1 ../../wrq-escape2 "$T/wrq-escape3" a/../../wrq-escape4 .hidden; do
+  hit tftp "${TF[@]}" wrq-write "$n" --src 127.0.0.2
+done
 
 # ---- HTTP ----
 HT=(http 127.0.0.1 "$HTTP_PORT")
@@ -128,15 +133,28 @@ for p in /../etc/passwd /../../../../etc/passwd /%2e%2e/%2e%2e/etc/passwd \
   /escape.txt /etcdir/passwd //etc/passwd; do
   hit http "${HT[@]}" path "$p"
 done
-# A slowloris client, and a good one served while it drips.
-"${HOSTILE[@]}" "${HT[@]}" slowloris 15 >"$T/slow.out" 2>&1 &
-slow=$!
-LAST="during slowloris"
-good_http
-wait $slow || fail "$(cat "$T/slow.out")"
-ok
-echo "  $(cat "$T/slow.out")"
+for p in /../put-escape1 /%2e%2e/put-escape2 /report/..%2f..%2fput-escape3; do
+  hit http "${HT[@]}" put "$p"
+done
 hit http "${HT[@]}" mid-response /big.bin
+
+# Slow clients, all at once, while good ones are served: a slowloris, readers that stop
+# reading a 50 MB answer, and connection floods (over --limits-max-per-source) that send
+# nothing, on HTTP and HTTPS.
+bg=()
+background() { # background NAME ARGS... — an attack running while the battery goes on
+  "${HOSTILE[@]}" "${@:2}" >"$T/bg.$1" 2>&1 &
+  bg+=("$!:$1")
+}
+background slowloris "${HT[@]}" slowloris 15
+background slow-http "${HT[@]}" slow-reader /big.bin --hold 8
+background slow-https tls 127.0.0.1 "$HTTPS_PORT" slow-reader /big.bin --hold 8 --ca "$CA"
+background flood-http "${HT[@]}" conn-flood 40 --hold 15 --src 127.0.0.5
+background flood-https tls 127.0.0.1 "$HTTPS_PORT" conn-flood 40 --hold 15 --src 127.0.0.6
+LAST="slow clients and connection floods"
+sleep 0.5
+good_http
+good_https
 
 # ---- HTTPS ----
 TL=(tls 127.0.0.1 "$HTTPS_PORT")
@@ -146,6 +164,14 @@ done
 hit https "${TL[@]}" half-hello-wait 15
 hit https "${TL[@]}" rogue-cert --ca "$CA" --cert "$T/rogue.pem" --key "$T/rogue.key"
 hit https "${TL[@]}" mid-response /big.bin --ca "$CA"
+
+# Client-initiated renegotiation (TLS 1.2), a CPU sink: refused.
+(sleep 2; echo R; sleep 2) | openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -tls1_2 \
+  -CAfile "$CA" >"$T/reneg.out" 2>&1 || true
+expect_contains "$(cat "$T/reneg.out")" RENEGOTIATING "s_client tried to renegotiate"
+expect_contains "$(cat "$T/reneg.out")" "no renegotiation" "renegotiation refused"
+LAST="renegotiation"
+good_https
 
 # ---- admin ----
 for c in bad-method-metrics post-metrics garbage big-header; do
@@ -160,6 +186,15 @@ for v in $vanish1 $vanish2; do
 done
 echo "  $(cat "$T/vanish1.out")"
 echo "  $(cat "$T/vanish2.out")"
+for b in "${bg[@]}"; do
+  wait "${b%%:*}" || fail "$(cat "$T/bg.${b#*:}")"
+  ok
+  echo "  $(cat "$T/bg.${b#*:}")"
+done
+# Nothing was written outside the upload directory.
+escaped=$(find "$T" -name '*-escape*' -not -path "$D/uploads/*")
+[ -z "$escaped" ] || fail "upload escaped the upload directory: $escaped"
+ok
 for _ in 1 2 3 4; do good_http; good_https; good_tftp; done
 # Vanished TFTP peers (2 + the admitted WRQs of the flood) are abandoned on their own; the
 # one HTTP connection left open is the admin one asking for /metrics.

@@ -6,8 +6,8 @@ server answered it the way a server under attack must: with an error (TFTP ERROR
 HTTP 4xx) or by closing the connection — never with the file, never by hanging.
 
     hostile_peer.py tftp HOST PORT CASE [ARG] [--src ADDR] [--hold SECONDS]
-    hostile_peer.py http HOST PORT CASE [ARG]
-    hostile_peer.py tls  HOST PORT CASE [ARG] [--ca F] [--cert F --key F]
+    hostile_peer.py http HOST PORT CASE [ARG] [--src ADDR] [--hold SECONDS]
+    hostile_peer.py tls  HOST PORT CASE [ARG] [--ca F] [--cert F --key F] [--hold SECONDS]
 
 It prints one line saying what it saw, and exits 0 when the answer was acceptable,
 1 (with the reason on stderr) when it was not. Deterministic: the "garbage" bytes
@@ -15,6 +15,7 @@ come from a seeded generator, so a failure can be replayed.
 """
 import argparse
 import random
+import select
 import socket
 import ssl
 import struct
@@ -161,35 +162,38 @@ def tftp_vanish_write(host, port, name, src, hold):
     say("vanish-write: sent block 1 of %s, then silence (%s)" % (name, again))
 
 
-def tftp_wrq_flood(host, port, count, src, name):
+def tftp_wrq_flood(host, port, count, src, name, limit):
     """count write requests at once, from count ports of one address; none sends data.
-    Each must be answered (ACK/OACK for the ones admitted, ERROR for the rest)."""
+    At most limit are admitted (ACK/OACK), the others refused with ERROR — or, once the
+    per-source rate limit trips, with silence (no reflection)."""
     socks = []
     for _ in range(count):
         s = tftp_socket(src)
         s.sendto(struct.pack("!H", 2) + name.encode() + b"\0octet\0", (host, port))
         socks.append(s)
-    acks = errors = silent = 0
-    deadline = time.monotonic() + WAIT
-    for s in socks:
-        s.settimeout(max(0.05, deadline - time.monotonic()))
-        try:
+    acks = errors = 0
+    pending = {s.fileno(): s for s in socks}
+    quiet = 3.0  # the rate limit may stay silent (no reflection): stop after a quiet spell
+    last = time.monotonic()
+    while pending and time.monotonic() - last < quiet:
+        ready, _, _ = select.select(list(pending.values()), [], [], 0.2)
+        for s in ready:
             op, data, _ = tftp_answer(s)
-        except socket.timeout:
-            silent += 1
-            continue
-        if op == 5:
-            errors += 1
-        elif op in (4, 6):
-            acks += 1
-        else:
-            raise Refused("wrq flood: opcode %d" % op)
-        s.close()
+            if op == 5:
+                errors += 1
+            elif op in (4, 6):
+                acks += 1
+            else:
+                raise Refused("wrq flood: opcode %d" % op)
+            del pending[s.fileno()]
+            s.close()
+            last = time.monotonic()
+    silent = len(pending)
     say("wrq flood: %d admitted, %d refused, %d unanswered" % (acks, errors, silent))
-    # The rate limit answers a flood with one ERROR, then silence (no reflection): both fine,
-    # but some must have been refused, and the admitted ones bounded by the per-source limit.
     if errors == 0:
         raise Refused("wrq flood: nothing refused")
+    if limit and acks > limit:
+        raise Refused("wrq flood: %d admitted, over the limit of %d" % (acks, limit))
 
 
 def tftp_main(a):
@@ -221,17 +225,77 @@ def tftp_main(a):
         tftp_vanish(host, port, a.arg, src, a.hold)
     elif a.case == "vanish-write":
         tftp_vanish_write(host, port, a.arg, src, a.hold)
+    elif a.case == "wrq-write":  # one short (so final) block to a name that tries to escape
+        s = tftp_socket(src)
+        s.sendto(struct.pack("!H", 2) + a.arg.encode() + b"\0octet\0", (host, port))
+        op, data, peer = tftp_answer(s)
+        if op == 4:
+            s.sendto(struct.pack("!HH", 3, 1) + b"hello", peer)
+            op, data, peer = tftp_answer(s)
+        if op not in (4, 5):
+            raise Refused("WRQ %s: opcode %d" % (a.arg, op))
+        say("WRQ %s: %s" % (a.arg, "stored" if op == 4 else describe_error(data)))
     elif a.case == "wrq-flood":
-        tftp_wrq_flood(host, port, 200, src, a.arg)
+        tftp_wrq_flood(host, port, 200, src, a.arg, a.limit)
     else:
         raise SystemExit("unknown tftp case " + a.case)
 
 
 # ---- HTTP ------------------------------------------------------------------------------------
 
-def connect(host, port):
-    s = socket.create_connection((host, port), timeout=WAIT)
-    return s
+def connect(host, port, src=None):
+    return socket.create_connection((host, port), timeout=WAIT,
+                                    source_address=(src, 0) if src else None)
+
+
+def conn_flood(host, port, count, hold, src):
+    """count connections at once from one address, held open hold seconds without a byte.
+    Those over the per-source limit must be closed by the server; the rest by the request
+    (or handshake) timeout. Every one must be closed by the server within hold seconds."""
+    socks = [connect(host, port, src) for _ in range(count)]
+    start = time.monotonic()
+    open_ = list(socks)
+    early = 0
+    while open_ and time.monotonic() - start < hold:
+        for s in list(open_):
+            s.settimeout(0.01)
+            try:
+                chunk = s.recv(4096)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                chunk = b""
+            if chunk.startswith(b"HTTP/1.1 2"):
+                raise Refused("connection flood: a silent connection got %r" % chunk[:40])
+            open_.remove(s)  # closed, or an error answer before the close
+            if time.monotonic() - start < 0.5:
+                early += 1
+        time.sleep(0.05)
+    for s in socks:
+        s.close()
+    if open_:
+        raise Refused("connection flood: %d of %d still open after %.0f s" %
+                      (len(open_), count, hold))
+    say("connection flood: %d connections from %s, %d closed at once, all closed in %.1f s" %
+        (count, src, early, time.monotonic() - start))
+
+
+def slow_reader(host, port, path, hold, tls_ctx=None):
+    """Asks for a large file and reads nothing for hold seconds: the server must give up
+    on the stalled send (and free what it held), not wait forever."""
+    s = connect(host, port)  # (a tiny SO_RCVBUF would stall the kernel's own send on loopback)
+    if tls_ctx is not None:
+        s = tls_ctx.wrap_socket(s, server_hostname="localhost")
+    s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(hold)
+    # What the server sent before it gave up is in the socket buffers: a few MB at most.
+    got = read_to_close(s, limit=32 << 20)
+    s.close()
+    if status_of(got) != 200:
+        raise Refused("slow reader: %r" % got[:60])
+    if len(got) >= 32 << 20:
+        raise Refused("slow reader: the server kept sending (%d bytes)" % len(got))
+    say("slow reader: the server gave up after %d bytes of %s" % (len(got), path))
 
 
 def rst_close(s):
@@ -251,7 +315,7 @@ def send_all(s, data):
 
 def read_to_close(s, limit=1 << 20):
     """Everything the server sends until it closes; Refused if it does not close in time."""
-    got = b""
+    got = bytearray()
     deadline = time.monotonic() + WAIT
     while True:
         left = deadline - time.monotonic()
@@ -261,11 +325,11 @@ def read_to_close(s, limit=1 << 20):
         try:
             chunk = s.recv(65536)
         except ConnectionResetError:
-            return got
+            return bytes(got)
         except socket.timeout:
             continue
         if not chunk:
-            return got
+            return bytes(got)
         got += chunk
         if len(got) > limit:
             raise Refused("more than %d bytes answered" % limit)
@@ -410,6 +474,20 @@ def http_main(a):
         say("reset-mid-body: sent part of a chunk, then reset")
     elif a.case == "mid-response":
         http_disconnect_mid_response(host, port, a.arg)
+    elif a.case == "slow-reader":
+        slow_reader(host, port, a.arg, a.hold)
+    elif a.case == "conn-flood":
+        conn_flood(host, port, int(a.arg), a.hold, a.src)
+    elif a.case == "put":  # an upload whose name tries to leave the upload directory
+        req = (b"PUT " + a.arg.encode("latin-1") + b" HTTP/1.1\r\nHost: x\r\n"
+               b"Content-Length: 5\r\nConnection: close\r\n\r\nhello")
+        s = connect(host, port)
+        send_all(s, req)
+        answer = read_to_close(s)
+        st = status_of(answer)
+        if st is None or not (200 <= st < 300 or 400 <= st < 500):
+            raise Refused("PUT %s: %r" % (a.arg, answer[:60]))
+        say("PUT %s: HTTP %d" % (a.arg, st))
     else:
         raise SystemExit("unknown http case " + a.case)
 
@@ -494,6 +572,10 @@ def tls_main(a):
     elif a.case == "mid-response":
         ctx = ssl.create_default_context(cafile=a.ca)
         http_disconnect_mid_response(host, port, a.arg, ctx)
+    elif a.case == "slow-reader":
+        slow_reader(host, port, a.arg, a.hold, ssl.create_default_context(cafile=a.ca))
+    elif a.case == "conn-flood":
+        conn_flood(host, port, int(a.arg), a.hold, a.src)
     else:
         raise SystemExit("unknown tls case " + a.case)
 
@@ -505,9 +587,10 @@ def main():
     p.add_argument("port", type=int)
     p.add_argument("case")
     p.add_argument("arg", nargs="?", default="")
-    p.add_argument("--src", default="127.0.0.1", help="TFTP: source address to send from")
+    p.add_argument("--src", default="127.0.0.1", help="source address to send from")
     p.add_argument("--hold", type=float, default=0,
-                   help="TFTP vanish: seconds to keep the silent port open")
+                   help="seconds to stay silent (vanish, slow-reader, conn-flood)")
+    p.add_argument("--limit", type=int, default=0, help="TFTP wrq-flood: most admitted")
     p.add_argument("--ca")
     p.add_argument("--cert")
     p.add_argument("--key")
