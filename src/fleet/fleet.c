@@ -36,7 +36,7 @@
  * is queued before the fleet knows whether its agent has a request at all (the agent has no
  * peek); when its turn comes and it has none, both flags drop.
  */
-enum { PH_IN_FLIGHT = 1, PH_WAITING = 2, PH_BINDING = 4, PH_BOUND = 8, PH_QUEUED = 16 };
+enum { PH_IN_FLIGHT = 1, PH_WAITING = 2, PH_BINDING = 4, PH_QUEUED = 8 };
 
 #define NEVER UINT64_MAX
 #define DAY_MS (24ull * 3600 * 1000)
@@ -345,7 +345,6 @@ static void op_ended(pv_fleet *f, uint32_t i, const pv_agent_response *r)
     if (p->flags & PH_BINDING) {
         p->flags &= (uint8_t)~PH_BINDING;
         if (pv_agent_get_prov_state(p->agent) >= PV_AGENT_SEC_PRV_1) {
-            p->flags |= PH_BOUND;
             /* the server's SIP NOTIFY (Event: check-sync) after a binding: resync now */
             if (pv_agent_resync(p->agent, f->now_ms, NULL, NULL) == 0)
                 drain(f, i);
