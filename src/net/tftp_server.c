@@ -265,8 +265,7 @@ static void send_refusal(pv_tftp_server *server, const struct sockaddr *peer,
     memset(&ctl, 0, sizeof ctl);
     struct msghdr msg = {
         .msg_name = (void *)peer,
-        .msg_namelen =
-            peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+        .msg_namelen = pv__tftp_addr_len(peer),
         .msg_iov = &iov,
         .msg_iovlen = 1,
         .msg_control = ctl.buf,

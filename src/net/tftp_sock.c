@@ -16,7 +16,7 @@
 #define UDP_SEGMENT 103 /* linux/udp.h: generic segmentation offload for UDP (4.18) */
 #endif
 
-static socklen_t sa_len(const struct sockaddr *sa)
+socklen_t pv__tftp_addr_len(const struct sockaddr *sa)
 {
     return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
@@ -113,7 +113,7 @@ pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *
 {
     pv__tftp_sock *sock = take_idle(server, local, peer);
     if (sock != NULL) {
-        if (connect(sock->fd, peer, sa_len(peer)) != 0) {
+        if (connect(sock->fd, peer, pv__tftp_addr_len(peer)) != 0) {
             pv_error_set(err, PV_EIO, "transfer socket: %s", strerror(errno));
             sock_close(sock);
             return NULL;
@@ -121,12 +121,12 @@ pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *
         /* A late packet of the previous peer may still be queued: transfers read with
          * recvfrom() and drop what does not come from their peer. A socket that saw an
          * error is never pooled (pv__tftp_sock_put), so none is pending here. */
-        memcpy(&sock->peer, peer, sa_len(peer));
+        memcpy(&sock->peer, peer, pv__tftp_addr_len(peer));
         pv__tftp_sock_watch(sock, false);
         return sock;
     }
     struct sockaddr_storage bind_to;
-    memcpy(&bind_to, local, sa_len(local));
+    memcpy(&bind_to, local, pv__tftp_addr_len(local));
     if (bind_to.ss_family == AF_INET6)
         ((struct sockaddr_in6 *)&bind_to)->sin6_port = 0;
     else
@@ -137,8 +137,8 @@ pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *
         return NULL;
     }
     /* One ephemeral port per transfer, on the address the request came to. */
-    if (bind(fd, (struct sockaddr *)&bind_to, sa_len(local)) != 0 ||
-        connect(fd, peer, sa_len(peer)) != 0) {
+    if (bind(fd, (struct sockaddr *)&bind_to, pv__tftp_addr_len(local)) != 0 ||
+        connect(fd, peer, pv__tftp_addr_len(peer)) != 0) {
         pv_error_set(err, PV_EIO, "transfer socket: %s", strerror(errno));
         close(fd);
         return NULL;
@@ -146,8 +146,8 @@ pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *
     sock = pv_calloc(1, sizeof *sock);
     sock->server = server;
     sock->fd = fd;
-    memcpy(&sock->local, local, sa_len(local));
-    memcpy(&sock->peer, peer, sa_len(peer));
+    memcpy(&sock->local, local, pv__tftp_addr_len(local));
+    memcpy(&sock->peer, peer, pv__tftp_addr_len(peer));
     uv_poll_init(server->loop, &sock->poll, fd);
     sock->poll.data = sock;
     server->handles++;

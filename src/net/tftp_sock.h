@@ -48,6 +48,8 @@ pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *
 void pv__tftp_sock_put(pv_tftp_server *server, pv__tftp_sock *sock);
 /* Watches for readability, and writability too when asked (no call when unchanged). */
 void pv__tftp_sock_watch(pv__tftp_sock *sock, bool writable);
+/* The length of an IPv4 or IPv6 socket address. */
+socklen_t pv__tftp_addr_len(const struct sockaddr *sa);
 /* Same address and port. */
 bool pv__tftp_same_endpoint(const struct sockaddr *a, const struct sockaddr *b);
 /* Idle sockets are closed (the server is closing). */

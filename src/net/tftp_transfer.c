@@ -1,7 +1,8 @@
 /*
- * tftp_transfer.c — one TFTP transfer: option negotiation, the read (RRQ)
+ * tftp_transfer.c — one TFTP transfer: the read (RRQ)
  * sender with windows and adaptive retransmission, the write (WRQ) receiver,
- * the handler round trip, logging and metrics. See tftp_transfer.h.
+ * the handler round trip, logging and metrics; the options it agrees to come
+ * from tftp_negotiate.c. See tftp_transfer.h.
  *
  * Block numbers: internally a transfer counts blocks with 64-bit sequence
  * numbers (seq 1 is the first DATA); on the wire a block is seq mod 65536, so
@@ -13,6 +14,8 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "net/metrics.h"
+#include "net/tftp_negotiate.h"
+#include "net/tftp_rto.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -23,10 +26,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define RTO_MIN_MS 20
-#define RTO_MAX_MS 10000
-#define WINDOW_BYTES (128 * 1024) /* at most this much data in flight */
-#define BATCH_BYTES 65507         /* largest UDP payload: one GSO send carries a batch */
+#define BATCH_BYTES 65507 /* largest UDP payload: one GSO send carries a batch */
 
 typedef enum {
     T_HANDLER,   /* RRQ: waiting for the handler's answer */
@@ -78,8 +78,8 @@ struct pv__tftp_transfer {
     /* Timing. */
     uint64_t start_ns, window_ns;
     bool karn; /* a retransmission since the last sample: no RTT sample (Karn) */
-    double srtt, rttvar;
-    unsigned rto_ms, retries, retransmits;
+    pv__tftp_rto rto;
+    unsigned retries, retransmits;
     uint64_t bytes;
     int status;
     const char *reason;
@@ -228,20 +228,8 @@ static void t_sample_rtt(pv__tftp_transfer *t)
 {
     if (t->karn || t->opt.timeout) /* RFC 2349: a negotiated timeout is fixed */
         return;
-    double r = (double)(uv_hrtime() - t->window_ns) / 1e6;
-    if (t->srtt == 0) {
-        t->srtt = r;
-        t->rttvar = r / 2;
-    } else {
-        double d = t->srtt > r ? t->srtt - r : r - t->srtt;
-        t->rttvar = 0.75 * t->rttvar + 0.25 * d;
-        t->srtt = 0.875 * t->srtt + 0.125 * r;
-    }
-    double rto = t->srtt + 4 * t->rttvar;
-    unsigned floor_ms = t->server->limits.timeout_ms < RTO_MIN_MS * 5
-                            ? t->server->limits.timeout_ms / 5 + 1
-                            : RTO_MIN_MS * 5;
-    t->rto_ms = rto < floor_ms ? floor_ms : (rto > RTO_MAX_MS ? RTO_MAX_MS : (unsigned)rto);
+    pv__tftp_rto_sample(&t->rto, (double)(uv_hrtime() - t->window_ns) / 1e6,
+                        t->server->limits.timeout_ms);
 }
 
 /* A timeout: back off exponentially; false when retries are exhausted. */
@@ -253,7 +241,7 @@ static bool t_backoff(pv__tftp_transfer *t)
         return false;
     }
     t->karn = true;
-    t->rto_ms = t->rto_ms * 2 > RTO_MAX_MS ? RTO_MAX_MS : t->rto_ms * 2;
+    pv__tftp_rto_backoff(&t->rto);
     return true;
 }
 
@@ -265,7 +253,7 @@ static void t_send_ctl(pv__tftp_transfer *t, bool again)
     }
     t_send(t, t->ctl.data, t->ctl.len);
     t->window_ns = uv_hrtime();
-    t_arm(t, t->rto_ms);
+    t_arm(t, t->rto.ms);
 }
 
 /* ---- read: producing blocks -------------------------------------------- */
@@ -431,7 +419,7 @@ static void t_send_window(pv__tftp_transfer *t)
         t_set_poll(t);
     }
     t->window_ns = uv_hrtime();
-    t_arm(t, t->rto_ms);
+    t_arm(t, t->rto.ms);
 }
 
 static void t_start_sending(pv__tftp_transfer *t)
@@ -540,7 +528,7 @@ static void t_on_data(pv__tftp_transfer *t, uint16_t block, pv_slice data)
         t_sample_rtt(t);
         t_ack(t, seq);
     } else {
-        t_arm(t, t->rto_ms);
+        t_arm(t, t->rto.ms);
     }
 }
 
@@ -641,58 +629,17 @@ static void t_on_timer(uv_timer_t *handle)
 
 /* ---- negotiation and the handler -------------------------------------- */
 
-static void add_opt(pv_tftp_option *opts, size_t *n, char vals[][24], const char *name, uint64_t v)
-{
-    snprintf(vals[*n], 24, "%llu", (unsigned long long)v); /* 20 digits at most: fits */
-    opts[*n] = (pv_tftp_option){pv_slice_from(name), pv_slice_from(vals[*n])};
-    (*n)++;
-}
-
-/* Decides blksize/windowsize/timeout and builds the OACK; false if none. */
+/* RFC 2347: the options agreed, with the OACK in t->ctl; false if none. */
 static bool t_negotiate(pv__tftp_transfer *t)
 {
-    const pv_tftp_limits *lim = &t->server->limits;
-    pv_tftp_option opts[4];
-    char vals[4][24];
-    size_t n = 0;
-    t->blksize = PV_TFTP_BLKSIZE_DEFAULT;
-    t->windowsize = 1;
-    if (t->opt.blksize) {
-        unsigned cap = pv__tftp_mtu_blksize(t->fd, t->local.ss_family);
-        if (lim->max_blksize < cap)
-            cap = lim->max_blksize;
-        t->blksize = t->opt.blksize < cap ? (unsigned)t->opt.blksize : cap;
-        if (t->blksize < PV_TFTP_BLKSIZE_MIN)
-            t->blksize = PV_TFTP_BLKSIZE_MIN;
-        add_opt(opts, &n, vals, "blksize", t->blksize);
-    }
-    if (t->opt.has_tsize) {
-        /* RFC 2349: in a RRQ we answer the size; netascii sizes are not known
-         * before conversion, so the option is left out then. */
-        if (t->write)
-            add_opt(opts, &n, vals, "tsize", t->opt.tsize);
-        else if (t->mode == PV_TFTP_MODE_OCTET && t->size > 0)
-            /* curl (7.88) rejects "tsize 0" in an OACK as illegal: an empty
-             * file's size goes unsaid, which RFC 2347 allows. */
-            add_opt(opts, &n, vals, "tsize", t->size);
-    }
-    if (t->opt.timeout) {
-        t->rto_ms = (unsigned)t->opt.timeout * 1000;
-        add_opt(opts, &n, vals, "timeout", t->opt.timeout);
-    }
-    if (t->opt.windowsize) {
-        unsigned cap = lim->max_windowsize ? lim->max_windowsize : 1;
-        /* A window must fit the peer's socket buffer (Linux default 208 KiB),
-         * or most of it is dropped on arrival and every window times out. */
-        if (cap > WINDOW_BYTES / t->blksize)
-            cap = WINDOW_BYTES / t->blksize > 0 ? WINDOW_BYTES / t->blksize : 1;
-        t->windowsize = t->opt.windowsize < cap ? (unsigned)t->opt.windowsize : cap;
-        add_opt(opts, &n, vals, "windowsize", t->windowsize);
-    }
-    pv_buf_reset(&t->ctl);
-    if (n > 0)
-        pv_tftp_build_oack(&t->ctl, opts, n);
-    return n > 0;
+    pv__tftp_offer offer = {t->write, t->mode == PV_TFTP_MODE_OCTET, t->size,
+                            t->opt.blksize ? pv__tftp_mtu_blksize(t->fd, t->local.ss_family) : 0};
+    pv__tftp_agreed agreed;
+    bool oack = pv__tftp_negotiate(&t->opt, &t->server->limits, &offer, &agreed, &t->ctl);
+    t->blksize = agreed.blksize;
+    t->windowsize = agreed.windowsize;
+    t->rto.ms = agreed.timeout_ms ? agreed.timeout_ms : t->rto.ms;
+    return oack;
 }
 
 static void release_response(pv_response *resp)
@@ -762,7 +709,7 @@ static void t_respond(pv_request *req, pv_response *resp)
         t_log(t);
         t->state = T_DALLY;
         t_ack(t, t->expected - 1);
-        t_arm(t, t->rto_ms);
+        t_arm(t, t->rto.ms);
         return;
     }
     t_begin_read(t, resp);
@@ -802,12 +749,10 @@ int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
     t->mode = pkt->mode;
     t->blksize = PV_TFTP_BLKSIZE_DEFAULT;
     t->windowsize = 1;
-    t->rto_ms = server->limits.timeout_ms ? server->limits.timeout_ms : 1000;
+    pv__tftp_rto_init(&t->rto, server->limits.timeout_ms);
     t->start_ns = uv_hrtime();
-    memcpy(&t->peer, peer,
-           peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-    memcpy(&t->local, local,
-           local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    memcpy(&t->peer, peer, pv__tftp_addr_len(peer));
+    memcpy(&t->local, local, pv__tftp_addr_len(local));
     t->path = pv_slice_dup(pkt->filename);
     t->sock = pv__tftp_sock_get(server, local, peer, err);
     if (t->sock == NULL) {
