@@ -2,6 +2,7 @@
 # The command line over the admin API: tables for people, --json for scripts
 # (parsed with python3), the local token, errors; and `provisor dhcp-snippet`
 # checked by dnsmasq --test and kea-dhcp4 -t when they are installed.
+# Covers src/cli/cli_api.c, cmd_account.c, cmd_device.c, cmd_params.c, cmd_firmware.c, cmd_dhcp.c and src/net/http_client.c.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/api_helpers.bash"

@@ -2,6 +2,7 @@
 # Bulk import (issue 4 acceptance): 100 000 devices from CSV through the admin
 # API, timed; kill -9 of the server in the middle of an import, restart,
 # import again: `provisor db check` passes and each device is there once.
+# Covers src/server/api_import.c.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/api_helpers.bash"

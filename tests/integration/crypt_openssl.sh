@@ -4,6 +4,7 @@
 # 0, 1, 15, 16, 17 bytes and 5 MB; wrong keys and truncated files fail with exit
 # 1 and leave no output behind. openssl 3 warns "deprecated key derivation used"
 # on stderr for -k without -pbkdf2: that is expected (phones use exactly that).
+# Covers src/cli/cmd_crypt.c and src/cli/cli_io.c (atomic output).
 . "$(dirname "$0")/lib.sh"
 
 command -v openssl >/dev/null || fail "the openssl command is needed"

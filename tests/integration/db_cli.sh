@@ -2,6 +2,7 @@
 # `provisor db`: migrate, check, backup — checked by sqlite3 as an independent
 # reader; exit codes 0/1/2 and --help; and, when a PostgreSQL 15 server
 # binary is installed, that the schema's PostgreSQL spelling really runs there.
+# Covers src/cli/cmd_db.c.
 . "$(dirname "$0")/lib.sh"
 
 command -v sqlite3 >/dev/null || fail "sqlite3 (the CLI) is needed: apt-get install sqlite3"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `provisor profile check | convert | diff` on real files: exit codes 0/1/2,
 # file:line errors, gzip input, atomic output, and the xml → text → xml trip.
+# Covers src/cli/cmd_profile.c.
 . "$(dirname "$0")/lib.sh"
 
 D="$PV_SRC/tests/data/profiles"

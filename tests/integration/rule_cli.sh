@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `provisor rule eval` end to end: the real binary, spec rules, text and JSON
 # output (JSON parsed back by python3), exit codes 0/1/2.
+# Covers src/cli/cmd_rule.c.
 . "$(dirname "$0")/lib.sh"
 
 # json_get FILE EXPR — prints a Python expression evaluated over the parsed JSON (as j).

@@ -3,6 +3,7 @@
 # (CA, server certificate, demo manufacturer CA, hashed admin token, profiles/),
 # says where it listens, and a second run reuses all of it. Configuration
 # errors name the file, the line, the key and what is allowed.
+# Covers src/cli/cmd_serve.c.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 

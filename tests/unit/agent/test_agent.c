@@ -3,6 +3,7 @@
  * status table, timers on a virtual clock, whole-or-nothing profiles and the
  * status indicator. Upgrades, reports, access and state: test_agent_more.c.
  */
+/* Covers src/agent/agent_store.c (parameters and access) and the resync machines. */
 #include "world.h"
 
 #include "core/device_id.h"

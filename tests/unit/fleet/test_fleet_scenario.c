@@ -1,4 +1,5 @@
 /* Scenario timelines on the virtual clock: whole fleets against the virtual server. */
+/* Covers src/fleet/scenario.c and vserver.c (the modelled server of --virtual). */
 #include "pv_test.h"
 
 #include "fleet/content.h"

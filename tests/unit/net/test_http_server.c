@@ -3,6 +3,7 @@
  * files byte-identical, keep-alive, pipelining, Range and conditional
  * requests, HEAD, bodies, limits, slow and vanishing clients, drain, fd leaks.
  */
+/* Covers src/net/http_server.c and http_conn.c. */
 #include "http_test_env.h"
 
 static pv_http_server *g_plain;  /* default limits */

@@ -4,6 +4,7 @@
  * only with the code never logged whole, the encrypted profile and its
  * SEC-PRV-2 move, ETag → 304 (as the HTTP transport plans it), identity
  * mismatch and require_cert refused and audited, reports → 200/400/404. */
+/* Covers src/server/provision.c and prov_policy.c. */
 #include "server/prov_test.h"
 
 #include "core/param.h"

@@ -1,6 +1,7 @@
 /* Unit tests for the store's entities on a real SQLite file: accounts,
  * devices, codes, rate limits, parameter sets, firmware, plans, reports,
  * tokens, audit log; pagination and constraints. */
+/* Covers src/store/store_accounts.c, store_devices.c, store_params.c and store_secrets.c. */
 #include "store_test.h"
 
 static pv_store *S(void **state)
