@@ -82,8 +82,20 @@ hit() {
   "good_$good"
 }
 
-# fds — the server's open descriptors, one "fd target" a line (sockets by inode).
-fds() { (cd "/proc/$SERVE_PID/fd" && for f in *; do echo "$f $(readlink "$f")"; done) | sort; }
+# fds — the server's open descriptors, one "fd target" a line (sockets by inode), but for
+# connected UDP sockets: those are TFTP transfer sockets, kept in a per-loop pool of up to 64
+# idle ones (src/net/tftp_sock.h) when their transfer ends; fds counts them in $T/pooled.
+fds() {
+  local udp
+  udp=$(awk 'NR > 1 && $3 !~ /^0+:0000$/ { print $10 }' /proc/net/udp /proc/net/udp6 2>/dev/null |
+    sort -u | tr '\n' ' ')
+  (cd "/proc/$SERVE_PID/fd" && for f in *; do echo "$f $(readlink "$f")"; done) | sort |
+    awk -v udp=" $udp" '
+      { ino = $2; gsub(/[^0-9]/, "", ino) }
+      $2 ~ /^socket:/ && index(udp, " " ino " ") { pooled++; next }
+      { print }
+      END { print pooled + 0 > "'"$T/pooled"'" }'
+}
 
 # Warm both loops up (SQLite handles, caches), then remember the descriptors.
 for _ in 1 2 3 4; do good_http; good_https; good_tftp; done
@@ -215,10 +227,14 @@ timeouts=$(metric provisor_tftp_timeouts_total)
 i=0
 until fds >"$T/fds.after" && cmp -s "$T/fds.before" "$T/fds.after"; do
   i=$((i + 1))
-  [ $i -lt 50 ] || fail "descriptors leaked: $(diff "$T/fds.before" "$T/fds.after")"
+  [ $i -lt 50 ] || fail "descriptors leaked: $(diff "$T/fds.before" "$T/fds.after")
+$(ss -anpeo | grep "pid=$SERVE_PID," | grep -v LISTEN)"
   sleep 0.2
 done
 ok
+[ "$(cat "$T/pooled")" -le 128 ] || fail "$(cat "$T/pooled") TFTP sockets open, over 2 pools of 64"
+ok
+echo "  descriptors as after start-up, and $(cat "$T/pooled") pooled TFTP sockets"
 
 # SIGTERM: exit 0 (valgrind's --error-exitcode would make it 99), then the reports.
 kill -TERM "$SERVE_PID"
