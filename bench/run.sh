@@ -136,7 +136,9 @@ cpu_us() {
     python3 -c 'import sys,statistics; v=[float(x) for x in sys.stdin]; print(round(statistics.median(v)) if v else 0)'
 }
 
-# Full TLS handshakes with a client certificate: two s_time clients in parallel (one per core).
+# Full TLS handshakes with a client certificate per second: two s_time clients in parallel (one
+# per core). Their connections are serial, so at most two handshakes are in flight: a server
+# whose two loops get both at once leaves a core to other work (the loop-balancing question).
 s_time_rate() {
   local p total=0 n t0 t1
   case $1 in nginx) p=$NGINX_HTTPS ;; *) p=$PV_HTTPS ;; esac
@@ -152,12 +154,22 @@ s_time_rate() {
   done
   t1=$(cpu_ticks "$1")
   cpu_note "$1" "$total" "$t0" "$t1"
-  echo "$total"
+  # s_time reports connections per run; the figure is per second, like the others.
+  python3 -c 'import sys; print(round(int(sys.argv[1]) / float(sys.argv[2]), 1))' "$total" "$seconds"
 }
+# Requests each provisor loop has served so far ("loop1 loop2"): how evenly the shared listening
+# socket spreads work (difference of two calls).
+loop_counts() {
+  curl -s "http://127.0.0.1:$PV_ADMIN/metrics" |
+    awk -F'[" ]' '/^provisor_loop_requests_total/ {printf "%s ", $NF}'
+}
+loop_split() { python3 -c 'import sys; a=sys.argv[1].split(); b=sys.argv[2].split(); print("/".join(str(int(y)-int(x)) for x, y in zip(a, b)))' "$1" "$2"; }
 https_handshakes() {
   : >"$W/cpu"
+  local l0; l0=$(loop_counts)
   alternate s_time_rate nginx provisor
-  record "{\"bench\":\"https_full_handshakes_client_cert\",\"seconds\":$seconds,\"rounds\":$rounds,\"provisor\":$R_provisor,\"nginx\":$R_nginx,\"ratio\":$(ratio "$R_provisor" "$R_nginx"),\"provisor_runs\":\"${A_provisor# }\",\"nginx_runs\":\"${A_nginx# }\",\"provisor_cpu_us_per_handshake\":$(cpu_us provisor),\"nginx_cpu_us_per_handshake\":$(cpu_us nginx)}"
+  SPLIT=$(loop_split "$l0" "$(loop_counts)")
+  record "{\"bench\":\"https_full_handshakes_client_cert\",\"seconds\":$seconds,\"rounds\":$rounds,\"provisor\":$R_provisor,\"nginx\":$R_nginx,\"ratio\":$(ratio "$R_provisor" "$R_nginx"),\"provisor_runs\":\"${A_provisor# }\",\"nginx_runs\":\"${A_nginx# }\",\"provisor_cpu_us_per_handshake\":$(cpu_us provisor),\"nginx_cpu_us_per_handshake\":$(cpu_us nginx),\"provisor_requests_per_loop\":\"$SPLIT\"}"
 }
 
 wrk_rate() {
@@ -172,8 +184,10 @@ wrk_rate() {
 }
 http_keepalive() {
   : >"$W/cpu"
+  local l0; l0=$(loop_counts)
   alternate wrk_rate nginx provisor
-  record "{\"bench\":\"http_keepalive_small_file\",\"seconds\":$seconds,\"rounds\":$rounds,\"provisor_rps\":$R_provisor,\"nginx_rps\":$R_nginx,\"ratio\":$(ratio "$R_provisor" "$R_nginx"),\"provisor_runs\":\"${A_provisor# }\",\"nginx_runs\":\"${A_nginx# }\",\"provisor_cpu_us_per_request\":$(cpu_us provisor),\"nginx_cpu_us_per_request\":$(cpu_us nginx)}"
+  SPLIT=$(loop_split "$l0" "$(loop_counts)")
+  record "{\"bench\":\"http_keepalive_small_file\",\"seconds\":$seconds,\"rounds\":$rounds,\"provisor_rps\":$R_provisor,\"nginx_rps\":$R_nginx,\"ratio\":$(ratio "$R_provisor" "$R_nginx"),\"provisor_runs\":\"${A_provisor# }\",\"nginx_runs\":\"${A_nginx# }\",\"provisor_cpu_us_per_request\":$(cpu_us provisor),\"nginx_cpu_us_per_request\":$(cpu_us nginx),\"provisor_requests_per_loop\":\"$SPLIT\"}"
 }
 
 # TFTP: the same load generator against each server; transfers per second (failures are
