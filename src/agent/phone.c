@@ -11,6 +11,7 @@
 #include "agent/phone.h"
 
 #include "agent/dhcp_hook.h"
+#include "agent/fetch_request.h"
 #include "agent/phone_syslog.h"
 #include "agent/webui.h"
 #include "core/alloc.h"
@@ -67,9 +68,7 @@ struct pv_phone {
     bool reboot;
     bool draining;
     char last_result[160];
-    char scheme[16];     /* the auth scheme of the last 401 ("Basic", "Digest") */
-    char *challenge;     /* its whole WWW-Authenticate value (a Digest nonce) */
-    char *challenge_url; /* ... and where it came from */
+    pv_agent_challenge challenge; /* the last 401's (spec 8.2: the retry answers it) */
     void (*change_cb)(pv_phone *p, void *data);
     void *change_data;
     unsigned pending_closes;
@@ -245,26 +244,14 @@ static void on_fetched(pv_fetch *h, const pv_fetch_result *r, void *data)
     pv__xfer *x = data;
     pv_phone *p = x->p;
     xfer_unlink(x);
-    pv_agent_response resp = {.error = r->error,
-                              .status = r->status,
-                              .location = r->location,
-                              .content_encoding = r->content_encoding,
-                              .body = r->body,
-                              .body_len = r->body_len};
+    pv_agent_response resp;
+    pv_agent_response_from_fetch(r, &resp);
     pv_logf(r->error < 0 ? PV_LOG_WARN : PV_LOG_INFO, "phone.fetch",
             "id=%u status=%d error=%s bytes=%zu connect_ms=%.1f tls_ms=%.1f total_ms=%.1f%s%s",
             (unsigned)x->id, r->status, r->error ? pv_err_name(r->error) : "-", r->body_len,
             r->connect_ms, r->tls_ms, r->total_ms, r->error ? " detail=" : "",
             r->error ? r->error_text : "");
-    if (r->status == 401 && r->www_authenticate != NULL) { /* spec 8.2: answer it next */
-        size_t n = strcspn(r->www_authenticate, " ");
-        snprintf(p->scheme, sizeof p->scheme, "%.*s", (int)(n < 15 ? n : 15), r->www_authenticate);
-        free(p->challenge);
-        p->challenge = pv_strndup(r->www_authenticate, 4096); /* bounded: one header */
-        free(p->challenge_url);
-        p->challenge_url = x->url;
-        x->url = NULL;
-    }
+    pv_agent_challenge_note(&p->challenge, x->url, r); /* spec 8.2: answer it next */
     uint32_t id = x->id;
     free(x->url);
     free(x);
@@ -274,22 +261,10 @@ static void on_fetched(pv_fetch *h, const pv_fetch_result *r, void *data)
 
 static void start_fetch(pv_phone *p, const pv_agent_action *act)
 {
-    pv_fetch_request req = {.url = act->url,
-                            .method = act->method,
-                            .body = act->body,
-                            .body_len = act->body_len,
-                            .content_type = act->content_type,
-                            .content_encoding = act->content_encoding,
-                            .uid = act->uid,
-                            .pwd = act->pwd,
-                            .user_agent = act->user_agent,
-                            .client_cert = act->client_cert,
-                            .max_body =
-                                act->purpose == PV_AGENT_FOR_FIRMWARE ? FIRMWARE_MAX : PROFILE_MAX};
-    if (act->uid != NULL && p->challenge_url != NULL && strcmp(p->challenge_url, act->url) == 0) {
-        req.auth_scheme = p->scheme;
-        req.challenge = p->challenge; /* a Digest answer goes with this very request */
-    }
+    pv_fetch_request req;
+    pv_agent_fetch_request(act, &p->challenge,
+                           act->purpose == PV_AGENT_FOR_FIRMWARE ? FIRMWARE_MAX : PROFILE_MAX,
+                           &req);
     pv__xfer *x = pv_calloc(1, sizeof *x);
     x->p = p;
     x->id = act->id;
@@ -598,8 +573,7 @@ static void free_parts(pv_phone *p)
     free(p->state_dir);
     free(p->web_address);
     free(p->dhcp_text);
-    free(p->challenge);
-    free(p->challenge_url);
+    pv_agent_challenge_clear(&p->challenge);
     free(p);
 }
 

@@ -74,7 +74,11 @@ static void usage(FILE *f)
             "  --vworkers N         virtual server: service slots (default 2)\n"
             "  --vtls-us US         virtual server: cost of a TLS handshake (default 900)\n"
             "  --codes FILE         retail: phone i enters the code on line i (a provisioning\n"
-            "                       server's codes); default: codes of 'fleet profiles'\n\n"
+            "                       server's codes); default: codes of 'fleet profiles'\n"
+            "  --source-addresses on|off\n"
+            "                       phone i connects from its own 127.A.B.C, so a server's\n"
+            "                       per-address limits count phones (default on; off: all\n"
+            "                       from the system's choice, 127.0.0.1)\n\n"
             "certs options: --count N, --out DIR, --ca-cert F --ca-key F (default: a new CA\n"
             "  in DIR/ca.pem, ca.key), --rsa (RSA 2048; default EC P-256), --first I, --seed,\n"
             "  --mix (as for run: they decide the MACs). Writes DIR/<mac>.pem (key, then cert).\n\n"
@@ -135,6 +139,7 @@ enum {
     O_RSA,
     O_FIRST,
     O_CODES,
+    O_SOURCE_ADDRESSES,
 };
 
 static const struct option options[] = {
@@ -166,6 +171,7 @@ static const struct option options[] = {
     {"rsa", no_argument, NULL, O_RSA},
     {"first", required_argument, NULL, O_FIRST},
     {"codes", required_argument, NULL, O_CODES},
+    {"source-addresses", required_argument, NULL, O_SOURCE_ADDRESSES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -292,6 +298,11 @@ static int parse(int argc, char **argv, args *a)
             break;
         case O_CODES:
             a->codes = optarg;
+            break;
+        case O_SOURCE_ADDRESSES:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+                return usage_error("--source-addresses '%s': expected on or off", optarg);
+            a->cfg.source_addresses = strcmp(optarg, "on") == 0;
             break;
         case O_FIRST:
             rc = number("first", optarg, PV_FLEET_MAX_PHONES - 1, &a->first);

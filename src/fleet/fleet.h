@@ -25,6 +25,7 @@
 
 #include "core/error.h"
 #include "fleet/content.h"
+#include "fleet/host.h"
 #include "fleet/scenario.h"
 #include "fleet/stats.h"
 #include "fleet/vserver.h"
@@ -55,6 +56,9 @@ typedef struct pv_fleet_config {
     char **codes;
     uint32_t ncodes;
     bool progress; /* a live line on stderr (the CLI passes isatty(2)) */
+    /* phone i connects from its own 127.A.B.C (host.h), as real phones each have an address
+     * of their own; false: every phone from the system's choice (127.0.0.1) */
+    bool source_addresses;
 } pv_fleet_config;
 
 void pv_fleet_config_default(pv_fleet_config *c);
@@ -89,9 +93,5 @@ const pv_fleet_summary *pv_fleet_get_summary(const pv_fleet *f);
 /* How many phones are in each provisioning state (indexed by pv_agent_prov_state). */
 void pv_fleet_prov_states(const pv_fleet *f, uint32_t counts[4]);
 void pv_fleet_free(pv_fleet *f);
-
-/* Resident and peak resident bytes of this process (/proc/self/statm, status VmHWM). */
-uint64_t pv_fleet_rss(void);
-uint64_t pv_fleet_rss_peak(void);
 
 #endif

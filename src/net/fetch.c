@@ -16,7 +16,11 @@
 #include "core/http_digest.h"
 
 #include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +28,15 @@
 #include <strings.h>
 
 #define EASY_POOL_MAX 64 /* idle easy handles kept for reuse (a fleet starts many) */
+
+/* A client certificate, its chain and key, parsed once (tls_cache); shared by reference. */
+typedef struct pv__cred {
+    unsigned refs; /* the cache's slot and each transfer that holds it */
+    char *cert_file, *key_file;
+    X509 *cert;
+    EVP_PKEY *key;
+    STACK_OF(X509) * chain; /* certificates after the first in cert_file, or NULL */
+} pv__cred;
 
 struct pv_fetch {
     pv_fetch *prev, *next; /* the fetcher's live list */
@@ -38,6 +51,7 @@ struct pv_fetch {
     size_t max_body;
     bool too_big;
     bool tftp;
+    pv__cred *cred; /* tls_cache: the client credentials this transfer presents */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -59,6 +73,8 @@ struct pv_fetcher {
     CURL *pool[EASY_POOL_MAX];
     size_t pooled;
     pv_fetcher_stats stats;
+    X509_STORE *ca_store;    /* tls_cache: the CA bundle, parsed once */
+    pv__cred **creds;        /* tls_cache: PV_FETCH_TLS_CACHE slots, direct-mapped by path */
     unsigned pending_closes; /* uv handles whose close callback has not run */
     bool closing;
     bool in_check; /* inside check_done: a close must wait for it to return */
@@ -83,6 +99,118 @@ void pv_fetcher_options_default(pv_fetcher_options *o)
     o->max_body = PV_FETCH_MAX_BODY_DEFAULT;
 }
 
+/* ---- TLS credentials parsed once (tls_cache) ---- */
+
+static void cred_unref(pv__cred *c)
+{
+    if (c == NULL || --c->refs > 0)
+        return;
+    X509_free(c->cert);
+    EVP_PKEY_free(c->key);
+    sk_X509_pop_free(c->chain, X509_free);
+    free(c->cert_file);
+    free(c->key_file);
+    free(c);
+}
+
+/* The certificate, any chain after it, and the key (in key_file, or in cert_file) — the
+ * files libcurl's CURLOPT_SSLCERT/SSLKEY would read; NULL when they cannot be used. */
+static pv__cred *cred_load(const char *cert_file, const char *key_file)
+{
+    pv__cred *c = pv_calloc(1, sizeof *c);
+    c->refs = 1;
+    c->cert_file = pv_strdup(cert_file);
+    c->key_file = key_file ? pv_strdup(key_file) : NULL;
+    BIO *b = BIO_new_file(cert_file, "r");
+    if (b != NULL) {
+        c->cert = PEM_read_bio_X509(b, NULL, NULL, NULL); /* skips the key block before it */
+        X509 *x;
+        while (c->cert != NULL && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+            if (c->chain == NULL)
+                c->chain = sk_X509_new_null();
+            sk_X509_push(c->chain, x);
+        }
+        BIO_free(b);
+    }
+    b = BIO_new_file(key_file ? key_file : cert_file, "r");
+    if (b != NULL) {
+        c->key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+        BIO_free(b);
+    }
+    ERR_clear_error(); /* the end of the file reads as an error */
+    if (c->cert == NULL || c->key == NULL || X509_check_private_key(c->cert, c->key) != 1) {
+        ERR_clear_error();
+        cred_unref(c);
+        return NULL; /* libcurl reads the files itself and says what is wrong */
+    }
+    return c;
+}
+
+static size_t cred_slot(const char *cert_file, const char *key_file)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = cert_file; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    for (const char *p = key_file ? key_file : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return (size_t)(h % PV_FETCH_TLS_CACHE);
+}
+
+static bool same(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* A reference to the parsed credentials of these files: from the cache, or read now (a
+ * colliding entry is replaced — memory stays bounded by PV_FETCH_TLS_CACHE). */
+static pv__cred *cred_get(pv_fetcher *f, const char *cert_file, const char *key_file)
+{
+    size_t i = cred_slot(cert_file, key_file);
+    pv__cred *c = f->creds[i];
+    if (c == NULL || strcmp(c->cert_file, cert_file) != 0 || !same(c->key_file, key_file)) {
+        pv__cred *n = cred_load(cert_file, key_file);
+        if (n == NULL)
+            return NULL;
+        cred_unref(c);
+        f->creds[i] = c = n;
+    }
+    c->refs++;
+    return c;
+}
+
+/* CURLOPT_SSL_CTX_FUNCTION: libcurl made this connection's SSL_CTX (without CA file or client
+ * certificate): give it the parsed CA store and credentials by reference. */
+static CURLcode ssl_ctx_cb(CURL *easy, void *ssl_ctx, void *userp)
+{
+    pv_fetch *t = userp;
+    SSL_CTX *ctx = ssl_ctx;
+    (void)easy;
+    if (t->f->ca_store != NULL && X509_STORE_up_ref(t->f->ca_store) == 1)
+        SSL_CTX_set_cert_store(ctx, t->f->ca_store); /* frees the empty store it had */
+    if (t->cred != NULL) {                           /* spec 4.4 */
+        if (SSL_CTX_use_certificate(ctx, t->cred->cert) != 1 ||
+            SSL_CTX_use_PrivateKey(ctx, t->cred->key) != 1 ||
+            (t->cred->chain != NULL && SSL_CTX_set1_chain(ctx, t->cred->chain) != 1))
+            return CURLE_SSL_CERTPROBLEM;
+    }
+    return CURLE_OK;
+}
+
+/* tls_cache: the CA bundle once, as libcurl would read it (the system's without ca_file). */
+static int ca_store_load(pv_fetcher *f, pv_error *err)
+{
+    f->ca_store = X509_STORE_new();
+    int ok = f->ca_file != NULL ? X509_STORE_load_file(f->ca_store, f->ca_file)
+                                : X509_STORE_set_default_paths(f->ca_store);
+    ERR_clear_error();
+    /* as libcurl sets on the store it loads: a trusted intermediate may end the chain */
+    X509_STORE_set_flags(f->ca_store, X509_V_FLAG_PARTIAL_CHAIN);
+    if (ok != 1)
+        return pv_error_set(err, PV_EIO, "CA bundle %s: not readable PEM certificates",
+                            f->ca_file ? f->ca_file : "(the system's)");
+    return 0;
+}
+
 /* ---- the end of a transfer ---- */
 
 static void release(pv_fetch *t)
@@ -105,6 +233,7 @@ static void release(pv_fetch *t)
     curl_slist_free_all(t->headers);
     pv_buf_free(&t->body);
     free(t->upload);
+    cred_unref(t->cred);
     free(t);
 }
 
@@ -190,6 +319,9 @@ static void finish(pv_fetch *t, CURLcode rc)
         r.content_encoding = header_value(t->easy, "Content-Encoding");
         r.www_authenticate = header_value(t->easy, "WWW-Authenticate");
     }
+    char *url = NULL;
+    curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url);
+    r.url = url ? url : "";
     r.body = t->body.data ? t->body.data : "";
     r.body_len = t->body.len;
     r.connect_ms = info_ms(t->easy, CURLINFO_CONNECT_TIME_T);
@@ -444,13 +576,30 @@ static int configure(pv_fetch *t, const pv_fetch_request *req, pv_error *err)
         curl_easy_setopt(e, CURLOPT_HTTPAUTH,
                          basic ? (long)CURLAUTH_BASIC : (long)(CURLAUTH_BASIC | CURLAUTH_DIGEST));
     }
-    if (f->ca_file != NULL)
-        curl_easy_setopt(e, CURLOPT_CAINFO, f->ca_file);
+    if (req->local_address != NULL) { /* "host!": an address, no interface lookup first */
+        char dev[80];
+        int n = snprintf(dev, sizeof dev, "host!%s", req->local_address);
+        if (n < 0 || (size_t)n >= sizeof dev)
+            return pv_error_set(err, PV_EINVAL, "local address '%.40s...': too long",
+                                req->local_address);
+        curl_easy_setopt(e, CURLOPT_INTERFACE, dev);
+    }
     if (f->o.no_verify_host)
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     const char *cert = req->cert_file ? req->cert_file : f->cert_file;
     const char *key = req->cert_file ? req->key_file : f->key_file;
-    if (req->client_cert && cert != NULL) { /* spec 4.4 */
+    bool tls = strncasecmp(req->url, "https://", 8) == 0;
+    if (f->ca_store != NULL && tls) {
+        if (req->client_cert && cert != NULL)
+            t->cred = cred_get(f, cert, key);
+        curl_easy_setopt(e, CURLOPT_CAINFO, NULL); /* ssl_ctx_cb sets the parsed store */
+        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+        curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+        curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, t);
+    } else if (f->ca_file != NULL) {
+        curl_easy_setopt(e, CURLOPT_CAINFO, f->ca_file);
+    }
+    if (req->client_cert && cert != NULL && t->cred == NULL) { /* spec 4.4 */
         curl_easy_setopt(e, CURLOPT_SSLCERT, cert);
         if (key != NULL)
             curl_easy_setopt(e, CURLOPT_SSLKEY, key);
@@ -498,6 +647,7 @@ int pv_fetch_start(pv_fetcher *f, const pv_fetch_request *req, pv_fetch_cb cb, v
         curl_easy_cleanup(t->easy);
         curl_slist_free_all(t->headers);
         free(t->upload);
+        cred_unref(t->cred);
         free(t);
         return rc;
     }
@@ -540,6 +690,18 @@ int pv_fetcher_new(uv_loop_t *loop, const pv_fetcher_options *options, pv_fetche
     f->ca_file = f->o.ca_file ? pv_strdup(f->o.ca_file) : NULL;
     f->cert_file = f->o.cert_file ? pv_strdup(f->o.cert_file) : NULL;
     f->key_file = f->o.key_file ? pv_strdup(f->o.key_file) : NULL;
+    if (f->o.tls_cache) {
+        int rc = ca_store_load(f, err);
+        if (rc != 0) {
+            X509_STORE_free(f->ca_store);
+            free(f->ca_file);
+            free(f->cert_file);
+            free(f->key_file);
+            free(f);
+            return rc;
+        }
+        f->creds = pv_calloc(PV_FETCH_TLS_CACHE, sizeof *f->creds);
+    }
     f->loop = loop;
     f->multi = curl_multi_init();
     curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
@@ -560,6 +722,11 @@ static void on_timer_closed(uv_handle_t *h)
     free(f->ca_file);
     free(f->cert_file);
     free(f->key_file);
+    if (f->creds != NULL)
+        for (size_t i = 0; i < PV_FETCH_TLS_CACHE; i++)
+            cred_unref(f->creds[i]);
+    free(f->creds);
+    X509_STORE_free(f->ca_store);
     free(f);
     if (done != NULL)
         done(data);

@@ -57,7 +57,15 @@ typedef struct pv_fetcher_options {
     size_t max_body;             /* default PV_FETCH_MAX_BODY_DEFAULT */
     bool reuse_connections;      /* keep-alive and TLS session reuse between transfers */
     bool no_verify_host;         /* skip the name check (the chain is still verified) */
+    /* Parse the CA bundle once and client certificates/keys once per file (a bounded cache of
+     * PV_FETCH_TLS_CACHE entries), handing them to each TLS connection from memory instead of
+     * libcurl re-reading the files per connection (~1 ms CPU each with OpenSSL 3). Files that
+     * change after their first use are not read again: for a fleet, not for a phone whose
+     * certificate may be replaced. */
+    bool tls_cache;
 } pv_fetcher_options;
+
+#define PV_FETCH_TLS_CACHE 4096 /* client credentials kept in memory with tls_cache */
 
 typedef struct pv_fetch_request {
     const char *url;    /* http://, https:// or tftp:// */
@@ -81,12 +89,17 @@ typedef struct pv_fetch_request {
     const char *cert_file; /* NULL: the fetcher's (a fleet gives each phone its own) */
     const char *key_file;
     size_t max_body; /* 0: the fetcher's */
+    /* The numeric IP address the connection is made from (bound before connect, TCP and
+     * TFTP), e.g. "127.0.3.7": a fleet gives each simulated phone its own, so a server's
+     * per-address limits see phones, not one host. NULL: the system chooses. */
+    const char *local_address;
 } pv_fetch_request;
 
 typedef struct pv_fetch_result {
     int error;              /* 0 or PV_ECONN, PV_ETIMEDOUT, PV_ETOOBIG, PV_EINVAL, PV_EPROTO */
     int status;             /* HTTP status; TFTP: 200, 404 ("file not found"), 500 (other errors) */
     const char *error_text; /* what went wrong, for a person ("" when fine) */
+    const char *url;        /* the request's URL (redirects are never followed) */
     const char *location;   /* Location header, or NULL */
     const char *content_encoding; /* Content-Encoding header, or NULL */
     const char *www_authenticate; /* 401: the challenge's header, or NULL */
