@@ -4,9 +4,9 @@
  *
  * The daemon runs N loop threads (N = [server] workers, default one per
  * core). Each thread has its own uv loop with one TFTP server, one HTTP and
- * one HTTPS server bound to the same addresses as every other thread's with
- * SO_REUSEPORT, so the kernel spreads connections and requests over all
- * cores ("Both cores used"). The admin listener (/metrics, /healthz) runs on
+ * one HTTPS server, each polling a dup() of the one listening socket of its
+ * address, so a connection or request goes to whichever loop is waiting
+ * ("Both cores used"). The admin listener (/metrics, /healthz) runs on
  * the first loop only. Every listener answers through one shared handler:
  * the static file tree (net/fileserver.h) until the provisioning server
  * replaces it.

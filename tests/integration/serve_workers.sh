@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# "Both cores used" (issue 3): with --workers 2 every loop thread has its own
-# SO_REUSEPORT listeners, so separate connections and TFTP requests reach both
-# loops, as provisor_loop_requests_total{loop} shows. Without --workers there
+# "Both cores used" (issue 3): with --workers 2 the loops share one listening
+# socket per address (each polls a dup), so separate connections and TFTP
+# requests reach both loops, as provisor_loop_requests_total{loop} shows. Without --workers there
 # is one loop per core.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
