@@ -37,10 +37,10 @@ expect_status 0 "$PV_BIN" fleet profiles --phones $N --out "$T/root" --mix mpp,a
   --server "https://127.0.0.1:$HTTPS_PORT"
 [ -s "$T/root/fleet/00562b000000.cfg" ] || fail "profile missing"
 expect_eq "$(head -c 8 "$T/root/fleet/00562b000000.cfg")" "Salted__" "profiles are encrypted"
-# every simulated phone comes from 127.0.0.1: lift the per-address TFTP guards (they would
-# answer most of a 66-phone burst with an error, as they should for one real address)
+# the server's DEFAULT per-address limits: each simulated phone connects from its own
+# 127.A.B.C (--source-addresses on by default), as real phones each have an address
 serve_start serve --data-dir "$T/data" --root "$T/root" --client-ca "$T/certs/ca.pem" \
-  --client-cert required --workers 1 --tftp-max-per-source 1000 --tftp-requests-per-second 100000
+  --client-cert required --workers 1
 
 # one third each over HTTPS (client certificate), HTTP and TFTP; no Resync_Random_Delay
 expect_status 0 "$PV_BIN" fleet run --scenario power-restore --phones $N --mix mpp,ata \
@@ -73,6 +73,17 @@ expect_contains "$log" "proto=https" "HTTPS requests"
 n_id=$(grep -c 'proto=https .*identity=[0-9a-f]\{12\} .*status=200' "$T/serve.log" || true)
 [ "$n_id" -ge $((N / 3)) ] || fail "HTTPS requests with a certificate identity: $n_id"
 ok
+
+# each phone from its own address: phone 0 is 127.0.0.1, phone 1 127.0.0.2, ... (fleet/host.h)
+n_src=$(grep -oE 'peer=127\.[0-9.]+' "$T/serve.log" | sed 's/:.*//' | sort -u | wc -l)
+[ "$n_src" -ge $((N * 9 / 10)) ] || fail "distinct source addresses seen by the server: $n_src"
+ok
+# --source-addresses off: all from 127.0.0.1 again; a usage error for anything but on/off
+expect_status 0 "$PV_BIN" fleet run --scenario power-restore --phones 5 --mix mpp,ata --random-delay 0 \
+  --server "http://127.0.0.1:$HTTP_PORT" --duration 30 --source-addresses off
+expect_contains "$(cat "$T/.out")" "goal (a successful resync): 5/5 phones" "off: provisioned"
+expect_status 2 "$PV_BIN" fleet run --scenario steady --phones 5 --server http://127.0.0.1:1 \
+  --source-addresses maybe
 
 # --- JSON on stdout; the virtual clock needs no server -----------------------------------
 expect_status 0 "$PV_BIN" fleet run --scenario retail --phones 50 --virtual --json \
