@@ -89,12 +89,12 @@ PY
   cp "$W/report-$name/plot.svg" "${results%.jsonl}-$name.svg"
 }
 
-# --- provisor serve: 2 loop threads; every simulated phone comes from 127.0.0.1, so the
-# per-address connection limit is lifted (with real phones each has its own address) -------
+# --- provisor serve: 2 loop threads, its DEFAULT per-address limits: each simulated phone
+# connects from its own 127.A.B.C (fleet --source-addresses, on by default) --------------------
 "$bin" serve --data-dir "$W/pv-data" --root "$W/root" --workers 2 --tftp off --http off \
   --https "127.0.0.1:$PV_HTTPS" --admin "127.0.0.1:$(port)" \
   --tls-cert "$W/pki/server.pem" --tls-key "$W/pki/server.key" --client-ca "$W/certs/ca.pem" \
-  --client-cert required --limits-max-per-source 1000000 --limits-max-connections 100000 \
+  --client-cert required --limits-max-connections 100000 \
   --log-level warn >"$W/provisor.out" 2>"$W/provisor.log" &
 pv_pid=$!; pids+=($pv_pid)
 wait_tcp "$PV_HTTPS"
