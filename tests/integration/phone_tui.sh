@@ -4,6 +4,7 @@
 # Resync key fetches it; a missing file blinks fast (0.2 on, 0.2 off, 0.2 on, 1.4 off); the
 # ATA IVR sequence ****73738# 1# factory-resets unless Protect_IVR_FactoryReset, which the
 # admin's `provisor phone factory-reset` overrides and `--ivr` obeys; Q quits.
+# ctest: run-serial
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/phone_lib.bash"
 need tmux python3
