@@ -1,6 +1,8 @@
 /* tftp_negotiate.c — RFC 2347 option negotiation and the OACK; see tftp_negotiate.h. */
 #include "net/tftp_negotiate.h"
 
+#include "net/tftp_rto.h"
+
 #include <stdio.h>
 
 static void add_opt(pv_tftp_option *opts, size_t *n, char vals[][24], const char *name, uint64_t v)
@@ -36,7 +38,10 @@ bool pv__tftp_negotiate(const pv_tftp_requested *opt, const pv_tftp_limits *lim,
              * file's size goes unsaid, which RFC 2347 allows. */
             add_opt(opts, &n, vals, "tsize", offer->size);
     }
-    if (opt->timeout) { /* RFC 2349: seconds, 1..255 (checked by the parser) */
+    /* RFC 2349: seconds, 1..255 (checked by the parser). One longer than the server ever
+     * waits is declined — left out of the OACK (RFC 2347) — or a single request that is
+     * never acknowledged holds a transfer slot for minutes (255 s before the first resend). */
+    if (opt->timeout && opt->timeout * 1000 <= PV__TFTP_RTO_MAX_MS) {
         out->timeout_ms = (unsigned)opt->timeout * 1000;
         add_opt(opts, &n, vals, "timeout", opt->timeout);
     }

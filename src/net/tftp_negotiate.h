@@ -5,7 +5,8 @@
  * A request asks for options (pv_tftp_requested, parsed by tftp_packet); the
  * server decides blksize (RFC 2348, capped by its limit and the path MTU),
  * windowsize (RFC 7440, capped by its limit and by what a peer's socket buffer
- * holds), timeout (RFC 2349, then fixed) and tsize (RFC 2349), and answers
+ * holds), timeout (RFC 2349, then fixed; declined above PV__TFTP_RTO_MAX_MS) and
+ * tsize (RFC 2349), and answers
  * only the options it was asked for. Pure: no sockets, no clocks — the caller
  * measures the path MTU and owns the OACK buffer.
  */

@@ -116,6 +116,10 @@ for v in 0 70000; do hit tftp "${TF[@]}" blksize "$v" --src 127.0.0.2; done
 for p in ../../etc/passwd /etc/passwd escape.txt etcdir/passwd sub/../../etc/passwd; do
   hit tftp "${TF[@]}" rrq-error "$p" --src 127.0.0.2
 done
+# RFC 2349 timeout 255: declined (over the server's longest wait), so that one request never
+# acknowledged does not hold a transfer for minutes; the server's own timer retransmits.
+hit tftp "${TF[@]}" long-timeout 255 --src 127.0.0.2 --hold 10
+hit tftp "${TF[@]}" long-timeout 11 --src 127.0.0.2 --hold 10
 # Vanished peers: one whose port is closed (ICMP ends the transfer), and two that stay
 # silent (the server retransmits, then gives up) — these two in the background.
 hit tftp "${TF[@]}" vanish mid.bin --src 127.0.0.2

@@ -131,6 +131,33 @@ def hold_silent(s, hold):
     return "%d retransmissions in %.0f s, then nothing" % (count, hold)
 
 
+def tftp_long_timeout(host, port, value, src, bound):
+    """RFC 2349 lets a client ask for a timeout of up to 255 s; granted, one request that
+    is never acknowledged would hold a transfer slot (socket, file, memory) for minutes.
+    The server must decline a timeout longer than it ever waits, and retransmit within
+    bound seconds."""
+    s = tftp_socket(src)
+    s.sendto(rrq(b"mid.bin", [(b"timeout", value), (b"blksize", b"1024")]), (host, port))
+    op, data, peer = tftp_answer(s)
+    if op != 6:
+        raise Refused("timeout %s: expected OACK (blksize), got opcode %d" % (value.decode(), op))
+    fields = data[2:].split(b"\0")
+    got = dict(zip(fields[0::2], fields[1::2]))
+    if b"timeout" in got and int(got[b"timeout"]) * 1000 > bound * 1000:
+        abort(s, peer)
+        raise Refused("timeout %s: granted timeout %s" % (value.decode(), got[b"timeout"].decode()))
+    start = time.monotonic()
+    s.settimeout(bound)
+    try:
+        s.recvfrom(70000)  # the OACK again: the server's own timer, not the client's 255 s
+    except socket.timeout:
+        raise Refused("timeout %s: no retransmission within %.0f s" % (value.decode(), bound))
+    abort(s, peer)
+    say("timeout %s: %s, OACK sent again after %.1f s" %
+        (value.decode(), "granted " + got[b"timeout"].decode() if b"timeout" in got
+         else "declined", time.monotonic() - start))
+
+
 def tftp_vanish(host, port, name, src, hold):
     """Reads a few blocks, then stops acknowledging: the server must give up on its own."""
     s = tftp_socket(src)
@@ -221,6 +248,8 @@ def tftp_main(a):
         tftp_expect_error(host, port, rrq(a.arg.encode()), src, "RRQ %s" % a.arg)
     elif a.case == "blksize":
         tftp_blksize(host, port, a.arg.encode(), src)
+    elif a.case == "long-timeout":
+        tftp_long_timeout(host, port, a.arg.encode(), src, a.hold or 10)
     elif a.case == "vanish":
         tftp_vanish(host, port, a.arg, src, a.hold)
     elif a.case == "vanish-write":
