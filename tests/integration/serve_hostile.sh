@@ -97,9 +97,13 @@ fds() {
       END { print pooled + 0 > "'"$T/pooled"'" }'
 }
 
-# Warm both loops up (SQLite handles, caches), then remember the descriptors.
+# Warm both loops and the admin API up (SQLite handles, caches), then remember the descriptors.
 for _ in 1 2 3 4; do good_http; good_https; good_tftp; done
 good_admin
+TOK=$(grep -oE 'pv_[0-9a-f]{40,}' "$T/run.out" | head -1) # printed once, on the first run
+[ -n "$TOK" ] || fail "no admin token in: $(cat "$T/run.out")"
+curl -sS --max-time 30 -o /dev/null -H "Authorization: Bearer $TOK" \
+  "http://127.0.0.1:$ADMIN_PORT/api/v1/accounts" || fail "admin API"
 sleep 0.5
 fds >"$T/fds.before"
 [ "$(wc -l <"$T/fds.before")" -gt 10 ] || fail "cannot list the server's descriptors: $(cat "$T/fds.before")"
@@ -193,6 +197,37 @@ good_https
 for c in bad-method-metrics post-metrics garbage big-header; do
   hit admin http 127.0.0.1 "$ADMIN_PORT" "$c"
 done
+# The admin API: refused without the token, and garbage JSON bodies answered 400/413/422.
+api() { # api WANT PATH BODY-FILE [CURL-ARGS...] — one POST, its status in WANT (a regex)
+  local want=$1 path=$2 body=$3 got
+  shift 3
+  got=$(curl -sS --max-time 30 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data-binary "@$body" "$@" "http://127.0.0.1:$ADMIN_PORT/api/v1/$path")
+  [[ $got =~ ^($want)$ ]] || fail "POST /api/v1/$path with $(head -c 60 "$body"): $got, want $want"
+  ok
+}
+python3 - "$T" <<'PY'
+import sys
+t = sys.argv[1]
+bodies = {
+    "garbage": b"\xff\xfe{{{", "deep": b"[" * 100000 + b"]" * 100000,
+    "deepobj": b'{"a":' * 5000 + b"1" + b"}" * 5000, "nul": b'{"name":"a\\u0000b"}',
+    "array": b"[1,2,3]", "types": b'{"name":123,"mac":[],"account":{}}',
+    "dupkeys": b'{"name":"a","name":"b"}', "hugenum": b'{"n":1e999999}', "empty": b"",
+    "long": b'{"name":"' + b"a" * 300000 + b'"}',
+}
+for name, body in bodies.items():
+    open("%s/json.%s" % (t, name), "wb").write(body)
+PY
+api 401 accounts "$T/json.array"
+api '401|403' accounts "$T/json.array" -H "Authorization: Bearer pv_$(printf '0%.0s' {1..48})"
+for b in garbage deep deepobj nul array types dupkeys hugenum empty long; do
+  for path in accounts devices tokens devices:import firmware; do
+    api '400|413|422' "$path" "$T/json.$b" -H "Authorization: Bearer $TOK"
+  done
+done
+LAST="admin API garbage"
+good_admin
 
 # Every loop still serves, and the attacks were counted.
 LAST="the battery"
