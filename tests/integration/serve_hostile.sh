@@ -267,7 +267,7 @@ i=0
 until fds >"$T/fds.after" && cmp -s "$T/fds.before" "$T/fds.after"; do
   i=$((i + 1))
   [ $i -lt 50 ] || fail "descriptors leaked: $(diff "$T/fds.before" "$T/fds.after")
-$(ss -anpeo | grep "pid=$SERVE_PID," | grep -v LISTEN)"
+$(ss -anpe | grep "pid=$SERVE_PID," | grep -v LISTEN)"
   sleep 0.2
 done
 ok
