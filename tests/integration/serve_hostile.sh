@@ -20,7 +20,7 @@ if [ $san = 1 ]; then
   export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1"
 else
   command -v valgrind >/dev/null || fail "valgrind is not installed (scripts/deps.sh)"
-  WRAP=(valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect
+  WRAP=(valgrind --leak-check=full "--errors-for-leak-kinds=definite,indirect"
     --error-exitcode=99 --track-fds=yes --log-file="$T/vg.log")
 fi
 
