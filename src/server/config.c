@@ -485,6 +485,14 @@ static int ini_on_value(void *user, const char *section, const char *name, const
         return 1;
     }
     st->seen[idx] = st->line;
+    /* --print-config writes "name = value": a value read from "name=value" must still fit
+     * inih's line when written back (INI_MAX_LINE less "\r\n\0"); found by fuzz_config. */
+    if (strlen(name) + 3 + strlen(value) > INI_MAX_LINE - 3) {
+        st->rc = pv_error_set(st->err, PV_ETOOBIG,
+                              "%s:%u: [%s] %s: value too long (a line holds %d characters)",
+                              st->name, st->line, section, name, INI_MAX_LINE - 3);
+        return 1;
+    }
     pv_error sub;
     if (pv_config_set(st->cfg, k, value, &sub) != 0)
         st->rc = pv_error_set(st->err, PV_EINVAL, "%s:%u: %s", st->name, st->line, sub.msg);
