@@ -111,6 +111,21 @@ static int on_headers_complete(llhttp_t *l)
     /* Refuse before reading a byte of an announced oversized body (RFC 9110 §15.5.14). */
     if (has_length && l->content_length > p->max_body_bytes)
         return fail(p, 413, "body too large");
+    size_t hosts = 0;
+    for (size_t i = 0; i < p->header_count; i++) {
+        const pv_http_hdr_span *s = &p->spans[i];
+        char last = s->name_len ? p->head.data[s->name_off + s->name_len - 1] : 'x';
+        if (last == ' ' || last == '\t') /* RFC 9112 §5.1: a smuggling vector behind proxies */
+            return fail(p, 400, "white space before a header's colon");
+        hosts += span_is(p, s, "host");
+        pv_slice v = pv_slice_trim(pv_slice_make(p->head.data + s->value_off, s->value_len));
+        if (span_is(p, s, "transfer-encoding") && !pv_slice_case_eq_cstr(v, "chunked"))
+            return fail(p, 501, "transfer coding not implemented"); /* RFC 9112 §6.1 */
+    }
+    /* RFC 9112 §3.2 wants exactly one Host on HTTP/1.1; two are refused, but none is let
+     * through: a provisioning server must not lock out old phone firmware over it. */
+    if (hosts > 1)
+        return fail(p, 400, "more than one Host header");
     bool body_follows = chunked || (has_length && l->content_length > 0);
     for (size_t i = 0; i < p->header_count && body_follows && l->http_minor >= 1; i++) {
         const pv_http_hdr_span *s = &p->spans[i];

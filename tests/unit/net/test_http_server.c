@@ -205,6 +205,11 @@ static void bad_input_gets_clear_errors(void **state)
         {"POST /echo HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
          "HTTP/1.1 400"},
         {"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 404"},
+        /* RFC 9112 §5.1, §3.2, §6.1: smuggling shapes */
+        {"GET /files/f0 HTTP/1.1\r\nHost : x\r\n\r\n", "HTTP/1.1 400"},
+        {"GET /files/f0 HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", "HTTP/1.1 400"},
+        {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+         "HTTP/1.1 501"},
         {"GET /files/f0 HTTP/1.0\r\n\r\n", "HTTP/1.1 200"},
         {"GET http://h/info?x=1 HTTP/1.1\r\nConnection: close\r\n\r\n", "query=x=1"},
     };
