@@ -13,7 +13,7 @@ want=(
   libpq-dev libjansson-dev libinih-dev libcurl4-openssl-dev
   # tests: cmocka and the real peers
   libcmocka-dev openssl curl atftp tftp-hpa sqlite3 valgrind procps iproute2 postgresql tmux
-  dnsmasq-base kea-dhcp4-server
+  dnsmasq-base kea-dhcp4-server nginx python3
   # provisor fleet --report: plot.png rendered from our plot.svg (docs/fleet.md)
   librsvg2-bin
 )
@@ -22,14 +22,18 @@ if [ "${1:-}" = "--bench" ]; then
   bench=1
   # atftpd conflicts with tftpd-hpa as a package; bench/ runs it from an
   # extracted copy (see extract_atftpd below), never as an installed service.
-  want+=(nginx tftpd-hpa wrk hyperfine)
+  want+=(tftpd-hpa wrk hyperfine)
 fi
 
 extract_atftpd() {
   local dir=${PV_BENCH_TOOLS:-/var/cache/provisor-bench}
   [ -x "$dir/usr/sbin/atftpd" ] && return 0
-  mkdir -p "$dir" && (cd "$dir" && apt-get download -qq atftpd >/dev/null 2>&1 &&
-    dpkg-deb -x atftpd_*.deb "$dir" && rm -f atftpd_*.deb)
+  [ "$(id -u)" -eq 0 ] || { echo "deps: atftpd (a test peer) needs root to extract" >&2; return 0; }
+  mkdir -p "$dir"
+  (cd "$dir" && { apt-get download -qq atftpd >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null && apt-get download -qq atftpd >/dev/null; }; } &&
+    dpkg-deb -x atftpd_*.deb "$dir" && rm -f atftpd_*.deb) ||
+    echo "deps: could not extract atftpd into $dir" >&2
 }
 
 missing=()
@@ -37,7 +41,7 @@ for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  [ $bench -eq 1 ] && extract_atftpd
+  extract_atftpd # the phone tests run atftpd as an independent peer
   exit 0
 fi
 
@@ -54,5 +58,5 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-[ $bench -eq 1 ] && extract_atftpd
+extract_atftpd
 exit 0

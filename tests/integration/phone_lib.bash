@@ -9,8 +9,7 @@ chmod 755 "$T" # nginx workers and atftpd read the served trees
 need() {
   for t in "$@"; do
     command -v "$t" >/dev/null 2>&1 || [ -x "$t" ] || {
-      echo "skip: $(basename "$0" .sh): $t not installed (bash scripts/deps.sh --bench)"
-      exit 0
+      fail "$t is not installed: run 'bash scripts/deps.sh' (make test does)"
     }
   done
 }
