@@ -41,18 +41,18 @@ bool pv_slice_starts_with(pv_slice s, const char *prefix)
     return s.len >= n && memcmp(s.ptr, prefix, n) == 0;
 }
 
-static bool is_space(char c)
+bool pv_is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
 pv_slice pv_slice_trim(pv_slice s)
 {
-    while (s.len > 0 && is_space(s.ptr[0])) {
+    while (s.len > 0 && pv_is_space(s.ptr[0])) {
         s.ptr++;
         s.len--;
     }
-    while (s.len > 0 && is_space(s.ptr[s.len - 1]))
+    while (s.len > 0 && pv_is_space(s.ptr[s.len - 1]))
         s.len--;
     return s;
 }

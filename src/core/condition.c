@@ -28,14 +28,9 @@ typedef struct parser {
     pv_error *err;
 } parser;
 
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
 static void skip_ws(parser *p)
 {
-    while (p->pos < p->len && is_space(p->s[p->pos]))
+    while (p->pos < p->len && pv_is_space(p->s[p->pos]))
         p->pos++;
 }
 
@@ -105,7 +100,7 @@ static size_t match_op(const parser *p, size_t pos, pv_cond_op *op)
 
 static bool ends_operand(char c)
 {
-    return is_space(c) || c == '=' || c == '!' || c == '<' || c == '>' || c == '"';
+    return pv_is_space(c) || c == '=' || c == '!' || c == '<' || c == '>' || c == '"';
 }
 
 static int parse_operand(parser *p, pv_cond_operand *o)

@@ -40,14 +40,9 @@ typedef struct parser {
     pv_error *err;
 } parser;
 
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
 static void skip_ws(parser *p)
 {
-    while (p->pos < p->len && is_space(p->s[p->pos]))
+    while (p->pos < p->len && pv_is_space(p->s[p->pos]))
         p->pos++;
 }
 
@@ -198,7 +193,7 @@ static int parse_option_arg(parser *p, const char *name, int kind, pv_slice *out
         *out = pv_slice_make(p->s + start + 1, (size_t)(close - p->s) - start - 1);
         p->pos = (size_t)(close - p->s) + 1;
     } else {
-        while (p->pos < p->len && !is_space(p->s[p->pos]) && p->s[p->pos] != ']')
+        while (p->pos < p->len && !pv_is_space(p->s[p->pos]) && p->s[p->pos] != ']')
             p->pos++;
         *out = pv_slice_make(p->s + start, p->pos - start);
     }
@@ -316,7 +311,7 @@ static int parse_url(parser *p, alternative *a)
     size_t start = p->pos;
     /* A URL ends at white space, at the '|' of the next alternative, and in a
      * Report_Rule at the ';' between its two rules (spec 7.1). */
-    while (p->pos < p->len && !is_space(p->s[p->pos]) && p->s[p->pos] != '|' &&
+    while (p->pos < p->len && !pv_is_space(p->s[p->pos]) && p->s[p->pos] != '|' &&
            !(p->kind == PV_RULE_REPORT && p->s[p->pos] == ';'))
         p->pos++;
     int rc = pv_url_parse(pv_slice_make(p->s + start, p->pos - start), start, &a->url, p->err);
@@ -423,7 +418,7 @@ static int parse_report(parser *p, alternative **alts, size_t *nalts)
 {
     *alts = pv_calloc(PV_RULE_MAX_TARGETS, sizeof **alts);
     for (;;) {
-        while (p->pos < p->len && (is_space(p->s[p->pos]) || p->s[p->pos] == ';'))
+        while (p->pos < p->len && (pv_is_space(p->s[p->pos]) || p->s[p->pos] == ';'))
             p->pos++;
         if (p->pos == p->len)
             return 0;

@@ -9,11 +9,6 @@
 
 #define TEXT_PROBE 1024 /* bytes looked at to tell text from binary */
 
-static bool is_space(uint8_t c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
 pv_format pv_sniff(pv_slice data)
 {
     const uint8_t *p = (const uint8_t *)data.ptr;
@@ -27,7 +22,7 @@ pv_format pv_sniff(pv_slice data)
         len -= 3;
     }
     size_t i = 0;
-    while (i < len && is_space(p[i]))
+    while (i < len && pv_is_space(p[i]))
         i++;
     if (i == len)
         return PV_FORMAT_EMPTY;
@@ -36,7 +31,7 @@ pv_format pv_sniff(pv_slice data)
     /* Text: no NUL and no control bytes but white space; bytes ≥ 0x80 may be UTF-8. */
     size_t end = len < TEXT_PROBE ? len : TEXT_PROBE;
     for (; i < end; i++) {
-        if ((p[i] < 0x20 && !is_space(p[i])) || p[i] == 0x7f)
+        if ((p[i] < 0x20 && !pv_is_space(p[i])) || p[i] == 0x7f)
             return PV_FORMAT_BINARY;
     }
     return PV_FORMAT_TEXT;
@@ -87,7 +82,7 @@ bool pv_content_encoding_is_aes128gcm(const char *ce)
         return false;
     /* RFC 9110 §8.4: a comma-separated list of codings, case-insensitive. */
     while (*ce != '\0') {
-        while (*ce == ',' || is_space((uint8_t)*ce))
+        while (*ce == ',' || pv_is_space((uint8_t)*ce))
             ce++;
         size_t n = strcspn(ce, ", \t\r\n");
         if (n == 9 && strncasecmp(ce, "aes128gcm", 9) == 0)

@@ -55,11 +55,6 @@ static int fail_at(text_ctx *c, const cursor *k, size_t at, int code, const char
                         k->line, col, what);
 }
 
-static bool is_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f';
-}
-
 static bool is_name_char(char ch)
 {
     return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
@@ -93,7 +88,7 @@ static void skip_blank(cursor *k)
         if (ch == '#') {
             while (!at_end(k) && peek(k) != '\n')
                 k->i++;
-        } else if (is_space(ch)) {
+        } else if (pv_is_space(ch)) {
             advance(k);
         } else {
             return;
