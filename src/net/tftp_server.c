@@ -19,8 +19,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -229,6 +231,10 @@ pv__tftp_file *pv__tftp_file_get(pv_tftp_server *server, int fd)
     f->size = st.st_size;
     f->mtime = st.st_mtim;
     f->fd = fd;
+    if (st.st_size >= PV__TFTP_MAP_MIN && (uint64_t)st.st_size <= SIZE_MAX) {
+        void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        f->map = map == MAP_FAILED ? NULL : map; /* else read with preadv, as small files are */
+    }
     f->refs = 1;
     f->next = server->files;
     server->files = f;
@@ -245,6 +251,8 @@ void pv__tftp_file_put(pv_tftp_server *server, pv__tftp_file *file)
             break;
         }
     }
+    if (file->map != NULL)
+        munmap((void *)file->map, (size_t)file->size);
     close(file->fd);
     free(file);
 }

@@ -180,13 +180,12 @@ void pv__tftp_sock_close_idle(pv_tftp_server *server)
 /* ---- batched sends -------------------------------------------------------- */
 
 /*
- * Sends a filled batch: one sendmsg with UDP_SEGMENT, which the kernel cuts
- * into one datagram per block (only the last may be shorter, as TFTP's last
- * block is), or else one sendmmsg. A window then costs two system calls
- * instead of two per block. Returns the blocks sent (0: socket full) or -1.
+ * Sends a laid-out batch: one sendmsg with UDP_SEGMENT, which the kernel cuts
+ * into one datagram per stride bytes (only the last may be shorter, as TFTP's
+ * last block is), or else one sendmmsg. A window then costs two system calls
+ * instead of two per block.
  */
-int pv__tftp_sock_send_batch(pv__tftp_sock *sock, uint8_t *buf, unsigned n, size_t stride,
-                             size_t total)
+int pv__tftp_sock_send_batch(pv__tftp_sock *sock, struct iovec *iov, unsigned n, size_t stride)
 {
     pv_tftp_server *server = sock->server;
     if (!server->no_gso) {
@@ -195,9 +194,8 @@ int pv__tftp_sock_send_batch(pv__tftp_sock *sock, uint8_t *buf, unsigned n, size
             struct cmsghdr align;
         } ctl;
         memset(&ctl, 0, sizeof ctl);
-        struct iovec iov = {buf, total};
-        struct msghdr msg = {.msg_iov = &iov,
-                             .msg_iovlen = 1,
+        struct msghdr msg = {.msg_iov = iov,
+                             .msg_iovlen = 2 * (size_t)n,
                              .msg_control = ctl.buf,
                              .msg_controllen = sizeof ctl.buf};
         struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -209,6 +207,8 @@ int pv__tftp_sock_send_batch(pv__tftp_sock *sock, uint8_t *buf, unsigned n, size
         ssize_t r = sendmsg(sock->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (r >= 0)
             return (int)n;
+        if (errno == EFAULT)
+            return -1;
         if (errno == EAGAIN || errno == ENOBUFS)
             return 0;
         if (errno != EINVAL && errno != EIO && errno != ENOPROTOOPT && errno != EOPNOTSUPP)
@@ -216,12 +216,11 @@ int pv__tftp_sock_send_batch(pv__tftp_sock *sock, uint8_t *buf, unsigned n, size
         server->no_gso = true; /* this kernel or route cannot: sendmmsg from now on */
     }
     struct mmsghdr msgs[PV__TFTP_BATCH_BLOCKS];
-    struct iovec iov[PV__TFTP_BATCH_BLOCKS];
-    for (unsigned i = 0; i < n; i++) {
-        iov[i] = (struct iovec){buf + i * stride, i + 1 < n ? stride : total - i * stride};
-        msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
-    }
+    for (unsigned i = 0; i < n; i++)
+        msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[2 * i], .msg_iovlen = 2}};
     int sent = sendmmsg(sock->fd, msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent < 0 && errno == EFAULT)
+        return -1;
     if (sent < 0)
         return errno == EAGAIN || errno == ENOBUFS ? 0 : (int)n;
     return sent;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <uv.h>
 
 typedef struct pv__tftp_transfer pv__tftp_transfer;
@@ -59,13 +60,12 @@ void pv__tftp_sock_close_idle(pv_tftp_server *server);
 #define PV__TFTP_BATCH_BLOCKS 64
 
 /*
- * Sends n DATA packets laid out at stride in buf (total bytes; only the last
- * may be shorter) from sock: one UDP_SEGMENT send, or one sendmmsg where the
- * kernel refuses segmentation offload. Returns the packets sent (0: socket
- * full), counting a send error as sent (a lost packet, recovered by
- * retransmission).
+ * Sends n DATA packets from sock, described by 2n iovecs (header, bytes),
+ * every packet stride bytes long but the last, which may be shorter: one UDP_SEGMENT send, or one
+ * sendmmsg where the kernel refuses segmentation offload. Returns the packets sent (0: socket
+ * full), counting a send error as sent (a lost packet, recovered by retransmission), or -1 when the
+ * kernel could not read the bytes (EFAULT: a mapped file was cut short).
  */
-int pv__tftp_sock_send_batch(pv__tftp_sock *sock, uint8_t *buf, unsigned n, size_t stride,
-                             size_t total);
+int pv__tftp_sock_send_batch(pv__tftp_sock *sock, struct iovec *iov, unsigned n, size_t stride);
 
 #endif

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -311,33 +312,48 @@ static size_t octet_block_len(const pv__tftp_transfer *t, uint64_t seq)
 }
 
 /*
- * Octet mode: reads n consecutive blocks from t->next with one preadv (or
- * from memory) into the loop's batch buffer, each behind its DATA header,
- * packed at a stride of 4 + blksize. Returns the batch's byte length or -1.
+ * Octet mode: lays out n consecutive blocks from t->next as 2n iovecs, each a
+ * DATA header in the loop's batch buffer followed by the block's bytes. The
+ * bytes come straight from the file's shared mapping or the response's memory,
+ * so the kernel copies them once, into the datagrams; only a file without a
+ * mapping is read first, with one preadv, into the buffer behind the headers.
+ * The mapping is never read here, only handed to the kernel: a file cut short
+ * under us then makes the send fail with EFAULT instead of raising SIGBUS.
+ * Returns 0, or -1 when the file changed.
  */
-static ssize_t t_fill_batch(pv__tftp_transfer *t, uint8_t *buf, unsigned n)
+static int t_fill_batch(pv__tftp_transfer *t, uint8_t *buf, unsigned n, struct iovec *iov)
 {
     size_t stride = 4 + (size_t)t->blksize;
-    struct iovec iov[PV__TFTP_BATCH_BLOCKS];
+    const uint8_t *source = t->mem ? (const uint8_t *)t->mem : t->file->map;
+    uint64_t offset = (t->next - 1) * t->blksize;
+    struct iovec reads[PV__TFTP_BATCH_BLOCKS];
     size_t want = 0;
     for (unsigned i = 0; i < n; i++) {
         uint64_t seq = t->next + i;
-        pv_tftp_put_header(buf + i * stride, PV_TFTP_DATA, (uint16_t)seq);
-        iov[i] = (struct iovec){buf + i * stride + 4, octet_block_len(t, seq)};
-        want += iov[i].iov_len;
+        uint8_t *header = buf + i * stride;
+        size_t len = octet_block_len(t, seq);
+        pv_tftp_put_header(header, PV_TFTP_DATA, (uint16_t)seq);
+        iov[2 * i] = (struct iovec){header, 4};
+        if (source != NULL)
+            iov[2 * i + 1] =
+                (struct iovec){(void *)(source + offset + i * (uint64_t)t->blksize), len};
+        else
+            iov[2 * i + 1] = reads[i] = (struct iovec){header + 4, len};
+        want += len;
         if (seq == t->last)
-            t->last_len = iov[i].iov_len; /* the byte count the final ACK completes */
+            t->last_len = len; /* the byte count the final ACK completes */
     }
-    uint64_t offset = (t->next - 1) * t->blksize;
-    if (t->mem) {
-        for (unsigned i = 0; i < n; i++)
-            memcpy(iov[i].iov_base, t->mem + offset + i * (uint64_t)t->blksize, iov[i].iov_len);
-    } else if (want > 0) {
-        ssize_t got = preadv(t->file->fd, iov, (int)n, (off_t)offset);
-        if (got != (ssize_t)want)
-            return -1; /* shorter: the file changed under us */
-    }
-    return (ssize_t)((n - 1) * stride + 4 + iov[n - 1].iov_len);
+    if (source == NULL && want > 0 &&
+        preadv(t->file->fd, reads, (int)n, (off_t)offset) != (ssize_t)want)
+        return -1; /* shorter: the file changed under us */
+    /* A mapping reads zeros, not EFAULT, up to the end of the page a cut-short
+     * file now ends in: the last window checks the size, so that a transfer never
+     * ends well with a changed file. */
+    struct stat st;
+    if (source != NULL && !t->mem && t->next + n > t->last &&
+        (fstat(t->file->fd, &st) != 0 || st.st_size != t->file->size))
+        return -1;
+    return 0;
 }
 
 /* How many blocks from t->next (up to end) go out as one batch; below 2, none. */
@@ -386,14 +402,14 @@ static void t_send_window(pv__tftp_transfer *t)
     while (t->next <= end && (t->last == 0 || t->next <= t->last)) {
         unsigned batch = t_batch_size(t, end);
         if (batch > 0) {
-            uint8_t *buf = pv__tftp_batch_buffer(t->server);
-            ssize_t total = t_fill_batch(t, buf, batch);
-            if (total < 0) {
+            struct iovec iov[2 * PV__TFTP_BATCH_BLOCKS];
+            int sent = t_fill_batch(t, pv__tftp_batch_buffer(t->server), batch, iov);
+            if (sent == 0)
+                sent = pv__tftp_sock_send_batch(t->sock, iov, batch, 4 + (size_t)t->blksize);
+            if (sent < 0) {
                 t_fail(t, 500, PV_TFTP_ENOTDEFINED, "file changed during transfer");
                 return;
             }
-            int sent = pv__tftp_sock_send_batch(t->sock, buf, batch, 4 + (size_t)t->blksize,
-                                                (size_t)total);
             t_advance(t, sent > 0 ? (unsigned)sent : 0);
             if (sent < (int)batch) {
                 t_wait_writable(t);

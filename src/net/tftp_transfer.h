@@ -32,8 +32,12 @@ typedef struct pv__tftp_file {
     off_t size;
     struct timespec mtime;
     int fd;
+    const uint8_t *map; /* the whole file mapped read-only, or NULL (small, or mmap failed) */
     unsigned refs;
 } pv__tftp_file;
+
+/* Files from this size on are mapped: one copy per block instead of two. */
+#define PV__TFTP_MAP_MIN (64 * 1024)
 
 /* Per source address: concurrent transfers and a token bucket (reflection). */
 typedef struct pv__tftp_source {
