@@ -2,6 +2,7 @@
 #include "net/fileserver.h"
 
 #include "core/alloc.h"
+#include "net/fileio.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -465,20 +466,6 @@ void pv__fileserver_upload_name(const struct sockaddr *peer, pv_slice path, pv_b
     append_safe(out, name.len ? name : pv_slice_from("upload"), MAX_BASE_NAME);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static void store_upload(pv_fileserver *fs, pv_request *req)
 {
     static _Atomic unsigned long counter;
@@ -496,7 +483,7 @@ static void store_upload(pv_fileserver *fs, pv_request *req)
     snprintf(tmp, sizeof tmp, ".upload-%ld-%lu.tmp", (long)getpid(), atomic_fetch_add(&counter, 1));
     /* Written under a temporary name and renamed: readers never see half a report. */
     int fd = openat(fs->upload_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-    bool ok = fd >= 0 && write_all(fd, req->body.ptr, req->body.len) == 0;
+    bool ok = fd >= 0 && pv_file_write_all(fd, req->body.ptr, req->body.len) == 0;
     if (fd >= 0 && close(fd) != 0)
         ok = false;
     if (ok && renameat(fs->upload_fd, tmp, fs->upload_fd, name.data) != 0)
