@@ -6,6 +6,7 @@
 #include "store/store.h"
 
 #include "core/alloc.h"
+#include "store/postgres.h"
 #include "store/sqlite.h"
 #include "store/store_int.h"
 
@@ -18,6 +19,25 @@
 
 /* ---- open and close --------------------------------------------------- */
 
+/* Creates schema_version when missing. On PostgreSQL two nodes starting at
+ * once would race on CREATE TABLE IF NOT EXISTS (the loser fails on the
+ * catalog's unique index), so it runs in a transaction, which takes the
+ * store's advisory lock there (postgres.h). SQLite needs no lock for it. */
+static int bootstrap(pv_store *s, pv_error *err)
+{
+    if (s->be->dialect != PV_SQL_POSTGRES)
+        return s->be->exec(s->db, pv_migrations_bootstrap, err);
+    int rc = pv_store_begin(s, err);
+    if (rc != 0)
+        return rc;
+    rc = s->be->exec(s->db, pv_migrations_bootstrap, err);
+    if (rc != 0) {
+        pv_store_rollback(s);
+        return rc;
+    }
+    return pv_store_commit(s, err);
+}
+
 int pv_store_open(const char *url, pv_store **out, pv_error *err)
 {
     *out = NULL;
@@ -25,32 +45,30 @@ int pv_store_open(const char *url, pv_store **out, pv_error *err)
         return pv_error_set(err, PV_EINVAL,
                             "no database given (a path, sqlite:PATH or "
                             "postgres://...)");
-    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
-        return pv_error_set(err, PV_ENOTSUP,
-                            "%.60s: the PostgreSQL backend is not built yet; use an SQLite "
-                            "database (a path or sqlite:PATH)",
-                            url);
     const char *path = url;
+    bool postgres = pv__pg_url(url);
     if (strncmp(url, "sqlite:", 7) == 0)
         path = url + 7;
-    else if (strstr(url, "://") != NULL)
+    else if (!postgres && strstr(url, "://") != NULL)
         return pv_error_set(err, PV_EINVAL,
-                            "%s: unknown database scheme; want a path, sqlite:PATH or "
-                            "postgres://...",
+                            "%.60s: unknown database scheme; want a path, sqlite:PATH, "
+                            "postgres://... or a libpq keyword string",
                             url);
     if (path[0] == '\0')
         return pv_error_set(err, PV_EINVAL, "%s: empty database path", url);
 
     pv_store *s = pv_calloc(1, sizeof *s);
-    int rc = pv__sqlite_open(path, s, err);
+    int rc = postgres ? pv__pg_open(url, s, err) : pv__sqlite_open(path, s, err);
     if (rc != 0) {
         free(s);
         return rc;
     }
+    if (postgres)
+        path = "the PostgreSQL database"; /* the URL may hold a password */
     /* The version table exists from the first open, so every later question
      * about the schema is a plain query on any backend. */
     int64_t have = 0;
-    rc = s->be->exec(s->db, pv_migrations_bootstrap, err);
+    rc = bootstrap(s, err);
     if (rc == 0)
         rc = pv_store_schema_version(s, &have, err);
     if (rc == 0 && have > pv_store_schema_known())
@@ -82,11 +100,16 @@ const char *pv_store_backend(const pv_store *s)
     return s->be->name;
 }
 
+bool pv_store_url_is_postgres(const char *url)
+{
+    return url != NULL && pv__pg_url(url);
+}
+
 /* ---- transactions ------------------------------------------------------ */
 
 int pv_store_begin(pv_store *s, pv_error *err)
 {
-    char sql[32];
+    char sql[96];
     if (s->tx_depth == 0)
         (void)snprintf(sql, sizeof sql, "%s", s->be->begin_sql);
     else

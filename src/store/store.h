@@ -6,10 +6,10 @@
  * keys and secret directories, firmware images and upgrade plans, reports,
  * admin tokens, the audit log, rate-limit counters. Callers never see SQL: the
  * entity code (store_*.c) is written once in portable SQL against a small
- * statement interface (store_int.h) that each backend implements. Today that
- * is SQLite (sqlite.c, WAL); a PostgreSQL backend will plug in behind the same
- * interface, which is why the SQL keeps to what PostgreSQL 15 also runs
- * (docs/store.md).
+ * statement interface (store_int.h) that each backend implements: SQLite
+ * (sqlite.c, WAL; the default, one node) and PostgreSQL 15 (postgres.c, libpq;
+ * several nodes sharing one database), which is why the SQL keeps to what
+ * both run (docs/store.md).
  *
  * Ownership: pv_store_open() gives the caller a handle it releases with
  * pv_store_close(). Rows returned by the get/list functions are filled with
@@ -19,7 +19,9 @@
  * Threads: a pv_store is NOT thread-safe. Open one handle per thread (the
  * server has one loop per core); several handles on the same SQLite file are
  * the intended way to share it — WAL lets readers run beside the one writer,
- * and busy_timeout makes a writer wait for another instead of failing.
+ * and busy_timeout makes a writer wait for another instead of failing. On
+ * PostgreSQL each handle is one connection, and any number of processes on
+ * any number of hosts may open the same database.
  *
  * Errors: every function returns 0 or a negative PV_E* code and fills err (if
  * not NULL) with a message that names the row (MAC, account, scope...):
@@ -27,7 +29,8 @@
  *   PV_EEXIST   a unique key is taken (duplicate MAC, account name, ...)
  *   PV_EINVAL   an argument is malformed (MAC, scope, state, JSON, ...)
  *   PV_ECONFLICT  the row changed meanwhile (version check), a code already used
- *   PV_ESTORE   the database itself failed (I/O, corruption, busy too long)
+ *   PV_EBUSY    another writer held the database too long (try again)
+ *   PV_ESTORE   the database itself failed (I/O, corruption, connection lost)
  * Times are unix seconds passed in by the caller (the store reads no clock,
  * except for schema_version.applied_at), so tests and imports control time.
  */
@@ -47,15 +50,22 @@ typedef struct pv_store pv_store;
 
 /*
  * Opens the store named by url: a file path or `sqlite:PATH` (SQLite, created
- * if missing, WAL mode); `postgres://...` is refused with PV_ENOTSUP for now.
+ * if missing, WAL mode), or a PostgreSQL database named the libpq way — a
+ * `postgres://` or `postgresql://` URL or a keyword string such as
+ * `host=/run/postgresql dbname=provisor` (the database must exist; the schema
+ * is created by pv_store_migrate). PV_ESTORE when the server cannot be
+ * reached (within 10 s unless the URL sets connect_timeout).
  * Fails with PV_ECONFLICT when the database has a newer schema than this
  * program knows (an older binary must not write to it). An older schema is
  * opened so that pv_store_migrate() can bring it up to date.
  */
 int pv_store_open(const char *url, pv_store **out, pv_error *err);
 void pv_store_close(pv_store *s);
-/* "sqlite" (later "postgres"). */
+/* "sqlite" or "postgres". */
 const char *pv_store_backend(const pv_store *s);
+/* True when url names a PostgreSQL database rather than a file, so that a
+ * caller skips its checks of the file (exists, directory...). */
+bool pv_store_url_is_postgres(const char *url);
 
 /* Applies every pending migration, each in its own transaction; *applied (may
  * be NULL) receives how many ran. Re-running is a no-op. */
@@ -412,7 +422,8 @@ typedef struct pv_store_count {
 int pv_store_check(pv_store *s, pv_buf *report, pv_store_count *counts, size_t max, size_t *n,
                    pv_error *err);
 /* A consistent copy of the live database at path, written to a temporary
- * file and renamed, so path never holds a partial backup. */
+ * file and renamed, so path never holds a partial backup. SQLite only: on
+ * PostgreSQL PV_ENOTSUP with a message naming pg_dump, the tool for it. */
 int pv_store_backup(pv_store *s, const char *path, pv_error *err);
 
 #endif
