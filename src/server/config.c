@@ -2,11 +2,11 @@
 #include "server/config.h"
 
 #include "core/alloc.h"
+#include "net/fileio.h"
 #include "server/datadir.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <openssl/ssl.h>
@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #define MAX_CONFIG_FILE ((size_t)1 << 20)
 #define U32 0xffffffffull
@@ -519,36 +518,13 @@ int pv_config_load_string(pv_config *cfg, const char *name, const char *text, pv
 
 int pv_config_load_file(pv_config *cfg, const char *path, pv_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return pv_error_set(err, errno == ENOENT ? PV_ENOENT : PV_EIO, "%s: %s", path,
-                            strerror(errno));
     pv_buf text = {0};
-    int rc = 0;
-    for (;;) {
-        pv_buf_reserve(&text, 16384);
-        ssize_t n = read(fd, text.data + text.len, text.cap - text.len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = pv_error_set(err, PV_EIO, "%s: %s", path, strerror(errno));
-            break;
-        }
-        if (n == 0)
-            break;
-        text.len += (size_t)n;
-        text.data[text.len] = '\0';
-        if (text.len > MAX_CONFIG_FILE) {
-            rc = pv_error_set(err, PV_ETOOBIG, "%s: larger than %zu bytes", path, MAX_CONFIG_FILE);
-            break;
-        }
-    }
-    close(fd);
-    if (rc == 0 && memchr(text.data ? text.data : "", '\0', text.len) != NULL)
+    int rc = pv_file_read(path, MAX_CONFIG_FILE, &text, err);
+    if (rc == 0 && memchr(text.data, '\0', text.len) != NULL)
         rc = pv_error_set(err, PV_EFORMAT, "%s: binary data (a NUL byte); expected an INI file",
                           path);
     if (rc == 0)
-        rc = pv_config_load_string(cfg, path, text.data ? text.data : "", err);
+        rc = pv_config_load_string(cfg, path, text.data, err);
     pv_buf_free(&text);
     return rc;
 }
