@@ -122,7 +122,8 @@ cpu_ticks() {
   local pids p t=0
   case $1 in
   nginx) pids="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')" ;;
-  tftpd_hpa) pids=$HPA_PID ;; # forks a child per transfer: reaped children count (cutime)
+  tftpd_hpa) pids=$HPA_PID ;; # a child per transfer; their CPU counts (cutime) only if it reaps
+  # them itself: with SIGCHLD ignored the kernel does, nothing is counted and the record says null
   atftpd) pids=$ATFTPD_PID ;;
   *) pids=$PV_PID ;;
   esac
@@ -133,7 +134,7 @@ cpu_note() { echo "$1 $2 $(($4 - $3))" >>"$W/cpu"; }
 # Median server CPU microseconds per operation of NAME over its runs.
 cpu_us() {
   awk -v n="$1" -v hz="$(getconf CLK_TCK)" '$1 == n && $2 > 0 { print $3 * 1e6 / hz / $2 }' "$W/cpu" |
-    python3 -c 'import sys,statistics; v=[float(x) for x in sys.stdin]; print(round(statistics.median(v)) if v else 0)'
+    python3 -c 'import sys,statistics; v=[float(x) for x in sys.stdin]; m=round(statistics.median(v)) if v else 0; print(m if m else "null")'
 }
 
 # Full TLS handshakes with a client certificate per second: two s_time clients in parallel (one
