@@ -11,11 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+typedef struct sess_cache sess_cache;
 
 struct pv_tls_context {
     SSL_CTX *ssl_ctx;
     atomic_int refs;
     pv_client_cert_mode client_cert;
+    bool tickets;
+    sess_cache *sessions; /* NULL when the session cache is off */
 };
 
 struct pv_tls_slot {
@@ -34,6 +39,8 @@ struct pv_tls_conn {
 };
 
 /* Appends OpenSSL's queued errors (most recent last) to err's message. */
+static void context_free(pv_tls_context *ctx);
+
 static int ssl_error(pv_error *err, int code, const char *what)
 {
     char detail[160] = "";
@@ -42,6 +49,214 @@ static int ssl_error(pv_error *err, int code, const char *what)
         ERR_error_string_n(e, detail, sizeof detail);
     return pv_error_set(err, code, "%s%s%s", what, detail[0] ? ": " : "", detail);
 }
+
+/* ---- the server-side session cache ------------------------------------------------------
+ *
+ * Resumption without tickets needs the server to keep each session. OpenSSL's internal cache
+ * keeps them decoded: 1 KB of SSL_SESSION plus the phone's certificate as an X509 object,
+ * 5.8 KB for a 553-byte P-256 certificate, so 6.8 KB a session, ~140 MB for 20 000 (measured:
+ * docs/benchmarks.md, "Server memory under load"). Here a session is kept as its DER encoding
+ * (i2d_SSL_SESSION: the certificate's 553 bytes and ~200 of session) and decoded only when a
+ * client resumes — a few microseconds against the full handshake it saves. OpenSSL still
+ * checks the session id context and the session's age on what we return.
+ */
+
+#define SESS_MAX_DER 16384 /* a phone's certificate is 0.5–2 KB; larger sessions are not kept */
+
+typedef struct sess_entry {
+    struct sess_entry *hnext;         /* same hash bucket */
+    struct sess_entry *older, *newer; /* insertion order; the oldest is dropped first */
+    time_t expires;
+    unsigned id_len;
+    unsigned char id[SSL_MAX_SSL_SESSION_ID_LENGTH];
+    size_t der_len;
+    unsigned char der[];
+} sess_entry;
+
+struct sess_cache {
+    pthread_mutex_t lock; /* the loop threads share one context */
+    sess_entry **buckets;
+    size_t nbuckets, count, cap;
+    sess_entry *oldest, *newest;
+};
+
+static sess_cache *sess_cache_new(size_t cap)
+{
+    sess_cache *c = pv_calloc(1, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
+    c->cap = cap;
+    c->nbuckets = cap; /* chains of one on average when full */
+    c->buckets = pv_calloc(c->nbuckets, sizeof *c->buckets);
+    return c;
+}
+
+static void sess_cache_free(sess_cache *c)
+{
+    if (c == NULL)
+        return;
+    for (sess_entry *e = c->oldest, *next; e != NULL; e = next) {
+        next = e->newer;
+        free(e);
+    }
+    free(c->buckets);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+/* Session ids are random bytes chosen by the server: the first eight are a good hash. */
+static sess_entry **sess_bucket(sess_cache *c, const unsigned char *id, unsigned len)
+{
+    uint64_t h = 0;
+    memcpy(&h, id, len < sizeof h ? len : sizeof h);
+    return &c->buckets[h % c->nbuckets];
+}
+
+/* Finds the entry of id; *link_out is the pointer that points at it (for unlinking). */
+static sess_entry *sess_find(sess_cache *c, const unsigned char *id, unsigned len,
+                             sess_entry ***link_out)
+{
+    sess_entry **link = sess_bucket(c, id, len);
+    for (; *link != NULL; link = &(*link)->hnext) {
+        if ((*link)->id_len == len && memcmp((*link)->id, id, len) == 0) {
+            *link_out = link;
+            return *link;
+        }
+    }
+    return NULL;
+}
+
+static void sess_unlink(sess_cache *c, sess_entry **link)
+{
+    sess_entry *e = *link;
+    *link = e->hnext;
+    if (e->older != NULL)
+        e->older->newer = e->newer;
+    else
+        c->oldest = e->newer;
+    if (e->newer != NULL)
+        e->newer->older = e->older;
+    else
+        c->newest = e->older;
+    c->count--;
+    free(e);
+}
+
+static void sess_remove(sess_cache *c, const unsigned char *id, unsigned len)
+{
+    sess_entry **link = NULL;
+    if (sess_find(c, id, len, &link) != NULL)
+        sess_unlink(c, link);
+}
+
+static void sess_insert(sess_cache *c, sess_entry *e)
+{
+    sess_remove(c, e->id, e->id_len);
+    if (c->count == c->cap) /* full: the bound holds, the oldest goes */
+        sess_remove(c, c->oldest->id, c->oldest->id_len);
+    sess_entry **bucket = sess_bucket(c, e->id, e->id_len);
+    e->hnext = *bucket;
+    *bucket = e;
+    e->older = c->newest;
+    e->newer = NULL;
+    if (c->newest != NULL)
+        c->newest->newer = e;
+    else
+        c->oldest = e;
+    c->newest = e;
+    c->count++;
+}
+
+static pv_tls_context *context_of(SSL_CTX *ssl_ctx)
+{
+    return SSL_CTX_get_app_data(ssl_ctx);
+}
+
+/* OpenSSL's new-session callback: keep an encoded copy; OpenSSL keeps its object. */
+static int sess_on_new(SSL *ssl, SSL_SESSION *sess)
+{
+    pv_tls_context *ctx = context_of(SSL_get_SSL_CTX(ssl));
+    unsigned id_len = 0;
+    const unsigned char *id = SSL_SESSION_get_id(sess, &id_len);
+    /* With tickets, a TLS 1.3 session travels in its ticket: nothing to keep (RFC 8446 §4.6.1). */
+    if (ctx->sessions == NULL || id_len == 0 || id_len > SSL_MAX_SSL_SESSION_ID_LENGTH ||
+        (ctx->tickets && SSL_SESSION_get_protocol_version(sess) == TLS1_3_VERSION))
+        return 0;
+    int der_len = i2d_SSL_SESSION(sess, NULL);
+    if (der_len <= 0 || der_len > SESS_MAX_DER)
+        return 0;
+    sess_entry *e = pv_malloc(sizeof *e + (size_t)der_len);
+    unsigned char *p = e->der;
+    if (i2d_SSL_SESSION(sess, &p) != der_len) {
+        free(e);
+        return 0;
+    }
+    e->der_len = (size_t)der_len;
+    e->id_len = id_len;
+    memcpy(e->id, id, id_len);
+    e->expires = (time_t)SSL_SESSION_get_time(sess) + (time_t)SSL_SESSION_get_timeout(sess);
+    pthread_mutex_lock(&ctx->sessions->lock);
+    sess_insert(ctx->sessions, e);
+    pthread_mutex_unlock(&ctx->sessions->lock);
+    return 0; /* we hold no reference to sess */
+}
+
+/* OpenSSL's lookup callback: a new decoded session, owned by OpenSSL from here (*copy = 0). */
+static SSL_SESSION *sess_on_get(SSL *ssl, const unsigned char *id, int len, int *copy)
+{
+    pv_tls_context *ctx = context_of(SSL_get_SSL_CTX(ssl));
+    *copy = 0;
+    if (ctx->sessions == NULL || len <= 0 || len > SSL_MAX_SSL_SESSION_ID_LENGTH)
+        return NULL;
+    SSL_SESSION *sess = NULL;
+    sess_cache *c = ctx->sessions;
+    pthread_mutex_lock(&c->lock);
+    sess_entry **link = NULL;
+    sess_entry *e = sess_find(c, id, (unsigned)len, &link);
+    if (e != NULL && e->expires < time(NULL)) {
+        sess_unlink(c, link);
+    } else if (e != NULL) {
+        const unsigned char *p = e->der;
+        sess = d2i_SSL_SESSION(NULL, &p, (long)e->der_len);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return sess;
+}
+
+/* OpenSSL drops a session it found stale or bad, or one whose handshake failed. */
+static void sess_on_remove(SSL_CTX *ssl_ctx, SSL_SESSION *sess)
+{
+    pv_tls_context *ctx = context_of(ssl_ctx);
+    unsigned id_len = 0;
+    const unsigned char *id = SSL_SESSION_get_id(sess, &id_len);
+    if (ctx == NULL || ctx->sessions == NULL || id_len == 0)
+        return;
+    pthread_mutex_lock(&ctx->sessions->lock);
+    sess_remove(ctx->sessions, id, id_len);
+    pthread_mutex_unlock(&ctx->sessions->lock);
+}
+
+static int configure_sessions(pv_tls_context *ctx, const pv_tls_config *c, pv_error *err)
+{
+    SSL_CTX *ssl_ctx = ctx->ssl_ctx;
+    if (c->session_cache < PV_TLS_SESSION_CACHE_OFF)
+        return pv_error_set(err, PV_EINVAL, "TLS session cache size must be 0 or more");
+    if (c->session_cache == PV_TLS_SESSION_CACHE_OFF) {
+        /* No session id in a TLS 1.2 ServerHello, so no client tries; tickets still resume. */
+        SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
+        return 0;
+    }
+    ctx->sessions = sess_cache_new(c->session_cache > 0 ? (size_t)c->session_cache
+                                                        : PV_TLS_SESSION_CACHE_DEFAULT);
+    SSL_CTX_set_app_data(ssl_ctx, ctx);
+    SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL |
+                                                SSL_SESS_CACHE_NO_AUTO_CLEAR);
+    SSL_CTX_sess_set_new_cb(ssl_ctx, sess_on_new);
+    SSL_CTX_sess_set_get_cb(ssl_ctx, sess_on_get);
+    SSL_CTX_sess_set_remove_cb(ssl_ctx, sess_on_remove);
+    return 0;
+}
+
+/* ---- contexts --------------------------------------------------------------------------- */
 
 static int configure(SSL_CTX *ctx, const pv_tls_config *c, pv_error *err)
 {
@@ -89,11 +304,6 @@ static int configure(SSL_CTX *ctx, const pv_tls_config *c, pv_error *err)
     /* Resumption with client certificates needs a session id context. */
     static const unsigned char sid_ctx[] = "provisor";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
-    /* NO_AUTO_CLEAR: OpenSSL 3.0 otherwise walks the whole cache every 255 handshakes to
-     * drop expired sessions; a full cache drops its oldest session on insert anyway, so the
-     * size stays bounded, and a stale entry is dropped when it is looked up. */
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_AUTO_CLEAR);
-    SSL_CTX_sess_set_cache_size(ctx, 20000);
     /* TLS 1.3 sends two tickets by default, each a copy of the session (and a cache insert
      * when tickets are stateful): a phone opens one connection at a time and needs one. */
     SSL_CTX_set_num_tickets(ctx, 1);
@@ -117,9 +327,22 @@ int pv_tls_context_new(const pv_tls_config *config, pv_tls_context **out, pv_err
     pv_tls_context *ctx = pv_calloc(1, sizeof *ctx);
     ctx->ssl_ctx = ssl_ctx;
     ctx->client_cert = config->client_cert;
+    ctx->tickets = config->session_tickets;
     atomic_init(&ctx->refs, 1);
+    rc = configure_sessions(ctx, config, err);
+    if (rc != 0) {
+        context_free(ctx);
+        return rc;
+    }
     *out = ctx;
     return 0;
+}
+
+static void context_free(pv_tls_context *ctx)
+{
+    SSL_CTX_free(ctx->ssl_ctx); /* first: it may still call sess_on_remove */
+    sess_cache_free(ctx->sessions);
+    free(ctx);
 }
 
 pv_tls_context *pv_tls_context_ref(pv_tls_context *ctx)
@@ -132,8 +355,7 @@ void pv_tls_context_unref(pv_tls_context *ctx)
 {
     if (ctx == NULL || atomic_fetch_sub_explicit(&ctx->refs, 1, memory_order_acq_rel) != 1)
         return;
-    SSL_CTX_free(ctx->ssl_ctx);
-    free(ctx);
+    context_free(ctx);
 }
 
 pv_tls_slot *pv_tls_slot_new(pv_tls_context *initial)

@@ -9,6 +9,12 @@
  * every loop thread. SIGHUP builds a new context and swaps it in with
  * pv_tls_context_swap(); connections keep the context they started with.
  *
+ * The context also owns the server-side session cache (sessions kept as
+ * their DER encoding, bounded in count, oldest dropped first): OpenSSL's
+ * own cache keeps every session decoded, about 7 KB with a phone's
+ * certificate, which made the server's memory grow by ~140 MB under
+ * full-handshake load before it leveled off.
+ *
  * A pv_tls_conn is one connection's state machine: feed it ciphertext from
  * the socket, take plaintext out, give it plaintext to send, and flush the
  * ciphertext it wants written. It never touches a socket.
@@ -34,12 +40,20 @@ typedef struct pv_tls_config {
     const char *key_file;       /* PEM private key */
     const char *client_ca_file; /* PEM bundle of manufacturer CAs, or NULL */
     pv_client_cert_mode client_cert;
-    int min_version;            /* TLS1_2_VERSION (default) or TLS1_3_VERSION; 0 = default */
-    const char *ciphers;        /* TLS 1.2 cipher list, or NULL for OpenSSL's default */
-    const char *ciphersuites;   /* TLS 1.3 suites, or NULL */
-    int security_level;         /* OpenSSL security level; -1 = OpenSSL's default */
-    bool session_tickets;       /* stateless resumption (default on) */
+    int min_version;          /* TLS1_2_VERSION (default) or TLS1_3_VERSION; 0 = default */
+    const char *ciphers;      /* TLS 1.2 cipher list, or NULL for OpenSSL's default */
+    const char *ciphersuites; /* TLS 1.3 suites, or NULL */
+    int security_level;       /* OpenSSL security level; -1 = OpenSSL's default */
+    bool session_tickets;     /* stateless resumption (default on) */
+    /* Sessions the server keeps for resumption without tickets (TLS 1.2 clients that offer no
+     * ticket; every TLS 1.3 client when session_tickets is off): 0 = the default
+     * (PV_TLS_SESSION_CACHE_DEFAULT), PV_TLS_SESSION_CACHE_OFF = none. Each costs about 1 KB
+     * (its DER encoding with the phone's certificate), shared by all loop threads. */
+    int session_cache;
 } pv_tls_config;
+
+#define PV_TLS_SESSION_CACHE_DEFAULT 20000
+#define PV_TLS_SESSION_CACHE_OFF (-1)
 
 typedef struct pv_tls_context pv_tls_context;
 
@@ -60,8 +74,8 @@ void pv_tls_slot_free(pv_tls_slot *slot);
 typedef struct pv_tls_conn pv_tls_conn;
 
 typedef enum {
-    PV_TLS_WANT_IO = 0,   /* progress needs more ciphertext in or out */
-    PV_TLS_DONE = 1,      /* handshake complete */
+    PV_TLS_WANT_IO = 0, /* progress needs more ciphertext in or out */
+    PV_TLS_DONE = 1,    /* handshake complete */
 } pv_tls_progress;
 
 pv_tls_conn *pv_tls_conn_new(pv_tls_context *ctx); /* keeps its own reference */
