@@ -46,6 +46,17 @@ bool pv_is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
+int pv_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 pv_slice pv_slice_trim(pv_slice s)
 {
     while (s.len > 0 && pv_is_space(s.ptr[0])) {

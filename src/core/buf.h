@@ -37,6 +37,8 @@ bool pv_slice_case_eq_cstr(pv_slice a, const char *b);
 bool pv_slice_starts_with(pv_slice s, const char *prefix);
 /* ASCII white space as every parser here means it: space, tab, CR, LF, VT, FF. */
 bool pv_is_space(char c);
+/* The value of an ASCII hex digit, either case (0-15), or -1 for any other character. */
+int pv_hex_value(char c);
 /* Strips ASCII white space (space, tab, CR, LF, VT, FF) at both ends. */
 pv_slice pv_slice_trim(pv_slice s);
 /* A NUL-terminated copy from pv_malloc. */

@@ -331,17 +331,6 @@ void pv_http_parser_next(pv_http_parser *p)
     memset(&p->req, 0, sizeof p->req);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int pv_http_decode_path(pv_slice raw, pv_buf *out)
 {
     if (raw.len == 0 || raw.ptr[0] != '/')
@@ -350,8 +339,8 @@ int pv_http_decode_path(pv_slice raw, pv_buf *out)
     for (size_t i = 0; i < raw.len; i++) {
         char c = raw.ptr[i];
         if (c == '%') { /* RFC 3986 §2.1 */
-            int hi = i + 2 < raw.len ? hex_value(raw.ptr[i + 1]) : -1;
-            int lo = hi >= 0 ? hex_value(raw.ptr[i + 2]) : -1;
+            int hi = i + 2 < raw.len ? pv_hex_value(raw.ptr[i + 1]) : -1;
+            int lo = hi >= 0 ? pv_hex_value(raw.ptr[i + 2]) : -1;
             if (lo < 0)
                 return 400;
             c = (char)(hi * 16 + lo);

@@ -209,14 +209,6 @@ bool pv__api_mac(pv__api_ctx *ctx, const char *in, const char *field, char out[1
 
 /* ---- query strings ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* application/x-www-form-urlencoded decoding of one component. */
 static char *decode(pv_slice s)
 {
@@ -226,9 +218,9 @@ static char *decode(pv_slice s)
         char c = s.ptr[i];
         if (c == '+') {
             c = ' ';
-        } else if (c == '%' && i + 2 < s.len && hexval(s.ptr[i + 1]) >= 0 &&
-                   hexval(s.ptr[i + 2]) >= 0) {
-            c = (char)(hexval(s.ptr[i + 1]) * 16 + hexval(s.ptr[i + 2]));
+        } else if (c == '%' && i + 2 < s.len && pv_hex_value(s.ptr[i + 1]) >= 0 &&
+                   pv_hex_value(s.ptr[i + 2]) >= 0) {
+            c = (char)(pv_hex_value(s.ptr[i + 1]) * 16 + pv_hex_value(s.ptr[i + 2]));
             i += 2;
         }
         pv_buf_append_char(&b, c);
