@@ -62,10 +62,8 @@ static void line(pv_buf *b, const char *fmt, ...)
     char text[256];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(text, sizeof text, fmt, ap);
+    pv_vformat_cut(text, sizeof text, fmt, ap); /* cut at the terminal width we assume */
     va_end(ap);
-    if (n < 0)
-        text[0] = '\0'; /* longer lines are cut at the terminal width we assume */
     pv_buf_appendf(b, "%s\x1b[K\r\n", text);
 }
 

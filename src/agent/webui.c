@@ -183,13 +183,9 @@ static void replyf(pv_request *req, int status, const char *fmt, ...)
     char text[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(text, sizeof text, fmt, ap);
+    size_t n = pv_vformat_cut(text, sizeof text, fmt, ap); /* a long message is cut */
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n >= sizeof text)
-        n = sizeof text - 1; /* a long message is cut, never overrun */
-    reply(req, status, "text/plain", text, (size_t)n);
+    reply(req, status, "text/plain", text, n);
 }
 
 static void send_xml(pv_request *req, char *data, size_t len)

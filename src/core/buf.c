@@ -3,6 +3,7 @@
 
 #include "core/alloc.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -146,6 +147,17 @@ void pv_buf_appendf(pv_buf *b, const char *fmt, ...)
         b->len += (size_t)n;
     }
     va_end(again);
+}
+
+size_t pv_vformat_cut(char *dst, size_t size, const char *fmt, va_list ap)
+{
+    assert(size > 0);
+    int n = vsnprintf(dst, size, fmt, ap);
+    if (n < 0) {
+        dst[0] = '\0';
+        return 0;
+    }
+    return (size_t)n < size ? (size_t)n : size - 1; /* vsnprintf NUL-terminated the cut */
 }
 
 char *pv_buf_take(pv_buf *b, size_t *len)

@@ -10,6 +10,7 @@
 #ifndef PV_CORE_BUF_H
 #define PV_CORE_BUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,13 @@ void pv_buf_append_char(pv_buf *b, char c);
 void pv_buf_append_str(pv_buf *b, const char *s);
 void pv_buf_append_slice(pv_buf *b, pv_slice s);
 void pv_buf_appendf(pv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * vsnprintf into a fixed buffer, for messages and screen lines: a longer text
+ * is cut (it loses only its tail) and an encoding error leaves "". Returns the
+ * length dst now holds, always < size (size must not be 0).
+ */
+size_t pv_vformat_cut(char *dst, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 /* Hands the data (NUL-terminated, from pv_malloc) to the caller and empties b. */
 char *pv_buf_take(pv_buf *b, size_t *len);
 pv_slice pv_buf_slice(const pv_buf *b);

@@ -144,10 +144,8 @@ static void fail(xml_ctx *c, int code, const char *fmt, ...)
     char what[200];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(what, sizeof what, fmt, ap);
+    pv_vformat_cut(what, sizeof what, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        what[0] = '\0'; /* truncation is fine: the message only loses its tail */
     c->rc = pv_error_set(c->err, code, "line %lu, column %lu: %s", line, col, what);
     if (c->where != NULL) {
         c->where->line = line;

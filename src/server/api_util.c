@@ -24,11 +24,8 @@ void pv__api_fail(pv__api_ctx *ctx, int status, const char *code, const char *fi
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    pv_vformat_cut(msg, sizeof msg, fmt, ap); /* a cut message is still a message */
     va_end(ap);
-    if (n < 0)
-        snprintf(msg, sizeof msg, "error");
-    /* a truncated message is still a message: vsnprintf NUL-terminates it */
     json_t *e = json_pack("{s:s, s:o, s:s}", "code", code, "field",
                           field ? json_string(field) : json_null(), "message", msg);
     pv__api_reply(ctx, status, json_pack("{s:o}", "error", e));
