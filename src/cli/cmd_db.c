@@ -32,11 +32,13 @@ static void usage(FILE *out)
             "  check     integrity and foreign-key checks, schema version, rows per table;\n"
             "            exits 1 when anything is wrong\n"
             "  backup    a consistent copy of the live database to OUT (SQLite online\n"
-            "            backup; written to a temporary file, then renamed)\n"
+            "            backup; written to a temporary file, then renamed); for\n"
+            "            PostgreSQL use pg_dump\n"
             "  schema    print the SQL of every schema step (SQLite, or --postgres)\n\n"
             "  -d, --data-dir DIR  data directory (default $PROVISOR_DATA or ./provisor-data);\n"
             "                      the database is DIR/provisor.db\n"
-            "      --db PATH       the database itself: a path, sqlite:PATH or postgres://...\n"
+            "      --db PATH       the database itself: a path, sqlite:PATH, postgres://...\n"
+            "                      or a libpq keyword string (host=... dbname=...)\n"
             "  -h, --help          this text\n\n"
             "Exit status: 0 success, 1 failure, 2 usage error. See docs/store.md.\n");
 }
@@ -48,6 +50,7 @@ typedef struct db_args {
     const char *out;
     int postgres;
     char url[4096];
+    char shown[4096]; /* url without a PostgreSQL password, for the terminal */
 } db_args;
 
 static int parse(int argc, char **argv, db_args *a)
@@ -105,7 +108,8 @@ static int resolve(db_args *a, int create)
     if (a->db != NULL) {
         (void)snprintf(a->url, sizeof a->url, "%s", a->db);
         const char *path = strncmp(a->db, "sqlite:", 7) == 0 ? a->db + 7 : a->db;
-        if (!create && strstr(a->db, "://") == NULL && access(path, F_OK) != 0) {
+        if (!create && !pv_store_url_is_postgres(a->db) && strstr(a->db, "://") == NULL &&
+            access(path, F_OK) != 0) {
             pv_cli_errorf("db: no database at %s", path);
             return -1;
         }
@@ -139,6 +143,7 @@ static int open_store(db_args *a, int create, pv_store **s)
     pv_error err = {{0}};
     if (resolve(a, create) != 0)
         return PV_EXIT_FAILURE;
+    pv_store_url_redact(a->url, a->shown, sizeof a->shown);
     if (pv_store_open(a->url, s, &err) != 0) {
         pv_cli_errorf("db %s: %s", a->action, err.msg);
         return PV_EXIT_FAILURE;
@@ -161,7 +166,7 @@ static int run_migrate(db_args *a)
         pv_store_close(s);
         return PV_EXIT_FAILURE;
     }
-    printf("%s: applied %d schema step(s); schema version %lld\n", a->url, applied,
+    printf("%s: applied %d schema step(s); schema version %lld\n", a->shown, applied,
            (long long)version);
     pv_store_close(s);
     return PV_EXIT_OK;
@@ -179,7 +184,7 @@ static int run_check(db_args *a)
     size_t n = 0;
     int64_t version = 0;
     (void)pv_store_schema_version(s, &version, NULL);
-    printf("database: %s (%s)\nschema: version %lld (this program knows %lld)\n", a->url,
+    printf("database: %s (%s)\nschema: version %lld (this program knows %lld)\n", a->shown,
            pv_store_backend(s), (long long)version, (long long)pv_store_schema_known());
     int ok = pv_store_check(s, &report, counts, sizeof counts / sizeof counts[0], &n, &err) == 0;
     if (report.len > 0)
@@ -208,7 +213,7 @@ static int run_backup(db_args *a)
         pv_store_close(s);
         return PV_EXIT_FAILURE;
     }
-    printf("%s: backed up to %s\n", a->url, a->out);
+    printf("%s: backed up to %s\n", a->shown, a->out);
     pv_store_close(s);
     return PV_EXIT_OK;
 }

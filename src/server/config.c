@@ -26,6 +26,8 @@
 static const pv_config_key keys[] = {
     ROW("server", "data_dir", "data-dir", STRING, data_dir, 0, 0, "DIR",
         "data directory, created on first run ($PROVISOR_DATA, else ./provisor-data)"),
+    ROW("server", "db", "db", STRING, db, 0, 0, "URL",
+        "the store: SQLite path, sqlite:PATH or postgres://... (default <data>/provisor.db)"),
     ROW("server", "root", "root", STRING, root, 0, 0, "DIR",
         "directory tree served over TFTP, HTTP and HTTPS (default <data>/profiles)"),
     ROW("server", "upload_dir", "upload-dir", STRING, upload_dir, 0, 0, "DIR",

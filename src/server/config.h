@@ -44,6 +44,7 @@
 typedef struct pv_config {
     /* [server] */
     char *data_dir;
+    char *db;         /* the store (store.h URL); NULL = <data>/provisor.db */
     char *root;       /* NULL until pv_config_load derives <data>/profiles */
     char *upload_dir; /* NULL until derived: <data>/uploads */
     char *user;       /* whom to become after binding as root */

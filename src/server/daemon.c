@@ -259,6 +259,10 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
     atomic_init(&d->drain_timeout_ms, cfg->drain_timeout_ms);
     pv_admin_init(&d->admin);
     pv_admin_attach_api(&d->admin, cfg->data_dir); /* its own store handle, on the admin loop */
+    if (cfg->db != NULL) { /* [server] db names the store instead of <data>/provisor.db */
+        pv_api_free(d->admin.api);
+        d->admin.api = pv_api_new(cfg->data_dir, cfg->db);
+    }
     d->nworkers = cfg->workers ? cfg->workers : uv_available_parallelism();
     if (d->nworkers > PV_CONFIG_MAX_WORKERS)
         d->nworkers = PV_CONFIG_MAX_WORKERS;

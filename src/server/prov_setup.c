@@ -67,7 +67,11 @@ int pv_provision_from_config(const pv_config *cfg, pv_fileserver *files, pv_prov
     if (a < 0 || b < 0 || c < 0 || (size_t)a >= sizeof db || (size_t)b >= sizeof key ||
         (size_t)c >= sizeof fw)
         return pv_error_set(err, PV_EINVAL, "data directory path too long: %s", cfg->data_dir);
-    pv_provision_config pc = {.db_path = db, .master_key = key, .firmware_dir = fw, .files = files};
+    /* [server] db names the store when set, else <data>/provisor.db. */
+    pv_provision_config pc = {.db_path = cfg->db != NULL ? cfg->db : db,
+                              .master_key = key,
+                              .firmware_dir = fw,
+                              .files = files};
     int rc = pv_provision_policy_from_config(cfg, &pc.policy, err);
     if (rc == 0)
         rc = pv_provision_new(&pc, out, err);

@@ -105,6 +105,40 @@ bool pv_store_url_is_postgres(const char *url)
     return url != NULL && pv__pg_url(url);
 }
 
+void pv_store_url_redact(const char *url, char *out, size_t size)
+{
+    pv_buf b = {0};
+    const char *p = url;
+    if (pv__pg_url(url)) {
+        /* libpq URL: scheme://user:password@host... (RFC 3986 userinfo). */
+        const char *rest = strstr(url, "://");
+        const char *at = rest != NULL ? strchr(rest + 3, '@') : NULL;
+        const char *colon = rest != NULL ? strchr(rest + 3, ':') : NULL;
+        if (at != NULL && colon != NULL && colon < at) {
+            pv_buf_append(&b, url, (size_t)(colon + 1 - url));
+            pv_buf_append_str(&b, "***");
+            p = at;
+        }
+        /* Keyword string or URL query: password=VALUE ('quoted' or up to a
+         * space or '&'). */
+        const char *pw;
+        while ((pw = strstr(p, "password=")) != NULL) {
+            pv_buf_append(&b, p, (size_t)(pw + 9 - p));
+            pv_buf_append_str(&b, "***");
+            p = pw + 9;
+            if (*p == '\'') {
+                const char *q = strchr(p + 1, '\'');
+                p = q != NULL ? q + 1 : p + strlen(p);
+            } else {
+                p += strcspn(p, " &");
+            }
+        }
+    }
+    pv_buf_append_str(&b, p);
+    (void)snprintf(out, size, "%s", b.data); /* truncation: for people only */
+    pv_buf_free(&b);
+}
+
 /* ---- transactions ------------------------------------------------------ */
 
 int pv_store_begin(pv_store *s, pv_error *err)

@@ -66,6 +66,9 @@ const char *pv_store_backend(const pv_store *s);
 /* True when url names a PostgreSQL database rather than a file, so that a
  * caller skips its checks of the file (exists, directory...). */
 bool pv_store_url_is_postgres(const char *url);
+/* url fit for a log or a terminal: a PostgreSQL password (user:PASSWORD@ or
+ * password=...) becomes "***"; other text is copied (truncated to size). */
+void pv_store_url_redact(const char *url, char *out, size_t size);
 
 /* Applies every pending migration, each in its own transaction; *applied (may
  * be NULL) receives how many ran. Re-running is a no-op. */

@@ -67,8 +67,12 @@ expect_contains "$(cat "$T/.out")" "foreign_key_check: devices" "dangling accoun
 sqlite3 "$T/backup.db" "INSERT INTO schema_version VALUES (99, 0, 'future')"
 expect_status 1 "$PV_BIN" db migrate --db "sqlite:$T/backup.db"
 expect_contains "$(cat "$T/.err")" "newer than this program knows" "newer schema refused"
-expect_status 1 "$PV_BIN" db migrate --db "postgres://localhost/provisor"
-expect_contains "$(cat "$T/.err")" "not built yet" "postgres refused for now"
+# A PostgreSQL URL is opened with libpq (integration.store_postgres runs a real
+# server); none listens on port 1: exit 1 with libpq's reason, in bounded time.
+expect_status 1 "$PV_BIN" db migrate --db "postgres://127.0.0.1:1/provisor?connect_timeout=3"
+expect_contains "$(cat "$T/.err")" "cannot connect to PostgreSQL" "postgres URL without a server"
+expect_status 1 "$PV_BIN" db check --db "host=127.0.0.1 port=1 dbname=provisor connect_timeout=3"
+expect_contains "$(cat "$T/.err")" "cannot connect to PostgreSQL" "libpq keyword string"
 
 # Not a database at all.
 head -c 8192 /dev/urandom >"$T/junk.db"

@@ -58,6 +58,29 @@ static void open_refuses_what_it_cannot_serve(void **state)
     pv_store_close(s);
 }
 
+static void urls_name_the_backend_and_hide_passwords(void **state)
+{
+    assert_true(pv_store_url_is_postgres("postgres://h/db"));
+    assert_true(pv_store_url_is_postgres("postgresql://h/db"));
+    assert_true(pv_store_url_is_postgres("host=/run/postgresql dbname=provisor"));
+    assert_true(pv_store_url_is_postgres(" dbname = provisor"));
+    assert_false(pv_store_url_is_postgres("/var/lib/provisor/provisor.db"));
+    assert_false(pv_store_url_is_postgres("sqlite:/x/y=z.db"));
+    assert_false(pv_store_url_is_postgres("./a=b/provisor.db"));
+    assert_false(pv_store_url_is_postgres("provisor.db"));
+    char out[128];
+    pv_store_url_redact("postgres://prov:s3cret@db.example:5432/provisor", out, sizeof out);
+    assert_string_equal(out, "postgres://prov:***@db.example:5432/provisor");
+    pv_store_url_redact("postgresql://prov@db/p?password=x&sslmode=require", out, sizeof out);
+    assert_string_equal(out, "postgresql://prov@db/p?password=***&sslmode=require");
+    pv_store_url_redact("host=db password='a b' dbname=p", out, sizeof out);
+    assert_string_equal(out, "host=db password=*** dbname=p");
+    pv_store_url_redact("/data/provisor.db", out, sizeof out);
+    assert_string_equal(out, "/data/provisor.db");
+    pv_store_url_redact("postgres://u:pw@h/d", out, 8); /* truncated, never past out */
+    assert_string_equal(out, "postgre");
+}
+
 static void migrations_fresh_rerun_and_newer_schema(void **state)
 {
     store_fixture *f = *state;
@@ -312,6 +335,7 @@ int main(void)
         STORE_TEST(open_refuses_what_it_cannot_serve),
         STORE_TEST(migrations_fresh_rerun_and_newer_schema),
         cmocka_unit_test(migration_sql_is_portable),
+        cmocka_unit_test(urls_name_the_backend_and_hide_passwords),
         STORE_TEST(transactions_nest_as_savepoints),
         STORE_TEST(bulk_import_100k_devices_in_batches),
         STORE_TEST(import_survives_kill_9),
