@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The server's memory under HTTPS load stays bounded (issue 4, "Server memory under load" in
+# docs/benchmarks.md). `provisor serve` (2 workers, client certificates required, each phone's
+# own encrypted profile rendered from the store) gets rounds of bounded load from
+# bench/https_load: every request a new connection and a full TLS handshake with a phone
+# certificate. VmRSS is read after each round; the growth between round 2 (caches and malloc
+# arenas warm) and the last round must stay under a per-handshake budget:
+#
+#   - tickets off: every handshake adds a session to the server's session cache (bounded in
+#     count, 20 000 by default). Kept DER-encoded it costs ~1 KB; OpenSSL's own cache cost
+#     ~6.8 KB (the phone's certificate decoded) and a leak of a connection's buffers costs
+#     more: the budget is 2.5 KB per handshake.
+#   - tickets on (the default): TLS 1.3 keeps nothing per session, so RSS must plateau: the
+#     budget is 0.5 KB per handshake (a leak of any per-connection object shows).
+#
+# RSS is a page count, not a time: the check holds on a loaded machine. Under ASan (PV_SAN=ON)
+# the allocator keeps freed memory in quarantine and RSS says nothing about ours, so that build
+# checks the answers and a leak-free exit (LeakSanitizer) only.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_helpers.bash"
+
+BUILD=${PV_BUILD:?PV_BUILD must name the build directory}
+LOAD="$BUILD/https_load"
+SEED="$BUILD/seed_store"
+[ -x "$LOAD" ] && [ -x "$SEED" ] || fail "$LOAD and $SEED are built with the project (ninja)"
+case "${PV_SAN:-OFF}" in
+[Oo][Nn] | 1 | [Tt][Rr][Uu][Ee] | [Yy][Ee][Ss]) san=1 ;;
+*) san=0 ;;
+esac
+[ $san = 0 ] || export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1"
+
+ROUNDS=5
+PER_ROUND=1000
+D="$T/data"
+serve_ports
+serve_start first --data-dir "$D"
+serve_stop
+# 200 devices with confirmed keys and secret directories, 200 phone certificates (demo CA).
+"$SEED" seed "$D" 200 200 "$T/out" >"$T/seed.json" || fail "seed_store: $(cat "$T/seed.json")"
+ok
+
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$SERVE_PID/status"; }
+
+# rounds NAME BUDGET_BYTES_PER_HANDSHAKE SERVE_ARGS...
+rounds() {
+  local name=$1 budget=$2 r out answered rss2=0 rss
+  shift 2
+  serve_start "$name" --data-dir "$D" --workers 2 --client-cert required \
+    --limits-max-per-source 1000 --limits-max-connections 1000 "$@"
+  for r in $(seq $ROUNDS); do
+    out=$("$LOAD" -p "$HTTPS_PORT" -t "$T/out/targets.txt" -C "$T/out/phones" -a "$D/tls/ca.pem" \
+      -c 8 -d 25 -n $PER_ROUND) || fail "$name round $r: https_load: $out"
+    answered=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["ok"])' "$out")
+    expect_eq "$answered" $PER_ROUND "$name round $r: profiles answered 200 ($out)"
+    rss=$(rss_kb)
+    echo "  $name round $r: VmRSS ${rss} kB"
+    [ "$r" = 2 ] && rss2=$rss
+  done
+  expect_eq "$(metric 'provisor_tls_handshakes_total{kind="full"}')" $((ROUNDS * PER_ROUND)) \
+    "$name: every connection a full handshake"
+  local handshakes=$(((ROUNDS - 2) * PER_ROUND))
+  local limit=$((rss2 + budget * handshakes / 1024))
+  if [ $san = 0 ]; then
+    [ "$rss" -le "$limit" ] || fail "$name: VmRSS grew from ${rss2} kB after round 2 to ${rss} kB \
+after round $ROUNDS ($(((rss - rss2) * 1024 / handshakes)) bytes per handshake, budget $budget)"
+    ok
+  fi
+  serve_stop # under ASan: exit 0 means LeakSanitizer found nothing
+}
+
+rounds tickets_off 2560 --tls-session-tickets no
+rounds tickets_on 512
+done_ok
