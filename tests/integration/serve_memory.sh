@@ -22,7 +22,7 @@
 BUILD=${PV_BUILD:?PV_BUILD must name the build directory}
 LOAD="$BUILD/https_load"
 SEED="$BUILD/seed_store"
-[ -x "$LOAD" ] && [ -x "$SEED" ] || fail "$LOAD and $SEED are built with the project (ninja)"
+if [ ! -x "$LOAD" ] || [ ! -x "$SEED" ]; then fail "$LOAD and $SEED are built with the project (ninja)"; fi
 case "${PV_SAN:-OFF}" in
 [Oo][Nn] | 1 | [Tt][Rr][Uu][Ee] | [Yy][Ee][Ss]) san=1 ;;
 *) san=0 ;;
