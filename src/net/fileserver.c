@@ -138,8 +138,20 @@ int pv_fileserver_init(pv_fileserver *fs, const char *root, const char *upload_d
             return pv_error_set(err, e == ENOENT ? PV_ENOENT : PV_EIO, "upload directory %s: %s",
                                 upload_dir, strerror(e));
         }
+        int rc = pv_upload_quota_init(&fs->quota, fs->upload_fd, pv_upload_limits_default(), err);
+        if (rc != 0) {
+            pv_fileserver_free(fs);
+            return rc;
+        }
+        fs->has_quota = true;
     }
     return 0;
+}
+
+void pv_fileserver_set_upload_limits(pv_fileserver *fs, pv_upload_limits limits)
+{
+    if (fs->has_quota)
+        pv_upload_quota_set_limits(&fs->quota, limits);
 }
 
 void pv_fileserver_free(pv_fileserver *fs)
@@ -150,6 +162,9 @@ void pv_fileserver_free(pv_fileserver *fs)
     if (fs->upload_fd >= 0)
         close(fs->upload_fd);
     fs->root_fd = fs->upload_fd = -1;
+    if (fs->has_quota)
+        pv_upload_quota_free(&fs->quota);
+    fs->has_quota = false;
 }
 
 /*
@@ -479,6 +494,16 @@ static void store_upload(pv_fileserver *fs, pv_request *req)
     }
     pv_buf name = {0};
     pv__fileserver_upload_name(req->peer, req->path, &name);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    pv_upload_ticket ticket;
+    if (pv_upload_quota_take(&fs->quota, name.data, req->body.len,
+                             (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000, &ticket,
+                             NULL) != 0) {
+        pv_request_respond_status(req, 507, ticket.refusal); /* RFC 4918 §11.5 */
+        pv_buf_free(&name);
+        return;
+    }
     char tmp[64];
     snprintf(tmp, sizeof tmp, ".upload-%ld-%lu.tmp", (long)getpid(), atomic_fetch_add(&counter, 1));
     /* Written under a temporary name and renamed: readers never see half a report. */
@@ -489,9 +514,11 @@ static void store_upload(pv_fileserver *fs, pv_request *req)
     if (ok && renameat(fs->upload_fd, tmp, fs->upload_fd, name.data) != 0)
         ok = false;
     if (!ok) {
+        int e = errno;
         if (fd >= 0)
             unlinkat(fs->upload_fd, tmp, 0);
-        pv_request_respond_status(req, errno == ENOSPC ? 413 : 500, "cannot store upload");
+        pv_upload_quota_give_back(&fs->quota, &ticket);
+        pv_request_respond_status(req, e == ENOSPC ? 507 : 500, "cannot store upload");
     } else {
         pv_request_respond_status(req, 201, "stored");
     }

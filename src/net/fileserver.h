@@ -10,13 +10,16 @@
  * Last-Modified, a strong ETag from inode, size and mtime, and a content type
  * from the extension. Uploads (HTTP PUT/POST, TFTP WRQ: status reports,
  * spec 7.1) are written atomically into upload_dir when one is set, else
- * refused with 403. The fileserver is immutable after init and thread-safe.
+ * refused with 403; a quota on that directory (bytes, files, files per
+ * source) answers 507 when full, so that no client fills the disk. The fileserver is immutable
+ * after init and thread-safe.
  */
 #ifndef PV_NET_FILESERVER_H
 #define PV_NET_FILESERVER_H
 
 #include "core/error.h"
 #include "net/handler.h"
+#include "net/upload_quota.h"
 
 #include <stddef.h>
 
@@ -25,11 +28,15 @@ typedef struct pv_fileserver {
     int root_fd;        /* O_PATH|O_DIRECTORY descriptor of the root */
     int upload_fd;      /* directory for uploads, or -1 */
     size_t max_upload;  /* bytes; larger uploads are refused with 413 */
+    bool has_quota;
+    pv_upload_quota quota; /* what upload_dir may hold (refused with 507) */
 } pv_fileserver;
 
-/* Opens root (and upload_dir unless NULL). */
+/* Opens root (and upload_dir unless NULL, with the default upload limits). */
 int pv_fileserver_init(pv_fileserver *fs, const char *root, const char *upload_dir, pv_error *err);
 void pv_fileserver_free(pv_fileserver *fs);
+/* What upload_dir may hold (upload_quota.h); safe while requests are served (SIGHUP). */
+void pv_fileserver_set_upload_limits(pv_fileserver *fs, pv_upload_limits limits);
 
 /*
  * Opens path beneath root_fd for reading, refusing any escape; fills *fd and

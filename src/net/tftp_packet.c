@@ -198,6 +198,7 @@ uint16_t pv_tftp_error_for_status(int status, const char **text)
         {404, PV_TFTP_ENOTFOUND, "File not found"},
         {403, PV_TFTP_EACCESS, "Access violation"},
         {413, PV_TFTP_EDISKFULL, "Disk full or allocation exceeded"},
+        {507, PV_TFTP_EDISKFULL, "Disk full or allocation exceeded"},
         {400, PV_TFTP_EBADOP, "Illegal TFTP operation"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {

@@ -186,6 +186,7 @@ int pv_upload_quota_take(pv_upload_quota *q, const char *name, uint64_t bytes, u
     }
     pthread_mutex_unlock(&q->lock);
     if (why != NULL) {
+        ticket->refusal = why;
         pv_error_set(err, PV_ELIMIT, "%s", why);
         return PV_ELIMIT;
     }

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 typedef struct pv_upload_limits {
-    uint64_t max_bytes;            /* all stored uploads together; 0 = no limit */
+    size_t max_bytes;              /* all stored uploads together; 0 = no limit */
     unsigned max_files;            /* stored uploads; 0 = no limit */
     unsigned max_files_per_source; /* stored uploads of one source address; 0 = no limit */
 } pv_upload_limits;
@@ -57,7 +57,8 @@ void pv_upload_quota_set_limits(pv_upload_quota *q, pv_upload_limits limits);
 typedef struct pv_upload_ticket {
     char source[64];
     uint64_t bytes, replaced_bytes;
-    bool replaced; /* a file of that name existed: no new file counted */
+    bool replaced;       /* a file of that name existed: no new file counted */
+    const char *refusal; /* when refused: which limit, a static string */
 } pv_upload_ticket;
 
 /*

@@ -32,6 +32,12 @@ static const pv_config_key keys[] = {
         "directory tree served over TFTP, HTTP and HTTPS (default <data>/profiles)"),
     ROW("server", "upload_dir", "upload-dir", STRING, upload_dir, 0, 0, "DIR",
         "where uploads (TFTP WRQ, HTTP PUT/POST) are written (default <data>/uploads)"),
+    ROW("server", "upload_max_bytes", NULL, SIZE, uploads.max_bytes, 0, 1ull << 40, "SIZE",
+        "all stored uploads together (0 = no limit)"),
+    ROW("server", "upload_max_files", NULL, UINT, uploads.max_files, 0, 100000000, "N",
+        "stored uploads (0 = no limit)"),
+    ROW("server", "upload_max_files_per_source", NULL, UINT, uploads.max_files_per_source, 0,
+        100000000, "N", "stored uploads of one peer address (0 = no limit)"),
     ROW("server", "workers", "workers", UINT, workers, 0, PV_CONFIG_MAX_WORKERS, "N",
         "loop threads, each serving every listener (0 = one per core)"),
     ROW("server", "log_level", "log-level", LOG_LEVEL, log_level, 0, 0, "LEVEL",
@@ -407,6 +413,7 @@ void pv_config_init(pv_config *cfg)
     cfg->firmware_wave = 50;
     pv_tftp_limits_default(&cfg->tftp);
     pv_http_limits_default(&cfg->http);
+    cfg->uploads = pv_upload_limits_default();
 }
 
 void pv_config_free(pv_config *cfg)

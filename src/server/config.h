@@ -28,6 +28,7 @@
 #include "core/log.h"
 #include "net/http_server.h"
 #include "net/tftp_server.h"
+#include "net/upload_quota.h"
 #include "net/tls.h"
 
 #include <stdbool.h>
@@ -47,6 +48,7 @@ typedef struct pv_config {
     char *db;         /* the store (store.h URL); NULL = <data>/provisor.db */
     char *root;       /* NULL until pv_config_load derives <data>/profiles */
     char *upload_dir; /* NULL until derived: <data>/uploads */
+    pv_upload_limits uploads;
     char *user;       /* whom to become after binding as root */
     unsigned workers; /* 0 = one per core */
     pv_log_level log_level;

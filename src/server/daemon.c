@@ -269,6 +269,7 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
     d->workers = pv_calloc(d->nworkers, sizeof *d->workers);
 
     int rc = pv_fileserver_init(&d->files, cfg->root, cfg->upload_dir, err);
+    pv_fileserver_set_upload_limits(&d->files, cfg->uploads);
     if (rc == 0 && cfg->provisioning)
         rc = pv_provision_from_config(cfg, &d->files, &d->prov, err);
     if (rc == 0 && d->prov != NULL && d->admin.api != NULL)
@@ -425,6 +426,7 @@ static void reload(pv_daemon *d)
     atomic_fetch_add(&d->limits_gen, 1);
     uv_mutex_unlock(&d->lock);
     atomic_store(&d->drain_timeout_ms, next->drain_timeout_ms);
+    pv_fileserver_set_upload_limits(&d->files, next->uploads);
     pv_log_set_level(next->log_level);
     /* Listener addresses, root and workers keep their running values. */
     pv_config *old = d->cfg;

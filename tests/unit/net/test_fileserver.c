@@ -267,6 +267,21 @@ static void stores_uploads_atomically_with_safe_names(void **state)
     assert_int_equal(ask(&fs, PV_METHOD_PUT, "big", "12345").resp.status, 413);
     pv_fileserver_free(&fs);
 
+    /* The upload directory's quota (upload_quota.h): one source may keep 2 reports; the
+     * same name again replaces its file; the third name from that source is refused. */
+    assert_int_equal(pv_fileserver_init(&fs, root, uploads, NULL), 0);
+    pv_fileserver_set_upload_limits(&fs, (pv_upload_limits){1 << 20, 100, 2});
+    assert_int_equal(ask(&fs, PV_METHOD_PUT, "second.xml", "<s/>").resp.status, 201);
+    assert_int_equal(ask(&fs, PV_METHOD_PUT, "second.xml", "<s2/>").resp.status, 201);
+    c = ask(&fs, PV_METHOD_POST, "third.xml", "<t/>");
+    assert_int_equal(c.resp.status, 507);
+    assert_non_null(strstr(c.resp.message, "too many uploads stored from this address"));
+    snprintf(path, sizeof path, "%s/192.0.2.7-third.xml", uploads);
+    assert_int_equal(access(path, F_OK), -1); /* nothing stored */
+    pv_fileserver_set_upload_limits(&fs, (pv_upload_limits){12, 100, 0});
+    assert_int_equal(ask(&fs, PV_METHOD_PUT, "third.xml", "<t/>").resp.status, 507); /* bytes */
+    pv_fileserver_free(&fs);
+
     pv_buf name = {0};
     struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
     inet_pton(AF_INET6, "::1", &v6.sin6_addr);
