@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Statement cache: open addressing on the address of the SQL text, as in
  * sqlite.c: the store has well under a hundred distinct statements. */
@@ -16,6 +17,7 @@
 #define MAX_PARAMS 32 /* the widest statement binds 9 */
 #define BYTEA_OID 17
 #define BOOL_OID 16
+#define RECONNECT_PAUSE_NS 1000000000LL /* at most one failed reconnect a second */
 
 typedef struct pv__pg pv__pg;
 
@@ -26,6 +28,8 @@ typedef struct pv__blob {
 
 struct pv__stmt {
     pv__pg *pg;
+    const char *sql;
+    unsigned gen;  /* the connection generation it was prepared on; 0 = not yet */
     char name[16]; /* "pvN": the server-side prepared statement */
     int nparams;
     const char *values[MAX_PARAMS];
@@ -44,7 +48,13 @@ typedef struct cache_slot {
 
 struct pv__pg {
     PGconn *conn;
-    char where[160]; /* "postgres db D on H" for messages (never the password) */
+    const int *tx_depth; /* the pv_store's: reconnect only outside a transaction */
+    unsigned gen;        /* bumped by each reconnect: server-side statements are gone */
+    bool broken;         /* the last reconnect failed: reset before the next use */
+    int64_t next_try_ns; /* no reconnect attempt before (monotonic clock) */
+    char lost[120];      /* why the connection was lost, for the reconnect message */
+    char refused[120];   /* why the last reconnect failed */
+    char where[160];     /* "postgres db D on H" for messages (never the password) */
     int64_t changes;
     unsigned next_name;
     cache_slot cache[CACHE_SLOTS];
@@ -146,21 +156,16 @@ static int pg_prepare(void *db, const char *sql, pv__stmt **out, pv_error *err)
                                 MAX_PARAMS);
         pv__stmt *st = pv_calloc(1, sizeof *st);
         st->pg = pg;
+        st->sql = sql;
         st->nparams = n;
         st->row = -1;
         (void)snprintf(st->name, sizeof st->name, "pv%u", pg->next_name++);
-        /* Types are left to the server to infer from where each $n stands. */
-        PGresult *res = PQprepare(pg->conn, st->name, sql, n, NULL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            int rc = fail(pg, res, err);
-            PQclear(res);
-            free(st);
-            return rc;
-        }
-        PQclear(res);
         pg->cache[h].sql = sql;
         pg->cache[h].st = st;
     }
+    /* The server-side PQprepare happens at the first step on each
+     * connection (run_prepared): after a reconnect the cache entries stay,
+     * their server statements are prepared again. */
     pv__stmt *st = pg->cache[h].st;
     pg_reset(st);
     unbind(st);
@@ -205,15 +210,147 @@ static int pg_bind_blob(pv__stmt *st, int idx, const void *p, size_t n)
     return 0;
 }
 
+/* ---- running, and reconnecting a lost connection ------------------------- */
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* libpq's message in short, for the reconnect message: its first line,
+ * without the "connection to server on socket ... failed: " and "FATAL:  "
+ * prefixes (the where part of the message names the server). */
+static void gist(const char *msg, char *out, size_t size)
+{
+    size_t len = strcspn(msg, "\n");
+    for (const char *p; (p = strstr(msg, "failed: ")) != NULL && (size_t)(p - msg) < len;) {
+        len -= (size_t)(p + 8 - msg);
+        msg = p + 8;
+    }
+    if (strncmp(msg, "FATAL:  ", 8) == 0 && len >= 8) {
+        msg += 8;
+        len -= 8;
+    }
+    (void)snprintf(out, size, "%.*s", (int)len, msg); /* truncation: for people */
+}
+
+/* The settings every session of the store runs with (postgres.h). */
+static const char sql_session[] = "SET lock_timeout = '5s'; SET client_encoding = 'UTF8'";
+
+/* A new connection with the same parameters (PQreset: bounded by
+ * connect_timeout), its session settings applied; the statements prepared
+ * on the old one are forgotten (gen). err gets "PostgreSQL connection lost:
+ * WHY; reconnect failed: WHY" on failure; a failed attempt is not repeated
+ * for RECONNECT_PAUSE_NS, so a dead server does not get a connection storm
+ * from every request of every loop. */
+static int reconnect(pv__pg *pg, pv_error *err)
+{
+    if (now_ns() >= pg->next_try_ns) {
+        PQreset(pg->conn);
+        pg->gen++;
+        PGresult *res = NULL;
+        if (PQstatus(pg->conn) == CONNECTION_OK) {
+            res = PQexec(pg->conn, sql_session);
+            if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+                PQclear(res);
+                pg->broken = false;
+                pg->next_try_ns = 0;
+                return 0;
+            }
+        }
+        gist(res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn), pg->refused,
+             sizeof pg->refused);
+        PQclear(res);
+        /* A session without its settings is not used: the next call resets it. */
+        pg->broken = true;
+        pg->next_try_ns = now_ns() + RECONNECT_PAUSE_NS;
+    }
+    return pv_error_set(err, PV_ESTORE, "PostgreSQL connection lost: %s; reconnect failed: %s (%s)",
+                        pg->lost, pg->refused, pg->where);
+}
+
+/* Whether the connection must be replaced before use, and may be: never
+ * inside a transaction, whose work went with the connection — the caller
+ * must hear of it and roll back; the next statement after that reconnects. */
+static bool must_reconnect(const pv__pg *pg)
+{
+    return (pg->broken || PQstatus(pg->conn) == CONNECTION_BAD) && *pg->tx_depth == 0;
+}
+
+typedef PGresult *(*pg_call)(pv__pg *pg, void *arg);
+
+/*
+ * Runs call (one round trip) and returns its result in *out (0), or PV_E*
+ * with err filled. A connection found lost before the call, or lost by the
+ * call, is reset outside a transaction and the call runs once more: a
+ * PostgreSQL restart or an idle kill costs the caller nothing. A write whose
+ * answer was lost in the cut may have been applied; run again it then fails
+ * on a unique key (PV_EEXIST) or, for an INSERT without one (reports),
+ * leaves a second row. docs/store.md "Lost connections".
+ */
+static int run(pv__pg *pg, pg_call call, void *arg, PGresult **out, pv_error *err)
+{
+    *out = NULL;
+    bool fresh = false; /* on a fresh connection a failure is the statement's own */
+    if (must_reconnect(pg)) {
+        int rc = reconnect(pg, err);
+        if (rc != 0)
+            return rc;
+        fresh = true;
+    }
+    for (;;) {
+        PGresult *res = call(pg, arg);
+        ExecStatusType status = PQresultStatus(res);
+        if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+            *out = res;
+            return 0;
+        }
+        pv_error why;
+        int rc = fail(pg, res, &why);
+        if (PQstatus(pg->conn) == CONNECTION_BAD) {
+            gist(res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn), pg->lost,
+                 sizeof pg->lost);
+            pg->next_try_ns = 0; /* the first attempt after a loss is immediate */
+        }
+        PQclear(res);
+        if (fresh || !must_reconnect(pg)) {
+            if (err != NULL)
+                *err = why;
+            return rc;
+        }
+        if ((rc = reconnect(pg, err)) != 0)
+            return rc;
+        fresh = true;
+    }
+}
+
+static PGresult *call_prepared(pv__pg *pg, void *arg)
+{
+    pv__stmt *st = arg;
+    if (st->gen != pg->gen) {
+        /* Types are left to the server to infer from where each $n stands. */
+        PGresult *res = PQprepare(pg->conn, st->name, st->sql, st->nparams, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            return res;
+        PQclear(res);
+        st->gen = pg->gen;
+    }
+    return PQexecPrepared(pg->conn, st->name, st->nparams, st->values, st->lengths, st->formats, 0);
+}
+
+static PGresult *call_script(pv__pg *pg, void *arg)
+{
+    return PQexec(pg->conn, arg);
+}
+
 static int pg_step(pv__stmt *st, pv_error *err)
 {
     pv__pg *pg = st->pg;
     if (st->res == NULL) {
-        st->res = PQexecPrepared(pg->conn, st->name, st->nparams, st->values, st->lengths,
-                                 st->formats, 0);
-        ExecStatusType status = PQresultStatus(st->res);
-        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-            int rc = fail(pg, st->res, err);
+        int rc = run(pg, call_prepared, st, &st->res, err);
+        if (rc != 0) {
             pg_reset(st);
             return rc;
         }
@@ -301,14 +438,11 @@ static int pg_exec(void *db, const char *sql, pv_error *err)
     pv__pg *pg = db;
     /* A script of several statements runs as one simple query: PQexec
      * returns the last result, or the first failure. */
-    PGresult *res = PQexec(pg->conn, sql);
-    ExecStatusType status = PQresultStatus(res);
-    int rc = 0;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-        rc = fail(pg, res, err);
+    PGresult *res = NULL;
+    int rc = run(pg, call_script, (void *)sql, &res, err);
     /* COMMIT of a transaction that failed earlier answers "ROLLBACK": the
      * writes are gone, which a caller must hear about. */
-    else if (strcmp(sql, "COMMIT") == 0 && strcmp(PQcmdStatus(res), "ROLLBACK") == 0)
+    if (rc == 0 && strcmp(sql, "COMMIT") == 0 && strcmp(PQcmdStatus(res), "ROLLBACK") == 0)
         rc = pv_error_set(err, PV_ESTORE,
                           "commit rolled back: a statement of the transaction failed (%s)",
                           pg->where);
@@ -331,12 +465,10 @@ static const char sql_check[] =
 static int pg_check(void *db, pv_buf *report, pv_error *err)
 {
     pv__pg *pg = db;
-    PGresult *res = PQexec(pg->conn, sql_check);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        int rc = fail(pg, res, err);
-        PQclear(res);
+    PGresult *res = NULL;
+    int rc = run(pg, call_script, (void *)sql_check, &res, err);
+    if (rc != 0)
         return rc;
-    }
     int problems = PQntuples(res);
     for (int i = 0; i < problems; i++)
         pv_buf_appendf(report, "%s\n", PQgetvalue(res, i, 0));
@@ -424,7 +556,9 @@ int pv__pg_open(const char *url, pv_store *s, pv_error *err)
     (void)snprintf(pg->where, sizeof pg->where, "postgres db %.60s on %.80s", PQdb(pg->conn),
                    host != NULL && host[0] != '\0' ? host : "the default socket");
     PQsetNoticeProcessor(pg->conn, no_notices, NULL);
-    int rc = pg_exec(pg, "SET lock_timeout = '5s'; SET client_encoding = 'UTF8'", err);
+    pg->tx_depth = &s->tx_depth;
+    pg->gen = 1;
+    int rc = pg_exec(pg, sql_session, err);
     if (rc == 0 && PQserverVersion(pg->conn) < 150000)
         rc = pv_error_set(err, PV_ENOTSUP, "%s: PostgreSQL %d is too old; want 15 or newer",
                           pg->where, PQserverVersion(pg->conn) / 10000);

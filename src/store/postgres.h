@@ -23,6 +23,17 @@
  * blobs as binary (bytea); results come as text, bytea decoded from its hex
  * form. Errors carry PostgreSQL's message and SQLSTATE (see the map in
  * postgres.c). Backup is refused: pg_dump is the tool (docs/store.md).
+ *
+ * A lost connection (server restart, network cut, idle-session kill) is
+ * mended in place: when a statement fails and the connection is bad, and
+ * the handle is not inside a transaction, the connection is reset with the
+ * same parameters (PQreset, bounded by connect_timeout), the session
+ * settings are applied again, statements are prepared again on first use,
+ * and the statement runs once more. Inside a transaction the failure is
+ * PV_ESTORE (the transaction died with the connection); the first statement
+ * after the rollback reconnects. A failed reconnect is PV_ESTORE
+ * ("PostgreSQL connection lost: ...; reconnect failed: ...") and is tried
+ * again by a later call, at most once a second per handle.
  */
 #ifndef PV_STORE_POSTGRES_H
 #define PV_STORE_POSTGRES_H

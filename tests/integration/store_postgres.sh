@@ -6,6 +6,8 @@
 # `provisor serve` nodes sharing the database: an account and a device
 # created through one node's admin API, the phone's profile fetched from the
 # other node (mTLS SEC-PRV-1, then the encrypted full profile over HTTP),
+# then PostgreSQL restarts under both nodes (pg_ctl restart -m fast) and both
+# go on serving profiles and writing without a restart of their own;
 # and kill -9 of the first node leaves the second serving and writing.
 # Covers src/store/postgres.c and the db URL of cmd_db.c and serve.
 # ctest: run-serial
@@ -125,6 +127,29 @@ expect_contains "$(cat "$T/p.xml")" '<User_ID_1_ ua="ro">1001</User_ID_1_>' "acc
 expect_call 200 GET /devices/000e08aaaaaa
 expect_eq "$(jq_py 'j["state"]')" SEC-PRV-2 "state moved by node B, seen by node A"
 
+# PostgreSQL restarts under both nodes (-m fast: every connection is cut).
+# Each store handle (one per loop, one for the admin API) finds its
+# connection lost on its next statement, reconnects and runs the statement
+# again: profile fetches and admin calls work at once on both nodes, without
+# restarting them, and no request fails (docs/store.md "Lost connections").
+as_pg pg_ctl -D "$T/pg/data" -l "$T/pg/log" -w -t 30 -m fast \
+  -o "-k $T/pg -p $PGPORT -c listen_addresses='' -c fsync=off" restart >/dev/null ||
+  fail "PostgreSQL did not restart: $(tail -5 "$T/pg/log")"
+ok
+for node in A B; do
+  eval "http=\$${node}_HTTP admin=\$${node}_ADMIN"
+  for i in 1 2 3 4; do # --workers 2: requests reach both loops' handles
+    code=$(curl -sS -o "$T/r.cfg" -w '%{http_code}' "http://127.0.0.1:$http/$dir/000e08aaaaaa.cfg")
+    expect_eq "$code" 200 "profile $i from node $node after the PostgreSQL restart"
+  done
+  "$PV_BIN" decrypt --key "$key" "$T/r.cfg" "$T/r.xml" || fail "profile from $node does not decrypt"
+  expect_contains "$(cat "$T/r.xml")" "<Proxy_1_>sip.acme.example</Proxy_1_>" "node $node renders from the database"
+  API="http://127.0.0.1:$admin/api/v1"
+  expect_call 201 POST /accounts "{\"name\":\"after-$node\",\"customer\":\"Restart $node\"}"
+  expect_call 200 GET /accounts/after-$node
+done
+API="http://127.0.0.1:$A_ADMIN/api/v1"
+
 # kill -9 node A: node B keeps serving and writing.
 kill -9 "$A_PID"
 wait "$A_PID" 2>/dev/null || true
@@ -135,9 +160,10 @@ expect_contains "$(cat "$T/p2.xml")" "<Proxy_1_>sip.acme.example</Proxy_1_>" "sa
 API="http://127.0.0.1:$B_ADMIN/api/v1"
 expect_call 201 POST /accounts '{"name":"beta","customer":"Beta"}'
 expect_call 200 GET /accounts
-expect_eq "$(jq_py '[a["name"] for a in j["items"]]')" "['acme', 'beta']" "both accounts via node B"
+expect_eq "$(jq_py '[a["name"] for a in j["items"]]')" "['acme', 'after-A', 'after-B', 'beta']" \
+  "all accounts via node B"
 expect_status 0 "$PV_BIN" db check --db "$URL"
-expect_eq "$(awk '$1 == "accounts" {print $2}' "$T/.out")" "2" "check counts what the nodes wrote"
+expect_eq "$(awk '$1 == "accounts" {print $2}' "$T/.out")" "4" "check counts what the nodes wrote"
 SERVE_PID=$B_PID
 serve_stop
 done_ok

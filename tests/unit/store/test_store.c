@@ -146,6 +146,116 @@ static void transactions_nest_as_savepoints(void **state)
     assert_int_equal(pv_store_commit(s, NULL), PV_EINVAL);
 }
 
+/* ---- lost PostgreSQL connections ---------------------------------------------- */
+
+/* Ends every store connection to the test database from a second one, as a
+ * server restart or an idle-session kill does (pg_terminate_backend waits up
+ * to 5 s until they are gone). */
+static void kill_store_connections(void)
+{
+    store_test_sql(store_test_pg(),
+                   "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                   "WHERE application_name = 'provisor' AND datname = current_database() "
+                   "AND pid <> pg_backend_pid()");
+}
+
+/* Lets connections to the test database in or not, from the postgres
+ * database (PV_TEST_PG expanded, then its dbname overridden). */
+static void allow_connections(bool yes)
+{
+    PGconn *c = PQconnectdb(store_test_pg());
+    char sql[160];
+    snprintf(sql, sizeof sql, "ALTER DATABASE \"%s\" ALLOW_CONNECTIONS %s", PQdb(c),
+             yes ? "true" : "false");
+    PQfinish(c);
+    const char *const keys[] = {"dbname", "dbname", NULL};
+    const char *const vals[] = {store_test_pg(), "postgres", NULL};
+    c = PQconnectdbParams(keys, vals, 1);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("PV_TEST_PG, database postgres: %s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* Two statements the handle has prepared before. */
+static void store_works(pv_store *s)
+{
+    int64_t version = 0;
+    pv_buf v = {0};
+    assert_ok(pv_store_meta_get(s, "a", &v, e));
+    assert_string_equal(v.data, "1");
+    pv_buf_free(&v);
+    assert_ok(pv_store_schema_version(s, &version, e));
+    assert_int_equal(version, pv_store_schema_known());
+}
+
+/* postgres.h: a lost connection is reset and the statement runs once more,
+ * outside a transaction; inside one the caller hears PV_ESTORE, and the
+ * handle reconnects after the rollback; a failed reconnect is a clear
+ * PV_ESTORE and is retried at most once a second. */
+static void lost_connection_reconnects(void **state)
+{
+    if (store_test_pg() == NULL)
+        skip(); /* SQLite has no connection to lose */
+    store_fixture *f = *state;
+    pv_store *s = f->s;
+    pv_error err;
+    assert_ok(pv_store_meta_set(s, "a", "1", 1, e));
+    store_works(s);
+
+    /* Outside a transaction: the caller sees nothing, prepared statements
+     * included (they are prepared again on the new connection). */
+    kill_store_connections();
+    store_works(s);
+    kill_store_connections();
+    pv_store_device d = {.mac = "000e08aabbcc", .model = "SPA112"};
+    assert_ok(pv_store_device_create(s, &d, 1, e));
+    kill_store_connections();
+    assert_ok(pv_store_begin(s, e)); /* BEGIN itself may reconnect */
+    assert_ok(pv_store_meta_set(s, "b", "2", 1, e));
+    assert_ok(pv_store_commit(s, e));
+
+    /* Inside a transaction: the error surfaces, nothing is replayed. */
+    assert_ok(pv_store_begin(s, e));
+    assert_ok(pv_store_meta_set(s, "c", "3", 1, e));
+    kill_store_connections();
+    assert_int_equal(pv_store_meta_set(s, "d", "4", 1, &err), PV_ESTORE);
+    assert_int_equal(pv_store_meta_set(s, "d", "4", 1, &err), PV_ESTORE); /* still lost */
+    pv_store_rollback(s);
+    pv_buf v = {0};
+    assert_ok(pv_store_meta_get(s, "b", &v, e)); /* reconnected after the rollback */
+    assert_string_equal(v.data, "2");
+    assert_int_equal(pv_store_meta_get(s, "c", &v, NULL), PV_ENOENT);
+    assert_int_equal(pv_store_meta_get(s, "d", &v, NULL), PV_ENOENT);
+
+    /* The database refuses connections: a clear error, no storm, and the
+     * handle comes back once connections are allowed again. */
+    kill_store_connections();
+    allow_connections(false);
+    pv_error first, later;
+    int rc_first = pv_store_meta_get(s, "b", &v, &first), rc_later = 0;
+    double t0 = now_s();
+    for (int i = 0; i < 100; i++) /* within the pause: no attempt, no wait */
+        rc_later = pv_store_meta_get(s, "b", &v, &later);
+    double spent = now_s() - t0;
+    allow_connections(true); /* before any assertion: later tests need the database */
+    assert_int_equal(rc_first, PV_ESTORE);
+    assert_non_null(strstr(first.msg, "PostgreSQL connection lost: "));
+    assert_non_null(strstr(first.msg, "; reconnect failed: "));
+    assert_non_null(strstr(first.msg, "not currently accepting connections"));
+    assert_int_equal(rc_later, PV_ESTORE);
+    assert_string_equal(later.msg, first.msg);
+    assert_true(spent < 0.5);
+    allow_connections(true);
+    usleep(1100 * 1000);
+    assert_ok(pv_store_meta_get(s, "b", &v, e));
+    assert_string_equal(v.data, "2");
+    pv_buf_free(&v);
+}
+
 /* ---- bulk import ------------------------------------------------------------- */
 
 #define IMPORT_BATCH 1000
@@ -337,6 +447,7 @@ int main(void)
         cmocka_unit_test(migration_sql_is_portable),
         cmocka_unit_test(urls_name_the_backend_and_hide_passwords),
         STORE_TEST(transactions_nest_as_savepoints),
+        STORE_TEST(lost_connection_reconnects),
         STORE_TEST(bulk_import_100k_devices_in_batches),
         STORE_TEST(import_survives_kill_9),
         STORE_TEST(backup_is_a_consistent_copy),
