@@ -58,6 +58,7 @@ int pv_store_open(const char *url, pv_store **out, pv_error *err)
         return pv_error_set(err, PV_EINVAL, "%s: empty database path", url);
 
     pv_store *s = pv_calloc(1, sizeof *s);
+    s->reports_keep = PV_STORE_REPORTS_PER_DEVICE;
     int rc = postgres ? pv__pg_open(url, s, err) : pv__sqlite_open(path, s, err);
     if (rc != 0) {
         free(s);
@@ -93,6 +94,11 @@ void pv_store_close(pv_store *s)
     s->be->close(s->db);
     pv_secrets_free(s->secrets);
     free(s);
+}
+
+void pv_store_set_reports_per_device(pv_store *s, unsigned n)
+{
+    s->reports_keep = n != 0 ? n : PV_STORE_REPORTS_PER_DEVICE;
 }
 
 const char *pv_store_backend(const pv_store *s)

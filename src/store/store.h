@@ -356,7 +356,17 @@ typedef struct pv_store_report {
     size_t body_len;
 } pv_store_report;
 
-/* Stores a report and makes it the device's last report. */
+/* Reports kept per device unless pv_store_set_reports_per_device says otherwise. */
+#define PV_STORE_REPORTS_PER_DEVICE 20
+
+/* How many reports this handle keeps per device ([provisioning]
+ * reports_per_device); 0 = PV_STORE_REPORTS_PER_DEVICE. */
+void pv_store_set_reports_per_device(pv_store *s, unsigned n);
+
+/* Stores a report, makes it the device's last report, and deletes the
+ * device's older reports beyond the handle's reports_per_device, in one
+ * transaction: the reports table stays bounded however often a device
+ * (or a flood posing as it) reports. */
 int pv_store_report_add(pv_store *s, const char *mac, const char *kind, const void *body,
                         size_t len, int64_t now, int64_t *id, pv_error *err);
 int pv_store_report_get(pv_store *s, int64_t id, pv_store_report *out, pv_error *err);

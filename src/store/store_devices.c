@@ -275,6 +275,14 @@ int pv_store_device_list(pv_store *s, int64_t account_id, pv_store_page *page,
 static const char sql_report_add[] =
     "INSERT INTO reports (mac, received_at, kind, body) VALUES ($1, $2, $3, $4) RETURNING id";
 static const char sql_report_last[] = "UPDATE devices SET last_report_id = $2 WHERE mac = $1";
+/* Retention: all but the device's $2 newest reports go, and never the one
+ * devices.last_report_id names (it is the newest here, the guard keeps it so
+ * should that ever change). One statement in the portable subset (SQLite
+ * 3.40, PostgreSQL 15); reports_mac (mac, id) serves both halves. */
+static const char sql_report_trim[] =
+    "DELETE FROM reports WHERE mac = $1 "
+    "AND id NOT IN (SELECT id FROM reports WHERE mac = $1 ORDER BY id DESC LIMIT $2) "
+    "AND id <> COALESCE((SELECT last_report_id FROM devices WHERE mac = $1), 0)";
 
 int pv_store_report_add(pv_store *s, const char *mac, const char *kind, const void *body,
                         size_t len, int64_t now, int64_t *id, pv_error *err)
@@ -296,6 +304,8 @@ int pv_store_report_add(pv_store *s, const char *mac, const char *kind, const vo
                  err);
     if (rc == 0)
         rc = pv__exec(s, sql_report_last, PV_ARGS(PV_T(m), PV_I(rid)), NULL, err);
+    if (rc == 0) /* same transaction: a flood of reports cannot grow the table */
+        rc = pv__exec(s, sql_report_trim, PV_ARGS(PV_T(m), PV_I(s->reports_keep)), NULL, err);
     if (rc != 0) {
         pv_store_rollback(s);
         return rc == PV_ENOENT ? no_device(m, err) : pv__wrap(err, rc, "report for %s", m);

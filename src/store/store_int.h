@@ -49,8 +49,9 @@ typedef struct pv__store_backend {
 struct pv_store {
     const pv__store_backend *be;
     void *db;
-    int tx_depth;        /* 0 = autocommit; > 1 = savepoints inside a transaction */
-    pv_secrets *secrets; /* NULL until pv_store_secrets_load() */
+    int tx_depth;          /* 0 = autocommit; > 1 = savepoints inside a transaction */
+    pv_secrets *secrets;   /* NULL until pv_store_secrets_load() */
+    unsigned reports_keep; /* reports kept per device (pv_store_set_reports_per_device) */
 };
 
 /* Bound values. */

@@ -447,6 +447,67 @@ static void reports_keep_bytes_and_mark_last(void **state)
     assert_int_equal(pv_store_report_list(s, NULL, &page, &rows, &n, &err), PV_EINVAL);
 }
 
+/* The ids of a device's reports, oldest first (all of them: one page). */
+static size_t report_ids(pv_store *s, const char *mac, int64_t *ids, size_t max)
+{
+    pv_store_page page = {.limit = 100};
+    pv_store_report *rows = NULL;
+    size_t n = 0;
+    assert_ok(pv_store_report_list(s, mac, &page, &rows, &n, e));
+    assert_string_equal(page.after, "");
+    assert_true(n <= max);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = rows[i].id;
+    pv_store_reports_free(rows, n);
+    return n;
+}
+
+static void reports_are_kept_per_device(void **state)
+{
+    pv_store *s = S(state);
+    pv_store_device a = {.mac = "000e08aaaaaa"}, b = {.mac = "000e08bbbbbb"};
+    assert_ok(pv_store_device_create(s, &a, 1, e));
+    assert_ok(pv_store_device_create(s, &b, 1, e));
+    int64_t a_ids[25], b_ids[3], got[100];
+    for (int i = 0; i < 25; i++) {
+        char body[32];
+        snprintf(body, sizeof body, "<r>%d</r>", i);
+        assert_ok(
+            pv_store_report_add(s, a.mac, "status", body, strlen(body), 100 + i, &a_ids[i], e));
+        if (i < 3) /* another device's reports are not its neighbour's quota */
+            assert_ok(pv_store_report_add(s, b.mac, "full", "<b/>", 4, 100 + i, &b_ids[i], e));
+    }
+    /* The 20 newest remain (PV_STORE_REPORTS_PER_DEVICE), in order. */
+    assert_int_equal(report_ids(s, a.mac, got, 100), PV_STORE_REPORTS_PER_DEVICE);
+    assert_memory_equal(got, a_ids + 5, 20 * sizeof got[0]);
+    assert_int_equal(report_ids(s, b.mac, got, 100), 3);
+    assert_memory_equal(got, b_ids, sizeof b_ids);
+    /* last_report_id names a report that exists: the newest. */
+    pv_store_device d = {0};
+    assert_ok(pv_store_device_get(s, a.mac, &d, e));
+    assert_int_equal(d.last_report_id, a_ids[24]);
+    pv_store_device_free(&d);
+    pv_store_report r = {0};
+    assert_ok(pv_store_report_get(s, a_ids[24], &r, e));
+    assert_memory_equal(r.body, "<r>24</r>", 9);
+    pv_store_report_free(&r);
+    pv_error err;
+    assert_int_equal(pv_store_report_get(s, a_ids[4], &r, &err), PV_ENOENT);
+
+    /* A provider's setting: the next report trims to it; 0 = the default. */
+    pv_store_set_reports_per_device(s, 2);
+    int64_t last = 0;
+    assert_ok(pv_store_report_add(s, a.mac, "status", "<x/>", 4, 200, &last, e));
+    assert_int_equal(report_ids(s, a.mac, got, 100), 2);
+    assert_int_equal(got[0], a_ids[24]);
+    assert_int_equal(got[1], last);
+    pv_store_set_reports_per_device(s, 0);
+    for (int i = 0; i < 21; i++)
+        assert_ok(pv_store_report_add(s, a.mac, "status", "<x/>", 4, 300 + i, &last, e));
+    assert_int_equal(report_ids(s, a.mac, got, 100), PV_STORE_REPORTS_PER_DEVICE);
+    assert_int_equal(got[19], last);
+}
+
 static void tokens_and_audit(void **state)
 {
     pv_store *s = S(state);
@@ -536,6 +597,7 @@ int main(void)
         STORE_TEST(parameter_layers_and_versions),
         STORE_TEST(firmware_and_plans),
         STORE_TEST(reports_keep_bytes_and_mark_last),
+        STORE_TEST(reports_are_kept_per_device),
         STORE_TEST(tokens_and_audit),
         STORE_TEST(hostile_values_are_data),
     };
