@@ -24,14 +24,6 @@ static int slot_of(unsigned code)
     return -1;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* busybox exports an unnamed option as hex (udhcpc: bin2hex); DHCP caps it at 255 bytes. */
 static int unhex(const char *hex, unsigned char *out, size_t *len, unsigned code, pv_error *err)
 {
@@ -42,7 +34,7 @@ static int unhex(const char *hex, unsigned char *out, size_t *len, unsigned code
                             "of at most 510",
                             code, n);
     for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = pv_hex_value(hex[2 * i]), lo = pv_hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return pv_error_set(err, PV_ESYNTAX, "opt%u: '%c' at position %zu is not hex", code,
                                 hi < 0 ? hex[2 * i] : hex[2 * i + 1], 2 * i + (hi >= 0) + 1);

@@ -260,14 +260,6 @@ int pv_macro_psn(const char *model, char *out, size_t size)
     return (w < 0 || (size_t)w >= size) ? PV_ETRUNC : 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
 int pv_macro_vars_identity(pv_macro_vars *v, const pv_identity *id, pv_error *err)
 {
     if (id->mac != NULL) {
@@ -276,7 +268,7 @@ int pv_macro_vars_identity(pv_macro_vars *v, const pv_identity *id, pv_error *er
         for (const char *p = id->mac; *p != '\0'; p++) {
             if ((*p == ':' || *p == '-' || *p == '.') && n > 0 && n % 2 == 0)
                 continue;
-            if (hexval(*p) < 0 || n == 12)
+            if (pv_hex_value(*p) < 0 || n == 12)
                 return pv_error_set(err, PV_EINVAL,
                                     "MAC '%s': expected 12 hex digits such as 000e08aabbcc "
                                     "or 00:0e:08:aa:bb:cc",

@@ -60,6 +60,37 @@ static void errors_have_text_and_names(void **state)
     assert_int_equal(pv_error_set(NULL, PV_EIO, "ignored"), PV_EIO);
 }
 
+static void hex_digits_have_values(void **state)
+{
+    assert_int_equal(pv_hex_value('0'), 0);
+    assert_int_equal(pv_hex_value('9'), 9);
+    assert_int_equal(pv_hex_value('a'), 10);
+    assert_int_equal(pv_hex_value('F'), 15);
+    assert_int_equal(pv_hex_value('g'), -1);
+    assert_int_equal(pv_hex_value('\0'), -1);
+}
+
+__attribute__((format(printf, 3, 4))) static size_t cut(char *dst, size_t size, const char *fmt,
+                                                        ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = pv_vformat_cut(dst, size, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+static void formatting_into_a_fixed_buffer_cuts(void **state)
+{
+    char d[4];
+    assert_int_equal(cut(d, sizeof d, "%s", "abcdef"), 3);
+    assert_string_equal(d, "abc");
+    assert_int_equal(cut(d, sizeof d, "%s", "ab"), 2);
+    assert_string_equal(d, "ab");
+    assert_int_equal(cut(d, sizeof d, "%d", 42), 2);
+    assert_string_equal(d, "42");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -67,6 +98,8 @@ int main(void)
         cmocka_unit_test(take_of_empty_buffer_is_empty_string),
         cmocka_unit_test(slices_compare_and_trim),
         cmocka_unit_test(errors_have_text_and_names),
+        cmocka_unit_test(hex_digits_have_values),
+        cmocka_unit_test(formatting_into_a_fixed_buffer_cuts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
