@@ -82,6 +82,7 @@ typedef struct pv_config {
     unsigned random_delay_s;
     unsigned queue_deadline_ms;
     unsigned firmware_wave;
+    unsigned reports_per_device; /* 0 = the store's default (PV_STORE_REPORTS_PER_DEVICE) */
     bool gzip;
     /* [tftp] and [limits] (HTTP and HTTPS) */
     pv_tftp_limits tftp;
