@@ -394,22 +394,56 @@ void pv_tls_slot_free(pv_tls_slot *slot)
     free(slot);
 }
 
+static BIO *mem_bio(bool input)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (bio == NULL) {
+        fprintf(stderr, "provisor: out of memory in OpenSSL\n");
+        abort(); /* same policy as pv_malloc */
+    }
+    if (input)
+        BIO_set_mem_eof_return(bio, -1); /* empty means "retry later", not end of file */
+    return bio;
+}
+
 pv_tls_conn *pv_tls_conn_new(pv_tls_context *ctx)
 {
     pv_tls_conn *conn = pv_calloc(1, sizeof *conn);
     conn->ctx = pv_tls_context_ref(ctx);
     conn->ssl = SSL_new(ctx->ssl_ctx);
-    conn->rbio = BIO_new(BIO_s_mem());
-    conn->wbio = BIO_new(BIO_s_mem());
-    if (conn->ssl == NULL || conn->rbio == NULL || conn->wbio == NULL) {
+    if (conn->ssl == NULL) {
         fprintf(stderr, "provisor: out of memory in OpenSSL\n");
         abort(); /* same policy as pv_malloc */
     }
-    /* An empty memory BIO means "retry later", not end of file. */
-    BIO_set_mem_eof_return(conn->rbio, -1);
+    conn->rbio = mem_bio(true);
+    conn->wbio = mem_bio(false);
     SSL_set_bio(conn->ssl, conn->rbio, conn->wbio);
     SSL_set_accept_state(conn->ssl);
     return conn;
+}
+
+/* The allocated size of an empty memory BIO's buffer, or 0 when it holds bytes. */
+static size_t idle_capacity(BIO *bio)
+{
+    BUF_MEM *mem = NULL;
+    if (BIO_ctrl_pending(bio) != 0 || BIO_get_mem_ptr(bio, &mem) != 1 || mem == NULL)
+        return 0;
+    return mem->max;
+}
+
+void pv_tls_conn_release_idle(pv_tls_conn *conn)
+{
+    /* A memory BIO keeps the capacity of its largest burst (the client's certificate flight
+     * in, our handshake flight and answers out): a few KB per idle keep-alive connection.
+     * SSL_MODE_RELEASE_BUFFERS does the same for OpenSSL's own record buffers. */
+    if (idle_capacity(conn->rbio) > 0) {
+        conn->rbio = mem_bio(true);
+        SSL_set0_rbio(conn->ssl, conn->rbio); /* frees the old one */
+    }
+    if (idle_capacity(conn->wbio) > 0) {
+        conn->wbio = mem_bio(false);
+        SSL_set0_wbio(conn->ssl, conn->wbio);
+    }
 }
 
 void pv_tls_conn_free(pv_tls_conn *conn)

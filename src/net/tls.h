@@ -91,6 +91,8 @@ int pv_tls_conn_read(pv_tls_conn *conn, pv_buf *out, pv_error *err);
 int pv_tls_conn_write(pv_tls_conn *conn, const void *data, size_t len, pv_error *err);
 /* Moves ciphertext waiting to be sent into out (appended); returns bytes moved. */
 size_t pv_tls_conn_take_output(pv_tls_conn *conn, pv_buf *out);
+/* Between requests of a keep-alive connection: gives back the memory of empty buffers. */
+void pv_tls_conn_release_idle(pv_tls_conn *conn);
 /* Starts a close_notify. */
 void pv_tls_conn_shutdown(pv_tls_conn *conn);
 /* After the handshake: the verified client identity, or NULL when none verified. */
