@@ -138,8 +138,8 @@ static const pv_config_key keys[] = {
         "how long a firmware download waits for its wave before 503"),
     ROW("provisioning", "firmware_wave", NULL, UINT, firmware_wave, 0, 1000000, "N",
         "firmware downloads started per second across the server (0 = no limit)"),
-    ROW("provisioning", "reports_per_device", NULL, UINT, reports_per_device, 1, 1000000, "N",
-        "reports kept per device; older ones are deleted (default 20)"),
+    ROW("provisioning", "reports_per_device", NULL, UINT, reports_per_device, 0, 1000000, "N",
+        "reports kept per device, older ones deleted (0 = the default, 20)"),
 };
 #define KEY_COUNT (sizeof keys / sizeof keys[0])
 
