@@ -71,7 +71,8 @@ int pv_provision_from_config(const pv_config *cfg, pv_fileserver *files, pv_prov
     pv_provision_config pc = {.db_path = cfg->db != NULL ? cfg->db : db,
                               .master_key = key,
                               .firmware_dir = fw,
-                              .files = files};
+                              .files = files,
+                              .reports_per_device = cfg->reports_per_device};
     int rc = pv_provision_policy_from_config(cfg, &pc.policy, err);
     if (rc == 0)
         rc = pv_provision_new(&pc, out, err);

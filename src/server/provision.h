@@ -59,7 +59,8 @@ typedef struct pv_provision_config {
     const char *master_key;   /* e.g. <data>/master.key (created 0600 when missing) */
     const char *firmware_dir; /* e.g. <data>/firmware (created when missing) */
     pv_prov_policy policy;
-    pv_fileserver *files; /* static files ([server] root); must outlive the pv_provision */
+    pv_fileserver *files;        /* static files ([server] root); must outlive the pv_provision */
+    unsigned reports_per_device; /* [provisioning] reports_per_device; 0 = the store's default */
 } pv_provision_config;
 
 typedef struct pv_provision pv_provision;

@@ -31,17 +31,6 @@ int pv_secrets_random(void *buf, size_t n, pv_error *err)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Parses the file's text: 64 hex digits, white space around them allowed. */
 static int parse_key(const char *path, const char *text, size_t len, unsigned char *key,
                      pv_error *err)
@@ -52,7 +41,7 @@ static int parse_key(const char *path, const char *text, size_t len, unsigned ch
                             "%s: master key file must hold 64 hex digits, it holds %zu characters",
                             path, t.len);
     for (size_t i = 0; i < KEY_LEN; i++) {
-        int hi = hexval(t.ptr[2 * i]), lo = hexval(t.ptr[2 * i + 1]);
+        int hi = pv_hex_value(t.ptr[2 * i]), lo = pv_hex_value(t.ptr[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return pv_error_set(err, PV_EFORMAT,
                                 "%s: column %zu: master key file must hold hex digits only", path,

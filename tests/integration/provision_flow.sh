@@ -11,7 +11,7 @@
 
 D="$T/data"
 serve_ports
-serve_start run --data-dir "$D" --workers 2
+serve_start run --data-dir "$D" --workers 2 --provisioning-reports-per-device 3
 DB="$D/provisor.db"
 CA="$D/tls/ca.pem"
 now=$(date +%s)
@@ -109,6 +109,12 @@ wait_log "$T/run.log" "op=WRQ" 5
 expect_eq "$(sq "SELECT group_concat(kind) FROM reports WHERE mac='000e08aaaaaa'")" "full,status" "reports stored"
 expect_eq "$(sq "SELECT body FROM reports ORDER BY id LIMIT 1")" "$(cat "$T/rep.xml")" "report decrypted"
 expect_eq "$(code_of --data-binary 'garbage' "$H/report/000e08aaaaaa.xml")" 400 "garbage report"
+# [provisioning] reports_per_device = 3: older reports of the device are dropped.
+for _ in 1 2 3; do
+  expect_eq "$(code_of --data-binary @"$T/rep.enc" "$H/report/000e08aaaaaa.xml")" 200 "report POST"
+done
+expect_eq "$(sq "SELECT count(*) FROM reports WHERE mac='000e08aaaaaa'")" 3 "3 reports kept"
+expect_eq "$(sq "SELECT count(*) FROM reports WHERE kind='status'")" 0 "the oldest went first"
 
 # 6. Rotation: the key is older than the period; the next fetch carries a new key
 #    inside, still encrypted with the old one; both directories work until the
