@@ -15,12 +15,13 @@ need() {
 }
 
 # wait_until SECONDS DESCRIPTION COMMAND... — polls COMMAND every 0.1 s.
+# (WAIT_DIAG, when set, is a command whose output a timeout adds to the failure.)
 wait_until() {
   local limit=$1 what=$2 i=0
   shift 2
   until "$@" >/dev/null 2>&1; do
     i=$((i + 1))
-    [ $i -le $((limit * 10)) ] || fail "after ${limit}s still not: $what"
+    [ $i -le $((limit * 10)) ] || fail "after ${limit}s still not: $what${WAIT_DIAG:+ — $(eval "$WAIT_DIAG" 2>&1)}"
     sleep 0.1
   done
   ok
