@@ -72,4 +72,31 @@ after round $ROUNDS ($(((rss - rss2) * 1024 / handshakes)) bytes per handshake, 
 
 rounds tickets_off 2560 --tls-session-tickets no
 rounds tickets_on 512
+
+# The bound itself ([https] session_cache): room for 3 sessions, 5 full handshakes (TLS 1.2,
+# whose session-id resumption openssl s_client shows plainly): the oldest is gone, the newest
+# resumes; with 0, nothing resumes without tickets.
+# resumed N — "Reused" or "New" for the saved session of phone N.
+resumed() {
+  printf 'GET / HTTP/1.0\r\n\r\n' | openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -tls1_2 \
+    -cert "$T/out/phones/$1.pem" -CAfile "$D/tls/ca.pem" -sess_in "$T/s$1.pem" -ign_eof 2>&1 |
+    awk -F, '/^(Reused|New),/ { print $1; exit }'
+}
+if "$PV_BIN" serve --help | grep -q -- '--tls-session-cache'; then
+  for cap in 3 0; do
+    serve_start "cache$cap" --data-dir "$D" --client-cert required --tls-session-tickets no \
+      --tls-session-cache $cap
+    for i in 0 1 2 3 4; do
+      printf 'GET / HTTP/1.0\r\n\r\n' | openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -tls1_2 \
+        -cert "$T/out/phones/$i.pem" -CAfile "$D/tls/ca.pem" -sess_out "$T/s$i.pem" -ign_eof \
+        >/dev/null 2>&1 || fail "s_client: handshake $i"
+    done
+    expect_eq "$(resumed 0)" New "session cache of $cap: the oldest session"
+    expect_eq "$(resumed 4)" "$([ $cap = 0 ] && echo New || echo Reused)" \
+      "session cache of $cap: the newest session"
+    serve_stop
+  done
+else
+  echo "  (this build has no --tls-session-cache: the bound of the session cache is not checked)"
+fi
 done_ok
