@@ -592,20 +592,16 @@ static void conn_process(pv__http_conn *conn)
         }
     }
     conn->processing = false;
+    bool idle = !conn->closing && conn->state == PV__CONN_READING && !conn->parser.started;
     if (conn->in_off == conn->in.len) {
-        pv_buf_reset(&conn->in);
+        /* An idle keep-alive connection holds no buffers (docs/benchmarks.md, "Server memory"). */
+        idle ? pv_buf_free(&conn->in) : pv_buf_reset(&conn->in);
         conn->in_off = 0;
+        if (idle && conn->tls != NULL)
+            pv_tls_conn_release_idle(conn->tls);
     }
-    if (!conn->closing && conn->state == PV__CONN_READING && !conn->parser.started) {
+    if (idle)
         arm_timer(conn, conn->limits.idle_timeout_ms); /* keep-alive idle */
-        if (conn->in_off == conn->in.len) {
-            /* Idle connections hold no buffers (docs/benchmarks.md, "Server memory"). */
-            pv_buf_free(&conn->in);
-            conn->in_off = 0;
-            if (conn->tls != NULL)
-                pv_tls_conn_release_idle(conn->tls);
-        }
-    }
 }
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
