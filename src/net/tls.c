@@ -38,9 +38,9 @@ struct pv_tls_conn {
     bool done;
 };
 
-/* Appends OpenSSL's queued errors (most recent last) to err's message. */
 static void context_free(pv_tls_context *ctx);
 
+/* Appends OpenSSL's queued errors (most recent last) to err's message. */
 static int ssl_error(pv_error *err, int code, const char *what)
 {
     char detail[160] = "";
@@ -56,9 +56,9 @@ static int ssl_error(pv_error *err, int code, const char *what)
  * keeps them decoded: 1 KB of SSL_SESSION plus the phone's certificate as an X509 object,
  * 5.8 KB for a 553-byte P-256 certificate, so 6.8 KB a session, ~140 MB for 20 000 (measured:
  * docs/benchmarks.md, "Server memory under load"). Here a session is kept as its DER encoding
- * (i2d_SSL_SESSION: the certificate's 553 bytes and ~200 of session) and decoded only when a
- * client resumes — a few microseconds against the full handshake it saves. OpenSSL still
- * checks the session id context and the session's age on what we return.
+ * (i2d_SSL_SESSION: the certificate's 553 bytes and the session's fields, ~1 KB an entry in all)
+ * and decoded only when a client resumes — a few microseconds against the full handshake it
+ * saves. OpenSSL still checks the session id context and the session's age on what we return.
  */
 
 #define SESS_MAX_DER 16384 /* a phone's certificate is 0.5–2 KB; larger sessions are not kept */
