@@ -28,6 +28,8 @@ static void finish(pv_agent *a, uint64_t now, bool ok, failure_class cls)
 {
     pv__op *op = a->op;
     if (ok) {
+        free(a->err); /* spec 2, $ERR: a success leaves no failure of an earlier resync shown */
+        a->err = NULL;
         pv__log(a, now, 6, a->defs->log_success);
         a->led = PV_AGENT_LED_NORMAL;
         if (op->oneshot != NULL && a->prov_state == PV_AGENT_MFG_RESET) {

@@ -24,7 +24,7 @@ wait_until 30 "phone up" test -s "$T/t/web"
 PHONE=$(cat "$T/t/web")
 screen() { tmux capture-pane -p -t "$S"; }
 shows() { screen | grep -qF -- "$1"; }
-WAIT_DIAG='screen; tail -n 5 "$T/t.log"' # what the phone showed and logged when a wait timed out
+WAIT_DIAG='screen; grep -E "fetch|resync|Resync|error" "$T/t.log" | tail -n 12' # the screen and the phone's last fetches when a wait timed out
 wait_until 20 "screen drawn" shows "Provisioning: MFG-RESET"
 expect_contains "$(screen)" "SPA504G" "model on screen"
 expect_contains "$(screen)" "MAC 00:0e:08:77:77:77" "MAC on screen"

@@ -290,6 +290,12 @@ static void corrupt_profile_leaves_config(void **state)
     assert_int_equal(pv_agent_resync(w->a, w->now, NULL, &err), 0);
     world_drain(w);
     assert_string_equal(pv_agent_last_error(w->a), "Zero file size");
+    /* spec 2 ($ERR): the result of this resync — a success clears the last failure. */
+    serve_str(w, "http://s.example:80/p.xml", OK_PROFILE);
+    assert_int_equal(pv_agent_resync(w->a, w->now, NULL, &err), 0);
+    world_drain(w);
+    assert_string_equal(pv_agent_last_error(w->a), "");
+    assert_int_equal(pv_agent_get_led(w->a), PV_AGENT_LED_NORMAL);
     world_free(w);
 }
 
