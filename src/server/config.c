@@ -87,6 +87,8 @@ static const pv_config_key keys[] = {
     ROW("https", "session_tickets", "tls-session-tickets", BOOL, session_tickets, 0, 0, "BOOL",
         "stateless TLS session resumption"),
 
+    ROW("https", "session_cache", "tls-session-cache", UINT, session_cache, 0, 10000000, "N",
+        "TLS sessions kept for resumption without tickets (about 1 KB each); 0 = none"),
     ROW("admin", "listen", "admin", LISTEN, admin_listen, 0, 0, "ADDR:PORT",
         "admin listener (/metrics, /healthz); keep it on loopback"),
 
@@ -402,6 +404,7 @@ void pv_config_init(pv_config *cfg)
     cfg->tls_min_version = TLS1_2_VERSION;
     cfg->security_level = -1;
     cfg->session_tickets = true;
+    cfg->session_cache = PV_TLS_SESSION_CACHE_DEFAULT;
     cfg->provisioning = true;
     cfg->binding_prefix = pv_strdup("init");
     cfg->permanent_scheme = pv_strdup("http");

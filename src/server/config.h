@@ -68,6 +68,7 @@ typedef struct pv_config {
     char *ciphersuites;
     int security_level; /* -1: OpenSSL's default */
     bool session_tickets;
+    unsigned session_cache; /* sessions kept for resumption without tickets; 0: none */
     /* [provisioning] (docs/provisioning.md) */
     bool provisioning;      /* answer with the provisioning handler, not static files only */
     char *public_host;      /* host in generated rules; NULL: the address asked */

@@ -144,6 +144,8 @@ static void tls_config_from(const pv_config *cfg, pv_tls_config *tc)
         .ciphersuites = cfg->ciphersuites,
         .security_level = cfg->security_level,
         .session_tickets = cfg->session_tickets,
+        .session_cache =
+            cfg->session_cache > 0 ? (int)cfg->session_cache : PV_TLS_SESSION_CACHE_OFF,
     };
 }
 
