@@ -243,8 +243,8 @@ static void query_strings_never_reach_the_log(void **state)
     assert_true(log_has("path=/info", "identity=from-handler"));
     assert_false(log_has("SECRET123", NULL));
     /* spec 9: phones take credentials after '&' in the path itself */
-    assert_int_equal(sh(NULL, "curl -s -o /dev/null '%s/info&xuser=admin&xpassword=PASSW0RD'", g_url),
-                     0);
+    assert_int_equal(
+        sh(NULL, "curl -s -o /dev/null '%s/info&xuser=admin&xpassword=PASSW0RD'", g_url), 0);
     assert_true(log_has("path=/info ", NULL));
     assert_false(log_has("PASSW0RD", NULL));
 }
@@ -281,22 +281,40 @@ static void idle_keep_alive_connection_is_closed(void **state)
     assert_true(now_seconds() - start < 3.0);
 }
 
+/* Still open: no EOF or error pending (a read would block). */
+static bool still_open(int fd)
+{
+    char byte;
+    return recv(fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK) < 0 && errno == EAGAIN;
+}
+
 static void connections_beyond_the_per_source_limit_are_closed(void **state)
 {
-    int a = raw_connect(port_of(g_strict));
-    int b = raw_connect(port_of(g_strict));
-    /* The server must hold both before the third arrives, however loaded the machine is. */
-    assert_int_equal(wait_connections(2), 2);
-    int c = raw_connect(port_of(g_strict)); /* the third from 127.0.0.1: accepted and closed */
-    pv_buf out = {0};
-    raw_send(c, "GET /files/f0 HTTP/1.1\r\n\r\n", 26);
-    raw_read_all(c, &out, 2000);
-    assert_int_equal(out.len, 0);
-    close(a);
-    close(b);
-    close(c);
-    pv_buf_free(&out);
-    assert_int_equal(wait_no_connections(), 0);
+    /* The strict server closes idle connections after 1.5 s: if the machine stalls that
+     * long, the first two are gone before the third arrives, which is then rightly
+     * served. Such a round proves nothing and is run again. */
+    for (int round = 0;; round++) {
+        int a = raw_connect(port_of(g_strict));
+        int b = raw_connect(port_of(g_strict));
+        /* The server must hold both before the third arrives, however loaded the machine is. */
+        assert_int_equal(wait_connections(2), 2);
+        int c = raw_connect(port_of(g_strict)); /* the third from 127.0.0.1: accepted, closed */
+        pv_buf out = {0};
+        raw_send(c, "GET /files/f0 HTTP/1.1\r\n\r\n", 26);
+        raw_read_all(c, &out, 2000);
+        bool held = still_open(a) && still_open(b);
+        size_t answered = out.len;
+        close(a);
+        close(b);
+        close(c);
+        pv_buf_free(&out);
+        assert_int_equal(wait_no_connections(), 0);
+        if (held || round == 4) {
+            assert_true(held);
+            assert_int_equal(answered, 0);
+            return;
+        }
+    }
 }
 
 static void vanishing_clients_do_not_disturb_the_server(void **state)
