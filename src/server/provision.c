@@ -741,7 +741,7 @@ int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **
         return rc;
     }
     pv_store_set_reports_per_device(l->s, p->cfg.reports_per_device);
-    l->cache = pv_render_cache_new(p->cfg.policy.cache_entries);
+    l->cache = pv_render_cache_new(p->cfg.policy.cache_entries, 0);
     uv_timer_init(loop, &l->wave_timer);
     uv_unref((uv_handle_t *)&l->wave_timer); /* never keeps a draining loop alive */
     l->wave_timer.data = l;

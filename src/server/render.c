@@ -31,15 +31,33 @@ typedef struct cache_entry {
 struct pv_render_cache {
     cache_entry *slots; /* direct-mapped by MAC: one slot per phone in the common case */
     size_t n;
+    size_t bytes, max_bytes;
+    size_t hand; /* the next slot emptied when over max_bytes (a clock sweep) */
     uint64_t hits, misses;
 };
 
-pv_render_cache *pv_render_cache_new(size_t entries)
+pv_render_cache *pv_render_cache_new(size_t entries, size_t max_bytes)
 {
     pv_render_cache *c = pv_calloc(1, sizeof *c);
     c->n = entries ? entries : 1;
+    c->max_bytes = max_bytes ? max_bytes : PV_RENDER_CACHE_BYTES;
     c->slots = pv_calloc(c->n, sizeof *c->slots);
     return c;
+}
+
+size_t pv_render_cache_bytes(const pv_render_cache *c)
+{
+    return c ? c->bytes : 0;
+}
+
+static void cache_drop(pv_render_cache *c, cache_entry *e)
+{
+    if (e->body == NULL)
+        return;
+    c->bytes -= e->len;
+    free(e->body);
+    e->body = NULL;
+    e->len = 0;
 }
 
 void pv_render_cache_free(pv_render_cache *c)
@@ -92,11 +110,19 @@ static void cache_put(pv_render_cache *c, const char *mac, const pv_render_outpu
     if (c == NULL)
         return;
     cache_entry *e = cache_slot(c, mac);
-    free(e->body);
+    cache_drop(c, e);
+    size_t len = out->body.len;
+    if (len > c->max_bytes / 8)
+        return; /* one huge profile would push out many: rendered each time instead */
+    for (size_t swept = 0; c->bytes + len > c->max_bytes && swept < c->n; swept++) {
+        cache_drop(c, &c->slots[c->hand]);
+        c->hand = (c->hand + 1) % c->n;
+    }
     memcpy(e->mac, mac, sizeof e->mac);
     memcpy(e->version, out->version, sizeof e->version);
     e->body = pv_memdup0(out->body.data ? out->body.data : "", out->body.len);
-    e->len = out->body.len;
+    e->len = len;
+    c->bytes += len;
     memcpy(e->etag, out->etag, sizeof e->etag);
     memcpy(e->hash, out->hash, sizeof e->hash);
     e->content_type = out->content_type;

@@ -42,10 +42,18 @@
 
 typedef struct pv_render_cache pv_render_cache;
 
-/* A cache of up to entries rendered bodies (one loop thread's; not thread-safe). */
-pv_render_cache *pv_render_cache_new(size_t entries);
+/*
+ * A cache of up to entries rendered bodies holding at most max_bytes of them
+ * (0: PV_RENDER_CACHE_BYTES): one loop thread's, not thread-safe. The byte
+ * bound matters when profiles are large: 4 096 entries of 40 KB would be
+ * 160 MB per loop. A body over an eighth of the budget is never kept.
+ */
+#define PV_RENDER_CACHE_BYTES (32u << 20)
+pv_render_cache *pv_render_cache_new(size_t entries, size_t max_bytes);
 void pv_render_cache_free(pv_render_cache *c);
 void pv_render_cache_stats(const pv_render_cache *c, uint64_t *hits, uint64_t *misses);
+/* The bytes of bodies held now. */
+size_t pv_render_cache_bytes(const pv_render_cache *c);
 
 typedef struct pv_render_options {
     const pv_prov_policy *policy; /* required */

@@ -90,7 +90,7 @@ static void encrypted_cached_and_rotated(void **state)
     pv_prov_policy pol;
     pv_prov_policy_defaults(&pol);
     pol.http_port = 8080;
-    pv_render_cache *cache = pv_render_cache_new(16);
+    pv_render_cache *cache = pv_render_cache_new(16, 0);
     pv_keys_fetch kf;
     /* First fetch from the directory confirms it. */
     assert_ok(
@@ -143,12 +143,61 @@ static void encrypted_cached_and_rotated(void **state)
     pv_render_cache_free(cache);
 }
 
+/* The cache holds no more bytes than its budget (a clock sweep empties other slots), and a
+ * body over an eighth of the budget is rendered each time rather than kept. */
+static void cache_is_bounded_in_bytes(void **state)
+{
+    store_fixture *f = *state;
+    int64_t acct;
+    seed(f->s, &acct);
+    char macs[16][13];
+    for (int i = 0; i < 16; i++) {
+        snprintf(macs[i], sizeof macs[i], "000e08cc00%02x", i);
+        pv_store_device d = {.model = "SPA504G", .account_id = acct};
+        memcpy(d.mac, macs[i], sizeof d.mac);
+        assert_ok(pv_store_device_create(f->s, &d, 1000, e));
+    }
+    pv_prov_policy pol;
+    pv_prov_policy_defaults(&pol);
+    pv_render_options o = {.policy = &pol, .plain = true};
+    pv_render_output one = {0};
+    assert_ok(pv_render_device(f->s, macs[0], &o, &one, e));
+    size_t size = one.body.len; /* every device renders to the same length here */
+    pv_render_output_free(&one);
+
+    o.cache = pv_render_cache_new(64, 10 * size);
+    for (int i = 0; i < 16; i++) {
+        pv_render_output out = {0};
+        assert_ok(pv_render_device(f->s, macs[i], &o, &out, e));
+        assert_int_equal(out.body.len, size);
+        assert_true(pv_render_cache_bytes(o.cache) <= 10 * size);
+        pv_render_output_free(&out);
+    }
+    assert_true(pv_render_cache_bytes(o.cache) >= 8 * size); /* full, not emptied */
+    pv_render_output again = {0};
+    assert_ok(pv_render_device(f->s, macs[15], &o, &again, e)); /* the newest stays */
+    assert_true(again.cached);
+    pv_render_output_free(&again);
+    pv_render_cache_free(o.cache);
+
+    o.cache = pv_render_cache_new(64, 4 * size); /* size > budget / 8 */
+    pv_render_output a = {0}, b = {0};
+    assert_ok(pv_render_device(f->s, macs[0], &o, &a, e));
+    assert_ok(pv_render_device(f->s, macs[0], &o, &b, e));
+    assert_false(b.cached);
+    assert_int_equal(pv_render_cache_bytes(o.cache), 0);
+    pv_render_output_free(&a);
+    pv_render_output_free(&b);
+    pv_render_cache_free(o.cache);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         STORE_TEST(layers_and_placeholders),
         STORE_TEST(unknown_placeholder_is_an_error),
         STORE_TEST(encrypted_cached_and_rotated),
+        STORE_TEST(cache_is_bounded_in_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
