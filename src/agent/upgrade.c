@@ -196,8 +196,7 @@ static void sha256_hex(const void *data, size_t len, char out[65])
     unsigned char md[32];
     unsigned int n = 0;
     EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    pv_hex_encode(md, 32, out);
 }
 
 /* `PVFW version=V model=M sha256=H`: copies field key's value into out. */

@@ -239,8 +239,7 @@ static char *local_token(const pv_cli_api *api, pv_error *err)
         pv_error_set(err, PV_ECRYPTO, "no randomness for a token");
         return NULL;
     }
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(token + 3 + 2 * i, 3, "%02x", raw[i]);
+    pv_hex_encode(raw, sizeof raw, token + 3);
     const char *user = getenv("USER");
     pv_store *s = NULL;
     int rc = pv_store_open(db, &s, err);

@@ -234,9 +234,8 @@ static void job_name(const pv_buf *file, char out[32])
 {
     unsigned char d[32];
     EVP_Digest(file->data ? file->data : "", file->len, d, NULL, EVP_sha256(), NULL);
-    int n = snprintf(out, 32, "csv-");
-    for (size_t i = 0; i < 8; i++)
-        n += snprintf(out + n, (size_t)(32 - n), "%02x", d[i]);
+    memcpy(out, "csv-", 4);
+    pv_hex_encode(d, 8, out + 4);
 }
 
 /* Where the job's last committed batch ended (1 = from the start). */

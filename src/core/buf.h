@@ -40,6 +40,8 @@ bool pv_slice_starts_with(pv_slice s, const char *prefix);
 bool pv_is_space(char c);
 /* The value of an ASCII hex digit, either case (0-15), or -1 for any other character. */
 int pv_hex_value(char c);
+/* Writes n bytes as 2n lower-case hex digits and a NUL into out (2n + 1 bytes). */
+void pv_hex_encode(const void *in, size_t n, char *out);
 /* Strips ASCII white space (space, tab, CR, LF, VT, FF) at both ends. */
 pv_slice pv_slice_trim(pv_slice s);
 /* A NUL-terminated copy from pv_malloc. */

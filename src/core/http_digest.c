@@ -224,8 +224,7 @@ static void hash_hex(pv_digest_alg alg, const pv_buf *text, char out[65])
     unsigned int n = 0;
     EVP_Digest(text->data ? text->data : "", text->len, md, &n,
                alg == PV_DIGEST_SHA256 ? EVP_sha256() : EVP_md5(), NULL);
-    for (unsigned i = 0; i < n && i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]); /* fits: 2 digits and NUL */
+    pv_hex_encode(md, n < 32 ? n : 32, out);
 }
 
 /* Hex of H(parts joined with ':'), the shape of every RFC 7616 §3.4 input. */

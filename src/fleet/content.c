@@ -226,8 +226,7 @@ void pv_fleet_firmware(pv_agent_family f, size_t size, pv_buf *out)
     unsigned n = 0;
     EVP_Digest(payload.data, size, md, &n, EVP_sha256(), NULL);
     char hex[65];
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    pv_hex_encode(md, 32, hex);
     pv_buf_appendf(out, "PVFW version=%s model=%s sha256=%s\n", pv_fleet_new_swver(f),
                    pv_fleet_model(f), hex);
     pv_buf_append(out, payload.data, payload.len);

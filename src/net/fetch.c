@@ -521,8 +521,7 @@ static bool digest_answer(pv_fetch *t, const pv_fetch_request *req, const char *
     char cnonce[33];
     if (RAND_bytes(rnd, sizeof rnd) != 1)
         return false;
-    for (size_t i = 0; i < sizeof rnd; i++)
-        snprintf(cnonce + 2 * i, 3, "%02x", rnd[i]); /* fits: 2 digits and NUL */
+    pv_hex_encode(rnd, sizeof rnd, cnonce);
     pv_buf target = {0}, line = {0};
     request_target(req->url, &target);
     pv_buf_append_str(&line, "Authorization: ");

@@ -529,10 +529,8 @@ static void extract_identity(pv_tls_conn *conn)
     san_entries(cert, id->san, sizeof id->san);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
-    if (X509_digest(cert, EVP_sha256(), md, &md_len) == 1) {
-        for (unsigned i = 0; i < md_len && i < 32; i++)
-            snprintf(id->fingerprint + 2 * i, 3, "%02x", md[i]);
-    }
+    if (X509_digest(cert, EVP_sha256(), md, &md_len) == 1 && md_len == 32)
+        pv_hex_encode(md, 32, id->fingerprint);
     BIO *mem = BIO_new(BIO_s_mem());
     if (mem != NULL) {
         X509_NAME_print_ex(mem, X509_get_issuer_name(cert), 0, XN_FLAG_RFC2253);

@@ -501,8 +501,7 @@ void pv__api_token_create(pv__api_ctx *ctx)
         pv__api_fail(ctx, 500, "internal", NULL, "no randomness for a token");
         return;
     }
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(token + 3 + 2 * i, 3, "%02x", raw[i]);
+    pv_hex_encode(raw, sizeof raw, token + 3);
     int64_t id = 0;
     pv_error err = {""};
     int rc = pv_store_begin(ctx->store, &err);

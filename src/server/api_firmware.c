@@ -59,8 +59,7 @@ static int hash_file(const char *data_dir, const char *name, char hex[65], int64
     EVP_DigestFinal_ex(md, digest, NULL);
     EVP_MD_CTX_free(md);
     close(fd);
-    for (size_t i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    pv_hex_encode(digest, 32, hex);
     return r < 0 ? PV_EIO : 0;
 }
 

@@ -157,8 +157,7 @@ static void sha256_hex(const char *text, char out[65])
     unsigned char md[32];
     unsigned int len = 0;
     EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    pv_hex_encode(md, 32, out);
 }
 
 static int ensure_admin_token(paths *p, pv_datadir_result *out, pv_error *err)
@@ -171,8 +170,7 @@ static int ensure_admin_token(paths *p, pv_datadir_result *out, pv_error *err)
         return pv_error_set(err, PV_ECRYPTO, "no randomness for the admin token");
     /* "pv_" + 48 hex digits: recognisable in a leaked paste, 192 bits. */
     memcpy(out->admin_token, "pv_", 3);
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(out->admin_token + 3 + 2 * i, 3, "%02x", raw[i]);
+    pv_hex_encode(raw, sizeof raw, out->admin_token + 3);
     char hash[66];
     sha256_hex(out->admin_token, hash);
     hash[64] = '\n';

@@ -57,8 +57,7 @@ static int create_key(const char *path, unsigned char *key, pv_error *err)
     if (rc != 0)
         return rc;
     char text[2 * KEY_LEN + 2];
-    for (size_t i = 0; i < KEY_LEN; i++)
-        (void)snprintf(text + 2 * i, 3, "%02x", key[i]);
+    pv_hex_encode(key, KEY_LEN, text);
     text[2 * KEY_LEN] = '\n';
     /* O_EXCL: two processes starting at once must not each write a key. */
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

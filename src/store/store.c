@@ -391,8 +391,7 @@ void pv__sha256_hex(const char *s, char out[65])
     unsigned char md[32];
     unsigned int len = 0;
     (void)EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL);
-    for (size_t i = 0; i < 32; i++)
-        (void)snprintf(out + 2 * i, 3, "%02x", md[i]);
+    pv_hex_encode(md, 32, out);
 }
 
 int pv__json_check(const char *json, char want, const char *what, pv_error *err)

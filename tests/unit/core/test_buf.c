@@ -68,6 +68,11 @@ static void hex_digits_have_values(void **state)
     assert_int_equal(pv_hex_value('F'), 15);
     assert_int_equal(pv_hex_value('g'), -1);
     assert_int_equal(pv_hex_value('\0'), -1);
+    char out[9];
+    pv_hex_encode("\x00\x9f\xA0\xff", 4, out);
+    assert_string_equal(out, "009fa0ff");
+    pv_hex_encode("", 0, out);
+    assert_string_equal(out, "");
 }
 
 __attribute__((format(printf, 3, 4))) static size_t cut(char *dst, size_t size, const char *fmt,
