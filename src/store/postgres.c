@@ -538,9 +538,20 @@ static void no_notices(void *arg, const char *message)
 int pv__pg_open(const char *url, pv_store *s, pv_error *err)
 {
     /* Defaults first: libpq lets a later value of the same key win, and the
-     * connection string (expanded from dbname) comes last. */
-    const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *const vals[] = {"10", "provisor", url, NULL};
+     * connection string (expanded from dbname) comes last. Over TCP, keepalives
+     * and tcp_user_timeout bound how long a loop thread can wait on a server
+     * that vanished from the network (about 30 s instead of the kernel's two
+     * hours); libpq ignores them on a unix socket. */
+    const char *const keys[] = {"connect_timeout",
+                                "application_name",
+                                "keepalives",
+                                "keepalives_idle",
+                                "keepalives_interval",
+                                "keepalives_count",
+                                "tcp_user_timeout",
+                                "dbname",
+                                NULL};
+    const char *const vals[] = {"10", "provisor", "1", "15", "5", "3", "30000", url, NULL};
     pv__pg *pg = pv_calloc(1, sizeof *pg);
     pg->conn = PQconnectdbParams(keys, vals, 1);
     if (pg->conn == NULL) /* libpq returns NULL only when out of memory */
