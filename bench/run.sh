@@ -214,19 +214,22 @@ tftp_small_rate() {
 tftp_pid() { case $1 in provisor) echo "$PV_PID" ;; tftpd_hpa) echo "$HPA_PID" ;; *) echo "$ATFTPD_PID" ;; esac; }
 all_cpus="0-$(($(nproc) - 1))"
 PLACE_SERVER=$all_cpus PLACE_CLIENT=$all_cpus
-tftp_large_rate() {
+# tftp_pinned_rate NAME LABEL CONCURRENCY TRANSFERS: the 50 MB file, server and client placed
+# as PLACE_SERVER / PLACE_CLIENT say; prints transfers per second.
+tftp_pinned_rate() {
   local out t0 t1 pid
   pid=$(tftp_pid "$1")
   # -a: every thread; atftpd's and tftpd-hpa's later transfer threads and children inherit it.
   taskset -a -p -c "$PLACE_SERVER" "$pid" >/dev/null
   t0=$(cpu_ticks "$1")
-  out=$(taskset -c "$PLACE_CLIENT" "$build/tftp_load" -p "$(tftp_port "$1")" -f 50m.bin -c 1 -n 3 -d 120 -b 1428 -w 8)
+  out=$(taskset -c "$PLACE_CLIENT" "$build/tftp_load" -p "$(tftp_port "$1")" -f 50m.bin -c "$3" -n "$4" -d 120 -b 1428 -w 8)
   t1=$(cpu_ticks "$1")
   taskset -a -p -c "$all_cpus" "$pid" >/dev/null
   cpu_note "$1" "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["transfers"])' "$out")" "$t0" "$t1"
-  echo "{\"server\":\"$1\",\"bench\":\"tftp_large\",\"placement\":\"$PLACE_SERVER/$PLACE_CLIENT\",\"run\":$out}" >>"$results"
+  echo "{\"server\":\"$1\",\"bench\":\"$2\",\"placement\":\"$PLACE_SERVER/$PLACE_CLIENT\",\"run\":$out}" >>"$results"
   python3 -c 'import json,sys; print(json.loads(sys.argv[1])["transfers_per_second"])' "$out"
 }
+tftp_large_rate() { tftp_pinned_rate "$1" tftp_large 1 3; }
 # tftp_record NAME [EXTRA_JSON_FIELDS]
 tftp_record() {
   local best
@@ -253,18 +256,7 @@ tftp_large() {
 # Boot storm: 8 phones fetch the same 50 MB image at once, 16 transfers per run. The server
 # gets the last CPU and the load generator CPU 0, as phones on other machines would leave the
 # server its own cores: the rate then shows how much of a core each server needs per transfer.
-tftp_storm_rate() {
-  local out t0 t1 pid
-  pid=$(tftp_pid "$1")
-  taskset -a -p -c "$PLACE_SERVER" "$pid" >/dev/null
-  t0=$(cpu_ticks "$1")
-  out=$(taskset -c "$PLACE_CLIENT" "$build/tftp_load" -p "$(tftp_port "$1")" -f 50m.bin -c 8 -n 16 -d 120 -b 1428 -w 8)
-  t1=$(cpu_ticks "$1")
-  taskset -a -p -c "$all_cpus" "$pid" >/dev/null
-  cpu_note "$1" "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["transfers"])' "$out")" "$t0" "$t1"
-  echo "{\"server\":\"$1\",\"bench\":\"tftp_storm\",\"placement\":\"$PLACE_SERVER/$PLACE_CLIENT\",\"run\":$out}" >>"$results"
-  python3 -c 'import json,sys; print(json.loads(sys.argv[1])["transfers_per_second"])' "$out"
-}
+tftp_storm_rate() { tftp_pinned_rate "$1" tftp_storm 8 16; }
 tftp_storm() {
   : >"$W/cpu"
   PLACE_SERVER=$(($(nproc) - 1)) PLACE_CLIENT=0
