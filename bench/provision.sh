@@ -32,9 +32,7 @@ cleanup() { for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true
 trap cleanup EXIT
 mkdir -p "$src/bench/results"
 results="$src/bench/results/provision-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
-record() { echo "$1" | tee -a "$results"; }
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_tcp() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "bench: nothing on port $1" >&2; return 1; }
+. "$src/bench/lib.bash"
 mem() { awk '/^VmRSS|^VmHWM/ {sub(":", "", $1); printf "%s\"%s_kb\":%s", n++ ? "," : "", $1, $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 D="$W/data"
@@ -65,28 +63,12 @@ curl -sS --fail --cacert "$D/tls/ca.pem" --cert "$W/out/phones/$i0.pem" \
   -o "$W/profile.cfg" "https://127.0.0.1:$PV_HTTPS$path0"
 openssl enc -d -aes-256-cbc -md md5 -k "$key0" -in "$W/profile.cfg" | grep -q '<User_ID_1_ ua="ro">100000</User_ID_1_>' ||
   { echo "bench: device 0's profile does not decrypt to its account's parameters" >&2; exit 1; }
-mkdir -p "$W/root" "$W/nginx/logs"
+mkdir -p "$W/root"
 cp "$W/profile.cfg" "$W/root/profile.cfg"; chmod -R a+rX "$W/root"
 NG_HTTPS=$(port)
-cat >"$W/nginx/nginx.conf" <<NGX
-worker_processes 2;
-pid $W/nginx/nginx.pid;
-error_log $W/nginx/logs/error.log;
-events { worker_connections 4096; }
-http {
-  access_log $W/nginx/logs/access.log;
-  default_type application/octet-stream;
-  server {
-    listen 127.0.0.1:$NG_HTTPS ssl; root $W/root;
-    ssl_certificate $D/tls/server.pem; ssl_certificate_key $D/tls/server.key;
-    ssl_client_certificate $D/manufacturer/bundle.pem; ssl_verify_client on;
-    ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets off; ssl_session_cache off;
-  }
-}
-NGX
-nginx -c "$W/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
-NG_PID=$!
-wait_tcp "$NG_HTTPS"
+nginx_start "$W/nginx" "$W/root" - "$NG_HTTPS" "$D/tls/server.pem" "$D/tls/server.key" \
+  "$D/manufacturer/bundle.pem"
+NG_PID=$NGINX_PID
 
 # --- 3. HTTPS with client certificates: provisor vs nginx ------------------------------------
 load_tls() { # PORT [PATH]

@@ -22,9 +22,7 @@ trap cleanup EXIT
 mkdir -p "$src/bench/results"
 results="$src/bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 
-port() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1]=="udp" else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
-wait_tcp() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "bench: nothing on port $1" >&2; return 1; }
-record() { echo "$1" | tee -a "$results"; }
+. "$src/bench/lib.bash"
 
 # --- files and PKI (EC P-256, as a modern phone would present) -----------------------------
 mkdir -p "$W/root" "$W/pki"
@@ -47,28 +45,8 @@ chmod -R a+rX "$W/root"
 # --- servers --------------------------------------------------------------------------------
 start_nginx() {
   NGINX_HTTP=$(port tcp); NGINX_HTTPS=$(port tcp)
-  mkdir -p "$W/nginx/logs"
-  cat >"$W/nginx/nginx.conf" <<NGX
-worker_processes 2;
-pid $W/nginx/nginx.pid;
-error_log $W/nginx/logs/error.log;
-events { worker_connections 4096; }
-http {
-  access_log $W/nginx/logs/access.log;
-  sendfile on; tcp_nopush on; keepalive_requests 100000;
-  default_type application/octet-stream;
-  server { listen 127.0.0.1:$NGINX_HTTP; root $W/root; }
-  server {
-    listen 127.0.0.1:$NGINX_HTTPS ssl; root $W/root;
-    ssl_certificate $W/pki/server.pem; ssl_certificate_key $W/pki/server.key;
-    ssl_client_certificate $W/pki/mfg.pem; ssl_verify_client on;
-    ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets off; ssl_session_cache off;
-  }
-}
-NGX
-  nginx -c "$W/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
-  NGINX_PID=$!
-  wait_tcp "$NGINX_HTTP"; wait_tcp "$NGINX_HTTPS"
+  nginx_start "$W/nginx" "$W/root" "$NGINX_HTTP" "$NGINX_HTTPS" "$W/pki/server.pem" \
+    "$W/pki/server.key" "$W/pki/mfg.pem"
 }
 
 start_provisor() {

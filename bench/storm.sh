@@ -25,9 +25,7 @@ cleanup() { for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true
 trap cleanup EXIT
 mkdir -p "$src/bench/results"
 results="$src/bench/results/storm-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_tcp() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "storm: nothing on port $1" >&2; return 1; }
-record() { echo "$1" | tee -a "$results"; }
+. "$src/bench/lib.bash"
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 ulimit -n "$(ulimit -Hn)"
 

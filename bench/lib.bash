@@ -1,0 +1,43 @@
+# bench/lib.bash — what the benchmark scripts share (sourced; not run on its own): free loopback
+# ports, waiting for a listener, recording result lines, and nginx as the reference server.
+# The caller sets $results (a .jsonl file) and a pids array that its cleanup kills.
+
+# port [tcp|udp] — a free port on 127.0.0.1.
+port() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1]=="udp" else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "${1:-tcp}"; }
+# wait_tcp PORT — until something accepts on 127.0.0.1:PORT (20 s at most).
+wait_tcp() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "bench: nothing on port $1" >&2; return 1; }
+# record JSON — one result line, on stdout and in $results.
+record() { echo "$1" | tee -a "$results"; }
+
+# nginx_start DIR ROOT HTTP_PORT HTTPS_PORT CERT KEY CLIENT_CA — nginx as every benchmark here
+# configures it: 2 workers, access log on (one write per request, as provisor's log line),
+# sendfile, long keep-alive; HTTPS requires a client certificate from CLIENT_CA, TLS 1.2-1.3, no
+# session resumption (tickets and cache off). HTTP_PORT "-": no plain listener. Sets NGINX_PID.
+nginx_start() {
+  local dir=$1 root=$2 http=$3 https=$4 cert=$5 key=$6 ca=$7 plain=""
+  mkdir -p "$dir/logs"
+  [ "$http" = - ] || plain="server { listen 127.0.0.1:$http; root $root; }"
+  cat >"$dir/nginx.conf" <<NGX
+worker_processes 2;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log;
+events { worker_connections 4096; }
+http {
+  access_log $dir/logs/access.log;
+  sendfile on; tcp_nopush on; keepalive_requests 100000;
+  default_type application/octet-stream;
+  $plain
+  server {
+    listen 127.0.0.1:$https ssl; root $root;
+    ssl_certificate $cert; ssl_certificate_key $key;
+    ssl_client_certificate $ca; ssl_verify_client on;
+    ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets off; ssl_session_cache off;
+  }
+}
+NGX
+  nginx -c "$dir/nginx.conf" -g 'daemon off;' &
+  NGINX_PID=$!
+  pids+=("$NGINX_PID")
+  [ "$http" = - ] || wait_tcp "$http"
+  wait_tcp "$https"
+}
