@@ -15,6 +15,8 @@
  *       (every device's "/<dir>/<mac>.cfg") and prints one JSON line with the
  *       seeding time.
  *
+ *   (PV_BENCH_DB, when set, names the store instead of DATA/provisor.db.)
+ *
  *   seed_store render DATA N SECONDS
  *       Renders and encrypts random devices among the first N for SECONDS on
  *       one thread, without a cache (every render from the store), and prints
@@ -67,6 +69,7 @@ static const char *model_of(uint64_t i)
     return i % 2 ? "CP-8841-3PCC" : "SPA504G";
 }
 
+/* DATA/provisor.db, or the store PV_BENCH_DB names (a PostgreSQL URL: bench/provision.sh). */
 static pv_store *open_store(const char *data)
 {
     char db[1024], key[1024];
@@ -74,8 +77,9 @@ static pv_store *open_store(const char *data)
     if (snprintf(db, sizeof db, "%s/provisor.db", data) >= (int)sizeof db ||
         snprintf(key, sizeof key, "%s/master.key", data) >= (int)sizeof key)
         die("data directory path too long", NULL);
+    const char *url = getenv("PV_BENCH_DB");
     pv_store *s = NULL;
-    CHECK(pv_provision_open_store(db, key, &s, &err));
+    CHECK(pv_provision_open_store(url != NULL && *url != '\0' ? url : db, key, &s, &err));
     return s;
 }
 
