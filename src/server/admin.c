@@ -10,6 +10,26 @@ static void set_text(pv_response *resp, int status, const char *text)
     pv_response_set_body(resp, status, text, strlen(text), "text/plain");
 }
 
+/* Gauges an operator alerts on before uploads are refused with 507. */
+static void append_upload_usage(pv_admin *admin, pv_buf *text)
+{
+    if (admin->files == NULL || !admin->files->has_quota)
+        return;
+    uint64_t bytes;
+    unsigned files;
+    pv_upload_quota_usage(&admin->files->quota, &bytes, &files);
+    pv_buf_appendf(text,
+                   "# HELP provisor_upload_dir_bytes Bytes of stored uploads "
+                   "([server] upload_max_bytes bounds them).\n"
+                   "# TYPE provisor_upload_dir_bytes gauge\n"
+                   "provisor_upload_dir_bytes %llu\n"
+                   "# HELP provisor_upload_dir_files Stored uploads "
+                   "([server] upload_max_files bounds them).\n"
+                   "# TYPE provisor_upload_dir_files gauge\n"
+                   "provisor_upload_dir_files %u\n",
+                   (unsigned long long)bytes, files);
+}
+
 static void admin_handle(pv_handler *self, pv_request *req)
 {
     pv_admin *admin = self->data;
@@ -25,6 +45,7 @@ static void admin_handle(pv_handler *self, pv_request *req)
     if (pv_slice_eq_cstr(req->path, "/metrics")) {
         pv_buf text = {0};
         pv_metrics_render(&text);
+        append_upload_usage(admin, &text);
         /* Prometheus text exposition format, version 0.0.4 */
         pv_response_set_body(&resp, 200, text.data, text.len, "text/plain; version=0.0.4");
         pv_buf_free(&text);
@@ -46,6 +67,7 @@ void pv_admin_init(pv_admin *admin)
     admin->handler.data = admin;
     atomic_init(&admin->draining, false);
     admin->api = NULL;
+    admin->files = NULL;
 }
 
 void pv_admin_attach_api(pv_admin *admin, const char *data_dir)

@@ -2,7 +2,8 @@
  * admin.h — the admin listener's handler: what an operator's tools ask the
  * running server (issue 3, "Logs and metrics"; DESIGN decision 10).
  *
- *   GET /metrics   Prometheus text (net/metrics.h)
+ *   GET /metrics   Prometheus text (net/metrics.h), and the upload directory's
+ *                  usage when the fileserver has a quota (net/upload_quota.h)
  *   GET /healthz   "ok" while the server serves, 503 "draining" during a drain
  *   /api/v1/...    the JSON admin API (server/api.h), once pv_admin_attach_api ran
  *
@@ -15,6 +16,7 @@
 #ifndef PV_SERVER_ADMIN_H
 #define PV_SERVER_ADMIN_H
 
+#include "net/fileserver.h"
 #include "net/handler.h"
 #include "server/api.h"
 
@@ -23,7 +25,8 @@
 typedef struct pv_admin {
     pv_handler handler; /* handler.data points back here */
     atomic_bool draining;
-    pv_api *api; /* NULL: no API (404) */
+    pv_api *api;          /* NULL: no API (404) */
+    pv_fileserver *files; /* its upload quota's usage joins /metrics; NULL: none */
 } pv_admin;
 
 void pv_admin_init(pv_admin *admin);

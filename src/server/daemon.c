@@ -272,6 +272,7 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
 
     int rc = pv_fileserver_init(&d->files, cfg->root, cfg->upload_dir, err);
     pv_fileserver_set_upload_limits(&d->files, cfg->uploads);
+    d->admin.files = &d->files;
     if (rc == 0 && cfg->provisioning)
         rc = pv_provision_from_config(cfg, &d->files, &d->prov, err);
     if (rc == 0 && d->prov != NULL && d->admin.api != NULL)

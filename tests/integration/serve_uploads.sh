@@ -51,6 +51,10 @@ wait_log "$T/run.log" "event=config.reloaded"
 expect_eq "$(code --data-binary @"$T/r1.xml" "$base/r3.xml")" 201 "after SIGHUP"
 expect_eq "$(code --data-binary @"$T/r1.xml" "$base/r5.xml")" 507 "the new limit holds"
 
+# /metrics shows the directory's usage: r1, tftp, r3 (70-byte r1 refused, 18-byte r1 kept).
+expect_eq "$(metric provisor_upload_dir_files)" 3 "files gauge"
+expect_eq "$(metric provisor_upload_dir_bytes)" "$(cat "$U"/127.0.0.1-* | wc -c)" "bytes gauge"
+
 # An operator archives a report: its room comes back (the directory is read again, at
 # most once a second, when a limit is reached).
 rm "$U/127.0.0.1-r1.xml"
