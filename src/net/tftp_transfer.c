@@ -2,7 +2,8 @@
  * tftp_transfer.c — one TFTP transfer: the read (RRQ)
  * sender with windows and adaptive retransmission, the write (WRQ) receiver,
  * the handler round trip, logging and metrics; the options it agrees to come
- * from tftp_negotiate.c. See tftp_transfer.h.
+ * from tftp_negotiate.c, the blocks it sends from tftp_body.c. See
+ * tftp_transfer.h.
  *
  * Block numbers: internally a transfer counts blocks with 64-bit sequence
  * numbers (seq 1 is the first DATA); on the wire a block is seq mod 65536, so
@@ -10,6 +11,8 @@
  * that tftp-hpa, atftp and curl expect).
  */
 #include "net/tftp_transfer.h"
+
+#include "net/tftp_body.h"
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -27,8 +30,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define BATCH_BYTES 65507 /* largest UDP payload: one GSO send carries a batch */
-
 typedef enum {
     T_HANDLER,   /* RRQ: waiting for the handler's answer */
     T_OACK,      /* RRQ: OACK sent, waiting for ACK 0 */
@@ -38,11 +39,6 @@ typedef enum {
     T_DALLY,     /* WRQ: final ACK sent; re-ACK a repeated last block */
     T_CLOSED,
 } t_state;
-
-typedef struct checkpoint { /* netascii: where a block starts in the file */
-    uint64_t offset;
-    int pending;
-} checkpoint;
 
 struct pv__tftp_transfer {
     pv__respond_fn respond; /* first: the handler.h transport contract */
@@ -61,16 +57,10 @@ struct pv__tftp_transfer {
     /* Requested options (0: absent) and what was agreed. */
     pv_tftp_requested opt;
     unsigned blksize, windowsize;
-    pv_buf ctl; /* the last OACK or ACK, sent again on timeout */
-    /* Body of a read: a shared file or bytes in memory. */
-    pv__tftp_file *file;
-    char *mem;
-    uint64_t size;
-    checkpoint *ckpt;
-    uint8_t *raw;
+    pv_buf ctl;         /* the last OACK or ACK, sent again on timeout */
+    pv__tftp_body body; /* what a read sends */
     uint8_t *pkt;
-    uint64_t acked, next, sent_max, last; /* last: 0 while unknown */
-    size_t last_len;
+    uint64_t acked, next, sent_max;
     /* Write: the upload. */
     pv_buf upload;
     bool cr, gap_acked;
@@ -125,9 +115,7 @@ static void t_free(pv__tftp_transfer *t)
 {
     pv_buf_free(&t->ctl);
     pv_buf_free(&t->upload);
-    free(t->mem);
-    free(t->ckpt);
-    free(t->raw);
+    pv__tftp_body_free(&t->body);
     free(t->pkt);
     free(t->path);
     free(t);
@@ -154,9 +142,9 @@ static void t_destroy(pv__tftp_transfer *t)
         server->transfers = t->next_t;
     if (t->next_t)
         t->next_t->prev = t->prev;
-    if (t->file) {
-        pv__tftp_file_put(server, t->file);
-        t->file = NULL;
+    if (t->body.file) {
+        pv__tftp_file_put(server, t->body.file);
+        t->body.file = NULL;
     }
     if (t->source && t->source->active > 0)
         t->source->active--;
@@ -257,121 +245,7 @@ static void t_send_ctl(pv__tftp_transfer *t, bool again)
     t_arm(t, t->rto.ms);
 }
 
-/* ---- read: producing blocks -------------------------------------------- */
-
-static ssize_t body_read(pv__tftp_transfer *t, uint8_t *out, size_t len, uint64_t offset)
-{
-    if (offset >= t->size)
-        return 0;
-    if (len > t->size - offset)
-        len = (size_t)(t->size - offset);
-    if (t->mem) {
-        memcpy(out, t->mem + offset, len);
-        return (ssize_t)len;
-    }
-    ssize_t n = pread(t->file->fd, out, len, (off_t)offset);
-    return n == (ssize_t)len ? n : -1; /* shorter: the file changed under us */
-}
-
-/* Fills out with block seq; returns its length or -1. Sets t->last at the end. */
-static ssize_t t_block(pv__tftp_transfer *t, uint64_t seq, uint8_t *out)
-{
-    size_t bs = t->blksize;
-    if (t->mode == PV_TFTP_MODE_OCTET) {
-        ssize_t n = body_read(t, out, bs, (seq - 1) * bs);
-        if (seq == t->last && n >= 0)
-            t->last_len = (size_t)n;
-        return n;
-    }
-    /* RFC 1350 netascii: encode from the checkpoint where this block starts. */
-    size_t ring = t->windowsize + 1;
-    checkpoint c = t->ckpt[seq % ring];
-    size_t o = 0;
-    while (o < bs) {
-        ssize_t n = body_read(t, t->raw, bs - o, c.offset);
-        if (n < 0)
-            return -1;
-        size_t used = 0;
-        o += pv_tftp_netascii_encode(t->raw, (size_t)n, &used, out + o, bs - o, &c.pending);
-        c.offset += used;
-        if (n == 0 && c.pending < 0)
-            break;
-    }
-    t->ckpt[(seq + 1) % ring] = c;
-    if (o < bs) {
-        t->last = seq;
-        t->last_len = o;
-    }
-    return (ssize_t)o;
-}
-
-/* The length of octet block seq, which must exist (seq <= last). */
-static size_t octet_block_len(const pv__tftp_transfer *t, uint64_t seq)
-{
-    return seq == t->last ? (size_t)(t->size - (seq - 1) * t->blksize) : t->blksize;
-}
-
-/*
- * Octet mode: lays out n consecutive blocks from t->next as 2n iovecs, each a
- * DATA header in the loop's batch buffer followed by the block's bytes. The
- * bytes come straight from the file's shared mapping or the response's memory,
- * so the kernel copies them once, into the datagrams; only a file without a
- * mapping is read first, with one preadv, into the buffer behind the headers.
- * The mapping is never read here, only handed to the kernel: a file cut short
- * under us then makes the send fail with EFAULT instead of raising SIGBUS.
- * Returns 0, or -1 when the file changed.
- */
-static int t_fill_batch(pv__tftp_transfer *t, uint8_t *buf, unsigned n, struct iovec *iov)
-{
-    size_t stride = 4 + (size_t)t->blksize;
-    const uint8_t *source = t->mem ? (const uint8_t *)t->mem : t->file->map;
-    uint64_t offset = (t->next - 1) * t->blksize;
-    struct iovec reads[PV__TFTP_BATCH_BLOCKS];
-    size_t want = 0;
-    for (unsigned i = 0; i < n; i++) {
-        uint64_t seq = t->next + i;
-        uint8_t *header = buf + i * stride;
-        size_t len = octet_block_len(t, seq);
-        pv_tftp_put_header(header, PV_TFTP_DATA, (uint16_t)seq);
-        iov[2 * i] = (struct iovec){header, 4};
-        if (source != NULL)
-            iov[2 * i + 1] =
-                (struct iovec){(void *)(source + offset + i * (uint64_t)t->blksize), len};
-        else
-            iov[2 * i + 1] = reads[i] = (struct iovec){header + 4, len};
-        want += len;
-        if (seq == t->last)
-            t->last_len = len; /* the byte count the final ACK completes */
-    }
-    if (source == NULL && want > 0 &&
-        preadv(t->file->fd, reads, (int)n, (off_t)offset) != (ssize_t)want)
-        return -1; /* shorter: the file changed under us */
-    /* A mapping reads zeros, not EFAULT, up to the end of the page a cut-short
-     * file now ends in: the last window checks the size, so that a transfer never
-     * ends well with a changed file. */
-    struct stat st;
-    if (source != NULL && !t->mem && t->next + n > t->last &&
-        (fstat(t->file->fd, &st) != 0 || st.st_size != t->file->size))
-        return -1;
-    return 0;
-}
-
-/* How many blocks from t->next (up to end) go out as one batch; below 2, none. */
-static unsigned t_batch_size(const pv__tftp_transfer *t, uint64_t end)
-{
-    if (t->mode != PV_TFTP_MODE_OCTET || t->last == 0)
-        return 0;
-    uint64_t stop = end < t->last ? end : t->last;
-    if (stop < t->next)
-        return 0;
-    uint64_t n = stop - t->next + 1;
-    size_t per_batch = BATCH_BYTES / (4 + (size_t)t->blksize);
-    if (n > per_batch)
-        n = per_batch;
-    if (n > PV__TFTP_BATCH_BLOCKS)
-        n = PV__TFTP_BATCH_BLOCKS;
-    return n >= 2 ? (unsigned)n : 0;
-}
+/* ---- read: sending windows ---------------------------------------------- */
 
 /* Counts blocks t->next .. t->next+n-1 as sent (or sent again) and moves on. */
 static void t_advance(pv__tftp_transfer *t, unsigned n)
@@ -399,11 +273,12 @@ static void t_wait_writable(pv__tftp_transfer *t)
 static void t_send_window(pv__tftp_transfer *t)
 {
     uint64_t end = t->acked + t->windowsize;
-    while (t->next <= end && (t->last == 0 || t->next <= t->last)) {
-        unsigned batch = t_batch_size(t, end);
+    while (t->next <= end && (t->body.last == 0 || t->next <= t->body.last)) {
+        unsigned batch = pv__tftp_body_batch_size(&t->body, t->next, end);
         if (batch > 0) {
             struct iovec iov[2 * PV__TFTP_BATCH_BLOCKS];
-            int sent = t_fill_batch(t, pv__tftp_batch_buffer(t->server), batch, iov);
+            int sent = pv__tftp_body_fill_batch(&t->body, t->next, pv__tftp_batch_buffer(t->server),
+                                                batch, iov);
             if (sent == 0)
                 sent = pv__tftp_sock_send_batch(t->sock, iov, batch, 4 + (size_t)t->blksize);
             if (sent < 0) {
@@ -417,7 +292,7 @@ static void t_send_window(pv__tftp_transfer *t)
             }
             continue;
         }
-        ssize_t n = t_block(t, t->next, t->pkt + 4);
+        ssize_t n = pv__tftp_body_block(&t->body, t->next, t->pkt + 4);
         if (n < 0) {
             t_fail(t, 500, PV_TFTP_ENOTDEFINED, "file changed during transfer");
             return;
@@ -430,7 +305,7 @@ static void t_send_window(pv__tftp_transfer *t)
         }
         t_advance(t, 1);
     }
-    if (t->want_write && (t->next > end || (t->last && t->next > t->last))) {
+    if (t->want_write && (t->next > end || (t->body.last && t->next > t->body.last))) {
         t->want_write = false;
         t_set_poll(t);
     }
@@ -469,8 +344,8 @@ static void t_on_ack(pv__tftp_transfer *t, uint16_t block)
     t->retries = 0;
     t->acked = seq;
     t->bytes = seq * t->blksize;
-    if (t->last != 0 && seq == t->last) {
-        t->bytes = (seq - 1) * t->blksize + t->last_len;
+    if (t->body.last != 0 && seq == t->body.last) {
+        t->bytes = (seq - 1) * t->blksize + t->body.last_len;
         t_finish(t, 200, NULL);
         return;
     }
@@ -648,7 +523,7 @@ static void t_on_timer(uv_timer_t *handle)
 /* RFC 2347: the options agreed, with the OACK in t->ctl; false if none. */
 static bool t_negotiate(pv__tftp_transfer *t)
 {
-    pv__tftp_offer offer = {t->write, t->mode == PV_TFTP_MODE_OCTET, t->size,
+    pv__tftp_offer offer = {t->write, t->mode == PV_TFTP_MODE_OCTET, t->body.size,
                             t->opt.blksize ? pv__tftp_mtu_blksize(t->fd, t->local.ss_family) : 0};
     pv__tftp_agreed agreed;
     bool oack = pv__tftp_negotiate(&t->opt, &t->server->limits, &offer, &agreed, &t->ctl);
@@ -670,25 +545,19 @@ static void release_response(pv_response *resp)
 static void t_begin_read(pv__tftp_transfer *t, pv_response *resp)
 {
     if (resp->body_kind == PV_BODY_FILE) {
-        t->file = pv__tftp_file_get(t->server, resp->fd);
-        if (t->file == NULL) {
+        t->body.file = pv__tftp_file_get(t->server, resp->fd);
+        if (t->body.file == NULL) {
             t_fail(t, 500, PV_TFTP_ENOTDEFINED, "cannot read file");
             return;
         }
-        t->size = (uint64_t)t->file->size;
+        t->body.size = (uint64_t)t->body.file->size;
     } else if (resp->body_kind == PV_BODY_MEMORY) {
-        t->mem = resp->body;
-        t->size = resp->body_len;
+        t->body.mem = resp->body;
+        t->body.size = resp->body_len;
     }
     bool oack = t_negotiate(t);
     t->pkt = pv_malloc(4 + (size_t)t->blksize);
-    if (t->mode == PV_TFTP_MODE_NETASCII) {
-        t->ckpt = pv_calloc(t->windowsize + 1, sizeof *t->ckpt);
-        t->ckpt[1 % (t->windowsize + 1)] = (checkpoint){0, -1};
-        t->raw = pv_malloc(t->blksize);
-    } else {
-        t->last = t->size / t->blksize + 1;
-    }
+    pv__tftp_body_cut(&t->body, t->blksize, t->windowsize, t->mode == PV_TFTP_MODE_NETASCII);
     if (oack) {
         t->state = T_OACK;
         t_send_ctl(t, false);
