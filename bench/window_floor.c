@@ -15,9 +15,10 @@
  * microseconds per window round trip and the transfers per second of a
  * 50 MB file this floor allows. Loopback only; bounded by -n and a 60 s alarm.
  */
+#include "net/tftp_sock.h"
+
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/udp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -29,10 +30,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
 
 #define MAX_WINDOW 64
 #define FILE_BYTES 50000000.0
@@ -78,23 +75,8 @@ static void sender(int fd, const struct sockaddr_in *peer, unsigned blksize, uns
             continue;
         if (ack[2] == 0 && ack[3] == 0)
             exit(0);
-        union {
-            char buf[CMSG_SPACE(sizeof(uint16_t))];
-            struct cmsghdr align;
-        } ctl;
-        memset(&ctl, 0, sizeof ctl);
         struct iovec iov = {batch, window * stride};
-        struct msghdr msg = {.msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = ctl.buf,
-                             .msg_controllen = sizeof ctl.buf};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_UDP;
-        c->cmsg_type = UDP_SEGMENT;
-        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-        uint16_t seg = (uint16_t)stride;
-        memcpy(CMSG_DATA(c), &seg, sizeof seg);
-        if (sendmsg(fd, &msg, 0) < 0) {
+        if (pv__udp_send_segmented(fd, &iov, 1, (uint16_t)stride, 0) < 0) { /* as provisor */
             perror("sendmsg");
             exit(1);
         }

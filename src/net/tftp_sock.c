@@ -179,6 +179,26 @@ void pv__tftp_sock_close_idle(pv_tftp_server *server)
 
 /* ---- batched sends -------------------------------------------------------- */
 
+ssize_t pv__udp_send_segmented(int fd, struct iovec *iov, size_t iovcnt, uint16_t segment,
+                               int flags)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct msghdr msg = {.msg_iov = iov,
+                         .msg_iovlen = iovcnt,
+                         .msg_control = ctl.buf,
+                         .msg_controllen = sizeof ctl.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    memcpy(CMSG_DATA(c), &segment, sizeof segment);
+    return sendmsg(fd, &msg, flags);
+}
+
 /*
  * Sends a laid-out batch: one sendmsg with UDP_SEGMENT, which the kernel cuts
  * into one datagram per stride bytes (only the last may be shorter, as TFTP's
@@ -189,22 +209,8 @@ int pv__tftp_sock_send_batch(pv__tftp_sock *sock, struct iovec *iov, unsigned n,
 {
     pv_tftp_server *server = sock->server;
     if (!server->no_gso) {
-        union {
-            char buf[CMSG_SPACE(sizeof(uint16_t))];
-            struct cmsghdr align;
-        } ctl;
-        memset(&ctl, 0, sizeof ctl);
-        struct msghdr msg = {.msg_iov = iov,
-                             .msg_iovlen = 2 * (size_t)n,
-                             .msg_control = ctl.buf,
-                             .msg_controllen = sizeof ctl.buf};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_UDP;
-        c->cmsg_type = UDP_SEGMENT;
-        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-        uint16_t seg = (uint16_t)stride;
-        memcpy(CMSG_DATA(c), &seg, sizeof seg);
-        ssize_t r = sendmsg(sock->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t r = pv__udp_send_segmented(sock->fd, iov, 2 * (size_t)n, (uint16_t)stride,
+                                           MSG_DONTWAIT | MSG_NOSIGNAL);
         if (r >= 0)
             return (int)n;
         if (errno == EFAULT)

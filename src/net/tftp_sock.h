@@ -56,6 +56,11 @@ bool pv__tftp_same_endpoint(const struct sockaddr *a, const struct sockaddr *b);
 /* Idle sockets are closed (the server is closing). */
 void pv__tftp_sock_close_idle(pv_tftp_server *server);
 
+/* One sendmsg of iov that the kernel cuts into datagrams of segment bytes
+ * (UDP_SEGMENT, Linux 4.18; the last may be shorter): sendmsg's result. */
+ssize_t pv__udp_send_segmented(int fd, struct iovec *iov, size_t iovcnt, uint16_t segment,
+                               int flags);
+
 /* Blocks per batch: UDP_MAX_SEGMENTS of older kernels. */
 #define PV__TFTP_BATCH_BLOCKS 64
 
