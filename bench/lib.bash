@@ -1,6 +1,24 @@
-# bench/lib.bash — what the benchmark scripts share (sourced; not run on its own): free loopback
-# ports, waiting for a listener, recording result lines, and nginx as the reference server.
-# The caller sets $results (a .jsonl file) and a pids array that its cleanup kills.
+# bench/lib.bash — what the benchmark scripts share (sourced; not run on its own): a work
+# directory and a results file, free loopback ports, waiting for a listener, recording result
+# lines, and nginx as the reference server. The caller sets $src (the checkout) first.
+
+# bench_begin [KIND] — $W, a private work directory removed at exit (after every process in
+# the pids array is killed and bench_on_exit runs, if the script defines one), and $results,
+# bench/results/[KIND-]<UTC time>.jsonl.
+bench_begin() {
+  W=$(mktemp -d "/tmp/pv-${1:-bench}.XXXXXX")
+  chmod 755 "$W"
+  pids=()
+  trap bench_cleanup EXIT
+  mkdir -p "$src/bench/results"
+  results="$src/bench/results/${1:+$1-}$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+}
+bench_cleanup() {
+  for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if declare -F bench_on_exit >/dev/null; then bench_on_exit; fi
+  rm -rf "$W"
+}
 
 # port [tcp|udp] — a free port on 127.0.0.1.
 port() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1]=="udp" else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "${1:-tcp}"; }

@@ -27,19 +27,8 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 bin="$build/provisor"
 certs=500
 conc=${PV_BENCH_CONC:-32}
-W=$(mktemp -d /tmp/pv-pbench.XXXXXX)
-chmod 755 "$W"
-pids=()
-cleanup() {
-  for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if declare -F pg_stop >/dev/null; then pg_stop; fi
-  rm -rf "$W"
-}
-trap cleanup EXIT
-mkdir -p "$src/bench/results"
-results="$src/bench/results/provision-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 . "$src/bench/lib.bash"
+bench_begin provision
 mem() { awk '/^VmRSS|^VmHWM/ {sub(":", "", $1); printf "%s\"%s_kb\":%s", n++ ? "," : "", $1, $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 D="$W/data"
@@ -56,7 +45,7 @@ if [ "${PV_BENCH_DB:-sqlite}" = postgres ]; then
   as_pg pg_ctl -D "$W/pg/data" -l "$W/pg/log" -w -t 30 \
     -o "-k $W/pg -p $pg_port -c listen_addresses='' -c synchronous_commit=off -c shared_buffers=512MB" \
     start >/dev/null
-  pg_stop() { as_pg pg_ctl -D "$W/pg/data" -m fast stop >/dev/null 2>&1 || true; }
+  bench_on_exit() { as_pg pg_ctl -D "$W/pg/data" -m fast stop >/dev/null 2>&1 || true; }
   psql -X -q -h "$W/pg" -p "$pg_port" -U pv -d postgres -c "CREATE DATABASE provisor"
   db_url="postgresql:///provisor?host=$W/pg&port=$pg_port&user=pv"
 fi

@@ -14,15 +14,8 @@ bin="$build/provisor"
 seconds=${PV_BENCH_SECONDS:-10}
 rounds=${PV_BENCH_ROUNDS:-3} # each figure: the median of this many alternating runs
 atftpd=${PV_BENCH_TOOLS:-/var/cache/provisor-bench}/usr/sbin/atftpd
-W=$(mktemp -d /tmp/pv-bench.XXXXXX)
-chmod 755 "$W"
-pids=()
-cleanup() { for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
-trap cleanup EXIT
-mkdir -p "$src/bench/results"
-results="$src/bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
-
 . "$src/bench/lib.bash"
+bench_begin
 
 # --- files and PKI (EC P-256, as a modern phone would present) -----------------------------
 mkdir -p "$W/root" "$W/pki"

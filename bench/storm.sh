@@ -18,14 +18,8 @@ limit=${PV_STORM_DURATION:-1800}
 mix=${PV_STORM_MIX:-mpp}
 src=$(cd "$(dirname "$0")/.." && pwd)
 bin="$build/provisor"
-W=$(mktemp -d /tmp/pv-storm.XXXXXX)
-chmod 755 "$W"
-pids=()
-cleanup() { for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
-trap cleanup EXIT
-mkdir -p "$src/bench/results"
-results="$src/bench/results/storm-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 . "$src/bench/lib.bash"
+bench_begin storm
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 ulimit -n "$(ulimit -Hn)"
 
