@@ -65,6 +65,13 @@ static void grow(pv_upload_quota *q)
         q->used += table[i].key[0] != '\0';
 }
 
+/* The files stored from key (0 for a source never seen): a check adds no slot. */
+static unsigned files_of(const pv_upload_quota *q, const char *key)
+{
+    const pv__quota_source *s = slot_for(q->sources, q->capacity, key);
+    return s->key[0] != '\0' ? s->files : 0;
+}
+
 /* The slot of key, created with 0 files if missing. */
 static pv__quota_source *source(pv_upload_quota *q, const char *key)
 {
@@ -145,7 +152,7 @@ static uint64_t minus(uint64_t a, uint64_t b)
 }
 
 /* Which limit taking t would pass, or NULL. */
-static const char *over(pv_upload_quota *q, const pv_upload_ticket *t)
+static const char *over(const pv_upload_quota *q, const pv_upload_ticket *t)
 {
     const pv_upload_limits *l = &q->limits;
     if (l->max_bytes && minus(q->bytes, t->replaced_bytes) + t->bytes > l->max_bytes)
@@ -154,7 +161,7 @@ static const char *over(pv_upload_quota *q, const pv_upload_ticket *t)
         return NULL;
     if (l->max_files && q->files + 1 > l->max_files)
         return "the upload directory is full (files)";
-    if (l->max_files_per_source && source(q, t->source)->files + 1 > l->max_files_per_source)
+    if (l->max_files_per_source && files_of(q, t->source) + 1 > l->max_files_per_source)
         return "too many uploads stored from this address";
     return NULL;
 }
