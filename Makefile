@@ -8,7 +8,13 @@ JOBS     ?= $(shell nproc)
 BUILD    ?= $(if $(filter 1,$(SAN)),build-san,build)
 WERROR   ?= $(if $(CI),ON,OFF)
 CC_PICK  ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo cc)
+# ccache, when the machine has it, makes a rebuild in a second checkout cheap (CCACHE_BASEDIR
+# turns this checkout's absolute paths into relative ones, so checkouts share entries).
+CCACHE   ?= $(shell command -v ccache 2>/dev/null)
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
 CMAKE_FLAGS = -G Ninja -DCMAKE_C_COMPILER=$(CC_PICK) \
+	$(if $(CCACHE),-DCMAKE_C_COMPILER_LAUNCHER=$(CCACHE)) \
 	-DCMAKE_BUILD_TYPE=$(if $(filter 1,$(SAN)),Debug,RelWithDebInfo) \
 	-DPV_SAN=$(if $(filter 1,$(SAN)),ON,OFF) -DPV_WERROR=$(WERROR)
 
