@@ -36,12 +36,20 @@
  * is queued before the fleet knows whether its agent has a request at all (the agent has no
  * peek); when its turn comes and it has none, both flags drop.
  */
-enum { PH_IN_FLIGHT = 1, PH_WAITING = 2, PH_BINDING = 4, PH_QUEUED = 8 };
+enum {
+    PH_IN_FLIGHT = 1,
+    PH_WAITING = 2,
+    PH_BINDING = 4, /* retail: a binding under way; in-house: until SEC-PRV-1 */
+    PH_QUEUED = 8,
+    PH_REPORTING = 16, /* reports: the report was asked for */
+    PH_REPORTED = 32,  /* reports: a report was answered 200 */
+};
 
 #define NEVER UINT64_MAX
 #define DAY_MS (24ull * 3600 * 1000)
 #define BIND_TRIES 3 /* a customer tries a code three times, a minute apart */
 #define BIND_RETRY_MS 60000ull
+#define REPORT_RETRY_MS 2000ull /* reports: a failed upload is asked for again */
 
 /* 64 bytes per phone besides its agent and schedule entry. */
 typedef struct pv__phone {
@@ -263,6 +271,8 @@ static bool goal_reached(const pv_fleet *f, const pv__phone *p)
     }
     case PV_GOAL_SECPRV2:
         return pv_agent_get_prov_state(p->agent) == PV_AGENT_SEC_PRV_2;
+    case PV_GOAL_REPORT:
+        return (p->flags & PH_REPORTED) != 0;
     default:
         return false; /* PV_GOAL_RESYNC is decided at the end of a resync */
     }
@@ -274,11 +284,22 @@ static void check_goal(pv_fleet *f, uint32_t i)
         pv_fleet_stats_goal(&f->stats, i, f->now_ms);
 }
 
-/* Retail: the customer enters the code (DESIGN 5), i.e. /admin/resync?URL/init/CODE. */
+/* Retail: the customer enters the code (DESIGN 5), i.e. /admin/resync?URL/init/CODE.
+ * Reports: the provider asks for the report again (SIP NOTIFY Event: report). */
 static void kick(pv_fleet *f, uint32_t i)
 {
     pv__phone *p = &f->phone[i];
     p->kick_ms = NEVER;
+    if (f->plan.goal == PV_GOAL_REPORT) {
+        int rc = pv_agent_report(p->agent, f->now_ms, NULL);
+        if (rc == 0) {
+            p->flags |= PH_REPORTING;
+            drain(f, i);
+        } else {
+            p->kick_ms = f->now_ms + REPORT_RETRY_MS; /* busy: ask again shortly */
+        }
+        return;
+    }
     pv_fleet_ident id;
     pv_fleet_ident_make(f->cfg.seed, i, &f->cfg.mix, &id);
     const char *code = i < f->cfg.ncodes ? f->cfg.codes[i] : id.code;
@@ -309,14 +330,32 @@ static void op_ended(pv_fleet *f, uint32_t i, const pv_agent_response *r)
     if (profile && r->error == 0 && r->status == 200 && !led_ok)
         pv_fleet_stats_cause(&f->stats, "corrupt profile");
     if (p->flags & PH_BINDING) {
-        p->flags &= (uint8_t)~PH_BINDING;
-        if (pv_agent_get_prov_state(p->agent) >= PV_AGENT_SEC_PRV_1) {
+        bool prv1 = pv_agent_get_prov_state(p->agent) >= PV_AGENT_SEC_PRV_1;
+        /* in-house: the phone retries on its own schedule until SEC-PRV-1 */
+        if (prv1 || !f->plan.await_sec_prv_1)
+            p->flags &= (uint8_t)~PH_BINDING;
+        if (prv1) {
             /* the server's SIP NOTIFY (Event: check-sync) after a binding: resync now */
             if (pv_agent_resync(p->agent, f->now_ms, NULL, NULL) == 0)
                 drain(f, i);
-        } else if (p->bind_tries < BIND_TRIES) {
+        } else if (!f->plan.await_sec_prv_1 && p->bind_tries < BIND_TRIES) {
             p->kick_ms = f->now_ms + BIND_RETRY_MS;
         }
+    }
+    if (f->plan.goal == PV_GOAL_REPORT && p->purpose == PV_AGENT_FOR_REPORT) {
+        if (r->error == 0 && r->status == 200) {
+            p->flags |= PH_REPORTED;
+        } else { /* a phone sends a report once (spec 7.1): the provider asks again */
+            p->flags &= (uint8_t)~PH_REPORTING;
+            p->kick_ms = f->now_ms + REPORT_RETRY_MS;
+        }
+    }
+    if (f->plan.goal == PV_GOAL_REPORT && profile && !(p->flags & (PH_REPORTED | PH_REPORTING)) &&
+        pv_agent_get_prov_state(p->agent) == PV_AGENT_SEC_PRV_2 &&
+        pv_agent_report(p->agent, f->now_ms, NULL) == 0) {
+        /* the provider's NOTIFY (Event: report) once the phone is provisioned */
+        p->flags |= PH_REPORTING;
+        drain(f, i);
     }
     if (f->plan.goal == PV_GOAL_RESYNC && profile && led_ok && r->error == 0 && r->status == 200 &&
         f->now_ms >= f->plan.goal_after_ms)
@@ -497,6 +536,8 @@ static void boot_all(pv_fleet *f)
         pv_agent_boot(p->agent, 0);
         pv_agent_set_time_of_day(p->agent, 0, f->plan.time_of_day_ms);
         p->kick_ms = pv_fleet_plan_kick_ms(&f->plan, f->cfg.seed, i);
+        if (f->plan.await_sec_prv_1)
+            p->flags |= PH_BINDING;
         drain(f, i);
         reschedule(f, i);
     }

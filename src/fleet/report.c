@@ -38,6 +38,8 @@ static const char *goal_text(pv_fleet_goal g)
         return "running the new firmware";
     case PV_GOAL_SECPRV2:
         return "bound and in SEC-PRV-2";
+    case PV_GOAL_REPORT:
+        return "in SEC-PRV-2, report accepted";
     default:
         return "a successful resync";
     }

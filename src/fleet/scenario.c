@@ -19,6 +19,11 @@ static const pv_fleet_scenario table[] = {
     {PV_SCN_OUTAGE, "outage", "the server is unreachable, then recovers; phones retry", 900, 86400},
     {PV_SCN_RETAIL, "retail", "customers bind factory-fresh phones with codes, then SEC-PRV-2", 900,
      86400},
+    {PV_SCN_IN_HOUSE, "in-house",
+     "factory phones: /$PSN.xml, /$MA.xml with their certificate, then SEC-PRV-2 (no code)", 900,
+     86400},
+    {PV_SCN_REPORTS, "reports", "in-house provisioning, then every phone uploads its report", 900,
+     86400},
 };
 
 const pv_fleet_scenario *pv_fleet_scenarios(size_t *count)
@@ -111,6 +116,12 @@ int pv_fleet_plan_make(const pv_fleet_scenario *sc, const pv_fleet_plan_options 
         out->wave_ms = (o->wave_s ? o->wave_s : 60) * 1000;
         phase(out, "binding", 0);
         break;
+    case PV_SCN_IN_HOUSE:
+    case PV_SCN_REPORTS:
+        out->goal = sc->kind == PV_SCN_REPORTS ? PV_GOAL_REPORT : PV_GOAL_SECPRV2;
+        out->await_sec_prv_1 = true;
+        phase(out, "provisioning", 0);
+        break;
     }
     return 0;
 }
@@ -120,6 +131,23 @@ void pv_fleet_plan_config(const pv_fleet_plan *p, const pv_fleet_ident *id, cons
 {
     if (p->factory_fresh)
         return;
+    if (p->await_sec_prv_1) {
+        /* A factory phone whose DHCP option 150 names the server: its
+         * family's factory rule on that server (spec 1.3, 10). */
+        static const char *const factory_rule[] = {[PV_AGENT_SPA] = "spa$PSN.cfg",
+                                                   [PV_AGENT_MPP] = "$PSN.xml",
+                                                   [PV_AGENT_ATA] = "ata$PSN.cfg"};
+        pv_buf_appendf(xml, "<flat-profile>\n  <Profile_Rule>%s/%s</Profile_Rule>\n", base_url,
+                       factory_rule[id->family]);
+        if (p->random_delay >= 0)
+            pv_buf_appendf(xml, "  <Resync_Random_Delay>%d</Resync_Random_Delay>\n",
+                           p->random_delay);
+        if (p->goal == PV_GOAL_REPORT) /* spec 7.1 */
+            pv_buf_appendf(xml, "  <Report_Rule>[--key $SA] %s/report/$MA.xml</Report_Rule>\n",
+                           base_url);
+        pv_buf_append_str(xml, "</flat-profile>\n");
+        return;
+    }
     pv_buf_appendf(xml, "<flat-profile>\n  <GPP_SA>%s</GPP_SA>\n  <Profile_Rule>", id->key);
     pv_fleet_profile_rule(base_url, xml);
     pv_buf_append_str(xml, "</Profile_Rule>\n");

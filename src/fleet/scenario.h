@@ -18,6 +18,13 @@
  *   retail         factory-fresh phones are bound by their customers
  *                  (`/admin/resync?URL/init/CODE`, DESIGN 5) over a wave;
  *                  then the server's NOTIFY makes them resync; goal: SEC-PRV-2.
+ *   in-house       factory phones whose DHCP names the server fetch /$PSN.xml,
+ *                  then /$MA.xml with their certificate: a known device gets
+ *                  SEC-PRV-1 without a code (spec 12.2), and the provider's
+ *                  NOTIFY makes it resync; goal: SEC-PRV-2.
+ *   reports        in-house, then each phone uploads its report (Report_Rule
+ *                  [--key $SA] <server>/report/$MA.xml, spec 7.1) when told
+ *                  to (NOTIFY Event: report); goal: a report accepted (200).
  *
  * A scenario is bounded: a default duration and a maximum that --duration
  * cannot exceed; it stops earlier when its goal is reached by every phone
@@ -43,12 +50,15 @@ typedef enum {
     PV_SCN_FIRMWARE,
     PV_SCN_OUTAGE,
     PV_SCN_RETAIL,
+    PV_SCN_IN_HOUSE,
+    PV_SCN_REPORTS,
 } pv_fleet_scenario_kind;
 
 typedef enum {
     PV_GOAL_RESYNC,  /* a successful resync finished at or after goal_after */
     PV_GOAL_SWVER,   /* running the firmware wave's new load */
     PV_GOAL_SECPRV2, /* provisioning state SEC-PRV-2 */
+    PV_GOAL_REPORT,  /* SEC-PRV-2, then a report answered 200 */
 } pv_fleet_goal;
 
 typedef struct pv_fleet_scenario {
@@ -81,6 +91,7 @@ typedef struct pv_fleet_plan {
     uint64_t goal_after_ms;
     bool stop_at_goal;                       /* end when every phone reached the goal */
     bool factory_fresh;                      /* phones start in MFG-RESET (retail) */
+    bool await_sec_prv_1;                    /* resync at once when SEC-PRV-1 is reached */
     uint64_t outage_begin_ms, outage_end_ms; /* equal: no outage */
     uint64_t wave_begin_ms, wave_ms;         /* retail: binding times spread over this */
     uint32_t time_of_day_ms;                 /* at scenario time 0 */

@@ -102,6 +102,7 @@ typedef struct pv_response {
     const char *content_encoding; /* e.g. "aes128gcm" (spec 4.3), or NULL */
     const char *location;     /* 301/302: copied by the transport */
     const char *www_authenticate; /* 401: the challenge (RFC 9110 §11.6.1), copied */
+    unsigned retry_after;     /* 503: seconds, sent as Retry-After (RFC 9110 §10.2.3); 0 = none */
     const char *message;      /* short reason for logs and TFTP error packets, or NULL */
     const char *identity_log; /* who the handler decided this is (e.g. a MAC), for the log line */
     const char *log_path;     /* the path as it may be logged, when the real one holds a secret

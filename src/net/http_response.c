@@ -364,6 +364,11 @@ void pv_http_format_head(pv_buf *out, const pv_http_head_info *info)
         append_header(out, "Location: ", resp->location);
     if (resp->www_authenticate != NULL && resp->status == 401)
         append_header(out, "WWW-Authenticate: ", resp->www_authenticate);
+    if (resp->retry_after != 0 && (resp->status == 503 || resp->status == 429)) {
+        pv_buf_append_str(out, "Retry-After: "); /* RFC 9110 §10.2.3 */
+        append_u64(out, resp->retry_after);
+        pv_buf_append(out, "\r\n", 2);
+    }
     if (info->allow_header)
         pv_buf_append_str(out, "Allow: GET, HEAD, POST, PUT\r\n");
     if (!info->keep_alive)

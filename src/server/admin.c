@@ -2,6 +2,8 @@
 #include "server/admin.h"
 
 #include "net/metrics.h"
+#include "server/prov_audit.h"
+#include "server/store_fault.h"
 
 #include <string.h>
 
@@ -46,16 +48,24 @@ static void admin_handle(pv_handler *self, pv_request *req)
         pv_buf text = {0};
         pv_metrics_render(&text);
         append_upload_usage(admin, &text);
+        pv_store_health_render(&text);
+        pv_prov_audit_render(&text);
         /* Prometheus text exposition format, version 0.0.4 */
         pv_response_set_body(&resp, 200, text.data, text.len, "text/plain; version=0.0.4");
         pv_buf_free(&text);
-    } else if (pv_slice_eq_cstr(req->path, "/healthz")) {
+    } else if (pv_slice_eq_cstr(req->path, "/healthz") || pv_slice_eq_cstr(req->path, "/readyz")) {
+        /* A server whose store fails answers every phone 503: not healthy,
+         * not ready (issue 19 item 1; store_fault.h). */
         if (atomic_load(&admin->draining))
             set_text(&resp, 503, "draining\n");
+        else if (!pv_store_health_up())
+            set_text(&resp, 503, "store unavailable\n");
         else
             set_text(&resp, 200, "ok\n");
+        if (resp.status == 503)
+            resp.retry_after = PV_STORE_RETRY_AFTER_S;
     } else {
-        set_text(&resp, 404, "not found; try /metrics or /healthz\n");
+        set_text(&resp, 404, "not found; try /metrics, /healthz or /readyz\n");
     }
     resp.identity_log = "admin";
     pv_request_respond(req, &resp);

@@ -5,6 +5,8 @@
  *   GET /metrics   Prometheus text (net/metrics.h), and the upload directory's
  *                  usage when the fileserver has a quota (net/upload_quota.h)
  *   GET /healthz   "ok" while the server serves, 503 "draining" during a drain
+ *   GET /readyz    and 503 "store unavailable" while the store fails
+ *                  (store_fault.h); /readyz is the same answer
  *   /api/v1/...    the JSON admin API (server/api.h), once pv_admin_attach_api ran
  *
  * Anything else is 404; methods other than GET/HEAD are 405 outside the API.

@@ -142,6 +142,11 @@ static const pv_config_key keys[] = {
         "firmware downloads started per second across the server (0 = no limit)"),
     ROW("provisioning", "reports_per_device", NULL, UINT, reports_per_device, 0, 1000000, "N",
         "reports kept per device, older ones deleted (0 = the default, 20)"),
+
+    ROW("store", "audit_retention_days", NULL, UINT, audit_retention_days, 0, 36500, "DAYS",
+        "audit rows older than this are deleted (0 = kept by age)"),
+    ROW("store", "audit_max_rows", NULL, UINT, audit_max_rows, 0, U32, "N",
+        "at most this many audit rows are kept, the oldest deleted first (0 = no bound)"),
 };
 #define KEY_COUNT (sizeof keys / sizeof keys[0])
 
@@ -416,6 +421,8 @@ void pv_config_init(pv_config *cfg)
     cfg->random_delay_s = 120;
     cfg->queue_deadline_ms = 20000;
     cfg->firmware_wave = 50;
+    cfg->audit_retention_days = 365;
+    cfg->audit_max_rows = 10000000;
     pv_tftp_limits_default(&cfg->tftp);
     pv_http_limits_default(&cfg->http);
     cfg->uploads = pv_upload_limits_default();
@@ -482,7 +489,7 @@ static int ini_on_value(void *user, const char *section, const char *name, const
         if (!known_section)
             st->rc = pv_error_set(st->err, PV_EINVAL,
                                   "%s:%u: unknown section [%s]; sections are [server] [tftp] "
-                                  "[http] [https] [admin] [limits]",
+                                  "[http] [https] [admin] [limits] [provisioning] [store]",
                                   st->name, st->line, section);
         else
             st->rc = pv_error_set(st->err, PV_EINVAL,

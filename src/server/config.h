@@ -85,6 +85,9 @@ typedef struct pv_config {
     unsigned firmware_wave;
     unsigned reports_per_device; /* 0 = the store's default (PV_STORE_REPORTS_PER_DEVICE) */
     bool gzip;
+    /* [store] (docs/store.md "Retention") */
+    unsigned audit_retention_days; /* 0 = no age bound */
+    unsigned audit_max_rows;       /* 0 = no size bound */
     /* [tftp] and [limits] (HTTP and HTTPS) */
     pv_tftp_limits tftp;
     pv_http_limits http;

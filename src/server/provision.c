@@ -8,8 +8,10 @@
 #include "server/firmware.h"
 #include "server/identity.h"
 #include "server/keys.h"
+#include "server/prov_audit.h"
 #include "server/render.h"
 #include "server/reports.h"
+#include "server/store_fault.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,19 +37,6 @@ struct pv_provision {
     atomic_uint wave_count;
 };
 
-#define PV_BATCH_MAX 512
-
-typedef struct pending_seen {
-    char mac[13];
-    int64_t at;
-    char swver[64], etag[72], hash[65];
-} pending_seen;
-
-typedef struct pending_audit {
-    int64_t at;
-    char actor[32], action[32], subject[16], hash[65], detail[200];
-} pending_audit;
-
 typedef struct waiting {
     pv_request *req;
     uint64_t deadline_ms;
@@ -66,11 +55,12 @@ struct pv_provision_loop {
      * redacted copy that must outlive the request (DESIGN 5, 10). */
     char redacted[REDACTED_SLOTS][96];
     unsigned next_redacted;
-    /* Batched writes (see flush_batch). */
+    /* Held answers and sampled rows (prov_audit.h): flushed at the end of
+     * every loop pass (check) and every second (tick: also the store probe
+     * and retention). */
+    pv_prov_audit *audit;
     uv_check_t check;
-    pending_seen *seen;
-    pending_audit *audits;
-    size_t nseen, naudit;
+    uv_timer_t tick;
 };
 
 int pv_provision_open_store(const char *db_path, const char *master_key, pv_store **out,
@@ -175,112 +165,30 @@ static void host_for(const pv_provision *p, const pv_request *req, char *out, si
         (void)snprintf(out, size, "localhost");
 }
 
-static void audit(pv_provision_loop *l, const char *actor_mac, const char *action,
-                  const char *subject, const char *hash, const char *detail)
+void pv_provision_loop_flush(pv_provision_loop *l)
 {
-    char actor[32];
-    (void)snprintf(actor, sizeof actor, "device:%s", actor_mac && actor_mac[0] ? actor_mac : "?");
-    pv_store_audit a = {.at = time(NULL),
-                        .actor = actor,
-                        .action = (char *)action,
-                        .subject = (char *)(subject ? subject : ""),
-                        .content_hash = (char *)hash,
-                        .detail = (char *)detail};
-    pv_error e;
-    if (pv_store_audit_add(l->s, &a, NULL, &e) != 0)
-        pv_logf(PV_LOG_ERROR, "audit.failed", "action=%s error=\"%s\"", action, e.msg);
-}
-
-/* ---- batched writes ----------------------------------------------------
- * Serving a profile records last-seen and an audit entry. Written one
- * request at a time, every fetch would take SQLite's single write lock and
- * the loops would serialize on it; instead each loop collects them and
- * writes them in one transaction at the end of its loop iteration (uv_check),
- * or sooner when PV_BATCH_MAX are waiting. A crash loses at most one
- * iteration's records; refusals, bindings and state changes are never
- * batched. */
-
-static void flush_batch(pv_provision_loop *l)
-{
-    if (l->nseen == 0 && l->naudit == 0)
-        return;
-    pv_error e = {""};
-    int rc = pv_store_begin(l->s, &e);
-    for (size_t i = 0; rc == 0 && i < l->nseen; i++) {
-        pending_seen *p = &l->seen[i];
-        rc = pv_store_device_seen(l->s, p->mac, p->at, p->swver[0] ? p->swver : NULL, p->etag,
-                                  p->hash, &e);
-        if (rc == PV_ENOENT) /* deleted meanwhile: nothing to record */
-            rc = 0;
-    }
-    for (size_t i = 0; rc == 0 && i < l->naudit; i++) {
-        pending_audit *p = &l->audits[i];
-        pv_store_audit a = {.at = p->at,
-                            .actor = p->actor,
-                            .action = p->action,
-                            .subject = p->subject,
-                            .content_hash = p->hash[0] ? p->hash : NULL,
-                            .detail = p->detail};
-        rc = pv_store_audit_add(l->s, &a, NULL, &e);
-    }
-    if (rc == 0)
-        rc = pv_store_commit(l->s, &e);
-    else
-        pv_store_rollback(l->s);
-    if (rc != 0)
-        pv_logf(PV_LOG_ERROR, "audit.failed", "records=%zu error=\"%s\"", l->nseen + l->naudit,
-                e.msg);
-    l->nseen = l->naudit = 0;
+    (void)pv_prov_audit_flush(l->audit);
 }
 
 static void on_check(uv_check_t *h)
 {
-    flush_batch(h->data);
+    pv_provision_loop *l = h->data;
+    if (pv_prov_audit_pending(l->audit))
+        (void)pv_prov_audit_flush(l->audit);
 }
 
-static void copy_str(char *dst, size_t size, const char *src)
+static void on_tick(uv_timer_t *t)
 {
-    int n = snprintf(dst, size, "%s", src ? src : "");
-    if (n < 0 || (size_t)n >= size)
-        dst[size - 1] = '\0';
+    pv_provision_loop *l = t->data;
+    pv_audit_retention r = {l->p->cfg.audit_retention_days, l->p->cfg.audit_max_rows};
+    pv_prov_audit_tick(l->audit, &r);
 }
 
-static void seen_later(pv_provision_loop *l, const char *mac, int64_t at, const char *swver,
-                       const char *etag, const char *hash)
-{
-    if (l->nseen == PV_BATCH_MAX)
-        flush_batch(l);
-    pending_seen *p = &l->seen[l->nseen++];
-    copy_str(p->mac, sizeof p->mac, mac);
-    p->at = at;
-    copy_str(p->swver, sizeof p->swver, swver);
-    copy_str(p->etag, sizeof p->etag, etag);
-    copy_str(p->hash, sizeof p->hash, hash);
-}
-
-static void audit_later(pv_provision_loop *l, const char *actor_mac, const char *action,
-                        const char *subject, const char *hash, const char *detail)
-{
-    if (l->naudit == PV_BATCH_MAX)
-        flush_batch(l);
-    pending_audit *p = &l->audits[l->naudit++];
-    p->at = time(NULL);
-    (void)snprintf(p->actor, sizeof p->actor, "device:%s",
-                   actor_mac && actor_mac[0] ? actor_mac : "?");
-    copy_str(p->action, sizeof p->action, action);
-    copy_str(p->subject, sizeof p->subject, subject);
-    copy_str(p->hash, sizeof p->hash, hash);
-    copy_str(p->detail, sizeof p->detail, detail);
-}
-
-void pv_provision_loop_flush(pv_provision_loop *l)
-{
-    flush_batch(l);
-}
-
-/* Refusal: audited, logged, answered with status. */
-static void refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, int status,
-                   const char *action, const char *reason)
+/* Refusal: a sampled audit row (prov_audit.h: never a write the answer
+ * waits for), answered with status; 503 is a store failure and says when to
+ * come back. */
+static void record_refusal(pv_provision_loop *l, const pv_request *req, const pv_ident *id,
+                           int status, const char *action, const char *reason)
 {
     char peer[64], detail[400];
     addr_text(req->peer, peer, sizeof peer);
@@ -289,8 +197,38 @@ static void refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, in
     if (n < 0 || (size_t)n >= sizeof detail)
         detail[sizeof detail - 1] = '\0';
     const char *mac = id && id->source != PV_ID_NONE ? id->mac.hex : NULL;
-    audit(l, mac, action, mac, NULL, detail);
-    pv_request_respond_status(req, status, reason);
+    pv_prov_row row;
+    pv_prov_audit_row(&row, mac, action, NULL, detail);
+    pv_prov_audit_sample(l->audit, &row);
+}
+
+static void refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, int status,
+                   const char *action, const char *reason)
+{
+    record_refusal(l, req, id, status, action, reason);
+    pv_response r = {.status = status, .fd = -1, .message = reason};
+    if (status == 503)
+        r.retry_after = PV_STORE_RETRY_AFTER_S;
+    pv_request_respond(req, &r);
+}
+
+/* A store call failed (issue 19 item 1): never a 404 or 400 the phone would
+ * take for an answer, but 503 + Retry-After (spec 8.3 class C: it retries). */
+static void unavailable(pv_provision_loop *l, pv_request *req, const pv_ident *id,
+                        const char *action, const pv_error *e)
+{
+    pv_store_health_failed(action, e);
+    refuse(l, req, id, 503, action, "store unavailable: retry later");
+}
+
+/* A store outcome rc != 0: a failure (503) or the answer `status`. */
+static void refuse_rc(pv_provision_loop *l, pv_request *req, const pv_ident *id, int rc,
+                      int status, const char *action, const pv_error *e)
+{
+    if (pv_store_fault(rc))
+        unavailable(l, req, id, action, e);
+    else
+        refuse(l, req, id, status, action, e->msg);
 }
 
 static void respond_body(pv_request *req, int status, pv_buf *body, const char *type,
@@ -332,19 +270,31 @@ static void on_report(pv_provision_loop *l, pv_request *req, const pv_mac *mac, 
     pv_slice h = pv_request_header(req, "Content-Encoding");
     if (h.len > 0 && h.len < sizeof ce)
         memcpy(ce, h.ptr, h.len);
-    pv_error e;
+    pv_error e = {""};
     int64_t id = 0;
-    int rc =
-        pv_reports_accept(l->s, mac->hex, kind, req->body, ce[0] ? ce : NULL, time(NULL), &id, &e);
+    /* The report and its report.received row: one transaction, before the
+     * answer (prov_audit.h). */
+    int rc = pv_store_begin(l->s, &e);
+    if (rc == 0)
+        rc = pv_reports_accept(l->s, mac->hex, kind, req->body, ce[0] ? ce : NULL, time(NULL), &id,
+                               &e);
+    if (rc == 0) {
+        char detail[64];
+        (void)snprintf(detail, sizeof detail, "kind=%s id=%lld", kind, (long long)id);
+        pv_prov_row row;
+        pv_prov_audit_row(&row, mac->hex, "report.received", NULL, detail);
+        rc = pv_prov_audit_write(l->s, &row, &e);
+    }
+    if (rc == 0)
+        rc = pv_store_commit(l->s, &e);
+    else
+        pv_store_rollback(l->s); /* a no-op when begin failed */
     pv_ident who = {.source = PV_ID_PATH, .mac = *mac};
     if (rc != 0) {
         int status = rc == PV_ENOENT ? 404 : rc == PV_ETOOBIG ? 413 : 400;
-        refuse(l, req, &who, status, "report.refused", e.msg);
+        refuse_rc(l, req, &who, rc, status, "report.refused", &e);
         return;
     }
-    char detail[64];
-    (void)snprintf(detail, sizeof detail, "kind=%s id=%lld", kind, (long long)id);
-    audit(l, mac->hex, "report.received", mac->hex, NULL, detail);
     pv_response r = {.status = 200, .message = "report stored", .identity_log = mac->hex};
     pv_request_respond(req, &r);
 }
@@ -456,47 +406,56 @@ static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, p
     addr_text(req->peer, peer, sizeof peer);
     pv_binding_result res;
     pv_error e = {""};
-    int rc = pv_binding_redeem(l->s, id, code, peer, time(NULL), &res, &e);
-    if (rc != 0) {
-        refuse(l, req, id, 500, "binding.failed", e.msg);
-        return;
-    }
+    /* The binding and its device.bound row: one transaction, before the
+     * answer (prov_audit.h); a refused attempt still commits its counters. */
+    int rc = pv_store_begin(l->s, &e);
+    if (rc == 0)
+        rc = pv_binding_redeem(l->s, id, code, peer, time(NULL), &res, &e);
     char detail[200];
-    if (res.status != 200) {
+    if (rc == 0 && res.status != 200) {
         (void)snprintf(detail, sizeof detail, "%s (code %.2s…)", res.reason, res.hint);
-        refuse(l, req, id, res.status, "binding.refused", detail);
-        return;
+        if ((rc = pv_store_commit(l->s, &e)) == 0) {
+            refuse(l, req, id, res.status, "binding.refused", detail);
+            return;
+        }
     }
     char host[128];
     host_for(l->p, req, host, sizeof host);
     pv_buf body = {0};
-    rc = pv_binding_profile(&l->p->cfg.policy, host, id->model, &res.secret, &body, &e);
+    if (rc == 0)
+        rc = pv_binding_profile(&l->p->cfg.policy, host, id->model, &res.secret, &body, &e);
+    if (rc == 0) {
+        (void)snprintf(detail, sizeof detail, "account=%lld code=%.2s… state=SEC-PRV-1",
+                       (long long)res.account_id, res.hint);
+        pv_prov_row row;
+        pv_prov_audit_row(&row, id->cert_mac.hex, "device.bound", NULL, detail);
+        rc = pv_prov_audit_write(l->s, &row, &e);
+    }
+    if (rc == 0)
+        rc = pv_store_commit(l->s, &e);
+    else
+        pv_store_rollback(l->s); /* a no-op when begin or commit failed */
     if (rc != 0) {
         pv_buf_free(&body);
-        refuse(l, req, id, 500, "binding.failed", e.msg);
+        refuse_rc(l, req, id, rc, 500, "binding.failed", &e);
         return;
     }
-    (void)snprintf(detail, sizeof detail, "account=%lld code=%.2s… state=SEC-PRV-1",
-                   (long long)res.account_id, res.hint);
-    audit(l, id->cert_mac.hex, "device.bound", id->cert_mac.hex, NULL, detail);
     respond_body(req, 200, &body, "application/xml", id->cert_mac.hex);
 }
 
 /* ---- the encrypted profile (DESIGN 6, 7) -------------------------------- */
 
-static void respond_profile(pv_request *req, pv_render_output *out, const char *mac)
+static void profile_response(const pv_request *req, pv_render_output *out, const char *mac,
+                             pv_response *r)
 {
-    pv_response r = {0};
     size_t len = 0;
-    r.status = 200;
-    r.body_kind = PV_BODY_MEMORY;
-    r.body = pv_buf_take(&out->body, &len);
-    r.body_len = len;
-    memcpy(r.etag, out->etag, sizeof r.etag);
-    r.content_type = out->content_type;
-    r.content_encoding = req->proto == PV_PROTO_TFTP ? NULL : out->content_encoding;
-    r.identity_log = mac;
-    pv_request_respond(req, &r);
+    *r = (pv_response){.status = 200, .body_kind = PV_BODY_MEMORY, .fd = -1};
+    r->body = pv_buf_take(&out->body, &len);
+    r->body_len = len;
+    memcpy(r->etag, out->etag, sizeof r->etag);
+    r->content_type = out->content_type;
+    r->content_encoding = req->proto == PV_PROTO_TFTP ? NULL : out->content_encoding;
+    r->identity_log = mac;
 }
 
 static void served_detail(const pv_request *req, const pv_render_output *out,
@@ -531,14 +490,17 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
     if (rc == 0)
         rc = pv_store_device_seen(l->s, d->mac, now, id->swver[0] ? id->swver : NULL, out->etag,
                                   out->hash, e);
-    if (rc == 0) {
+    if (rc == 0) { /* confirmed=yes: this request came from the new directory */
         char detail[160];
         served_detail(req, out, &kf, detail, sizeof detail);
-        audit(l, d->mac, "profile.served", d->mac, out->hash, detail);
-        rc = pv_store_commit(l->s, e);
-    } else {
-        pv_store_rollback(l->s);
+        pv_prov_row row;
+        pv_prov_audit_row(&row, d->mac, "profile.served", out->hash, detail);
+        rc = pv_prov_audit_write(l->s, &row, e);
     }
+    if (rc == 0)
+        rc = pv_store_commit(l->s, e);
+    else
+        pv_store_rollback(l->s); /* a no-op when begin failed */
     return rc;
 }
 
@@ -551,7 +513,7 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
     pv_error e = {""};
     int rc = pv_store_device_get(l->s, mac, &d, &e);
     if (rc != 0) {
-        refuse(l, req, id, rc == PV_ENOENT ? 404 : 500, "profile.refused", e.msg);
+        refuse_rc(l, req, id, rc, rc == PV_ENOENT ? 404 : 500, "profile.refused", &e);
         return;
     }
     rc = pv_identity_check_device(id, d.mac, d.require_cert, d.cert_fingerprint, &e);
@@ -566,7 +528,8 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
     pv_render_output out = {0};
     /* The common fetch changes nothing but last-seen and the audit: it runs
      * without a write transaction (two loops would queue on SQLite's one
-     * writer) and its records join the loop's batch. */
+     * writer); its records join the loop's batch and the answer waits for
+     * their commit (prov_audit.h). */
     pv_keys_fetch kf;
     bool writes = false;
     rc = pv_keys_fetch_plan(l->s, d.mac, dir, now, pol->rotation_period, &kf, &writes, &e);
@@ -577,8 +540,15 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
         if (rc == 0) {
             char detail[160];
             served_detail(req, &out, &kf, detail, sizeof detail);
-            seen_later(l, d.mac, now, id->swver, out.etag, out.hash);
-            audit_later(l, d.mac, "profile.served", d.mac, out.hash, detail);
+            pv_prov_row row;
+            pv_prov_audit_row(&row, d.mac, "profile.served", out.hash, detail);
+            pv_prov_seen seen = {d.mac, now, id->swver, out.etag, out.hash};
+            pv_response r;
+            profile_response(req, &out, d.mac, &r);
+            pv_prov_audit_hold(l->audit, req, &r, &row, &seen);
+            pv_render_output_free(&out);
+            pv_store_device_free(&d);
+            return;
         }
     } else if (rc == 0) {
         rc = secure_slow(l, req, id, &d, dir, &o, &out, &e);
@@ -586,11 +556,22 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
     if (rc != 0) {
         pv_render_output_free(&out);
         pv_store_device_free(&d);
-        /* Unknown directory: 404, never a hint that the MAC exists. */
-        refuse(l, req, id, rc == PV_ENOENT ? 404 : 500, "profile.refused", e.msg);
+        if (rc == PV_ENOENT) {
+            /* Unknown directory: the very answer of an unknown MAC (the
+             * static files' 404), so that it never tells that the MAC
+             * exists (issue 11 item 6); the refusal is sampled, not written
+             * while the phone waits. */
+            record_refusal(l, req, id, 404, "profile.refused", e.msg);
+            pv_handler *files = &l->p->cfg.files->handler;
+            files->handle(files, req);
+            return;
+        }
+        refuse_rc(l, req, id, rc, 500, "profile.refused", &e);
         return;
     }
-    respond_profile(req, &out, d.mac);
+    pv_response r;
+    profile_response(req, &out, d.mac, &r);
+    pv_request_respond(req, &r);
     pv_render_output_free(&out);
     pv_store_device_free(&d);
 }
@@ -613,7 +594,11 @@ static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *
     (void)snprintf(detail, sizeof detail, "bootstrap proto=%s model=%s", pv_proto_name(req->proto),
                    model && model[0] ? model : "-");
     const char *mac = id->source != PV_ID_NONE ? id->mac.hex : NULL;
-    audit_later(l, mac, "profile.served", mac, NULL, detail);
+    /* The same secret-free document for any MAC that asks: sampled, so
+     * that a flood of made-up MACs is not a flood of rows (prov_audit.h). */
+    pv_prov_row row;
+    pv_prov_audit_row(&row, mac, "bootstrap.served", NULL, detail);
+    pv_prov_audit_sample(l->audit, &row);
     respond_body(req, 200, &body, "application/xml", mac);
 }
 
@@ -625,27 +610,31 @@ static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *i
     }
     /* In-house pre-provisioning: known, assigned, its own certificate. */
     pv_store_secret sec;
-    pv_error e;
+    pv_error e = {""};
+    char host[128];
+    host_for(l->p, req, host, sizeof host);
+    pv_buf body = {0};
+    /* The secret, the state and the profile.served row: one transaction
+     * before the answer (prov_audit.h). */
     int rc = pv_store_begin(l->s, &e);
     if (rc == 0)
         rc = pv_binding_known(l->s, id, time(NULL), &sec, &e);
     if (rc == 0)
+        rc = pv_binding_profile(&l->p->cfg.policy, host, id->model, &sec, &body, &e);
+    if (rc == 0) {
+        pv_prov_row row;
+        pv_prov_audit_row(&row, id->mac.hex, "profile.served", NULL, "SEC-PRV-1 (known device)");
+        rc = pv_prov_audit_write(l->s, &row, &e);
+    }
+    if (rc == 0)
         rc = pv_store_commit(l->s, &e);
     else
-        pv_store_rollback(l->s);
+        pv_store_rollback(l->s); /* a no-op when begin failed */
     if (rc != 0) {
-        refuse(l, req, id, rc == PV_ENOENT ? 404 : 403, "profile.refused", e.msg);
-        return;
-    }
-    char host[128];
-    host_for(l->p, req, host, sizeof host);
-    pv_buf body = {0};
-    if (pv_binding_profile(&l->p->cfg.policy, host, id->model, &sec, &body, &e) != 0) {
         pv_buf_free(&body);
-        pv_request_respond_status(req, 500, e.msg);
+        refuse_rc(l, req, id, rc, rc == PV_ENOENT ? 404 : 403, "profile.refused", &e);
         return;
     }
-    audit(l, id->mac.hex, "profile.served", id->mac.hex, NULL, "SEC-PRV-1 (known device)");
     respond_body(req, 200, &body, "application/xml", id->mac.hex);
 }
 
@@ -660,12 +649,22 @@ static bool static_exists(pv_provision_loop *l, pv_slice path)
     return true;
 }
 
-static bool known(pv_provision_loop *l, const char *mac)
+/* Whether the store knows the MAC of a per-device path (/$B/$MA.cfg, and
+ * /$MA.xml over HTTPS): 1 yes (or not such a path), 0 no, -1 the store
+ * failed and req was answered 503 — never "unknown" (issue 19 item 1). */
+static int known(pv_provision_loop *l, pv_request *req, const pv_ident *id, size_t n)
 {
+    if (!id->path_has_mac || !(n == 2 || (n == 1 && req->proto == PV_PROTO_HTTPS)))
+        return 1;
     pv_store_device d = {0};
-    bool found = pv_store_device_get(l->s, mac, &d, NULL) == 0;
+    pv_error e = {""};
+    int rc = pv_store_device_get(l->s, id->path_mac.hex, &d, &e);
     pv_store_device_free(&d);
-    return found;
+    if (rc != 0 && rc != PV_ENOENT) {
+        refuse_rc(l, req, id, rc, 500, "profile.refused", &e);
+        return -1;
+    }
+    return rc == 0;
 }
 
 static bool is_read(pv_method m)
@@ -708,14 +707,16 @@ static void handle(pv_handler *h, pv_request *req)
         return;
     }
     char model[64];
+    int k = 1;
     if (n == 2 && pv_slice_eq_cstr(c[0], pol->binding_prefix))
         on_bind(l, req, &id, c[1]);
     else if (static_exists(l, req->path))
         fallback->handle(fallback, req);
-    else if (n == 2 && id.path_has_mac && !known(l, id.path_mac.hex))
+    else if ((k = known(l, req, &id, n)) < 0)
+        return; /* the store failed: answered 503 */
+    else if (n == 2 && id.path_has_mac && k == 0)
         fallback->handle(fallback, req);
-    else if (n == 1 && id.path_has_mac && !known(l, id.path_mac.hex) &&
-             req->proto == PV_PROTO_HTTPS)
+    else if (n == 1 && id.path_has_mac && k == 0 && req->proto == PV_PROTO_HTTPS)
         fallback->handle(fallback, req); /* not bound yet: nothing here (404) */
     else if (n == 2 && id.path_has_mac)
         on_secure(l, req, &id, c[0]);
@@ -745,8 +746,11 @@ int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **
     uv_timer_init(loop, &l->wave_timer);
     uv_unref((uv_handle_t *)&l->wave_timer); /* never keeps a draining loop alive */
     l->wave_timer.data = l;
-    l->seen = pv_calloc(PV_BATCH_MAX, sizeof *l->seen);
-    l->audits = pv_calloc(PV_BATCH_MAX, sizeof *l->audits);
+    l->audit = pv_prov_audit_new(l->s);
+    uv_timer_init(loop, &l->tick);
+    l->tick.data = l;
+    uv_timer_start(&l->tick, on_tick, 1000, 1000);
+    uv_unref((uv_handle_t *)&l->tick);
     uv_check_init(loop, &l->check);
     l->check.data = l;
     uv_check_start(&l->check, on_check);
@@ -772,8 +776,9 @@ void pv_provision_loop_close(pv_provision_loop *l)
         free(w);
     }
     l->queue_tail = NULL;
-    flush_batch(l);
+    (void)pv_prov_audit_flush(l->audit);
     uv_close((uv_handle_t *)&l->wave_timer, NULL);
+    uv_close((uv_handle_t *)&l->tick, NULL);
     uv_close((uv_handle_t *)&l->check, NULL);
     l->timer_open = false;
 }
@@ -782,9 +787,7 @@ void pv_provision_loop_free(pv_provision_loop *l)
 {
     if (l == NULL)
         return;
-    flush_batch(l); /* a loop that was never closed */
-    free(l->seen);
-    free(l->audits);
+    pv_prov_audit_free(l->audit); /* flushes: a loop that was never closed */
     pv_render_cache_free(l->cache);
     pv_store_close(l->s);
     free(l);

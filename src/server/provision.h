@@ -23,11 +23,12 @@
  * (a provider's own per-MAC files keep working), and a MAC path for a device
  * the store does not know goes to the static files too.
  *
- * Every profile served, binding and refusal is written to the audit log.
- * Refusals, bindings and state changes are written before the answer; the
- * records of an ordinary profile fetch (last-seen, profile.served) are
- * batched per loop and written in one transaction at the end of the loop
- * iteration, so that loops do not queue on SQLite's single writer.
+ * The audit (prov_audit.h, docs/provisioning.md): an answer that changes
+ * state writes its row in the same transaction, before answering; an
+ * ordinary profile fetch is held until its row (and last-seen) committed
+ * with the loop pass's batch; refusals and the bootstrap profile are
+ * sampled and never wait for the store. A store failure is answered 503
+ * with Retry-After, never 404 or 400 (store_fault.h).
  *
  * Threads: a pv_provision is shared and read-only after creation. Each loop
  * thread gets a pv_provision_loop with its own store handle (the store is not
@@ -61,6 +62,8 @@ typedef struct pv_provision_config {
     pv_prov_policy policy;
     pv_fileserver *files;        /* static files ([server] root); must outlive the pv_provision */
     unsigned reports_per_device; /* [provisioning] reports_per_device; 0 = the store's default */
+    unsigned audit_retention_days;      /* [store] audit_retention_days; 0 = no age bound */
+    unsigned long long audit_max_rows;  /* [store] audit_max_rows; 0 = no size bound */
 } pv_provision_config;
 
 typedef struct pv_provision pv_provision;
@@ -74,9 +77,10 @@ void pv_provision_free(pv_provision *p);
 /* One loop's state: its store handle, cache, timers. */
 int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **out, pv_error *err);
 pv_handler *pv_provision_loop_handler(pv_provision_loop *l);
-/* Writes the loop's batched records (last-seen, profile.served audits) now.
- * The loop does it by itself at the end of every iteration; tests that drive
- * the handler without running the loop call it. */
+/* Writes the loop's batched records (last-seen, profile.served audits, sampled
+ * rows) now and sends the answers held for them. The loop does it by itself
+ * at the end of every iteration; tests that drive the handler without
+ * running the loop call it. */
 void pv_provision_loop_flush(pv_provision_loop *l);
 /* Answers waiting requests (503) and closes the loop's handles; the loop must
  * then run once more (uv_run) before pv_provision_loop_free. */

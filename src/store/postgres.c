@@ -5,6 +5,7 @@
 #include "store/store_int.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,22 @@
 #define MAX_PARAMS 32 /* the widest statement binds 9 */
 #define BYTEA_OID 17
 #define BOOL_OID 16
-#define RECONNECT_PAUSE_NS 1000000000LL /* at most one failed reconnect a second */
+/* Reconnect attempts are spaced across the process, not per handle: after a
+ * failed attempt by any handle, none tries again for RECONNECT_SPACING_NS
+ * (at most 100 attempts a second per process, however many loops and
+ * requests: no connection storm), so the first request after the server is
+ * back waits at most that long for its attempt — it succeeds, where a pause
+ * of a second per handle answered it with the outage's error (issue 19 item
+ * 2). An attempt that took long (a connect_timeout: the host is unreachable)
+ * spaces the next ones RECONNECT_COST_FACTOR times its cost, at most
+ * RECONNECT_PAUSE_MAX_NS, so loops do not take turns blocking on it. A
+ * success clears the spacing: the other handles reconnect at once. */
+#define RECONNECT_SPACING_NS 10000000LL  /* 10 ms */
+#define RECONNECT_SLOW_NS 1000000000LL   /* an attempt longer than this timed out */
+#define RECONNECT_COST_FACTOR 4
+#define RECONNECT_PAUSE_MAX_NS 1000000000LL
+
+static _Atomic int64_t next_attempt_ns; /* process-wide: no attempt before (monotonic) */
 
 typedef struct pv__pg pv__pg;
 
@@ -51,7 +67,7 @@ struct pv__pg {
     const int *tx_depth; /* the pv_store's: reconnect only outside a transaction */
     unsigned gen;        /* bumped by each reconnect: server-side statements are gone */
     bool broken;         /* the last reconnect failed: reset before the next use */
-    int64_t next_try_ns; /* no reconnect attempt before (monotonic clock) */
+    bool just_lost;      /* the first attempt after a loss does not wait its turn */
     char lost[120];      /* why the connection was lost, for the reconnect message */
     char refused[120];   /* why the last reconnect failed */
     char where[160];     /* "postgres db D on H" for messages (never the password) */
@@ -243,11 +259,23 @@ static const char sql_session[] = "SET lock_timeout = '5s'; SET client_encoding 
  * connect_timeout), its session settings applied; the statements prepared
  * on the old one are forgotten (gen). err gets "PostgreSQL connection lost:
  * WHY; reconnect failed: WHY" on failure; a failed attempt is not repeated
- * for RECONNECT_PAUSE_NS, so a dead server does not get a connection storm
- * from every request of every loop. */
+ * for a pause in proportion to its cost (RECONNECT_COST_FACTOR), so a dead
+ * server does not get a connection storm from every request of every loop. */
+static bool attempt_turn(pv__pg *pg, int64_t now)
+{
+    if (pg->just_lost) {
+        pg->just_lost = false;
+        return true;
+    }
+    int64_t next = atomic_load(&next_attempt_ns);
+    return now >= next &&
+           atomic_compare_exchange_strong(&next_attempt_ns, &next, now + RECONNECT_SPACING_NS);
+}
+
 static int reconnect(pv__pg *pg, pv_error *err)
 {
-    if (now_ns() >= pg->next_try_ns) {
+    int64_t start = now_ns();
+    if (attempt_turn(pg, start)) {
         PQreset(pg->conn);
         pg->gen++;
         PGresult *res = NULL;
@@ -256,7 +284,7 @@ static int reconnect(pv__pg *pg, pv_error *err)
             if (PQresultStatus(res) == PGRES_COMMAND_OK) {
                 PQclear(res);
                 pg->broken = false;
-                pg->next_try_ns = 0;
+                atomic_store(&next_attempt_ns, 0); /* the others may reconnect at once */
                 return 0;
             }
         }
@@ -265,7 +293,14 @@ static int reconnect(pv__pg *pg, pv_error *err)
         PQclear(res);
         /* A session without its settings is not used: the next call resets it. */
         pg->broken = true;
-        pg->next_try_ns = now_ns() + RECONNECT_PAUSE_NS;
+        /* The spacing counts from the end of the attempt: a slow machine
+         * does not turn it into back-to-back attempts. */
+        int64_t end = now_ns(), cost = end - start, pause = RECONNECT_SPACING_NS;
+        if (cost > RECONNECT_SLOW_NS)
+            pause = cost * RECONNECT_COST_FACTOR < RECONNECT_PAUSE_MAX_NS
+                        ? cost * RECONNECT_COST_FACTOR
+                        : RECONNECT_PAUSE_MAX_NS;
+        atomic_store(&next_attempt_ns, end + pause);
     }
     return pv_error_set(err, PV_ESTORE, "PostgreSQL connection lost: %s; reconnect failed: %s (%s)",
                         pg->lost, pg->refused, pg->where);
@@ -312,7 +347,7 @@ static int run(pv__pg *pg, pg_call call, void *arg, PGresult **out, pv_error *er
         if (PQstatus(pg->conn) == CONNECTION_BAD) {
             gist(res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn), pg->lost,
                  sizeof pg->lost);
-            pg->next_try_ns = 0; /* the first attempt after a loss is immediate */
+            pg->just_lost = true; /* the first attempt after a loss is immediate */
         }
         PQclear(res);
         if (fresh || !must_reconnect(pg)) {

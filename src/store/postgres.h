@@ -33,7 +33,9 @@
  * PV_ESTORE (the transaction died with the connection); the first statement
  * after the rollback reconnects. A failed reconnect is PV_ESTORE
  * ("PostgreSQL connection lost: ...; reconnect failed: ...") and is tried
- * again by a later call, at most once a second per handle.
+ * again by a later call; attempts are spaced across the process (one per
+ * 10 ms, longer after slow attempts, at most a second), so a dead server
+ * gets no storm and the first call after it is back succeeds.
  */
 #ifndef PV_STORE_POSTGRES_H
 #define PV_STORE_POSTGRES_H

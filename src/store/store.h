@@ -229,6 +229,10 @@ int pv_store_code_delete(pv_store *s, int64_t id, pv_error *err);
  */
 int pv_store_rate_hit(pv_store *s, const char *key, int64_t now, int64_t window, int64_t limit,
                       int64_t *count, pv_error *err);
+/* Deletes at most chunk counters whose window started before `before` (the
+ * longest window in use has passed since); *deleted receives how many. */
+int pv_store_rate_prune(pv_store *s, int64_t before, int64_t chunk, int64_t *deleted,
+                        pv_error *err);
 
 /* ---- layered parameter sets (DESIGN 4) --------------------------------- */
 
@@ -412,6 +416,11 @@ int pv_store_audit_add(pv_store *s, const pv_store_audit *a, int64_t *id, pv_err
 /* Entries in id (time) order; subject NULL = all. */
 int pv_store_audit_list(pv_store *s, const char *subject, pv_store_page *page,
                         pv_store_audit **rows, size_t *n, pv_error *err);
+/* Retention: deletes at most chunk of the oldest entries that are older than
+ * `before` (0: no age bound) or beyond the newest max_rows (0: no size
+ * bound); *deleted receives how many. Call again while *deleted == chunk. */
+int pv_store_audit_prune(pv_store *s, int64_t before, int64_t max_rows, int64_t chunk,
+                         int64_t *deleted, pv_error *err);
 void pv_store_audit_free(pv_store_audit *a);
 void pv_store_audits_free(pv_store_audit *rows, size_t n);
 

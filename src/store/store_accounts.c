@@ -353,6 +353,20 @@ int pv_store_rate_hit(pv_store *s, const char *key, int64_t now, int64_t window,
     return 0;
 }
 
+/* Counters whose window ended before `before` count nothing any more: a
+ * bounded DELETE of them (issue 11 item 3: a flood of sources leaves a row
+ * per source). */
+static const char sql_rate_prune[] =
+    "DELETE FROM rate_limits WHERE name IN "
+    "(SELECT name FROM rate_limits WHERE window_start < $1 LIMIT $2)";
+
+int pv_store_rate_prune(pv_store *s, int64_t before, int64_t chunk, int64_t *deleted,
+                        pv_error *err)
+{
+    *deleted = 0;
+    return pv__exec(s, sql_rate_prune, PV_ARGS(PV_I(before), PV_I(chunk)), deleted, err);
+}
+
 /* ---- admin tokens -------------------------------------------------------------- */
 
 #define TOKEN_COLS "id, name, created_at, last_used_at, revoked_at"

@@ -505,6 +505,43 @@ int pv_store_audit_add(pv_store *s, const pv_store_audit *a, int64_t *id, pv_err
     return rc;
 }
 
+/* Retention (issue 11 item 3): one bounded DELETE each, oldest rows first,
+ * so that a call holds the write lock for a few milliseconds at most. The
+ * size bound keeps the newest max_rows: the id of the row just past them is
+ * the cut. */
+static const char sql_audit_prune_age[] =
+    "DELETE FROM audit_log WHERE id IN "
+    "(SELECT id FROM audit_log WHERE logged_at < $1 ORDER BY id LIMIT $2)";
+static const char sql_audit_cut[] =
+    "SELECT id FROM audit_log ORDER BY id DESC LIMIT 1 OFFSET $1";
+static const char sql_audit_prune_id[] =
+    "DELETE FROM audit_log WHERE id IN "
+    "(SELECT id FROM audit_log WHERE id <= $1 ORDER BY id LIMIT $2)";
+
+int pv_store_audit_prune(pv_store *s, int64_t before, int64_t max_rows, int64_t chunk,
+                         int64_t *deleted, pv_error *err)
+{
+    int64_t n = 0, cut = 0;
+    *deleted = 0;
+    if (chunk <= 0)
+        return pv_error_set(err, PV_EINVAL, "audit prune: chunk must be positive");
+    int rc = 0;
+    if (before > 0) {
+        rc = pv__exec(s, sql_audit_prune_age, PV_ARGS(PV_I(before), PV_I(chunk)), &n, err);
+        *deleted += rc == 0 ? n : 0;
+    }
+    if (rc == 0 && max_rows > 0 && *deleted < chunk) {
+        rc = pv__int(s, sql_audit_cut, PV_ARGS(PV_I(max_rows)), &cut, err);
+        if (rc == PV_ENOENT) /* fewer rows than the bound */
+            return 0;
+        if (rc == 0)
+            rc = pv__exec(s, sql_audit_prune_id, PV_ARGS(PV_I(cut), PV_I(chunk - *deleted)), &n,
+                          err);
+        *deleted += rc == 0 ? n : 0;
+    }
+    return rc;
+}
+
 static const pv__list_spec audit_list = {sizeof(pv_store_audit), read_audit, free_audit, 0};
 static const char sql_audit_list[] =
     "SELECT " AUDIT_COLS " FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2";

@@ -14,29 +14,13 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/api_helpers.bash"
+. "$(dirname "$0")/pg_helpers.bash"
 
-for tool in initdb pg_ctl psql; do
-  command -v $tool >/dev/null ||
-    fail "$tool not found: PostgreSQL 15 is needed (apt-get install postgresql; scripts/deps.sh)"
-done
 : "${PV_BUILD:?PV_BUILD must name the build directory (the unit test binaries)}"
 
-# --- a private PostgreSQL: as root it runs as the postgres user (initdb refuses root).
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-if [ "$(id -u)" = 0 ]; then
-  id postgres >/dev/null 2>&1 || fail "no postgres user: apt-get install postgresql"
-fi
-mkdir "$T/pg" && chmod 711 "$T" && chmod 777 "$T/pg"
-# C collation: text sorts byte-wise as in SQLite (docs/store.md).
-as_pg initdb -D "$T/pg/data" -A trust -U pv --no-locale -E UTF8 >"$T/initdb.log" 2>&1 ||
-  fail "initdb failed: $(tail -5 "$T/initdb.log")"
-PGPORT=$(free_port tcp)
-PV_CLEANUP+=("as_pg pg_ctl -D '$T/pg/data' -m immediate stop >/dev/null 2>&1")
-as_pg pg_ctl -D "$T/pg/data" -l "$T/pg/log" -w -t 30 \
-  -o "-k $T/pg -p $PGPORT -c listen_addresses='' -c fsync=off" start >/dev/null ||
-  fail "PostgreSQL did not start: $(tail -5 "$T/pg/log")"
-psql_do() { psql -X -q -h "$T/pg" -p "$PGPORT" -U pv -d postgres -v ON_ERROR_STOP=1 -c "$1"; }
-psql_do "CREATE DATABASE provisor" && psql_do "CREATE DATABASE race" && psql_do "CREATE DATABASE units"
+# --- a private PostgreSQL (pg_helpers.bash): as root it runs as the postgres user.
+pg_start
+psql_do "CREATE DATABASE race" && psql_do "CREATE DATABASE units"
 ok
 URL="postgresql:///provisor?host=$T/pg&port=$PGPORT&user=pv"
 KW="host=$T/pg port=$PGPORT user=pv dbname=provisor"
@@ -132,9 +116,7 @@ expect_eq "$(jq_py 'j["state"]')" SEC-PRV-2 "state moved by node B, seen by node
 # connection lost on its next statement, reconnects and runs the statement
 # again: profile fetches and admin calls work at once on both nodes, without
 # restarting them, and no request fails (docs/store.md "Lost connections").
-as_pg pg_ctl -D "$T/pg/data" -l "$T/pg/log" -w -t 30 -m fast \
-  -o "-k $T/pg -p $PGPORT -c listen_addresses='' -c fsync=off" restart >/dev/null ||
-  fail "PostgreSQL did not restart: $(tail -5 "$T/pg/log")"
+pg_ctl_do restart -m fast || fail "PostgreSQL did not restart: $(tail -5 "$T/pg/log")"
 ok
 for node in A B; do
   eval "http=\$${node}_HTTP admin=\$${node}_ADMIN"

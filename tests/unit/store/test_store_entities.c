@@ -558,6 +558,51 @@ static void tokens_and_audit(void **state)
 }
 
 /* Values are bound, never formatted into SQL: hostile text is just text. */
+/* Retention (issue 11 item 3): by age, by size, in bounded chunks, oldest first;
+ * expired rate-limit windows go too. */
+static void audit_and_rate_limits_are_pruned(void **state)
+{
+    store_fixture *f = *state;
+    pv_store *s = f->s;
+    pv_store_audit a = {.actor = "device:000e08aabbcc", .action = "profile.refused"};
+    for (int i = 0; i < 30; i++) {
+        a.at = 1000 + i; /* ten old (1000..1009), twenty newer */
+        if (i == 10)
+            a.at = 5000;
+        else if (i > 10)
+            a.at = 5000 + i;
+        assert_ok(pv_store_audit_add(s, &a, NULL, e));
+    }
+    int64_t n = 0;
+    /* Older than 2000, four at a time: 4, 4, 2, then nothing. */
+    assert_ok(pv_store_audit_prune(s, 2000, 0, 4, &n, e));
+    assert_int_equal(n, 4);
+    assert_ok(pv_store_audit_prune(s, 2000, 0, 4, &n, e));
+    assert_ok(pv_store_audit_prune(s, 2000, 0, 4, &n, e));
+    assert_int_equal(n, 2);
+    assert_ok(pv_store_audit_prune(s, 2000, 0, 4, &n, e));
+    assert_int_equal(n, 0);
+    /* At most 15 rows: the 5 oldest of the remaining 20 go. */
+    assert_ok(pv_store_audit_prune(s, 0, 15, 100, &n, e));
+    assert_int_equal(n, 5);
+    assert_ok(pv_store_audit_prune(s, 0, 15, 100, &n, e));
+    assert_int_equal(n, 0);
+    pv_store_page page = {.limit = 100};
+    pv_store_audit *rows = NULL;
+    size_t count = 0;
+    assert_ok(pv_store_audit_list(s, NULL, &page, &rows, &count, e));
+    assert_int_equal(count, 15);
+    assert_int_equal(rows[0].at, 5015); /* the newest were kept */
+    pv_store_audits_free(rows, count);
+    /* Rate limits: a window that started before the bound goes. */
+    assert_ok(pv_store_rate_hit(s, "bind-src:192.0.2.1", 1000, 600, 20, NULL, e));
+    assert_ok(pv_store_rate_hit(s, "bind-src:192.0.2.2", 9000, 600, 20, NULL, e));
+    assert_ok(pv_store_rate_prune(s, 8000, 100, &n, e));
+    assert_int_equal(n, 1);
+    assert_ok(pv_store_rate_prune(s, 8000, 100, &n, e));
+    assert_int_equal(n, 0);
+}
+
 static void hostile_values_are_data(void **state)
 {
     pv_store *s = S(state);
@@ -599,6 +644,7 @@ int main(void)
         STORE_TEST(reports_keep_bytes_and_mark_last),
         STORE_TEST(reports_are_kept_per_device),
         STORE_TEST(tokens_and_audit),
+        STORE_TEST(audit_and_rate_limits_are_pruned),
         STORE_TEST(hostile_values_are_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
