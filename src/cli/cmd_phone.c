@@ -34,11 +34,13 @@ static void usage(FILE *f)
             "usage: provisor phone [--model M] [--mac MAC] [--state-dir DIR] [--web ADDR:PORT]\n"
             "                      [--cert F --key F] [--ca F] [--dhcp-option N=VALUE]...\n"
             "                      [--ip IP] [--clock real|virtual[:FACTOR]] [--seed N] [--tui]\n"
+            "                      [--sip ADDR[:PORT]]\n"
             "       provisor phone call start|end       [--state-dir DIR | --web ADDR:PORT]\n"
             "       provisor phone factory-reset [--ivr] [--state-dir DIR | --web ADDR:PORT]\n"
             "       provisor phone status               [--state-dir DIR | --web ADDR:PORT]\n"
             "       provisor phone resync [RULE]        [--state-dir DIR | --web ADDR:PORT]\n"
-            "       provisor phone dhcp-hook EVENT      [--state-dir DIR]\n\n"
+            "       provisor phone dhcp-hook EVENT      [--state-dir DIR]\n"
+            "       provisor phone cert --mac MAC [--model M] [--out FILE] [--data-dir DIR]\n\n"
             "Runs one emulated SIP phone that provisions like an SPA or multiplatform phone:\n"
             "resync and upgrade timers, Profile_Rule, decryption, its own web server\n"
             "(/admin/resync?URL, /admin/status.xml, ...). State survives restarts in DIR.\n\n"
@@ -46,8 +48,13 @@ static void usage(FILE *f)
             "  --mac MAC            the phone's MAC (needed the first time for a DIR)\n"
             "  --state-dir DIR      where the phone keeps its state (default ./phone-state)\n"
             "  --web ADDR:PORT      run the phone's web server there (e.g. 127.0.0.1:8088)\n"
+            "  --sip ADDR[:PORT]    run the SIP user agent there (port: SIP_Port_1_, 5060): its\n"
+            "                       lines register with Proxy_n_ and obey NOTIFY (spec 5.5)\n"
             "  --cert F, --key F    the device certificate and key presented over HTTPS\n"
-            "  --ca F               CA bundle the phone trusts for HTTPS servers\n"
+            "                       (one file with both is fine: 'provisor phone cert' makes\n"
+            "                       one from the data directory's demo manufacturer CA)\n"
+            "  --ca F               CA bundle the phone trusts for HTTPS servers (for\n"
+            "                       'provisor serve': DATA/tls/ca.pem)\n"
             "  --no-verify-name     do not check the server name against its certificate\n"
             "  --dhcp-option N=V    DHCP option 66, 150, 159 or 160 (spec 10); repeatable\n"
             "  --ip IP              the phone's address ($IP), default 127.0.0.1\n"
@@ -76,7 +83,7 @@ typedef struct args {
     bool tui, ivr;
 } args;
 
-enum { OPT_NO_VERIFY = 1000, OPT_USER, OPT_PASSWORD, OPT_IVR };
+enum { OPT_NO_VERIFY = 1000, OPT_USER, OPT_PASSWORD, OPT_IVR, OPT_SIP };
 
 static int parse(int argc, char **argv, args *a)
 {
@@ -96,6 +103,7 @@ static int parse(int argc, char **argv, args *a)
                                           {"user", required_argument, NULL, OPT_USER},
                                           {"password", required_argument, NULL, OPT_PASSWORD},
                                           {"ivr", no_argument, NULL, OPT_IVR},
+                                          {"sip", required_argument, NULL, OPT_SIP},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     pv_phone_options *o = &a->o;
@@ -115,6 +123,9 @@ static int parse(int argc, char **argv, args *a)
             break;
         case 'w':
             o->web_address = optarg;
+            break;
+        case OPT_SIP:
+            o->sip_address = optarg;
             break;
         case 'c':
             o->cert_file = optarg;
@@ -248,6 +259,9 @@ static int run(args *a)
         const char *web = pv_phone_web_address(r.phone);
         if (web != NULL && !a->tui)
             printf("phone %s web http://%s/\n", pv_agent_mac(pv_phone_agent(r.phone)), web);
+        const char *sip = pv_phone_sip_bound(r.phone);
+        if (sip != NULL && !a->tui)
+            printf("phone %s sip udp %s\n", pv_agent_mac(pv_phone_agent(r.phone)), sip);
         fflush(stdout);
         pv_phone_start(r.phone);
         r.started = true;
@@ -430,6 +444,8 @@ static int dhcp_hook(args *a, const char *event)
 
 int pv_cmd_phone(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "cert") == 0)
+        return pv_cli_phone_cert(argc - 1, argv + 1);
     args a = {0};
     const char *sub = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
     int shift = sub != NULL;

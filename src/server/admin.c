@@ -3,6 +3,7 @@
 
 #include "net/metrics.h"
 #include "server/prov_audit.h"
+#include "server/reports.h"
 #include "server/store_fault.h"
 
 #include <string.h>
@@ -48,6 +49,7 @@ static void admin_handle(pv_handler *self, pv_request *req)
         pv_buf text = {0};
         pv_metrics_render(&text);
         append_upload_usage(admin, &text);
+        pv_reports_metrics(&text);
         pv_store_health_render(&text);
         pv_prov_audit_render(&text);
         /* Prometheus text exposition format, version 0.0.4 */

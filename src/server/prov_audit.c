@@ -26,8 +26,8 @@ typedef struct held {
 
 typedef struct sampled {
     char action[32];
-    int64_t window_start;        /* unix seconds */
-    unsigned recorded;           /* rows written (or pending) in this window */
+    int64_t window_start;          /* unix seconds */
+    unsigned recorded;             /* rows written (or pending) in this window */
     unsigned long long suppressed; /* counted only: the summary row says how many */
 } sampled;
 
@@ -266,7 +266,7 @@ int pv_prov_audit_flush(pv_prov_audit *a)
 }
 
 #define PRUNE_CHUNK 500
-#define PRUNE_BUDGET_MS 20       /* of one tick */
+#define PRUNE_BUDGET_MS 20 /* of one tick */
 #define PRUNE_EVERY_MS 1000
 #define RATE_KEEP_S (2 * 3600) /* longer than any rate-limit window (binding.h: 600 s) */
 

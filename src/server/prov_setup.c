@@ -73,6 +73,8 @@ int pv_provision_from_config(const pv_config *cfg, pv_fileserver *files, pv_prov
                               .firmware_dir = fw,
                               .files = files,
                               .reports_per_device = cfg->reports_per_device,
+                              .report_max_bytes = cfg->report_max_bytes,
+                              .reports_per_hour = cfg->reports_per_hour,
                               .audit_retention_days = cfg->audit_retention_days,
                               .audit_max_rows = cfg->audit_max_rows};
     int rc = pv_provision_policy_from_config(cfg, &pc.policy, err);

@@ -184,9 +184,7 @@ static void on_tick(uv_timer_t *t)
     pv_prov_audit_tick(l->audit, &r);
 }
 
-/* Refusal: a sampled audit row (prov_audit.h: never a write the answer
- * waits for), answered with status; 503 is a store failure and says when to
- * come back. */
+/* A refusal's row is sampled (prov_audit.h): the answer never waits for it. */
 static void record_refusal(pv_provision_loop *l, const pv_request *req, const pv_ident *id,
                            int status, const char *action, const char *reason)
 {
@@ -212,23 +210,18 @@ static void refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, in
     pv_request_respond(req, &r);
 }
 
-/* A store call failed (issue 19 item 1): never a 404 or 400 the phone would
- * take for an answer, but 503 + Retry-After (spec 8.3 class C: it retries). */
-static void unavailable(pv_provision_loop *l, pv_request *req, const pv_ident *id,
-                        const char *action, const pv_error *e)
+/* A store outcome rc != 0: the answer `status`, or for a store failure never
+ * a 404 or 400 the phone would believe, but 503 + Retry-After (spec 8.3 class
+ * C: it retries; issue 19 item 1). */
+static void refuse_rc(pv_provision_loop *l, pv_request *req, const pv_ident *id, int rc, int status,
+                      const char *action, const pv_error *e)
 {
+    if (!pv_store_fault(rc)) {
+        refuse(l, req, id, status, action, e->msg);
+        return;
+    }
     pv_store_health_failed(action, e);
     refuse(l, req, id, 503, action, "store unavailable: retry later");
-}
-
-/* A store outcome rc != 0: a failure (503) or the answer `status`. */
-static void refuse_rc(pv_provision_loop *l, pv_request *req, const pv_ident *id, int rc,
-                      int status, const char *action, const pv_error *e)
-{
-    if (pv_store_fault(rc))
-        unavailable(l, req, id, action, e);
-    else
-        refuse(l, req, id, status, action, e->msg);
 }
 
 static void respond_body(pv_request *req, int status, pv_buf *body, const char *type,
@@ -272,27 +265,42 @@ static void on_report(pv_provision_loop *l, pv_request *req, const pv_mac *mac, 
         memcpy(ce, h.ptr, h.len);
     pv_error e = {""};
     int64_t id = 0;
+    pv_ident cert; /* only the certificate counts here: the path names the device */
+    (void)pv_identify(req->identity, PV_SLICE_LIT(""), PV_SLICE_LIT(""), &cert, NULL);
+    pv_report_upload up = {.mac = mac->hex,
+                           .kind = kind,
+                           .body = req->body,
+                           .content_encoding = ce[0] ? ce : NULL,
+                           .who = &cert,
+                           .max_bytes = l->p->cfg.report_max_bytes,
+                           .per_hour = l->p->cfg.reports_per_hour};
     /* The report and its report.received row: one transaction, before the
-     * answer (prov_audit.h). */
+     * answer (prov_audit.h); a refused upload commits what it counted. */
     int rc = pv_store_begin(l->s, &e);
-    if (rc == 0)
-        rc = pv_reports_accept(l->s, mac->hex, kind, req->body, ce[0] ? ce : NULL, time(NULL), &id,
-                               &e);
     if (rc == 0) {
-        char detail[64];
-        (void)snprintf(detail, sizeof detail, "kind=%s id=%lld", kind, (long long)id);
-        pv_prov_row row;
-        pv_prov_audit_row(&row, mac->hex, "report.received", NULL, detail);
-        rc = pv_prov_audit_write(l->s, &row, &e);
+        rc = pv_reports_accept(l->s, &up, time(NULL), &id, NULL, &e);
+        bool refused = rc != 0 && !pv_store_fault(rc);
+        if (rc == 0) {
+            char detail[64];
+            (void)snprintf(detail, sizeof detail, "kind=%s id=%lld", kind, (long long)id);
+            pv_prov_row row;
+            pv_prov_audit_row(&row, mac->hex, "report.received", NULL, detail);
+            rc = pv_prov_audit_write(l->s, &row, &e);
+        }
+        if (rc == 0 || refused) {
+            pv_error commit_err;
+            int crc = pv_store_commit(l->s, &commit_err);
+            if (crc != 0) {
+                rc = crc;
+                e = commit_err;
+            }
+        } else {
+            pv_store_rollback(l->s);
+        }
     }
-    if (rc == 0)
-        rc = pv_store_commit(l->s, &e);
-    else
-        pv_store_rollback(l->s); /* a no-op when begin failed */
     pv_ident who = {.source = PV_ID_PATH, .mac = *mac};
     if (rc != 0) {
-        int status = rc == PV_ENOENT ? 404 : rc == PV_ETOOBIG ? 413 : 400;
-        refuse_rc(l, req, &who, rc, status, "report.refused", &e);
+        refuse_rc(l, req, &who, rc, pv_reports_status(rc), "report.refused", &e);
         return;
     }
     pv_response r = {.status = 200, .message = "report stored", .identity_log = mac->hex};
@@ -406,8 +414,7 @@ static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, p
     addr_text(req->peer, peer, sizeof peer);
     pv_binding_result res;
     pv_error e = {""};
-    /* The binding and its device.bound row: one transaction, before the
-     * answer (prov_audit.h); a refused attempt still commits its counters. */
+    /* Binding and row in one transaction (prov_audit.h); a refusal commits its counters. */
     int rc = pv_store_begin(l->s, &e);
     if (rc == 0)
         rc = pv_binding_redeem(l->s, id, code, peer, time(NULL), &res, &e);
@@ -526,10 +533,9 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
     host_for(l->p, req, host, sizeof host);
     pv_render_options o = {.policy = pol, .host = host, .cache = l->cache};
     pv_render_output out = {0};
-    /* The common fetch changes nothing but last-seen and the audit: it runs
-     * without a write transaction (two loops would queue on SQLite's one
-     * writer); its records join the loop's batch and the answer waits for
-     * their commit (prov_audit.h). */
+    /* The common fetch changes nothing but last-seen and the audit: no write
+     * transaction of its own (loops would queue on SQLite's one writer); the
+     * answer is held until the loop's batch commits them (prov_audit.h). */
     pv_keys_fetch kf;
     bool writes = false;
     rc = pv_keys_fetch_plan(l->s, d.mac, dir, now, pol->rotation_period, &kf, &writes, &e);
@@ -557,10 +563,8 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
         pv_render_output_free(&out);
         pv_store_device_free(&d);
         if (rc == PV_ENOENT) {
-            /* Unknown directory: the very answer of an unknown MAC (the
-             * static files' 404), so that it never tells that the MAC
-             * exists (issue 11 item 6); the refusal is sampled, not written
-             * while the phone waits. */
+            /* Unknown directory: the static files' 404 of an unknown MAC,
+             * so that it never tells that the MAC exists (issue 11 item 6). */
             record_refusal(l, req, id, 404, "profile.refused", e.msg);
             pv_handler *files = &l->p->cfg.files->handler;
             files->handle(files, req);
@@ -594,8 +598,7 @@ static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *
     (void)snprintf(detail, sizeof detail, "bootstrap proto=%s model=%s", pv_proto_name(req->proto),
                    model && model[0] ? model : "-");
     const char *mac = id->source != PV_ID_NONE ? id->mac.hex : NULL;
-    /* The same secret-free document for any MAC that asks: sampled, so
-     * that a flood of made-up MACs is not a flood of rows (prov_audit.h). */
+    /* Secret-free, for any MAC that asks: sampled (prov_audit.h). */
     pv_prov_row row;
     pv_prov_audit_row(&row, mac, "bootstrap.served", NULL, detail);
     pv_prov_audit_sample(l->audit, &row);
@@ -614,8 +617,7 @@ static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *i
     char host[128];
     host_for(l->p, req, host, sizeof host);
     pv_buf body = {0};
-    /* The secret, the state and the profile.served row: one transaction
-     * before the answer (prov_audit.h). */
+    /* Secret, state and row: one transaction before the answer (prov_audit.h). */
     int rc = pv_store_begin(l->s, &e);
     if (rc == 0)
         rc = pv_binding_known(l->s, id, time(NULL), &sec, &e);
@@ -649,9 +651,8 @@ static bool static_exists(pv_provision_loop *l, pv_slice path)
     return true;
 }
 
-/* Whether the store knows the MAC of a per-device path (/$B/$MA.cfg, and
- * /$MA.xml over HTTPS): 1 yes (or not such a path), 0 no, -1 the store
- * failed and req was answered 503 — never "unknown" (issue 19 item 1). */
+/* Whether the store knows the MAC of /$B/$MA.cfg (or /$MA.xml over HTTPS): 1 yes
+ * or not such a path, 0 no, -1 the store failed: answered 503 (issue 19 item 1). */
 static int known(pv_provision_loop *l, pv_request *req, const pv_ident *id, size_t n)
 {
     if (!id->path_has_mac || !(n == 2 || (n == 1 && req->proto == PV_PROTO_HTTPS)))

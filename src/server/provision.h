@@ -62,6 +62,8 @@ typedef struct pv_provision_config {
     pv_prov_policy policy;
     pv_fileserver *files;        /* static files ([server] root); must outlive the pv_provision */
     unsigned reports_per_device; /* [provisioning] reports_per_device; 0 = the store's default */
+    size_t report_max_bytes;     /* [provisioning] report_max_bytes; 0 = PV_REPORT_MAX_DEFAULT */
+    unsigned reports_per_hour;   /* [provisioning] reports_per_hour; 0 = the default */
     unsigned audit_retention_days;      /* [store] audit_retention_days; 0 = no age bound */
     unsigned long long audit_max_rows;  /* [store] audit_max_rows; 0 = no size bound */
 } pv_provision_config;

@@ -28,8 +28,8 @@
  * spaces the next ones RECONNECT_COST_FACTOR times its cost, at most
  * RECONNECT_PAUSE_MAX_NS, so loops do not take turns blocking on it. A
  * success clears the spacing: the other handles reconnect at once. */
-#define RECONNECT_SPACING_NS 10000000LL  /* 10 ms */
-#define RECONNECT_SLOW_NS 1000000000LL   /* an attempt longer than this timed out */
+#define RECONNECT_SPACING_NS 10000000LL /* 10 ms */
+#define RECONNECT_SLOW_NS 1000000000LL  /* an attempt longer than this timed out */
 #define RECONNECT_COST_FACTOR 4
 #define RECONNECT_PAUSE_MAX_NS 1000000000LL
 

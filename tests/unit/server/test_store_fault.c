@@ -53,7 +53,7 @@ static void failures_are_503_answers_keep_their_status(void **state)
     }
     static const struct {
         int rc, answer;
-    } answers[] = {{PV_ENOENT, 404}, {PV_EEXIST, 409}, {PV_EINVAL, 400}, {PV_EDECRYPT, 400},
+    } answers[] = {{PV_ENOENT, 404},  {PV_EEXIST, 409}, {PV_EINVAL, 400}, {PV_EDECRYPT, 400},
                    {PV_ETOOBIG, 413}, {PV_ELIMIT, 429}, {PV_EFORMAT, 400}};
     for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {
         assert_false(pv_store_fault(answers[i].rc));
