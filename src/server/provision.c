@@ -1,14 +1,14 @@
-/* provision.c — the provisioning pv_handler: routing, audit, waves; see provision.h. */
+/* provision.c — the provisioning pv_handler: routing and answers; see provision.h. */
 #include "server/provision.h"
 
 #include "core/alloc.h"
 #include "core/log.h"
 #include "server/binding.h"
 #include "server/bootstrap.h"
-#include "server/firmware.h"
 #include "server/identity.h"
 #include "server/keys.h"
 #include "server/prov_audit.h"
+#include "server/prov_waves.h"
 #include "server/render.h"
 #include "server/reports.h"
 #include "server/store_fault.h"
@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,25 +31,16 @@ struct pv_provision {
     char *owned[16];
     char *db_path, *master_key;
     pv_fileserver firmware; /* <data>/firmware, beneath-root opens */
-    /* DESIGN 8 firmware waves, across every loop. */
-    atomic_llong wave_start_ms;
-    atomic_uint wave_count;
+    pv_waves waves;         /* DESIGN 8 firmware waves, across every loop */
 };
-
-typedef struct waiting {
-    pv_request *req;
-    uint64_t deadline_ms;
-    struct waiting *next;
-} waiting;
 
 struct pv_provision_loop {
     pv_handler handler;
     pv_provision *p;
     pv_store *s;
     pv_render_cache *cache;
-    uv_timer_t wave_timer;
+    pv_wave_queue *waves;
     bool timer_open;
-    waiting *queue, *queue_tail;
     /* The transport logs the request path; a binding path is replaced by a
      * redacted copy that must outlive the request (DESIGN 5, 10). */
     char redacted[REDACTED_SLOTS][96];
@@ -102,6 +92,7 @@ int pv_provision_new(const pv_provision_config *cfg, pv_provision **out, pv_erro
     p->db_path = pv_strdup(cfg->db_path);
     p->master_key = pv_strdup(cfg->master_key);
     p->firmware.root_fd = p->firmware.upload_fd = -1;
+    pv_waves_init(&p->waves, &p->cfg.policy, &p->firmware);
     pv_store *s = NULL;
     int rc = pv_provision_open_store(p->db_path, p->master_key, &s, err);
     if (rc == 0 && mkdir(cfg->firmware_dir, 0755) != 0 && errno != EEXIST)
@@ -131,13 +122,6 @@ void pv_provision_free(pv_provision *p)
 }
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void addr_text(const struct sockaddr *sa, char *out, size_t size)
 {
@@ -305,90 +289,6 @@ static void on_report(pv_provision_loop *l, pv_request *req, const pv_mac *mac, 
     }
     pv_response r = {.status = 200, .message = "report stored", .identity_log = mac->hex};
     pv_request_respond(req, &r);
-}
-
-/* ---- firmware in waves (DESIGN 8) -------------------------------------- */
-
-static bool wave_admit(pv_provision *p)
-{
-    const pv_prov_policy *pol = &p->cfg.policy;
-    if (pol->firmware_wave == 0)
-        return true;
-    long long t = (long long)now_ms();
-    long long start = atomic_load(&p->wave_start_ms);
-    if (t - start >= (long long)pol->firmware_wave_ms &&
-        atomic_compare_exchange_strong(&p->wave_start_ms, &start, t))
-        atomic_store(&p->wave_count, 0); /* a new wave */
-    return atomic_fetch_add(&p->wave_count, 1) < pol->firmware_wave;
-}
-
-static void serve_firmware(pv_provision_loop *l, pv_request *req)
-{
-    pv_slice rel = pv_slice_make(req->path.ptr, req->path.len);
-    while (rel.len > 0 && rel.ptr[0] == '/')
-        rel = pv_slice_make(rel.ptr + 1, rel.len - 1);
-    rel = pv_slice_make(rel.ptr + strlen(PV_FIRMWARE_PREFIX) - 1,
-                        rel.len - (strlen(PV_FIRMWARE_PREFIX) - 1));
-    int fd = -1;
-    pv_error e;
-    int rc = pv_fileserver_open(&l->p->firmware, rel, &fd, &e);
-    if (rc != 0) {
-        pv_request_respond_status(req, rc == PV_ENOENT ? 404 : 403, e.msg);
-        return;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        close(fd);
-        pv_request_respond_status(req, 500, "cannot stat the image");
-        return;
-    }
-    pv_response r = {.status = 200, .body_kind = PV_BODY_FILE, .fd = fd, .file_size = st.st_size};
-    r.last_modified = st.st_mtime;
-    r.content_type = pv_fileserver_content_type(rel);
-    (void)snprintf(r.etag, sizeof r.etag, "\"%llx-%llx-%llx\"", (unsigned long long)st.st_ino,
-                   (unsigned long long)st.st_size, (unsigned long long)st.st_mtime);
-    pv_request_respond(req, &r);
-}
-
-static void wave_tick(uv_timer_t *t)
-{
-    pv_provision_loop *l = t->data;
-    uint64_t now = now_ms();
-    while (l->queue != NULL) {
-        waiting *w = l->queue;
-        bool admit = wave_admit(l->p);
-        if (!admit && now < w->deadline_ms)
-            break; /* wait for the next wave */
-        l->queue = w->next;
-        if (l->queue == NULL)
-            l->queue_tail = NULL;
-        if (admit)
-            serve_firmware(l, w->req);
-        else
-            pv_request_respond_status(w->req, 503, "firmware downloads busy: retry later");
-        free(w);
-    }
-    if (l->queue == NULL)
-        uv_timer_stop(&l->wave_timer);
-}
-
-static void on_firmware(pv_provision_loop *l, pv_request *req)
-{
-    if (l->queue == NULL && wave_admit(l->p)) {
-        serve_firmware(l, req);
-        return;
-    }
-    waiting *w = pv_calloc(1, sizeof *w);
-    w->req = req;
-    w->deadline_ms = now_ms() + l->p->cfg.policy.queue_deadline_ms;
-    if (l->queue_tail != NULL)
-        l->queue_tail->next = w;
-    else
-        l->queue = w;
-    l->queue_tail = w;
-    unsigned period = l->p->cfg.policy.firmware_wave_ms / 4 + 1;
-    if (!uv_is_active((uv_handle_t *)&l->wave_timer))
-        uv_timer_start(&l->wave_timer, wave_tick, period, period);
 }
 
 /* ---- binding (DESIGN 5) ------------------------------------------------- */
@@ -695,7 +595,7 @@ static void handle(pv_handler *h, pv_request *req)
         return;
     }
     if (n >= 2 && pv_slice_eq_cstr(c[0], "firmware")) {
-        on_firmware(l, req);
+        pv_wave_queue_request(l->waves, req); /* DESIGN 8 */
         return;
     }
     pv_ident id;
@@ -744,9 +644,7 @@ int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **
     }
     pv_store_set_reports_per_device(l->s, p->cfg.reports_per_device);
     l->cache = pv_render_cache_new(p->cfg.policy.cache_entries, 0);
-    uv_timer_init(loop, &l->wave_timer);
-    uv_unref((uv_handle_t *)&l->wave_timer); /* never keeps a draining loop alive */
-    l->wave_timer.data = l;
+    l->waves = pv_wave_queue_new(&p->waves, loop);
     l->audit = pv_prov_audit_new(l->s);
     uv_timer_init(loop, &l->tick);
     l->tick.data = l;
@@ -770,15 +668,8 @@ void pv_provision_loop_close(pv_provision_loop *l)
 {
     if (l == NULL || !l->timer_open)
         return;
-    while (l->queue != NULL) {
-        waiting *w = l->queue;
-        l->queue = w->next;
-        pv_request_respond_status(w->req, 503, "server stopping");
-        free(w);
-    }
-    l->queue_tail = NULL;
+    pv_wave_queue_close(l->waves);
     (void)pv_prov_audit_flush(l->audit);
-    uv_close((uv_handle_t *)&l->wave_timer, NULL);
     uv_close((uv_handle_t *)&l->tick, NULL);
     uv_close((uv_handle_t *)&l->check, NULL);
     l->timer_open = false;
@@ -789,6 +680,7 @@ void pv_provision_loop_free(pv_provision_loop *l)
     if (l == NULL)
         return;
     pv_prov_audit_free(l->audit); /* flushes: a loop that was never closed */
+    pv_wave_queue_free(l->waves);
     pv_render_cache_free(l->cache);
     pv_store_close(l->s);
     free(l);

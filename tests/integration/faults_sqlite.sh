@@ -59,7 +59,7 @@ same_file "$T/known.b" "$T/unknown.b" "bodies for a known and an unknown MAC"
 cat >"$T/load.py" <<'PY'
 # load.py MODE PORT PATH SECONDS|COUNT [FLAG]: "phone" times COUNT fetches of PATH on one keep-alive
 # connection and prints the p90 in ms; "flood" sends made-up requests from 3 connections, at
-# most 1 000 a second each, for SECONDS (creating FLAG once under way) and prints how many
+# most 300 a second each, for SECONDS (creating FLAG once under way) and prints how many
 # were answered.
 import http.client, os, sys, threading, time
 mode, port, path, amount = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
@@ -80,7 +80,7 @@ else:
     done = [0]
     start = time.time()
     end = start + amount
-    rate = 1000  # per connection and second: a steady flood that leaves the machine some CPU
+    rate = 300  # per connection and second: a steady flood, not a CPU saturation test
     def run(k):
         c, n = conn(), 0
         while time.time() < end:
@@ -123,7 +123,7 @@ median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 b=$(median "${base[@]}") u=$(median "${under[@]}")
 echo "phone p90 (median of 3 rounds): ${b} ms alone (${base[*]}), ${u} ms during a flood" \
   "(${under[*]}) of $flood requests in 9 s; audit rows +$((rows_after - rows_before))" >&2
-[ "$flood" -ge 4000 ] || fail "the flood sent only $flood requests"; ok
+[ "$flood" -ge 1500 ] || fail "the flood sent only $flood requests"; ok
 # Sampled: 20 rows per action per minute per loop (2 loops, 2 sampled actions), plus the
 # phone's own 1 200 profile.served rows; the flood's thousands of requests are counted only.
 growth=$((rows_after - rows_before))
