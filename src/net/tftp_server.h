@@ -32,6 +32,12 @@ typedef struct pv_tftp_limits {
     unsigned max_windowsize;      /* cap on RFC 7440 windowsize (default 64) */
     unsigned timeout_ms;          /* initial retransmission timeout (default 1000) */
     unsigned max_retries;         /* per block before the transfer is abandoned (default 5) */
+    /* A transfer is half-open until its peer answers (ACK, or DATA for a write): spoofed
+     * requests make only such transfers. Their budget per loop (default 256; when full,
+     * the oldest ends silently) and the resends of their first packet (default 2, every
+     * timeout_ms, no backoff, no ERROR when given up). */
+    unsigned max_half_open;
+    unsigned half_open_retries;
     size_t max_upload_bytes;      /* WRQ (default 1 MiB) */
 } pv_tftp_limits;
 

@@ -21,7 +21,7 @@ socklen_t pv__tftp_addr_len(const struct sockaddr *sa)
     return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
-static bool same_ip(const struct sockaddr *a, const struct sockaddr *b)
+bool pv__tftp_same_ip(const struct sockaddr *a, const struct sockaddr *b)
 {
     if (a->sa_family != b->sa_family)
         return false;
@@ -34,7 +34,7 @@ static bool same_ip(const struct sockaddr *a, const struct sockaddr *b)
 
 bool pv__tftp_same_endpoint(const struct sockaddr *a, const struct sockaddr *b)
 {
-    if (!same_ip(a, b))
+    if (!pv__tftp_same_ip(a, b))
         return false;
     return a->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port ==
                                           ((const struct sockaddr_in6 *)b)->sin6_port
@@ -97,7 +97,7 @@ static pv__tftp_sock *take_idle(pv_tftp_server *server, const struct sockaddr *l
 {
     for (pv__tftp_sock **p = &server->idle_socks; *p; p = &(*p)->next) {
         pv__tftp_sock *s = *p;
-        if (same_ip((struct sockaddr *)&s->local, local) &&
+        if (pv__tftp_same_ip((struct sockaddr *)&s->local, local) &&
             !pv__tftp_same_endpoint((struct sockaddr *)&s->peer, peer)) {
             *p = s->next;
             s->next = NULL;
@@ -146,7 +146,10 @@ pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *
     sock = pv_calloc(1, sizeof *sock);
     sock->server = server;
     sock->fd = fd;
-    memcpy(&sock->local, local, pv__tftp_addr_len(local));
+    /* Its own port, not the listener's: pv__tftp_own_endpoint() compares it. */
+    socklen_t local_len = sizeof sock->local;
+    if (getsockname(fd, (struct sockaddr *)&sock->local, &local_len) != 0)
+        memcpy(&sock->local, local, pv__tftp_addr_len(local));
     memcpy(&sock->peer, peer, pv__tftp_addr_len(peer));
     uv_poll_init(server->loop, &sock->poll, fd);
     sock->poll.data = sock;

@@ -36,7 +36,7 @@ typedef struct pv__tftp_sock {
     int fd;
     int events;  /* what the poll handle watches now */
     bool failed; /* an error was seen on it: closed, never pooled */
-    struct sockaddr_storage local, peer;
+    struct sockaddr_storage local, peer; /* local: its address and own ephemeral port */
     uv_poll_t poll;
 } pv__tftp_sock;
 
@@ -51,6 +51,8 @@ void pv__tftp_sock_put(pv_tftp_server *server, pv__tftp_sock *sock);
 void pv__tftp_sock_watch(pv__tftp_sock *sock, bool writable);
 /* The length of an IPv4 or IPv6 socket address. */
 socklen_t pv__tftp_addr_len(const struct sockaddr *sa);
+/* Same address (any port). */
+bool pv__tftp_same_ip(const struct sockaddr *a, const struct sockaddr *b);
 /* Same address and port. */
 bool pv__tftp_same_endpoint(const struct sockaddr *a, const struct sockaddr *b);
 /* Idle sockets are closed (the server is closing). */
