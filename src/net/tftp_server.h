@@ -12,6 +12,14 @@
  * are answered with an ERROR packet that says why. Every transfer emits one
  * logfmt line and updates metrics.
  *
+ * Spoofed sources (docs/security.md, TFTP): a transfer is half-open until its
+ * peer answers on the transfer's port; it sends one small first packet, resends
+ * it a few times without backoff, ends without an ERROR and counts against a
+ * budget whose oldest member goes first. Toward a source that has not proven
+ * itself, every packet (refusals too) is paid from 3x the bytes it sent plus
+ * one block a second. An ERROR, and anything from port 0, 69, the listener's
+ * own port or a transfer socket of ours, is never answered.
+ *
  * Lifetime (libuv style): see pv_tftp_server_close().
  */
 #ifndef PV_NET_TFTP_SERVER_H
