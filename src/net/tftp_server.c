@@ -367,6 +367,16 @@ static void refuse(pv_tftp_server *server, pv__tftp_source *src, const struct so
     send_refusal(server, src, peer, local, code, message);
 }
 
+/* Room for one more transfer: while the half-open budget (or the table) is full, the
+ * oldest transfer whose peer never answered ends, silently. */
+static void make_room(pv_tftp_server *server)
+{
+    while (server->half_open_oldest != NULL &&
+           (server->half_open >= server->limits.max_half_open ||
+            server->transfer_count >= server->limits.max_transfers))
+        pv__tftp_transfer_evict(server->half_open_oldest);
+}
+
 static uint16_t port_of(const struct sockaddr *sa)
 {
     return ntohs(sa->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
@@ -385,7 +395,7 @@ static bool never_answered(pv_tftp_server *server, const struct sockaddr *peer,
     uint16_t port = port_of(peer);
     if (port == 0 || port == 69 || port == port_of((const struct sockaddr *)&server->bound))
         return true;
-    return pv__tftp_same_ip(peer, local) && pv__tftp_own_endpoint(server, peer);
+    return pv__tftp_same_ip(peer, local) && pv__tftp_sock_is_ours(server, peer);
 }
 
 /* ---- the listener -------------------------------------------------------- */
@@ -451,7 +461,7 @@ static void on_request(pv_tftp_server *server, const uint8_t *data, size_t len,
                "too many transfers from your address");
         return;
     }
-    pv__tftp_transfer_make_room(server);
+    make_room(server);
     if (server->transfer_count >= server->limits.max_transfers) {
         refuse(server, src, peer, local, PV_TFTP_ENOTDEFINED, "server busy: too many transfers");
         return;

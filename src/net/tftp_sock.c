@@ -46,6 +46,12 @@ static void on_sock_closed(uv_handle_t *handle)
 {
     pv__tftp_sock *sock = handle->data;
     pv_tftp_server *server = sock->server;
+    if (sock->all_prev)
+        sock->all_prev->all_next = sock->all_next;
+    else
+        server->socks = sock->all_next;
+    if (sock->all_next)
+        sock->all_next->all_prev = sock->all_prev;
     close(sock->fd);
     free(sock);
     pv__tftp_handle_closed(server);
@@ -153,6 +159,10 @@ pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *
     memcpy(&sock->peer, peer, pv__tftp_addr_len(peer));
     uv_poll_init(server->loop, &sock->poll, fd);
     sock->poll.data = sock;
+    sock->all_next = server->socks;
+    if (server->socks)
+        server->socks->all_prev = sock;
+    server->socks = sock;
     server->handles++;
     pv__tftp_sock_watch(sock, false);
     return sock;
@@ -168,6 +178,15 @@ void pv__tftp_sock_put(pv_tftp_server *server, pv__tftp_sock *sock)
     sock->next = server->idle_socks;
     server->idle_socks = sock;
     server->idle_count++;
+}
+
+bool pv__tftp_sock_is_ours(pv_tftp_server *server, const struct sockaddr *addr)
+{
+    for (const pv__tftp_sock *s = server->socks; s; s = s->all_next) {
+        if (pv__tftp_same_endpoint(addr, (const struct sockaddr *)&s->local))
+            return true;
+    }
+    return false;
 }
 
 void pv__tftp_sock_close_idle(pv_tftp_server *server)

@@ -30,7 +30,8 @@ typedef struct pv__tftp_transfer pv__tftp_transfer;
  * cannot reach this one).
  */
 typedef struct pv__tftp_sock {
-    struct pv__tftp_sock *next; /* in the idle pool */
+    struct pv__tftp_sock *next;              /* in the idle pool */
+    struct pv__tftp_sock *all_prev, *all_next; /* in the server's list of every socket */
     pv_tftp_server *server;
     pv__tftp_transfer *t; /* the transfer using it, NULL while idle */
     int fd;
@@ -55,6 +56,8 @@ socklen_t pv__tftp_addr_len(const struct sockaddr *sa);
 bool pv__tftp_same_ip(const struct sockaddr *a, const struct sockaddr *b);
 /* Same address and port. */
 bool pv__tftp_same_endpoint(const struct sockaddr *a, const struct sockaddr *b);
+/* addr is the local end (address and port) of one of the server's transfer sockets. */
+bool pv__tftp_sock_is_ours(pv_tftp_server *server, const struct sockaddr *addr);
 /* Idle sockets are closed (the server is closing). */
 void pv__tftp_sock_close_idle(pv_tftp_server *server);
 

@@ -83,6 +83,7 @@ struct pv__tftp_transfer {
 };
 
 static void t_on_timer(uv_timer_t *handle);
+static void t_send_first(pv__tftp_transfer *t, bool again);
 static void t_respond(pv_request *req, pv_response *resp);
 static void t_finish(pv__tftp_transfer *t, int status, const char *reason);
 
@@ -154,13 +155,20 @@ static void t_half_open_unlink(pv__tftp_transfer *t)
 }
 
 /* The peer answered on the transfer's port: it exists, and the transfer leaves the
- * half-open budget; its address is proven (tftp_transfer.h). */
+ * half-open budget; its address is proven (tftp_transfer.h). Transfers of the same
+ * address whose first packet waited for credit send it now, not at their next timeout
+ * (a phone, or a benchmark, starting many transfers at once). */
 static void t_prove(pv__tftp_transfer *t)
 {
     if (t->proven)
         return;
     t_half_open_unlink(t);
     pv__tftp_source_proven(t->server, t->source);
+    for (pv__tftp_transfer *w = t->server->half_open_oldest, *next; w; w = next) {
+        next = w->half_newer; /* w may end (a file cut short), never next */
+        if (w->source == t->source && !w->answered && w->state != T_HANDLER)
+            t_send_first(w, false);
+    }
 }
 
 static void t_free(pv__tftp_transfer *t)
@@ -567,18 +575,23 @@ static bool t_half_open_retry(pv__tftp_transfer *t)
     return true;
 }
 
+/* A half-open transfer's first packet, again or for the first time. */
+static void t_send_first(pv__tftp_transfer *t, bool again)
+{
+    if (t->state == T_SENDING) {
+        t->next = t->acked + 1;
+        t_send_window(t);
+    } else if (t->state == T_OACK || t->state == T_RECEIVING) {
+        t_send_ctl(t, again);
+    }
+}
+
 static void t_on_timer(uv_timer_t *handle)
 {
     pv__tftp_transfer *t = handle->data;
     if (!t->proven && t->state != T_DALLY) {
-        if (!t_half_open_retry(t))
-            return;
-        if (t->state == T_SENDING) {
-            t->next = t->acked + 1;
-            t_send_window(t);
-        } else if (t->state == T_OACK || t->state == T_RECEIVING) {
-            t_send_ctl(t, true);
-        }
+        if (t_half_open_retry(t))
+            t_send_first(t, true);
         return;
     }
     switch (t->state) {
@@ -711,25 +724,9 @@ static void t_call_handler(pv__tftp_transfer *t)
 
 /* ---- start --------------------------------------------------------------- */
 
-void pv__tftp_transfer_make_room(pv_tftp_server *server)
+void pv__tftp_transfer_evict(pv__tftp_transfer *t)
 {
-    while (server->half_open_oldest != NULL &&
-           (server->half_open >= server->limits.max_half_open ||
-            server->transfer_count >= server->limits.max_transfers))
-        t_finish(server->half_open_oldest, 503, "half-open transfers over budget");
-}
-
-bool pv__tftp_own_endpoint(pv_tftp_server *server, const struct sockaddr *addr)
-{
-    for (pv__tftp_transfer *t = server->transfers; t; t = t->next_t) {
-        if (pv__tftp_same_endpoint(addr, (struct sockaddr *)&t->sock->local))
-            return true;
-    }
-    for (pv__tftp_sock *s = server->idle_socks; s; s = s->next) {
-        if (pv__tftp_same_endpoint(addr, (struct sockaddr *)&s->local))
-            return true;
-    }
-    return false;
+    t_finish(t, 503, "half-open transfers over budget");
 }
 
 int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,

@@ -89,6 +89,7 @@ struct pv_tftp_server {
     bool no_gso; /* UDP_SEGMENT refused once: windows go out by sendmmsg */
     pv__tftp_sock *idle_socks;
     unsigned idle_count;
+    pv__tftp_sock *socks; /* every transfer socket, idle or not */
     uint8_t *batch; /* one window batch being sent (64 KiB), made on first use */
     void (*done_cb)(void *data);
     void *done_data;
@@ -123,11 +124,8 @@ uint8_t *pv__tftp_batch_buffer(pv_tftp_server *server);
 int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
                             const struct sockaddr *peer, const struct sockaddr *local,
                             pv__tftp_source *source, pv_error *err);
-/* Room for one more transfer: while the half-open budget (or the table) is full, the
- * oldest transfer whose peer never answered ends, silently. */
-void pv__tftp_transfer_make_room(pv_tftp_server *server);
-/* addr is the local end of one of the server's transfer sockets. */
-bool pv__tftp_own_endpoint(pv_tftp_server *server, const struct sockaddr *addr);
+/* Ends a half-open transfer silently: a newer request needs its room. */
+void pv__tftp_transfer_evict(pv__tftp_transfer *t);
 /* Ends a transfer now with an ERROR to the peer (server closing). */
 void pv__tftp_transfer_abort(pv__tftp_transfer *t, int status, const char *message);
 pv__tftp_transfer *pv__tftp_transfer_next(pv__tftp_transfer *t);

@@ -1140,6 +1140,52 @@ static void amplification_is_bounded(void **state)
     assert_true(flood <= 3.5);
 }
 
+/* Many requests at once from an address not proven yet (a phone fetching several files, a
+ * benchmark starting): the budget lets one first DATA out; its ACK proves the address and the
+ * others' first packets go at once, not at their next timeout (3 s here). */
+static void proof_releases_waiting_transfers(void **state)
+{
+    next_limits = test_limits();
+    next_limits.timeout_ms = 3000;
+    on_loop(apply_limits, NULL);
+    enum { N = 10 };
+    int socks[N];
+    struct pollfd p[N];
+    struct sockaddr_in peers[N];
+    bool got[N] = {false};
+    for (int i = 0; i < N; i++) {
+        socks[i] = bound_socket("127.7.0.1", 0, false);
+        raw_request(socks[i], PV_TFTP_RRQ, "f5000", "octet", NULL, 0);
+        p[i] = (struct pollfd){.fd = socks[i], .events = POLLIN};
+    }
+    int served = 0;
+    uint64_t deadline = uv_hrtime() + 2000000000ull;
+    while (served < N && uv_hrtime() < deadline) {
+        if (poll(p, N, 100) <= 0)
+            continue;
+        for (int i = 0; i < N; i++) {
+            uint8_t buf[600];
+            socklen_t fl = sizeof peers[i];
+            if (!(p[i].revents & POLLIN) ||
+                recvfrom(socks[i], buf, sizeof buf, 0, (struct sockaddr *)&peers[i], &fl) < 4)
+                continue;
+            if (!got[i] && buf[1] == PV_TFTP_DATA) {
+                got[i] = true;
+                served++;
+                raw_ack(socks[i], &peers[i], 1);
+            }
+        }
+    }
+    assert_int_equal(served, N);
+    uint8_t e[] = {0, 5, 0, 0, 0};
+    for (int i = 0; i < N; i++) {
+        raw_send_to(socks[i], &peers[i], e, sizeof e);
+        close(socks[i]);
+    }
+    next_limits = test_limits();
+    on_loop(apply_limits, NULL);
+}
+
 static void drains_on_close(void **state)
 {
     /* Leave a transfer running: teardown's close must wait, then abort it. */
@@ -1168,6 +1214,7 @@ int main(void)
         cmocka_unit_test(error_is_never_answered),
         cmocka_unit_test(own_port_is_ignored),
         cmocka_unit_test(amplification_is_bounded),
+        cmocka_unit_test(proof_releases_waiting_transfers),
         cmocka_unit_test(atftp_gets_files),
         cmocka_unit_test(tftp_hpa_gets_files_and_rolls_over),
         cmocka_unit_test(curl_gets_files),
