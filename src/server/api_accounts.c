@@ -359,7 +359,7 @@ void pv__api_codes_list(pv__api_ctx *ctx)
     pv__api_reply_page(ctx, items, &page);
 }
 
-/* 12 decimal digits: typed on a phone keypad (spec 14), ~40 bits, and
+/* 12 decimal digits: typed on a phone keypad (spec 5.5, keypad entry), ~40 bits, and
  * guessing is bounded by max_attempts and the rate limits of the binder. */
 static bool make_code(char out[13])
 {
