@@ -148,8 +148,8 @@ static const pv_config_key keys[] = {
     ROW("provisioning", "reports_per_hour", NULL, UINT, reports_per_hour, 1, 1000000, "N",
         "reports accepted per device per hour; 429 beyond"),
 
-    ROW("sip", "listen", "sip", LISTEN, sip_listen, 0, 0, "ADDR:PORT",
-        "UDP address NOTIFYs are sent from (port 0: any); off: no device actions"),
+    ROW("sip", "listen", "sip", STRING, sip_listen, 0, 0, "ADDR:PORT",
+        "UDP address NOTIFYs are sent from (port 0: any); empty: no device actions"),
     ROW("sip", "outbound_proxy", NULL, STRING, sip_outbound_proxy, 0, 0, "IP:PORT",
         "the provider's SIP proxy: NOTIFY goes to the line's AOR through it (empty: to phones)"),
     ROW("sip", "timeout_ms", NULL, UINT, sip_timeout_ms, 500, 64000, "MS",

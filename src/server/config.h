@@ -88,7 +88,7 @@ typedef struct pv_config {
     unsigned reports_per_hour;   /* reports accepted per device and hour */
     bool gzip;
     /* [sip] (server/notifier.h): NOTIFY to make phones resync, reboot, report (spec 5.5) */
-    char *sip_listen;         /* our UDP address; NULL: off */
+    char *sip_listen;         /* our UDP address (port 0: any); NULL or "": off */
     char *sip_outbound_proxy; /* the provider's proxy "ip:port"; NULL: straight to phones */
     unsigned sip_timeout_ms;
     unsigned sip_retries;

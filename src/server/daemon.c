@@ -191,7 +191,8 @@ static int worker_bind(worker *w, pv_error *err)
         rc = add_http(w, cfg->https_listen, d->https_fd, h, d->tls, &w->https, err);
     if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL)
         rc = add_http(w, cfg->admin_listen, 0, &d->admin.handler, NULL, &w->admin, err);
-    if (rc == 0 && w->index == 0 && cfg->sip_listen != NULL && d->admin.api != NULL) {
+    if (rc == 0 && w->index == 0 && cfg->sip_listen != NULL && *cfg->sip_listen != '\0' &&
+        d->admin.api != NULL) {
         /* the API runs on this loop: device actions need no lock to reach the notifier */
         pv_notifier_options no = {.listen = cfg->sip_listen,
                                   .outbound_proxy = cfg->sip_outbound_proxy,
