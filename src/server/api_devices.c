@@ -273,6 +273,25 @@ void pv__api_device_assign(pv__api_ctx *ctx)
     }
 }
 
+/* issue 11.1: a bound, pinned device is re-bound only after this (DESIGN 5):
+ * no account, no pinned certificate, SP-CUST, its secrets retired. */
+void pv__api_device_release(pv__api_ctx *ctx)
+{
+    char mac[13];
+    if (!path_mac(ctx, mac))
+        return;
+    pv_error err = {""};
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0)
+        rc = pv_store_device_release(ctx->store, mac, ctx->now, &err);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, NULL);
+    } else if (pv__api_commit(ctx, "device.release", mac, NULL)) {
+        answer_device(ctx, 200, mac);
+    }
+}
+
 /* Compare-and-set of the provisioning state (spec 12.2); "from" defaults to
  * the state read in the same transaction. */
 void pv__api_device_state(pv__api_ctx *ctx)
@@ -324,8 +343,9 @@ static void api_policy(pv__api_ctx *ctx, pv_prov_policy *pol)
         pv_prov_policy_defaults(pol);
 }
 
-/* Encrypted renders need the device keys, sealed under <data>/master.key. */
-static int load_secrets(pv__api_ctx *ctx, pv_error *err)
+/* Encrypted renders need the device keys, and codes their keyed hash, both
+ * under <data>/master.key. */
+int pv__api_load_secrets(pv__api_ctx *ctx, pv_error *err)
 {
     char key[4096];
     int n = snprintf(key, sizeof key, "%s/master.key", ctx->data_dir);
@@ -349,7 +369,7 @@ void pv__api_device_render(pv__api_ctx *ctx)
     pv_render_options opts = {.policy = &pol, .plain = plain};
     pv_render_output out = {0};
     pv_error err = {""};
-    int rc = plain ? 0 : load_secrets(ctx, &err);
+    int rc = plain ? 0 : pv__api_load_secrets(ctx, &err);
     if (rc == 0)
         rc = pv_render_device(ctx->store, mac, &opts, &out, &err);
     if (rc != 0) {

@@ -146,6 +146,9 @@ void pv__api_device_put(pv__api_ctx *ctx);
 void pv__api_device_patch(pv__api_ctx *ctx);
 void pv__api_device_delete(pv__api_ctx *ctx);
 void pv__api_device_assign(pv__api_ctx *ctx);
+void pv__api_device_release(pv__api_ctx *ctx);
+/* Loads <data>/master.key into the request's store handle (device keys, codes). */
+int pv__api_load_secrets(pv__api_ctx *ctx, pv_error *err);
 void pv__api_device_state(pv__api_ctx *ctx);
 void pv__api_device_render(pv__api_ctx *ctx);
 void pv__api_device_report(pv__api_ctx *ctx);

@@ -52,9 +52,9 @@ expect_contains "$(cat "$T/test_store.out")" "import (postgres)" "the import ran
 
 # --- provisor db with a URL: migrate (idempotent), check, backup refused.
 expect_status 0 "$PV_BIN" db migrate --db "$URL"
-expect_contains "$(cat "$T/.out")" "applied 1 schema step(s); schema version 1" "first migrate"
+expect_contains "$(cat "$T/.out")" "applied 2 schema step(s); schema version 2" "first migrate"
 expect_status 0 "$PV_BIN" db migrate --db "$URL"
-expect_contains "$(cat "$T/.out")" "applied 0 schema step(s); schema version 1" "re-run is a no-op"
+expect_contains "$(cat "$T/.out")" "applied 0 schema step(s); schema version 2" "re-run is a no-op"
 expect_status 0 "$PV_BIN" db check --db "$KW"
 out=$(cat "$T/.out")
 expect_contains "$out" "(postgres)" "check names the backend"
