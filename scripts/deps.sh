@@ -14,6 +14,9 @@ want=(
   # tests: cmocka and the real peers
   libcmocka-dev openssl curl atftp tftp-hpa sqlite3 valgrind procps iproute2 postgresql tmux
   dnsmasq-base kea-dhcp4-server nginx python3
+  # the shared libraries of the atftpd extracted below (dpkg-deb -x installs no dependencies;
+  # without them integration.phone_nginx fails on a fresh machine: libwrap.so.0 not found)
+  libwrap0 libpcre2-8-0
   # provisor fleet --report: plot.png rendered from our plot.svg (docs/fleet.md)
   librsvg2-bin
 )
@@ -27,13 +30,21 @@ fi
 
 extract_atftpd() {
   local dir=${PV_BENCH_TOOLS:-/var/cache/provisor-bench}
-  [ -x "$dir/usr/sbin/atftpd" ] && return 0
+  if [ -x "$dir/usr/sbin/atftpd" ]; then
+    # An extracted binary brings no libraries: say which one is missing rather than let a test
+    # fail on it later.
+    local missing_libs
+    missing_libs=$(ldd "$dir/usr/sbin/atftpd" 2>/dev/null | awk '/not found/ {print $1}' | tr '\n' ' ')
+    [ -z "$missing_libs" ] || echo "deps: $dir/usr/sbin/atftpd lacks $missing_libs(install the package that ships it)" >&2
+    return 0
+  fi
   [ "$(id -u)" -eq 0 ] || { echo "deps: atftpd (a test peer) needs root to extract" >&2; return 0; }
   mkdir -p "$dir"
   (cd "$dir" && { apt-get download -qq atftpd >/dev/null 2>&1 ||
     { apt-get update -qq >/dev/null && apt-get download -qq atftpd >/dev/null; }; } &&
     dpkg-deb -x atftpd_*.deb "$dir" && rm -f atftpd_*.deb) ||
-    echo "deps: could not extract atftpd into $dir" >&2
+    { echo "deps: could not extract atftpd into $dir" >&2; return 0; }
+  extract_atftpd # checks its libraries
 }
 
 missing=()

@@ -1,5 +1,5 @@
 /*
- * store.c — the phone's parameters: shared family defaults plus this phone's
+ * agent_store.c — the phone's parameters: shared family defaults plus this phone's
  * differences, user access (`ua`, spec 3.1 and 9), secrets, export.
  *
  * Invariant: a->own holds a name only when its value or access differs from

@@ -6,8 +6,9 @@
  * manufacturer CA bundles for client certificates, verification mode,
  * minimum version, cipher list, security level, session tickets). From it
  * pv_tls_context_new() builds a reference-counted pv_tls_context shared by
- * every loop thread. SIGHUP builds a new context and swaps it in with
- * pv_tls_context_swap(); connections keep the context they started with.
+ * every loop thread. SIGHUP builds a new context and swaps it into the
+ * listener's pv_tls_slot with pv_tls_slot_swap(); connections keep the
+ * context they started with.
  *
  * The context also owns the server-side session cache (sessions kept as
  * their DER encoding, bounded in count, oldest dropped first): OpenSSL's

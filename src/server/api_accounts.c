@@ -359,7 +359,7 @@ void pv__api_codes_list(pv__api_ctx *ctx)
     pv__api_reply_page(ctx, items, &page);
 }
 
-/* 12 decimal digits: typed on a phone keypad (spec 14), ~40 bits, and
+/* 12 decimal digits: typed on a phone keypad (spec 5.5, keypad entry), ~40 bits, and
  * guessing is bounded by max_attempts and the rate limits of the binder. */
 static bool make_code(char out[13])
 {
@@ -408,7 +408,7 @@ void pv__api_code_create(pv__api_ctx *ctx)
     }
     int64_t id = 0;
     pv_error err = {""};
-    int rc = pv__api_load_secrets(ctx, &err); /* codes are kept keyed under it */
+    int rc = pv__api_load_secrets(ctx, true, &err); /* codes are kept keyed under it */
     if (rc == 0)
         rc = pv_store_begin(ctx->store, &err);
     if (rc == 0)

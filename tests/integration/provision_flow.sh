@@ -135,7 +135,9 @@ expect_eq "$(code_of "$H/$dir/000e08aaaaaa.cfg")" 404 "old directory retired aft
 last=0
 for i in $(seq 1 25); do last=$(as b -o "$T/lock.out" -w '%{http_code}' "$S/init/GUESS$i"); done
 expect_eq "$last" 429 "guessing locks"
-expect_contains "$(cat "$T/lock.out")" "" "locked answer"
+expect_contains "$(cat "$T/lock.out")" "429" "locked answer"
+expect_contains "$(sq "SELECT detail FROM audit_log WHERE action='binding.refused' ORDER BY id DESC LIMIT 1")" \
+  'status=429 reason="too many binding attempts from this address' "lock audited with its reason"
 expect_eq "$(sq "SELECT count(*) FROM devices WHERE mac='000e08bbbbbb'")" 0 "guesses bound nothing"
 serve_stop
 done_ok
