@@ -8,6 +8,7 @@
 #include "server/firmware.h"
 #include "server/identity.h"
 #include "server/keys.h"
+#include "server/prov_route.h"
 #include "server/render.h"
 #include "server/reports.h"
 
@@ -305,23 +306,6 @@ static void respond_body(pv_request *req, int status, pv_buf *body, const char *
     r.content_type = type;
     r.identity_log = who;
     pv_request_respond(req, &r);
-}
-
-/* Splits "/a/b" into components; returns how many (at most 3). */
-static size_t components(pv_slice path, pv_slice *c)
-{
-    size_t n = 0, i = 0;
-    while (i < path.len && n < 3) {
-        while (i < path.len && path.ptr[i] == '/')
-            i++;
-        size_t j = i;
-        while (j < path.len && path.ptr[j] != '/')
-            j++;
-        if (j > i)
-            c[n++] = pv_slice_make(path.ptr + i, j - i);
-        i = j;
-    }
-    return i < path.len ? 4 : n;
 }
 
 /* ---- reports (spec 7.1) ------------------------------------------------- */
@@ -633,11 +617,8 @@ static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *
 
 static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *id)
 {
-    if (!(req->proto == PV_PROTO_HTTPS && id->cert_has_mac)) {
-        on_bootstrap(l, req, id, id->model);
-        return;
-    }
-    /* In-house pre-provisioning: known, assigned, its own certificate. */
+    /* In-house pre-provisioning (HTTPS, a certificate naming the MAC): known,
+     * assigned, its own certificate. */
     pv_store_secret sec;
     pv_error e;
     int rc = pv_store_begin(l->s, &e);
@@ -665,50 +646,15 @@ static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *i
 
 /* ---- routing ------------------------------------------------------------ */
 
-static bool static_exists(pv_provision_loop *l, pv_slice path)
-{
-    int fd = -1;
-    if (pv_fileserver_open(l->p->cfg.files, path, &fd, NULL) != 0)
-        return false;
-    close(fd);
-    return true;
-}
-
-static bool is_read(pv_method m)
-{
-    return m == PV_METHOD_GET || m == PV_METHOD_HEAD || m == PV_METHOD_TFTP_READ;
-}
-
-typedef enum { R_FILES, R_REPORT, R_FIRMWARE, R_SECURE, R_BOOTSTRAP, R_MAC_PATH } route;
-
-/* Which route a request that passed pv_identify takes (provision.h's table). */
-static route route_of(pv_provision_loop *l, pv_request *req, const pv_slice *c, size_t n,
-                      const pv_ident *id, bool known, char *model, size_t model_size)
-{
-    if (n >= 2 && pv_slice_eq_cstr(c[0], "firmware"))
-        return R_FIRMWARE;
-    if (static_exists(l, req->path))
-        return R_FILES;
-    if (n == 2 && id->path_has_mac)
-        return known ? R_SECURE : R_FILES;
-    if (n == 1 && id->path_has_mac && !known && req->proto == PV_PROTO_HTTPS)
-        return R_FILES; /* not bound yet: nothing here (404) */
-    if (n == 1 && pv_bootstrap_path(req->path, model, model_size))
-        return R_BOOTSTRAP;
-    if (n == 1 && id->path_has_mac)
-        return req->proto == PV_PROTO_HTTPS && id->cert_has_mac ? R_MAC_PATH : R_BOOTSTRAP;
-    return R_FILES;
-}
-
 static void handle(pv_handler *h, pv_request *req)
 {
     pv_provision_loop *l = h->data;
     const pv_prov_policy *pol = &l->p->cfg.policy;
     pv_handler *fallback = &l->p->cfg.files->handler;
     pv_slice c[4];
-    size_t n = components(req->path, c);
+    size_t n = pv_prov_components(req->path, c);
     /* issue 10: the binding path before anything reads a MAC from the path. */
-    if (n >= 1 && pv_slice_eq_cstr(c[0], pol->binding_prefix)) {
+    if (pv_prov_is_binding(pol, c, n)) {
         on_binding_path(l, req, n == 2 ? c[1] : PV_SLICE_LIT(""), n == 2);
         return;
     }
@@ -717,7 +663,7 @@ static void handle(pv_handler *h, pv_request *req)
     pv_mac report_mac;
     const char *kind = "full";
     bool report = upload && pv_reports_path(pol, req->path, &report_mac, &kind);
-    if ((upload && !report) || (!upload && !is_read(req->method))) {
+    if ((upload && !report) || (!upload && !pv_prov_is_read(req->method))) {
         fallback->handle(fallback, req);
         return;
     }
@@ -745,32 +691,32 @@ static void handle(pv_handler *h, pv_request *req)
     }
     bool known = rc == 0;
     char model[64] = "";
-    route r = report ? R_REPORT : route_of(l, req, c, n, &id, known, model, sizeof model);
-    pv_route_kind kind_of_route =
-        r == R_REPORT || r == R_SECURE || r == R_MAC_PATH ? PV_ROUTE_DEVICE : PV_ROUTE_SHARED;
-    if (known && pv_identity_admit(&id, d.mac, d.require_cert, d.cert_fingerprint, kind_of_route,
-                                   &e) != 0) {
+    pv_prov_route r = report ? PV_PROV_REPORT
+                             : pv_prov_route_of(l->p->cfg.files, req, c, n, &id, known, model,
+                                                sizeof model);
+    if (known && pv_identity_admit(&id, d.mac, d.require_cert, d.cert_fingerprint,
+                                   pv_prov_route_kind(r), &e) != 0) {
         pv_store_device_free(&d);
         refuse(l, req, &id, 403, "identity.refused", e.msg);
         return;
     }
     switch (r) {
-    case R_REPORT:
+    case PV_PROV_REPORT:
         on_report(l, req, &report_mac, kind);
         break;
-    case R_FIRMWARE:
+    case PV_PROV_FIRMWARE:
         on_firmware(l, req);
         break;
-    case R_SECURE:
+    case PV_PROV_SECURE:
         on_secure(l, req, &id, &d, c[0]);
         break;
-    case R_BOOTSTRAP:
+    case PV_PROV_BOOTSTRAP:
         on_bootstrap(l, req, &id, id.model[0] ? id.model : model);
         break;
-    case R_MAC_PATH:
+    case PV_PROV_MAC_PATH:
         on_mac_path(l, req, &id);
         break;
-    case R_FILES:
+    case PV_PROV_FILES:
         fallback->handle(fallback, req);
         break;
     }

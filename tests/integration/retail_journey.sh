@@ -27,13 +27,8 @@ CODE=$(py 'j["code"]' <"$T/code.json")
 [[ "$CODE" =~ ^[0-9]{12}$ ]] || fail "want a 12-digit code, got '$CODE'"
 ok
 
-# The phone's certificate from the demo manufacturer CA (spec 4.4 subject).
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/phone.key" \
-  -subj "/ST=$MAC/L=FCH0FEED01/OU=CP-8841-3PCC/CN=SEP$MAC" -out "$T/phone.csr" 2>/dev/null
-printf 'extendedKeyUsage=clientAuth\n' >"$T/ext"
-openssl x509 -req -in "$T/phone.csr" -CA "$D/manufacturer/demo-ca.pem" \
-  -CAkey "$D/manufacturer/demo-ca.key" -CAcreateserial -days 1 -extfile "$T/ext" \
-  -out "$T/phone.pem" 2>/dev/null
+# The phone's certificate from the demo manufacturer CA (spec 4.4 subject; key in the same file).
+expect_status 0 "$P" phone cert --mac "$MAC" --model CP-8841-3PCC --data-dir "$D" --out "$T/phone.pem"
 
 # The binding path asked the wrong ways first: plain HTTP and TFTP bind nothing, log nothing.
 H="http://127.0.0.1:$HTTP_PORT"
@@ -44,7 +39,7 @@ wait_log "$T/run.log" "event=tftp.transfer.*op=RRQ" 10
 expect_eq "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$D/tls/ca.pem" \
   "https://127.0.0.1:$HTTPS_PORT/init/$CODE")" 403 "binding without a certificate"
 
-phone_start p --mac "$MAC" --model CP-8841-3PCC --cert "$T/phone.pem" --key "$T/phone.key" \
+phone_start p --mac "$MAC" --model CP-8841-3PCC --cert "$T/phone.pem" --key "$T/phone.pem" \
   --ca "$D/tls/ca.pem"
 expect_contains "$(web "/admin/resync?https://127.0.0.1:$HTTPS_PORT/init/$CODE")" \
   "resync started" "the customer's one command"
@@ -78,7 +73,7 @@ serve_start run2 --data-dir "$D" --config "$T/prefix.conf"
 "$P" code create bakery --json >"$T/code2.json"
 CODE2=$(py 'j["code"]' <"$T/code2.json")
 expect_status 0 "$P" device release "$MAC"
-phone_start p --mac "$MAC" --model CP-8841-3PCC --cert "$T/phone.pem" --key "$T/phone.key" \
+phone_start p --mac "$MAC" --model CP-8841-3PCC --cert "$T/phone.pem" --key "$T/phone.pem" \
   --ca "$D/tls/ca.pem"
 expect_eq "$(curl -sS -o /dev/null -w '%{http_code}' "$H/init/000000000000")" 404 "old prefix: nothing"
 expect_contains "$(web "/admin/resync?https://127.0.0.1:$HTTPS_PORT/cisco-init/$CODE2")" \

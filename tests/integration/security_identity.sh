@@ -23,17 +23,12 @@ V=000e08c0ffee
 
 # Certificates from the data directory's demo manufacturer CA (spec 4.4 subject).
 phone_cert() { # NAME MAC
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
-    -subj "/ST=$2/L=SN$2/OU=CP-8841-3PCC/CN=SEP$2" -out "$T/$1.csr" 2>/dev/null
-  printf 'extendedKeyUsage=clientAuth\n' >"$T/ext"
-  openssl x509 -req -in "$T/$1.csr" -CA "$D/manufacturer/demo-ca.pem" \
-    -CAkey "$D/manufacturer/demo-ca.key" -CAcreateserial -days 1 -extfile "$T/ext" \
-    -out "$T/$1.pem" 2>/dev/null
+  expect_status 0 "$P" phone cert --mac "$2" --model CP-8841-3PCC --data-dir "$D" --out "$T/$1.pem"
 }
 phone_cert victim "$V"
 phone_cert forged "$V" # the same MAC, another key: another fingerprint
 phone_cert other 000e08c0ffef
-as() { local who=$1; shift; curl -sS --cacert "$CA" --cert "$T/$who.pem" --key "$T/$who.key" "$@"; }
+as() { local who=$1; shift; curl -sS --cacert "$CA" --cert "$T/$who.pem" "$@"; }
 status_as() { local who=$1; shift; as "$who" -o "$T/out" -w '%{http_code}' "$@"; }
 new_code() { "$P" code create "$1" --json | py 'j["code"]'; }
 
@@ -83,7 +78,8 @@ expect_eq "$("$P" audit list --json | py 'sum(1 for a in j if a["action"] == "id
 
 # Re-binding a bound device, even by its own certificate, waits for a release.
 expect_eq "$(status_as victim "$S/init/$C2")" 403 "own certificate, new code: release first"
-expect_contains "$(cat "$T/out")" "released first" "the answer says why"
+expect_contains "$("$P" audit list --device "$V" --json | py 'j[-1]["detail"]')" "released first" \
+  "the audit says why"
 expect_status 0 "$P" device release "$V"
 expect_eq "$("$P" device show "$V" --json | py 'j["account"], j["state"]')" "None SP-CUST" "released"
 expect_contains "$("$P" audit list --device "$V")" "device.release" "release audited"
