@@ -80,6 +80,31 @@ static int wait_job(pv_cli_api *api, json_t **job, double timeout_s)
     return PV_EXIT_OK;
 }
 
+/* POST /actions with body (taken), --wait for the outcomes, print the job. strict: with
+ * --wait, exit 1 unless every device answered 2xx and none was skipped. */
+static int post_job(pv_cli_api *api, json_t *body, bool strict)
+{
+    json_t *job = NULL;
+    int rc = pv_cli_call(api, "POST", "/actions", body, &job);
+    if (rc != PV_EXIT_OK)
+        return rc;
+    bool wait = pv_cli_opt(api, "wait") != NULL;
+    if (wait) {
+        const char *t = pv_cli_opt(api, "timeout");
+        rc = wait_job(api, &job, t ? atof(t) : 120.0);
+    }
+    print_job(api, job);
+    if (rc == PV_EXIT_OK && wait && strict) {
+        json_t *o = json_object_get(job, "outcomes");
+        json_int_t ok = json_integer_value(json_object_get(o, "ok"));
+        if (ok != json_integer_value(json_object_get(job, "total")) ||
+            json_array_size(json_object_get(job, "skipped")) > 0)
+            rc = PV_EXIT_FAILURE;
+    }
+    json_decref(job);
+    return rc;
+}
+
 static int run(pv_cli_api *api, const char *action, int argc, char **argv)
 {
     const char *account = pv_cli_opt(api, "account"), *model = pv_cli_opt(api, "model");
@@ -113,24 +138,7 @@ static int run(pv_cli_api *api, const char *action, int argc, char **argv)
         }
         json_object_set_new(body, "rate", json_integer(r));
     }
-    json_t *job = NULL;
-    int rc = pv_cli_call(api, "POST", "/actions", body, &job);
-    if (rc != PV_EXIT_OK)
-        return rc;
-    if (pv_cli_opt(api, "wait") != NULL) {
-        const char *t = pv_cli_opt(api, "timeout");
-        rc = wait_job(api, &job, t ? atof(t) : 120.0);
-    }
-    print_job(api, job);
-    if (rc == PV_EXIT_OK && pv_cli_opt(api, "wait") != NULL) {
-        json_t *o = json_object_get(job, "outcomes");
-        json_int_t ok = json_integer_value(json_object_get(o, "ok"));
-        if (ok != json_integer_value(json_object_get(job, "total")) ||
-            json_array_size(json_object_get(job, "skipped")) > 0)
-            rc = PV_EXIT_FAILURE;
-    }
-    json_decref(job);
-    return rc;
+    return post_job(api, body, true);
 }
 
 int pv_cli_device_resync(pv_cli_api *api, int argc, char **argv)
@@ -238,16 +246,5 @@ int pv_cli_notify_changed(pv_cli_api *api, pv_cli_renders *before)
             printf("notify: no device's profile changed\n");
         return PV_EXIT_OK;
     }
-    json_t *job = NULL;
-    int rc = pv_cli_call(api, "POST", "/actions",
-                         json_pack("{s:s, s:o}", "action", "resync", "macs", macs), &job);
-    if (rc != PV_EXIT_OK)
-        return rc;
-    if (pv_cli_opt(api, "wait") != NULL) {
-        const char *t = pv_cli_opt(api, "timeout");
-        rc = wait_job(api, &job, t ? atof(t) : 120.0);
-    }
-    print_job(api, job);
-    json_decref(job);
-    return rc;
+    return post_job(api, json_pack("{s:s, s:o}", "action", "resync", "macs", macs), false);
 }
