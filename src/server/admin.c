@@ -1,4 +1,5 @@
 /* admin.c — /metrics, /healthz and the route to the admin API; see admin.h. */
+#include "server/notifier.h"
 #include "server/admin.h"
 
 #include "net/metrics.h"
@@ -50,6 +51,7 @@ static void admin_handle(pv_handler *self, pv_request *req)
         pv_metrics_render(&text);
         append_upload_usage(admin, &text);
         pv_reports_metrics(&text);
+        pv_notifier_metrics(&text);
         pv_store_health_render(&text);
         pv_prov_audit_render(&text);
         /* Prometheus text exposition format, version 0.0.4 */
