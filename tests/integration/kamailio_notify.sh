@@ -6,7 +6,8 @@
 # An operator changes a parameter; `provisor device resync MAC --wait` sends NOTIFY to the
 # line's AOR through Kamailio, which routes it to the phone's contact; the phone challenges
 # it, the server answers with the line's credentials, and the phone shows the new value
-# within seconds. A device whose phone is not registered gets not-registered (404).
+# within seconds. `params set --notify` notifies exactly the devices whose rendered profile
+# changed. A device whose phone is not registered gets not-registered (404).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/phone_lib.bash"
@@ -33,6 +34,14 @@ serve_start srv --data-dir "$D" --sip-outbound-proxy "127.0.0.1:$K_PORT" --sip-t
 export PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
 P=$PV_BIN
 py() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+# lastj EXPR — the same on the last JSON document of stdin (the set's answer, then the job)
+lastj() { python3 -c "
+import json,sys
+t=sys.stdin.read(); d=json.JSONDecoder(); i=0; j=None
+while i < len(t):
+    if t[i] in ' \n': i+=1; continue
+    j,i=d.raw_decode(t,i)
+print($1)"; }
 "$P" account create acme --settings '{"lines":[{"line":1,"user":"3101","password":"k4m-pw"}]}' >/dev/null
 "$P" params set account:acme 'User_ID_1_={{lines.0.user}}' 'Password_1_={{lines.0.password}}' \
   "Proxy_1_=127.0.0.1:$K_PORT" 'Register_Expires_1_=300' 'Station_Name=first' >/dev/null
@@ -66,6 +75,17 @@ grep -q "relay NOTIFY sip:3101@$(cat "$T/p/sip")" "$T/kamailio.log" ||
 ok
 grep -q "event=sip.notify line=1 event=resync .*result=accepted" "$T/p.log" || fail "phone log"
 ok
+
+# --- params set --notify: exactly the devices whose rendered profile changed ---
+expect_status 0 "$P" params set account:acme 'Station_Name=third' --notify --wait --json
+expect_eq "$(lastj 'sorted(d["mac"] for d in j["devices"])' <"$T/.out")" \
+  "['000e08cafe31', '000e08cafe32']" "an account change notifies the account's devices"
+wait_until 10 "the phone shows the value set with --notify" param_is Station_Name third
+expect_status 0 "$P" params set device:000e08cafe32 'Display_Name_1_=front desk' --notify --json
+expect_eq "$(lastj '[d["mac"] for d in j["devices"]]' <"$T/.out")" "['000e08cafe32']" \
+  "a device change notifies that device only"
+expect_status 0 "$P" params set account:acme 'Station_Name=third' --notify
+expect_contains "$(cat "$T/.out")" "no device's profile changed" "an unchanged value notifies nobody"
 
 # --- a device whose line is not registered: the proxy answers 404 ---
 "$P" params set device:000e08cafe32 'User_ID_1_=3199' >/dev/null
