@@ -142,6 +142,10 @@ void pv_fleet_plan_config(const pv_fleet_plan *p, const pv_fleet_ident *id, cons
         if (p->random_delay >= 0)
             pv_buf_appendf(xml, "  <Resync_Random_Delay>%d</Resync_Random_Delay>\n",
                            p->random_delay);
+        /* --period: the retry before the server provisions its own (a real
+         * factory phone waits 3600 s after a refused first fetch). */
+        pv_buf_appendf(xml, "  <Resync_Error_Retry_Delay>%llu</Resync_Error_Retry_Delay>\n",
+                       (unsigned long long)p->period_s);
         if (p->goal == PV_GOAL_REPORT) /* spec 7.1 */
             pv_buf_appendf(xml, "  <Report_Rule>[--key $SA] %s/report/$MA.xml</Report_Rule>\n",
                            base_url);
