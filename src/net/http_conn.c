@@ -4,6 +4,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "net/metrics.h"
+#include "net/sockaddr.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -741,25 +742,6 @@ static void on_timeout(uv_timer_t *timer)
 
 /* ---- start ------------------------------------------------------------------------------- */
 
-static void format_peer(const struct sockaddr_storage *ss, char *out, size_t size)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-        uv_ip4_name(a, host, sizeof host);
-        port = ntohs(a->sin_port);
-        snprintf(out, size, "%s:%d", host, port);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-        uv_ip6_name(a, host, sizeof host);
-        port = ntohs(a->sin6_port);
-        snprintf(out, size, "[%s]:%d", host, port);
-    } else {
-        snprintf(out, size, "-");
-    }
-}
-
 void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn)
 {
     conn->respond = conn_respond;
@@ -771,7 +753,7 @@ void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn)
     uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&conn->peer, &len);
     len = sizeof conn->local;
     uv_tcp_getsockname(&conn->tcp, (struct sockaddr *)&conn->local, &len);
-    format_peer(&conn->peer, conn->peer_text, sizeof conn->peer_text);
+    pv_sockaddr_text((const struct sockaddr *)&conn->peer, conn->peer_text, sizeof conn->peer_text);
     uv_timer_init(server->loop, &conn->timer);
     conn->timer.data = conn;
     conn->handles_open = 2; /* tcp and timer */

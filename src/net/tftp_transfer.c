@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "net/metrics.h"
+#include "net/sockaddr.h"
 #include "net/tftp_negotiate.h"
 #include "net/tftp_rto.h"
 
@@ -79,11 +80,6 @@ struct pv__tftp_transfer {
 static void t_on_timer(uv_timer_t *handle);
 static void t_respond(pv_request *req, pv_response *resp);
 static void t_finish(pv__tftp_transfer *t, int status, const char *reason);
-
-pv__tftp_transfer *pv__tftp_transfer_next(pv__tftp_transfer *t)
-{
-    return t->next_t;
-}
 
 static void t_send(pv__tftp_transfer *t, const void *data, size_t len)
 {
@@ -164,7 +160,7 @@ static void t_destroy(pv__tftp_transfer *t)
 static void t_log(pv__tftp_transfer *t)
 {
     char peer[80];
-    pv__tftp_format_addr((struct sockaddr *)&t->peer, peer, sizeof peer);
+    pv_sockaddr_text((struct sockaddr *)&t->peer, peer, sizeof peer);
     double ms = (double)(uv_hrtime() - t->start_ns) / 1e6;
     pv_log_line line;
     pv_log_begin(&line, PV_LOG_INFO, "tftp.transfer");
