@@ -117,7 +117,11 @@ static int select_url(pv_agent *a, uint64_t now, const char *oneshot, pv_url *ur
     pv_macro_env env = pv__macro_env(a, now, &ctx);
     pv_rule_result res;
     const char *text = pv__agent_get(a, "Upgrade_Rule");
-    int rc = pv_rule_eval(PV_RULE_UPGRADE, pv_slice_from(text ? text : ""), &env, &res, err);
+    /* spec 1.2: multiplatform firmware (MPP phones, ATA 19x) wants a server;
+     * SPA and Sipura loads take the DHCP one */
+    unsigned flags = a->defs->family != PV_AGENT_SPA ? PV_RULE_UPGRADE_NEEDS_SERVER : 0;
+    int rc = pv_rule_eval_flags(PV_RULE_UPGRADE, flags, pv_slice_from(text ? text : ""), &env,
+                                &res, err);
     if (rc == 0 && res.outcome == PV_RULE_SELECTED) {
         for (size_t i = 0; i < res.nassign; i++)
             pv__set_value(a, res.assign[i].name, res.assign[i].value);

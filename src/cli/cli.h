@@ -47,6 +47,9 @@ int pv_cmd_plan(int argc, char **argv);
 int pv_cmd_report(int argc, char **argv);
 int pv_cmd_audit(int argc, char **argv);
 int pv_cmd_dhcp_snippet(int argc, char **argv);
+int pv_cmd_admin_token(int argc, char **argv);
+/* `provisor phone cert` (cmd_datadir.c): argv[0] is "cert". */
+int pv_cli_phone_cert(int argc, char **argv);
 
 /* Reads a whole file ("-" = standard input), refusing more than max bytes. */
 int pv_cli_read_file(const char *path, size_t max, pv_buf *out, pv_error *err);

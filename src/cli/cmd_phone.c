@@ -38,7 +38,8 @@ static void usage(FILE *f)
             "       provisor phone factory-reset [--ivr] [--state-dir DIR | --web ADDR:PORT]\n"
             "       provisor phone status               [--state-dir DIR | --web ADDR:PORT]\n"
             "       provisor phone resync [RULE]        [--state-dir DIR | --web ADDR:PORT]\n"
-            "       provisor phone dhcp-hook EVENT      [--state-dir DIR]\n\n"
+            "       provisor phone dhcp-hook EVENT      [--state-dir DIR]\n"
+            "       provisor phone cert --mac MAC [--model M] [--out FILE] [--data-dir DIR]\n\n"
             "Runs one emulated SIP phone that provisions like an SPA or multiplatform phone:\n"
             "resync and upgrade timers, Profile_Rule, decryption, its own web server\n"
             "(/admin/resync?URL, /admin/status.xml, ...). State survives restarts in DIR.\n\n"
@@ -47,7 +48,10 @@ static void usage(FILE *f)
             "  --state-dir DIR      where the phone keeps its state (default ./phone-state)\n"
             "  --web ADDR:PORT      run the phone's web server there (e.g. 127.0.0.1:8088)\n"
             "  --cert F, --key F    the device certificate and key presented over HTTPS\n"
-            "  --ca F               CA bundle the phone trusts for HTTPS servers\n"
+            "                       (one file with both is fine: 'provisor phone cert' makes\n"
+            "                       one from the data directory's demo manufacturer CA)\n"
+            "  --ca F               CA bundle the phone trusts for HTTPS servers (for\n"
+            "                       'provisor serve': DATA/tls/ca.pem)\n"
             "  --no-verify-name     do not check the server name against its certificate\n"
             "  --dhcp-option N=V    DHCP option 66, 150, 159 or 160 (spec 10); repeatable\n"
             "  --ip IP              the phone's address ($IP), default 127.0.0.1\n"
@@ -430,6 +434,8 @@ static int dhcp_hook(args *a, const char *event)
 
 int pv_cmd_phone(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "cert") == 0)
+        return pv_cli_phone_cert(argc - 1, argv + 1);
     args a = {0};
     const char *sub = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
     int shift = sub != NULL;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void usage(FILE *f)
 {
@@ -295,7 +296,11 @@ static int cmd_eval(int argc, char **argv)
         text = pv_slice_trim(pv_buf_slice(&input));
     }
     pv_macro_env env = pv_macro_vars_env(&vars);
-    int rc = pv_rule_eval(a.kind, text, &env, &r, &err);
+    /* spec 1.2: only a multiplatform model's Upgrade_Rule must name a server */
+    bool multiplatform = a.id.model != NULL && (strncasecmp(a.id.model, "CP-", 3) == 0 ||
+                                                strncasecmp(a.id.model, "ATA19", 5) == 0);
+    unsigned flags = multiplatform ? PV_RULE_UPGRADE_NEEDS_SERVER : 0;
+    int rc = pv_rule_eval_flags(a.kind, flags, text, &env, &r, &err);
     const char *why = NULL;
     if (rc != 0)
         why = err.msg;

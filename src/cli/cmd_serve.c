@@ -135,6 +135,29 @@ static void print_banner(const pv_daemon *d, const pv_config *cfg, const pv_data
     fflush(stdout);
 }
 
+/*
+ * A first start that fails leaves nothing behind (issue 10): the data directory it created
+ * goes, so the next start is a first start again and shows a new admin token. Kept only when
+ * its master.key already seals secrets in a store outside it (the store would be unreadable
+ * without it); the admin token is shown then, since no other run will show it.
+ */
+static void undo_first_run(const char *dir, const char *db, const pv_datadir_result *dr)
+{
+    if (!dr->created)
+        return;
+    char key[4096];
+    int n = snprintf(key, sizeof key, "%s/master.key", dir);
+    if (db != NULL && n > 0 && (size_t)n < sizeof key && access(key, F_OK) == 0) {
+        pv_cli_errorf("serve: %s, created by this run, is kept: its master.key seals secrets in "
+                      "the store %s; admin token (shown this once): %s",
+                      dir, db, dr->admin_token[0] != '\0' ? dr->admin_token : "(none)");
+        return;
+    }
+    pv_error err;
+    if (pv_datadir_remove_new(dir, dr, &err) != 0)
+        pv_cli_errorf("serve: %s", err.msg);
+}
+
 static int parse_args(int argc, char **argv, pv_config_args *args, bool *print_config)
 {
     struct option *opts = build_options();
@@ -211,19 +234,20 @@ int pv_cmd_serve(int argc, char **argv)
     if (rc == 0 && dr.created)
         pv_logf(PV_LOG_INFO, "datadir.created", "path=\"%s\" ca_sha256=%s", cfg->data_dir,
                 dr.ca_fingerprint);
+    /* The daemon takes cfg; the banner and a failed first start need a few of its paths. */
     pv_config shown = {0};
-    if (rc == 0) {
-        /* The daemon takes cfg; the banner needs a few of its paths. */
-        shown.root = pv_strdup(cfg->root);
-        shown.data_dir = pv_strdup(cfg->data_dir);
-        shown.client_ca = pv_strdup(cfg->client_ca);
+    shown.root = pv_strdup(cfg->root);
+    shown.data_dir = pv_strdup(cfg->data_dir);
+    shown.client_ca = pv_strdup(cfg->client_ca);
+    shown.db = cfg->db != NULL ? pv_strdup(cfg->db) : NULL;
+    if (rc == 0)
         rc = pv_daemon_start(cfg, &args, &d, &err);
-    } else {
+    else
         pv_config_free(cfg);
-    }
     free(cfg); /* its contents now belong to the daemon, or are freed */
     if (rc != 0) {
         pv_cli_errorf("serve: %s", err.msg);
+        undo_first_run(shown.data_dir, shown.db, &dr);
         pv_config_free(&shown);
         pv_config_args_free(&args);
         return PV_EXIT_FAILURE;

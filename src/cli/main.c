@@ -25,6 +25,8 @@ static const pv_cli_command commands[] = {
     {"report", "reports uploaded by phones (admin API)", pv_cmd_report},
     {"audit", "the audit log (admin API)", pv_cmd_audit},
     {"token", "admin API bearer tokens (admin API)", pv_cmd_token},
+    {"admin-token", "a new admin token for a data directory (the old one stops working)",
+     pv_cmd_admin_token},
     {"dhcp-snippet", "DHCP options 66/150/160 for dnsmasq or Kea", pv_cmd_dhcp_snippet},
 };
 

@@ -198,9 +198,14 @@ int pv_condition_parse(pv_slice text, pv_cond_mode mode, size_t col_base, pv_con
         }
         if (mode == PV_COND_WRAPPED) {
             /* spec 1.1: conditions in rules are written `( expr )?` */
-            if (p.pos + 1 < p.len && p.s[p.pos] == ')' && p.s[p.pos + 1] == '?') {
+            /* SB-PG, LK-PG: white space may be used for readability, and
+             * shipped rules write `($SWVER lt 7.5.2b) ? url` */
+            size_t q = p.pos + 1;
+            while (q < p.len && pv_is_space(p.s[q]))
+                q++;
+            if (p.pos < p.len && p.s[p.pos] == ')' && q < p.len && p.s[q] == '?') {
                 if (used != NULL)
-                    *used = p.pos + 2;
+                    *used = q + 1;
                 return 0;
             }
             rc = fail(&p, p.pos,

@@ -37,6 +37,7 @@ typedef struct parser {
     const char *s;
     size_t len, pos;
     pv_rule_kind kind;
+    unsigned flags; /* PV_RULE_* flags of rule.h */
     pv_error *err;
 } parser;
 
@@ -82,11 +83,21 @@ static size_t matching_paren(const parser *p, size_t pos)
     return p->len;
 }
 
+/* The first byte after pos that is not white space, or len. */
+static size_t next_non_space(const parser *p, size_t pos)
+{
+    while (pos < p->len && pv_is_space(p->s[pos]))
+        pos++;
+    return pos;
+}
+
 static bool is_assignment_group(const parser *p)
 {
     size_t close = matching_paren(p, p->pos);
-    if (close + 1 < p->len && (p->s[close + 1] == '!' || p->s[close + 1] == '?'))
-        return p->s[close + 1] == '!';
+    /* white space may stand between ')' and '?' or '!' (SB-PG: "for readability") */
+    size_t mark = close < p->len ? next_non_space(p, close + 1) : p->len;
+    if (mark < p->len && (p->s[mark] == '!' || p->s[mark] == '?'))
+        return p->s[mark] == '!';
     /* Not closed by ')!' or ')?': guess from the content, for a better message.
      * An unquoted ';' only occurs in assignments. */
     bool quoted = false;
@@ -108,9 +119,11 @@ static int parse_assignment(parser *p, alternative *a)
     for (;;) {
         skip_ws(p);
         if (p->pos < p->len && p->s[p->pos] == ')') {
-            if (p->pos + 1 < p->len && p->s[p->pos + 1] == '!') {
-                p->pos += 2;
-                return a->nassign ? 0 : expected(p, p->pos - 2, "an assignment Name = \"value\" ;");
+            size_t bang = next_non_space(p, p->pos + 1);
+            if (bang < p->len && p->s[bang] == '!') {
+                size_t close = p->pos;
+                p->pos = bang + 1;
+                return a->nassign ? 0 : expected(p, close, "an assignment Name = \"value\" ;");
             }
             return expected(p, p->pos + 1, "'!' after ')' to end the assignment");
         }
@@ -180,10 +193,38 @@ static const struct {
     [OPT_STATUS] = {"status", ARG_NONE, K_REPORT},
 };
 
+/* Does a known `--option` (then white space, ']' or the end) start at pos? */
+static bool option_at(const parser *p, size_t pos)
+{
+    if (pos + 2 > p->len || p->s[pos] != '-' || p->s[pos + 1] != '-')
+        return false;
+    size_t end = pos + 2;
+    while (end < p->len && isalnum((unsigned char)p->s[end]))
+        end++;
+    if (end < p->len && !pv_is_space(p->s[end]) && p->s[end] != ']')
+        return false;
+    pv_slice name = pv_slice_make(p->s + pos + 2, end - pos - 2);
+    for (size_t i = 0; i < sizeof option_table / sizeof option_table[0]; i++)
+        if (pv_slice_eq_cstr(name, option_table[i].name))
+            return true;
+    return false;
+}
+
 static int parse_option_arg(parser *p, const char *name, int kind, pv_slice *out)
 {
     skip_ws(p);
     size_t start = p->pos;
+    /* An argument made of macros without values is empty after the one pass
+     * (spec 1.7): Cisco's Extension Mobility rule `[--uid $MUID$PDOM --pwd
+     * $MPWD]` reads `--pwd ]` when nobody is signed in, and real phones
+     * still parse it (inferred: every resync would fail otherwise). So for
+     * the credentials ']', the end or the next option means an empty
+     * argument; a --key without one stays an error. */
+    bool credential = strcmp(name, "uid") == 0 || strcmp(name, "pwd") == 0;
+    if (credential && (start >= p->len || p->s[start] == ']' || option_at(p, start))) {
+        *out = pv_slice_make(p->s + start, 0);
+        return 0;
+    }
     if (p->pos < p->len && p->s[p->pos] == '"') { /* spec 1.1: quotes optional */
         const char *close = memchr(p->s + start + 1, '"', p->len - start - 1);
         if (close == NULL)
@@ -319,10 +360,14 @@ static int parse_url(parser *p, alternative *a)
         return rc;
     a->has_url = true;
     const pv_url *u = &a->url;
-    if (p->kind == PV_RULE_UPGRADE && (u->dhcp_host || u->gds)) /* spec 1.2 */
+    /* spec 1.2: multiplatform phones need a server in an Upgrade_Rule; the
+     * Sipura guide's own example `(! 1.0.2)? /spa2000/1-00-02/spa.bin` fetches
+     * from the DHCP-given TFTP server (SIP-ADM p.32) */
+    if (p->kind == PV_RULE_UPGRADE && (u->gds || (u->dhcp_host &&
+                                                  (p->flags & PV_RULE_UPGRADE_NEEDS_SERVER))))
         return pv_error_set(p->err, PV_ESYNTAX,
-                            "column %zu: an Upgrade_Rule URL must name a server, e.g. "
-                            "http://server/firmware.loads",
+                            "column %zu: a multiplatform Upgrade_Rule URL must name a server, "
+                            "e.g. http://server/firmware.loads",
                             start + 1);
     if (a->opts.srv && u->scheme == PV_SCHEME_TFTP) /* spec 1.1: --srv is HTTP/HTTPS only */
         return pv_error_set(p->err, PV_ESYNTAX,
@@ -519,6 +564,12 @@ static int choose(alternative *alts, size_t nalts, const pv_macro_env *env, pv_r
 int pv_rule_eval(pv_rule_kind kind, pv_slice rule, const pv_macro_env *env, pv_rule_result *out,
                  pv_error *err)
 {
+    return pv_rule_eval_flags(kind, 0, rule, env, out, err);
+}
+
+int pv_rule_eval_flags(pv_rule_kind kind, unsigned flags, pv_slice rule, const pv_macro_env *env,
+                       pv_rule_result *out, pv_error *err)
+{
     memset(out, 0, sizeof *out);
     out->kind = kind;
     out->outcome = PV_RULE_EMPTY;
@@ -534,7 +585,7 @@ int pv_rule_eval(pv_rule_kind kind, pv_slice rule, const pv_macro_env *env, pv_r
     if (memchr(out->expanded, '\0', len) != NULL)
         return pv_error_set(err, PV_ESYNTAX, "column %zu: NUL byte in the rule",
                             strlen(out->expanded) + 1);
-    parser p = {out->expanded, len, 0, kind, err};
+    parser p = {out->expanded, len, 0, kind, flags, err};
     skip_ws(&p);
     if (p.pos == p.len)
         return 0; /* spec 1.1: an empty rule is skipped */

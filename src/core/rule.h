@@ -5,7 +5,8 @@
  * `[ ( cond )? ] [ ( Name = "v" ; ... )! ] [ [options] url ]`; every
  * alternative but the last must carry a condition, and the first whose
  * condition holds (or that has none) is chosen (spec 1.1). An upgrade rule is
- * the same without options and must name a server (spec 1.2, 6). A report rule
+ * the same without options; on multiplatform phones its URLs must name a
+ * server (spec 1.2, 6), older ones take the DHCP server's. A report rule
  * is one or two `[options] url` targets separated by white space or `;`, with
  * `--delta`, `--status`, `--key`, `--uid`, `--pwd` (spec 7.1). A value that
  * starts with `#` is commented out (spec 1.6).
@@ -86,6 +87,18 @@ typedef struct pv_rule_result {
  */
 int pv_rule_eval(pv_rule_kind kind, pv_slice rule, const pv_macro_env *env, pv_rule_result *out,
                  pv_error *err);
+
+/* Flags of pv_rule_eval_flags(). */
+enum {
+    /* spec 1.2: a multiplatform (MPP phone, ATA 19x) Upgrade_Rule must name
+     * its server; SPA and Sipura ones may use the DHCP server's
+     * (`/spa2000/1-00-02/spa.bin`). */
+    PV_RULE_UPGRADE_NEEDS_SERVER = 1u << 0,
+};
+
+/* pv_rule_eval() with flags: a bitwise or of PV_RULE_UPGRADE_NEEDS_SERVER. */
+int pv_rule_eval_flags(pv_rule_kind kind, unsigned flags, pv_slice rule, const pv_macro_env *env,
+                       pv_rule_result *out, pv_error *err);
 
 void pv_rule_result_free(pv_rule_result *r);
 

@@ -113,6 +113,8 @@ int pv_xml_aliases_parse(pv_slice text, pv_xml_aliases **out, pv_error *err)
 
 /* ---- parsing ---- */
 
+static int parse_document(pv_slice input, pv_params *out, const pv_xml_opts *opts, pv_error *err);
+
 typedef struct xml_ctx {
     XML_Parser xp;
     pv_params *out;
@@ -128,9 +130,12 @@ typedef struct xml_ctx {
     pv_buf path;        /* element names on the path, NUL-separated (aliases only) */
     size_t *path_off;   /* where each depth's name starts in path */
     unsigned cap_depth; /* of the parameter element whose text we collect, 0 = none */
+    unsigned rc_depth;  /* of the <router-configuration> we are in, 0 = none */
+    bool cap_ignored;   /* the element at cap_depth is not a parameter: skip it whole */
     pv_buf name;
     pv_buf text;
     pv_param cur;
+    size_t ignored; /* elements skipped as no parameter (reported through opts) */
 } xml_ctx;
 
 static void fail(xml_ctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -181,10 +186,13 @@ static bool tag_is_self_closing(const xml_ctx *c)
 static void begin_param(xml_ctx *c, const char *name, const char **atts)
 {
     pv_slice n = pv_slice_from(name);
-    if (!pv_param_name_valid(n)) {
-        fail(c, PV_ESYNTAX,
-             "<%.60s> is not a parameter name (expected ASCII letters, digits, '_', '-', '.')",
-             name);
+    c->cap_depth = c->depth;
+    c->cap_ignored = !pv_param_name_valid(n);
+    if (c->cap_ignored) {
+        /* spec 3.1: "unknown elements ... are ignored" — a namespaced <xs:x> or
+         * any name no parameter can have is skipped with what it holds, the
+         * rest of the file still applies */
+        c->ignored++;
         return;
     }
     pv_param cur = {.has_value = !tag_is_self_closing(c)};
@@ -205,7 +213,6 @@ static void begin_param(xml_ctx *c, const char *name, const char **atts)
     pv_buf_reset(&c->name);
     pv_buf_append_slice(&c->name, n);
     pv_buf_reset(&c->text);
-    c->cap_depth = c->depth;
 }
 
 static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **atts)
@@ -219,11 +226,26 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
         c->path_off[c->depth] = c->path.len;
         pv_buf_append(&c->path, name, strlen(name) + 1);
     }
+    if (c->rc_depth != 0) {
+        /* C-ATAPAR "Router Configuration Parameters": inside
+         * <router-configuration> parameters sit under section headings
+         * (<Time_Setup><Time_Zone>…); an element that holds elements is a
+         * heading, so the one being read gives way to its first child */
+        if (c->cap_depth != 0 && (c->cap_ignored || c->depth != c->cap_depth + 1))
+            return;
+        begin_param(c, name, atts);
+        return;
+    }
     if (c->cap_depth != 0)
         return; /* an element inside a parameter: ignored */
     if (c->fp_depth != 0) {
-        if (c->depth == c->fp_depth + 1)
-            begin_param(c, name, atts);
+        if (c->depth != c->fp_depth + 1)
+            return;
+        if (strcmp(name, "router-configuration") == 0) { /* SPA100, ATA19x: a section */
+            c->rc_depth = c->depth;
+            return;
+        }
+        begin_param(c, name, atts);
         return;
     }
     if (strcmp(name, "flat-profile") == 0) { /* spec 3.1: may be nested anywhere */
@@ -273,9 +295,13 @@ static void XMLCALL on_end(void *data, const XML_Char *name)
 {
     xml_ctx *c = data;
     if (c->cap_depth == c->depth) {
-        commit_param(c);
+        if (!c->cap_ignored)
+            commit_param(c);
         c->cap_depth = 0;
+        c->cap_ignored = false;
     }
+    if (c->rc_depth == c->depth)
+        c->rc_depth = 0;
     if (c->fp_depth == c->depth)
         c->fp_depth = 0;
     if (c->aliases != NULL)
@@ -303,7 +329,49 @@ static void finish_expat_error(xml_ctx *c)
     }
 }
 
+/*
+ * Comments with "--" inside (`<!------ Provisioning params ------>`, shipped
+ * in the Wazo SPA template to every phone) are not XML, yet phones read such
+ * files. Returns a copy in which the dashes inside those comments are spaces
+ * (same length, so line and column numbers hold), or NULL when none needs it.
+ */
+static char *mend_comments(pv_slice in)
+{
+    char *copy = NULL;
+    const char *end = in.ptr + in.len;
+    for (const char *p = in.ptr; p != NULL && p < end;) {
+        const char *open = memmem(p, (size_t)(end - p), "<!--", 4);
+        if (open == NULL)
+            break;
+        const char *body = open + 4;
+        const char *close = memmem(body, (size_t)(end - body), "-->", 3);
+        if (close == NULL)
+            break;
+        if (memmem(body, (size_t)(close - body), "--", 2) != NULL ||
+            (close > body && close[-1] == '-')) {
+            if (copy == NULL)
+                copy = pv_memdup0(in.ptr, in.len);
+            for (const char *q = body; q < close; q++)
+                if (*q == '-')
+                    copy[q - in.ptr] = ' ';
+        }
+        p = close + 3;
+    }
+    return copy;
+}
+
 int pv_xml_parse(pv_slice input, pv_params *out, const pv_xml_opts *opts, pv_error *err)
+{
+    const pv_profile_limits lim = pv_profile_limits_resolve(opts ? opts->limits : NULL);
+    char *mended = input.len <= lim.max_input ? mend_comments(input) : NULL;
+    if (mended != NULL)
+        input = pv_slice_make(mended, input.len);
+    int rc = parse_document(input, out, opts, err);
+    free(mended);
+    return rc;
+}
+
+static int parse_document(pv_slice input, pv_params *out, const pv_xml_opts *opts, pv_error *err)
 {
     static const pv_xml_opts none = {0};
     if (opts == NULL)
@@ -326,6 +394,8 @@ int pv_xml_parse(pv_slice input, pv_params *out, const pv_xml_opts *opts, pv_err
     if (XML_Parse(c.xp, input.ptr ? input.ptr : "", (int)input.len, XML_TRUE) == XML_STATUS_ERROR &&
         c.rc == 0)
         finish_expat_error(&c);
+    if (opts->ignored != NULL)
+        *opts->ignored = c.ignored;
     if (c.rc == 0 && !c.seen_fp && c.aliases == NULL)
         c.rc = pv_error_set(err, PV_EFORMAT,
                             "no <flat-profile> element: a phone would ignore this file (spec 3.1)");

@@ -10,7 +10,16 @@
  * parameter wins; `<X/>` leaves the value unchanged and applies attributes
  * while `<X></X>` sets it empty; `ua="na|ro|rw"` sets user access; unknown
  * attributes are ignored except `preserve-value="y"` (MPP 11.3), kept as a
- * flag. Elements nested inside a parameter are ignored.
+ * flag. Elements nested inside a parameter are ignored, and so is an element
+ * whose name no parameter can have (`<xs:annotation>`, a namespaced name):
+ * the guides say unrecognised elements are ignored, so the rest of the file
+ * still counts. `<router-configuration>` (SPA100 series, ATA 19x) is a
+ * section, not a parameter: the elements under its section headings
+ * (`<router-configuration><Time_Setup><Time_Zone>`) are parameters.
+ *
+ * A comment with "--" inside (`<!------ Provisioning params ------>`, which
+ * the Wazo SPA template ships) is read as a comment, as phones do, though
+ * XML forbids it.
  *
  * Safety: input is UTF-8 only (spec 3.1); a DOCTYPE is refused, so no entity
  * can be declared, let alone expanded (billion laughs); input size, nesting
@@ -51,6 +60,7 @@ typedef struct pv_xml_opts {
     const pv_profile_limits *limits; /* NULL: defaults */
     const pv_xml_aliases *aliases;   /* NULL: none */
     pv_profile_pos *where;           /* NULL, or filled with the error position */
+    size_t *ignored;                 /* NULL, or set to the elements skipped as no parameter */
 } pv_xml_opts;
 
 /*

@@ -88,6 +88,30 @@ static int write_pair(const char *path, EVP_PKEY *key, X509 *cert, pv_error *err
     return rc;
 }
 
+/* One phone's key and certificate, issued by ca, written to path. */
+static int issue_pair(X509 *ca, EVP_PKEY *ca_key, const char *mac, const char *model,
+                      const char *organization, const char *serial, bool rsa, unsigned days,
+                      const char *path, pv_error *err)
+{
+    EVP_PKEY *key = NULL;
+    X509 *cert = NULL;
+    int rc = pv_pki_key_new(rsa ? PV_PKI_KEY_RSA : PV_PKI_KEY_EC_P256, 2048, &key, err);
+    pv_pki_cert_options co = {.subject = {.common_name = mac,
+                                          .org_unit = model,
+                                          .organization = organization,
+                                          .locality = serial,
+                                          .state = mac},
+                              .usage = PV_PKI_USAGE_CLIENT,
+                              .days = days};
+    if (rc == 0)
+        rc = pv_pki_issue(&co, key, ca, ca_key, &cert, err);
+    if (rc == 0)
+        rc = write_pair(path, key, cert, err);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
 int pv_fleet_certs_issue(const pv_fleet_certs_options *o, pv_fleet_certs_result *res, pv_error *err)
 {
     memset(res, 0, sizeof *res);
@@ -104,31 +128,34 @@ int pv_fleet_certs_issue(const pv_fleet_certs_options *o, pv_fleet_certs_result 
     for (uint32_t i = o->first; rc == 0 && i < o->first + o->count; i++) {
         pv_fleet_ident id;
         pv_fleet_ident_make(o->seed, i, &o->mix, &id);
-        EVP_PKEY *key = NULL;
-        X509 *cert = NULL;
-        rc = pv_pki_key_new(o->rsa ? PV_PKI_KEY_RSA : PV_PKI_KEY_EC_P256, 2048, &key, err);
-        pv_pki_cert_options co = {.subject = {.common_name = id.mac,
-                                              .org_unit = pv_fleet_model(id.family),
-                                              .organization = "Provisor fleet",
-                                              .locality = id.serial,
-                                              .state = id.mac},
-                                  .usage = PV_PKI_USAGE_CLIENT,
-                                  .days = o->days};
-        if (rc == 0)
-            rc = pv_pki_issue(&co, key, ca, ca_key, &cert, err);
         char name[32], path[4096];
         snprintf(name, sizeof name, "%s.pem", id.mac); /* 16 bytes */
+        rc = path_in(o->out_dir, name, path, sizeof path, err);
         if (rc == 0)
-            rc = path_in(o->out_dir, name, path, sizeof path, err);
-        if (rc == 0)
-            rc = write_pair(path, key, cert, err);
+            rc = issue_pair(ca, ca_key, id.mac, pv_fleet_model(id.family), "Provisor fleet",
+                            id.serial, o->rsa, o->days, path, err);
         if (rc == 0)
             res->issued++;
-        X509_free(cert);
-        EVP_PKEY_free(key);
     }
     X509_free(ca);
     EVP_PKEY_free(ca_key);
     res->seconds = (double)(uv_hrtime() - t0) / 1e9;
+    return rc;
+}
+
+int pv_fleet_cert_issue_one(const pv_fleet_cert_one *o, pv_error *err)
+{
+    X509 *ca = NULL;
+    EVP_PKEY *ca_key = NULL;
+    int rc = pv_pki_read_cert(o->ca_cert, &ca, err);
+    if (rc == 0)
+        rc = pv_pki_read_key(o->ca_key, &ca_key, err);
+    if (rc == 0 && X509_check_private_key(ca, ca_key) != 1)
+        rc = pv_error_set(err, PV_EINVAL, "%s does not belong to %s", o->ca_key, o->ca_cert);
+    if (rc == 0)
+        rc = issue_pair(ca, ca_key, o->mac, o->model, "Provisor demo manufacturer", o->serial,
+                        false, o->days, o->out, err);
+    X509_free(ca);
+    EVP_PKEY_free(ca_key);
     return rc;
 }

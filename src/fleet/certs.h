@@ -42,4 +42,17 @@ typedef struct pv_fleet_certs_result {
 int pv_fleet_certs_issue(const pv_fleet_certs_options *o, pv_fleet_certs_result *res,
                          pv_error *err);
 
+/* One certificate for one phone whose identity is given (`provisor phone cert`): the same
+ * subject as a fleet phone's, key then certificate in o->out (0600). */
+typedef struct pv_fleet_cert_one {
+    const char *mac;    /* 12 lower-case hex digits */
+    const char *model;  /* OU */
+    const char *serial; /* L */
+    const char *ca_cert, *ca_key;
+    const char *out;
+    unsigned days; /* 0 = 825 */
+} pv_fleet_cert_one;
+
+int pv_fleet_cert_issue_one(const pv_fleet_cert_one *o, pv_error *err);
+
 #endif

@@ -324,16 +324,6 @@ static void api_policy(pv__api_ctx *ctx, pv_prov_policy *pol)
         pv_prov_policy_defaults(pol);
 }
 
-/* Encrypted renders need the device keys, sealed under <data>/master.key. */
-static int load_secrets(pv__api_ctx *ctx, pv_error *err)
-{
-    char key[4096];
-    int n = snprintf(key, sizeof key, "%s/master.key", ctx->data_dir);
-    if (n < 0 || (size_t)n >= sizeof key)
-        return pv_error_set(err, PV_EINVAL, "data directory path too long");
-    return pv_store_secrets_load(ctx->store, key, false, err);
-}
-
 /* What the phone would receive (pv_render_device): ?plain=1 the serialized
  * profile before gzip and encryption, else the bytes as served. */
 void pv__api_device_render(pv__api_ctx *ctx)
@@ -349,7 +339,7 @@ void pv__api_device_render(pv__api_ctx *ctx)
     pv_render_options opts = {.policy = &pol, .plain = plain};
     pv_render_output out = {0};
     pv_error err = {""};
-    int rc = plain ? 0 : load_secrets(ctx, &err);
+    int rc = plain ? 0 : pv__api_load_secrets(ctx, true, &err); /* the device keys */
     if (rc == 0)
         rc = pv_render_device(ctx->store, mac, &opts, &out, &err);
     if (rc != 0) {

@@ -174,4 +174,9 @@ void pv__api_reports_list(pv__api_ctx *ctx);
 void pv__api_report_get(pv__api_ctx *ctx);
 void pv__api_audit_list(pv__api_ctx *ctx);
 
+/* Loads <data>/master.key into the API's store: encrypted renders need the device keys,
+ * secret parameters are sealed and opened with it (issue 11 "secrets at rest"). Not required:
+ * a missing file is no error (a server without provisioning has none). */
+int pv__api_load_secrets(pv__api_ctx *ctx, bool required, pv_error *err);
+
 #endif

@@ -76,7 +76,9 @@ static void answer_set(pv__api_ctx *ctx, const char *scope)
 {
     pv_store_param_set p = {0};
     pv_error err = {""};
-    int rc = pv_store_params_get(ctx->store, scope, &p, &err);
+    int rc = pv__api_load_secrets(ctx, false, &err); /* opens secret parameters */
+    if (rc == 0)
+        rc = pv_store_params_get(ctx->store, scope, &p, &err);
     if (rc == 0)
         pv__api_reply(ctx, 200, set_json(&p, true));
     else
@@ -141,13 +143,29 @@ static bool check_entries(pv__api_ctx *ctx, bool allow_null)
     return true;
 }
 
+/* The request as the audit log keeps it: secret values are sealed in the set and must not
+ * stand in plain beside it (issue 11 "secrets at rest"). */
+static json_t *audit_body(const json_t *body)
+{
+    json_t *copy = json_deep_copy(body);
+    const char *name;
+    json_t *v;
+    json_object_foreach(json_object_get(copy, "entries"), name, v)
+    {
+        if (pv_store_param_is_secret(name) && json_is_object(v) &&
+            json_object_get(v, "value") != NULL)
+            json_object_set_new(v, "value", json_string("(secret)"));
+    }
+    return copy;
+}
+
 static void finish_change(pv__api_ctx *ctx, int rc, pv_error *err, const char *action,
                           const char *scope, bool answer)
 {
     if (rc != 0) {
         pv_store_rollback(ctx->store);
         pv__api_fail_store(ctx, rc, err, NULL);
-    } else if (pv__api_commit(ctx, action, scope, json_deep_copy(ctx->body))) {
+    } else if (pv__api_commit(ctx, action, scope, audit_body(ctx->body))) {
         if (answer)
             answer_set(ctx, scope);
         else
@@ -175,7 +193,9 @@ void pv__api_params_put(pv__api_ctx *ctx)
         i++;
     }
     pv_error err = {""};
-    int rc = pv_store_begin(ctx->store, &err);
+    int rc = pv__api_load_secrets(ctx, false, &err); /* seals secret parameters */
+    if (rc == 0)
+        rc = pv_store_begin(ctx->store, &err);
     if (rc == 0)
         rc = pv_store_params_replace(ctx->store, scope, p, n, ctx->now, &err);
     free(p);
@@ -191,7 +211,9 @@ void pv__api_params_patch(pv__api_ctx *ctx)
         return;
     }
     pv_error err = {""};
-    int rc = pv_store_begin(ctx->store, &err);
+    int rc = pv__api_load_secrets(ctx, false, &err); /* seals secret parameters */
+    if (rc == 0)
+        rc = pv_store_begin(ctx->store, &err);
     const char *name;
     json_t *v;
     json_object_foreach(json_object_get(ctx->body, "entries"), name, v)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void pv__api_reply(pv__api_ctx *ctx, int status, json_t *body)
 {
@@ -363,4 +364,15 @@ char *pv__api_account_name(pv__api_ctx *ctx, int64_t id)
     }
     pv_store_account_free(&a);
     return name;
+}
+
+int pv__api_load_secrets(pv__api_ctx *ctx, bool required, pv_error *err)
+{
+    char key[4096];
+    int n = snprintf(key, sizeof key, "%s/master.key", ctx->data_dir);
+    if (n < 0 || (size_t)n >= sizeof key)
+        return pv_error_set(err, PV_EINVAL, "data directory path too long");
+    if (!required && access(key, F_OK) != 0)
+        return 0; /* no provisioning yet: nothing is sealed, nothing can be */
+    return pv_store_secrets_load(ctx->store, key, false, err);
 }

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -160,25 +161,77 @@ static void sha256_hex(const char *text, char out[65])
     pv_hex_encode(md, 32, out);
 }
 
+/* A new token in token[65] and its hash, with a newline, in hash[66]. */
+static int new_token(char token[65], char hash[66], pv_error *err)
+{
+    unsigned char raw[24];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return pv_error_set(err, PV_ECRYPTO, "no randomness for the admin token");
+    /* "pv_" + 48 hex digits: recognisable in a leaked paste, 192 bits. */
+    memcpy(token, "pv_", 3);
+    pv_hex_encode(raw, sizeof raw, token + 3);
+    sha256_hex(token, hash);
+    hash[64] = '\n';
+    hash[65] = '\0';
+    return 0;
+}
+
 static int ensure_admin_token(paths *p, pv_datadir_result *out, pv_error *err)
 {
     const char *path = at(p, PV_DATADIR_ADMIN_TOKEN_HASH);
     if (exists(path))
         return 0;
-    unsigned char raw[24];
-    if (RAND_bytes(raw, sizeof raw) != 1)
-        return pv_error_set(err, PV_ECRYPTO, "no randomness for the admin token");
-    /* "pv_" + 48 hex digits: recognisable in a leaked paste, 192 bits. */
-    memcpy(out->admin_token, "pv_", 3);
-    pv_hex_encode(raw, sizeof raw, out->admin_token + 3);
     char hash[66];
-    sha256_hex(out->admin_token, hash);
-    hash[64] = '\n';
-    hash[65] = '\0';
-    int rc = write_text(path, hash, 0600, err);
+    int rc = new_token(out->admin_token, hash, err);
+    if (rc == 0)
+        rc = write_text(path, hash, 0600, err);
     if (rc != 0)
         out->admin_token[0] = '\0';
     return rc;
+}
+
+int pv_datadir_reset_admin_token(const char *dir, char token[65], pv_error *err)
+{
+    token[0] = '\0';
+    if (strlen(dir) > 3000)
+        return pv_error_set(err, PV_EINVAL, "data directory path longer than 3000 characters");
+    paths p = {.dir = dir};
+    if (!exists(at(&p, PV_DATADIR_CA_CERT)))
+        return pv_error_set(err, PV_ENOENT,
+                            "%s: not a data directory (no %s); 'provisor serve' creates one", dir,
+                            PV_DATADIR_CA_CERT);
+    char hash[66], tmp[4096];
+    int rc = new_token(token, hash, err);
+    (void)snprintf(tmp, sizeof tmp, "%s.new", at(&p, PV_DATADIR_ADMIN_TOKEN_HASH));
+    (void)unlink(tmp);
+    if (rc == 0)
+        rc = write_text(tmp, hash, 0600, err);
+    /* rename(2): a running server reads the old hash or the new one, never half a file. */
+    if (rc == 0 && rename(tmp, at(&p, PV_DATADIR_ADMIN_TOKEN_HASH)) != 0)
+        rc = pv_error_set(err, PV_EIO, "%s: %s", p.buf, strerror(errno));
+    if (rc != 0) {
+        (void)unlink(tmp);
+        token[0] = '\0';
+    }
+    return rc;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(path) == 0 ? 0 : -1;
+}
+
+int pv_datadir_remove_new(const char *dir, const pv_datadir_result *res, pv_error *err)
+{
+    if (!res->created)
+        return 0; /* never remove what this run did not create */
+    if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        return pv_error_set(err, PV_EIO, "%s: cannot remove what this run created: %s", dir,
+                            strerror(errno));
+    return 0;
 }
 
 static int ensure_profiles(paths *p, pv_error *err)
@@ -193,6 +246,27 @@ static int ensure_profiles(paths *p, pv_error *err)
     return rc;
 }
 
+/*
+ * The data directory holds the CA keys, master.key and provisor.db (sealed secrets, hashed
+ * tokens): an existing one with a looser mode is narrowed to 0700 (issue 11 "secrets at
+ * rest"), or refused with the reason when that is not ours to change.
+ */
+static int private_dir(const char *dir, pv_error *err)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return pv_error_set(err, PV_EIO, "%s: %s", dir, strerror(errno));
+    if ((st.st_mode & 077) == 0)
+        return 0;
+    if (st.st_uid != geteuid() || chmod(dir, 0700) != 0)
+        return pv_error_set(err, PV_EACCES,
+                            "%s: mode %03o lets other users read the keys and the store, and it "
+                            "cannot be made 0700 (%s); chmod 700 it",
+                            dir, (unsigned)(st.st_mode & 0777),
+                            st.st_uid != geteuid() ? "owned by another user" : strerror(errno));
+    return 0;
+}
+
 int pv_datadir_ensure(const char *dir, pv_datadir_result *out, pv_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -200,6 +274,8 @@ int pv_datadir_ensure(const char *dir, pv_datadir_result *out, pv_error *err)
         return pv_error_set(err, PV_EINVAL, "data directory path longer than 3000 characters");
     paths p = {.dir = dir};
     int rc = make_dir(dir, 0700, &out->created, err);
+    if (rc == 0 && !out->created)
+        rc = private_dir(dir, err);
     if (rc == 0)
         rc = make_dir(at(&p, "tls"), 0700, NULL, err);
     if (rc == 0)

@@ -15,8 +15,10 @@
  * pv_datadir_ensure() creates whatever is missing and reuses whatever
  * exists, so a second start changes nothing and a deleted server certificate
  * is reissued by the existing CA. Directories are 0700 (except profiles and
- * uploads, 0755) and keys 0600. Only the run that creates the admin token
- * sees it: it is printed once and only its hash is kept.
+ * uploads, 0755; an existing data directory with a looser mode is made 0700)
+ * and keys 0600. Only the run that creates the admin token sees it: it is
+ * printed once and only its hash is kept; pv_datadir_reset_admin_token makes
+ * a new one for whoever lost it.
  */
 #ifndef PV_SERVER_DATADIR_H
 #define PV_SERVER_DATADIR_H
@@ -44,6 +46,16 @@ typedef struct pv_datadir_result {
 
 /* Creates what is missing under dir; fills *out. */
 int pv_datadir_ensure(const char *dir, pv_datadir_result *out, pv_error *err);
+
+/* A new admin token replaces the old one (which stops working at once, also in a running
+ * server): its hash goes to admin-token.sha256, the token to token[] for printing once.
+ * For an operator who lost the first run's token (`provisor admin-token`). */
+int pv_datadir_reset_admin_token(const char *dir, char token[65], pv_error *err);
+
+/* Removes the data directory when this run created it (res->created): a first start that
+ * fails leaves nothing behind, so the next start is a first start again and shows its
+ * admin token. A directory that existed before is left untouched. */
+int pv_datadir_remove_new(const char *dir, const pv_datadir_result *res, pv_error *err);
 
 /* True when token hashes to what admin-token.sha256 holds (constant-time compare). */
 bool pv_datadir_check_admin_token(const char *dir, const char *token);

@@ -286,6 +286,33 @@ static const pv__store_backend sqlite_backend = {
     .backup = sq_backup,
 };
 
+/*
+ * The database holds hashed tokens, sealed keys and account settings: owner only (issue 11,
+ * "secrets at rest"). Right after SQLite creates or opens the file, it and an existing -wal
+ * or -shm are narrowed to 0600 (SQLite gives the -wal and -shm it creates later the mode of
+ * the database file). By path, never by opening the file: closing any descriptor of it would
+ * drop the POSIX locks other connections of this process hold on it. A file another user owns
+ * is left alone (its owner chose).
+ */
+static int private_files(const char *path, pv_error *err)
+{
+    if (path[0] == ':' || strncmp(path, "file:", 5) == 0)
+        return 0; /* ":memory:" and URIs are not plain paths */
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char name[4200];
+        struct stat st;
+        int n = snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
+        if (n < 0 || (size_t)n >= sizeof name || stat(name, &st) != 0 || (st.st_mode & 077) == 0 ||
+            st.st_uid != geteuid())
+            continue;
+        if (chmod(name, st.st_mode & 0700) != 0)
+            return pv_error_set(err, PV_ESTORE, "%s: mode %03o, cannot make it 0600: %s", name,
+                                (unsigned)(st.st_mode & 0777), strerror(errno));
+    }
+    return 0;
+}
+
 int pv__sqlite_open(const char *path, pv_store *s, pv_error *err)
 {
     pv__sqlite *q = pv_calloc(1, sizeof *q);
@@ -297,6 +324,10 @@ int pv__sqlite_open(const char *path, pv_store *s, pv_error *err)
                           q->db != NULL ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
         sq_close(q);
         return rc;
+    }
+    if (private_files(path, err) != 0) {
+        sq_close(q);
+        return PV_ESTORE;
     }
     sqlite3_extended_result_codes(q->db, 1);
     sqlite3_busy_timeout(q->db, 5000);

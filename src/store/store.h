@@ -250,6 +250,11 @@ typedef struct pv_store_param_set {
     size_t n;
 } pv_store_param_set;
 
+/* True for a parameter sealed at rest under the master key: its name holds "password",
+ * "passwd" or "secret", in any case (Password_1_, Admin_Passwd, ...). With a master key
+ * loaded (pv_store_secrets_load) such values are stored sealed and read back in plain. */
+bool pv_store_param_is_secret(const char *name);
+
 /* Sets one entry (creating the set); ua NULL or "" = no attribute. */
 int pv_store_param_put(pv_store *s, const char *scope, const char *name, const char *value,
                        const char *ua, int64_t now, pv_error *err);

@@ -133,4 +133,13 @@ int pv__json_check(const char *json, char want /* '{' or '[' */, const char *wha
 /* Puts "context: " before the message already in err; returns rc. */
 int pv__wrap(pv_error *err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Secret parameters (store_param_secrets.c). *sealed: the value to store instead, or NULL
+ * to store value as given (not secret, or no master key loaded). */
+int pv__param_seal(pv_store *s, const char *scope, const char *name, const char *value,
+                   char **sealed, pv_error *err);
+/* Replaces a sealed *value (pv_malloc'd) by its plaintext; a plain one is left alone. */
+int pv__param_open(pv_store *s, const char *scope, const char *name, char **value, pv_error *err);
+/* Seals every secret parameter still stored plain (after the master key is loaded). */
+int pv__params_seal_plain(pv_store *s, pv_error *err);
+
 #endif

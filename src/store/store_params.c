@@ -63,12 +63,24 @@ static int in_set(pv_store *s, const char *scope, int64_t now, set_body body, co
     return pv_store_commit(s, err);
 }
 
+typedef struct put_arg {
+    const char *scope;
+    const pv_store_param *p;
+} put_arg;
+
 static int put_one(pv_store *s, int64_t set_id, const void *arg, pv_error *err)
 {
-    const pv_store_param *p = arg;
-    return pv__exec(s, sql_entry_put,
-                    PV_ARGS(PV_I(set_id), PV_T(p->name), PV_T(p->value), PV_T(ua_or_null(p->ua))),
-                    NULL, err);
+    const put_arg *a = arg;
+    char *sealed = NULL; /* secret parameters are stored sealed (store_param_secrets.c) */
+    int rc = pv__param_seal(s, a->scope, a->p->name, a->p->value, &sealed, err);
+    if (rc == 0)
+        rc = pv__exec(s, sql_entry_put,
+                      PV_ARGS(PV_I(set_id), PV_T(a->p->name),
+                              PV_T(sealed != NULL ? sealed : a->p->value),
+                              PV_T(ua_or_null(a->p->ua))),
+                      NULL, err);
+    free(sealed);
+    return rc;
 }
 
 int pv_store_param_put(pv_store *s, const char *scope, const char *name, const char *value,
@@ -79,7 +91,8 @@ int pv_store_param_put(pv_store *s, const char *scope, const char *name, const c
         return rc;
     pv_store_param p = {(char *)name, (char *)value, ""};
     (void)snprintf(p.ua, sizeof p.ua, "%s", ua != NULL ? ua : "");
-    return in_set(s, scope, now, put_one, &p, err);
+    put_arg a = {scope, &p};
+    return in_set(s, scope, now, put_one, &a, err);
 }
 
 static int delete_one(pv_store *s, int64_t set_id, const void *arg, pv_error *err)
@@ -99,6 +112,7 @@ int pv_store_param_delete(pv_store *s, const char *scope, const char *name, int6
 }
 
 typedef struct replace_arg {
+    const char *scope;
     const pv_store_param *entries;
     size_t n;
 } replace_arg;
@@ -107,8 +121,10 @@ static int replace_all(pv_store *s, int64_t set_id, const void *arg, pv_error *e
 {
     const replace_arg *r = arg;
     int rc = pv__exec(s, sql_entries_clear, PV_ARGS(PV_I(set_id)), NULL, err);
-    for (size_t i = 0; rc == 0 && i < r->n; i++)
-        rc = put_one(s, set_id, &r->entries[i], err);
+    for (size_t i = 0; rc == 0 && i < r->n; i++) {
+        put_arg a = {r->scope, &r->entries[i]};
+        rc = put_one(s, set_id, &a, err);
+    }
     return rc;
 }
 
@@ -120,7 +136,7 @@ int pv_store_params_replace(pv_store *s, const char *scope, const pv_store_param
         if (rc != 0)
             return rc;
     }
-    replace_arg r = {entries, n};
+    replace_arg r = {scope, entries, n};
     return in_set(s, scope, now, replace_all, &r, err);
 }
 
@@ -180,8 +196,10 @@ int pv_store_params_get(pv_store *s, const char *scope, pv_store_param_set *out,
         p->name = pv__col_dup(s, st, 0);
         p->value = pv__col_dup(s, st, 1);
         pv__col_copy(s, st, 2, p->ua, sizeof p->ua);
-        rc = 0;
+        rc = pv__param_open(s, scope, p->name, &p->value, err);
     }
+    if (rc < 0)
+        pv__done(s, st); /* a value that did not open leaves rows unread */
     if (rc < 0)
         pv_store_param_set_free(out);
     return rc;

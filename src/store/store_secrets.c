@@ -51,7 +51,9 @@ int pv_store_secrets_load(pv_store *s, const char *key_path, bool create, pv_err
     }
     pv_secrets_free(s->secrets);
     s->secrets = k;
-    return 0;
+    /* Secret parameters written while no key was loaded, or before sealing existed: sealed
+     * now (issue 11 "secrets at rest"; store_param_secrets.c). */
+    return pv__params_seal_plain(s, err);
 }
 
 static int need_key(pv_store *s, pv_error *err)

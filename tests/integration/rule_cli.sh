@@ -70,8 +70,11 @@ expect_contains "$(cat "$T/.err")" "unknown option '--gzip'" "unknown option ref
 expect_status 1 "$PV_BIN" rule eval --json '[--gzip] /x'
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["outcome"]=="error" and "column 2" in j["error"], j' "$T/.out"
 ok
-expect_status 1 "$PV_BIN" rule eval --kind upgrade '/x.loads'
-expect_contains "$(cat "$T/.err")" "must name a server" "upgrade needs a server"
+expect_status 1 "$PV_BIN" rule eval --kind upgrade --model CP-8841-3PCC '/x.loads'
+expect_contains "$(cat "$T/.err")" "must name a server" "a multiplatform upgrade needs a server"
+# spec 1.2, SIP-ADM p.32: the Sipura guide's own serverless Upgrade_Rule
+"$PV_BIN" rule eval --kind upgrade --model SPA2000 --swver 1.0.1 '(! 1.0.2)? /spa2000/1-00-02/spa.bin' >"$T/.out"
+expect_contains "$(cat "$T/.out")" "outcome: selected" "a serverless SPA upgrade rule is accepted"
 
 # usage errors: exit 2
 expect_status 2 "$PV_BIN" rule eval

@@ -14,6 +14,9 @@
 #include <cmocka.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
+
+#include <stdio.h>
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -46,5 +49,20 @@ static inline void pv_test_clock_advance(time_t seconds)
         assert_string_equal(pv__got, (cstr));                                  \
         free(pv__got);                                                         \
     } while (0)
+
+/* The whole file at path (the test fails when it cannot be read); free() it. */
+static inline char *pv_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    pv_buf b = {0};
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        pv_buf_append(&b, chunk, got);
+    fclose(f);
+    return pv_buf_take(&b, len);
+}
 
 #endif
