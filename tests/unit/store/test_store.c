@@ -4,6 +4,7 @@
  * PostgreSQL server when PV_TEST_PG names one (store_test.h). */
 #include "store_test.h"
 
+#include "core/log.h"
 #include "store/migrations.h"
 
 #include <poll.h>
@@ -151,6 +152,12 @@ static void transactions_nest_as_savepoints(void **state)
 /* Ends every store connection to the test database from a second one, as a
  * server restart or an idle-session kill does (pg_terminate_backend waits up
  * to 5 s until they are gone). */
+static void keep_log(pv_log_level level, const char *line, size_t len, void *data)
+{
+    pv_buf_append((pv_buf *)data, line, len);
+    pv_buf_append_char((pv_buf *)data, '\n');
+}
+
 static void kill_store_connections(void)
 {
     store_test_sql(store_test_pg(),
@@ -224,7 +231,14 @@ static void lost_connection_reconnects(void **state)
     kill_store_connections();
     assert_int_equal(pv_store_meta_set(s, "d", "4", 1, &err), PV_ESTORE);
     assert_int_equal(pv_store_meta_set(s, "d", "4", 1, &err), PV_ESTORE); /* still lost */
+    /* The rollback cannot reach the server either: said in the log, not dropped. */
+    pv_buf logged = {0};
+    pv_log_set_sink(keep_log, &logged);
     pv_store_rollback(s);
+    pv_log_set_sink(NULL, NULL);
+    assert_non_null(logged.data);
+    assert_non_null(strstr(logged.data, "event=store.rollback_failed backend=postgres depth=1"));
+    pv_buf_free(&logged);
     pv_buf v = {0};
     assert_ok(pv_store_meta_get(s, "b", &v, e)); /* reconnected after the rollback */
     assert_string_equal(v.data, "2");
