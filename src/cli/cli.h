@@ -113,6 +113,11 @@ int pv_cli_list_all(pv_cli_api *api, const char *path, json_t **items);
 /* path + "/" + the escaped segment, in a pv_malloc'd string. */
 char *pv_cli_path(const char *prefix, const char *segment, const char *suffix);
 
+/* cmd_device_action.c: device resync|reboot|report-request (SIP NOTIFY, spec 5.5) */
+int pv_cli_device_resync(pv_cli_api *api, int argc, char **argv);
+int pv_cli_device_reboot(pv_cli_api *api, int argc, char **argv);
+int pv_cli_device_report_request(pv_cli_api *api, int argc, char **argv);
+
 /* A column of a table: header and the item's key. */
 typedef struct pv_cli_column {
     const char *header;

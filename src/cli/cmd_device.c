@@ -360,6 +360,13 @@ static const pv_cli_action device_actions[] = {
     {"report", "MAC", 1, 1, "", "the last report and how it differs from the rendered profile",
      device_report},
     {"status", "", 0, 0, "", "fleet counts by state, model, firmware and last seen", device_status},
+    {"resync", "[MAC...]", 0, 100000, "account=,model=,all,rate=,wait,timeout=",
+     "SIP NOTIFY: the phones resync now (--wait: until each answered; --rate N/s)",
+     pv_cli_device_resync},
+    {"reboot", "[MAC...]", 0, 100000, "account=,model=,all,rate=,wait,timeout=",
+     "SIP NOTIFY reboot_now", pv_cli_device_reboot},
+    {"report-request", "[MAC...]", 0, 100000, "account=,model=,all,rate=,wait,timeout=",
+     "SIP NOTIFY report: the phones upload their Report_Rule", pv_cli_device_report_request},
     {"import", "FILE.csv", 1, 1, "batch=,job=,restart",
      "bulk upsert by MAC from CSV (MAC,model,account[,serial]); resumable", device_import},
 };

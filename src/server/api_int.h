@@ -25,6 +25,7 @@ typedef struct pv__api_ctx {
     pv_store *store;
     const char *data_dir;
     const struct pv_prov_policy *policy; /* the server's policy, or NULL: defaults */
+    struct pv_notifier *notifier;        /* device actions (server/notifier.h), or NULL */
     char actor[96];  /* "token:<name>", for the audit log */
     int64_t now;     /* one clock reading per request */
     char *params[3]; /* the {…} segments of the route, decoded */
@@ -123,6 +124,11 @@ char *pv__api_account_name(pv__api_ctx *ctx, int64_t id);
 json_t *pv__api_report_json(const pv_store_report *r, bool with_body);
 
 /* ---- handlers (one group per file) ---- */
+
+/* api_actions.c */
+void pv__api_device_action(pv__api_ctx *ctx);
+void pv__api_actions_bulk(pv__api_ctx *ctx);
+void pv__api_job_get(pv__api_ctx *ctx);
 
 /* api_accounts.c */
 void pv__api_accounts_list(pv__api_ctx *ctx);
