@@ -121,14 +121,14 @@ phone_stop() {
 web() {
   local p=$1
   shift
-  curl -sS --max-time 10 "$@" "http://$PHONE$p"
+  curl -sS --max-time 60 "$@" "http://$PHONE$p"
 }
 
 # code PATH [CURL ARGS...] — the phone's HTTP status for PATH.
 code() {
   local p=$1
   shift
-  curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$@" "http://$PHONE$p"
+  curl -sS --max-time 60 -o /dev/null -w '%{http_code}' "$@" "http://$PHONE$p"
 }
 
 # field NAME [CURL ARGS...] — a value of status.xml; param NAME — a value of cfg.xml.

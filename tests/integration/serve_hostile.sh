@@ -50,22 +50,22 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T
 # ---- good clients ----
 alive() { kill -0 "$SERVE_PID" 2>/dev/null || fail "server died: $(tail -c 3000 "$T/run.log")"; }
 good_http() {
-  curl -sS --max-time 30 -o "$T/good" "http://127.0.0.1:$HTTP_PORT/sample.xml" ||
+  curl -sS --max-time 120 -o "$T/good" "http://127.0.0.1:$HTTP_PORT/sample.xml" ||
     fail "good HTTP request after '$LAST' failed"
   same_file "$T/good" "$R/sample.xml" "HTTP after '$LAST'"
 }
 good_https() {
-  curl -sS --max-time 30 --cacert "$CA" -o "$T/good" "https://127.0.0.1:$HTTPS_PORT/sample.xml" ||
+  curl -sS --max-time 120 --cacert "$CA" -o "$T/good" "https://127.0.0.1:$HTTPS_PORT/sample.xml" ||
     fail "good HTTPS request after '$LAST' failed"
   same_file "$T/good" "$R/sample.xml" "HTTPS after '$LAST'"
 }
 good_tftp() {
-  curl -sS --max-time 30 -o "$T/good" "tftp://127.0.0.1:$TFTP_PORT/sample.xml" ||
+  curl -sS --max-time 120 -o "$T/good" "tftp://127.0.0.1:$TFTP_PORT/sample.xml" ||
     fail "good TFTP request after '$LAST' failed"
   same_file "$T/good" "$R/sample.xml" "TFTP after '$LAST'"
 }
 good_admin() {
-  expect_eq "$(curl -sS --max-time 30 "http://127.0.0.1:$ADMIN_PORT/healthz")" ok \
+  expect_eq "$(curl -sS --max-time 120 "http://127.0.0.1:$ADMIN_PORT/healthz")" ok \
     "admin after '$LAST'"
 }
 
@@ -109,7 +109,7 @@ for _ in 1 2 3 4; do good_http; good_https; good_tftp; done
 good_admin
 TOK=$(grep -oE 'pv_[0-9a-f]{40,}' "$T/run.out" | head -1) # printed once, on the first run
 [ -n "$TOK" ] || fail "no admin token in: $(cat "$T/run.out")"
-curl -sS --max-time 30 -o /dev/null -H "Authorization: Bearer $TOK" \
+curl -sS --max-time 120 -o /dev/null -H "Authorization: Bearer $TOK" \
   "http://127.0.0.1:$ADMIN_PORT/api/v1/accounts" || fail "admin API"
 # Settled: no transfer or connection open but the admin one asking for /metrics.
 settled() {
@@ -230,7 +230,7 @@ done
 api() { # api WANT PATH BODY-FILE [CURL-ARGS...] — one POST, its status in WANT (a regex)
   local want=$1 path=$2 body=$3 got
   shift 3
-  got=$(curl -sS --max-time 30 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+  got=$(curl -sS --max-time 120 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
     --data-binary "@$body" "$@" "http://127.0.0.1:$ADMIN_PORT/api/v1/$path")
   [[ $got =~ ^($want)$ ]] || fail "POST /api/v1/$path with $(head -c 60 "$body"): $got, want $want"
   ok
