@@ -7,12 +7,18 @@
  * a bulk job. The server answers with the job at once; --wait follows it
  * (GET /jobs/{id}) until every device has an outcome, prints them, and exits
  * 0 only when every device said 200.
+ *
+ * --notify of params set and account update (pv_cli_renders_take, pv_cli_notify_changed)
+ * compares each reached device's plain render before and after the change and notifies
+ * exactly the devices whose profile changed.
  */
 #include "cli/cli.h"
 
 #include "core/alloc.h"
+#include "net/http_client.h"
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +80,31 @@ static int wait_job(pv_cli_api *api, json_t **job, double timeout_s)
     return PV_EXIT_OK;
 }
 
+/* POST /actions with body (taken), --wait for the outcomes, print the job. strict: with
+ * --wait, exit 1 unless every device answered 2xx and none was skipped. */
+static int post_job(pv_cli_api *api, json_t *body, bool strict)
+{
+    json_t *job = NULL;
+    int rc = pv_cli_call(api, "POST", "/actions", body, &job);
+    if (rc != PV_EXIT_OK)
+        return rc;
+    bool wait = pv_cli_opt(api, "wait") != NULL;
+    if (wait) {
+        const char *t = pv_cli_opt(api, "timeout");
+        rc = wait_job(api, &job, t ? atof(t) : 120.0);
+    }
+    print_job(api, job);
+    if (rc == PV_EXIT_OK && wait && strict) {
+        json_t *o = json_object_get(job, "outcomes");
+        json_int_t ok = json_integer_value(json_object_get(o, "ok"));
+        if (ok != json_integer_value(json_object_get(job, "total")) ||
+            json_array_size(json_object_get(job, "skipped")) > 0)
+            rc = PV_EXIT_FAILURE;
+    }
+    json_decref(job);
+    return rc;
+}
+
 static int run(pv_cli_api *api, const char *action, int argc, char **argv)
 {
     const char *account = pv_cli_opt(api, "account"), *model = pv_cli_opt(api, "model");
@@ -107,24 +138,7 @@ static int run(pv_cli_api *api, const char *action, int argc, char **argv)
         }
         json_object_set_new(body, "rate", json_integer(r));
     }
-    json_t *job = NULL;
-    int rc = pv_cli_call(api, "POST", "/actions", body, &job);
-    if (rc != PV_EXIT_OK)
-        return rc;
-    if (pv_cli_opt(api, "wait") != NULL) {
-        const char *t = pv_cli_opt(api, "timeout");
-        rc = wait_job(api, &job, t ? atof(t) : 120.0);
-    }
-    print_job(api, job);
-    if (rc == PV_EXIT_OK && pv_cli_opt(api, "wait") != NULL) {
-        json_t *o = json_object_get(job, "outcomes");
-        json_int_t ok = json_integer_value(json_object_get(o, "ok"));
-        if (ok != json_integer_value(json_object_get(job, "total")) ||
-            json_array_size(json_object_get(job, "skipped")) > 0)
-            rc = PV_EXIT_FAILURE;
-    }
-    json_decref(job);
-    return rc;
+    return post_job(api, body, true);
 }
 
 int pv_cli_device_resync(pv_cli_api *api, int argc, char **argv)
@@ -140,4 +154,97 @@ int pv_cli_device_reboot(pv_cli_api *api, int argc, char **argv)
 int pv_cli_device_report_request(pv_cli_api *api, int argc, char **argv)
 {
     return run(api, "report-request", argc, argv);
+}
+
+/* ---- --notify: the devices whose rendered profile changed ---- */
+
+struct pv_cli_renders {
+    size_t n;
+    char (*mac)[13];
+    char (*hash)[65];
+};
+
+/* SHA-256 of mac's plain render; "" when it cannot be rendered (no account...). */
+static void render_hash(pv_cli_api *api, const char *mac, char out[65])
+{
+    char path[64];
+    snprintf(path, sizeof path, "/devices/%s/render?plain=1", mac);
+    pv_buf body = {0};
+    out[0] = '\0';
+    if (pv_cli_fetch_raw(api, path, &body) == PV_EXIT_OK) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        EVP_Digest(body.data ? body.data : "", body.len, md, &len, EVP_sha256(), NULL);
+        pv_hex_encode(md, 32, out);
+    }
+    pv_buf_free(&body);
+}
+
+int pv_cli_renders_take(pv_cli_api *api, const char *scope, pv_cli_renders **out)
+{
+    json_t *items = NULL;
+    int rc;
+    const char *colon = strchr(scope, ':');
+    if (strncmp(scope, "device:", 7) == 0) {
+        items = json_array();
+        json_array_append_new(items, json_pack("{s:s}", "mac", scope + 7));
+        rc = PV_EXIT_OK;
+    } else if (strncmp(scope, "account:", 8) == 0) {
+        pv_buf b = {0};
+        pv_buf_append_str(&b, "/devices?account=");
+        pv_http_client_escape(&b, scope + 8);
+        rc = pv_cli_list_all(api, b.data, &items);
+        pv_buf_free(&b);
+    } else {
+        rc = pv_cli_list_all(api, "/devices", &items);
+    }
+    if (rc != PV_EXIT_OK)
+        return rc;
+    pv_cli_renders *r = pv_calloc(1, sizeof *r);
+    size_t cap = json_array_size(items) ? json_array_size(items) : 1;
+    r->mac = pv_calloc(cap, sizeof *r->mac);
+    r->hash = pv_calloc(cap, sizeof *r->hash);
+    size_t i;
+    json_t *d;
+    json_array_foreach(items, i, d) {
+        const char *mac = json_string_value(json_object_get(d, "mac"));
+        const char *model = json_string_value(json_object_get(d, "model"));
+        if (mac == NULL || (strncmp(scope, "model:", 6) == 0 &&
+                            (model == NULL || colon == NULL || strcmp(model, colon + 1) != 0)))
+            continue;
+        snprintf(r->mac[r->n], sizeof r->mac[0], "%s", mac);
+        render_hash(api, mac, r->hash[r->n]);
+        r->n++;
+    }
+    json_decref(items);
+    *out = r;
+    return PV_EXIT_OK;
+}
+
+void pv_cli_renders_free(pv_cli_renders *r)
+{
+    if (r == NULL)
+        return;
+    free(r->mac);
+    free(r->hash);
+    free(r);
+}
+
+int pv_cli_notify_changed(pv_cli_api *api, pv_cli_renders *before)
+{
+    json_t *macs = json_array();
+    for (size_t i = 0; i < before->n; i++) {
+        char now[65];
+        render_hash(api, before->mac[i], now);
+        if (strcmp(now, before->hash[i]) != 0 && now[0] != '\0')
+            json_array_append_new(macs, json_string(before->mac[i]));
+    }
+    pv_cli_renders_free(before);
+    if (json_array_size(macs) == 0) {
+        json_decref(macs);
+        if (!pv_cli_json(api))
+            printf("notify: no device's profile changed\n");
+        return PV_EXIT_OK;
+    }
+    return post_job(api, json_pack("{s:s, s:o}", "action", "resync", "macs", macs), false);
 }
