@@ -34,7 +34,9 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# Builds only what it runs: the provisor binary, not the tests, fuzzers and benchmarks.
+run: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target provisor
 	@bash scripts/run.sh $(BUILD)
 
 test: build

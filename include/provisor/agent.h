@@ -211,6 +211,33 @@ void pv_agent_factory_reset(pv_agent *a, uint64_t now);
  * Protect_IVR_FactoryReset is Yes (then PV_EACCES, nothing changes). */
 int pv_agent_ivr_factory_reset(pv_agent *a, uint64_t now, pv_error *err);
 
+/* ---- SIP NOTIFY (spec 5.5) ---- */
+
+/* What a NOTIFY's Event asks for. */
+typedef enum {
+    PV_AGENT_SIP_RESYNC = 1, /* Event: resync, check-sync (Wazo) */
+    PV_AGENT_SIP_REBOOT,     /* Event: reboot_now (cold) */
+    PV_AGENT_SIP_RESTART,    /* Event: restart_now (warm) */
+    PV_AGENT_SIP_REPORT,     /* Event: report */
+} pv_agent_sip_event;
+
+/* The event package of an Event header ("check-sync", parameters already cut);
+ * PV_ENOENT for one the phone does not act on. */
+int pv_agent_sip_event_parse(const char *event, pv_agent_sip_event *out);
+/* Whether line n (1, 2) challenges a NOTIFY before acting (Auth_Resync-Reboot_n_). */
+bool pv_agent_sip_auth_required(const pv_agent *a, unsigned line);
+/*
+ * An (authenticated, when required) NOTIFY arrived. A resync runs Profile_Rule
+ * as a NOTIFY does on a real phone: Resync_Trigger_n is ignored (spec 5.4), and
+ * it waits for idle like any resync (spec 5.3: not during a call, at most
+ * Forced_Resync_Delay). A reboot or restart also waits for the call to end. A
+ * report uploads now. Refused with PV_EACCES, nothing queued: resync while
+ * Resync_From_SIP or Provision_Enable is No; PV_EBUSY while restarting.
+ */
+int pv_agent_sip_notify(pv_agent *a, uint64_t now, pv_agent_sip_event ev, pv_error *err);
+/* Whether line n is registered (what pv_agent_set_registered last said). */
+bool pv_agent_registered(const pv_agent *a, unsigned line);
+
 /* ---- parameters and access (spec 3.1 `ua`, spec 9) ---- */
 
 typedef enum { PV_AGENT_ADMIN, PV_AGENT_USER } pv_agent_role;

@@ -65,7 +65,8 @@ int pv_agent_new(pv_agent **out, const pv_agent_defaults *defs, const pv_agent_i
     a->rng = seed;
     memcpy(a->slot[0].version, swver, strlen(swver) + 1);
     a->resync_due = a->upgrade_due = a->upgrade_check = PV_AGENT_NEVER;
-    a->report_due = a->trigger_due = PV_AGENT_NEVER;
+    a->report_due = a->trigger_due = a->reboot_due = PV_AGENT_NEVER;
+    a->resync_forced = false;
     *out = a;
     return 0;
 }
@@ -263,7 +264,8 @@ void pv_agent_boot(pv_agent *a, uint64_t now)
     a->regd[0] = a->regd[1] = false;
     a->reg_lost[0] = a->reg_lost[1] = now;
     a->resync_due = a->upgrade_due = a->upgrade_check = PV_AGENT_NEVER;
-    a->report_due = a->trigger_due = PV_AGENT_NEVER;
+    a->report_due = a->trigger_due = a->reboot_due = PV_AGENT_NEVER;
+    a->resync_forced = false;
     pv__boot_reason reason = a->boot_reason;
     if (reason != PV__BOOT_POWER) {
         a->boot_reason = PV__BOOT_POWER;
@@ -293,9 +295,9 @@ uint64_t pv_agent_next_wakeup(const pv_agent *a)
     if (a->rebooting || a->op != NULL)
         return PV_AGENT_NEVER; /* waiting for the host's answer or its reboot */
     uint64_t t = a->trigger_due;
-    uint64_t c[4] = {earliest(a, a->resync_due), earliest(a, a->upgrade_due),
-                     earliest(a, a->upgrade_check), a->report_due};
-    for (size_t i = 0; i < 4; i++)
+    uint64_t c[5] = {earliest(a, a->resync_due), earliest(a, a->upgrade_due),
+                     earliest(a, a->upgrade_check), a->report_due, earliest(a, a->reboot_due)};
+    for (size_t i = 0; i < 5; i++)
         t = c[i] < t ? c[i] : t;
     return t;
 }
@@ -303,7 +305,7 @@ uint64_t pv_agent_next_wakeup(const pv_agent *a)
 /* MPP (spec 5.4): set triggers prevent a timed resync unless one holds. */
 static bool gate_closed(pv_agent *a, uint64_t now)
 {
-    if (!a->defs->triggers_gate || a->resync_prvst == 2)
+    if (!a->defs->triggers_gate || a->resync_prvst == 2 || a->resync_forced)
         return false;
     bool set;
     return !pv__triggers_true(a, now, &set) && set;
@@ -318,6 +320,7 @@ static bool start_resync(pv_agent *a, uint64_t now)
         pv__schedule_after_success(a, now); /* dropped; the periodic timer restarts */
         return true;
     }
+    a->resync_forced = false;
     if (pv__resync_start(a, now, a->resync_prvst, NULL, NULL) != 0)
         a->resync_due = PV_AGENT_NEVER; /* Provision_Enable is No */
     return true;
@@ -351,6 +354,8 @@ void pv__run(pv_agent *a, uint64_t now)
         bool progressed = false;
         if (a->resync_due <= now)
             progressed = start_resync(a, now);
+        if (!progressed && a->op == NULL && pv__notify_reboot_due(a, now))
+            break; /* a NOTIFY's reboot, after the resync due before it */
         if (!progressed && a->op == NULL && (a->upgrade_due <= now || a->upgrade_check <= now))
             progressed = start_upgrade(a, now);
         if (!progressed && a->op == NULL && a->report_due <= now) {

@@ -140,6 +140,8 @@ struct pv_agent {
     uint64_t upgrade_check; /* evaluate Upgrade_Rule (after a resync); NEVER = no */
     uint64_t report_due;
     uint64_t trigger_due; /* SPA/ATA: next Resync_Trigger evaluation */
+    bool resync_forced;   /* the due resync came by SIP NOTIFY: triggers ignored (spec 5.4) */
+    uint64_t reboot_due;  /* a NOTIFY reboot_now/restart_now waiting for idle (spec 5.3) */
 
     uint32_t resync_failures, periodic_count, upgrade_failures;
     uint64_t last_resync, last_upgrade; /* attempt times; 0 = none since boot */
@@ -212,6 +214,10 @@ void pv__arm_triggers(pv_agent *a, uint64_t now);
 bool pv__triggers_true(pv_agent *a, uint64_t now, bool *set);
 /* The idle rule (spec 5.3, DESIGN): may a resync or upgrade due at `due` start now? */
 bool pv__idle_allows(const pv_agent *a, uint64_t now, uint64_t due, uint64_t *wait_until);
+
+/* ---- notify.c ---- */
+/* A NOTIFY's reboot waiting for idle: starts it when the idle rule allows; true if it did. */
+bool pv__notify_reboot_due(pv_agent *a, uint64_t now);
 
 /* ---- agent.c ---- */
 pv__action *pv__queue(pv_agent *a, pv_agent_action_kind kind);

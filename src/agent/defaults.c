@@ -105,8 +105,19 @@ static const row rows[] = {
     {"User_ID_1_", PV_UA_RO, "", NULL, NULL},
     {"Password_1_", PV_UA_NA, "", NULL, NULL},
     {"Proxy_1_", PV_UA_RO, "", NULL, NULL},
+    /* the line's SIP user agent (agent/phone_sip): registration and NOTIFY (spec 5.5) */
+    {"Outbound_Proxy_1_", PV_UA_NA, "", NULL, NULL},
+    {"Register_Expires_1_", PV_UA_NA, "3600", NULL, NULL},
+    {"SIP_Port_1_", PV_UA_NA, "5060", NULL, NULL},
+    {"Auth_Resync-Reboot_1_", PV_UA_NA, "Yes", NULL, NULL},
     {"Line_Enable_2_", PV_UA_RO, "Yes", ABSENT, NULL},
     {"User_ID_2_", PV_UA_RO, "", ABSENT, NULL},
+    {"Password_2_", PV_UA_NA, "", ABSENT, NULL},
+    {"Proxy_2_", PV_UA_RO, "", ABSENT, NULL},
+    {"Outbound_Proxy_2_", PV_UA_NA, "", ABSENT, NULL},
+    {"Register_Expires_2_", PV_UA_NA, "3600", ABSENT, NULL},
+    {"SIP_Port_2_", PV_UA_NA, "5061", ABSENT, NULL},
+    {"Auth_Resync-Reboot_2_", PV_UA_NA, "Yes", ABSENT, NULL},
 };
 
 /* spec 12.1: GPP_A..GPP_P are ordinary, GPP_SA..GPP_SD secret registers. */

@@ -12,6 +12,7 @@
 
 #include "agent/dhcp_hook.h"
 #include "agent/fetch_request.h"
+#include "agent/phone_sip.h"
 #include "agent/phone_syslog.h"
 #include "agent/webui.h"
 #include "core/alloc.h"
@@ -51,6 +52,7 @@ struct pv_phone {
     pv_phone_syslog *syslog;
     pv_http_server *web;
     pv_webui *webui;
+    pv_phone_sip *sip;
     char *state_dir, *web_address;
     char *dhcp_text; /* the lease last applied */
     bool lease_ip;   /* ... and it holds an address or options (bound, renew) */
@@ -562,6 +564,13 @@ static int setup(pv_phone *p, const pv_phone_options *o, pv_error *err)
         return rc;
     if (o->web_address != NULL && (rc = start_web(p, o->web_address, err)) != 0)
         return rc;
+    if (o->sip_address != NULL) { /* spec 5.5: registration and NOTIFY */
+        if ((rc = pv_phone_sip_new(p, p->loop, o->sip_address, &p->sip, err)) != 0)
+            return rc;
+        const char *bound = pv_phone_sip_address(p->sip);
+        if ((rc = pv_phone_write_file(p->state_dir, "sip", bound, strlen(bound), err)) != 0)
+            return rc;
+    }
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     return pv_phone_write_file(p->state_dir, "pid", pid, (size_t)n, err);
@@ -642,10 +651,11 @@ void pv_phone_close(pv_phone *p, void (*done)(void *data), void *data)
     p->pending_closes = 1; /* the timer */
     if (p->state_dir != NULL) {
         char path[4096];
-        const char *names[] = {"web", "pid"};
-        for (size_t i = 0; i < 2; i++) {
+        const char *names[] = {"web", "pid", "sip"};
+        bool ran[] = {p->web != NULL, p->agent != NULL, p->sip != NULL};
+        for (size_t i = 0; i < 3; i++) {
             int n = snprintf(path, sizeof path, "%s/%s", p->state_dir, names[i]);
-            if (n > 0 && (size_t)n < sizeof path && (i == 0 ? p->web != NULL : p->agent != NULL))
+            if (n > 0 && (size_t)n < sizeof path && ran[i])
                 unlink(path);
         }
     }
@@ -656,6 +666,10 @@ void pv_phone_close(pv_phone *p, void (*done)(void *data), void *data)
     if (p->web != NULL) {
         p->pending_closes++;
         pv_http_server_close(p->web, 0, part_closed, p);
+    }
+    if (p->sip != NULL) {
+        p->pending_closes++;
+        pv_phone_sip_close(p->sip, part_closed, p);
     }
     if (p->syslog != NULL) {
         p->pending_closes++;
@@ -694,6 +708,11 @@ void pv_phone_shutdown(pv_phone *p, unsigned timeout_ms, void (*done)(void *data
 pv_agent *pv_phone_agent(pv_phone *p)
 {
     return p->agent;
+}
+
+const char *pv_phone_sip_bound(const pv_phone *p)
+{
+    return p->sip != NULL ? pv_phone_sip_address(p->sip) : NULL;
 }
 
 const char *pv_phone_web_address(const pv_phone *p)

@@ -15,7 +15,7 @@
  * The state directory holds: `identity` (model and MAC, written once),
  * `state` (pv_agent_save bytes), `dhcp` (the last lease, written by
  * `provisor phone dhcp-hook`), and while the phone runs `web` (its web
- * server's address) and `pid`.
+ * server's address), `sip` (its SIP address) and `pid`.
  *
  * Clock: real time, or a virtual clock that runs `factor` times faster and
  * can be advanced by a jump (pv_phone_advance, `/admin/clock?advance=S`), so
@@ -45,6 +45,8 @@ typedef struct pv_phone_options {
     const char *mac;         /* NULL: the one the state directory remembers */
     const char *state_dir;   /* required; created if missing */
     const char *web_address; /* "127.0.0.1:8088"; NULL: no web server */
+    const char *sip_address; /* "127.0.0.1:5060" or a host (port SIP_Port_1_); NULL: no SIP
+                              * user agent (agent/phone_sip.h) */
     const char *cert_file;   /* device certificate and key (spec 4.4); NULL: none ($CCERT 0) */
     const char *key_file;
     const char *ca_file; /* server CA bundle; NULL: the system's */
@@ -81,6 +83,8 @@ void pv_phone_kick(pv_phone *p);
 /* Re-reads `dhcp` from the state directory; when it changed and holds a lease, the
  * network came up (spec 5.1 "resync at network connect"): pv_agent_network_up. */
 int pv_phone_reload_dhcp(pv_phone *p, pv_error *err);
+/* The SIP user agent's bound address ("127.0.0.1:5060"), or NULL. */
+const char *pv_phone_sip_bound(const pv_phone *p);
 /* The web server's bound address ("127.0.0.1:8088"), or NULL. */
 const char *pv_phone_web_address(const pv_phone *p);
 const char *pv_phone_state_dir(const pv_phone *p);

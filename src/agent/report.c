@@ -48,6 +48,9 @@ static void status_params(const pv_agent *a, uint64_t now, pv_params *p)
     pv_params_set_str(p, "Last_Resync_Result", a->err ? a->err : "", PV_UA_RO);
     pv_params_set_str(p, "Last_Upgrade_Result", a->upgerr ? a->upgerr : "", PV_UA_RO);
     pv_params_set_str(p, "Call_State", a->call_active ? "Busy" : "Idle", PV_UA_RO);
+    /* the line's SIP registration (agent/phone_sip), as a phone's Info page shows it */
+    pv_params_set_str(p, "Registration_State_1_", a->regd[0] ? "Registered" : "Not Registered",
+                      PV_UA_RO);
     snprintf(buf, sizeof buf, "%" PRIu64, now > a->boot_time ? (now - a->boot_time) / 1000 : 0);
     pv_params_set_str(p, "Uptime", buf, PV_UA_RO);
     if (a->resync_due != PV_AGENT_NEVER && a->resync_due >= now)

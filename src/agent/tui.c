@@ -82,6 +82,7 @@ static void render(pv_tui *t)
          mac[3], mac[4], mac[5], mac[6], mac[7], mac[8], mac[9], mac[10], mac[11]);
     line(&b, "| Provisioning: %s", pv_agent_prov_state_name(pv_agent_get_prov_state(a)));
     line(&b, "| Status LED:   %s  %s", on ? "(*)" : "( )", pv_agent_led_name(led));
+    line(&b, "| Line 1:       %s", pv_agent_registered(a, 1) ? "registered" : "not registered");
     line(&b, "| Firmware:     %s", pv_agent_swver(a));
     line(&b, "| Last resync:  %.44s", pv_phone_last_result(t->phone));
     line(&b, "| Profile_Rule: %.44s", rule ? rule : "");

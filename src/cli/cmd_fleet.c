@@ -342,7 +342,15 @@ static int cmd_run(args *a)
         return usage_error("run needs --phones N (at least 1)");
     if (a->cfg.nservers == 0)
         return usage_error("run needs --server URL");
-    a->cfg.progress = isatty(2) && !a->cfg.virtual_clock;
+    /* Never silent for minutes (issue 10): a live line on a terminal, else a line every 5 s. */
+    a->cfg.progress = !a->cfg.virtual_clock;
+    a->cfg.progress_lines = !isatty(2);
+    if (a->cfg.progress)
+        fprintf(stderr,
+                "fleet: %u phones, scenario %s, against %s%s: progress on stderr, the report "
+                "when the scenario stops\n",
+                a->cfg.phones, a->cfg.scenario->name, a->cfg.servers[0],
+                a->cfg.nservers > 1 ? " and more" : "");
     raise_fd_limit();
     pv_error err;
     pv_buf codes = {0};

@@ -34,6 +34,7 @@ static void usage(FILE *f)
             "usage: provisor phone [--model M] [--mac MAC] [--state-dir DIR] [--web ADDR:PORT]\n"
             "                      [--cert F --key F] [--ca F] [--dhcp-option N=VALUE]...\n"
             "                      [--ip IP] [--clock real|virtual[:FACTOR]] [--seed N] [--tui]\n"
+            "                      [--sip ADDR[:PORT]]\n"
             "       provisor phone call start|end       [--state-dir DIR | --web ADDR:PORT]\n"
             "       provisor phone factory-reset [--ivr] [--state-dir DIR | --web ADDR:PORT]\n"
             "       provisor phone status               [--state-dir DIR | --web ADDR:PORT]\n"
@@ -47,6 +48,8 @@ static void usage(FILE *f)
             "  --mac MAC            the phone's MAC (needed the first time for a DIR)\n"
             "  --state-dir DIR      where the phone keeps its state (default ./phone-state)\n"
             "  --web ADDR:PORT      run the phone's web server there (e.g. 127.0.0.1:8088)\n"
+            "  --sip ADDR[:PORT]    run the SIP user agent there (port: SIP_Port_1_, 5060): its\n"
+            "                       lines register with Proxy_n_ and obey NOTIFY (spec 5.5)\n"
             "  --cert F, --key F    the device certificate and key presented over HTTPS\n"
             "                       (one file with both is fine: 'provisor phone cert' makes\n"
             "                       one from the data directory's demo manufacturer CA)\n"
@@ -83,7 +86,7 @@ typedef struct args {
     bool tui, ivr;
 } args;
 
-enum { OPT_NO_VERIFY = 1000, OPT_USER, OPT_PASSWORD, OPT_IVR, OPT_ANY_DIGEST };
+enum { OPT_NO_VERIFY = 1000, OPT_USER, OPT_PASSWORD, OPT_IVR, OPT_SIP, OPT_ANY_DIGEST };
 
 static int parse(int argc, char **argv, args *a)
 {
@@ -103,6 +106,7 @@ static int parse(int argc, char **argv, args *a)
                                           {"user", required_argument, NULL, OPT_USER},
                                           {"password", required_argument, NULL, OPT_PASSWORD},
                                           {"ivr", no_argument, NULL, OPT_IVR},
+                                          {"sip", required_argument, NULL, OPT_SIP},
                                           {"any-key-digest", no_argument, NULL, OPT_ANY_DIGEST},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
@@ -123,6 +127,9 @@ static int parse(int argc, char **argv, args *a)
             break;
         case 'w':
             o->web_address = optarg;
+            break;
+        case OPT_SIP:
+            o->sip_address = optarg;
             break;
         case 'c':
             o->cert_file = optarg;
@@ -259,6 +266,9 @@ static int run(args *a)
         const char *web = pv_phone_web_address(r.phone);
         if (web != NULL && !a->tui)
             printf("phone %s web http://%s/\n", pv_agent_mac(pv_phone_agent(r.phone)), web);
+        const char *sip = pv_phone_sip_bound(r.phone);
+        if (sip != NULL && !a->tui)
+            printf("phone %s sip udp %s\n", pv_agent_mac(pv_phone_agent(r.phone)), sip);
         fflush(stdout);
         pv_phone_start(r.phone);
         r.started = true;

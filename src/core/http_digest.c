@@ -266,16 +266,11 @@ static bool sendable(const char *s, bool allow_quote)
     return true;
 }
 
-int pv_digest_authorization(const pv_digest_challenge *c, const char *user, const char *pwd,
-                            const char *method, const char *uri, const char *cnonce, unsigned nc,
-                            pv_buf *out, pv_error *err)
+void pv_digest_response(const pv_digest_challenge *c, const char *user, const char *pwd,
+                        const char *method, const char *uri, const char *cnonce, unsigned nc,
+                        char out[65])
 {
-    if (!sendable(user, true) || !sendable(uri, false) || !sendable(cnonce, false) ||
-        !sendable(method, false) || *cnonce == '\0' || *uri == '\0')
-        return pv_error_set(err, PV_EINVAL,
-                            "Digest: the username, method, uri or cnonce holds a character that "
-                            "cannot be sent in a header");
-    char ha1[65], ha2[65], resp[65], ncs[9];
+    char ha1[65], ha2[65], ncs[9];
     snprintf(ncs, sizeof ncs, "%08x", nc); /* fits: 8 hex digits */
     /* RFC 7616 §3.4.2: A1 = user:realm:password; -sess: H(A1):nonce:cnonce */
     HASH(c->alg, ha1, user, c->realm, pwd ? pwd : "");
@@ -286,9 +281,23 @@ int pv_digest_authorization(const pv_digest_challenge *c, const char *user, cons
     }
     HASH(c->alg, ha2, method, uri); /* §3.4.3, qop=auth */
     if (c->qop_auth)                /* §3.4.1 */
-        HASH(c->alg, resp, ha1, c->nonce, ncs, cnonce, "auth", ha2);
+        HASH(c->alg, out, ha1, c->nonce, ncs, cnonce, "auth", ha2);
     else /* RFC 2069: no qop */
-        HASH(c->alg, resp, ha1, c->nonce, ha2);
+        HASH(c->alg, out, ha1, c->nonce, ha2);
+}
+
+int pv_digest_authorization(const pv_digest_challenge *c, const char *user, const char *pwd,
+                            const char *method, const char *uri, const char *cnonce, unsigned nc,
+                            pv_buf *out, pv_error *err)
+{
+    if (!sendable(user, true) || !sendable(uri, false) || !sendable(cnonce, false) ||
+        !sendable(method, false) || *cnonce == '\0' || *uri == '\0')
+        return pv_error_set(err, PV_EINVAL,
+                            "Digest: the username, method, uri or cnonce holds a character that "
+                            "cannot be sent in a header");
+    char resp[65], ncs[9];
+    snprintf(ncs, sizeof ncs, "%08x", nc); /* fits: 8 hex digits */
+    pv_digest_response(c, user, pwd, method, uri, cnonce, nc, resp);
     pv_buf_append_str(out, "Digest username=");
     if (c->userhash) { /* §3.4.4: H(user:realm) */
         char uh[65];

@@ -59,4 +59,14 @@ int pv_digest_authorization(const pv_digest_challenge *c, const char *user, cons
                             const char *method, const char *uri, const char *cnonce, unsigned nc,
                             pv_buf *out, pv_error *err);
 
+/*
+ * The request-digest alone (the `response` value, lowercase hex, NUL-terminated) — what
+ * pv_digest_authorization sends, and what the side that issued the challenge recomputes
+ * from the Authorization it received to check it (a phone checking a SIP NOTIFY: RFC 3261
+ * §22.4 is this computation with the SIP method). cnonce and nc are used with qop=auth only.
+ */
+void pv_digest_response(const pv_digest_challenge *c, const char *user, const char *pwd,
+                        const char *method, const char *uri, const char *cnonce, unsigned nc,
+                        char out[65]);
+
 #endif

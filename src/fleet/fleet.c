@@ -518,7 +518,7 @@ static void stop_real(pv_fleet *f)
     uv_timer_stop(&f->wake);
     uv_timer_stop(&f->tick);
     uv_signal_stop(&f->sigint);
-    if (f->cfg.progress)
+    if (f->cfg.progress && !f->cfg.progress_lines)
         fputc('\n', stderr);
     pv_fetcher_stats fs;
     pv_fetcher_stats_get(f->fetcher, &fs);
@@ -558,7 +558,10 @@ static void on_tick(uv_timer_t *t)
     char line[200];
     pv_fleet_progress_line(&f->progress, &f->stats, (real_ns() - f->t0_ns) / 1000000, f->wait_len,
                            line, sizeof line);
-    fprintf(stderr, "\r%s\033[K", line);
+    if (f->cfg.progress_lines) /* a log or a pipe: lines, no redrawing */
+        fprintf(stderr, "%s\n", line);
+    else
+        fprintf(stderr, "\r%s\033[K", line);
 }
 
 static void on_sigint(uv_signal_t *s, int signum)
@@ -596,7 +599,8 @@ static int run_real(pv_fleet *f, pv_error *err)
     f->wake.data = f->tick.data = f->sigint.data = f;
     uv_signal_start(&f->sigint, on_sigint, SIGINT);
     if (f->cfg.progress)
-        uv_timer_start(&f->tick, on_tick, 1000, 1000);
+        uv_timer_start(&f->tick, on_tick, f->cfg.progress_lines ? 5000 : 1000,
+                       f->cfg.progress_lines ? 5000 : 1000);
     f->t0_ns = real_ns();
     boot_all(f);
     arm(f);

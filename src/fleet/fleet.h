@@ -56,6 +56,7 @@ typedef struct pv_fleet_config {
     char **codes;
     uint32_t ncodes;
     bool progress; /* a live line on stderr (the CLI passes isatty(2)) */
+    bool progress_lines; /* with progress: stderr is no terminal, a whole line every 5 s */
     /* phone i connects from its own 127.A.B.C (host.h), as real phones each have an address
      * of their own; false: every phone from the system's choice (127.0.0.1) */
     bool source_addresses;

@@ -1,7 +1,8 @@
 /*
- * progress.h — the live line a fleet run shows on a terminal: provisioned,
- * failed, in flight, requests per second. Only when stderr is a terminal
- * (the CLI decides); a log or a pipe gets the report alone.
+ * progress.h — the live line a fleet run shows: provisioned, failed, in
+ * flight, requests per second. Redrawn every second on a terminal; a log or a
+ * pipe gets it as a whole line every 5 s (the CLI decides), never minutes of
+ * silence.
  *
  * Pure formatting; the caller prints. Ownership: the caller's buffer.
  */

@@ -2,6 +2,7 @@
 #include "server/admin.h"
 
 #include "net/metrics.h"
+#include "server/reports.h"
 
 #include <string.h>
 
@@ -46,6 +47,7 @@ static void admin_handle(pv_handler *self, pv_request *req)
         pv_buf text = {0};
         pv_metrics_render(&text);
         append_upload_usage(admin, &text);
+        pv_reports_metrics(&text);
         /* Prometheus text exposition format, version 0.0.4 */
         pv_response_set_body(&resp, 200, text.data, text.len, "text/plain; version=0.0.4");
         pv_buf_free(&text);

@@ -4,6 +4,7 @@
 #include "core/alloc.h"
 #include "net/fileio.h"
 #include "server/datadir.h"
+#include "server/reports.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -142,6 +143,10 @@ static const pv_config_key keys[] = {
         "firmware downloads started per second across the server (0 = no limit)"),
     ROW("provisioning", "reports_per_device", NULL, UINT, reports_per_device, 0, 1000000, "N",
         "reports kept per device, older ones deleted (0 = the default, 20)"),
+    ROW("provisioning", "report_max_bytes", NULL, SIZE, report_max_bytes, 1024, 4u << 20, "SIZE",
+        "largest report upload, before and after decryption; 413 beyond"),
+    ROW("provisioning", "reports_per_hour", NULL, UINT, reports_per_hour, 1, 1000000, "N",
+        "reports accepted per device per hour; 429 beyond"),
 };
 #define KEY_COUNT (sizeof keys / sizeof keys[0])
 
@@ -416,6 +421,8 @@ void pv_config_init(pv_config *cfg)
     cfg->random_delay_s = 120;
     cfg->queue_deadline_ms = 20000;
     cfg->firmware_wave = 50;
+    cfg->report_max_bytes = PV_REPORT_MAX_DEFAULT;
+    cfg->reports_per_hour = PV_REPORT_PER_HOUR_DEFAULT;
     pv_tftp_limits_default(&cfg->tftp);
     pv_http_limits_default(&cfg->http);
     cfg->uploads = pv_upload_limits_default();

@@ -84,6 +84,8 @@ typedef struct pv_config {
     unsigned queue_deadline_ms;
     unsigned firmware_wave;
     unsigned reports_per_device; /* 0 = the store's default (PV_STORE_REPORTS_PER_DEVICE) */
+    size_t report_max_bytes;     /* largest report upload (docs/security.md) */
+    unsigned reports_per_hour;   /* reports accepted per device and hour */
     bool gzip;
     /* [tftp] and [limits] (HTTP and HTTPS) */
     pv_tftp_limits tftp;

@@ -78,7 +78,9 @@ int pv_provision_from_config(const pv_config *cfg, pv_fileserver *files, pv_prov
                               .master_key = key,
                               .firmware_dir = fw,
                               .files = files,
-                              .reports_per_device = cfg->reports_per_device};
+                              .reports_per_device = cfg->reports_per_device,
+                              .report_max_bytes = cfg->report_max_bytes,
+                              .reports_per_hour = cfg->reports_per_hour};
     int rc = pv_provision_policy_from_config(cfg, &pc.policy, err);
     if (rc == 0)
         rc = pv_provision_new(&pc, out, err);

@@ -334,12 +334,19 @@ static void on_report(pv_provision_loop *l, pv_request *req, const pv_mac *mac, 
         memcpy(ce, h.ptr, h.len);
     pv_error e;
     int64_t id = 0;
-    int rc =
-        pv_reports_accept(l->s, mac->hex, kind, req->body, ce[0] ? ce : NULL, time(NULL), &id, &e);
+    pv_ident cert; /* only the certificate counts here: the path names the device */
+    (void)pv_identify(req->identity, PV_SLICE_LIT(""), PV_SLICE_LIT(""), &cert, NULL);
+    pv_report_upload up = {.mac = mac->hex,
+                           .kind = kind,
+                           .body = req->body,
+                           .content_encoding = ce[0] ? ce : NULL,
+                           .who = &cert,
+                           .max_bytes = l->p->cfg.report_max_bytes,
+                           .per_hour = l->p->cfg.reports_per_hour};
+    int rc = pv_reports_accept(l->s, &up, time(NULL), &id, NULL, &e);
     pv_ident who = {.source = PV_ID_PATH, .mac = *mac};
     if (rc != 0) {
-        int status = rc == PV_ENOENT ? 404 : rc == PV_ETOOBIG ? 413 : 400;
-        refuse(l, req, &who, status, "report.refused", e.msg);
+        refuse(l, req, &who, pv_reports_status(rc), "report.refused", e.msg);
         return;
     }
     char detail[64];

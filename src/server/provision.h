@@ -61,6 +61,8 @@ typedef struct pv_provision_config {
     pv_prov_policy policy;
     pv_fileserver *files;        /* static files ([server] root); must outlive the pv_provision */
     unsigned reports_per_device; /* [provisioning] reports_per_device; 0 = the store's default */
+    size_t report_max_bytes;     /* [provisioning] report_max_bytes; 0 = PV_REPORT_MAX_DEFAULT */
+    unsigned reports_per_hour;   /* [provisioning] reports_per_hour; 0 = the default */
 } pv_provision_config;
 
 typedef struct pv_provision pv_provision;

@@ -10,6 +10,7 @@
 #include "server/render.h"
 
 #include <openssl/crypto.h>
+#include <stdatomic.h>
 #include <string.h>
 
 bool pv_reports_path(const pv_prov_policy *pol, pv_slice path, pv_mac *mac, const char **kind)
@@ -44,15 +45,15 @@ bool pv_reports_path(const pv_prov_policy *pol, pv_slice path, pv_mac *mac, cons
 }
 
 /* Tries one secret on the body (spec 4.1: md5 first, then sha256; spec 4.3). */
-static int try_secret(const pv_store_secret *sec, pv_slice body, const char *ce, pv_buf *plain,
-                      pv_error *err)
+static int try_secret(const pv_store_secret *sec, pv_slice body, const char *ce, size_t max,
+                      pv_buf *plain, pv_error *err)
 {
     char pass[65];
     pv_keys_passphrase(sec, pass);
     pv_slice k = pv_slice_from(pass);
     pv_decode_opts o;
     pv_decode_opts_init(&o);
-    o.max_output = PV_REPORT_MAX;
+    o.max_output = max;
     o.md = PV_MD_MD5;
     pv_decode_info info;
     bool gcm = pv_content_encoding_is_aes128gcm(ce);
@@ -61,51 +62,169 @@ static int try_secret(const pv_store_secret *sec, pv_slice body, const char *ce,
     return rc;
 }
 
-int pv_reports_accept(pv_store *s, const char *mac, const char *kind, pv_slice body,
-                      const char *content_encoding, int64_t now, int64_t *id, pv_error *err)
+/* Opens an encrypted upload with the device's current key, then its previous one. */
+static int decrypt(pv_store *s, const pv_report_upload *up, size_t max, pv_buf *plain,
+                   pv_error *err)
 {
-    if (body.len > PV_REPORT_MAX)
-        return pv_error_set(err, PV_ETOOBIG, "report from %s: %zu bytes, more than %zu", mac,
-                            body.len, PV_REPORT_MAX);
+    pv_store_secret cur, prev;
+    bool has_prev = false;
+    pv_error e1 = {""};
+    int rc = pv_store_secret_get(s, up->mac, &cur, &prev, &has_prev, &e1);
+    if (rc == PV_ENOENT) /* never bound: no key can have encrypted it */
+        rc = pv_error_set(err, PV_EDECRYPT, "report from %s: the device has no key yet", up->mac);
+    else if (rc != 0)
+        rc = pv_error_set(err, rc, "report from %s: %s", up->mac, e1.msg);
+    else {
+        rc = try_secret(&cur, up->body, up->content_encoding, max, plain, &e1);
+        if (rc != 0 && rc != PV_ETOOBIG && has_prev) {
+            pv_buf_reset(plain);
+            rc = try_secret(&prev, up->body, up->content_encoding, max, plain, NULL);
+        }
+        if (rc == PV_ETOOBIG)
+            rc = pv_error_set(err, rc, "report from %s: more than %zu bytes once decrypted",
+                              up->mac, max);
+        else if (rc != 0)
+            rc = pv_error_set(err, PV_EDECRYPT, "report from %s: %s", up->mac, e1.msg);
+    }
+    OPENSSL_cleanse(&cur, sizeof cur);
+    OPENSSL_cleanse(&prev, sizeof prev);
+    return rc;
+}
+
+/* A verified certificate of this very device came with the upload (DESIGN
+ * 3): PV_EACCES when one of another device came, or the stored fingerprint
+ * says another certificate; *proves false when none came. */
+static int certificate(const pv_report_upload *up, const pv_store_device *d, bool *proves,
+                       pv_error *err)
+{
+    const pv_ident *who = up->who;
+    *proves = false;
+    if (who == NULL || !who->cert_verified || !who->cert_has_mac)
+        return 0;
+    if (strcmp(who->cert_mac.hex, up->mac) != 0)
+        return pv_error_set(err, PV_EACCES, "report for %s sent with the certificate of %s",
+                            up->mac, who->cert_mac.hex);
+    int rc = pv_identity_check_device(who, up->mac, d->require_cert, d->cert_fingerprint, err);
+    *proves = rc == 0;
+    return rc;
+}
+
+static int rate(pv_store *s, const pv_report_upload *up, int64_t now, pv_error *err)
+{
+    unsigned per_hour = up->per_hour ? up->per_hour : PV_REPORT_PER_HOUR_DEFAULT;
+    char key[32];
+    (void)snprintf(key, sizeof key, "report:%s", up->mac);
+    pv_error e = {""};
+    int rc = pv_store_rate_hit(s, key, now, 3600, per_hour, NULL, &e);
+    if (rc == PV_ELIMIT)
+        return pv_error_set(err, rc, "report from %s: more than %u reports this hour", up->mac,
+                            per_hour);
+    return rc == 0 ? 0 : pv_error_set(err, rc, "report from %s: %s", up->mac, e.msg);
+}
+
+static _Atomic uint64_t outcomes[PV_REPORT__COUNT];
+
+static const char *const outcome_names[PV_REPORT__COUNT] = {
+    "stored",        "unknown_device", "too_large", "unauthenticated",
+    "undecryptable", "rate_limited",   "malformed", "failed"};
+
+const char *pv_report_outcome_name(pv_report_outcome o)
+{
+    return (unsigned)o < PV_REPORT__COUNT ? outcome_names[o] : "?";
+}
+
+static pv_report_outcome outcome_of(int rc)
+{
+    switch (rc) {
+    case 0:
+        return PV_REPORT_STORED;
+    case PV_ENOENT:
+        return PV_REPORT_UNKNOWN_DEVICE;
+    case PV_ETOOBIG:
+        return PV_REPORT_TOO_LARGE;
+    case PV_EACCES:
+        return PV_REPORT_UNAUTHENTICATED;
+    case PV_EDECRYPT:
+        return PV_REPORT_UNDECRYPTABLE;
+    case PV_ELIMIT:
+        return PV_REPORT_RATE_LIMITED;
+    case PV_EFORMAT:
+        return PV_REPORT_MALFORMED;
+    default:
+        return PV_REPORT_FAILED;
+    }
+}
+
+int pv_reports_status(int rc)
+{
+    static const int status[PV_REPORT__COUNT] = {200, 404, 413, 403, 403, 429, 400, 500};
+    return status[outcome_of(rc)];
+}
+
+void pv_reports_metrics(pv_buf *out)
+{
+    pv_buf_append_str(out, "# HELP provisor_reports_total Report uploads by outcome (only "
+                           "\"stored\" reached the store).\n"
+                           "# TYPE provisor_reports_total counter\n");
+    for (int o = 0; o < PV_REPORT__COUNT; o++)
+        pv_buf_appendf(
+            out, "provisor_reports_total{outcome=\"%s\"} %llu\n", outcome_names[o],
+            (unsigned long long)atomic_load_explicit(&outcomes[o], memory_order_relaxed));
+}
+
+static int accept_upload(pv_store *s, const pv_report_upload *up, int64_t now, int64_t *id,
+                         pv_error *err)
+{
+    size_t max = up->max_bytes ? up->max_bytes : PV_REPORT_MAX_DEFAULT;
+    if (up->body.len > max)
+        return pv_error_set(err, PV_ETOOBIG, "report from %s: %zu bytes, more than %zu", up->mac,
+                            up->body.len, max);
     pv_store_device d = {0};
-    int rc = pv_store_device_get(s, mac, &d, err);
+    bool by_cert = false;
+    int rc = pv_store_device_get(s, up->mac, &d, err);
+    if (rc == 0)
+        rc = certificate(up, &d, &by_cert, err);
     pv_store_device_free(&d);
     if (rc != 0)
         return rc;
     pv_buf plain = {0};
-    pv_format f = pv_sniff(body);
-    bool encrypted = f == PV_FORMAT_SALTED || pv_content_encoding_is_aes128gcm(content_encoding);
-    if (encrypted) {
-        pv_store_secret cur, prev;
-        bool has_prev = false;
-        rc = pv_store_secret_get(s, mac, &cur, &prev, &has_prev, err);
-        if (rc == 0) {
-            pv_error e1;
-            rc = try_secret(&cur, body, content_encoding, &plain, &e1);
-            if (rc != 0 && has_prev)
-                rc = try_secret(&prev, body, content_encoding, &plain, NULL);
-            if (rc != 0)
-                rc = pv_error_set(err, PV_EDECRYPT, "report from %s: %s", mac, e1.msg);
-        }
-        OPENSSL_cleanse(&cur, sizeof cur);
-        OPENSSL_cleanse(&prev, sizeof prev);
-    } else if (f == PV_FORMAT_GZIP) {
-        rc = pv_gzip_decompress(body, PV_REPORT_MAX, &plain, err);
-    } else {
-        pv_buf_append(&plain, body.ptr, body.len);
-    }
+    pv_format f = pv_sniff(up->body);
+    if (f == PV_FORMAT_SALTED || pv_content_encoding_is_aes128gcm(up->content_encoding))
+        rc = decrypt(s, up, max, &plain, err);
+    else if (!by_cert) /* the issue this closes: plain reports from anyone */
+        rc = pv_error_set(err, PV_EACCES,
+                          "report from %s: not encrypted with the device's key, and not sent "
+                          "over HTTPS with the device's certificate",
+                          up->mac);
+    else if (f == PV_FORMAT_GZIP)
+        rc = pv_gzip_decompress(up->body, max, &plain, err);
+    else
+        pv_buf_append(&plain, up->body.ptr, up->body.len);
+    if (rc == 0)
+        rc = rate(s, up, now, err);
     pv_params p = {0};
     if (rc == 0) {
         pv_error e;
         rc = pv_xml_parse(pv_buf_slice(&plain), &p, NULL, &e);
         if (rc != 0)
-            rc =
-                pv_error_set(err, PV_EFORMAT, "report from %s: not a flat profile: %s", mac, e.msg);
+            rc = pv_error_set(err, PV_EFORMAT, "report from %s: not a flat profile: %s", up->mac,
+                              e.msg);
     }
     pv_params_free(&p);
     if (rc == 0)
-        rc = pv_store_report_add(s, mac, kind, plain.data, plain.len, now, id, err);
+        rc = pv_store_report_add(s, up->mac, up->kind, plain.data, plain.len, now, id, err);
     pv_buf_free(&plain);
+    return rc;
+}
+
+int pv_reports_accept(pv_store *s, const pv_report_upload *up, int64_t now, int64_t *id,
+                      pv_report_outcome *outcome, pv_error *err)
+{
+    int rc = accept_upload(s, up, now, id, err);
+    pv_report_outcome o = outcome_of(rc);
+    atomic_fetch_add_explicit(&outcomes[o], 1, memory_order_relaxed);
+    if (outcome != NULL)
+        *outcome = o;
     return rc;
 }
 

@@ -49,6 +49,9 @@ expect_status 0 "$PV_BIN" fleet run --scenario power-restore --phones $N --mix m
   --ca "$T/data/tls/ca.pem" --certs "$T/certs" --report "$T/report"
 txt=$(cat "$T/.out")
 expect_contains "$txt" "goal (a successful resync): $N/$N phones (100.0 %)" "all provisioned"
+# stderr is a file, not a terminal: the run still says what it runs (issue 10: never silent)
+expect_contains "$(cat "$T/.err")" "fleet: $N phones, scenario power-restore, against https://127.0.0.1:$HTTPS_PORT and more" \
+  "the run announces itself on stderr"
 expect_contains "$txt" "failures by cause: none" "zero failures"
 expect_contains "$txt" "SEC-PRV-2 $N" "every phone decrypted its per-device profile"
 python3 - "$T/report/report.json" $N <<'PY' || fail "report.json"

@@ -108,7 +108,7 @@ curl -sS -T "$T/rep2.enc" "tftp://127.0.0.1:$TFTP_PORT/report/000e08aaaaaa-statu
 wait_log "$T/run.log" "op=WRQ" 5
 expect_eq "$(sq "SELECT group_concat(kind) FROM reports WHERE mac='000e08aaaaaa'")" "full,status" "reports stored"
 expect_eq "$(sq "SELECT body FROM reports ORDER BY id LIMIT 1")" "$(cat "$T/rep.xml")" "report decrypted"
-expect_eq "$(code_of --data-binary 'garbage' "$H/report/000e08aaaaaa.xml")" 400 "garbage report"
+expect_eq "$(code_of --data-binary 'garbage' "$H/report/000e08aaaaaa.xml")" 403 "plain report: not the device's (docs/security.md)"
 # [provisioning] reports_per_device = 3: older reports of the device are dropped.
 for _ in 1 2 3; do
   expect_eq "$(code_of --data-binary @"$T/rep.enc" "$H/report/000e08aaaaaa.xml")" 200 "report POST"

@@ -3,7 +3,8 @@
  * root: bootstrap names per family, static files first, binding over HTTPS
  * only with the code never logged whole, the encrypted profile and its
  * SEC-PRV-2 move, ETag → 304 (as the HTTP transport plans it), identity
- * mismatch and require_cert refused and audited, reports → 200/400/404. */
+ * mismatch and require_cert refused and audited, reports → 200/403/404 (plain
+ * only with the device's own certificate). */
 /* Covers src/server/provision.c and prov_policy.c. */
 #include "server/prov_test.h"
 
@@ -441,11 +442,20 @@ static void reports_through_the_handler(void **state)
     c.proto = PV_PROTO_HTTP;
     c.method = PV_METHOD_PUT;
     c.path = "/report/" MAC_A ".xml";
-    assert_int_equal(run(w, &c, NULL, 0), 400);
+    assert_int_equal(run(w, &c, NULL, 0), 403); /* plain: anyone's word */
     c.path = "/report/" MAC_B ".xml";
     assert_int_equal(run(w, &c, NULL, 0), 404);
-    assert_int_equal(audits(w->f->s, "report.received", MAC_A, NULL), 2);
-    assert_int_equal(audits(w->f->s, "report.refused", MAC_A, NULL), 1);
+    /* Plain over HTTPS with the device's own certificate; not with another's. */
+    pv_peer_identity a = phone_cert(MAC_A, "SPA504G"), b = phone_cert(MAC_B, "SPA504G");
+    c.proto = PV_PROTO_HTTPS;
+    c.path = "/report/" MAC_A ".xml";
+    c.body = PV_SLICE_LIT(xml);
+    c.cert = &b;
+    assert_int_equal(run(w, &c, NULL, 0), 403);
+    c.cert = &a;
+    assert_int_equal(run(w, &c, NULL, 0), 200);
+    assert_int_equal(audits(w->f->s, "report.received", MAC_A, NULL), 3);
+    assert_int_equal(audits(w->f->s, "report.refused", MAC_A, NULL), 2);
     pv_buf_free(&enc);
     world_free(w);
 }

@@ -1,7 +1,9 @@
 /* Unit tests for server/reports on a real SQLite store (spec 7.1): upload
  * paths, AES-256-CBC with md5 and sha256, RFC 8188, gzip, the previous key
- * during a rotation, garbage and wrong keys refused and nothing stored, and
- * the diff against what the device is rendered. */
+ * during a rotation, garbage and wrong keys refused and nothing stored; who
+ * may report (the device's key or its own certificate, docs/security.md),
+ * the size cap, the per-device rate and the outcome counters; and the diff
+ * against what the device is rendered. */
 #include "server/prov_test.h"
 
 #include "core/gzip.h"
@@ -60,6 +62,17 @@ static void salted(const pv_store_secret *sec, pv_md md, pv_slice plain, pv_buf 
     assert_ok(pv_salted_encrypt(plain, pv_slice_from(pass), md, salt, out, e));
 }
 
+/* One upload with the defaults, optionally with a verified certificate. */
+static int upload(pv_store *s, const char *kind, pv_slice body, const char *ce,
+                  const pv_peer_identity *cert, int64_t now, int64_t *id, pv_error *err)
+{
+    pv_ident who;
+    assert_ok(pv_identify(cert, PV_SLICE_LIT(""), PV_SLICE_LIT(""), &who, e));
+    pv_report_upload up = {
+        .mac = MAC, .kind = kind, .body = body, .content_encoding = ce, .who = &who};
+    return pv_reports_accept(s, &up, now, id, NULL, err);
+}
+
 static void stored_as(pv_store *s, int64_t id, const char *kind, const char *body)
 {
     pv_store_report r = {0};
@@ -81,12 +94,12 @@ static void aes_md5_sha256_rfc8188_gzip(void **state)
     pv_buf body = {0};
     int64_t id = 0;
     salted(&sec, PV_MD_MD5, PV_SLICE_LIT(REPORT), &body);
-    assert_ok(pv_reports_accept(f->s, MAC, "full", pv_buf_slice(&body), NULL, 2000, &id, e));
+    assert_ok(upload(f->s, "full", pv_buf_slice(&body), NULL, NULL, 2000, &id, e));
     stored_as(f->s, id, "full", REPORT);
     /* MPP uploads use sha256 (DESIGN 7): md5 is tried first, then sha256. */
     pv_buf_reset(&body);
     salted(&sec, PV_MD_SHA256, PV_SLICE_LIT(REPORT), &body);
-    assert_ok(pv_reports_accept(f->s, MAC, "status", pv_buf_slice(&body), NULL, 2001, &id, e));
+    assert_ok(upload(f->s, "status", pv_buf_slice(&body), NULL, NULL, 2001, &id, e));
     stored_as(f->s, id, "status", REPORT);
     /* RFC 8188 with the key's text as IKM (spec 4.3). */
     char pass[65];
@@ -95,16 +108,17 @@ static void aes_md5_sha256_rfc8188_gzip(void **state)
     pv_buf_reset(&body);
     assert_ok(pv_rfc8188_encrypt(PV_SLICE_LIT(REPORT), pv_slice_from(pass), 4096, PV_SLICE_LIT(""),
                                  salt, &body, e));
-    assert_ok(pv_reports_accept(f->s, MAC, "full", pv_buf_slice(&body), "aes128gcm", 2002, &id, e));
+    assert_ok(upload(f->s, "full", pv_buf_slice(&body), "aes128gcm", NULL, 2002, &id, e));
     stored_as(f->s, id, "full", REPORT);
     /* gzip then AES (spec 3.2), and a plain gzip upload. */
     pv_buf gz = {0};
     assert_ok(pv_gzip_compress(PV_SLICE_LIT(REPORT), 6, &gz, e));
     pv_buf_reset(&body);
     salted(&sec, PV_MD_MD5, pv_buf_slice(&gz), &body);
-    assert_ok(pv_reports_accept(f->s, MAC, "delta", pv_buf_slice(&body), NULL, 2003, &id, e));
+    assert_ok(upload(f->s, "delta", pv_buf_slice(&body), NULL, NULL, 2003, &id, e));
     stored_as(f->s, id, "delta", REPORT);
-    assert_ok(pv_reports_accept(f->s, MAC, "full", pv_buf_slice(&gz), NULL, 2004, &id, e));
+    pv_peer_identity cert = phone_cert(MAC, "SPA504G"); /* a plain gzip needs the certificate */
+    assert_ok(upload(f->s, "full", pv_buf_slice(&gz), NULL, &cert, 2004, &id, e));
     stored_as(f->s, id, "full", REPORT);
     pv_buf_free(&gz);
     pv_buf_free(&body);
@@ -121,18 +135,17 @@ static void previous_key_during_rotation(void **state)
     pv_buf body = {0};
     int64_t id = 0;
     salted(&a, PV_MD_MD5, PV_SLICE_LIT(REPORT), &body); /* the phone has not switched yet */
-    assert_ok(pv_reports_accept(f->s, MAC, "full", pv_buf_slice(&body), NULL, 2000, &id, e));
+    assert_ok(upload(f->s, "full", pv_buf_slice(&body), NULL, NULL, 2000, &id, e));
     pv_buf_reset(&body);
     salted(&b, PV_MD_MD5, PV_SLICE_LIT(REPORT), &body);
-    assert_ok(pv_reports_accept(f->s, MAC, "full", pv_buf_slice(&body), NULL, 2001, &id, e));
+    assert_ok(upload(f->s, "full", pv_buf_slice(&body), NULL, NULL, 2001, &id, e));
     /* After the phone confirmed B, A opens nothing. */
     assert_ok(pv_keys_fetch_dir(f->s, MAC, pv_slice_from(b.dir), 1003, 0, &kf, e));
     pv_buf_reset(&body);
     salted(&a, PV_MD_MD5, PV_SLICE_LIT(REPORT), &body);
     pv_error err;
-    assert_int_equal(
-        pv_reports_accept(f->s, MAC, "full", pv_buf_slice(&body), NULL, 2002, &id, &err),
-        PV_EDECRYPT);
+    assert_int_equal(upload(f->s, "full", pv_buf_slice(&body), NULL, NULL, 2002, &id, &err),
+                     PV_EDECRYPT);
     pv_buf_free(&body);
 }
 
@@ -152,54 +165,141 @@ static void garbage_is_refused(void **state)
     pv_store_secret sec = bound(f->s);
     pv_error err;
     int64_t id = 0;
+    pv_peer_identity cert = phone_cert(MAC, "SPA504G");
     /* Not XML at all. */
-    assert_int_equal(
-        pv_reports_accept(f->s, MAC, "full", PV_SLICE_LIT("garbage"), NULL, 2000, &id, &err),
-        PV_EFORMAT);
+    assert_int_equal(upload(f->s, "full", PV_SLICE_LIT("garbage"), NULL, &cert, 2000, &id, &err),
+                     PV_EFORMAT);
     assert_non_null(strstr(err.msg, MAC));
     /* Looks encrypted but is not. */
-    assert_int_equal(pv_reports_accept(f->s, MAC, "full", PV_SLICE_LIT("Salted__12345678garbage!"),
-                                       NULL, 2000, &id, &err),
-                     PV_EDECRYPT);
-    assert_int_equal(pv_reports_accept(f->s, MAC, "full", PV_SLICE_LIT("0123456789abcdefghijklmn"),
-                                       "aes128gcm", 2000, &id, &err),
+    assert_int_equal(
+        upload(f->s, "full", PV_SLICE_LIT("Salted__12345678garbage!"), NULL, NULL, 2000, &id, &err),
+        PV_EDECRYPT);
+    assert_int_equal(upload(f->s, "full", PV_SLICE_LIT("0123456789abcdefghijklmn"), "aes128gcm",
+                            NULL, 2000, &id, &err),
                      PV_EDECRYPT);
     /* Another key. */
     pv_store_secret other = sec;
     other.key[0] ^= 1;
     pv_buf body = {0};
     salted(&other, PV_MD_MD5, PV_SLICE_LIT(REPORT), &body);
-    assert_int_equal(
-        pv_reports_accept(f->s, MAC, "full", pv_buf_slice(&body), NULL, 2000, &id, &err),
-        PV_EDECRYPT);
+    assert_int_equal(upload(f->s, "full", pv_buf_slice(&body), NULL, NULL, 2000, &id, &err),
+                     PV_EDECRYPT);
     assert_null(strstr(err.msg, "leak"));
     /* Decrypts, but the plaintext is not a flat profile. */
     pv_buf_reset(&body);
     salted(&sec, PV_MD_MD5, PV_SLICE_LIT("<flat-profile><A>x</B>"), &body);
-    assert_int_equal(
-        pv_reports_accept(f->s, MAC, "full", pv_buf_slice(&body), NULL, 2000, &id, &err),
-        PV_EFORMAT);
+    assert_int_equal(upload(f->s, "full", pv_buf_slice(&body), NULL, NULL, 2000, &id, &err),
+                     PV_EFORMAT);
     /* A gzip bomb is bounded. */
     pv_buf big = {0}, gz = {0};
     pv_buf_append_str(&big, "<flat-profile><A>");
-    for (size_t i = 0; i < PV_REPORT_MAX / 64 + 1; i++)
+    for (size_t i = 0; i < PV_REPORT_MAX_DEFAULT / 64 + 1; i++)
         pv_buf_append_str(&big, "0123456789012345678901234567890123456789012345678901234567890123");
     pv_buf_append_str(&big, "</A></flat-profile>");
     assert_ok(pv_gzip_compress(pv_buf_slice(&big), 9, &gz, e));
-    assert_true(gz.len < PV_REPORT_MAX);
-    assert_int_not_equal(
-        pv_reports_accept(f->s, MAC, "full", pv_buf_slice(&gz), NULL, 2000, &id, &err), 0);
+    assert_true(gz.len < PV_REPORT_MAX_DEFAULT);
+    assert_int_equal(upload(f->s, "full", pv_buf_slice(&gz), NULL, &cert, 2000, &id, &err),
+                     PV_ETOOBIG);
+    /* ... also inside the encryption. */
+    pv_buf_reset(&body);
+    salted(&sec, PV_MD_MD5, pv_buf_slice(&gz), &body);
+    assert_int_equal(upload(f->s, "full", pv_buf_slice(&body), NULL, NULL, 2000, &id, &err),
+                     PV_ETOOBIG);
     /* Too big to read. */
-    assert_int_equal(
-        pv_reports_accept(f->s, MAC, "full", pv_buf_slice(&big), NULL, 2000, &id, &err),
-        PV_ETOOBIG);
+    assert_int_equal(upload(f->s, "full", pv_buf_slice(&big), NULL, NULL, 2000, &id, &err),
+                     PV_ETOOBIG);
     /* Unknown device. */
-    assert_int_equal(pv_reports_accept(f->s, "000e08000000", "full", PV_SLICE_LIT(REPORT), NULL,
-                                       2000, &id, &err),
-                     PV_ENOENT);
+    pv_report_upload unknown = {
+        .mac = "000e08000000", .kind = "full", .body = PV_SLICE_LIT(REPORT)};
+    assert_int_equal(pv_reports_accept(f->s, &unknown, 2000, &id, NULL, &err), PV_ENOENT);
     assert_int_equal(report_count(f->s), 0); /* nothing stored */
     pv_buf_free(&big);
     pv_buf_free(&gz);
+    pv_buf_free(&body);
+}
+
+/* The issue this closes: a plain report is anyone's word; only the device's
+ * key or its own certificate makes it the device's (docs/security.md). */
+static void plain_needs_the_device_certificate(void **state)
+{
+    store_fixture *f = *state;
+    bound(f->s);
+    pv_error err;
+    int64_t id = 0;
+    pv_report_outcome o;
+    pv_ident none;
+    assert_ok(pv_identify(NULL, PV_SLICE_LIT(""), PV_SLICE_LIT(""), &none, e));
+    pv_report_upload up = {.mac = MAC, .kind = "full", .body = PV_SLICE_LIT(REPORT), .who = &none};
+    assert_int_equal(pv_reports_accept(f->s, &up, 2000, &id, &o, &err), PV_EACCES);
+    assert_int_equal(o, PV_REPORT_UNAUTHENTICATED);
+    assert_int_equal(pv_reports_status(PV_EACCES), 403);
+    assert_non_null(strstr(err.msg, "not encrypted with the device's key"));
+    up.who = NULL; /* TFTP: no identity at all */
+    assert_int_equal(pv_reports_accept(f->s, &up, 2000, &id, &o, &err), PV_EACCES);
+    pv_buf gz = {0};
+    assert_ok(pv_gzip_compress(PV_SLICE_LIT(REPORT), 6, &gz, e));
+    assert_int_equal(upload(f->s, "full", pv_buf_slice(&gz), NULL, NULL, 2000, &id, &err),
+                     PV_EACCES);
+    /* Another phone's certificate: refused even with a plain body. */
+    pv_peer_identity other = phone_cert("000e08000001", "SPA504G");
+    assert_int_equal(upload(f->s, "full", PV_SLICE_LIT(REPORT), NULL, &other, 2000, &id, &err),
+                     PV_EACCES);
+    assert_non_null(strstr(err.msg, "000e08000001"));
+    assert_int_equal(report_count(f->s), 0);
+    /* The device's own certificate. */
+    pv_peer_identity cert = phone_cert(MAC, "SPA504G");
+    assert_ok(upload(f->s, "full", PV_SLICE_LIT(REPORT), NULL, &cert, 2000, &id, e));
+    stored_as(f->s, id, "full", REPORT);
+    /* A stored fingerprint binds the device to one certificate. */
+    pv_store_device d = {0};
+    assert_ok(pv_store_device_get(f->s, MAC, &d, e));
+    d.cert_fingerprint = pv_strdup("00");
+    assert_ok(pv_store_device_update(f->s, &d, 2001, e));
+    pv_store_device_free(&d);
+    assert_int_equal(upload(f->s, "full", PV_SLICE_LIT(REPORT), NULL, &cert, 2002, &id, &err),
+                     PV_EACCES);
+    assert_int_equal(report_count(f->s), 1);
+    pv_buf_free(&gz);
+}
+
+static void size_cap_and_rate(void **state)
+{
+    store_fixture *f = *state;
+    pv_store_secret sec = bound(f->s);
+    pv_buf body = {0};
+    salted(&sec, PV_MD_MD5, PV_SLICE_LIT(REPORT), &body);
+    pv_error err;
+    int64_t id = 0;
+    pv_report_outcome o;
+    pv_report_upload up = {.mac = MAC, .kind = "full", .body = pv_buf_slice(&body)};
+    up.max_bytes = body.len - 1;
+    assert_int_equal(pv_reports_accept(f->s, &up, 7200, &id, &o, &err), PV_ETOOBIG);
+    assert_int_equal(o, PV_REPORT_TOO_LARGE);
+    assert_int_equal(pv_reports_status(PV_ETOOBIG), 413);
+    up.max_bytes = 0;
+    up.per_hour = 3;
+    for (int i = 0; i < 3; i++)
+        assert_ok(pv_reports_accept(f->s, &up, 7200 + i, &id, &o, e));
+    /* Forged uploads never spend the device's allowance... */
+    pv_report_upload forged = {
+        .mac = MAC, .kind = "full", .body = PV_SLICE_LIT(REPORT), .per_hour = 3};
+    assert_int_equal(pv_reports_accept(f->s, &forged, 7203, &id, &o, &err), PV_EACCES);
+    /* ... the device's own fourth report this hour is refused and not stored. */
+    assert_int_equal(pv_reports_accept(f->s, &up, 7204, &id, &o, &err), PV_ELIMIT);
+    assert_int_equal(o, PV_REPORT_RATE_LIMITED);
+    assert_int_equal(pv_reports_status(PV_ELIMIT), 429);
+    assert_non_null(strstr(err.msg, "more than 3 reports this hour"));
+    assert_int_equal(report_count(f->s), 3);
+    assert_ok(pv_reports_accept(f->s, &up, 7200 + 3600, &id, &o, e)); /* the next hour */
+    assert_int_equal(report_count(f->s), 4);
+    /* Every outcome is counted for /metrics. */
+    pv_buf m = {0};
+    pv_reports_metrics(&m);
+    assert_non_null(strstr(m.data, "# TYPE provisor_reports_total counter\n"));
+    assert_non_null(strstr(m.data, "provisor_reports_total{outcome=\"rate_limited\"} "));
+    assert_non_null(strstr(m.data, "provisor_reports_total{outcome=\"too_large\"} "));
+    assert_null(strstr(m.data, "provisor_reports_total{outcome=\"rate_limited\"} 0\n"));
+    pv_buf_free(&m);
     pv_buf_free(&body);
 }
 
@@ -218,7 +318,8 @@ static void diff_against_rendering(void **state)
     pv_error err;
     assert_int_equal(pv_report_diff(f->s, &pol, MAC, false, &out, &n, &err), PV_ENOENT);
     int64_t id;
-    assert_ok(pv_reports_accept(f->s, MAC, "full", PV_SLICE_LIT(REPORT), NULL, 2000, &id, e));
+    pv_peer_identity cert = phone_cert(MAC, "SPA504G");
+    assert_ok(upload(f->s, "full", PV_SLICE_LIT(REPORT), NULL, &cert, 2000, &id, e));
     assert_ok(pv_report_diff(f->s, &pol, MAC, false, &out, &n, e));
     assert_non_null(strstr(
         out.data, "~ Proxy_1_: rendered \"sip.example.net\", reported \"old.example.net\"\n"));
@@ -246,6 +347,8 @@ int main(void)
         PROV_TEST(aes_md5_sha256_rfc8188_gzip),
         PROV_TEST(previous_key_during_rotation),
         PROV_TEST(garbage_is_refused),
+        PROV_TEST(plain_needs_the_device_certificate),
+        PROV_TEST(size_cap_and_rate),
         PROV_TEST(diff_against_rendering),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

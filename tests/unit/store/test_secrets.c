@@ -167,11 +167,87 @@ static void device_secrets_rotate_without_stranding(void **state)
     assert_string_equal(cur.dir, s3.dir);
 }
 
+/* The value of one entry of a set, as the store gives it. */
+static char *param_value(pv_store *s, const char *scope, const char *name)
+{
+    pv_store_param_set set;
+    assert_ok(pv_store_params_get(s, scope, &set, e));
+    char *v = NULL;
+    for (size_t i = 0; i < set.n; i++)
+        if (strcmp(set.entries[i].name, name) == 0)
+            v = pv_strdup(set.entries[i].value);
+    pv_store_param_set_free(&set);
+    return v;
+}
+
+static void secret_parameters_sealed_at_rest(void **state)
+{
+    store_fixture *f = *state;
+    assert_true(pv_store_param_is_secret("Password_1_"));
+    assert_true(pv_store_param_is_secret("Admin_Passwd"));
+    assert_true(pv_store_param_is_secret("proxy_password"));
+    assert_true(pv_store_param_is_secret("Shared_Secret"));
+    assert_false(pv_store_param_is_secret("User_ID_1_"));
+    assert_false(pv_store_param_is_secret("Proxy_1_"));
+    /* No master key loaded yet: stored as given (nothing to seal with), readable. */
+    assert_ok(pv_store_param_put(f->s, "global", "Password_2_", "early-pw", NULL, 1, e));
+    char *v = param_value(f->s, "global", "Password_2_");
+    assert_string_equal(v, "early-pw");
+    free(v);
+    /* Loading the key seals it (the migration of existing rows) ... */
+    char path[400];
+    key_path(state, "master.key", path, sizeof path);
+    assert_ok(pv_store_secrets_load(f->s, path, true, e));
+    assert_ok(pv_store_param_put(f->s, "global", "Password_1_", "s3cret-pw", "na", 2, e));
+    assert_ok(pv_store_param_put(f->s, "global", "User_ID_1_", "1001", NULL, 3, e));
+    pv_store_param entries[] = {{"Admin_Passwd", "adm1n-pw", ""}, {"Proxy_1_", "p.example", ""}};
+    assert_ok(pv_store_params_replace(f->s, "model:SPA504G", entries, 2, 4, e));
+    /* ... and the store reads every one back in plain. */
+    v = param_value(f->s, "global", "Password_2_");
+    assert_string_equal(v, "early-pw");
+    free(v);
+    v = param_value(f->s, "global", "Password_1_");
+    assert_string_equal(v, "s3cret-pw");
+    free(v);
+    v = param_value(f->s, "model:SPA504G", "Admin_Passwd");
+    assert_string_equal(v, "adm1n-pw");
+    free(v);
+    pv_store_close(f->s);
+    f->s = NULL;
+    /* On disk (SQLite; PostgreSQL keeps the same values in its own files): no plaintext. */
+    if (store_test_pg() == NULL) {
+        char wal[1100];
+        snprintf(wal, sizeof wal, "%s-wal", f->db);
+        const char *secrets[] = {"early-pw", "s3cret-pw", "adm1n-pw"};
+        for (size_t i = 0; i < 3; i++) {
+            assert_false(file_contains(f->db, secrets[i], strlen(secrets[i])));
+            assert_false(file_contains(wal, secrets[i], strlen(secrets[i])));
+        }
+        assert_true(file_contains(f->db, "1001", 4) || file_contains(wal, "1001", 4));
+    }
+    /* Without the key, a sealed value is an error that names it, never the sealed text. */
+    assert_ok(pv_store_open(f->db, &f->s, e));
+    pv_store_param_set set;
+    pv_error err;
+    assert_int_equal(pv_store_params_get(f->s, "global", &set, &err), PV_EACCES);
+    assert_non_null(strstr(err.msg, "Password_"));
+    assert_non_null(strstr(err.msg, "master key"));
+    /* A sealed value copied to another name does not open (associated data). */
+    store_test_sql(f->db, "UPDATE param_entries SET value = (SELECT value FROM param_entries "
+                          "WHERE name = 'Password_1_') WHERE name = 'Password_2_'");
+    assert_ok(pv_store_secrets_load(f->s, path, false, e));
+    assert_int_equal(pv_store_params_get(f->s, "global", &set, &err), PV_EDECRYPT);
+    v = param_value(f->s, "model:SPA504G", "Admin_Passwd");
+    assert_string_equal(v, "adm1n-pw");
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         STORE_TEST(master_key_file_is_created_private_and_reused),
         STORE_TEST(device_secrets_rotate_without_stranding),
+        STORE_TEST(secret_parameters_sealed_at_rest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
