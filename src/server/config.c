@@ -63,6 +63,10 @@ static const pv_config_key keys[] = {
         "initial retransmission timeout"),
     ROW("tftp", "max_retries", NULL, UINT, tftp.max_retries, 1, 100, "N",
         "retransmissions of one block before a transfer is abandoned"),
+    ROW("tftp", "max_half_open", NULL, UINT, tftp.max_half_open, 1, 1000000, "N",
+        "transfers whose peer has not answered yet, per loop thread (the oldest ends first)"),
+    ROW("tftp", "half_open_retries", NULL, UINT, tftp.half_open_retries, 0, 100, "N",
+        "resends of a transfer's first packet before its peer has answered"),
     ROW("tftp", "max_upload_bytes", NULL, SIZE, tftp.max_upload_bytes, 0, 1ull << 32, "SIZE",
         "largest TFTP write request"),
 

@@ -291,6 +291,12 @@ static void refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, in
         detail[sizeof detail - 1] = '\0';
     const char *mac = id && id->source != PV_ID_NONE ? id->mac.hex : NULL;
     audit(l, mac, action, mac, NULL, detail);
+    /* Over TFTP a refused read answers exactly what a missing file does (the static file
+     * handler's ERROR 1): a known MAC looks like an unknown one. The audit keeps why. */
+    if (req->method == PV_METHOD_TFTP_READ && (status == 403 || status == 404)) {
+        pv_request_respond_status(req, 404, "File not found");
+        return;
+    }
     pv_request_respond_status(req, status, reason);
 }
 
