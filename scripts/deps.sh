@@ -13,7 +13,7 @@ want=(
   libpq-dev libjansson-dev libinih-dev libcurl4-openssl-dev libosip2-dev
   # tests: cmocka and the real peers
   libcmocka-dev openssl curl atftp tftp-hpa sqlite3 valgrind procps iproute2 postgresql tmux
-  dnsmasq-base kea-dhcp4-server nginx python3 sip-tester
+  dnsmasq-base kea-dhcp4-server nginx python3 sip-tester kamailio
   # the shared libraries of the atftpd extracted below (dpkg-deb -x installs no dependencies;
   # without them integration.phone_nginx fails on a fresh machine: libwrap.so.0 not found)
   libwrap0 libpcre2-8-0

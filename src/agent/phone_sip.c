@@ -10,7 +10,6 @@
 #include "agent/phone_sip.h"
 
 #include "core/alloc.h"
-#include "core/http_digest.h"
 #include "core/log.h"
 #include "net/sip_auth.h"
 #include "net/sip_transport.h"
@@ -259,19 +258,12 @@ static void on_register_answer(line *l, const pv_sip_msg *m)
         return; /* provisional: timer F still bounds it */
     uv_timer_stop(&l->timer);
     if ((status == 401 || status == 407) && !l->answered_challenge) {
-        pv_buf ch = {0}, auth = {0};
-        pv_digest_challenge c;
+        pv_buf auth = {0};
         pv_error err;
         char cnonce[17], uri[300];
         random_hex(cnonce, 8);
         snprintf(uri, sizeof uri, "sip:%s", l->domain);
-        int rc = pv_sip_challenge(m, status == 407, &ch);
-        if (rc == 0)
-            rc = pv_digest_parse(pv_buf_slice(&ch), &c, &err);
-        if (rc == 0)
-            rc = pv_digest_authorization(&c, l->user, l->pwd, "REGISTER", uri, cnonce, 1, &auth,
-                                         &err);
-        pv_buf_free(&ch);
+        int rc = pv_sip_authorization(m, l->user, l->pwd, "REGISTER", uri, cnonce, &auth, &err);
         if (rc != 0) {
             pv_buf_free(&auth);
             fail(l, "a challenge we cannot answer");

@@ -108,10 +108,26 @@ int pv_cli_call_status(pv_cli_api *api, const char *method, const char *path, js
 int pv_cli_upload(pv_cli_api *api, const char *path, const void *data, size_t len);
 /* GET path and write the answer's bytes as they are to stdout (render). */
 int pv_cli_get_raw(pv_cli_api *api, const char *path);
+/* GET path into resp (appended); prints the API's error. */
+int pv_cli_fetch_raw(pv_cli_api *api, const char *path, pv_buf *resp);
 /* GET every page of a list (following "next"); *items receives the array. */
 int pv_cli_list_all(pv_cli_api *api, const char *path, json_t **items);
 /* path + "/" + the escaped segment, in a pv_malloc'd string. */
 char *pv_cli_path(const char *prefix, const char *segment, const char *suffix);
+
+/* cmd_device_action.c: device resync|reboot|report-request (SIP NOTIFY, spec 5.5) */
+int pv_cli_device_resync(pv_cli_api *api, int argc, char **argv);
+/*
+ * --notify of a change (params set, account update): before it, the SHA-256 of the plain
+ * render of every device the scope reaches ("global", "model:M", "account:A", "device:MAC");
+ * after it, a resync NOTIFY to exactly those whose render changed. Returns a PV_EXIT_* code.
+ */
+typedef struct pv_cli_renders pv_cli_renders;
+int pv_cli_renders_take(pv_cli_api *api, const char *scope, pv_cli_renders **out);
+int pv_cli_notify_changed(pv_cli_api *api, pv_cli_renders *before); /* frees before */
+void pv_cli_renders_free(pv_cli_renders *r);
+int pv_cli_device_reboot(pv_cli_api *api, int argc, char **argv);
+int pv_cli_device_report_request(pv_cli_api *api, int argc, char **argv);
 
 /* A column of a table: header and the item's key. */
 typedef struct pv_cli_column {

@@ -414,25 +414,32 @@ int pv_cli_upload(pv_cli_api *api, const char *path, const void *data, size_t le
 
 int pv_cli_get_raw(pv_cli_api *api, const char *path)
 {
-    pv_buf url = {0}, resp = {0};
+    pv_buf resp = {0};
+    int rc = pv_cli_fetch_raw(api, path, &resp);
+    if (rc == PV_EXIT_OK)
+        fwrite(resp.data ? resp.data : "", 1, resp.len, stdout);
+    pv_buf_free(&resp);
+    return rc;
+}
+
+int pv_cli_fetch_raw(pv_cli_api *api, const char *path, pv_buf *resp)
+{
+    pv_buf url = {0};
     pv_buf_appendf(&url, "/api/v1%s", path);
     pv_error err = {""};
     int status = 0;
     int rc =
-        pv_http_client_request(api->http, "GET", url.data, NULL, 0, NULL, &status, &resp, &err);
+        pv_http_client_request(api->http, "GET", url.data, NULL, 0, NULL, &status, resp, &err);
     pv_buf_free(&url);
     if (rc != 0) {
         pv_cli_errorf("cannot reach the admin API (is 'provisor serve' running?): %s", err.msg);
     } else if (status >= 400) {
-        json_t *j = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
+        json_t *j = json_loadb(resp->data ? resp->data : "", resp->len, 0, NULL);
         const char *msg =
             json_string_value(json_object_get(json_object_get(j, "error"), "message"));
         pv_cli_errorf("%s (HTTP %d)", msg ? msg : "request failed", status);
         json_decref(j);
-    } else {
-        fwrite(resp.data ? resp.data : "", 1, resp.len, stdout);
     }
-    pv_buf_free(&resp);
     return rc == 0 && status < 400 ? PV_EXIT_OK : PV_EXIT_FAILURE;
 }
 

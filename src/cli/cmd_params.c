@@ -80,7 +80,20 @@ static int params_set(pv_cli_api *api, int argc, char **argv)
         json_object_set_new(entries, name, e);
         free(name);
     }
-    return send(api, "PATCH", argv[0], json_pack("{s:o}", "entries", entries));
+    pv_cli_renders *before = NULL;
+    if (pv_cli_opt(api, "notify") != NULL) { /* the renders before the change */
+        int rc = pv_cli_renders_take(api, argv[0], &before);
+        if (rc != PV_EXIT_OK) {
+            json_decref(entries);
+            return rc;
+        }
+    }
+    int rc = send(api, "PATCH", argv[0], json_pack("{s:o}", "entries", entries));
+    if (before != NULL && rc == PV_EXIT_OK)
+        rc = pv_cli_notify_changed(api, before); /* spec 5.5: exactly the changed ones */
+    else
+        pv_cli_renders_free(before);
+    return rc;
 }
 
 static int params_unset(pv_cli_api *api, int argc, char **argv)
@@ -115,7 +128,9 @@ static const pv_cli_action params_actions[] = {
     {"list", "", 0, 0, "", "list parameter sets", params_list},
     {"show", "SCOPE", 1, 1, "",
      "show a set's entries (scope: global, model:M, account:A, device:MAC)", params_show},
-    {"set", "SCOPE NAME=VALUE...", 2, 1000, "ua=", "set entries (--ua na|ro|rw)", params_set},
+    {"set", "SCOPE NAME=VALUE...", 2, 1000, "ua=,notify,wait,timeout=",
+     "set entries (--ua na|ro|rw; --notify: SIP NOTIFY the devices whose profile changed)",
+     params_set},
     {"unset", "SCOPE NAME...", 2, 1000, "", "remove entries", params_unset},
     {"replace", "SCOPE FILE.json", 2, 2, "", "replace every entry of a set from JSON",
      params_replace},

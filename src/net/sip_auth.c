@@ -62,3 +62,20 @@ pv_sip_auth_result pv_sip_auth_check(pv_sip_nonces *n, uint64_t now, const pv_si
     n->slot[found].nonce[0] = '\0'; /* one action per challenge */
     return PV_SIP_AUTH_OK;
 }
+
+int pv_sip_authorization(const pv_sip_msg *m, const char *user, const char *pwd,
+                         const char *method, const char *uri, const char *cnonce, pv_buf *out,
+                         pv_error *err)
+{
+    pv_buf ch = {0};
+    pv_digest_challenge c;
+    int rc = pv_sip_challenge(m, pv_sip_status(m) == 407, &ch);
+    if (rc != 0)
+        rc = pv_error_set(err, PV_ENOENT, "a %d without a challenge", pv_sip_status(m));
+    if (rc == 0)
+        rc = pv_digest_parse(pv_buf_slice(&ch), &c, err);
+    if (rc == 0)
+        rc = pv_digest_authorization(&c, user, pwd, method, uri, cnonce, 1, out, err);
+    pv_buf_free(&ch);
+    return rc;
+}

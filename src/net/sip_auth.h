@@ -49,4 +49,14 @@ void pv_sip_challenge_issue(pv_sip_nonces *n, uint64_t now, const uint8_t random
 pv_sip_auth_result pv_sip_auth_check(pv_sip_nonces *n, uint64_t now, const pv_sip_credentials *c,
                                      const char *method, const char *user, const char *pwd);
 
+/*
+ * The other side: the Authorization (Proxy-Authorization when the answer is a 407) that
+ * answers the challenge of response m for a request with method and uri, from user/pwd
+ * (RFC 3261 §22.2; the computation is core/http_digest's). cnonce from the caller.
+ * PV_ENOENT: m has no challenge; PV_ENOTSUP/PV_ESYNTAX: one we cannot answer.
+ */
+int pv_sip_authorization(const pv_sip_msg *m, const char *user, const char *pwd,
+                         const char *method, const char *uri, const char *cnonce, pv_buf *out,
+                         pv_error *err);
+
 #endif

@@ -1,4 +1,5 @@
 /* admin.c — /metrics, /healthz and the route to the admin API; see admin.h. */
+#include "server/notifier.h"
 #include "server/admin.h"
 
 #include "net/metrics.h"
@@ -48,6 +49,7 @@ static void admin_handle(pv_handler *self, pv_request *req)
         pv_metrics_render(&text);
         append_upload_usage(admin, &text);
         pv_reports_metrics(&text);
+        pv_notifier_metrics(&text);
         /* Prometheus text exposition format, version 0.0.4 */
         pv_response_set_body(&resp, 200, text.data, text.len, "text/plain; version=0.0.4");
         pv_buf_free(&text);

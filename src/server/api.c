@@ -21,6 +21,7 @@ struct pv_api {
     char *db_url;
     pv_store *store; /* opened on first use, on the admin loop */
     const struct pv_prov_policy *policy; /* the server's, or NULL for the defaults */
+    struct pv_notifier *notifier;        /* device actions (spec 5.5), or NULL */
 };
 
 typedef struct route {
@@ -53,9 +54,13 @@ static const route routes[] = {
     {"PATCH",  "/devices/{mac}", pv__api_device_patch, false},
     {"DELETE", "/devices/{mac}", pv__api_device_delete, false},
     {"POST",   "/devices/{mac}/assign", pv__api_device_assign, false},
+    {"POST",   "/devices/{mac}/release", pv__api_device_release, false},
     {"PUT",    "/devices/{mac}/state", pv__api_device_state, false},
     {"GET",    "/devices/{mac}/render", pv__api_device_render, false},
     {"GET",    "/devices/{mac}/report", pv__api_device_report, false},
+    {"POST",   "/devices/{mac}/actions", pv__api_device_action, false},
+    {"POST",   "/actions", pv__api_actions_bulk, false},
+    {"GET",    "/jobs/{id}", pv__api_job_get, false},
     {"GET",    "/status", pv__api_status, false},
     {"GET",    "/params", pv__api_params_list, false},
     {"GET",    "/params/{scope}", pv__api_params_get, false},
@@ -80,6 +85,12 @@ static const route routes[] = {
 void pv_api_set_policy(pv_api *api, const struct pv_prov_policy *policy)
 {
     api->policy = policy;
+}
+
+void pv_api_set_notifier(pv_api *api, struct pv_notifier *notifier)
+{
+    if (api != NULL)
+        api->notifier = notifier;
 }
 
 pv_api *pv_api_new(const char *data_dir, const char *db_url)
@@ -305,7 +316,7 @@ static void dispatch(pv_api *api, pv__api_ctx *ctx)
 
 void pv_api_handle(pv_api *api, pv_request *req)
 {
-    pv__api_ctx ctx = {.req = req, .data_dir = api->data_dir, .policy = api->policy, .now = (int64_t)time(NULL)};
+    pv__api_ctx ctx = {.req = req, .data_dir = api->data_dir, .policy = api->policy, .notifier = api->notifier, .now = (int64_t)time(NULL)};
     dispatch(api, &ctx);
     if (ctx.status == 0)
         pv__api_fail(&ctx, 500, "internal", NULL, "the handler gave no answer");

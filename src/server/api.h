@@ -38,6 +38,9 @@ void pv_api_free(pv_api *api);
  * defaults of prov_policy.h. Borrowed: it must outlive the API. */
 struct pv_prov_policy;
 void pv_api_set_policy(pv_api *api, const struct pv_prov_policy *policy);
+/* The notifier device actions use (server/notifier.h; same loop); NULL: actions answer 503. */
+struct pv_notifier;
+void pv_api_set_notifier(pv_api *api, struct pv_notifier *notifier);
 
 /* True when path belongs to the API (starts with /api/v1/ or is /api/v1). */
 bool pv_api_owns(pv_slice path);

@@ -25,6 +25,7 @@ typedef struct pv__api_ctx {
     pv_store *store;
     const char *data_dir;
     const struct pv_prov_policy *policy; /* the server's policy, or NULL: defaults */
+    struct pv_notifier *notifier;        /* device actions (server/notifier.h), or NULL */
     char actor[96];  /* "token:<name>", for the audit log */
     int64_t now;     /* one clock reading per request */
     char *params[3]; /* the {…} segments of the route, decoded */
@@ -124,6 +125,11 @@ json_t *pv__api_report_json(const pv_store_report *r, bool with_body);
 
 /* ---- handlers (one group per file) ---- */
 
+/* api_actions.c */
+void pv__api_device_action(pv__api_ctx *ctx);
+void pv__api_actions_bulk(pv__api_ctx *ctx);
+void pv__api_job_get(pv__api_ctx *ctx);
+
 /* api_accounts.c */
 void pv__api_accounts_list(pv__api_ctx *ctx);
 void pv__api_account_create(pv__api_ctx *ctx);
@@ -146,6 +152,7 @@ void pv__api_device_put(pv__api_ctx *ctx);
 void pv__api_device_patch(pv__api_ctx *ctx);
 void pv__api_device_delete(pv__api_ctx *ctx);
 void pv__api_device_assign(pv__api_ctx *ctx);
+void pv__api_device_release(pv__api_ctx *ctx);
 void pv__api_device_state(pv__api_ctx *ctx);
 void pv__api_device_render(pv__api_ctx *ctx);
 void pv__api_device_report(pv__api_ctx *ctx);

@@ -63,6 +63,10 @@ static const pv_config_key keys[] = {
         "initial retransmission timeout"),
     ROW("tftp", "max_retries", NULL, UINT, tftp.max_retries, 1, 100, "N",
         "retransmissions of one block before a transfer is abandoned"),
+    ROW("tftp", "max_half_open", NULL, UINT, tftp.max_half_open, 1, 1000000, "N",
+        "transfers whose peer has not answered yet, per loop thread (the oldest ends first)"),
+    ROW("tftp", "half_open_retries", NULL, UINT, tftp.half_open_retries, 0, 100, "N",
+        "resends of a transfer's first packet before its peer has answered"),
     ROW("tftp", "max_upload_bytes", NULL, SIZE, tftp.max_upload_bytes, 0, 1ull << 32, "SIZE",
         "largest TFTP write request"),
 
@@ -147,6 +151,17 @@ static const pv_config_key keys[] = {
         "largest report upload, before and after decryption; 413 beyond"),
     ROW("provisioning", "reports_per_hour", NULL, UINT, reports_per_hour, 1, 1000000, "N",
         "reports accepted per device per hour; 429 beyond"),
+
+    ROW("sip", "listen", "sip", STRING, sip_listen, 0, 0, "ADDR:PORT",
+        "UDP address NOTIFYs are sent from (port 0: any); empty: no device actions"),
+    ROW("sip", "outbound_proxy", NULL, STRING, sip_outbound_proxy, 0, 0, "IP:PORT",
+        "the provider's SIP proxy: NOTIFY goes to the line's AOR through it (empty: to phones)"),
+    ROW("sip", "timeout_ms", NULL, UINT, sip_timeout_ms, 500, 64000, "MS",
+        "one NOTIFY attempt waits this long for a final answer"),
+    ROW("sip", "retries", NULL, UINT, sip_retries, 0, 10, "N",
+        "attempts after a timeout, 2 s backoff doubling"),
+    ROW("sip", "rate", NULL, UINT, sip_rate, 1, 100000, "N",
+        "NOTIFYs started per second by a bulk action (keep resyncs within admission limits)"),
 };
 #define KEY_COUNT (sizeof keys / sizeof keys[0])
 
@@ -405,6 +420,10 @@ void pv_config_init(pv_config *cfg)
     cfg->http_listen = pv_strdup(PV_CONFIG_DEFAULT_HTTP);
     cfg->https_listen = pv_strdup(PV_CONFIG_DEFAULT_HTTPS);
     cfg->admin_listen = pv_strdup(PV_CONFIG_DEFAULT_ADMIN);
+    cfg->sip_listen = pv_strdup("127.0.0.1:0");
+    cfg->sip_timeout_ms = 8000;
+    cfg->sip_retries = 2;
+    cfg->sip_rate = 100;
     cfg->client_cert = PV_CLIENT_CERT_OPTIONAL;
     cfg->tls_min_version = TLS1_2_VERSION;
     cfg->security_level = -1;
@@ -489,7 +508,7 @@ static int ini_on_value(void *user, const char *section, const char *name, const
         if (!known_section)
             st->rc = pv_error_set(st->err, PV_EINVAL,
                                   "%s:%u: unknown section [%s]; sections are [server] [tftp] "
-                                  "[http] [https] [admin] [limits]",
+                                  "[http] [https] [admin] [limits] [provisioning] [sip]",
                                   st->name, st->line, section);
         else
             st->rc = pv_error_set(st->err, PV_EINVAL,

@@ -87,6 +87,12 @@ typedef struct pv_config {
     size_t report_max_bytes;     /* largest report upload (docs/security.md) */
     unsigned reports_per_hour;   /* reports accepted per device and hour */
     bool gzip;
+    /* [sip] (server/notifier.h): NOTIFY to make phones resync, reboot, report (spec 5.5) */
+    char *sip_listen;         /* our UDP address (port 0: any); NULL or "": off */
+    char *sip_outbound_proxy; /* the provider's proxy "ip:port"; NULL: straight to phones */
+    unsigned sip_timeout_ms;
+    unsigned sip_retries;
+    unsigned sip_rate; /* NOTIFYs per second of a bulk job, unless the job says */
     /* [tftp] and [limits] (HTTP and HTTPS) */
     pv_tftp_limits tftp;
     pv_http_limits http;

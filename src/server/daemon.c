@@ -1,4 +1,5 @@
 /* daemon.c — loop threads, listeners, signals; see daemon.h. */
+#include "server/notifier.h"
 #include "server/daemon.h"
 
 #include "core/alloc.h"
@@ -32,6 +33,7 @@ typedef struct worker {
     pv_tftp_server *tftp;
     pv_http_server *http, *https, *admin;
     pv_provision_loop *prov; /* this loop's provisioning handler, or NULL */
+    pv_notifier *notifier;   /* the admin loop's (device actions, spec 5.5), or NULL */
     unsigned limits_gen;     /* generation of the limits applied */
     unsigned closing;        /* servers whose close has not finished yet */
     bool draining;
@@ -88,8 +90,14 @@ static void start_drain(worker *w)
             pv_http_server_close(https[i], timeout, server_closed, w);
         }
     }
+    if (w->notifier != NULL) {
+        w->closing++;
+        pv_api_set_notifier(w->d->admin.api, NULL);
+        pv_notifier_close(w->notifier, server_closed, w);
+    }
     w->tftp = NULL;
     w->http = w->https = w->admin = NULL;
+    w->notifier = NULL;
     server_closed(w);
 }
 
@@ -183,6 +191,18 @@ static int worker_bind(worker *w, pv_error *err)
         rc = add_http(w, cfg->https_listen, d->https_fd, h, d->tls, &w->https, err);
     if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL)
         rc = add_http(w, cfg->admin_listen, 0, &d->admin.handler, NULL, &w->admin, err);
+    if (rc == 0 && w->index == 0 && cfg->sip_listen != NULL && *cfg->sip_listen != '\0' &&
+        d->admin.api != NULL) {
+        /* the API runs on this loop: device actions need no lock to reach the notifier */
+        pv_notifier_options no = {.listen = cfg->sip_listen,
+                                  .outbound_proxy = cfg->sip_outbound_proxy,
+                                  .timeout_ms = cfg->sip_timeout_ms,
+                                  .retries = cfg->sip_retries,
+                                  .rate = cfg->sip_rate};
+        rc = pv_notifier_new(&w->loop, &no, &w->notifier, err);
+        if (rc == 0)
+            pv_api_set_notifier(d->admin.api, w->notifier);
+    }
     return rc;
 }
 
