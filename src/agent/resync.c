@@ -8,8 +8,12 @@
  * AES-256-CBC, RFC 8188 — core/sniff.h), parsed whole and only then applied,
  * so a corrupt profile changes nothing. The first failure ends the resync
  * and schedules Resync_Error_Retry_Delay; success schedules Resync_Periodic
- * or Resync_At. A one-shot rule (`/admin/resync?URL`) runs alone, is not
- * stored and leaves the schedule as it was.
+ * or Resync_At. A one-shot rule (`/admin/resync?URL`) takes Profile_Rule's
+ * place in that one resync: it is not stored and leaves the schedule as it
+ * was, but _B, _C and _D still run after it as in every resync (spec 1.3) —
+ * which is how a retail binding answer that sets Profile_Rule_B to the
+ * permanent URL configures the phone "in a single step" (origin chapter,
+ * retail distribution; spec 12.2 step 2).
  */
 #include "agent/agent_int.h"
 
@@ -63,7 +67,8 @@ static void fail(pv_agent *a, uint64_t now, failure_class cls)
 /* Is Profile_Rule still the factory one (then DHCP 160 may name the file)? */
 static bool factory_rule(const pv_agent *a, int rule)
 {
-    return rule == 0 && !pv_params_get(&a->own, pv_slice_from("Profile_Rule"), &(pv_param){0});
+    return rule == 0 && a->op->oneshot == NULL &&
+           !pv_params_get(&a->own, pv_slice_from("Profile_Rule"), &(pv_param){0});
 }
 
 /* Starts the fetch of a selected alternative; false when it failed at once. */
@@ -73,8 +78,7 @@ static bool start_fetch(pv_agent *a, uint64_t now, const pv_rule_target *t, int 
     pv__fetch_free(&op->f);
     op->f.purpose = PV_AGENT_FOR_PROFILE;
     pv_error err;
-    if (pv__fetch_prepare(a, &op->f, &t->url, op->oneshot == NULL && factory_rule(a, rule), &err) !=
-        0) {
+    if (pv__fetch_prepare(a, &op->f, &t->url, factory_rule(a, rule), &err) != 0) {
         pv__set_err(a, "%s", err.msg);
         return false;
     }
@@ -99,19 +103,21 @@ static void step(pv_agent *a, uint64_t now)
     pv__op *op = a->op;
     for (;;) {
         int rule = op->rule;
-        if (rule >= 4 || (op->oneshot != NULL && rule > 0)) {
+        if (rule >= 4) {
             finish(a, now, true, 0);
             return;
         }
         op->rule++;
-        const char *text = op->oneshot ? op->oneshot : pv__agent_get(a, rule_names[rule]);
+        /* spec 1.3, 5.5: the one-shot URL stands in for Profile_Rule only */
+        bool oneshot = op->oneshot != NULL && rule == 0;
+        const char *text = oneshot ? op->oneshot : pv__agent_get(a, rule_names[rule]);
         pv__vars_ctx ctx;
         pv_macro_env env = pv__macro_env(a, now, &ctx);
         pv_rule_result res;
         pv_error err;
         int rc = pv_rule_eval(PV_RULE_PROFILE, pv_slice_from(text ? text : ""), &env, &res, &err);
         if (rc != 0) {
-            pv__set_err(a, "%s: %s", op->oneshot ? "rule" : rule_names[rule], err.msg);
+            pv__set_err(a, "%s: %s", oneshot ? "rule" : rule_names[rule], err.msg);
             pv_rule_result_free(&res);
             fail(a, now, CLASS_C);
             return;

@@ -120,6 +120,11 @@ static int device_assign(pv_cli_api *api, int argc, char **argv)
     return device_send(api, "POST", argv[0], "/assign", json_pack("{s:s}", "account", argv[1]));
 }
 
+static int device_release(pv_cli_api *api, int argc, char **argv)
+{
+    return device_send(api, "POST", argv[0], "/release", NULL);
+}
+
 static int device_state(pv_cli_api *api, int argc, char **argv)
 {
     json_t *b = json_pack("{s:s}", "state", argv[1]);
@@ -353,6 +358,9 @@ static const pv_cli_action device_actions[] = {
      "change fields of a device (an empty value clears one)", device_update},
     {"delete", "MAC", 1, 1, "", "delete a device", device_delete},
     {"assign", "MAC ACCOUNT", 2, 2, "", "assign a device to an account", device_assign},
+    {"release", "MAC", 1, 1, "",
+     "release a bound device (account, pinned certificate, keys) so a code binds it again",
+     device_release},
     {"state", "MAC STATE", 2, 2, "from=",
      "set the provisioning state (MFG-RESET, SP-CUST, SEC-PRV-1, SEC-PRV-2)", device_state},
     {"render", "MAC", 1, 1, "plain", "print what the phone would receive (--plain: unencrypted)",

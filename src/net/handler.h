@@ -105,7 +105,9 @@ typedef struct pv_response {
     const char *message;      /* short reason for logs and TFTP error packets, or NULL */
     const char *identity_log; /* who the handler decided this is (e.g. a MAC), for the log line */
     const char *log_path;     /* the path as it may be logged, when the real one holds a secret
-                                 (a binding code, xpassword=): copied by the transport */
+                                 (a binding code, xpassword=): copied by the transport. A
+                                 handler may also point req->path at a redacted copy that
+                                 outlives the answer: every transport logs that instead */
 } pv_response;
 
 typedef struct pv_handler pv_handler;

@@ -576,6 +576,13 @@ static void t_respond(pv_request *req, pv_response *resp)
             t_free(t);
         return;
     }
+    /* handler.h: a path holding a secret (a binding code) is logged as the
+     * handler names it, never as asked. */
+    if (resp->log_path != NULL || req->path.ptr != t->path) {
+        char *logged = resp->log_path ? pv_strdup(resp->log_path) : pv_slice_dup(req->path);
+        free(t->path);
+        t->path = logged;
+    }
     int status = resp->status;
     const char *reason = NULL;
     pv_tftp_error_for_status(status, &reason);

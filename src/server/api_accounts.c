@@ -408,7 +408,9 @@ void pv__api_code_create(pv__api_ctx *ctx)
     }
     int64_t id = 0;
     pv_error err = {""};
-    int rc = pv_store_begin(ctx->store, &err);
+    int rc = pv__api_load_secrets(ctx, true, &err); /* codes are kept keyed under it */
+    if (rc == 0)
+        rc = pv_store_begin(ctx->store, &err);
     if (rc == 0)
         rc = pv_store_code_create(ctx->store, account_id, code, ctx->now + expires_in, max_attempts,
                                   ctx->now, &id, &err);

@@ -273,6 +273,25 @@ void pv__api_device_assign(pv__api_ctx *ctx)
     }
 }
 
+/* issue 11.1: a bound, pinned device is re-bound only after this (DESIGN 5):
+ * no account, no pinned certificate, SP-CUST, its secrets retired. */
+void pv__api_device_release(pv__api_ctx *ctx)
+{
+    char mac[13];
+    if (!path_mac(ctx, mac))
+        return;
+    pv_error err = {""};
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0)
+        rc = pv_store_device_release(ctx->store, mac, ctx->now, &err);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, NULL);
+    } else if (pv__api_commit(ctx, "device.release", mac, NULL)) {
+        answer_device(ctx, 200, mac);
+    }
+}
+
 /* Compare-and-set of the provisioning state (spec 12.2); "from" defaults to
  * the state read in the same transaction. */
 void pv__api_device_state(pv__api_ctx *ctx)

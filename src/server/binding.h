@@ -1,30 +1,41 @@
 /*
  * binding.h — retail binding by code (DESIGN decision 5, spec 12.2 step 2).
  *
- * The customer types `https://HOST/<prefix>/<code>` into the phone
- * (`/admin/resync?...`); the phone asks for it over HTTPS with its
- * manufacturer certificate. pv_binding_redeem():
+ * The customer types `http://PHONE/admin/resync?https://HOST/<prefix>/<code>`;
+ * the phone asks for it over HTTPS with its manufacturer certificate. The
+ * handler routes `/<prefix>/...` before anything reads a MAC from a path (a
+ * 12-digit code reads as one) and redacts the path before anything logs it.
+ * pv_binding_redeem():
  *
- *   - rate limits first (store fixed windows): per source address, per
- *     certificate MAC and per code hint (the code's first two characters, so
- *     a guesser walking the code space hits one counter per prefix);
- *   - wants a verified certificate that names a MAC;
+ *   - wants a verified certificate that names a MAC before anything else: a
+ *     request without one is refused and charges no counter (issue 11.7);
+ *   - rate limits (store fixed windows): attempts per certificate MAC, and
+ *     failure budgets per certificate MAC, per source address and per code
+ *     hint (the code's first two characters) that only a code binding
+ *     nothing spends, so a launch day's bindings never reach them (issue
+ *     19.5; the arithmetic is in docs/security.md);
+ *   - refuses a certificate that is not the one pinned to its device
+ *     (DESIGN 3), and a device already bound and pinned: the operator
+ *     releases it first (`provisor device release`, issue 11.1);
  *   - redeems the code (single use, expiry, per-code attempt cap; the store
- *     keeps only SHA-256(code), so comparison never runs over the secret);
+ *     keeps only HMAC-SHA256(code) under the master key);
  *   - binds the device — creates it or assigns it to the code's account,
- *     records serial, model and certificate fingerprint — issues its key and
- *     secret directory (keys.h) and moves it to SEC-PRV-1, all in one
- *     transaction with the redemption, so a failure binds nothing and spends
- *     no code.
+ *     records serial, model and pins the certificate fingerprint — issues
+ *     its key and secret directory (keys.h) and moves it to SEC-PRV-1, all in
+ *     one transaction with the redemption, so a failure binds nothing and
+ *     spends no code;
+ *   - answers the same phone (same certificate) bringing the same code again
+ *     with the same key and directory (issue 19.3: its answer was lost).
  *
  * The answer (pv_binding_profile) is the SEC-PRV-1 profile: key in GPP_SA
  * (or IKM_HTTP_Encrypt_Content under RFC 8188), directory in GPP_B,
  * `Profile_Rule [--key $SA] http://HOST/$B/$MA.cfg`, and the same rule in
- * Profile_Rule_B so that the phone fetches its full profile in the same
- * resync (spec 1.3: _B runs right after Profile_Rule).
+ * Profile_Rule_B and _C: rules run in order within one resync (spec 1.3), a
+ * one-shot `/admin/resync?URL` included, so the phone fetches its full
+ * profile — SEC-PRV-2 — in the very resync that bound it (the origin
+ * chapter's "single step"); the full profile empties _B and _C again.
  *
- * Codes never reach a log whole (pv_log_redacted): only the caller's audit
- * record of the hint.
+ * Codes never reach a log whole: only the two-character hint.
  */
 #ifndef PV_SERVER_BINDING_H
 #define PV_SERVER_BINDING_H
@@ -37,11 +48,16 @@
 
 #include <stdint.h>
 
-/* Rate-limit windows (seconds) and hits allowed in one. */
+/* Attempts by one verified certificate MAC per PV_BINDING_WINDOW seconds. */
 #define PV_BINDING_WINDOW 600
-#define PV_BINDING_PER_SOURCE 20
 #define PV_BINDING_PER_MAC 10
-#define PV_BINDING_PER_HINT 50
+/* Failure budgets (codes that bound nothing): docs/security.md has the
+ * arithmetic behind them. */
+#define PV_BINDING_FAIL_MAC_WINDOW (7 * 86400)
+#define PV_BINDING_FAILS_PER_MAC 20
+#define PV_BINDING_FAIL_WINDOW 3600
+#define PV_BINDING_FAILS_PER_SOURCE 200
+#define PV_BINDING_FAILS_PER_HINT 60
 
 typedef struct pv_binding_result {
     int status;             /* HTTP status to answer: 200, 403, 429 */
@@ -49,6 +65,7 @@ typedef struct pv_binding_result {
     int64_t account_id;     /* on success */
     pv_store_secret secret; /* on success: the issued key and directory */
     char hint[3];           /* first two characters of the code, for the audit */
+    bool again;             /* the same phone's retry of its own binding (issue 19.3) */
 } pv_binding_result;
 
 /*
@@ -60,14 +77,19 @@ typedef struct pv_binding_result {
 int pv_binding_redeem(pv_store *s, const pv_ident *id, pv_slice code, const char *source,
                       int64_t now, pv_binding_result *res, pv_error *err);
 
+/* A device assigned to an account, pinned to a certificate and past SP-CUST:
+ * a new binding needs the operator's release first (issue 11.1). */
+bool pv_binding_is_bound(const pv_store_device *d);
+
 /* The SEC-PRV-1 profile (XML) delivering sec to a phone of model. */
 int pv_binding_profile(const pv_prov_policy *pol, const char *host, const char *model,
                        const pv_store_secret *sec, pv_buf *out, pv_error *err);
 
 /* In-house pre-provisioning: a known device already assigned to an account
  * asks `/$MA.xml` with its own certificate — it gets SEC-PRV-1 without a
- * code (its current secret, or a first one). PV_ENOENT when it is unknown or
- * unassigned. */
+ * code (its current secret, or a first one), and the certificate is pinned
+ * when none was. PV_ENOENT when it is unknown or unassigned, PV_EACCES when
+ * another certificate is pinned to it. */
 int pv_binding_known(pv_store *s, const pv_ident *id, int64_t now, pv_store_secret *sec,
                      pv_error *err);
 

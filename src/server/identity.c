@@ -120,27 +120,28 @@ int pv_identify(const pv_peer_identity *cert, pv_slice path, pv_slice user_agent
     return 0;
 }
 
-int pv_identity_check_device(const pv_ident *id, const char *mac, bool require_cert,
-                             const char *stored_fingerprint, pv_error *err)
+int pv_identity_admit(const pv_ident *id, const char *mac, bool require_cert,
+                      const char *stored_fingerprint, pv_route_kind route, pv_error *err)
 {
     bool has_fp = stored_fingerprint != NULL && stored_fingerprint[0] != '\0';
-    /* A stored fingerprint binds the MAC to one certificate even where a
-     * certificate is not required: another certificate naming it is refused. */
-    if (!require_cert) {
-        if (has_fp && id->cert_has_mac && strcmp(id->cert_mac.hex, mac) == 0 &&
-            strcasecmp(id->fingerprint, stored_fingerprint) != 0)
-            return pv_error_set(err, PV_EACCES,
-                                "device %s: certificate fingerprint differs from the stored one",
-                                mac);
+    bool names_it = id->cert_has_mac && strcmp(id->cert_mac.hex, mac) == 0;
+    /* A stored fingerprint binds the MAC to one certificate on every route,
+     * required or not: another certificate naming it is refused. */
+    if (has_fp && names_it && strcasecmp(id->fingerprint, stored_fingerprint) != 0)
+        return pv_error_set(err, PV_EACCES,
+                            "device %s: certificate fingerprint differs from the pinned one", mac);
+    if (route == PV_ROUTE_SHARED || !require_cert)
         return 0;
-    }
     if (!id->cert_verified)
         return pv_error_set(err, PV_EACCES,
                             "device %s requires a client certificate and none was verified", mac);
-    if (!id->cert_has_mac || strcmp(id->cert_mac.hex, mac) != 0)
+    if (!names_it)
         return pv_error_set(err, PV_EACCES, "device %s requires its own certificate", mac);
-    if (has_fp && strcasecmp(id->fingerprint, stored_fingerprint) != 0)
-        return pv_error_set(err, PV_EACCES,
-                            "device %s: certificate fingerprint differs from the stored one", mac);
     return 0;
+}
+
+int pv_identity_check_device(const pv_ident *id, const char *mac, bool require_cert,
+                             const char *stored_fingerprint, pv_error *err)
+{
+    return pv_identity_admit(id, mac, require_cert, stored_fingerprint, PV_ROUTE_DEVICE, err);
 }

@@ -10,9 +10,9 @@
  * handler answers 403 and audits it): a phone must not fetch another phone's
  * profile with its own certificate.
  *
- * Pure: no store, no clock. Whether a device also *requires* a certificate
- * (require_cert, stored fingerprint) is checked by the handler against the
- * store with pv_identity_check_device().
+ * Pure: no store, no clock. Whether the stored device accepts this identity
+ * (pinned fingerprint, require_cert) is pv_identity_admit(), which the
+ * handler applies with the device it looked up.
  */
 #ifndef PV_SERVER_IDENTITY_H
 #define PV_SERVER_IDENTITY_H
@@ -56,11 +56,28 @@ typedef struct pv_ident {
 int pv_identify(const pv_peer_identity *cert, pv_slice path, pv_slice user_agent, pv_ident *out,
                 pv_error *err);
 
+/* What a route gives (DESIGN 3): content made for one device — its
+ * SEC-PRV-1 answer, its encrypted profile, its reports — or the same for
+ * every phone of a model (bootstrap, firmware, static files). */
+typedef enum {
+    PV_ROUTE_SHARED,
+    PV_ROUTE_DEVICE,
+} pv_route_kind;
+
 /*
- * A stored device's certificate requirements (DESIGN 3): with require_cert
- * the request needs a verified certificate naming this MAC, and when a
- * fingerprint is stored the certificate must be that one. PV_EACCES says why.
+ * The one identity decision (DESIGN 3, issue 11.1), made by the handler on
+ * every route and transport once it knows the stored device that id names:
+ *  - a verified certificate that names the device must be the one whose
+ *    fingerprint is stored (pinned): on every route — a second certificate
+ *    naming the MAC, from any manufacturer CA, gets nothing;
+ *  - device content (PV_ROUTE_DEVICE) of a device with require_cert needs a
+ *    verified certificate naming it.
+ * PV_EACCES says why.
  */
+int pv_identity_admit(const pv_ident *id, const char *mac, bool require_cert,
+                      const char *stored_fingerprint, pv_route_kind route, pv_error *err);
+
+/* pv_identity_admit for device content. */
 int pv_identity_check_device(const pv_ident *id, const char *mac, bool require_cert,
                              const char *stored_fingerprint, pv_error *err);
 

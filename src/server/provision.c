@@ -8,6 +8,7 @@
 #include "server/firmware.h"
 #include "server/identity.h"
 #include "server/keys.h"
+#include "server/prov_route.h"
 #include "server/render.h"
 #include "server/reports.h"
 
@@ -307,27 +308,11 @@ static void respond_body(pv_request *req, int status, pv_buf *body, const char *
     pv_request_respond(req, &r);
 }
 
-/* Splits "/a/b" into components; returns how many (at most 3). */
-static size_t components(pv_slice path, pv_slice *c)
-{
-    size_t n = 0, i = 0;
-    while (i < path.len && n < 3) {
-        while (i < path.len && path.ptr[i] == '/')
-            i++;
-        size_t j = i;
-        while (j < path.len && path.ptr[j] != '/')
-            j++;
-        if (j > i)
-            c[n++] = pv_slice_make(path.ptr + i, j - i);
-        i = j;
-    }
-    return i < path.len ? 4 : n;
-}
-
 /* ---- reports (spec 7.1) ------------------------------------------------- */
 
 static void on_report(pv_provision_loop *l, pv_request *req, const pv_mac *mac, const char *kind)
 {
+    /* ... admitted by handle()'s identity decision. */
     char ce[64] = "";
     pv_slice h = pv_request_header(req, "Content-Encoding");
     if (h.len > 0 && h.len < sizeof ce)
@@ -444,17 +429,11 @@ static void on_firmware(pv_provision_loop *l, pv_request *req)
 
 static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, pv_slice code)
 {
-    /* The transport logs req->path after answering: give it a redacted copy. */
-    char *slot = l->redacted[l->next_redacted++ % REDACTED_SLOTS];
     pv_log_line line;
     pv_log_begin(&line, PV_LOG_INFO, "binding.attempt");
     pv_log_redacted(&line, "code", code);
     pv_log_str(&line, "mac", id->cert_has_mac ? id->cert_mac.hex : "-");
     pv_log_end(&line);
-    int n = snprintf(slot, sizeof l->redacted[0], "/%s/%.2s…", l->p->cfg.policy.binding_prefix,
-                     code.len >= 2 ? code.ptr : "??");
-    if (n > 0 && (size_t)n < sizeof l->redacted[0])
-        req->path = pv_slice_make(slot, (size_t)n);
     if (req->proto != PV_PROTO_HTTPS) {
         refuse(l, req, id, 403, "binding.refused", "binding needs HTTPS with a client certificate");
         return;
@@ -483,10 +462,41 @@ static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, p
         refuse(l, req, id, 500, "binding.failed", e.msg);
         return;
     }
-    (void)snprintf(detail, sizeof detail, "account=%lld code=%.2s… state=SEC-PRV-1",
-                   (long long)res.account_id, res.hint);
-    audit(l, id->cert_mac.hex, "device.bound", id->cert_mac.hex, NULL, detail);
+    (void)snprintf(detail, sizeof detail, "account=%lld code=%.2s… state=SEC-PRV-1%s",
+                   (long long)res.account_id, res.hint, res.again ? " again=yes" : "");
+    audit(l, id->cert_mac.hex, res.again ? "device.bound.again" : "device.bound",
+          id->cert_mac.hex, NULL, detail);
     respond_body(req, 200, &body, "application/xml", id->cert_mac.hex);
+}
+
+/*
+ * Everything under /<binding_prefix>/ (issue 10): routed before any MAC is
+ * read from a path — a 12-digit code reads as one — and its path redacted
+ * before any transport, audit or message can carry it. Identity comes from
+ * the certificate (and the User-Agent it must agree with), never the path.
+ */
+static void on_binding_path(pv_provision_loop *l, pv_request *req, pv_slice code, bool is_code)
+{
+    /* The transport logs req->path after answering: give it a redacted copy. */
+    char *slot = l->redacted[l->next_redacted++ % REDACTED_SLOTS];
+    int n = snprintf(slot, sizeof l->redacted[0], "/%s/%.2s...", l->p->cfg.policy.binding_prefix,
+                     code.len >= 2 ? code.ptr : "??");
+    if (n <= 0 || (size_t)n >= sizeof l->redacted[0])
+        n = snprintf(slot, sizeof l->redacted[0], "/...");
+    req->path = pv_slice_make(slot, (size_t)n);
+    pv_ident id;
+    pv_error e;
+    if (pv_identify(req->identity, PV_SLICE_LIT(""), req->user_agent, &id, &e) != 0) {
+        id.source = PV_ID_CERT;
+        id.mac = id.cert_mac;
+        refuse(l, req, &id, 403, "identity.refused", e.msg);
+        return;
+    }
+    if (!is_code) {
+        pv_request_respond_status(req, 404, "not a binding path");
+        return;
+    }
+    on_bind(l, req, &id, code);
 }
 
 /* ---- the encrypted profile (DESIGN 6, 7) -------------------------------- */
@@ -549,24 +559,14 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
     return rc;
 }
 
-static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id, pv_slice dir)
+static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
+                      const pv_store_device *dev, pv_slice dir)
 {
     const pv_prov_policy *pol = &l->p->cfg.policy;
-    const char *mac = id->path_mac.hex;
+    const pv_store_device d = *dev; /* admitted by handle()'s identity decision */
     int64_t now = time(NULL);
-    pv_store_device d = {0};
     pv_error e = {""};
-    int rc = pv_store_device_get(l->s, mac, &d, &e);
-    if (rc != 0) {
-        refuse(l, req, id, rc == PV_ENOENT ? 404 : 500, "profile.refused", e.msg);
-        return;
-    }
-    rc = pv_identity_check_device(id, d.mac, d.require_cert, d.cert_fingerprint, &e);
-    if (rc != 0) {
-        pv_store_device_free(&d);
-        refuse(l, req, id, 403, "profile.refused", e.msg);
-        return;
-    }
+    int rc;
     char host[128];
     host_for(l->p, req, host, sizeof host);
     pv_render_options o = {.policy = pol, .host = host, .cache = l->cache};
@@ -592,14 +592,12 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
     }
     if (rc != 0) {
         pv_render_output_free(&out);
-        pv_store_device_free(&d);
         /* Unknown directory: 404, never a hint that the MAC exists. */
         refuse(l, req, id, rc == PV_ENOENT ? 404 : 500, "profile.refused", e.msg);
         return;
     }
     respond_profile(req, &out, d.mac);
     pv_render_output_free(&out);
-    pv_store_device_free(&d);
 }
 
 /* ---- factory defaults and /$MA.xml -------------------------------------- */
@@ -626,11 +624,8 @@ static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *
 
 static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *id)
 {
-    if (!(req->proto == PV_PROTO_HTTPS && id->cert_has_mac)) {
-        on_bootstrap(l, req, id, id->model);
-        return;
-    }
-    /* In-house pre-provisioning: known, assigned, its own certificate. */
+    /* In-house pre-provisioning (HTTPS, a certificate naming the MAC): known,
+     * assigned, its own certificate. */
     pv_store_secret sec;
     pv_error e;
     int rc = pv_store_begin(l->s, &e);
@@ -658,80 +653,81 @@ static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *i
 
 /* ---- routing ------------------------------------------------------------ */
 
-static bool static_exists(pv_provision_loop *l, pv_slice path)
-{
-    int fd = -1;
-    if (pv_fileserver_open(l->p->cfg.files, path, &fd, NULL) != 0)
-        return false;
-    close(fd);
-    return true;
-}
-
-static bool known(pv_provision_loop *l, const char *mac)
-{
-    pv_store_device d = {0};
-    bool found = pv_store_device_get(l->s, mac, &d, NULL) == 0;
-    pv_store_device_free(&d);
-    return found;
-}
-
-static bool is_read(pv_method m)
-{
-    return m == PV_METHOD_GET || m == PV_METHOD_HEAD || m == PV_METHOD_TFTP_READ;
-}
-
 static void handle(pv_handler *h, pv_request *req)
 {
     pv_provision_loop *l = h->data;
     const pv_prov_policy *pol = &l->p->cfg.policy;
     pv_handler *fallback = &l->p->cfg.files->handler;
     pv_slice c[4];
-    size_t n = components(req->path, c);
-    if (req->method == PV_METHOD_POST || req->method == PV_METHOD_PUT ||
-        req->method == PV_METHOD_TFTP_WRITE) {
-        pv_mac mac;
-        const char *kind = "full";
-        if (pv_reports_path(pol, req->path, &mac, &kind))
-            on_report(l, req, &mac, kind);
-        else
-            fallback->handle(fallback, req);
+    size_t n = pv_prov_components(req->path, c);
+    /* issue 10: the binding path before anything reads a MAC from the path. */
+    if (pv_prov_is_binding(pol, c, n)) {
+        on_binding_path(l, req, n == 2 ? c[1] : PV_SLICE_LIT(""), n == 2);
         return;
     }
-    if (!is_read(req->method)) {
+    bool upload = req->method == PV_METHOD_POST || req->method == PV_METHOD_PUT ||
+                  req->method == PV_METHOD_TFTP_WRITE;
+    pv_mac report_mac;
+    const char *kind = "full";
+    bool report = upload && pv_reports_path(pol, req->path, &report_mac, &kind);
+    if ((upload && !report) || (!upload && !pv_prov_is_read(req->method))) {
         fallback->handle(fallback, req);
-        return;
-    }
-    if (n >= 2 && pv_slice_eq_cstr(c[0], "firmware")) {
-        on_firmware(l, req);
         return;
     }
     pv_ident id;
     pv_error e;
-    if (pv_identify(req->identity, req->path, req->user_agent, &id, &e) != 0) {
+    /* A report's path names the device it is about; reports.h checks who sends it. */
+    int rc = pv_identify(req->identity, report ? PV_SLICE_LIT("") : req->path, req->user_agent,
+                         &id, &e);
+    if (rc != 0) {
         /* DESIGN 3: the audit names the certificate that asked, not "?". */
         id.source = PV_ID_CERT;
         id.mac = id.cert_mac;
         refuse(l, req, &id, 403, "identity.refused", e.msg);
         return;
     }
-    char model[64];
-    if (n == 2 && pv_slice_eq_cstr(c[0], pol->binding_prefix))
-        on_bind(l, req, &id, c[1]);
-    else if (static_exists(l, req->path))
-        fallback->handle(fallback, req);
-    else if (n == 2 && id.path_has_mac && !known(l, id.path_mac.hex))
-        fallback->handle(fallback, req);
-    else if (n == 1 && id.path_has_mac && !known(l, id.path_mac.hex) &&
-             req->proto == PV_PROTO_HTTPS)
-        fallback->handle(fallback, req); /* not bound yet: nothing here (404) */
-    else if (n == 2 && id.path_has_mac)
-        on_secure(l, req, &id, c[0]);
-    else if (n == 1 && pv_bootstrap_path(req->path, model, sizeof model))
+    /* DESIGN 3, issue 11.1: one identity decision, with the stored device the
+     * request names, before any route (a report's certificate naming another
+     * device is the report's refusal, reports.h). */
+    const pv_mac *subject = report ? &report_mac : id.source != PV_ID_NONE ? &id.mac : NULL;
+    pv_store_device d = {0};
+    rc = subject ? pv_store_device_get(l->s, subject->hex, &d, &e) : PV_ENOENT;
+    if (rc != 0 && rc != PV_ENOENT) {
+        refuse(l, req, &id, 503, "profile.refused", "store unavailable: retry later");
+        return;
+    }
+    bool known = rc == 0;
+    char model[64] = "";
+    pv_prov_route r = report ? PV_PROV_REPORT
+                             : pv_prov_route_of(l->p->cfg.files, req, c, n, &id, known, model,
+                                                sizeof model);
+    if (known && pv_identity_admit(&id, d.mac, d.require_cert, d.cert_fingerprint,
+                                   pv_prov_route_kind(r), &e) != 0) {
+        pv_store_device_free(&d);
+        refuse(l, req, &id, 403, "identity.refused", e.msg);
+        return;
+    }
+    switch (r) {
+    case PV_PROV_REPORT:
+        on_report(l, req, &report_mac, kind);
+        break;
+    case PV_PROV_FIRMWARE:
+        on_firmware(l, req);
+        break;
+    case PV_PROV_SECURE:
+        on_secure(l, req, &id, &d, c[0]);
+        break;
+    case PV_PROV_BOOTSTRAP:
         on_bootstrap(l, req, &id, id.model[0] ? id.model : model);
-    else if (n == 1 && id.path_has_mac)
+        break;
+    case PV_PROV_MAC_PATH:
         on_mac_path(l, req, &id);
-    else
+        break;
+    case PV_PROV_FILES:
         fallback->handle(fallback, req);
+        break;
+    }
+    pv_store_device_free(&d);
 }
 
 /* ---- per-loop lifecycle ------------------------------------------------- */

@@ -390,6 +390,13 @@ static int build_params(ctx *c, pv_params *out, pv_error *err)
         set_managed(out, "GPP_B", dl->dir, PV_UA_NA);
         pv_prov_permanent_rule(pol, c->host, &tmp);
         set_managed(out, "Profile_Rule", tmp.data, PV_UA_UNSET);
+        /* spec 1.3: the SEC-PRV-1 answer (binding.h) set _B and _C to this URL so
+         * that the binding resync fetches this profile at once; emptied here, so a
+         * later resync fetches it once — unless a layer uses them. */
+        static const char *const chained[] = {"Profile_Rule_B", "Profile_Rule_C"};
+        for (size_t i = 0; i < sizeof chained / sizeof chained[0]; i++)
+            if (pv_params_value(out, chained[i]) == NULL)
+                set_managed(out, chained[i], "", PV_UA_UNSET);
         if (pol->report_rule && pv_params_value(out, "Report_Rule") == NULL) {
             pv_buf_reset(&tmp);
             if (pol->encryption == PV_PROV_ENC_SALTED)

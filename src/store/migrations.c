@@ -135,11 +135,24 @@ static const char step1[] =
     ");\n"
     "CREATE INDEX audit_log_subject ON audit_log (subject, id);\n";
 
+/* Step 2 (issue 10): binding codes are kept as HMAC under the master key
+ * (keyed = 1), which SQL cannot compute. Existing rows keep their bare
+ * SHA-256 (keyed = 0) and stay redeemable until they expire; a used one has
+ * nothing left to redeem and loses its hash, so a copied database shows no
+ * used code either. used_fingerprint names the certificate that used a code,
+ * so that the same phone asking again gets its answer again (issue 19.3). */
+static const char step2[] =
+    "ALTER TABLE binding_codes ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE binding_codes ADD COLUMN used_fingerprint TEXT;\n"
+    "UPDATE binding_codes SET code_hash = 'retired:' || id WHERE used_at IS NOT NULL;\n";
+
 static const pv_migration steps[] = {
     {1,
      "provisioning schema: accounts, devices, codes, parameters, secrets, firmware, reports, "
      "tokens, audit",
      step1},
+    {2, "binding codes keyed by HMAC under the master key; the certificate that used a code",
+     step2},
 };
 
 const pv_store_table pv_store_tables[] = {

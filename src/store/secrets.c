@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,5 +191,23 @@ int pv_secrets_open(const pv_secrets *k, const char *aad, const void *sealed, si
     }
     out->len += n;
     out->data[out->len] = '\0';
+    return 0;
+}
+
+int pv_secrets_mac_hex(const pv_secrets *k, const char *label, const void *data, size_t len,
+                       char out[65], pv_error *err)
+{
+    /* The label's own key, HMAC(master, label), so that this digest never
+     * equals any other use of the master key. */
+    unsigned char sub[32], mac[32];
+    unsigned int sub_len = 0, mac_len = 0;
+    bool ok = HMAC(EVP_sha256(), k->key, KEY_LEN, (const unsigned char *)label, strlen(label), sub,
+                   &sub_len) != NULL &&
+              HMAC(EVP_sha256(), sub, sub_len, data, len, mac, &mac_len) != NULL &&
+              mac_len == sizeof mac;
+    OPENSSL_cleanse(sub, sizeof sub);
+    if (!ok)
+        return pv_error_set(err, PV_ECRYPTO, "HMAC-SHA256 failed");
+    pv_hex_encode(mac, sizeof mac, out);
     return 0;
 }

@@ -42,6 +42,15 @@ int pv_secrets_seal(const pv_secrets *k, const char *aad, const void *plain, siz
 int pv_secrets_open(const pv_secrets *k, const char *aad, const void *sealed, size_t len,
                     pv_buf *out, pv_error *err);
 
+/*
+ * A keyed digest of a short secret (a binding code, DESIGN 5): lower-case hex
+ * of HMAC-SHA256 under a key derived from the master key for label. A copied
+ * database alone cannot be searched for the secret however small its space
+ * (a bare SHA-256 of a 12-digit code falls to 10^12 hashes).
+ */
+int pv_secrets_mac_hex(const pv_secrets *k, const char *label, const void *data, size_t len,
+                       char out[65], pv_error *err);
+
 /* Cryptographically random bytes (OpenSSL RAND_bytes). */
 int pv_secrets_random(void *buf, size_t n, pv_error *err);
 

@@ -188,6 +188,11 @@ int pv_store_device_assign(pv_store *s, const char *mac, int64_t account_id, int
 int pv_store_device_seen(pv_store *s, const char *mac, int64_t now, const char *firmware_version,
                          const char *served_version, const char *served_hash, pv_error *err);
 int pv_store_device_delete(pv_store *s, const char *mac, pv_error *err);
+/* Releases a bound device (issue 11.1) so that a code may bind it again: no
+ * account, no pinned certificate, state SP-CUST, every secret retired (its
+ * directories answer 404, its key decrypts nothing new). Serial, model,
+ * require_cert and its history stay. */
+int pv_store_device_release(pv_store *s, const char *mac, int64_t now, pv_error *err);
 /* Devices in MAC order; account_id > 0 restricts to one account. */
 int pv_store_device_list(pv_store *s, int64_t account_id, pv_store_page *page,
                          pv_store_device **rows, size_t *n, pv_error *err);
@@ -206,17 +211,24 @@ typedef struct pv_store_code {
     int64_t max_attempts; /* the code locks beyond this */
 } pv_store_code;
 
-/* Stores SHA-256(code), never the code. max_attempts 0 = 5. */
+/* Stores HMAC-SHA256(code) under the master key (secrets.h), never the code;
+ * PV_EACCES without a master key loaded. max_attempts 0 = 5. */
 int pv_store_code_create(pv_store *s, int64_t account_id, const char *code, int64_t expires_at,
                          int64_t max_attempts, int64_t now, int64_t *id, pv_error *err);
+/* How long after its use a code still answers the phone that used it (issue 19.3),
+ * when the code expires sooner. */
+#define PV_STORE_CODE_RETRY 3600
 /*
- * Uses a code for device mac: single use, atomic. Every attempt on an existing
- * code is counted, the failed ones too. Returns 0 and *account_id, or
- * PV_ENOENT (no such code), PV_ECONFLICT (already used), PV_ETIMEDOUT
- * (expired), PV_ELIMIT (too many attempts: locked).
+ * Uses a code for device mac, whose certificate has fingerprint: single use,
+ * atomic. Every attempt on an existing code is counted, the failed ones too.
+ * Returns 0 and *account_id, or PV_ENOENT (no such code), PV_ECONFLICT
+ * (already used), PV_ETIMEDOUT (expired), PV_ELIMIT (too many attempts:
+ * locked). The redeemer asking again — same MAC, same certificate
+ * fingerprint, before the code expires or within PV_STORE_CODE_RETRY of its
+ * use — gets 0 with *again set: its answer was lost, the code stays used.
  */
-int pv_store_code_redeem(pv_store *s, const char *code, const char *mac, int64_t now,
-                         int64_t *account_id, pv_error *err);
+int pv_store_code_redeem(pv_store *s, const char *code, const char *mac, const char *fingerprint,
+                         int64_t now, int64_t *account_id, bool *again, pv_error *err);
 int pv_store_code_list(pv_store *s, int64_t account_id, pv_store_page *page, pv_store_code **rows,
                        size_t *n, pv_error *err);
 int pv_store_code_delete(pv_store *s, int64_t id, pv_error *err);
@@ -229,6 +241,9 @@ int pv_store_code_delete(pv_store *s, int64_t id, pv_error *err);
  */
 int pv_store_rate_hit(pv_store *s, const char *key, int64_t now, int64_t window, int64_t limit,
                       int64_t *count, pv_error *err);
+/* The count of key's current window, without a hit (0 when none). */
+int pv_store_rate_count(pv_store *s, const char *key, int64_t now, int64_t window, int64_t *count,
+                        pv_error *err);
 
 /* ---- layered parameter sets (DESIGN 4) --------------------------------- */
 

@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- accounts -------------------------------------------------------------- */
 
@@ -182,9 +183,21 @@ int pv_store_account_list(pv_store *s, pv_store_page *page, pv_store_account **r
 
 /* ---- binding codes (DESIGN 5) ------------------------------------------------ */
 
+/* Codes are kept as HMAC-SHA256 under a key derived from the master key
+ * (secrets.h): 10^12 twelve-digit codes are no search space for whoever has a
+ * copy of the database but not the master key file. */
+static const char code_label[] = "provisor binding code v1";
+
+static int code_hash(pv_store *s, const char *code, char out[65], pv_error *err)
+{
+    if (s->secrets == NULL)
+        return pv_error_set(err, PV_EACCES, "binding codes: no master key loaded");
+    return pv_secrets_mac_hex(s->secrets, code_label, code, strlen(code), out, err);
+}
+
 static const char sql_code_create[] =
     "INSERT INTO binding_codes (account_id, code_hash, hint, created_at, expires_at, "
-    "max_attempts) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    "max_attempts, keyed) VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id";
 
 int pv_store_code_create(pv_store *s, int64_t account_id, const char *code, int64_t expires_at,
                          int64_t max_attempts, int64_t now, int64_t *id, pv_error *err)
@@ -194,12 +207,14 @@ int pv_store_code_create(pv_store *s, int64_t account_id, const char *code, int6
     if (expires_at <= now)
         return pv_error_set(err, PV_EINVAL, "binding code: expiry must be in the future");
     char hash[65], hint[3] = {code[0], code[1], '\0'};
-    pv__sha256_hex(code, hash); /* the code itself is never stored (DESIGN 5) */
+    int rc = code_hash(s, code, hash, err); /* the code itself is never stored (DESIGN 5) */
+    if (rc != 0)
+        return rc;
     int64_t new_id = 0;
-    int rc = pv__int(s, sql_code_create,
-                     PV_ARGS(PV_I(account_id), PV_T(hash), PV_T(hint), PV_I(now), PV_I(expires_at),
-                             PV_I(max_attempts > 0 ? max_attempts : 5)),
-                     &new_id, err);
+    rc = pv__int(s, sql_code_create,
+                 PV_ARGS(PV_I(account_id), PV_T(hash), PV_T(hint), PV_I(now), PV_I(expires_at),
+                         PV_I(max_attempts > 0 ? max_attempts : 5)),
+                 &new_id, err);
     if (rc == PV_ENOENT)
         return pv_error_set(err, rc, "binding code: account %lld does not exist",
                             (long long)account_id);
@@ -213,24 +228,39 @@ int pv_store_code_create(pv_store *s, int64_t account_id, const char *code, int6
 }
 
 /*
- * The lookup is by SHA-256 of the candidate through a unique index: the
+ * The lookup is by keyed hash of the candidate through a unique index: the
  * time it takes does not depend on how many leading characters of a real
  * code the candidate shares, which is what constant-time compare is for.
- * The attempt counter is bumped in the same statement, so two concurrent
- * redemptions cannot both see an unused code (the write lock serialises them
- * and the second finds used_at set).
+ * Rows written before schema step 2 hold a bare SHA-256 (keyed = 0) and are
+ * found by that until they expire. The attempt counter is bumped in the same
+ * statement, so two concurrent redemptions cannot both see an unused code
+ * (the write lock serialises them and the second finds used_at set).
  */
 static const char sql_code_attempt[] =
-    "UPDATE binding_codes SET attempts = attempts + 1 WHERE code_hash = $1 "
-    "RETURNING id, account_id, expires_at, used_at, attempts, max_attempts";
-static const char sql_code_use[] =
-    "UPDATE binding_codes SET used_at = $2, used_by = $3 WHERE id = $1 AND used_at IS NULL";
+    "UPDATE binding_codes SET attempts = attempts + 1 "
+    "WHERE code_hash = $1 OR (keyed = 0 AND code_hash = $2) "
+    "RETURNING id, account_id, expires_at, used_at, attempts, max_attempts, used_by, "
+    "used_fingerprint";
+static const char sql_code_use[] = "UPDATE binding_codes SET used_at = $2, used_by = $3, "
+                                   "used_fingerprint = $4 WHERE id = $1 AND used_at IS NULL";
 
-static int redeem(pv_store *s, const char *hash, const char *hint, const char *mac, int64_t now,
-                  int64_t *account_id, pv_error *err)
+/* issue 19.3: the phone that used the code, asking again with the same
+ * certificate while the code lives (at least PV_STORE_CODE_RETRY s after its
+ * use), lost the answer: it may have it again. */
+static bool same_redeemer(int64_t used, int64_t expires, const char *used_by, const char *used_fp,
+                          const char *mac, const char *fingerprint, int64_t now)
+{
+    int64_t until = expires > used + PV_STORE_CODE_RETRY ? expires : used + PV_STORE_CODE_RETRY;
+    return fingerprint != NULL && fingerprint[0] != '\0' && strcmp(used_by, mac) == 0 &&
+           strcasecmp(used_fp, fingerprint) == 0 && now < until;
+}
+
+static int redeem(pv_store *s, const char *const hash[2], const char *hint, const char *mac,
+                  const char *fingerprint, int64_t now, int64_t *account_id, bool *again,
+                  pv_error *err)
 {
     pv__stmt *st = NULL;
-    int rc = pv__query(s, sql_code_attempt, PV_ARGS(PV_T(hash)), &st, err);
+    int rc = pv__query(s, sql_code_attempt, PV_ARGS(PV_T(hash[0]), PV_T(hash[1])), &st, err);
     if (rc == 0)
         rc = pv__next(s, st, err);
     if (rc == 0)
@@ -240,7 +270,15 @@ static int redeem(pv_store *s, const char *hash, const char *hint, const char *m
     int64_t id = pv__col_int(s, st, 0), acct = pv__col_int(s, st, 1);
     int64_t expires = pv__col_int(s, st, 2), used = pv__col_int(s, st, 3);
     int64_t attempts = pv__col_int(s, st, 4), max = pv__col_int(s, st, 5);
+    char used_by[13], used_fp[72];
+    pv__col_copy(s, st, 6, used_by, sizeof used_by);
+    pv__col_copy(s, st, 7, used_fp, sizeof used_fp);
     pv__done(s, st);
+    if (used != 0 && same_redeemer(used, expires, used_by, used_fp, mac, fingerprint, now)) {
+        *account_id = acct;
+        *again = true;
+        return 0;
+    }
     if (attempts > max)
         return pv_error_set(err, PV_ELIMIT, "binding code %s…: locked after %lld attempts", hint,
                             (long long)max);
@@ -249,7 +287,9 @@ static int redeem(pv_store *s, const char *hash, const char *hint, const char *m
     if (now >= expires)
         return pv_error_set(err, PV_ETIMEDOUT, "binding code %s…: expired", hint);
     int64_t changed = 0;
-    rc = pv__exec(s, sql_code_use, PV_ARGS(PV_I(id), PV_I(now), PV_T(mac)), &changed, err);
+    rc = pv__exec(s, sql_code_use,
+                  PV_ARGS(PV_I(id), PV_I(now), PV_T(mac), PV_T(fingerprint ? fingerprint : "")),
+                  &changed, err);
     if (rc == 0 && changed != 1)
         rc = pv_error_set(err, PV_ECONFLICT, "binding code %s…: already used", hint);
     if (rc == 0)
@@ -257,20 +297,26 @@ static int redeem(pv_store *s, const char *hash, const char *hint, const char *m
     return rc;
 }
 
-int pv_store_code_redeem(pv_store *s, const char *code, const char *mac, int64_t now,
-                         int64_t *account_id, pv_error *err)
+int pv_store_code_redeem(pv_store *s, const char *code, const char *mac, const char *fingerprint,
+                         int64_t now, int64_t *account_id, bool *again, pv_error *err)
 {
-    char m[13], hash[65], hint[3] = "";
+    char m[13], keyed[65], bare[65], hint[3] = "";
+    *again = false;
     int rc = pv_store_mac_normalize(mac, m, err);
     if (rc != 0)
         return rc;
     if (code == NULL || code[0] == '\0')
         return pv_error_set(err, PV_EINVAL, "binding code: empty");
     (void)snprintf(hint, sizeof hint, "%s", code);
-    pv__sha256_hex(code, hash);
+    if ((rc = code_hash(s, code, keyed, err)) != 0)
+        return rc;
+    pv__sha256_hex(code, bare); /* rows from before schema step 2 */
+    const char *const hash[2] = {keyed, bare};
     if ((rc = pv_store_begin(s, err)) != 0)
         return rc;
-    rc = redeem(s, hash, hint, m, now, account_id, err);
+    rc = redeem(s, hash, hint, m, fingerprint, now, account_id, again, err);
+    OPENSSL_cleanse(keyed, sizeof keyed);
+    OPENSSL_cleanse(bare, sizeof bare);
     /* A refused attempt is committed too: the counter is what locks a code. */
     int crc = rc == PV_ESTORE || rc == PV_EBUSY ? (pv_store_rollback(s), 0)
                                                 : pv_store_commit(s, rc == 0 ? err : NULL);
@@ -351,6 +397,19 @@ int pv_store_rate_hit(pv_store *s, const char *key, int64_t now, int64_t window,
         return pv_error_set(err, PV_ELIMIT, "rate limit: %lld attempts in %lld s (limit %lld)",
                             (long long)hits, (long long)window, (long long)limit);
     return 0;
+}
+
+static const char sql_rate_count[] =
+    "SELECT CASE WHEN window_start = $2 THEN hits ELSE 0 END FROM rate_limits WHERE name = $1";
+
+int pv_store_rate_count(pv_store *s, const char *key, int64_t now, int64_t window, int64_t *count,
+                        pv_error *err)
+{
+    if (key == NULL || window <= 0)
+        return pv_error_set(err, PV_EINVAL, "rate limit: a key and a positive window are needed");
+    *count = 0;
+    int rc = pv__int(s, sql_rate_count, PV_ARGS(PV_T(key), PV_I(now - now % window)), count, err);
+    return rc == PV_ENOENT ? 0 : rc;
 }
 
 /* ---- admin tokens -------------------------------------------------------------- */

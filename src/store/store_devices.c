@@ -237,6 +237,33 @@ int pv_store_device_seen(pv_store *s, const char *mac, int64_t now, const char *
     return changed == 0 ? no_device(m, err) : 0;
 }
 
+static const char sql_release[] =
+    "UPDATE devices SET account_id = NULL, cert_fingerprint = NULL, state = 'SP-CUST', "
+    "version = version + 1, updated_at = $2 WHERE mac = $1";
+static const char sql_release_secrets[] =
+    "UPDATE device_secrets SET retired_at = $2 WHERE mac = $1 AND retired_at IS NULL";
+
+int pv_store_device_release(pv_store *s, const char *mac, int64_t now, pv_error *err)
+{
+    char m[13];
+    int64_t changed = 0;
+    int rc = pv_store_mac_normalize(mac, m, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = pv_store_begin(s, err)) != 0)
+        return rc;
+    rc = pv__exec(s, sql_release, PV_ARGS(PV_T(m), PV_I(now)), &changed, err);
+    if (rc == 0 && changed == 0)
+        rc = no_device(m, err);
+    if (rc == 0)
+        rc = pv__exec(s, sql_release_secrets, PV_ARGS(PV_T(m), PV_I(now)), NULL, err);
+    if (rc != 0) {
+        pv_store_rollback(s);
+        return rc == PV_ENOENT ? rc : pv__wrap(err, rc, "device %s", m);
+    }
+    return pv_store_commit(s, err);
+}
+
 static const char sql_delete[] = "DELETE FROM devices WHERE mac = $1";
 
 int pv_store_device_delete(pv_store *s, const char *mac, pv_error *err)

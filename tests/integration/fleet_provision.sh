@@ -6,33 +6,27 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 
-# 30 phones, more than the 20 bindings the server allows per source address per 10 minutes
-# (binding.h): each simulated phone binds from its own 127.A.B.C, with the DEFAULT limits.
+# 30 phones, each binding from its own 127.A.B.C, with the DEFAULT limits (binding.h).
 N=30
 D="$T/data"
 serve_ports
 serve_start serve --data-dir "$D" --workers 1
 DB="$D/provisor.db"
 sq() { sqlite3 -cmd ".timeout 5000" "$DB" "$@"; }
-hash() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
-now=$(date +%s)
+export PROVISOR_DATA="$D" PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
 
 expect_status 0 "$PV_BIN" fleet certs --count $N --out "$T/certs" --mix spa,mpp \
   --ca-cert "$D/manufacturer/demo-ca.pem" --ca-key "$D/manufacturer/demo-ca.key"
-sql="INSERT INTO accounts (id, name, customer, settings, created_at, updated_at) VALUES
-  (1, 'C-2001', 'Fleet Test', '{\"line1\":{\"user_id\":\"2001\"}}', $now, $now);
-INSERT INTO param_sets (id, scope, updated_at) VALUES (1, 'global', $now), (2, 'account:1', $now);
-INSERT INTO param_entries (set_id, name, value, ua) VALUES
-  (1, 'Proxy_1_', 'sip.fleet.example', NULL), (2, 'User_ID_1_', '{{line1.user_id}}', 'ro');"
+expect_status 0 "$PV_BIN" account create C-2001 --customer 'Fleet Test' \
+  --settings '{"lines":[{"line":1,"user":"2001"}]}'
+expect_status 0 "$PV_BIN" params set global Proxy_1_=sip.fleet.example
+expect_status 0 "$PV_BIN" params set account:C-2001 'User_ID_1_={{lines.0.user}}' --ua ro
 : >"$T/codes"
-for i in $(seq 1 $N); do
-  code=$(printf 'F%02dQ%07d' "$i" "$((i * 7919))") # distinct hints (first two characters)
-  echo "$code" >>"$T/codes"
-  sql="$sql
-INSERT INTO binding_codes (account_id, code_hash, hint, created_at, expires_at, max_attempts)
-  VALUES (1, '$(hash "$code")', '${code:0:2}', $now, $((now + 3600)), 5);"
+for _ in $(seq 1 $N); do
+  "$PV_BIN" code create C-2001 --expires 1h --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])' >>"$T/codes"
 done
-sq "$sql"
+expect_eq "$(grep -cE '^[0-9]{12}$' "$T/codes")" $N "codes from provisor code create"
 
 expect_status 0 "$PV_BIN" fleet run --scenario retail --phones $N --mix spa,mpp \
   --server "https://127.0.0.1:$HTTPS_PORT" --ca "$D/tls/ca.pem" --certs "$T/certs" \

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # `provisor phone` against `provisor serve` (issue 5 acceptance): the retail flow started with
-# curl http://PHONE/admin/resync?https://SERVER/init/CODE binds the phone over mTLS (its
-# certificate from the demo manufacturer CA), then the encrypted SEC-PRV-2 profile carries the
-# account's parameters; the server rotates the key and the phone follows it; an outage shows
-# the slow blink and the phone recovers on the retry schedule the server provisioned; a firmware
-# plan with an MPP .loads manifest registered through the admin API upgrades the phone.
+# curl http://PHONE/admin/resync?https://SERVER/init/CODE (a code from `provisor code create`)
+# binds the phone over mTLS (its certificate from the demo manufacturer CA) and, in the same
+# resync, the encrypted SEC-PRV-2 profile carries the account's parameters; the server rotates
+# the key and the phone follows it; an outage shows the slow blink and the phone recovers on the
+# retry schedule the server provisioned; a firmware plan with an MPP .loads manifest registered
+# through the admin API upgrades the phone.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/phone_lib.bash"
@@ -14,36 +15,27 @@ D="$T/data"
 serve_ports
 serve_start run --data-dir "$D"
 DB="$D/provisor.db"
-now=$(date +%s)
 sq() { sqlite3 -cmd ".timeout 5000" "$DB" "$@"; }
-hash() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
-sq "INSERT INTO accounts (id, name, customer, settings, created_at, updated_at) VALUES
-  (1, 'C-2001', 'Bakery Dupont', '{\"line1\":{\"user_id\":\"2001\"}}', $now, $now);
-INSERT INTO param_sets (id, scope, updated_at) VALUES (1, 'global', $now), (2, 'account:1', $now);
-INSERT INTO param_entries (set_id, name, value, ua) VALUES
-  (1, 'Station_Name', 'phone-{{mac}}', 'rw'),
-  (2, 'User_ID_1_', '{{line1.user_id}}', 'ro'),
-  (2, 'Display_Name_1_', '{{account.customer}}', NULL);
-INSERT INTO binding_codes (account_id, code_hash, hint, created_at, expires_at, max_attempts) VALUES
-  (1, '$(hash Retail2001x)', 'Re', $now, $((now + 3600)), 5);"
+export PROVISOR_DATA="$D" PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
+expect_status 0 "$PV_BIN" account create C-2001 --customer 'Bakery Dupont' \
+  --settings '{"lines":[{"line":1,"user":"2001"}]}'
+expect_status 0 "$PV_BIN" params set global 'Station_Name=phone-{{mac}}' --ua rw
+expect_status 0 "$PV_BIN" params set account:C-2001 'Display_Name_1_={{account.customer}}'
+expect_status 0 "$PV_BIN" params set account:C-2001 'User_ID_1_={{lines.0.user}}' --ua ro
+CODE=$("$PV_BIN" code create C-2001 --expires 1h --json |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
+expect_status 0 "$PV_BIN" phone cert --mac "$MAC" --model CP-8841-3PCC --serial FCH08CAFE01 \
+  --data-dir "$D" --out "$T/phone.pem"
 
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/phone.key" \
-  -subj "/ST=$MAC/L=FCH08CAFE01/OU=CP-8841-3PCC/CN=SEP$MAC" -out "$T/phone.csr" 2>/dev/null
-printf 'extendedKeyUsage=clientAuth\n' >"$T/ext"
-openssl x509 -req -in "$T/phone.csr" -CA "$D/manufacturer/demo-ca.pem" \
-  -CAkey "$D/manufacturer/demo-ca.key" -CAcreateserial -days 1 -extfile "$T/ext" \
-  -out "$T/phone.pem" 2>/dev/null
-
-phone_start p --mac "$MAC" --model CP-8841-3PCC --cert "$T/phone.pem" --key "$T/phone.key" \
+phone_start p --mac "$MAC" --model CP-8841-3PCC --cert "$T/phone.pem" --key "$T/phone.pem" \
   --ca "$D/tls/ca.pem"
-expect_contains "$(web "/admin/resync?https://127.0.0.1:$HTTPS_PORT/init/Retail2001x")" \
+expect_contains "$(web "/admin/resync?https://127.0.0.1:$HTTPS_PORT/init/$CODE")" \
   "resync started" "retail resync URL"
-wait_until 10 "SEC-PRV-1 from the binding" field_is Provisioning_State SEC-PRV-1
+# One command: the binding, then Profile_Rule_B in the same resync (spec 1.3).
+wait_until 30 "SEC-PRV-2 with the account's parameters" param_is Display_Name_1_ "Bakery Dupont"
 expect_eq "$(sq "SELECT account_id FROM devices WHERE mac='$MAC'")" 1 "bound to the account"
 dir=$(param GPP_B)
 [ -n "$dir" ] || fail "no random directory delivered"; ok
-web /admin/resync >/dev/null # Profile_Rule now: the permanent, encrypted URL
-wait_until 10 "SEC-PRV-2 with the account's parameters" param_is Display_Name_1_ "Bakery Dupont"
 expect_eq "$(field Provisioning_State)" SEC-PRV-2 "phone in SEC-PRV-2"
 expect_eq "$(param User_ID_1_)" 2001 "account setting rendered and applied"
 expect_eq "$(param Station_Name)" "phone-$MAC" "device field applied"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The provisioning flow with real peers (issue 4 acceptance): curl, atftp-less curl
 # tftp:// and openssl play the phones; `provisor serve` runs on loopback ports with
-# its store seeded by sqlite3. Factory bootstrap → binding with a code over mTLS →
-# SEC-PRV-1 → the encrypted SEC-PRV-2 profile over HTTP and TFTP, decrypted by
-# openssl and provisor decrypt; another phone's certificate refused; used, expired
-# and unknown codes bind nothing; If-None-Match → 304; reports by POST and TFTP
-# write; rotation without stranding; a code guessed too often locks.
+# its store seeded through the CLI. Factory bootstrap → binding with a code from
+# `provisor code create` over mTLS → SEC-PRV-1 → the encrypted SEC-PRV-2 profile
+# over HTTP and TFTP, decrypted by openssl and provisor decrypt; another phone's
+# certificate refused; used, revoked and unknown codes bind nothing; If-None-Match
+# → 304; reports by POST and TFTP write; rotation without stranding; guessing locks.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 
@@ -14,23 +14,22 @@ serve_ports
 serve_start run --data-dir "$D" --workers 2 --provisioning-reports-per-device 3
 DB="$D/provisor.db"
 CA="$D/tls/ca.pem"
-now=$(date +%s)
 sq() { sqlite3 -cmd ".timeout 5000" "$DB" "$@"; }
-hash() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+export PROVISOR_DATA="$D" PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
+py() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 
 # Seed: one account with settings, layered parameters with placeholders, codes.
-sq "INSERT INTO accounts (id, name, customer, settings, created_at, updated_at) VALUES
-  (1, 'C-1001', 'Travel Agency', '{\"line1\":{\"user_id\":\"1001\",\"proxy\":\"sip.example.net\"}}', $now, $now);
-INSERT INTO param_sets (id, scope, updated_at) VALUES (1, 'global', $now), (2, 'account:1', $now);
-INSERT INTO param_entries (set_id, name, value, ua) VALUES
-  (1, 'Proxy_1_', 'default.example.net', NULL),
-  (1, 'Station_Name', 'phone-{{mac}}', 'rw'),
-  (2, 'Proxy_1_', '{{line1.proxy}}', NULL),
-  (2, 'User_ID_1_', '{{line1.user_id}}', 'ro'),
-  (2, 'Display_Name_1_', '{{account.customer}}', NULL);
-INSERT INTO binding_codes (account_id, code_hash, hint, created_at, expires_at, max_attempts) VALUES
-  (1, '$(hash AB12CD34ef)', 'AB', $now, $((now + 3600)), 5),
-  (1, '$(hash EX99EX99zz)', 'EX', $((now - 7200)), $((now - 3600)), 5);"
+expect_status 0 "$PV_BIN" account create C-1001 --customer 'Travel Agency' \
+  --settings '{"lines":[{"line":1,"user":"1001","proxy":"sip.example.net"}]}'
+expect_status 0 "$PV_BIN" params set global Proxy_1_=default.example.net
+expect_status 0 "$PV_BIN" params set global 'Station_Name=phone-{{mac}}' --ua rw
+expect_status 0 "$PV_BIN" params set account:C-1001 'Proxy_1_={{lines.0.proxy}}' \
+  'Display_Name_1_={{account.customer}}'
+expect_status 0 "$PV_BIN" params set account:C-1001 'User_ID_1_={{lines.0.user}}' --ua ro
+CODE=$("$PV_BIN" code create C-1001 --expires 1h --json | py 'j["code"]')
+"$PV_BIN" code create C-1001 --json >"$T/revoked.json"
+REVOKED=$(py 'j["code"]' <"$T/revoked.json")
+expect_status 0 "$PV_BIN" code revoke "$(py 'j["id"]' <"$T/revoked.json")"
 
 # Two phones with certificates from the demo manufacturer CA (spec 4.4 subject).
 phone_cert() { # NAME MAC MODEL
@@ -56,22 +55,22 @@ expect_contains "$(cat "$T/boot.xml")" "<Resync_Error_Retry_Delay>30+30,60+60" "
 curl -sS -o "$T/boot2.xml" "tftp://127.0.0.1:$TFTP_PORT/spa2102.cfg"
 expect_contains "$(cat "$T/boot2.xml")" "<Resync_Random_Delay>6</Resync_Random_Delay>" "SPA delay in 20 s units"
 
-# 2. Binding: used, expired, unknown codes and a plain-HTTP attempt bind nothing.
-expect_eq "$(code_of "$H/init/AB12CD34ef")" 403 "binding over plain HTTP"
-expect_eq "$(as a -o /dev/null -w '%{http_code}' "$S/init/EX99EX99zz")" 403 "expired code"
+# 2. Binding: used, revoked, unknown codes and a plain-HTTP attempt bind nothing.
+expect_eq "$(code_of "$H/init/$CODE")" 403 "binding over plain HTTP"
+expect_eq "$(as a -o /dev/null -w '%{http_code}' "$S/init/$REVOKED")" 403 "revoked code"
 expect_eq "$(as a -o /dev/null -w '%{http_code}' "$S/init/NOSUCHCODE")" 403 "unknown code"
-expect_eq "$(code_of --cacert "$CA" "$S/init/AB12CD34ef")" 403 "binding without a certificate"
+expect_eq "$(code_of --cacert "$CA" "$S/init/$CODE")" 403 "binding without a certificate"
 expect_eq "$(sq "SELECT count(*) FROM devices")" 0 "nothing bound yet"
-expect_eq "$(as a -o "$T/prv1.xml" -w '%{http_code}' "$S/init/AB12CD34ef")" 200 "binding with the code"
+expect_eq "$(as a -o "$T/prv1.xml" -w '%{http_code}' "$S/init/$CODE")" 200 "binding with the code"
 key=$(sed -n 's:.*<GPP_SA ua="na">\([0-9a-f]*\)</GPP_SA>.*:\1:p' "$T/prv1.xml")
 dir=$(sed -n 's:.*<GPP_B ua="na">\([A-Za-z0-9_-]*\)</GPP_B>.*:\1:p' "$T/prv1.xml")
 expect_eq "${#key}" 64 "GPP_SA holds a 256-bit key"
 [ -n "$dir" ] || fail "no GPP_B in $(cat "$T/prv1.xml")"; ok
 expect_contains "$(cat "$T/prv1.xml")" "<Profile_Rule>[--key \$SA] http://127.0.0.1:$HTTP_PORT/\$B/\$MA.cfg</Profile_Rule>" "permanent rule"
 expect_eq "$(sq "SELECT state || ' ' || account_id || ' ' || model FROM devices WHERE mac='000e08aaaaaa'")" "SEC-PRV-1 1 SPA504G" "bound, SEC-PRV-1"
-expect_eq "$(as b -o /dev/null -w '%{http_code}' "$S/init/AB12CD34ef")" 403 "a used code binds nothing"
+expect_eq "$(as b -o /dev/null -w '%{http_code}' "$S/init/$CODE")" 403 "a used code binds nothing"
 expect_eq "$(sq "SELECT count(*) FROM devices WHERE mac='000e08bbbbbb'")" 0 "phone B not bound"
-if grep -q 'AB12CD34ef' "$T/run.log"; then fail "a binding code was logged whole"; fi; ok
+if grep -q "$CODE" "$T/run.log"; then fail "a binding code was logged whole"; fi; ok
 expect_eq "$(sq "SELECT count(*) FROM audit_log WHERE action='binding.refused'")" 5 "refusals audited"
 
 # 3. SEC-PRV-2: the encrypted profile over plain HTTP, decrypted by openssl (md5 for SPA).
@@ -131,13 +130,13 @@ openssl enc -d -aes-256-cbc -md md5 -k "$key2" -in "$T/n.cfg" -out "$T/n.xml"
 expect_contains "$(cat "$T/n.xml")" "<GPP_B ua=\"na\">$dir2</GPP_B>" "new key opens the new directory"
 expect_eq "$(code_of "$H/$dir/000e08aaaaaa.cfg")" 404 "old directory retired after confirm"
 
-# 7. A code guessed too often locks: bad guesses from one address end in 429.
+# 7. Guessing locks: bad guesses by one phone end in 429.
 last=0
 for i in $(seq 1 25); do last=$(as b -o "$T/lock.out" -w '%{http_code}' "$S/init/GUESS$i"); done
 expect_eq "$last" 429 "guessing locks"
 expect_contains "$(cat "$T/lock.out")" "429" "locked answer"
 expect_contains "$(sq "SELECT detail FROM audit_log WHERE action='binding.refused' ORDER BY id DESC LIMIT 1")" \
-  'status=429 reason="too many binding attempts from this address' "lock audited with its reason"
+  'status=429 reason="too many binding attempts by this phone' "lock audited with its reason"
 expect_eq "$(sq "SELECT count(*) FROM devices WHERE mac='000e08bbbbbb'")" 0 "guesses bound nothing"
 serve_stop
 done_ok

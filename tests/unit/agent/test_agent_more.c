@@ -92,6 +92,35 @@ static void retail_flow_to_sec_prv_2(void **state)
     world_free(w);
 }
 
+/* The origin chapter's "single step" (spec 1.3, 5.5): the one-shot URL stands in
+ * for Profile_Rule, and the Profile_Rule_B its answer sets runs in the same
+ * resync — one /admin/resync?URL takes a factory phone to SEC-PRV-2. */
+static void oneshot_then_rule_b_in_one_resync(void **state)
+{
+    world *w = world_new(PV_AGENT_MPP, "000e08012345", 23);
+    const char *rule = "[--key $SA] http://prov.example.com/$B/$MA.cfg";
+    char bind[512];
+    snprintf(bind, sizeof bind,
+             PROFILE("<GPP_SA>" KEY1 "</GPP_SA><GPP_B>Dj6Lmp23Q</GPP_B><Profile_Rule>%s"
+                     "</Profile_Rule><Profile_Rule_B>%s</Profile_Rule_B>"),
+             rule, rule);
+    serve_str(w, "https://prov.example.com:443/init/602885080253", bind);
+    serve_encrypted(w, "http://prov.example.com:80/Dj6Lmp23Q/000e08012345.cfg",
+                    PROFILE("<Display_Name_1_>Alice</Display_Name_1_>"
+                            "<Profile_Rule_B></Profile_Rule_B>"),
+                    KEY1, PV_MD_SHA256);
+    world_boot(w);
+    world_run(w, S(60));
+    size_t before = w->nseen;
+    resync_now(w, "https://prov.example.com/init/602885080253");
+    assert_int_equal(pv_agent_get_prov_state(w->a), PV_AGENT_SEC_PRV_2);
+    assert_string_equal(param(w, "Display_Name_1_"), "Alice");
+    assert_int_equal(w->nseen - before, 2); /* the binding, then the permanent URL */
+    assert_string_equal(param(w, "Profile_Rule_B"), "");
+    assert_string_equal(param(w, "Profile_Rule"), rule); /* the one-shot was not stored */
+    world_free(w);
+}
+
 /* spec 4.3: RFC 8188 with IKM_HTTP_Encrypt_Content and Content-Encoding: aes128gcm;
  * DESIGN 7: an MPP phone tries sha256 first, then md5. */
 static void rfc8188_and_digest_fallback(void **state)
@@ -470,6 +499,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(retail_flow_to_sec_prv_2),
+        cmocka_unit_test(oneshot_then_rule_b_in_one_resync),
         cmocka_unit_test(rfc8188_and_digest_fallback),
         cmocka_unit_test(two_stage_upgrade),
         cmocka_unit_test(one_attempt_per_url),

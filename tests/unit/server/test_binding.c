@@ -1,5 +1,7 @@
 /* Unit tests for server/binding on a real SQLite store (DESIGN 5): single use,
- * expiry, rate limits per source, MAC and code prefix (429), the exact match
+ * expiry, attempt limits per MAC and failure budgets per MAC, source and code
+ * prefix (429) that a launch day never meets, no counter for strangers, the
+ * lost answer given again, the release a bound device needs, the exact match
  * of codes, the SEC-PRV-1 profile, and codes never whole in a log line. */
 #include "server/prov_test.h"
 
@@ -113,44 +115,161 @@ static void needs_a_verified_certificate_with_a_mac(void **state)
     assert_int_equal(res.status, 200);
 }
 
+/* A second certificate naming mac (another fingerprint, any manufacturer CA). */
+static pv_ident other_cert_of(const char *mac)
+{
+    pv_peer_identity cert = phone_cert(mac, "SPA504G");
+    cert.fingerprint[0] = cert.fingerprint[0] == 'f' ? '0' : 'f';
+    return ident_of(&cert);
+}
+
+static pv_binding_result redeem_as(pv_store *s, const pv_ident *id, const char *code, int64_t now)
+{
+    pv_binding_result res;
+    assert_ok(pv_binding_redeem(s, id, pv_slice_from(code), "10.0.0.1", now, &res, e));
+    return res;
+}
+
 static void rate_limits(void **state)
 {
     store_fixture *f = *state;
     int64_t acct = seed_account(f->s, "C-1");
     char code[32], mac[13], src[32];
-    /* Per source address: PV_BINDING_PER_SOURCE hits per window, then 429. */
-    for (int i = 0; i < PV_BINDING_PER_SOURCE; i++) {
-        snprintf(code, sizeof code, "S%dguess", i);
-        snprintf(mac, sizeof mac, "0000000001%02x", i);
-        assert_int_equal(redeem(f->s, mac, code, "10.0.0.9", 600).status, 403);
+    /* Per source address: PV_BINDING_FAILS_PER_SOURCE wrong codes per window, then 429. */
+    for (int i = 0; i < PV_BINDING_FAILS_PER_SOURCE; i++) {
+        snprintf(code, sizeof code, "%02dSguess%d", i % 100, i); /* many prefixes */
+        snprintf(mac, sizeof mac, "00000001%04x", i);
+        assert_int_equal(redeem(f->s, mac, code, "10.0.0.9", 3600).status, 403);
     }
-    assert_ok(pv_store_code_create(f->s, acct, "SRC-good-1", 9000, 0, 1000, NULL, e));
-    pv_binding_result res = redeem(f->s, MAC_A, "SRC-good-1", "10.0.0.9", 601);
+    assert_ok(pv_store_code_create(f->s, acct, "SRC-good-1", 90000, 0, 1000, NULL, e));
+    pv_binding_result res = redeem(f->s, MAC_A, "SRC-good-1", "10.0.0.9", 3601);
     assert_int_equal(res.status, 429);
     assert_false(device_exists(f->s, MAC_A)); /* even the right code waits */
     /* The next window opens again. */
-    assert_int_equal(redeem(f->s, MAC_A, "SRC-good-1", "10.0.0.9", 1200).status, 200);
+    assert_int_equal(redeem(f->s, MAC_A, "SRC-good-1", "10.0.0.9", 7200).status, 200);
 
-    /* Per phone: PV_BINDING_PER_MAC from many addresses, then 429. */
+    /* Per phone: PV_BINDING_PER_MAC attempts in a window from many addresses, then 429. */
     for (int i = 0; i < PV_BINDING_PER_MAC; i++) {
         snprintf(code, sizeof code, "M%dguess", i);
         snprintf(src, sizeof src, "10.1.0.%d", i);
-        assert_int_equal(redeem(f->s, MAC_B, code, src, 1800).status, 403);
+        assert_int_equal(redeem(f->s, MAC_B, code, src, 7800).status, 403);
     }
-    assert_int_equal(redeem(f->s, MAC_B, "Mxguess", "10.1.1.1", 1801).status, 429);
+    assert_int_equal(redeem(f->s, MAC_B, "Mxguess", "10.1.1.1", 7801).status, 429);
+    /* ... and PV_BINDING_FAILS_PER_MAC wrong codes over days, then 429 for the week. */
+    for (int i = PV_BINDING_PER_MAC; i < PV_BINDING_FAILS_PER_MAC; i++) {
+        snprintf(code, sizeof code, "M%dguess", i);
+        assert_int_equal(redeem(f->s, MAC_B, code, "10.1.2.1", 8400 + 600 * i).status, 403);
+    }
+    assert_int_equal(redeem(f->s, MAC_B, "Myguess", "10.1.2.2", 86400).status, 429);
 
-    /* Per code prefix: a guesser walking one prefix from many addresses and
-     * phones locks it; another prefix is not affected. */
-    for (int i = 0; i < PV_BINDING_PER_HINT; i++) {
+    /* Per code prefix: wrong codes of one prefix from many addresses and
+     * phones lock it; another prefix is not affected. */
+    for (int i = 0; i < PV_BINDING_FAILS_PER_HINT; i++) {
         snprintf(code, sizeof code, "ZZ%04d", i);
         snprintf(src, sizeof src, "10.2.%d.%d", i / 200, i % 200);
-        snprintf(mac, sizeof mac, "0000000002%02x", i);
-        assert_int_equal(redeem(f->s, mac, code, src, 2400).status, 403);
+        snprintf(mac, sizeof mac, "00000002%04x", i);
+        assert_int_equal(redeem(f->s, mac, code, src, 10800).status, 403);
     }
-    assert_ok(pv_store_code_create(f->s, acct, "ZZ-right-1", 9000, 0, 1000, NULL, e));
-    assert_int_equal(redeem(f->s, "000e08cccccc", "ZZ-right-1", "10.3.0.1", 2401).status, 429);
-    assert_ok(pv_store_code_create(f->s, acct, "YY-right-1", 9000, 0, 1000, NULL, e));
-    assert_int_equal(redeem(f->s, "000e08cccccc", "YY-right-1", "10.3.0.1", 2402).status, 200);
+    assert_ok(pv_store_code_create(f->s, acct, "ZZ-right-1", 90000, 0, 1000, NULL, e));
+    assert_int_equal(redeem(f->s, "000e08cccccc", "ZZ-right-1", "10.3.0.1", 10801).status, 429);
+    assert_ok(pv_store_code_create(f->s, acct, "YY-right-1", 90000, 0, 1000, NULL, e));
+    assert_int_equal(redeem(f->s, "000e08cccccc", "YY-right-1", "10.3.0.1", 10802).status, 200);
+}
+
+/* issue 19.5: a launch day behind one address (a carrier NAT) — thousands of
+ * phones binding within the hour, 2 % of them mistyping once — meets no limit. */
+static void a_launch_day_meets_no_limit(void **state)
+{
+    store_fixture *f = *state;
+    int64_t acct = seed_account(f->s, "C-1");
+    enum { PHONES = 3000 };
+    char code[16], mac[13], typo[16];
+    assert_ok(pv_store_begin(f->s, e));
+    for (int i = 0; i < PHONES; i++) {
+        snprintf(code, sizeof code, "%012d", 100000007 * (i + 1) % 1000000000);
+        assert_ok(pv_store_code_create(f->s, acct, code, 90000, 0, 1000, NULL, e));
+    }
+    assert_ok(pv_store_commit(f->s, e));
+    int bound = 0;
+    for (int i = 0; i < PHONES; i++) {
+        snprintf(mac, sizeof mac, "00000003%04x", i);
+        snprintf(code, sizeof code, "%012d", 100000007 * (i + 1) % 1000000000);
+        snprintf(typo, sizeof typo, "%02d%010d", i % 97, i);
+        if (i % 50 == 0) /* a typo first */
+            assert_int_equal(redeem(f->s, mac, typo, "198.51.100.1", 3600 + i).status, 403);
+        bound += redeem(f->s, mac, code, "198.51.100.1", 3600 + i).status == 200;
+    }
+    assert_int_equal(bound, PHONES);
+}
+
+/* issue 11.7: requests without a verified certificate charge no counter. */
+static void strangers_spend_no_budget(void **state)
+{
+    store_fixture *f = *state;
+    int64_t acct = seed_account(f->s, "C-1");
+    pv_ident none = ident_of(NULL);
+    pv_binding_result res;
+    for (int i = 0; i < 10 * PV_BINDING_FAILS_PER_SOURCE; i++) {
+        assert_ok(pv_binding_redeem(f->s, &none, PV_SLICE_LIT("602885080253"), "10.0.0.1", 2000,
+                                    &res, e));
+        assert_int_equal(res.status, 403);
+    }
+    assert_ok(pv_store_code_create(f->s, acct, "602885080253", 5000, 0, 1000, NULL, e));
+    assert_int_equal(redeem(f->s, MAC_A, "602885080253", "10.0.0.1", 2001).status, 200);
+}
+
+/* issue 19.3: the same certificate bringing the same code again gets the same
+ * answer; another certificate, or a later code, gets nothing. */
+static void a_lost_answer_is_given_again(void **state)
+{
+    store_fixture *f = *state;
+    int64_t acct = seed_account(f->s, "C-1");
+    assert_ok(pv_store_code_create(f->s, acct, "602885080253", 5000, 0, 1000, NULL, e));
+    pv_binding_result first = redeem(f->s, MAC_A, "602885080253", "10.0.0.1", 2000);
+    assert_int_equal(first.status, 200);
+    pv_binding_result again = redeem(f->s, MAC_A, "602885080253", "10.0.0.1", 2030);
+    assert_int_equal(again.status, 200);
+    assert_true(again.again);
+    assert_int_equal(again.secret.id, first.secret.id);
+    assert_memory_equal(again.secret.key, first.secret.key, 32);
+    assert_string_equal(again.secret.dir, first.secret.dir);
+    pv_ident other = other_cert_of(MAC_A);
+    assert_int_equal(redeem_as(f->s, &other, "602885080253", 2040).status, 403);
+    assert_int_equal(redeem(f->s, MAC_B, "602885080253", "10.0.0.2", 2050).status, 403);
+    /* after the code's life and the retry window: used */
+    assert_int_equal(redeem(f->s, MAC_A, "602885080253", "10.0.0.1", 2000 + 2 * 3600).status,
+                     403);
+}
+
+/* issue 11.1: a bound, pinned device is re-bound by nobody, not even with its
+ * own certificate, until it is released; another certificate naming it gets
+ * nothing at all. */
+static void a_bound_device_needs_a_release(void **state)
+{
+    store_fixture *f = *state;
+    int64_t acct = seed_account(f->s, "C-1");
+    int64_t acct2 = seed_account(f->s, "C-2");
+    assert_ok(pv_store_code_create(f->s, acct, "111111111111", 90000, 0, 1000, NULL, e));
+    assert_ok(pv_store_code_create(f->s, acct2, "222222222222", 90000, 0, 1000, NULL, e));
+    assert_int_equal(redeem(f->s, MAC_A, "111111111111", "10.0.0.1", 2000).status, 200);
+    pv_ident other = other_cert_of(MAC_A);
+    pv_binding_result res = redeem_as(f->s, &other, "222222222222", 2100);
+    assert_int_equal(res.status, 403);
+    assert_non_null(strstr(res.reason, "pinned"));
+    res = redeem(f->s, MAC_A, "222222222222", "10.0.0.1", 2200);
+    assert_int_equal(res.status, 403);
+    assert_non_null(strstr(res.reason, "released"));
+    pv_store_device d = {0};
+    assert_ok(pv_store_device_get(f->s, MAC_A, &d, e));
+    assert_int_equal(d.account_id, acct);
+    pv_store_device_free(&d);
+    /* The refused attempt did not spend the code: after the release it binds. */
+    assert_ok(pv_store_device_release(f->s, MAC_A, 2300, e));
+    assert_int_equal(redeem_as(f->s, &other, "222222222222", 2400).status, 200);
+    assert_ok(pv_store_device_get(f->s, MAC_A, &d, e));
+    assert_int_equal(d.account_id, acct2);
+    assert_string_equal(d.cert_fingerprint, other.fingerprint);
+    pv_store_device_free(&d);
 }
 
 static void a_code_locks_after_its_attempts(void **state)
@@ -203,6 +322,7 @@ static void sec_prv_1_profile(void **state)
                         "[--key $SA] http://prov.example:8080/$B/$MA.cfg");
     assert_string_equal(pv_params_value(&p, "Profile_Rule_B"),
                         pv_params_value(&p, "Profile_Rule")); /* spec 1.3: same resync */
+    assert_string_equal(pv_params_value(&p, "Profile_Rule_C"), pv_params_value(&p, "Profile_Rule"));
     assert_non_null(strstr(out.data, "<GPP_SA ua=\"na\">"));  /* the user never sees it */
     pv_params_free(&p);
     pv_buf_reset(&out);
@@ -227,6 +347,10 @@ int main(void)
         PROV_TEST(expired_unknown_and_near_codes_bind_nothing),
         PROV_TEST(needs_a_verified_certificate_with_a_mac),
         PROV_TEST(rate_limits),
+        PROV_TEST(a_launch_day_meets_no_limit),
+        PROV_TEST(strangers_spend_no_budget),
+        PROV_TEST(a_lost_answer_is_given_again),
+        PROV_TEST(a_bound_device_needs_a_release),
         PROV_TEST(a_code_locks_after_its_attempts),
         PROV_TEST(rebinding_an_imported_device_keeps_its_data),
         cmocka_unit_test(sec_prv_1_profile),

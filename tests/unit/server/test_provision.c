@@ -83,6 +83,8 @@ static world *world_new(store_fixture *f)
     assert_ok(pv_provision_new(&cfg, &w->p, e));
     assert_int_equal(uv_loop_init(&w->loop), 0);
     assert_ok(pv_provision_loop_new(w->p, &w->loop, &w->l, e));
+    /* The seeding handle keeps codes under the same master key (store.h). */
+    assert_ok(pv_store_secrets_load(f->s, w->keyfile, false, e));
     w->peer = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(40000)};
     w->local = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(8080)};
     inet_pton(AF_INET, "127.0.0.2", &w->peer.sin_addr);
@@ -361,6 +363,38 @@ static void served_records_are_batched_per_iteration(void **state)
     world_free(w);
 }
 
+/* issue 10: a 12-digit code (what `provisor code create` issues) also reads as
+ * a MAC: the binding path is routed before identity reads one from a path, on
+ * every transport, and the code reaches no log line and no audit entry. */
+static void numeric_codes_route_before_identity(void **state)
+{
+    world *w = world_new(*state);
+    int64_t acct = seed_account(w->f->s, "C-1");
+    assert_ok(pv_store_code_create(w->f->s, acct, "602885080253", 1LL << 40, 0, 1000, NULL, e));
+    pv_peer_identity cert = phone_cert(MAC_A, "SPA504G");
+    char logged[128];
+    log_capture_start();
+    call c = {.proto = PV_PROTO_TFTP, .method = PV_METHOD_TFTP_READ, .path = "init/602885080253"};
+    assert_int_equal(run(w, &c, logged, sizeof logged), 403);
+    assert_string_equal(logged, "/init/60...");
+    c = (call){.proto = PV_PROTO_HTTPS,
+               .method = PV_METHOD_GET,
+               .path = "/init/602885080253/",
+               .cert = &cert};
+    assert_int_equal(run(w, &c, logged, sizeof logged), 200);
+    assert_string_equal(logged, "/init/60...");
+    c.path = "/init/602885080253/x";
+    assert_int_equal(run(w, &c, logged, sizeof logged), 404);
+    assert_null(strstr(logged, "602885080253"));
+    log_capture_stop();
+    assert_null(strstr(captured_log.data, "602885080253"));
+    assert_null(strstr(captured_log.data, "2885080253"));
+    assert_int_equal(audits(w->f->s, "identity.refused", NULL, NULL), 0);
+    assert_int_equal(audits(w->f->s, "device.bound", MAC_A, "code=60"), 1);
+    assert_int_equal(audits(w->f->s, "binding.refused", NULL, "602885080253"), 0);
+    world_free(w);
+}
+
 static void identity_mismatch_and_require_cert(void **state)
 {
     world *w = world_new(*state);
@@ -391,7 +425,7 @@ static void identity_mismatch_and_require_cert(void **state)
     pv_store_device_free(&d);
     assert_int_equal(get(w, PV_PROTO_HTTP, path, NULL), 403);
     assert_int_equal(get(w, PV_PROTO_TFTP, path + 1, NULL), 403);
-    assert_int_equal(audits(w->f->s, "profile.refused", MAC_A, "client certificate"), 2);
+    assert_int_equal(audits(w->f->s, "identity.refused", MAC_A, "client certificate"), 2);
     /* Another certificate naming A (not the fingerprint bound): refused. */
     pv_peer_identity forged = a;
     forged.fingerprint[0] = forged.fingerprint[0] == 'f' ? 'e' : 'f';
@@ -468,6 +502,7 @@ int main(void)
         STORE_TEST(binding_needs_https),
         STORE_TEST(encrypted_profile_etag_and_sec_prv_2),
         STORE_TEST(served_records_are_batched_per_iteration),
+        STORE_TEST(numeric_codes_route_before_identity),
         STORE_TEST(identity_mismatch_and_require_cert),
         STORE_TEST(in_house_mac_path),
         STORE_TEST(reports_through_the_handler),

@@ -4,6 +4,8 @@
 /* Covers src/store/store_accounts.c, store_devices.c, store_params.c and store_secrets.c. */
 #include "store_test.h"
 
+#include "store/store_int.h" /* pv__sha256_hex: a row as schema step 1 wrote it */
+
 static pv_store *S(void **state)
 {
     return ((store_fixture *)*state)->s;
@@ -215,33 +217,54 @@ static void device_pages_cover_everything_once(void **state)
 
 static void binding_codes_single_use_expiry_and_lock(void **state)
 {
+    store_fixture *f = *state;
     pv_store *s = S(state);
+    char keyfile[320];
+    snprintf(keyfile, sizeof keyfile, "%s/master.key", f->dir);
     int64_t acct = make_account(s, "retail-7");
     int64_t id = 0, got = 0;
-    assert_ok(pv_store_code_create(s, acct, "1234abcd", 1000, 3, 100, &id, e));
+    bool again = false;
     pv_error err;
+    /* Codes are kept under the master key: none loaded, none made. */
+    assert_int_equal(pv_store_code_create(s, acct, "1234abcd", 1000, 3, 100, &id, &err),
+                     PV_EACCES);
+    assert_ok(pv_store_secrets_load(s, keyfile, true, e));
+    assert_ok(pv_store_code_create(s, acct, "1234abcd", 1000, 5, 100, &id, e));
     /* Spec 12.2's example code binds once. */
-    assert_ok(pv_store_code_redeem(s, "1234abcd", "000e08012345", 200, &got, e));
+    assert_ok(pv_store_code_redeem(s, "1234abcd", "000e08012345", "f1", 200, &got, &again, e));
     assert_int_equal(got, acct);
-    assert_int_equal(pv_store_code_redeem(s, "1234abcd", "000e08999999", 201, &got, &err),
-                     PV_ECONFLICT);
+    assert_false(again);
+    assert_int_equal(
+        pv_store_code_redeem(s, "1234abcd", "000e08999999", "f2", 201, &got, &again, &err),
+        PV_ECONFLICT);
     assert_non_null(strstr(err.msg, "already used"));
     assert_null(strstr(err.msg, "1234abcd")); /* never the whole code (DESIGN 5) */
-    assert_int_equal(pv_store_code_redeem(s, "nope-nope", "000e08999999", 201, &got, &err),
-                     PV_ENOENT);
+    /* The phone that used it, same certificate, asking again: its answer was lost. */
+    assert_ok(pv_store_code_redeem(s, "1234abcd", "000e08012345", "F1", 202, &got, &again, e));
+    assert_true(again);
+    assert_int_equal(
+        pv_store_code_redeem(s, "1234abcd", "000e08012345", "f3", 203, &got, &again, &err),
+        PV_ECONFLICT);
+    assert_int_equal(
+        pv_store_code_redeem(s, "nope-nope", "000e08999999", "f2", 201, &got, &again, &err),
+        PV_ENOENT);
 
     assert_ok(pv_store_code_create(s, acct, "expire-me", 300, 0, 100, NULL, e));
-    assert_int_equal(pv_store_code_redeem(s, "expire-me", "000e08012345", 300, &got, &err),
-                     PV_ETIMEDOUT);
+    assert_int_equal(
+        pv_store_code_redeem(s, "expire-me", "000e08012345", "f1", 300, &got, &again, &err),
+        PV_ETIMEDOUT);
     assert_non_null(strstr(err.msg, "expired"));
 
     /* Too many attempts lock it, even once it would otherwise be valid. */
     assert_ok(pv_store_code_create(s, acct, "lock-me!", 5000, 2, 100, NULL, e));
-    assert_int_equal(pv_store_code_redeem(s, "lock-me!", "zz", 200, &got, &err), PV_EINVAL);
+    assert_int_equal(pv_store_code_redeem(s, "lock-me!", "zz", "f1", 200, &got, &again, &err),
+                     PV_EINVAL);
     assert_ok(pv_store_code_create(s, acct, "guess-me", 5000, 1, 100, NULL, e));
-    pv_store_code_redeem(s, "guess-me", "000e08012345", 6000, &got, NULL); /* expired: counted */
-    assert_int_equal(pv_store_code_redeem(s, "guess-me", "000e08012345", 200, &got, &err),
-                     PV_ELIMIT);
+    pv_store_code_redeem(s, "guess-me", "000e08012345", "f1", 6000, &got, &again,
+                         NULL); /* expired: counted */
+    assert_int_equal(
+        pv_store_code_redeem(s, "guess-me", "000e08012345", "f1", 200, &got, &again, &err),
+        PV_ELIMIT);
     assert_non_null(strstr(err.msg, "locked"));
 
     pv_store_page page = {0};
@@ -252,7 +275,7 @@ static void binding_codes_single_use_expiry_and_lock(void **state)
     assert_int_equal(rows[0].used_at, 200);
     assert_string_equal(rows[0].used_by, "000e08012345");
     assert_string_equal(rows[0].hint, "12");
-    assert_int_equal(rows[0].attempts, 2);
+    assert_int_equal(rows[0].attempts, 4);
     assert_int_equal(rows[3].attempts, 2);
     free(rows);
     assert_int_equal(pv_store_code_create(s, acct, "1234abcd", 9000, 0, 100, NULL, &err),
@@ -262,6 +285,21 @@ static void binding_codes_single_use_expiry_and_lock(void **state)
     assert_int_equal(pv_store_code_create(s, acct, "late", 50, 0, 100, NULL, &err), PV_EINVAL);
     assert_ok(pv_store_code_delete(s, id, e));
     assert_int_equal(pv_store_code_delete(s, id, NULL), PV_ENOENT);
+
+    /* A row from before schema step 2 (a bare SHA-256, keyed = 0) still
+     * binds until it expires; a keyed row is never found by the bare hash. */
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO binding_codes (account_id, code_hash, hint, created_at, expires_at, "
+             "max_attempts) VALUES (%lld, '%s', 'ol', 100, 5000, 5)",
+             (long long)acct,
+             "6f2f0b8bdbdbbd2c0b2c6d7b3e3a3c1be6d5d0e7de7e5a0c7b1d6f9e3a5f6b7c");
+    char bare[65];
+    pv__sha256_hex("old-code-1", bare);
+    memcpy(strstr(sql, "6f2f"), bare, 64);
+    store_test_sql(f->db, sql);
+    assert_ok(pv_store_code_redeem(s, "old-code-1", "000e08012345", "f1", 200, &got, &again, e));
+    assert_int_equal(got, acct);
 }
 
 static void rate_limit_windows(void **state)

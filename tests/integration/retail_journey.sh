@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The retail journey end to end (issue 10): an account and its parameters through the CLI, a
+# code from `provisor code create` (12 digits — they also read as a MAC), `provisor phone` with
+# a certificate from the data directory's demo manufacturer CA, and one command typed by the
+# customer: curl http://PHONE/admin/resync?https://SERVER/init/CODE. The phone reaches SEC-PRV-2
+# with the account's parameters with no second action (spec 1.3: Profile_Rule_B runs in the
+# same resync). The code appears in no log line, TFTP log, audit row or answer, also when asked
+# over TFTP and plain HTTP; a configured binding_prefix is honoured the same way.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_helpers.bash"
+. "$(dirname "$0")/phone_lib.bash"
+
+MAC=000e08feed01
+D="$T/data"
+serve_ports
+serve_start run --data-dir "$D"
+P=$PV_BIN
+export PROVISOR_DATA="$D" PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
+py() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+
+expect_status 0 "$P" account create bakery --customer "Bakery Dupont" \
+  --settings '{"lines":[{"line":1,"user":"2001","password":"s3cret"}]}'
+expect_status 0 "$P" params set account:bakery 'User_ID_1_={{lines.0.user}}' \
+  'Display_Name_1_={{account.customer}}' 'Station_Name=phone-{{mac}}'
+"$P" code create bakery --expires 1h --json >"$T/code.json"
+CODE=$(py 'j["code"]' <"$T/code.json")
+[[ "$CODE" =~ ^[0-9]{12}$ ]] || fail "want a 12-digit code, got '$CODE'"
+ok
+
+# The phone's certificate from the demo manufacturer CA (spec 4.4 subject; key in the same file).
+expect_status 0 "$P" phone cert --mac "$MAC" --model CP-8841-3PCC --data-dir "$D" --out "$T/phone.pem"
+
+# The binding path asked the wrong ways first: plain HTTP and TFTP bind nothing, log nothing.
+H="http://127.0.0.1:$HTTP_PORT"
+expect_eq "$(curl -sS -o "$T/http.out" -w '%{http_code}' "$H/init/$CODE")" 403 "binding over plain HTTP"
+curl -sS -o "$T/tftp.out" "tftp://127.0.0.1:$TFTP_PORT/init/$CODE" 2>"$T/tftp.err" && fail "TFTP bound"
+ok
+wait_log "$T/run.log" "event=tftp.transfer.*op=RRQ" 10
+expect_eq "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$D/tls/ca.pem" \
+  "https://127.0.0.1:$HTTPS_PORT/init/$CODE")" 403 "binding without a certificate"
+
+phone_start p --mac "$MAC" --model CP-8841-3PCC --cert "$T/phone.pem" --key "$T/phone.pem" \
+  --ca "$D/tls/ca.pem"
+expect_contains "$(web "/admin/resync?https://127.0.0.1:$HTTPS_PORT/init/$CODE")" \
+  "resync started" "the customer's one command"
+# No advance of the phone's clock, no second resync: one command is the whole journey.
+wait_until 60 "SEC-PRV-2 with the account's parameters" param_is Display_Name_1_ "Bakery Dupont"
+expect_eq "$(field Provisioning_State)" SEC-PRV-2 "phone in SEC-PRV-2"
+expect_eq "$(param User_ID_1_)" 2001 "account setting rendered and applied"
+expect_eq "$(param Station_Name)" "phone-$MAC" "device field applied"
+expect_eq "$(param Profile_Rule_B)" "" "the full profile empties Profile_Rule_B again"
+expect_eq "$("$P" device show "$MAC" --json | py 'j["account"], j["state"]')" \
+  "bakery SEC-PRV-2" "server: bound and in SEC-PRV-2"
+expect_eq "$("$P" code list bakery --json | py 'j[0]["state"]')" used "code used"
+
+# The code whole nowhere: server log (requests, TFTP transfers, refusals), stdout, audit, answers.
+"$P" audit list --json >"$T/audit.json"
+expect_contains "$(cat "$T/audit.json")" "device.bound" "binding audited"
+for f in "$T/run.log" "$T/run.out" "$T/audit.json" "$T/http.out" "$T/tftp.err"; do
+  if grep -q "$CODE" "$f"; then fail "the code appears in $(basename "$f"): $(grep "$CODE" "$f" | head -3)"; fi
+  ok
+done
+expect_eq "$(grep -cE "event=tftp.transfer.*path=\"?/init/${CODE:0:2}\.\.\. " "$T/run.log")" 1 \
+  "TFTP log: redacted path"
+if grep -q 'identity.refused' "$T/audit.json"; then fail "a code read as a MAC: $(grep identity "$T/audit.json")"; fi
+ok
+phone_stop
+serve_stop
+
+# [provisioning] binding_prefix names the path (the origin chapter's /cisco-init/CODE).
+printf '[provisioning]\nbinding_prefix = cisco-init\n' >"$T/prefix.conf"
+serve_start run2 --data-dir "$D" --config "$T/prefix.conf"
+"$P" code create bakery --json >"$T/code2.json"
+CODE2=$(py 'j["code"]' <"$T/code2.json")
+expect_status 0 "$P" device release "$MAC"
+phone_start p --mac "$MAC" --model CP-8841-3PCC --cert "$T/phone.pem" --key "$T/phone.pem" \
+  --ca "$D/tls/ca.pem"
+expect_eq "$(curl -sS -o /dev/null -w '%{http_code}' "$H/init/000000000000")" 404 "old prefix: nothing"
+expect_contains "$(web "/admin/resync?https://127.0.0.1:$HTTPS_PORT/cisco-init/$CODE2")" \
+  "resync started" "the customer's one command"
+wait_until 60 "SEC-PRV-2 again after the release" \
+  bash -c "[ \"\$('$P' device show $MAC --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"state\"])')\" = SEC-PRV-2 ]"
+for f in "$T/run2.log" "$T/run2.out"; do
+  if grep -q "$CODE2" "$f"; then fail "the code appears in $(basename "$f")"; fi
+  ok
+done
+phone_stop
+serve_stop
+done_ok
