@@ -81,6 +81,12 @@ expect_status 2 "$P" account list --bogus
 expect_status 2 "$P" account frobnicate
 expect_status 0 "$P" device --help
 expect_contains "$(cat "$T/.out")" "import FILE.csv" "help lists import"
+# Control characters are refused on write with the field named (one made every render fail).
+expect_status 1 "$P" params set global "$(printf 'Station_Name=desk\001')"
+expect_contains "$(cat "$T/.err")" "byte 5 is a control character (U+0001)" "CLI: byte named"
+expect_contains "$(cat "$T/.err")" "[field entries.Station_Name.value] (HTTP 422)" "CLI: field named"
+expect_status 1 "$P" account create ctl --customer "$(printf 'Acme\033[31m')"
+expect_contains "$(cat "$T/.err")" "byte 5 is a control character (U+001B); expected UTF-8 text without control characters [field customer]" "CLI: customer"
 expect_status 1 "$P" account list --server "http://127.0.0.1:$(free_port tcp)"
 expect_contains "$(cat "$T/.err")" "cannot reach the admin API" "server down"
 serve_stop
