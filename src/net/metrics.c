@@ -25,6 +25,7 @@ static struct {
     _Atomic uint64_t refused[PV_PROTO__COUNT];
     _Atomic uint64_t tftp_retransmits;
     _Atomic uint64_t tftp_timeouts;
+    _Atomic uint64_t bindings[PV_METRICS_BIND__COUNT];
     _Atomic uint64_t loop_requests[PV_METRICS_MAX_LOOPS + 1]; /* [0]: threads without a loop */
     _Atomic unsigned loops;                                   /* highest loop number seen */
 } m;
@@ -73,6 +74,12 @@ void pv_metrics_tftp_retransmit(void)
 void pv_metrics_tftp_timeout(void)
 {
     ADD(m.tftp_timeouts, 1);
+}
+
+void pv_metrics_binding_outcome(pv_metrics_binding outcome)
+{
+    if ((unsigned)outcome < PV_METRICS_BIND__COUNT)
+        ADD(m.bindings[outcome], 1);
 }
 
 void pv_metrics_refused(pv_proto proto)
@@ -164,6 +171,13 @@ void pv_metrics_render(pv_buf *out)
                    "# TYPE provisor_tftp_timeouts_total counter\n"
                    "provisor_tftp_timeouts_total %lu\n",
                    (unsigned long)GET(m.tftp_retransmits), (unsigned long)GET(m.tftp_timeouts));
+    static const char *const binding_names[PV_METRICS_BIND__COUNT] = {
+        "bound", "again", "no_certificate", "limited", "refused"};
+    pv_buf_append_str(out, "# HELP provisor_bindings_total Retail binding attempts by outcome.\n"
+                           "# TYPE provisor_bindings_total counter\n");
+    for (int k = 0; k < PV_METRICS_BIND__COUNT; k++)
+        pv_buf_appendf(out, "provisor_bindings_total{outcome=\"%s\"} %lu\n", binding_names[k],
+                       (unsigned long)GET(m.bindings[k]));
     unsigned loops = GET(m.loops);
     if (loops == 0)
         return;

@@ -33,6 +33,17 @@ void pv_metrics_tftp_timeout(void);
 /* A request refused by a limit (connections, rate, size), by protocol. */
 void pv_metrics_refused(pv_proto proto);
 
+/* Retail binding attempts by outcome (a fixed label set: never a code). */
+typedef enum {
+    PV_METRICS_BIND_BOUND,
+    PV_METRICS_BIND_AGAIN,   /* the same phone's lost answer given again */
+    PV_METRICS_BIND_NO_CERT, /* refused before any counter (no verified certificate) */
+    PV_METRICS_BIND_LIMITED, /* 429 */
+    PV_METRICS_BIND_REFUSED, /* 403: wrong, used, expired code, pinned or bound device */
+    PV_METRICS_BIND__COUNT
+} pv_metrics_binding;
+void pv_metrics_binding_outcome(pv_metrics_binding outcome);
+
 /*
  * Per-loop counts (provisor_loop_requests_total{loop="N"}), to see that every
  * loop thread serves: each loop thread calls this once with its number

@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "net/metrics.h"
+#include "net/sockaddr.h"
 #include "net/tftp_transfer.h"
 
 #include <arpa/inet.h>
@@ -36,6 +37,8 @@ void pv_tftp_limits_default(pv_tftp_limits *limits)
         .max_windowsize = 64,
         .timeout_ms = 1000,
         .max_retries = 5,
+        .max_half_open = 256,
+        .half_open_retries = 2,
         .max_upload_bytes = 1024 * 1024,
     };
 }
@@ -52,6 +55,8 @@ void pv_tftp_server_set_limits(pv_tftp_server *server, const pv_tftp_limits *lim
         server->limits.max_blksize = PV_TFTP_BLKSIZE_MAX;
     if (server->limits.timeout_ms == 0)
         server->limits.timeout_ms = 1000;
+    if (server->limits.max_half_open == 0)
+        server->limits.max_half_open = 1;
 }
 
 const char *pv_tftp_server_address(const pv_tftp_server *server)
@@ -70,20 +75,6 @@ size_t pv_tftp_server_open_files(const pv_tftp_server *server)
     for (const pv__tftp_file *f = server->files; f; f = f->next)
         n++;
     return n;
-}
-
-void pv__tftp_format_addr(const struct sockaddr *sa, char *out, size_t cap)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
-        snprintf(out, cap, "[%s]:%u", ip, ntohs(s6->sin6_port)); /* fits: cap >= 64 */
-    } else {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
-        snprintf(out, cap, "%s:%u", ip, ntohs(s4->sin_port));
-    }
 }
 
 /* "127.0.0.1:6969", "[::1]:69", "0.0.0.0:69", ":69" (all IPv4 addresses). */
@@ -157,16 +148,49 @@ static void refill(pv_tftp_server *server, pv__tftp_source *s)
 {
     double burst = 2.0 * server->limits.requests_per_second;
     uint64_t now = uv_now(server->loop);
-    s->tokens += (double)(now - s->refill_ms) * server->limits.requests_per_second / 1000.0;
+    double elapsed = (double)(now - s->refill_ms);
+    s->tokens += elapsed * server->limits.requests_per_second / 1000.0;
     if (s->tokens > burst)
         s->tokens = burst;
+    s->allowance += elapsed * PV__TFTP_ALLOWANCE / 1000.0;
+    if (s->allowance > PV__TFTP_ALLOWANCE)
+        s->allowance = PV__TFTP_ALLOWANCE;
     s->refill_ms = now;
+}
+
+static bool is_proven(pv_tftp_server *server, const pv__tftp_source *s)
+{
+    return s->proven_ms != 0 && uv_now(server->loop) - s->proven_ms < PV__TFTP_PROVEN_MS;
+}
+
+bool pv__tftp_source_afford(pv_tftp_server *server, pv__tftp_source *s, size_t len, bool first)
+{
+    if (first && is_proven(server, s))
+        return true;
+    refill(server, s);
+    double have = s->earned + (first ? s->allowance : 0);
+    if (have < (double)len)
+        return false;
+    double from_earned = s->earned < (double)len ? s->earned : (double)len;
+    s->earned -= from_earned;
+    s->allowance -= (double)len - from_earned;
+    return true;
+}
+
+void pv__tftp_source_proven(pv_tftp_server *server, pv__tftp_source *s)
+{
+    s->proven_ms = uv_now(server->loop);
+    if (s->proven_ms == 0)
+        s->proven_ms = 1;
 }
 
 /*
  * A fixed table (bounded memory under spoofed floods): up to 8 probes from
- * the address's hash; an idle entry (no transfer, bucket full) is reused.
- * NULL when every probed slot is busy.
+ * the address's hash. A new address takes a free slot, else an idle one (no
+ * transfer, bucket and allowance full: nothing to forget), else one with no
+ * transfer whose address never proved itself (its charges are forgotten: a
+ * flood of more addresses than slots gets one more first answer each, which
+ * one request from each would get anyway). NULL when every probed slot is busy.
  */
 pv__tftp_source *pv__tftp_source_find(pv_tftp_server *server, const struct sockaddr *addr)
 {
@@ -175,7 +199,7 @@ pv__tftp_source *pv__tftp_source_find(pv_tftp_server *server, const struct socka
     uint32_t h = 2166136261u; /* FNV-1a */
     for (size_t i = 0; i < klen; i++)
         h = (h ^ key[i]) * 16777619u;
-    pv__tftp_source *reuse = NULL;
+    pv__tftp_source *reuse = NULL, *forget = NULL;
     for (unsigned i = 0; i < 8; i++) {
         pv__tftp_source *s = &server->sources[(h + i) % PV__TFTP_SOURCE_SLOTS];
         if (s->family == addr->sa_family && memcmp(s->addr, key, 16) == 0) {
@@ -186,10 +210,15 @@ pv__tftp_source *pv__tftp_source_find(pv_tftp_server *server, const struct socka
             reuse = s;
         if (reuse == NULL && s->active == 0) {
             refill(server, s);
-            if (s->tokens >= 2.0 * server->limits.requests_per_second)
+            if (s->tokens >= 2.0 * server->limits.requests_per_second &&
+                s->allowance >= PV__TFTP_ALLOWANCE)
                 reuse = s;
+            else if (forget == NULL && !is_proven(server, s))
+                forget = s;
         }
     }
+    if (reuse == NULL)
+        reuse = forget;
     if (reuse) {
         reuse->family = addr->sa_family;
         memcpy(reuse->addr, key, 16);
@@ -197,6 +226,9 @@ pv__tftp_source *pv__tftp_source_find(pv_tftp_server *server, const struct socka
         reuse->tokens = 2.0 * server->limits.requests_per_second;
         reuse->refill_ms = uv_now(server->loop);
         reuse->silenced = false;
+        reuse->earned = 0;
+        reuse->allowance = PV__TFTP_ALLOWANCE;
+        reuse->proven_ms = 0;
     }
     return reuse;
 }
@@ -259,12 +291,17 @@ void pv__tftp_file_put(pv_tftp_server *server, pv__tftp_file *file)
 
 /* ---- refusals ------------------------------------------------------------ */
 
-/* Sends one ERROR from the listener, from the address the request came to. */
-static void send_refusal(pv_tftp_server *server, const struct sockaddr *peer,
+/* Sends one ERROR from the listener, from the address the request came to, if the
+ * source's amplification budget affords it (a first answer). */
+static void send_refusal(pv_tftp_server *server, pv__tftp_source *src, const struct sockaddr *peer,
                          const struct sockaddr *local, uint16_t code, const char *message)
 {
     pv_buf b = {0};
     pv_tftp_build_error(&b, code, message);
+    if (!pv__tftp_source_afford(server, src, b.len, true)) {
+        pv_buf_free(&b);
+        return;
+    }
     struct iovec iov = {b.data, b.len};
     union {
         char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
@@ -301,7 +338,7 @@ static void send_refusal(pv_tftp_server *server, const struct sockaddr *peer,
 static void log_refusal(const struct sockaddr *peer, const char *why)
 {
     char addr[80];
-    pv__tftp_format_addr(peer, addr, sizeof addr);
+    pv_sockaddr_text(peer, addr, sizeof addr);
     pv_log_line line;
     pv_log_begin(&line, PV_LOG_INFO, "tftp.refused");
     pv_log_str(&line, "peer", addr);
@@ -309,12 +346,43 @@ static void log_refusal(const struct sockaddr *peer, const char *why)
     pv_log_end(&line);
 }
 
-static void refuse(pv_tftp_server *server, const struct sockaddr *peer,
+static void refuse(pv_tftp_server *server, pv__tftp_source *src, const struct sockaddr *peer,
                    const struct sockaddr *local, uint16_t code, const char *message)
 {
     pv_metrics_refused(PV_PROTO_TFTP);
     log_refusal(peer, message);
-    send_refusal(server, peer, local, code, message);
+    send_refusal(server, src, peer, local, code, message);
+}
+
+/* Room for one more transfer: while the half-open budget (or the table) is full, the
+ * oldest transfer whose peer never answered ends, silently. */
+static void make_room(pv_tftp_server *server)
+{
+    while (server->half_open_oldest != NULL &&
+           (server->half_open >= server->limits.max_half_open ||
+            server->transfer_count >= server->limits.max_transfers))
+        pv__tftp_transfer_evict(server->half_open_oldest);
+}
+
+static uint16_t port_of(const struct sockaddr *sa)
+{
+    return ntohs(sa->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
+                                           : ((const struct sockaddr_in *)sa)->sin_port);
+}
+
+/*
+ * Datagrams never answered, not even by an ERROR: from port 0 (no answer can reach it),
+ * from a TFTP server's port (69, or this listener's own: a peer there is a server, which
+ * would answer our answer — the loop of CVE-2024-2169), and from one of our own transfer
+ * sockets (a request spoofed from our own address would make the server talk to itself).
+ */
+static bool never_answered(pv_tftp_server *server, const struct sockaddr *peer,
+                           const struct sockaddr *local)
+{
+    uint16_t port = port_of(peer);
+    if (port == 0 || port == 69 || port == port_of((const struct sockaddr *)&server->bound))
+        return true;
+    return pv__tftp_same_ip(peer, local) && pv__tftp_sock_is_ours(server, peer);
 }
 
 /* ---- the listener -------------------------------------------------------- */
@@ -322,15 +390,19 @@ static void refuse(pv_tftp_server *server, const struct sockaddr *peer,
 static void on_request(pv_tftp_server *server, const uint8_t *data, size_t len,
                        const struct sockaddr *peer, const struct sockaddr *local)
 {
-    uint16_t port = peer->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)peer)->sin6_port
-                                                : ((const struct sockaddr_in *)peer)->sin_port;
-    if (port == 0)
-        return; /* cannot be answered */
+    if (never_answered(server, peer, local)) {
+        pv_metrics_refused(PV_PROTO_TFTP);
+        return;
+    }
     pv__tftp_source *src = pv__tftp_source_find(server, peer);
     if (src == NULL) {
         pv_metrics_refused(PV_PROTO_TFTP);
         return;
     }
+    /* What it sent earns what it may be sent before it is proven (RFC 9000 §8.1's rule). */
+    src->earned += (double)len * PV__TFTP_AMPLIFICATION;
+    if (src->earned > PV__TFTP_EARNED_MAX)
+        src->earned = PV__TFTP_EARNED_MAX;
     /* Every datagram costs a token, so neither requests nor the errors they
      * provoke can be reflected faster than the rate (amplification). */
     if (server->limits.requests_per_second > 0) {
@@ -339,7 +411,7 @@ static void on_request(pv_tftp_server *server, const uint8_t *data, size_t len,
             if (!src->silenced) {
                 src->silenced = true; /* one ERROR per flood, then silence */
                 log_refusal(peer, "rate limit");
-                send_refusal(server, peer, local, PV_TFTP_ENOTDEFINED,
+                send_refusal(server, src, peer, local, PV_TFTP_ENOTDEFINED,
                              "rate limit: too many requests, retry later");
             }
             return;
@@ -352,10 +424,14 @@ static void on_request(pv_tftp_server *server, const uint8_t *data, size_t len,
     pv_error err;
     int rc = pv_tftp_parse(data, len, &pkt, &err);
     char msg[160];
+    if (rc == 0 && pkt.opcode == PV_TFTP_ERROR) {
+        pv_metrics_refused(PV_PROTO_TFTP); /* RFC 1350 §7: an ERROR is never answered */
+        return;
+    }
     if (rc == 0 && pkt.opcode != PV_TFTP_RRQ && pkt.opcode != PV_TFTP_WRQ) {
         snprintf(msg, sizeof msg, "malformed request: expected RRQ or WRQ, got %s",
                  pv_tftp_opcode_name(pkt.opcode));
-        refuse(server, peer, local, PV_TFTP_EBADOP, msg);
+        refuse(server, src, peer, local, PV_TFTP_EBADOP, msg);
         return;
     }
     if (rc < 0) {
@@ -364,19 +440,21 @@ static void on_request(pv_tftp_server *server, const uint8_t *data, size_t len,
             snprintf(msg, sizeof msg, "%s", err.msg);
         else
             snprintf(msg, sizeof msg, "malformed request: %s", err.msg); /* truncation ok */
-        refuse(server, peer, local, options ? PV_TFTP_EOPTNEG : PV_TFTP_EBADOP, msg);
-        return;
-    }
-    if (server->transfer_count >= server->limits.max_transfers) {
-        refuse(server, peer, local, PV_TFTP_ENOTDEFINED, "server busy: too many transfers");
+        refuse(server, src, peer, local, options ? PV_TFTP_EOPTNEG : PV_TFTP_EBADOP, msg);
         return;
     }
     if (src->active >= server->limits.max_per_source) {
-        refuse(server, peer, local, PV_TFTP_ENOTDEFINED, "too many transfers from your address");
+        refuse(server, src, peer, local, PV_TFTP_ENOTDEFINED,
+               "too many transfers from your address");
+        return;
+    }
+    make_room(server);
+    if (server->transfer_count >= server->limits.max_transfers) {
+        refuse(server, src, peer, local, PV_TFTP_ENOTDEFINED, "server busy: too many transfers");
         return;
     }
     if (pv__tftp_transfer_start(server, &pkt, peer, local, src, &err) < 0)
-        refuse(server, peer, local, PV_TFTP_ENOTDEFINED, "cannot start transfer");
+        refuse(server, src, peer, local, PV_TFTP_ENOTDEFINED, "cannot start transfer");
 }
 
 static void on_listener(uv_poll_t *handle, int status, int events)
@@ -482,8 +560,7 @@ static int open_listener(pv_tftp_server *server, const pv_tftp_server_options *o
     }
     socklen_t alen = sizeof server->bound;
     getsockname(server->fd, (struct sockaddr *)&server->bound, &alen);
-    pv__tftp_format_addr((struct sockaddr *)&server->bound, server->address,
-                         sizeof server->address);
+    pv_sockaddr_text((struct sockaddr *)&server->bound, server->address, sizeof server->address);
     return 0;
 }
 

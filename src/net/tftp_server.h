@@ -12,6 +12,14 @@
  * are answered with an ERROR packet that says why. Every transfer emits one
  * logfmt line and updates metrics.
  *
+ * Spoofed sources (docs/security.md, TFTP): a transfer is half-open until its
+ * peer answers on the transfer's port; it sends one small first packet, resends
+ * it a few times without backoff, ends without an ERROR and counts against a
+ * budget whose oldest member goes first. Toward a source that has not proven
+ * itself, every packet (refusals too) is paid from 3x the bytes it sent plus
+ * one block a second. An ERROR, and anything from port 0, 69, the listener's
+ * own port or a transfer socket of ours, is never answered.
+ *
  * Lifetime (libuv style): see pv_tftp_server_close().
  */
 #ifndef PV_NET_TFTP_SERVER_H
@@ -32,7 +40,13 @@ typedef struct pv_tftp_limits {
     unsigned max_windowsize;      /* cap on RFC 7440 windowsize (default 64) */
     unsigned timeout_ms;          /* initial retransmission timeout (default 1000) */
     unsigned max_retries;         /* per block before the transfer is abandoned (default 5) */
-    size_t max_upload_bytes;      /* WRQ (default 1 MiB) */
+    /* A transfer is half-open until its peer answers (ACK, or DATA for a write): spoofed
+     * requests make only such transfers. Their budget per loop (default 256; when full,
+     * the oldest ends silently) and the resends of their first packet (default 2, every
+     * timeout_ms, no backoff, no ERROR when given up). */
+    unsigned max_half_open;
+    unsigned half_open_retries;
+    size_t max_upload_bytes; /* WRQ (default 1 MiB) */
 } pv_tftp_limits;
 
 void pv_tftp_limits_default(pv_tftp_limits *limits);

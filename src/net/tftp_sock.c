@@ -21,7 +21,7 @@ socklen_t pv__tftp_addr_len(const struct sockaddr *sa)
     return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
-static bool same_ip(const struct sockaddr *a, const struct sockaddr *b)
+bool pv__tftp_same_ip(const struct sockaddr *a, const struct sockaddr *b)
 {
     if (a->sa_family != b->sa_family)
         return false;
@@ -34,7 +34,7 @@ static bool same_ip(const struct sockaddr *a, const struct sockaddr *b)
 
 bool pv__tftp_same_endpoint(const struct sockaddr *a, const struct sockaddr *b)
 {
-    if (!same_ip(a, b))
+    if (!pv__tftp_same_ip(a, b))
         return false;
     return a->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port ==
                                           ((const struct sockaddr_in6 *)b)->sin6_port
@@ -46,6 +46,12 @@ static void on_sock_closed(uv_handle_t *handle)
 {
     pv__tftp_sock *sock = handle->data;
     pv_tftp_server *server = sock->server;
+    if (sock->all_prev)
+        sock->all_prev->all_next = sock->all_next;
+    else
+        server->socks = sock->all_next;
+    if (sock->all_next)
+        sock->all_next->all_prev = sock->all_prev;
     close(sock->fd);
     free(sock);
     pv__tftp_handle_closed(server);
@@ -97,7 +103,7 @@ static pv__tftp_sock *take_idle(pv_tftp_server *server, const struct sockaddr *l
 {
     for (pv__tftp_sock **p = &server->idle_socks; *p; p = &(*p)->next) {
         pv__tftp_sock *s = *p;
-        if (same_ip((struct sockaddr *)&s->local, local) &&
+        if (pv__tftp_same_ip((struct sockaddr *)&s->local, local) &&
             !pv__tftp_same_endpoint((struct sockaddr *)&s->peer, peer)) {
             *p = s->next;
             s->next = NULL;
@@ -146,10 +152,17 @@ pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *
     sock = pv_calloc(1, sizeof *sock);
     sock->server = server;
     sock->fd = fd;
-    memcpy(&sock->local, local, pv__tftp_addr_len(local));
+    /* Its own port, not the listener's: pv__tftp_own_endpoint() compares it. */
+    socklen_t local_len = sizeof sock->local;
+    if (getsockname(fd, (struct sockaddr *)&sock->local, &local_len) != 0)
+        memcpy(&sock->local, local, pv__tftp_addr_len(local));
     memcpy(&sock->peer, peer, pv__tftp_addr_len(peer));
     uv_poll_init(server->loop, &sock->poll, fd);
     sock->poll.data = sock;
+    sock->all_next = server->socks;
+    if (server->socks)
+        server->socks->all_prev = sock;
+    server->socks = sock;
     server->handles++;
     pv__tftp_sock_watch(sock, false);
     return sock;
@@ -165,6 +178,15 @@ void pv__tftp_sock_put(pv_tftp_server *server, pv__tftp_sock *sock)
     sock->next = server->idle_socks;
     server->idle_socks = sock;
     server->idle_count++;
+}
+
+bool pv__tftp_sock_is_ours(pv_tftp_server *server, const struct sockaddr *addr)
+{
+    for (const pv__tftp_sock *s = server->socks; s; s = s->all_next) {
+        if (pv__tftp_same_endpoint(addr, (const struct sockaddr *)&s->local))
+            return true;
+    }
+    return false;
 }
 
 void pv__tftp_sock_close_idle(pv_tftp_server *server)

@@ -30,13 +30,14 @@ typedef struct pv__tftp_transfer pv__tftp_transfer;
  * cannot reach this one).
  */
 typedef struct pv__tftp_sock {
-    struct pv__tftp_sock *next; /* in the idle pool */
+    struct pv__tftp_sock *next;                /* in the idle pool */
+    struct pv__tftp_sock *all_prev, *all_next; /* in the server's list of every socket */
     pv_tftp_server *server;
     pv__tftp_transfer *t; /* the transfer using it, NULL while idle */
     int fd;
-    int events;  /* what the poll handle watches now */
-    bool failed; /* an error was seen on it: closed, never pooled */
-    struct sockaddr_storage local, peer;
+    int events;                          /* what the poll handle watches now */
+    bool failed;                         /* an error was seen on it: closed, never pooled */
+    struct sockaddr_storage local, peer; /* local: its address and own ephemeral port */
     uv_poll_t poll;
 } pv__tftp_sock;
 
@@ -51,8 +52,12 @@ void pv__tftp_sock_put(pv_tftp_server *server, pv__tftp_sock *sock);
 void pv__tftp_sock_watch(pv__tftp_sock *sock, bool writable);
 /* The length of an IPv4 or IPv6 socket address. */
 socklen_t pv__tftp_addr_len(const struct sockaddr *sa);
+/* Same address (any port). */
+bool pv__tftp_same_ip(const struct sockaddr *a, const struct sockaddr *b);
 /* Same address and port. */
 bool pv__tftp_same_endpoint(const struct sockaddr *a, const struct sockaddr *b);
+/* addr is the local end (address and port) of one of the server's transfer sockets. */
+bool pv__tftp_sock_is_ours(pv_tftp_server *server, const struct sockaddr *addr);
 /* Idle sockets are closed (the server is closing). */
 void pv__tftp_sock_close_idle(pv_tftp_server *server);
 

@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "net/metrics.h"
+#include "net/sockaddr.h"
 #include "net/tftp_negotiate.h"
 #include "net/tftp_rto.h"
 
@@ -44,9 +45,13 @@ struct pv__tftp_transfer {
     pv__respond_fn respond; /* first: the handler.h transport contract */
     pv_tftp_server *server;
     pv__tftp_transfer *prev, *next_t;
+    pv__tftp_transfer *half_older, *half_newer; /* in the half-open list until proven */
     pv__tftp_source *source;
     t_state state;
     bool write, handler_pending, abandoned, want_write, timer_closed;
+    bool proven;      /* the peer answered on our port (a spoofed one cannot); else half-open */
+    bool answered;    /* a first packet went out */
+    size_t first_len; /* the first packet's length (what a resend of it costs) */
     pv_tftp_mode mode;
     pv_request req;
     struct sockaddr_storage peer, local;
@@ -77,18 +82,28 @@ struct pv__tftp_transfer {
 };
 
 static void t_on_timer(uv_timer_t *handle);
+static void t_send_first(pv__tftp_transfer *t, bool again);
 static void t_respond(pv_request *req, pv_response *resp);
 static void t_finish(pv__tftp_transfer *t, int status, const char *reason);
 
-pv__tftp_transfer *pv__tftp_transfer_next(pv__tftp_transfer *t)
+/* Until the peer has answered, every packet is paid from its address's amplification
+ * budget (tftp_transfer.h); an unaffordable one is not sent, as if lost. */
+static bool t_may_send(pv__tftp_transfer *t, size_t len)
 {
-    return t->next_t;
+    if (t->proven)
+        return true;
+    t->first_len = len;
+    if (!pv__tftp_source_afford(t->server, t->source, len, !t->answered))
+        return false;
+    t->answered = true;
+    return true;
 }
 
 static void t_send(pv__tftp_transfer *t, const void *data, size_t len)
 {
     /* Loss is recovered by retransmission: a failed send is a lost packet. */
-    (void)!send(t->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (t_may_send(t, len))
+        (void)!send(t->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 static void t_send_error(pv__tftp_transfer *t, uint16_t code, const char *message)
@@ -101,6 +116,9 @@ static void t_send_error(pv__tftp_transfer *t, uint16_t code, const char *messag
 
 static void t_arm(pv__tftp_transfer *t, uint64_t ms)
 {
+    /* Half-open: the configured timeout at most (RFC 2349's once the peer answered). */
+    if (!t->proven && ms > t->server->limits.timeout_ms)
+        ms = t->server->limits.timeout_ms;
     uv_timer_start(&t->timer, t_on_timer, ms, 0);
 }
 
@@ -110,6 +128,41 @@ static void t_set_poll(pv__tftp_transfer *t)
 }
 
 /* ---- lifetime ---------------------------------------------------------- */
+
+static void t_half_open_unlink(pv__tftp_transfer *t)
+{
+    pv_tftp_server *server = t->server;
+    if (t->proven)
+        return;
+    t->proven = true; /* out of the list either way */
+    if (t->half_older)
+        t->half_older->half_newer = t->half_newer;
+    else
+        server->half_open_oldest = t->half_newer;
+    if (t->half_newer)
+        t->half_newer->half_older = t->half_older;
+    else
+        server->half_open_newest = t->half_older;
+    t->half_older = t->half_newer = NULL;
+    server->half_open--;
+}
+
+/* The peer answered on the transfer's port: it exists, and the transfer leaves the
+ * half-open budget; its address is proven (tftp_transfer.h). Transfers of the same
+ * address whose first packet waited for credit send it now, not at their next timeout
+ * (a phone, or a benchmark, starting many transfers at once). */
+static void t_prove(pv__tftp_transfer *t)
+{
+    if (t->proven)
+        return;
+    t_half_open_unlink(t);
+    pv__tftp_source_proven(t->server, t->source);
+    for (pv__tftp_transfer *w = t->server->half_open_oldest, *next; w; w = next) {
+        next = w->half_newer; /* w may end (a file cut short), never next */
+        if (w->source == t->source && !w->answered && w->state != T_HANDLER)
+            t_send_first(w, false);
+    }
+}
 
 static void t_free(pv__tftp_transfer *t)
 {
@@ -136,6 +189,7 @@ static void t_destroy(pv__tftp_transfer *t)
 {
     pv_tftp_server *server = t->server;
     t->state = T_CLOSED;
+    t_half_open_unlink(t);
     if (t->prev)
         t->prev->next_t = t->next_t;
     else
@@ -164,7 +218,7 @@ static void t_destroy(pv__tftp_transfer *t)
 static void t_log(pv__tftp_transfer *t)
 {
     char peer[80];
-    pv__tftp_format_addr((struct sockaddr *)&t->peer, peer, sizeof peer);
+    pv_sockaddr_text((struct sockaddr *)&t->peer, peer, sizeof peer);
     double ms = (double)(uv_hrtime() - t->start_ns) / 1e6;
     pv_log_line line;
     pv_log_begin(&line, PV_LOG_INFO, "tftp.transfer");
@@ -272,7 +326,7 @@ static void t_wait_writable(pv__tftp_transfer *t)
 /* RFC 7440 §4: send blocks acked+1 .. acked+windowsize, then wait for an ACK. */
 static void t_send_window(pv__tftp_transfer *t)
 {
-    uint64_t end = t->acked + t->windowsize;
+    uint64_t end = t->acked + (t->proven ? t->windowsize : 1); /* one block until it answers */
     while (t->next <= end && (t->body.last == 0 || t->next <= t->body.last)) {
         unsigned batch = pv__tftp_body_batch_size(&t->body, t->next, end);
         if (batch > 0) {
@@ -298,7 +352,10 @@ static void t_send_window(pv__tftp_transfer *t)
             return;
         }
         pv_tftp_put_header(t->pkt, PV_TFTP_DATA, (uint16_t)t->next);
-        ssize_t s = send(t->fd, t->pkt, 4 + (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        /* Half-open: a window of one, paid from the address's budget (t_may_send). */
+        ssize_t s = t_may_send(t, 4 + (size_t)n)
+                        ? send(t->fd, t->pkt, 4 + (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL)
+                        : 0;
         if (s < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
             t_wait_writable(t);
             break;
@@ -433,12 +490,14 @@ static void t_on_packet(pv__tftp_transfer *t, const uint8_t *buf, size_t len)
     switch (pkt.opcode) {
     case PV_TFTP_ACK:
         if (!t->write) {
+            t_prove(t);
             t_on_ack(t, pkt.block);
             return;
         }
         break;
     case PV_TFTP_DATA:
         if (t->write) {
+            t_prove(t);
             t_on_data(t, pkt.block, pkt.data);
             return;
         }
@@ -490,9 +549,43 @@ void pv__tftp_transfer_on_poll(pv__tftp_transfer *t, int status, int events)
     }
 }
 
+/*
+ * A half-open transfer's timer: its first packet goes again, at most half_open_retries
+ * times, every timeout_ms (no backoff: it lives (1 + half_open_retries) x timeout_ms at
+ * most), while the address's budget affords it; then it ends without an ERROR, which
+ * would be one more packet toward a peer that never showed it exists.
+ */
+static bool t_half_open_retry(pv__tftp_transfer *t)
+{
+    bool affordable = !t->answered || t->source->earned >= (double)t->first_len;
+    if (++t->retries > t->server->limits.half_open_retries || !affordable) {
+        pv_metrics_tftp_timeout();
+        t_finish(t, 408, "peer never answered");
+        return false;
+    }
+    t->karn = true;
+    return true;
+}
+
+/* A half-open transfer's first packet, again or for the first time. */
+static void t_send_first(pv__tftp_transfer *t, bool again)
+{
+    if (t->state == T_SENDING) {
+        t->next = t->acked + 1;
+        t_send_window(t);
+    } else if (t->state == T_OACK || t->state == T_RECEIVING) {
+        t_send_ctl(t, again);
+    }
+}
+
 static void t_on_timer(uv_timer_t *handle)
 {
     pv__tftp_transfer *t = handle->data;
+    if (!t->proven && t->state != T_DALLY) {
+        if (t_half_open_retry(t))
+            t_send_first(t, true);
+        return;
+    }
     switch (t->state) {
     case T_OACK:
         if (t_backoff(t))
@@ -630,6 +723,11 @@ static void t_call_handler(pv__tftp_transfer *t)
 
 /* ---- start --------------------------------------------------------------- */
 
+void pv__tftp_transfer_evict(pv__tftp_transfer *t)
+{
+    t_finish(t, 503, "half-open transfers over budget");
+}
+
 int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
                             const struct sockaddr *peer, const struct sockaddr *local,
                             pv__tftp_source *source, pv_error *err)
@@ -663,6 +761,14 @@ int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
     server->transfer_count++;
     t->source = source;
     source->active++;
+    /* Half-open until the peer answers: the newest of the list. */
+    t->half_older = server->half_open_newest;
+    if (server->half_open_newest)
+        server->half_open_newest->half_newer = t;
+    else
+        server->half_open_oldest = t;
+    server->half_open_newest = t;
+    server->half_open++;
     pv_metrics_open(PV_PROTO_TFTP, 1);
     t_set_poll(t);
 

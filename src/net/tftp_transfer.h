@@ -39,15 +39,30 @@ typedef struct pv__tftp_file {
 /* Files from this size on are mapped: one copy per block instead of two. */
 #define PV__TFTP_MAP_MIN (64 * 1024)
 
-/* Per source address: concurrent transfers and a token bucket (reflection). */
+/*
+ * Per source address: concurrent transfers, a token bucket (reflection) and the
+ * anti-amplification credit (the rule of RFC 9000 §8.1 applied to TFTP): until
+ * the address has proven that it receives what is sent to it (a peer answered
+ * one of its transfers), it is sent at most PV__TFTP_AMPLIFICATION times the
+ * bytes it sent, plus one first answer of up to one block a second (RFC 1350:
+ * the first DATA of a plain read request cannot be made smaller).
+ */
 typedef struct pv__tftp_source {
     int family; /* 0: free slot */
     uint8_t addr[16];
     unsigned active;
     double tokens;
     uint64_t refill_ms;
-    bool silenced; /* one ERROR per flood, then silence until the bucket refills */
+    bool silenced;      /* one ERROR per flood, then silence until the bucket refills */
+    double earned;      /* bytes it may still be sent: PV__TFTP_AMPLIFICATION per byte received */
+    double allowance;   /* bytes of first answers beyond earned: one block, refilled each second */
+    uint64_t proven_ms; /* when a peer at this address last answered a transfer; 0: never */
 } pv__tftp_source;
+
+#define PV__TFTP_AMPLIFICATION 3         /* bytes sent per byte received, unproven address */
+#define PV__TFTP_ALLOWANCE (4 + 512)     /* one first answer a second: a plain first DATA */
+#define PV__TFTP_EARNED_MAX (192 * 1024) /* earned credit kept at most */
+#define PV__TFTP_PROVEN_MS (600 * 1000)  /* an address stays proven this long */
 
 #define PV__TFTP_SOURCE_SLOTS 4096
 
@@ -65,13 +80,17 @@ struct pv_tftp_server {
     char address[64];
     pv__tftp_transfer *transfers;
     size_t transfer_count;
+    /* Transfers whose peer has not answered yet, oldest first (the half-open budget). */
+    pv__tftp_transfer *half_open_oldest, *half_open_newest;
+    size_t half_open;
     pv__tftp_file *files;
     unsigned handles; /* uv handles not yet closed, transfers' included */
     bool closing;
     bool no_gso; /* UDP_SEGMENT refused once: windows go out by sendmmsg */
     pv__tftp_sock *idle_socks;
     unsigned idle_count;
-    uint8_t *batch; /* one window batch being sent (64 KiB), made on first use */
+    pv__tftp_sock *socks; /* every transfer socket, idle or not */
+    uint8_t *batch;       /* one window batch being sent (64 KiB), made on first use */
     void (*done_cb)(void *data);
     void *done_data;
     pv__tftp_source sources[PV__TFTP_SOURCE_SLOTS];
@@ -82,9 +101,14 @@ struct pv_tftp_server {
 pv__tftp_file *pv__tftp_file_get(pv_tftp_server *server, int fd);
 void pv__tftp_file_put(pv_tftp_server *server, pv__tftp_file *file);
 pv__tftp_source *pv__tftp_source_find(pv_tftp_server *server, const struct sockaddr *addr);
+/* May len more bytes go to this source now? Charges them if so. A proven address is
+ * not charged for a first answer (the transfer's first packet, or a refusal); first
+ * answers of an unproven one may also use the allowance, resends only what it earned. */
+bool pv__tftp_source_afford(pv_tftp_server *server, pv__tftp_source *s, size_t len, bool first);
+/* A peer at this source answered one of its transfers. */
+void pv__tftp_source_proven(pv_tftp_server *server, pv__tftp_source *s);
 void pv__tftp_handle_closed(pv_tftp_server *server);
 void pv__tftp_transfer_removed(pv_tftp_server *server);
-void pv__tftp_format_addr(const struct sockaddr *sa, char *out, size_t cap);
 /* RFC 2348: the largest blksize the path MTU of a connected socket carries. */
 unsigned pv__tftp_mtu_blksize(int fd, int family);
 /* tftp_transfer.c: the socket of transfer t has events. */
@@ -99,8 +123,9 @@ uint8_t *pv__tftp_batch_buffer(pv_tftp_server *server);
 int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
                             const struct sockaddr *peer, const struct sockaddr *local,
                             pv__tftp_source *source, pv_error *err);
+/* Ends a half-open transfer silently: a newer request needs its room. */
+void pv__tftp_transfer_evict(pv__tftp_transfer *t);
 /* Ends a transfer now with an ERROR to the peer (server closing). */
 void pv__tftp_transfer_abort(pv__tftp_transfer *t, int status, const char *message);
-pv__tftp_transfer *pv__tftp_transfer_next(pv__tftp_transfer *t);
 
 #endif

@@ -4,6 +4,7 @@
 #include "core/alloc.h"
 #include "core/param.h"
 #include "core/xml_profile.h"
+#include "net/metrics.h"
 #include "server/keys.h"
 
 #include <ctype.h>
@@ -201,8 +202,24 @@ static int redeem_locked(pv_store *s, const pv_ident *id, const char *text, pv_s
     return rc;
 }
 
+static int redeem(pv_store *s, const pv_ident *id, pv_slice code, const char *source, int64_t now,
+                  pv_binding_result *res, pv_error *err);
+
 int pv_binding_redeem(pv_store *s, const pv_ident *id, pv_slice code, const char *source,
                       int64_t now, pv_binding_result *res, pv_error *err)
+{
+    int rc = redeem(s, id, code, source, now, res, err);
+    if (rc == 0) /* issue 11.7: strangers are counted here, not in any binding budget */
+        pv_metrics_binding_outcome(!id->cert_verified || !id->cert_has_mac ? PV_METRICS_BIND_NO_CERT
+                                   : res->status == 200 ? (res->again ? PV_METRICS_BIND_AGAIN
+                                                                      : PV_METRICS_BIND_BOUND)
+                                   : res->status == 429 ? PV_METRICS_BIND_LIMITED
+                                                        : PV_METRICS_BIND_REFUSED);
+    return rc;
+}
+
+static int redeem(pv_store *s, const pv_ident *id, pv_slice code, const char *source, int64_t now,
+                  pv_binding_result *res, pv_error *err)
 {
     memset(res, 0, sizeof *res);
     res->status = 403;
@@ -298,12 +315,12 @@ int pv_binding_profile(const pv_prov_policy *pol, const char *host, const char *
     char pass[65];
     pv_keys_passphrase(sec, pass);
     /* spec 12.2 step 3 and recipe (b). */
-    if (pol->encryption == PV_PROV_ENC_RFC8188)
+    if (pv_prov_model_encryption(pol, model) == PV_PROV_ENC_RFC8188)
         pv_params_set_str(&p, "IKM_HTTP_Encrypt_Content", pass, PV_UA_NA);
     else
         pv_params_set_str(&p, "GPP_SA", pass, PV_UA_NA);
     pv_params_set_str(&p, "GPP_B", sec->dir, PV_UA_NA);
-    pv_prov_permanent_rule(pol, host, &rule);
+    pv_prov_permanent_rule(pol, model, host, &rule);
     pv_params_set_str(&p, "Profile_Rule", rule.data, PV_UA_UNSET);
     /* spec 1.3: _B runs right after the rule (the one-shot binding URL) that
      * fetched this, _C right after a _B that did (the in-house bootstrap). */

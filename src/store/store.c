@@ -6,10 +6,13 @@
 #include "store/store.h"
 
 #include "core/alloc.h"
+#include "core/log.h"
+#include "core/text.h"
 #include "store/postgres.h"
 #include "store/sqlite.h"
 #include "store/store_int.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -89,8 +92,11 @@ void pv_store_close(pv_store *s)
 {
     if (s == NULL)
         return;
-    if (s->tx_depth > 0) /* a transaction left open is abandoned, not committed */
-        (void)s->be->exec(s->db, "ROLLBACK", NULL);
+    pv_error e = {""};
+    if (s->tx_depth > 0 && /* a transaction left open is abandoned, not committed */
+        s->be->exec(s->db, "ROLLBACK", &e) != 0)
+        pv_logf(PV_LOG_ERROR, "store.rollback_failed", "backend=%s depth=%d error=\"%s\"",
+                s->be->name, s->tx_depth, e.msg);
     s->be->close(s->db);
     pv_secrets_free(s->secrets);
     free(s);
@@ -147,8 +153,21 @@ void pv_store_url_redact(const char *url, char *out, size_t size)
 
 /* ---- transactions ------------------------------------------------------ */
 
+/* The owner-thread contract (store.h): a handle is used by one thread at a time and moves
+ * between threads only between transactions, so every call inside a transaction comes from
+ * the thread that began it. */
+static void assert_owner(const pv_store *s)
+{
+    assert(s != NULL);
+    assert(s->tx_depth >= 0);
+    assert(s->tx_depth == 0 || pthread_equal(s->tx_thread, pthread_self()));
+}
+
 int pv_store_begin(pv_store *s, pv_error *err)
 {
+    assert_owner(s);
+    if (s->tx_depth == 0)
+        s->tx_thread = pthread_self();
     char sql[96];
     if (s->tx_depth == 0)
         (void)snprintf(sql, sizeof sql, "%s", s->be->begin_sql);
@@ -162,6 +181,7 @@ int pv_store_begin(pv_store *s, pv_error *err)
 
 int pv_store_commit(pv_store *s, pv_error *err)
 {
+    assert_owner(s);
     if (s->tx_depth == 0)
         return pv_error_set(err, PV_EINVAL, "commit without a transaction");
     char sql[32];
@@ -180,6 +200,7 @@ int pv_store_commit(pv_store *s, pv_error *err)
 
 void pv_store_rollback(pv_store *s)
 {
+    assert_owner(s);
     if (s->tx_depth == 0)
         return;
     char sql[64];
@@ -188,7 +209,13 @@ void pv_store_rollback(pv_store *s)
     else
         (void)snprintf(sql, sizeof sql, "ROLLBACK TO pv%d; RELEASE pv%d", s->tx_depth - 1,
                        s->tx_depth - 1);
-    (void)s->be->exec(s->db, sql, NULL);
+    /* The caller is already failing with its own error; a rollback that fails too (the
+     * connection is gone, or SQLite already rolled back after a full disk) must still be
+     * seen: the next statement finds a transaction in a state nobody chose. */
+    pv_error e = {""};
+    if (s->be->exec(s->db, sql, &e) != 0)
+        pv_logf(PV_LOG_ERROR, "store.rollback_failed", "backend=%s depth=%d error=\"%s\"",
+                s->be->name, s->tx_depth, e.msg);
     s->tx_depth--;
 }
 
@@ -197,6 +224,8 @@ void pv_store_rollback(pv_store *s)
 int pv__query(pv_store *s, const char *sql, const pv__val *args, size_t nargs, pv__stmt **out,
               pv_error *err)
 {
+    assert_owner(s);
+    assert(sql != NULL && out != NULL && (nargs == 0 || args != NULL));
     pv__stmt *st = NULL;
     int rc = s->be->prepare(s->db, sql, &st, err);
     for (size_t i = 0; rc == 0 && i < nargs; i++) {
@@ -226,6 +255,8 @@ int pv__query(pv_store *s, const char *sql, const pv__val *args, size_t nargs, p
 
 int pv__next(pv_store *s, pv__stmt *st, pv_error *err)
 {
+    assert_owner(s);
+    assert(st != NULL);
     int rc = s->be->step(st, err);
     if (rc != 1)
         s->be->reset(st); /* releases SQLite's read snapshot at once */
@@ -394,6 +425,56 @@ void pv__sha256_hex(const char *s, char out[65])
     pv_hex_encode(md, 32, out);
 }
 
+/* Walks v; path holds where we are ("lines[0].user"), and is left there on a refusal. */
+static int json_text(const json_t *v, pv_buf *path, const char *what, pv_error *err)
+{
+    size_t mark = path->len;
+    int rc = 0;
+    if (json_is_string(v)) {
+        char field[256];
+        (void)snprintf(field, sizeof field, "%s%s%s", what, what[0] ? ": " : "",
+                       path->len ? path->data : "the value");
+        rc = pv_text_check(pv_slice_make(json_string_value(v), json_string_length(v)),
+                           PV_TEXT_VALUE, field, err);
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item)
+        {
+            char field[256];
+            (void)snprintf(field, sizeof field, "%s%sa key in %s", what, what[0] ? ": " : "",
+                           path->len ? path->data : "the object");
+            if ((rc = pv_text_check(pv_slice_from(key), PV_TEXT_NAME, field, err)) != 0)
+                break;
+            pv_buf_appendf(path, "%s%s", mark ? "." : "", key);
+            if ((rc = json_text(item, path, what, err)) != 0)
+                return rc;
+            path->len = mark;
+            path->data[mark] = '\0';
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; rc == 0 && i < json_array_size(v); i++) {
+            pv_buf_appendf(path, "[%zu]", i);
+            if ((rc = json_text(json_array_get(v, i), path, what, err)) != 0)
+                return rc;
+            path->len = mark;
+            path->data[mark] = '\0';
+        }
+    }
+    return rc;
+}
+
+int pv_store_json_text_check(const json_t *v, const char *what, char *where, size_t size,
+                             pv_error *err)
+{
+    pv_buf path = {0};
+    int rc = json_text(v, &path, what, err);
+    if (where != NULL && size > 0)
+        (void)snprintf(where, size, "%s", rc != 0 && path.data ? path.data : "");
+    pv_buf_free(&path);
+    return rc;
+}
+
 int pv__json_check(const char *json, char want, const char *what, pv_error *err)
 {
     json_error_t je;
@@ -402,11 +483,12 @@ int pv__json_check(const char *json, char want, const char *what, pv_error *err)
         return pv_error_set(err, PV_EINVAL, "%s: invalid JSON at line %d column %d: %s", what,
                             je.line, je.column, je.text);
     bool ok = want == '{' ? json_is_object(v) : json_is_array(v);
+    int rc = ok ? pv_store_json_text_check(v, what, NULL, 0, err) : 0;
     json_decref(v);
     if (!ok)
         return pv_error_set(err, PV_EINVAL, "%s: must be a JSON %s", what,
                             want == '{' ? "object" : "array");
-    return 0;
+    return rc;
 }
 
 static const char *const state_names[] = {"MFG-RESET", "SP-CUST", "SEC-PRV-1", "SEC-PRV-2"};
@@ -461,7 +543,7 @@ int pv_store_scope_check(const char *scope, pv_error *err)
         return pv_error_set(err, PV_EINVAL, "scope '%.40s...': longer than %zu characters", scope,
                             sizeof(((pv_store_page *)0)->after) - 1);
     if (strncmp(scope, "model:", 6) == 0 && scope[6] != '\0')
-        return 0;
+        return pv_text_check(pv_slice_from(scope + 6), PV_TEXT_NAME, "scope model:<name>", err);
     if (strncmp(scope, "account:", 8) == 0 && scope[8] != '\0' &&
         strspn(scope + 8, "0123456789") == len - 8)
         return 0;

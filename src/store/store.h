@@ -17,7 +17,10 @@
  * zeroed row is valid to free). Inputs are only read during the call.
  *
  * Threads: a pv_store is NOT thread-safe. Open one handle per thread (the
- * server has one loop per core); several handles on the same SQLite file are
+ * server has one loop per core; a loop's handle is opened on the main thread
+ * and handed over before the loop runs, so a handle may move between threads,
+ * but only between transactions: inside one, every call must come from the
+ * thread that began it, which debug builds assert); several handles on the same SQLite file are
  * the intended way to share it — WAL lets readers run beside the one writer,
  * and busy_timeout makes a writer wait for another instead of failing. On
  * PostgreSQL each handle is one connection, and any number of processes on
@@ -244,6 +247,20 @@ int pv_store_rate_hit(pv_store *s, const char *key, int64_t now, int64_t window,
 /* The count of key's current window, without a hit (0 when none). */
 int pv_store_rate_count(pv_store *s, const char *key, int64_t now, int64_t window, int64_t *count,
                         pv_error *err);
+
+/*
+ * Text the store keeps is UTF-8 without control characters (core/text.h):
+ * every write of a parameter, a device's model or serial, an account's name,
+ * customer or settings is refused with PV_EINVAL naming the field otherwise.
+ * This checks every key and string of a JSON value the same way, naming the
+ * place ("account settings: lines[0].user: byte 3 is a control character
+ * (U+0001)..."); the admin API applies it to every request body. what ("" for
+ * none) starts the message; where (may be NULL) receives the path of the
+ * refused string, or of the object whose key was refused.
+ */
+struct json_t;
+int pv_store_json_text_check(const struct json_t *v, const char *what, char *where, size_t size,
+                             pv_error *err);
 
 /* ---- layered parameter sets (DESIGN 4) --------------------------------- */
 

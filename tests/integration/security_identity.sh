@@ -43,6 +43,7 @@ for _ in $(seq 1 40); do
   expect_eq "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" "$S/init/$(printf '%012d' $RANDOM)")" \
     403 "no certificate: refused before any counter"
 done
+expect_eq "$(metric 'provisor_bindings_total{outcome="no_certificate"}')" 40 "counted apart"
 # The real phone, same address, right after: bound.
 expect_eq "$(status_as victim "$S/init/$C1")" 200 "the victim binds"
 cp "$T/out" "$T/prv1.xml"
@@ -53,6 +54,7 @@ expect_eq "${#key}" 64 "key delivered"
 # 19.3: the answer was lost; the same certificate with the same code gets it again.
 expect_eq "$(status_as victim "$S/init/$C1")" 200 "same certificate, same code: again"
 same_file "$T/out" "$T/prv1.xml" "the same SEC-PRV-1 profile"
+expect_eq "$(metric 'provisor_bindings_total{outcome="again"}')" 1 "a repeated answer counted"
 expect_eq "$(status_as forged "$S/init/$C1")" 403 "another certificate, same code"
 expect_eq "$(status_as other "$S/init/$C1")" 403 "another phone, same code"
 

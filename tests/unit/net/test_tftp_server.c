@@ -17,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -90,10 +91,11 @@ static bool line_has_all(const char *line, const char *first, va_list ap)
 }
 
 /* True if one captured line contains every needle (NULL-terminated list).
- * Waits up to 2 s: a peer may be told before the transfer's line is written. */
+ * Waits up to 30 s: a peer may be told before the transfer's line is written, and a busy
+ * machine may take a while to write it. */
 static bool logged(const char *first, ...)
 {
-    for (int attempt = 0; attempt < 100; attempt++) {
+    for (int attempt = 0; attempt < 1500; attempt++) {
         pthread_mutex_lock(&log_mu);
         char *text = pv_strdup(logs.data ? logs.data : "");
         pthread_mutex_unlock(&log_mu);
@@ -236,6 +238,7 @@ static int setup(void **state)
     pv_log_set_sink(capture_log, NULL);
     if (pv_fileserver_init(&fs, root, uploads, NULL) != 0)
         return -1;
+    fs.wall_clock = pv_test_clock;
     uv_loop_init(&loop);
     uv_async_init(&loop, &wake, on_wake);
     sem_init(&loop_sem, 0, 0);
@@ -415,7 +418,7 @@ static void set_gso(void *arg)
  * refuses segmentation offload; from the file and from the small-file cache alike. */
 static void windows_go_out_in_batches(void **state)
 {
-    sleep(2); /* the files settle: the second round comes from the small-file cache */
+    pv_test_clock_advance(2); /* the files settle: the second round comes from the small-file cache */
     const char *names[] = {"f0", "f511", "f512", "f513", "f5000"};
     for (int gso = 0; gso < 2; gso++) {
         on_loop(set_gso, gso ? "on" : NULL);
@@ -577,24 +580,48 @@ static void traversal_is_refused(void **state)
     expect_still_serving();
 }
 
-static void silent_client_is_abandoned(void **state)
+/* Receives DATA packets until ms of silence; how many of this block, and the first other
+ * packet's opcode in *other (0: none). */
+static int count_data(int s, uint16_t block, int ms, struct sockaddr_in *from, int *other)
 {
-    int s = raw_socket(AF_INET);
-    raw_request(s, PV_TFTP_RRQ, "f5000", "octet", NULL, 0);
     uint8_t buf[600];
-    struct sockaddr_in from;
     int data = 0;
     ssize_t n;
-    /* Never ACK: block 1 again after each timeout (3 retries), then an ERROR. */
-    while ((n = raw_recv(s, buf, sizeof buf, 3000, &from)) > 0 && buf[1] == PV_TFTP_DATA) {
-        assert_int_equal((buf[2] << 8) | buf[3], 1);
-        data++;
+    *other = 0;
+    while ((n = raw_recv(s, buf, sizeof buf, ms, from)) > 0) {
+        if (buf[1] != PV_TFTP_DATA) {
+            *other = buf[1];
+            break;
+        }
+        data += ((buf[2] << 8) | buf[3]) == block; /* a late copy of the one before: not it */
     }
-    assert_int_equal(data, 4);
-    assert_true(n > 0);
-    assert_int_equal(buf[1], PV_TFTP_ERROR);
+    return data;
+}
+
+static void silent_client_is_abandoned(void **state)
+{
+    /* A peer that never answers (what a spoofed source is): block 1 goes out again at most
+     * half_open_retries (2) times, every timeout_ms, then the transfer ends without an
+     * ERROR, which would be one more packet toward whoever the source address names. */
+    int s = raw_socket(AF_INET);
+    raw_request(s, PV_TFTP_RRQ, "f5000", "octet", NULL, 0);
+    struct sockaddr_in from;
+    int other;
+    assert_int_equal(count_data(s, 1, 1500, &from, &other), 3);
+    assert_int_equal(other, 0);
     close(s);
-    assert_true(logged("path=f5000", "status=408", "retransmits=3", NULL));
+    assert_true(logged("path=f5000", "status=408", "retransmits=2", "peer never answered", NULL));
+    /* A peer that answered once and then fell silent: block 2 again max_retries (3) times
+     * with backoff, then an ERROR says why. */
+    s = raw_socket(AF_INET);
+    raw_request(s, PV_TFTP_RRQ, "f5000", "octet", NULL, 0);
+    uint8_t first[600];
+    assert_int_equal(raw_recv(s, first, sizeof first, 2000, &from), 516);
+    raw_ack(s, &from, 1);
+    assert_int_equal(count_data(s, 2, 3000, &from, &other), 4);
+    assert_int_equal(other, PV_TFTP_ERROR);
+    close(s);
+    assert_true(logged("path=f5000", "status=408", "retransmits=3", "transfer timed out", NULL));
     pv_buf m = {0};
     pv_metrics_render(&m);
     assert_null(strstr(m.data, "provisor_tftp_timeouts_total 0\n"));
@@ -837,10 +864,332 @@ static void limits_per_source_and_shared_files(void **state)
     close(s1);
     close(s2);
     close(s3);
-    usleep(100000);
-    on_loop(count_transfers, NULL);
+    /* The ERRORs end both transfers: wait for it (30 s at most), not for a time. */
+    for (int i = 0; i < 1500; i++) {
+        on_loop(count_transfers, NULL);
+        if (seen_transfers == 0 && seen_files == 0)
+            break;
+        usleep(20000);
+    }
     assert_int_equal(seen_transfers, 0);
     assert_int_equal(seen_files, 0);
+    next_limits = test_limits();
+    on_loop(apply_limits, NULL);
+}
+
+/* ---- abuse: spoofed sources, reflection, loops ------------------------------------- */
+
+/* A UDP socket bound to a loopback address (Linux routes all of 127.0.0.0/8 to lo):
+ * how a test plays a host of its own without sending raw, spoofed packets. */
+static int bound_socket(const char *ip, uint16_t port, bool reuse_port)
+{
+    int s = raw_socket(AF_INET);
+    int on = 1;
+    if (reuse_port)
+        assert_int_equal(setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    return s;
+}
+
+/* Every byte waiting on s (it never answers); drains with a deadline of ms of silence. */
+static size_t drain_bytes(int s, int ms, int *packets)
+{
+    uint8_t buf[2048];
+    struct sockaddr_in from;
+    size_t total = 0;
+    ssize_t n;
+    while ((n = raw_recv(s, buf, sizeof buf, ms, &from)) >= 0) {
+        total += (size_t)n;
+        if (packets)
+            (*packets)++;
+    }
+    return total;
+}
+
+static uint64_t refused_tftp(void)
+{
+    pv_buf m = {0};
+    pv_metrics_render(&m);
+    const char *p = strstr(m.data, "provisor_refused_total{proto=\"tftp\"} ");
+    uint64_t n = p ? strtoull(strchr(p, '}') + 2, NULL, 10) : 0;
+    pv_buf_free(&m);
+    return n;
+}
+
+typedef struct {
+    int rc;
+    double seconds;
+} client_result;
+
+static void *fetch_during_flood(void *arg)
+{
+    client_result *r = arg;
+    uint64_t t0 = uv_hrtime();
+    r->rc = run("cd %s && timeout 30 atftp -g -r f5000 -l flooded 127.0.0.1 %d 2>/dev/null", work,
+                port4);
+    r->seconds = (double)(uv_hrtime() - t0) / 1e9;
+    return NULL;
+}
+
+#define FLOOD_SOURCES 1500
+#define FLOOD_ROUNDS 3
+
+/* Issue item 4: spoofed read requests from 4500 sources that never acknowledge (3 rounds
+ * from 1500 addresses 127.2.x.y), more than max_transfers (2000) would hold for their
+ * retransmissions' lifetime before: each costs a half-open transfer, the oldest ends
+ * when max_half_open (256) are waiting, none outlives (1 + 2) x timeout_ms, and a real
+ * client (atftp) fetching meanwhile is served. */
+static void spoofed_flood_keeps_serving(void **state)
+{
+    static int flood[FLOOD_SOURCES];
+    for (int i = 0; i < FLOOD_SOURCES; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "127.2.%d.%d", i / 250, i % 250 + 1);
+        flood[i] = bound_socket(ip, 0, false);
+    }
+    pv_buf rrq = {0};
+    pv_tftp_build_request(&rrq, PV_TFTP_RRQ, PV_SLICE_LIT("f5000"), PV_SLICE_LIT("octet"), NULL, 0);
+    struct sockaddr_in to = server_addr();
+    pthread_t client;
+    client_result result = {-1, 0};
+    size_t most = 0;
+    uint64_t start = uv_hrtime();
+    for (int round = 0; round < FLOOD_ROUNDS; round++) {
+        for (int i = 0; i < FLOOD_SOURCES; i++) {
+            (void)!sendto(flood[i], rrq.data, rrq.len, 0, (struct sockaddr *)&to, sizeof to);
+            if (i % 100 == 99) {
+                on_loop(count_transfers, NULL);
+                most = seen_transfers > most ? seen_transfers : most;
+            }
+        }
+        if (round == 1) /* 3000 requests: more than max_transfers */
+            assert_int_equal(pthread_create(&client, NULL, fetch_during_flood, &result), 0);
+    }
+    pthread_join(client, NULL);
+    fprintf(stderr, "flood: %d requests, at most %zu transfers at once, atftp served in %.2f s\n",
+            FLOOD_SOURCES * FLOOD_ROUNDS, most, result.seconds);
+    assert_int_equal(result.rc, 0);
+    assert_true(result.seconds < 20);
+    char a[256], b[256];
+    snprintf(a, sizeof a, "%s/f5000", root);
+    snprintf(b, sizeof b, "%s/flooded", work);
+    assert_same_file(a, b);
+    unlink(b);
+    /* The budget held: 256 half-open and the client's own transfer. */
+    pv_tftp_limits lim = test_limits();
+    assert_true(most <= lim.max_half_open + 1);
+    /* Every flooded source got what its budget allows: 3 x the 3 requests of 14 bytes it
+     * sent, which is no second block, plus first answers of one block a second (one, unless
+     * a busy machine stretched the flood over more seconds); never an ERROR. */
+    size_t worst = 0;
+    for (int i = 0; i < FLOOD_SOURCES; i++) {
+        size_t got = drain_bytes(flood[i], 0, NULL);
+        worst = got > worst ? got : worst;
+        close(flood[i]);
+    }
+    unsigned seconds = (unsigned)((uv_hrtime() - start) / 1000000000ull) + 1;
+    fprintf(stderr, "flood: at most %zu bytes toward one spoofed source in %u s\n", worst,
+            seconds);
+    assert_true(worst <= 3 * FLOOD_ROUNDS * rrq.len + (size_t)(4 + 512) * (1 + seconds));
+    pv_buf_free(&rrq);
+    /* Half-open transfers are gone within (1 + half_open_retries) x timeout_ms. */
+    for (int i = 0; i < 250; i++) {
+        on_loop(count_transfers, NULL);
+        if (seen_transfers == 0)
+            break;
+        usleep(20000);
+    }
+    assert_int_equal(seen_transfers, 0);
+    assert_true(logged("status=503", "half-open transfers over budget", NULL));
+    expect_still_serving();
+}
+
+/* Issue item 5: RFC 1350 — an ERROR is never answered, by the listener or a transfer. */
+static void error_is_never_answered(void **state)
+{
+    int s = bound_socket("127.3.0.1", 0, false);
+    uint64_t before = refused_tftp();
+    uint8_t e[] = {0, 5, 0, 4, 'u', 'n', 'k', 'n', 'o', 'w', 'n', 0};
+    raw_send(s, e, sizeof e);
+    uint8_t buf[600];
+    struct sockaddr_in from;
+    assert_true(raw_recv(s, buf, sizeof buf, 500, &from) < 0);
+    assert_int_equal(refused_tftp(), before + 1);
+    raw_request(s, PV_TFTP_RRQ, "f5000", "octet", NULL, 0);
+    assert_int_equal(raw_recv(s, buf, sizeof buf, 2000, &from), 516);
+    raw_send_to(s, &from, e, sizeof e);
+    assert_true(logged("path=f5000", "status=499", "peer sent ERROR", NULL));
+    assert_int_equal(drain_bytes(s, 500, NULL), 0);
+    close(s);
+}
+
+static pv_tftp_server *server_rp;
+static bool rp_closed;
+
+static void open_reuseport_server(void *arg)
+{
+    pv_tftp_limits lim = test_limits();
+    pv_tftp_server_options o = {
+        .address = "127.0.0.1:0", .handler = &fs.handler, .limits = &lim, .reuse_port = true};
+    pv_error err;
+    if (pv_tftp_server_new(&loop, &o, &server_rp, &err) != 0)
+        server_rp = NULL;
+}
+
+static void on_rp_closed(void *data)
+{
+    rp_closed = true;
+}
+
+static void close_reuseport_server(void *arg)
+{
+    pv_tftp_server_close(server_rp, 0, on_rp_closed, NULL);
+}
+
+static void count_rp_transfers(void *arg)
+{
+    seen_transfers = pv_tftp_server_transfers(server_rp);
+}
+
+/* Issue item 5: packets "from" the listener's own address and port (the loop of a packet
+ * spoofed from the server itself, or between two TFTP servers) are never answered. The
+ * test's socket shares the listener's port (SO_REUSEPORT) and a reuseport program
+ * ("ret 0") hands every datagram to the group's first socket, the listener, so the
+ * server receives what its own port sent. */
+static void own_port_is_ignored(void **state)
+{
+    on_loop(open_reuseport_server, NULL);
+    assert_non_null(server_rp);
+    const char *addr = pv_tftp_server_address(server_rp);
+    uint16_t port = (uint16_t)atoi(strrchr(addr, ':') + 1);
+    int s = bound_socket("127.0.0.1", port, true);
+    struct sock_filter ret0[] = {{BPF_RET | BPF_K, 0, 0, 0}};
+    struct sock_fprog prog = {.len = 1, .filter = ret0};
+    assert_int_equal(setsockopt(s, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog), 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    uint64_t before = refused_tftp();
+    pv_buf rrq = {0};
+    pv_tftp_build_request(&rrq, PV_TFTP_RRQ, PV_SLICE_LIT("f5000"), PV_SLICE_LIT("octet"), NULL, 0);
+    uint8_t e[] = {0, 5, 0, 0, 'x', 0};
+    uint8_t ack[] = {0, 4, 0, 1};
+    raw_send_to(s, &to, rrq.data, rrq.len);
+    raw_send_to(s, &to, e, sizeof e);
+    raw_send_to(s, &to, ack, sizeof ack);
+    pv_buf_free(&rrq);
+    /* Three datagrams, three silent refusals: no transfer, no ERROR bouncing between the
+     * listener and itself (before: the ERROR looped until the rate limit silenced it). */
+    for (int i = 0; i < 100 && refused_tftp() < before + 3; i++)
+        usleep(20000);
+    usleep(300000);
+    assert_int_equal(refused_tftp(), before + 3);
+    on_loop(count_rp_transfers, NULL);
+    assert_int_equal(seen_transfers, 0);
+    char peer[64];
+    snprintf(peer, sizeof peer, "peer=127.0.0.1:%u ", port);
+    assert_false(logged(peer, NULL));
+    close(s);
+    on_loop(close_reuseport_server, NULL);
+    for (int i = 0; i < 100 && !rp_closed; i++)
+        usleep(20000);
+    assert_true(rp_closed);
+}
+
+/* Bytes toward a source that never answers, per byte it sent. */
+static double reflect(const char *ip, int requests, const pv_tftp_option *opts, size_t n,
+                      size_t *sent_out)
+{
+    int s = bound_socket(ip, 0, false);
+    pv_buf rrq = {0};
+    pv_tftp_build_request(&rrq, PV_TFTP_RRQ, PV_SLICE_LIT("f5000"), PV_SLICE_LIT("octet"), opts, n);
+    for (int i = 0; i < requests; i++)
+        raw_send(s, rrq.data, rrq.len);
+    size_t sent = rrq.len * (size_t)requests;
+    pv_buf_free(&rrq);
+    /* Half-open transfers end within (1 + 2) x 200 ms: a second of silence ends it all. */
+    size_t got = drain_bytes(s, 1000, NULL);
+    close(s);
+    if (sent_out)
+        *sent_out = got;
+    return (double)got / (double)sent;
+}
+
+/* Issue item 5: the amplification factor, bytes sent toward a source that never answers
+ * per byte it sent, for the requests a reflection attack would spoof. */
+static void amplification_is_bounded(void **state)
+{
+    /* A phone's request (the agent asks blksize 1428 and tsize, as curl does): the first
+     * answer is the OACK, no larger than the request, sent 3 times at most. */
+    pv_tftp_option phone[] = {{PV_SLICE_LIT("blksize"), PV_SLICE_LIT("1428")},
+                              {PV_SLICE_LIT("tsize"), PV_SLICE_LIT("0")}};
+    double with_options = reflect("127.4.0.1", 1, phone, 2, NULL);
+    /* The largest window and block a request may ask for: still only the OACK. */
+    pv_tftp_option greedy[] = {{PV_SLICE_LIT("blksize"), PV_SLICE_LIT("65464")},
+                               {PV_SLICE_LIT("windowsize"), PV_SLICE_LIT("64")}};
+    double greedy_factor = reflect("127.4.0.2", 1, greedy, 2, NULL);
+    /* One plain RFC 1350 request: its first DATA is a whole block, which no rule can make
+     * smaller; it goes out once, never again. */
+    size_t single_bytes = 0;
+    double single = reflect("127.4.0.3", 1, NULL, 0, &single_bytes);
+    /* A flood of plain requests spoofed from one address: 3 x what it sent, plus one block
+     * a second of first answers. */
+    size_t flood_bytes = 0;
+    double flood = reflect("127.4.0.4", 300, NULL, 0, &flood_bytes);
+    fprintf(stderr,
+            "amplification: options request %.2f, blksize 65464 windowsize 64 %.2f, "
+            "300 plain requests from one address %.2f (%zu bytes), one plain request %.2f "
+            "(%zu bytes)\n",
+            with_options, greedy_factor, flood, flood_bytes, single, single_bytes);
+    assert_true(with_options <= 3.0);
+    assert_true(greedy_factor <= 3.0);
+    assert_int_equal(single_bytes, 4 + 512);
+    assert_true(flood <= 3.5);
+}
+
+/* Many requests at once from an address not proven yet (a phone fetching several files, a
+ * benchmark starting): the budget lets one first DATA out; its ACK proves the address and the
+ * others' first packets go at once, not at their next timeout (3 s here). */
+static void proof_releases_waiting_transfers(void **state)
+{
+    next_limits = test_limits();
+    next_limits.timeout_ms = 3000;
+    on_loop(apply_limits, NULL);
+    enum { N = 10 };
+    int socks[N];
+    struct pollfd p[N];
+    struct sockaddr_in peers[N];
+    bool got[N] = {false};
+    for (int i = 0; i < N; i++) {
+        socks[i] = bound_socket("127.7.0.1", 0, false);
+        raw_request(socks[i], PV_TFTP_RRQ, "f5000", "octet", NULL, 0);
+        p[i] = (struct pollfd){.fd = socks[i], .events = POLLIN};
+    }
+    int served = 0;
+    uint64_t deadline = uv_hrtime() + 2000000000ull;
+    while (served < N && uv_hrtime() < deadline) {
+        if (poll(p, N, 100) <= 0)
+            continue;
+        for (int i = 0; i < N; i++) {
+            uint8_t buf[600];
+            socklen_t fl = sizeof peers[i];
+            if (!(p[i].revents & POLLIN) ||
+                recvfrom(socks[i], buf, sizeof buf, 0, (struct sockaddr *)&peers[i], &fl) < 4)
+                continue;
+            if (!got[i] && buf[1] == PV_TFTP_DATA) {
+                got[i] = true;
+                served++;
+                raw_ack(socks[i], &peers[i], 1);
+            }
+        }
+    }
+    assert_int_equal(served, N);
+    uint8_t e[] = {0, 5, 0, 0, 0};
+    for (int i = 0; i < N; i++) {
+        raw_send_to(socks[i], &peers[i], e, sizeof e);
+        close(socks[i]);
+    }
     next_limits = test_limits();
     on_loop(apply_limits, NULL);
 }
@@ -869,6 +1218,11 @@ int main(void)
         cmocka_unit_test(silent_client_is_abandoned),
         cmocka_unit_test(rate_limit_silences_floods),
         cmocka_unit_test(limits_per_source_and_shared_files),
+        cmocka_unit_test(spoofed_flood_keeps_serving),
+        cmocka_unit_test(error_is_never_answered),
+        cmocka_unit_test(own_port_is_ignored),
+        cmocka_unit_test(amplification_is_bounded),
+        cmocka_unit_test(proof_releases_waiting_transfers),
         cmocka_unit_test(atftp_gets_files),
         cmocka_unit_test(tftp_hpa_gets_files_and_rolls_over),
         cmocka_unit_test(curl_gets_files),

@@ -86,6 +86,7 @@ static void file_then_flags_override(void **state)
                        "[tftp]\n"
                        "listen = 0.0.0.0:69\n"
                        "max_transfers = 500\n"
+                       "max_half_open = 64\n"
                        "max_upload_bytes = 64K\n"
                        "[http]\n"
                        "listen = off\n"
@@ -106,6 +107,8 @@ static void file_then_flags_override(void **state)
     assert_int_equal(cfg.workers, 1);                       /* flag wins */
     assert_string_equal(cfg.tftp_listen, "127.0.0.1:1069"); /* flag wins */
     assert_int_equal(cfg.tftp.max_transfers, 500);
+    assert_int_equal(cfg.tftp.max_half_open, 64);
+    assert_int_equal(cfg.tftp.half_open_retries, 2); /* the default */
     assert_int_equal(cfg.tftp.max_upload_bytes, 64 * 1024);
     assert_null(cfg.http_listen);
     assert_string_equal(cfg.https_listen, "[::1]:8443");
