@@ -60,6 +60,7 @@ typedef struct pv_phone_options {
     double clock_factor; /* virtual: how many times faster than real time (default 1) */
     uint64_t seed;       /* 0: derived from the MAC */
     bool no_verify_host; /* HTTPS: skip the server name check (tests with IP certificates) */
+    bool any_key_digest; /* accept md5 and sha256 "Salted__" keys (spec 4.1; default strict) */
 } pv_phone_options;
 
 int pv_phone_new(uv_loop_t *loop, const pv_phone_options *o, pv_phone **out, pv_error *err);
@@ -86,9 +87,6 @@ int pv_phone_reload_dhcp(pv_phone *p, pv_error *err);
 const char *pv_phone_sip_bound(const pv_phone *p);
 /* The web server's bound address ("127.0.0.1:8088"), or NULL. */
 const char *pv_phone_web_address(const pv_phone *p);
-const char *pv_phone_state_dir(const pv_phone *p);
-/* Called after every batch of actions (the terminal UI redraws). */
-void pv_phone_on_change(pv_phone *p, void (*cb)(pv_phone *p, void *data), void *data);
 
 /* The outcome of the last finished resync as a short text ("ok", $ERR...). */
 const char *pv_phone_last_result(const pv_phone *p);

@@ -140,9 +140,18 @@ static void dhcp_dnsmasq(void **state)
                          .url = "http://prov.example.net/$PSN.xml"};
     pv_buf out = {0};
     assert_int_equal(pv_dhcp_snippet(PV_DHCP_DNSMASQ, &o, &out, NULL), 0);
-    assert_non_null(strstr(out.data, "\ndhcp-option=66,\"192.0.2.10\"\n"));
-    assert_non_null(strstr(out.data, "\ndhcp-option=150,192.0.2.10,192.0.2.11\n"));
-    assert_non_null(strstr(out.data, "\ndhcp-option=160,\"http://prov.example.net/$PSN.xml\"\n"));
+    assert_non_null(strstr(out.data, "\ndhcp-option=tag:provisor-phone,66,\"192.0.2.10\"\n"));
+    assert_non_null(strstr(out.data, "\ndhcp-option=tag:provisor-phone,150,192.0.2.10,192.0.2.11\n"));
+    assert_non_null(strstr(out.data, "\ndhcp-option=tag:provisor-phone,160,\"http://prov.example.net/$PSN.xml\"\n"));
+    /* spec 8.2, 10: only the phones' vendor classes; no 159 for a host name */
+    assert_non_null(strstr(out.data, "\ndhcp-vendorclass=set:provisor-phone,CP-\n"));
+    assert_non_null(strstr(out.data, "\ndhcp-vendorclass=set:provisor-phone,CISCO ATA\n"));
+    assert_null(strstr(out.data, ",159,"));
+    assert_null(strstr(out.data, "\ndhcp-option=66"));
+    pv_buf_reset(&out);
+    pv_dhcp_options ip = {.url = "https://192.0.2.7:8443/$MA.xml"};
+    assert_int_equal(pv_dhcp_snippet(PV_DHCP_DNSMASQ, &ip, &out, NULL), 0);
+    assert_non_null(strstr(out.data, "\ndhcp-option=tag:provisor-phone,159,\"192.0.2.7\"\n"));
     pv_buf_free(&out);
 }
 
