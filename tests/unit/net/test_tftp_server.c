@@ -955,6 +955,7 @@ static void spoofed_flood_keeps_serving(void **state)
     pthread_t client;
     client_result result = {-1, 0};
     size_t most = 0;
+    uint64_t start = uv_hrtime();
     for (int round = 0; round < FLOOD_ROUNDS; round++) {
         for (int i = 0; i < FLOOD_SOURCES; i++) {
             (void)!sendto(flood[i], rrq.data, rrq.len, 0, (struct sockaddr *)&to, sizeof to);
@@ -979,16 +980,19 @@ static void spoofed_flood_keeps_serving(void **state)
     /* The budget held: 256 half-open and the client's own transfer. */
     pv_tftp_limits lim = test_limits();
     assert_true(most <= lim.max_half_open + 1);
-    /* Every flooded source got one first DATA at most (its request earned 3 x 14 bytes,
-     * not a second block), never an ERROR. */
+    /* Every flooded source got what its budget allows: 3 x the 3 requests of 14 bytes it
+     * sent, which is no second block, plus first answers of one block a second (one, unless
+     * a busy machine stretched the flood over more seconds); never an ERROR. */
     size_t worst = 0;
     for (int i = 0; i < FLOOD_SOURCES; i++) {
         size_t got = drain_bytes(flood[i], 0, NULL);
         worst = got > worst ? got : worst;
         close(flood[i]);
     }
-    fprintf(stderr, "flood: at most %zu bytes toward one spoofed source\n", worst);
-    assert_true(worst <= 4 + 512);
+    unsigned seconds = (unsigned)((uv_hrtime() - start) / 1000000000ull) + 1;
+    fprintf(stderr, "flood: at most %zu bytes toward one spoofed source in %u s\n", worst,
+            seconds);
+    assert_true(worst <= 3 * FLOOD_ROUNDS * rrq.len + (size_t)(4 + 512) * (1 + seconds));
     pv_buf_free(&rrq);
     /* Half-open transfers are gone within (1 + half_open_retries) x timeout_ms. */
     for (int i = 0; i < 250; i++) {
