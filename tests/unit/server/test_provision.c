@@ -375,7 +375,7 @@ static void numeric_codes_route_before_identity(void **state)
     char logged[128];
     log_capture_start();
     call c = {.proto = PV_PROTO_TFTP, .method = PV_METHOD_TFTP_READ, .path = "init/602885080253"};
-    assert_int_equal(run(w, &c, logged, sizeof logged), 403);
+    assert_int_equal(run(w, &c, logged, sizeof logged), 404); /* TFTP: as if missing */
     assert_string_equal(logged, "/init/60...");
     c = (call){.proto = PV_PROTO_HTTPS,
                .method = PV_METHOD_GET,
@@ -424,7 +424,7 @@ static void identity_mismatch_and_require_cert(void **state)
     assert_ok(pv_store_device_update(w->f->s, &d, 3000, e));
     pv_store_device_free(&d);
     assert_int_equal(get(w, PV_PROTO_HTTP, path, NULL), 403);
-    assert_int_equal(get(w, PV_PROTO_TFTP, path + 1, NULL), 403);
+    assert_int_equal(get(w, PV_PROTO_TFTP, path + 1, NULL), 404); /* TFTP: as if missing */
     assert_int_equal(audits(w->f->s, "identity.refused", MAC_A, "client certificate"), 2);
     /* Another certificate naming A (not the fingerprint bound): refused. */
     pv_peer_identity forged = a;
