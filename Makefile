@@ -2,6 +2,7 @@
 #   make run    install what is missing, build, start the server on its defaults
 #   make test   install what is missing, build, run every test (CTest)
 # Options: SAN=1 (ASan+UBSan build in build-san/), JOBS=N, CI=true (-Werror).
+#   make fuzz-long   every fuzz target 10 minutes (FUZZ_SECONDS, FUZZ_ONLY="rule xml"), corpus grown
 
 SAN      ?= 0
 JOBS     ?= $(shell nproc)
@@ -18,7 +19,7 @@ CMAKE_FLAGS = -G Ninja -DCMAKE_C_COMPILER=$(CC_PICK) \
 	-DCMAKE_BUILD_TYPE=$(if $(filter 1,$(SAN)),Debug,RelWithDebInfo) \
 	-DPV_SAN=$(if $(filter 1,$(SAN)),ON,OFF) -DPV_WERROR=$(WERROR)
 
-.PHONY: all deps configure build run test fuzz bench clean format
+.PHONY: all deps configure build run test fuzz fuzz-long bench clean format
 
 all: build
 
@@ -45,6 +46,12 @@ test: build
 fuzz: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target fuzzers
 	@echo "fuzzers in $(BUILD)/fuzz/: run e.g. $(BUILD)/fuzz/fuzz_rule tests/fuzz/corpus/rule"
+
+# Every fuzz target for FUZZ_SECONDS (600) each under ASan+UBSan from its committed corpus, then
+# the new coverage merged (minimised) into tests/fuzz/corpus/ to commit; not part of `make test`.
+fuzz-long: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target fuzzers
+	@bash scripts/fuzz_long.sh $(BUILD)
 
 bench: build
 	@bash scripts/deps.sh --bench

@@ -71,6 +71,11 @@ typedef struct pv_agent_identity {
     const char *swver;  /* NULL: the family's factory load */
     const char *hwver;  /* NULL: "1.0.0" */
     bool client_cert;   /* a unique client certificate is installed ($CCERT) */
+    /* spec 4.1: the key digest of "Salted__" files is modelled per firmware
+     * generation, strictly (a file made with the other digest is corrupt, as
+     * on the phone); true accepts either digest (`provisor phone
+     * --any-key-digest`), for fleets that do not care which one was used. */
+    bool any_key_digest;
 } pv_agent_identity;
 
 int pv_agent_new(pv_agent **out, const pv_agent_defaults *defaults, const pv_agent_identity *id,

@@ -61,6 +61,7 @@ int pv_agent_new(pv_agent **out, const pv_agent_defaults *defs, const pv_agent_i
     memcpy(a->factory_swver, swver, strlen(swver) + 1);
     memcpy(a->hwver, hwver, strlen(hwver) + 1);
     a->client_cert = id->client_cert;
+    a->any_key_digest = id->any_key_digest;
     a->rng = seed;
     memcpy(a->slot[0].version, swver, strlen(swver) + 1);
     a->resync_due = a->upgrade_due = a->upgrade_check = PV_AGENT_NEVER;
@@ -328,9 +329,10 @@ static bool start_resync(pv_agent *a, uint64_t now)
 static bool start_upgrade(pv_agent *a, uint64_t now)
 {
     bool retry = a->upgrade_due <= now;
-    uint64_t due = retry ? a->upgrade_due : a->upgrade_check, wait;
-    if (!pv__idle_allows(a, now, due, &wait))
-        return false; /* spec 6: never during a call */
+    /* spec 6: "upgrades start only when all lines are idle" — unlike a resync,
+     * Forced_Resync_Delay does not force one into a call */
+    if (a->call_active)
+        return false;
     a->upgrade_check = PV_AGENT_NEVER;
     if (retry)
         a->upgrade_due = PV_AGENT_NEVER;
@@ -407,6 +409,11 @@ void pv_agent_set_ip(pv_agent *a, const char *ip, const char *extip)
 void pv_agent_set_call(pv_agent *a, uint64_t now, bool active)
 {
     a->call_active = active;
+    if (!active && a->reboot_after_call) { /* spec 6: the new load waited for the call */
+        a->reboot_after_call = false;
+        pv__queue(a, PV_AGENT_ACT_REBOOT);
+        return;
+    }
     if (!active)
         pv__run(a, now); /* spec 5.3: what waited for idle goes now */
 }
@@ -578,23 +585,30 @@ void pv_agent_user_agent(const pv_agent *a, char *buf, size_t size)
     const char *sw = pv_agent_swver(a);
     int n;
     if (a->defs->family == PV_AGENT_MPP) {
+        pv_version v; /* spec 8.1: Cisco-CP-8841-3PCC/11.3.1 (00562b043615) */
+        char ver[32] = "", product[96];
+        if (pv_version_parse(pv_slice_from(sw), &v, NULL) == 0) {
+            for (unsigned i = 0; i < v.ncomp && i < 3; i++) {
+                size_t l = strlen(ver);
+                snprintf(ver + l, sizeof ver - l, "%s%.*s", i ? "." : "",
+                         (int)v.comp[i].num.len, v.text + v.comp[i].num.off);
+            }
+        }
+        snprintf(product, sizeof product, "Cisco-%s/%s", a->model, ver);
         const char *custom = pv__agent_get(a, "HTTP_User_Agent_Name");
         if (custom != NULL && *custom != '\0') { /* spec 5.1: an override, with macros */
+            /* $VERSION is the product part of the default User-Agent, so the
+             * FusionPBX value `$VERSION ($MA)` rebuilds it (inferred: on SPA
+             * phones the SIP User-Agent default "$VERSION" gives Cisco/SPA504G-7.5.5) */
+            pv__vars_ctx ctx;
+            pv_macro_env env = pv__macro_env(a, a->boot_time, &ctx);
+            ctx.version = product;
             pv_buf b = {0};
-            pv__expand(a, a->boot_time, custom, &b);
-            n = snprintf(buf, size, "%s", b.data);
+            pv_macro_expand(pv_slice_from(custom), &env, 0, &b);
+            n = snprintf(buf, size, "%s", b.data ? b.data : "");
             pv_buf_free(&b);
         } else {
-            pv_version v; /* spec 8.1: Cisco-CP-8841-3PCC/11.3.1 (00562b043615) */
-            char ver[32] = "";
-            if (pv_version_parse(pv_slice_from(sw), &v, NULL) == 0) {
-                for (unsigned i = 0; i < v.ncomp && i < 3; i++) {
-                    size_t l = strlen(ver);
-                    snprintf(ver + l, sizeof ver - l, "%s%.*s", i ? "." : "",
-                             (int)v.comp[i].num.len, v.text + v.comp[i].num.off);
-                }
-            }
-            n = snprintf(buf, size, "Cisco-%s/%s (%s)", a->model, ver, a->mac);
+            n = snprintf(buf, size, "%s (%s)", product, a->mac);
         }
     } else if (a->defs->family == PV_AGENT_ATA) { /* Cisco/ATA191-MPP-11-1-0MPP-19 (FCH...) */
         n = snprintf(buf, size, "Cisco/%s-%s (%s)", a->model, sw, a->serial);

@@ -40,7 +40,7 @@ struct pv_agent_defaults {
     pv_params params;           /* factory values and ua */
     const char *model, *swver;  /* the family's reference model and load */
     uint32_t random_delay_unit; /* seconds per Resync_Random_Delay unit (DESIGN) */
-    pv_md md;                   /* digest tried first for "Salted__" (DESIGN 7) */
+    pv_md md;                   /* digest of "Salted__" keys for the factory load (DESIGN 7) */
     bool triggers_gate;         /* MPP: triggers gate resyncs; SPA/ATA: they fire them */
     /* spec 7.3: the names of the resync log templates differ per family */
     const char *log_request, *log_success, *log_failure;
@@ -73,6 +73,7 @@ typedef struct pv__op {
     char *oneshot;    /* resync/upgrade: the one-shot rule or URL */
     bool retry;       /* upgrade: a retry after failure ($UPGST 2) */
     char version[64]; /* upgrade: the load expected from the URL, "" if unknown */
+    size_t loop_alt;  /* upgrade: the conditional alternative that chose it, 0 = none */
     /* upgrade of an MPP `.loads` manifest: the files it lists, fetched one by one */
     char **files;
     size_t nfiles, next_file;
@@ -106,6 +107,7 @@ struct pv_agent {
     /* identity (fixed) */
     char mac[13], model[32], psn[32], serial[32], factory_swver[64], hwver[16];
     bool client_cert;
+    bool any_key_digest; /* identity: accept md5 and sha256 keys (spec 4.1 switch) */
     uint64_t rng; /* splitmix64 state, from the host's seed */
 
     /* ---- persistent ---- */
@@ -128,6 +130,7 @@ struct pv_agent {
     bool regd[2];
     uint64_t reg_lost[2];
     bool rebooting; /* a REBOOT is queued: nothing more until pv_agent_boot */
+    bool reboot_after_call; /* a new load is switched in: reboot when the call ends (spec 6) */
     /* a restart or shutdown waits for its report (spec 7.1): what follows it */
     enum { PV__AFTER_NONE = 0, PV__AFTER_REBOOT, PV__AFTER_OFF } after_report;
 
@@ -187,7 +190,11 @@ pv_macro_env pv__macro_env(const pv_agent *a, uint64_t now, void *scratch);
 typedef struct pv__vars_ctx {
     const pv_agent *a;
     uint64_t now;
+    const char *version; /* $VERSION, set only for HTTP_User_Agent_Name; else NULL */
 } pv__vars_ctx;
+
+/* The key digest of "Salted__" files for the running load (spec 4.1). */
+pv_md pv__key_md(const pv_agent *a);
 
 /* ---- timers.c ---- */
 uint32_t pv__rand32(pv_agent *a);

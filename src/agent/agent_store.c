@@ -13,7 +13,6 @@
 
 #include "core/alloc.h"
 #include "core/sniff.h"
-#include "core/text_profile.h"
 #include "core/xml_profile.h"
 
 #include <stdlib.h>
@@ -258,8 +257,10 @@ int pv__parse_profile(pv_slice plain, char alias_gpp, const pv_agent *a, pv_para
                       pv_error *err)
 {
     pv_format f = pv_sniff(plain);
-    if (f == PV_FORMAT_TEXT)
-        return pv_text_parse(plain, out, NULL, err); /* `import` has no file to read: refused */
+    if (f == PV_FORMAT_TEXT && alias_gpp == 0) /* spec 3.3: phones never read the source */
+        return pv_error_set(err, PV_EFORMAT,
+                            "a plain-text source profile: phones take XML or the binary spc "
+                            "compiles from it, never the source (spec 3.3)");
     if (f != PV_FORMAT_XML && alias_gpp == 0)
         return pv_error_set(err, PV_EFORMAT, "not a profile (%s data)", pv_format_name(f));
     pv_xml_aliases *aliases = NULL;

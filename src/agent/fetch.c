@@ -93,7 +93,11 @@ static bool from_dhcp(const pv_agent *a, pv__fetch *f, const pv_url *u, bool fac
         uint16_t port = u->port_given ? u->port : 0;
         if (code == 160) { /* a URL; its scheme from Transport_Protocol when absent */
             pv_url d = {0};
-            if (pv_url_parse(pv_slice_from(v), 0, &d, NULL) != 0 || d.dhcp_host || d.gds) {
+            pv_buf x = {0}; /* spec 2.1, 10: a URL like the rules', macros and all (…/$PSN.xml) */
+            pv__expand(a, a->boot_time, v, &x);
+            int bad = pv_url_parse(pv_buf_slice(&x), 0, &d, NULL);
+            pv_buf_free(&x);
+            if (bad != 0 || d.dhcp_host || d.gds) {
                 pv_url_free(&d);
                 continue;
             }

@@ -531,7 +531,10 @@ static int setup(pv_phone *p, const pv_phone_options *o, pv_error *err)
     p->defs = pv_agent_defaults_new(fam);
     bool family_only = strcasecmp(model, pv_agent_family_name(fam)) == 0;
     pv_agent_identity id = {
-        .mac = mac, .model = family_only ? NULL : model, .client_cert = o->cert_file != NULL};
+        .mac = mac,
+        .model = family_only ? NULL : model,
+        .client_cert = o->cert_file != NULL,
+        .any_key_digest = o->any_key_digest};
     rc = pv_agent_new(&p->agent, p->defs, &id, o->seed ? o->seed : seed_from(mac), err);
     if (rc != 0)
         return rc;

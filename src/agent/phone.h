@@ -60,6 +60,7 @@ typedef struct pv_phone_options {
     double clock_factor; /* virtual: how many times faster than real time (default 1) */
     uint64_t seed;       /* 0: derived from the MAC */
     bool no_verify_host; /* HTTPS: skip the server name check (tests with IP certificates) */
+    bool any_key_digest; /* accept md5 and sha256 "Salted__" keys (spec 4.1; default strict) */
 } pv_phone_options;
 
 int pv_phone_new(uv_loop_t *loop, const pv_phone_options *o, pv_phone **out, pv_error *err);

@@ -215,7 +215,8 @@ static bool apply_body(pv_agent *a, const pv_agent_response *r)
     pv_slice ikm = pv_slice_from(ikm_text ? ikm_text : "");
     pv_decode_opts opts;
     pv_decode_opts_init(&opts);
-    opts.md = a->defs->md; /* DESIGN 7: the family's digest first, then the other */
+    opts.md = pv__key_md(a); /* spec 4.1: the digest of this firmware generation, */
+    opts.md_only = !a->any_key_digest; /* strictly unless the host allows either */
     opts.max_output = (size_t)4 << 20;
     pv_buf plain = {0};
     pv_decode_info info;

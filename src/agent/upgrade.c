@@ -80,8 +80,15 @@ static void reboot_into(pv_agent *a, uint64_t now, const char *version)
     pv__log(a, now, 6, "Log_Upgrade_Success_Msg");
     pv__op_free(a);
     pv__persist(a);
+    a->rebooting = true; /* nothing new starts: the next boot runs the new load */
+    if (a->call_active) {
+        /* spec 6: a device reboots at the end of an upgrade, but never in a
+         * call — a one-shot /admin/upgrade, or a call that began during the
+         * download, waits for the hang-up (pv_agent_set_call) */
+        a->reboot_after_call = true;
+        return;
+    }
     pv__queue(a, PV_AGENT_ACT_REBOOT);
-    a->rebooting = true;
 }
 
 static void fail(pv_agent *a, uint64_t now)
@@ -104,9 +111,53 @@ static void fail(pv_agent *a, uint64_t now)
     pv__persist(a);
 }
 
-/* The selected URL of Upgrade_Rule, or of the one-shot; PV_ENOENT for none. */
-static int select_url(pv_agent *a, uint64_t now, const char *oneshot, pv_url *url, pv_error *err)
+/* Upgrade_Rule as it would run on load version (the host asks for SWVER). */
+typedef struct as_version {
+    pv_macro_env base;
+    const char *version;
+} as_version;
+
+static bool lookup_as_version(void *ctx, const char *name, pv_buf *out)
 {
+    const as_version *v = ctx;
+    if (strcmp(name, "SWVER") == 0) {
+        pv_buf_append_str(out, v->version);
+        return true;
+    }
+    return v->base.lookup(v->base.ctx, name, out);
+}
+
+/*
+ * spec 6, Sipura loop guard: an upgrade chosen by a condition fails when the
+ * new load would satisfy that condition again, since the phone would then
+ * upgrade forever (`(! 1.0.2)? /spa.bin` serving 1.0.1). SPA family only.
+ */
+static bool loop_guard_holds(pv_agent *a, uint64_t now, const char *version)
+{
+    if (a->defs->family != PV_AGENT_SPA || a->op->loop_alt == 0)
+        return true;
+    pv__vars_ctx ctx;
+    as_version v = {pv__macro_env(a, now, &ctx), version};
+    pv_macro_env env = {lookup_as_version, &v};
+    const char *text = pv__agent_get(a, "Upgrade_Rule");
+    pv_rule_result res;
+    pv_error err;
+    bool again = pv_rule_eval(PV_RULE_UPGRADE, pv_slice_from(text ? text : ""), &env, &res, &err) ==
+                     0 &&
+                 res.outcome == PV_RULE_SELECTED && res.chosen == a->op->loop_alt;
+    pv_rule_result_free(&res);
+    if (again)
+        pv__set_err(a, "upgrade loop: %s would satisfy the condition that chose it again",
+                    version);
+    return !again;
+}
+
+/* The selected URL of Upgrade_Rule, or of the one-shot; PV_ENOENT for none.
+ * *alt is the chosen alternative when a condition chose it, else 0. */
+static int select_url(pv_agent *a, uint64_t now, const char *oneshot, pv_url *url, size_t *alt,
+                      pv_error *err)
+{
+    *alt = 0;
     if (oneshot != NULL) {
         int rc = pv_url_parse(pv_slice_from(oneshot), 0, url, err);
         if (rc == 0 && url->dhcp_host)
@@ -126,6 +177,7 @@ static int select_url(pv_agent *a, uint64_t now, const char *oneshot, pv_url *ur
         for (size_t i = 0; i < res.nassign; i++)
             pv__set_value(a, res.assign[i].name, res.assign[i].value);
         if (res.ntargets > 0 && res.targets[0].has_url) {
+            *alt = res.chosen_conditional ? res.chosen : 0;
             *url = res.targets[0].url; /* taken over */
             memset(&res.targets[0].url, 0, sizeof res.targets[0].url);
         } else {
@@ -145,7 +197,8 @@ int pv__upgrade_start(pv_agent *a, uint64_t now, bool retry, const char *oneshot
     if (!pv__get_bool(a, "Upgrade_Enable"))
         return pv_error_set(err, PV_EACCES, "Upgrade_Enable is No");
     pv_url url = {0};
-    int rc = select_url(a, now, oneshot, &url, err);
+    size_t alt = 0;
+    int rc = select_url(a, now, oneshot, &url, &alt, err);
     if (rc != 0) {
         pv_url_free(&url);
         return rc;
@@ -153,6 +206,7 @@ int pv__upgrade_start(pv_agent *a, uint64_t now, bool retry, const char *oneshot
     pv__op *op = pv_calloc(1, sizeof *op);
     op->kind = PV__OP_UPGRADE;
     op->retry = retry;
+    op->loop_alt = alt;
     a->op = op;
     op->f.purpose = PV_AGENT_FOR_FIRMWARE;
     op->f.method = "GET";
@@ -390,7 +444,7 @@ static bool start_manifest(pv_agent *a, uint64_t now, const pv_agent_response *r
         (r->body_len >= 5 && memcmp(r->body, "PVFW ", 5) == 0) ||
         !parse_manifest(op, r->body, r->body_len))
         return false;
-    if (!check_version(a, op->version, "")) { /* the version is in the .loads name */
+    if (!check_version(a, op->version, "") || !loop_guard_holds(a, now, op->version)) {
         fail(a, now);
         return true;
     }
@@ -452,7 +506,7 @@ void pv__upgrade_answer(pv_agent *a, uint64_t now, const pv_agent_response *r)
     if (start_manifest(a, now, r))
         return;
     pv__slot slot = {0};
-    if (!verify(a, r, &slot)) {
+    if (!verify(a, r, &slot) || !loop_guard_holds(a, now, slot.version)) {
         fail(a, now);
         return;
     }

@@ -110,7 +110,9 @@ static bool state_var(const pv_agent *a, uint64_t now, const char *name, pv_buf 
     else if (strcmp(name, "REGTMR1") == 0 || strcmp(name, "REGTMR2") == 0) {
         int line = name[6] - '1';
         put_u64(out, a->regd[line] ? 0 : seconds_since(now, a->reg_lost[line]));
-    } else if (strcmp(name, "ISCUST") == 0)
+    } else if (strcmp(name, "UPGCOND") == 0) /* spec 2.2: "always expands to true" from 2.0.6 */
+        pv_buf_append_str(out, "true");
+    else if (strcmp(name, "ISCUST") == 0)
         pv_buf_append_str(out, a->prov_state >= PV_AGENT_SP_CUST ? "1" : "0");
     else if (strncmp(name, "UID", 3) == 0 && name[3] >= '1' && name[3] <= '9') {
         char param[32];
@@ -127,8 +129,25 @@ static bool state_var(const pv_agent *a, uint64_t now, const char *name, pv_buf 
 static bool lookup(void *ctx, const char *name, pv_buf *out)
 {
     const pv__vars_ctx *c = ctx;
+    if (c->version != NULL && strcmp(name, "VERSION") == 0) {
+        pv_buf_append_str(out, c->version);
+        return true;
+    }
     return gpp_var(c->a, name, out) || identity_var(c->a, name, out) ||
            state_var(c->a, c->now, name, out) || target_var(c->a, name, out);
+}
+
+pv_md pv__key_md(const pv_agent *a)
+{
+    if (a->defs->family != PV_AGENT_MPP)
+        return PV_MD_MD5; /* spec 4.1: SPA/ATA guides: "tested against openssl-0.9.7c" */
+    /* spec 4.1: the 11.3(1)+ guide names openssl-1.1.1d (sha256 by default);
+     * earlier multiplatform loads are of the md5 era (inferred) */
+    const char *sw = pv_agent_swver(a), *dot = strchr(sw, '.');
+    unsigned major = 0, minor = 0;
+    if (sscanf(dot ? dot + 1 : sw, "%u-%u", &major, &minor) != 2)
+        return a->defs->md;
+    return major > 11 || (major == 11 && minor >= 3) ? PV_MD_SHA256 : PV_MD_MD5;
 }
 
 pv_macro_env pv__macro_env(const pv_agent *a, uint64_t now, void *scratch)
@@ -136,6 +155,7 @@ pv_macro_env pv__macro_env(const pv_agent *a, uint64_t now, void *scratch)
     pv__vars_ctx *c = scratch;
     c->a = a;
     c->now = now;
+    c->version = NULL;
     return (pv_macro_env){lookup, c};
 }
 

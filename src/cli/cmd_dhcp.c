@@ -16,30 +16,35 @@ static void usage(FILE *out)
     fprintf(
         out,
         "usage: provisor dhcp-snippet --dnsmasq|--kea [--tftp-server IP]... [--tftp-name NAME]\n"
-        "                             [--url URL]\n\n"
+        "                             [--url URL] [--server-ip IP]\n\n"
         "Prints the DHCP options that point factory-fresh phones at the provider (spec 10):\n"
         "  66   TFTP server name (the first --tftp-server unless --tftp-name)\n"
         "  150  TFTP server address list (Cisco), from every --tftp-server\n"
-        "  160  provisioning URL, from --url (e.g. http://prov.example.net/$PSN.xml)\n\n"
+        "  159  provisioning server address, from --server-ip or the --url host\n"
+        "  160  provisioning URL, from --url (e.g. http://prov.example.net/$PSN.xml)\n"
+        "All are given only to clients whose vendor class (option 60) is a Cisco\n"
+        "phone's: CP-..., Cisco SPA..., LINKSYS SPA..., CISCO ATA...\n\n"
         "  --dnsmasq            dnsmasq.conf lines (dhcp-option=...)\n"
         "  --kea                a {\"Dhcp4\": ...} object for kea-dhcp4.conf, with the option\n"
         "                       definitions 150 and 160 need\n"
         "  --tftp-server IP     IPv4 address (repeatable, up to 8)\n"
         "  --tftp-name NAME     option 66 text instead of the first address\n"
         "  --url URL            http://, https:// or tftp:// URL\n"
+        "  --server-ip IP       option 159 (default: the URL's host when an IPv4 address)\n"
         "  -h, --help           this text\n\n"
         "Exit status: 0 success, 1 invalid value, 2 usage error.\n");
 }
 
 int pv_cmd_dhcp_snippet(int argc, char **argv)
 {
-    enum { OPT_DNSMASQ = 1000, OPT_KEA, OPT_TFTP, OPT_NAME, OPT_URL };
+    enum { OPT_DNSMASQ = 1000, OPT_KEA, OPT_TFTP, OPT_NAME, OPT_URL, OPT_SERVER };
     static const struct option opts[] = {
         {"dnsmasq", no_argument, NULL, OPT_DNSMASQ},
         {"kea", no_argument, NULL, OPT_KEA},
         {"tftp-server", required_argument, NULL, OPT_TFTP},
         {"tftp-name", required_argument, NULL, OPT_NAME},
         {"url", required_argument, NULL, OPT_URL},
+        {"server-ip", required_argument, NULL, OPT_SERVER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -68,6 +73,9 @@ int pv_cmd_dhcp_snippet(int argc, char **argv)
             break;
         case OPT_URL:
             o.url = optarg;
+            break;
+        case OPT_SERVER:
+            o.server_ip = optarg;
             break;
         case 'h':
             usage(stdout);

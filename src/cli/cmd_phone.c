@@ -56,6 +56,9 @@ static void usage(FILE *f)
             "  --ca F               CA bundle the phone trusts for HTTPS servers (for\n"
             "                       'provisor serve': DATA/tls/ca.pem)\n"
             "  --no-verify-name     do not check the server name against its certificate\n"
+            "  --any-key-digest     accept encrypted profiles whose key was derived with md5\n"
+            "                       or sha256; by default only the digest of the running\n"
+            "                       firmware generation (md5: SPA, ATA, MPP < 11.3)\n"
             "  --dhcp-option N=V    DHCP option 66, 150, 159 or 160 (spec 10); repeatable\n"
             "  --ip IP              the phone's address ($IP), default 127.0.0.1\n"
             "  --clock C            real (default), or virtual[:FACTOR]: time runs FACTOR times\n"
@@ -83,7 +86,7 @@ typedef struct args {
     bool tui, ivr;
 } args;
 
-enum { OPT_NO_VERIFY = 1000, OPT_USER, OPT_PASSWORD, OPT_IVR, OPT_SIP };
+enum { OPT_NO_VERIFY = 1000, OPT_USER, OPT_PASSWORD, OPT_IVR, OPT_SIP, OPT_ANY_DIGEST };
 
 static int parse(int argc, char **argv, args *a)
 {
@@ -104,6 +107,7 @@ static int parse(int argc, char **argv, args *a)
                                           {"password", required_argument, NULL, OPT_PASSWORD},
                                           {"ivr", no_argument, NULL, OPT_IVR},
                                           {"sip", required_argument, NULL, OPT_SIP},
+                                          {"any-key-digest", no_argument, NULL, OPT_ANY_DIGEST},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     pv_phone_options *o = &a->o;
@@ -153,6 +157,9 @@ static int parse(int argc, char **argv, args *a)
             break;
         case OPT_IVR:
             a->ivr = true;
+            break;
+        case OPT_ANY_DIGEST:
+            o->any_key_digest = true;
             break;
         case 's':
             o->seed = strtoull(optarg, NULL, 0);

@@ -552,6 +552,7 @@ static int choose(alternative *alts, size_t nalts, const pv_macro_env *env, pv_r
         /* spec 1.1: the first alternative whose condition holds is used */
         out->outcome = PV_RULE_SELECTED;
         out->chosen = i + 1;
+        out->chosen_conditional = alts[i].has_cond;
         take_assignments(&alts[i], out);
         if (alts[i].has_url || alts[i].opts.present)
             take_target(&alts[i], env, &out->targets[out->ntargets++]);

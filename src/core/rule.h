@@ -74,6 +74,7 @@ typedef struct pv_rule_result {
     char *expanded;         /* the rule after the one macro pass */
     size_t nalternatives;   /* parsed (report: targets) */
     size_t chosen;          /* 1-based index of the chosen alternative; 0 if none */
+    bool chosen_conditional; /* the chosen alternative has a ( ... )? condition */
     pv_rule_assign *assign; /* of the chosen alternative */
     size_t nassign;
     pv_rule_target targets[PV_RULE_MAX_TARGETS]; /* profile/upgrade: at most one */

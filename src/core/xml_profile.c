@@ -2,6 +2,7 @@
 #include "core/xml_profile.h"
 
 #include "core/alloc.h"
+#include "core/text.h"
 
 #include <expat.h>
 #include <limits.h>
@@ -409,46 +410,6 @@ static int parse_document(pv_slice input, pv_params *out, const pv_xml_opts *opt
 
 /* ---- writing ---- */
 
-/* Offset of the first byte that is not UTF-8 XML 1.0 may carry, or len. */
-static size_t first_bad_char(const unsigned char *s, size_t len)
-{
-    for (size_t i = 0; i < len;) {
-        unsigned char b = s[i];
-        if (b < 0x80) {
-            if (b < 0x20 && b != '\t' && b != '\n' && b != '\r')
-                return i; /* XML 1.0 §2.2 Char */
-            i++;
-            continue;
-        }
-        size_t k;
-        uint32_t cp;
-        if (b >= 0xC2 && b <= 0xDF) {
-            k = 1;
-            cp = b & 0x1F;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            k = 2;
-            cp = b & 0x0F;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            k = 3;
-            cp = b & 0x07;
-        } else {
-            return i;
-        }
-        if (len - i <= k)
-            return i;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + j] & 0x3F);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
-            return i;
-        i += k + 1;
-    }
-    return len;
-}
-
 static void append_escaped(pv_buf *out, pv_slice v)
 {
     size_t run = 0; /* copy unescaped runs whole */
@@ -492,7 +453,7 @@ int pv_xml_serialize(const pv_params *p, pv_buf *out, pv_error *err)
     size_t it = 0;
     pv_param e;
     while (pv_params_next(p, &it, &e)) {
-        size_t bad = first_bad_char((const unsigned char *)e.value.ptr, e.value.len);
+        size_t bad = pv_text_bad_at(e.value, PV_TEXT_XML);
         if (e.has_value && bad < e.value.len)
             return pv_error_set(err, PV_EINVAL,
                                 "%.*s: byte %zu of the value (0x%02x) cannot be written in XML "

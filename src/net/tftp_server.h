@@ -46,7 +46,7 @@ typedef struct pv_tftp_limits {
      * timeout_ms, no backoff, no ERROR when given up). */
     unsigned max_half_open;
     unsigned half_open_retries;
-    size_t max_upload_bytes;      /* WRQ (default 1 MiB) */
+    size_t max_upload_bytes; /* WRQ (default 1 MiB) */
 } pv_tftp_limits;
 
 void pv_tftp_limits_default(pv_tftp_limits *limits);

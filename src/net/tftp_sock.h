@@ -30,13 +30,13 @@ typedef struct pv__tftp_transfer pv__tftp_transfer;
  * cannot reach this one).
  */
 typedef struct pv__tftp_sock {
-    struct pv__tftp_sock *next;              /* in the idle pool */
+    struct pv__tftp_sock *next;                /* in the idle pool */
     struct pv__tftp_sock *all_prev, *all_next; /* in the server's list of every socket */
     pv_tftp_server *server;
     pv__tftp_transfer *t; /* the transfer using it, NULL while idle */
     int fd;
-    int events;  /* what the poll handle watches now */
-    bool failed; /* an error was seen on it: closed, never pooled */
+    int events;                          /* what the poll handle watches now */
+    bool failed;                         /* an error was seen on it: closed, never pooled */
     struct sockaddr_storage local, peer; /* local: its address and own ephemeral port */
     uv_poll_t poll;
 } pv__tftp_sock;

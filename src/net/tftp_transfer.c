@@ -48,10 +48,8 @@ struct pv__tftp_transfer {
     pv__tftp_source *source;
     t_state state;
     bool write, handler_pending, abandoned, want_write, timer_closed;
-    /* proven: the peer answered on this transfer's port, so it receives what we send (a
-     * spoofed source cannot); until then the transfer is half-open. answered: a first
-     * packet went out. */
-    bool proven, answered;
+    bool proven;      /* the peer answered on our port (a spoofed one cannot); else half-open */
+    bool answered;    /* a first packet went out */
     size_t first_len; /* the first packet's length (what a resend of it costs) */
     pv_tftp_mode mode;
     pv_request req;
@@ -122,8 +120,7 @@ static void t_send_error(pv__tftp_transfer *t, uint16_t code, const char *messag
 
 static void t_arm(pv__tftp_transfer *t, uint64_t ms)
 {
-    /* A half-open transfer waits the configured timeout, never longer (RFC 2349's
-     * timeout applies once the peer has answered). */
+    /* Half-open: the configured timeout at most (RFC 2349's once the peer answered). */
     if (!t->proven && ms > t->server->limits.timeout_ms)
         ms = t->server->limits.timeout_ms;
     uv_timer_start(&t->timer, t_on_timer, ms, 0);
@@ -359,8 +356,7 @@ static void t_send_window(pv__tftp_transfer *t)
             return;
         }
         pv_tftp_put_header(t->pkt, PV_TFTP_DATA, (uint16_t)t->next);
-        /* Half-open: a window of one (no OACK was asked for, or ACK 0 would have proven
-         * the peer), paid from the address's budget. */
+        /* Half-open: a window of one, paid from the address's budget (t_may_send). */
         ssize_t s = t_may_send(t, 4 + (size_t)n)
                         ? send(t->fd, t->pkt, 4 + (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL)
                         : 0;

@@ -90,7 +90,7 @@ struct pv_tftp_server {
     pv__tftp_sock *idle_socks;
     unsigned idle_count;
     pv__tftp_sock *socks; /* every transfer socket, idle or not */
-    uint8_t *batch; /* one window batch being sent (64 KiB), made on first use */
+    uint8_t *batch;       /* one window batch being sent (64 KiB), made on first use */
     void (*done_cb)(void *data);
     void *done_data;
     pv__tftp_source sources[PV__TFTP_SOURCE_SLOTS];

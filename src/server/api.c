@@ -19,7 +19,7 @@
 struct pv_api {
     char *data_dir;
     char *db_url;
-    pv_store *store; /* opened on first use, on the admin loop */
+    pv_store *store;                     /* opened on first use, on the admin loop */
     const struct pv_prov_policy *policy; /* the server's, or NULL for the defaults */
     struct pv_notifier *notifier;        /* device actions (spec 5.5), or NULL */
 };
@@ -250,6 +250,14 @@ static bool parse_body(pv__api_ctx *ctx)
                      jerr.column, jerr.text);
         return false;
     }
+    /* Nothing the API stores may hold a control character (core/text.h): say
+     * where, before any handler sees the body. */
+    char where[160];
+    pv_error err = {""};
+    if (pv_store_json_text_check(ctx->body, "", where, sizeof where, &err) != 0) {
+        pv__api_fail(ctx, 422, "invalid", where[0] ? where : NULL, "%s", err.msg);
+        return false;
+    }
     return true;
 }
 
@@ -316,7 +324,11 @@ static void dispatch(pv_api *api, pv__api_ctx *ctx)
 
 void pv_api_handle(pv_api *api, pv_request *req)
 {
-    pv__api_ctx ctx = {.req = req, .data_dir = api->data_dir, .policy = api->policy, .notifier = api->notifier, .now = (int64_t)time(NULL)};
+    pv__api_ctx ctx = {.req = req,
+                       .data_dir = api->data_dir,
+                       .policy = api->policy,
+                       .notifier = api->notifier,
+                       .now = (int64_t)time(NULL)};
     dispatch(api, &ctx);
     if (ctx.status == 0)
         pv__api_fail(&ctx, 500, "internal", NULL, "the handler gave no answer");

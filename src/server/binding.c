@@ -315,12 +315,12 @@ int pv_binding_profile(const pv_prov_policy *pol, const char *host, const char *
     char pass[65];
     pv_keys_passphrase(sec, pass);
     /* spec 12.2 step 3 and recipe (b). */
-    if (pol->encryption == PV_PROV_ENC_RFC8188)
+    if (pv_prov_model_encryption(pol, model) == PV_PROV_ENC_RFC8188)
         pv_params_set_str(&p, "IKM_HTTP_Encrypt_Content", pass, PV_UA_NA);
     else
         pv_params_set_str(&p, "GPP_SA", pass, PV_UA_NA);
     pv_params_set_str(&p, "GPP_B", sec->dir, PV_UA_NA);
-    pv_prov_permanent_rule(pol, host, &rule);
+    pv_prov_permanent_rule(pol, model, host, &rule);
     pv_params_set_str(&p, "Profile_Rule", rule.data, PV_UA_UNSET);
     /* spec 1.3: _B runs right after the rule (the one-shot binding URL) that
      * fetched this, _C right after a _B that did (the in-house bootstrap). */

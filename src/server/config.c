@@ -134,7 +134,7 @@ static const pv_config_key keys[] = {
     ROW("provisioning", "md5_models", NULL, STRING, md5_models, 0, 0, "LIST",
         "models whose key digest is md5 (overrides sha256_models)"),
     ROW("provisioning", "text_models", NULL, STRING, text_models, 0, 0, "LIST",
-        "models that get the legacy text profile instead of XML"),
+        "refused: phones never read the plain-text source profile (spec 3.3)"),
     ROW("provisioning", "retry_delay", NULL, STRING, retry_delay, 0, 0, "SCHEDULE",
         "default Resync_Error_Retry_Delay (short and jittered against storms)"),
     ROW("provisioning", "random_delay_s", NULL, UINT, random_delay_s, 0, 1310700, "SECONDS",

@@ -5,7 +5,12 @@
  *
  *   66   TFTP server name (text): the server for rules with no host (`/$PSN.xml`)
  *   150  TFTP server address list (Cisco; IPv4 addresses)
+ *   159  provisioning server address (text; DHCP_Option_To_Use reads it)
  *   160  provisioning URL (text)
+ *
+ * Every option is scoped to the phones' vendor classes (option 60: "CP-",
+ * "Cisco SPA", "LINKSYS SPA", "CISCO ATA"), a dnsmasq tag or a Kea client
+ * class, so the rest of the network is not pointed at us.
  *
  * dnsmasq knows none of 150 and 160 by name, so they are given by number; an
  * unquoted list of addresses is sent as addresses (150) and a quoted value as
@@ -32,6 +37,7 @@ typedef struct pv_dhcp_options {
     size_t n_tftp;
     const char *tftp_name; /* option 66; NULL = the first TFTP server */
     const char *url;       /* option 160: http://, https:// or tftp:// URL; NULL = omit */
+    const char *server_ip; /* option 159; NULL = the URL's host when an IPv4 literal */
 } pv_dhcp_options;
 
 /*

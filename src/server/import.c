@@ -2,6 +2,7 @@
 #include "server/import.h"
 
 #include "core/alloc.h"
+#include "core/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,14 +175,21 @@ int pv_import_next(pv_import_reader *r, pv_import_row *row)
         snprintf(row->error, sizeof row->error, "%d fields, but the header names %d", rec.n,
                  r->ncols);
     } else {
-        for (int c = 0; c < PV_IMPORT__COLS; c++) {
+        for (int c = 0; c < PV_IMPORT__COLS && !row->error[0]; c++) {
             if (r->col[c] < 0)
                 continue;
             pv_slice v = pv_slice_trim(pv_buf_slice(&rec.f[r->col[c]]));
-            if (v.len > 0)
+            char field[32];
+            pv_error err;
+            (void)snprintf(field, sizeof field, "column %s", col_names[c]);
+            /* A NUL would cut the field short where C strings take over, a
+             * control character would fail every render: refused, named. */
+            if (pv_text_check(v, PV_TEXT_NAME, field, &err) != 0)
+                snprintf(row->error, sizeof row->error, "%s", err.msg);
+            else if (v.len > 0)
                 row->field[c] = pv_slice_dup(v);
         }
-        if (row->field[PV_IMPORT_MAC] == NULL)
+        if (!row->error[0] && row->field[PV_IMPORT_MAC] == NULL)
             snprintf(row->error, sizeof row->error, "the MAC field is empty");
     }
     record_free(&rec);

@@ -8,7 +8,10 @@
  * double quotes around a field that holds a comma, a quote ("") or a line
  * break; CRLF or LF line ends; blank lines and lines starting with '#' are
  * skipped. Each row carries its line number (of its first line), which is
- * what error reports and the import's resume checkpoint count.
+ * what error reports and the import's resume checkpoint count. A field is
+ * one line of UTF-8 text without control characters (core/text.h): a NUL,
+ * a control character or a line break inside quotes makes the row an error
+ * naming the column, never a field cut short.
  *
  * The reader works on a caller-owned buffer and allocates nothing per row
  * beyond the row's own fields (freed by pv_import_row_free), so memory is

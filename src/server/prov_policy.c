@@ -90,11 +90,21 @@ void pv_prov_base_url(const pv_prov_policy *p, const char *host, const char *sch
         pv_buf_appendf(out, ":%u", port);
 }
 
-void pv_prov_permanent_rule(const pv_prov_policy *p, const char *host, pv_buf *out)
+pv_prov_encryption pv_prov_model_encryption(const pv_prov_policy *p, const char *model)
+{
+    /* spec 4.3: aes128gcm is a multiplatform feature (MPP >= 11.2(3)); the SPA
+     * and ATA guides know only AES-256-CBC with --key (spec 4.1, 4.2) */
+    if (p->encryption == PV_PROV_ENC_RFC8188 && pv_prov_model_is_mpp(model))
+        return PV_PROV_ENC_RFC8188;
+    return PV_PROV_ENC_SALTED;
+}
+
+void pv_prov_permanent_rule(const pv_prov_policy *p, const char *model, const char *host,
+                            pv_buf *out)
 {
     /* spec 12.2 recipe (b); spec 4.3: a --key takes precedence over the IKM,
      * so under RFC 8188 the rule must not carry one. */
-    if (p->encryption == PV_PROV_ENC_SALTED)
+    if (pv_prov_model_encryption(p, model) == PV_PROV_ENC_SALTED)
         pv_buf_append_str(out, "[--key $SA] ");
     pv_prov_base_url(p, host, p->permanent_scheme, out);
     pv_buf_append_str(out, "/$B/$MA.cfg");

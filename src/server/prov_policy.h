@@ -41,11 +41,11 @@ typedef struct pv_prov_policy {
     bool report_rule;          /* add a default Report_Rule to rendered profiles */
 
     int64_t rotation_period; /* seconds between key/directory rotations; 0 = never */
-    pv_prov_encryption encryption;
+    pv_prov_encryption encryption; /* what MPP phones get; see pv_prov_model_encryption */
     bool gzip;                 /* gzip before encryption (spec 3.2) */
     const char *sha256_models; /* comma list of models using EVP digest sha256 ("*" = all MPP) */
     const char *md5_models;    /* comma list forcing md5 */
-    const char *text_models;   /* comma list of models that get the legacy text form (spec 3.3) */
+    const char *text_models;   /* refused when set: phones never read the text source (spec 3.3) */
 
     /* DESIGN 8: storm defaults put in every bootstrap and rendered profile
      * unless a parameter layer says otherwise. */
@@ -73,13 +73,20 @@ pv_md pv_prov_model_md(const pv_prov_policy *p, const char *model);
 /* True for multiplatform desk phones (CP-xxxx-3PCC). */
 bool pv_prov_model_is_mpp(const char *model);
 
+/* The encryption a model's phones read: aes128gcm (RFC 8188, MPP >= 11.2(3))
+ * only for multiplatform desk phones when the policy asks for it; SPA and
+ * ATA phones of a mixed fleet get AES-256-CBC, which they can read (spec 4.1,
+ * 4.3). */
+pv_prov_encryption pv_prov_model_encryption(const pv_prov_policy *p, const char *model);
+
 /* Appends "scheme://host[:port]" for a scheme ("http", "https", "tftp"), the
  * port omitted when it is the scheme's default (spec 1.2). */
 void pv_prov_base_url(const pv_prov_policy *p, const char *host, const char *scheme, pv_buf *out);
 
 /* The Profile_Rule of SEC-PRV-1/2 (DESIGN 5): `[--key $SA] http://HOST/$B/$MA.cfg`;
- * without `--key` under RFC 8188 (the IKM then decrypts, spec 4.3). */
-void pv_prov_permanent_rule(const pv_prov_policy *p, const char *host, pv_buf *out);
+ * without `--key` when the model gets RFC 8188 (the IKM then decrypts, spec 4.3). */
+void pv_prov_permanent_rule(const pv_prov_policy *p, const char *model, const char *host,
+                            pv_buf *out);
 
 /*
  * DESIGN 8 storm defaults for model: Resync_Random_Delay (20 s units on

@@ -42,6 +42,12 @@ int pv_provision_policy_from_config(const pv_config *cfg, pv_prov_policy *pol, p
     if (strcmp(s, "http") != 0 && strcmp(s, "https") != 0 && strcmp(s, "tftp") != 0)
         return pv_error_set(err, PV_EINVAL,
                             "[provisioning] permanent_scheme = %s: want http, https or tftp", s);
+    if (pol->text_models[0] != '\0') /* spec 3.3 */
+        return pv_error_set(err, PV_EINVAL,
+                            "[provisioning] text_models = %s: phones take XML or the binary spc "
+                            "compiles, never the plain-text source (spec 3.3); remove the setting "
+                            "(those models get XML)",
+                            pol->text_models);
     const char *enc = cfg->encryption ? cfg->encryption : "aes-256-cbc";
     if (strcmp(enc, "aes-256-cbc") == 0)
         pol->encryption = PV_PROV_ENC_SALTED;

@@ -6,7 +6,6 @@
 #include "core/gzip.h"
 #include "core/rfc8188.h"
 #include "core/salted.h"
-#include "core/text_profile.h"
 #include "core/xml_profile.h"
 #include "server/firmware.h"
 #include "server/keys.h"
@@ -383,12 +382,13 @@ static int build_params(ctx *c, pv_params *out, pv_error *err)
         char pass[65];
         pv_keys_passphrase(dl, pass);
         /* spec 12.2 (b): key in a secret register, directory in GPP_B. */
-        if (pol->encryption == PV_PROV_ENC_RFC8188)
+        pv_prov_encryption enc = pv_prov_model_encryption(pol, c->dev->model);
+        if (enc == PV_PROV_ENC_RFC8188)
             set_managed(out, "IKM_HTTP_Encrypt_Content", pass, PV_UA_NA); /* spec 4.3 */
         else
             set_managed(out, "GPP_SA", pass, PV_UA_NA);
         set_managed(out, "GPP_B", dl->dir, PV_UA_NA);
-        pv_prov_permanent_rule(pol, c->host, &tmp);
+        pv_prov_permanent_rule(pol, c->dev->model, c->host, &tmp);
         set_managed(out, "Profile_Rule", tmp.data, PV_UA_UNSET);
         /* spec 1.3: the SEC-PRV-1 answer (binding.h) set _B and _C to this URL so
          * that the binding resync fetches this profile at once; emptied here, so a
@@ -399,7 +399,7 @@ static int build_params(ctx *c, pv_params *out, pv_error *err)
                 set_managed(out, chained[i], "", PV_UA_UNSET);
         if (pol->report_rule && pv_params_value(out, "Report_Rule") == NULL) {
             pv_buf_reset(&tmp);
-            if (pol->encryption == PV_PROV_ENC_SALTED)
+            if (enc == PV_PROV_ENC_SALTED)
                 pv_buf_append_str(&tmp, "[--key $SA] "); /* spec 7.1 */
             pv_prov_base_url(pol, c->host, pol->permanent_scheme, &tmp);
             pv_buf_appendf(&tmp, "/%s/$MA.xml", pol->report_prefix);
@@ -456,13 +456,12 @@ static int content_version(ctx *c, pv_render_output *out, pv_error *err)
 static int encode(ctx *c, const pv_params *p, pv_render_output *out, pv_error *err)
 {
     const pv_prov_policy *pol = c->o->policy;
-    bool text = pv_prov_model_in(pol->text_models, c->dev->model);
     pv_buf plain = {0}, packed = {0};
-    int rc = text ? pv_text_serialize(p, &plain, err) : pv_xml_serialize(p, &plain, err);
+    int rc = pv_xml_serialize(p, &plain, err); /* spec 3.3: never the text source */
     const pv_store_secret *sv = c->o->serve;
     out->content_encoding = NULL;
     if (rc != 0 || c->o->plain || sv == NULL) {
-        out->content_type = text ? "text/plain" : "application/xml";
+        out->content_type = "application/xml";
         if (rc == 0)
             pv_buf_append(&out->body, plain.data, plain.len);
         pv_buf_free(&plain);
@@ -481,7 +480,7 @@ static int encode(ctx *c, const pv_params *p, pv_render_output *out, pv_error *e
     int n = snprintf(seed, sizeof seed, "salt %s %s", out->version, pass);
     EVP_Digest(seed, n > 0 && (size_t)n < sizeof seed ? (size_t)n : 0, salt, NULL, EVP_sha256(),
                NULL);
-    if (rc == 0 && pol->encryption == PV_PROV_ENC_RFC8188) {
+    if (rc == 0 && pv_prov_model_encryption(pol, c->dev->model) == PV_PROV_ENC_RFC8188) {
         rc = pv_rfc8188_encrypt(data, pv_slice_from(pass), PV_RFC8188_DEFAULT_RS,
                                 pv_slice_make("", 0), salt, &out->body, err);
         out->content_encoding = "aes128gcm"; /* spec 4.3 */

@@ -6,6 +6,7 @@
 #include "store/store.h"
 
 #include "core/alloc.h"
+#include "core/text.h"
 #include "store/postgres.h"
 #include "store/sqlite.h"
 #include "store/store_int.h"
@@ -394,6 +395,56 @@ void pv__sha256_hex(const char *s, char out[65])
     pv_hex_encode(md, 32, out);
 }
 
+/* Walks v; path holds where we are ("lines[0].user"), and is left there on a refusal. */
+static int json_text(const json_t *v, pv_buf *path, const char *what, pv_error *err)
+{
+    size_t mark = path->len;
+    int rc = 0;
+    if (json_is_string(v)) {
+        char field[256];
+        (void)snprintf(field, sizeof field, "%s%s%s", what, what[0] ? ": " : "",
+                       path->len ? path->data : "the value");
+        rc = pv_text_check(pv_slice_make(json_string_value(v), json_string_length(v)),
+                           PV_TEXT_VALUE, field, err);
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item)
+        {
+            char field[256];
+            (void)snprintf(field, sizeof field, "%s%sa key in %s", what, what[0] ? ": " : "",
+                           path->len ? path->data : "the object");
+            if ((rc = pv_text_check(pv_slice_from(key), PV_TEXT_NAME, field, err)) != 0)
+                break;
+            pv_buf_appendf(path, "%s%s", mark ? "." : "", key);
+            if ((rc = json_text(item, path, what, err)) != 0)
+                return rc;
+            path->len = mark;
+            path->data[mark] = '\0';
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; rc == 0 && i < json_array_size(v); i++) {
+            pv_buf_appendf(path, "[%zu]", i);
+            if ((rc = json_text(json_array_get(v, i), path, what, err)) != 0)
+                return rc;
+            path->len = mark;
+            path->data[mark] = '\0';
+        }
+    }
+    return rc;
+}
+
+int pv_store_json_text_check(const json_t *v, const char *what, char *where, size_t size,
+                             pv_error *err)
+{
+    pv_buf path = {0};
+    int rc = json_text(v, &path, what, err);
+    if (where != NULL && size > 0)
+        (void)snprintf(where, size, "%s", rc != 0 && path.data ? path.data : "");
+    pv_buf_free(&path);
+    return rc;
+}
+
 int pv__json_check(const char *json, char want, const char *what, pv_error *err)
 {
     json_error_t je;
@@ -402,11 +453,12 @@ int pv__json_check(const char *json, char want, const char *what, pv_error *err)
         return pv_error_set(err, PV_EINVAL, "%s: invalid JSON at line %d column %d: %s", what,
                             je.line, je.column, je.text);
     bool ok = want == '{' ? json_is_object(v) : json_is_array(v);
+    int rc = ok ? pv_store_json_text_check(v, what, NULL, 0, err) : 0;
     json_decref(v);
     if (!ok)
         return pv_error_set(err, PV_EINVAL, "%s: must be a JSON %s", what,
                             want == '{' ? "object" : "array");
-    return 0;
+    return rc;
 }
 
 static const char *const state_names[] = {"MFG-RESET", "SP-CUST", "SEC-PRV-1", "SEC-PRV-2"};
@@ -461,7 +513,7 @@ int pv_store_scope_check(const char *scope, pv_error *err)
         return pv_error_set(err, PV_EINVAL, "scope '%.40s...': longer than %zu characters", scope,
                             sizeof(((pv_store_page *)0)->after) - 1);
     if (strncmp(scope, "model:", 6) == 0 && scope[6] != '\0')
-        return 0;
+        return pv_text_check(pv_slice_from(scope + 6), PV_TEXT_NAME, "scope model:<name>", err);
     if (strncmp(scope, "account:", 8) == 0 && scope[8] != '\0' &&
         strspn(scope + 8, "0123456789") == len - 8)
         return 0;

@@ -245,6 +245,20 @@ int pv_store_rate_hit(pv_store *s, const char *key, int64_t now, int64_t window,
 int pv_store_rate_count(pv_store *s, const char *key, int64_t now, int64_t window, int64_t *count,
                         pv_error *err);
 
+/*
+ * Text the store keeps is UTF-8 without control characters (core/text.h):
+ * every write of a parameter, a device's model or serial, an account's name,
+ * customer or settings is refused with PV_EINVAL naming the field otherwise.
+ * This checks every key and string of a JSON value the same way, naming the
+ * place ("account settings: lines[0].user: byte 3 is a control character
+ * (U+0001)..."); the admin API applies it to every request body. what ("" for
+ * none) starts the message; where (may be NULL) receives the path of the
+ * refused string, or of the object whose key was refused.
+ */
+struct json_t;
+int pv_store_json_text_check(const struct json_t *v, const char *what, char *where, size_t size,
+                             pv_error *err);
+
 /* ---- layered parameter sets (DESIGN 4) --------------------------------- */
 
 /* A scope names a layer: "global", "model:<name>", "account:<id>", "device:<mac>". */

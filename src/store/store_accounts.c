@@ -2,6 +2,7 @@
 #include "store/store.h"
 
 #include "core/alloc.h"
+#include "core/text.h"
 #include "store/store_int.h"
 
 #include <openssl/crypto.h>
@@ -49,6 +50,10 @@ static int account_check(const pv_store_account *a, pv_error *err)
 {
     if (a->name == NULL || a->name[0] == '\0')
         return pv_error_set(err, PV_EINVAL, "account: name is required");
+    if (pv_text_check(pv_slice_from(a->name), PV_TEXT_NAME, "account: name", err) != 0 ||
+        (a->customer != NULL &&
+         pv_text_check(pv_slice_from(a->customer), PV_TEXT_NAME, "account: customer", err) != 0))
+        return PV_EINVAL;
     if (a->settings != NULL)
         return pv__json_check(a->settings, '{', "account settings", err);
     return 0;

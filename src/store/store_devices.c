@@ -2,8 +2,10 @@
 #include "store/store.h"
 
 #include "core/alloc.h"
+#include "core/text.h"
 #include "store/store_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,10 +125,27 @@ static const char sql_create[] =
     "INSERT INTO devices (mac, serial, model, account_id, cert_fingerprint, require_cert, state, "
     "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)";
 
+/* What is written as text: one line each, no control characters. */
+static int device_text(const pv_store_device *d, const char *mac, pv_error *err)
+{
+    const char *names[] = {"serial", "model"};
+    const char *values[] = {d->serial, d->model};
+    for (size_t i = 0; i < 2; i++) {
+        char field[48];
+        (void)snprintf(field, sizeof field, "device %s: %s", mac, names[i]);
+        if (values[i] != NULL &&
+            pv_text_check(pv_slice_from(values[i]), PV_TEXT_NAME, field, err) != 0)
+            return PV_EINVAL;
+    }
+    return 0;
+}
+
 int pv_store_device_create(pv_store *s, const pv_store_device *d, int64_t now, pv_error *err)
 {
     char mac[13];
     int rc = pv_store_mac_normalize(d->mac, mac, err);
+    if (rc == 0)
+        rc = device_text(d, mac, err);
     if (rc != 0)
         return rc;
     rc = pv__exec(s, sql_create,
@@ -158,6 +177,8 @@ int pv_store_device_update(pv_store *s, const pv_store_device *d, int64_t now, p
     char mac[13];
     int64_t changed = 0;
     int rc = pv_store_mac_normalize(d->mac, mac, err);
+    if (rc == 0)
+        rc = device_text(d, mac, err);
     if (rc != 0)
         return rc;
     rc = pv__exec(s, sql_update,

@@ -5,6 +5,7 @@
 #include "store/store.h"
 
 #include "core/alloc.h"
+#include "core/text.h"
 #include "store/store_int.h"
 
 #include <stdio.h>
@@ -18,8 +19,15 @@ static int entry_check(const char *scope, const char *name, const char *value, c
 {
     if (name == NULL || name[0] == '\0')
         return pv_error_set(err, PV_EINVAL, "%s: parameter name is empty", scope);
+    char field[160];
+    (void)snprintf(field, sizeof field, "%s: parameter name", scope);
+    if (pv_text_check(pv_slice_from(name), PV_TEXT_NAME, field, err) != 0)
+        return PV_EINVAL; /* the name is not echoed: it holds a control character */
     if (value == NULL)
         return pv_error_set(err, PV_EINVAL, "%s: parameter %.60s has no value", scope, name);
+    (void)snprintf(field, sizeof field, "%s: parameter %.60s", scope, name);
+    if (pv_text_check(pv_slice_from(value), PV_TEXT_VALUE, field, err) != 0)
+        return PV_EINVAL; /* a render of the profile would fail on it */
     if (ua != NULL && ua[0] != '\0' && strcmp(ua, "na") != 0 && strcmp(ua, "ro") != 0 &&
         strcmp(ua, "rw") != 0) /* spec 3.1 */
         return pv_error_set(err, PV_EINVAL, "%s: parameter %.60s: ua '%.10s' is not na, ro or rw",

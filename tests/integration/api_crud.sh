@@ -176,5 +176,16 @@ expect_eq "$(jq_py 'len(j["items"])')" 0 "audit by time"
 expect_call 200 GET "/audit?limit=5"
 expect_eq "$(jq_py 'len(j["items"]), j["next"] is not None')" "(5, True)" "audit pages"
 
+# --- control characters: refused on write, the field named (one U+0001 made every render fail)
+expect_call 422 PATCH /params/global '{"entries":{"Station_Name":{"value":"desk\u0001"}}}'
+expect_eq "$(jq_py 'j["error"]["field"]')" "entries.Station_Name.value" "field named"
+expect_contains "$BODY" "byte 5 is a control character (U+0001)" "byte named"
+expect_call 422 POST /accounts '{"name":"ctl","settings":{"lines":[{"user":"10\u001b"}]}}'
+expect_eq "$(jq_py 'j["error"]["field"]')" "settings.lines[0].user" "nested field named"
+expect_call 422 POST /devices '{"mac":"000e08abcd99","model":"CP\u007f"}'
+expect_eq "$(jq_py 'j["error"]["field"]')" "model" "device field named"
+expect_call 404 GET /devices/000e08abcd99
+expect_call 404 GET /params/global # the refused PATCH created no set
+
 serve_stop
 done_ok

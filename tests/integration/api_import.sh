@@ -72,6 +72,15 @@ expect_contains "$(cat "$T/.err")" "header row" "empty file"
 printf 'MAC,modle\n' >"$T/bad.csv"
 expect_status 1 "$PV_BIN" device import "$T/bad.csv"
 expect_contains "$(cat "$T/.err")" "header column 2 'modle'" "misspelt column"
+# A NUL or a control character in a field: the row is refused with the column named (it used to
+# be cut at the NUL without a word); the rows around it are imported.
+printf 'MAC,model\n0e08aaaa0101,CP-8841\0-3PCC\n0e08aaaa0102,SPA\001\n0e08aaaa0103,SPA504G\n' >"$T/ctl.csv"
+expect_status 1 "$PV_BIN" device import "$T/ctl.csv"
+out=$(cat "$T/.out")
+expect_contains "$out" "line 2: row: column model: byte 8 is a control character (U+0000)" "NUL named"
+expect_contains "$out" "line 3: row: column model: byte 4 is a control character (U+0001)" "U+0001 named"
+expect_eq "$("$PV_BIN" device show 0e08aaaa0103 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["model"])')" SPA504G "the good row imported"
+expect_status 1 "$PV_BIN" device show 0e08aaaa0101
 expect_status 0 "$PV_BIN" db check
 serve_stop
 done_ok

@@ -139,11 +139,57 @@ static void rfc8188_and_digest_fallback(void **state)
     assert_string_equal(param(w, "Station_Name"), "gcm");
     assert_int_equal(pv_agent_get(w->a, PV_AGENT_ADMIN, "IKM_HTTP_Encrypt_Content", &xml),
                      PV_ENOENT);
+    /* spec 4.1: an 11.3 load derives keys with sha256 only: a file made with
+     * md5 is corrupt to it, the commonest operator mistake shows */
     serve_encrypted(w, "http://p.example:80/b.xml", PROFILE("<Station_Name>md5</Station_Name>"),
                     "k", PV_MD_MD5);
     resync_now(w, "[--key k] http://p.example/b.xml");
+    assert_string_equal(param(w, "Station_Name"), "gcm");
+    assert_non_null(strstr(pv_agent_last_error(w->a), "corrupt file"));
+    /* unless the host allows either digest (provisor phone --any-key-digest) */
+    w->id.any_key_digest = true;
+    world_reboot(w);
+    world_drain(w);
+    resync_now(w, "[--key k] http://p.example/b.xml");
     assert_string_equal(param(w, "Station_Name"), "md5");
     world_free(w);
+}
+
+/* spec 4.1: the digest follows the firmware generation: md5 on SPA and ATA
+ * and on multiplatform loads before 11.3, sha256 from 11.3(1) */
+static void key_digest_per_generation(void **state)
+{
+    static const struct {
+        pv_agent_family fam;
+        const char *swver;
+        pv_md md;
+    } cases[] = {
+        {PV_AGENT_SPA, NULL, PV_MD_MD5},
+        {PV_AGENT_ATA, NULL, PV_MD_MD5},
+        {PV_AGENT_MPP, "sip88xx.11-2-3MPP-398", PV_MD_MD5},
+        {PV_AGENT_MPP, "sip88xx.11-3-1MPP-678", PV_MD_SHA256},
+        {PV_AGENT_MPP, "sip88xx.12-0-1MPP-5", PV_MD_SHA256},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        world *w = world_new(cases[i].fam, "000e08012345", 23);
+        if (cases[i].swver != NULL) { /* a phone made with that load */
+            pv_agent_free(w->a);
+            w->id.swver = cases[i].swver;
+            assert_int_equal(pv_agent_new(&w->a, w->defs, &w->id, 23, NULL), 0);
+        }
+        world_boot(w);
+        const char *xml = PROFILE("<Station_Name>right</Station_Name>");
+        serve_encrypted(w, "http://p.example:80/r.xml", xml, "k", cases[i].md);
+        serve_encrypted(w, "http://p.example:80/w.xml", PROFILE("<Station_Name>wrong</Station_Name>"),
+                        "k", pv_md_other(cases[i].md));
+        resync_now(w, "[--key k] http://p.example/w.xml");
+        const char *got = param(w, "Station_Name");
+        if (got != NULL && strcmp(got, "wrong") == 0)
+            fail_msg("case %zu: a %s key was accepted", i, pv_md_name(pv_md_other(cases[i].md)));
+        resync_now(w, "[--key k] http://p.example/r.xml");
+        assert_string_equal(param(w, "Station_Name"), "right");
+        world_free(w);
+    }
 }
 
 #define FW_B "sip88xx.11-3-2MPP-100"
@@ -501,6 +547,7 @@ int main(void)
         cmocka_unit_test(retail_flow_to_sec_prv_2),
         cmocka_unit_test(oneshot_then_rule_b_in_one_resync),
         cmocka_unit_test(rfc8188_and_digest_fallback),
+        cmocka_unit_test(key_digest_per_generation),
         cmocka_unit_test(two_stage_upgrade),
         cmocka_unit_test(one_attempt_per_url),
         cmocka_unit_test(upgrade_guards),

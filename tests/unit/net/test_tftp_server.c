@@ -943,8 +943,7 @@ static void spoofed_flood_keeps_serving(void **state)
         flood[i] = bound_socket(ip, 0, false);
     }
     pv_buf rrq = {0};
-    pv_tftp_build_request(&rrq, PV_TFTP_RRQ, PV_SLICE_LIT("f5000"), PV_SLICE_LIT("octet"), NULL,
-                          0);
+    pv_tftp_build_request(&rrq, PV_TFTP_RRQ, PV_SLICE_LIT("f5000"), PV_SLICE_LIT("octet"), NULL, 0);
     struct sockaddr_in to = server_addr();
     pthread_t client;
     client_result result = {-1, 0};
@@ -1062,8 +1061,7 @@ static void own_port_is_ignored(void **state)
     inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
     uint64_t before = refused_tftp();
     pv_buf rrq = {0};
-    pv_tftp_build_request(&rrq, PV_TFTP_RRQ, PV_SLICE_LIT("f5000"), PV_SLICE_LIT("octet"), NULL,
-                          0);
+    pv_tftp_build_request(&rrq, PV_TFTP_RRQ, PV_SLICE_LIT("f5000"), PV_SLICE_LIT("octet"), NULL, 0);
     uint8_t e[] = {0, 5, 0, 0, 'x', 0};
     uint8_t ack[] = {0, 4, 0, 1};
     raw_send_to(s, &to, rrq.data, rrq.len);
@@ -1094,8 +1092,7 @@ static double reflect(const char *ip, int requests, const pv_tftp_option *opts, 
 {
     int s = bound_socket(ip, 0, false);
     pv_buf rrq = {0};
-    pv_tftp_build_request(&rrq, PV_TFTP_RRQ, PV_SLICE_LIT("f5000"), PV_SLICE_LIT("octet"), opts,
-                          n);
+    pv_tftp_build_request(&rrq, PV_TFTP_RRQ, PV_SLICE_LIT("f5000"), PV_SLICE_LIT("octet"), opts, n);
     for (int i = 0; i < requests; i++)
         raw_send(s, rrq.data, rrq.len);
     size_t sent = rrq.len * (size_t)requests;

@@ -57,12 +57,42 @@ static void quotes_blank_lines_comments(void **state)
     assert_string_equal(rows[0].field[PV_IMPORT_MODEL], "SPA, 504G");
     assert_string_equal(rows[0].field[PV_IMPORT_ACCOUNT], "The \"Big\" One");
     assert_int_equal(rows[1].line, 5);
-    assert_string_equal(rows[1].field[PV_IMPORT_MODEL], "two\nlines");
-    assert_null(rows[1].field[PV_IMPORT_ACCOUNT]); /* empty field = absent */
+    /* a line break inside quotes is read, but no column may hold one */
+    assert_non_null(strstr(rows[1].error, "column model: byte 4 is a control character (U+000A)"));
     assert_int_equal(rows[2].line, 7);
     assert_string_equal(rows[2].error, "2 fields, but the header names 3");
     assert_int_equal(rows[3].line, 8);
     assert_string_equal(rows[3].error, "a quoted field is not closed before the end");
+    free_rows(rows, n);
+}
+
+/* A NUL in a field used to cut it short silently; control characters are
+ * refused with the column named, and the rows around them still read. */
+static void nul_and_control_characters(void **state)
+{
+    static const char csv[] = "MAC,model,serial\n"
+                              "000e08000001,CP-8841\0-3PCC,SN1\n"
+                              "000e08000002,\"SPA\x01\",SN2\n"
+                              "000e08000003,SPA504G,SN\x7f\n"
+                              "000e08000004,SPA504G,\xff\xfe\n"
+                              "000e08000005,Caf\xc3\xa9 phone,SN5\n";
+    pv_import_reader r;
+    assert_int_equal(pv_import_open(&r, pv_slice_make(csv, sizeof csv - 1), NULL), 0);
+    pv_import_row rows[6];
+    size_t n = 0;
+    while (n < 6 && pv_import_next(&r, &rows[n]) == 1)
+        n++;
+    assert_int_equal(n, 5);
+    assert_string_equal(rows[0].error,
+                        "column model: byte 8 is a control character (U+0000); expected one line "
+                        "of text without control characters");
+    assert_null(rows[0].field[PV_IMPORT_MODEL]); /* never "CP-8841" */
+    assert_non_null(strstr(rows[1].error, "column model: byte 4 is a control character (U+0001)"));
+    assert_non_null(strstr(rows[2].error, "column serial: byte 3 is a control character (U+007F)"));
+    assert_non_null(strstr(rows[3].error, "column serial: byte 1 is not UTF-8 text (0xff)"));
+    assert_string_equal(rows[4].error, "");
+    assert_string_equal(rows[4].field[PV_IMPORT_MODEL], "Caf\xc3\xa9 phone");
+    assert_int_equal(rows[4].line, 6);
     free_rows(rows, n);
 }
 
@@ -110,9 +140,18 @@ static void dhcp_dnsmasq(void **state)
                          .url = "http://prov.example.net/$PSN.xml"};
     pv_buf out = {0};
     assert_int_equal(pv_dhcp_snippet(PV_DHCP_DNSMASQ, &o, &out, NULL), 0);
-    assert_non_null(strstr(out.data, "\ndhcp-option=66,\"192.0.2.10\"\n"));
-    assert_non_null(strstr(out.data, "\ndhcp-option=150,192.0.2.10,192.0.2.11\n"));
-    assert_non_null(strstr(out.data, "\ndhcp-option=160,\"http://prov.example.net/$PSN.xml\"\n"));
+    assert_non_null(strstr(out.data, "\ndhcp-option=tag:provisor-phone,66,\"192.0.2.10\"\n"));
+    assert_non_null(strstr(out.data, "\ndhcp-option=tag:provisor-phone,150,192.0.2.10,192.0.2.11\n"));
+    assert_non_null(strstr(out.data, "\ndhcp-option=tag:provisor-phone,160,\"http://prov.example.net/$PSN.xml\"\n"));
+    /* spec 8.2, 10: only the phones' vendor classes; no 159 for a host name */
+    assert_non_null(strstr(out.data, "\ndhcp-vendorclass=set:provisor-phone,CP-\n"));
+    assert_non_null(strstr(out.data, "\ndhcp-vendorclass=set:provisor-phone,CISCO ATA\n"));
+    assert_null(strstr(out.data, ",159,"));
+    assert_null(strstr(out.data, "\ndhcp-option=66"));
+    pv_buf_reset(&out);
+    pv_dhcp_options ip = {.url = "https://192.0.2.7:8443/$MA.xml"};
+    assert_int_equal(pv_dhcp_snippet(PV_DHCP_DNSMASQ, &ip, &out, NULL), 0);
+    assert_non_null(strstr(out.data, "\ndhcp-option=tag:provisor-phone,159,\"192.0.2.7\"\n"));
     pv_buf_free(&out);
 }
 
@@ -139,11 +178,9 @@ static void dhcp_kea_and_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(header_any_order_and_case),
-        cmocka_unit_test(quotes_blank_lines_comments),
-        cmocka_unit_test(bad_headers),
-        cmocka_unit_test(long_field_bounded),
-        cmocka_unit_test(dhcp_dnsmasq),
+        cmocka_unit_test(header_any_order_and_case),  cmocka_unit_test(quotes_blank_lines_comments),
+        cmocka_unit_test(nul_and_control_characters), cmocka_unit_test(bad_headers),
+        cmocka_unit_test(long_field_bounded),         cmocka_unit_test(dhcp_dnsmasq),
         cmocka_unit_test(dhcp_kea_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -337,6 +337,21 @@ static void sec_prv_1_profile(void **state)
     assert_string_equal(pv_params_value(&p, "Profile_Rule"), "https://prov.example/$B/$MA.cfg");
     assert_string_equal(pv_params_value(&p, "Resync_Random_Delay"), "120"); /* MPP: seconds */
     pv_params_free(&p);
+    /* a mixed fleet: SPA and ATA phones know only AES-256-CBC (spec 4.1, 4.3) */
+    const char *const legacy[] = {"SPA504G", "ATA191-MPP"};
+    for (size_t i = 0; i < 2; i++) {
+        pv_buf_reset(&out);
+        assert_ok(pv_binding_profile(&pol, "prov.example", legacy[i], &sec, &out, e));
+        pv_params q = {0};
+        assert_ok(pv_xml_parse(pv_buf_slice(&out), &q, NULL, e));
+        assert_string_equal(pv_params_value(&q, "GPP_SA"), pass);
+        assert_null(pv_params_value(&q, "IKM_HTTP_Encrypt_Content"));
+        assert_string_equal(pv_params_value(&q, "Profile_Rule"),
+                            "[--key $SA] https://prov.example/$B/$MA.cfg");
+        /* SPA/ATA guides: 20 s units, so 120 s is 6 */
+        assert_string_equal(pv_params_value(&q, "Resync_Random_Delay"), "6");
+        pv_params_free(&q);
+    }
     pv_buf_free(&out);
 }
 

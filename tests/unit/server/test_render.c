@@ -110,6 +110,25 @@ static void encrypted_cached_and_rotated(void **state)
     assert_ok(pv_salted_decrypt(pv_buf_slice(&a.body), pv_slice_from(pass), PV_MD_MD5, 1 << 20,
                                 &plain, e)); /* SPA: md5 (DESIGN 7) */
     assert_non_null(strstr(plain.data, "<Profile_Rule>[--key $SA] http://prov:8080/$B/$MA.cfg"));
+    /* the _B of the bootstrap/binding chain is cleared: one fetch per resync */
+    assert_non_null(strstr(plain.data, "<Profile_Rule_B></Profile_Rule_B>"));
+    /* encryption = aes128gcm is for multiplatform phones: this SPA still gets
+     * AES-256-CBC with --key, which it can read (spec 4.1, 4.3) */
+    pv_prov_policy gcm = pol;
+    gcm.encryption = PV_PROV_ENC_RFC8188;
+    pv_render_options og = o;
+    og.policy = &gcm;
+    og.cache = NULL;
+    pv_render_output g = {0};
+    assert_ok(pv_render_device(f->s, "000e08abcdef", &og, &g, e));
+    assert_null(g.content_encoding);
+    pv_buf gplain = {0};
+    assert_ok(pv_salted_decrypt(pv_buf_slice(&g.body), pv_slice_from(pass), PV_MD_MD5, 1 << 20,
+                                &gplain, e));
+    assert_non_null(strstr(gplain.data, "<Profile_Rule>[--key $SA] http://prov:8080/$B/$MA.cfg"));
+    assert_null(strstr(gplain.data, "IKM_HTTP_Encrypt_Content"));
+    pv_buf_free(&gplain);
+    pv_render_output_free(&g);
     /* A parameter change is a new content version. */
     assert_ok(pv_store_param_put(f->s, "global", "Proxy_1_", "g2", NULL, 2002, e));
     pv_render_output c = {0};

@@ -623,6 +623,55 @@ static void hostile_values_are_data(void **state)
     pv_store_param_set_free(&set);
 }
 
+/* Control characters would make every render of a profile fail (XML cannot carry U+0001): the
+ * store refuses them on every write, naming the field, whatever path the write came by. */
+static void control_characters_are_refused(void **state)
+{
+    pv_store *s = S(state);
+    pv_error err = {""};
+    assert_int_equal(pv_store_param_put(s, "global", "Station_Name", "desk\x01", NULL, 1, &err),
+                     PV_EINVAL);
+    assert_string_equal(err.msg, "global: parameter Station_Name: byte 5 is a control character "
+                                 "(U+0001); expected UTF-8 text without control characters");
+    assert_int_equal(pv_store_param_put(s, "global", "Bad\nName", "x", NULL, 1, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "global: parameter name: byte 4"));
+    pv_store_param entries[] = {{"A", "ok", ""}, {"B", "\xc2\x85", ""}};
+    assert_int_equal(pv_store_params_replace(s, "global", entries, 2, 1, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "parameter B: byte 1 is a control character (U+0085)"));
+    assert_int_equal(pv_store_param_put(s, "model:SPA\x7f", "A", "x", NULL, 1, &err), PV_EINVAL);
+    /* Values may hold TAB and line breaks (XML carries them). */
+    assert_ok(pv_store_param_put(s, "global", "Text", "a\tb\r\nc", NULL, 1, e));
+    pv_store_param_set set = {0};
+    assert_ok(pv_store_params_get(s, "global", &set, e));
+    assert_int_equal(set.n, 1); /* nothing refused was written */
+    pv_store_param_set_free(&set);
+
+    pv_store_account a = {.name = "acme", .customer = "Acme\x1b[31m"};
+    int64_t id = 0;
+    assert_int_equal(pv_store_account_create(s, &a, 1, &id, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "account: customer: byte 5 is a control character (U+001B)"));
+    a.customer = NULL;
+    a.settings = "{\"lines\":[{\"user\":\"1001\"},{\"user\":\"10\\u000102\"}]}";
+    assert_int_equal(pv_store_account_create(s, &a, 1, &id, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "account settings: lines[1].user: byte 3 is a control "
+                                    "character (U+0001)"));
+    a.settings = "{\"a\\u0007\":1}";
+    assert_int_equal(pv_store_account_create(s, &a, 1, &id, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "account settings: a key in the object: byte 2"));
+
+    pv_store_device d = {.mac = "001122334455", .model = "CP-8841\n3PCC"};
+    assert_int_equal(pv_store_device_create(s, &d, 1, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "device 001122334455: model: byte 8 is a control character"));
+    d.model = "CP-8841-3PCC";
+    d.serial = "SN\x01";
+    assert_int_equal(pv_store_device_create(s, &d, 1, &err), PV_EINVAL);
+    d.serial = NULL;
+    assert_ok(pv_store_device_create(s, &d, 1, e));
+    d.serial = "FCH\x02";
+    assert_int_equal(pv_store_device_update(s, &d, 2, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "device 001122334455: serial"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,6 +687,7 @@ int main(void)
         STORE_TEST(reports_are_kept_per_device),
         STORE_TEST(tokens_and_audit),
         STORE_TEST(hostile_values_are_data),
+        STORE_TEST(control_characters_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
