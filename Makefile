@@ -1,6 +1,7 @@
 # Provisor — the two commands a new machine needs:
 #   make run    install what is missing, build, start the server on its defaults
 #   make test   install what is missing, build, run every test (CTest)
+#   make test-stress   the same with two busy loops beside it (a busy, freshly started machine)
 # Options: SAN=1 (ASan+UBSan build in build-san/), JOBS=N, CI=true (-Werror).
 #   make fuzz-long   every fuzz target 10 minutes (FUZZ_SECONDS, FUZZ_ONLY="rule xml"), corpus grown
 
@@ -19,7 +20,7 @@ CMAKE_FLAGS = -G Ninja -DCMAKE_C_COMPILER=$(CC_PICK) \
 	-DCMAKE_BUILD_TYPE=$(if $(filter 1,$(SAN)),Debug,RelWithDebInfo) \
 	-DPV_SAN=$(if $(filter 1,$(SAN)),ON,OFF) -DPV_WERROR=$(WERROR)
 
-.PHONY: all deps configure build run test fuzz fuzz-long bench clean format
+.PHONY: all deps configure build run test test-stress fuzz fuzz-long bench clean format
 
 all: build
 
@@ -42,6 +43,9 @@ run: configure
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure --no-label-summary -j $(JOBS) --timeout 600
+
+test-stress: build
+	@bash scripts/test-stress.sh $(BUILD) $(JOBS)
 
 fuzz: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target fuzzers

@@ -10,11 +10,6 @@
 
 static const unsigned codes[PV_DHCP_OPTIONS] = {66, 150, 159, 160};
 
-unsigned pv_dhcp_code(size_t i)
-{
-    return i < PV_DHCP_OPTIONS ? codes[i] : 0;
-}
-
 static int slot_of(unsigned code)
 {
     for (int i = 0; i < PV_DHCP_OPTIONS; i++) {

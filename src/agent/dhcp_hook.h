@@ -28,8 +28,6 @@ typedef struct pv_dhcp_lease {
     char value[PV_DHCP_OPTIONS][256]; /* "" = not offered */
 } pv_dhcp_lease;
 
-/* The option code of slot i (66, 150, 159, 160). */
-unsigned pv_dhcp_code(size_t i);
 /* Reads a udhcpc environment ("name=value" strings, NULL-terminated). */
 int pv_dhcp_lease_from_env(char *const *envp, pv_dhcp_lease *out, pv_error *err);
 /* The lease file: "ip=...\n66=...\n150=...\n" (absent options left out). */

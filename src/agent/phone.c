@@ -71,8 +71,6 @@ struct pv_phone {
     bool draining;
     char last_result[160];
     pv_agent_challenge challenge; /* the last 401's (spec 8.2: the retry answers it) */
-    void (*change_cb)(pv_phone *p, void *data);
-    void *change_data;
     unsigned pending_closes;
     void (*done)(void *data);
     void *done_data;
@@ -384,8 +382,6 @@ static void drain(pv_phone *p)
         return;
     }
     rearm(p);
-    if (p->change_cb != NULL)
-        p->change_cb(p, p->change_data);
 }
 
 void pv_phone_kick(pv_phone *p)
@@ -646,7 +642,6 @@ void pv_phone_close(pv_phone *p, void (*done)(void *data), void *data)
 {
     p->done = done;
     p->done_data = data;
-    p->change_cb = NULL;
     cancel_transfers(p);
     p->pending_closes = 1; /* the timer */
     if (p->state_dir != NULL) {
@@ -720,18 +715,7 @@ const char *pv_phone_web_address(const pv_phone *p)
     return p->web_address;
 }
 
-const char *pv_phone_state_dir(const pv_phone *p)
-{
-    return p->state_dir;
-}
-
 const char *pv_phone_last_result(const pv_phone *p)
 {
     return p->last_result;
-}
-
-void pv_phone_on_change(pv_phone *p, void (*cb)(pv_phone *p, void *data), void *data)
-{
-    p->change_cb = cb;
-    p->change_data = data;
 }

@@ -87,9 +87,6 @@ int pv_phone_reload_dhcp(pv_phone *p, pv_error *err);
 const char *pv_phone_sip_bound(const pv_phone *p);
 /* The web server's bound address ("127.0.0.1:8088"), or NULL. */
 const char *pv_phone_web_address(const pv_phone *p);
-const char *pv_phone_state_dir(const pv_phone *p);
-/* Called after every batch of actions (the terminal UI redraws). */
-void pv_phone_on_change(pv_phone *p, void (*cb)(pv_phone *p, void *data), void *data);
 
 /* The outcome of the last finished resync as a short text ("ok", $ERR...). */
 const char *pv_phone_last_result(const pv_phone *p);

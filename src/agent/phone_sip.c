@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "net/sip_auth.h"
+#include "net/sockaddr.h"
 #include "net/sip_transport.h"
 
 #include <openssl/rand.h>
@@ -388,7 +389,7 @@ static void on_notify(pv_phone_sip *s, const pv_sip_msg *req, const struct socka
 {
     char event[32], from[80];
     pv_sip_event(req, event, sizeof event);
-    pv_sip_format_address(peer, from, sizeof from);
+    pv_sockaddr_text(peer, from, sizeof from);
     pv_agent_sip_event ev;
     if (pv_agent_sip_event_parse(event, &ev) != 0) {
         answer(s, req, peer, 489, "Bad Event", "Allow-Events: resync, check-sync, reboot_now, "

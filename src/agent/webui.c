@@ -4,6 +4,7 @@
 #include "agent/webui.h"
 
 #include "core/alloc.h"
+#include "net/sockaddr.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -211,12 +212,7 @@ static int status_of(int rc)
 static void peer_host(const pv_request *req, char *host, size_t size)
 {
     snprintf(host, size, "127.0.0.1");
-    if (req->peer == NULL)
-        return;
-    if (req->peer->sa_family == AF_INET6)
-        uv_ip6_name((const struct sockaddr_in6 *)req->peer, host, size);
-    else if (req->peer->sa_family == AF_INET)
-        uv_ip4_name((const struct sockaddr_in *)req->peer, host, size);
+    pv_sockaddr_host(req->peer, host, size);
 }
 
 /* /admin/resync?RULE and /admin/upgrade?URL (spec 9, 1.2). */

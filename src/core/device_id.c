@@ -57,20 +57,6 @@ void pv_mac_format_colons(const pv_mac *mac, char buf[18])
     buf[17] = '\0';
 }
 
-const char *pv_family_name(pv_family family)
-{
-    switch (family) {
-    case PV_FAMILY_SPA:
-        return "spa";
-    case PV_FAMILY_MPP:
-        return "mpp";
-    case PV_FAMILY_ATA:
-        return "ata";
-    default:
-        return "unknown";
-    }
-}
-
 /* Copies s into a fixed field, refusing what does not fit. */
 static bool copy_field(char *dst, size_t cap, pv_slice s)
 {

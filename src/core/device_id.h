@@ -34,8 +34,6 @@ typedef enum {
     PV_FAMILY_ATA, /* ATA191/192 MPP */
 } pv_family;
 
-const char *pv_family_name(pv_family family);
-
 /* What a User-Agent header says (spec 8.1). Fields are empty when absent. */
 typedef struct pv_user_agent {
     pv_family family;

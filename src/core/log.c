@@ -55,11 +55,6 @@ void pv_log_set_level(pv_log_level min_level)
     log_min_level = (int)min_level;
 }
 
-pv_log_level pv_log_get_level(void)
-{
-    return (pv_log_level)log_min_level;
-}
-
 int pv_log_level_parse(const char *name)
 {
     for (int i = 0; i < 4; i++) {

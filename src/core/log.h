@@ -30,7 +30,6 @@ typedef struct pv_log_line {
 
 void pv_log_set_sink(pv_log_sink sink, void *data);
 void pv_log_set_level(pv_log_level min_level);
-pv_log_level pv_log_get_level(void);
 /* Parses "debug", "info", "warn", "error"; returns -1 when unknown. */
 int pv_log_level_parse(const char *name);
 

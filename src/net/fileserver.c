@@ -3,6 +3,7 @@
 
 #include "core/alloc.h"
 #include "net/fileio.h"
+#include "net/sockaddr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -117,6 +118,11 @@ static bool same_file(const cache_entry *e, const struct stat *st)
 
 static void fileserver_handle(pv_handler *self, pv_request *req);
 
+static time_t wall_clock_now(void)
+{
+    return time(NULL);
+}
+
 int pv_fileserver_init(pv_fileserver *fs, const char *root, const char *upload_dir, pv_error *err)
 {
     memset(fs, 0, sizeof *fs);
@@ -125,6 +131,7 @@ int pv_fileserver_init(pv_fileserver *fs, const char *root, const char *upload_d
     fs->handler.data = fs;
     fs->upload_fd = -1;
     fs->max_upload = DEFAULT_MAX_UPLOAD;
+    fs->wall_clock = wall_clock_now;
     fs->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fs->root_fd < 0)
         return pv_error_set(err, errno == ENOENT ? PV_ENOENT : PV_EIO, "root directory %s: %s",
@@ -384,8 +391,9 @@ static bool cache_fill(cache_entry *e, const pv_fileserver *fs, const char *rel,
                        const struct stat *st)
 {
     size_t rel_len = strlen(rel);
+    time_t now = fs->wall_clock();
     if (st->st_size > CACHE_MAX_FILE || rel_len >= CACHE_PATH_MAX ||
-        st->st_ctim.tv_sec >= time(NULL) - 1 || st->st_mtim.tv_sec >= time(NULL) - 1)
+        st->st_ctim.tv_sec >= now - 1 || st->st_mtim.tv_sec >= now - 1)
         return false; /* too big, or changed too recently to trust its timestamps */
     char *data = pv_malloc((size_t)st->st_size + 1);
     ssize_t n = pread(fd, data, (size_t)st->st_size, 0);
@@ -467,11 +475,8 @@ static void append_safe(pv_buf *b, pv_slice s, size_t max)
 /* "<peer address>-<base name>": who sent it and what they called it. */
 void pv__fileserver_upload_name(const struct sockaddr *peer, pv_slice path, pv_buf *out)
 {
-    char addr[INET6_ADDRSTRLEN] = "unknown";
-    if (peer != NULL && peer->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, sizeof addr);
-    else if (peer != NULL && peer->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr, sizeof addr);
+    char addr[PV_SOCKADDR_TEXT_MAX] = "unknown";
+    pv_sockaddr_host(peer, addr, sizeof addr);
     size_t base = path.len;
     while (base > 0 && path.ptr[base - 1] != '/' && path.ptr[base - 1] != '\\')
         base--;

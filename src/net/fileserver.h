@@ -22,6 +22,7 @@
 #include "net/upload_quota.h"
 
 #include <stddef.h>
+#include <time.h>
 
 typedef struct pv_fileserver {
     pv_handler handler; /* handler.data points back here */
@@ -30,6 +31,10 @@ typedef struct pv_fileserver {
     size_t max_upload;  /* bytes; larger uploads are refused with 413 */
     bool has_quota;
     pv_upload_quota quota; /* what upload_dir may hold (refused with 507) */
+    /* The wall clock in seconds (time() after init): a file changed within the last second is
+     * not cached, since its timestamps cannot be trusted yet. A test sets a clock of its own
+     * before serving, instead of sleeping until its files settle. */
+    time_t (*wall_clock)(void);
 } pv_fileserver;
 
 /* Opens root (and upload_dir unless NULL, with the default upload limits). */

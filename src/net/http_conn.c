@@ -4,6 +4,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "net/metrics.h"
+#include "net/sockaddr.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -204,6 +205,7 @@ static send_result conn_send(pv__http_conn *conn, pv_buf *data, bool try_first)
             return SENT_FAILED;
         }
         pv_buf_reset(data);
+        assert(conn->server != NULL); /* only a live connection sends */
         out = &conn->server->tls_out;
         pv_tls_conn_take_output(conn->tls, out);
     }
@@ -377,6 +379,7 @@ static void pump_sendfile(pv__http_conn *conn)
 static void pump_tls_file(pv__http_conn *conn)
 {
     size_t budget = PV_HTTP_SENDFILE_SLICE;
+    assert(conn->server != NULL); /* the file buffer is the server's */
     while (conn->file_left > 0) {
         size_t want =
             conn->file_left < PV_HTTP_FILE_CHUNK ? (size_t)conn->file_left : PV_HTTP_FILE_CHUNK;
@@ -441,6 +444,10 @@ static char *dup_header_value(const char *s)
 /* Takes the handler's answer (or ours) and starts sending it. */
 static void begin_response(pv__http_conn *conn, const pv_response *resp, bool allow_header)
 {
+    /* A connection has its server until its handles have closed (pv__http_server_detach);
+     * an orphan's answer is freed by conn_respond and never reaches here. */
+    assert(conn->server != NULL);
+    assert(resp != NULL);
     conn->resp = *resp;
     if (conn->server->closing)
         conn->keep_alive = false; /* draining: this is the connection's last answer */
@@ -527,6 +534,7 @@ static void dispatch(pv__http_conn *conn)
 {
     const pv_http_request *r = pv_http_parser_request(&conn->parser);
     pv_http_server *server = conn->server;
+    assert(server != NULL); /* a detached connection reads nothing more */
     pv_request *req = &conn->req;
     *req = (pv_request){
         .proto = conn->proto,
@@ -607,6 +615,7 @@ static void conn_process(pv__http_conn *conn)
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
     pv__http_conn *conn = handle->data;
+    assert(conn->server != NULL); /* the read buffer is the server's, one per loop */
     *buf = uv_buf_init(conn->server->read_buf, PV_HTTP_READ_CHUNK);
 }
 
@@ -741,27 +750,9 @@ static void on_timeout(uv_timer_t *timer)
 
 /* ---- start ------------------------------------------------------------------------------- */
 
-static void format_peer(const struct sockaddr_storage *ss, char *out, size_t size)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-        uv_ip4_name(a, host, sizeof host);
-        port = ntohs(a->sin_port);
-        snprintf(out, size, "%s:%d", host, port);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-        uv_ip6_name(a, host, sizeof host);
-        port = ntohs(a->sin6_port);
-        snprintf(out, size, "[%s]:%d", host, port);
-    } else {
-        snprintf(out, size, "-");
-    }
-}
-
 void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn)
 {
+    assert(server != NULL && conn != NULL);
     conn->respond = conn_respond;
     conn->server = server;
     conn->limits = server->limits;
@@ -771,7 +762,7 @@ void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn)
     uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&conn->peer, &len);
     len = sizeof conn->local;
     uv_tcp_getsockname(&conn->tcp, (struct sockaddr *)&conn->local, &len);
-    format_peer(&conn->peer, conn->peer_text, sizeof conn->peer_text);
+    pv_sockaddr_text((const struct sockaddr *)&conn->peer, conn->peer_text, sizeof conn->peer_text);
     uv_timer_init(server->loop, &conn->timer);
     conn->timer.data = conn;
     conn->handles_open = 2; /* tcp and timer */

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "net/http_conn.h"
 #include "net/metrics.h"
+#include "net/sockaddr.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -270,19 +271,10 @@ static int bind_socket(const struct sockaddr_storage *ss, bool reuse_port, const
 
 static void format_address(pv_http_server *server)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     int len = sizeof ss;
-    char host[INET6_ADDRSTRLEN] = "?";
     uv_tcp_getsockname(&server->listener, (struct sockaddr *)&ss, &len);
-    if (ss.ss_family == AF_INET6) {
-        uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof host);
-        snprintf(server->address, sizeof server->address, "[%s]:%d", host,
-                 ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
-    } else {
-        uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof host);
-        snprintf(server->address, sizeof server->address, "%s:%d", host,
-                 ntohs(((struct sockaddr_in *)&ss)->sin_port));
-    }
+    pv_sockaddr_text((struct sockaddr *)&ss, server->address, sizeof server->address);
 }
 
 /* A socket of our own never takes 0..2: pv_http_server_options.listen_fd 0 means "none", and a

@@ -5,6 +5,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "net/sockaddr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,23 +64,6 @@ int pv_sip_parse_address(const char *text, uint16_t default_port, struct sockadd
                         host);
 }
 
-void pv_sip_format_address(const struct sockaddr *sa, char *buf, size_t size)
-{
-    char ip[64] = "?";
-    unsigned port = 0;
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-        uv_ip6_name(s6, ip, sizeof ip);
-        port = ntohs(s6->sin6_port);
-        snprintf(buf, size, "[%s]:%u", ip, port);
-    } else {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-        uv_ip4_name(s4, ip, sizeof ip);
-        port = ntohs(s4->sin_port);
-        snprintf(buf, size, "%s:%u", ip, port);
-    }
-}
-
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     pv_sip_transport *t = h->data;
@@ -93,7 +77,7 @@ static void on_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct so
     if (n <= 0 || peer == NULL)
         return; /* nothing more, or an error the next datagram will not have */
     char from[80];
-    pv_sip_format_address(peer, from, sizeof from);
+    pv_sockaddr_text(peer, from, sizeof from);
     if ((flags & UV_UDP_PARTIAL) || (size_t)n > PV_SIP_MAX_MESSAGE) {
         t->dropped++;
         pv_logf(PV_LOG_WARN, "sip.drop", "peer=%s error=\"a datagram over %d bytes\"", from,
@@ -134,14 +118,10 @@ int pv_sip_transport_new(uv_loop_t *loop, const char *address, uint16_t default_
     struct sockaddr_storage bound;
     int len = sizeof bound;
     uv_udp_getsockname(&t->udp, (struct sockaddr *)&bound, &len);
-    pv_sip_format_address((const struct sockaddr *)&bound, t->address, sizeof t->address);
-    if (bound.ss_family == AF_INET6) {
-        uv_ip6_name((const struct sockaddr_in6 *)&bound, t->host, sizeof t->host);
-        t->port = ntohs(((const struct sockaddr_in6 *)&bound)->sin6_port);
-    } else {
-        uv_ip4_name((const struct sockaddr_in *)&bound, t->host, sizeof t->host);
-        t->port = ntohs(((const struct sockaddr_in *)&bound)->sin_port);
-    }
+    pv_sockaddr_text((const struct sockaddr *)&bound, t->address, sizeof t->address);
+    pv_sockaddr_host((const struct sockaddr *)&bound, t->host, sizeof t->host);
+    t->port = ntohs(bound.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((const struct sockaddr_in *)&bound)->sin_port);
     *out = t;
     return 0;
 }

@@ -47,7 +47,4 @@ const char *pv_sip_transport_address(const pv_sip_transport *t);
 uint64_t pv_sip_transport_dropped(const pv_sip_transport *t);
 void pv_sip_transport_close(pv_sip_transport *t, void (*done)(void *data), void *data);
 
-/* "host:port" of a socket address ("[::1]:5060" for IPv6) into buf. */
-void pv_sip_format_address(const struct sockaddr *sa, char *buf, size_t size);
-
 #endif

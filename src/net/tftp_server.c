@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "net/metrics.h"
+#include "net/sockaddr.h"
 #include "net/tftp_transfer.h"
 
 #include <arpa/inet.h>
@@ -74,20 +75,6 @@ size_t pv_tftp_server_open_files(const pv_tftp_server *server)
     for (const pv__tftp_file *f = server->files; f; f = f->next)
         n++;
     return n;
-}
-
-void pv__tftp_format_addr(const struct sockaddr *sa, char *out, size_t cap)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
-        snprintf(out, cap, "[%s]:%u", ip, ntohs(s6->sin6_port)); /* fits: cap >= 64 */
-    } else {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
-        snprintf(out, cap, "%s:%u", ip, ntohs(s4->sin_port));
-    }
 }
 
 /* "127.0.0.1:6969", "[::1]:69", "0.0.0.0:69", ":69" (all IPv4 addresses). */
@@ -351,7 +338,7 @@ static void send_refusal(pv_tftp_server *server, pv__tftp_source *src, const str
 static void log_refusal(const struct sockaddr *peer, const char *why)
 {
     char addr[80];
-    pv__tftp_format_addr(peer, addr, sizeof addr);
+    pv_sockaddr_text(peer, addr, sizeof addr);
     pv_log_line line;
     pv_log_begin(&line, PV_LOG_INFO, "tftp.refused");
     pv_log_str(&line, "peer", addr);
@@ -573,8 +560,7 @@ static int open_listener(pv_tftp_server *server, const pv_tftp_server_options *o
     }
     socklen_t alen = sizeof server->bound;
     getsockname(server->fd, (struct sockaddr *)&server->bound, &alen);
-    pv__tftp_format_addr((struct sockaddr *)&server->bound, server->address,
-                         sizeof server->address);
+    pv_sockaddr_text((struct sockaddr *)&server->bound, server->address, sizeof server->address);
     return 0;
 }
 

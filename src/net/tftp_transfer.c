@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "net/metrics.h"
+#include "net/sockaddr.h"
 #include "net/tftp_negotiate.h"
 #include "net/tftp_rto.h"
 
@@ -84,11 +85,6 @@ static void t_on_timer(uv_timer_t *handle);
 static void t_send_first(pv__tftp_transfer *t, bool again);
 static void t_respond(pv_request *req, pv_response *resp);
 static void t_finish(pv__tftp_transfer *t, int status, const char *reason);
-
-pv__tftp_transfer *pv__tftp_transfer_next(pv__tftp_transfer *t)
-{
-    return t->next_t;
-}
 
 /* Until the peer has answered, every packet is paid from its address's amplification
  * budget (tftp_transfer.h); an unaffordable one is not sent, as if lost. */
@@ -222,7 +218,7 @@ static void t_destroy(pv__tftp_transfer *t)
 static void t_log(pv__tftp_transfer *t)
 {
     char peer[80];
-    pv__tftp_format_addr((struct sockaddr *)&t->peer, peer, sizeof peer);
+    pv_sockaddr_text((struct sockaddr *)&t->peer, peer, sizeof peer);
     double ms = (double)(uv_hrtime() - t->start_ns) / 1e6;
     pv_log_line line;
     pv_log_begin(&line, PV_LOG_INFO, "tftp.transfer");

@@ -109,7 +109,6 @@ bool pv__tftp_source_afford(pv_tftp_server *server, pv__tftp_source *s, size_t l
 void pv__tftp_source_proven(pv_tftp_server *server, pv__tftp_source *s);
 void pv__tftp_handle_closed(pv_tftp_server *server);
 void pv__tftp_transfer_removed(pv_tftp_server *server);
-void pv__tftp_format_addr(const struct sockaddr *sa, char *out, size_t cap);
 /* RFC 2348: the largest blksize the path MTU of a connected socket carries. */
 unsigned pv__tftp_mtu_blksize(int fd, int family);
 /* tftp_transfer.c: the socket of transfer t has events. */
@@ -128,6 +127,5 @@ int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
 void pv__tftp_transfer_evict(pv__tftp_transfer *t);
 /* Ends a transfer now with an ERROR to the peer (server closing). */
 void pv__tftp_transfer_abort(pv__tftp_transfer *t, int status, const char *message);
-pv__tftp_transfer *pv__tftp_transfer_next(pv__tftp_transfer *t);
 
 #endif

@@ -19,9 +19,25 @@
 #define MAX_CONFIG_FILE ((size_t)1 << 20)
 #define U32 0xffffffffull
 
+/* The C type each kind of key is stored as. pv_config_set() writes through the row's offset,
+ * so ROW refuses, at compile time, a field whose type is not its kind's: the size of an array
+ * of -1 elements does not compile. */
+#define PV_CONFIG_CTYPE_STRING char *
+#define PV_CONFIG_CTYPE_LISTEN char *
+#define PV_CONFIG_CTYPE_UINT unsigned
+#define PV_CONFIG_CTYPE_SIZE size_t
+#define PV_CONFIG_CTYPE_BOOL bool
+#define PV_CONFIG_CTYPE_CLIENT_CERT pv_client_cert_mode
+#define PV_CONFIG_CTYPE_TLS_VERSION int
+#define PV_CONFIG_CTYPE_LOG_LEVEL pv_log_level
+#define PV_CONFIG_CTYPE_SECLEVEL int
+#define ROW_TYPE_CHECK(t, field)                                                                   \
+    (0 * sizeof(char[_Generic(((pv_config *)0)->field, PV_CONFIG_CTYPE_##t: 1, default: -1)]))
+
 #define ROW(sec, k, fl, t, field, lo, hi, meta, text)                                              \
     {                                                                                              \
-        sec, k, fl, PV_CONFIG_##t, offsetof(pv_config, field), lo, hi, meta, text                  \
+        sec, k, fl, PV_CONFIG_##t, offsetof(pv_config, field) + ROW_TYPE_CHECK(t, field), lo, hi,   \
+            meta, text                                                                             \
     }
 
 static const pv_config_key keys[] = {

@@ -6,20 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-const char *pv_id_source_name(pv_id_source s)
-{
-    switch (s) {
-    case PV_ID_CERT:
-        return "cert";
-    case PV_ID_PATH:
-        return "path";
-    case PV_ID_UA:
-        return "user-agent";
-    default:
-        return "none";
-    }
-}
-
 static void copy_field(char *dst, size_t size, const char *src)
 {
     int n = snprintf(dst, size, "%s", src != NULL ? src : "");

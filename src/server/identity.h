@@ -31,9 +31,6 @@ typedef enum {
     PV_ID_UA,   /* the User-Agent */
 } pv_id_source;
 
-/* "none", "cert", "path", "user-agent". */
-const char *pv_id_source_name(pv_id_source s);
-
 typedef struct pv_ident {
     pv_id_source source;
     pv_mac mac;         /* valid unless source is PV_ID_NONE */

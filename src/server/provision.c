@@ -292,9 +292,14 @@ static void refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, in
     const char *mac = id && id->source != PV_ID_NONE ? id->mac.hex : NULL;
     audit(l, mac, action, mac, NULL, detail);
     /* Over TFTP a refused read answers exactly what a missing file does (the static file
-     * handler's ERROR 1): a known MAC looks like an unknown one. The audit keeps why. */
-    if (req->method == PV_METHOD_TFTP_READ && (status == 403 || status == 404)) {
-        pv_request_respond_status(req, 404, "File not found");
+     * handler's ERROR 1), a refused report upload one access violation: a known MAC looks
+     * like an unknown one. The audit keeps why. (Binding is refused over TFTP whatever
+     * the code: nothing to hide there.) */
+    if (req->proto == PV_PROTO_TFTP && (status == 403 || status == 404) &&
+        strncmp(action, "binding.", 8) != 0) {
+        bool read = req->method == PV_METHOD_TFTP_READ;
+        pv_request_respond_status(req, read ? 404 : 403,
+                                  read ? "File not found" : "Access violation");
         return;
     }
     pv_request_respond_status(req, status, reason);

@@ -32,7 +32,6 @@ struct pv_render_cache {
     size_t n;
     size_t bytes, max_bytes;
     size_t hand; /* the next slot emptied when over max_bytes (a clock sweep) */
-    uint64_t hits, misses;
 };
 
 pv_render_cache *pv_render_cache_new(size_t entries, size_t max_bytes)
@@ -69,12 +68,6 @@ void pv_render_cache_free(pv_render_cache *c)
     free(c);
 }
 
-void pv_render_cache_stats(const pv_render_cache *c, uint64_t *hits, uint64_t *misses)
-{
-    *hits = c ? c->hits : 0;
-    *misses = c ? c->misses : 0;
-}
-
 static cache_entry *cache_slot(pv_render_cache *c, const char *mac)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -89,11 +82,8 @@ static bool cache_get(pv_render_cache *c, const char *mac, const char *version,
     if (c == NULL)
         return false;
     cache_entry *e = cache_slot(c, mac);
-    if (e->body == NULL || strcmp(e->mac, mac) != 0 || strcmp(e->version, version) != 0) {
-        c->misses++;
+    if (e->body == NULL || strcmp(e->mac, mac) != 0 || strcmp(e->version, version) != 0)
         return false;
-    }
-    c->hits++;
     pv_buf_reset(&out->body);
     pv_buf_append(&out->body, e->body, e->len);
     memcpy(out->etag, e->etag, sizeof out->etag);

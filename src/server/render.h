@@ -51,7 +51,6 @@ typedef struct pv_render_cache pv_render_cache;
 #define PV_RENDER_CACHE_BYTES (32u << 20)
 pv_render_cache *pv_render_cache_new(size_t entries, size_t max_bytes);
 void pv_render_cache_free(pv_render_cache *c);
-void pv_render_cache_stats(const pv_render_cache *c, uint64_t *hits, uint64_t *misses);
 /* The bytes of bodies held now. */
 size_t pv_render_cache_bytes(const pv_render_cache *c);
 

@@ -128,11 +128,6 @@ void pv_secrets_free(pv_secrets *k)
     free(k);
 }
 
-const char *pv_secrets_path(const pv_secrets *k)
-{
-    return k->path;
-}
-
 /* One AES-256-GCM pass; enc = 1 seals, 0 opens (tag checked). */
 static int gcm(const pv_secrets *k, int enc, const unsigned char *nonce, const char *aad,
                const unsigned char *in, size_t len, unsigned char *out, unsigned char *tag)

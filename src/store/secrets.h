@@ -32,7 +32,6 @@ typedef struct pv_secrets pv_secrets;
  * new random key there (0600). */
 int pv_secrets_load(const char *path, bool create, pv_secrets **out, pv_error *err);
 void pv_secrets_free(pv_secrets *k);
-const char *pv_secrets_path(const pv_secrets *k);
 
 /* Appends the sealed form of plain to out. */
 int pv_secrets_seal(const pv_secrets *k, const char *aad, const void *plain, size_t len,

@@ -6,11 +6,13 @@
 #include "store/store.h"
 
 #include "core/alloc.h"
+#include "core/log.h"
 #include "core/text.h"
 #include "store/postgres.h"
 #include "store/sqlite.h"
 #include "store/store_int.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -90,8 +92,11 @@ void pv_store_close(pv_store *s)
 {
     if (s == NULL)
         return;
-    if (s->tx_depth > 0) /* a transaction left open is abandoned, not committed */
-        (void)s->be->exec(s->db, "ROLLBACK", NULL);
+    pv_error e = {""};
+    if (s->tx_depth > 0 && /* a transaction left open is abandoned, not committed */
+        s->be->exec(s->db, "ROLLBACK", &e) != 0)
+        pv_logf(PV_LOG_ERROR, "store.rollback_failed", "backend=%s depth=%d error=\"%s\"",
+                s->be->name, s->tx_depth, e.msg);
     s->be->close(s->db);
     pv_secrets_free(s->secrets);
     free(s);
@@ -148,8 +153,21 @@ void pv_store_url_redact(const char *url, char *out, size_t size)
 
 /* ---- transactions ------------------------------------------------------ */
 
+/* The owner-thread contract (store.h): a handle is used by one thread at a time and moves
+ * between threads only between transactions, so every call inside a transaction comes from
+ * the thread that began it. */
+static void assert_owner(const pv_store *s)
+{
+    assert(s != NULL);
+    assert(s->tx_depth >= 0);
+    assert(s->tx_depth == 0 || pthread_equal(s->tx_thread, pthread_self()));
+}
+
 int pv_store_begin(pv_store *s, pv_error *err)
 {
+    assert_owner(s);
+    if (s->tx_depth == 0)
+        s->tx_thread = pthread_self();
     char sql[96];
     if (s->tx_depth == 0)
         (void)snprintf(sql, sizeof sql, "%s", s->be->begin_sql);
@@ -163,6 +181,7 @@ int pv_store_begin(pv_store *s, pv_error *err)
 
 int pv_store_commit(pv_store *s, pv_error *err)
 {
+    assert_owner(s);
     if (s->tx_depth == 0)
         return pv_error_set(err, PV_EINVAL, "commit without a transaction");
     char sql[32];
@@ -181,6 +200,7 @@ int pv_store_commit(pv_store *s, pv_error *err)
 
 void pv_store_rollback(pv_store *s)
 {
+    assert_owner(s);
     if (s->tx_depth == 0)
         return;
     char sql[64];
@@ -189,7 +209,13 @@ void pv_store_rollback(pv_store *s)
     else
         (void)snprintf(sql, sizeof sql, "ROLLBACK TO pv%d; RELEASE pv%d", s->tx_depth - 1,
                        s->tx_depth - 1);
-    (void)s->be->exec(s->db, sql, NULL);
+    /* The caller is already failing with its own error; a rollback that fails too (the
+     * connection is gone, or SQLite already rolled back after a full disk) must still be
+     * seen: the next statement finds a transaction in a state nobody chose. */
+    pv_error e = {""};
+    if (s->be->exec(s->db, sql, &e) != 0)
+        pv_logf(PV_LOG_ERROR, "store.rollback_failed", "backend=%s depth=%d error=\"%s\"",
+                s->be->name, s->tx_depth, e.msg);
     s->tx_depth--;
 }
 
@@ -198,6 +224,8 @@ void pv_store_rollback(pv_store *s)
 int pv__query(pv_store *s, const char *sql, const pv__val *args, size_t nargs, pv__stmt **out,
               pv_error *err)
 {
+    assert_owner(s);
+    assert(sql != NULL && out != NULL && (nargs == 0 || args != NULL));
     pv__stmt *st = NULL;
     int rc = s->be->prepare(s->db, sql, &st, err);
     for (size_t i = 0; rc == 0 && i < nargs; i++) {
@@ -227,6 +255,8 @@ int pv__query(pv_store *s, const char *sql, const pv__val *args, size_t nargs, p
 
 int pv__next(pv_store *s, pv__stmt *st, pv_error *err)
 {
+    assert_owner(s);
+    assert(st != NULL);
     int rc = s->be->step(st, err);
     if (rc != 1)
         s->be->reset(st); /* releases SQLite's read snapshot at once */

@@ -17,7 +17,10 @@
  * zeroed row is valid to free). Inputs are only read during the call.
  *
  * Threads: a pv_store is NOT thread-safe. Open one handle per thread (the
- * server has one loop per core); several handles on the same SQLite file are
+ * server has one loop per core; a loop's handle is opened on the main thread
+ * and handed over before the loop runs, so a handle may move between threads,
+ * but only between transactions: inside one, every call must come from the
+ * thread that began it, which debug builds assert); several handles on the same SQLite file are
  * the intended way to share it — WAL lets readers run beside the one writer,
  * and busy_timeout makes a writer wait for another instead of failing. On
  * PostgreSQL each handle is one connection, and any number of processes on

@@ -20,6 +20,8 @@
 #include "store/secrets.h"
 #include "store/store.h"
 
+#include <pthread.h>
+
 typedef struct pv__stmt pv__stmt; /* a backend's prepared statement */
 
 typedef struct pv__store_backend {
@@ -50,6 +52,7 @@ struct pv_store {
     const pv__store_backend *be;
     void *db;
     int tx_depth;          /* 0 = autocommit; > 1 = savepoints inside a transaction */
+    pthread_t tx_thread;   /* the thread that began the transaction (tx_depth > 0) */
     pv_secrets *secrets;   /* NULL until pv_store_secrets_load() */
     unsigned reports_keep; /* reports kept per device (pv_store_set_reports_per_device) */
 };

@@ -26,11 +26,8 @@ PY
 # 1. the first import, killed with -9 once some batches have committed
 "$PV_BIN" device import "$T/devices.csv" >"$T/import1.out" 2>&1 &
 IMPORT_PID=$!
-for _ in $(seq 200); do
-  n=$(sqlite3 "$PROVISOR_DATA/provisor.db" "SELECT count(*) FROM devices" 2>/dev/null || echo 0)
-  [ "$n" -ge 5000 ] && break
-  sleep 0.02
-done
+committed() { [ "$(sqlite3 "$PROVISOR_DATA/provisor.db" "SELECT count(*) FROM devices" 2>/dev/null || echo 0)" -ge 5000 ]; }
+wait_for 4 "the first batches committed" committed
 kill -9 "$SERVE_PID"
 wait "$SERVE_PID" 2>/dev/null || true
 rc=0; wait "$IMPORT_PID" || rc=$?

@@ -23,8 +23,11 @@ ok() { CHECKS=$((CHECKS + 1)); }
 
 # expect_eq GOT WANT MESSAGE
 expect_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"; ok; }
-# expect_contains HAYSTACK NEEDLE MESSAGE
-expect_contains() { case "$1" in *"$2"*) ok ;; *) fail "$3: '$2' not in: $1" ;; esac; }
+# expect_contains HAYSTACK NEEDLE MESSAGE (an empty NEEDLE would assert nothing: refused)
+expect_contains() {
+  [ -n "$2" ] || fail "$3: expect_contains with an empty needle asserts nothing"
+  case "$1" in *"$2"*) ok ;; *) fail "$3: '$2' not in: $1" ;; esac
+}
 # expect_status WANT COMMAND... — runs the command, checks its exit status
 expect_status() {
   local want=$1; shift
@@ -44,6 +47,24 @@ s = socket.socket(socket.AF_INET, kind)
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])
 PY
+}
+
+# Waiting: a test waits for a condition, never for a time. wait_for polls COMMAND every 0.1 s
+# until it succeeds. SECONDS is how long the condition takes at most on a quiet machine; the
+# deadline, by the wall clock, is PV_WAIT_FACTOR (default 10) times that, so a machine busy with
+# other work (make test-stress) still passes while a hang still fails. PV_WAIT_FACTOR=1 shows
+# which waits are slow. WAIT_DIAG, when set, is a command whose output a timeout adds.
+# wait_for SECONDS DESCRIPTION COMMAND...
+wait_for() {
+  local limit=$1 what=$2
+  shift 2
+  local budget=$((limit * ${PV_WAIT_FACTOR:-10}))
+  local deadline=$((SECONDS + budget))
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] ||
+      fail "after ${budget}s still not: $what${WAIT_DIAG:+ — $(eval "$WAIT_DIAG" 2>&1)}"
+    sleep 0.1
+  done
 }
 
 done_ok() { echo "ok: $(basename "$0" .sh): $CHECKS checks"; }

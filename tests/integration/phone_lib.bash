@@ -14,16 +14,10 @@ need() {
   done
 }
 
-# wait_until SECONDS DESCRIPTION COMMAND... — polls COMMAND every 0.1 s.
-# (WAIT_DIAG, when set, is a command whose output a timeout adds to the failure.)
+# wait_until SECONDS DESCRIPTION COMMAND... — wait_for (lib.sh: a deadline of PV_WAIT_FACTOR
+# times SECONDS) counted as a check.
 wait_until() {
-  local limit=$1 what=$2 i=0
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    i=$((i + 1))
-    [ $i -le $((limit * 10)) ] || fail "after ${limit}s still not: $what${WAIT_DIAG:+ — $(eval "$WAIT_DIAG" 2>&1)}"
-    sleep 0.1
-  done
+  wait_for "$@"
   ok
 }
 
@@ -97,8 +91,11 @@ atftpd_start() {
   "$ATFTPD" --daemon --no-fork --port "$ATFTPD_PORT" --bind-address 127.0.0.1 \
     --user "$(id -un).$(id -gn)" --logfile /dev/null "$1" &
   PV_CLEANUP+=("kill $! 2>/dev/null")
-  sleep 0.3
+  wait_until 10 "atftpd bound to 127.0.0.1:$ATFTPD_PORT" udp_bound "$ATFTPD_PORT"
 }
+
+# udp_bound PORT — something listens on UDP 127.0.0.1:PORT.
+udp_bound() { [ -n "$(ss -Hlun "src 127.0.0.1:$1")" ]; }
 
 # phone_start NAME ARGS... — `provisor phone` with state in $T/NAME, a web server on a free
 # port and a virtual clock; sets PHONE (its web address) and PHONE_PID; log in $T/NAME.log.
@@ -124,14 +121,14 @@ phone_stop() {
 web() {
   local p=$1
   shift
-  curl -sS --max-time 10 "$@" "http://$PHONE$p"
+  curl -sS --max-time 60 "$@" "http://$PHONE$p"
 }
 
 # code PATH [CURL ARGS...] — the phone's HTTP status for PATH.
 code() {
   local p=$1
   shift
-  curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$@" "http://$PHONE$p"
+  curl -sS --max-time 60 -o /dev/null -w '%{http_code}' "$@" "http://$PHONE$p"
 }
 
 # field NAME [CURL ARGS...] — a value of status.xml; param NAME — a value of cfg.xml.

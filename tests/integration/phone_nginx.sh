@@ -30,6 +30,8 @@ with open(sys.argv[2], "a") as out:
         out.flush()
 PY
 PV_CLEANUP+=("kill $! 2>/dev/null")
+# Bound before the phone sends: on a busy machine python may start after the first datagram.
+wait_until 10 "syslog collector bound" udp_bound "$SYSLOG_PORT"
 
 # enc KEY FILE — the encrypted profile a server pre-computes: openssl enc (spec 4.1, 12.2 (c)).
 enc() { openssl enc -aes-256-cbc -md sha256 -k "$1" -out "$2" 2>/dev/null; }
@@ -109,8 +111,8 @@ wait_until 10 "slow blink while the server is down" field_is Status_Indicator sl
 nginx_up
 requests() { grep -c "event=phone.request" "$T/p1.log"; }
 before=$(requests)
-advance 10 # within Resync_Error_Retry_Delay: no attempt yet
-sleep 0.3
+advance 10 # within Resync_Error_Retry_Delay: no attempt yet (advance ticks the agent and starts
+            # what is due before it answers, so a request would already be logged)
 expect_eq "$(requests)" "$before" "no retry before Resync_Error_Retry_Delay"
 advance 25
 wait_until 10 "recovered on the retry" field_is Status_Indicator normal

@@ -76,12 +76,16 @@ serve_stop
 advance 90000 # past Resync_Periodic, whatever the server provisioned
 wait_until 10 "slow blink while the server is down" field_is Status_Indicator slow-blink
 serve_start run2 --data-dir "$D"
-for _ in $(seq 40); do # retry delays are jittered: step through them
-  field_is Status_Indicator normal && break
+# Retry delays are jittered: step the clock until the phone retries (advance starts what is due
+# before it answers), then wait for that retry's outcome.
+requests() { grep -c "event=phone.request" "$T/p.log"; }
+before=$(requests)
+for _ in $(seq 40); do
+  [ "$(requests)" -gt "$before" ] && break
   advance 60
-  sleep 0.1
 done
-expect_eq "$(field Status_Indicator)" normal "recovered on the retry schedule"
+[ "$(requests)" -gt "$before" ] || fail "no retry within 40 minutes of the outage"; ok
+wait_until 10 "recovered on the retry schedule" field_is Status_Indicator normal
 expect_eq "$(param Display_Name_1_)" "Bakery Dupont" "configuration kept through the outage"
 phone_stop
 serve_stop

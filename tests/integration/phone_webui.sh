@@ -31,7 +31,7 @@ XML
 expect_eq "$(code /admin/config.xml -X POST --data-binary @"$T/cfg.xml")" 200 "config posted"
 expect_eq "$(code /admin/status.xml)" 401 "admin password set: login needed"
 expect_eq "$(code /admin/status.xml -u admin:wrong)" 401 "wrong password"
-expect_contains "$(curl -sS --max-time 10 -D - -o /dev/null "http://$PHONE/admin/status.xml")" \
+expect_contains "$(curl -sS --max-time 60 -D - -o /dev/null "http://$PHONE/admin/status.xml")" \
   'WWW-Authenticate: Basic realm="phone"' "a browser is asked to log in"
 expect_eq "$(code /admin/status.xml -u admin:Adm1n-pass)" 200 "Basic admin login"
 expect_eq "$(code '/admin/status.xml&xuser=admin&xpassword=Adm1n-pass')" 200 "xuser/xpassword"

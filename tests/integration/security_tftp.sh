@@ -26,6 +26,12 @@ known=$("${ABUSE[@]}" answer "${TF[@]}" WrongDir/000e08abcdef.cfg) || fail "no a
 unknown=$("${ABUSE[@]}" answer "${TF[@]}" WrongDir/000e08fedcba.cfg) || fail "no answer (unknown)"
 expect_eq "$known" "ERROR 1 File not found" "known MAC, wrong directory"
 expect_eq "$unknown" "$known" "unknown MAC answers as a known one"
+# Report uploads (write requests): the same refusal for a known and an unknown MAC too.
+known=$("${ABUSE[@]}" answer "${TF[@]}" report/000e08abcdef.xml --write) || fail "no answer (known)"
+unknown=$("${ABUSE[@]}" answer "${TF[@]}" report/000e08fedcba.xml --write) ||
+  fail "no answer (unknown)"
+expect_eq "$known" "ERROR 2 Access violation" "known MAC, forged report"
+expect_eq "$unknown" "$known" "unknown MAC's report answers as a known one's"
 # The transfer's log line still has it (so does the audit: profile.refused with the reason).
 wait_log "$T/run.log" "event=tftp.transfer.*path=WrongDir/000e08abcdef.cfg.*status=404" 10
 ok

@@ -25,7 +25,7 @@ s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); print("ready", flush=True);
   "$HTTP_PORT" >"$T/holder.out" &
 HOLDER=$!
 PV_CLEANUP+=("kill $HOLDER 2>/dev/null")
-for _ in $(seq 200); do grep -q ready "$T/holder.out" && break; sleep 0.05; done
+wait_for 10 "the port holder listening" grep -q ready "$T/holder.out"
 expect_status 1 "$PV_BIN" serve --tftp "127.0.0.1:$TFTP_PORT" --http "127.0.0.1:$HTTP_PORT" \
   --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT"
 expect_contains "$(cat "$T/.err")" "$HTTP_PORT" "the error names the address"

@@ -14,18 +14,59 @@ serve_ports() {
   done
 }
 
-# wait_log FILE PATTERN [SECONDS] — waits until FILE has a line matching PATTERN
-# (grep -E); fails early if the server died.
+# wait_log FILE PATTERN [SECONDS] — waits until FILE has a line matching PATTERN (grep -E);
+# fails early if the server died. SECONDS (default 20) as in wait_for (lib.sh): the deadline
+# is PV_WAIT_FACTOR times it.
 wait_log() {
-  local file=$1 pattern=$2 limit=${3:-20} i=0
+  local file=$1 pattern=$2 budget=$((${3:-20} * ${PV_WAIT_FACTOR:-10}))
+  local deadline=$((SECONDS + budget))
   while ! grep -qE -- "$pattern" "$file" 2>/dev/null; do
     if [ -n "${SERVE_PID:-}" ] && ! kill -0 "$SERVE_PID" 2>/dev/null; then
       fail "server exited while waiting for '$pattern'; log: $(tail -c 2000 "$file")"
     fi
-    i=$((i + 1))
-    [ $i -le $((limit * 20)) ] || fail "no '$pattern' in $file after ${limit}s: $(tail -c 2000 "$file")"
+    [ "$SECONDS" -lt "$deadline" ] || fail "no '$pattern' in $file after ${budget}s: $(tail -c 2000 "$file")"
     sleep 0.05
   done
+}
+
+# slow_get URL OUT GO [--ca CA] — a download in the background (pid in $slow) that reads 16 KiB
+# every 50 ms until the file GO exists, then at full speed, and writes the body to OUT; it
+# fails when the body is shorter than Content-Length (a connection cut). Returns once the first
+# bytes arrived. So a test decides how long the download stays in flight, not the machine's
+# speed. (A 24 MiB file takes ~80 s at the slow pace.)
+slow_get() {
+  local url=$1 out=$2 go=$3 ca=
+  [ "${4:-}" = --ca ] && ca=$5
+  python3 - "$url" "$out" "$go" "$ca" <<'PY' &
+import os, socket, ssl, sys, time, urllib.parse
+url, out, go, ca = sys.argv[1:]
+u = urllib.parse.urlsplit(url)
+sock = socket.create_connection((u.hostname, u.port), timeout=120)
+if u.scheme == "https":
+    sock = ssl.create_default_context(cafile=ca).wrap_socket(sock, server_hostname="localhost")
+sock.sendall(b"GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" % u.path.encode())
+data = bytearray()
+while True:
+    slow = not os.path.exists(go)
+    chunk = sock.recv(16384 if slow else 1 << 20)
+    if not chunk:
+        break
+    if not data:
+        open(out + ".started", "w").close()
+    data += chunk
+    if slow:
+        time.sleep(0.05)
+head, _, body = bytes(data).partition(b"\r\n\r\n")
+if not head.startswith(b"HTTP/1.1 200"):
+    sys.exit("slow_get: " + head.decode("latin-1")[:200])
+length = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+open(out, "wb").write(body)
+if length and len(body) != length[0]:
+    sys.exit("slow_get: %d of %d bytes" % (len(body), length[0]))
+PY
+  slow=$!
+  PV_CLEANUP+=("kill $slow 2>/dev/null")
+  wait_for 10 "slow download of $url started" test -e "$out.started"
 }
 
 # serve_start NAME ARGS... — runs `provisor serve` on the ports of serve_ports with

@@ -37,10 +37,8 @@ uas() {
   wait_until_port
 }
 wait_until_port() { # SIPp is bound when ss lists its UDP port
-  local i=0
-  until ss -uln | grep -q "127.0.0.1:$PROXY_PORT "; do
-    i=$((i + 1)); [ $i -le 100 ] || fail "SIPp did not bind $PROXY_PORT"; sleep 0.1
-  done
+  sipp_bound() { ss -uln | grep -q "127.0.0.1:$PROXY_PORT "; }
+  wait_for 10 "SIPp bound to $PROXY_PORT" sipp_bound
 }
 
 # --- resync through the proxy, challenged, answered with the rendered credentials ---

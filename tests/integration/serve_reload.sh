@@ -26,13 +26,9 @@ served_sha256() {
 old_fp=$(cert_sha256 "$D/tls/server.pem")
 expect_eq "$(served_sha256)" "$old_fp" "the first certificate is served"
 
-# A slow download (about 6 s) on a connection opened before the reload.
-curl -sS --cacert "$CA" --limit-rate 4M -o "$T/slow.bin" "$base/big.bin" &
-slow=$!
-i=0
-until [ -s "$T/slow.bin" ]; do
-  i=$((i + 1)); [ $i -lt 200 ] || fail "slow download did not start"; sleep 0.05
-done
+# A slow download on a connection opened before the reload, in flight until the test has
+# checked the reload ($T/go).
+slow_get "$base/big.bin" "$T/slow.bin" "$T/go" --ca "$CA"
 
 # A new server certificate and key from the same CA, moved into place, then SIGHUP.
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/new.key" \
@@ -50,6 +46,7 @@ wait_log "$T/run.log" "event=config.reloaded"
 
 expect_eq "$(served_sha256)" "$new_fp" "a new connection sees the new certificate"
 kill -0 "$slow" 2>/dev/null || fail "the slow download ended before the reload was checked"; ok
+touch "$T/go"
 wait "$slow" || fail "the in-flight download failed across the reload"
 same_file "$T/slow.bin" "$D/profiles/big.bin" "in-flight download complete and intact"
 

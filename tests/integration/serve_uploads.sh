@@ -58,7 +58,8 @@ expect_eq "$(metric provisor_upload_dir_bytes)" "$(cat "$U"/127.0.0.1-* | wc -c)
 # An operator archives a report: its room comes back (the directory is read again, at
 # most once a second, when a limit is reached).
 rm "$U/127.0.0.1-r1.xml"
-sleep 1.1
-expect_eq "$(code --data-binary @"$T/r1.xml" "$base/r5.xml")" 201 "room given back"
+stored() { [ "$(code --data-binary @"$T/r1.xml" "$base/r5.xml")" = 201 ]; }
+wait_for 2 "room given back (507 until the directory is read again)" stored
+ok
 serve_stop
 done_ok

@@ -5,8 +5,10 @@ Linux routes all of 127.0.0.0/8 to lo, so a socket bound to 127.a.b.c plays a ho
 a "spoofed" source is a real socket that never answers, no raw packets needed. Every loop is
 bounded in count and time.
 
-    tftp_abuse.py answer HOST PORT PATH [--src ADDR]
-        prints the first answer to a plain RRQ: "ERROR <code> <message>" or "DATA <len>"
+    tftp_abuse.py answer HOST PORT PATH [--src ADDR] [--write]
+        prints the first answer to a plain RRQ: "ERROR <code> <message>" or "OP<n> <len>";
+        with --write, a WRQ whose one short block is sent once the server acknowledges it,
+        and the answer to that block
     tftp_abuse.py silent HOST PORT [--src ADDR]
         sends an ERROR packet; exits 1 if anything answers within 1 s (RFC 1350: never)
     tftp_abuse.py reflect HOST PORT PATH --src ADDR [--count N] [--opt NAME=VALUE ...]
@@ -75,13 +77,18 @@ def main():
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--prefix", default="127.5")
     p.add_argument("--during", default=None)
+    p.add_argument("--write", action="store_true")
     a = p.parse_args()
     to = (a.host, a.port)
     if a.case == "answer":
         s = bound(a.src)
-        s.sendto(rrq(a.path), to)
+        req = rrq(a.path)
+        s.sendto(struct.pack("!H", 2) + req[2:] if a.write else req, to)
         s.settimeout(5)
-        data, _ = s.recvfrom(70000)
+        data, peer = s.recvfrom(70000)
+        if a.write and data[:2] == struct.pack("!H", 4):  # ACK 0: the body, one short block
+            s.sendto(struct.pack("!HH", 3, 1) + b"<flat-profile/>", peer)
+            data, _ = s.recvfrom(70000)
         op = struct.unpack("!H", data[:2])[0]
         if op == 5:
             print("ERROR %d %s" % (struct.unpack("!H", data[2:4])[0], data[4:].rstrip(b"\0").decode()))

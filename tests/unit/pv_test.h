@@ -18,8 +18,28 @@
 
 #include <stdio.h>
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* A wall clock the test moves by hand: a module with an injectable clock (e.g.
+ * pv_fileserver.wall_clock) is given pv_test_clock, and the test calls
+ * pv_test_clock_advance() where it would otherwise sleep until time has passed.
+ * Atomic: the module may read it on a loop thread. */
+static inline _Atomic time_t *pv__test_clock_skew(void)
+{
+    static _Atomic time_t skew;
+    return &skew;
+}
+static inline time_t pv_test_clock(void)
+{
+    return time(NULL) + atomic_load(pv__test_clock_skew());
+}
+static inline void pv_test_clock_advance(time_t seconds)
+{
+    atomic_fetch_add(pv__test_clock_skew(), seconds);
+}
 
 /* Asserts a {ptr,len} slice equals a C string, printing both on failure. */
 #define assert_slice_equal(slice, cstr)                                        \

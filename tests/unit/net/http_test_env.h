@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -51,6 +52,8 @@ typedef struct http_env {
 } http_env;
 
 static http_env *g_env;
+/* Requests the /later handlers have taken: a test waits for one instead of sleeping. */
+static atomic_uint g_later_taken;
 
 /* ---- shell and files --------------------------------------------------------------------- */
 
@@ -206,6 +209,7 @@ static inline void test_handle(pv_handler *self, pv_request *req)
                        PV_SLICE_ARG(req->method_name), PV_SLICE_ARG(req->query),
                        PV_SLICE_ARG(req->user_agent), pv_proto_name(req->proto));
     } else if (pv_slice_starts_with(req->path, "/later")) {
+        atomic_fetch_add(&g_later_taken, 1);
         later *l = pv_calloc(1, sizeof *l);
         l->req = req;
         uv_timer_init(&g_env->loop, &l->timer);
@@ -385,6 +389,22 @@ static inline size_t wait_connections(size_t want)
 static inline size_t wait_no_connections(void)
 {
     return wait_connections(0);
+}
+
+/* Waits (up to 30 s) until the /later handlers have taken n requests in all. */
+static inline bool wait_later_taken(unsigned n)
+{
+    for (int i = 0; i < 3000 && atomic_load(&g_later_taken) < n; i++)
+        usleep(10000);
+    return atomic_load(&g_later_taken) >= n;
+}
+
+/* Waits (up to 30 s) until a log line holds a and b (b may be NULL). */
+static inline bool wait_log_has(const char *a, const char *b)
+{
+    for (int i = 0; i < 3000 && !log_has(a, b); i++)
+        usleep(10000);
+    return log_has(a, b);
 }
 
 static inline int port_of(const pv_http_server *s)

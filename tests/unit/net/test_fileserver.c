@@ -160,6 +160,7 @@ static void small_files_are_cached_and_revalidated(void **state)
 {
     pv_fileserver fs;
     assert_int_equal(pv_fileserver_init(&fs, root, NULL, NULL), 0);
+    fs.wall_clock = pv_test_clock;
     char p[256], tmp[256], text[64];
     snprintf(p, sizeof p, "%s/cached.xml", root);
     snprintf(tmp, sizeof tmp, "%s/cached.tmp", root);
@@ -167,7 +168,7 @@ static void small_files_are_cached_and_revalidated(void **state)
     /* Just written: its timestamps cannot be trusted yet, so it is served from the file. */
     assert_int_equal(ask_body(&fs, "cached.xml", text, sizeof text).resp.body_kind, PV_BODY_FILE);
     assert_string_equal(text, "one");
-    sleep(2); /* settled: the next answers come from memory */
+    pv_test_clock_advance(2); /* settled: the next answers come from memory */
     assert_int_equal(ask_body(&fs, "cached.xml", text, sizeof text).resp.body_kind, PV_BODY_MEMORY);
     capture c = ask(&fs, PV_METHOD_GET, "/cached.xml", NULL);
     assert_int_equal(c.resp.body_kind, PV_BODY_MEMORY);

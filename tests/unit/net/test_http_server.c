@@ -334,17 +334,18 @@ static void vanishing_clients_do_not_disturb_the_server(void **state)
     /* While the handler works (asynchronous answer): the answer is discarded. */
     fd = raw_connect(port_of(g_plain));
     static const char slow[] = "GET /later-slow HTTP/1.1\r\nHost: x\r\n\r\n";
+    unsigned taken = atomic_load(&g_later_taken);
     raw_send(fd, slow, sizeof slow - 1);
-    usleep(50000);
+    assert_true(wait_later_taken(taken + 1)); /* the handler works on it */
     close(fd);
     /* Mid-request. */
     fd = raw_connect(port_of(g_plain));
     raw_send(fd, "GET /files/f0 HTTP/1.1\r\nHo", 26);
     close(fd);
     assert_int_equal(wait_no_connections(), 0);
-    usleep(500000); /* the slow handler answers to nobody */
-    assert_true(log_has("path=/files/f52428800 status=200", "aborted=true"));
-    assert_true(log_has("path=/later-slow status=200", "aborted=true"));
+    assert_true(wait_log_has("path=/files/f52428800 status=200", "aborted=true"));
+    /* the slow handler answers to nobody */
+    assert_true(wait_log_has("path=/later-slow status=200", "aborted=true"));
     assert_still_serving();
 }
 
@@ -389,8 +390,9 @@ static void close_drains_in_flight_requests(void **state)
     int busy = raw_connect(port_of(s));
     int idle = raw_connect(port_of(s));
     static const char slow[] = "GET /later-slow HTTP/1.1\r\nHost: x\r\n\r\n";
+    unsigned taken = atomic_load(&g_later_taken);
     raw_send(busy, slow, sizeof slow - 1);
-    usleep(100000);
+    assert_true(wait_later_taken(taken + 1));
     drain_args d = {.server = s};
     run_on_loop(drain_task, &d);
     pv_buf out = {0}, none = {0};
@@ -401,7 +403,7 @@ static void close_drains_in_flight_requests(void **state)
     assert_int_equal(none.len, 0);
     assert_non_null(strstr(out.data ? out.data : "", "later\n"));
     assert_non_null(strstr(out.data, "Connection: close"));
-    for (int i = 0; i < 100 && !d.done; i++) {
+    for (int i = 0; i < 1500 && !d.done; i++) { /* 30 s at most */
         usleep(20000);
         run_on_loop(check_done_task, NULL);
     }

@@ -8,6 +8,8 @@
 #include "http_test_env.h"
 
 #include <openssl/ssl.h>
+#include <poll.h>
+#include <unistd.h>
 
 static pv_tls_slot *g_slot_opt, *g_slot_req, *g_slot_legacy, *g_slot_swap;
 static pv_http_server *g_opt, *g_req, *g_legacy, *g_swap;
@@ -221,34 +223,60 @@ static void sessions_resume_with_their_identity(void **state)
     pv_buf_free(&m);
 }
 
+/* Appends what the pipe gives to buf until it holds want (true), or until EOF or 60 s pass. */
+static bool read_until(FILE *pipe, char *buf, size_t size, size_t *len, const char *want)
+{
+    int fd = fileno(pipe);
+    for (int waited = 0; strstr(buf, want) == NULL && waited < 600 && *len + 1 < size;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) == 0) {
+            waited++;
+            continue;
+        }
+        ssize_t n = read(fd, buf + *len, size - 1 - *len);
+        if (n <= 0)
+            break;
+        *len += (size_t)n;
+        buf[*len] = '\0';
+    }
+    return strstr(buf, want) != NULL;
+}
+
 static void swapped_context_applies_to_new_connections(void **state)
 {
     char u[128];
     url(u, sizeof u, g_swap, "/identity");
     pv_buf out = {0};
-    /* An open keep-alive connection: s_client waits before its second request. */
-    FILE *held = NULL;
-    char cmd[1024];
+    /* An open keep-alive connection: s_client sends its second request only once the test has
+     * swapped the context ($dir/swapped exists; bounded at 30 s). */
+    char cmd[1024], flag[300];
+    snprintf(flag, sizeof flag, "%s/swapped", g_env->dir);
     snprintf(cmd, sizeof cmd,
-             "(printf 'GET /identity HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; sleep 1; "
+             "(printf 'GET /identity HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; i=0; "
+             "while [ ! -e '%s' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; "
              "printf 'GET /identity HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n') | "
              "openssl s_client -quiet -connect 127.0.0.1:%d -cert '%s/pki/phone.crt' -key "
              "'%s/pki/phone.key' 2>/dev/null",
-             port_of(g_swap), g_env->dir, g_env->dir);
-    held = popen(cmd, "r");
-    usleep(400000);
+             flag, port_of(g_swap), g_env->dir, g_env->dir);
+    FILE *held = popen(cmd, "r");
+    assert_non_null(held);
+    char buf[8192] = "";
+    size_t len = 0;
+    /* The first answer came back: the connection lives on the old context. */
+    assert_true(read_until(held, buf, sizeof buf, &len, "st=000e08abcdef"));
     /* SIGHUP: a new context that asks for no client certificate. */
     pv_tls_slot_swap(g_slot_swap, make_context(PV_CLIENT_CERT_NONE, NULL, -1, true));
     assert_int_equal(curl(&out, g_swap, "phone", u), 0);
     assert_string_equal(out.data, "none\n");
-    char buf[8192];
-    size_t n = fread(buf, 1, sizeof buf - 1, held);
-    buf[n] = '\0';
+    FILE *f = fopen(flag, "w");
+    assert_non_null(f);
+    fclose(f);
+    char *first = strstr(buf, "st=000e08abcdef");
+    size_t second_from = (size_t)(first - buf) + 1;
+    read_until(held, buf, sizeof buf, &len, "\x01never");
     pclose(held);
     /* Both answers of the old connection still carry the identity of its old context. */
-    char *first = strstr(buf, "st=000e08abcdef");
-    assert_non_null(first);
-    assert_non_null(strstr(first + 1, "st=000e08abcdef"));
+    assert_non_null(strstr(buf + second_from, "st=000e08abcdef"));
     pv_buf_free(&out);
 }
 
