@@ -375,7 +375,7 @@ static void numeric_codes_route_before_identity(void **state)
     char logged[128];
     log_capture_start();
     call c = {.proto = PV_PROTO_TFTP, .method = PV_METHOD_TFTP_READ, .path = "init/602885080253"};
-    assert_int_equal(run(w, &c, logged, sizeof logged), 404); /* TFTP: as if missing */
+    assert_int_equal(run(w, &c, logged, sizeof logged), 403);
     assert_string_equal(logged, "/init/60...");
     c = (call){.proto = PV_PROTO_HTTPS,
                .method = PV_METHOD_GET,
