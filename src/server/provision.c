@@ -353,9 +353,7 @@ static void on_binding_path(pv_provision_loop *l, pv_request *req, pv_slice code
     char *slot = l->redacted[l->next_redacted++ % REDACTED_SLOTS];
     int n = snprintf(slot, sizeof l->redacted[0], "/%s/%.2s...", l->p->cfg.policy.binding_prefix,
                      code.len >= 2 ? code.ptr : "??");
-    if (n <= 0 || (size_t)n >= sizeof l->redacted[0])
-        n = snprintf(slot, sizeof l->redacted[0], "/...");
-    req->path = pv_slice_make(slot, (size_t)n);
+    req->path = pv_slice_make(slot, n > 0 && (size_t)n < sizeof l->redacted[0] ? (size_t)n : 0);
     pv_ident id;
     pv_error e;
     if (pv_identify(req->identity, PV_SLICE_LIT(""), req->user_agent, &id, &e) != 0) {
@@ -364,11 +362,10 @@ static void on_binding_path(pv_provision_loop *l, pv_request *req, pv_slice code
         refuse(l, req, &id, 403, "identity.refused", e.msg);
         return;
     }
-    if (!is_code) {
+    if (is_code)
+        on_bind(l, req, &id, code);
+    else
         pv_request_respond_status(req, 404, "not a binding path");
-        return;
-    }
-    on_bind(l, req, &id, code);
 }
 
 /* ---- the encrypted profile (DESIGN 6, 7) -------------------------------- */
@@ -516,8 +513,7 @@ static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *
 
 static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *id)
 {
-    /* In-house pre-provisioning (HTTPS, a certificate naming the MAC): known,
-     * assigned, its own certificate. */
+    /* In-house pre-provisioning (HTTPS): known, assigned, its own certificate. */
     pv_store_secret sec;
     pv_error e = {""};
     char host[128];
@@ -581,9 +577,8 @@ static void handle(pv_handler *h, pv_request *req)
         refuse(l, req, &id, 403, "identity.refused", e.msg);
         return;
     }
-    /* DESIGN 3, issue 11.1: one identity decision, with the stored device the
-     * request names, before any route (a report's certificate naming another
-     * device is the report's refusal, reports.h). */
+    /* DESIGN 3, issue 11.1: one identity decision with the stored device the request
+     * names, before any route (a report sent by another device's is reports.h's refusal). */
     const pv_mac *subject = report ? &report_mac : id.source != PV_ID_NONE ? &id.mac : NULL;
     pv_store_device d = {0};
     rc = subject ? pv_store_device_get(l->s, subject->hex, &d, &e) : PV_ENOENT;
