@@ -179,8 +179,12 @@ ok
 causes=$(failure_causes "$T/reports.json")
 [ -z "$causes" ] || [ "$causes" = "http 503" ] || fail "reports fleet saw: $causes"; ok
 reached=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["reached"])' "$T/reports.json")
-expect_eq "$(psql_val "SELECT count(DISTINCT mac) FROM reports WHERE mac LIKE '00562b%'")" "$reached" \
-  "a stored report for every phone whose upload was answered 200"
+# At least one report for every phone that saw its 200; one more may be stored whose answer the
+# phone never saw (the fleet's run ended, or the restart cut the reply): never fewer.
+stored=$(psql_val "SELECT count(DISTINCT mac) FROM reports WHERE mac LIKE '00562b%'")
+[ "$stored" -ge "$reached" ] && [ "$stored" -le "$N" ] ||
+  fail "a stored report for every phone whose upload was answered 200: stored $stored, answered $reached of $N"
+ok
 expect_eq "$(psql_val "SELECT count(*) FROM reports WHERE mac LIKE '00562b%'")" \
   "$(psql_val "SELECT count(*) FROM audit_log WHERE subject LIKE '00562b%' AND action = 'report.received'")" \
   "one report.received row per stored report"
