@@ -186,14 +186,14 @@ static void a_launch_day_meets_no_limit(void **state)
     char code[16], mac[13], typo[16];
     assert_ok(pv_store_begin(f->s, e));
     for (int i = 0; i < PHONES; i++) {
-        snprintf(code, sizeof code, "%012d", 100000007 * (i + 1) % 1000000000);
+        snprintf(code, sizeof code, "%012lld", 100000007LL * (i + 1) % 1000000000LL);
         assert_ok(pv_store_code_create(f->s, acct, code, 90000, 0, 1000, NULL, e));
     }
     assert_ok(pv_store_commit(f->s, e));
     int bound = 0;
     for (int i = 0; i < PHONES; i++) {
         snprintf(mac, sizeof mac, "00000003%04x", i);
-        snprintf(code, sizeof code, "%012d", 100000007 * (i + 1) % 1000000000);
+        snprintf(code, sizeof code, "%012lld", 100000007LL * (i + 1) % 1000000000LL);
         snprintf(typo, sizeof typo, "%02d%010d", i % 97, i);
         if (i % 50 == 0) /* a typo first */
             assert_int_equal(redeem(f->s, mac, typo, "198.51.100.1", 3600 + i).status, 403);
