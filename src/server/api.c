@@ -65,6 +65,7 @@ static const route routes[] = {
     {"DELETE", "/devices/{mac}", pv__api_device_delete, false, OPERATOR, false},
     {"POST",   "/devices/{mac}/assign", pv__api_device_assign, false, OPERATOR, false},
     {"POST",   "/devices/{mac}/release", pv__api_device_release, false, OPERATOR, false},
+    {"POST",   "/devices/{mac}/rotate-key", pv__api_device_rotate_key, false, OPERATOR, false},
     {"PUT",    "/devices/{mac}/state", pv__api_device_state, false, OPERATOR, false},
     {"GET",    "/devices/{mac}/render", pv__api_device_render, false, OPERATOR, false},
     {"GET",    "/devices/{mac}/report", pv__api_device_report, false, VIEWER, false},
