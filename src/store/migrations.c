@@ -146,6 +146,39 @@ static const char step2[] =
     "ALTER TABLE binding_codes ADD COLUMN used_fingerprint TEXT;\n"
     "UPDATE binding_codes SET code_hash = 'retired:' || id WHERE used_at IS NOT NULL;\n";
 
+/* Step 3 (issue 10 item 3): logins of people (the customer portal's, and the
+ * operator console's to come: role) and their sessions. A customer login
+ * belongs to exactly one account and goes with it; an operator login belongs
+ * to none. Passwords are argon2id strings (server/password.h); a session is
+ * kept as the SHA-256 of its cookie, never the cookie, and goes with its
+ * login. failed_count/locked_until are the lockout, kept here so that every
+ * node sharing a PostgreSQL store counts the same failures. */
+static const char step3[] =
+    "CREATE TABLE logins (\n"
+    "  id {id},\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  account_id BIGINT REFERENCES accounts(id) ON DELETE CASCADE,\n"
+    "  role TEXT NOT NULL DEFAULT 'customer'\n"
+    "    CHECK (role IN ('customer', 'viewer', 'operator', 'admin')),\n"
+    "  password_hash TEXT NOT NULL,\n"
+    "  failed_count BIGINT NOT NULL DEFAULT 0,\n"
+    "  locked_until BIGINT,\n"
+    "  last_login_at BIGINT,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  updated_at BIGINT NOT NULL,\n"
+    "  CHECK ((role = 'customer') = (account_id IS NOT NULL))\n"
+    ");\n"
+    "CREATE INDEX logins_account ON logins (account_id, id);\n"
+    "CREATE TABLE sessions (\n"
+    "  token_hash TEXT PRIMARY KEY CHECK (length(token_hash) = 64),\n"
+    "  login_id BIGINT NOT NULL REFERENCES logins(id) ON DELETE CASCADE,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  last_seen_at BIGINT NOT NULL,\n"
+    "  expires_at BIGINT NOT NULL\n"
+    ");\n"
+    "CREATE INDEX sessions_login ON sessions (login_id);\n"
+    "CREATE INDEX sessions_expires ON sessions (expires_at);\n";
+
 static const pv_migration steps[] = {
     {1,
      "provisioning schema: accounts, devices, codes, parameters, secrets, firmware, reports, "
@@ -153,6 +186,7 @@ static const pv_migration steps[] = {
      step1},
     {2, "binding codes keyed by HMAC under the master key; the certificate that used a code",
      step2},
+    {3, "logins (customer portal, operator roles) and their sessions", step3},
 };
 
 const pv_store_table pv_store_tables[] = {
@@ -168,6 +202,8 @@ const pv_store_table pv_store_tables[] = {
     {"reports", "SELECT COUNT(*) FROM reports"},
     {"admin_tokens", "SELECT COUNT(*) FROM admin_tokens"},
     {"audit_log", "SELECT COUNT(*) FROM audit_log"},
+    {"logins", "SELECT COUNT(*) FROM logins"},
+    {"sessions", "SELECT COUNT(*) FROM sessions"},
     {"meta", "SELECT COUNT(*) FROM meta"},
     {NULL, NULL},
 };
