@@ -61,6 +61,7 @@ static const route routes[] = {
     {"DELETE", "/devices/{mac}", pv__api_device_delete, false},
     {"POST",   "/devices/{mac}/assign", pv__api_device_assign, false},
     {"POST",   "/devices/{mac}/release", pv__api_device_release, false},
+    {"POST",   "/devices/{mac}/rotate-key", pv__api_device_rotate_key, false},
     {"PUT",    "/devices/{mac}/state", pv__api_device_state, false},
     {"GET",    "/devices/{mac}/render", pv__api_device_render, false},
     {"GET",    "/devices/{mac}/report", pv__api_device_report, false},

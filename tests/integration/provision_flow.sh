@@ -115,10 +115,15 @@ done
 expect_eq "$(sq "SELECT count(*) FROM reports WHERE mac='000e08aaaaaa'")" 3 "3 reports kept"
 expect_eq "$(sq "SELECT count(*) FROM reports WHERE kind='status'")" 0 "the oldest went first"
 
-# 6. Rotation: the key is older than the period; the next fetch carries a new key
-#    inside, still encrypted with the old one; both directories work until the
-#    phone fetches from the new one.
-sq "UPDATE device_secrets SET created_at = created_at - 40*86400 WHERE mac='000e08aaaaaa'"
+# 6. Rotation, asked by the operator (the rotation period takes the same step; unit.keys
+#    covers the period): the next fetch carries a new key inside, still encrypted with the
+#    old one; both directories work until the phone fetches from the new one.
+expect_contains "$("$PV_BIN" device rotate-key 000e08aaaaaa --json)" '"already_pending": false' \
+  "operator rotation"
+expect_contains "$("$PV_BIN" device rotate-key 000e08aaaaaa --json)" '"already_pending": true' \
+  "a second rotation before the phone follows is the pending one"
+expect_eq "$("$PV_BIN" device rotate-key 000e08ffffff >/dev/null 2>&1; echo $?)" 1 \
+  "a device with no key has nothing to rotate"
 curl -sS -o "$T/r.cfg" "$H/$dir/000e08aaaaaa.cfg"
 openssl enc -d -aes-256-cbc -md md5 -k "$key" -in "$T/r.cfg" -out "$T/r.xml"
 key2=$(sed -n 's:.*<GPP_SA ua="na">\([0-9a-f]*\)</GPP_SA>.*:\1:p' "$T/r.xml")
