@@ -138,7 +138,7 @@ static void send_answer(pv__api_ctx *ctx)
     if (ctx->raw != NULL) {
         resp.status = ctx->status;
         resp.body_kind = PV_BODY_MEMORY;
-        resp.body = ctx->raw; /* taken by the transport */
+        resp.body = pv_request_keep(ctx->req, ctx->raw, ctx->raw_len);
         resp.body_len = ctx->raw_len;
         resp.content_type = ctx->raw_type;
         ctx->raw = NULL;
@@ -148,11 +148,9 @@ static void send_answer(pv__api_ctx *ctx)
         pv_buf_append_str(&b, text ? text : "{}");
         pv_buf_append_char(&b, '\n');
         free(text);
-        size_t len = 0;
         resp.status = ctx->status;
         resp.body_kind = PV_BODY_MEMORY;
-        resp.body = pv_buf_take(&b, &len);
-        resp.body_len = len;
+        resp.body = pv_request_keep_buf(ctx->req, &b, &resp.body_len);
         resp.content_type = "application/json";
     } else {
         resp.status = ctx->status;
