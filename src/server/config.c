@@ -2,7 +2,7 @@
 #include "server/config.h"
 
 #include "core/alloc.h"
-#include "net/fileio.h"
+#include "os/fileio.h"
 #include "server/datadir.h"
 #include "server/reports.h"
 
