@@ -17,11 +17,11 @@ static json_t *customer_json(pv__api_ctx *ctx, const pv_store_login *l, const ch
 {
     char *owned = account == NULL ? pv__api_account_name(ctx, l->account_id) : NULL;
     json_t *j = json_pack("{s:s, s:o, s:s, s:I, s:I, s:I, s:I, s:b}", "login", l->name, "account",
-                          pv__api_str_or_null(account != NULL ? account : owned), "role",
-                          pv_store_role_name(l->role), "created_at", (json_int_t)l->created_at,
-                          "last_login_at", (json_int_t)l->last_login_at, "failed_count",
-                          (json_int_t)l->failed_count, "locked_until", (json_int_t)l->locked_until,
-                          "locked", l->locked_until > ctx->now);
+                          pv__api_str_or_null(account != NULL ? account : owned), "role", l->role,
+                          "created_at", (json_int_t)l->created_at, "last_login_at",
+                          (json_int_t)l->last_login_at, "failed_count", (json_int_t)l->failed_count,
+                          "locked_until", (json_int_t)l->locked_until, "locked",
+                          l->locked_until > ctx->now);
     free(owned);
     return j;
 }
@@ -58,7 +58,7 @@ void pv__api_customers_list(pv__api_ctx *ctx)
     if (ok && rc == 0) {
         json_t *items = json_array();
         for (size_t i = 0; i < n; i++)
-            if (rows[i].role == PV_ROLE_CUSTOMER) /* operator logins are not customers */
+            if (strcmp(rows[i].role, "customer") == 0) /* operator logins are not customers */
                 json_array_append_new(items, customer_json(ctx, &rows[i], account));
         pv__api_reply_page(ctx, items, &page);
     }
@@ -84,10 +84,8 @@ void pv__api_customer_create(pv__api_ctx *ctx)
     char *hash = NULL;
     if (!hash_body_password(ctx, &hash))
         return;
-    pv_store_login l = {.name = (char *)name,
-                        .account_id = account_id,
-                        .role = PV_ROLE_CUSTOMER,
-                        .password_hash = hash};
+    pv_store_login l = {
+        .name = (char *)name, .account_id = account_id, .role = "customer", .password_hash = hash};
     int rc = pv_store_begin(ctx->store, &err);
     if (rc == 0)
         rc = pv_store_login_create(ctx->store, &l, ctx->now, &l.id, &err);
@@ -112,7 +110,7 @@ static bool get_customer(pv__api_ctx *ctx, pv_store_login *l)
 {
     pv_error err = {""};
     int rc = pv_store_login_get(ctx->store, ctx->params[0], l, &err);
-    if (rc == 0 && l->role != PV_ROLE_CUSTOMER) {
+    if (rc == 0 && strcmp(l->role, "customer") != 0) {
         pv_store_login_free(l);
         rc = pv_error_set(&err, PV_ENOENT, "login '%.64s': not a customer login", ctx->params[0]);
     }

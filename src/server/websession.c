@@ -93,7 +93,7 @@ static int start_session(pv_store *s, const pv_websession_policy *p, pv_store_lo
 
 int pv_websession_login(pv_store *s, const pv_websession_policy *p, const char *source,
                         const char *name, const char *password, size_t password_len,
-                        bool (*role_ok)(pv_store_role), int64_t now, pv_login_outcome *outcome,
+                        bool (*role_ok)(pv_role), int64_t now, pv_login_outcome *outcome,
                         int64_t *retry_after, pv_websession *out, pv_error *err)
 {
     *outcome = PV_LOGIN_WRONG;
@@ -112,7 +112,9 @@ int pv_websession_login(pv_store *s, const pv_websession_policy *p, const char *
     pv_store_login login = {0};
     pv_error quiet = {""};
     rc = pv_store_login_get(s, name != NULL ? name : "", &login, &quiet);
-    if (rc == PV_ENOENT || (rc == 0 && role_ok != NULL && !role_ok(login.role))) {
+    pv_role role = PV_ROLE_CUSTOMER;
+    bool known_role = rc == 0 && pv_role_parse(login.role, &role);
+    if (rc == PV_ENOENT || (rc == 0 && (!known_role || (role_ok != NULL && !role_ok(role))))) {
         pv_store_login_free(&login);
         pv_password_burn(password, password_len);
         return 0;

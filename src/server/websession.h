@@ -26,6 +26,7 @@
 #define PV_SERVER_WEBSESSION_H
 
 #include "core/error.h"
+#include "server/roles.h"
 #include "store/store.h"
 
 #include <stdbool.h>
@@ -68,7 +69,7 @@ typedef enum {
  */
 int pv_websession_login(pv_store *s, const pv_websession_policy *p, const char *source,
                         const char *name, const char *password, size_t password_len,
-                        bool (*role_ok)(pv_store_role), int64_t now, pv_login_outcome *outcome,
+                        bool (*role_ok)(pv_role), int64_t now, pv_login_outcome *outcome,
                         int64_t *retry_after, pv_websession *out, pv_error *err);
 /* The session of a cookie's token: PV_ENOENT when unknown, expired or idle too long. */
 int pv_websession_open(pv_store *s, const pv_websession_policy *p, const char *token, int64_t now,

@@ -422,12 +422,15 @@ void pv_store_reports_free(pv_store_report *rows, size_t n);
 typedef struct pv_store_token {
     int64_t id;
     char *name;
+    char *role;         /* admin, operator, viewer or customer (server/roles.h) */
+    int64_t account_id; /* the one account of a customer token; 0 for the others */
     int64_t created_at, last_used_at, revoked_at; /* 0 = never */
 } pv_store_token;
 
-/* Stores SHA-256(token) under a unique name. */
-int pv_store_token_create(pv_store *s, const char *name, const char *token, int64_t now,
-                          int64_t *id, pv_error *err);
+/* Stores SHA-256(token) under a unique name, with its role and (customer) account.
+ * Minting is server/tokens.h's: callers outside it go through pv_token_mint. */
+int pv_store_token_create(pv_store *s, const char *name, const char *token, const char *role,
+                          int64_t account_id, int64_t now, int64_t *id, pv_error *err);
 /* Finds the token (PV_ENOENT), refuses a revoked one (PV_EACCES), records its use. */
 int pv_store_token_check(pv_store *s, const char *token, int64_t now, pv_store_token *out,
                          pv_error *err);
@@ -479,22 +482,11 @@ int pv_store_meta_get(pv_store *s, const char *name, pv_buf *out, pv_error *err)
  * lock, for how long, how long a session lives) is the caller's.
  */
 
-typedef enum {
-    PV_ROLE_CUSTOMER, /* one account's portal */
-    PV_ROLE_VIEWER,   /* operator console, read-only (issue 13) */
-    PV_ROLE_OPERATOR, /* operator console, day-to-day changes */
-    PV_ROLE_ADMIN,    /* operator console, everything */
-} pv_store_role;
-
-/* "customer", "viewer", "operator", "admin". */
-const char *pv_store_role_name(pv_store_role r);
-int pv_store_role_parse(const char *name, pv_store_role *out);
-
 typedef struct pv_store_login {
     int64_t id;
     char *name;            /* unique over every account: what the person types */
-    int64_t account_id;    /* PV_ROLE_CUSTOMER: its account; 0 otherwise */
-    pv_store_role role;
+    int64_t account_id;    /* a customer's account; 0 for the operator roles */
+    char role[12];         /* customer, viewer, operator or admin (server/roles.h) */
     char *password_hash;   /* argon2id PHC string */
     int64_t failed_count;  /* failures since the last success */
     int64_t locked_until;  /* 0 = not locked */

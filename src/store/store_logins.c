@@ -8,21 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const role_names[] = {"customer", "viewer", "operator", "admin"};
-
-const char *pv_store_role_name(pv_store_role r)
+/* The roles of server/roles.h, which the store only keeps (a CHECK constraint too). */
+static bool role_known(const char *role)
 {
-    return (unsigned)r < sizeof role_names / sizeof role_names[0] ? role_names[r] : "?";
-}
-
-int pv_store_role_parse(const char *name, pv_store_role *out)
-{
-    for (size_t i = 0; name != NULL && i < sizeof role_names / sizeof role_names[0]; i++)
-        if (strcmp(name, role_names[i]) == 0) {
-            *out = (pv_store_role)i;
-            return 0;
-        }
-    return PV_EINVAL;
+    static const char *const names[] = {"customer", "viewer", "operator", "admin"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(role, names[i]) == 0)
+            return true;
+    return false;
 }
 
 int pv_store_login_name_check(const char *name, pv_error *err)
@@ -54,9 +47,7 @@ static void read_login(pv_store *s, pv__stmt *st, void *row)
     l->id = pv__col_int(s, st, 0);
     l->name = pv__col_dup(s, st, 1);
     l->account_id = pv__col_int(s, st, 2);
-    char role[16];
-    pv__col_copy(s, st, 3, role, sizeof role);
-    (void)pv_store_role_parse(role, &l->role); /* the CHECK constraint allows no other */
+    pv__col_copy(s, st, 3, l->role, sizeof l->role);
     l->password_hash = pv__col_dup(s, st, 4);
     l->failed_count = pv__col_int(s, st, 5);
     l->locked_until = pv__col_int(s, st, 6);
@@ -98,7 +89,12 @@ int pv_store_login_create(pv_store *s, const pv_store_login *l, int64_t now, int
     int rc = pv_store_login_name_check(l->name, err);
     if (rc != 0)
         return rc;
-    if ((l->role == PV_ROLE_CUSTOMER) != (l->account_id > 0))
+    const char *role = l->role[0] != '\0' ? l->role : "customer";
+    if (!role_known(role))
+        return pv_error_set(err, PV_EINVAL,
+                            "login '%s': role '%.12s' is none of customer, viewer, operator, admin",
+                            l->name, role);
+    if ((strcmp(role, "customer") == 0) != (l->account_id > 0))
         return pv_error_set(err, PV_EINVAL,
                             "login '%s': a customer login belongs to one account, an operator "
                             "login to none",
@@ -107,10 +103,10 @@ int pv_store_login_create(pv_store *s, const pv_store_login *l, int64_t now, int
         return pv_error_set(err, PV_EINVAL, "login '%s': the password hash is not argon2id",
                             l->name);
     int64_t new_id = 0;
-    rc = pv__int(s, sql_login_create,
-                 PV_ARGS(PV_T(l->name), PV_IZ(l->account_id), PV_T(pv_store_role_name(l->role)),
-                         PV_T(l->password_hash), PV_I(now)),
-                 &new_id, err);
+    rc = pv__int(
+        s, sql_login_create,
+        PV_ARGS(PV_T(l->name), PV_IZ(l->account_id), PV_T(role), PV_T(l->password_hash), PV_I(now)),
+        &new_id, err);
     if (rc == PV_EEXIST)
         return pv_error_set(err, rc, "login '%s': the name is taken", l->name);
     if (rc == 0 && id != NULL)

@@ -36,7 +36,7 @@ static void passwords_hash_with_argon2id(void **state)
     free(again);
 }
 
-static bool customers_only(pv_store_role r)
+static bool customers_only(pv_role r)
 {
     return r == PV_ROLE_CUSTOMER;
 }
@@ -134,10 +134,19 @@ static void wrong_passwords_lock_and_sources_are_throttled(void **state)
                                   &out, &retry, &w, e));
     assert_int_equal(out, PV_LOGIN_OK);
     pv_websession_free(&w);
-    /* an operator role cannot log in where only customers may */
-    assert_ok(pv_websession_login(s, &p, "b", "alice", "correct horse", 13, NULL, 1601, &out,
+    /* an operator login cannot log in where only customers may, with the right password */
+    char *hash = NULL;
+    assert_ok(pv_password_hash("operator pass", 13, &hash, e));
+    pv_store_login op = {.name = "op", .role = "operator", .password_hash = hash};
+    assert_ok(pv_store_login_create(s, &op, 1, NULL, e));
+    free(hash);
+    assert_ok(pv_websession_login(s, &p, "b", "op", "operator pass", 13, customers_only, 1601, &out,
                                   &retry, &w, e));
+    assert_int_equal(out, PV_LOGIN_WRONG);
+    assert_ok(pv_websession_login(s, &p, "b", "op", "operator pass", 13, NULL, 1601, &out, &retry,
+                                  &w, e));
     assert_int_equal(out, PV_LOGIN_OK);
+    assert_string_equal(w.login.role, "operator");
     pv_websession_free(&w);
 
     /* one address: attempts_per_minute, then throttled until the minute ends */
