@@ -146,6 +146,36 @@ static const char step2[] =
     "ALTER TABLE binding_codes ADD COLUMN used_fingerprint TEXT;\n"
     "UPDATE binding_codes SET code_hash = 'retired:' || id WHERE used_at IS NOT NULL;\n";
 
+/* Step 3 (issue 12): what push delivery needs. last_address is where the
+ * device last provisioned from, so that a NOTIFY can go straight to it on a
+ * LAN without a SIP proxy; notify_jobs and notify_outcomes keep each device
+ * action and each device's outcome across restarts (a pending outcome left by
+ * a stop becomes "interrupted" at the next start). */
+static const char step3[] =
+    "ALTER TABLE devices ADD COLUMN last_address TEXT;\n"
+    "CREATE TABLE notify_jobs (\n"
+    "  id {id},\n"
+    "  action TEXT NOT NULL,\n"
+    "  subject TEXT NOT NULL DEFAULT '',\n"
+    "  actor TEXT NOT NULL DEFAULT '',\n"
+    "  total BIGINT NOT NULL,\n"
+    "  rate BIGINT NOT NULL,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  finished_at BIGINT\n"
+    ");\n"
+    "CREATE TABLE notify_outcomes (\n"
+    "  job_id BIGINT NOT NULL REFERENCES notify_jobs (id) ON DELETE CASCADE,\n"
+    "  mac TEXT NOT NULL,\n"
+    "  outcome TEXT NOT NULL DEFAULT 'pending',\n"
+    "  status BIGINT NOT NULL DEFAULT 0,\n"
+    "  attempts BIGINT NOT NULL DEFAULT 0,\n"
+    "  challenged INTEGER NOT NULL DEFAULT 0,\n"
+    "  via TEXT NOT NULL DEFAULT '',\n"
+    "  finished_at BIGINT,\n"
+    "  PRIMARY KEY (job_id, mac)\n"
+    ");\n"
+    "CREATE INDEX notify_outcomes_mac ON notify_outcomes (mac, job_id);\n";
+
 static const pv_migration steps[] = {
     {1,
      "provisioning schema: accounts, devices, codes, parameters, secrets, firmware, reports, "
@@ -153,6 +183,7 @@ static const pv_migration steps[] = {
      step1},
     {2, "binding codes keyed by HMAC under the master key; the certificate that used a code",
      step2},
+    {3, "devices' last provisioning address; device action jobs and their outcomes", step3},
 };
 
 const pv_store_table pv_store_tables[] = {
@@ -168,6 +199,8 @@ const pv_store_table pv_store_tables[] = {
     {"reports", "SELECT COUNT(*) FROM reports"},
     {"admin_tokens", "SELECT COUNT(*) FROM admin_tokens"},
     {"audit_log", "SELECT COUNT(*) FROM audit_log"},
+    {"notify_jobs", "SELECT COUNT(*) FROM notify_jobs"},
+    {"notify_outcomes", "SELECT COUNT(*) FROM notify_outcomes"},
     {"meta", "SELECT COUNT(*) FROM meta"},
     {NULL, NULL},
 };
