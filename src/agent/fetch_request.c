@@ -25,6 +25,7 @@ void pv_agent_fetch_request(const pv_agent_action *act, const pv_agent_challenge
                               .pwd = act->pwd,
                               .user_agent = act->user_agent,
                               .client_cert = act->client_cert,
+                              .connect_address = act->address,
                               .max_body = max_body};
     /* spec 8.2: the retry after a 401 answers that 401's challenge, and only for that URL */
     if (act->uid != NULL && c != NULL && c->url != NULL && strcmp(c->url, act->url) == 0) {

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "net/fetch.h"
 #include "net/http_server.h"
+#include "net/resolve.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +49,8 @@ struct pv_phone {
     pv_agent_defaults *defs;
     pv_agent *agent;
     pv_fetcher *fetcher;
+    pv_resolver *resolver;
+    unsigned generation; /* bumped at reboot and close: older lookups are stale */
     uv_timer_t timer;
     pv_phone_syslog *syslog;
     pv_http_server *web;
@@ -65,6 +68,7 @@ struct pv_phone {
     struct {
         uint32_t id;
         int error;
+        bool lookup; /* a RESOLVE that could not start */
     } failed[8];
     size_t nfailed;
     bool reboot;
@@ -269,8 +273,9 @@ static void start_fetch(pv_phone *p, const pv_agent_action *act)
     x->p = p;
     x->id = act->id;
     x->url = pv_strdup(act->url);
-    pv_logf(PV_LOG_INFO, "phone.request", "id=%u method=%s url=%s", (unsigned)act->id,
-            act->method ? act->method : "GET", act->url);
+    pv_logf(PV_LOG_INFO, "phone.request", "id=%u method=%s address=%s url=%s",
+            (unsigned)act->id, act->method ? act->method : "GET",
+            act->address ? act->address : "-", act->url);
     pv_error err;
     int rc = pv_fetch_start(p->fetcher, &req, on_fetched, x, &x->h, &err);
     if (rc != 0) {
@@ -289,8 +294,66 @@ static void start_fetch(pv_phone *p, const pv_agent_action *act)
     p->xfers = x;
 }
 
+/* ---- name lookups (the engine's RESOLVE actions, net/resolve.h) ---- */
+
+typedef struct pv__lookup {
+    pv_phone *p;
+    uint32_t id;
+    unsigned generation;
+} pv__lookup;
+
+static void on_resolved(const pv_resolved *r, void *data)
+{
+    pv__lookup *l = data;
+    pv_phone *p = l->p;
+    uint32_t id = l->id;
+    bool stale = l->generation != p->generation;
+    free(l);
+    if (stale)
+        return; /* the phone rebooted or closes: no engine is waiting */
+    pv_agent_srv srv[PV_RESOLVE_MAX_ANSWERS];
+    for (size_t i = 0; i < r->nsrv; i++)
+        srv[i] = (pv_agent_srv){.target = r->srv[i].target,
+                                .port = r->srv[i].port,
+                                .priority = r->srv[i].priority,
+                                .weight = r->srv[i].weight};
+    pv_logf(r->error ? PV_LOG_WARN : PV_LOG_INFO, "phone.resolve",
+            "id=%u error=%s addresses=%zu srv=%zu%s%s", (unsigned)id,
+            r->error ? pv_err_name(r->error) : "-", r->naddresses, r->nsrv,
+            r->error ? " detail=" : "", r->error ? r->error_text : "");
+    pv_agent_resolution res = {.error = r->error,
+                               .addresses = r->addresses,
+                               .naddresses = r->naddresses,
+                               .srv = srv,
+                               .nsrv = r->nsrv};
+    pv_agent_resolve_done(p->agent, pv_phone_now(p), id, &res);
+    drain(p);
+}
+
+static void start_lookup(pv_phone *p, const pv_agent_action *act)
+{
+    pv__lookup *l = pv_calloc(1, sizeof *l);
+    *l = (pv__lookup){.p = p, .id = act->id, .generation = p->generation};
+    pv_logf(PV_LOG_INFO, "phone.lookup", "id=%u type=%s name=%s", (unsigned)act->id,
+            act->lookup == PV_AGENT_LOOKUP_SRV ? "SRV" : "A/AAAA", act->host);
+    pv_error err;
+    int rc = act->lookup == PV_AGENT_LOOKUP_SRV
+                 ? pv_resolve_srv(p->resolver, act->host, on_resolved, l, &err)
+                 : pv_resolve_address(p->resolver, act->host, on_resolved, l, &err);
+    if (rc != 0) {
+        free(l);
+        if (p->nfailed < sizeof p->failed / sizeof p->failed[0]) {
+            p->failed[p->nfailed].id = act->id;
+            p->failed[p->nfailed].error = rc;
+            p->failed[p->nfailed].lookup = true;
+            p->nfailed++;
+        }
+    }
+}
+
 static void cancel_transfers(pv_phone *p)
 {
+    p->generation++; /* and the lookups in flight */
     while (p->xfers != NULL) {
         pv__xfer *x = p->xfers;
         xfer_unlink(x);
@@ -344,6 +407,9 @@ static void drain(pv_phone *p)
             case PV_AGENT_ACT_UPLOAD:
                 start_fetch(p, &act);
                 break;
+            case PV_AGENT_ACT_RESOLVE:
+                start_lookup(p, &act);
+                break;
             case PV_AGENT_ACT_LOG:
                 do_log(p, act.level, act.text);
                 break;
@@ -360,7 +426,11 @@ static void drain(pv_phone *p)
         p->nfailed = 0;
         for (size_t i = 0; i < nf; i++) {
             pv_agent_response r = {.error = p->failed[i].error};
-            pv_agent_fetch_done(p->agent, now, p->failed[i].id, &r);
+            pv_agent_resolution res = {.error = p->failed[i].error};
+            if (p->failed[i].lookup)
+                pv_agent_resolve_done(p->agent, now, p->failed[i].id, &res);
+            else
+                pv_agent_fetch_done(p->agent, now, p->failed[i].id, &r);
             any = true;
         }
         if (p->reboot) {
@@ -558,6 +628,13 @@ static int setup(pv_phone *p, const pv_phone_options *o, pv_error *err)
     fo.no_verify_host = o->no_verify_host;
     if ((rc = pv_fetcher_new(p->loop, &fo, &p->fetcher, err)) != 0)
         return rc;
+    /* the phone looks names up itself, as a real one does before it connects: $SERVIP is an
+     * address, a name's addresses are tried in turn, --srv follows SRV records (spec 1.1,
+     * 1.2, 2.2) */
+    pv_resolver_options ro = {.servers = o->dns_servers};
+    if ((rc = pv_resolver_new(p->loop, &ro, &p->resolver, err)) != 0)
+        return rc;
+    pv_agent_set_host_resolves(p->agent, true);
     if (o->web_address != NULL && (rc = start_web(p, o->web_address, err)) != 0)
         return rc;
     if (o->sip_address != NULL) { /* spec 5.5: registration and NOTIFY */
@@ -657,6 +734,10 @@ void pv_phone_close(pv_phone *p, void (*done)(void *data), void *data)
     if (p->fetcher != NULL) {
         p->pending_closes++;
         pv_fetcher_close(p->fetcher, part_closed, p);
+    }
+    if (p->resolver != NULL) {
+        p->pending_closes++;
+        pv_resolver_close(p->resolver, part_closed, p); /* lookups answered: stale (above) */
     }
     if (p->web != NULL) {
         p->pending_closes++;

@@ -4,7 +4,8 @@
  *
  * A pv_phone owns a pv_agent and everything the engine leaves to its host:
  * a libuv timer armed from pv_agent_next_wakeup(); the FETCH and UPLOAD
- * actions performed with the loop's fetcher (net/fetch.h); PERSIST as an
+ * actions performed with the loop's fetcher (net/fetch.h); RESOLVE with
+ * c-ares on the same loop (net/resolve.h); PERSIST as an
  * atomic write of the state file (temporary file, fsync, rename, fsync of the
  * directory — a power cut at any point leaves the old or the new state, never
  * a mix); REBOOT (in-flight transfers are dropped, the engine boots again);
@@ -51,6 +52,9 @@ typedef struct pv_phone_options {
     const char *key_file;
     const char *ca_file; /* server CA bundle; NULL: the system's */
     const char *ip;      /* $IP; NULL: 127.0.0.1 */
+    /* DNS servers the phone asks ("127.0.0.1:5353,..."), as DHCP option 6 or Primary_DNS
+     * would give them; NULL: the system's (/etc/resolv.conf, /etc/hosts) */
+    const char *dns_servers;
     struct {
         unsigned code;
         const char *value;

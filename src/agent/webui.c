@@ -171,7 +171,7 @@ static role who(pv_agent *a, const pv_request *req, const pv_webui_target *t)
 static void reply(pv_request *req, int status, const char *type, char *body, size_t len)
 {
     pv_response resp = {.fd = -1};
-    pv_response_set_body(&resp, status, body, len, type);
+    pv_response_set_body(req, &resp, status, body, len, type);
     if (status == 401) /* a browser then asks for the admin or user login (spec 9) */
         resp.www_authenticate = "Basic realm=\"phone\", charset=\"UTF-8\"";
     pv_request_respond(req, &resp);

@@ -93,6 +93,10 @@ typedef struct pv_fetch_request {
      * TFTP), e.g. "127.0.3.7": a fleet gives each simulated phone its own, so a server's
      * per-address limits see phones, not one host. NULL: the system chooses. */
     const char *local_address;
+    /* The numeric address to connect to instead of resolving the URL's host, which still
+     * names the server in the Host header and the TLS name check: the phone engine chooses
+     * it (spec 1.2, 2.2 $SERVIP). NULL: libcurl resolves the host. */
+    const char *connect_address;
 } pv_fetch_request;
 
 typedef struct pv_fetch_result {

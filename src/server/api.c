@@ -56,6 +56,7 @@ static const route routes[] = {
     {"DELETE", "/devices/{mac}", pv__api_device_delete, false},
     {"POST",   "/devices/{mac}/assign", pv__api_device_assign, false},
     {"POST",   "/devices/{mac}/release", pv__api_device_release, false},
+    {"POST",   "/devices/{mac}/rotate-key", pv__api_device_rotate_key, false},
     {"PUT",    "/devices/{mac}/state", pv__api_device_state, false},
     {"GET",    "/devices/{mac}/render", pv__api_device_render, false},
     {"GET",    "/devices/{mac}/report", pv__api_device_report, false},
@@ -157,7 +158,7 @@ static void send_answer(pv__api_ctx *ctx)
     if (ctx->raw != NULL) {
         resp.status = ctx->status;
         resp.body_kind = PV_BODY_MEMORY;
-        resp.body = ctx->raw; /* taken by the transport */
+        resp.body = pv_request_keep(ctx->req, ctx->raw, ctx->raw_len);
         resp.body_len = ctx->raw_len;
         resp.content_type = ctx->raw_type;
         ctx->raw = NULL;
@@ -167,11 +168,9 @@ static void send_answer(pv__api_ctx *ctx)
         pv_buf_append_str(&b, text ? text : "{}");
         pv_buf_append_char(&b, '\n');
         free(text);
-        size_t len = 0;
         resp.status = ctx->status;
         resp.body_kind = PV_BODY_MEMORY;
-        resp.body = pv_buf_take(&b, &len);
-        resp.body_len = len;
+        resp.body = pv_request_keep_buf(ctx->req, &b, &resp.body_len);
         resp.content_type = "application/json";
     } else {
         resp.status = ctx->status;

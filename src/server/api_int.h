@@ -167,6 +167,7 @@ void pv__api_device_patch(pv__api_ctx *ctx);
 void pv__api_device_delete(pv__api_ctx *ctx);
 void pv__api_device_assign(pv__api_ctx *ctx);
 void pv__api_device_release(pv__api_ctx *ctx);
+void pv__api_device_rotate_key(pv__api_ctx *ctx);
 void pv__api_device_state(pv__api_ctx *ctx);
 void pv__api_device_render(pv__api_ctx *ctx);
 void pv__api_device_report(pv__api_ctx *ctx);
