@@ -2,7 +2,7 @@
 #include "net/fileserver.h"
 
 #include "core/alloc.h"
-#include "net/fileio.h"
+#include "os/fileio.h"
 #include "net/sockaddr.h"
 
 #include <arpa/inet.h>

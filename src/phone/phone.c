@@ -8,13 +8,13 @@
  * reboot) are applied after the batch, never from inside
  * pv_agent_next_action's loop, so the engine is never re-entered.
  */
-#include "agent/phone.h"
+#include "phone/phone.h"
 
-#include "agent/dhcp_hook.h"
-#include "agent/fetch_request.h"
-#include "agent/phone_sip.h"
-#include "agent/phone_syslog.h"
-#include "agent/webui.h"
+#include "phone/dhcp_hook.h"
+#include "phone/fetch_request.h"
+#include "phone/phone_sip.h"
+#include "phone/phone_syslog.h"
+#include "phone/webui.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/log.h"

@@ -2,7 +2,7 @@
  * fetch_request.c — agent actions to net/fetch requests and back (see
  * fetch_request.h).
  */
-#include "agent/fetch_request.h"
+#include "phone/fetch_request.h"
 
 #include "core/alloc.h"
 

@@ -14,8 +14,8 @@
  * Pure: no files, no sockets; bounded input (values over 255 bytes, as DHCP
  * allows no more, are refused with a message).
  */
-#ifndef PV_AGENT_DHCP_HOOK_H
-#define PV_AGENT_DHCP_HOOK_H
+#ifndef PV_PHONE_DHCP_HOOK_H
+#define PV_PHONE_DHCP_HOOK_H
 
 #include "core/buf.h"
 #include "core/error.h"

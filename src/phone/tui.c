@@ -5,7 +5,7 @@
  * need no finer tick) with cursor-home and clear-to-end-of-line sequences, so
  * no curses library is needed and tmux shows exactly what a person sees.
  */
-#include "agent/tui.h"
+#include "phone/tui.h"
 
 #include "core/alloc.h"
 #include "core/buf.h"

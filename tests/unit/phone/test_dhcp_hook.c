@@ -5,7 +5,7 @@
  */
 #include "pv_test.h"
 
-#include "agent/dhcp_hook.h"
+#include "phone/dhcp_hook.h"
 #include "core/error.h"
 
 static void env_named_and_hex(void **state)

@@ -10,8 +10,8 @@
  * directory — a power cut at any point leaves the old or the new state, never
  * a mix); REBOOT (in-flight transfers are dropped, the engine boots again);
  * LOG as a syslog datagram to Syslog_Server (spec 7.3) or a line on stderr
- * (agent/phone_syslog.h: a host name is looked up without blocking the loop).
- * It optionally runs the phone's web server (agent/webui.h, spec 9).
+ * (phone/phone_syslog.h: a host name is looked up without blocking the loop).
+ * It optionally runs the phone's web server (phone/webui.h, spec 9).
  *
  * The state directory holds: `identity` (model and MAC, written once),
  * `state` (pv_agent_save bytes), `dhcp` (the last lease, written by
@@ -26,10 +26,10 @@
  * Ownership: the caller owns the loop and the pv_phone until close's
  * callback; the phone owns its agent, fetcher, timer, socket and server.
  */
-#ifndef PV_AGENT_PHONE_H
-#define PV_AGENT_PHONE_H
+#ifndef PV_PHONE_PHONE_H
+#define PV_PHONE_PHONE_H
 
-#include "agent/phone_syslog.h" /* pv_phone_syslog_format */
+#include "phone/phone_syslog.h" /* pv_phone_syslog_format */
 #include "core/error.h"
 #include "provisor/agent.h"
 
@@ -47,7 +47,7 @@ typedef struct pv_phone_options {
     const char *state_dir;   /* required; created if missing */
     const char *web_address; /* "127.0.0.1:8088"; NULL: no web server */
     const char *sip_address; /* "127.0.0.1:5060" or a host (port SIP_Port_1_); NULL: no SIP
-                              * user agent (agent/phone_sip.h) */
+                              * user agent (phone/phone_sip.h) */
     const char *cert_file;   /* device certificate and key (spec 4.4); NULL: none ($CCERT 0) */
     const char *key_file;
     const char *ca_file; /* server CA bundle; NULL: the system's */

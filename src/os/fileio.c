@@ -1,5 +1,5 @@
 /* fileio.c — bounded whole-file reads and atomic writes; see fileio.h. */
-#include "net/fileio.h"
+#include "os/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

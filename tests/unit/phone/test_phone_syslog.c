@@ -1,12 +1,12 @@
 /*
- * Unit tests for agent/phone_syslog: datagrams to a Syslog_Server given as an
+ * Unit tests for phone/phone_syslog: datagrams to a Syslog_Server given as an
  * address or as a host name (looked up with uv_getaddrinfo while the loop
  * runs on), in order, with the queue bounded while a lookup is pending, and a
  * close with a lookup in flight. A real UDP socket on 127.0.0.1 receives.
  */
 #include "pv_test.h"
 
-#include "agent/phone_syslog.h"
+#include "phone/phone_syslog.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -14,10 +14,10 @@
  * Ownership: the caller owns the loop and the phone; the tui owns its tty,
  * its timer and the terminal modes it changed (restored on close).
  */
-#ifndef PV_AGENT_TUI_H
-#define PV_AGENT_TUI_H
+#ifndef PV_PHONE_TUI_H
+#define PV_PHONE_TUI_H
 
-#include "agent/phone.h"
+#include "phone/phone.h"
 #include "core/error.h"
 
 #include <uv.h>

@@ -14,8 +14,8 @@
  * pv_phone_syslog_close() (a lookup in flight is cancelled) and it frees
  * itself when its handles are closed.
  */
-#ifndef PV_AGENT_PHONE_SYSLOG_H
-#define PV_AGENT_PHONE_SYSLOG_H
+#ifndef PV_PHONE_PHONE_SYSLOG_H
+#define PV_PHONE_PHONE_SYSLOG_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -23,10 +23,10 @@
  * Ownership: the phone owns its webui; requests are answered synchronously
  * on the phone's loop.
  */
-#ifndef PV_AGENT_WEBUI_H
-#define PV_AGENT_WEBUI_H
+#ifndef PV_PHONE_WEBUI_H
+#define PV_PHONE_WEBUI_H
 
-#include "agent/phone.h"
+#include "phone/phone.h"
 #include "core/buf.h"
 #include "net/handler.h"
 

@@ -1,7 +1,7 @@
 /*
  * phone_syslog.c — syslog datagrams without blocking the loop (see phone_syslog.h).
  */
-#include "agent/phone_syslog.h"
+#include "phone/phone_syslog.h"
 
 #include "core/alloc.h"
 #include "core/error.h"

@@ -18,13 +18,13 @@
  * them re-registers (and a reboot, which forgets registrations, too).
  * SIP runs on real time even when the phone's provisioning clock is virtual.
  *
- * Ownership: owned by its pv_phone (agent/phone.c creates it when `provisor
+ * Ownership: owned by its pv_phone (phone/phone.c creates it when `provisor
  * phone --sip ADDR` is given and closes it with the phone).
  */
-#ifndef PV_AGENT_PHONE_SIP_H
-#define PV_AGENT_PHONE_SIP_H
+#ifndef PV_PHONE_PHONE_SIP_H
+#define PV_PHONE_PHONE_SIP_H
 
-#include "agent/phone.h"
+#include "phone/phone.h"
 
 typedef struct pv_phone_sip pv_phone_sip;
 

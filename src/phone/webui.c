@@ -1,7 +1,7 @@
 /*
  * webui.c — the phone's web server (see webui.h; spec 9).
  */
-#include "agent/webui.h"
+#include "phone/webui.h"
 
 #include "core/alloc.h"
 #include "net/sockaddr.h"

@@ -6,9 +6,9 @@
  */
 #include "pv_test.h"
 
-#include "agent/phone.h"
-#include "agent/tui.h"
-#include "agent/webui.h"
+#include "phone/phone.h"
+#include "phone/tui.h"
+#include "phone/webui.h"
 
 static void target(const char *path, const char *query, const char *action, const char *arg,
                    const char *user, const char *pw)

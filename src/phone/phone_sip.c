@@ -7,7 +7,7 @@
  * requests are answered statelessly but for a small cache of the last answers
  * (§17.2.2: a retransmitted NOTIFY gets the same answer).
  */
-#include "agent/phone_sip.h"
+#include "phone/phone_sip.h"
 
 #include "core/alloc.h"
 #include "core/log.h"

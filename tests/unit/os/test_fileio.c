@@ -1,7 +1,7 @@
-/* Unit tests for net/fileio: bounded reads, atomic writes that leave nothing on failure. */
+/* Unit tests for os/fileio: bounded reads, atomic writes that leave nothing on failure. */
 #include "pv_test.h"
 
-#include "net/fileio.h"
+#include "os/fileio.h"
 
 #include <dirent.h>
 #include <stdio.h>

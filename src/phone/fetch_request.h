@@ -1,7 +1,7 @@
 /*
  * fetch_request.h — an agent action as a net/fetch request, and a fetch's
  * result as the agent's response: the one translation both hosts of the
- * engine use (the phone, src/agent/phone.c, and the fleet, src/fleet).
+ * engine use (the phone, src/phone/phone.c, and the fleet, src/fleet).
  *
  * What it is for: a FETCH or UPLOAD action (provisor/agent.h) carries what a
  * phone sends; the fetcher (net/fetch.h) sends it. Besides copying fields,
@@ -15,8 +15,8 @@
  * the result and live during the fetch callback. A pv_agent_challenge is owned
  * by its host; pv_agent_challenge_clear frees what it holds.
  */
-#ifndef PV_AGENT_FETCH_REQUEST_H
-#define PV_AGENT_FETCH_REQUEST_H
+#ifndef PV_PHONE_FETCH_REQUEST_H
+#define PV_PHONE_FETCH_REQUEST_H
 
 #include "net/fetch.h"
 #include "provisor/agent.h"

@@ -1,7 +1,7 @@
 /*
  * dhcp_hook.c — udhcpc's environment and the lease file (see dhcp_hook.h).
  */
-#include "agent/dhcp_hook.h"
+#include "phone/dhcp_hook.h"
 
 #include <ctype.h>
 #include <stdio.h>
