@@ -56,6 +56,12 @@ static const route routes[] = {
     {"GET",    "/accounts/{name}/codes", pv__api_codes_list, false, VIEWER, true},
     {"POST",   "/accounts/{name}/codes", pv__api_code_create, false, OPERATOR, true},
     {"DELETE", "/codes/{id}", pv__api_code_delete, false, OPERATOR, false},
+    {"GET",    "/accounts/{name}/customers", pv__api_customers_list, false, VIEWER, false},
+    {"POST",   "/accounts/{name}/customers", pv__api_customer_create, false, OPERATOR, false},
+    {"GET",    "/customers", pv__api_customers_list, false, VIEWER, false},
+    {"GET",    "/customers/{login}", pv__api_customer_get, false, VIEWER, false},
+    {"DELETE", "/customers/{login}", pv__api_customer_delete, false, OPERATOR, false},
+    {"PUT",    "/customers/{login}/password", pv__api_customer_password, false, OPERATOR, false},
     {"GET",    "/devices", pv__api_devices_list, false, VIEWER, false},
     {"POST",   "/devices", pv__api_device_create, false, OPERATOR, false},
     {"POST",   "/devices:import", pv__api_devices_import, false, OPERATOR, false},
@@ -346,6 +352,13 @@ static void dispatch(pv_api *api, pv__api_ctx *ctx)
     ctx->store = api->store;
     if (!authenticate(api, ctx))
         return;
+    /* With the master key loaded before any handler, secrets (parameters, account settings)
+     * are sealed as they are written and opened as they are read, by every route. */
+    pv_error key_err = {""};
+    if (pv__api_load_secrets(ctx, false, &key_err) != 0) {
+        pv__api_fail(ctx, 503, "unavailable", NULL, "%s", key_err.msg);
+        return;
+    }
     pv_slice rel = pv_slice_make(req->path.ptr + 7, req->path.len - 7); /* after /api/v1 */
     pv_slice segs[6];
     size_t n = 0;
