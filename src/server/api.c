@@ -346,6 +346,13 @@ static void dispatch(pv_api *api, pv__api_ctx *ctx)
     ctx->store = api->store;
     if (!authenticate(api, ctx))
         return;
+    /* With the master key loaded before any handler, secrets (parameters, account settings)
+     * are sealed as they are written and opened as they are read, by every route. */
+    pv_error key_err = {""};
+    if (pv__api_load_secrets(ctx, false, &key_err) != 0) {
+        pv__api_fail(ctx, 503, "unavailable", NULL, "%s", key_err.msg);
+        return;
+    }
     pv_slice rel = pv_slice_make(req->path.ptr + 7, req->path.len - 7); /* after /api/v1 */
     pv_slice segs[6];
     size_t n = 0;

@@ -322,6 +322,8 @@ void pv_store_param_sets_free(pv_store_param_set *rows, size_t n);
  * of another key fails with PV_EDECRYPT and says so.
  */
 int pv_store_secrets_load(pv_store *s, const char *key_path, bool create, pv_error *err);
+/* Whether a master key is loaded (sealing and opening work). */
+bool pv_store_secrets_loaded(const pv_store *s);
 
 typedef struct pv_store_secret {
     int64_t id;
