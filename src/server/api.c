@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "server/api_int.h"
 #include "server/datadir.h"
+#include "server/rollout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,13 @@ static const route routes[] = {
     {"GET",    "/reports", pv__api_reports_list, false},
     {"GET",    "/reports/{id}", pv__api_report_get, false},
     {"GET",    "/audit", pv__api_audit_list, false},
+    {"GET",    "/rollouts", pv__api_rollouts_list, false},
+    {"POST",   "/rollouts", pv__api_rollout_create, false},
+    {"GET",    "/rollouts/{name}", pv__api_rollout_get, false},
+    {"GET",    "/rollouts/{name}/devices", pv__api_rollout_devices, false},
+    {"POST",   "/rollouts/{name}/resume", pv__api_rollout_resume, false},
+    {"POST",   "/rollouts/{name}/abort", pv__api_rollout_abort, false},
+    {"POST",   "/rollouts/{name}/rollback", pv__api_rollout_rollback, false},
 };
 /* clang-format on */
 
@@ -261,24 +269,38 @@ static bool parse_body(pv__api_ctx *ctx)
     return true;
 }
 
-static int open_store(pv_api *api, pv__api_ctx *ctx)
+static int store_of(pv_api *api, pv_error *err)
 {
     if (api->store != NULL)
         return 0;
-    pv_error err = {""};
     pv_store *s = NULL;
-    int rc = pv_store_open(api->db_url, &s, &err);
+    int rc = pv_store_open(api->db_url, &s, err);
     if (rc == 0)
-        rc = pv_store_migrate(s, NULL, &err);
+        rc = pv_store_migrate(s, NULL, err);
     if (rc != 0) {
         if (s != NULL)
             pv_store_close(s);
-        pv_logf(PV_LOG_ERROR, "api.store_failed", "error=\"%s\"", err.msg);
-        pv__api_fail(ctx, 503, "unavailable", NULL, "the store cannot be opened: %s", err.msg);
+        pv_logf(PV_LOG_ERROR, "api.store_failed", "error=\"%s\"", err->msg);
         return rc;
     }
     api->store = s;
     return 0;
+}
+
+static int open_store(pv_api *api, pv__api_ctx *ctx)
+{
+    pv_error err = {""};
+    int rc = store_of(api, &err);
+    if (rc != 0)
+        pv__api_fail(ctx, 503, "unavailable", NULL, "the store cannot be opened: %s", err.msg);
+    return rc;
+}
+
+void pv_api_tick_rollouts(pv_api *api)
+{
+    pv_error err = {""};
+    if (store_of(api, &err) == 0 && pv_rollout_tick(api->store, time(NULL), &err) != 0)
+        pv_logf(PV_LOG_ERROR, "rollout.tick_failed", "error=\"%s\"", err.msg);
 }
 
 static void dispatch(pv_api *api, pv__api_ctx *ctx)
