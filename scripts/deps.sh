@@ -10,7 +10,7 @@ want=(
   cmake ninja-build make gcc clang libclang-rt-14-dev pkg-config
   # libraries (DESIGN "Dependencies")
   libssl-dev libuv1-dev node-llhttp libexpat1-dev zlib1g-dev libsqlite3-dev
-  libpq-dev libjansson-dev libinih-dev libcurl4-openssl-dev libosip2-dev
+  libpq-dev libjansson-dev libinih-dev libcurl4-openssl-dev libosip2-dev libc-ares-dev
   # tests: cmocka and the real peers
   libcmocka-dev openssl curl atftp tftp-hpa sqlite3 valgrind procps iproute2 postgresql tmux
   dnsmasq-base kea-dhcp4-server nginx python3 sip-tester kamailio
@@ -19,6 +19,8 @@ want=(
   libwrap0 libpcre2-8-0
   # provisor fleet --report: plot.png rendered from our plot.svg (docs/fleet.md)
   librsvg2-bin
+  # operations (issue 17): make deb, lintian, mandoc -Tlint, promtool check rules
+  debhelper lintian fakeroot mandoc prometheus
 )
 bench=0
 if [ "${1:-}" = "--bench" ]; then

@@ -107,7 +107,15 @@ typedef enum {
     PV_AGENT_ACT_LOG,     /* a syslog line (spec 7.3) for Syslog_Server or stderr */
     PV_AGENT_ACT_PERSIST, /* the persistent state changed: pv_agent_save and write it */
     PV_AGENT_ACT_REBOOT,  /* restart the phone: persist first, then pv_agent_boot */
+    PV_AGENT_ACT_RESOLVE, /* look host up in DNS (lookup says how); answer with
+                           * pv_agent_resolve_done. Only for hosts that called
+                           * pv_agent_set_host_resolves */
 } pv_agent_action_kind;
+
+typedef enum {
+    PV_AGENT_LOOKUP_ADDRESS, /* A and AAAA records of host */
+    PV_AGENT_LOOKUP_SRV,     /* SRV records of host (spec 1.1 --srv: _ciscoprov-https._tls.NAME) */
+} pv_agent_lookup;
 
 typedef enum {
     PV_AGENT_FOR_PROFILE,
@@ -121,7 +129,12 @@ typedef struct pv_agent_action {
     pv_agent_purpose purpose; /* FETCH/UPLOAD */
     const char *url;          /* scheme://host:port/path?query */
     const char *scheme;       /* "tftp", "http", "https" */
-    const char *host;
+    const char *host; /* RESOLVE: the name to look up */
+    /* FETCH/UPLOAD of a host that resolves: the numeric address the engine chose (spec 1.2:
+     * tried address by address) — connect there, keep host in the URL (Host header, TLS name
+     * check); NULL: an engine that leaves the lookup to the host */
+    const char *address;
+    pv_agent_lookup lookup; /* RESOLVE */
     uint16_t port;
     const char *path;             /* absolute, with the query */
     const char *method;           /* "GET", "POST", "PUT" (TFTP: GET = read, PUT = write) */
@@ -155,6 +168,35 @@ typedef struct pv_agent_response {
 
 /* PV_ENOENT when id is not an outstanding action. */
 int pv_agent_fetch_done(pv_agent *a, uint64_t now, uint32_t id, const pv_agent_response *r);
+
+/*
+ * Name resolution (spec 1.2, 2.2 $SERVIP, 1.1 --srv). A host that can look names up without
+ * blocking (phone/phone.c: c-ares on its loop) says so once; from then on the engine asks it
+ * with RESOLVE actions before it fetches from a name, chooses the address itself, fails over
+ * address by address and, for --srv, target by target in RFC 2782 order, and $SERVIP is the
+ * address it connects to. A host that does not resolve (the fleet, with numeric servers) gets
+ * names in FETCH actions as before; --srv then fails ("needs a resolver").
+ */
+void pv_agent_set_host_resolves(pv_agent *a, bool yes);
+
+typedef struct pv_agent_srv {
+    const char *target; /* a host name; "." (service not offered) is dropped by the engine */
+    uint16_t port, priority, weight;
+} pv_agent_srv;
+
+typedef struct pv_agent_resolution {
+    int error;                       /* 0, or < 0: no answer, no such name or no records */
+    const char *const *addresses;    /* ADDRESS: numeric addresses in the resolver's order */
+    size_t naddresses;               /* the engine keeps the first PV_AGENT_MAX_ADDRESSES */
+    const pv_agent_srv *srv;         /* SRV: the records as received */
+    size_t nsrv;                     /* the engine keeps the first PV_AGENT_MAX_SRV */
+} pv_agent_resolution;
+
+#define PV_AGENT_MAX_ADDRESSES 8
+#define PV_AGENT_MAX_SRV 16
+
+/* PV_ENOENT when id is not an outstanding RESOLVE. */
+int pv_agent_resolve_done(pv_agent *a, uint64_t now, uint32_t id, const pv_agent_resolution *r);
 
 /* ---- what the phone sees around it ---- */
 

@@ -79,6 +79,7 @@ static void action_free(pv__action *q)
     free(q->uid);
     free(q->pwd);
     free(q->text);
+    free(q->address);
     pv_buf_free(&q->body);
     free(q);
 }
@@ -135,7 +136,7 @@ pv__action *pv__queue(pv_agent *a, pv_agent_action_kind kind)
 {
     pv__action *q = pv_calloc(1, sizeof *q);
     q->act.kind = kind;
-    if (kind == PV_AGENT_ACT_FETCH || kind == PV_AGENT_ACT_UPLOAD) {
+    if (kind == PV_AGENT_ACT_FETCH || kind == PV_AGENT_ACT_UPLOAD || kind == PV_AGENT_ACT_RESOLVE) {
         if (++a->next_id == 0)
             a->next_id = 1;
         q->act.id = a->next_id;
@@ -168,6 +169,7 @@ bool pv_agent_next_action(pv_agent *a, pv_agent_action *out)
     act->path = q->path;
     act->uid = q->uid;
     act->pwd = q->pwd;
+    act->address = q->address;
     act->body = q->body.data;
     act->body_len = q->body.len;
     if (act->kind == PV_AGENT_ACT_LOG)
@@ -373,10 +375,8 @@ void pv_agent_tick(pv_agent *a, uint64_t now)
     pv__run(a, now);
 }
 
-int pv_agent_fetch_done(pv_agent *a, uint64_t now, uint32_t id, const pv_agent_response *r)
+static void answer_op(pv_agent *a, uint64_t now, const pv_agent_response *r)
 {
-    if (id == 0 || a->op == NULL || a->op->f.id != id)
-        return PV_ENOENT;
     switch (a->op->kind) {
     case PV__OP_RESYNC:
         pv__resync_answer(a, now, r);
@@ -387,6 +387,25 @@ int pv_agent_fetch_done(pv_agent *a, uint64_t now, uint32_t id, const pv_agent_r
     case PV__OP_REPORT:
         pv__report_answer(a, now, r);
         break;
+    }
+}
+
+int pv_agent_fetch_done(pv_agent *a, uint64_t now, uint32_t id, const pv_agent_response *r)
+{
+    if (id == 0 || a->op == NULL || a->op->f.id != id || a->op->f.lookup_pending)
+        return PV_ENOENT;
+    answer_op(a, now, r);
+    pv__run(a, now);
+    return 0;
+}
+
+int pv_agent_resolve_done(pv_agent *a, uint64_t now, uint32_t id, const pv_agent_resolution *r)
+{
+    if (id == 0 || a->op == NULL || a->op->f.id != id || !a->op->f.lookup_pending)
+        return PV_ENOENT;
+    if (!pv__fetch_resolved(a, now, &a->op->f, r)) {
+        pv_agent_response failed = {.error = PV_ENOENT}; /* no server to ask: class C */
+        answer_op(a, now, &failed);
     }
     pv__run(a, now);
     return 0;

@@ -16,7 +16,8 @@
  *
  * Modules: defaults.c (factory values), agent_store.c (parameters and access),
  * vars.c (macro values), timers.c (random numbers, schedules, time of day),
- * fetch.c (building requests, the spec 8.3 status table), resync.c,
+ * fetch.c (building requests, the spec 8.3 status table), resolve.c (names to
+ * addresses and SRV targets, with failover), resync.c,
  * upgrade.c, report.c (the machines), state.c (bytes), agent.c (the glue and
  * the public entry points).
  */
@@ -64,6 +65,20 @@ typedef struct pv__fetch {
     uint8_t redirects;     /* 301/302 followed so far */
     uint8_t auth_retries;  /* 401/407 retries so far */
     bool with_credentials; /* uid/pwd offered (after a challenge) */
+    /* name resolution, when the host resolves (pv_agent_set_host_resolves) */
+    bool srv;                /* --srv: the host is a domain whose SRV records name servers */
+    bool srv_done;           /* ... and they were looked up into targets */
+    bool resolved;           /* addrs hold host's addresses (or host is numeric) */
+    bool lookup_failed;      /* the last failure was DNS, not a connection */
+    bool lookup_pending;     /* id is a RESOLVE's */
+    char *addrs[PV_AGENT_MAX_ADDRESSES]; /* spec 1.2: tried in turn */
+    uint8_t naddrs, cur_addr;            /* addrs[cur_addr] is the one in use */
+    struct {
+        char *target;
+        uint16_t port;
+    } targets[PV_AGENT_MAX_SRV];          /* RFC 2782 order */
+    uint8_t ntargets, next_target;
+    const char *request_log; /* template parameter to log once the address is known */
 } pv__fetch;
 
 typedef struct pv__op {
@@ -90,7 +105,7 @@ typedef struct pv__op {
 typedef struct pv__action {
     struct pv__action *next;
     pv_agent_action act;
-    char *url, *host, *path, *uid, *pwd, *text;
+    char *url, *host, *path, *uid, *pwd, *text, *address;
     pv_buf body;
 } pv__action;
 
@@ -152,6 +167,7 @@ struct pv_agent {
     pv__op *op;
     uint32_t next_id;
     pv__action *queue, *queue_tail, *taken;
+    bool host_resolves; /* pv_agent_set_host_resolves */
 };
 
 /* ---- defaults.c ---- */
@@ -249,6 +265,19 @@ void pv__fetch_send(pv_agent *a, uint64_t now, pv__fetch *f);
 pv__fetch_result pv__fetch_answer(pv_agent *a, uint64_t now, pv__fetch *f,
                                   const pv_agent_response *r);
 void pv__fetch_free(pv__fetch *f);
+
+/* ---- resolve.c ---- */
+/* True when f can be sent now (its address chosen, or the host resolves names itself);
+ * false when a RESOLVE was queued instead. */
+bool pv__fetch_route(pv_agent *a, pv__fetch *f);
+/* After a connection failure: sends f to the next address, else the next SRV target
+ * (spec 1.2, RFC 2782); false when none is left. */
+bool pv__fetch_failover(pv_agent *a, uint64_t now, pv__fetch *f);
+/* Takes the host's answer to f's RESOLVE; false when f cannot go on (f->lookup_failed). */
+bool pv__fetch_resolved(pv_agent *a, uint64_t now, pv__fetch *f, const pv_agent_resolution *r);
+void pv__fetch_forget_addresses(pv__fetch *f);
+/* The address f connects to, or NULL when the host resolves its names itself. */
+const char *pv__fetch_address(const pv__fetch *f);
 
 /* ---- resync.c ---- */
 int pv__resync_start(pv_agent *a, uint64_t now, int prvst, const char *oneshot, pv_error *err);

@@ -64,6 +64,8 @@ static void set_target(pv__fetch *f, pv_scheme scheme, const char *host, uint16_
                        const char *path, const char *query)
 {
     char *h = pv_strdup(host); /* host may be f->host itself (a path-only Location) */
+    if (f->host == NULL || strcmp(f->host, h) != 0)
+        pv__fetch_forget_addresses(f); /* another server: its own addresses */
     free(f->host);
     free(f->path);
     f->scheme = scheme;
@@ -164,6 +166,7 @@ void pv__fetch_take_opts(pv__fetch *f, const pv_rule_options *o)
     f->uid = o->uid ? pv_strdup(o->uid) : NULL;
     f->pwd = o->pwd ? pv_strdup(o->pwd) : NULL;
     f->alias = o->alias;
+    f->srv = o->srv;
 }
 
 void pv__fetch_sibling(pv__fetch *f, const char *file)
@@ -182,6 +185,9 @@ void pv__fetch_sibling(pv__fetch *f, const char *file)
 
 void pv__fetch_free(pv__fetch *f)
 {
+    pv__fetch_forget_addresses(f);
+    for (size_t i = 0; i < f->ntargets; i++)
+        free(f->targets[i].target);
     free(f->host);
     free(f->path);
     free(f->key);
@@ -193,6 +199,12 @@ void pv__fetch_free(pv__fetch *f)
 
 void pv__fetch_send(pv_agent *a, uint64_t now, pv__fetch *f)
 {
+    if (!pv__fetch_route(a, f))
+        return; /* a RESOLVE is queued: sent again once it is answered */
+    if (f->request_log != NULL) { /* spec 7.3: $SERVIP is the address about to be used */
+        pv__log(a, now, 6, f->request_log);
+        f->request_log = NULL;
+    }
     pv__action *q =
         pv__queue(a, f->purpose == PV_AGENT_FOR_REPORT ? PV_AGENT_ACT_UPLOAD : PV_AGENT_ACT_FETCH);
     pv_buf url = {0};
@@ -202,6 +214,8 @@ void pv__fetch_send(pv_agent *a, uint64_t now, pv__fetch *f)
     q->url = pv_buf_take(&url, NULL);
     q->host = pv_strdup(f->host);
     q->path = pv_strdup(f->path);
+    if (pv__fetch_address(f) != NULL)
+        q->address = pv_strdup(pv__fetch_address(f));
     if (f->with_credentials) {
         q->uid = f->uid ? pv_strdup(f->uid) : NULL;
         q->pwd = f->pwd ? pv_strdup(f->pwd) : NULL;
@@ -221,7 +235,6 @@ void pv__fetch_send(pv_agent *a, uint64_t now, pv__fetch *f)
         act->content_type = f->encoding || f->key ? "application/octet-stream" : "application/xml";
     act->client_cert = f->scheme == PV_SCHEME_HTTPS && a->client_cert; /* spec 4.4 */
     f->id = act->id;
-    (void)now;
 }
 
 pv__fetch_result pv__fetch_answer(pv_agent *a, uint64_t now, pv__fetch *f,
@@ -231,7 +244,13 @@ pv__fetch_result pv__fetch_answer(pv_agent *a, uint64_t now, pv__fetch *f,
     const char *what = f->scheme == PV_SCHEME_TFTP ? "tftp" : "http";
     const char *verb = f->purpose == PV_AGENT_FOR_REPORT ? "put" : "get";
     if (r->error < 0 || r->status == 0) {
-        pv__set_err(a, "Connection error: %s", pv_strerror(r->error < 0 ? r->error : PV_ECONN));
+        if (!f->lookup_failed && pv__fetch_failover(a, now, f)) /* spec 1.2: the next address */
+            return PV__FETCH_AGAIN;
+        if (f->lookup_failed)
+            pv__set_err(a, "DNS lookup failed: %s", f->host);
+        else
+            pv__set_err(a, "Connection error: %s",
+                        pv_strerror(r->error < 0 ? r->error : PV_ECONN));
         return PV__FETCH_FAIL;
     }
     int st = r->status;
@@ -247,10 +266,12 @@ pv__fetch_result pv__fetch_answer(pv_agent *a, uint64_t now, pv__fetch *f,
             pv__set_err(a, "%s_%s failed: bad redirect", what, verb);
             return PV__FETCH_FAIL;
         }
-        if (u.dhcp_host) /* a path-absolute Location: same server */
+        if (u.dhcp_host) { /* a path-absolute Location: same server */
             set_target(f, f->scheme, f->host, f->port, u.path, u.query);
-        else
+        } else {
             set_target(f, u.scheme, u.host, u.port, u.path, u.query);
+            f->ntargets = f->next_target; /* the redirect chose the server: no SRV failover */
+        }
         pv_url_free(&u);
         f->redirects++;
         pv__fetch_send(a, now, f);

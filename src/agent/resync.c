@@ -83,6 +83,10 @@ static bool start_fetch(pv_agent *a, uint64_t now, const pv_rule_target *t, int 
         return false;
     }
     pv__fetch_take_opts(&op->f, &t->opts);
+    if (op->f.srv && !a->host_resolves) { /* spec 1.1: only DNS can say where --srv goes */
+        pv__set_err(a, "--srv needs a host that resolves names (DNS SRV)");
+        return false;
+    }
     op->f.method = "GET";
     if (t->opts.post != 0 && op->f.scheme != PV_SCHEME_TFTP) {
         /* spec 1.1 --post x: POST, body = GPP_X after macro expansion */
@@ -92,7 +96,7 @@ static bool start_fetch(pv_agent *a, uint64_t now, const pv_rule_target *t, int 
         pv__expand(a, now, tmpl ? tmpl : "", &op->f.body);
         op->f.method = "POST";
     }
-    pv__log(a, now, 6, a->defs->log_request);
+    op->f.request_log = a->defs->log_request; /* once $SERVIP is known (resolve.c) */
     pv__fetch_send(a, now, &op->f);
     return true;
 }

@@ -244,7 +244,7 @@ int pv__upgrade_start(pv_agent *a, uint64_t now, bool retry, const char *oneshot
         reboot_into(a, now, op->version); /* MPP: already in the inactive partition */
         return 0;
     }
-    pv__log(a, now, 6, "Log_Upgrade_Request_Msg");
+    op->f.request_log = "Log_Upgrade_Request_Msg"; /* once $SERVIP is known (resolve.c) */
     pv__fetch_send(a, now, &op->f);
     return 0;
 }

@@ -4,7 +4,8 @@
  * Rules, triggers, --post bodies and syslog templates are expanded with what
  * this phone knows at this moment: GPP registers, identity, timers measured
  * on the host's clock, and the target of the request in flight ($SCHEME,
- * $SERV, $PORT, $PATH). Names this table does not know are left to the core
+ * $SERV, $SERVIP, $PORT, $PATH; $SERVIP is the name itself only when the
+ * host resolves names on its own, resolve.c). Names this table does not know are left to the core
  * (a standard name without a value expands empty, others stay literal).
  */
 #include "agent/agent_int.h"
@@ -33,8 +34,10 @@ static bool target_var(const pv_agent *a, const char *name, pv_buf *out)
     const pv__fetch *f = &a->op->f;
     if (strcmp(name, "SCHEME") == 0 || strcmp(name, "METH") == 0)
         pv_buf_append_str(out, pv_scheme_name(f->scheme));
-    else if (strcmp(name, "SERV") == 0 || strcmp(name, "SERVIP") == 0)
-        pv_buf_append_str(out, f->host); /* the host resolves names; we show what we asked */
+    else if (strcmp(name, "SERV") == 0)
+        pv_buf_append_str(out, f->host);
+    else if (strcmp(name, "SERVIP") == 0) /* spec 2.2: the target IP after DNS */
+        pv_buf_append_str(out, pv__fetch_address(f) ? pv__fetch_address(f) : f->host);
     else if (strcmp(name, "PORT") == 0)
         put_u64(out, f->port);
     else if (strcmp(name, "PATH") == 0)

@@ -125,6 +125,11 @@ static int device_release(pv_cli_api *api, int argc, char **argv)
     return device_send(api, "POST", argv[0], "/release", NULL);
 }
 
+static int device_rotate_key(pv_cli_api *api, int argc, char **argv)
+{
+    return device_send(api, "POST", argv[0], "/rotate-key", NULL);
+}
+
 static int device_state(pv_cli_api *api, int argc, char **argv)
 {
     json_t *b = json_pack("{s:s}", "state", argv[1]);
@@ -361,6 +366,10 @@ static const pv_cli_action device_actions[] = {
     {"release", "MAC", 1, 1, "",
      "release a bound device (account, pinned certificate, keys) so a code binds it again",
      device_release},
+    {"rotate-key", "MAC", 1, 1, "",
+     "give a bound device a new key and directory at its next resync (the old ones work "
+     "until it fetches from the new directory)",
+     device_rotate_key},
     {"state", "MAC STATE", 2, 2, "from=",
      "set the provisioning state (MFG-RESET, SP-CUST, SEC-PRV-1, SEC-PRV-2)", device_state},
     {"render", "MAC", 1, 1, "plain", "print what the phone would receive (--plain: unencrypted)",

@@ -1,7 +1,7 @@
 /*
- * cmd_phone.c — `provisor phone`: run one emulated phone (agent/phone.h), or
+ * cmd_phone.c — `provisor phone`: run one emulated phone (phone/phone.h), or
  * talk to one: `call start|end`, `factory-reset`, `status`, `resync [URL]`,
- * and `dhcp-hook`, the busybox udhcpc script (agent/dhcp_hook.h).
+ * and `dhcp-hook`, the busybox udhcpc script (phone/dhcp_hook.h).
  *
  * A running phone is found through its state directory (the `web` file holds
  * its web server's address, `pid` its process) or with --web ADDR:PORT. With
@@ -10,9 +10,9 @@
  */
 #include "cli/cli.h"
 
-#include "agent/dhcp_hook.h"
-#include "agent/phone.h"
-#include "agent/tui.h"
+#include "phone/dhcp_hook.h"
+#include "phone/phone.h"
+#include "phone/tui.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "net/fetch.h"
@@ -34,7 +34,7 @@ static void usage(FILE *f)
             "usage: provisor phone [--model M] [--mac MAC] [--state-dir DIR] [--web ADDR:PORT]\n"
             "                      [--cert F --key F] [--ca F] [--dhcp-option N=VALUE]...\n"
             "                      [--ip IP] [--clock real|virtual[:FACTOR]] [--seed N] [--tui]\n"
-            "                      [--sip ADDR[:PORT]]\n"
+            "                      [--sip ADDR[:PORT]] [--dns ADDR[:PORT],...]\n"
             "       provisor phone call start|end       [--state-dir DIR | --web ADDR:PORT]\n"
             "       provisor phone factory-reset [--ivr] [--state-dir DIR | --web ADDR:PORT]\n"
             "       provisor phone status               [--state-dir DIR | --web ADDR:PORT]\n"
@@ -61,6 +61,9 @@ static void usage(FILE *f)
             "                       firmware generation (md5: SPA, ATA, MPP < 11.3)\n"
             "  --dhcp-option N=V    DHCP option 66, 150, 159 or 160 (spec 10); repeatable\n"
             "  --ip IP              the phone's address ($IP), default 127.0.0.1\n"
+            "  --dns ADDR[:PORT],.. DNS servers the phone asks (as DHCP option 6 gives them);\n"
+            "                       default: the system's. Names are looked up by the phone\n"
+            "                       ($SERVIP, --srv in Profile_Rule: spec 1.1, 2.2)\n"
             "  --clock C            real (default), or virtual[:FACTOR]: time runs FACTOR times\n"
             "                       faster and /admin/clock?advance=SECONDS jumps ahead\n"
             "  --seed N             random seed (default: from the MAC)\n"
@@ -86,7 +89,7 @@ typedef struct args {
     bool tui, ivr;
 } args;
 
-enum { OPT_NO_VERIFY = 1000, OPT_USER, OPT_PASSWORD, OPT_IVR, OPT_SIP, OPT_ANY_DIGEST };
+enum { OPT_NO_VERIFY = 1000, OPT_USER, OPT_PASSWORD, OPT_IVR, OPT_SIP, OPT_ANY_DIGEST, OPT_DNS };
 
 static int parse(int argc, char **argv, args *a)
 {
@@ -108,6 +111,7 @@ static int parse(int argc, char **argv, args *a)
                                           {"ivr", no_argument, NULL, OPT_IVR},
                                           {"sip", required_argument, NULL, OPT_SIP},
                                           {"any-key-digest", no_argument, NULL, OPT_ANY_DIGEST},
+                                          {"dns", required_argument, NULL, OPT_DNS},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     pv_phone_options *o = &a->o;
@@ -160,6 +164,9 @@ static int parse(int argc, char **argv, args *a)
             break;
         case OPT_ANY_DIGEST:
             o->any_key_digest = true;
+            break;
+        case OPT_DNS:
+            o->dns_servers = optarg;
             break;
         case 's':
             o->seed = strtoull(optarg, NULL, 0);

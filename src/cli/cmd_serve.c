@@ -23,6 +23,10 @@
 
 #define OPT_KEY_BASE 1000
 #define OPT_PRINT_CONFIG 900
+#define OPT_PRINT_SAMPLE 901
+#define OPT_PRINT_MAN 902
+/* The date of provisor.conf(5), as of the hand-written pages of man/. */
+#define PV_MAN_DATE "December 7, 2026"
 
 static void usage(FILE *out)
 {
@@ -42,6 +46,8 @@ static void usage(FILE *out)
         "profiles/ and uploads/.\n\n"
         "  -c, --config FILE   read provisor.conf (INI); flags override it\n"
         "      --print-config  print the resulting configuration as INI and exit\n"
+        "      --print-config-sample  print a provisor.conf with every key commented out\n"
+        "      --print-config-man     print provisor.conf(5) (mdoc) and exit\n"
         "  -h, --help          this text\n\n"
         "Every option below is also a provisor.conf key: --FLAG VALUE   key = default.\n"
         "A listener set to 'off' is disabled.\n%s\n"
@@ -67,17 +73,19 @@ static void usage(FILE *out)
     pv_buf_free(&text);
 }
 
-/* getopt_long's table: --config, --help, --print-config, then one per key. */
+/* getopt_long's table: --config, --help, the --print-* ones, then one per key. */
 static struct option *build_options(void)
 {
     size_t count = 0;
     const pv_config_key *keys = pv_config_keys(&count);
-    struct option *opts = pv_calloc(count + 4, sizeof *opts);
+    struct option *opts = pv_calloc(count + 6, sizeof *opts);
     opts[0] = (struct option){"config", required_argument, NULL, 'c'};
     opts[1] = (struct option){"help", no_argument, NULL, 'h'};
     opts[2] = (struct option){"print-config", no_argument, NULL, OPT_PRINT_CONFIG};
+    opts[3] = (struct option){"print-config-sample", no_argument, NULL, OPT_PRINT_SAMPLE};
+    opts[4] = (struct option){"print-config-man", no_argument, NULL, OPT_PRINT_MAN};
     for (size_t i = 0; i < count; i++)
-        opts[3 + i] = (struct option){pv_config_flag(&keys[i]), required_argument, NULL,
+        opts[5 + i] = (struct option){pv_config_flag(&keys[i]), required_argument, NULL,
                                       OPT_KEY_BASE + (int)i};
     return opts; /* terminated by the zeroed last entry */
 }
@@ -158,7 +166,23 @@ static void undo_first_run(const char *dir, const char *db, const pv_datadir_res
         pv_cli_errorf("serve: %s", err.msg);
 }
 
-static int parse_args(int argc, char **argv, pv_config_args *args, bool *print_config)
+/* What to print instead of serving. */
+typedef enum { PRINT_NOTHING, PRINT_CONFIG, PRINT_SAMPLE, PRINT_MAN } print_what;
+
+/* The table's texts, which need no configuration to be loaded. */
+static int print_table(print_what what)
+{
+    pv_buf text = {0};
+    if (what == PRINT_SAMPLE)
+        pv_config_sample(&text);
+    else
+        pv_config_man(&text, PV_MAN_DATE);
+    fputs(text.data, stdout);
+    pv_buf_free(&text);
+    return fflush(stdout) == 0 ? PV_EXIT_OK : PV_EXIT_FAILURE;
+}
+
+static int parse_args(int argc, char **argv, pv_config_args *args, print_what *print)
 {
     struct option *opts = build_options();
     size_t count = 0;
@@ -175,7 +199,11 @@ static int parse_args(int argc, char **argv, pv_config_args *args, bool *print_c
             usage(stdout);
             rc = -1;
         } else if (c == OPT_PRINT_CONFIG) {
-            *print_config = true;
+            *print = PRINT_CONFIG;
+        } else if (c == OPT_PRINT_SAMPLE) {
+            *print = PRINT_SAMPLE;
+        } else if (c == OPT_PRINT_MAN) {
+            *print = PRINT_MAN;
         } else if (c >= OPT_KEY_BASE && (size_t)(c - OPT_KEY_BASE) < count) {
             if (pv_config_args_add(args, pv_config_flag(&keys[c - OPT_KEY_BASE]), optarg, &err) !=
                 0) {
@@ -202,9 +230,11 @@ static int parse_args(int argc, char **argv, pv_config_args *args, bool *print_c
 int pv_cmd_serve(int argc, char **argv)
 {
     pv_config_args args = {0};
-    bool print_config = false;
-    int rc = parse_args(argc, argv, &args, &print_config);
-    if (rc != PV_EXIT_OK) {
+    print_what print = PRINT_NOTHING;
+    int rc = parse_args(argc, argv, &args, &print);
+    if (rc == PV_EXIT_OK && (print == PRINT_SAMPLE || print == PRINT_MAN))
+        rc = print_table(print);
+    if (rc != PV_EXIT_OK || print == PRINT_SAMPLE || print == PRINT_MAN) {
         pv_config_args_free(&args);
         return rc < 0 ? PV_EXIT_OK : rc;
     }
@@ -216,7 +246,7 @@ int pv_cmd_serve(int argc, char **argv)
         pv_config_args_free(&args);
         return PV_EXIT_USAGE;
     }
-    if (print_config) {
+    if (print == PRINT_CONFIG) {
         pv_buf text = {0};
         pv_config_render(cfg, &text);
         fputs(text.data, stdout);
@@ -227,6 +257,7 @@ int pv_cmd_serve(int argc, char **argv)
         return PV_EXIT_OK;
     }
     pv_log_set_level(cfg->log_level);
+    pv_log_set_format(cfg->log_format);
 
     pv_datadir_result dr;
     pv_daemon *d = NULL;

@@ -4,7 +4,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The code point at s[i] (len - i > 0), its length in *n; -1 when malformed. */
 static int32_t decode(const unsigned char *s, size_t len, size_t i, size_t *n)
 {
     unsigned char b = s[i];
@@ -38,6 +37,11 @@ static int32_t decode(const unsigned char *s, size_t len, size_t i, size_t *n)
         return -1;
     *n = k + 1;
     return (int32_t)cp;
+}
+
+int32_t pv_utf8_decode(pv_slice s, size_t i, size_t *n)
+{
+    return decode((const unsigned char *)s.ptr, s.len, i, n);
 }
 
 static bool refused(int32_t cp, unsigned flags)

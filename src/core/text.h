@@ -27,6 +27,7 @@
 #include "core/error.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum {
     PV_TEXT_XML = 0,      /* what XML 1.0 can carry */
@@ -35,6 +36,10 @@ enum {
     PV_TEXT_VALUE = PV_TEXT_CONTROLS,
     PV_TEXT_NAME = PV_TEXT_CONTROLS | PV_TEXT_ONE_LINE,
 };
+
+/* The code point starting at s.ptr[i] (i < s.len) and its length in *n; -1 when the bytes
+ * there are not UTF-8 (malformed, overlong, a surrogate, cut short). */
+int32_t pv_utf8_decode(pv_slice s, size_t i, size_t *n);
 
 /* Offset of the first byte of s that starts a refused character, or s.len. */
 size_t pv_text_bad_at(pv_slice s, unsigned flags);

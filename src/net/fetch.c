@@ -43,6 +43,7 @@ struct pv_fetch {
     pv_fetcher *f;
     CURL *easy;
     struct curl_slist *headers;
+    struct curl_slist *connect_to; /* the address the engine chose, or NULL */
     pv_fetch_cb cb;
     void *data;
     pv_buf body;  /* the response body */
@@ -231,6 +232,7 @@ static void release(pv_fetch *t)
         curl_easy_cleanup(t->easy);
     }
     curl_slist_free_all(t->headers);
+    curl_slist_free_all(t->connect_to);
     pv_buf_free(&t->body);
     free(t->upload);
     cred_unref(t->cred);
@@ -583,6 +585,17 @@ static int configure(pv_fetch *t, const pv_fetch_request *req, pv_error *err)
                                 req->local_address);
         curl_easy_setopt(e, CURLOPT_INTERFACE, dev);
     }
+    if (req->connect_address != NULL) { /* "::ADDR:": any host and port of the URL, there */
+        char to[96];
+        bool v6 = strchr(req->connect_address, ':') != NULL;
+        int n = snprintf(to, sizeof to, "::%s%s%s:", v6 ? "[" : "", req->connect_address,
+                         v6 ? "]" : "");
+        if (n < 0 || (size_t)n >= sizeof to)
+            return pv_error_set(err, PV_EINVAL, "connect address '%.40s...': too long",
+                                req->connect_address);
+        t->connect_to = curl_slist_append(NULL, to);
+        curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to);
+    }
     if (f->o.no_verify_host)
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     const char *cert = req->cert_file ? req->cert_file : f->cert_file;
@@ -645,6 +658,7 @@ int pv_fetch_start(pv_fetcher *f, const pv_fetch_request *req, pv_fetch_cb cb, v
     if (rc != 0) {
         curl_easy_cleanup(t->easy);
         curl_slist_free_all(t->headers);
+        curl_slist_free_all(t->connect_to);
         free(t->upload);
         cred_unref(t->cred);
         free(t);

@@ -2,7 +2,7 @@
  * fetch.h — the agent host's fetcher: HTTP, HTTPS and TFTP downloads and
  * uploads on one libuv loop, with libcurl's multi interface.
  *
- * What it is for: a phone (src/agent/phone.c) and the fleet simulator
+ * What it is for: a phone (src/phone/phone.c) and the fleet simulator
  * (src/fleet, 100 000 phones on one loop) perform the engine's FETCH and
  * UPLOAD actions (provisor/agent.h) with it. One pv_fetcher per loop owns one
  * CURLM; libcurl tells us which sockets to watch (uv_poll) and when to wake
@@ -93,6 +93,10 @@ typedef struct pv_fetch_request {
      * TFTP), e.g. "127.0.3.7": a fleet gives each simulated phone its own, so a server's
      * per-address limits see phones, not one host. NULL: the system chooses. */
     const char *local_address;
+    /* The numeric address to connect to instead of resolving the URL's host, which still
+     * names the server in the Host header and the TLS name check: the phone engine chooses
+     * it (spec 1.2, 2.2 $SERVIP). NULL: libcurl resolves the host. */
+    const char *connect_address;
 } pv_fetch_request;
 
 typedef struct pv_fetch_result {

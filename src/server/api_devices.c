@@ -5,10 +5,12 @@
  */
 #include "core/alloc.h"
 #include "server/api_int.h"
+#include "server/keys.h"
 #include "server/prov_policy.h"
 #include "server/render.h"
 #include "server/reports.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +291,43 @@ void pv__api_device_release(pv__api_ctx *ctx)
         pv__api_fail_store(ctx, rc, &err, NULL);
     } else if (pv__api_commit(ctx, "device.release", mac, NULL)) {
         answer_device(ctx, 200, mac);
+    }
+}
+
+/* The operator's rotation (a key shown where it should not have been, a
+ * phone repaired): the same step the rotation period takes (keys.h, DESIGN 6),
+ * now. The phone still decrypts its next answer with the key it holds and
+ * finds the new GPP_SA/GPP_B inside; the old directory answers until it has
+ * fetched from the new one. A rotation already pending is the answer: a
+ * second one would strand the phone. A device with no key (never bound) has
+ * nothing to rotate. Neither key nor directory is ever in the answer. */
+void pv__api_device_rotate_key(pv__api_ctx *ctx)
+{
+    char mac[13];
+    if (!path_mac(ctx, mac))
+        return;
+    pv_error err = {""};
+    pv_store_secret cur, prev, next;
+    bool has_prev = false;
+    int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0 && (rc = pv_store_secret_get(ctx->store, mac, &cur, &prev, &has_prev, &err)) ==
+                       PV_ENOENT)
+        pv_error_set(&err, PV_ENOENT, "device %s has no key to rotate (it was never bound)", mac);
+    if (rc == 0)
+        rc = pv_keys_rotate(ctx->store, mac, ctx->now, &next, &err);
+    bool pending = has_prev;
+    int64_t created_at = next.created_at;
+    OPENSSL_cleanse(&cur, sizeof cur);
+    OPENSSL_cleanse(&prev, sizeof prev);
+    OPENSSL_cleanse(&next, sizeof next);
+    if (rc != 0) {
+        pv_store_rollback(ctx->store);
+        pv__api_fail_store(ctx, rc, &err, NULL);
+    } else if (pv__api_commit(ctx, "device.rotate_key", mac,
+                              json_pack("{s:b}", "already_pending", pending))) {
+        pv__api_reply(ctx, 200,
+                      json_pack("{s:s,s:b,s:I}", "mac", mac, "already_pending", pending,
+                                "key_created_at", (json_int_t)created_at));
     }
 }
 

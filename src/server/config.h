@@ -52,6 +52,7 @@ typedef struct pv_config {
     char *user;       /* whom to become after binding as root */
     unsigned workers; /* 0 = one per core */
     pv_log_level log_level;
+    pv_log_format log_format; /* logfmt (the default) or json */
     unsigned drain_timeout_ms;
     /* Listeners: "host:port", or NULL when configured "off". */
     char *tftp_listen;
@@ -111,6 +112,7 @@ typedef enum {
     PV_CONFIG_CLIENT_CERT, /* none, optional, required */
     PV_CONFIG_TLS_VERSION, /* 1.2, 1.3 */
     PV_CONFIG_LOG_LEVEL,   /* debug, info, warn, error */
+    PV_CONFIG_LOG_FORMAT,  /* logfmt, json */
     PV_CONFIG_SECLEVEL,    /* default, 0..5 */
 } pv_config_type;
 
@@ -172,5 +174,11 @@ int pv_config_load(pv_config *cfg, const pv_config_args *args, pv_error *err);
 void pv_config_help(pv_buf *out);
 /* The resolved configuration as an INI file (for `--print-config` and docs). */
 void pv_config_render(const pv_config *cfg, pv_buf *out);
+/* provisor.conf(5) in mdoc, dated `date` ("December 7, 2026"): every key, its flag, default
+ * and allowed values, from the same table (`--print-config-man`; the package's page). */
+void pv_config_man(pv_buf *out, const char *date);
+/* A provisor.conf with every key commented out at its default, each with its help
+ * (`--print-config-sample`; the package's /etc/provisor/provisor.conf). */
+void pv_config_sample(pv_buf *out);
 
 #endif

@@ -12,14 +12,17 @@
 #include "server/admin.h"
 #include "server/api.h"
 #include "server/provision.h"
+#include "server/sd_notify.h"
 
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -37,6 +40,7 @@ typedef struct worker {
     uv_timer_t rollouts;     /* the admin loop's rollout evaluation (server/rollout.h) */
     bool rollouts_on;
     unsigned limits_gen;     /* generation of the limits applied */
+    atomic_uint alive_gen;   /* the last watchdog ping this loop answered */
     unsigned closing;        /* servers whose close has not finished yet */
     bool draining;
 } worker;
@@ -57,6 +61,8 @@ struct pv_daemon {
     /* Control loop. */
     uv_loop_t control;
     uv_signal_t sigterm, sigint, sighup;
+    uv_timer_t watchdog; /* sd_notify WATCHDOG=1 while every loop answers; data NULL: off */
+    atomic_uint ping_gen;
 
     /* Shared with the loop threads. */
     uv_mutex_t lock; /* guards the limits below */
@@ -139,6 +145,8 @@ static void apply_limits(worker *w)
 static void on_wake(uv_async_t *handle)
 {
     worker *w = handle->data;
+    /* Any wake answers the watchdog's ping: this loop turns. */
+    atomic_store(&w->alive_gen, atomic_load(&w->d->ping_gen));
     if (w->draining)
         return;
     if (atomic_load(&w->d->stopping))
@@ -155,6 +163,7 @@ static void worker_main(void *arg)
 }
 
 static void on_signal(uv_signal_t *handle, int signum);
+static void start_watchdog(pv_daemon *d);
 
 /* ---- setup ---- */
 
@@ -383,6 +392,8 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
     for (unsigned i = 0; i < d->nworkers; i++)
         uv_thread_create(&d->workers[i].thread, worker_main, &d->workers[i]);
     pv_logf(PV_LOG_INFO, "server.started", "workers=%u pid=%ld", d->nworkers, (long)getpid());
+    start_watchdog(d);
+    pv_sd_notify("READY=1\nSTATUS=serving");
     *out = d;
     return 0;
 }
@@ -444,8 +455,20 @@ static void warn_restart_needed(const pv_config *old, const pv_config *next)
         pv_logf(PV_LOG_WARN, "config.restart_needed", "key=\"[server] workers\"");
 }
 
+/* RELOADING=1 carries the monotonic time it began (sd_notify(3), for Type=notify-reload). */
+static void notify_reloading(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    char msg[64];
+    snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
+             (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+    pv_sd_notify(msg);
+}
+
 static void reload(pv_daemon *d)
 {
+    notify_reloading();
     pv_config *next = pv_malloc(sizeof *next);
     pv_error err = {""};
     int rc = pv_config_load(next, d->args, &err);
@@ -464,6 +487,7 @@ static void reload(pv_daemon *d)
         pv_log_str(&line, "kept", "running configuration");
         pv_log_end(&line);
         free(next);
+        pv_sd_notify("READY=1\nSTATUS=serving; the last reload failed (see the log)");
         return;
     }
     warn_restart_needed(d->cfg, next);
@@ -477,6 +501,7 @@ static void reload(pv_daemon *d)
     atomic_store(&d->drain_timeout_ms, next->drain_timeout_ms);
     pv_fileserver_set_upload_limits(&d->files, next->uploads);
     pv_log_set_level(next->log_level);
+    pv_log_set_format(next->log_format);
     /* Listener addresses, root and workers keep their running values. */
     pv_config *old = d->cfg;
     next->workers = old->workers;
@@ -485,6 +510,39 @@ static void reload(pv_daemon *d)
     pv_config_free(old);
     free(old);
     pv_logf(PV_LOG_INFO, "config.reloaded", "tls=%s", ctx != NULL ? "renewed" : "off");
+    pv_sd_notify("READY=1\nSTATUS=serving");
+}
+
+/*
+ * WATCHDOG=1 only while every loop thread answers: each tick pings the loops through their
+ * doorbell and pets the watchdog only if all answered the previous ping, so a loop stuck in
+ * a call makes systemd restart the service (WatchdogSec=) instead of a silent half-outage.
+ */
+static void on_watchdog(uv_timer_t *t)
+{
+    pv_daemon *d = t->data;
+    unsigned ping = atomic_load(&d->ping_gen);
+    bool all = true;
+    for (unsigned i = 0; i < d->nworkers; i++)
+        all = all && atomic_load(&d->workers[i].alive_gen) == ping;
+    if (all)
+        pv_sd_notify("WATCHDOG=1");
+    else
+        pv_logf(PV_LOG_WARN, "watchdog.missed", "ping=%u", ping);
+    atomic_store(&d->ping_gen, ping + 1);
+    wake_all(d);
+}
+
+static void start_watchdog(pv_daemon *d)
+{
+    uint64_t usec = pv_sd_watchdog_usec();
+    if (usec == 0)
+        return;
+    /* Half the period, as sd_watchdog_enabled(3) advises: one late tick is not a restart. */
+    uint64_t ms = usec / 2000 > 0 ? usec / 2000 : 1;
+    uv_timer_init(&d->control, &d->watchdog);
+    d->watchdog.data = d;
+    uv_timer_start(&d->watchdog, on_watchdog, 0, ms);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -496,6 +554,9 @@ static void on_signal(uv_signal_t *handle, int signum)
     }
     pv_logf(PV_LOG_INFO, "server.draining", "signal=%s timeout_ms=%u",
             signum == SIGTERM ? "TERM" : "INT", d->cfg->drain_timeout_ms);
+    pv_sd_notify("STOPPING=1");
+    if (d->watchdog.data != NULL)
+        uv_close((uv_handle_t *)&d->watchdog, NULL); /* the control loop may end */
     atomic_store(&d->admin.draining, true);
     atomic_store(&d->stopping, true);
     wake_all(d);

@@ -26,6 +26,11 @@
  *                    restart (logged).
  * Listeners are bound before the threads start, and, when started as root,
  * privileges are dropped to [server] user right after binding.
+ *
+ * Under systemd (Type=notify, sd_notify.h) the daemon says READY=1 once every
+ * loop serves, RELOADING=1 then READY=1 around a SIGHUP reload, STOPPING=1
+ * when a drain starts, and WATCHDOG=1 every half $WATCHDOG_USEC while every
+ * loop thread answers a ping through its doorbell.
  */
 #ifndef PV_SERVER_DAEMON_H
 #define PV_SERVER_DAEMON_H

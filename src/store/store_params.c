@@ -534,10 +534,17 @@ int pv_store_audit_add(pv_store *s, const pv_store_audit *a, int64_t *id, pv_err
 /* Retention (issue 11 item 3): one bounded DELETE each, oldest rows first,
  * so that a call holds the write lock for a few milliseconds at most. The
  * size bound keeps the newest max_rows: the id of the row just past them is
- * the cut. */
+ * the cut.
+ * The age bound looks at the $2 oldest rows by id only, never the whole table:
+ * rows are appended in time order, so when the oldest are younger than the
+ * cutoff, none is older, and a table with nothing to prune (the usual case,
+ * asked every second) costs a walk of $2 primary-key entries instead of a scan
+ * of every row's logged_at (there is no index on it). A row a few seconds out
+ * of order (clocks of two nodes) waits for the rows before it to go. */
 static const char sql_audit_prune_age[] =
     "DELETE FROM audit_log WHERE id IN "
-    "(SELECT id FROM audit_log WHERE logged_at < $1 ORDER BY id LIMIT $2)";
+    "(SELECT id FROM (SELECT id, logged_at FROM audit_log ORDER BY id LIMIT $2) AS oldest "
+    "WHERE logged_at < $1)";
 static const char sql_audit_cut[] =
     "SELECT id FROM audit_log ORDER BY id DESC LIMIT 1 OFFSET $1";
 static const char sql_audit_prune_id[] =

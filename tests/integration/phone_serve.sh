@@ -42,8 +42,12 @@ expect_eq "$(param Station_Name)" "phone-$MAC" "device field applied"
 wait_until 5 "server saw SEC-PRV-2" \
   bash -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$DB' \"SELECT state FROM devices WHERE mac='$MAC'\")\" = SEC-PRV-2 ]"
 
-# Rotation: the key is older than the period; the phone follows the new key and directory.
-sq "UPDATE device_secrets SET created_at = created_at - 40*86400 WHERE mac='$MAC'"
+# Rotation, as the operator asks for it (the same step the rotation period takes, keys.h);
+# the phone follows the new key and directory at its next resync. The key and the directory
+# are never in the answer.
+rotated=$("$PV_BIN" device rotate-key "$MAC" --json)
+expect_contains "$rotated" '"already_pending": false' "operator rotation accepted"
+case "$rotated" in *"$dir"*) fail "the rotation's answer shows the directory" ;; *) ok ;; esac
 web /admin/resync >/dev/null
 wait_until 10 "new directory delivered" bash -c "[ \"\$(curl -s http://$PHONE/admin/cfg.xml | sed -n 's|.*<GPP_B[^>]*>\(.*\)</GPP_B>.*|\1|p')\" != '$dir' ]"
 dir2=$(param GPP_B)

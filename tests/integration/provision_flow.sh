@@ -104,7 +104,7 @@ openssl enc -e -aes-256-cbc -md md5 -k "$key" -in "$T/rep.xml" -out "$T/rep.enc"
 expect_eq "$(code_of --data-binary @"$T/rep.enc" "$H/report/000e08aaaaaa.xml")" 200 "report POST"
 openssl enc -e -aes-256-cbc -md sha256 -k "$key" -in "$T/rep.xml" -out "$T/rep2.enc"
 curl -sS -T "$T/rep2.enc" "tftp://127.0.0.1:$TFTP_PORT/report/000e08aaaaaa-status.xml"
-wait_log "$T/run.log" "op=WRQ" 5
+wait_log "$T/run.log" "method=WRQ" 5
 expect_eq "$(sq "SELECT group_concat(kind) FROM reports WHERE mac='000e08aaaaaa'")" "full,status" "reports stored"
 expect_eq "$(sq "SELECT body FROM reports ORDER BY id LIMIT 1")" "$(cat "$T/rep.xml")" "report decrypted"
 expect_eq "$(code_of --data-binary 'garbage' "$H/report/000e08aaaaaa.xml")" 403 "plain report: not the device's (docs/security.md)"
@@ -115,10 +115,15 @@ done
 expect_eq "$(sq "SELECT count(*) FROM reports WHERE mac='000e08aaaaaa'")" 3 "3 reports kept"
 expect_eq "$(sq "SELECT count(*) FROM reports WHERE kind='status'")" 0 "the oldest went first"
 
-# 6. Rotation: the key is older than the period; the next fetch carries a new key
-#    inside, still encrypted with the old one; both directories work until the
-#    phone fetches from the new one.
-sq "UPDATE device_secrets SET created_at = created_at - 40*86400 WHERE mac='000e08aaaaaa'"
+# 6. Rotation, asked by the operator (the rotation period takes the same step; unit.keys
+#    covers the period): the next fetch carries a new key inside, still encrypted with the
+#    old one; both directories work until the phone fetches from the new one.
+expect_contains "$("$PV_BIN" device rotate-key 000e08aaaaaa --json)" '"already_pending": false' \
+  "operator rotation"
+expect_contains "$("$PV_BIN" device rotate-key 000e08aaaaaa --json)" '"already_pending": true' \
+  "a second rotation before the phone follows is the pending one"
+expect_eq "$("$PV_BIN" device rotate-key 000e08ffffff >/dev/null 2>&1; echo $?)" 1 \
+  "a device with no key has nothing to rotate"
 curl -sS -o "$T/r.cfg" "$H/$dir/000e08aaaaaa.cfg"
 openssl enc -d -aes-256-cbc -md md5 -k "$key" -in "$T/r.cfg" -out "$T/r.xml"
 key2=$(sed -n 's:.*<GPP_SA ua="na">\([0-9a-f]*\)</GPP_SA>.*:\1:p' "$T/r.xml")

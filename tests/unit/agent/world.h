@@ -34,6 +34,7 @@ typedef struct seen {
     uint64_t at;
     pv_agent_action_kind kind;
     char url[256];
+    char address[48]; /* the address the engine chose, "" when it left names to us */
     char method[8];
     bool creds;
     pv_buf body;
@@ -54,7 +55,77 @@ typedef struct world {
     int reboots, persists;
     char *state;
     size_t state_len;
+    /* DNS, once world_dns or world_srv was called: the engine resolves through us */
+    bool resolves;
+    struct {
+        char name[128];
+        char addrs[128]; /* "192.0.2.1,192.0.2.2" */
+        pv_agent_srv srv;
+        char target[128];
+    } dns[16];
+    size_t ndns;
+    char down[8][48]; /* addresses whose connections fail */
+    size_t ndown;
+    size_t lookups;
 } world;
+
+/* name resolves to the comma-separated addresses */
+static inline void world_dns(world *w, const char *name, const char *addrs)
+{
+    assert_true(w->ndns < 16);
+    snprintf(w->dns[w->ndns].name, 128, "%s", name);
+    snprintf(w->dns[w->ndns].addrs, 128, "%s", addrs);
+    w->ndns++;
+    w->resolves = true;
+    pv_agent_set_host_resolves(w->a, true);
+}
+
+/* one SRV record of name */
+static inline void world_srv(world *w, const char *name, const char *target, uint16_t port,
+                             uint16_t priority, uint16_t weight)
+{
+    assert_true(w->ndns < 16);
+    snprintf(w->dns[w->ndns].name, 128, "%s", name);
+    snprintf(w->dns[w->ndns].target, 128, "%s", target);
+    w->dns[w->ndns].srv = (pv_agent_srv){.port = port, .priority = priority, .weight = weight};
+    w->ndns++;
+    w->resolves = true;
+    pv_agent_set_host_resolves(w->a, true);
+}
+
+static inline void world_down(world *w, const char *address)
+{
+    assert_true(w->ndown < 8);
+    snprintf(w->down[w->ndown++], 48, "%s", address);
+}
+
+static inline void world_answer_lookup(world *w, const pv_agent_action *act)
+{
+    w->lookups++;
+    char copies[16][128];
+    const char *addrs[16];
+    pv_agent_srv srv[16];
+    size_t na = 0, ns = 0;
+    for (size_t i = 0; i < w->ndns; i++) {
+        if (strcmp(w->dns[i].name, act->host) != 0)
+            continue;
+        if (act->lookup == PV_AGENT_LOOKUP_SRV && w->dns[i].target[0] != '\0') {
+            srv[ns] = w->dns[i].srv;
+            srv[ns++].target = w->dns[i].target;
+        } else if (act->lookup == PV_AGENT_LOOKUP_ADDRESS && w->dns[i].addrs[0] != '\0') {
+            snprintf(copies[i], 128, "%s", w->dns[i].addrs); /* cut in place below */
+            for (char *save = NULL, *t = strtok_r(copies[i], ",", &save); t && na < 16;
+                 t = strtok_r(NULL, ",", &save))
+                addrs[na++] = t;
+        }
+    }
+    pv_agent_resolution r = {.error = na + ns == 0 ? PV_ENOENT : 0,
+                             .addresses = addrs,
+                             .naddresses = na,
+                             .srv = srv,
+                             .nsrv = ns};
+    assert_int_equal(pv_agent_resolve_done(w->a, w->now, act->id, &r), 0);
+}
 
 static inline world *world_new(pv_agent_family fam, const char *mac, uint64_t seed)
 {
@@ -125,6 +196,7 @@ static inline void world_reboot(world *w)
     int rc = pv_agent_load(w->a, w->state, w->state_len, &err);
     if (rc != 0)
         fail_msg("load: %s", err.msg);
+    pv_agent_set_host_resolves(w->a, w->resolves);
     pv_agent_boot(w->a, w->now);
 }
 
@@ -147,6 +219,9 @@ static inline void world_drain(world *w)
             w->reboots++;
             world_reboot(w);
             break;
+        case PV_AGENT_ACT_RESOLVE:
+            world_answer_lookup(w, &act);
+            break;
         case PV_AGENT_ACT_FETCH:
         case PV_AGENT_ACT_UPLOAD: {
             assert_true(w->nseen < MAX_SEEN);
@@ -154,12 +229,16 @@ static inline void world_drain(world *w)
             s->at = w->now;
             s->kind = act.kind;
             snprintf(s->url, sizeof s->url, "%s", act.url);
+            snprintf(s->address, sizeof s->address, "%s", act.address ? act.address : "");
             snprintf(s->method, sizeof s->method, "%s", act.method);
             s->creds = act.uid != NULL;
             if (act.body != NULL)
                 pv_buf_append(&s->body, act.body, act.body_len);
             pv_agent_response r = {.error = PV_ECONN};
-            for (size_t i = 0; i < w->nans; i++) {
+            bool down = false;
+            for (size_t i = 0; i < w->ndown; i++)
+                down |= act.address != NULL && strcmp(w->down[i], act.address) == 0;
+            for (size_t i = 0; i < w->nans && !down; i++) {
                 answer *x = &w->ans[i];
                 if (strcmp(x->url, act.url) != 0 || x->error != 0)
                     continue;
