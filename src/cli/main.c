@@ -25,6 +25,7 @@ static const pv_cli_command commands[] = {
     {"rollout", "staged firmware rollouts that halt themselves (admin API)", pv_cmd_rollout},
     {"report", "reports uploaded by phones (admin API)", pv_cmd_report},
     {"audit", "the audit log (admin API)", pv_cmd_audit},
+    {"job", "device action jobs and their outcomes (admin API)", pv_cmd_job},
     {"token", "admin API bearer tokens (admin API)", pv_cmd_token},
     {"admin-token", "a new admin token for a data directory (the old one stops working)",
      pv_cmd_admin_token},

@@ -141,6 +141,12 @@ static const pv_config_key keys[] = {
         "retail binding path /NAME/CODE"),
     ROW("provisioning", "bootstrap_url", NULL, STRING, bootstrap_url, 0, 0, "URL",
         "Profile_Rule given to factory-default phones (default https://HOST:PORT/$MA.xml)"),
+    ROW("provisioning", "legacy_bootstrap_url", NULL, STRING, legacy_bootstrap_url, 0, 0, "URL",
+        "Profile_Rule given to factory-default SPA phones, which cannot verify our CA (default: "
+        "http://HOST:PORT/$MA.xml with legacy_plain_key, else bootstrap_url)"),
+    ROW("provisioning", "legacy_plain_key", NULL, BOOL, legacy_plain_key, 0, 0, "BOOL",
+        "a pre-imported, assigned SPA phone gets its first key at /$MA.xml over plain HTTP or "
+        "TFTP, once (docs/security.md)"),
     ROW("provisioning", "permanent_scheme", NULL, STRING, permanent_scheme, 0, 0, "SCHEME",
         "scheme of the encrypted profile URL: http, https or tftp"),
     ROW("provisioning", "report_prefix", NULL, STRING, report_prefix, 0, 0, "NAME",

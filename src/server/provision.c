@@ -74,6 +74,7 @@ int pv_provision_new(const pv_provision_config *cfg, pv_provision **out, pv_erro
     const char **strs[] = {&p->cfg.policy.public_host,
                            &p->cfg.policy.binding_prefix,
                            &p->cfg.policy.bootstrap_url,
+                           &p->cfg.policy.legacy_bootstrap_url,
                            &p->cfg.policy.permanent_scheme,
                            &p->cfg.policy.report_prefix,
                            &p->cfg.policy.sha256_models,
@@ -403,9 +404,11 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
     o.deliver = &kf.deliver;
     if (rc == 0)
         rc = pv_render_device(l->s, d->mac, &o, out, e);
+    char peer[64];
+    addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
     if (rc == 0)
         rc = pv_store_device_seen(l->s, d->mac, now, id->swver[0] ? id->swver : NULL, out->etag,
-                                  out->hash, e);
+                                  out->hash, peer[0] ? peer : NULL, e);
     if (rc == 0) { /* confirmed=yes: this request came from the new directory */
         char detail[160];
         served_detail(req, out, &kf, detail, sizeof detail);
@@ -447,7 +450,9 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
             served_detail(req, &out, &kf, detail, sizeof detail);
             pv_prov_row row;
             pv_prov_audit_row(&row, d.mac, "profile.served", out.hash, detail);
-            pv_prov_seen seen = {d.mac, now, id->swver, out.etag, out.hash};
+            char peer[64];
+            addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
+            pv_prov_seen seen = {d.mac, now, id->swver, out.etag, out.hash, peer};
             pv_response r;
             profile_response(req, &out, d.mac, &r);
             pv_prov_audit_hold(l->audit, req, &r, &row, &seen);
@@ -502,9 +507,11 @@ static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *
     respond_body(req, 200, &body, "application/xml", mac);
 }
 
-static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *id)
+/* In-house pre-provisioning (HTTPS): known, assigned, its own certificate. plain: the device
+ * the path names, when an SPA phone gets its first key over plain HTTP/TFTP (binding.h). */
+static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *id,
+                        const pv_store_device *plain)
 {
-    /* In-house pre-provisioning (HTTPS): known, assigned, its own certificate. */
     pv_store_secret sec;
     pv_error e = {""};
     char host[128];
@@ -513,12 +520,17 @@ static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *i
     /* Secret, state and row: one transaction before the answer (prov_audit.h). */
     int rc = pv_store_begin(l->s, &e);
     if (rc == 0)
-        rc = pv_binding_known(l->s, id, time(NULL), &sec, &e);
+        rc = plain ? pv_binding_known_plain(l->s, plain, time(NULL), &sec, &e)
+                   : pv_binding_known(l->s, id, time(NULL), &sec, &e);
     if (rc == 0)
-        rc = pv_binding_profile(&l->p->cfg.policy, host, id->model, &sec, &body, &e);
+        rc = pv_binding_profile(&l->p->cfg.policy, host, plain ? plain->model : id->model, &sec,
+                                &body, &e);
     if (rc == 0) {
         pv_prov_row row;
-        pv_prov_audit_row(&row, id->mac.hex, "profile.served", NULL, "SEC-PRV-1 (known device)");
+        pv_prov_audit_row(&row, id->mac.hex, "profile.served", NULL,
+                          plain ? "SEC-PRV-1 (known device, first key in the clear: "
+                                  "legacy_plain_key)"
+                                : "SEC-PRV-1 (known device)");
         rc = pv_prov_audit_write(l->s, &row, &e);
     }
     if (rc == 0)
@@ -599,10 +611,13 @@ static void handle(pv_handler *h, pv_request *req)
         on_secure(l, req, &id, &d, c[0]);
         break;
     case PV_PROV_BOOTSTRAP:
-        on_bootstrap(l, req, &id, id.model[0] ? id.model : model);
+        if (known && pv_binding_plain_key_route(pol, req->proto, &id, &d))
+            on_mac_path(l, req, &id, &d); /* spec 4.4: an SPA phone cannot verify our CA */
+        else
+            on_bootstrap(l, req, &id, id.model[0] ? id.model : model);
         break;
     case PV_PROV_MAC_PATH:
-        on_mac_path(l, req, &id);
+        on_mac_path(l, req, &id, NULL);
         break;
     case PV_PROV_FILES:
         fallback->handle(fallback, req);

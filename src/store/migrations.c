@@ -183,13 +183,43 @@ static const char step3_sqlite[] =
     "ALTER TABLE binding_codes_v3 RENAME TO binding_codes;\n"
     "CREATE INDEX binding_codes_account ON binding_codes (account_id, id);\n";
 
-/* Step 4 (issue 15): firmware rollouts. A rollout moves a target set of one
+/* Step 4 (issue 12): what push delivery needs. last_address is where the
+ * device last provisioned from, so that a NOTIFY can go straight to it on a
+ * LAN without a SIP proxy; notify_jobs and notify_outcomes keep each device
+ * action and each device's outcome across restarts (a pending outcome left by
+ * a stop becomes "interrupted" at the next start). */
+static const char step4[] =
+    "ALTER TABLE devices ADD COLUMN last_address TEXT;\n"
+    "CREATE TABLE notify_jobs (\n"
+    "  id {id},\n"
+    "  action TEXT NOT NULL,\n"
+    "  subject TEXT NOT NULL DEFAULT '',\n"
+    "  actor TEXT NOT NULL DEFAULT '',\n"
+    "  total BIGINT NOT NULL,\n"
+    "  rate BIGINT NOT NULL,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  finished_at BIGINT\n"
+    ");\n"
+    "CREATE TABLE notify_outcomes (\n"
+    "  job_id BIGINT NOT NULL REFERENCES notify_jobs (id) ON DELETE CASCADE,\n"
+    "  mac TEXT NOT NULL,\n"
+    "  outcome TEXT NOT NULL DEFAULT 'pending',\n"
+    "  status BIGINT NOT NULL DEFAULT 0,\n"
+    "  attempts BIGINT NOT NULL DEFAULT 0,\n"
+    "  challenged INTEGER NOT NULL DEFAULT 0,\n"
+    "  via TEXT NOT NULL DEFAULT '',\n"
+    "  finished_at BIGINT,\n"
+    "  PRIMARY KEY (job_id, mac)\n"
+    ");\n"
+    "CREATE INDEX notify_outcomes_mac ON notify_outcomes (mac, job_id);\n";
+
+/* Step 5 (issue 15): firmware rollouts. A rollout moves a target set of one
  * model's devices to a version in stages (rollout_stages: a canary, then
  * growing cohorts, each a bound on the admission order); rollout_members is
  * the cohort membership in that order and each device's upgrade outcome. The
  * plan's steps are copied at creation, so that editing the plan later does
  * not change what a running rollout serves. Thresholds are in permille. */
-static const char step4[] =
+static const char step5[] =
     "CREATE TABLE rollouts (\n"
     "  id {id},\n"
     "  name TEXT NOT NULL UNIQUE,\n"
@@ -248,7 +278,9 @@ static const pv_migration steps[] = {
      step2, NULL},
     {3, "API tokens carry a role (existing ones: admin); binding code ids never reused", step3,
      step3_sqlite},
-    {4, "firmware rollouts: stages, cohort membership, per-device upgrade outcomes", step4, NULL},
+    {4, "devices' last provisioning address; device action jobs and their outcomes", step4,
+     NULL},
+    {5, "firmware rollouts: stages, cohort membership, per-device upgrade outcomes", step5, NULL},
 };
 
 const pv_store_table pv_store_tables[] = {
@@ -267,6 +299,8 @@ const pv_store_table pv_store_tables[] = {
     {"reports", "SELECT COUNT(*) FROM reports"},
     {"admin_tokens", "SELECT COUNT(*) FROM admin_tokens"},
     {"audit_log", "SELECT COUNT(*) FROM audit_log"},
+    {"notify_jobs", "SELECT COUNT(*) FROM notify_jobs"},
+    {"notify_outcomes", "SELECT COUNT(*) FROM notify_outcomes"},
     {"meta", "SELECT COUNT(*) FROM meta"},
     {NULL, NULL},
 };
