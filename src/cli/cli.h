@@ -39,6 +39,7 @@ int pv_cmd_fleet(int argc, char **argv);
 /* Over the admin API (cli_api.c; docs/api.md). */
 int pv_cmd_account(int argc, char **argv);
 int pv_cmd_code(int argc, char **argv);
+int pv_cmd_customer(int argc, char **argv);
 int pv_cmd_token(int argc, char **argv);
 int pv_cmd_device(int argc, char **argv);
 int pv_cmd_params(int argc, char **argv);

@@ -161,6 +161,13 @@ void pv__api_tokens_list(pv__api_ctx *ctx);
 void pv__api_token_create(pv__api_ctx *ctx);
 void pv__api_token_delete(pv__api_ctx *ctx);
 
+/* api_customers.c */
+void pv__api_customers_list(pv__api_ctx *ctx);
+void pv__api_customer_create(pv__api_ctx *ctx);
+void pv__api_customer_get(pv__api_ctx *ctx);
+void pv__api_customer_delete(pv__api_ctx *ctx);
+void pv__api_customer_password(pv__api_ctx *ctx);
+
 /* api_devices.c */
 void pv__api_devices_list(pv__api_ctx *ctx);
 void pv__api_device_create(pv__api_ctx *ctx);

@@ -213,13 +213,46 @@ static const char step4[] =
     ");\n"
     "CREATE INDEX notify_outcomes_mac ON notify_outcomes (mac, job_id);\n";
 
-/* Step 5 (issue 15): firmware rollouts. A rollout moves a target set of one
+/* Step 5 (issue 10 item 3): logins of people (the customer portal's, and the
+ * operator console's to come: role) and their sessions. A customer login
+ * belongs to exactly one account and goes with it; an operator login belongs
+ * to none. Passwords are argon2id strings (server/password.h); a session is
+ * kept as the SHA-256 of its cookie, never the cookie, and goes with its
+ * login. failed_count/locked_until are the lockout, kept here so that every
+ * node sharing a PostgreSQL store counts the same failures. */
+static const char step5[] =
+    "CREATE TABLE logins (\n"
+    "  id {id},\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  account_id BIGINT REFERENCES accounts(id) ON DELETE CASCADE,\n"
+    "  role TEXT NOT NULL DEFAULT 'customer'\n"
+    "    CHECK (role IN ('customer', 'viewer', 'operator', 'admin')),\n"
+    "  password_hash TEXT NOT NULL,\n"
+    "  failed_count BIGINT NOT NULL DEFAULT 0,\n"
+    "  locked_until BIGINT,\n"
+    "  last_login_at BIGINT,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  updated_at BIGINT NOT NULL,\n"
+    "  CHECK ((role = 'customer') = (account_id IS NOT NULL))\n"
+    ");\n"
+    "CREATE INDEX logins_account ON logins (account_id, id);\n"
+    "CREATE TABLE sessions (\n"
+    "  token_hash TEXT PRIMARY KEY CHECK (length(token_hash) = 64),\n"
+    "  login_id BIGINT NOT NULL REFERENCES logins(id) ON DELETE CASCADE,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  last_seen_at BIGINT NOT NULL,\n"
+    "  expires_at BIGINT NOT NULL\n"
+    ");\n"
+    "CREATE INDEX sessions_login ON sessions (login_id);\n"
+    "CREATE INDEX sessions_expires ON sessions (expires_at);\n";
+
+/* Step 6 (issue 15): firmware rollouts. A rollout moves a target set of one
  * model's devices to a version in stages (rollout_stages: a canary, then
  * growing cohorts, each a bound on the admission order); rollout_members is
  * the cohort membership in that order and each device's upgrade outcome. The
  * plan's steps are copied at creation, so that editing the plan later does
  * not change what a running rollout serves. Thresholds are in permille. */
-static const char step5[] =
+static const char step6[] =
     "CREATE TABLE rollouts (\n"
     "  id {id},\n"
     "  name TEXT NOT NULL UNIQUE,\n"
@@ -280,7 +313,8 @@ static const pv_migration steps[] = {
      step3_sqlite},
     {4, "devices' last provisioning address; device action jobs and their outcomes", step4,
      NULL},
-    {5, "firmware rollouts: stages, cohort membership, per-device upgrade outcomes", step5, NULL},
+    {5, "logins (customer portal, operator roles) and their sessions", step5, NULL},
+    {6, "firmware rollouts: stages, cohort membership, per-device upgrade outcomes", step6, NULL},
 };
 
 const pv_store_table pv_store_tables[] = {
@@ -301,6 +335,8 @@ const pv_store_table pv_store_tables[] = {
     {"audit_log", "SELECT COUNT(*) FROM audit_log"},
     {"notify_jobs", "SELECT COUNT(*) FROM notify_jobs"},
     {"notify_outcomes", "SELECT COUNT(*) FROM notify_outcomes"},
+    {"logins", "SELECT COUNT(*) FROM logins"},
+    {"sessions", "SELECT COUNT(*) FROM sessions"},
     {"meta", "SELECT COUNT(*) FROM meta"},
     {NULL, NULL},
 };
