@@ -42,6 +42,8 @@ static const char *goal_text(pv_fleet_goal g)
         return "in SEC-PRV-2, report accepted";
     case PV_GOAL_PUSH:
         return "resynced on the server's SIP NOTIFY";
+    case PV_GOAL_SWVER_RESYNC:
+        return "resynced on the new firmware";
     default:
         return "a successful resync";
     }

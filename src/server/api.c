@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "server/api_int.h"
 #include "server/roles.h"
+#include "server/rollout.h"
 #include "server/tokens.h"
 #include "server/notifier.h"
 
@@ -56,6 +57,12 @@ static const route routes[] = {
     {"GET",    "/accounts/{name}/codes", pv__api_codes_list, false, VIEWER, true},
     {"POST",   "/accounts/{name}/codes", pv__api_code_create, false, OPERATOR, true},
     {"DELETE", "/codes/{id}", pv__api_code_delete, false, OPERATOR, false},
+    {"GET",    "/accounts/{name}/customers", pv__api_customers_list, false, VIEWER, false},
+    {"POST",   "/accounts/{name}/customers", pv__api_customer_create, false, OPERATOR, false},
+    {"GET",    "/customers", pv__api_customers_list, false, VIEWER, false},
+    {"GET",    "/customers/{login}", pv__api_customer_get, false, VIEWER, false},
+    {"DELETE", "/customers/{login}", pv__api_customer_delete, false, OPERATOR, false},
+    {"PUT",    "/customers/{login}/password", pv__api_customer_password, false, OPERATOR, false},
     {"GET",    "/devices", pv__api_devices_list, false, VIEWER, false},
     {"POST",   "/devices", pv__api_device_create, false, OPERATOR, false},
     {"POST",   "/devices:import", pv__api_devices_import, false, OPERATOR, false},
@@ -94,6 +101,13 @@ static const route routes[] = {
     {"GET",    "/reports", pv__api_reports_list, false, VIEWER, false},
     {"GET",    "/reports/{id}", pv__api_report_get, false, VIEWER, false},
     {"GET",    "/audit", pv__api_audit_list, false, VIEWER, false},
+    {"GET",    "/rollouts", pv__api_rollouts_list, false, VIEWER, false},
+    {"POST",   "/rollouts", pv__api_rollout_create, false, OPERATOR, false},
+    {"GET",    "/rollouts/{name}", pv__api_rollout_get, false, VIEWER, false},
+    {"GET",    "/rollouts/{name}/devices", pv__api_rollout_devices, false, VIEWER, false},
+    {"POST",   "/rollouts/{name}/resume", pv__api_rollout_resume, false, OPERATOR, false},
+    {"POST",   "/rollouts/{name}/abort", pv__api_rollout_abort, false, OPERATOR, false},
+    {"POST",   "/rollouts/{name}/rollback", pv__api_rollout_rollback, false, OPERATOR, false},
 };
 /* clang-format on */
 #undef VIEWER
@@ -338,6 +352,13 @@ static int open_store(pv_api *api, pv__api_ctx *ctx)
     return 0;
 }
 
+void pv_api_tick_rollouts(pv_api *api)
+{
+    pv_error err = {""};
+    if (open_store(api, NULL) == 0 && pv_rollout_tick(api->store, time(NULL), &err) != 0)
+        pv_logf(PV_LOG_ERROR, "rollout.tick_failed", "error=\"%s\"", err.msg);
+}
+
 static void dispatch(pv_api *api, pv__api_ctx *ctx)
 {
     pv_request *req = ctx->req;
@@ -346,6 +367,13 @@ static void dispatch(pv_api *api, pv__api_ctx *ctx)
     ctx->store = api->store;
     if (!authenticate(api, ctx))
         return;
+    /* With the master key loaded before any handler, secrets (parameters, account settings)
+     * are sealed as they are written and opened as they are read, by every route. */
+    pv_error key_err = {""};
+    if (pv__api_load_secrets(ctx, false, &key_err) != 0) {
+        pv__api_fail(ctx, 503, "unavailable", NULL, "%s", key_err.msg);
+        return;
+    }
     pv_slice rel = pv_slice_make(req->path.ptr + 7, req->path.len - 7); /* after /api/v1 */
     pv_slice segs[6];
     size_t n = 0;

@@ -288,6 +288,8 @@ static void prune(pv_prov_audit *a, const pv_audit_retention *r)
     }
     if (rc == 0)
         rc = pv_store_rate_prune(a->s, now - RATE_KEEP_S, PRUNE_CHUNK, &n, &e);
+    if (rc == 0) /* web sessions past their absolute end (websession.h) */
+        rc = pv_store_session_prune(a->s, now, 0, PRUNE_CHUNK, &n, &e);
     if (rc != 0 && pv_store_fault(rc))
         pv_store_health_failed("retention", &e);
     else if (rc != 0)

@@ -322,6 +322,8 @@ void pv_store_param_sets_free(pv_store_param_set *rows, size_t n);
  * of another key fails with PV_EDECRYPT and says so.
  */
 int pv_store_secrets_load(pv_store *s, const char *key_path, bool create, pv_error *err);
+/* Whether a master key is loaded (sealing and opening work). */
+bool pv_store_secrets_loaded(const pv_store *s);
 
 typedef struct pv_store_secret {
     int64_t id;
@@ -517,6 +519,78 @@ int pv_store_notify_outcome_list(pv_store *s, int64_t job, const char *mac, pv_s
 int pv_store_meta_set(pv_store *s, const char *name, const void *value, size_t len, pv_error *err);
 /* Replaces out's content; PV_ENOENT when unset. */
 int pv_store_meta_get(pv_store *s, const char *name, pv_buf *out, pv_error *err);
+
+/* ---- logins and sessions (issue 10 item 3) ------------------------------
+ *
+ * People who log in to a web page: customers in the portal (each belongs to
+ * one account and sees only it) and, later, operators in a console (no
+ * account; a role). The store keeps what must be shared by every node of a
+ * PostgreSQL cluster: the password hash (an argon2id string the caller
+ * computed, server/password.h), the failure count and lockout, and the
+ * sessions. A session is kept as the SHA-256 of its secret token, never the
+ * token: a copied database opens no session. The policy (how many failures
+ * lock, for how long, how long a session lives) is the caller's.
+ */
+
+typedef struct pv_store_login {
+    int64_t id;
+    char *name;            /* unique over every account: what the person types */
+    int64_t account_id;    /* a customer's account; 0 for the operator roles */
+    char role[12];         /* customer, viewer, operator or admin (server/roles.h) */
+    char *password_hash;   /* argon2id PHC string */
+    int64_t failed_count;  /* failures since the last success */
+    int64_t locked_until;  /* 0 = not locked */
+    int64_t last_login_at; /* 0 = never */
+    int64_t created_at, updated_at;
+} pv_store_login;
+
+/* Login names: 1 to 64 bytes of letters, digits and . _ @ + - (an e-mail fits). */
+int pv_store_login_name_check(const char *name, pv_error *err);
+/* Creates l (name, account_id, role, password_hash); PV_EEXIST when the name is taken,
+ * PV_EINVAL when a customer has no account or an operator role has one. */
+int pv_store_login_create(pv_store *s, const pv_store_login *l, int64_t now, int64_t *id,
+                          pv_error *err);
+int pv_store_login_get(pv_store *s, const char *name, pv_store_login *out, pv_error *err);
+int pv_store_login_get_id(pv_store *s, int64_t id, pv_store_login *out, pv_error *err);
+/* A new password hash: clears the failures and the lock, and ends every session of the
+ * login (whoever knew the old password is logged out). */
+int pv_store_login_set_password(pv_store *s, const char *name, const char *password_hash,
+                                int64_t now, pv_error *err);
+/* Counts one failed attempt, atomically: once failed_count reaches max_failures the login
+ * is locked until now + lock_seconds (and again at each further failure, until a success).
+ * *out (may be NULL) receives the row after the update. */
+int pv_store_login_failed(pv_store *s, int64_t id, int64_t now, int64_t max_failures,
+                          int64_t lock_seconds, pv_store_login *out, pv_error *err);
+/* A successful login: failures cleared, last_login_at = now. */
+int pv_store_login_succeeded(pv_store *s, int64_t id, int64_t now, pv_error *err);
+/* Deletes the login and its sessions. */
+int pv_store_login_delete(pv_store *s, const char *name, pv_error *err);
+/* Logins in id order; account_id > 0 restricts to one account's. */
+int pv_store_login_list(pv_store *s, int64_t account_id, pv_store_page *page,
+                        pv_store_login **rows, size_t *n, pv_error *err);
+void pv_store_login_free(pv_store_login *l);
+void pv_store_logins_free(pv_store_login *rows, size_t n);
+
+typedef struct pv_store_session {
+    int64_t login_id;
+    int64_t created_at, last_seen_at, expires_at;
+} pv_store_session;
+
+/* Stores SHA-256(token) for login_id, valid until expires_at (absolute). */
+int pv_store_session_create(pv_store *s, const char *token, int64_t login_id, int64_t now,
+                            int64_t expires_at, pv_error *err);
+/* The session of token: PV_ENOENT when unknown, when expires_at has passed or when it was
+ * last seen idle_seconds or more ago (0: no idle limit). Expired rows are deleted. */
+int pv_store_session_get(pv_store *s, const char *token, int64_t now, int64_t idle_seconds,
+                         pv_store_session *out, pv_error *err);
+/* last_seen_at = now (the caller does it at most once a minute: a write per page is waste). */
+int pv_store_session_touch(pv_store *s, const char *token, int64_t now, pv_error *err);
+/* Logout: the session is gone (no error when it already was). */
+int pv_store_session_delete(pv_store *s, const char *token, pv_error *err);
+/* Deletes at most chunk sessions that expired before `before`, or were last seen before
+ * idle_before (0: no idle bound); *deleted receives how many. */
+int pv_store_session_prune(pv_store *s, int64_t before, int64_t idle_before, int64_t chunk,
+                           int64_t *deleted, pv_error *err);
 
 /* ---- maintenance (provisor db) ----------------------------------------- */
 
