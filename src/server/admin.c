@@ -6,6 +6,7 @@
 #include "server/job_metrics.h"
 #include "server/prov_audit.h"
 #include "server/reports.h"
+#include "server/rollout.h"
 #include "server/store_fault.h"
 
 #include <string.h>
@@ -64,6 +65,7 @@ static void admin_handle(pv_handler *self, pv_request *req)
         pv_metrics_render(&text);
         append_upload_usage(admin, &text);
         pv_reports_metrics(&text);
+        pv_rollout_metrics(&text);
         pv_notifier_metrics(&text);
         pv_store_health_render(&text);
         pv_prov_audit_render(&text);
