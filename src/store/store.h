@@ -344,6 +344,44 @@ int pv_store_secret_confirm(pv_store *s, const char *mac, int64_t id, int64_t no
 /* How many secrets the device ever had (rotation history, retired ones included). */
 int pv_store_secret_history(pv_store *s, const char *mac, int64_t *count, pv_error *err);
 
+/* ---- everything one render reads (server/render.h) --------------------- */
+
+/* The layers of DESIGN 4 in the order they apply: their scopes are "global",
+ * "model:<model>", "account:<id>" and "device:<mac>". */
+enum { PV_LAYER_GLOBAL, PV_LAYER_MODEL, PV_LAYER_ACCOUNT, PV_LAYER_DEVICE, PV_LAYERS };
+
+typedef struct pv_store_firmware pv_store_firmware;
+typedef struct pv_store_plan pv_store_plan;
+
+typedef struct pv_store_render_input {
+    pv_store_device device;
+    pv_store_account *account;          /* NULL: the device belongs to no account */
+    pv_store_param_set sets[PV_LAYERS]; /* by layer; id 0 (version 0): no set in that scope */
+    pv_store_plan *plan;                /* NULL: no upgrade plan for the device's model */
+    pv_store_firmware *firmware;        /* with a plan: the model's images, in id order */
+    size_t nfirmware;
+    pv_store_secret current, previous; /* with_secrets: as pv_store_secret_get */
+    bool has_secret, has_previous;
+} pv_store_render_input;
+
+/*
+ * Everything a render of device mac reads, in ONE statement: one round trip
+ * to PostgreSQL and one consistent snapshot on either backend (issue 18). The
+ * device, its account, each layer's parameter set with its entries (secret
+ * values opened), the model's upgrade plan and firmware images and, when
+ * with_secrets, the device's live secrets unsealed (has_secret false when it
+ * has none or no master key is loaded). PV_ENOENT for an unknown device.
+ * Released with pv_store_render_input_free (a zeroed one is valid to free).
+ */
+int pv_store_render_load(pv_store *s, const char *mac, bool with_secrets,
+                         pv_store_render_input *out, pv_error *err);
+void pv_store_render_input_free(pv_store_render_input *in);
+
+/* Statements this handle has sent to its database: on PostgreSQL each one is
+ * a round trip to the server, and so is the PREPARE before a statement's
+ * first run on a connection. For tests and diagnostics (a render costs one). */
+uint64_t pv_store_statements(const pv_store *s);
+
 /* ---- firmware images and upgrade plans --------------------------------- */
 
 typedef struct pv_store_firmware {
