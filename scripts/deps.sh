@@ -19,6 +19,8 @@ want=(
   libwrap0 libpcre2-8-0
   # provisor fleet --report: plot.png rendered from our plot.svg (docs/fleet.md)
   librsvg2-bin
+  # operations (issue 17): make deb, lintian, mandoc -Tlint, promtool check rules
+  debhelper lintian fakeroot mandoc prometheus
 )
 bench=0
 if [ "${1:-}" = "--bench" ]; then

@@ -171,7 +171,7 @@ int pv_agent_fetch_done(pv_agent *a, uint64_t now, uint32_t id, const pv_agent_r
 
 /*
  * Name resolution (spec 1.2, 2.2 $SERVIP, 1.1 --srv). A host that can look names up without
- * blocking (agent/phone.c: c-ares on its loop) says so once; from then on the engine asks it
+ * blocking (phone/phone.c: c-ares on its loop) says so once; from then on the engine asks it
  * with RESOLVE actions before it fetches from a name, chooses the address itself, fails over
  * address by address and, for --srv, target by target in RFC 2782 order, and $SERVIP is the
  * address it connects to. A host that does not resolve (the fleet, with numeric servers) gets

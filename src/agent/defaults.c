@@ -105,7 +105,7 @@ static const row rows[] = {
     {"User_ID_1_", PV_UA_RO, "", NULL, NULL},
     {"Password_1_", PV_UA_NA, "", NULL, NULL},
     {"Proxy_1_", PV_UA_RO, "", NULL, NULL},
-    /* the line's SIP user agent (agent/phone_sip): registration and NOTIFY (spec 5.5) */
+    /* the line's SIP user agent (phone/phone_sip): registration and NOTIFY (spec 5.5) */
     {"Outbound_Proxy_1_", PV_UA_NA, "", NULL, NULL},
     {"Register_Expires_1_", PV_UA_NA, "3600", NULL, NULL},
     {"SIP_Port_1_", PV_UA_NA, "5060", NULL, NULL},

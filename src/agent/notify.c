@@ -1,7 +1,7 @@
 /*
  * notify.c — what a SIP NOTIFY makes the phone do (spec 5.5), in the engine.
  *
- * The host (agent/phone_sip) receives the NOTIFY, challenges it when
+ * The host (phone/phone_sip) receives the NOTIFY, challenges it when
  * Auth_Resync-Reboot_n_ says so and calls pv_agent_sip_notify only for a
  * request that passed; here the Event becomes a resync that ignores the
  * triggers (spec 5.4: "only Direct Action URL and SIP NOTIFY ignore them"), a

@@ -48,7 +48,7 @@ static void status_params(const pv_agent *a, uint64_t now, pv_params *p)
     pv_params_set_str(p, "Last_Resync_Result", a->err ? a->err : "", PV_UA_RO);
     pv_params_set_str(p, "Last_Upgrade_Result", a->upgerr ? a->upgerr : "", PV_UA_RO);
     pv_params_set_str(p, "Call_State", a->call_active ? "Busy" : "Idle", PV_UA_RO);
-    /* the line's SIP registration (agent/phone_sip), as a phone's Info page shows it */
+    /* the line's SIP registration (phone/phone_sip), as a phone's Info page shows it */
     pv_params_set_str(p, "Registration_State_1_", a->regd[0] ? "Registered" : "Not Registered",
                       PV_UA_RO);
     snprintf(buf, sizeof buf, "%" PRIu64, now > a->boot_time ? (now - a->boot_time) / 1000 : 0);

@@ -1,6 +1,6 @@
 /* cli_io.c — file helpers for the command line; see cli.h. */
 #include "cli/cli.h"
-#include "net/fileio.h"
+#include "os/fileio.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -96,9 +96,21 @@ static int delete_at(pv_cli_api *api, const char *prefix, const char *key)
     return rc;
 }
 
+/* --force: also when devices are assigned (they become unassigned); admin only. */
 static int account_delete(pv_cli_api *api, int argc, char **argv)
 {
-    return delete_at(api, "/accounts", argv[0]);
+    if (pv_cli_opt(api, "force") == NULL)
+        return delete_at(api, "/accounts", argv[0]);
+    char *path = pv_cli_path("/accounts", argv[0], NULL);
+    pv_buf forced = {0};
+    pv_buf_appendf(&forced, "%s?force=1", path);
+    free(path);
+    int rc = pv_cli_call(api, "DELETE", forced.data, NULL, NULL);
+    pv_buf_free(&forced);
+    if (rc == PV_EXIT_OK && !pv_cli_json(api))
+        printf("deleted %s (its devices are unassigned; the audit log keeps what was deleted)\n",
+               argv[0]);
+    return rc;
 }
 
 static const pv_cli_action account_actions[] = {
@@ -110,7 +122,9 @@ static const pv_cli_action account_actions[] = {
      account_create},
     {"update", "NAME", 1, 1, "customer=,settings=,rename=",
      "change an account; settings keys given replace those keys", account_update},
-    {"delete", "NAME", 1, 1, "", "delete an account (its devices become unassigned)",
+    {"delete", "NAME", 1, 1, "force",
+     "delete an account; refused while devices are assigned unless --force (admin), which "
+     "leaves them unassigned",
      account_delete},
 };
 
@@ -207,17 +221,23 @@ int pv_cmd_code(int argc, char **argv)
 
 static int token_list(pv_cli_api *api, int argc, char **argv)
 {
-    static const pv_cli_column cols[] = {{"NAME", "name"},
-                                         {"CREATED", "created_at"},
-                                         {"LAST_USED", "last_used_at"},
-                                         {"REVOKED", "revoked_at"}};
-    return pv_cli_list_table(api, "/tokens", cols, 4);
+    static const pv_cli_column cols[] = {{"NAME", "name"},         {"ROLE", "role"},
+                                         {"ACCOUNT", "account"},   {"CREATED", "created_at"},
+                                         {"LAST USED", "last_used_at"}, {"REVOKED", "revoked_at"}};
+    return pv_cli_list_table(api, "/tokens", cols, sizeof cols / sizeof cols[0]);
 }
 
+/* --role admin|operator|viewer|customer (default admin), --account for a customer. */
 static int token_create(pv_cli_api *api, int argc, char **argv)
 {
+    json_t *body = json_pack("{s:s}", "name", argv[0]);
+    const char *role = pv_cli_opt(api, "role"), *account = pv_cli_opt(api, "account");
+    if (role != NULL)
+        json_object_set_new(body, "role", json_string(role));
+    if (account != NULL)
+        json_object_set_new(body, "account", json_string(account));
     json_t *t = NULL;
-    int rc = pv_cli_call(api, "POST", "/tokens", json_pack("{s:s}", "name", argv[0]), &t);
+    int rc = pv_cli_call(api, "POST", "/tokens", body, &t);
     if (rc == PV_EXIT_OK && !pv_cli_json(api))
         fprintf(stderr, "The token is shown this once; only its hash is kept.\n");
     return pv_cli_show(api, rc, t);
@@ -230,7 +250,10 @@ static int token_revoke(pv_cli_api *api, int argc, char **argv)
 
 static const pv_cli_action token_actions[] = {
     {"list", "", 0, 0, "", "list admin tokens", token_list},
-    {"create", "NAME", 1, 1, "", "create a named bearer token (printed once)", token_create},
+    {"create", "NAME", 1, 1, "role=,account=",
+     "create a named bearer token (printed once) with a role: admin (default), operator, "
+     "viewer, or customer with --account",
+     token_create},
     {"revoke", "NAME", 1, 1, "", "revoke a token", token_revoke},
 };
 

@@ -1,7 +1,7 @@
 /*
- * cmd_phone.c — `provisor phone`: run one emulated phone (agent/phone.h), or
+ * cmd_phone.c — `provisor phone`: run one emulated phone (phone/phone.h), or
  * talk to one: `call start|end`, `factory-reset`, `status`, `resync [URL]`,
- * and `dhcp-hook`, the busybox udhcpc script (agent/dhcp_hook.h).
+ * and `dhcp-hook`, the busybox udhcpc script (phone/dhcp_hook.h).
  *
  * A running phone is found through its state directory (the `web` file holds
  * its web server's address, `pid` its process) or with --web ADDR:PORT. With
@@ -10,9 +10,9 @@
  */
 #include "cli/cli.h"
 
-#include "agent/dhcp_hook.h"
-#include "agent/phone.h"
-#include "agent/tui.h"
+#include "phone/dhcp_hook.h"
+#include "phone/phone.h"
+#include "phone/tui.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "net/fetch.h"

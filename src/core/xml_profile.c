@@ -2,6 +2,7 @@
 #include "core/xml_profile.h"
 
 #include "core/alloc.h"
+#include "core/router_config.h"
 #include "core/text.h"
 
 #include <expat.h>
@@ -447,31 +448,113 @@ static void append_escaped(pv_buf *out, pv_slice v)
     pv_buf_append(out, v.ptr + run, v.len - run);
 }
 
-int pv_xml_serialize(const pv_params *p, pv_buf *out, pv_error *err)
+/* One parameter element on its own line, indent spaces in. */
+static int append_param(pv_buf *out, const pv_param *e, size_t indent, pv_error *err)
+{
+    size_t bad = pv_text_bad_at(e->value, PV_TEXT_XML);
+    if (e->has_value && bad < e->value.len)
+        return pv_error_set(err, PV_EINVAL,
+                            "%.*s: byte %zu of the value (0x%02x) cannot be written in XML "
+                            "(expected UTF-8 text without control characters)",
+                            PV_SLICE_ARG(e->name), bad + 1, (unsigned char)e->value.ptr[bad]);
+    pv_buf_appendf(out, "%*s<" PV_SLICE_FMT, (int)indent, "", PV_SLICE_ARG(e->name));
+    if (e->ua != PV_UA_UNSET)
+        pv_buf_appendf(out, " ua=\"%s\"", pv_ua_name(e->ua));
+    if (e->preserve)
+        pv_buf_append_str(out, " preserve-value=\"y\"");
+    if (!e->has_value) {
+        pv_buf_append_str(out, "/>\n");
+        return 0;
+    }
+    pv_buf_append_char(out, '>');
+    append_escaped(out, e->value);
+    pv_buf_appendf(out, "</" PV_SLICE_FMT ">\n", PV_SLICE_ARG(e->name));
+    return 0;
+}
+
+/* The headings of section ("A/B"), opened (or closed, in reverse) at depth 2 and on. */
+static void section_tags(pv_buf *out, const char *section, bool open)
+{
+    const char *parts[4];
+    size_t lens[4], n = 0;
+    for (const char *p = section; *p != '\0' && n < 4;) {
+        size_t len = strcspn(p, "/");
+        parts[n] = p;
+        lens[n++] = len;
+        p += len + (p[len] == '/');
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t i = open ? k : n - 1 - k;
+        pv_buf_appendf(out, "%*s<%s%.*s>\n", (int)(4 + 2 * i), "", open ? "" : "/", (int)lens[i],
+                       parts[i]);
+    }
+}
+
+static size_t section_depth(const char *section)
+{
+    size_t n = *section != '\0';
+    for (const char *p = section; *p; p++)
+        n += *p == '/';
+    return n;
+}
+
+static int serialize(const pv_params *p, bool router, pv_buf *out, pv_error *err)
 {
     pv_buf_append_str(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<flat-profile>\n");
-    size_t it = 0;
+    size_t it = 0, nrouter = 0;
     pv_param e;
     while (pv_params_next(p, &it, &e)) {
-        size_t bad = pv_text_bad_at(e.value, PV_TEXT_XML);
-        if (e.has_value && bad < e.value.len)
-            return pv_error_set(err, PV_EINVAL,
-                                "%.*s: byte %zu of the value (0x%02x) cannot be written in XML "
-                                "(expected UTF-8 text without control characters)",
-                                PV_SLICE_ARG(e.name), bad + 1, (unsigned char)e.value.ptr[bad]);
-        pv_buf_appendf(out, "  <" PV_SLICE_FMT, PV_SLICE_ARG(e.name));
-        if (e.ua != PV_UA_UNSET)
-            pv_buf_appendf(out, " ua=\"%s\"", pv_ua_name(e.ua));
-        if (e.preserve)
-            pv_buf_append_str(out, " preserve-value=\"y\"");
-        if (!e.has_value) {
-            pv_buf_append_str(out, "/>\n");
-            continue;
+        if (router && pv_router_config_section(e.name) != NULL) {
+            nrouter++;
+            continue; /* written below, inside <router-configuration> */
         }
-        pv_buf_append_char(out, '>');
-        append_escaped(out, e.value);
-        pv_buf_appendf(out, "</" PV_SLICE_FMT ">\n", PV_SLICE_ARG(e.name));
+        int rc = append_param(out, &e, 2, err);
+        if (rc != 0)
+            return rc;
+    }
+    if (nrouter > 0) {
+        /* C-ATAPAR: one <router-configuration>, each section's parameters under its headings;
+         * sections in the order their first parameter comes */
+        pv_buf_append_str(out, "  <router-configuration>\n");
+        const char **done = pv_calloc(nrouter, sizeof *done);
+        size_t ndone = 0;
+        size_t outer = 0;
+        while (pv_params_next(p, &outer, &e)) {
+            const char *sec = pv_router_config_section(e.name);
+            bool seen = sec == NULL;
+            for (size_t i = 0; i < ndone && !seen; i++)
+                seen = strcmp(done[i], sec) == 0;
+            if (seen)
+                continue;
+            done[ndone++] = sec;
+            section_tags(out, sec, true);
+            size_t inner = 0;
+            pv_param x;
+            while (pv_params_next(p, &inner, &x)) {
+                const char *xs = pv_router_config_section(x.name);
+                if (xs == NULL || strcmp(xs, sec) != 0)
+                    continue;
+                int rc = append_param(out, &x, 4 + 2 * section_depth(sec), err);
+                if (rc != 0) {
+                    free(done);
+                    return rc;
+                }
+            }
+            section_tags(out, sec, false);
+        }
+        free(done);
+        pv_buf_append_str(out, "  </router-configuration>\n");
     }
     pv_buf_append_str(out, "</flat-profile>\n");
     return 0;
+}
+
+int pv_xml_serialize(const pv_params *p, pv_buf *out, pv_error *err)
+{
+    return serialize(p, false, out, err);
+}
+
+int pv_xml_serialize_for_model(const pv_params *p, const char *model, pv_buf *out, pv_error *err)
+{
+    return serialize(p, pv_router_config_model(model), out, err);
 }

@@ -80,4 +80,13 @@ int pv_xml_parse(pv_slice input, pv_params *out, const pv_xml_opts *opts, pv_err
  */
 int pv_xml_serialize(const pv_params *p, pv_buf *out, pv_error *err);
 
+/*
+ * The same for one model: for the SPA100 series and the ATA 19x the router
+ * parameters (core/router_config.h) go inside `<router-configuration>` under
+ * their section headings, as those models read them (C-ATAPAR, spec 3.1);
+ * for any other model it is pv_xml_serialize. Parses back to the same set.
+ */
+int pv_xml_serialize_for_model(const pv_params *p, const char *model, pv_buf *out,
+                               pv_error *err);
+
 #endif

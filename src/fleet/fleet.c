@@ -16,7 +16,7 @@
  */
 #include "fleet/fleet.h"
 
-#include "agent/fetch_request.h"
+#include "phone/fetch_request.h"
 #include "core/alloc.h"
 #include "fleet/guard.h"
 #include "fleet/progress.h"

@@ -2,7 +2,7 @@
  * fetch.h — the agent host's fetcher: HTTP, HTTPS and TFTP downloads and
  * uploads on one libuv loop, with libcurl's multi interface.
  *
- * What it is for: a phone (src/agent/phone.c) and the fleet simulator
+ * What it is for: a phone (src/phone/phone.c) and the fleet simulator
  * (src/fleet, 100 000 phones on one loop) perform the engine's FETCH and
  * UPLOAD actions (provisor/agent.h) with it. One pv_fetcher per loop owns one
  * CURLM; libcurl tells us which sockets to watch (uv_poll) and when to wake

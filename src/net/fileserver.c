@@ -2,7 +2,7 @@
 #include "net/fileserver.h"
 
 #include "core/alloc.h"
-#include "net/fileio.h"
+#include "os/fileio.h"
 #include "net/sockaddr.h"
 
 #include <arpa/inet.h>
@@ -375,7 +375,8 @@ static void respond_cached(pv_request *req, const cache_entry *e)
     pv_response resp = {
         .status = 200,
         .body_kind = PV_BODY_MEMORY,
-        .body = pv_memdup0(e->data, (size_t)e->size), /* the transport frees its copy */
+        /* A copy in the exchange's arena: the cache entry may change before it is sent. */
+        .body = pv_request_memdup(req, e->data, (size_t)e->size),
         .body_len = (size_t)e->size,
         .fd = -1,
         .last_modified = e->mtime.tv_sec,

@@ -10,12 +10,27 @@
  * file handler (net/fileserver.h); the provisioning server (src/server)
  * implements the same interface.
  *
+ * The exchange. Every request lives in an exchange owned by the transport
+ * (net/exchange.h): the request, its answer, and an arena that is freed when
+ * the exchange has been logged (after the last byte was sent, or the peer
+ * went away). Ownership of what a handler hands back, one rule per field:
+ *   - every pointer in pv_response (body, message, identity_log, location,
+ *     www_authenticate, content_type, content_encoding) is either
+ *     static storage (a literal) or allocated in the exchange's arena with
+ *     pv_request_alloc/strdup/memdup/printf/keep/keep_buf. The transport reads them until
+ *     the exchange ends, long after handle() returned (a slow client, TLS):
+ *     never a stack buffer, never memory the handler frees. Debug builds
+ *     assert it in pv_request_respond().
+ *   - fd (PV_BODY_FILE) is taken by the exchange, which closes it.
+ *   - etag and the numbers are copied with the struct.
+ * pv_request_respond_status() copies its message into the arena itself.
+ *
  * Threading and lifetime (libuv style): handle() is called on the loop
  * thread that owns the connection or transfer. The handler answers by calling
  * pv_request_respond() exactly once, either before handle() returns or later
- * on the same loop thread. The pv_request stays valid until then, even if the
- * peer has gone (the transport then discards the answer). One handler
- * instance serves every loop, so its state must be thread-safe.
+ * on the same loop thread. The pv_request and its arena stay valid until
+ * then, even if the peer has gone (the answer is then logged and discarded).
+ * One handler instance serves every loop, so its state must be thread-safe.
  */
 #ifndef PV_NET_HANDLER_H
 #define PV_NET_HANDLER_H
@@ -62,6 +77,8 @@ typedef struct pv_header {
 
 typedef struct pv_request pv_request;
 
+/* Lives in the transport's exchange (net/exchange.h); every pointer is the transport's and
+ * valid until the handler has answered. */
 struct pv_request {
     pv_proto proto;
     pv_method method;
@@ -77,38 +94,31 @@ struct pv_request {
     const pv_peer_identity *identity; /* NULL unless a client certificate verified */
     bool head_only;        /* HEAD: the transport sends no body */
 
-    /* For the handler: an opaque pointer it may set while the request is pending. */
-    void *handler_data;
-    /* Owned by the transport. */
-    void *transport;
 };
 
 typedef enum {
     PV_BODY_NONE,   /* status only */
-    PV_BODY_MEMORY, /* body: bytes owned by the response (freed by the transport) */
-    PV_BODY_FILE,   /* fd: an open regular file the transport reads and closes */
+    PV_BODY_MEMORY, /* body: bytes in the exchange's arena or static */
+    PV_BODY_FILE,   /* fd: an open regular file the exchange reads and closes */
 } pv_body_kind;
 
+/* Every pointer: static storage or the exchange's arena (the rule above). */
 typedef struct pv_response {
     int status;               /* HTTP status; TFTP maps 404 → File not found, 403 → Access violation, ... */
     pv_body_kind body_kind;
-    char *body;               /* PV_BODY_MEMORY: from pv_malloc, taken by the transport */
+    const char *body;         /* PV_BODY_MEMORY */
     size_t body_len;
-    int fd;                   /* PV_BODY_FILE: taken by the transport */
+    int fd;                   /* PV_BODY_FILE: taken by the exchange */
     off_t file_size;
     time_t last_modified;     /* 0: unknown; sent as Last-Modified, used for If-Modified-Since */
     char etag[72];            /* quoted entity tag, or empty: used for If-None-Match */
-    const char *content_type; /* static string, or NULL for application/octet-stream */
+    const char *content_type; /* NULL for application/octet-stream */
     const char *content_encoding; /* e.g. "aes128gcm" (spec 4.3), or NULL */
-    const char *location;     /* 301/302: copied by the transport */
-    const char *www_authenticate; /* 401: the challenge (RFC 9110 §11.6.1), copied */
+    const char *location;     /* 301/302 */
+    const char *www_authenticate; /* 401: the challenge (RFC 9110 §11.6.1) */
     unsigned retry_after;     /* 503: seconds, sent as Retry-After (RFC 9110 §10.2.3); 0 = none */
     const char *message;      /* short reason for logs and TFTP error packets, or NULL */
     const char *identity_log; /* who the handler decided this is (e.g. a MAC), for the log line */
-    const char *log_path;     /* the path as it may be logged, when the real one holds a secret
-                                 (a binding code, xpassword=): copied by the transport. A
-                                 handler may also point req->path at a redacted copy that
-                                 outlives the answer: every transport logs that instead */
 } pv_response;
 
 typedef struct pv_handler pv_handler;
@@ -117,25 +127,36 @@ struct pv_handler {
     void *data;
 };
 
-/* Answers req; the transport takes ownership of resp's body or fd. */
-void pv_request_respond(pv_request *req, pv_response *resp);
+/* Answers req (once); the exchange takes resp's fd. Pointers: the rule above. */
+void pv_request_respond(pv_request *req, const pv_response *resp);
 
-/* Convenience: an answer with no body and a reason (for logs and TFTP errors). */
+/* Convenience: an answer with no body and a reason (for logs and TFTP errors); message is
+ * copied into the exchange's arena unless it is static. */
 void pv_request_respond_status(pv_request *req, int status, const char *message);
+
+/* Memory that lives exactly as long as the exchange (its arena): for everything a handler
+ * hands back in a pv_response. Never NULL. */
+void *pv_request_alloc(pv_request *req, size_t size);
+char *pv_request_strdup(pv_request *req, const char *s);
+/* len bytes and a NUL. */
+char *pv_request_memdup(pv_request *req, const void *ptr, size_t len);
+char *pv_request_printf(pv_request *req, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The path as it may be logged when the real one holds a secret (a binding code): copied
+ * into the arena; every transport logs it instead of req->path, whichever answer follows. */
+void pv_request_set_log_path(pv_request *req, const char *path);
+/* Hands a pv_malloc block (len bytes used) to the exchange, which frees it; returns it. */
+void *pv_request_keep(pv_request *req, void *block, size_t len);
+/* Hands buf's bytes to the exchange without copying; buf is left empty. Returns them
+ * (NUL-terminated, never NULL) and their length in *len. */
+const char *pv_request_keep_buf(pv_request *req, pv_buf *buf, size_t *len);
 
 /* Looks up a request header by name, case-insensitively; empty slice if absent. */
 pv_slice pv_request_header(const pv_request *req, const char *name);
 
-/* Fills a pv_response for a memory body, copying the bytes. */
-void pv_response_set_body(pv_response *resp, int status, const void *data, size_t len,
-                          const char *content_type);
+/* Fills a pv_response for a memory body, copying the bytes into req's arena. */
+void pv_response_set_body(pv_request *req, pv_response *resp, int status, const void *data,
+                          size_t len, const char *content_type);
 
 const char *pv_proto_name(pv_proto proto);
-
-/*
- * Transport side: req->transport points to a struct whose first member is a
- * pv__respond_fn, which pv_request_respond() calls.
- */
-typedef void (*pv__respond_fn)(pv_request *req, pv_response *resp);
 
 #endif

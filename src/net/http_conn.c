@@ -30,35 +30,21 @@ typedef enum {
 
 static void conn_process(pv__http_conn *conn);
 static void conn_pump(pv__http_conn *conn);
-static void conn_respond(pv_request *req, pv_response *resp);
 
 /* ---- lifetime ---------------------------------------------------------------------------- */
 
-static void release_answer(pv__http_conn *conn)
-{
-    if (!conn->answering)
-        return;
-    free(conn->resp.body);
-    if (conn->resp.fd >= 0)
-        close(conn->resp.fd);
-    free(conn->location);
-    free(conn->www_authenticate);
-    conn->www_authenticate = NULL;
-    free(conn->identity_log);
-    free(conn->log_path);
-    conn->location = conn->identity_log = conn->log_path = NULL;
-    conn->resp.body = NULL;
-    conn->resp.fd = -1;
-    conn->answering = false;
-}
-
 static void conn_free(pv__http_conn *conn)
 {
-    release_answer(conn);
     pv_http_parser_free(&conn->parser);
     pv_buf_free(&conn->in);
     pv_tls_conn_free(conn->tls);
     free(conn);
+}
+
+/* exchange.h: an orphan's answer came after the handles closed. */
+static void conn_owner_free(pv_exchange *ex)
+{
+    conn_free(ex->owner);
 }
 
 static void on_handle_closed(uv_handle_t *handle)
@@ -70,56 +56,20 @@ static void on_handle_closed(uv_handle_t *handle)
         return;
     if (conn->server != NULL)
         pv__http_server_detach(conn->server, conn);
-    if (!conn->req_pending)
+    if (pv_exchange_owner_closed(&conn->ex))
         conn_free(conn);
-    /* else an orphan: conn_respond() frees it when the handler answers */
+    /* else an orphan: the handler's answer frees it (exchange.h) */
 }
 
-static double seconds_since(uint64_t start_ns)
+/* Who the TLS layer verified, for the log line when the handler names nobody. */
+static const char *conn_verified(const pv__http_conn *conn)
 {
-    return start_ns ? (double)(uv_hrtime() - start_ns) / 1e9 : 0.0;
-}
-
-/* One logfmt line per request (issue 3 "Logs and metrics"); never the query string. */
-static void log_request(pv__http_conn *conn, int status, bool aborted)
-{
-    const pv_request *req = &conn->req;
     const pv_peer_identity *id = conn->tls ? pv_tls_conn_identity(conn->tls) : NULL;
-    const char *who = "-";
     if (id != NULL && id->state[0] != '\0')
-        who = id->state; /* spec 4.4: S= carries the MAC */
-    else if (id != NULL && id->common_name[0] != '\0')
-        who = id->common_name;
-    else if (conn->identity_log != NULL && conn->identity_log[0] != '\0')
-        who = conn->identity_log;
-    double secs = seconds_since(conn->request_start_ns);
-    pv_log_line line;
-    pv_log_begin(&line, PV_LOG_INFO, "http.request");
-    pv_log_str(&line, "proto", pv_proto_name(conn->proto));
-    pv_log_str(&line, "peer", conn->peer_text);
-    pv_log_str(&line, "identity", who);
-    pv_log_slice(&line, "method", req->method_name.len ? req->method_name : PV_SLICE_LIT("-"));
-    /* The handler may name a redacted path; else the path up to a '&' or ';': phones put
-     * credentials there (spec 9: /admin/config.xml&xuser=admin&xpassword=...). */
-    pv_slice path = req->path;
-    for (size_t i = 0; i < path.len; i++) {
-        if (path.ptr[i] == '&' || path.ptr[i] == ';') {
-            path.len = i;
-            break;
-        }
-    }
-    if (conn->log_path != NULL)
-        path = pv_slice_from(conn->log_path);
-    pv_log_slice(&line, "path", path.len ? path : PV_SLICE_LIT("-"));
-    pv_log_int(&line, "status", status);
-    pv_log_int(&line, "bytes", (int64_t)conn->body_sent);
-    pv_log_ms(&line, "duration", secs * 1000.0);
-    if (aborted)
-        pv_log_str(&line, "aborted", "true");
-    if (conn->resp.message != NULL && status >= 400)
-        pv_log_str(&line, "reason", conn->resp.message);
-    pv_log_end(&line);
-    pv_metrics_request(conn->proto, status, conn->body_sent, conn->bytes_received, secs);
+        return id->state; /* spec 4.4: S= carries the MAC */
+    if (id != NULL && id->common_name[0] != '\0')
+        return id->common_name;
+    return NULL;
 }
 
 void pv__http_conn_close(pv__http_conn *conn)
@@ -127,9 +77,8 @@ void pv__http_conn_close(pv__http_conn *conn)
     if (conn->closing)
         return;
     conn->closing = true;
-    if (conn->state == PV__CONN_SENDING && conn->answering)
-        log_request(conn, conn->plan.status, true); /* peer left mid-transfer */
-    release_answer(conn);
+    /* Mid-answer: logged as aborted; with the handler: an orphan until it answers. */
+    pv_exchange_end(&conn->ex, conn->plan.status, NULL, true);
     uv_close((uv_handle_t *)&conn->tcp, on_handle_closed);
     uv_close((uv_handle_t *)&conn->timer, on_handle_closed);
     if (conn->poll_inited)
@@ -273,17 +222,13 @@ static void conn_linger(pv__http_conn *conn)
 
 static void finish_response(pv__http_conn *conn)
 {
-    log_request(conn, conn->plan.status, false);
-    release_answer(conn);
+    pv_exchange_end(&conn->ex, conn->plan.status, conn->ex.resp.message, false);
     conn->requests_served++;
     pv_http_parser_next(&conn->parser);
-    memset(&conn->req, 0, sizeof conn->req);
     conn->request_start_ns = 0;
     conn->bytes_received = 0;
-    conn->body_sent = 0;
     conn->sent_continue = false;
     conn->request_timer_armed = false;
-    conn->resp = (pv_response){.fd = -1};
     bool closing_server = conn->server == NULL || conn->server->closing;
     if (!conn->keep_alive || closing_server) {
         conn_linger(conn);
@@ -344,11 +289,11 @@ static void pump_sendfile(pv__http_conn *conn)
     while (conn->file_left > 0) {
         off_t off = (off_t)conn->file_pos;
         size_t want = conn->file_left < budget ? (size_t)conn->file_left : budget;
-        ssize_t n = sendfile(sock, conn->resp.fd, &off, want);
+        ssize_t n = sendfile(sock, conn->ex.resp.fd, &off, want);
         if (n > 0) {
             conn->file_pos += (uint64_t)n;
             conn->file_left -= (uint64_t)n;
-            conn->body_sent += (uint64_t)n;
+            conn->ex.bytes_out += (uint64_t)n;
             budget -= (size_t)n;
             arm_timer(conn, conn->limits.idle_timeout_ms); /* progress: reset the stall timer */
             if (budget == 0)
@@ -385,7 +330,7 @@ static void pump_tls_file(pv__http_conn *conn)
             conn->file_left < PV_HTTP_FILE_CHUNK ? (size_t)conn->file_left : PV_HTTP_FILE_CHUNK;
         ssize_t n;
         do
-            n = pread(conn->resp.fd, conn->server->file_buf, want, (off_t)conn->file_pos);
+            n = pread(conn->ex.resp.fd, conn->server->file_buf, want, (off_t)conn->file_pos);
         while (n < 0 && errno == EINTR);
         if (n <= 0) {
             pv__http_conn_close(conn);
@@ -393,7 +338,7 @@ static void pump_tls_file(pv__http_conn *conn)
         }
         conn->file_pos += (uint64_t)n;
         conn->file_left -= (uint64_t)n;
-        conn->body_sent += (uint64_t)n;
+        conn->ex.bytes_out += (uint64_t)n;
         pv_buf chunk = {.data = conn->server->file_buf, .len = (size_t)n, .cap = (size_t)n};
         arm_timer(conn, conn->limits.idle_timeout_ms);
         budget = budget > (size_t)n ? budget - (size_t)n : 0;
@@ -420,7 +365,7 @@ static void conn_pump(pv__http_conn *conn)
 }
 
 /* Gives an error answer without a body from the handler a short text body for people. */
-static void default_body(pv_response *resp)
+static void default_body(pv_response *resp, pv_arena *arena)
 {
     if (resp->body_kind != PV_BODY_NONE || resp->status < 400)
         return;
@@ -429,50 +374,38 @@ static void default_body(pv_response *resp)
     if (n < 0 || (size_t)n >= sizeof text)
         return;
     resp->body_kind = PV_BODY_MEMORY;
-    resp->body = pv_memdup0(text, (size_t)n);
+    resp->body = pv_arena_memdup0(arena, text, (size_t)n);
     resp->body_len = (size_t)n;
     resp->content_type = "text/plain; charset=utf-8";
 }
 
-static char *dup_header_value(const char *s)
+static const char *header_value(const char *s)
 {
     if (s == NULL || strpbrk(s, "\r\n") != NULL)
         return NULL; /* a header value with a line break would split the response */
-    return pv_strdup(s);
+    return s;
 }
 
-/* Takes the handler's answer (or ours) and starts sending it. */
-static void begin_response(pv__http_conn *conn, const pv_response *resp, bool allow_header)
+/* Starts sending the exchange's answer (the handler's or ours). */
+static void begin_response(pv__http_conn *conn, bool allow_header)
 {
     /* A connection has its server until its handles have closed (pv__http_server_detach);
-     * an orphan's answer is freed by conn_respond and never reaches here. */
+     * an orphan's answer is logged by the exchange and never reaches here. */
     assert(conn->server != NULL);
-    assert(resp != NULL);
-    conn->resp = *resp;
+    pv_response *resp = &conn->ex.resp;
+    const pv_request *req = &conn->ex.req;
     if (conn->server->closing)
         conn->keep_alive = false; /* draining: this is the connection's last answer */
-    if (conn->resp.body_kind != PV_BODY_FILE)
-        conn->resp.fd = -1;
-    if (conn->resp.body_kind != PV_BODY_MEMORY)
-        conn->resp.body = NULL;
-    conn->answering = true;
-    conn->location = dup_header_value(resp->location);
-    conn->resp.location = conn->location;
-    conn->www_authenticate = dup_header_value(resp->www_authenticate);
-    conn->resp.www_authenticate = conn->www_authenticate;
-    conn->identity_log = resp->identity_log ? pv_strdup(resp->identity_log) : NULL;
-    conn->resp.identity_log = conn->identity_log;
-    conn->log_path = resp->log_path ? pv_strdup(resp->log_path) : NULL;
-    conn->resp.log_path = conn->log_path;
-    default_body(&conn->resp);
-    uint64_t total = conn->resp.body_kind == PV_BODY_MEMORY ? conn->resp.body_len
-                     : conn->resp.body_kind == PV_BODY_FILE ? (uint64_t)conn->resp.file_size
-                                                            : 0;
-    pv_method method = conn->req.method_name.len ? conn->req.method : PV_METHOD_GET;
-    pv_http_plan_response(method, conn->req.headers, conn->req.header_count, &conn->resp, total,
-                          &conn->plan);
+    resp->location = header_value(resp->location);
+    resp->www_authenticate = header_value(resp->www_authenticate);
+    default_body(resp, &conn->ex.arena);
+    uint64_t total = resp->body_kind == PV_BODY_MEMORY ? resp->body_len
+                     : resp->body_kind == PV_BODY_FILE ? (uint64_t)resp->file_size
+                                                       : 0;
+    pv_method method = req->method_name.len ? req->method : PV_METHOD_GET;
+    pv_http_plan_response(method, req->headers, req->header_count, resp, total, &conn->plan);
     pv_http_head_info info = {.plan = &conn->plan,
-                              .resp = &conn->resp,
+                              .resp = resp,
                               .now = time(NULL),
                               .keep_alive = conn->keep_alive,
                               .http10 = conn->parser.req.http_minor == 0,
@@ -483,10 +416,10 @@ static void begin_response(pv__http_conn *conn, const pv_response *resp, bool al
     conn->state = PV__CONN_SENDING;
     conn->file_left = 0;
     if (conn->plan.send_body && conn->plan.length > 0) {
-        if (conn->resp.body_kind == PV_BODY_MEMORY) {
-            pv_buf_append(head, conn->resp.body + conn->plan.offset, conn->plan.length);
-            conn->body_sent = conn->plan.length;
-        } else if (conn->resp.body_kind == PV_BODY_FILE) {
+        if (resp->body_kind == PV_BODY_MEMORY) {
+            pv_buf_append(head, resp->body + conn->plan.offset, conn->plan.length);
+            conn->ex.bytes_out = conn->plan.length;
+        } else if (resp->body_kind == PV_BODY_FILE) {
             conn->file_pos = conn->plan.offset;
             conn->file_left = conn->plan.length;
         }
@@ -496,24 +429,18 @@ static void begin_response(pv__http_conn *conn, const pv_response *resp, bool al
         conn_pump(conn); /* the head (and a memory body) left at once: go on now */
 }
 
-static void conn_respond(pv_request *req, pv_response *resp)
+/* exchange.h: the handler answered and the peer is still there. */
+static void conn_send_answer(pv_exchange *ex)
 {
-    pv__http_conn *conn = (pv__http_conn *)req->transport;
-    assert(conn->req_pending && "pv_request_respond called twice");
-    conn->req_pending = false;
-    if (conn->closing) { /* the peer left while the handler worked: discard the answer */
-        free(resp->body);
-        if (resp->body_kind == PV_BODY_FILE && resp->fd >= 0)
-            close(resp->fd);
-        conn->log_path = resp->log_path ? pv_strdup(resp->log_path) : NULL;
-        log_request(conn, resp->status, true);
-        free(conn->log_path);
-        conn->log_path = NULL;
-        if (conn->handles_open == 0)
-            conn_free(conn);
-        return;
-    }
-    begin_response(conn, resp, false);
+    begin_response(ex->owner, false);
+}
+
+/* An exchange for what the parser has started (a request, or an error in one). */
+static void open_exchange(pv__http_conn *conn)
+{
+    pv_exchange_open(&conn->ex, conn->request_start_ns);
+    conn->ex.bytes_in = conn->bytes_received;
+    conn->ex.verified = conn_verified(conn);
 }
 
 /* An answer from the transport itself (400, 405, 408, 413, 431, ...), then close. */
@@ -524,8 +451,11 @@ static void answer_error(pv__http_conn *conn, int status, const char *reason, bo
         uv_read_stop((uv_stream_t *)&conn->tcp);
         conn->reading = false;
     }
+    if (conn->ex.state == PV_EXCHANGE_IDLE)
+        open_exchange(conn);
     pv_response resp = {.status = status, .fd = -1, .message = reason};
-    begin_response(conn, &resp, status == 405);
+    pv_exchange_answer(&conn->ex, &resp);
+    begin_response(conn, status == 405);
 }
 
 /* ---- reading and dispatch ---------------------------------------------------------------- */
@@ -535,22 +465,17 @@ static void dispatch(pv__http_conn *conn)
     const pv_http_request *r = pv_http_parser_request(&conn->parser);
     pv_http_server *server = conn->server;
     assert(server != NULL); /* a detached connection reads nothing more */
-    pv_request *req = &conn->req;
-    *req = (pv_request){
-        .proto = conn->proto,
-        .method = r->method,
-        .method_name = r->method_name,
-        .path = r->path,
-        .query = r->query,
-        .headers = r->headers,
-        .header_count = r->header_count,
-        .body = r->body,
-        .peer = (const struct sockaddr *)&conn->peer,
-        .local = (const struct sockaddr *)&conn->local,
-        .identity = conn->tls ? pv_tls_conn_identity(conn->tls) : NULL,
-        .head_only = r->method == PV_METHOD_HEAD,
-        .transport = conn,
-    };
+    open_exchange(conn);
+    pv_request *req = &conn->ex.req;
+    req->method = r->method;
+    req->method_name = r->method_name;
+    req->path = r->path;
+    req->query = r->query;
+    req->headers = r->headers;
+    req->header_count = r->header_count;
+    req->body = r->body;
+    req->identity = conn->tls ? pv_tls_conn_identity(conn->tls) : NULL;
+    req->head_only = r->method == PV_METHOD_HEAD;
     req->user_agent = pv_request_header(req, "User-Agent");
     unsigned max_requests = conn->limits.max_requests_per_connection;
     conn->keep_alive = r->keep_alive && !r->upgrade && !server->closing &&
@@ -563,8 +488,7 @@ static void dispatch(pv__http_conn *conn)
         answer_error(conn, 405, "method not allowed", true);
         return;
     }
-    conn->req_pending = true;
-    server->handler->handle(server->handler, req);
+    pv_exchange_dispatch(&conn->ex, server->handler);
 }
 
 /* Parses what is buffered; hands a complete request over or answers an error. */
@@ -641,7 +565,7 @@ static void handshake_failed(pv__http_conn *conn, const pv_error *err)
     pv_metrics_tls_handshake(PV_TLS_HANDSHAKE_FAILED);
     pv_log_line line;
     pv_log_begin(&line, PV_LOG_WARN, "tls.handshake_failed");
-    pv_log_str(&line, "peer", conn->peer_text);
+    pv_log_str(&line, "peer", conn->ex.peer_text);
     pv_log_str(&line, "reason", err->msg);
     pv_log_end(&line);
     flush_tls(conn); /* the alert tells the client why */
@@ -736,7 +660,7 @@ static void on_timeout(uv_timer_t *timer)
     }
     case PV__CONN_READING:
         if (conn->parser.started && conn->writes_pending == 0) {
-            pv_metrics_refused(conn->proto);
+            pv_metrics_refused(conn->ex.req.proto);
             answer_error(conn, 408, "request timed out", false); /* RFC 9110 §15.5.9 */
             /* The answer gets one more timeout to leave, then the connection goes. */
             return;
@@ -753,16 +677,17 @@ static void on_timeout(uv_timer_t *timer)
 void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn)
 {
     assert(server != NULL && conn != NULL);
-    conn->respond = conn_respond;
+    static const pv_exchange_ops ops = {.send = conn_send_answer, .owner_free = conn_owner_free};
     conn->server = server;
     conn->limits = server->limits;
-    conn->resp.fd = -1;
     conn->poll_fd = -1;
     int len = sizeof conn->peer;
     uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&conn->peer, &len);
     len = sizeof conn->local;
     uv_tcp_getsockname(&conn->tcp, (struct sockaddr *)&conn->local, &len);
-    pv_sockaddr_text((const struct sockaddr *)&conn->peer, conn->peer_text, sizeof conn->peer_text);
+    pv_exchange_init(&conn->ex, &ops, conn, server->tls != NULL ? PV_PROTO_HTTPS : PV_PROTO_HTTP,
+                     "http.request", (const struct sockaddr *)&conn->peer,
+                     (const struct sockaddr *)&conn->local);
     uv_timer_init(server->loop, &conn->timer);
     conn->timer.data = conn;
     conn->handles_open = 2; /* tcp and timer */
@@ -772,11 +697,9 @@ void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn)
         pv_tls_context *ctx = pv_tls_slot_get(server->tls);
         conn->tls = pv_tls_conn_new(ctx); /* keeps its own reference across a SIGHUP swap */
         pv_tls_context_unref(ctx);
-        conn->proto = PV_PROTO_HTTPS;
         conn->state = PV__CONN_HANDSHAKE;
         arm_timer(conn, conn->limits.handshake_timeout_ms);
     } else {
-        conn->proto = PV_PROTO_HTTP;
         conn->state = PV__CONN_READING;
         arm_timer(conn, conn->limits.idle_timeout_ms);
     }

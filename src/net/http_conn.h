@@ -4,14 +4,16 @@
  * (http_conn.c), and the few calls between the two files.
  *
  * A connection owns its socket, timer, optional poll handle (sendfile),
- * TLS state, input buffer, parser and the answer being sent. It is freed
- * when its handles have closed and no request is waiting for the handler;
- * a connection whose peer left while the handler still works is detached
- * from the server ("orphan") and freed when pv_request_respond() comes.
+ * TLS state, input buffer, parser and its exchange (the request with the
+ * handler or the answer being sent: net/exchange.h). It is freed when its
+ * handles have closed and its exchange lets it go; a connection whose peer
+ * left while the handler still works is detached from the server and freed
+ * when the handler answers (the exchange's orphan rule).
  */
 #ifndef PV_NET_HTTP_CONN_H
 #define PV_NET_HTTP_CONN_H
 
+#include "net/exchange.h"
 #include "net/http_request.h"
 #include "net/http_response.h"
 #include "net/http_server.h"
@@ -58,7 +60,6 @@ typedef enum {
 } pv__conn_state;
 
 struct pv__http_conn {
-    pv__respond_fn respond; /* first member: pv_request.transport points here (handler.h) */
     pv_http_server *server; /* NULL once detached */
     pv__http_conn *prev, *next;
     uv_tcp_t tcp;
@@ -70,11 +71,9 @@ struct pv__http_conn {
     int handles_open;
     bool closing;
     pv__conn_state state;
-    pv_proto proto;
     pv_tls_conn *tls;
     pv_http_limits limits;
     struct sockaddr_storage peer, local;
-    char peer_text[64];
     /* Input. */
     pv_buf in;
     size_t in_off;
@@ -86,19 +85,12 @@ struct pv__http_conn {
     uint64_t request_start_ns;
     uint64_t bytes_received;
     unsigned requests_served;
-    /* The request with the handler. */
-    pv_request req;
-    bool req_pending;
+    /* The request, its answer and its orphan state (one at a time: no pipelining of
+     * answers); reused for the next request on the connection. */
+    pv_exchange ex;
     /* The answer being sent. */
-    pv_response resp;
-    char *location;
-    char *www_authenticate;
-    char *identity_log;
-    char *log_path; /* the handler's redacted path for the log line, or NULL */
     pv_http_plan plan;
     bool keep_alive;
-    bool answering; /* resp holds resources (body or fd) */
-    uint64_t body_sent;
     uint64_t file_pos, file_left;
     unsigned writes_pending;
 };

@@ -2,7 +2,7 @@
  * resolve.h — DNS lookups on a libuv loop, with c-ares: a name's addresses,
  * and a domain's SRV records.
  *
- * What it is for: the phone's host (agent/phone.c) answers the engine's
+ * What it is for: the phone's host (phone/phone.c) answers the engine's
  * RESOLVE actions (provisor/agent.h) with it, so the engine chooses the
  * address it connects to ($SERVIP, spec 2.2), fails over address by address
  * (spec 1.2) and follows `--srv` (spec 1.1) without a thread and without

@@ -7,7 +7,7 @@
  * that turns bytes into a message and a message into bytes; it wraps oSIP's
  * parser (no SIP grammar is written here) and gives the fields those two
  * sides need as plain C strings. It owns no socket (net/sip_transport does)
- * and no policy (agent/phone_sip, server/notifier do).
+ * and no policy (phone/phone_sip, server/notifier do).
  *
  * Bounds: a message over PV_SIP_MAX_MESSAGE bytes is refused before oSIP sees
  * it (RFC 3261 §18.1.1: UDP messages stay under the path MTU; 16 KiB leaves

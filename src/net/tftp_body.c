@@ -27,7 +27,6 @@ void pv__tftp_body_cut(pv__tftp_body *b, unsigned blksize, unsigned windowsize, 
 
 void pv__tftp_body_free(pv__tftp_body *b)
 {
-    free(b->mem);
     free(b->ckpt);
     free(b->raw);
     b->mem = NULL;

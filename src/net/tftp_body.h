@@ -24,7 +24,7 @@ typedef struct pv__tftp_checkpoint { /* netascii: where a block starts in the so
 
 typedef struct pv__tftp_body {
     pv__tftp_file *file; /* a shared open file, or NULL */
-    char *mem;           /* or bytes in memory (owned), or NULL */
+    const char *mem;     /* or bytes in memory (the exchange's arena: borrowed), or NULL */
     uint64_t size;
     unsigned blksize, windowsize;
     bool netascii;

@@ -42,20 +42,21 @@ typedef enum {
 } t_state;
 
 struct pv__tftp_transfer {
-    pv__respond_fn respond; /* first: the handler.h transport contract */
     pv_tftp_server *server;
     pv__tftp_transfer *prev, *next_t;
     pv__tftp_transfer *half_older, *half_newer; /* in the half-open list until proven */
     pv__tftp_source *source;
     t_state state;
-    bool write, handler_pending, abandoned, want_write, timer_closed;
+    bool write, want_write;
     bool proven;      /* the peer answered on our port (a spoofed one cannot); else half-open */
     bool answered;    /* a first packet went out */
     size_t first_len; /* the first packet's length (what a resend of it costs) */
     pv_tftp_mode mode;
-    pv_request req;
+    /* The request, the handler's answer, the log line and the orphan state (exchange.h):
+     * the transfer outlives its end until the handler has answered. */
+    pv_exchange ex;
     struct sockaddr_storage peer, local;
-    char *path;
+    char *path; /* the file name asked for: ex.req.path */
     pv__tftp_sock *sock; /* NULL once given back */
     int fd;              /* sock->fd */
     uv_timer_t timer;
@@ -77,13 +78,10 @@ struct pv__tftp_transfer {
     pv__tftp_rto rto;
     unsigned retries, retransmits;
     uint64_t bytes;
-    int status;
-    const char *reason;
 };
 
 static void t_on_timer(uv_timer_t *handle);
 static void t_send_first(pv__tftp_transfer *t, bool again);
-static void t_respond(pv_request *req, pv_response *resp);
 static void t_finish(pv__tftp_transfer *t, int status, const char *reason);
 
 /* Until the peer has answered, every packet is paid from its address's amplification
@@ -174,13 +172,19 @@ static void t_free(pv__tftp_transfer *t)
     free(t);
 }
 
+/* exchange.h: an orphan's answer came after the timer closed. */
+static void t_owner_free(pv_exchange *ex)
+{
+    t_free(ex->owner);
+}
+
 static void t_on_close(uv_handle_t *handle)
 {
     pv__tftp_transfer *t = handle->data;
     pv_tftp_server *server = t->server;
-    t->timer_closed = true;
-    if (!t->handler_pending)
+    if (pv_exchange_owner_closed(&t->ex))
         t_free(t);
+    /* else the handler still has the request: its answer frees the transfer */
     pv__tftp_handle_closed(server);
 }
 
@@ -203,8 +207,6 @@ static void t_destroy(pv__tftp_transfer *t)
     if (t->source && t->source->active > 0)
         t->source->active--;
     pv_metrics_open(PV_PROTO_TFTP, -1);
-    if (t->handler_pending)
-        t->abandoned = true; /* t_respond frees it */
     if (t->want_write) {
         t->want_write = false;
         t_set_poll(t);
@@ -215,37 +217,31 @@ static void t_destroy(pv__tftp_transfer *t)
     pv__tftp_transfer_removed(server);
 }
 
-static void t_log(pv__tftp_transfer *t)
+/* The TFTP fields of the exchange's log line. */
+static void t_log_fields(const pv_exchange *ex, pv_log_line *line)
 {
-    char peer[80];
-    pv_sockaddr_text((struct sockaddr *)&t->peer, peer, sizeof peer);
-    double ms = (double)(uv_hrtime() - t->start_ns) / 1e6;
-    pv_log_line line;
-    pv_log_begin(&line, PV_LOG_INFO, "tftp.transfer");
-    pv_log_str(&line, "peer", peer);
-    pv_log_str(&line, "op", t->write ? "WRQ" : "RRQ");
-    pv_log_str(&line, "path", t->path);
+    const pv__tftp_transfer *t = ex->owner;
     if (t->mode == PV_TFTP_MODE_NETASCII)
-        pv_log_str(&line, "mode", "netascii");
-    pv_log_int(&line, "status", t->status);
-    pv_log_int(&line, "bytes", (int64_t)t->bytes);
-    pv_log_int(&line, "blksize", t->blksize);
-    pv_log_int(&line, "windowsize", t->windowsize);
-    pv_log_int(&line, "retransmits", t->retransmits);
-    pv_log_ms(&line, "duration", ms);
-    if (t->reason)
-        pv_log_str(&line, "reason", t->reason);
-    pv_log_end(&line);
-    pv_metrics_request(PV_PROTO_TFTP, t->status, t->write ? 0 : t->bytes, t->write ? t->bytes : 0,
-                       ms / 1000);
+        pv_log_str(line, "mode", "netascii");
+    pv_log_int(line, "blksize", t->blksize);
+    pv_log_int(line, "windowsize", t->windowsize);
+    pv_log_int(line, "retransmits", t->retransmits);
+}
+
+/* The exchange's line and metrics (once; nothing if already written), with what moved. */
+static void t_end(pv__tftp_transfer *t, int status, const char *reason)
+{
+    if (t->write)
+        t->ex.bytes_in = t->bytes;
+    else
+        t->ex.bytes_out = t->bytes;
+    pv_exchange_end(&t->ex, status, reason, false);
 }
 
 /* The transfer is over: one log line, metrics, then gone. */
 static void t_finish(pv__tftp_transfer *t, int status, const char *reason)
 {
-    t->status = status;
-    t->reason = reason;
-    t_log(t);
+    t_end(t, status, reason);
     t_destroy(t);
 }
 
@@ -626,19 +622,11 @@ static bool t_negotiate(pv__tftp_transfer *t)
     return oack;
 }
 
-static void release_response(pv_response *resp)
-{
-    if (resp->body_kind == PV_BODY_MEMORY)
-        free(resp->body);
-    else if (resp->body_kind == PV_BODY_FILE && resp->fd >= 0)
-        close(resp->fd);
-}
-
 /* A read's body is known: set up the source and start negotiating. */
-static void t_begin_read(pv__tftp_transfer *t, pv_response *resp)
+static void t_begin_read(pv__tftp_transfer *t, const pv_response *resp)
 {
     if (resp->body_kind == PV_BODY_FILE) {
-        t->body.file = pv__tftp_file_get(t->server, resp->fd);
+        t->body.file = pv__tftp_file_get(t->server, pv_exchange_take_fd(&t->ex));
         if (t->body.file == NULL) {
             t_fail(t, 500, PV_TFTP_ENOTDEFINED, "cannot read file");
             return;
@@ -659,39 +647,23 @@ static void t_begin_read(pv__tftp_transfer *t, pv_response *resp)
     }
 }
 
-static void t_respond(pv_request *req, pv_response *resp)
+/* exchange.h: the handler answered and the transfer is still on. */
+static void t_answered(pv_exchange *ex)
 {
-    pv__tftp_transfer *t = (pv__tftp_transfer *)req->transport;
-    t->handler_pending = false;
-    if (t->abandoned) { /* the transfer ended while the handler thought */
-        release_response(resp);
-        if (t->timer_closed)
-            t_free(t);
-        return;
-    }
-    /* handler.h: a path holding a secret (a binding code) is logged as the
-     * handler names it, never as asked. */
-    if (resp->log_path != NULL || req->path.ptr != t->path) {
-        char *logged = resp->log_path ? pv_strdup(resp->log_path) : pv_slice_dup(req->path);
-        free(t->path);
-        t->path = logged;
-    }
+    pv__tftp_transfer *t = ex->owner;
+    const pv_response *resp = &ex->resp;
     int status = resp->status;
     const char *reason = NULL;
     pv_tftp_error_for_status(status, &reason);
     if (resp->message)
         reason = resp->message;
     if (status < 200 || status > 299) {
-        release_response(resp);
         t_fail(t, status, pv_tftp_error_for_status(status, NULL), reason);
         return;
     }
     if (t->write) {
-        release_response(resp);
         /* Only now is the last block acknowledged: the upload is stored. */
-        t->status = status;
-        t->reason = NULL;
-        t_log(t);
+        t_end(t, status, NULL);
         t->state = T_DALLY;
         t_ack(t, t->expected - 1);
         t_arm(t, t->rto.ms);
@@ -702,23 +674,9 @@ static void t_respond(pv_request *req, pv_response *resp)
 
 static void t_call_handler(pv__tftp_transfer *t)
 {
-    pv_request *req = &t->req;
-    *req = (pv_request){
-        .proto = PV_PROTO_TFTP,
-        .method = t->write ? PV_METHOD_TFTP_WRITE : PV_METHOD_TFTP_READ,
-        .method_name = t->write ? PV_SLICE_LIT("WRQ") : PV_SLICE_LIT("RRQ"),
-        .path = pv_slice_from(t->path),
-        .query = PV_SLICE_LIT(""),
-        .user_agent = PV_SLICE_LIT(""),
-        .body = pv_buf_slice(&t->upload),
-        .peer = (struct sockaddr *)&t->peer,
-        .local = (struct sockaddr *)&t->local,
-        .transport = t,
-    };
-    if (req->body.ptr == NULL)
-        req->body = PV_SLICE_LIT("");
-    t->handler_pending = true;
-    t->server->handler->handle(t->server->handler, req);
+    pv_request *req = &t->ex.req;
+    req->body = t->upload.len ? pv_buf_slice(&t->upload) : PV_SLICE_LIT("");
+    pv_exchange_dispatch(&t->ex, t->server->handler);
 }
 
 /* ---- start --------------------------------------------------------------- */
@@ -732,8 +690,9 @@ int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
                             const struct sockaddr *peer, const struct sockaddr *local,
                             pv__tftp_source *source, pv_error *err)
 {
+    static const pv_exchange_ops ops = {
+        .send = t_answered, .owner_free = t_owner_free, .log_fields = t_log_fields};
     pv__tftp_transfer *t = pv_calloc(1, sizeof *t);
-    t->respond = t_respond;
     t->server = server;
     t->write = pkt->opcode == PV_TFTP_WRQ;
     t->mode = pkt->mode;
@@ -744,8 +703,19 @@ int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
     memcpy(&t->peer, peer, pv__tftp_addr_len(peer));
     memcpy(&t->local, local, pv__tftp_addr_len(local));
     t->path = pv_slice_dup(pkt->filename);
+    pv_exchange_init(&t->ex, &ops, t, PV_PROTO_TFTP, "tftp.transfer", (struct sockaddr *)&t->peer,
+                     (struct sockaddr *)&t->local);
+    pv_exchange_open(&t->ex, t->start_ns);
+    pv_request *req = &t->ex.req;
+    req->method = t->write ? PV_METHOD_TFTP_WRITE : PV_METHOD_TFTP_READ;
+    req->method_name = t->write ? PV_SLICE_LIT("WRQ") : PV_SLICE_LIT("RRQ");
+    req->path = pv_slice_from(t->path);
+    req->query = PV_SLICE_LIT("");
+    req->user_agent = PV_SLICE_LIT("");
+    req->body = PV_SLICE_LIT("");
     t->sock = pv__tftp_sock_get(server, local, peer, err);
     if (t->sock == NULL) {
+        (void)pv_exchange_owner_closed(&t->ex); /* OPEN: the listener logs the refusal */
         t_free(t);
         return PV_EIO;
     }

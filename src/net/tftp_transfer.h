@@ -12,6 +12,7 @@
 #define PV_NET_TFTP_TRANSFER_H
 
 #include "core/buf.h"
+#include "net/exchange.h"
 #include "net/handler.h"
 #include "net/tftp_packet.h"
 #include "net/tftp_server.h"

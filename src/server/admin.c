@@ -9,9 +9,14 @@
 
 #include <string.h>
 
+/* text: a literal (handler.h: static storage needs no copy). */
 static void set_text(pv_response *resp, int status, const char *text)
 {
-    pv_response_set_body(resp, status, text, strlen(text), "text/plain");
+    resp->status = status;
+    resp->body_kind = PV_BODY_MEMORY;
+    resp->body = text;
+    resp->body_len = strlen(text);
+    resp->content_type = "text/plain";
 }
 
 /* Gauges an operator alerts on before uploads are refused with 507. */
@@ -55,8 +60,10 @@ static void admin_handle(pv_handler *self, pv_request *req)
         pv_store_health_render(&text);
         pv_prov_audit_render(&text);
         /* Prometheus text exposition format, version 0.0.4 */
-        pv_response_set_body(&resp, 200, text.data, text.len, "text/plain; version=0.0.4");
-        pv_buf_free(&text);
+        resp.status = 200;
+        resp.body_kind = PV_BODY_MEMORY;
+        resp.body = pv_request_keep_buf(req, &text, &resp.body_len);
+        resp.content_type = "text/plain; version=0.0.4";
     } else if (pv_slice_eq_cstr(req->path, "/healthz") || pv_slice_eq_cstr(req->path, "/readyz")) {
         /* A server whose store fails answers every phone 503: not healthy,
          * not ready (issue 19 item 1; store_fault.h). */

@@ -9,7 +9,8 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "server/api_int.h"
-#include "server/datadir.h"
+#include "server/roles.h"
+#include "server/tokens.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,64 +25,76 @@ struct pv_api {
     struct pv_notifier *notifier;        /* device actions (spec 5.5), or NULL */
 };
 
+/* Who may call a route (roles.h): the least role on the admin ladder, and whether
+ * a customer token may, on its own account (the route's {name}). Every route that
+ * changes something needs at least operator (integration.api_roles checks). */
 typedef struct route {
     const char *method;
     const char *path; /* relative to /api/v1; {x} matches one segment */
     pv__api_fn fn;
     bool raw_body; /* the body is bytes, not JSON (firmware upload) */
+    pv_role role;
+    bool customer;
 } route;
+
+#define VIEWER PV_ROLE_VIEWER
+#define OPERATOR PV_ROLE_OPERATOR
+#define ADMIN PV_ROLE_ADMIN
 
 /* clang-format off */
 static const route routes[] = {
-    {"GET",    "/tokens", pv__api_tokens_list, false},
-    {"POST",   "/tokens", pv__api_token_create, false},
-    {"DELETE", "/tokens/{name}", pv__api_token_delete, false},
-    {"GET",    "/accounts", pv__api_accounts_list, false},
-    {"POST",   "/accounts", pv__api_account_create, false},
-    {"GET",    "/accounts/{name}", pv__api_account_get, false},
-    {"PUT",    "/accounts/{name}", pv__api_account_put, false},
-    {"PATCH",  "/accounts/{name}", pv__api_account_patch, false},
-    {"DELETE", "/accounts/{name}", pv__api_account_delete, false},
-    {"GET",    "/accounts/{name}/codes", pv__api_codes_list, false},
-    {"POST",   "/accounts/{name}/codes", pv__api_code_create, false},
-    {"DELETE", "/codes/{id}", pv__api_code_delete, false},
-    {"GET",    "/devices", pv__api_devices_list, false},
-    {"POST",   "/devices", pv__api_device_create, false},
-    {"POST",   "/devices:import", pv__api_devices_import, false},
-    {"GET",    "/imports/{job}", pv__api_import_get, false},
-    {"GET",    "/devices/{mac}", pv__api_device_get, false},
-    {"PUT",    "/devices/{mac}", pv__api_device_put, false},
-    {"PATCH",  "/devices/{mac}", pv__api_device_patch, false},
-    {"DELETE", "/devices/{mac}", pv__api_device_delete, false},
-    {"POST",   "/devices/{mac}/assign", pv__api_device_assign, false},
-    {"POST",   "/devices/{mac}/release", pv__api_device_release, false},
-    {"POST",   "/devices/{mac}/rotate-key", pv__api_device_rotate_key, false},
-    {"PUT",    "/devices/{mac}/state", pv__api_device_state, false},
-    {"GET",    "/devices/{mac}/render", pv__api_device_render, false},
-    {"GET",    "/devices/{mac}/report", pv__api_device_report, false},
-    {"POST",   "/devices/{mac}/actions", pv__api_device_action, false},
-    {"POST",   "/actions", pv__api_actions_bulk, false},
-    {"GET",    "/jobs/{id}", pv__api_job_get, false},
-    {"GET",    "/status", pv__api_status, false},
-    {"GET",    "/params", pv__api_params_list, false},
-    {"GET",    "/params/{scope}", pv__api_params_get, false},
-    {"PUT",    "/params/{scope}", pv__api_params_put, false},
-    {"PATCH",  "/params/{scope}", pv__api_params_patch, false},
-    {"DELETE", "/params/{scope}", pv__api_params_delete, false},
-    {"GET",    "/firmware", pv__api_firmware_list, false},
-    {"POST",   "/firmware", pv__api_firmware_create, false},
-    {"GET",    "/firmware/{id}", pv__api_firmware_get, false},
-    {"DELETE", "/firmware/{id}", pv__api_firmware_delete, false},
-    {"PUT",    "/firmware/files/{file}", pv__api_firmware_upload, true},
-    {"GET",    "/plans", pv__api_plans_list, false},
-    {"GET",    "/plans/{model}", pv__api_plan_get, false},
-    {"PUT",    "/plans/{model}", pv__api_plan_put, false},
-    {"DELETE", "/plans/{model}", pv__api_plan_delete, false},
-    {"GET",    "/reports", pv__api_reports_list, false},
-    {"GET",    "/reports/{id}", pv__api_report_get, false},
-    {"GET",    "/audit", pv__api_audit_list, false},
+    {"GET",    "/tokens", pv__api_tokens_list, false, ADMIN, false},
+    {"POST",   "/tokens", pv__api_token_create, false, ADMIN, false},
+    {"DELETE", "/tokens/{name}", pv__api_token_delete, false, ADMIN, false},
+    {"GET",    "/accounts", pv__api_accounts_list, false, VIEWER, false},
+    {"POST",   "/accounts", pv__api_account_create, false, OPERATOR, false},
+    {"GET",    "/accounts/{name}", pv__api_account_get, false, VIEWER, true},
+    {"PUT",    "/accounts/{name}", pv__api_account_put, false, OPERATOR, false},
+    {"PATCH",  "/accounts/{name}", pv__api_account_patch, false, OPERATOR, false},
+    {"DELETE", "/accounts/{name}", pv__api_account_delete, false, OPERATOR, false},
+    {"GET",    "/accounts/{name}/codes", pv__api_codes_list, false, VIEWER, true},
+    {"POST",   "/accounts/{name}/codes", pv__api_code_create, false, OPERATOR, true},
+    {"DELETE", "/codes/{id}", pv__api_code_delete, false, OPERATOR, false},
+    {"GET",    "/devices", pv__api_devices_list, false, VIEWER, false},
+    {"POST",   "/devices", pv__api_device_create, false, OPERATOR, false},
+    {"POST",   "/devices:import", pv__api_devices_import, false, OPERATOR, false},
+    {"GET",    "/imports/{job}", pv__api_import_get, false, VIEWER, false},
+    {"GET",    "/devices/{mac}", pv__api_device_get, false, VIEWER, false},
+    {"PUT",    "/devices/{mac}", pv__api_device_put, false, OPERATOR, false},
+    {"PATCH",  "/devices/{mac}", pv__api_device_patch, false, OPERATOR, false},
+    {"DELETE", "/devices/{mac}", pv__api_device_delete, false, OPERATOR, false},
+    {"POST",   "/devices/{mac}/assign", pv__api_device_assign, false, OPERATOR, false},
+    {"POST",   "/devices/{mac}/release", pv__api_device_release, false, OPERATOR, false},
+    {"POST",   "/devices/{mac}/rotate-key", pv__api_device_rotate_key, false, OPERATOR, false},
+    {"PUT",    "/devices/{mac}/state", pv__api_device_state, false, OPERATOR, false},
+    {"GET",    "/devices/{mac}/render", pv__api_device_render, false, OPERATOR, false},
+    {"GET",    "/devices/{mac}/report", pv__api_device_report, false, VIEWER, false},
+    {"POST",   "/devices/{mac}/actions", pv__api_device_action, false, OPERATOR, false},
+    {"POST",   "/actions", pv__api_actions_bulk, false, OPERATOR, false},
+    {"GET",    "/jobs/{id}", pv__api_job_get, false, VIEWER, false},
+    {"GET",    "/status", pv__api_status, false, VIEWER, false},
+    {"GET",    "/params", pv__api_params_list, false, VIEWER, false},
+    {"GET",    "/params/{scope}", pv__api_params_get, false, VIEWER, false},
+    {"PUT",    "/params/{scope}", pv__api_params_put, false, OPERATOR, false},
+    {"PATCH",  "/params/{scope}", pv__api_params_patch, false, OPERATOR, false},
+    {"DELETE", "/params/{scope}", pv__api_params_delete, false, OPERATOR, false},
+    {"GET",    "/firmware", pv__api_firmware_list, false, VIEWER, false},
+    {"POST",   "/firmware", pv__api_firmware_create, false, OPERATOR, false},
+    {"GET",    "/firmware/{id}", pv__api_firmware_get, false, VIEWER, false},
+    {"DELETE", "/firmware/{id}", pv__api_firmware_delete, false, OPERATOR, false},
+    {"PUT",    "/firmware/files/{file}", pv__api_firmware_upload, true, OPERATOR, false},
+    {"GET",    "/plans", pv__api_plans_list, false, VIEWER, false},
+    {"GET",    "/plans/{model}", pv__api_plan_get, false, VIEWER, false},
+    {"PUT",    "/plans/{model}", pv__api_plan_put, false, OPERATOR, false},
+    {"DELETE", "/plans/{model}", pv__api_plan_delete, false, OPERATOR, false},
+    {"GET",    "/reports", pv__api_reports_list, false, VIEWER, false},
+    {"GET",    "/reports/{id}", pv__api_report_get, false, VIEWER, false},
+    {"GET",    "/audit", pv__api_audit_list, false, VIEWER, false},
 };
 /* clang-format on */
+#undef VIEWER
+#undef OPERATOR
+#undef ADMIN
 
 void pv_api_set_policy(pv_api *api, const struct pv_prov_policy *policy)
 {
@@ -132,7 +145,7 @@ static void send_answer(pv__api_ctx *ctx)
     if (ctx->raw != NULL) {
         resp.status = ctx->status;
         resp.body_kind = PV_BODY_MEMORY;
-        resp.body = ctx->raw; /* taken by the transport */
+        resp.body = pv_request_keep(ctx->req, ctx->raw, ctx->raw_len);
         resp.body_len = ctx->raw_len;
         resp.content_type = ctx->raw_type;
         ctx->raw = NULL;
@@ -142,11 +155,9 @@ static void send_answer(pv__api_ctx *ctx)
         pv_buf_append_str(&b, text ? text : "{}");
         pv_buf_append_char(&b, '\n');
         free(text);
-        size_t len = 0;
         resp.status = ctx->status;
         resp.body_kind = PV_BODY_MEMORY;
-        resp.body = pv_buf_take(&b, &len);
-        resp.body_len = len;
+        resp.body = pv_request_keep_buf(ctx->req, &b, &resp.body_len);
         resp.content_type = "application/json";
     } else {
         resp.status = ctx->status;
@@ -171,30 +182,48 @@ static bool authenticate(pv_api *api, pv__api_ctx *ctx)
         return false;
     }
     char *token = pv_slice_dup(pv_slice_trim(pv_slice_make(h.ptr + 7, h.len - 7)));
-    bool ok = false;
-    if (pv_datadir_check_admin_token(api->data_dir, token)) {
-        snprintf(ctx->actor, sizeof ctx->actor, "token:admin");
-        ok = true;
-    } else {
-        pv_store_token t = {0};
-        pv_error err = {""};
-        int rc = pv_store_token_check(ctx->store, token, ctx->now, &t, &err);
-        if (rc == 0) {
-            int n = snprintf(ctx->actor, sizeof ctx->actor, "token:%s", t.name);
-            ok = n > 0 && (size_t)n < sizeof ctx->actor;
-            if (!ok)
-                pv__api_fail(ctx, 401, "unauthorized", NULL, "token name too long");
-        } else if (rc == PV_EACCES) {
-            pv__api_fail(ctx, 403, "forbidden", NULL, "this token has been revoked");
-        } else if (rc == PV_ENOENT) {
-            pv__api_fail(ctx, 401, "unauthorized", NULL, "unknown token");
-        } else {
-            pv__api_fail_store(ctx, rc, &err, NULL);
-        }
-        pv_store_token_free(&t);
-    }
+    pv_token_holder who;
+    pv_error err = {""};
+    int rc = pv_token_authenticate(ctx->store, api->data_dir, token, ctx->now, &who, &err);
     free(token);
-    return ok;
+    if (rc == 0) {
+        memcpy(ctx->actor, who.actor, sizeof ctx->actor);
+        ctx->role = who.role;
+        ctx->account_id = who.account_id;
+    } else if (rc == PV_EACCES) {
+        pv__api_fail(ctx, 403, "forbidden", NULL, "this token has been revoked");
+    } else if (rc == PV_ENOENT || rc == PV_ETOOBIG) {
+        pv__api_fail(ctx, 401, "unauthorized", NULL, "%s",
+                     rc == PV_ENOENT ? "unknown token" : "token name too long");
+    } else {
+        pv__api_fail_store(ctx, rc, &err, NULL);
+    }
+    return rc == 0;
+}
+
+/* The route's role check (roles.h), before the handler runs: 403 with code "role"
+ * names what the route needs and what the token holds. A customer reaches only the
+ * routes open to customers, on its own account. */
+static bool authorize(pv__api_ctx *ctx, const route *r)
+{
+    if (ctx->role == PV_ROLE_CUSTOMER && r->customer) {
+        int64_t id = 0;
+        pv_error err = {""};
+        pv_store_account a = {0};
+        if (pv_store_account_get_by_name(ctx->store, ctx->params[0], &a, &err) == 0)
+            id = a.id;
+        pv_store_account_free(&a);
+        if (id != 0 && id == ctx->account_id)
+            return true;
+        pv__api_fail(ctx, 403, "role", NULL, "a customer token reaches only its own account");
+        return false;
+    }
+    if (pv_role_at_least(ctx->role, r->role))
+        return true;
+    pv__api_fail(ctx, 403, "role", NULL, "%s %s needs the role %s%s; this token is %s",
+                 r->method, r->path, pv_role_name(r->role), r->customer ? " (or customer)" : "",
+                 pv_role_name(ctx->role));
+    return false;
 }
 
 /* ---- routing ---- */
@@ -309,7 +338,7 @@ static void dispatch(pv_api *api, pv__api_ctx *ctx)
                 }
                 continue;
             }
-            if (!r->raw_body && !parse_body(ctx))
+            if (!authorize(ctx, r) || (!r->raw_body && !parse_body(ctx)))
                 return;
             r->fn(ctx);
             return;

@@ -10,7 +10,9 @@
  */
 #include "core/alloc.h"
 #include "server/api_int.h"
+#include "server/tokens.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,24 +297,102 @@ void pv__api_account_patch(pv__api_ctx *ctx)
     account_update(ctx, true);
 }
 
+/* The MACs of the account's devices, in MAC order, into macs. */
+static int account_devices(pv__api_ctx *ctx, int64_t id, json_t *macs, pv_error *err)
+{
+    pv_store_page page = {.limit = PV_STORE_PAGE_MAX};
+    do {
+        pv_store_device *rows = NULL;
+        size_t n = 0;
+        int rc = pv_store_device_list(ctx->store, id, &page, &rows, &n, err);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            json_array_append_new(macs, json_string(rows[i].mac));
+        pv_store_devices_free(rows, n);
+        if (rc != 0)
+            return rc;
+    } while (page.after[0] != '\0');
+    return 0;
+}
+
+/* The account's parameter layer as `params set` takes it back; secret values stay
+ * sealed out of the audit log (issue 11), so they read "(secret)". */
+static json_t *account_params(pv__api_ctx *ctx, int64_t id)
+{
+    char scope[32];
+    snprintf(scope, sizeof scope, "account:%lld", (long long)id);
+    pv_store_param_set set = {0};
+    pv_error err = {""};
+    json_t *entries = json_object();
+    if (pv__api_load_secrets(ctx, false, &err) == 0 &&
+        pv_store_params_get(ctx->store, scope, &set, &err) == 0)
+        for (size_t i = 0; i < set.n; i++)
+            json_object_set_new(
+                entries, set.entries[i].name,
+                json_pack("{s:s, s:o}", "value",
+                          pv_store_param_is_secret(set.entries[i].name) ? "(secret)"
+                                                                        : set.entries[i].value,
+                          "ua",
+                          pv__api_str_or_null(set.entries[i].ua[0] ? set.entries[i].ua : NULL)));
+    pv_store_param_set_free(&set);
+    return entries;
+}
+
+/*
+ * Issue 13: an account with devices is deleted only by an admin saying so
+ * (?force=1, `provisor account delete NAME --force`); an operator never deletes
+ * one (roles.h). The audit entry keeps what went — the account, its parameter
+ * layer, the MACs that were assigned to it, the ids of its codes — so that
+ * docs/api.md's "Restoring a deleted account" can put it back.
+ */
 void pv__api_account_delete(pv__api_ctx *ctx)
 {
-    int64_t id = 0;
+    char *force_q = pv__api_query(ctx, "force");
+    bool force = force_q != NULL && strcmp(force_q, "0") != 0 && strcmp(force_q, "false") != 0;
+    free(force_q);
     pv_error err = {""};
     if (pv_store_begin(ctx->store, &err) != 0) {
         pv__api_fail_store(ctx, PV_ESTORE, &err, NULL);
         return;
     }
     pv_store_account a = {0};
+    json_t *macs = json_array();
     int rc = pv_store_account_get_by_name(ctx->store, ctx->params[0], &a, &err);
-    id = a.id;
-    pv_store_account_free(&a);
     if (rc == 0)
-        rc = pv_store_account_delete(ctx->store, id, &err);
+        rc = account_devices(ctx, a.id, macs, &err);
+    size_t devices = json_array_size(macs);
+    json_t *detail = NULL;
     if (rc != 0) {
-        pv_store_rollback(ctx->store);
         pv__api_fail_store(ctx, rc, &err, NULL);
-    } else if (pv__api_commit(ctx, "account.delete", ctx->params[0], NULL)) {
+    } else if (devices > 0 && !pv_role_at_least(ctx->role, PV_ROLE_ADMIN)) {
+        pv__api_fail(ctx, 403, "forbidden", NULL,
+                     "account %s has %zu devices: only an admin deletes an account with devices",
+                     a.name, devices);
+    } else if (devices > 0 && !force) {
+        pv__api_fail(ctx, 409, "has_devices", NULL,
+                     "account %s has %zu devices assigned (first: %s): release or reassign "
+                     "them, or delete with force (?force=1, `--force`) to leave them unassigned",
+                     a.name, devices, json_string_value(json_array_get(macs, 0)));
+    } else {
+        json_t *codes = json_array();
+        pv_store_page page = {.limit = PV_STORE_PAGE_MAX};
+        pv_store_code *rows = NULL;
+        size_t n = 0;
+        if (pv_store_code_list(ctx->store, a.id, &page, &rows, &n, &err) == 0)
+            for (size_t i = 0; i < n; i++)
+                json_array_append_new(codes, json_integer(rows[i].id));
+        free(rows);
+        detail = json_pack("{s:o, s:o, s:O, s:o}", "account", account_json(&a), "params",
+                           account_params(ctx, a.id), "devices", macs, "codes", codes);
+        rc = pv_store_account_delete(ctx->store, a.id, &err);
+        if (rc != 0)
+            pv__api_fail_store(ctx, rc, &err, NULL);
+    }
+    json_decref(macs);
+    pv_store_account_free(&a);
+    if (detail == NULL || rc != 0) {
+        json_decref(detail);
+        pv_store_rollback(ctx->store);
+    } else if (pv__api_commit(ctx, "account.delete", ctx->params[0], detail)) {
         pv__api_reply(ctx, 204, NULL);
     }
 }
@@ -470,12 +550,17 @@ static int list_tokens(pv__api_ctx *ctx, pv_store_page *page, json_t *items, pv_
     pv_store_token *rows = NULL;
     size_t n = 0;
     int rc = pv_store_token_list(ctx->store, page, &rows, &n, err);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        json_array_append_new(items, json_pack("{s:I, s:s, s:I, s:I, s:I}", "id",
-                                               (json_int_t)rows[i].id, "name", rows[i].name,
-                                               "created_at", (json_int_t)rows[i].created_at,
-                                               "last_used_at", (json_int_t)rows[i].last_used_at,
-                                               "revoked_at", (json_int_t)rows[i].revoked_at));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char *account = rows[i].account_id ? pv__api_account_name(ctx, rows[i].account_id) : NULL;
+        json_array_append_new(
+            items, json_pack("{s:I, s:s, s:s, s:o, s:I, s:I, s:I}", "id", (json_int_t)rows[i].id,
+                             "name", rows[i].name, "role", rows[i].role ? rows[i].role : "admin",
+                             "account", pv__api_str_or_null(account), "created_at",
+                             (json_int_t)rows[i].created_at, "last_used_at",
+                             (json_int_t)rows[i].last_used_at, "revoked_at",
+                             (json_int_t)rows[i].revoked_at));
+        free(account);
+    }
     pv_store_tokens_free(rows, n);
     return rc;
 }
@@ -485,30 +570,45 @@ void pv__api_tokens_list(pv__api_ctx *ctx)
     pv__api_list(ctx, list_tokens);
 }
 
+/* POST /tokens {"name", "role"?, "account"?}: role defaults to admin (what every token
+ * was before roles); a customer token names its account, the others none. */
 void pv__api_token_create(pv__api_ctx *ctx)
 {
-    static const pv__api_field fields[] = {{"name", PV_API_STRING, true}};
-    if (!pv__api_body(ctx, fields, 1))
+    static const pv__api_field fields[] = {{"name", PV_API_STRING, true},
+                                           {"role", PV_API_STRING, false},
+                                           {"account", PV_API_STRING, false}};
+    if (!pv__api_body(ctx, fields, 3))
         return;
     const char *name = pv__api_str(ctx->body, "name");
+    const char *role_name = pv__api_str(ctx->body, "role");
+    const char *account = pv__api_str(ctx->body, "account");
     if (!check_name(ctx, name, "name", 64))
         return;
     if (strcmp(name, "admin") == 0) {
         pv__api_fail(ctx, 409, "exists", "name", "'admin' is the data directory's token");
         return;
     }
-    unsigned char raw[24];
-    char token[3 + 48 + 1] = "pv_";
-    if (RAND_bytes(raw, sizeof raw) != 1) {
-        pv__api_fail(ctx, 500, "internal", NULL, "no randomness for a token");
+    pv_role role = PV_ROLE_ADMIN;
+    if (role_name != NULL && !pv_role_parse(role_name, &role)) {
+        pv__api_fail(ctx, 422, "invalid", "role",
+                     "role '%.40s': want admin, operator, viewer or customer", role_name);
         return;
     }
-    pv_hex_encode(raw, sizeof raw, token + 3);
+    if ((role == PV_ROLE_CUSTOMER) != (account != NULL)) {
+        pv__api_fail(ctx, 422, "invalid", "account",
+                     role == PV_ROLE_CUSTOMER ? "a customer token needs its account"
+                                              : "only a customer token names an account");
+        return;
+    }
+    int64_t account_id = 0;
+    if (account != NULL && !pv__api_account_id(ctx, account, "account", &account_id))
+        return;
+    char token[PV_TOKEN_SIZE];
     int64_t id = 0;
     pv_error err = {""};
     int rc = pv_store_begin(ctx->store, &err);
     if (rc == 0)
-        rc = pv_store_token_create(ctx->store, name, token, ctx->now, &id, &err);
+        rc = pv_token_mint(ctx->store, name, role, account_id, ctx->now, token, &id, &err);
     if (rc != 0) {
         pv_store_rollback(ctx->store);
         pv__api_fail_store(ctx, rc, &err, rc == PV_EEXIST ? "name" : NULL);
@@ -516,10 +616,14 @@ void pv__api_token_create(pv__api_ctx *ctx)
     }
     char subject[96];
     snprintf(subject, sizeof subject, "token:%s", name);
-    if (pv__api_commit(ctx, "token.create", subject, NULL))
-        pv__api_reply(
-            ctx, 201,
-            json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "name", name, "token", token));
+    if (pv__api_commit(ctx, "token.create", subject,
+                       json_pack("{s:s, s:o}", "role", pv_role_name(role), "account",
+                                 pv__api_str_or_null(account))))
+        pv__api_reply(ctx, 201,
+                      json_pack("{s:I, s:s, s:s, s:o, s:s}", "id", (json_int_t)id, "name", name,
+                                "role", pv_role_name(role), "account",
+                                pv__api_str_or_null(account), "token", token));
+    OPENSSL_cleanse(token, sizeof token);
 }
 
 void pv__api_token_delete(pv__api_ctx *ctx)

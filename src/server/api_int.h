@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "net/handler.h"
+#include "server/roles.h"
 #include "store/store.h"
 
 #include <jansson.h>
@@ -27,6 +28,8 @@ typedef struct pv__api_ctx {
     const struct pv_prov_policy *policy; /* the server's policy, or NULL: defaults */
     struct pv_notifier *notifier;        /* device actions (server/notifier.h), or NULL */
     char actor[96];  /* "token:<name>", for the audit log */
+    pv_role role;       /* the token's (roles.h); the router checked the route's */
+    int64_t account_id; /* a customer token's account, else 0 */
     int64_t now;     /* one clock reading per request */
     char *params[3]; /* the {…} segments of the route, decoded */
     json_t *body;    /* the parsed body (POST/PUT/PATCH), or NULL */

@@ -5,6 +5,7 @@
  */
 #include "core/alloc.h"
 #include "server/api_int.h"
+#include "server/param_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,7 +129,10 @@ static bool check_entry(pv__api_ctx *ctx, const char *name, const json_t *v, boo
     return true;
 }
 
-static bool check_entries(pv__api_ctx *ctx, bool allow_null)
+/* The body's entries, each well formed and — issue 13 — each value one the renderer
+ * can fill for the devices scope reaches (param_check.h): refused now with the
+ * reason (422), not at every phone's next resync. */
+static bool check_entries(pv__api_ctx *ctx, const char *scope, bool allow_null)
 {
     static const pv__api_field fields[] = {{"entries", PV_API_OBJECT, true}};
     if (!pv__api_body(ctx, fields, 1))
@@ -139,6 +143,21 @@ static bool check_entries(pv__api_ctx *ctx, bool allow_null)
     {
         if (!check_entry(ctx, name, v, allow_null))
             return false;
+    }
+    json_object_foreach(json_object_get(ctx->body, "entries"), name, v)
+    {
+        const char *value = pv__api_str(v, "value");
+        pv_error err = {""};
+        int rc = value != NULL ? pv_param_check(ctx->store, scope, name, value, &err) : 0;
+        if (rc != 0) {
+            char field[200];
+            snprintf(field, sizeof field, "entries.%.150s", name);
+            if (rc == PV_EINVAL || rc == PV_ESYNTAX)
+                pv__api_fail(ctx, 422, "unrenderable", field, "%s", err.msg);
+            else
+                pv__api_fail_store(ctx, rc, &err, field);
+            return false;
+        }
     }
     return true;
 }
@@ -176,7 +195,7 @@ static void finish_change(pv__api_ctx *ctx, int rc, pv_error *err, const char *a
 void pv__api_params_put(pv__api_ctx *ctx)
 {
     char *scope = resolve_scope(ctx, ctx->params[0]);
-    if (scope == NULL || !check_entries(ctx, false)) {
+    if (scope == NULL || !check_entries(ctx, scope, false)) {
         free(scope);
         return;
     }
@@ -206,7 +225,7 @@ void pv__api_params_put(pv__api_ctx *ctx)
 void pv__api_params_patch(pv__api_ctx *ctx)
 {
     char *scope = resolve_scope(ctx, ctx->params[0]);
-    if (scope == NULL || !check_entries(ctx, true)) {
+    if (scope == NULL || !check_entries(ctx, scope, true)) {
         free(scope);
         return;
     }

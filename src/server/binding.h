@@ -93,4 +93,26 @@ int pv_binding_profile(const pv_prov_policy *pol, const char *host, const char *
 int pv_binding_known(pv_store *s, const pv_ident *id, int64_t now, pv_store_secret *sec,
                      pv_error *err);
 
+/*
+ * Legacy SPA phones (binding_legacy.c; spec 4.4, 12.2; docs/security.md
+ * "SPA phones and our CA"). Their firmware trusts only Cisco's (Sipura's)
+ * server CA, so the in-house HTTPS step above cannot reach them unless the
+ * operator runs a listener with a certificate from that CA
+ * (`legacy_bootstrap_url`). Without one, `legacy_plain_key` lets such a
+ * phone, pre-imported and assigned, fetch its first key and directory at
+ * `/$MA.xml` over plain HTTP or TFTP: once, while the store says it has
+ * none (MFG-RESET or SP-CUST), never for a device with a pinned certificate
+ * or `require_cert`, and never again until the operator sets its state back
+ * (`provisor device update MAC --state MFG-RESET`).
+ */
+/* SPA phones and ATAs on SPA firmware (SPA…, PAP…): not multiplatform, not ATA19x. */
+bool pv_binding_legacy_model(const char *model);
+/* True when this plain request for /$MA.xml is the legacy first-key route. */
+bool pv_binding_plain_key_route(const pv_prov_policy *pol, pv_proto proto, const pv_ident *id,
+                                const pv_store_device *d);
+/* pv_binding_known's plain counterpart for d (the device the path names): its SEC-PRV-1
+ * secret, issued now; PV_ENOENT unassigned, PV_EACCES when the rules above refuse. */
+int pv_binding_known_plain(pv_store *s, const pv_store_device *d, int64_t now,
+                           pv_store_secret *sec, pv_error *err);
+
 #endif

@@ -1,6 +1,8 @@
 /* bootstrap.c — factory-default rule names and the bootstrap profile; see bootstrap.h. */
 #include "server/bootstrap.h"
 
+#include "server/binding.h"
+
 #include "core/param.h"
 #include "core/xml_profile.h"
 
@@ -61,7 +63,14 @@ int pv_bootstrap_profile(const pv_prov_policy *pol, const char *host, const char
 {
     pv_params p = {0};
     pv_buf rule = {0};
-    if (pol->bootstrap_url != NULL && pol->bootstrap_url[0] != '\0') {
+    bool legacy = pv_binding_legacy_model(model);
+    if (legacy && pol->legacy_bootstrap_url != NULL && pol->legacy_bootstrap_url[0] != '\0') {
+        pv_buf_append_str(&rule, pol->legacy_bootstrap_url); /* e.g. a Cisco-signed listener */
+    } else if (legacy && pol->legacy_plain_key && pol->http_port) {
+        /* spec 4.4: this phone cannot verify our CA; the operator chose the plain first key */
+        pv_prov_base_url(pol, host, "http", &rule);
+        pv_buf_append_str(&rule, "/$MA.xml");
+    } else if (pol->bootstrap_url != NULL && pol->bootstrap_url[0] != '\0') {
         pv_buf_append_str(&rule, pol->bootstrap_url);
     } else {
         /* DESIGN 3/5: the next step needs the phone's certificate, so HTTPS. */

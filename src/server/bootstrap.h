@@ -12,6 +12,12 @@
  * certificate gets its keys) plus the DESIGN 8 storm schedule, so that a
  * power cut that reboots ten thousand phones does not send them all at once
  * nor leave them waiting an hour after a failure.
+ *
+ * SPA phones (binding.h "legacy") trust only Cisco's server CA (spec 4.4), so
+ * an HTTPS URL under our CA is a dead end for them: they get
+ * `legacy_bootstrap_url` when the operator runs a listener they can verify,
+ * else, with `legacy_plain_key`, `http://HOST:PORT/$MA.xml` (their first key
+ * in the clear, once: docs/security.md), else the common bootstrap URL.
  */
 #ifndef PV_SERVER_BOOTSTRAP_H
 #define PV_SERVER_BOOTSTRAP_H

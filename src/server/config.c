@@ -2,7 +2,7 @@
 #include "server/config.h"
 
 #include "core/alloc.h"
-#include "net/fileio.h"
+#include "os/fileio.h"
 #include "server/datadir.h"
 #include "server/reports.h"
 
@@ -141,6 +141,12 @@ static const pv_config_key keys[] = {
         "retail binding path /NAME/CODE"),
     ROW("provisioning", "bootstrap_url", NULL, STRING, bootstrap_url, 0, 0, "URL",
         "Profile_Rule given to factory-default phones (default https://HOST:PORT/$MA.xml)"),
+    ROW("provisioning", "legacy_bootstrap_url", NULL, STRING, legacy_bootstrap_url, 0, 0, "URL",
+        "Profile_Rule given to factory-default SPA phones, which cannot verify our CA (default: "
+        "http://HOST:PORT/$MA.xml with legacy_plain_key, else bootstrap_url)"),
+    ROW("provisioning", "legacy_plain_key", NULL, BOOL, legacy_plain_key, 0, 0, "BOOL",
+        "a pre-imported, assigned SPA phone gets its first key at /$MA.xml over plain HTTP or "
+        "TFTP, once (docs/security.md)"),
     ROW("provisioning", "permanent_scheme", NULL, STRING, permanent_scheme, 0, 0, "SCHEME",
         "scheme of the encrypted profile URL: http, https or tftp"),
     ROW("provisioning", "report_prefix", NULL, STRING, report_prefix, 0, 0, "NAME",
@@ -761,16 +767,27 @@ void pv_config_render(const pv_config *cfg, pv_buf *out)
 
 /* ---- the table as a manual page and as a commented file (issue 17) ---- */
 
-/* Text for an mdoc text line: '\' is mandoc's escape, a leading '.' or '\'' a request. */
-static void man_text(pv_buf *out, const char *text)
+/* Text for mdoc text lines: '\' is mandoc's escape, a leading '.' or '\'' a request, and
+ * with wrap, lines are broken at spaces before 80 columns (mandoc -Tlint's style). */
+static void man_text(pv_buf *out, const char *text, bool wrap)
 {
-    if (text[0] == '.' || text[0] == '\'')
-        pv_buf_append_str(out, "\\&");
+    size_t column = 0;
     for (const char *p = text; *p; p++) {
+        if (*p == ' ' && wrap) {
+            size_t word = strcspn(p + 1, " ");
+            if (column + 1 + word > 76) {
+                pv_buf_append_char(out, '\n');
+                column = 0;
+                continue;
+            }
+        }
+        if (column == 0 && (*p == '.' || *p == '\''))
+            pv_buf_append_str(out, "\\&");
         if (*p == '\\')
             pv_buf_append_str(out, "\\e");
         else
             pv_buf_append_char(out, *p);
+        column++;
     }
 }
 
@@ -800,23 +817,25 @@ void pv_config_man(pv_buf *out, const char *date)
             if (section[0] != '\0')
                 pv_buf_append_str(out, ".El\n");
             section = k->section;
-            pv_buf_appendf(out, ".Ss [%s]\n.Bl -tag -width Ds\n", section);
+            pv_buf_appendf(out, ".Ss Bq %s\n.Bl -tag -width Ds\n", section);
         }
         pv_buf value = {0};
         render_value(&defaults, k, &value);
         pv_buf_appendf(out, ".It Cm %s No = Ar %s\n", k->key, k->metavar);
-        man_text(out, k->help);
+        man_text(out, k->help, true);
         pv_buf_appendf(out, "\n.br\nFlag:\n.Fl -%s .\n.br\nDefault:\n", flag_of(k));
         if (value.len > 0) {
             pv_buf_append_str(out, ".Ql ");
-            man_text(out, value.data);
+            pv_buf_append_char(out, '"');
+            man_text(out, value.data, false); /* one macro argument, never broken */
+            pv_buf_append_char(out, '"');
             pv_buf_append_str(out, " .\n");
         } else {
             pv_buf_append_str(out, "unset.\n");
         }
         char allowed[128];
-        pv_buf_append_str(out, ".br\nAllowed: ");
-        man_text(out, pv_config_allowed(k, allowed, sizeof allowed));
+        pv_buf_append_str(out, ".br\nAllowed:\n");
+        man_text(out, pv_config_allowed(k, allowed, sizeof allowed), true);
         pv_buf_append_str(out, ".\n");
         pv_buf_free(&value);
     }
@@ -850,10 +869,12 @@ void pv_config_sample(pv_buf *out)
             pv_buf_appendf(out, "\n[%s]\n", section);
         }
         char allowed[128];
-        pv_buf_appendf(out, "\n# %s\n# (--%s; %s)\n;%s = ", k->help, flag_of(k),
+        pv_buf_appendf(out, "\n# %s\n# (--%s; %s)\n;%s =", k->help, flag_of(k),
                        pv_config_allowed(k, allowed, sizeof allowed), k->key);
-        render_value(&defaults, k, out);
-        pv_buf_append_char(out, '\n');
+        pv_buf value = {0};
+        render_value(&defaults, k, &value);
+        pv_buf_appendf(out, "%s%s\n", value.len > 0 ? " " : "", value.len > 0 ? value.data : "");
+        pv_buf_free(&value);
     }
     pv_config_free(&defaults);
 }

@@ -76,6 +76,8 @@ typedef struct pv_config {
     char *binding_prefix;   /* "/<prefix>/<code>" */
     char *bootstrap_url;    /* Profile_Rule of the factory bootstrap; NULL: https://HOST/$MA.xml */
     char *permanent_scheme; /* http, https or tftp */
+    char *legacy_bootstrap_url; /* SPA phones' bootstrap Profile_Rule (spec 4.4); NULL: derived */
+    bool legacy_plain_key;      /* SPA phones' first key over plain HTTP/TFTP (docs/security.md) */
     char *report_prefix;
     char *encryption; /* aes-256-cbc or aes128gcm */
     char *sha256_models, *md5_models, *text_models;

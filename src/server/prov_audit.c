@@ -21,7 +21,6 @@ typedef struct held {
     bool has_seen;
     char mac[13], swver[64], etag[72], hash[65];
     int64_t seen_at;
-    char who[16];
 } held;
 
 typedef struct sampled {
@@ -108,8 +107,6 @@ void pv_prov_audit_hold(pv_prov_audit *a, pv_request *req, pv_response *resp,
     h->req = req;
     h->resp = *resp;
     *resp = (pv_response){.fd = -1}; /* taken */
-    copy_str(h->who, sizeof h->who, h->resp.identity_log);
-    h->resp.identity_log = NULL;
     h->row = *row;
     if (seen != NULL) {
         h->has_seen = true;
@@ -182,16 +179,14 @@ static int write_summary(pv_store *st, const sampled *s, int64_t now, pv_error *
 static void send_held(held *h, bool committed)
 {
     if (committed) {
-        h->resp.identity_log = h->who[0] ? h->who : NULL;
         pv_request_respond(h->req, &h->resp);
         return;
     }
-    free(h->resp.body);
     pv_response r = {.status = 503,
                      .fd = -1,
                      .message = "store unavailable: retry later",
                      .retry_after = PV_STORE_RETRY_AFTER_S,
-                     .identity_log = h->who[0] ? h->who : NULL};
+                     .identity_log = h->resp.identity_log};
     pv_request_respond(h->req, &r);
     atomic_fetch_add_explicit(&held_refused_total, 1, memory_order_relaxed);
 }

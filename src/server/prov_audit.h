@@ -68,9 +68,10 @@ typedef struct pv_prov_seen {
 } pv_prov_seen;
 
 /*
- * Holds resp (a PV_BODY_MEMORY or PV_BODY_NONE answer; resp is taken) for
- * req until its records — row, and seen when not NULL — are committed by the
- * next flush; then sends it. resp->identity_log is copied.
+ * Holds resp (a PV_BODY_MEMORY or PV_BODY_NONE answer whose pointers are in
+ * req's exchange arena or static, handler.h; resp is taken) for req until its
+ * records — row, and seen when not NULL — are committed by the next flush;
+ * then sends it, or a 503 when the commit failed.
  */
 void pv_prov_audit_hold(pv_prov_audit *a, pv_request *req, pv_response *resp,
                         const pv_prov_row *row, const pv_prov_seen *seen);

@@ -37,6 +37,9 @@ typedef struct pv_prov_policy {
     const char *
         bootstrap_url; /* Profile_Rule of the factory bootstrap; NULL = https://HOST:PORT/$MA.xml */
     const char *permanent_scheme; /* "http", "https" or "tftp": SEC-PRV-2 Profile_Rule scheme */
+    /* spec 4.4: SPA phones trust only Cisco's server CA, never ours (binding.h "legacy") */
+    const char *legacy_bootstrap_url; /* their bootstrap Profile_Rule; NULL: derived */
+    bool legacy_plain_key; /* their first key over plain HTTP/TFTP, once (docs/security.md) */
     const char *report_prefix; /* report uploads: "/<prefix>/<mac>[-kind].xml"; default "report" */
     bool report_rule;          /* add a default Report_Rule to rendered profiles */
 

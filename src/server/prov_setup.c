@@ -24,6 +24,8 @@ int pv_provision_policy_from_config(const pv_config *cfg, pv_prov_policy *pol, p
     if (cfg->binding_prefix != NULL)
         pol->binding_prefix = cfg->binding_prefix;
     pol->bootstrap_url = cfg->bootstrap_url;
+    pol->legacy_bootstrap_url = cfg->legacy_bootstrap_url;
+    pol->legacy_plain_key = cfg->legacy_plain_key;
     if (cfg->permanent_scheme != NULL)
         pol->permanent_scheme = cfg->permanent_scheme;
     if (cfg->report_prefix != NULL)

@@ -3,6 +3,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "net/sockaddr.h"
 #include "server/binding.h"
 #include "server/bootstrap.h"
 #include "server/identity.h"
@@ -14,7 +15,6 @@
 #include "server/reports.h"
 #include "server/store_fault.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -24,8 +24,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#define REDACTED_SLOTS 32
 
 struct pv_provision {
     pv_provision_config cfg; /* policy strings point into owned[] */
@@ -42,10 +40,6 @@ struct pv_provision_loop {
     pv_render_cache *cache;
     pv_wave_queue *waves;
     bool timer_open;
-    /* The transport logs the request path; a binding path is replaced by a
-     * redacted copy that must outlive the request (DESIGN 5, 10). */
-    char redacted[REDACTED_SLOTS][96];
-    unsigned next_redacted;
     /* Held answers and sampled rows (prov_audit.h): flushed at the end of
      * every loop pass (check) and every second (tick: also the store probe
      * and retention). */
@@ -80,6 +74,7 @@ int pv_provision_new(const pv_provision_config *cfg, pv_provision **out, pv_erro
     const char **strs[] = {&p->cfg.policy.public_host,
                            &p->cfg.policy.binding_prefix,
                            &p->cfg.policy.bootstrap_url,
+                           &p->cfg.policy.legacy_bootstrap_url,
                            &p->cfg.policy.permanent_scheme,
                            &p->cfg.policy.report_prefix,
                            &p->cfg.policy.sha256_models,
@@ -124,15 +119,11 @@ void pv_provision_free(pv_provision *p)
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* The address alone ("192.0.2.7"), empty when unknown. */
 static void addr_text(const struct sockaddr *sa, char *out, size_t size)
 {
     out[0] = '\0';
-    if (sa == NULL)
-        return;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
+    (void)pv_sockaddr_host(sa, out, size);
 }
 
 /* The host phones use for us in generated rules: configured, else the
@@ -200,7 +191,9 @@ static void refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, in
                                   read ? "File not found" : "Access violation");
         return;
     }
-    pv_response r = {.status = status, .fd = -1, .message = reason};
+    /* reason may be a stack buffer (a detail, a pv_error): the arena's copy outlives a
+     * slow client's write (handler.h). */
+    pv_response r = {.status = status, .fd = -1, .message = pv_request_strdup(req, reason)};
     if (status == 503)
         r.retry_after = PV_STORE_RETRY_AFTER_S;
     pv_request_respond(req, &r);
@@ -223,14 +216,12 @@ static void refuse_rc(pv_provision_loop *l, pv_request *req, const pv_ident *id,
 static void respond_body(pv_request *req, int status, pv_buf *body, const char *type,
                          const char *who)
 {
-    pv_response r = {0};
-    size_t len = 0;
+    pv_response r = {.fd = -1};
     r.status = status;
     r.body_kind = PV_BODY_MEMORY;
-    r.body = pv_buf_take(body, &len);
-    r.body_len = len;
+    r.body = pv_request_keep_buf(req, body, &r.body_len);
     r.content_type = type;
-    r.identity_log = who;
+    r.identity_log = who ? pv_request_strdup(req, who) : NULL;
     pv_request_respond(req, &r);
 }
 
@@ -283,7 +274,10 @@ static void on_report(pv_provision_loop *l, pv_request *req, const pv_mac *mac, 
         refuse_rc(l, req, &who, rc, pv_reports_status(rc), "report.refused", &e);
         return;
     }
-    pv_response r = {.status = 200, .message = "report stored", .identity_log = mac->hex};
+    pv_response r = {.status = 200,
+                     .fd = -1,
+                     .message = "report stored",
+                     .identity_log = pv_request_strdup(req, mac->hex)};
     pv_request_respond(req, &r);
 }
 
@@ -349,11 +343,11 @@ static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, p
  */
 static void on_binding_path(pv_provision_loop *l, pv_request *req, pv_slice code, bool is_code)
 {
-    /* The transport logs req->path after answering: give it a redacted copy. */
-    char *slot = l->redacted[l->next_redacted++ % REDACTED_SLOTS];
-    int n = snprintf(slot, sizeof l->redacted[0], "/%s/%.2s...", l->p->cfg.policy.binding_prefix,
-                     code.len >= 2 ? code.ptr : "??");
-    req->path = pv_slice_make(slot, n > 0 && (size_t)n < sizeof l->redacted[0] ? (size_t)n : 0);
+    /* Every transport logs this instead of the path (DESIGN 5, 10). */
+    char redacted[96];
+    (void)snprintf(redacted, sizeof redacted, "/%s/%.2s...", l->p->cfg.policy.binding_prefix,
+                   code.len >= 2 ? code.ptr : "??");
+    pv_request_set_log_path(req, redacted);
     pv_ident id;
     pv_error e;
     if (pv_identify(req->identity, PV_SLICE_LIT(""), req->user_agent, &id, &e) != 0) {
@@ -370,17 +364,15 @@ static void on_binding_path(pv_provision_loop *l, pv_request *req, pv_slice code
 
 /* ---- the encrypted profile (DESIGN 6, 7) -------------------------------- */
 
-static void profile_response(const pv_request *req, pv_render_output *out, const char *mac,
+static void profile_response(pv_request *req, pv_render_output *out, const char *mac,
                              pv_response *r)
 {
-    size_t len = 0;
     *r = (pv_response){.status = 200, .body_kind = PV_BODY_MEMORY, .fd = -1};
-    r->body = pv_buf_take(&out->body, &len);
-    r->body_len = len;
+    r->body = pv_request_keep_buf(req, &out->body, &r->body_len);
     memcpy(r->etag, out->etag, sizeof r->etag);
     r->content_type = out->content_type;
     r->content_encoding = req->proto == PV_PROTO_TFTP ? NULL : out->content_encoding;
-    r->identity_log = mac;
+    r->identity_log = pv_request_strdup(req, mac);
 }
 
 static void served_detail(const pv_request *req, const pv_render_output *out,
@@ -511,9 +503,11 @@ static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *
     respond_body(req, 200, &body, "application/xml", mac);
 }
 
-static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *id)
+/* In-house pre-provisioning (HTTPS): known, assigned, its own certificate. plain: the device
+ * the path names, when an SPA phone gets its first key over plain HTTP/TFTP (binding.h). */
+static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *id,
+                        const pv_store_device *plain)
 {
-    /* In-house pre-provisioning (HTTPS): known, assigned, its own certificate. */
     pv_store_secret sec;
     pv_error e = {""};
     char host[128];
@@ -522,12 +516,17 @@ static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *i
     /* Secret, state and row: one transaction before the answer (prov_audit.h). */
     int rc = pv_store_begin(l->s, &e);
     if (rc == 0)
-        rc = pv_binding_known(l->s, id, time(NULL), &sec, &e);
+        rc = plain ? pv_binding_known_plain(l->s, plain, time(NULL), &sec, &e)
+                   : pv_binding_known(l->s, id, time(NULL), &sec, &e);
     if (rc == 0)
-        rc = pv_binding_profile(&l->p->cfg.policy, host, id->model, &sec, &body, &e);
+        rc = pv_binding_profile(&l->p->cfg.policy, host, plain ? plain->model : id->model, &sec,
+                                &body, &e);
     if (rc == 0) {
         pv_prov_row row;
-        pv_prov_audit_row(&row, id->mac.hex, "profile.served", NULL, "SEC-PRV-1 (known device)");
+        pv_prov_audit_row(&row, id->mac.hex, "profile.served", NULL,
+                          plain ? "SEC-PRV-1 (known device, first key in the clear: "
+                                  "legacy_plain_key)"
+                                : "SEC-PRV-1 (known device)");
         rc = pv_prov_audit_write(l->s, &row, &e);
     }
     if (rc == 0)
@@ -608,10 +607,13 @@ static void handle(pv_handler *h, pv_request *req)
         on_secure(l, req, &id, &d, c[0]);
         break;
     case PV_PROV_BOOTSTRAP:
-        on_bootstrap(l, req, &id, id.model[0] ? id.model : model);
+        if (known && pv_binding_plain_key_route(pol, req->proto, &id, &d))
+            on_mac_path(l, req, &id, &d); /* spec 4.4: an SPA phone cannot verify our CA */
+        else
+            on_bootstrap(l, req, &id, id.model[0] ? id.model : model);
         break;
     case PV_PROV_MAC_PATH:
-        on_mac_path(l, req, &id);
+        on_mac_path(l, req, &id, NULL);
         break;
     case PV_PROV_FILES:
         fallback->handle(fallback, req);

@@ -445,7 +445,8 @@ static int encode(ctx *c, const pv_params *p, pv_render_output *out, pv_error *e
 {
     const pv_prov_policy *pol = c->o->policy;
     pv_buf plain = {0}, packed = {0};
-    int rc = pv_xml_serialize(p, &plain, err); /* spec 3.3: never the text source */
+    /* spec 3.3: never the text source; SPA100/ATA19x: the router part nested (spec 3.1) */
+    int rc = pv_xml_serialize_for_model(p, c->dev->model, &plain, err);
     const pv_store_secret *sv = c->o->serve;
     out->content_encoding = NULL;
     if (rc != 0 || c->o->plain || sv == NULL) {

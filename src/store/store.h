@@ -460,12 +460,15 @@ void pv_store_reports_free(pv_store_report *rows, size_t n);
 typedef struct pv_store_token {
     int64_t id;
     char *name;
+    char *role;         /* admin, operator, viewer or customer (server/roles.h) */
+    int64_t account_id; /* the one account of a customer token; 0 for the others */
     int64_t created_at, last_used_at, revoked_at; /* 0 = never */
 } pv_store_token;
 
-/* Stores SHA-256(token) under a unique name. */
-int pv_store_token_create(pv_store *s, const char *name, const char *token, int64_t now,
-                          int64_t *id, pv_error *err);
+/* Stores SHA-256(token) under a unique name, with its role and (customer) account.
+ * Minting is server/tokens.h's: callers outside it go through pv_token_mint. */
+int pv_store_token_create(pv_store *s, const char *name, const char *token, const char *role,
+                          int64_t account_id, int64_t now, int64_t *id, pv_error *err);
 /* Finds the token (PV_ENOENT), refuses a revoked one (PV_EACCES), records its use. */
 int pv_store_token_check(pv_store *s, const char *token, int64_t now, pv_store_token *out,
                          pv_error *err);

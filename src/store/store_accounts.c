@@ -435,7 +435,7 @@ int pv_store_rate_prune(pv_store *s, int64_t before, int64_t chunk, int64_t *del
 
 /* ---- admin tokens -------------------------------------------------------------- */
 
-#define TOKEN_COLS "id, name, created_at, last_used_at, revoked_at"
+#define TOKEN_COLS "id, name, created_at, last_used_at, revoked_at, role, account_id"
 
 static void read_token(pv_store *s, pv__stmt *st, void *row)
 {
@@ -445,11 +445,14 @@ static void read_token(pv_store *s, pv__stmt *st, void *row)
     t->created_at = pv__col_int(s, st, 2);
     t->last_used_at = pv__col_int(s, st, 3);
     t->revoked_at = pv__col_int(s, st, 4);
+    t->role = pv__col_dup(s, st, 5);
+    t->account_id = pv__col_int(s, st, 6);
 }
 
 void pv_store_token_free(pv_store_token *t)
 {
     free(t->name);
+    free(t->role);
     memset(t, 0, sizeof *t);
 }
 
@@ -465,20 +468,28 @@ void pv_store_tokens_free(pv_store_token *rows, size_t n)
     free(rows);
 }
 
-static const char sql_token_create[] = "INSERT INTO admin_tokens (name, token_hash, created_at) "
-                                       "VALUES ($1, $2, $3) RETURNING id";
+static const char sql_token_create[] =
+    "INSERT INTO admin_tokens (name, token_hash, created_at, role, account_id) "
+    "VALUES ($1, $2, $3, $4, NULLIF($5, 0)) RETURNING id";
 
-int pv_store_token_create(pv_store *s, const char *name, const char *token, int64_t now,
-                          int64_t *id, pv_error *err)
+int pv_store_token_create(pv_store *s, const char *name, const char *token, const char *role,
+                          int64_t account_id, int64_t now, int64_t *id, pv_error *err)
 {
     if (name == NULL || name[0] == '\0')
         return pv_error_set(err, PV_EINVAL, "admin token: a name is required");
     if (token == NULL || strlen(token) < 16)
         return pv_error_set(err, PV_EINVAL, "admin token '%.40s': at least 16 characters", name);
+    if (role == NULL || (strcmp(role, "customer") == 0) != (account_id != 0))
+        return pv_error_set(err, PV_EINVAL,
+                            "admin token '%.40s': a customer token names one account, the "
+                            "other roles none",
+                            name);
     char hash[65];
     pv__sha256_hex(token, hash);
     int64_t new_id = 0;
-    int rc = pv__int(s, sql_token_create, PV_ARGS(PV_T(name), PV_T(hash), PV_I(now)), &new_id, err);
+    int rc = pv__int(s, sql_token_create,
+                     PV_ARGS(PV_T(name), PV_T(hash), PV_I(now), PV_T(role), PV_I(account_id)),
+                     &new_id, err);
     if (rc == PV_EEXIST)
         return pv_error_set(err, rc, "admin token '%.40s': the name or the token is taken", name);
     if (rc == 0 && id != NULL)

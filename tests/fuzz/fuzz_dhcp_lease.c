@@ -1,7 +1,7 @@
 /* Fuzz target: the phone's DHCP lease, as a lease file (pv_dhcp_lease_parse) and as the
  * udhcpc environment it is built from (pv_dhcp_lease_from_env); a parsed lease must
  * survive pv_dhcp_lease_format and parse back to the same values. */
-#include "agent/dhcp_hook.h"
+#include "phone/dhcp_hook.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -3,8 +3,10 @@
  * must never crash or grow past its limits, and whatever parses must survive
  * serialize → parse unchanged (spec 3.1 round trip), and also the trip through
  * the text form once the two things text cannot say (unset access and
- * preserve-value) are normalized. Inputs starting with 'A' are parsed with an
- * alias list, to reach the foreign-XML path.
+ * preserve-value) are normalized, and the form an ATA 19x gets, with its
+ * router parameters inside <router-configuration> (core/router_config.h).
+ * Inputs starting with 'A' are parsed with an alias list, to reach the
+ * foreign-XML path.
  */
 #include "core/param.h"
 #include "core/text_profile.h"
@@ -57,6 +59,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         check_text_trip(&p);
         pv_params_free(&again);
+        pv_buf_reset(&out);
+        pv_params ata = {0};
+        if (pv_xml_serialize_for_model(&p, "ATA191", &out, NULL) != 0 ||
+            pv_xml_parse(pv_buf_slice(&out), &ata, NULL, &err) != 0 || !pv_params_equal(&p, &ata))
+            abort();
+        pv_params_free(&ata);
         pv_buf_free(&out);
     }
     pv_params_free(&p);

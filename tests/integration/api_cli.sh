@@ -41,10 +41,11 @@ expect_eq "$("$P" device status --json | py 'j["by_model"]')" "{'CP-8841-3PCC': 
 "$P" params set account:beta-corp 'Station_Name={{account.name}}' >/dev/null
 expect_eq "$("$P" device render 000e08abcdef --plain | grep Station_Name | tr -d ' ')" \
   "<Station_Name>beta-corp</Station_Name>" "render --plain"
-"$P" params set global 'Broken={{no_such_field}}' >/dev/null
-expect_status 1 "$P" device render 000e08abcdef --plain
-expect_contains "$(cat "$T/.err")" "Broken: unknown placeholder" "render error names the parameter"
-"$P" params unset global Broken >/dev/null
+# a value the renderer cannot fill is refused when written, with the reason (issue 13)
+expect_status 1 "$P" params set global 'Broken={{no_such_field}}'
+expect_contains "$(cat "$T/.err")" "Broken: unknown placeholder {{no_such_field}}" "refusal names the parameter"
+expect_contains "$(cat "$T/.err")" "(HTTP 422)" "refused as 422"
+expect_status 0 "$P" device render 000e08abcdef --plain
 expect_status 1 "$P" device report 000e08abcdef
 expect_contains "$(cat "$T/.err")" "no report" "no report yet"
 

@@ -111,7 +111,7 @@ expect_call 204 DELETE "/codes/$CODE_ID"
 expect_call 404 DELETE "/codes/$CODE_ID"
 
 # --- parameter sets
-expect_call 200 PUT /params/global '{"entries":{"Resync_Periodic":{"value":"3600","ua":"ro"},"Station_Name":{"value":"{{account.customer}}"}}}'
+expect_call 200 PUT /params/global '{"entries":{"Resync_Periodic":{"value":"3600","ua":"ro"},"Station_Name":{"value":"{{mac_upper}}"}}}'
 expect_eq "$(jq_py 'j["entries"]["Resync_Periodic"]')" "{'value': '3600', 'ua': 'ro'}" "put entries"
 expect_call 200 PATCH /params/account:acme '{"entries":{"Display_Name_1_":{"value":"Desk","ua":"rw"}}}'
 expect_contains "$(jq_py 'j["scope"]')" "account:" "account scope by name"

@@ -104,7 +104,7 @@ openssl enc -e -aes-256-cbc -md md5 -k "$key" -in "$T/rep.xml" -out "$T/rep.enc"
 expect_eq "$(code_of --data-binary @"$T/rep.enc" "$H/report/000e08aaaaaa.xml")" 200 "report POST"
 openssl enc -e -aes-256-cbc -md sha256 -k "$key" -in "$T/rep.xml" -out "$T/rep2.enc"
 curl -sS -T "$T/rep2.enc" "tftp://127.0.0.1:$TFTP_PORT/report/000e08aaaaaa-status.xml"
-wait_log "$T/run.log" "op=WRQ" 5
+wait_log "$T/run.log" "method=WRQ" 5
 expect_eq "$(sq "SELECT group_concat(kind) FROM reports WHERE mac='000e08aaaaaa'")" "full,status" "reports stored"
 expect_eq "$(sq "SELECT body FROM reports ORDER BY id LIMIT 1")" "$(cat "$T/rep.xml")" "report decrypted"
 expect_eq "$(code_of --data-binary 'garbage' "$H/report/000e08aaaaaa.xml")" 403 "plain report: not the device's (docs/security.md)"

@@ -35,7 +35,7 @@ H="http://127.0.0.1:$HTTP_PORT"
 expect_eq "$(curl -sS -o "$T/http.out" -w '%{http_code}' "$H/init/$CODE")" 403 "binding over plain HTTP"
 curl -sS -o "$T/tftp.out" "tftp://127.0.0.1:$TFTP_PORT/init/$CODE" 2>"$T/tftp.err" && fail "TFTP bound"
 ok
-wait_log "$T/run.log" "event=tftp.transfer.*op=RRQ" 10
+wait_log "$T/run.log" "event=tftp.transfer.*method=RRQ" 10
 expect_eq "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$D/tls/ca.pem" \
   "https://127.0.0.1:$HTTPS_PORT/init/$CODE")" 403 "binding without a certificate"
 

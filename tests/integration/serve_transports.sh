@@ -55,7 +55,7 @@ atftp --option "blksize 1428" --option "tsize 0" -g -r f513.bin -l "$T/t2.bin" 1
 same_file "$T/t2.bin" "$D/profiles/f513.bin" "atftp with blksize and tsize"
 
 # /metrics counts what was just asked; /healthz answers.
-wait_log "$T/run.log" "op=RRQ path=f513.bin.*status=200" 5
+wait_log "$T/run.log" "method=RRQ path=f513.bin.*status=200" 5
 expect_eq "$(metric 'provisor_requests_total{proto="http",status="200"}')" 1 "HTTP 200 count"
 expect_eq "$(metric 'provisor_requests_total{proto="http",status="404"}')" 1 "HTTP 404 count"
 expect_eq "$(metric 'provisor_requests_total{proto="https",status="200"}')" 2 "HTTPS 200 count"

@@ -35,7 +35,7 @@ atftp -p -l "$T/tftp.xml" -r r4.xml 127.0.0.1 "$TFTP_PORT" >"$T/atftp.out" 2>&1
 set -e
 expect_status 1 test -e "$U/127.0.0.1-r3.xml"
 expect_status 1 test -e "$U/127.0.0.1-r4.xml"
-wait_log "$T/run.log" "op=WRQ path=r4.xml.*status=507"
+wait_log "$T/run.log" "method=WRQ path=r4.xml.*status=507"
 expect_contains "$(cat "$T/atftp.out")" "too many uploads stored from this address" "TFTP ERROR says why"
 expect_eq "$(find "$U" -name '.upload-*' | wc -l)" 0 "no temporary file left"
 

@@ -1,8 +1,8 @@
 /* Unit tests for fleet/host (each phone's own loopback source address, this process's cost)
- * and the agent/fetch_request translation the fleet uses (the 401 challenge of spec 8.2). */
+ * and the phone/fetch_request translation the fleet uses (the 401 challenge of spec 8.2). */
 #include "pv_test.h"
 
-#include "agent/fetch_request.h"
+#include "phone/fetch_request.h"
 #include "fleet/guard.h"
 #include "fleet/host.h"
 

@@ -152,7 +152,7 @@ static inline void later_fire(uv_timer_t *t)
 {
     later *l = t->data;
     pv_response resp = {.fd = -1};
-    pv_response_set_body(&resp, 200, "later\n", 6, "text/plain");
+    pv_response_set_body(l->req, &resp, 200, "later\n", 6, "text/plain");
     pv_request_respond(l->req, &resp);
     uv_close((uv_handle_t *)&l->timer, later_closed);
 }
@@ -226,8 +226,12 @@ static inline void test_handle(pv_handler *self, pv_request *req)
         pv_request_respond_status(req, 404, "not here");
         return;
     }
+    /* Who the handler decided this is; /identity: the phone's MAC in S= (spec 4.4), as
+     * src/server decides it. */
     resp.identity_log = "from-handler";
-    pv_response_set_body(&resp, 200, b.data ? b.data : "", b.len, "text/plain");
+    if (req->identity != NULL && pv_slice_eq_cstr(req->path, "/identity"))
+        resp.identity_log = pv_request_strdup(req, req->identity->state);
+    pv_response_set_body(req, &resp, 200, b.data ? b.data : "", b.len, "text/plain");
     pv_buf_free(&b);
     pv_request_respond(req, &resp);
 }

@@ -51,7 +51,7 @@ static void handle(pv_handler *self, pv_request *req)
     }
     if (pv_slice_eq_cstr(req->path, "/gz")) {
         resp.content_encoding = "gzip";
-        pv_response_set_body(&resp, 200, "\x1f\x8bnot-really", 12, "application/xml");
+        pv_response_set_body(req, &resp, 200, "\x1f\x8bnot-really", 12, "application/xml");
         pv_request_respond(req, &resp);
         return;
     }
@@ -59,7 +59,7 @@ static void handle(pv_handler *self, pv_request *req)
         size_t n = (size_t)2 << 20;
         char *big = pv_malloc(n);
         memset(big, 'x', n);
-        pv_response_set_body(&resp, 200, big, n, NULL);
+        pv_response_set_body(req, &resp, 200, big, n, NULL);
         free(big);
         pv_request_respond(req, &resp);
         return;
@@ -79,7 +79,7 @@ static void handle(pv_handler *self, pv_request *req)
         pv_request_respond_status(req, 404, "not here");
         return;
     }
-    pv_response_set_body(&resp, 200, b.data ? b.data : "", b.len, "text/plain");
+    pv_response_set_body(req, &resp, 200, b.data ? b.data : "", b.len, "text/plain");
     pv_buf_free(&b);
     pv_request_respond(req, &resp);
 }

@@ -2,6 +2,7 @@
 #include "pv_test.h"
 
 #include "core/alloc.h"
+#include "net/exchange.h"
 #include "net/fileserver.h"
 
 #include <arpa/inet.h>
@@ -54,35 +55,46 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-/* A minimal transport: records the one answer the handler gives. */
+/* A minimal transport: records the one answer the handler gives, with copies of what lives
+ * in the exchange's arena (the message, a memory body) and the file it takes. */
 typedef struct capture {
-    pv__respond_fn respond;
     int calls;
-    pv_response resp;
+    pv_response resp; /* resp.body: a pv_malloc copy (read_body frees it); resp.fd: taken */
     char message[128];
 } capture;
 
-static void capture_respond(pv_request *req, pv_response *resp)
+static void capture_respond(pv_exchange *ex)
 {
-    capture *c = req->transport;
+    capture *c = ex->owner;
     c->calls++;
-    c->resp = *resp;
-    snprintf(c->message, sizeof c->message, "%s", resp->message ? resp->message : "");
+    c->resp = ex->resp;
+    snprintf(c->message, sizeof c->message, "%s", ex->resp.message ? ex->resp.message : "");
+    c->resp.message = NULL; /* the arena's: see message */
+    if (ex->resp.body_kind == PV_BODY_MEMORY)
+        c->resp.body = pv_memdup0(ex->resp.body, ex->resp.body_len);
+    c->resp.fd = pv_exchange_take_fd(ex);
+}
+
+static void never_orphaned(pv_exchange *ex)
+{
+    fail_msg("the exchange outlived its owner here");
 }
 
 static capture ask(pv_fileserver *fs, pv_method method, const char *path, const char *body)
 {
-    capture c = {.respond = capture_respond};
+    static const pv_exchange_ops ops = {.send = capture_respond, .owner_free = never_orphaned};
+    capture c = {0};
     struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(4444)};
     inet_pton(AF_INET, "192.0.2.7", &peer.sin_addr);
-    pv_request req = {.proto = PV_PROTO_TFTP,
-                      .method = method,
-                      .path = pv_slice_from(path),
-                      .body = pv_slice_from(body ? body : ""),
-                      .peer = (struct sockaddr *)&peer,
-                      .transport = &c};
-    fs->handler.handle(&fs->handler, &req);
+    pv_exchange ex;
+    pv_exchange_init(&ex, &ops, &c, PV_PROTO_TFTP, "test.request", (struct sockaddr *)&peer, NULL);
+    pv_exchange_open(&ex, 0);
+    ex.req.method = method;
+    ex.req.path = pv_slice_from(path);
+    ex.req.body = pv_slice_from(body ? body : "");
+    pv_exchange_dispatch(&ex, &fs->handler);
     assert_int_equal(c.calls, 1);
+    pv_exchange_end(&ex, c.resp.status, NULL, false);
     return c;
 }
 
@@ -103,7 +115,7 @@ static void read_body(capture *c, char *out, size_t cap)
         assert_true(c->resp.body_len < cap);
         memcpy(out, c->resp.body, c->resp.body_len);
         out[c->resp.body_len] = '\0';
-        free(c->resp.body);
+        free((char *)c->resp.body);
         return;
     }
     assert_int_equal(c->resp.body_kind, PV_BODY_FILE);
@@ -276,7 +288,7 @@ static void stores_uploads_atomically_with_safe_names(void **state)
     assert_int_equal(ask(&fs, PV_METHOD_PUT, "second.xml", "<s2/>").resp.status, 201);
     c = ask(&fs, PV_METHOD_POST, "third.xml", "<t/>");
     assert_int_equal(c.resp.status, 507);
-    assert_non_null(strstr(c.resp.message, "too many uploads stored from this address"));
+    assert_non_null(strstr(c.message, "too many uploads stored from this address"));
     snprintf(path, sizeof path, "%s/192.0.2.7-third.xml", uploads);
     assert_int_equal(access(path, F_OK), -1); /* nothing stored */
     pv_fileserver_set_upload_limits(&fs, (pv_upload_limits){12, 100, 0});

@@ -394,7 +394,7 @@ static void atftp_gets_files(void **state)
                          0);
         got(names[i]);
     }
-    assert_true(logged("event=tftp.transfer", "op=RRQ", "path=f513", "status=200", "bytes=513",
+    assert_true(logged("event=tftp.transfer", "method=RRQ", "path=f513", "status=200", "bytes=513",
                        "blksize=1428", "windowsize=8", "retransmits=0", "duration=", NULL));
 }
 
@@ -505,12 +505,12 @@ static void uploads_reach_the_handler(void **state)
     assert_int_equal(
         run("cd %s && timeout 20 curl -sf -T report.xml tftp://127.0.0.1:%d/", work, port4), 0);
     assert_same_file(local, stored);
-    assert_true(logged("op=WRQ", "path=report.xml", "status=201", NULL));
+    assert_true(logged("method=WRQ", "path=report.xml", "status=201", NULL));
     /* Larger than max_upload_bytes (100000): refused as Disk full. */
     make_file(work, "huge", 200000);
     assert_int_not_equal(
         run("cd %s && timeout 20 curl -sf -T huge tftp://127.0.0.1:%d/", work, port4), 0);
-    assert_true(logged("op=WRQ", "path=huge", "status=413", NULL));
+    assert_true(logged("method=WRQ", "path=huge", "status=413", NULL));
 }
 
 /* ---- bad input ----------------------------------------------------------------- */
@@ -783,7 +783,7 @@ static void netascii_both_ways(void **state)
     assert_non_null(text);
     assert_string_equal(text, "line1\nbare\rcr\n");
     free(text);
-    assert_true(logged("op=RRQ", "path=text.txt", "mode=netascii", "status=200", NULL));
+    assert_true(logged("method=RRQ", "path=text.txt", "mode=netascii", "status=200", NULL));
 }
 
 static void wrq_too_large_by_tsize(void **state)

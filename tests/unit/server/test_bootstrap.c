@@ -5,6 +5,7 @@
 
 #include "core/param.h"
 #include "core/xml_profile.h"
+#include "server/binding.h"
 #include "server/bootstrap.h"
 
 static void names_and_models(void **state)
@@ -73,11 +74,52 @@ static void profile(void **state)
     pv_buf_free(&out);
 }
 
+static const char *rule_for(const pv_prov_policy *pol, const char *model, pv_params *p)
+{
+    pv_buf out = {0};
+    pv_error err;
+    pv_params_free(p);
+    assert_int_equal(pv_bootstrap_profile(pol, "prov.example", model, &out, &err), 0);
+    assert_int_equal(pv_xml_parse(pv_buf_slice(&out), p, NULL, &err), 0);
+    pv_buf_free(&out);
+    return pv_params_value(p, "Profile_Rule");
+}
+
+/* spec 4.4: SPA phones trust Cisco's server CA only, never ours. */
+static void legacy_spa_bootstrap(void **state)
+{
+    (void)state;
+    pv_prov_policy pol;
+    pv_prov_policy_defaults(&pol);
+    pol.https_port = 8443;
+    pol.http_port = 8080;
+    pv_params p = {0};
+    /* by default nothing changes: HTTPS under our CA (a listener they trust is the operator's) */
+    assert_string_equal(rule_for(&pol, "SPA504G", &p), "https://prov.example:8443/$MA.xml");
+    /* the plain first key: SPA and PAP models over HTTP, the others still HTTPS */
+    pol.legacy_plain_key = true;
+    assert_string_equal(rule_for(&pol, "SPA504G", &p), "http://prov.example:8080/$MA.xml");
+    assert_string_equal(rule_for(&pol, "SPA112", &p), "http://prov.example:8080/$MA.xml");
+    assert_string_equal(rule_for(&pol, "PAP2T", &p), "http://prov.example:8080/$MA.xml");
+    assert_string_equal(rule_for(&pol, "CP-8841-3PCC", &p), "https://prov.example:8443/$MA.xml");
+    assert_string_equal(rule_for(&pol, "ATA191", &p), "https://prov.example:8443/$MA.xml");
+    assert_string_equal(rule_for(&pol, NULL, &p), "https://prov.example:8443/$MA.xml");
+    /* a listener with a certificate from the CA they trust, when the operator has one */
+    pol.legacy_bootstrap_url = "https://legacy.example:8444/$MA.xml";
+    assert_string_equal(rule_for(&pol, "SPA2102", &p), "https://legacy.example:8444/$MA.xml");
+    assert_string_equal(rule_for(&pol, "CP-7841-3PCC", &p), "https://prov.example:8443/$MA.xml");
+    assert_true(pv_binding_legacy_model("spa504g"));
+    assert_false(pv_binding_legacy_model("CP-8841-3PCC"));
+    assert_false(pv_binding_legacy_model("ATA192"));
+    pv_params_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(names_and_models),
         cmocka_unit_test(profile),
+        cmocka_unit_test(legacy_spa_bootstrap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

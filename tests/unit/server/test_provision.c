@@ -11,6 +11,7 @@
 #include "core/param.h"
 #include "core/salted.h"
 #include "core/xml_profile.h"
+#include "net/exchange.h"
 #include "net/http_response.h"
 #include "server/provision.h"
 
@@ -23,33 +24,60 @@
 #define MAC_B "000e08bbbbbb"
 #define CODE "AB12CD34ef"
 
-/* The answer, as a transport would receive it. */
+/* The answer, as a transport receives it: an exchange of its own (net/exchange.h). */
 typedef struct answer {
-    pv__respond_fn respond; /* first member: pv_request_respond() calls it */
+    pv_exchange ex;
     int calls;
     int status;
     pv_buf body;
-    pv_response resp; /* headers of the answer (body moved into body) */
+    pv_response resp; /* headers of the answer (body copied into body) */
+    char logged_path[160]; /* the path as every transport logs it */
 } answer;
 
-static void on_respond(pv_request *req, pv_response *resp)
+static void on_respond(pv_exchange *ex)
 {
-    answer *a = req->transport;
+    answer *a = ex->owner;
+    const pv_response *resp = &ex->resp;
     a->calls++;
     a->status = resp->status;
     a->resp = *resp;
     pv_buf_reset(&a->body);
     if (resp->body_kind == PV_BODY_MEMORY) {
         pv_buf_append(&a->body, resp->body, resp->body_len);
-        free(resp->body);
     } else if (resp->body_kind == PV_BODY_FILE) {
         char chunk[4096];
         ssize_t n;
         while ((n = read(resp->fd, chunk, sizeof chunk)) > 0)
             pv_buf_append(&a->body, chunk, (size_t)n);
-        close(resp->fd);
     }
     a->resp.body = NULL;
+    a->resp.message = a->resp.identity_log = NULL; /* the arena's: gone with the exchange */
+    pv_slice lp = pv_exchange_log_path(ex);
+    snprintf(a->logged_path, sizeof a->logged_path, "%.*s", (int)lp.len, lp.ptr);
+}
+
+static void never_orphaned(pv_exchange *ex)
+{
+    fail_msg("the exchange outlived its owner here");
+}
+
+static const pv_exchange_ops answer_ops = {.send = on_respond, .owner_free = never_orphaned};
+
+/* Opens a's exchange for a request from w's peer; the caller fills the rest of the request. */
+static pv_request *answer_open(answer *a, pv_proto proto, const struct sockaddr_in *peer,
+                               const struct sockaddr_in *local)
+{
+    pv_exchange_init(&a->ex, &answer_ops, a, proto, "test.request",
+                     (const struct sockaddr *)peer, (const struct sockaddr *)local);
+    pv_exchange_open(&a->ex, 0);
+    a->calls = 0;
+    return &a->ex.req;
+}
+
+/* The transport is done: the exchange writes its line and frees its arena. */
+static void answer_end(answer *a)
+{
+    pv_exchange_end(&a->ex, a->status, NULL, false);
 }
 
 typedef struct world {
@@ -67,7 +95,6 @@ static world *world_new(store_fixture *f)
 {
     world *w = pv_calloc(1, sizeof *w);
     w->f = f;
-    w->a.respond = on_respond;
     snprintf(w->root, sizeof w->root, "%s/root", f->dir);
     snprintf(w->keyfile, sizeof w->keyfile, "%s/master.key", f->dir);
     snprintf(w->fwdir, sizeof w->fwdir, "%s/firmware", f->dir);
@@ -118,26 +145,22 @@ typedef struct call {
  * (may be NULL) receives the path as the transport would log it. */
 static int run(world *w, const call *c, char *req_path, size_t size)
 {
-    pv_request req = {.proto = c->proto,
-                      .method = c->method,
-                      .path = pv_slice_from(c->path),
-                      .user_agent = pv_slice_from(c->ua ? c->ua : ""),
-                      .headers = c->headers,
-                      .header_count = c->nheaders,
-                      .body = c->body,
-                      .peer = (struct sockaddr *)&w->peer,
-                      .local = (struct sockaddr *)&w->local,
-                      .identity = c->cert,
-                      .transport = &w->a};
-    w->a.calls = 0;
-    pv_handler *h = pv_provision_loop_handler(w->l);
-    h->handle(h, &req);
+    pv_request *req = answer_open(&w->a, c->proto, &w->peer, &w->local);
+    req->method = c->method;
+    req->path = pv_slice_from(c->path);
+    req->user_agent = pv_slice_from(c->ua ? c->ua : "");
+    req->headers = c->headers;
+    req->header_count = c->nheaders;
+    req->body = c->body;
+    req->identity = c->cert;
+    pv_exchange_dispatch(&w->a.ex, pv_provision_loop_handler(w->l));
     /* What the loop does at the end of its pass: commit the held answers'
      * records, then send them. */
     pv_provision_loop_flush(w->l);
     assert_int_equal(w->a.calls, 1); /* answered exactly once */
     if (req_path != NULL)
-        snprintf(req_path, size, "%.*s", (int)req.path.len, req.path.ptr);
+        snprintf(req_path, size, "%s", w->a.logged_path);
+    answer_end(&w->a);
     return w->a.status;
 }
 
@@ -352,18 +375,12 @@ static void served_answers_wait_for_their_records(void **state)
     snprintf(path, sizeof path, "/%s/" MAC_A ".cfg", dir);
     assert_int_equal(get(w, PV_PROTO_HTTP, path, NULL), 200); /* SEC-PRV-2: written at once */
     assert_int_equal(audits(w->f->s, "profile.served", MAC_A, NULL), 1);
-    pv_request req[3];
-    answer ans[3];
-    pv_handler *h = pv_provision_loop_handler(w->l);
+    answer ans[3] = {0};
     for (int i = 0; i < 3; i++) {
-        ans[i] = (answer){.respond = on_respond};
-        req[i] = (pv_request){.proto = PV_PROTO_HTTP,
-                              .method = PV_METHOD_GET,
-                              .path = pv_slice_from(path),
-                              .peer = (struct sockaddr *)&w->peer,
-                              .local = (struct sockaddr *)&w->local,
-                              .transport = &ans[i]};
-        h->handle(h, &req[i]);
+        pv_request *req = answer_open(&ans[i], PV_PROTO_HTTP, &w->peer, &w->local);
+        req->method = PV_METHOD_GET;
+        req->path = pv_slice_from(path);
+        pv_exchange_dispatch(&ans[i].ex, pv_provision_loop_handler(w->l));
         assert_int_equal(ans[i].calls, 0); /* held */
     }
     assert_int_equal(audits(w->f->s, "profile.served", MAC_A, NULL), 1);
@@ -375,6 +392,7 @@ static void served_answers_wait_for_their_records(void **state)
     for (int i = 0; i < 3; i++) {
         assert_int_equal(ans[i].calls, 1);
         assert_int_equal(ans[i].status, 200);
+        answer_end(&ans[i]);
         pv_buf_free(&ans[i].body);
     }
     world_free(w);

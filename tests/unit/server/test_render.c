@@ -7,6 +7,7 @@
 #include "core/xml_profile.h"
 #include "server/keys.h"
 #include "server/render.h"
+#include "provisor/agent.h"
 
 static void seed(pv_store *s, int64_t *account)
 {
@@ -248,12 +249,59 @@ static void cache_is_bounded_in_bytes(void **state)
     pv_render_cache_free(o.cache);
 }
 
+/* C-ATAPAR, spec 3.1: an ATA 19x gets its router parameters inside <router-configuration>,
+ * rendered from the account's parameters, and an emulated ATA reads them back. */
+static void ata_router_configuration(void **state)
+{
+    store_fixture *f = *state;
+    pv_store_account a = {.name = "lobby", .settings = "{\"tz\":\"GMT+01:00\"}"};
+    int64_t acct;
+    assert_ok(pv_store_account_create(f->s, &a, 1000, &acct, e));
+    pv_store_device d = {.mac = "000e08a19100", .model = "ATA191", .account_id = acct};
+    assert_ok(pv_store_device_create(f->s, &d, 1000, e));
+    char scope[32];
+    snprintf(scope, sizeof scope, "account:%lld", (long long)acct);
+    assert_ok(pv_store_param_put(f->s, scope, "Time_Zone", "{{tz}}", NULL, 1000, e));
+    assert_ok(pv_store_param_put(f->s, scope, "WAN_Connection_Type", "dhcp", NULL, 1000, e));
+    assert_ok(pv_store_param_put(f->s, scope, "Local_IP", "192.168.15.1", NULL, 1000, e));
+    assert_ok(pv_store_param_put(f->s, scope, "Proxy_1_", "sip.example.net", NULL, 1000, e));
+    pv_prov_policy pol;
+    pv_prov_policy_defaults(&pol);
+    pv_render_options o = {.policy = &pol, .plain = true};
+    pv_render_output out = {0};
+    assert_ok(pv_render_device(f->s, "000e08a19100", &o, &out, e));
+    const char *xml = out.body.data;
+    assert_non_null(strstr(xml, "  <router-configuration>\n"));
+    assert_non_null(strstr(xml, "    <Time_Setup>\n      <Time_Zone>GMT+01:00</Time_Zone>\n"));
+    assert_non_null(strstr(xml, "    <WAN_Interface>\n      <WAN_Connection_Type>dhcp<"));
+    assert_non_null(strstr(xml, "    <DHCP_Server_Pool>\n      <Rule>\n        <Local_IP>"));
+    assert_non_null(strstr(xml, "\n  <Proxy_1_>sip.example.net</Proxy_1_>\n")); /* voice: flat */
+    /* the phone side: an emulated ATA applies it as a profile */
+    pv_agent_defaults *defs = pv_agent_defaults_new(PV_AGENT_ATA);
+    pv_agent_identity id = {.mac = "000e08a19100", .model = "ATA191"};
+    pv_agent *ag;
+    assert_ok(pv_agent_new(&ag, defs, &id, 1, e));
+    assert_ok(pv_agent_apply_config(ag, 0, PV_AGENT_ADMIN, out.body.data, out.body.len, e));
+    const char *v;
+    assert_ok(pv_agent_get(ag, PV_AGENT_ADMIN, "Time_Zone", &v));
+    assert_string_equal(v, "GMT+01:00");
+    assert_ok(pv_agent_get(ag, PV_AGENT_ADMIN, "WAN_Connection_Type", &v));
+    assert_string_equal(v, "dhcp");
+    assert_ok(pv_agent_get(ag, PV_AGENT_ADMIN, "Local_IP", &v));
+    assert_string_equal(v, "192.168.15.1");
+    assert_int_not_equal(pv_agent_get(ag, PV_AGENT_ADMIN, "Time_Setup", &v), 0);
+    pv_agent_free(ag);
+    pv_agent_defaults_free(defs);
+    pv_render_output_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         STORE_TEST(layers_and_placeholders),      STORE_TEST(unknown_placeholder_is_an_error),
         STORE_TEST(encrypted_cached_and_rotated), STORE_TEST(one_statement_per_render),
         STORE_TEST(cache_is_bounded_in_bytes),
+        STORE_TEST(ata_router_configuration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -285,6 +285,13 @@ static void binding_codes_single_use_expiry_and_lock(void **state)
     assert_int_equal(pv_store_code_create(s, acct, "late", 50, 0, 100, NULL, &err), PV_EINVAL);
     assert_ok(pv_store_code_delete(s, id, e));
     assert_int_equal(pv_store_code_delete(s, id, NULL), PV_ENOENT);
+    /* Ids are never handed out twice, not even the last one's after its revocation
+     * (issue 13: `code:4` in the audit log named two codes). */
+    int64_t last = 0, next = 0;
+    assert_ok(pv_store_code_create(s, acct, "last-code", 9000, 3, 100, &last, e));
+    assert_ok(pv_store_code_delete(s, last, e));
+    assert_ok(pv_store_code_create(s, acct, "next-code", 9000, 3, 100, &next, e));
+    assert_true(next > last);
 
     /* A row from before schema step 2 (a bare SHA-256, keyed = 0) still
      * binds until it expires; a keyed row is never found by the bare hash. */
@@ -638,16 +645,24 @@ static void tokens_and_audit(void **state)
 {
     pv_store *s = S(state);
     const char *token = "pvt_0123456789abcdef0123456789";
-    assert_ok(pv_store_token_create(s, "ops", token, 1, NULL, e));
+    assert_ok(pv_store_token_create(s, "ops", token, "admin", 0, 1, NULL, e));
     pv_error err;
-    assert_int_equal(pv_store_token_create(s, "ops", "another-token-0123456", 1, NULL, &err),
+    assert_int_equal(pv_store_token_create(s, "ops", "another-token-0123456", "admin", 0, 1, NULL, &err),
                      PV_EEXIST);
-    assert_int_equal(pv_store_token_create(s, "short", "abc", 1, NULL, &err), PV_EINVAL);
+    assert_int_equal(pv_store_token_create(s, "short", "abc", "admin", 0, 1, NULL, &err), PV_EINVAL);
     pv_store_token t = {0};
     assert_ok(pv_store_token_check(s, token, 50, &t, e));
     assert_string_equal(t.name, "ops");
     assert_int_equal(t.last_used_at, 50);
+    assert_string_equal(t.role, "admin");
     pv_store_token_free(&t);
+    /* a customer token names its one account; the other roles none */
+    assert_int_equal(pv_store_token_create(s, "cust", "customer-token-0123456", "customer", 0, 1,
+                                           NULL, &err),
+                     PV_EINVAL);
+    assert_int_equal(pv_store_token_create(s, "view", "viewer-token-0123456", "root", 0, 1, NULL,
+                                           &err),
+                     PV_EINVAL);
     assert_int_equal(pv_store_token_check(s, "pvt_wrong", 50, &t, &err), PV_ENOENT);
     assert_ok(pv_store_token_revoke(s, "ops", 60, e));
     assert_int_equal(pv_store_token_check(s, token, 70, &t, &err), PV_EACCES);
