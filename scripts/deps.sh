@@ -10,7 +10,7 @@ want=(
   cmake ninja-build make gcc clang libclang-rt-14-dev pkg-config
   # libraries (DESIGN "Dependencies")
   libssl-dev libuv1-dev node-llhttp libexpat1-dev zlib1g-dev libsqlite3-dev
-  libpq-dev libjansson-dev libinih-dev libcurl4-openssl-dev libosip2-dev libc-ares-dev
+  libpq-dev libjansson-dev libinih-dev libcurl4-openssl-dev libosip2-dev libc-ares-dev libargon2-dev
   # tests: cmocka and the real peers
   libcmocka-dev openssl curl atftp tftp-hpa sqlite3 valgrind procps iproute2 postgresql tmux
   dnsmasq-base kea-dhcp4-server nginx python3 sip-tester kamailio

@@ -39,6 +39,7 @@ int pv_cmd_fleet(int argc, char **argv);
 /* Over the admin API (cli_api.c; docs/api.md). */
 int pv_cmd_account(int argc, char **argv);
 int pv_cmd_code(int argc, char **argv);
+int pv_cmd_customer(int argc, char **argv);
 int pv_cmd_token(int argc, char **argv);
 int pv_cmd_device(int argc, char **argv);
 int pv_cmd_params(int argc, char **argv);
@@ -46,6 +47,7 @@ int pv_cmd_firmware(int argc, char **argv);
 int pv_cmd_plan(int argc, char **argv);
 int pv_cmd_report(int argc, char **argv);
 int pv_cmd_audit(int argc, char **argv);
+int pv_cmd_job(int argc, char **argv);
 int pv_cmd_dhcp_snippet(int argc, char **argv);
 int pv_cmd_admin_token(int argc, char **argv);
 /* `provisor phone cert` (cmd_datadir.c): argv[0] is "cert". */
@@ -125,6 +127,9 @@ int pv_cli_device_resync(pv_cli_api *api, int argc, char **argv);
 typedef struct pv_cli_renders pv_cli_renders;
 int pv_cli_renders_take(pv_cli_api *api, const char *scope, pv_cli_renders **out);
 int pv_cli_notify_changed(pv_cli_api *api, pv_cli_renders *before); /* frees before */
+/* A device action job (taken): followed with --wait, printed with every device's outcome;
+ * strict: with --wait, exit 1 unless every device answered 2xx. */
+int pv_cli_follow_job(pv_cli_api *api, json_t *job, bool strict);
 void pv_cli_renders_free(pv_cli_renders *r);
 int pv_cli_device_reboot(pv_cli_api *api, int argc, char **argv);
 int pv_cli_device_report_request(pv_cli_api *api, int argc, char **argv);

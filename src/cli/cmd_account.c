@@ -67,12 +67,25 @@ static int account_write(pv_cli_api *api, const char *method, const char *name)
         json_decref(body);
         return rc;
     }
-    char *path =
-        strcmp(method, "POST") == 0 ? pv_strdup("/accounts") : pv_cli_path("/accounts", name, NULL);
+    /* --notify: the server resyncs the devices whose profile the change alters (spec 5.5) */
+    bool notify = pv_cli_opt(api, "notify") != NULL;
+    char *path = strcmp(method, "POST") == 0
+                     ? pv_strdup("/accounts")
+                     : pv_cli_path("/accounts", name, notify ? "?notify=1" : NULL);
     json_t *a = NULL;
     rc = pv_cli_call(api, method, path, body, &a);
     free(path);
-    return pv_cli_show(api, rc, a);
+    json_t *job = rc == PV_EXIT_OK ? json_incref(json_object_get(a, "notify")) : NULL;
+    if (job != NULL)
+        json_object_del(a, "notify");
+    rc = pv_cli_show(api, rc, a);
+    if (rc == PV_EXIT_OK && json_is_object(job) && json_object_get(job, "error") == NULL)
+        return pv_cli_follow_job(api, job, false);
+    if (notify && rc == PV_EXIT_OK && !pv_cli_json(api))
+        printf("notify: %s\n", json_is_object(job) ? "the job could not start"
+                                                    : "no device's profile changed");
+    json_decref(job);
+    return rc;
 }
 
 static int account_create(pv_cli_api *api, int argc, char **argv)
@@ -120,8 +133,10 @@ static const pv_cli_action account_actions[] = {
      "create an account (settings: JSON or @FILE: lines, hunt_group, speed_dials, "
      "user_features)",
      account_create},
-    {"update", "NAME", 1, 1, "customer=,settings=,rename=",
-     "change an account; settings keys given replace those keys", account_update},
+    {"update", "NAME", 1, 1, "customer=,settings=,rename=,notify,wait,timeout=",
+     "change an account; settings keys given replace those keys (--notify: SIP NOTIFY the "
+     "devices whose profile changed)",
+     account_update},
     {"delete", "NAME", 1, 1, "force",
      "delete an account; refused while devices are assigned unless --force (admin), which "
      "leaves them unassigned",

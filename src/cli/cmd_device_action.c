@@ -8,9 +8,12 @@
  * (GET /jobs/{id}) until every device has an outcome, prints them, and exits
  * 0 only when every device said 200.
  *
- * --notify of params set and account update (pv_cli_renders_take, pv_cli_notify_changed)
- * compares each reached device's plain render before and after the change and notifies
- * exactly the devices whose profile changed.
+ * --notify of params set (pv_cli_renders_take, pv_cli_notify_changed) compares each
+ * reached device's plain render before and after the change and notifies exactly the
+ * devices whose profile changed; account update --notify asks the server to do the same
+ * (?notify=1) and follows the job it answers with (pv_cli_follow_job).
+ *
+ * `provisor job list|show ID|devices ID`: the jobs the store keeps (GET /jobs...).
  */
 #include "cli/cli.h"
 
@@ -80,19 +83,31 @@ static int wait_job(pv_cli_api *api, json_t **job, double timeout_s)
     return PV_EXIT_OK;
 }
 
-/* POST /actions with body (taken), --wait for the outcomes, print the job. strict: with
- * --wait, exit 1 unless every device answered 2xx and none was skipped. */
-static int post_job(pv_cli_api *api, json_t *body, bool strict)
+/* Every device's outcome (GET /jobs/{id}/devices, all pages) as job's "devices". */
+static int add_devices(pv_cli_api *api, json_t *job)
 {
-    json_t *job = NULL;
-    int rc = pv_cli_call(api, "POST", "/actions", body, &job);
-    if (rc != PV_EXIT_OK)
-        return rc;
+    char path[80];
+    snprintf(path, sizeof path, "/jobs/%lld/devices",
+             (long long)json_integer_value(json_object_get(job, "id")));
+    json_t *items = NULL;
+    int rc = pv_cli_list_all(api, path, &items);
+    if (rc == PV_EXIT_OK)
+        json_object_set_new(job, "devices", items);
+    return rc;
+}
+
+/* With --wait, follows job (taken) until it finished; prints it with its devices. strict: with
+ * --wait, exit 1 unless every device answered 2xx and none was skipped. */
+int pv_cli_follow_job(pv_cli_api *api, json_t *job, bool strict)
+{
+    int rc = PV_EXIT_OK;
     bool wait = pv_cli_opt(api, "wait") != NULL;
     if (wait) {
         const char *t = pv_cli_opt(api, "timeout");
         rc = wait_job(api, &job, t ? atof(t) : 120.0);
     }
+    if (rc == PV_EXIT_OK)
+        rc = add_devices(api, job);
     print_job(api, job);
     if (rc == PV_EXIT_OK && wait && strict) {
         json_t *o = json_object_get(job, "outcomes");
@@ -103,6 +118,14 @@ static int post_job(pv_cli_api *api, json_t *body, bool strict)
     }
     json_decref(job);
     return rc;
+}
+
+/* POST /actions with body (taken), then follows the job. */
+static int post_job(pv_cli_api *api, json_t *body, bool strict)
+{
+    json_t *job = NULL;
+    int rc = pv_cli_call(api, "POST", "/actions", body, &job);
+    return rc != PV_EXIT_OK ? rc : pv_cli_follow_job(api, job, strict);
 }
 
 static int run(pv_cli_api *api, const char *action, int argc, char **argv)
@@ -247,4 +270,40 @@ int pv_cli_notify_changed(pv_cli_api *api, pv_cli_renders *before)
         return PV_EXIT_OK;
     }
     return post_job(api, json_pack("{s:s, s:o}", "action", "resync", "macs", macs), false);
+}
+
+/* ---- provisor job ---- */
+
+static int job_list(pv_cli_api *api, int argc, char **argv)
+{
+    static const pv_cli_column cols[] = {{"ID", "id"},         {"ACTION", "action"},
+                                         {"SUBJECT", "subject"}, {"TOTAL", "total"},
+                                         {"DONE", "done"},     {"FINISHED", "finished"},
+                                         {"ACTOR", "actor"}};
+    return pv_cli_list_table(api, "/jobs", cols, sizeof cols / sizeof cols[0]);
+}
+
+static int job_show(pv_cli_api *api, int argc, char **argv)
+{
+    char *path = pv_cli_path("/jobs", argv[0], NULL);
+    json_t *job = NULL;
+    int rc = pv_cli_call(api, "GET", path, NULL, &job);
+    free(path);
+    return rc != PV_EXIT_OK ? rc : pv_cli_follow_job(api, job, true);
+}
+
+static const pv_cli_action job_actions[] = {
+    {"list", "", 0, 0, "", "device action jobs, newest first (kept in the store)", job_list},
+    {"show", "ID", 1, 1, "wait,timeout=",
+     "a job's counts by outcome and each device's outcome (--wait: until it finished)",
+     job_show},
+};
+
+int pv_cmd_job(int argc, char **argv)
+{
+    return pv_cli_resource_main("job",
+                                "Device action jobs: SIP NOTIFY resync, reboot, report "
+                                "(spec 5.5) and each device's outcome.",
+                                job_actions, sizeof job_actions / sizeof job_actions[0], argc,
+                                argv);
 }

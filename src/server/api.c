@@ -11,6 +11,7 @@
 #include "server/api_int.h"
 #include "server/roles.h"
 #include "server/tokens.h"
+#include "server/notifier.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,12 @@ static const route routes[] = {
     {"GET",    "/accounts/{name}/codes", pv__api_codes_list, false, VIEWER, true},
     {"POST",   "/accounts/{name}/codes", pv__api_code_create, false, OPERATOR, true},
     {"DELETE", "/codes/{id}", pv__api_code_delete, false, OPERATOR, false},
+    {"GET",    "/accounts/{name}/customers", pv__api_customers_list, false, VIEWER, false},
+    {"POST",   "/accounts/{name}/customers", pv__api_customer_create, false, OPERATOR, false},
+    {"GET",    "/customers", pv__api_customers_list, false, VIEWER, false},
+    {"GET",    "/customers/{login}", pv__api_customer_get, false, VIEWER, false},
+    {"DELETE", "/customers/{login}", pv__api_customer_delete, false, OPERATOR, false},
+    {"PUT",    "/customers/{login}/password", pv__api_customer_password, false, OPERATOR, false},
     {"GET",    "/devices", pv__api_devices_list, false, VIEWER, false},
     {"POST",   "/devices", pv__api_device_create, false, OPERATOR, false},
     {"POST",   "/devices:import", pv__api_devices_import, false, OPERATOR, false},
@@ -71,7 +78,10 @@ static const route routes[] = {
     {"GET",    "/devices/{mac}/report", pv__api_device_report, false, VIEWER, false},
     {"POST",   "/devices/{mac}/actions", pv__api_device_action, false, OPERATOR, false},
     {"POST",   "/actions", pv__api_actions_bulk, false, OPERATOR, false},
+    {"GET",    "/jobs", pv__api_jobs_list, false, VIEWER, false},
     {"GET",    "/jobs/{id}", pv__api_job_get, false, VIEWER, false},
+    {"GET",    "/jobs/{id}/devices", pv__api_job_devices, false, VIEWER, false},
+    {"GET",    "/devices/{mac}/actions", pv__api_device_actions_list, false, VIEWER, false},
     {"GET",    "/status", pv__api_status, false, VIEWER, false},
     {"GET",    "/params", pv__api_params_list, false, VIEWER, false},
     {"GET",    "/params/{scope}", pv__api_params_get, false, VIEWER, false},
@@ -101,10 +111,32 @@ void pv_api_set_policy(pv_api *api, const struct pv_prov_policy *policy)
     api->policy = policy;
 }
 
+static int open_store(pv_api *api, pv__api_ctx *ctx);
+
+/* The notifier's finished targets go to the store the API uses (opened here when no request
+ * opened it yet). */
+static void record(void *data, uint64_t job, const pv_notify_result *r, size_t n)
+{
+    pv_api *api = data;
+    if (open_store(api, NULL) == 0)
+        pv__api_notify_record(api->store, job, r, n);
+}
+
 void pv_api_set_notifier(pv_api *api, struct pv_notifier *notifier)
 {
-    if (api != NULL)
-        api->notifier = notifier;
+    if (api == NULL)
+        return;
+    api->notifier = notifier;
+    if (notifier == NULL || open_store(api, NULL) != 0)
+        return;
+    pv_notifier_set_recorder(notifier, record, api);
+    /* outcomes a stopped process left pending will never come (docs/api.md) */
+    int64_t count = 0;
+    pv_error err = {""};
+    if (pv_store_notify_interrupted(api->store, (int64_t)time(NULL), &count, &err) != 0)
+        pv_logf(PV_LOG_ERROR, "sip.notify.record_failed", "error=\"%s\"", err.msg);
+    else if (count > 0)
+        pv_logf(PV_LOG_WARN, "sip.notify.interrupted", "devices=%lld", (long long)count);
 }
 
 pv_api *pv_api_new(const char *data_dir, const char *db_url)
@@ -304,7 +336,8 @@ static int open_store(pv_api *api, pv__api_ctx *ctx)
         if (s != NULL)
             pv_store_close(s);
         pv_logf(PV_LOG_ERROR, "api.store_failed", "error=\"%s\"", err.msg);
-        pv__api_fail(ctx, 503, "unavailable", NULL, "the store cannot be opened: %s", err.msg);
+        if (ctx != NULL)
+            pv__api_fail(ctx, 503, "unavailable", NULL, "the store cannot be opened: %s", err.msg);
         return rc;
     }
     api->store = s;
@@ -319,6 +352,13 @@ static void dispatch(pv_api *api, pv__api_ctx *ctx)
     ctx->store = api->store;
     if (!authenticate(api, ctx))
         return;
+    /* With the master key loaded before any handler, secrets (parameters, account settings)
+     * are sealed as they are written and opened as they are read, by every route. */
+    pv_error key_err = {""};
+    if (pv__api_load_secrets(ctx, false, &key_err) != 0) {
+        pv__api_fail(ctx, 503, "unavailable", NULL, "%s", key_err.msg);
+        return;
+    }
     pv_slice rel = pv_slice_make(req->path.ptr + 7, req->path.len - 7); /* after /api/v1 */
     pv_slice segs[6];
     size_t n = 0;

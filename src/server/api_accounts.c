@@ -56,6 +56,7 @@ static bool check_settings(pv__api_ctx *ctx, const json_t *s)
         {"hunt_group", PV_API_OBJECT, false},
         {"speed_dials", PV_API_ARRAY, false},
         {"user_features", PV_API_ARRAY, false},
+        {"sip_delivery", PV_API_STRING, false},
     };
     static const pv__api_field line[] = {
         {"line", PV_API_INT, true},
@@ -75,8 +76,15 @@ static bool check_settings(pv__api_ctx *ctx, const json_t *s)
         {"members", PV_API_ARRAY, false},
         {"policy", PV_API_STRING, false},
     };
-    if (!pv__api_check(ctx, s, "settings", top, 4))
+    if (!pv__api_check(ctx, s, "settings", top, sizeof top / sizeof top[0]))
         return false;
+    /* how device actions reach the account's phones (spec 5.5, server/notifier.h) */
+    const char *delivery = pv__api_str(s, "sip_delivery");
+    if (delivery && strcmp(delivery, "proxy") != 0 && strcmp(delivery, "direct") != 0) {
+        pv__api_fail(ctx, 422, "invalid", "settings.sip_delivery",
+                     "sip_delivery '%.40s': want proxy or direct", delivery);
+        return false;
+    }
     json_t *v = json_object_get(s, "lines");
     /* multiplatform phones have up to 16 lines (Line_Enable_1_..16_) */
     if (v && !check_array_of(ctx, v, "lines", line, 6, "line", 1, 16))
@@ -237,19 +245,37 @@ void pv__api_account_get(pv__api_ctx *ctx)
     answer_account(ctx, 200, ctx->params[0]);
 }
 
-/* PUT replaces customer and settings; PATCH merges settings key by key. */
+/* ?notify=1: whether to resync the devices whose profile the change alters (spec 5.5). */
+static bool notify_asked(pv__api_ctx *ctx)
+{
+    char *v = pv__api_query(ctx, "notify");
+    bool yes = v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
+    free(v);
+    return yes;
+}
+
+/* PUT replaces customer and settings; PATCH merges settings key by key. ?notify=1 adds
+ * "notify": the resync job of the devices whose rendered profile changed (null: none). */
 static void account_update(pv__api_ctx *ctx, bool patch)
 {
     if (!check_account_body(ctx))
         return;
     pv_store_account a = {0};
     pv_error err = {""};
+    pv__api_renders *before = NULL;
+    if (notify_asked(ctx)) {
+        int64_t id = 0;
+        if (!pv__api_account_id(ctx, ctx->params[0], NULL, &id))
+            return;
+        before = pv__api_renders_take(ctx, id);
+    }
     int rc = pv_store_begin(ctx->store, &err);
     if (rc == 0)
         rc = pv_store_account_get_by_name(ctx->store, ctx->params[0], &a, &err);
     if (rc != 0) {
         pv_store_rollback(ctx->store);
         pv_store_account_free(&a);
+        pv__api_renders_free(before);
         pv__api_fail_store(ctx, rc, &err, NULL);
         return;
     }
@@ -283,7 +309,13 @@ static void account_update(pv__api_ctx *ctx, bool patch)
     } else if (pv__api_commit(ctx, patch ? "account.patch" : "account.update", ctx->params[0],
                               json_deep_copy(body))) {
         answer_account(ctx, 200, new_name);
+        if (before != NULL && ctx->status == 200) {
+            json_object_set_new(ctx->answer, "notify",
+                                pv__api_notify_changed(ctx, before, new_name));
+            before = NULL;
+        }
     }
+    pv__api_renders_free(before);
     free(new_name);
 }
 

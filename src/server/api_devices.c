@@ -28,6 +28,8 @@ static json_t *device_json(pv__api_ctx *ctx, const pv_store_device *d)
         "last_report_id", (json_int_t)d->last_report_id, "served_version",
         pv__api_str_or_null(d->served_version), "version", (json_int_t)d->version, "created_at",
         (json_int_t)d->created_at, "updated_at", (json_int_t)d->updated_at);
+    /* where a direct NOTIFY goes (spec 5.5): the address it last provisioned from */
+    json_object_set_new(o, "last_address", pv__api_str_or_null(d->last_address));
     free(account);
     return o;
 }

@@ -132,6 +132,20 @@ json_t *pv__api_report_json(const pv_store_report *r, bool with_body);
 void pv__api_device_action(pv__api_ctx *ctx);
 void pv__api_actions_bulk(pv__api_ctx *ctx);
 void pv__api_job_get(pv__api_ctx *ctx);
+void pv__api_jobs_list(pv__api_ctx *ctx);
+void pv__api_job_devices(pv__api_ctx *ctx);
+void pv__api_device_actions_list(pv__api_ctx *ctx);
+/* ?notify=1 (spec 5.5): the plain renders of an account's devices (0: every device) before a
+ * change, then after it a resync job for exactly the devices whose render changed: the job's
+ * JSON (its error when it could not start), or JSON null when none changed. Takes before. */
+typedef struct pv__api_renders pv__api_renders;
+pv__api_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id);
+void pv__api_renders_free(pv__api_renders *r);
+json_t *pv__api_notify_changed(pv__api_ctx *ctx, pv__api_renders *before, const char *subject);
+/* Stores finished NOTIFY outcomes of job (the notifier's recorder, via api.c). */
+struct pv_notify_result;
+void pv__api_notify_record(pv_store *store, uint64_t job, const struct pv_notify_result *r,
+                           size_t n);
 
 /* api_accounts.c */
 void pv__api_accounts_list(pv__api_ctx *ctx);
@@ -146,6 +160,13 @@ void pv__api_code_delete(pv__api_ctx *ctx);
 void pv__api_tokens_list(pv__api_ctx *ctx);
 void pv__api_token_create(pv__api_ctx *ctx);
 void pv__api_token_delete(pv__api_ctx *ctx);
+
+/* api_customers.c */
+void pv__api_customers_list(pv__api_ctx *ctx);
+void pv__api_customer_create(pv__api_ctx *ctx);
+void pv__api_customer_get(pv__api_ctx *ctx);
+void pv__api_customer_delete(pv__api_ctx *ctx);
+void pv__api_customer_password(pv__api_ctx *ctx);
 
 /* api_devices.c */
 void pv__api_devices_list(pv__api_ctx *ctx);

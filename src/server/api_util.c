@@ -300,9 +300,31 @@ void pv__api_list(pv__api_ctx *ctx, pv__api_lister fn)
 
 /* ---- audit ---- */
 
+/* The audit log keeps what changed, never a password: a string under a secret-looking key
+ * (the rule of secret parameters, store.h) anywhere in a detail becomes "(secret)", as
+ * api_params.c records secret parameters. An account's settings in account.create carry its
+ * lines' SIP passwords. */
+static void mask_secrets(json_t *v)
+{
+    size_t i;
+    const char *key;
+    json_t *item;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, item) mask_secrets(item);
+        return;
+    }
+    json_object_foreach(v, key, item) {
+        if (json_is_string(item) && pv_store_param_is_secret(key))
+            json_string_set(item, "(secret)");
+        else
+            mask_secrets(item);
+    }
+}
+
 int pv__api_audit(pv__api_ctx *ctx, const char *action, const char *subject, json_t *detail,
                   pv_error *err)
 {
+    mask_secrets(detail);
     char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(detail);
     pv_store_audit a = {
@@ -368,6 +390,8 @@ char *pv__api_account_name(pv__api_ctx *ctx, int64_t id)
 
 int pv__api_load_secrets(pv__api_ctx *ctx, bool required, pv_error *err)
 {
+    if (pv_store_secrets_loaded(ctx->store))
+        return 0; /* once per store: loading seals what was stored plain, a scan */
     char key[4096];
     int n = snprintf(key, sizeof key, "%s/master.key", ctx->data_dir);
     if (n < 0 || (size_t)n >= sizeof key)

@@ -23,6 +23,7 @@
 #define T2_MS 4000
 #define BACKOFF_MS 2000
 #define PACE_MS 20
+#define RECORD_MS 200 /* finished targets reach the recorder this often (one write per batch) */
 
 typedef struct job job;
 
@@ -34,7 +35,7 @@ typedef struct txn {
     pv_notify_outcome outcome;
     int status;
     unsigned attempts;
-    bool challenged, answered_challenge;
+    bool challenged, answered_challenge, direct;
     char call_id[40], branch[40], from_tag[20];
     uint32_t cseq;
     uint64_t started;
@@ -68,6 +69,12 @@ struct pv_notifier {
     job *jobs[PV_NOTIFIER_JOBS];
     uint64_t next_id;
     txn *active; /* transactions waiting for an answer */
+    pv_notify_recorder recorder;
+    void *recorder_data;
+    pv_notify_result *finished; /* waiting for the recorder, in finishing order */
+    uint64_t *finished_job;
+    size_t nfinished, cap_finished;
+    uv_timer_t record;
     uint64_t totals[PV_NOTIFY_OUTCOMES];
     unsigned closing;
     void (*done)(void *data);
@@ -124,6 +131,8 @@ static void unlink_active(pv_notifier *n, txn *x)
     x->next_active = x->prev_active = NULL;
 }
 
+static void on_record(uv_timer_t *tm);
+
 static void finish(pv_notifier *n, txn *x, pv_notify_outcome o, int status)
 {
     unlink_active(n, x);
@@ -136,6 +145,23 @@ static void finish(pv_notifier *n, txn *x, pv_notify_outcome o, int status)
     atomic_fetch_add_explicit(&metric_totals[o], 1, memory_order_relaxed);
     pv_buf_free(&x->request);
     const pv_notify_target *t = &x->j->t[x->index];
+    if (n->recorder != NULL) {
+        if (n->nfinished == n->cap_finished) {
+            n->cap_finished = n->cap_finished ? n->cap_finished * 2 : 256;
+            n->finished = pv_reallocarray(n->finished, n->cap_finished, sizeof *n->finished);
+            n->finished_job = pv_reallocarray(n->finished_job, n->cap_finished, sizeof(uint64_t));
+        }
+        pv_notify_result *r = &n->finished[n->nfinished];
+        n->finished_job[n->nfinished++] = x->j->id;
+        memcpy(r->mac, t->mac, sizeof r->mac);
+        r->outcome = o;
+        r->status = status;
+        r->attempts = x->attempts;
+        r->challenged = x->challenged;
+        r->via = x->attempts == 0 && o == PV_NOTIFY_ERROR ? "" : x->direct ? "direct" : "proxy";
+        if (!uv_is_active((uv_handle_t *)&n->record))
+            uv_timer_start(&n->record, on_record, RECORD_MS, 0);
+    }
     pv_logf(o == PV_NOTIFY_OK ? PV_LOG_INFO : PV_LOG_WARN, "sip.notify.done",
             "job=%llu mac=%s event=%s outcome=%s status=%d attempts=%u challenged=%s",
             (unsigned long long)x->j->id, t->mac, x->j->event, pv_notify_outcome_name(o), status,
@@ -276,12 +302,15 @@ static void on_message(pv_sip_transport *t, const pv_sip_msg *m, const struct so
 
 /* ---- jobs ---- */
 
-/* Where target t's NOTIFY goes: the proxy, else its own address. */
-static bool destination(pv_notifier *n, const pv_notify_target *t, struct sockaddr_storage *to)
+/* Where target t's NOTIFY goes: the proxy, or its own address (t->via; *direct says which). */
+static bool destination(pv_notifier *n, const pv_notify_target *t, struct sockaddr_storage *to,
+                        bool *direct)
 {
-    if (n->has_proxy) {
+    bool proxy = t->via == PV_NOTIFY_VIA_PROXY || (t->via == PV_NOTIFY_VIA_DEFAULT && n->has_proxy);
+    *direct = !proxy;
+    if (proxy) {
         *to = n->proxy;
-        return true;
+        return n->has_proxy;
     }
     return t->direct[0] != '\0' && pv_sip_parse_address(t->direct, 5060, to, NULL) == 0;
 }
@@ -299,8 +328,8 @@ static void on_pace(uv_timer_t *tm)
         while (j->tokens >= 1.0 && j->next < j->count) {
             j->tokens -= 1.0;
             txn *x = &j->x[j->next++];
-            if (!destination(n, &j->t[x->index], &x->to)) {
-                finish(n, x, PV_NOTIFY_ERROR, 0); /* no proxy and no known address */
+            if (!destination(n, &j->t[x->index], &x->to, &x->direct)) {
+                finish(n, x, PV_NOTIFY_ERROR, 0); /* no proxy, or no known address */
                 continue;
             }
             attempt(n, x);
@@ -351,8 +380,8 @@ static bool job_finished(const job *j)
     return j->done == j->count;
 }
 
-uint64_t pv_notifier_submit(pv_notifier *n, const char *action, const pv_notify_target *targets,
-                            size_t count, unsigned rate)
+uint64_t pv_notifier_submit(pv_notifier *n, uint64_t id, const char *action,
+                            const pv_notify_target *targets, size_t count, unsigned rate)
 {
     size_t slot = PV_NOTIFIER_JOBS;
     for (size_t i = 0; i < PV_NOTIFIER_JOBS && slot == PV_NOTIFIER_JOBS; i++)
@@ -373,7 +402,7 @@ uint64_t pv_notifier_submit(pv_notifier *n, const char *action, const pv_notify_
     }
     job *j = pv_calloc(1, sizeof *j);
     j->n = n;
-    j->id = ++n->next_id;
+    j->id = id ? id : ++n->next_id;
     snprintf(j->action, sizeof j->action, "%s", action);
     j->event = pv_notify_event_of(action);
     j->rate = rate ? rate : n->rate;
@@ -395,28 +424,51 @@ uint64_t pv_notifier_submit(pv_notifier *n, const char *action, const pv_notify_
     return j->id;
 }
 
-json_t *pv_notifier_job_json(pv_notifier *n, uint64_t id)
+void pv_notifier_set_recorder(pv_notifier *n, pv_notify_recorder fn, void *data)
 {
-    job *j = NULL;
-    for (size_t i = 0; i < PV_NOTIFIER_JOBS && j == NULL; i++)
-        if (n->jobs[i] != NULL && n->jobs[i]->id == id)
-            j = n->jobs[i];
-    if (j == NULL)
-        return NULL;
-    json_t *by = json_object(), *devices = json_array();
-    for (size_t o = 1; o < PV_NOTIFY_OUTCOMES; o++)
-        json_object_set_new(by, outcome_names[o], json_integer((json_int_t)j->by[o]));
-    for (size_t i = 0; i < j->count; i++) {
-        const txn *x = &j->x[i];
-        json_array_append_new(devices,
-                              json_pack("{s:s, s:s, s:i, s:i, s:b}", "mac", j->t[i].mac, "outcome",
-                                        pv_notify_outcome_name(x->outcome), "status", x->status,
-                                        "attempts", (int)x->attempts, "challenged", x->challenged));
+    n->recorder = fn;
+    n->recorder_data = data;
+}
+
+void pv_notifier_flush(pv_notifier *n)
+{
+    uv_timer_stop(&n->record);
+    size_t i = 0;
+    while (i < n->nfinished) { /* runs of one job, as they finished */
+        size_t k = i;
+        while (k < n->nfinished && n->finished_job[k] == n->finished_job[i])
+            k++;
+        if (n->recorder != NULL)
+            n->recorder(n->recorder_data, n->finished_job[i], &n->finished[i], k - i);
+        i = k;
     }
-    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:b, s:i, s:o, s:o}", "id", (json_int_t)j->id,
-                     "action", j->action, "event", j->event ? j->event : "", "total",
-                     (json_int_t)j->count, "done", (json_int_t)j->done, "finished",
-                     job_finished(j), "rate", (int)j->rate, "outcomes", by, "devices", devices);
+    n->nfinished = 0;
+}
+
+static void on_record(uv_timer_t *tm)
+{
+    pv_notifier_flush(tm->data);
+}
+
+bool pv_notifier_has_room(const pv_notifier *n)
+{
+    for (size_t i = 0; i < PV_NOTIFIER_JOBS; i++)
+        if (n->jobs[i] == NULL || job_finished(n->jobs[i]))
+            return true;
+    return false;
+}
+
+unsigned pv_notifier_rate(const pv_notifier *n)
+{
+    return n->rate;
+}
+
+bool pv_notifier_running(const pv_notifier *n, uint64_t id)
+{
+    for (size_t i = 0; i < PV_NOTIFIER_JOBS; i++)
+        if (n->jobs[i] != NULL && n->jobs[i]->id == id)
+            return !job_finished(n->jobs[i]);
+    return false;
 }
 
 void pv_notifier_totals(const pv_notifier *n, uint64_t out[PV_NOTIFY_OUTCOMES])
@@ -451,6 +503,8 @@ int pv_notifier_new(uv_loop_t *loop, const pv_notifier_options *o, pv_notifier *
     }
     uv_timer_init(loop, &n->pace);
     n->pace.data = n;
+    uv_timer_init(loop, &n->record);
+    n->record.data = n;
     pv_logf(PV_LOG_INFO, "listener.ready", "proto=sip addr=%s outbound_proxy=%s",
             pv_sip_transport_address(n->sip), n->has_proxy ? o->outbound_proxy : "-");
     *out = n;
@@ -463,6 +517,8 @@ static void maybe_closed(pv_notifier *n)
         return;
     void (*done)(void *) = n->done;
     void *dd = n->done_data;
+    free(n->finished);
+    free(n->finished_job);
     free(n);
     if (done != NULL)
         done(dd);
@@ -482,9 +538,10 @@ static void pace_closed(uv_handle_t *h)
 
 void pv_notifier_close(pv_notifier *n, void (*done)(void *data), void *data)
 {
+    pv_notifier_flush(n); /* what finished is recorded; what is pending stays so */
     n->done = done;
     n->done_data = data;
-    n->closing = 2; /* the socket and the pacing timer, then each job with transactions */
+    n->closing = 3; /* the socket and two timers, then each job with transactions */
     for (size_t i = 0; i < PV_NOTIFIER_JOBS; i++) {
         if (n->jobs[i] != NULL && n->jobs[i]->count > 0)
             n->closing++;
@@ -493,6 +550,7 @@ void pv_notifier_close(pv_notifier *n, void (*done)(void *data), void *data)
         n->jobs[i] = NULL;
     }
     uv_close((uv_handle_t *)&n->pace, pace_closed);
+    uv_close((uv_handle_t *)&n->record, pace_closed);
     pv_sip_transport_close(n->sip, part_closed, n);
 }
 

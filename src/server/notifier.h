@@ -12,6 +12,9 @@
  * proxy, to the address given with the target. The phone's 401 is answered
  * once with the line's credentials (RFC 3261 §22.2; core/http_digest).
  *
+ * Per target, `via` chooses the path: the proxy, or straight to the phone at
+ * the address it last provisioned from (a LAN without a proxy).
+ *
  * Outcome of a target: ok (2xx), not-registered (404, 480, 481: the proxy
  * knows no contact), auth-failed (a 401 after our answer), refused (403 and
  * other final answers), timeout (no final answer within timeout_ms, after
@@ -21,8 +24,9 @@
  *
  * Threads: a notifier lives on one loop (the admin loop, where the API runs)
  * and is used from that thread only. Ownership: the caller owns it until
- * close's callback; jobs stay queryable until the notifier closes (the
- * oldest finished ones are forgotten beyond PV_NOTIFIER_JOBS).
+ * close's callback. It keeps only what running jobs need (the oldest
+ * finished ones are forgotten beyond PV_NOTIFIER_JOBS): outcomes go to the
+ * recorder, which keeps them (the admin API stores them).
  */
 #ifndef PV_SERVER_NOTIFIER_H
 #define PV_SERVER_NOTIFIER_H
@@ -48,11 +52,19 @@ typedef struct pv_notifier_options {
     unsigned rate;              /* NOTIFYs started per second by a job; 0: 100 */
 } pv_notifier_options;
 
+/* How a target is reached (an account's choice, docs/api.md "Device actions"). */
+typedef enum {
+    PV_NOTIFY_VIA_DEFAULT = 0, /* the proxy when one is configured, else direct */
+    PV_NOTIFY_VIA_PROXY,       /* [sip] outbound_proxy; error when none is configured */
+    PV_NOTIFY_VIA_DIRECT,      /* straight to `direct`, the address it last provisioned from */
+} pv_notify_via;
+
 typedef struct pv_notify_target {
     char mac[13];
     char user[128], password[128]; /* User_ID_1_, Password_1_ */
     char domain[256];              /* Proxy_1_: the AOR is sip:user@domain */
-    char direct[80];               /* host:port of the phone when no proxy is configured */
+    char direct[80];               /* host:port of the phone (its last address, SIP_Port_1_) */
+    pv_notify_via via;
 } pv_notify_target;
 
 typedef enum {
@@ -74,12 +86,33 @@ const char *pv_notify_event_of(const char *action);
 
 int pv_notifier_new(uv_loop_t *loop, const pv_notifier_options *o, pv_notifier **out,
                     pv_error *err);
-/* Starts a job (targets copied); rate 0: the notifier's. Returns the job id (≥ 1). */
-uint64_t pv_notifier_submit(pv_notifier *n, const char *action, const pv_notify_target *targets,
-                            size_t count, unsigned rate);
-/* The job as JSON: id, action, event, total, done, counts by outcome, and each device's
- * outcome, status, attempts and whether it was challenged. NULL: unknown id. */
-json_t *pv_notifier_job_json(pv_notifier *n, uint64_t id);
+/* Starts a job (targets copied) under id (the store's; 0: the notifier numbers it); rate 0:
+ * the notifier's. Returns the job id (≥ 1), 0 when PV_NOTIFIER_JOBS jobs are running. */
+uint64_t pv_notifier_submit(pv_notifier *n, uint64_t id, const char *action,
+                            const pv_notify_target *targets, size_t count, unsigned rate);
+
+/* One finished target, as handed to the recorder. */
+typedef struct pv_notify_result {
+    char mac[13];
+    pv_notify_outcome outcome;
+    int status;
+    unsigned attempts;
+    bool challenged;
+    const char *via; /* "proxy", "direct" or "" */
+} pv_notify_result;
+/* Receives finished targets in batches (at most every 200 ms, and at pv_notifier_flush and
+ * close), grouped by job, so that they are stored without a write per answer. */
+typedef void (*pv_notify_recorder)(void *data, uint64_t job, const pv_notify_result *r,
+                                   size_t n);
+void pv_notifier_set_recorder(pv_notifier *n, pv_notify_recorder fn, void *data);
+/* Hands what finished so far to the recorder now. */
+void pv_notifier_flush(pv_notifier *n);
+/* Whether a job can be submitted now (fewer than PV_NOTIFIER_JOBS running). */
+bool pv_notifier_has_room(const pv_notifier *n);
+/* The default NOTIFYs per second of a job. */
+unsigned pv_notifier_rate(const pv_notifier *n);
+/* Whether job id is still running in this notifier. */
+bool pv_notifier_running(const pv_notifier *n, uint64_t id);
 /* Totals since start: NOTIFY transactions finished per outcome (for /metrics). */
 void pv_notifier_totals(const pv_notifier *n, uint64_t out[PV_NOTIFY_OUTCOMES]);
 const char *pv_notifier_address(const pv_notifier *n);

@@ -19,7 +19,7 @@ typedef struct held {
     pv_response resp;
     pv_prov_row row;
     bool has_seen;
-    char mac[13], swver[64], etag[72], hash[65];
+    char mac[13], swver[64], etag[72], hash[65], address[48];
     int64_t seen_at;
 } held;
 
@@ -114,6 +114,7 @@ void pv_prov_audit_hold(pv_prov_audit *a, pv_request *req, pv_response *resp,
         copy_str(h->swver, sizeof h->swver, seen->swver);
         copy_str(h->etag, sizeof h->etag, seen->etag);
         copy_str(h->hash, sizeof h->hash, seen->hash);
+        copy_str(h->address, sizeof h->address, seen->address);
         h->seen_at = seen->at;
     }
     atomic_fetch_add_explicit(&held_total, 1, memory_order_relaxed);
@@ -212,7 +213,8 @@ int pv_prov_audit_flush(pv_prov_audit *a)
         held *h = &a->held[i];
         if (h->has_seen) {
             rc = pv_store_device_seen(a->s, h->mac, h->seen_at, h->swver[0] ? h->swver : NULL,
-                                      h->etag, h->hash, &e);
+                                      h->etag, h->hash, h->address[0] ? h->address : NULL,
+                                      &e);
             if (rc == PV_ENOENT) /* deleted meanwhile: nothing to record */
                 rc = 0;
         }
@@ -286,6 +288,8 @@ static void prune(pv_prov_audit *a, const pv_audit_retention *r)
     }
     if (rc == 0)
         rc = pv_store_rate_prune(a->s, now - RATE_KEEP_S, PRUNE_CHUNK, &n, &e);
+    if (rc == 0) /* web sessions past their absolute end (websession.h) */
+        rc = pv_store_session_prune(a->s, now, 0, PRUNE_CHUNK, &n, &e);
     if (rc != 0 && pv_store_fault(rc))
         pv_store_health_failed("retention", &e);
     else if (rc != 0)

@@ -60,11 +60,12 @@ void pv_prov_audit_row(pv_prov_row *row, const char *mac, const char *action, co
 /* Inserts row (inside the caller's transaction). */
 int pv_prov_audit_write(pv_store *s, const pv_prov_row *row, pv_error *err);
 
-/* What a held answer records besides its row: the device's last-seen. */
+/* What a held answer records besides its row: the device's last-seen (and the
+ * address it came from, where a direct NOTIFY goes: spec 5.5). */
 typedef struct pv_prov_seen {
     const char *mac;
     int64_t at;
-    const char *swver, *etag, *hash;
+    const char *swver, *etag, *hash, *address;
 } pv_prov_seen;
 
 /*

@@ -404,9 +404,11 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
     o.deliver = &kf.deliver;
     if (rc == 0)
         rc = pv_render_device(l->s, d->mac, &o, out, e);
+    char peer[64];
+    addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
     if (rc == 0)
         rc = pv_store_device_seen(l->s, d->mac, now, id->swver[0] ? id->swver : NULL, out->etag,
-                                  out->hash, e);
+                                  out->hash, peer[0] ? peer : NULL, e);
     if (rc == 0) { /* confirmed=yes: this request came from the new directory */
         char detail[160];
         served_detail(req, out, &kf, detail, sizeof detail);
@@ -448,7 +450,9 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
             served_detail(req, &out, &kf, detail, sizeof detail);
             pv_prov_row row;
             pv_prov_audit_row(&row, d.mac, "profile.served", out.hash, detail);
-            pv_prov_seen seen = {d.mac, now, id->swver, out.etag, out.hash};
+            char peer[64];
+            addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
+            pv_prov_seen seen = {d.mac, now, id->swver, out.etag, out.hash, peer};
             pv_response r;
             profile_response(req, &out, d.mac, &r);
             pv_prov_audit_hold(l->audit, req, &r, &row, &seen);

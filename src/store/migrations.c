@@ -183,6 +183,69 @@ static const char step3_sqlite[] =
     "ALTER TABLE binding_codes_v3 RENAME TO binding_codes;\n"
     "CREATE INDEX binding_codes_account ON binding_codes (account_id, id);\n";
 
+/* Step 4 (issue 12): what push delivery needs. last_address is where the
+ * device last provisioned from, so that a NOTIFY can go straight to it on a
+ * LAN without a SIP proxy; notify_jobs and notify_outcomes keep each device
+ * action and each device's outcome across restarts (a pending outcome left by
+ * a stop becomes "interrupted" at the next start). */
+static const char step4[] =
+    "ALTER TABLE devices ADD COLUMN last_address TEXT;\n"
+    "CREATE TABLE notify_jobs (\n"
+    "  id {id},\n"
+    "  action TEXT NOT NULL,\n"
+    "  subject TEXT NOT NULL DEFAULT '',\n"
+    "  actor TEXT NOT NULL DEFAULT '',\n"
+    "  total BIGINT NOT NULL,\n"
+    "  rate BIGINT NOT NULL,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  finished_at BIGINT\n"
+    ");\n"
+    "CREATE TABLE notify_outcomes (\n"
+    "  job_id BIGINT NOT NULL REFERENCES notify_jobs (id) ON DELETE CASCADE,\n"
+    "  mac TEXT NOT NULL,\n"
+    "  outcome TEXT NOT NULL DEFAULT 'pending',\n"
+    "  status BIGINT NOT NULL DEFAULT 0,\n"
+    "  attempts BIGINT NOT NULL DEFAULT 0,\n"
+    "  challenged INTEGER NOT NULL DEFAULT 0,\n"
+    "  via TEXT NOT NULL DEFAULT '',\n"
+    "  finished_at BIGINT,\n"
+    "  PRIMARY KEY (job_id, mac)\n"
+    ");\n"
+    "CREATE INDEX notify_outcomes_mac ON notify_outcomes (mac, job_id);\n";
+
+/* Step 5 (issue 10 item 3): logins of people (the customer portal's, and the
+ * operator console's to come: role) and their sessions. A customer login
+ * belongs to exactly one account and goes with it; an operator login belongs
+ * to none. Passwords are argon2id strings (server/password.h); a session is
+ * kept as the SHA-256 of its cookie, never the cookie, and goes with its
+ * login. failed_count/locked_until are the lockout, kept here so that every
+ * node sharing a PostgreSQL store counts the same failures. */
+static const char step5[] =
+    "CREATE TABLE logins (\n"
+    "  id {id},\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  account_id BIGINT REFERENCES accounts(id) ON DELETE CASCADE,\n"
+    "  role TEXT NOT NULL DEFAULT 'customer'\n"
+    "    CHECK (role IN ('customer', 'viewer', 'operator', 'admin')),\n"
+    "  password_hash TEXT NOT NULL,\n"
+    "  failed_count BIGINT NOT NULL DEFAULT 0,\n"
+    "  locked_until BIGINT,\n"
+    "  last_login_at BIGINT,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  updated_at BIGINT NOT NULL,\n"
+    "  CHECK ((role = 'customer') = (account_id IS NOT NULL))\n"
+    ");\n"
+    "CREATE INDEX logins_account ON logins (account_id, id);\n"
+    "CREATE TABLE sessions (\n"
+    "  token_hash TEXT PRIMARY KEY CHECK (length(token_hash) = 64),\n"
+    "  login_id BIGINT NOT NULL REFERENCES logins(id) ON DELETE CASCADE,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  last_seen_at BIGINT NOT NULL,\n"
+    "  expires_at BIGINT NOT NULL\n"
+    ");\n"
+    "CREATE INDEX sessions_login ON sessions (login_id);\n"
+    "CREATE INDEX sessions_expires ON sessions (expires_at);\n";
+
 static const pv_migration steps[] = {
     {1,
      "provisioning schema: accounts, devices, codes, parameters, secrets, firmware, reports, "
@@ -192,6 +255,9 @@ static const pv_migration steps[] = {
      step2, NULL},
     {3, "API tokens carry a role (existing ones: admin); binding code ids never reused", step3,
      step3_sqlite},
+    {4, "devices' last provisioning address; device action jobs and their outcomes", step4,
+     NULL},
+    {5, "logins (customer portal, operator roles) and their sessions", step5, NULL},
 };
 
 const pv_store_table pv_store_tables[] = {
@@ -207,6 +273,10 @@ const pv_store_table pv_store_tables[] = {
     {"reports", "SELECT COUNT(*) FROM reports"},
     {"admin_tokens", "SELECT COUNT(*) FROM admin_tokens"},
     {"audit_log", "SELECT COUNT(*) FROM audit_log"},
+    {"notify_jobs", "SELECT COUNT(*) FROM notify_jobs"},
+    {"notify_outcomes", "SELECT COUNT(*) FROM notify_outcomes"},
+    {"logins", "SELECT COUNT(*) FROM logins"},
+    {"sessions", "SELECT COUNT(*) FROM sessions"},
     {"meta", "SELECT COUNT(*) FROM meta"},
     {NULL, NULL},
 };

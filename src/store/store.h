@@ -164,6 +164,7 @@ typedef struct pv_store_device {
     char *served_hash;      /* SHA-256 hex of the body last served, or NULL */
     int64_t version;        /* bumped when a field that rendering uses changes */
     int64_t created_at, updated_at;
+    char *last_address;     /* IP it last fetched its profile from (direct NOTIFY), or NULL */
 } pv_store_device;
 
 /*
@@ -186,10 +187,12 @@ int pv_store_device_set_state(pv_store *s, const char *mac, pv_store_state from,
 /* Assigns the device to an account (binding, DESIGN 5). */
 int pv_store_device_assign(pv_store *s, const char *mac, int64_t account_id, int64_t now,
                            pv_error *err);
-/* Records a fetch: last_seen = now and, when not NULL, firmware version and
- * the content version and hash just served. Does not bump the version. */
+/* Records a fetch: last_seen = now and, when not NULL, firmware version, the
+ * content version and hash just served, and the address it came from (where a
+ * direct NOTIFY goes, spec 5.5). Does not bump the version. */
 int pv_store_device_seen(pv_store *s, const char *mac, int64_t now, const char *firmware_version,
-                         const char *served_version, const char *served_hash, pv_error *err);
+                         const char *served_version, const char *served_hash,
+                         const char *address, pv_error *err);
 int pv_store_device_delete(pv_store *s, const char *mac, pv_error *err);
 /* Releases a bound device (issue 11.1) so that a code may bind it again: no
  * account, no pinned certificate, state SP-CUST, every secret retired (its
@@ -319,6 +322,8 @@ void pv_store_param_sets_free(pv_store_param_set *rows, size_t n);
  * of another key fails with PV_EDECRYPT and says so.
  */
 int pv_store_secrets_load(pv_store *s, const char *key_path, bool create, pv_error *err);
+/* Whether a master key is loaded (sealing and opening work). */
+bool pv_store_secrets_loaded(const pv_store *s);
 
 typedef struct pv_store_secret {
     int64_t id;
@@ -502,11 +507,128 @@ int pv_store_audit_prune(pv_store *s, int64_t before, int64_t max_rows, int64_t 
 void pv_store_audit_free(pv_store_audit *a);
 void pv_store_audits_free(pv_store_audit *rows, size_t n);
 
+/* ---- device action jobs (spec 5.5 NOTIFY; server/notify_record.h) ------ */
+
+typedef struct pv_store_notify_job {
+    int64_t id;           /* assigned by the store */
+    char action[24];      /* resync, reboot, restart, report-request */
+    char subject[80];     /* a MAC, an account, a model, "all", "macs" */
+    char actor[64];       /* who asked (audit's actor) */
+    int64_t total, rate;  /* devices, NOTIFYs started per second */
+    int64_t created_at;
+    int64_t finished_at;  /* 0 while running */
+} pv_store_notify_job;
+
+typedef struct pv_store_notify_outcome {
+    char mac[13];
+    char outcome[16]; /* pending, ok, not-registered, auth-failed, refused, timeout, error,
+                         interrupted (the server stopped first) */
+    int64_t status, attempts;
+    bool challenged;
+    char via[8];          /* proxy, direct, "" */
+    int64_t finished_at;  /* 0 while pending */
+    int64_t job_id;       /* in lists by device */
+} pv_store_notify_outcome;
+
+/* Creates the job (j->id set) and one pending outcome per MAC, in one transaction. */
+int pv_store_notify_job_create(pv_store *s, pv_store_notify_job *j, const char (*macs)[13],
+                               size_t n, pv_error *err);
+/* Records finished outcomes of job (one transaction); when none is pending any more the job
+ * is finished at now. */
+int pv_store_notify_outcomes_set(pv_store *s, int64_t job, const pv_store_notify_outcome *rows,
+                                 size_t n, int64_t now, pv_error *err);
+/* At a start: outcomes still pending (the previous process stopped before their answer)
+ * become "interrupted" and their jobs finish. *count: outcomes changed. */
+int pv_store_notify_interrupted(pv_store *s, int64_t now, int64_t *count, pv_error *err);
+int pv_store_notify_job_get(pv_store *s, int64_t id, pv_store_notify_job *out, pv_error *err);
+/* How many of job's outcomes each outcome name has: calls fn per (name, count). */
+int pv_store_notify_job_counts(pv_store *s, int64_t id,
+                               void (*fn)(void *data, const char *outcome, int64_t count),
+                               void *data, pv_error *err);
+/* Jobs, newest first (cursor: the last id). */
+int pv_store_notify_job_list(pv_store *s, pv_store_page *page, pv_store_notify_job **rows,
+                             size_t *n, pv_error *err);
+/* A job's outcomes in MAC order, or (job 0) one device's outcomes newest job first. */
+int pv_store_notify_outcome_list(pv_store *s, int64_t job, const char *mac, pv_store_page *page,
+                                 pv_store_notify_outcome **rows, size_t *n, pv_error *err);
+
 /* ---- small named values (import checkpoints, key check) ---------------- */
 
 int pv_store_meta_set(pv_store *s, const char *name, const void *value, size_t len, pv_error *err);
 /* Replaces out's content; PV_ENOENT when unset. */
 int pv_store_meta_get(pv_store *s, const char *name, pv_buf *out, pv_error *err);
+
+/* ---- logins and sessions (issue 10 item 3) ------------------------------
+ *
+ * People who log in to a web page: customers in the portal (each belongs to
+ * one account and sees only it) and, later, operators in a console (no
+ * account; a role). The store keeps what must be shared by every node of a
+ * PostgreSQL cluster: the password hash (an argon2id string the caller
+ * computed, server/password.h), the failure count and lockout, and the
+ * sessions. A session is kept as the SHA-256 of its secret token, never the
+ * token: a copied database opens no session. The policy (how many failures
+ * lock, for how long, how long a session lives) is the caller's.
+ */
+
+typedef struct pv_store_login {
+    int64_t id;
+    char *name;            /* unique over every account: what the person types */
+    int64_t account_id;    /* a customer's account; 0 for the operator roles */
+    char role[12];         /* customer, viewer, operator or admin (server/roles.h) */
+    char *password_hash;   /* argon2id PHC string */
+    int64_t failed_count;  /* failures since the last success */
+    int64_t locked_until;  /* 0 = not locked */
+    int64_t last_login_at; /* 0 = never */
+    int64_t created_at, updated_at;
+} pv_store_login;
+
+/* Login names: 1 to 64 bytes of letters, digits and . _ @ + - (an e-mail fits). */
+int pv_store_login_name_check(const char *name, pv_error *err);
+/* Creates l (name, account_id, role, password_hash); PV_EEXIST when the name is taken,
+ * PV_EINVAL when a customer has no account or an operator role has one. */
+int pv_store_login_create(pv_store *s, const pv_store_login *l, int64_t now, int64_t *id,
+                          pv_error *err);
+int pv_store_login_get(pv_store *s, const char *name, pv_store_login *out, pv_error *err);
+int pv_store_login_get_id(pv_store *s, int64_t id, pv_store_login *out, pv_error *err);
+/* A new password hash: clears the failures and the lock, and ends every session of the
+ * login (whoever knew the old password is logged out). */
+int pv_store_login_set_password(pv_store *s, const char *name, const char *password_hash,
+                                int64_t now, pv_error *err);
+/* Counts one failed attempt, atomically: once failed_count reaches max_failures the login
+ * is locked until now + lock_seconds (and again at each further failure, until a success).
+ * *out (may be NULL) receives the row after the update. */
+int pv_store_login_failed(pv_store *s, int64_t id, int64_t now, int64_t max_failures,
+                          int64_t lock_seconds, pv_store_login *out, pv_error *err);
+/* A successful login: failures cleared, last_login_at = now. */
+int pv_store_login_succeeded(pv_store *s, int64_t id, int64_t now, pv_error *err);
+/* Deletes the login and its sessions. */
+int pv_store_login_delete(pv_store *s, const char *name, pv_error *err);
+/* Logins in id order; account_id > 0 restricts to one account's. */
+int pv_store_login_list(pv_store *s, int64_t account_id, pv_store_page *page,
+                        pv_store_login **rows, size_t *n, pv_error *err);
+void pv_store_login_free(pv_store_login *l);
+void pv_store_logins_free(pv_store_login *rows, size_t n);
+
+typedef struct pv_store_session {
+    int64_t login_id;
+    int64_t created_at, last_seen_at, expires_at;
+} pv_store_session;
+
+/* Stores SHA-256(token) for login_id, valid until expires_at (absolute). */
+int pv_store_session_create(pv_store *s, const char *token, int64_t login_id, int64_t now,
+                            int64_t expires_at, pv_error *err);
+/* The session of token: PV_ENOENT when unknown, when expires_at has passed or when it was
+ * last seen idle_seconds or more ago (0: no idle limit). Expired rows are deleted. */
+int pv_store_session_get(pv_store *s, const char *token, int64_t now, int64_t idle_seconds,
+                         pv_store_session *out, pv_error *err);
+/* last_seen_at = now (the caller does it at most once a minute: a write per page is waste). */
+int pv_store_session_touch(pv_store *s, const char *token, int64_t now, pv_error *err);
+/* Logout: the session is gone (no error when it already was). */
+int pv_store_session_delete(pv_store *s, const char *token, pv_error *err);
+/* Deletes at most chunk sessions that expired before `before`, or were last seen before
+ * idle_before (0: no idle bound); *deleted receives how many. */
+int pv_store_session_prune(pv_store *s, int64_t before, int64_t idle_before, int64_t chunk,
+                           int64_t *deleted, pv_error *err);
 
 /* ---- maintenance (provisor db) ----------------------------------------- */
 

@@ -73,16 +73,33 @@ static const char sql_account_create[] =
     "INSERT INTO accounts (name, customer, settings, created_at, updated_at) "
     "VALUES ($1, $2, $3, $4, $4) RETURNING id";
 
+/* The settings text as stored: secrets sealed (store_param_secrets.c). */
+static const char *settings_to_store(const pv_store_account *a, char **sealed)
+{
+    return *sealed ? *sealed : a->settings ? a->settings : "{}";
+}
+
+static void sealed_free(char *sealed)
+{
+    if (sealed != NULL)
+        OPENSSL_cleanse(sealed, strlen(sealed));
+    free(sealed);
+}
+
 int pv_store_account_create(pv_store *s, const pv_store_account *a, int64_t now, int64_t *id,
                             pv_error *err)
 {
+    char *sealed = NULL;
     int rc = account_check(a, err);
     int64_t new_id = 0;
     if (rc == 0)
+        rc = pv__settings_seal(s, a->settings, &sealed, err);
+    if (rc == 0)
         rc = pv__int(s, sql_account_create,
                      PV_ARGS(PV_T(a->name), PV_T(a->customer ? a->customer : ""),
-                             PV_T(a->settings ? a->settings : "{}"), PV_I(now)),
+                             PV_T(settings_to_store(a, &sealed)), PV_I(now)),
                      &new_id, err);
+    sealed_free(sealed);
     if (rc != 0)
         return account_failed(a, rc, err);
     if (id != NULL)
@@ -96,6 +113,8 @@ static int account_one(pv_store *s, const char *sql, pv__val key, const char *wh
     int rc = pv__get(s, sql, &key, 1, read_account, out, sizeof *out, err);
     if (rc == PV_ENOENT)
         return pv_error_set(err, PV_ENOENT, "account %s: no such account", what);
+    if (rc == 0 && (rc = pv__settings_open(s, &out->settings, err)) != 0)
+        pv_store_account_free(out);
     return rc;
 }
 
@@ -125,13 +144,17 @@ static const char sql_account_update[] =
 int pv_store_account_update(pv_store *s, const pv_store_account *a, int64_t now,
                             int64_t *new_version, pv_error *err)
 {
+    char *sealed = NULL;
     int rc = account_check(a, err);
     int64_t v = 0;
     if (rc == 0)
+        rc = pv__settings_seal(s, a->settings, &sealed, err);
+    if (rc == 0)
         rc = pv__int(s, sql_account_update,
                      PV_ARGS(PV_I(a->id), PV_T(a->name), PV_T(a->customer ? a->customer : ""),
-                             PV_T(a->settings ? a->settings : "{}"), PV_I(now), PV_I(a->version)),
+                             PV_T(settings_to_store(a, &sealed)), PV_I(now), PV_I(a->version)),
                      &v, err);
+    sealed_free(sealed);
     if (rc == PV_ENOENT) { /* no row: missing, or changed meanwhile */
         pv_store_account cur = {0};
         rc = pv_store_account_get(s, a->id, &cur, err);
@@ -184,9 +207,58 @@ int pv_store_account_list(pv_store *s, pv_store_page *page, pv_store_account **r
     int rc = pv__page_after_int(page, &after, err);
     if (rc != 0)
         return rc;
-    return pv__list(s, &account_list, sql_account_list,
-                    PV_ARGS(PV_I(after), PV_I((int64_t)pv__page_limit(page) + 1)), page,
-                    (void **)rows, n, err);
+    rc = pv__list(s, &account_list, sql_account_list,
+                  PV_ARGS(PV_I(after), PV_I((int64_t)pv__page_limit(page) + 1)), page,
+                  (void **)rows, n, err);
+    for (size_t i = 0; rc == 0 && i < *n; i++)
+        rc = pv__settings_open(s, &(*rows)[i].settings, err);
+    if (rc != 0 && *rows != NULL) {
+        pv_store_accounts_free(*rows, *n);
+        *rows = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* Settings written while no master key was loaded, or before their secrets were sealed:
+ * sealed now, each row only if it is still the text read (a concurrent update wins). */
+static const char sql_settings_all[] = "SELECT id, settings FROM accounts";
+static const char sql_settings_reseal[] =
+    "UPDATE accounts SET settings = $2 WHERE id = $1 AND settings = $3";
+
+int pv__accounts_seal_plain(pv_store *s, pv_error *err)
+{
+    pv__stmt *st = NULL;
+    typedef struct { int64_t id; char *settings; } row;
+    row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc = pv__query(s, sql_settings_all, PV_NOARGS, &st, err);
+    while (rc == 0 && (rc = pv__next(s, st, err)) == 1) {
+        rc = 0;
+        row *r = pv__rows_push((void **)&rows, &n, &cap, sizeof *r);
+        r->id = pv__col_int(s, st, 0);
+        r->settings = pv__col_dup(s, st, 1);
+    }
+    bool began = false;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char *sealed = NULL;
+        rc = pv__settings_seal(s, rows[i].settings, &sealed, err);
+        if (rc == 0 && sealed != NULL && !began)
+            began = (rc = pv_store_begin(s, err)) == 0;
+        if (rc == 0 && sealed != NULL)
+            rc = pv__exec(s, sql_settings_reseal,
+                          PV_ARGS(PV_I(rows[i].id), PV_T(sealed), PV_T(rows[i].settings)), NULL,
+                          err);
+        sealed_free(sealed);
+    }
+    if (began && rc == 0)
+        rc = pv_store_commit(s, err);
+    else if (began)
+        pv_store_rollback(s);
+    for (size_t i = 0; i < n; i++)
+        sealed_free(rows[i].settings);
+    free(rows);
+    return rc;
 }
 
 /* ---- binding codes (DESIGN 5) ------------------------------------------------ */

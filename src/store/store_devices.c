@@ -29,6 +29,7 @@ void pv__read_device(pv_store *s, pv__stmt *st, int base, void *row)
     d->version = pv__col_int(s, st, base + 12);
     d->created_at = pv__col_int(s, st, base + 13);
     d->updated_at = pv__col_int(s, st, base + 14);
+    d->last_address = pv__col_dup(s, st, base + 15);
 }
 
 static void read_device(pv_store *s, pv__stmt *st, void *row)
@@ -44,6 +45,7 @@ void pv_store_device_free(pv_store_device *d)
     free(d->firmware_version);
     free(d->served_version);
     free(d->served_hash);
+    free(d->last_address);
     memset(d, 0, sizeof *d);
 }
 
@@ -238,11 +240,12 @@ int pv_store_device_assign(pv_store *s, const char *mac, int64_t account_id, int
 
 static const char sql_seen[] =
     "UPDATE devices SET last_seen = $2, firmware_version = COALESCE($3, firmware_version), "
-    "served_version = COALESCE($4, served_version), served_hash = COALESCE($5, served_hash) "
-    "WHERE mac = $1";
+    "served_version = COALESCE($4, served_version), served_hash = COALESCE($5, served_hash), "
+    "last_address = COALESCE($6, last_address) WHERE mac = $1";
 
 int pv_store_device_seen(pv_store *s, const char *mac, int64_t now, const char *firmware_version,
-                         const char *served_version, const char *served_hash, pv_error *err)
+                         const char *served_version, const char *served_hash,
+                         const char *address, pv_error *err)
 {
     char m[13];
     int64_t changed = 0;
@@ -251,7 +254,7 @@ int pv_store_device_seen(pv_store *s, const char *mac, int64_t now, const char *
         return rc;
     rc = pv__exec(s, sql_seen,
                   PV_ARGS(PV_T(m), PV_I(now), PV_T(firmware_version), PV_T(served_version),
-                          PV_T(served_hash)),
+                          PV_T(served_hash), PV_T(address)),
                   &changed, err);
     if (rc != 0)
         return pv__wrap(err, rc, "device %s", m);

@@ -137,7 +137,7 @@ int pv__list(pv_store *s, const pv__list_spec *spec, const char *sql, const pv__
 #define DEVICE_COLS                                                                                \
     "mac, serial, model, account_id, cert_fingerprint, require_cert, state, last_seen, "           \
     "firmware_version, last_report_id, served_version, served_hash, version, created_at, "         \
-    "updated_at"
+    "updated_at, last_address"
 #define ACCOUNT_COLS "id, name, customer, settings, version, created_at, updated_at"
 #define SET_COLS "id, scope, version, updated_at"
 #define ENTRY_COLS "name, value, ua"
@@ -176,5 +176,12 @@ int pv__param_seal(pv_store *s, const char *scope, const char *name, const char 
 int pv__param_open(pv_store *s, const char *scope, const char *name, char **value, pv_error *err);
 /* Seals every secret parameter still stored plain (after the master key is loaded). */
 int pv__params_seal_plain(pv_store *s, pv_error *err);
+/* Account settings: *sealed is the text to store instead (strings under secret-looking keys
+ * sealed), or NULL to store settings as given. */
+int pv__settings_seal(pv_store *s, const char *settings, char **sealed, pv_error *err);
+/* Replaces *settings (pv_malloc'd) by its text with every sealed string opened. */
+int pv__settings_open(pv_store *s, char **settings, pv_error *err);
+/* Seals the secrets of every account's settings still stored plain (store_accounts.c). */
+int pv__accounts_seal_plain(pv_store *s, pv_error *err);
 
 #endif

@@ -28,7 +28,7 @@ enum { ROW_DEVICE, ROW_ACCOUNT, ROW_SET, ROW_ENTRY, ROW_PLAN, ROW_FIRMWARE, ROW_
 /* Where each block of columns starts (the widths of the *_COLS lists). */
 enum {
     AT_DEVICE = 2,
-    AT_ACCOUNT = AT_DEVICE + 15,
+    AT_ACCOUNT = AT_DEVICE + 16,
     AT_SET = AT_ACCOUNT + 7,
     AT_ENTRY = AT_SET + 4,
     AT_PLAN = AT_ENTRY + 3,
@@ -41,7 +41,7 @@ enum {
 #define NULL5 "NULL, " NULL4
 #define NULL7 NULL4 NULL3
 #define NULL9 NULL5 NULL4
-#define NULL15 NULL9 NULL5 "NULL, "
+#define NULL16 NULL9 NULL7
 #define NO_SECRET "NULL, NULL, NULL, NULL, NULL " /* the last block: no comma after it */
 /* The device branch comes first and types the other blocks' non-text columns:
  * PostgreSQL resolves a UNION's column types pair by pair from the left, and
@@ -63,22 +63,22 @@ static const char sql_render[] =
     "FROM sc JOIN param_sets p ON p.scope = sc.scope) "
     "SELECT 0, 0, " DEVICE_COLS
     ", " TYPED_ACCOUNT TYPED_SET NULL3 TYPED_PLAN TYPED_FIRMWARE TYPED_SECRET " FROM d "
-    "UNION ALL SELECT 1, 0, " NULL15 ACCOUNT_COLS ", " NULL4 NULL3 NULL5 NULL9 NO_SECRET
+    "UNION ALL SELECT 1, 0, " NULL16 ACCOUNT_COLS ", " NULL4 NULL3 NULL5 NULL9 NO_SECRET
     "FROM accounts WHERE id = (SELECT account_id FROM d) "
-    "UNION ALL SELECT 2, layer, " NULL15 NULL7 SET_COLS ", " NULL3 NULL5 NULL9 NO_SECRET "FROM ps "
-    "UNION ALL SELECT 3, ps.layer, " NULL15 NULL7 NULL4 ENTRY_COLS ", " NULL5 NULL9 NO_SECRET
+    "UNION ALL SELECT 2, layer, " NULL16 NULL7 SET_COLS ", " NULL3 NULL5 NULL9 NO_SECRET "FROM ps "
+    "UNION ALL SELECT 3, ps.layer, " NULL16 NULL7 NULL4 ENTRY_COLS ", " NULL5 NULL9 NO_SECRET
     "FROM ps JOIN param_entries e ON e.set_id = ps.id "
-    "UNION ALL SELECT 4, 0, " NULL15 NULL7 NULL4 NULL3 PLAN_COLS ", " NULL9 NO_SECRET
+    "UNION ALL SELECT 4, 0, " NULL16 NULL7 NULL4 NULL3 PLAN_COLS ", " NULL9 NO_SECRET
     "FROM upgrade_plans WHERE model = (SELECT model FROM d) "
-    "UNION ALL SELECT 5, id, " NULL15 NULL7 NULL4 NULL3 NULL5 FW_COLS ", " NO_SECRET
+    "UNION ALL SELECT 5, id, " NULL16 NULL7 NULL4 NULL3 NULL5 FW_COLS ", " NO_SECRET
     "FROM firmware_images WHERE model IN "
     "(SELECT model FROM upgrade_plans WHERE model = (SELECT model FROM d)) "
-    "UNION ALL SELECT 6, -id, " NULL15 NULL7 NULL4 NULL3 NULL5 NULL9 SECRET_COLS
+    "UNION ALL SELECT 6, -id, " NULL16 NULL7 NULL4 NULL3 NULL5 NULL9 SECRET_COLS
     " FROM (SELECT " SECRET_COLS " FROM device_secrets WHERE mac = $1 AND retired_at IS NULL "
     "ORDER BY id DESC LIMIT 2) live "
-    "ORDER BY 1, 2, 29"; /* 29: the entry's name, as pv_store_params_get orders them */
+    "ORDER BY 1, 2, 30"; /* 30: the entry's name, as pv_store_params_get orders them */
 
-_Static_assert(AT_ENTRY + 1 == 29, "ORDER BY names the entry's name column");
+_Static_assert(AT_ENTRY + 1 == 30, "ORDER BY names the entry's name column");
 
 void pv_store_render_input_free(pv_store_render_input *in)
 {

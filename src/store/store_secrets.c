@@ -53,7 +53,13 @@ int pv_store_secrets_load(pv_store *s, const char *key_path, bool create, pv_err
     s->secrets = k;
     /* Secret parameters written while no key was loaded, or before sealing existed: sealed
      * now (issue 11 "secrets at rest"; store_param_secrets.c). */
-    return pv__params_seal_plain(s, err);
+    rc = pv__params_seal_plain(s, err);
+    return rc != 0 ? rc : pv__accounts_seal_plain(s, err);
+}
+
+bool pv_store_secrets_loaded(const pv_store *s)
+{
+    return s->secrets != NULL;
 }
 
 static int need_key(pv_store *s, pv_error *err)

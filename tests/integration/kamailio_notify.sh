@@ -7,7 +7,10 @@
 # line's AOR through Kamailio, which routes it to the phone's contact; the phone challenges
 # it, the server answers with the line's credentials, and the phone shows the new value
 # within seconds. `params set --notify` notifies exactly the devices whose rendered profile
-# changed. A device whose phone is not registered gets not-registered (404).
+# changed. A device whose phone is not registered gets not-registered (404). Then the account
+# chooses direct delivery (settings.sip_delivery): `account update --notify` sends the NOTIFY
+# straight to the address the phone last provisioned from, at its SIP_Port_1_, not through
+# Kamailio; a device that never provisioned has no address (error).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/phone_lib.bash"
@@ -17,6 +20,7 @@ MAC=000e08cafe31
 D="$T/data"
 export PROVISOR_DATA="$D"
 K_PORT=$(free_port udp)
+SIP_PORT=$(free_port udp) # the phone's SIP_Port_1_: where a direct NOTIFY goes
 MPATH=$(dirname "$(find /usr/lib -path '*kamailio/modules/tm.so' 2>/dev/null | head -1)")
 [ -n "$MPATH" ] || fail "kamailio modules not found"
 mkdir -p "$T/kamailio"
@@ -42,9 +46,10 @@ while i < len(t):
     if t[i] in ' \n': i+=1; continue
     j,i=d.raw_decode(t,i)
 print($1)"; }
-"$P" account create acme --settings '{"lines":[{"line":1,"user":"3101","password":"k4m-pw"}]}' >/dev/null
+"$P" account create acme --settings '{"lines":[{"line":1,"user":"3101","password":"k4m-pw","display_name":"Reception"}]}' >/dev/null
 "$P" params set account:acme 'User_ID_1_={{lines.0.user}}' 'Password_1_={{lines.0.password}}' \
-  "Proxy_1_=127.0.0.1:$K_PORT" 'Register_Expires_1_=300' 'Station_Name=first' >/dev/null
+  "Proxy_1_=127.0.0.1:$K_PORT" 'Register_Expires_1_=300' 'Station_Name=first' \
+  "SIP_Port_1_=$SIP_PORT" 'Display_Name_1_={{lines.0.display_name}}' >/dev/null
 "$P" device create "$MAC" --model CP-8841-3PCC --account acme --state SP-CUST >/dev/null
 "$P" device create 000e08cafe32 --model CP-8841-3PCC --account acme >/dev/null # never registers
 
@@ -55,7 +60,7 @@ openssl x509 -req -in "$T/phone.csr" -CA "$D/manufacturer/demo-ca.pem" \
   -CAkey "$D/manufacturer/demo-ca.key" -CAcreateserial -days 1 -extfile "$T/ext" \
   -out "$T/phone.pem" 2>/dev/null
 phone_start p --mac "$MAC" --model CP-8841-3PCC --cert "$T/phone.pem" --key "$T/phone.key" \
-  --ca "$D/tls/ca.pem" --sip 127.0.0.1:0
+  --ca "$D/tls/ca.pem" --sip "127.0.0.1:$SIP_PORT"
 web "/admin/resync?https://127.0.0.1:$HTTPS_PORT/$MAC.xml" >/dev/null
 wait_until 20 "SEC-PRV-2 profile with the line" param_is Station_Name first
 wait_until 20 "line 1 registered with Kamailio" field_is Registration_State_1_ Registered
@@ -92,5 +97,22 @@ expect_contains "$(cat "$T/.out")" "no device's profile changed" "an unchanged v
 expect_status 1 "$P" device resync 000e08cafe32 --wait --json
 expect_eq "$(py 'j["devices"][0]["outcome"], j["devices"][0]["status"]' <"$T/.out")" \
   "not-registered 404" "no contact at the proxy"
+
+# --- direct delivery: the account's choice; account update --notify ---
+"$P" device show "$MAC" --json >"$T/dev.json"
+expect_eq "$(py 'j["last_address"]' <"$T/dev.json")" "127.0.0.1" "the address it provisioned from"
+relays=$(grep -c "relay NOTIFY" "$T/kamailio.log")
+expect_status 0 "$P" account update acme --notify --wait --json --settings \
+  '{"sip_delivery":"direct","lines":[{"line":1,"user":"3101","password":"k4m-pw","display_name":"Front desk"}]}'
+expect_eq "$(lastj 'sorted((d["mac"], d["outcome"], d["via"]) for d in j["devices"])' <"$T/.out")" \
+  "[('000e08cafe31', 'ok', 'direct')]" \
+  "straight to the phone (the other device's own values hide the account's change)"
+wait_until 10 "the phone shows the account's change" param_is Display_Name_1_ "Front desk"
+expect_eq "$(grep -c "relay NOTIFY" "$T/kamailio.log")" "$relays" "Kamailio saw no NOTIFY"
+expect_status 1 "$P" device resync 000e08cafe32 --wait --json
+expect_eq "$(py 'j["devices"][0]["outcome"], j["devices"][0]["via"]' <"$T/.out")" "error " \
+  "no address for a device that never provisioned"
+expect_status 0 "$P" account update acme --notify --customer "Acme again"
+expect_contains "$(cat "$T/.out")" "no device's profile changed" "a change no profile shows"
 phone_stop
 done_ok

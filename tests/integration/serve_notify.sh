@@ -4,7 +4,9 @@
 # SIPp challenges it, checks the retry's Digest (the line's credentials, rendered by the
 # server) with verifyauth and answers 200. Then: the phone refusing the answer (403: refused),
 # nobody answering (timeout), a bulk job paced by --rate, a device without a line (skipped),
-# the API's job and audit entry, and the outcomes in /metrics.
+# the API's job and audit entry, and the outcomes in /metrics. Jobs and outcomes are kept in
+# the store: after a restart `provisor job list|show` and GET /jobs, /jobs/{id}/devices,
+# /devices/{mac}/actions still list them, page by page.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/api_helpers.bash"
@@ -79,4 +81,28 @@ expect_call 200 GET /audit
 expect_contains "$BODY" '"device.resync"' "actions are audited"
 expect_eq "$(metric 'provisor_sip_notify_total{outcome="ok"}')" 1 "ok in /metrics"
 expect_eq "$(metric 'provisor_sip_notify_total{outcome="refused"}')" 1 "refused in /metrics"
+
+# --- kept in the store: a restart forgets nothing; lists are paged ---
+wait_for 20 "the API's job finished" bash -c \
+  "curl -sS -H 'Authorization: Bearer $TOKEN' '$API/jobs/$job' | grep -q '\"finished\": *true'"
+serve_stop
+serve_start srv2 --tftp off --https off --sip-outbound-proxy "127.0.0.1:$PROXY_PORT" \
+  --sip-timeout-ms 2000 --sip-retries 0
+expect_status 0 "$P" job list --json
+expect_eq "$(py '[(x["id"], x["action"]) for x in j][-4:]' <"$T/.out")" \
+  "[(4, 'resync'), (3, 'report-request'), (2, 'reboot'), (1, 'resync')]" "every job, newest first"
+expect_status 0 "$P" job show 1 --json
+expect_eq "$(py 'j["outcomes"]["ok"], j["finished"], j["devices"][0]["via"], j["actor"]' <"$T/.out")" \
+  "1 True proxy token:cli-local" "job 1 after the restart, with its device's outcome"
+expect_call 200 GET "/jobs?limit=2"
+expect_eq "$(jq_py '[x["id"] for x in j["items"]], j["next"]')" "([$job, 4], '4')" "a page of jobs"
+expect_call 200 GET "/jobs?limit=2&after=4"
+expect_eq "$(jq_py '[x["id"] for x in j["items"]]')" "[3, 2]" "the next page"
+expect_call 200 GET "/jobs/2/devices?limit=1"
+expect_eq "$(jq_py '[(d["mac"], d["outcome"], d["status"]) for d in j["items"]]')" \
+  "[('000e08aabb71', 'refused', 403)]" "a job's devices"
+expect_call 200 GET /devices/00:0e:08:aa:bb:71/actions
+expect_eq "$(jq_py '[(d["job"], d["outcome"]) for d in j["items"]][-3:]')" \
+  "[(3, 'timeout'), (2, 'refused'), (1, 'ok')]" "one device's outcomes, newest first"
+expect_call 404 GET /jobs/99999/devices
 done_ok

@@ -4,6 +4,8 @@
 # and SIP passwords in parameter sets are sealed under master.key: the raw SQLite file holds
 # no plaintext password while rendering, the API and the CLI still show it. Rows written
 # while no master key existed (--provisioning no) are sealed by the next start.
+# Passwords in an account's settings JSON are sealed the same way, and the audit of a change
+# records "(secret)" for them.
 # Covers src/store/store_param_secrets.c, src/store/sqlite.c, src/server/datadir.c.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
@@ -20,6 +22,8 @@ serve_start plain --provisioning no
 expect_eq "$(stat -c %a "$D")" 700 "an existing 0755 data directory is made 0700"
 admin_token=$(grep -A1 '^Admin token' "$T/plain.out" | tail -1 | tr -d ' ')
 expect_status 0 "$PV_BIN" params set global 'Password_2_=0ld-s3cret' 'Proxy_1_=sip.example.net'
+expect_status 0 "$PV_BIN" account create legacy \
+  --settings '{"lines":[{"line":1,"user":"2009","password":"l3gacy-pw"}]}'
 [ ! -e "$D/master.key" ] || fail "master.key without provisioning"; ok
 expect_eq "$(sqlite3 "$D/provisor.db" 'PRAGMA wal_checkpoint(TRUNCATE);' .dump | grep -c 0ld-s3cret)" 1 \
   "without a master key the value is stored as given"
@@ -29,9 +33,10 @@ chmod 644 "$D/provisor.db"
 # ... and the first start with a master key seals it (the migration), narrowing the 0644 file.
 serve_start sealed
 expect_eq "$(stat -c %a "$D/provisor.db")" 600 "an existing 0644 provisor.db is made 0600"
-expect_status 0 "$PV_BIN" account create acme
+expect_status 0 "$PV_BIN" account create acme --settings \
+  '{"lines":[{"line":1,"user":"1001","password":"s3tt1ngs-pw"}],"speed_dials":[{"key":1,"name":"Desk","number":"2001"}]}'
 expect_status 0 "$PV_BIN" params set account:acme 'Password_1_=s3cret' 'User_ID_1_=1001' \
-  'Admin_Passwd=adm1n-pw'
+  'Admin_Passwd=adm1n-pw' 'Password_3_={{lines.0.password}}'
 printf 'MAC,model,account\n000e08abcdef,CP-8841-3PCC,acme\n' >"$T/devices.csv"
 expect_status 0 "$PV_BIN" device import "$T/devices.csv"
 # while the server runs: the -wal and -shm SQLite made have the database's mode
@@ -44,12 +49,21 @@ expect_status 0 "$PV_BIN" device render 000e08abcdef --plain
 expect_contains "$(cat "$T/.out")" "<Password_1_>s3cret</Password_1_>" "render opens the sealed value"
 expect_contains "$(cat "$T/.out")" "<Password_2_>0ld-s3cret</Password_2_>" "the migrated value renders"
 expect_contains "$(cat "$T/.out")" "<Admin_Passwd>adm1n-pw</Admin_Passwd>" "Admin_Passwd"
+expect_contains "$(cat "$T/.out")" "<Password_3_>s3tt1ngs-pw</Password_3_>" \
+  "a password in the account's settings renders"
+expect_status 0 "$PV_BIN" account show acme --json
+expect_contains "$(cat "$T/.out")" '"password": "s3tt1ngs-pw"' "the API shows the settings as set"
+expect_contains "$(cat "$T/.out")" '"number": "2001"' "the rest of the settings as set"
+expect_status 0 "$PV_BIN" account show legacy --json
+expect_contains "$(cat "$T/.out")" '"password": "l3gacy-pw"' "the migrated settings as set"
+expect_contains "$(sqlite3 "$D/provisor.db" "SELECT detail FROM audit_log WHERE action = 'account.create' AND subject = 'acme'")" \
+  '"password":"(secret)"' "the audit of account.create keeps no password"
 expect_status 0 "$PV_BIN" params show account:acme
 expect_contains "$(cat "$T/.out")" "s3cret" "params show shows the value"
 expect_status 0 "$PV_BIN" params show global --json
 expect_contains "$(cat "$T/.out")" '"0ld-s3cret"' "the API answers the migrated value"
 # the raw files: no plaintext password, neither in the rows nor in the audit of the change
-for pw in s3cret 0ld-s3cret adm1n-pw; do
+for pw in s3cret 0ld-s3cret adm1n-pw s3tt1ngs-pw l3gacy-pw; do
   expect_eq "$(sqlite3 "$D/provisor.db" .dump | grep -c -- "$pw")" 0 "$pw not in the .dump"
   expect_eq "$(cat "$D"/provisor.db* | strings | grep -c -- "$pw")" 0 "$pw not in the files"
 done
@@ -57,6 +71,10 @@ expect_contains "$(sqlite3 "$D/provisor.db" "SELECT value FROM param_entries WHE
   "sealed:" "stored sealed"
 expect_eq "$(sqlite3 "$D/provisor.db" "SELECT value FROM param_entries WHERE name = 'User_ID_1_'")" \
   1001 "other parameters stay readable"
+expect_contains "$(sqlite3 "$D/provisor.db" "SELECT settings FROM accounts WHERE name = 'acme'")" \
+  '"password":"sealed:' "a settings password stored sealed"
+expect_contains "$(sqlite3 "$D/provisor.db" "SELECT settings FROM accounts WHERE name = 'acme'")" \
+  '"number":"2001"' "the rest of the settings stays readable"
 serve_stop
 
 # The same database without its master key: refused with the reason, not garbage.

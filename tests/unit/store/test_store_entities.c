@@ -124,8 +124,9 @@ static void devices_crud_states_and_duplicates(void **state)
     assert_non_null(strstr(err.msg, "state is SEC-PRV-1, not SP-CUST"));
 
     /* A fetch is recorded without bumping the content version. */
-    assert_ok(pv_store_device_seen(s, "000e08aabbcc", 40, "sip88xx.12-0-1MPP-1", "v7", "ff00", e));
-    assert_ok(pv_store_device_seen(s, "000e08aabbcc", 50, NULL, NULL, NULL, e));
+    assert_ok(pv_store_device_seen(s, "000e08aabbcc", 40, "sip88xx.12-0-1MPP-1", "v7", "ff00",
+                                     "192.0.2.7", e));
+    assert_ok(pv_store_device_seen(s, "000e08aabbcc", 50, NULL, NULL, NULL, NULL, e));
     assert_ok(pv_store_device_get(s, "000e08aabbcc", &got, e));
     assert_int_equal(got.state, PV_STATE_SEC_PRV_1);
     assert_true(got.require_cert);
@@ -135,6 +136,7 @@ static void devices_crud_states_and_duplicates(void **state)
     assert_string_equal(got.firmware_version, "sip88xx.12-0-1MPP-1");
     assert_string_equal(got.served_version, "v7");
     assert_string_equal(got.served_hash, "ff00");
+    assert_string_equal(got.last_address, "192.0.2.7"); /* kept by a fetch that names none */
     assert_int_equal(got.version, 3);
     pv_store_device_free(&got);
 
@@ -143,7 +145,7 @@ static void devices_crud_states_and_duplicates(void **state)
     assert_int_equal(pv_store_device_create(s, &d, 10, &err), PV_ENOENT);
     assert_non_null(strstr(err.msg, "account 4242 does not exist"));
     assert_int_equal(pv_store_device_assign(s, "aabbccddeeff", acct, 1, &err), PV_ENOENT);
-    assert_int_equal(pv_store_device_seen(s, "aabbccddeeff", 1, NULL, NULL, NULL, &err), PV_ENOENT);
+    assert_int_equal(pv_store_device_seen(s, "aabbccddeeff", 1, NULL, NULL, NULL, NULL, &err), PV_ENOENT);
     assert_ok(pv_store_device_delete(s, "000e08aabbcc", e));
     assert_int_equal(pv_store_device_get(s, "000e08aabbcc", &got, &err), PV_ENOENT);
     assert_non_null(strstr(err.msg, "no such device"));
@@ -820,6 +822,91 @@ static void control_characters_are_refused(void **state)
     assert_non_null(strstr(err.msg, "device 001122334455: serial"));
 }
 
+/* Device action jobs (spec 5.5): created with a pending outcome per device, finished when
+ * the last outcome is recorded, listed newest first and paged; a reopened store still has
+ * them, and what a stopped process left pending becomes "interrupted". */
+static void notify_jobs_outcomes_and_pages(void **state)
+{
+    store_fixture *f = *state;
+    pv_store *s = f->s;
+    pv_error err;
+    char macs[5][13] = {"000e08000005", "000e08000001", "000e08000003", "000e08000002",
+                        "000e08000004"};
+    pv_store_notify_job j1 = {.action = "resync", .subject = "all", .actor = "token:ops",
+                              .total = 5, .rate = 100, .created_at = 10};
+    assert_ok(pv_store_notify_job_create(s, &j1, (const char(*)[13])macs, 5, e));
+    pv_store_notify_job j2 = {.action = "reboot", .subject = "000e08000001", .total = 1,
+                              .rate = 1, .created_at = 11};
+    assert_ok(pv_store_notify_job_create(s, &j2, (const char(*)[13])macs[1], 1, e));
+    assert_true(j2.id > j1.id);
+
+    pv_store_notify_outcome done[2] = {
+        {.mac = "000e08000001", .outcome = "ok", .status = 200, .attempts = 1,
+         .challenged = true, .via = "direct"},
+        {.mac = "000e08000002", .outcome = "timeout", .attempts = 3, .via = "proxy"}};
+    assert_ok(pv_store_notify_outcomes_set(s, j1.id, done, 2, 20, e));
+    pv_store_notify_job got;
+    assert_ok(pv_store_notify_job_get(s, j1.id, &got, e));
+    assert_int_equal(got.finished_at, 0); /* three still pending */
+    assert_string_equal(got.actor, "token:ops");
+
+    /* the outcomes of a job in MAC order, two per page */
+    pv_store_page page = {.limit = 2};
+    pv_store_notify_outcome *rows = NULL;
+    size_t n = 0;
+    assert_ok(pv_store_notify_outcome_list(s, j1.id, NULL, &page, &rows, &n, e));
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].mac, "000e08000001");
+    assert_string_equal(rows[0].outcome, "ok");
+    assert_true(rows[0].challenged);
+    assert_string_equal(rows[0].via, "direct");
+    assert_int_equal(rows[0].finished_at, 20);
+    assert_string_equal(rows[1].outcome, "timeout");
+    free(rows);
+    size_t seen = 2;
+    while (page.after[0] != '\0') {
+        assert_ok(pv_store_notify_outcome_list(s, j1.id, NULL, &page, &rows, &n, e));
+        for (size_t i = 0; i < n; i++)
+            assert_string_equal(rows[i].outcome, "pending");
+        seen += n;
+        free(rows);
+    }
+    assert_int_equal(seen, 5);
+
+    /* a restart: reopened, the pending ones were interrupted; both jobs are finished */
+    pv_store_close(s);
+    assert_ok(pv_store_open(f->db, &f->s, e));
+    s = f->s;
+    int64_t count = 0;
+    assert_ok(pv_store_notify_interrupted(s, 30, &count, e));
+    assert_int_equal(count, 4); /* three of j1, one of j2 */
+    assert_ok(pv_store_notify_job_get(s, j1.id, &got, e));
+    assert_int_equal(got.finished_at, 30);
+
+    /* jobs newest first, one per page */
+    page = (pv_store_page){.limit = 1};
+    pv_store_notify_job *jobs = NULL;
+    assert_ok(pv_store_notify_job_list(s, &page, &jobs, &n, e));
+    assert_int_equal(n, 1);
+    assert_int_equal(jobs[0].id, j2.id);
+    free(jobs);
+    assert_ok(pv_store_notify_job_list(s, &page, &jobs, &n, e));
+    assert_int_equal(jobs[0].id, j1.id);
+    free(jobs);
+    assert_string_equal(page.after, "");
+
+    /* one device's outcomes, newest job first */
+    page = (pv_store_page){.limit = 10};
+    assert_ok(pv_store_notify_outcome_list(s, 0, "00:0e:08:00:00:01", &page, &rows, &n, e));
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[0].job_id, j2.id);
+    assert_string_equal(rows[0].outcome, "interrupted");
+    assert_int_equal(rows[1].job_id, j1.id);
+    assert_string_equal(rows[1].outcome, "ok");
+    free(rows);
+    assert_int_equal(pv_store_notify_job_get(s, j2.id + 100, &got, &err), PV_ENOENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -838,6 +925,7 @@ int main(void)
         STORE_TEST(audit_and_rate_limits_are_pruned),
         STORE_TEST(hostile_values_are_data),
         STORE_TEST(control_characters_are_refused),
+        STORE_TEST(notify_jobs_outcomes_and_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
