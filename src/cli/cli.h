@@ -45,6 +45,7 @@ int pv_cmd_device(int argc, char **argv);
 int pv_cmd_params(int argc, char **argv);
 int pv_cmd_firmware(int argc, char **argv);
 int pv_cmd_plan(int argc, char **argv);
+int pv_cmd_rollout(int argc, char **argv);
 int pv_cmd_report(int argc, char **argv);
 int pv_cmd_audit(int argc, char **argv);
 int pv_cmd_job(int argc, char **argv);

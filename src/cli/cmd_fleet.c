@@ -68,6 +68,9 @@ static void usage(FILE *f)
             "  --random-delay U     Resync_Random_Delay units (default: the factory value)\n"
             "  --outage S           outage length (default 2 periods)\n"
             "  --wave S             retail binding wave length (default 60)\n"
+            "  --fault verify|brick rollout-bad: the image fails verification, or the phone\n"
+            "                       never comes back (default verify)\n"
+            "  --bad-share P        rollout-bad: %% of phones the image hurts (default 30)\n"
             "  --max-in-flight N    requests in flight at most (default 1000)\n"
             "  --firmware-size B    firmware image bytes (default 65536)\n"
             "  --timeout-ms MS      a request's limit (default 60000)\n"
@@ -127,6 +130,8 @@ enum {
     O_RANDOM_DELAY,
     O_OUTAGE,
     O_WAVE,
+    O_FAULT,
+    O_BAD_SHARE,
     O_MAX_IN_FLIGHT,
     O_FIRMWARE_SIZE,
     O_TIMEOUT,
@@ -159,6 +164,8 @@ static const struct option options[] = {
     {"random-delay", required_argument, NULL, O_RANDOM_DELAY},
     {"outage", required_argument, NULL, O_OUTAGE},
     {"wave", required_argument, NULL, O_WAVE},
+    {"fault", required_argument, NULL, O_FAULT},
+    {"bad-share", required_argument, NULL, O_BAD_SHARE},
     {"max-in-flight", required_argument, NULL, O_MAX_IN_FLIGHT},
     {"firmware-size", required_argument, NULL, O_FIRMWARE_SIZE},
     {"timeout-ms", required_argument, NULL, O_TIMEOUT},
@@ -263,6 +270,18 @@ static int parse(int argc, char **argv, args *a)
             break;
         case O_WAVE:
             rc = number("wave", optarg, 86400, &a->cfg.plan.wave_s);
+            break;
+        case O_FAULT:
+            if (strcmp(optarg, "verify") == 0)
+                a->cfg.plan.fault = PV_FAULT_VERIFY;
+            else if (strcmp(optarg, "brick") == 0)
+                a->cfg.plan.fault = PV_FAULT_BRICK;
+            else
+                rc = usage_error("--fault '%s': verify or brick", optarg);
+            break;
+        case O_BAD_SHARE:
+            rc = number("bad-share", optarg, 100, &v);
+            a->cfg.plan.bad_share = (unsigned)v;
             break;
         case O_MAX_IN_FLIGHT:
             rc = number("max-in-flight", optarg, 1000000, &v);

@@ -43,6 +43,7 @@ enum {
     PH_QUEUED = 8,
     PH_REPORTING = 16, /* reports: the report was asked for */
     PH_REPORTED = 32,  /* reports: a report was answered 200 */
+    PH_DEAD = 64,      /* rollout-bad --fault brick: installed the image, never came back */
 };
 
 #define NEVER UINT64_MAX
@@ -130,6 +131,10 @@ static bool scheme_is(const char *url, const char *scheme)
 static void reschedule(pv_fleet *f, uint32_t i)
 {
     pv__phone *p = &f->phone[i];
+    if (p->flags & PH_DEAD) {
+        pv_fleet_sched_set(&f->sched, i, NEVER);
+        return;
+    }
     uint64_t t = pv_agent_next_wakeup(p->agent);
     if (p->kick_ms < t)
         t = p->kick_ms;
@@ -161,12 +166,22 @@ static void on_fetch(pv_fetch *fetch, const pv_fetch_result *res, void *data)
     f->now_ms = (real_ns() - f->t0_ns) / 1000000;
     pv_agent_response r;
     pv_agent_response_from_fetch(res, &r);
+    pv_buf corrupt = {0};
+    if (f->phone[i].purpose == PV_AGENT_FOR_FIRMWARE && r.error == 0 && r.status == 200 &&
+        r.body_len > 0 && f->plan.fault == PV_FAULT_VERIFY &&
+        pv_fleet_plan_hurts(&f->plan, f->cfg.seed, i)) {
+        /* rollout-bad: the image this phone gets fails its verification */
+        pv_buf_append(&corrupt, r.body, r.body_len);
+        corrupt.data[corrupt.len - 1] ^= 0x5a;
+        r.body = corrupt.data;
+    }
     if (res->status == 401 && res->www_authenticate != NULL) { /* spec 8.2: answered next */
         if (f->phone[i].chal == NULL)
             f->phone[i].chal = pv_calloc(1, sizeof *f->phone[i].chal);
         pv_agent_challenge_note(f->phone[i].chal, res->url, res);
     }
     deliver(f, i, &r, (real_ns() - f->phone[i].req_ns) / 1000);
+    pv_buf_free(&corrupt);
     arm(f);
 }
 
@@ -260,15 +275,19 @@ static void wait_release(pv_fleet *f)
 
 /* ---- goals ---- */
 
+static bool runs_new_load(const pv__phone *p)
+{
+    pv_agent_family fam;
+    if (pv_agent_family_parse(pv_agent_model(p->agent), &fam) != 0)
+        return false;
+    return strcmp(pv_agent_swver(p->agent), pv_fleet_new_swver(fam)) == 0;
+}
+
 static bool goal_reached(const pv_fleet *f, const pv__phone *p)
 {
     switch (f->plan.goal) {
-    case PV_GOAL_SWVER: {
-        pv_agent_family fam;
-        if (pv_agent_family_parse(pv_agent_model(p->agent), &fam) != 0)
-            return false;
-        return strcmp(pv_agent_swver(p->agent), pv_fleet_new_swver(fam)) == 0;
-    }
+    case PV_GOAL_SWVER:
+        return runs_new_load(p);
     case PV_GOAL_SECPRV2:
         return pv_agent_get_prov_state(p->agent) == PV_AGENT_SEC_PRV_2;
     case PV_GOAL_REPORT:
@@ -290,7 +309,7 @@ static void kick(pv_fleet *f, uint32_t i)
 {
     pv__phone *p = &f->phone[i];
     p->kick_ms = NEVER;
-    if (f->plan.goal == PV_GOAL_REPORT) {
+    if (f->plan.goal == PV_GOAL_REPORT || f->plan.report_after_upgrade) {
         int rc = pv_agent_report(p->agent, f->now_ms, NULL);
         if (rc == 0) {
             p->flags |= PH_REPORTING;
@@ -360,6 +379,9 @@ static void op_ended(pv_fleet *f, uint32_t i, const pv_agent_response *r)
     if (f->plan.goal == PV_GOAL_RESYNC && profile && led_ok && r->error == 0 && r->status == 200 &&
         f->now_ms >= f->plan.goal_after_ms)
         pv_fleet_stats_goal(&f->stats, i, f->now_ms);
+    if (f->plan.goal == PV_GOAL_SWVER_RESYNC && profile && led_ok && r->error == 0 &&
+        r->status == 200 && runs_new_load(p) && f->stats.goal_ms[i] == UINT32_MAX)
+        pv_fleet_stats_goal(&f->stats, i, f->now_ms);
     check_goal(f, i);
 }
 
@@ -403,6 +425,9 @@ static void deliver(pv_fleet *f, uint32_t i, const pv_agent_response *r, uint64_
     drain(f, i);
     if (!(p->flags & PH_IN_FLIGHT))
         op_ended(f, i, r);
+    if (f->plan.report_after_upgrade && p->purpose == PV_AGENT_FOR_FIRMWARE &&
+        p->kick_ms == NEVER)
+        p->kick_ms = f->now_ms + REPORT_RETRY_MS; /* the provider asks how the upgrade went */
     reschedule(f, i);
     wait_release(f);
 }
@@ -437,6 +462,10 @@ static void take_action(pv_fleet *f, uint32_t i, const pv_agent_action *act)
         start_request(f, i, act);
         return;
     case PV_AGENT_ACT_REBOOT:
+        if (f->plan.fault == PV_FAULT_BRICK && pv_fleet_plan_hurts(&f->plan, f->cfg.seed, i)) {
+            p->flags |= PH_DEAD; /* rollout-bad: the new load never boots */
+            return;
+        }
         pv_agent_boot(p->agent, f->now_ms);
         pv_agent_set_time_of_day(p->agent, f->now_ms,
                                  (uint32_t)((f->plan.time_of_day_ms + f->now_ms) % DAY_MS));
@@ -452,6 +481,8 @@ static void drain(pv_fleet *f, uint32_t i)
     pv__phone *p = &f->phone[i];
     pv_agent_action act;
     for (;;) {
+        if (p->flags & PH_DEAD)
+            return;
         if (!(p->flags & PH_IN_FLIGHT) && f->in_flight >= f->cfg.max_in_flight) {
             wait_push(f, i); /* the action stays in the agent's queue until a slot frees */
             return;
@@ -469,6 +500,10 @@ static void drain(pv_fleet *f, uint32_t i)
 static void process(pv_fleet *f, uint32_t i)
 {
     pv__phone *p = &f->phone[i];
+    if (p->flags & PH_DEAD) {
+        reschedule(f, i);
+        return;
+    }
     if (p->answer_ms <= f->now_ms)
         deliver_virtual(f, i);
     if (p->kick_ms <= f->now_ms)

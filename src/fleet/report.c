@@ -40,6 +40,8 @@ static const char *goal_text(pv_fleet_goal g)
         return "bound and in SEC-PRV-2";
     case PV_GOAL_REPORT:
         return "in SEC-PRV-2, report accepted";
+    case PV_GOAL_SWVER_RESYNC:
+        return "resynced on the new firmware";
     default:
         return "a successful resync";
     }

@@ -206,6 +206,15 @@ void pv__api_reports_list(pv__api_ctx *ctx);
 void pv__api_report_get(pv__api_ctx *ctx);
 void pv__api_audit_list(pv__api_ctx *ctx);
 
+/* api_rollouts.c */
+void pv__api_rollouts_list(pv__api_ctx *ctx);
+void pv__api_rollout_create(pv__api_ctx *ctx);
+void pv__api_rollout_get(pv__api_ctx *ctx);
+void pv__api_rollout_devices(pv__api_ctx *ctx);
+void pv__api_rollout_resume(pv__api_ctx *ctx);
+void pv__api_rollout_abort(pv__api_ctx *ctx);
+void pv__api_rollout_rollback(pv__api_ctx *ctx);
+
 /* Loads <data>/master.key into the API's store: encrypted renders need the device keys,
  * secret parameters are sealed and opened with it (issue 11 "secrets at rest"). Not required:
  * a missing file is no error (a server without provisioning has none). */

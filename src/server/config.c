@@ -176,6 +176,8 @@ static const pv_config_key keys[] = {
         "largest report upload, before and after decryption; 413 beyond"),
     ROW("provisioning", "reports_per_hour", NULL, UINT, reports_per_hour, 1, 1000000, "N",
         "reports accepted per device per hour; 429 beyond"),
+    ROW("provisioning", "rollout_interval_ms", NULL, UINT, rollout_interval_ms, 100, 3600000, "MS",
+        "how often firmware rollouts are evaluated (admissions, health, halts)"),
 
     ROW("sip", "listen", "sip", STRING, sip_listen, 0, 0, "ADDR:PORT",
         "UDP address NOTIFYs are sent from (port 0: any); empty: no device actions"),
@@ -480,6 +482,7 @@ void pv_config_init(pv_config *cfg)
     cfg->firmware_wave = 50;
     cfg->report_max_bytes = PV_REPORT_MAX_DEFAULT;
     cfg->reports_per_hour = PV_REPORT_PER_HOUR_DEFAULT;
+    cfg->rollout_interval_ms = 5000;
     cfg->audit_retention_days = 365;
     cfg->audit_max_rows = 10000000;
     pv_tftp_limits_default(&cfg->tftp);

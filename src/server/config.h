@@ -89,6 +89,7 @@ typedef struct pv_config {
     unsigned reports_per_device; /* 0 = the store's default (PV_STORE_REPORTS_PER_DEVICE) */
     size_t report_max_bytes;     /* largest report upload (docs/security.md) */
     unsigned reports_per_hour;   /* reports accepted per device and hour */
+    unsigned rollout_interval_ms; /* evaluation period of firmware rollouts (server/rollout.h) */
     bool gzip;
     /* [sip] (server/notifier.h): NOTIFY to make phones resync, reboot, report (spec 5.5) */
     char *sip_listen;         /* our UDP address (port 0: any); NULL or "": off */

@@ -8,6 +8,7 @@
 #include "core/salted.h"
 #include "core/xml_profile.h"
 #include "server/firmware.h"
+#include "server/rollout.h"
 #include "server/keys.h"
 
 #include <inttypes.h>
@@ -293,6 +294,7 @@ int pv_render_expand(const char *name, pv_slice value, const pv_store_device *de
 /* ---- layers and managed parameters ------------------------------------ */
 
 typedef struct ctx {
+    pv_store *s;                     /* writes a rollout member's first serving (rollout.h) */
     const pv_store_render_input *in; /* everything read, in one statement */
     const pv_store_device *dev;
     const pv_store_account *acct; /* NULL: unassigned */
@@ -410,11 +412,16 @@ static int build_params(ctx *c, pv_params *out, pv_error *err)
 
 static int load_upgrade_rule(ctx *c, pv_error *err)
 {
-    if (c->dev->model == NULL || c->in->plan == NULL)
+    if (c->dev->model == NULL)
         return 0;
     pv_buf base = {0};
     firmware_base(c->o->policy, c->host, &base);
-    int rc = pv_firmware_upgrade_rule(c->in->plan, c->in->firmware, c->in->nfirmware, base.data,
+    bool governed = false; /* the newest rollout of the model decides (rollout.h) */
+    const pv_store_render_input *in = c->in;
+    int rc = pv_rollout_rule(c->s, in->rollout, c->dev->model, c->dev->mac, in->firmware,
+                             in->nfirmware, base.data, &c->upgrade_rule, &governed, err);
+    if (rc == 0 && !governed && in->plan != NULL)
+        rc = pv_firmware_upgrade_rule(in->plan, in->firmware, in->nfirmware, base.data,
                                       &c->upgrade_rule, err);
     pv_buf_free(&base);
     return rc;
@@ -498,7 +505,7 @@ int pv_render_params(pv_store *s, const pv_store_device *dev, const pv_render_op
     pv_store_render_input in;
     int rc = pv_store_render_load(s, dev->mac, false, &in, err);
     /* The caller's device row (what it read) fills the placeholders. */
-    ctx c = {.in = &in, .dev = dev, .acct = in.account, .o = opts, .host = host_of(opts)};
+    ctx c = {.s = s, .in = &in, .dev = dev, .acct = in.account, .o = opts, .host = host_of(opts)};
     if (rc == 0) {
         scopes_of(&c);
         rc = load_upgrade_rule(&c, err);
@@ -521,7 +528,7 @@ int pv_render_device(pv_store *s, const char *mac, const pv_render_options *opts
     pv_store_render_input in;
     int rc = pv_store_render_load(s, mac, peek, &in, err);
     const pv_store_device *dev = &in.device;
-    ctx c = {.in = &in, .dev = dev, .acct = in.account, .o = &o, .host = host_of(opts)};
+    ctx c = {.s = s, .in = &in, .dev = dev, .acct = in.account, .o = &o, .host = host_of(opts)};
     if (rc == 0 && peek && in.has_secret) {
         /* `device render`: what a fetch from the current directory returns
          * (pv_keys_peek). */

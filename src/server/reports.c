@@ -8,6 +8,7 @@
 #include "core/xml_profile.h"
 #include "server/keys.h"
 #include "server/render.h"
+#include "server/rollout.h"
 
 #include <openssl/crypto.h>
 #include <stdatomic.h>
@@ -210,9 +211,11 @@ static int accept_upload(pv_store *s, const pv_report_upload *up, int64_t now, i
             rc = pv_error_set(err, PV_EFORMAT, "report from %s: not a flat profile: %s", up->mac,
                               e.msg);
     }
-    pv_params_free(&p);
     if (rc == 0)
         rc = pv_store_report_add(s, up->mac, up->kind, plain.data, plain.len, now, id, err);
+    if (rc == 0) /* a rollout reads $UPGERR and the call state (rollout.h) */
+        rc = pv_rollout_note_report(s, up->mac, &p, now, err);
+    pv_params_free(&p);
     pv_buf_free(&plain);
     return rc;
 }

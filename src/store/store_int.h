@@ -144,11 +144,17 @@ int pv__list(pv_store *s, const pv__list_spec *spec, const char *sql, const pv__
 #define PLAN_COLS "model, target_version, stages, version, updated_at"
 #define FW_COLS "id, model, version, file_name, sha256, size, kind, files, created_at"
 #define SECRET_COLS "id, key_sealed, dir_sealed, created_at, confirmed_at"
-void pv__read_device(pv_store *s, pv__stmt *st, int base, void *row);    /* pv_store_device */
-void pv__read_account(pv_store *s, pv__stmt *st, int base, void *row);   /* pv_store_account */
-void pv__read_param_set(pv_store *s, pv__stmt *st, int base, void *row); /* without entries */
-void pv__read_plan(pv_store *s, pv__stmt *st, int base, void *row);      /* pv_store_plan */
-void pv__read_firmware(pv_store *s, pv__stmt *st, int base, void *row);  /* pv_store_firmware */
+/* A device's view of a rollout (store_rollouts.h): FROM names its MAC parameter. */
+#define ROLLOUT_VIEW_COLS                                                                          \
+    "r.id, r.state, m.state, m.served_at, r.from_version, r.to_version, r.steps"
+#define ROLLOUT_VIEW_FROM(mac)                                                                     \
+    "FROM rollouts r LEFT JOIN rollout_members m ON m.rollout_id = r.id AND m.mac = " mac
+void pv__read_device(pv_store *s, pv__stmt *st, int base, void *row);       /* pv_store_device */
+void pv__read_account(pv_store *s, pv__stmt *st, int base, void *row);      /* pv_store_account */
+void pv__read_param_set(pv_store *s, pv__stmt *st, int base, void *row);    /* without entries */
+void pv__read_plan(pv_store *s, pv__stmt *st, int base, void *row);         /* pv_store_plan */
+void pv__read_firmware(pv_store *s, pv__stmt *st, int base, void *row);     /* pv_store_firmware */
+void pv__read_rollout_view(pv_store *s, pv__stmt *st, int base, void *row); /* rollout view */
 /* An entry of scope's set, a sealed secret value opened (pv__param_open). */
 int pv__read_param_entry(pv_store *s, pv__stmt *st, int base, const char *scope, pv_store_param *p,
                          pv_error *err);

@@ -17,13 +17,23 @@
 
 #include "core/alloc.h"
 #include "store/store_int.h"
+#include "store/store_rollouts.h"
 
 #include <openssl/crypto.h>
 #include <string.h>
 
 /* Row kinds, column 0; column 1 orders rows within a kind (the layer of a
  * set or entry, a firmware id, minus a secret's id: the newest first). */
-enum { ROW_DEVICE, ROW_ACCOUNT, ROW_SET, ROW_ENTRY, ROW_PLAN, ROW_FIRMWARE, ROW_SECRET };
+enum {
+    ROW_DEVICE,
+    ROW_ACCOUNT,
+    ROW_SET,
+    ROW_ENTRY,
+    ROW_PLAN,
+    ROW_FIRMWARE,
+    ROW_SECRET,
+    ROW_ROLLOUT
+};
 
 /* Where each block of columns starts (the widths of the *_COLS lists). */
 enum {
@@ -34,6 +44,7 @@ enum {
     AT_PLAN = AT_ENTRY + 3,
     AT_FIRMWARE = AT_PLAN + 5,
     AT_SECRET = AT_FIRMWARE + 9,
+    AT_ROLLOUT = AT_SECRET + 5,
 };
 
 #define NULL3 "NULL, NULL, NULL, "
@@ -42,7 +53,7 @@ enum {
 #define NULL7 NULL4 NULL3
 #define NULL9 NULL5 NULL4
 #define NULL16 NULL9 NULL7
-#define NO_SECRET "NULL, NULL, NULL, NULL, NULL " /* the last block: no comma after it */
+#define NO_ROLLOUT NULL3 "NULL, NULL, NULL, NULL " /* the last block: no comma after it */
 /* The device branch comes first and types the other blocks' non-text columns:
  * PostgreSQL resolves a UNION's column types pair by pair from the left, and
  * two untyped NULLs would make a column text. */
@@ -51,7 +62,8 @@ enum {
 #define TYPED_SET BIG "NULL, " BIG BIG
 #define TYPED_PLAN "NULL, NULL, NULL, " BIG BIG
 #define TYPED_FIRMWARE BIG "NULL, NULL, NULL, NULL, " BIG "NULL, NULL, " BIG
-#define TYPED_SECRET BIG "CAST(NULL AS BYTEA), CAST(NULL AS BYTEA), " BIG "CAST(NULL AS BIGINT)"
+#define TYPED_SECRET BIG "CAST(NULL AS BYTEA), CAST(NULL AS BYTEA), " BIG BIG
+#define TYPED_ROLLOUT BIG "NULL, NULL, " BIG "NULL, NULL, NULL"
 
 static const char sql_render[] =
     "WITH d AS (SELECT " DEVICE_COLS " FROM devices WHERE mac = $1), "
@@ -62,21 +74,28 @@ static const char sql_render[] =
     "ps AS (SELECT sc.layer, p.id, p.scope, p.version, p.updated_at "
     "FROM sc JOIN param_sets p ON p.scope = sc.scope) "
     "SELECT 0, 0, " DEVICE_COLS
-    ", " TYPED_ACCOUNT TYPED_SET NULL3 TYPED_PLAN TYPED_FIRMWARE TYPED_SECRET " FROM d "
-    "UNION ALL SELECT 1, 0, " NULL16 ACCOUNT_COLS ", " NULL4 NULL3 NULL5 NULL9 NO_SECRET
+    ", " TYPED_ACCOUNT TYPED_SET NULL3 TYPED_PLAN TYPED_FIRMWARE TYPED_SECRET TYPED_ROLLOUT
+    " FROM d "
+    "UNION ALL SELECT 1, 0, " NULL16 ACCOUNT_COLS ", " NULL4 NULL3 NULL5 NULL9 NULL5 NO_ROLLOUT
     "FROM accounts WHERE id = (SELECT account_id FROM d) "
-    "UNION ALL SELECT 2, layer, " NULL16 NULL7 SET_COLS ", " NULL3 NULL5 NULL9 NO_SECRET "FROM ps "
-    "UNION ALL SELECT 3, ps.layer, " NULL16 NULL7 NULL4 ENTRY_COLS ", " NULL5 NULL9 NO_SECRET
+    "UNION ALL SELECT 2, layer, " NULL16 NULL7 SET_COLS ", " NULL3 NULL5 NULL9 NULL5 NO_ROLLOUT
+    "FROM ps "
+    "UNION ALL SELECT 3, ps.layer, " NULL16 NULL7 NULL4 ENTRY_COLS ", " NULL5 NULL9 NULL5 NO_ROLLOUT
     "FROM ps JOIN param_entries e ON e.set_id = ps.id "
-    "UNION ALL SELECT 4, 0, " NULL16 NULL7 NULL4 NULL3 PLAN_COLS ", " NULL9 NO_SECRET
+    "UNION ALL SELECT 4, 0, " NULL16 NULL7 NULL4 NULL3 PLAN_COLS ", " NULL9 NULL5 NO_ROLLOUT
     "FROM upgrade_plans WHERE model = (SELECT model FROM d) "
-    "UNION ALL SELECT 5, id, " NULL16 NULL7 NULL4 NULL3 NULL5 FW_COLS ", " NO_SECRET
-    "FROM firmware_images WHERE model IN "
-    "(SELECT model FROM upgrade_plans WHERE model = (SELECT model FROM d)) "
-    "UNION ALL SELECT 6, -id, " NULL16 NULL7 NULL4 NULL3 NULL5 NULL9 SECRET_COLS
-    " FROM (SELECT " SECRET_COLS " FROM device_secrets WHERE mac = $1 AND retired_at IS NULL "
-    "ORDER BY id DESC LIMIT 2) live "
-    "ORDER BY 1, 2, 30"; /* 30: the entry's name, as pv_store_params_get orders them */
+    "UNION ALL SELECT 5, id, " NULL16 NULL7 NULL4 NULL3 NULL5 FW_COLS ", " NULL5 NO_ROLLOUT
+    "FROM firmware_images WHERE model = (SELECT model FROM d) AND "
+    "(EXISTS (SELECT 1 FROM upgrade_plans WHERE model = (SELECT model FROM d)) OR "
+    "EXISTS (SELECT 1 FROM rollouts WHERE model = (SELECT model FROM d))) "
+    "UNION ALL SELECT 6, -id, " NULL16 NULL7 NULL4 NULL3 NULL5 NULL9 SECRET_COLS ", " NO_ROLLOUT
+    "FROM (SELECT " SECRET_COLS " FROM device_secrets WHERE mac = $1 "
+    "AND retired_at IS NULL ORDER BY id DESC LIMIT 2) live "
+    "UNION ALL SELECT 7, 0, " NULL16 NULL7 NULL4 NULL3 NULL5 NULL9 NULL5
+    "* FROM (SELECT " ROLLOUT_VIEW_COLS " " ROLLOUT_VIEW_FROM(
+        "$1") " WHERE r.model = (SELECT model FROM d) "
+              "ORDER BY r.id DESC LIMIT 1) ro "
+              "ORDER BY 1, 2, 30"; /* 30: the entry's name, as pv_store_params_get orders them */
 
 _Static_assert(AT_ENTRY + 1 == 30, "ORDER BY names the entry's name column");
 
@@ -91,6 +110,9 @@ void pv_store_render_input_free(pv_store_render_input *in)
     if (in->plan != NULL)
         pv_store_plan_free(in->plan);
     free(in->plan);
+    if (in->rollout != NULL)
+        pv_store_rollout_view_free(in->rollout);
+    free(in->rollout);
     pv_store_firmwares_free(in->firmware, in->nfirmware);
     OPENSSL_cleanse(&in->current, sizeof in->current);
     OPENSSL_cleanse(&in->previous, sizeof in->previous);
@@ -159,6 +181,10 @@ static int read_row(pv_store *s, pv__stmt *st, loading *l, pv_error *err)
         return 0;
     case ROW_SECRET:
         return read_secret(s, st, l, err);
+    case ROW_ROLLOUT:
+        in->rollout = pv_calloc(1, sizeof *in->rollout);
+        pv__read_rollout_view(s, st, AT_ROLLOUT, in->rollout);
+        return 0;
     default:
         return pv_error_set(err, PV_ESTORE, "render of %s: row of unknown kind %lld", l->mac,
                             (long long)kind);
