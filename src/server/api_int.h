@@ -114,6 +114,14 @@ int pv__api_audit(pv__api_ctx *ctx, const char *action, const char *subject, jso
  * answers the error. Returns true when committed.
  */
 bool pv__api_commit(pv__api_ctx *ctx, const char *action, const char *subject, json_t *detail);
+/*
+ * The end of a change begun with pv_store_begin, whatever rc its steps left:
+ * non-zero rolls back and answers the store's error (field names the body
+ * field it concerns, or NULL); zero is pv__api_commit. detail is taken either
+ * way. True when committed: the caller then answers.
+ */
+bool pv__api_finish(pv__api_ctx *ctx, int rc, const pv_error *err, const char *field,
+                    const char *action, const char *subject, json_t *detail);
 
 /* ---- helpers shared by resource files ---- */
 

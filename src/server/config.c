@@ -158,6 +158,8 @@ static const pv_config_key keys[] = {
         "models whose key digest is sha256 (* = every multiplatform model)"),
     ROW("provisioning", "md5_models", NULL, STRING, md5_models, 0, 0, "LIST",
         "models whose key digest is md5 (overrides sha256_models)"),
+    ROW("provisioning", "known_models", NULL, STRING, known_models, 0, 0, "LIST",
+        "models a bulk import accepts besides the built-in table (docs/api.md)"),
     ROW("provisioning", "text_models", NULL, STRING, text_models, 0, 0, "LIST",
         "refused: phones never read the plain-text source profile (spec 3.3)"),
     ROW("provisioning", "retry_delay", NULL, STRING, retry_delay, 0, 0, "SCHEDULE",
@@ -508,6 +510,7 @@ typedef struct ini_state {
     const char *name;
     const char *pos;
     unsigned line;            /* of the line last handed to inih */
+    unsigned section_line;    /* of the last [section] header handed to it */
     unsigned seen[KEY_COUNT]; /* line where each key was set, 0 = not yet */
     int rc;
     pv_error *err;
@@ -535,7 +538,20 @@ static char *ini_read_line(char *str, int num, void *stream)
     memcpy(str, st->pos, len);
     str[len] = '\0';
     st->pos += len;
+    /* an unknown section is reported on its header's line, not its first key's */
+    if (str[strspn(str, " \t")] == '[')
+        st->section_line = st->line;
     return str;
+}
+
+/* True when "[section]" is in list (a space-separated list of "[name]"). */
+static bool section_listed(const char *list, const char *section)
+{
+    size_t n = strlen(section);
+    for (const char *p = strchr(list, '['); p != NULL; p = strchr(p + 1, '['))
+        if (strncmp(p + 1, section, n) == 0 && p[1 + n] == ']')
+            return true;
+    return false;
 }
 
 static int ini_on_value(void *user, const char *section, const char *name, const char *value)
@@ -548,13 +564,17 @@ static int ini_on_value(void *user, const char *section, const char *name, const
         bool known_section = false;
         for (size_t i = 0; i < KEY_COUNT; i++)
             known_section |= strcmp(keys[i].section, section) == 0;
-        if (!known_section)
-            st->rc = pv_error_set(st->err, PV_EINVAL,
-                                  "%s:%u: unknown section [%s]; sections are [server] [tftp] "
-                                  "[http] [https] [admin] [limits] [provisioning] [sip] "
-                                  "[store]",
-                                  st->name, st->line, section);
-        else
+        if (!known_section) {
+            /* every section of the key table, in its order: the list cannot go stale */
+            pv_buf all = {0};
+            for (size_t i = 0; i < KEY_COUNT; i++)
+                if (!section_listed(all.data ? all.data : "", keys[i].section))
+                    pv_buf_appendf(&all, "%s[%s]", all.len ? " " : "", keys[i].section);
+            st->rc = pv_error_set(st->err, PV_EINVAL, "%s:%u: unknown section [%s]; sections are %s",
+                                  st->name, st->section_line ? st->section_line : st->line,
+                                  section, all.data ? all.data : "");
+            pv_buf_free(&all);
+        } else
             st->rc = pv_error_set(st->err, PV_EINVAL,
                                   "%s:%u: [%s] %s: unknown key; 'provisor serve --help' lists "
                                   "the keys",

@@ -81,6 +81,7 @@ typedef struct pv_config {
     char *report_prefix;
     char *encryption; /* aes-256-cbc or aes128gcm */
     char *sha256_models, *md5_models, *text_models;
+    char *known_models; /* added to server/models.h's table */
     char *retry_delay; /* Resync_Error_Retry_Delay default */
     unsigned rotation_days;
     unsigned random_delay_s;
