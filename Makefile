@@ -3,6 +3,7 @@
 #   make test   install what is missing, build, run every test (CTest)
 #   make test-stress   the same with two busy loops beside it (a busy, freshly started machine)
 # Options: SAN=1 (ASan+UBSan build in build-san/), JOBS=N, CI=true (-Werror).
+#   make deb    the Debian package, built from the tree into build-deb/ (docs/operations.md)
 #   make fuzz-long   every fuzz target 10 minutes (FUZZ_SECONDS, FUZZ_ONLY="rule xml"), corpus grown
 
 SAN      ?= 0
@@ -20,7 +21,7 @@ CMAKE_FLAGS = -G Ninja -DCMAKE_C_COMPILER=$(CC_PICK) \
 	-DCMAKE_BUILD_TYPE=$(if $(filter 1,$(SAN)),Debug,RelWithDebInfo) \
 	-DPV_SAN=$(if $(filter 1,$(SAN)),ON,OFF) -DPV_WERROR=$(WERROR)
 
-.PHONY: all deps configure build run test test-stress fuzz fuzz-long bench clean format
+.PHONY: all deps configure build run test test-stress fuzz fuzz-long bench clean format deb
 
 all: build
 
@@ -61,8 +62,12 @@ bench: build
 	@bash scripts/deps.sh --bench
 	@bash bench/run.sh $(BUILD)
 
+# The Debian package, compiled from the tree by dpkg-buildpackage (debian/rules).
+deb: deps
+	@bash scripts/deb.sh build-deb
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-deb
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i

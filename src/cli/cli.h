@@ -45,6 +45,7 @@ int pv_cmd_device(int argc, char **argv);
 int pv_cmd_params(int argc, char **argv);
 int pv_cmd_firmware(int argc, char **argv);
 int pv_cmd_plan(int argc, char **argv);
+int pv_cmd_rollout(int argc, char **argv);
 int pv_cmd_report(int argc, char **argv);
 int pv_cmd_audit(int argc, char **argv);
 int pv_cmd_job(int argc, char **argv);
@@ -60,8 +61,12 @@ int pv_cli_read_file(const char *path, size_t max, pv_buf *out, pv_error *err);
  * same directory and rename(2), so a failure never leaves a partial file.
  */
 int pv_cli_write_file(const char *path, const void *data, size_t len, pv_error *err);
-/* Prints "provisor: " and the message to stderr. */
+/* Prints "provisor: ", the command being run when one is set ("account create: ",
+ * pv_cli_set_context) and the message to stderr: the command and the thing named
+ * once (issue 13), so messages themselves name neither the command nor the action. */
 void pv_cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The command messages are about ("device import"); NULL: none. Borrowed. */
+void pv_cli_set_context(const char *command);
 /* True when argv holds -h or --help anywhere before a "--". */
 bool pv_cli_wants_help(int argc, char **argv);
 

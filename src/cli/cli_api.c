@@ -128,7 +128,7 @@ static int parse(pv_cli_api *api, const pv_cli_action *a, int argc, char **argv,
             continue;
         }
         if (kind < 0) {
-            pv_cli_errorf("%s: unknown option --%.*s; see --help", argv[0], (int)nlen, name);
+            pv_cli_errorf("unknown option --%.*s; see --help", (int)nlen, name);
             return PV_EXIT_USAGE;
         }
         const char *value = "";
@@ -138,7 +138,7 @@ static int parse(pv_cli_api *api, const pv_cli_action *a, int argc, char **argv,
             else if (i + 1 < argc)
                 value = argv[++i];
             else {
-                pv_cli_errorf("%s: --%s needs a value", argv[0], name);
+                pv_cli_errorf("--%s needs a value", name);
                 return PV_EXIT_USAGE;
             }
         }
@@ -153,14 +153,17 @@ static int parse(pv_cli_api *api, const pv_cli_action *a, int argc, char **argv,
         }
         if (api->nopts == MAX_OPTS) {
             free(key);
-            pv_cli_errorf("%s: too many options", argv[0]);
+            pv_cli_errorf("too many options");
             return PV_EXIT_USAGE;
         }
         api->names[api->nopts] = key;
         api->values[api->nopts++] = value;
     }
     if (*npos < a->min_args || *npos > a->max_args) {
-        pv_cli_errorf("%s: usage: %s %s", argv[0], a->name, a->args);
+        if (a->args[0] == '\0')
+            pv_cli_errorf("takes no arguments; see --help");
+        else
+            pv_cli_errorf("usage: %s %s; see --help", a->name, a->args);
         return PV_EXIT_USAGE;
     }
     return PV_EXIT_OK;
@@ -307,6 +310,9 @@ int pv_cli_resource_main(const char *name, const char *summary, const pv_cli_act
         usage(stdout, name, summary, a, 1);
         return PV_EXIT_OK;
     }
+    char context[64];
+    snprintf(context, sizeof context, "%s %s", name, a->name);
+    pv_cli_set_context(context);
     pv_cli_api api = {0};
     char **pos = pv_calloc((size_t)argc, sizeof *pos);
     int npos = 0;
@@ -319,6 +325,7 @@ int pv_cli_resource_main(const char *name, const char *summary, const pv_cli_act
     for (size_t i = 0; i < api.nopts; i++)
         free((char *)api.names[i]);
     free(pos);
+    pv_cli_set_context(NULL);
     return rc;
 }
 

@@ -24,11 +24,20 @@ int pv_cli_write_file(const char *path, const void *data, size_t len, pv_error *
     return 0;
 }
 
+static const char *context; /* the command being run, for messages */
+
+void pv_cli_set_context(const char *command)
+{
+    context = command;
+}
+
 void pv_cli_errorf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     fputs("provisor: ", stderr);
+    if (context != NULL)
+        fprintf(stderr, "%s: ", context);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);

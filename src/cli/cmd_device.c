@@ -16,9 +16,11 @@
 #include "core/alloc.h"
 #include "net/http_client.h"
 #include "server/import.h"
+#include "store/store.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,8 +250,9 @@ static void job_name(const pv_buf *file, char out[32])
     pv_hex_encode(d, 8, out + 4);
 }
 
-/* Where the job's last committed batch ended (1 = from the start). */
-static int resume_line(pv_cli_api *api, const char *job, size_t *line)
+/* Where the job's last committed batch ended (1 = from the start), and the errors the
+ * server kept for the rows before it: a resumed run reports them again. */
+static int resume_line(pv_cli_api *api, const char *job, size_t *line, import_run *run)
 {
     *line = 1;
     if (pv_cli_opt(api, "restart"))
@@ -259,14 +262,99 @@ static int resume_line(pv_cli_api *api, const char *job, size_t *line)
     int status = 0;
     int rc = pv_cli_call_status(api, "GET", path, NULL, &answer, &status);
     free(path);
-    if (rc == PV_EXIT_OK)
+    if (rc == PV_EXIT_OK) {
         *line = (size_t)json_integer_value(json_object_get(answer, "next_line"));
+        json_t *kept = json_object_get(answer, "errors");
+        run->errors += (json_int_t)json_array_size(kept);
+        json_array_extend(run->error_list, kept);
+    }
     json_decref(answer);
     return rc == PV_EXIT_OK || status == 404 ? PV_EXIT_OK : rc;
 }
 
+/*
+ * The MACs of the file seen so far and the line of each, to report a MAC given
+ * twice (issue 13: the last row silently won, and --restart flipped between the
+ * two). Open addressing over the MAC's 48 bits; sized from the row count.
+ */
+typedef struct mac_seen {
+    uint64_t *key; /* MAC + 1; 0 = empty slot */
+    size_t *line;
+    size_t cap;
+} mac_seen;
+
+static void seen_init(mac_seen *m, size_t rows)
+{
+    m->cap = 64;
+    while (m->cap < rows * 2)
+        m->cap *= 2;
+    m->key = pv_calloc(m->cap, sizeof *m->key);
+    m->line = pv_calloc(m->cap, sizeof *m->line);
+}
+
+static void seen_free(mac_seen *m)
+{
+    free(m->key);
+    free(m->line);
+}
+
+/* 0 when mac (12 hex digits) is new, else the line that gave it first. */
+static size_t seen_add(mac_seen *m, const char mac[13], size_t line)
+{
+    uint64_t k = strtoull(mac, NULL, 16) + 1;
+    size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (m->cap - 1);
+    while (m->key[i] != 0 && m->key[i] != k)
+        i = (i + 1) & (m->cap - 1);
+    if (m->key[i] == k)
+        return m->line[i];
+    m->key[i] = k;
+    m->line[i] = line;
+    return 0;
+}
+
+/* A row the file itself gets wrong (not the server's data): malformed, or its MAC
+ * repeats an earlier row's. Checked on every run, before any resume skips. */
+static bool row_fault(mac_seen *seen, const pv_import_row *row, import_run *run)
+{
+    if (row->error[0]) {
+        add_error(run, row->line, "row", row->error);
+        return true;
+    }
+    char mac[13], msg[96];
+    if (pv_store_mac_normalize(row->field[PV_IMPORT_MAC], mac, NULL) != 0)
+        return false; /* the server says what is wrong with it */
+    size_t first = seen_add(seen, mac, row->line);
+    if (first == 0)
+        return false;
+    snprintf(msg, sizeof msg, "MAC %s is already on line %zu; this row is skipped", mac, first);
+    add_error(run, row->line, "mac", msg);
+    return true;
+}
+
+static int by_line(const void *a, const void *b)
+{
+    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "line"));
+    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "line"));
+    return (x > y) - (x < y);
+}
+
+/* The errors in line order (batches and resumes gather them out of order). */
+static void sort_errors(json_t *list)
+{
+    size_t n = json_array_size(list);
+    json_t **v = pv_calloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(list, i));
+    qsort(v, n, sizeof *v, by_line);
+    json_array_clear(list);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, v[i]);
+    free(v);
+}
+
 static void import_summary(pv_cli_api *api, import_run *run, const char *job)
 {
+    sort_errors(run->error_list);
     if (pv_cli_json(api)) {
         json_t *o =
             json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:O}", "job", job, "created", run->created,
@@ -295,8 +383,12 @@ static int device_import(pv_cli_api *api, int argc, char **argv)
     pv_buf file = {0};
     pv_error err = {""};
     pv_import_reader r;
-    if (pv_cli_read_file(argv[0], PV_CLI_MAX_FILE, &file, &err) != 0 ||
-        pv_import_open(&r, pv_buf_slice(&file), &err) != 0) {
+    if (pv_cli_read_file(argv[0], PV_CLI_MAX_FILE, &file, &err) != 0) {
+        pv_cli_errorf("%s", err.msg); /* it names the file */
+        pv_buf_free(&file);
+        return PV_EXIT_FAILURE;
+    }
+    if (pv_import_open(&r, pv_buf_slice(&file), &err) != 0) {
         pv_cli_errorf("%s: %s", argv[0], err.msg);
         pv_buf_free(&file);
         return PV_EXIT_FAILURE;
@@ -315,15 +407,16 @@ static int device_import(pv_cli_api *api, int argc, char **argv)
     import_run run = {.error_list = json_array(), .bar = isatty(STDERR_FILENO) == 1};
     run.total = pv_import_count(&r);
     size_t from = 1;
-    int rc = resume_line(api, job, &from);
+    int rc = resume_line(api, job, &from, &run);
     json_t *rows = json_array();
+    mac_seen seen;
+    seen_init(&seen, run.total);
     pv_import_row row;
     while (rc == PV_EXIT_OK && pv_import_next(&r, &row) == 1) {
-        if (row.line < from) {
-            run.skipped++;
+        if (row_fault(&seen, &row, &run)) {
             run.done++;
-        } else if (row.error[0]) {
-            add_error(&run, row.line, "row", row.error);
+        } else if (row.line < from) {
+            run.skipped++;
             run.done++;
         } else {
             json_t *o = json_pack("{s:I, s:s}", "line", (json_int_t)row.line, "mac",
@@ -341,10 +434,11 @@ static int device_import(pv_cli_api *api, int argc, char **argv)
     if (rc == PV_EXIT_OK && json_array_size(rows) > 0)
         rc = send_batch(api, job, rows, r.line + 1, &run);
     progress(&run, true);
+    seen_free(&seen);
     json_decref(rows);
     pv_buf_free(&file);
     if (rc != PV_EXIT_OK)
-        pv_cli_errorf("import %s stopped; committed batches stay: run the same command again to "
+        pv_cli_errorf("job %s stopped; committed batches stay: run the same command again to "
                       "resume",
                       job);
     else

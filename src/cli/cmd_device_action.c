@@ -65,7 +65,7 @@ static int wait_job(pv_cli_api *api, json_t **job, double timeout_s)
     while (!json_is_true(json_object_get(*job, "finished"))) {
         clock_gettime(CLOCK_MONOTONIC, &now);
         if ((double)(now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > timeout_s) {
-            pv_cli_errorf("device: the job has not finished after %.0f s", timeout_s);
+            pv_cli_errorf("the job has not finished after %.0f s", timeout_s);
             return PV_EXIT_FAILURE;
         }
         struct timespec pause = {0, 200 * 1000 * 1000};
@@ -134,7 +134,7 @@ static int run(pv_cli_api *api, const char *action, int argc, char **argv)
     bool all = pv_cli_opt(api, "all") != NULL;
     if ((argc > 0) + (account != NULL) + all + (model != NULL && argc == 0 && !account && !all) !=
         1) {
-        pv_cli_errorf("device %s: name MACs, or one of --account, --model, --all", action);
+        pv_cli_errorf("name MACs, or one of --account, --model, --all");
         return PV_EXIT_USAGE;
     }
     json_t *body = json_pack("{s:s}", "action", action);
@@ -156,7 +156,7 @@ static int run(pv_cli_api *api, const char *action, int argc, char **argv)
         long r = strtol(rate, &end, 10);
         if (end == rate || (strcmp(end, "") != 0 && strcmp(end, "/s") != 0) || r < 1) {
             json_decref(body);
-            pv_cli_errorf("device %s: --rate takes N or N/s (NOTIFYs per second)", action);
+            pv_cli_errorf("--rate takes N or N/s (NOTIFYs per second)");
             return PV_EXIT_USAGE;
         }
         json_object_set_new(body, "rate", json_integer(r));

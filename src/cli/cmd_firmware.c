@@ -79,7 +79,7 @@ static int firmware_add(pv_cli_api *api, int argc, char **argv)
 {
     const char *model = pv_cli_opt(api, "model"), *version = pv_cli_opt(api, "version");
     if (model == NULL || version == NULL) {
-        pv_cli_errorf("firmware add: --model and --version are required");
+        pv_cli_errorf("--model and --version are required");
         return PV_EXIT_USAGE;
     }
     json_t *b =
@@ -158,7 +158,7 @@ static int plan_set(pv_cli_api *api, int argc, char **argv)
 {
     const char *target = pv_cli_opt(api, "target");
     if (target == NULL) {
-        pv_cli_errorf("plan set: --target VERSION is required");
+        pv_cli_errorf("--target VERSION is required");
         return PV_EXIT_USAGE;
     }
     json_t *stages = json_array();

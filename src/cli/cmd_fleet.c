@@ -68,6 +68,9 @@ static void usage(FILE *f)
             "  --random-delay U     Resync_Random_Delay units (default: the factory value)\n"
             "  --outage S           outage length (default 2 periods)\n"
             "  --wave S             retail binding wave length (default 60)\n"
+            "  --fault verify|brick rollout-bad: the image fails verification, or the phone\n"
+            "                       never comes back (default verify)\n"
+            "  --bad-share P        rollout-bad: %% of phones the image hurts (default 30)\n"
             "  --max-in-flight N    requests in flight at most (default 1000)\n"
             "  --firmware-size B    firmware image bytes (default 65536)\n"
             "  --timeout-ms MS      a request's limit (default 60000)\n"
@@ -78,7 +81,11 @@ static void usage(FILE *f)
             "  --source-addresses on|off\n"
             "                       phone i connects from its own 127.A.B.C, so a server's\n"
             "                       per-address limits count phones (default on; off: all\n"
-            "                       from the system's choice, 127.0.0.1)\n\n"
+            "                       from the system's choice, 127.0.0.1)\n"
+            "  --sip PORT           each phone's SIP user agent on its own 127.A.B.C:PORT: it\n"
+            "                       registers its line and answers the server's NOTIFY (give\n"
+            "                       the server SIP_Port_1_ = PORT); the push scenario needs it\n"
+            "  --pushes N           push: NOTIFY-caused resyncs each phone waits for (default 1)\n\n"
             "certs options: --count N, --out DIR, --ca-cert F --ca-key F (default: a new CA\n"
             "  in DIR/ca.pem, ca.key), --rsa (RSA 2048; default EC P-256), --first I, --seed,\n"
             "  --mix (as for run: they decide the MACs). Writes DIR/<mac>.pem (key, then cert).\n\n"
@@ -127,6 +134,8 @@ enum {
     O_RANDOM_DELAY,
     O_OUTAGE,
     O_WAVE,
+    O_FAULT,
+    O_BAD_SHARE,
     O_MAX_IN_FLIGHT,
     O_FIRMWARE_SIZE,
     O_TIMEOUT,
@@ -140,6 +149,8 @@ enum {
     O_FIRST,
     O_CODES,
     O_SOURCE_ADDRESSES,
+    O_SIP,
+    O_PUSHES,
 };
 
 static const struct option options[] = {
@@ -159,6 +170,8 @@ static const struct option options[] = {
     {"random-delay", required_argument, NULL, O_RANDOM_DELAY},
     {"outage", required_argument, NULL, O_OUTAGE},
     {"wave", required_argument, NULL, O_WAVE},
+    {"fault", required_argument, NULL, O_FAULT},
+    {"bad-share", required_argument, NULL, O_BAD_SHARE},
     {"max-in-flight", required_argument, NULL, O_MAX_IN_FLIGHT},
     {"firmware-size", required_argument, NULL, O_FIRMWARE_SIZE},
     {"timeout-ms", required_argument, NULL, O_TIMEOUT},
@@ -172,6 +185,8 @@ static const struct option options[] = {
     {"first", required_argument, NULL, O_FIRST},
     {"codes", required_argument, NULL, O_CODES},
     {"source-addresses", required_argument, NULL, O_SOURCE_ADDRESSES},
+    {"sip", required_argument, NULL, O_SIP},
+    {"pushes", required_argument, NULL, O_PUSHES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -263,6 +278,26 @@ static int parse(int argc, char **argv, args *a)
             break;
         case O_WAVE:
             rc = number("wave", optarg, 86400, &a->cfg.plan.wave_s);
+            break;
+        case O_SIP:
+            rc = number("sip", optarg, 65535, &v);
+            a->cfg.sip_port = (uint16_t)v;
+            break;
+        case O_PUSHES:
+            rc = number("pushes", optarg, 100, &v);
+            a->cfg.plan.pushes = (uint32_t)v;
+            break;
+        case O_FAULT:
+            if (strcmp(optarg, "verify") == 0)
+                a->cfg.plan.fault = PV_FAULT_VERIFY;
+            else if (strcmp(optarg, "brick") == 0)
+                a->cfg.plan.fault = PV_FAULT_BRICK;
+            else
+                rc = usage_error("--fault '%s': verify or brick", optarg);
+            break;
+        case O_BAD_SHARE:
+            rc = number("bad-share", optarg, 100, &v);
+            a->cfg.plan.bad_share = (unsigned)v;
             break;
         case O_MAX_IN_FLIGHT:
             rc = number("max-in-flight", optarg, 1000000, &v);

@@ -69,7 +69,7 @@ static int params_set(pv_cli_api *api, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *eq = strchr(argv[i], '=');
         if (eq == NULL || eq == argv[i]) {
-            pv_cli_errorf("params set: '%s': want NAME=VALUE", argv[i]);
+            pv_cli_errorf("'%s': want NAME=VALUE", argv[i]);
             json_decref(entries);
             return PV_EXIT_USAGE;
         }

@@ -23,6 +23,7 @@ static const pv_cli_command commands[] = {
     {"params", "layered parameter sets (admin API)", pv_cmd_params},
     {"firmware", "firmware images (admin API)", pv_cmd_firmware},
     {"plan", "firmware upgrade plans (admin API)", pv_cmd_plan},
+    {"rollout", "staged firmware rollouts that halt themselves (admin API)", pv_cmd_rollout},
     {"report", "reports uploaded by phones (admin API)", pv_cmd_report},
     {"audit", "the audit log (admin API)", pv_cmd_audit},
     {"job", "device action jobs and their outcomes (admin API)", pv_cmd_job},

@@ -18,6 +18,7 @@
 
 #include "phone/fetch_request.h"
 #include "core/alloc.h"
+#include "fleet/fleet_sip.h"
 #include "fleet/guard.h"
 #include "fleet/progress.h"
 #include "fleet/sched.h"
@@ -43,6 +44,8 @@ enum {
     PH_QUEUED = 8,
     PH_REPORTING = 16, /* reports: the report was asked for */
     PH_REPORTED = 32,  /* reports: a report was answered 200 */
+    PH_DEAD = 64,      /* rollout-bad --fault brick: installed the image, never came back */
+    PH_NOTIFIED = 128, /* push: a NOTIFY was accepted; the resync it causes counts */
 };
 
 #define NEVER UINT64_MAX
@@ -64,7 +67,7 @@ typedef struct pv__phone {
     uint32_t vindex; /* what the virtual answer carries (vserver.h) */
     int16_t verror;
     uint16_t vstatus;
-    uint8_t vkind, purpose, flags, bind_tries;
+    uint8_t vkind, purpose, flags, bind_tries, pushes;
 } pv__phone;
 
 typedef struct fetch_ctx {
@@ -91,6 +94,7 @@ struct pv_fleet {
     uv_timer_t wake, tick;
     uv_signal_t sigint;
     pv_fetcher *fetcher;
+    pv_fleet_sip *sip; /* --sip: the phones' SIP user agents, or NULL */
     fetch_ctx *ctx; /* per phone, the fetcher's callback data: a cancelled transfer leaks nothing */
     uint64_t t0_ns;
     pv_fleet_progress progress;
@@ -130,6 +134,10 @@ static bool scheme_is(const char *url, const char *scheme)
 static void reschedule(pv_fleet *f, uint32_t i)
 {
     pv__phone *p = &f->phone[i];
+    if (p->flags & PH_DEAD) {
+        pv_fleet_sched_set(&f->sched, i, NEVER);
+        return;
+    }
     uint64_t t = pv_agent_next_wakeup(p->agent);
     if (p->kick_ms < t)
         t = p->kick_ms;
@@ -161,12 +169,22 @@ static void on_fetch(pv_fetch *fetch, const pv_fetch_result *res, void *data)
     f->now_ms = (real_ns() - f->t0_ns) / 1000000;
     pv_agent_response r;
     pv_agent_response_from_fetch(res, &r);
+    pv_buf corrupt = {0};
+    if (f->phone[i].purpose == PV_AGENT_FOR_FIRMWARE && r.error == 0 && r.status == 200 &&
+        r.body_len > 0 && f->plan.fault == PV_FAULT_VERIFY &&
+        pv_fleet_plan_hurts(&f->plan, f->cfg.seed, i)) {
+        /* rollout-bad: the image this phone gets fails its verification */
+        pv_buf_append(&corrupt, r.body, r.body_len);
+        corrupt.data[corrupt.len - 1] ^= 0x5a;
+        r.body = corrupt.data;
+    }
     if (res->status == 401 && res->www_authenticate != NULL) { /* spec 8.2: answered next */
         if (f->phone[i].chal == NULL)
             f->phone[i].chal = pv_calloc(1, sizeof *f->phone[i].chal);
         pv_agent_challenge_note(f->phone[i].chal, res->url, res);
     }
     deliver(f, i, &r, (real_ns() - f->phone[i].req_ns) / 1000);
+    pv_buf_free(&corrupt);
     arm(f);
 }
 
@@ -260,19 +278,25 @@ static void wait_release(pv_fleet *f)
 
 /* ---- goals ---- */
 
+static bool runs_new_load(const pv__phone *p)
+{
+    pv_agent_family fam;
+    if (pv_agent_family_parse(pv_agent_model(p->agent), &fam) != 0)
+        return false;
+    return strcmp(pv_agent_swver(p->agent), pv_fleet_new_swver(fam)) == 0;
+}
+
 static bool goal_reached(const pv_fleet *f, const pv__phone *p)
 {
     switch (f->plan.goal) {
-    case PV_GOAL_SWVER: {
-        pv_agent_family fam;
-        if (pv_agent_family_parse(pv_agent_model(p->agent), &fam) != 0)
-            return false;
-        return strcmp(pv_agent_swver(p->agent), pv_fleet_new_swver(fam)) == 0;
-    }
+    case PV_GOAL_SWVER:
+        return runs_new_load(p);
     case PV_GOAL_SECPRV2:
         return pv_agent_get_prov_state(p->agent) == PV_AGENT_SEC_PRV_2;
     case PV_GOAL_REPORT:
         return (p->flags & PH_REPORTED) != 0;
+    case PV_GOAL_PUSH:
+        return p->pushes >= f->plan.pushes;
     default:
         return false; /* PV_GOAL_RESYNC is decided at the end of a resync */
     }
@@ -290,7 +314,7 @@ static void kick(pv_fleet *f, uint32_t i)
 {
     pv__phone *p = &f->phone[i];
     p->kick_ms = NEVER;
-    if (f->plan.goal == PV_GOAL_REPORT) {
+    if (f->plan.goal == PV_GOAL_REPORT || f->plan.report_after_upgrade) {
         int rc = pv_agent_report(p->agent, f->now_ms, NULL);
         if (rc == 0) {
             p->flags |= PH_REPORTING;
@@ -357,8 +381,19 @@ static void op_ended(pv_fleet *f, uint32_t i, const pv_agent_response *r)
         p->flags |= PH_REPORTING;
         drain(f, i);
     }
+    bool applied = profile && led_ok && r->error == 0 && r->status == 200;
+    if (applied && f->sip != NULL)
+        pv_fleet_sip_check(f->sip, i); /* the profile may have changed the line: register */
+    if (applied && (p->flags & PH_NOTIFIED)) { /* spec 5.5: the resync the NOTIFY caused */
+        p->flags &= (uint8_t)~PH_NOTIFIED;
+        if (p->pushes < UINT8_MAX)
+            p->pushes++;
+    }
     if (f->plan.goal == PV_GOAL_RESYNC && profile && led_ok && r->error == 0 && r->status == 200 &&
         f->now_ms >= f->plan.goal_after_ms)
+        pv_fleet_stats_goal(&f->stats, i, f->now_ms);
+    if (f->plan.goal == PV_GOAL_SWVER_RESYNC && profile && led_ok && r->error == 0 &&
+        r->status == 200 && runs_new_load(p) && f->stats.goal_ms[i] == UINT32_MAX)
         pv_fleet_stats_goal(&f->stats, i, f->now_ms);
     check_goal(f, i);
 }
@@ -403,6 +438,9 @@ static void deliver(pv_fleet *f, uint32_t i, const pv_agent_response *r, uint64_
     drain(f, i);
     if (!(p->flags & PH_IN_FLIGHT))
         op_ended(f, i, r);
+    if (f->plan.report_after_upgrade && p->purpose == PV_AGENT_FOR_FIRMWARE &&
+        p->kick_ms == NEVER)
+        p->kick_ms = f->now_ms + REPORT_RETRY_MS; /* the provider asks how the upgrade went */
     reschedule(f, i);
     wait_release(f);
 }
@@ -437,6 +475,10 @@ static void take_action(pv_fleet *f, uint32_t i, const pv_agent_action *act)
         start_request(f, i, act);
         return;
     case PV_AGENT_ACT_REBOOT:
+        if (f->plan.fault == PV_FAULT_BRICK && pv_fleet_plan_hurts(&f->plan, f->cfg.seed, i)) {
+            p->flags |= PH_DEAD; /* rollout-bad: the new load never boots */
+            return;
+        }
         pv_agent_boot(p->agent, f->now_ms);
         pv_agent_set_time_of_day(p->agent, f->now_ms,
                                  (uint32_t)((f->plan.time_of_day_ms + f->now_ms) % DAY_MS));
@@ -452,6 +494,8 @@ static void drain(pv_fleet *f, uint32_t i)
     pv__phone *p = &f->phone[i];
     pv_agent_action act;
     for (;;) {
+        if (p->flags & PH_DEAD)
+            return;
         if (!(p->flags & PH_IN_FLIGHT) && f->in_flight >= f->cfg.max_in_flight) {
             wait_push(f, i); /* the action stays in the agent's queue until a slot frees */
             return;
@@ -469,6 +513,10 @@ static void drain(pv_fleet *f, uint32_t i)
 static void process(pv_fleet *f, uint32_t i)
 {
     pv__phone *p = &f->phone[i];
+    if (p->flags & PH_DEAD) {
+        reschedule(f, i);
+        return;
+    }
     if (p->answer_ms <= f->now_ms)
         deliver_virtual(f, i);
     if (p->kick_ms <= f->now_ms)
@@ -566,6 +614,11 @@ static void stop_real(pv_fleet *f)
     f->sum.connections = fs.connections;
     pv_fetcher_close(f->fetcher, NULL, NULL);
     f->fetcher = NULL;
+    if (f->sip != NULL) {
+        f->sum.sip_registered = pv_fleet_sip_registered(f->sip);
+        pv_fleet_sip_close(f->sip, NULL, NULL);
+        f->sip = NULL;
+    }
     uv_close((uv_handle_t *)&f->wake, NULL);
     uv_close((uv_handle_t *)&f->tick, NULL);
     uv_close((uv_handle_t *)&f->sigint, NULL);
@@ -614,6 +667,37 @@ static void on_sigint(uv_signal_t *s, int signum)
     arm(f);
 }
 
+/* ---- SIP (fleet_sip.h): the phones' user agents tell the fleet what they did ---- */
+
+static pv_agent *sip_agent(void *data, uint32_t i)
+{
+    return ((pv_fleet *)data)->phone[i].agent;
+}
+
+static uint64_t sip_now(void *data)
+{
+    pv_fleet *f = data;
+    return (real_ns() - f->t0_ns) / 1000000;
+}
+
+static void sip_kick(void *data, uint32_t i)
+{
+    pv_fleet *f = data;
+    if (f->fetcher == NULL)
+        return; /* stopping */
+    f->now_ms = sip_now(f);
+    if (!(f->phone[i].flags & PH_QUEUED))
+        drain(f, i);
+    reschedule(f, i); /* a NOTIFY made a resync due now: the schedule runs it */
+    arm(f);
+}
+
+static void sip_notified(void *data, uint32_t i)
+{
+    pv_fleet *f = data;
+    f->phone[i].flags |= PH_NOTIFIED;
+}
+
 static int run_real(pv_fleet *f, pv_error *err)
 {
     int rc = uv_loop_init(&f->loop);
@@ -630,6 +714,21 @@ static int run_real(pv_fleet *f, pv_error *err)
     if (rc != 0) {
         uv_loop_close(&f->loop);
         return rc;
+    }
+    if (f->cfg.sip_port != 0) {
+        pv_fleet_sip_hooks hooks = {.agent = sip_agent,
+                                    .now = sip_now,
+                                    .kick = sip_kick,
+                                    .notified = sip_notified,
+                                    .data = f};
+        rc = pv_fleet_sip_new(&f->loop, f->cfg.phones, f->cfg.sip_port, &hooks, &f->sip, err);
+        if (rc != 0) {
+            pv_fetcher_close(f->fetcher, NULL, NULL);
+            f->fetcher = NULL;
+            uv_run(&f->loop, UV_RUN_DEFAULT); /* the sockets made finish closing */
+            uv_loop_close(&f->loop);
+            return rc;
+        }
     }
     f->ctx = pv_reallocarray(NULL, f->cfg.phones, sizeof *f->ctx);
     for (uint32_t i = 0; i < f->cfg.phones; i++)
@@ -677,6 +776,14 @@ static int check_config(const pv_fleet_config *c, pv_error *err)
         if (rc != 0)
             return rc;
     }
+    if (c->sip_port != 0 && (c->virtual_clock || !c->source_addresses))
+        return pv_error_set(err, PV_EINVAL,
+                            "--sip: phones on real SIP need the real clock and their own source "
+                            "addresses (no --virtual, --source-addresses on)");
+    if (c->scenario->kind == PV_SCN_PUSH && c->sip_port == 0)
+        return pv_error_set(err, PV_EINVAL,
+                            "scenario push: the phones need SIP: give --sip PORT (the server's "
+                            "SIP_Port_1_)");
     if (c->certs_dir != NULL && access(c->certs_dir, R_OK | X_OK) != 0)
         return pv_error_set(err, PV_ENOENT, "--certs %s: not a readable directory", c->certs_dir);
     return 0;

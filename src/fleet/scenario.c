@@ -24,6 +24,14 @@ static const pv_fleet_scenario table[] = {
      86400},
     {PV_SCN_REPORTS, "reports", "in-house provisioning, then every phone uploads its report", 900,
      86400},
+    {PV_SCN_PUSH, "push",
+     "in-house provisioning, then the server's SIP NOTIFY makes every phone resync (--sip)", 300,
+     3600},
+    {PV_SCN_ROLLOUT_GOOD, "rollout-good",
+     "in-house, then a server rollout upgrades the phones stage by stage", 1800, 86400},
+    {PV_SCN_ROLLOUT_BAD, "rollout-bad",
+     "a rollout of an image that fails on --bad-share of the phones: the server must halt", 600,
+     86400},
 };
 
 const pv_fleet_scenario *pv_fleet_scenarios(size_t *count)
@@ -116,11 +124,32 @@ int pv_fleet_plan_make(const pv_fleet_scenario *sc, const pv_fleet_plan_options 
         out->wave_ms = (o->wave_s ? o->wave_s : 60) * 1000;
         phase(out, "binding", 0);
         break;
+    case PV_SCN_PUSH:
+        if (o->pushes > 100)
+            return pv_error_set(err, PV_ERANGE, "--pushes %u: 1..100", o->pushes);
+        out->pushes = o->pushes ? o->pushes : 1;
+        /* fall through: provisioned in-house first */
     case PV_SCN_IN_HOUSE:
     case PV_SCN_REPORTS:
-        out->goal = sc->kind == PV_SCN_REPORTS ? PV_GOAL_REPORT : PV_GOAL_SECPRV2;
+        out->goal = sc->kind == PV_SCN_REPORTS ? PV_GOAL_REPORT
+                    : sc->kind == PV_SCN_PUSH  ? PV_GOAL_PUSH
+                                               : PV_GOAL_SECPRV2;
         out->await_sec_prv_1 = true;
         phase(out, "provisioning", 0);
+        break;
+    case PV_SCN_ROLLOUT_GOOD:
+    case PV_SCN_ROLLOUT_BAD:
+        out->goal = PV_GOAL_SWVER_RESYNC;
+        out->await_sec_prv_1 = true;
+        out->report_after_upgrade = true;
+        if (sc->kind == PV_SCN_ROLLOUT_BAD) {
+            out->stop_at_goal = false; /* the goal must not be reached: watch the halt */
+            out->fault = o->fault != PV_FAULT_NONE ? o->fault : PV_FAULT_VERIFY;
+            out->bad_share = o->bad_share ? o->bad_share : 30;
+            if (out->bad_share > 100)
+                return pv_error_set(err, PV_ERANGE, "--bad-share %u: 0..100 %%", out->bad_share);
+        }
+        phase(out, "rollout", 0);
         break;
     }
     return 0;
@@ -191,14 +220,24 @@ void pv_fleet_plan_config(const pv_fleet_plan *p, const pv_fleet_ident *id, cons
     pv_buf_append_str(xml, "</flat-profile>\n");
 }
 
-uint64_t pv_fleet_plan_kick_ms(const pv_fleet_plan *p, uint64_t seed, uint32_t index)
+static uint64_t mix64(uint64_t seed, uint32_t index)
 {
-    if (p->scenario->kind != PV_SCN_RETAIL)
-        return UINT64_MAX;
     /* splitmix64 of (seed, index): an even spread that repeats run to run */
     uint64_t z = seed + 0x9e3779b97f4a7c15ull * (index + 1ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
+    return z ^ (z >> 31);
+}
+
+bool pv_fleet_plan_hurts(const pv_fleet_plan *p, uint64_t seed, uint32_t index)
+{
+    return p->fault != PV_FAULT_NONE && mix64(seed ^ 0xbadull, index) % 100 < p->bad_share;
+}
+
+uint64_t pv_fleet_plan_kick_ms(const pv_fleet_plan *p, uint64_t seed, uint32_t index)
+{
+    if (p->scenario->kind != PV_SCN_RETAIL)
+        return UINT64_MAX;
+    uint64_t z = mix64(seed, index);
     return p->wave_begin_ms + (p->wave_ms ? z % p->wave_ms : 0);
 }

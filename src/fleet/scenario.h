@@ -25,6 +25,18 @@
  *   reports        in-house, then each phone uploads its report (Report_Rule
  *                  [--key $SA] <server>/report/$MA.xml, spec 7.1) when told
  *                  to (NOTIFY Event: report); goal: a report accepted (200).
+ *   push           in-house, then the phones wait, registered on real SIP
+ *                  (--sip), for the server's NOTIFY (`provisor device resync`);
+ *                  goal: --pushes resyncs, each caused by a NOTIFY the phone
+ *                  accepted (spec 5.5). Real clock only.
+ *   rollout-good   in-house, then the phones resync on the server's schedule
+ *                  while a server rollout (docs/rollouts.md) admits them to the
+ *                  new load stage by stage; goal: every phone runs it.
+ *   rollout-bad    the same with a bad image: on --bad-share (30 %) of the
+ *                  phones it fails verification (--fault verify: the phone
+ *                  keeps its load and reports Last_Upgrade_Result when asked)
+ *                  or the phone never comes back (--fault brick); the server
+ *                  must halt within its canary; runs until --duration.
  *
  * A scenario is bounded: a default duration and a maximum that --duration
  * cannot exceed; it stops earlier when its goal is reached by every phone
@@ -52,13 +64,25 @@ typedef enum {
     PV_SCN_RETAIL,
     PV_SCN_IN_HOUSE,
     PV_SCN_REPORTS,
+    PV_SCN_PUSH,
+    PV_SCN_ROLLOUT_GOOD,
+    PV_SCN_ROLLOUT_BAD,
 } pv_fleet_scenario_kind;
+
+/* What goes wrong with the rollout-bad image on the phones it hurts. */
+typedef enum {
+    PV_FAULT_NONE,
+    PV_FAULT_VERIFY, /* the image fails verification: $UPGERR, the old load stays */
+    PV_FAULT_BRICK,  /* the phone installs it and never comes back */
+} pv_fleet_fault;
 
 typedef enum {
     PV_GOAL_RESYNC,  /* a successful resync finished at or after goal_after */
     PV_GOAL_SWVER,   /* running the firmware wave's new load */
     PV_GOAL_SECPRV2, /* provisioning state SEC-PRV-2 */
     PV_GOAL_REPORT,  /* SEC-PRV-2, then a report answered 200 */
+    PV_GOAL_PUSH,    /* plan.pushes resyncs, each after an accepted SIP NOTIFY */
+    PV_GOAL_SWVER_RESYNC, /* a resync while running the new load: the server saw it back */
 } pv_fleet_goal;
 
 typedef struct pv_fleet_scenario {
@@ -79,6 +103,9 @@ typedef struct pv_fleet_plan_options {
     int random_delay;    /* Resync_Random_Delay units; -1 = the factory value */
     uint64_t wave_s;     /* retail: binding wave length; 0 = 60 */
     uint64_t outage_s;   /* outage length; 0 = 2 periods */
+    uint32_t pushes;     /* push: NOTIFY-caused resyncs per phone; 0 = 1 */
+    pv_fleet_fault fault; /* rollout-bad: PV_FAULT_NONE = verify */
+    unsigned bad_share;   /* rollout-bad: % of phones the image hurts; 0 = 30 */
 } pv_fleet_plan_options;
 
 #define PV_FLEET_MAX_PLAN_PHASES 4
@@ -92,11 +119,15 @@ typedef struct pv_fleet_plan {
     bool stop_at_goal;                       /* end when every phone reached the goal */
     bool factory_fresh;                      /* phones start in MFG-RESET (retail) */
     bool await_sec_prv_1;                    /* resync at once when SEC-PRV-1 is reached */
+    bool report_after_upgrade; /* the provider asks for a report after a failed upgrade */
+    pv_fleet_fault fault;      /* what the image does to the phones it hurts */
+    unsigned bad_share;        /* % of phones it hurts (by a hash of seed and index) */
     uint64_t outage_begin_ms, outage_end_ms; /* equal: no outage */
     uint64_t wave_begin_ms, wave_ms;         /* retail: binding times spread over this */
     uint32_t time_of_day_ms;                 /* at scenario time 0 */
     uint64_t period_s;
     int random_delay;
+    uint32_t pushes; /* push: the goal's count */
     struct {
         const char *name;
         uint64_t start_ms;
@@ -114,6 +145,9 @@ int pv_fleet_plan_make(const pv_fleet_scenario *sc, const pv_fleet_plan_options 
  */
 void pv_fleet_plan_config(const pv_fleet_plan *p, const pv_fleet_ident *id, const char *base_url,
                           pv_buf *xml);
+
+/* rollout-bad: whether the image hurts phone index. */
+bool pv_fleet_plan_hurts(const pv_fleet_plan *p, uint64_t seed, uint32_t index);
 
 /* Retail: when the customer binds phone `index` (spread evenly over the wave by a hash). */
 uint64_t pv_fleet_plan_kick_ms(const pv_fleet_plan *p, uint64_t seed, uint32_t index);

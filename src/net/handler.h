@@ -56,19 +56,31 @@ typedef enum {
 } pv_method;
 
 /*
- * What a verified client certificate says (DESIGN decision 3; spec 4.4:
- * "OU=CP-8841-3PCC, L=88012BA01234, S=000e08abcdef"). Empty strings where the
- * subject has no such field. Present only when the chain verified.
+ * What a verified client certificate says, as X.509 says it: the subject's
+ * attributes by their short names ("CN", "OU", "L", "ST", ...), its
+ * subjectAltName entries, its fingerprint and its issuer. The transports do
+ * not interpret them: what a phone's attributes mean (which one is its MAC,
+ * DESIGN decision 3) is the handler's business (src/server/identity.c).
+ * Present only when the chain verified.
  */
+#define PV_PEER_ATTRS 12
+typedef struct pv_peer_attr {
+    char name[16];   /* short name as OpenSSL knows it: "CN", "OU", "L", "ST", "O", "C", ... */
+    char value[128]; /* UTF-8; cut if longer */
+} pv_peer_attr;
+
 typedef struct pv_peer_identity {
-    char common_name[128]; /* CN */
-    char org_unit[128];    /* OU: product */
-    char locality[128];    /* L: serial */
-    char state[128];       /* S (ST): MAC */
-    char san[256];         /* subjectAltName DNS/URI entries, comma-separated */
-    char fingerprint[65];  /* SHA-256 of the DER certificate, lower-case hex */
-    char issuer[256];      /* issuer DN, one line */
+    pv_peer_attr subject[PV_PEER_ATTRS]; /* in the certificate's order; extra ones dropped */
+    unsigned subject_count;
+    char san[256];        /* subjectAltName DNS/URI entries, comma-separated */
+    char fingerprint[65]; /* SHA-256 of the DER certificate, lower-case hex */
+    char issuer[256];     /* issuer DN, one line */
 } pv_peer_identity;
+
+/* The first subject attribute named short_name ("CN", "ST"), or "" when the subject has none. */
+const char *pv_peer_identity_attr(const pv_peer_identity *id, const char *short_name);
+/* Appends a subject attribute (the TLS layer; tests that stand in for it). */
+void pv_peer_identity_add(pv_peer_identity *id, const char *short_name, const char *value);
 
 typedef struct pv_header {
     pv_slice name;

@@ -61,15 +61,12 @@ static void on_handle_closed(uv_handle_t *handle)
     /* else an orphan: the handler's answer frees it (exchange.h) */
 }
 
-/* Who the TLS layer verified, for the log line when the handler names nobody. */
+/* Who the TLS layer verified (the subject's CN), for the log line when the handler names
+ * nobody; what a phone's certificate means is the handler's to say (identity_log). */
 static const char *conn_verified(const pv__http_conn *conn)
 {
     const pv_peer_identity *id = conn->tls ? pv_tls_conn_identity(conn->tls) : NULL;
-    if (id != NULL && id->state[0] != '\0')
-        return id->state; /* spec 4.4: S= carries the MAC */
-    if (id != NULL && id->common_name[0] != '\0')
-        return id->common_name;
-    return NULL;
+    return id != NULL ? pv_peer_identity_attr(id, "CN") : NULL;
 }
 
 void pv__http_conn_close(pv__http_conn *conn)

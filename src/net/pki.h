@@ -37,13 +37,14 @@ typedef enum {
     PV_PKI_USAGE_CLIENT, /* extendedKeyUsage clientAuth (phones) */
 } pv_pki_usage;
 
-/* Subject fields; NULL or "" leaves a field out. */
+/* Subject fields, as X.509 names them; NULL or "" leaves a field out. What a caller puts in them
+ * is its own business (a simulated phone: src/fleet/certs.c, spec 4.4). */
 typedef struct pv_pki_subject {
     const char *common_name;  /* CN */
-    const char *org_unit;     /* OU: the phone's product, e.g. "CP-8841-3PCC" */
+    const char *org_unit;     /* OU */
     const char *organization; /* O */
-    const char *locality;     /* L: the phone's serial */
-    const char *state;        /* ST: the phone's MAC */
+    const char *locality;     /* L */
+    const char *state;        /* ST */
     const char *country;      /* C: two letters */
 } pv_pki_subject;
 

@@ -466,19 +466,22 @@ int pv_tls_conn_feed(pv_tls_conn *conn, const void *data, size_t len, pv_error *
 }
 
 /* Copies one subject field (UTF-8) into out, or leaves it empty. */
-static void name_field(X509_NAME *name, int nid, char *out, size_t size)
+/* Every attribute of the subject, by short name, as the handler will read it (handler.h). */
+static void subject_attrs(X509_NAME *name, pv_peer_identity *id)
 {
-    out[0] = '\0';
-    int idx = X509_NAME_get_index_by_NID(name, nid, -1);
-    if (idx < 0)
-        return;
-    ASN1_STRING *data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
-    unsigned char *utf8 = NULL;
-    int n = ASN1_STRING_to_UTF8(&utf8, data);
-    if (n < 0)
-        return;
-    snprintf(out, size, "%.*s", n, (const char *)utf8); /* truncation is acceptable */
-    OPENSSL_free(utf8);
+    for (int i = 0; i < X509_NAME_entry_count(name); i++) {
+        X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+        int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+        const char *sn = nid != NID_undef ? OBJ_nid2sn(nid) : NULL;
+        unsigned char *utf8 = NULL;
+        int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+        if (sn != NULL && n >= 0) {
+            char value[sizeof id->subject[0].value];
+            snprintf(value, sizeof value, "%.*s", n, (const char *)utf8); /* cut is acceptable */
+            pv_peer_identity_add(id, sn, value);
+        }
+        OPENSSL_free(utf8);
+    }
 }
 
 static void append_text(char *out, size_t size, const char *prefix, const char *text, int len)
@@ -514,7 +517,7 @@ static void san_entries(X509 *cert, char *out, size_t size)
     GENERAL_NAMES_free(names);
 }
 
-/* Fills the identity of a verified peer certificate (DESIGN decision 3, spec 4.4). */
+/* Fills the identity of a verified peer certificate, uninterpreted (handler.h). */
 static void extract_identity(pv_tls_conn *conn)
 {
     X509 *cert = SSL_get0_peer_certificate(conn->ssl);
@@ -522,10 +525,7 @@ static void extract_identity(pv_tls_conn *conn)
         return;
     pv_peer_identity *id = &conn->identity;
     X509_NAME *subject = X509_get_subject_name(cert);
-    name_field(subject, NID_commonName, id->common_name, sizeof id->common_name);
-    name_field(subject, NID_organizationalUnitName, id->org_unit, sizeof id->org_unit);
-    name_field(subject, NID_localityName, id->locality, sizeof id->locality);
-    name_field(subject, NID_stateOrProvinceName, id->state, sizeof id->state);
+    subject_attrs(subject, id);
     san_entries(cert, id->san, sizeof id->san);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;

@@ -5,6 +5,7 @@
 #include "net/metrics.h"
 #include "server/prov_audit.h"
 #include "server/reports.h"
+#include "server/rollout.h"
 #include "server/store_fault.h"
 
 #include <string.h>
@@ -56,6 +57,7 @@ static void admin_handle(pv_handler *self, pv_request *req)
         pv_metrics_render(&text);
         append_upload_usage(admin, &text);
         pv_reports_metrics(&text);
+        pv_rollout_metrics(&text);
         pv_notifier_metrics(&text);
         pv_store_health_render(&text);
         pv_prov_audit_render(&text);

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "server/api_int.h"
 #include "server/roles.h"
+#include "server/rollout.h"
 #include "server/tokens.h"
 #include "server/notifier.h"
 
@@ -100,6 +101,13 @@ static const route routes[] = {
     {"GET",    "/reports", pv__api_reports_list, false, VIEWER, false},
     {"GET",    "/reports/{id}", pv__api_report_get, false, VIEWER, false},
     {"GET",    "/audit", pv__api_audit_list, false, VIEWER, false},
+    {"GET",    "/rollouts", pv__api_rollouts_list, false, VIEWER, false},
+    {"POST",   "/rollouts", pv__api_rollout_create, false, OPERATOR, false},
+    {"GET",    "/rollouts/{name}", pv__api_rollout_get, false, VIEWER, false},
+    {"GET",    "/rollouts/{name}/devices", pv__api_rollout_devices, false, VIEWER, false},
+    {"POST",   "/rollouts/{name}/resume", pv__api_rollout_resume, false, OPERATOR, false},
+    {"POST",   "/rollouts/{name}/abort", pv__api_rollout_abort, false, OPERATOR, false},
+    {"POST",   "/rollouts/{name}/rollback", pv__api_rollout_rollback, false, OPERATOR, false},
 };
 /* clang-format on */
 #undef VIEWER
@@ -342,6 +350,13 @@ static int open_store(pv_api *api, pv__api_ctx *ctx)
     }
     api->store = s;
     return 0;
+}
+
+void pv_api_tick_rollouts(pv_api *api)
+{
+    pv_error err = {""};
+    if (open_store(api, NULL) == 0 && pv_rollout_tick(api->store, time(NULL), &err) != 0)
+        pv_logf(PV_LOG_ERROR, "rollout.tick_failed", "error=\"%s\"", err.msg);
 }
 
 static void dispatch(pv_api *api, pv__api_ctx *ctx)

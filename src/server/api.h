@@ -47,5 +47,8 @@ bool pv_api_owns(pv_slice path);
 
 /* Answers req (any method) exactly once, before returning. */
 void pv_api_handle(pv_api *api, pv_request *req);
+/* One evaluation of the firmware rollouts (server/rollout.h) with the API's
+ * store, on the admin loop's thread: the daemon's timer calls it. */
+void pv_api_tick_rollouts(pv_api *api);
 
 #endif

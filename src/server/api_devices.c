@@ -11,7 +11,6 @@
 #include "server/reports.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,21 +163,19 @@ void pv__api_device_create(pv__api_ctx *ctx)
     int rc = pv_store_begin(ctx->store, &err);
     if (rc == 0)
         rc = pv_store_device_create(ctx->store, &d, ctx->now, &err);
-    if (rc != 0) {
-        pv_store_rollback(ctx->store);
-        pv__api_fail_store(ctx, rc, &err, rc == PV_EEXIST ? "mac" : NULL);
-        return;
-    }
-    if (pv__api_commit(ctx, "device.create", d.mac, json_deep_copy(ctx->body)))
+    if (pv__api_finish(ctx, rc, &err, rc == PV_EEXIST ? "mac" : NULL, "device.create", d.mac,
+                       json_deep_copy(ctx->body)))
         answer_device(ctx, 201, d.mac);
 }
 
+/* A malformed MAC in the path is the caller's mistake, not a device that is not
+ * there: 422 saying what is wrong with it (issue 13: the CLI showed "HTTP 404"). */
 static bool path_mac(pv__api_ctx *ctx, char mac[13])
 {
     char msg[300];
     if (pv__api_mac_check(ctx->params[0], mac, msg, sizeof msg))
         return true;
-    pv__api_fail(ctx, 404, "not_found", NULL, "%s", msg);
+    pv__api_fail(ctx, 422, "invalid", "mac", "%s", msg);
     return false;
 }
 
@@ -240,21 +237,47 @@ void pv__api_device_patch(pv__api_ctx *ctx)
     device_update(ctx, true);
 }
 
-void pv__api_device_delete(pv__api_ctx *ctx)
+/* A change of one device by one store call, run between begin and commit. */
+typedef int (*device_op)(pv_store *s, const char *mac, int64_t account_id, int64_t now,
+                         pv_error *err);
+
+/* The shape delete, assign and release share: begin, the op, then roll back and
+ * answer the store's error, or audit, commit and answer the device (204: nothing). */
+static void device_change(pv__api_ctx *ctx, const char *mac, device_op op, int64_t account_id,
+                          const char *action, json_t *detail, int status)
 {
-    char mac[13];
-    if (!path_mac(ctx, mac))
-        return;
     pv_error err = {""};
     int rc = pv_store_begin(ctx->store, &err);
     if (rc == 0)
-        rc = pv_store_device_delete(ctx->store, mac, &err);
-    if (rc != 0) {
-        pv_store_rollback(ctx->store);
-        pv__api_fail_store(ctx, rc, &err, NULL);
-    } else if (pv__api_commit(ctx, "device.delete", mac, NULL)) {
+        rc = op(ctx->store, mac, account_id, ctx->now, &err);
+    if (!pv__api_finish(ctx, rc, &err, NULL, action, mac, detail))
+        return;
+    if (status == 204)
         pv__api_reply(ctx, 204, NULL);
-    }
+    else
+        answer_device(ctx, status, mac);
+}
+
+static int op_delete(pv_store *s, const char *mac, int64_t account_id, int64_t now, pv_error *err)
+{
+    return pv_store_device_delete(s, mac, err);
+}
+
+static int op_assign(pv_store *s, const char *mac, int64_t account_id, int64_t now, pv_error *err)
+{
+    return pv_store_device_assign(s, mac, account_id, now, err);
+}
+
+static int op_release(pv_store *s, const char *mac, int64_t account_id, int64_t now, pv_error *err)
+{
+    return pv_store_device_release(s, mac, now, err);
+}
+
+void pv__api_device_delete(pv__api_ctx *ctx)
+{
+    char mac[13];
+    if (path_mac(ctx, mac))
+        device_change(ctx, mac, op_delete, 0, "device.delete", NULL, 204);
 }
 
 void pv__api_device_assign(pv__api_ctx *ctx)
@@ -262,19 +285,10 @@ void pv__api_device_assign(pv__api_ctx *ctx)
     static const pv__api_field fields[] = {{"account", PV_API_STRING, true}};
     char mac[13];
     int64_t account_id = 0;
-    if (!path_mac(ctx, mac) || !pv__api_body(ctx, fields, 1) ||
-        !pv__api_account_id(ctx, pv__api_str(ctx->body, "account"), "account", &account_id))
-        return;
-    pv_error err = {""};
-    int rc = pv_store_begin(ctx->store, &err);
-    if (rc == 0)
-        rc = pv_store_device_assign(ctx->store, mac, account_id, ctx->now, &err);
-    if (rc != 0) {
-        pv_store_rollback(ctx->store);
-        pv__api_fail_store(ctx, rc, &err, NULL);
-    } else if (pv__api_commit(ctx, "device.assign", mac, json_deep_copy(ctx->body))) {
-        answer_device(ctx, 200, mac);
-    }
+    if (path_mac(ctx, mac) && pv__api_body(ctx, fields, 1) &&
+        pv__api_account_id(ctx, pv__api_str(ctx->body, "account"), "account", &account_id))
+        device_change(ctx, mac, op_assign, account_id, "device.assign",
+                      json_deep_copy(ctx->body), 200);
 }
 
 /* issue 11.1: a bound, pinned device is re-bound only after this (DESIGN 5):
@@ -282,18 +296,8 @@ void pv__api_device_assign(pv__api_ctx *ctx)
 void pv__api_device_release(pv__api_ctx *ctx)
 {
     char mac[13];
-    if (!path_mac(ctx, mac))
-        return;
-    pv_error err = {""};
-    int rc = pv_store_begin(ctx->store, &err);
-    if (rc == 0)
-        rc = pv_store_device_release(ctx->store, mac, ctx->now, &err);
-    if (rc != 0) {
-        pv_store_rollback(ctx->store);
-        pv__api_fail_store(ctx, rc, &err, NULL);
-    } else if (pv__api_commit(ctx, "device.release", mac, NULL)) {
-        answer_device(ctx, 200, mac);
-    }
+    if (path_mac(ctx, mac))
+        device_change(ctx, mac, op_release, 0, "device.release", NULL, 200);
 }
 
 /* The operator's rotation (a key shown where it should not have been, a
@@ -322,11 +326,8 @@ void pv__api_device_rotate_key(pv__api_ctx *ctx)
     OPENSSL_cleanse(&cur, sizeof cur);
     OPENSSL_cleanse(&prev, sizeof prev);
     OPENSSL_cleanse(&next, sizeof next);
-    if (rc != 0) {
-        pv_store_rollback(ctx->store);
-        pv__api_fail_store(ctx, rc, &err, NULL);
-    } else if (pv__api_commit(ctx, "device.rotate_key", mac,
-                              json_pack("{s:b}", "already_pending", pending))) {
+    if (pv__api_finish(ctx, rc, &err, NULL, "device.rotate_key", mac,
+                       json_pack("{s:b}", "already_pending", pending))) {
         pv__api_reply(ctx, 200,
                       json_pack("{s:s,s:b,s:I}", "mac", mac, "already_pending", pending,
                                 "key_created_at", (json_int_t)created_at));
@@ -364,14 +365,10 @@ void pv__api_device_state(pv__api_ctx *ctx)
     pv_store_device_free(&d);
     if (rc == 0)
         rc = pv_store_device_set_state(ctx->store, mac, from, to, ctx->now, &err);
-    if (rc != 0) {
-        pv_store_rollback(ctx->store);
-        pv__api_fail_store(ctx, rc, &err, rc == PV_ECONFLICT ? "from" : NULL);
-    } else if (pv__api_commit(ctx, "device.state", mac,
-                              json_pack("{s:s, s:s}", "from", pv_store_state_name(from), "to",
-                                        pv_store_state_name(to)))) {
+    if (pv__api_finish(ctx, rc, &err, rc == PV_ECONFLICT ? "from" : NULL, "device.state", mac,
+                       json_pack("{s:s, s:s}", "from", pv_store_state_name(from), "to",
+                                 pv_store_state_name(to))))
         answer_device(ctx, 200, mac);
-    }
 }
 
 /* The policy render and diff use: the running server's ([provisioning] keys,
@@ -414,17 +411,20 @@ void pv__api_device_render(pv__api_ctx *ctx)
     pv_render_output_free(&out);
 }
 
+/* The body people see: secret values masked (reports.h, issue 13). Every stored
+ * report parsed as a flat profile when it came in; one that no longer does is not
+ * shown rather than shown unmasked. */
 static json_t *report_body_json(const pv_store_report *r)
 {
-    json_t *s = json_stringn(r->body ? r->body : "", r->body_len);
-    if (s != NULL)
-        return json_pack("{s:o, s:s}", "body", s, "body_encoding", "utf-8");
-    /* not UTF-8 (a binary status upload): base64, so JSON can carry it */
-    size_t cap = 4 * ((r->body_len + 2) / 3) + 1;
-    char *b64 = pv_malloc(cap);
-    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)r->body, (int)r->body_len);
-    json_t *o = json_pack("{s:s, s:s}", "body", b64, "body_encoding", "base64");
-    free(b64);
+    pv_buf masked = {0};
+    pv_error err = {""};
+    json_t *o;
+    if (pv_report_masked(pv_slice_make(r->body ? r->body : "", r->body_len), &masked, &err) == 0)
+        o = json_pack("{s:s%, s:s}", "body", masked.data ? masked.data : "", masked.len,
+                      "body_encoding", "utf-8");
+    else
+        o = json_pack("{s:n, s:s}", "body", "body_error", err.msg);
+    pv_buf_free(&masked);
     return o;
 }
 
@@ -460,8 +460,9 @@ void pv__api_device_report(pv__api_ctx *ctx)
         pv_error derr = {""};
         if (pv_report_diff(ctx->store, &pol, mac, false, &diff, &count, &derr) == 0)
             json_object_set_new(o, "diff",
-                                json_pack("{s:s, s:I}", "text", diff.data ? diff.data : "", "count",
-                                          (json_int_t)count));
+                                json_pack("{s:s, s:I, s:s}", "text", diff.data ? diff.data : "",
+                                          "count", (json_int_t)count, "compares",
+                                          pv_report_kind_compares(r.kind)));
         else /* the report is still worth showing when the render fails */
             json_object_set_new(o, "diff", json_pack("{s:s}", "error", derr.msg));
         pv_buf_free(&diff);

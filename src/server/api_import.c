@@ -8,11 +8,15 @@
  * crash either the whole batch and its checkpoint are there or neither is,
  * so a resumed import neither loses nor repeats a row. Rows are upserts by
  * MAC, so even a re-run from the start changes nothing it already did.
- * A bad row (MAC, unknown account) is reported with its line and skipped; it
- * does not fail the batch.
+ * A bad row (MAC, unknown account, a model no one knows: server/models.h) is
+ * reported with its line and skipped; it does not fail the batch. The job's
+ * errors are kept with its checkpoint (meta "import-errors:<job>"), so a re-run
+ * that resumes past them still reports them (issue 13: it said "errors 0").
  */
 #include "core/alloc.h"
 #include "server/api_int.h"
+#include "server/models.h"
+#include "server/prov_policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +90,15 @@ static int import_row(pv__api_ctx *ctx, account_cache *cache, const json_t *row,
     }
     d.model = (char *)pv__api_str(row, "model");
     d.serial = (char *)pv__api_str(row, "serial");
+    const char *known = ctx->policy != NULL ? ctx->policy->known_models : NULL;
+    if (d.model != NULL && d.model[0] != '\0' && !pv_model_known(d.model, known)) {
+        snprintf(msg, sizeof msg,
+                 "unknown model '%.60s' (a typo? models Provisor does not know are added to "
+                 "[provisioning] known_models)",
+                 d.model);
+        row_error(c, line, "model", msg);
+        return 0;
+    }
     const char *account = pv__api_str(row, "account");
     if (account && account[0]) {
         int rc = cached_account(ctx, cache, account, &d.account_id);
@@ -114,6 +127,58 @@ static int import_row(pv__api_ctx *ctx, account_cache *cache, const json_t *row,
         }
     }
     pv_store_device_free(&old);
+    return rc;
+}
+
+/* The errors a job keeps between runs (at most this many; the count goes on). */
+#define IMPORT_ERRORS_KEPT 1000
+
+/*
+ * The job's kept errors with this batch's: those from the batch's first line on
+ * are replaced (a batch sent again, a --restart from line 2), the earlier ones
+ * stay. In the batch's transaction, like the checkpoint.
+ */
+static int keep_errors(pv__api_ctx *ctx, const char *job, const json_t *rows, json_t *errors,
+                       pv_error *err)
+{
+    json_int_t first = -1;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        json_int_t line = json_integer_value(json_object_get(row, "line"));
+        if (first < 0 || line < first)
+            first = line;
+    }
+    if (first < 0)
+        return 0;
+    char key[96];
+    snprintf(key, sizeof key, "import-errors:%s", job);
+    pv_buf old = {0};
+    int rc = pv_store_meta_get(ctx->store, key, &old, err);
+    if (rc != 0 && rc != PV_ENOENT) {
+        pv_buf_free(&old);
+        return rc;
+    }
+    json_t *kept = rc == 0 ? json_loadb(old.data ? old.data : "", old.len, 0, NULL) : NULL;
+    pv_buf_free(&old);
+    json_t *merged = json_array();
+    json_t *e;
+    json_array_foreach(kept, i, e)
+    {
+        if (json_integer_value(json_object_get(e, "line")) < first)
+            json_array_append(merged, e);
+    }
+    json_decref(kept);
+    json_array_foreach(errors, i, e)
+    {
+        if (json_array_size(merged) < IMPORT_ERRORS_KEPT)
+            json_array_append(merged, e);
+    }
+    char *text = json_dumps(merged, JSON_COMPACT);
+    json_decref(merged);
+    rc = pv_store_meta_set(ctx->store, key, text, strlen(text), err);
+    free(text);
     return rc;
 }
 
@@ -168,6 +233,8 @@ void pv__api_devices_import(pv__api_ctx *ctx)
     int n = snprintf(next, sizeof next, "%lld", (long long)json_integer_value(nl));
     if (rc == 0 && nl != NULL)
         rc = pv_store_meta_set(ctx->store, key, next, (size_t)n, &err);
+    if (rc == 0)
+        rc = keep_errors(ctx, job, rows, c.errors, &err);
     if (rc != 0) {
         pv_store_rollback(ctx->store);
         json_decref(c.errors);
@@ -195,13 +262,19 @@ void pv__api_import_get(pv__api_ctx *ctx)
         return;
     char key[96];
     snprintf(key, sizeof key, "import:%s", ctx->params[0]);
-    pv_buf value = {0};
+    pv_buf value = {0}, errors = {0};
     pv_error err = {""};
     int rc = pv_store_meta_get(ctx->store, key, &value, &err);
+    snprintf(key, sizeof key, "import-errors:%s", ctx->params[0]);
+    json_t *kept = NULL;
+    if (rc == 0 && pv_store_meta_get(ctx->store, key, &errors, NULL) == 0)
+        kept = json_loadb(errors.data ? errors.data : "", errors.len, 0, NULL);
+    pv_buf_free(&errors);
     if (rc == 0)
         pv__api_reply(ctx, 200,
-                      json_pack("{s:s, s:I}", "job", ctx->params[0], "next_line",
-                                (json_int_t)strtoll(value.data ? value.data : "0", NULL, 10)));
+                      json_pack("{s:s, s:I, s:o}", "job", ctx->params[0], "next_line",
+                                (json_int_t)strtoll(value.data ? value.data : "0", NULL, 10),
+                                "errors", kept ? kept : json_array()));
     else if (rc == PV_ENOENT)
         pv__api_fail(ctx, 404, "not_found", NULL, "no import job '%s' has committed a batch",
                      ctx->params[0]);

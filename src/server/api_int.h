@@ -114,6 +114,14 @@ int pv__api_audit(pv__api_ctx *ctx, const char *action, const char *subject, jso
  * answers the error. Returns true when committed.
  */
 bool pv__api_commit(pv__api_ctx *ctx, const char *action, const char *subject, json_t *detail);
+/*
+ * The end of a change begun with pv_store_begin, whatever rc its steps left:
+ * non-zero rolls back and answers the store's error (field names the body
+ * field it concerns, or NULL); zero is pv__api_commit. detail is taken either
+ * way. True when committed: the caller then answers.
+ */
+bool pv__api_finish(pv__api_ctx *ctx, int rc, const pv_error *err, const char *field,
+                    const char *action, const char *subject, json_t *detail);
 
 /* ---- helpers shared by resource files ---- */
 
@@ -205,6 +213,15 @@ void pv__api_plan_delete(pv__api_ctx *ctx);
 void pv__api_reports_list(pv__api_ctx *ctx);
 void pv__api_report_get(pv__api_ctx *ctx);
 void pv__api_audit_list(pv__api_ctx *ctx);
+
+/* api_rollouts.c */
+void pv__api_rollouts_list(pv__api_ctx *ctx);
+void pv__api_rollout_create(pv__api_ctx *ctx);
+void pv__api_rollout_get(pv__api_ctx *ctx);
+void pv__api_rollout_devices(pv__api_ctx *ctx);
+void pv__api_rollout_resume(pv__api_ctx *ctx);
+void pv__api_rollout_abort(pv__api_ctx *ctx);
+void pv__api_rollout_rollback(pv__api_ctx *ctx);
 
 /* Loads <data>/master.key into the API's store: encrypted renders need the device keys,
  * secret parameters are sealed and opened with it (issue 11 "secrets at rest"). Not required:

@@ -353,6 +353,17 @@ bool pv__api_commit(pv__api_ctx *ctx, const char *action, const char *subject, j
     return true;
 }
 
+bool pv__api_finish(pv__api_ctx *ctx, int rc, const pv_error *err, const char *field,
+                    const char *action, const char *subject, json_t *detail)
+{
+    if (rc == 0)
+        return pv__api_commit(ctx, action, subject, detail);
+    json_decref(detail);
+    pv_store_rollback(ctx->store);
+    pv__api_fail_store(ctx, rc, err, field);
+    return false;
+}
+
 /* ---- shared lookups ---- */
 
 json_t *pv__api_str_or_null(const char *s)

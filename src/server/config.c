@@ -173,6 +173,8 @@ static const pv_config_key keys[] = {
         "models whose key digest is sha256 (* = every multiplatform model)"),
     ROW("provisioning", "md5_models", NULL, STRING, md5_models, 0, 0, "LIST",
         "models whose key digest is md5 (overrides sha256_models)"),
+    ROW("provisioning", "known_models", NULL, STRING, known_models, 0, 0, "LIST",
+        "models a bulk import accepts besides the built-in table (docs/api.md)"),
     ROW("provisioning", "text_models", NULL, STRING, text_models, 0, 0, "LIST",
         "refused: phones never read the plain-text source profile (spec 3.3)"),
     ROW("provisioning", "retry_delay", NULL, STRING, retry_delay, 0, 0, "SCHEDULE",
@@ -191,6 +193,8 @@ static const pv_config_key keys[] = {
         "largest report upload, before and after decryption; 413 beyond"),
     ROW("provisioning", "reports_per_hour", NULL, UINT, reports_per_hour, 1, 1000000, "N",
         "reports accepted per device per hour; 429 beyond"),
+    ROW("provisioning", "rollout_interval_ms", NULL, UINT, rollout_interval_ms, 100, 3600000, "MS",
+        "how often firmware rollouts are evaluated (admissions, health, halts)"),
 
     ROW("sip", "listen", "sip", STRING, sip_listen, 0, 0, "ADDR:PORT",
         "UDP address NOTIFYs are sent from (port 0: any); empty: no device actions"),
@@ -502,6 +506,7 @@ void pv_config_init(pv_config *cfg)
     cfg->firmware_wave = 50;
     cfg->report_max_bytes = PV_REPORT_MAX_DEFAULT;
     cfg->reports_per_hour = PV_REPORT_PER_HOUR_DEFAULT;
+    cfg->rollout_interval_ms = 5000;
     cfg->audit_retention_days = 365;
     cfg->audit_max_rows = 10000000;
     pv_tftp_limits_default(&cfg->tftp);
@@ -527,6 +532,7 @@ typedef struct ini_state {
     const char *name;
     const char *pos;
     unsigned line;            /* of the line last handed to inih */
+    unsigned section_line;    /* of the last [section] header handed to it */
     unsigned seen[KEY_COUNT]; /* line where each key was set, 0 = not yet */
     int rc;
     pv_error *err;
@@ -554,7 +560,20 @@ static char *ini_read_line(char *str, int num, void *stream)
     memcpy(str, st->pos, len);
     str[len] = '\0';
     st->pos += len;
+    /* an unknown section is reported on its header's line, not its first key's */
+    if (str[strspn(str, " \t")] == '[')
+        st->section_line = st->line;
     return str;
+}
+
+/* True when "[section]" is in list (a space-separated list of "[name]"). */
+static bool section_listed(const char *list, const char *section)
+{
+    size_t n = strlen(section);
+    for (const char *p = strchr(list, '['); p != NULL; p = strchr(p + 1, '['))
+        if (strncmp(p + 1, section, n) == 0 && p[1 + n] == ']')
+            return true;
+    return false;
 }
 
 static int ini_on_value(void *user, const char *section, const char *name, const char *value)
@@ -567,13 +586,17 @@ static int ini_on_value(void *user, const char *section, const char *name, const
         bool known_section = false;
         for (size_t i = 0; i < KEY_COUNT; i++)
             known_section |= strcmp(keys[i].section, section) == 0;
-        if (!known_section)
-            st->rc = pv_error_set(st->err, PV_EINVAL,
-                                  "%s:%u: unknown section [%s]; sections are [server] [tftp] "
-                                  "[http] [https] [admin] [limits] [provisioning] [sip] "
-                                  "[store]",
-                                  st->name, st->line, section);
-        else
+        if (!known_section) {
+            /* every section of the key table, in its order: the list cannot go stale */
+            pv_buf all = {0};
+            for (size_t i = 0; i < KEY_COUNT; i++)
+                if (!section_listed(all.data ? all.data : "", keys[i].section))
+                    pv_buf_appendf(&all, "%s[%s]", all.len ? " " : "", keys[i].section);
+            st->rc = pv_error_set(st->err, PV_EINVAL, "%s:%u: unknown section [%s]; sections are %s",
+                                  st->name, st->section_line ? st->section_line : st->line,
+                                  section, all.data ? all.data : "");
+            pv_buf_free(&all);
+        } else
             st->rc = pv_error_set(st->err, PV_EINVAL,
                                   "%s:%u: [%s] %s: unknown key; 'provisor serve --help' lists "
                                   "the keys",

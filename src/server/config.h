@@ -87,6 +87,7 @@ typedef struct pv_config {
     char *report_prefix;
     char *encryption; /* aes-256-cbc or aes128gcm */
     char *sha256_models, *md5_models, *text_models;
+    char *known_models; /* added to server/models.h's table */
     char *retry_delay; /* Resync_Error_Retry_Delay default */
     unsigned rotation_days;
     unsigned random_delay_s;
@@ -95,6 +96,7 @@ typedef struct pv_config {
     unsigned reports_per_device; /* 0 = the store's default (PV_STORE_REPORTS_PER_DEVICE) */
     size_t report_max_bytes;     /* largest report upload (docs/security.md) */
     unsigned reports_per_hour;   /* reports accepted per device and hour */
+    unsigned rollout_interval_ms; /* evaluation period of firmware rollouts (server/rollout.h) */
     bool gzip;
     /* [sip] (server/notifier.h): NOTIFY to make phones resync, reboot, report (spec 5.5) */
     char *sip_listen;         /* our UDP address (port 0: any); NULL or "": off */

@@ -38,6 +38,8 @@ typedef struct worker {
     pv_http_server *http, *https, *admin, *portal;
     pv_provision_loop *prov; /* this loop's provisioning handler, or NULL */
     pv_notifier *notifier;   /* the admin loop's (device actions, spec 5.5), or NULL */
+    uv_timer_t rollouts;     /* the admin loop's rollout evaluation (server/rollout.h) */
+    bool rollouts_on;
     unsigned limits_gen;     /* generation of the limits applied */
     atomic_uint alive_gen;   /* the last watchdog ping this loop answered */
     unsigned closing;        /* servers whose close has not finished yet */
@@ -83,6 +85,17 @@ static void server_closed(void *data)
         uv_close((uv_handle_t *)&w->wake, NULL); /* the loop has nothing left: uv_run returns */
 }
 
+static void timer_closed(uv_handle_t *h)
+{
+    server_closed(h->data);
+}
+
+static void on_rollouts(uv_timer_t *t)
+{
+    worker *w = t->data;
+    pv_api_tick_rollouts(w->d->admin.api);
+}
+
 static void start_drain(worker *w)
 {
     w->draining = true;
@@ -103,6 +116,11 @@ static void start_drain(worker *w)
         w->closing++;
         pv_api_set_notifier(w->d->admin.api, NULL);
         pv_notifier_close(w->notifier, server_closed, w);
+    }
+    if (w->rollouts_on) {
+        w->closing++;
+        uv_close((uv_handle_t *)&w->rollouts, timer_closed);
+        w->rollouts_on = false;
     }
     w->tftp = NULL;
     w->http = w->https = w->admin = w->portal = NULL;
@@ -206,6 +224,14 @@ static int worker_bind(worker *w, pv_error *err)
     if (rc == 0 && w->index == 0 && d->portal != NULL)
         rc = add_http(w, cfg->portal_listen, 0, pv_portal_handler(d->portal), d->portal_tls,
                       &w->portal, err);
+    if (rc == 0 && w->index == 0 && d->admin.api != NULL && w->prov != NULL) {
+        /* rollouts are evaluated where the API's store lives: no second handle */
+        uv_timer_init(&w->loop, &w->rollouts);
+        w->rollouts.data = w;
+        uv_timer_start(&w->rollouts, on_rollouts, cfg->rollout_interval_ms,
+                       cfg->rollout_interval_ms);
+        w->rollouts_on = true;
+    }
     if (rc == 0 && w->index == 0 && cfg->sip_listen != NULL && *cfg->sip_listen != '\0' &&
         d->admin.api != NULL) {
         /* the API runs on this loop: device actions need no lock to reach the notifier */

@@ -147,16 +147,14 @@ int pv_firmware_upgrade_rule(const pv_store_plan *plan, const pv_store_firmware 
     return rc;
 }
 
-int pv_firmware_rule_for_model(pv_store *s, const char *model, const char *base_url, pv_buf *rule,
-                               pv_error *err)
+/* Every registered image of model (the caller frees them). */
+static int model_images(pv_store *s, const char *model, pv_store_firmware **out, size_t *count,
+                        pv_error *err)
 {
-    pv_store_plan plan = {0};
-    int rc = pv_store_plan_get(s, model, &plan, err);
-    if (rc != 0)
-        return rc;
     pv_store_firmware *all = NULL, *rows = NULL;
     size_t total = 0, got = 0;
     pv_store_page page = {.limit = PV_STORE_PAGE_MAX};
+    int rc = 0;
     do {
         rc = pv_store_firmware_list(s, model, &page, &rows, &got, err);
         if (rc != 0)
@@ -167,9 +165,59 @@ int pv_firmware_rule_for_model(pv_store *s, const char *model, const char *base_
         free(rows); /* the rows' strings now belong to all */
         rows = NULL;
     } while (page.after[0] != '\0');
+    if (rc != 0) {
+        pv_store_firmwares_free(all, total);
+        return rc;
+    }
+    *out = all;
+    *count = total;
+    return 0;
+}
+
+int pv_firmware_rule_for_plan(pv_store *s, const pv_store_plan *plan, const char *base_url,
+                              pv_buf *rule, pv_error *err)
+{
+    pv_store_firmware *all = NULL;
+    size_t total = 0;
+    int rc = model_images(s, plan->model, &all, &total, err);
     if (rc == 0)
-        rc = pv_firmware_upgrade_rule(&plan, all, total, base_url, rule, err);
+        rc = pv_firmware_upgrade_rule(plan, all, total, base_url, rule, err);
     pv_store_firmwares_free(all, total);
+    return rc;
+}
+
+int pv_firmware_rule_for_model(pv_store *s, const char *model, const char *base_url, pv_buf *rule,
+                               pv_error *err)
+{
+    pv_store_plan plan = {0};
+    int rc = pv_store_plan_get(s, model, &plan, err);
+    if (rc == 0)
+        rc = pv_firmware_rule_for_plan(s, &plan, base_url, rule, err);
     pv_store_plan_free(&plan);
+    return rc;
+}
+
+int pv_firmware_rollback_rule(pv_store *s, const char *model, const char *version,
+                              const char *base_url, pv_buf *rule, pv_error *err)
+{
+    pv_store_firmware img = {0};
+    pv_version v;
+    pv_error e;
+    if (version == NULL || version[0] == '\0')
+        return pv_error_set(err, PV_ENOENT, "rollback of %s: the previous version is unknown",
+                            model);
+    if (pv_version_parse(pv_slice_from(version), &v, &e) != 0)
+        return pv_error_set(err, PV_EINVAL, "rollback of %s: version '%s': %s", model, version,
+                            e.msg);
+    int rc = pv_store_firmware_find(s, model, version, &img, err);
+    if (rc == PV_ENOENT)
+        rc = pv_error_set(err, PV_ENOENT, "rollback of %s: no registered image of version %s",
+                          model, version);
+    /* spec 1.4: unquoted $SWVER compares as a version; spec 6: a downgrade is a
+     * rule like any other (Downgrade_Rev_Limit permitting) */
+    if (rc == 0)
+        pv_buf_appendf(rule, "($SWVER gt %s)? %s%s%s", version, base_url, PV_FIRMWARE_PREFIX,
+                       img.file_name);
+    pv_store_firmware_free(&img);
     return rc;
 }

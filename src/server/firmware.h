@@ -42,4 +42,12 @@ int pv_firmware_upgrade_rule(const pv_store_plan *plan, const pv_store_firmware 
 int pv_firmware_rule_for_model(pv_store *s, const char *model, const char *base_url, pv_buf *rule,
                                pv_error *err);
 
+/* The same for a plan given as a value (a rollout's copy of the plan). */
+int pv_firmware_rule_for_plan(pv_store *s, const pv_store_plan *plan, const char *base_url,
+                              pv_buf *rule, pv_error *err);
+
+/* A rollback (rollout.h): `($SWVER gt V)? <base>/firmware/<image of V>`. */
+int pv_firmware_rollback_rule(pv_store *s, const char *model, const char *version,
+                              const char *base_url, pv_buf *rule, pv_error *err);
+
 #endif

@@ -36,12 +36,14 @@ bool pv_identity_mac_in(const char *text, pv_mac *out)
     return found == 1;
 }
 
-/* spec 4.4: S= holds the MAC; else a CN or SAN entry that names one. */
+/* spec 4.4: S= (ST) holds the MAC; else a CN or SAN entry that names one. The transports hand
+ * over the subject uninterpreted (net/handler.h): this is where a MAC is decided. */
 static bool cert_mac(const pv_peer_identity *cert, pv_mac *out)
 {
-    if (cert->state[0] != '\0')
-        return pv_identity_mac_in(cert->state, out);
-    if (pv_identity_mac_in(cert->common_name, out))
+    const char *st = pv_peer_identity_attr(cert, "ST");
+    if (st[0] != '\0')
+        return pv_identity_mac_in(st, out);
+    if (pv_identity_mac_in(pv_peer_identity_attr(cert, "CN"), out))
         return true;
     /* SAN: comma-separated entries; the first that names a MAC. */
     char san[sizeof cert->san];
@@ -79,10 +81,12 @@ int pv_identify(const pv_peer_identity *cert, pv_slice path, pv_slice user_agent
         out->cert_verified = true;
         copy_field(out->fingerprint, sizeof out->fingerprint, cert->fingerprint);
         out->cert_has_mac = cert_mac(cert, &out->cert_mac);
-        if (cert->locality[0] != '\0')
-            copy_field(out->serial, sizeof out->serial, cert->locality);
-        if (cert->org_unit[0] != '\0')
-            copy_field(out->model, sizeof out->model, cert->org_unit);
+        const char *serial = pv_peer_identity_attr(cert, "L"); /* spec 4.4 */
+        const char *product = pv_peer_identity_attr(cert, "OU");
+        if (serial[0] != '\0')
+            copy_field(out->serial, sizeof out->serial, serial);
+        if (product[0] != '\0')
+            copy_field(out->model, sizeof out->model, product);
     }
     if (out->cert_has_mac) {
         /* DESIGN 3: the certificate must agree with every weaker witness. */

@@ -49,6 +49,7 @@ typedef struct pv_prov_policy {
     const char *sha256_models; /* comma list of models using EVP digest sha256 ("*" = all MPP) */
     const char *md5_models;    /* comma list forcing md5 */
     const char *text_models;   /* refused when set: phones never read the text source (spec 3.3) */
+    const char *known_models;  /* comma list a bulk import accepts besides models.h's table */
 
     /* DESIGN 8: storm defaults put in every bootstrap and rendered profile
      * unless a parameter layer says otherwise. */

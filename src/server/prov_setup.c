@@ -33,6 +33,7 @@ int pv_provision_policy_from_config(const pv_config *cfg, pv_prov_policy *pol, p
     pol->sha256_models = cfg->sha256_models ? cfg->sha256_models : "";
     pol->md5_models = cfg->md5_models ? cfg->md5_models : "";
     pol->text_models = cfg->text_models ? cfg->text_models : "";
+    pol->known_models = cfg->known_models ? cfg->known_models : "";
     if (cfg->retry_delay != NULL)
         pol->resync_error_retry_delay = cfg->retry_delay;
     pol->resync_random_delay_s = cfg->random_delay_s;

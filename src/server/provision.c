@@ -80,6 +80,7 @@ int pv_provision_new(const pv_provision_config *cfg, pv_provision **out, pv_erro
                            &p->cfg.policy.sha256_models,
                            &p->cfg.policy.md5_models,
                            &p->cfg.policy.text_models,
+                           &p->cfg.policy.known_models,
                            &p->cfg.policy.resync_error_retry_delay,
                            &p->cfg.policy.resync_periodic};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)

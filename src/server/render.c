@@ -8,6 +8,7 @@
 #include "core/salted.h"
 #include "core/xml_profile.h"
 #include "server/firmware.h"
+#include "server/rollout.h"
 #include "server/keys.h"
 
 #include <inttypes.h>
@@ -409,7 +410,11 @@ static int load_upgrade_rule(ctx *c, pv_error *err)
         return 0;
     pv_buf base = {0};
     firmware_base(c->o->policy, c->host, &base);
-    int rc = pv_firmware_rule_for_model(c->s, c->dev->model, base.data, &c->upgrade_rule, err);
+    bool governed = false; /* the newest rollout of the model decides (rollout.h) */
+    int rc = pv_rollout_rule(c->s, c->dev->model, c->dev->mac, base.data, &c->upgrade_rule,
+                             &governed, err);
+    if (rc == 0 && !governed)
+        rc = pv_firmware_rule_for_model(c->s, c->dev->model, base.data, &c->upgrade_rule, err);
     pv_buf_free(&base);
     return rc == PV_ENOENT ? 0 : rc;
 }

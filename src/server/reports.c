@@ -8,6 +8,7 @@
 #include "core/xml_profile.h"
 #include "server/keys.h"
 #include "server/render.h"
+#include "server/rollout.h"
 
 #include <openssl/crypto.h>
 #include <stdatomic.h>
@@ -210,9 +211,11 @@ static int accept_upload(pv_store *s, const pv_report_upload *up, int64_t now, i
             rc = pv_error_set(err, PV_EFORMAT, "report from %s: not a flat profile: %s", up->mac,
                               e.msg);
     }
-    pv_params_free(&p);
     if (rc == 0)
         rc = pv_store_report_add(s, up->mac, up->kind, plain.data, plain.len, now, id, err);
+    if (rc == 0) /* a rollout reads $UPGERR and the call state (rollout.h) */
+        rc = pv_rollout_note_report(s, up->mac, &p, now, err);
+    pv_params_free(&p);
     pv_buf_free(&plain);
     return rc;
 }
@@ -228,11 +231,78 @@ int pv_reports_accept(pv_store *s, const pv_report_upload *up, int64_t now, int6
     return rc;
 }
 
-static bool secret_param(pv_slice name)
+/* What a report never shows and a diff never lists as a value: spec 3.4's secret
+ * registers and the IKM (never in a report), and every parameter the store seals
+ * as a secret (passwords: whether a phone masks them in reports is unknown, spec
+ * 7.1, and the simulated phone leaves them out). */
+static bool secret_register(pv_slice name)
 {
-    /* spec 3.4: GPP_SA..SD and the IKM are never in a report. */
     return pv_slice_starts_with(name, "GPP_S") ||
            pv_slice_eq_cstr(name, "IKM_HTTP_Encrypt_Content");
+}
+
+static bool secret_param(pv_slice name)
+{
+    char buf[160];
+    if (secret_register(name))
+        return true;
+    if (name.len >= sizeof buf)
+        return false;
+    memcpy(buf, name.ptr, name.len);
+    buf[name.len] = '\0';
+    return pv_store_param_is_secret(buf);
+}
+
+int pv_report_masked(pv_slice body, pv_buf *out, pv_error *err)
+{
+    pv_params p = {0}, masked = {0};
+    int rc = pv_xml_parse(body, &p, NULL, err);
+    pv_param e;
+    size_t it = 0;
+    while (rc == 0 && pv_params_next(&p, &it, &e)) {
+        if (e.has_value && secret_param(e.name))
+            e.value = pv_slice_from(PV_REPORT_MASK);
+        rc = pv_params_set(&masked, &e, err);
+    }
+    if (rc == 0)
+        rc = pv_xml_serialize(&masked, out, err);
+    pv_params_free(&p);
+    pv_params_free(&masked);
+    return rc;
+}
+
+const char *pv_report_kind_compares(const char *kind)
+{
+    if (kind != NULL && strcmp(kind, "status") == 0)
+        return "nothing: a status report holds the phone's state, not its configuration";
+    if (kind != NULL && strcmp(kind, "delta") == 0)
+        return "the parameters the delta report names";
+    return "every rendered parameter";
+}
+
+/* One rendered parameter against the report: a line when they differ. */
+static bool differs(const pv_param *a, const pv_params *reported, bool delta, pv_buf *out)
+{
+    pv_param b;
+    if (secret_register(a->name))
+        return false; /* never reported (spec 3.4): whatever stands there is not the phone's */
+    bool have = pv_params_get(reported, a->name, &b) && b.has_value;
+    if (!have && (delta || secret_param(a->name)))
+        return false; /* a delta names only what changed; secrets are never reported */
+    if (!have) {
+        pv_buf_appendf(out, "- %.*s: rendered \"%.*s\", not reported\n", PV_SLICE_ARG(a->name),
+                       PV_SLICE_ARG(a->value));
+        return true;
+    }
+    if (pv_slice_eq(a->value, b.value))
+        return false;
+    if (secret_param(a->name))
+        pv_buf_appendf(out, "~ %.*s: rendered and reported differ (values masked)\n",
+                       PV_SLICE_ARG(a->name));
+    else
+        pv_buf_appendf(out, "~ %.*s: rendered \"%.*s\", reported \"%.*s\"\n",
+                       PV_SLICE_ARG(a->name), PV_SLICE_ARG(a->value), PV_SLICE_ARG(b.value));
+    return true;
 }
 
 int pv_report_diff(pv_store *s, const pv_prov_policy *pol, const char *mac, bool all, pv_buf *out,
@@ -248,33 +318,29 @@ int pv_report_diff(pv_store *s, const pv_prov_policy *pol, const char *mac, bool
         rc = pv_error_set(err, PV_ENOENT, "device %s has sent no report", d.mac);
     if (rc == 0)
         rc = pv_store_report_get(s, d.last_report_id, &r, err);
-    if (rc == 0) {
+    bool status = rc == 0 && r.kind != NULL && strcmp(r.kind, "status") == 0;
+    bool delta = rc == 0 && r.kind != NULL && strcmp(r.kind, "delta") == 0;
+    if (rc == 0 && !status) {
         bool has_key = pv_keys_peek(s, d.mac, &kf, NULL) == 0;
         pv_render_options o = {.policy = pol, .deliver = has_key ? &kf.deliver : NULL};
         rc = pv_render_params(s, &d, &o, &rendered, err);
     }
-    if (rc == 0)
+    if (rc == 0 && !status)
         rc = pv_xml_parse(pv_slice_make(r.body, r.body_len), &reported, NULL, err);
     pv_param a, b;
     size_t it = 0;
-    while (rc == 0 && pv_params_next(&rendered, &it, &a)) {
-        if (!a.has_value || secret_param(a.name))
-            continue;
-        if (!pv_params_get(&reported, a.name, &b) || !b.has_value) {
-            pv_buf_appendf(out, "- %.*s: rendered \"%.*s\", not reported\n", PV_SLICE_ARG(a.name),
-                           PV_SLICE_ARG(a.value));
+    while (rc == 0 && !status && pv_params_next(&rendered, &it, &a))
+        if (a.has_value && differs(&a, &reported, delta, out))
             n++;
-        } else if (!pv_slice_eq(a.value, b.value)) {
-            pv_buf_appendf(out, "~ %.*s: rendered \"%.*s\", reported \"%.*s\"\n",
-                           PV_SLICE_ARG(a.name), PV_SLICE_ARG(a.value), PV_SLICE_ARG(b.value));
-            n++;
-        }
-    }
     it = 0;
-    while (rc == 0 && all && pv_params_next(&reported, &it, &b)) {
+    while (rc == 0 && !status && all && pv_params_next(&reported, &it, &b)) {
         if (b.has_value && !pv_params_get(&rendered, b.name, &a)) {
-            pv_buf_appendf(out, "+ %.*s: reported \"%.*s\", not rendered\n", PV_SLICE_ARG(b.name),
-                           PV_SLICE_ARG(b.value));
+            if (secret_param(b.name))
+                pv_buf_appendf(out, "+ %.*s: reported (value masked), not rendered\n",
+                               PV_SLICE_ARG(b.name));
+            else
+                pv_buf_appendf(out, "+ %.*s: reported \"%.*s\", not rendered\n",
+                               PV_SLICE_ARG(b.name), PV_SLICE_ARG(b.value));
             n++;
         }
     }

@@ -99,10 +99,23 @@ void pv_reports_metrics(pv_buf *out);
  * Appends to out one line per difference between the device's last report
  * and its rendering under pol: `~ Name: rendered "x", reported "y"`,
  * `- Name: rendered "x", not reported`, `+ Name: reported "y", not
- * rendered` (only with all). Secret registers, which phones never report
- * (spec 3.4), are skipped. *count (may be NULL) receives the number of
- * differences. PV_ENOENT when the device has no report.
+ * rendered` (only with all). The report's kind decides what is compared
+ * (issue 13; spec 7.1): a full report against every rendered parameter, a
+ * delta only on the parameters it names, a status report not at all (its
+ * values are the phone's state). Secrets — the secret registers and every
+ * parameter the store seals (passwords) — are never a difference for not being
+ * reported, and their values are never written: `~ Password_1_: rendered and
+ * reported differ (values masked)`. *count (may be NULL) receives the number
+ * of differences. PV_ENOENT when the device has no report.
  */
+/* What a diff of a report of kind compares, in words (for people). */
+const char *pv_report_kind_compares(const char *kind);
+
+/* What the report shows people: body (a flat profile) with the value of every
+ * secret parameter replaced by PV_REPORT_MASK, serialized again. */
+#define PV_REPORT_MASK "********"
+int pv_report_masked(pv_slice body, pv_buf *out, pv_error *err);
+
 int pv_report_diff(pv_store *s, const pv_prov_policy *pol, const char *mac, bool all, pv_buf *out,
                    size_t *count, pv_error *err);
 

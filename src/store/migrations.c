@@ -246,6 +246,62 @@ static const char step5[] =
     "CREATE INDEX sessions_login ON sessions (login_id);\n"
     "CREATE INDEX sessions_expires ON sessions (expires_at);\n";
 
+/* Step 6 (issue 15): firmware rollouts. A rollout moves a target set of one
+ * model's devices to a version in stages (rollout_stages: a canary, then
+ * growing cohorts, each a bound on the admission order); rollout_members is
+ * the cohort membership in that order and each device's upgrade outcome. The
+ * plan's steps are copied at creation, so that editing the plan later does
+ * not change what a running rollout serves. Thresholds are in permille. */
+static const char step6[] =
+    "CREATE TABLE rollouts (\n"
+    "  id {id},\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  model TEXT NOT NULL,\n"
+    "  from_version TEXT NOT NULL DEFAULT '',\n"
+    "  to_version TEXT NOT NULL,\n"
+    "  steps TEXT NOT NULL DEFAULT '[]',\n"
+    "  target TEXT NOT NULL DEFAULT '{}',\n"
+    "  max_in_flight BIGINT NOT NULL CHECK (max_in_flight > 0),\n"
+    "  per_minute BIGINT NOT NULL CHECK (per_minute > 0),\n"
+    "  soak_s BIGINT NOT NULL CHECK (soak_s >= 0),\n"
+    "  max_failed_permille BIGINT NOT NULL,\n"
+    "  max_missing_permille BIGINT NOT NULL,\n"
+    "  state TEXT NOT NULL DEFAULT 'running'\n"
+    "    CHECK (state IN ('running', 'halted', 'aborted', 'rolled_back', 'done')),\n"
+    "  stage BIGINT NOT NULL DEFAULT 0,\n"
+    "  stage_full_at BIGINT,\n"
+    "  reason TEXT NOT NULL DEFAULT '',\n"
+    "  version BIGINT NOT NULL DEFAULT 1,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  updated_at BIGINT NOT NULL\n"
+    ");\n"
+    "CREATE INDEX rollouts_model ON rollouts (model, id);\n"
+    "CREATE TABLE rollout_stages (\n"
+    "  rollout_id BIGINT NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,\n"
+    "  idx BIGINT NOT NULL,\n"
+    "  label TEXT NOT NULL,\n"
+    "  upto BIGINT NOT NULL,\n"
+    "  started_at BIGINT,\n"
+    "  finished_at BIGINT,\n"
+    "  outcome TEXT,\n"
+    "  PRIMARY KEY (rollout_id, idx)\n"
+    ");\n"
+    "CREATE TABLE rollout_members (\n"
+    "  rollout_id BIGINT NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,\n"
+    "  mac TEXT NOT NULL REFERENCES devices(mac) ON DELETE CASCADE,\n"
+    "  position BIGINT NOT NULL,\n"
+    "  stage BIGINT,\n"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN\n"
+    "    ('pending', 'admitted', 'upgraded', 'failed', 'missing', 'in_call')),\n"
+    "  admitted_at BIGINT,\n"
+    "  served_at BIGINT,\n"
+    "  settled_at BIGINT,\n"
+    "  detail TEXT NOT NULL DEFAULT '',\n"
+    "  PRIMARY KEY (rollout_id, mac)\n"
+    ");\n"
+    "CREATE INDEX rollout_members_order ON rollout_members (rollout_id, position);\n"
+    "CREATE INDEX rollout_members_mac ON rollout_members (mac, rollout_id);\n";
+
 static const pv_migration steps[] = {
     {1,
      "provisioning schema: accounts, devices, codes, parameters, secrets, firmware, reports, "
@@ -258,6 +314,7 @@ static const pv_migration steps[] = {
     {4, "devices' last provisioning address; device action jobs and their outcomes", step4,
      NULL},
     {5, "logins (customer portal, operator roles) and their sessions", step5, NULL},
+    {6, "firmware rollouts: stages, cohort membership, per-device upgrade outcomes", step6, NULL},
 };
 
 const pv_store_table pv_store_tables[] = {
@@ -270,6 +327,9 @@ const pv_store_table pv_store_tables[] = {
     {"device_secrets", "SELECT COUNT(*) FROM device_secrets"},
     {"firmware_images", "SELECT COUNT(*) FROM firmware_images"},
     {"upgrade_plans", "SELECT COUNT(*) FROM upgrade_plans"},
+    {"rollouts", "SELECT COUNT(*) FROM rollouts"},
+    {"rollout_stages", "SELECT COUNT(*) FROM rollout_stages"},
+    {"rollout_members", "SELECT COUNT(*) FROM rollout_members"},
     {"reports", "SELECT COUNT(*) FROM reports"},
     {"admin_tokens", "SELECT COUNT(*) FROM admin_tokens"},
     {"audit_log", "SELECT COUNT(*) FROM audit_log"},

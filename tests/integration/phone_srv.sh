@@ -23,9 +23,10 @@ python3 -m http.server --bind 127.0.0.3 --directory "$T/www" "$PORT" >"$T/http.l
 PV_CLEANUP+=("kill $! 2>/dev/null")
 wait_until 10 "http server on 127.0.0.3:$PORT" bash -c "exec 3<>/dev/tcp/127.0.0.3/$PORT"
 
-# dnsmasq: no upstream, no /etc/hosts, only these records; on loopback, in the foreground.
+# dnsmasq: no upstream, no /etc/hosts, only these records (the rest of .test: NXDOMAIN); on
+# loopback, in the foreground.
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-dhcp-interface= --bind-interfaces \
-  --listen-address=127.0.0.1 --port="$DNS" --pid-file= --user="$(id -un)" \
+  --listen-address=127.0.0.1 --port="$DNS" --pid-file= --user="$(id -un)" --local=/test/ \
   --log-queries --log-facility="$T/dnsmasq.log" \
   --srv-host=_ciscoprov-http._tcp.prov.test,first.prov.test,"$PORT",10,0 \
   --srv-host=_ciscoprov-http._tcp.prov.test,second.prov.test,"$PORT",20,0 \

@@ -200,8 +200,9 @@ static inline void test_handle(pv_handler *self, pv_request *req)
             pv_buf_append_str(&b, "none\n");
         else
             pv_buf_appendf(&b, "cn=%s\nou=%s\nl=%s\nst=%s\nsan=%s\nfp=%s\nissuer=%s\n",
-                           id->common_name, id->org_unit, id->locality, id->state, id->san,
-                           id->fingerprint, id->issuer);
+                           pv_peer_identity_attr(id, "CN"), pv_peer_identity_attr(id, "OU"),
+                           pv_peer_identity_attr(id, "L"), pv_peer_identity_attr(id, "ST"),
+                           id->san, id->fingerprint, id->issuer);
     } else if (pv_slice_eq_cstr(req->path, "/echo")) {
         pv_buf_append_slice(&b, req->body);
     } else if (pv_slice_eq_cstr(req->path, "/info")) {
@@ -230,7 +231,7 @@ static inline void test_handle(pv_handler *self, pv_request *req)
      * src/server decides it. */
     resp.identity_log = "from-handler";
     if (req->identity != NULL && pv_slice_eq_cstr(req->path, "/identity"))
-        resp.identity_log = pv_request_strdup(req, req->identity->state);
+        resp.identity_log = pv_request_strdup(req, pv_peer_identity_attr(req->identity, "ST"));
     pv_response_set_body(req, &resp, 200, b.data ? b.data : "", b.len, "text/plain");
     pv_buf_free(&b);
     pv_request_respond(req, &resp);

@@ -71,7 +71,7 @@ static void handle(pv_handler *self, pv_request *req)
                        PV_SLICE_ARG(ce), PV_SLICE_ARG(req->user_agent));
         pv_buf_append_slice(&b, req->body);
     } else if (pv_slice_eq_cstr(req->path, "/whoami")) {
-        pv_buf_appendf(&b, "%s", req->identity ? req->identity->state : "nobody");
+        pv_buf_appendf(&b, "%s", req->identity ? pv_peer_identity_attr(req->identity, "ST") : "nobody");
     } else if (pv_slice_eq_cstr(req->path, "/status/503")) {
         pv_request_respond_status(req, 503, "busy");
         return;

@@ -53,10 +53,13 @@ static inline pv_peer_identity phone_cert(const char *mac, const char *model)
 {
     pv_peer_identity c;
     memset(&c, 0, sizeof c);
-    snprintf(c.state, sizeof c.state, "%s", mac);
-    snprintf(c.org_unit, sizeof c.org_unit, "%s", model);
-    snprintf(c.locality, sizeof c.locality, "SN%s", mac);
-    snprintf(c.common_name, sizeof c.common_name, "SEP%s", mac);
+    char cn[32], serial[32];
+    snprintf(cn, sizeof cn, "SEP%s", mac);
+    snprintf(serial, sizeof serial, "SN%s", mac);
+    pv_peer_identity_add(&c, "CN", cn);
+    pv_peer_identity_add(&c, "OU", model);
+    pv_peer_identity_add(&c, "L", serial);
+    pv_peer_identity_add(&c, "ST", mac);
     /* A fingerprint per MAC, as the TLS layer would compute one per certificate. */
     for (size_t i = 0; i < 64; i++)
         c.fingerprint[i] = "0123456789abcdef"[(mac[i % 12] + i) & 15];

@@ -106,7 +106,7 @@ static void needs_a_verified_certificate_with_a_mac(void **state)
     assert_int_equal(res.status, 403);
     pv_peer_identity nomac;
     memset(&nomac, 0, sizeof nomac);
-    snprintf(nomac.common_name, sizeof nomac.common_name, "some phone");
+    pv_peer_identity_add(&nomac, "CN", "some phone");
     pv_ident id = ident_of(&nomac);
     assert_ok(pv_binding_redeem(f->s, &id, PV_SLICE_LIT("AB12CD34ef"), "10.0.0.1", 2000, &res, e));
     assert_int_equal(res.status, 403);

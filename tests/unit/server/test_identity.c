@@ -8,10 +8,10 @@
 static pv_peer_identity cert_of(const char *st, const char *cn)
 {
     pv_peer_identity c = {0};
-    snprintf(c.state, sizeof c.state, "%s", st);
-    snprintf(c.common_name, sizeof c.common_name, "%s", cn);
-    snprintf(c.locality, sizeof c.locality, "88012BA01234");
-    snprintf(c.org_unit, sizeof c.org_unit, "CP-8841-3PCC");
+    pv_peer_identity_add(&c, "CN", cn);
+    pv_peer_identity_add(&c, "OU", "CP-8841-3PCC");
+    pv_peer_identity_add(&c, "L", "88012BA01234");
+    pv_peer_identity_add(&c, "ST", st);
     snprintf(c.fingerprint, sizeof c.fingerprint, "ab");
     return c;
 }

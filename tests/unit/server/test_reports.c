@@ -340,6 +340,66 @@ static void diff_against_rendering(void **state)
     pv_buf_free(&out);
 }
 
+/* Issue 13: a password is never shown nor a difference for not being reported; a
+ * delta is compared on what it names, a status report not at all. */
+static void kinds_and_secrets(void **state)
+{
+    store_fixture *f = *state;
+    bound(f->s);
+    assert_ok(pv_store_param_put(f->s, "global", "Proxy_1_", "sip.example.net", NULL, 1000, e));
+    assert_ok(pv_store_param_put(f->s, "global", "Password_1_", "s3cret-pw", NULL, 1000, e));
+    assert_ok(pv_store_param_put(f->s, "global", "Dial_Plan_1_", "(x.)", NULL, 1000, e));
+    pv_prov_policy pol;
+    pv_prov_policy_defaults(&pol);
+    pv_peer_identity cert = phone_cert(MAC, "SPA504G");
+    int64_t id;
+    pv_buf out = {0};
+    size_t n = 0;
+    /* full: the password not reported is no difference, and its value is nowhere */
+    assert_ok(upload(f->s, "full", PV_SLICE_LIT(REPORT), NULL, &cert, 2000, &id, e));
+    assert_ok(pv_report_diff(f->s, &pol, MAC, false, &out, &n, e));
+    assert_non_null(strstr(out.data, "- Dial_Plan_1_"));
+    assert_null(strstr(out.data, "Password_1_"));
+    assert_null(strstr(out.data, "s3cret-pw"));
+    /* a phone that does report it, differently: named, values masked */
+    pv_buf_reset(&out);
+    assert_ok(upload(f->s, "full",
+                     PV_SLICE_LIT("<flat-profile><Password_1_>other-pw</Password_1_>"
+                                  "</flat-profile>"),
+                     NULL, &cert, 2001, &id, e));
+    assert_ok(pv_report_diff(f->s, &pol, MAC, false, &out, &n, e));
+    assert_non_null(strstr(out.data, "~ Password_1_: rendered and reported differ (values masked)"));
+    assert_null(strstr(out.data, "other-pw"));
+    assert_null(strstr(out.data, "s3cret-pw"));
+    /* delta: only what it names */
+    pv_buf_reset(&out);
+    assert_ok(upload(f->s, "delta", PV_SLICE_LIT(REPORT), NULL, &cert, 2002, &id, e));
+    assert_ok(pv_report_diff(f->s, &pol, MAC, false, &out, &n, e));
+    assert_non_null(strstr(out.data, "~ Proxy_1_"));
+    assert_null(strstr(out.data, "Dial_Plan_1_"));
+    assert_int_equal(n, 1);
+    assert_string_equal(pv_report_kind_compares("delta"), "the parameters the delta report names");
+    /* status: nothing to compare */
+    pv_buf_reset(&out);
+    assert_ok(upload(f->s, "status", PV_SLICE_LIT("<flat-profile><Registration_State_1_>Registered"
+                                                  "</Registration_State_1_></flat-profile>"),
+                     NULL, &cert, 2003, &id, e));
+    assert_ok(pv_report_diff(f->s, &pol, MAC, true, &out, &n, e));
+    assert_int_equal(n, 0);
+    assert_null(out.data != NULL && out.data[0] ? out.data : NULL);
+    /* the body people see: secrets masked, the rest as reported */
+    pv_buf_reset(&out);
+    assert_ok(pv_report_masked(PV_SLICE_LIT("<flat-profile><Password_1_>pw</Password_1_>"
+                                            "<GPP_SA>key</GPP_SA><Proxy_1_>p</Proxy_1_>"
+                                            "</flat-profile>"),
+                               &out, e));
+    assert_non_null(strstr(out.data, "<Password_1_>" PV_REPORT_MASK "</Password_1_>"));
+    assert_non_null(strstr(out.data, "<GPP_SA>" PV_REPORT_MASK "</GPP_SA>"));
+    assert_non_null(strstr(out.data, "<Proxy_1_>p</Proxy_1_>"));
+    assert_null(strstr(out.data, ">pw<"));
+    pv_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +410,7 @@ int main(void)
         PROV_TEST(plain_needs_the_device_certificate),
         PROV_TEST(size_cap_and_rate),
         PROV_TEST(diff_against_rendering),
+        PROV_TEST(kinds_and_secrets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

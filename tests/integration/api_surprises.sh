@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# An operator's day without surprises (issue 13 item 3), through the command line: a bulk
+# import refuses unknown models (the table extended by [provisioning] known_models), reports a
+# MAC given twice in one file, keeps its errors when run again (resumed or --restart) and lists
+# them in line order; messages name the command and the thing once; a malformed MAC says so;
+# binding code ids are never handed out twice.
+# Covers src/server/api_import.c, models.c, src/cli/cmd_device.c (import), cli_api.c and
+# cli_io.c (messages), api_devices.c (path MAC), store migration step 3 (code ids).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_helpers.bash"
+. "$(dirname "$0")/api_helpers.bash"
+
+export PROVISOR_DATA="$T/data"
+serve_ports
+serve_start run --tftp off --https off --provisioning-known-models 'ACME-PHONE-1, ACME-PHONE-2'
+export PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
+P=$PV_BIN
+expect_status 0 "$P" account create acme
+
+# --- import: the sample file of docs/api.md, with mistakes
+cat >"$T/devices.csv" <<'CSV'
+MAC,model,account,serial
+00:0e:08:00:00:01,SPA504G,acme,SN0001
+000e08000002,CP-8841-3PCC,acme,
+000e08000003,SPA5O4G,acme,
+000e08000004,ACME-PHONE-2,acme,
+000e08000001,CP-8841-3PCC,acme,
+000e08000005,SPA504G,nobody,
+zz,SPA504G,acme,
+CSV
+expect_status 1 "$P" device import "$T/devices.csv" --batch 2
+out=$(cat "$T/.out")
+expect_contains "$out" "created 3, updated 0" "the good rows"
+expect_contains "$out" "errors 4" "four errors"
+expect_contains "$out" "line 4: model: unknown model 'SPA5O4G'" "unknown model refused"
+expect_contains "$out" "[provisioning] known_models" "how to add one"
+expect_contains "$out" "line 6: mac: MAC 000e08000001 is already on line 2; this row is skipped" "duplicate MAC"
+expect_eq "$(echo "$out" | sed -n 's/^  line \([0-9]*\):.*/\1/p' | tr '\n' ' ')" "4 6 7 8 " "errors in line order"
+expect_eq "$("$P" device show 000e08000001 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["model"])')" \
+  SPA504G "the first row of a duplicate wins, every time"
+# run again: everything was committed, the errors are still reported
+expect_status 1 "$P" device import "$T/devices.csv"
+out=$(cat "$T/.out")
+expect_contains "$out" "errors 4" "errors kept across a re-run"
+expect_eq "$(echo "$out" | sed -n 's/^  line \([0-9]*\):.*/\1/p' | tr '\n' ' ')" "4 6 7 8 " "same errors, same order"
+expect_status 1 "$P" device import "$T/devices.csv" --restart
+expect_contains "$(cat "$T/.out")" "errors 4" "errors kept across --restart"
+expect_eq "$("$P" device show 000e08000001 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["model"])')" \
+  SPA504G "--restart does not flip the duplicate"
+
+# --- messages: the command and the thing, once
+expect_status 1 "$P" device import "$T/missing.csv"
+expect_eq "$(cat "$T/.err")" "provisor: device import: $T/missing.csv: No such file or directory" "missing file"
+expect_status 2 "$P" account create
+expect_eq "$(cat "$T/.err")" "provisor: account create: usage: create NAME; see --help" "usage names the command"
+expect_status 2 "$P" account list extra
+expect_eq "$(cat "$T/.err")" "provisor: account list: takes no arguments; see --help" "no empty usage"
+expect_status 1 "$P" device show zz
+expect_contains "$(cat "$T/.err")" "provisor: device show: MAC address" "malformed MAC"
+expect_contains "$(cat "$T/.err")" "(HTTP 422)" "422, not 404"
+expect_status 1 "$P" device show 000e08999999
+expect_contains "$(cat "$T/.err")" "(HTTP 404)" "a well-formed unknown MAC is 404"
+
+# --- binding code ids: a revoked code's id is never handed out again
+"$P" code create acme --json >"$T/c1.json"
+id1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/c1.json")
+expect_status 0 "$P" code revoke "$id1"
+"$P" code create acme --json >"$T/c2.json"
+id2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/c2.json")
+[ "$id2" -gt "$id1" ] || fail "code id $id1 handed out again ($id2)"; ok
+done_ok
