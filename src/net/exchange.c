@@ -129,7 +129,10 @@ static void log_and_count(const pv_exchange *ex, int status, const char *reason,
     if (reason != NULL && (status >= 400 || aborted))
         pv_log_str(&line, "reason", reason);
     pv_log_end(&line);
-    pv_metrics_request(ex->req.proto, status, ex->bytes_out, ex->bytes_in, secs);
+    if (ex->req.metrics_route != NULL) /* the admin listener: not phone traffic */
+        pv_metrics_admin_request(ex->req.metrics_route, ex->req.method_name, status, secs);
+    else
+        pv_metrics_request(ex->req.proto, status, ex->bytes_out, ex->bytes_in, secs);
 }
 
 static void release(pv_exchange *ex)

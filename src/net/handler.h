@@ -105,6 +105,10 @@ struct pv_request {
     const struct sockaddr *local; /* the address the request came to */
     const pv_peer_identity *identity; /* NULL unless a client certificate verified */
     bool head_only;        /* HEAD: the transport sends no body */
+    /* Set by a handler whose requests are not phone traffic (the admin listener): a static
+     * route name ("/api/v1/devices/{mac}") under which the request is counted in
+     * provisor_admin_requests_total instead of provisor_requests_total (net/metrics.h). */
+    const char *metrics_route;
 
 };
 

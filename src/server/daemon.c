@@ -12,6 +12,8 @@
 #include "server/admin.h"
 #include "server/portal.h"
 #include "server/api.h"
+#include "server/datadir.h"
+#include "server/job_metrics.h"
 #include "server/provision.h"
 #include "server/sd_notify.h"
 
@@ -167,6 +169,17 @@ static void worker_main(void *arg)
 
 static void on_signal(uv_signal_t *handle, int signum);
 static void start_watchdog(pv_daemon *d);
+
+/* provisor_certificate_expiry_timestamp_seconds: read at start and on every reload, so an
+ * alert sees a renewed certificate as soon as the server does. */
+static void export_certificates(const pv_config *cfg)
+{
+    char ca[4096];
+    snprintf(ca, sizeof ca, "%s/%s", cfg->data_dir, PV_DATADIR_CA_CERT);
+    pv_jobm_certificate("server", cfg->https_listen != NULL ? cfg->tls_cert : NULL);
+    pv_jobm_certificate("ca", ca);
+    pv_jobm_certificate("client_ca", cfg->client_cert != PV_CLIENT_CERT_NONE ? cfg->client_ca : NULL);
+}
 
 /* ---- setup ---- */
 
@@ -433,6 +446,7 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
         uv_thread_create(&d->workers[i].thread, worker_main, &d->workers[i]);
     pv_logf(PV_LOG_INFO, "server.started", "workers=%u pid=%ld", d->nworkers, (long)getpid());
     start_watchdog(d);
+    export_certificates(d->cfg);
     pv_sd_notify("READY=1\nSTATUS=serving");
     *out = d;
     return 0;
@@ -559,6 +573,7 @@ static void reload(pv_daemon *d)
     wake_all(d);
     pv_config_free(old);
     free(old);
+    export_certificates(d->cfg);
     pv_logf(PV_LOG_INFO, "config.reloaded", "tls=%s", ctx != NULL ? "renewed" : "off");
     pv_sd_notify("READY=1\nSTATUS=serving");
 }
