@@ -46,7 +46,7 @@ export PV_BENCH_DB=$db_url
 PV_HTTP=$(port); PV_HTTPS=$(port); PV_ADMIN=$(port); PV_TFTP=$(port)
 serve() {
   "$bin" serve --data-dir "$D" --workers 2 --tftp "127.0.0.1:$PV_TFTP" --http "127.0.0.1:$PV_HTTP" \
-    --https "127.0.0.1:$PV_HTTPS" --admin "127.0.0.1:$PV_ADMIN" --client-cert required \
+    --https "127.0.0.1:$PV_HTTPS" --admin "127.0.0.1:$PV_ADMIN" --portal off --client-cert required \
     --tls-session-tickets no --limits-max-per-source 100000 --limits-max-connections 100000 \
     ${db_url:+--db "$db_url"} "$@" >>"$W/provisor.out" 2>>"$W/provisor.log" &
   PV_PID=$!
