@@ -64,7 +64,7 @@ static void check_ownership(const pv_exchange *ex, const pv_response *r)
     assert(r->body_kind != PV_BODY_MEMORY || r->body_len == 0 || kept(ex, r->body));
     assert(kept(ex, r->message) && "pv_response.message: static or pv_request_strdup");
     assert(kept(ex, r->identity_log) && "pv_response.identity_log: static or the arena");
-    assert(kept(ex, r->location) && kept(ex, r->www_authenticate));
+    assert(kept(ex, r->location) && kept(ex, r->www_authenticate) && kept(ex, r->headers));
     assert(kept(ex, r->content_type) && kept(ex, r->content_encoding));
 }
 
