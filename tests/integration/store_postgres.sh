@@ -26,7 +26,7 @@ URL="postgresql:///provisor?host=$T/pg&port=$PGPORT&user=pv"
 KW="host=$T/pg port=$PGPORT user=pv dbname=provisor"
 
 # --- the store's unit tests, every one of them on PostgreSQL.
-for t in test_store test_store_entities test_secrets test_store_logins test_websession; do
+for t in test_store test_store_entities test_secrets test_store_logins test_websession test_rollout; do
   [ -x "$PV_BUILD/$t" ] || fail "$PV_BUILD/$t not built"
   PV_TEST_PG="host=$T/pg port=$PGPORT user=pv dbname=units" "$PV_BUILD/$t" >"$T/$t.out" 2>&1 ||
     fail "$t on PostgreSQL: $(grep -E 'FAILED|Failure|error' "$T/$t.out" | head -20)"
