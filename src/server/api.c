@@ -398,6 +398,7 @@ static void dispatch(pv_api *api, pv__api_ctx *ctx)
                 }
                 continue;
             }
+            req->metrics_route = r->path; /* "/devices/{mac}": the table's, a bounded label */
             if (!authorize(ctx, r) || (!r->raw_body && !parse_body(ctx)))
                 return;
             r->fn(ctx);
