@@ -81,7 +81,11 @@ static void usage(FILE *f)
             "  --source-addresses on|off\n"
             "                       phone i connects from its own 127.A.B.C, so a server's\n"
             "                       per-address limits count phones (default on; off: all\n"
-            "                       from the system's choice, 127.0.0.1)\n\n"
+            "                       from the system's choice, 127.0.0.1)\n"
+            "  --sip PORT           each phone's SIP user agent on its own 127.A.B.C:PORT: it\n"
+            "                       registers its line and answers the server's NOTIFY (give\n"
+            "                       the server SIP_Port_1_ = PORT); the push scenario needs it\n"
+            "  --pushes N           push: NOTIFY-caused resyncs each phone waits for (default 1)\n\n"
             "certs options: --count N, --out DIR, --ca-cert F --ca-key F (default: a new CA\n"
             "  in DIR/ca.pem, ca.key), --rsa (RSA 2048; default EC P-256), --first I, --seed,\n"
             "  --mix (as for run: they decide the MACs). Writes DIR/<mac>.pem (key, then cert).\n\n"
@@ -145,6 +149,8 @@ enum {
     O_FIRST,
     O_CODES,
     O_SOURCE_ADDRESSES,
+    O_SIP,
+    O_PUSHES,
 };
 
 static const struct option options[] = {
@@ -179,6 +185,8 @@ static const struct option options[] = {
     {"first", required_argument, NULL, O_FIRST},
     {"codes", required_argument, NULL, O_CODES},
     {"source-addresses", required_argument, NULL, O_SOURCE_ADDRESSES},
+    {"sip", required_argument, NULL, O_SIP},
+    {"pushes", required_argument, NULL, O_PUSHES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -270,6 +278,14 @@ static int parse(int argc, char **argv, args *a)
             break;
         case O_WAVE:
             rc = number("wave", optarg, 86400, &a->cfg.plan.wave_s);
+            break;
+        case O_SIP:
+            rc = number("sip", optarg, 65535, &v);
+            a->cfg.sip_port = (uint16_t)v;
+            break;
+        case O_PUSHES:
+            rc = number("pushes", optarg, 100, &v);
+            a->cfg.plan.pushes = (uint32_t)v;
             break;
         case O_FAULT:
             if (strcmp(optarg, "verify") == 0)

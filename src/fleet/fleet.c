@@ -18,6 +18,7 @@
 
 #include "phone/fetch_request.h"
 #include "core/alloc.h"
+#include "fleet/fleet_sip.h"
 #include "fleet/guard.h"
 #include "fleet/progress.h"
 #include "fleet/sched.h"
@@ -44,6 +45,7 @@ enum {
     PH_REPORTING = 16, /* reports: the report was asked for */
     PH_REPORTED = 32,  /* reports: a report was answered 200 */
     PH_DEAD = 64,      /* rollout-bad --fault brick: installed the image, never came back */
+    PH_NOTIFIED = 128, /* push: a NOTIFY was accepted; the resync it causes counts */
 };
 
 #define NEVER UINT64_MAX
@@ -65,7 +67,7 @@ typedef struct pv__phone {
     uint32_t vindex; /* what the virtual answer carries (vserver.h) */
     int16_t verror;
     uint16_t vstatus;
-    uint8_t vkind, purpose, flags, bind_tries;
+    uint8_t vkind, purpose, flags, bind_tries, pushes;
 } pv__phone;
 
 typedef struct fetch_ctx {
@@ -92,6 +94,7 @@ struct pv_fleet {
     uv_timer_t wake, tick;
     uv_signal_t sigint;
     pv_fetcher *fetcher;
+    pv_fleet_sip *sip; /* --sip: the phones' SIP user agents, or NULL */
     fetch_ctx *ctx; /* per phone, the fetcher's callback data: a cancelled transfer leaks nothing */
     uint64_t t0_ns;
     pv_fleet_progress progress;
@@ -292,6 +295,8 @@ static bool goal_reached(const pv_fleet *f, const pv__phone *p)
         return pv_agent_get_prov_state(p->agent) == PV_AGENT_SEC_PRV_2;
     case PV_GOAL_REPORT:
         return (p->flags & PH_REPORTED) != 0;
+    case PV_GOAL_PUSH:
+        return p->pushes >= f->plan.pushes;
     default:
         return false; /* PV_GOAL_RESYNC is decided at the end of a resync */
     }
@@ -375,6 +380,14 @@ static void op_ended(pv_fleet *f, uint32_t i, const pv_agent_response *r)
         /* the provider's NOTIFY (Event: report) once the phone is provisioned */
         p->flags |= PH_REPORTING;
         drain(f, i);
+    }
+    bool applied = profile && led_ok && r->error == 0 && r->status == 200;
+    if (applied && f->sip != NULL)
+        pv_fleet_sip_check(f->sip, i); /* the profile may have changed the line: register */
+    if (applied && (p->flags & PH_NOTIFIED)) { /* spec 5.5: the resync the NOTIFY caused */
+        p->flags &= (uint8_t)~PH_NOTIFIED;
+        if (p->pushes < UINT8_MAX)
+            p->pushes++;
     }
     if (f->plan.goal == PV_GOAL_RESYNC && profile && led_ok && r->error == 0 && r->status == 200 &&
         f->now_ms >= f->plan.goal_after_ms)
@@ -601,6 +614,11 @@ static void stop_real(pv_fleet *f)
     f->sum.connections = fs.connections;
     pv_fetcher_close(f->fetcher, NULL, NULL);
     f->fetcher = NULL;
+    if (f->sip != NULL) {
+        f->sum.sip_registered = pv_fleet_sip_registered(f->sip);
+        pv_fleet_sip_close(f->sip, NULL, NULL);
+        f->sip = NULL;
+    }
     uv_close((uv_handle_t *)&f->wake, NULL);
     uv_close((uv_handle_t *)&f->tick, NULL);
     uv_close((uv_handle_t *)&f->sigint, NULL);
@@ -649,6 +667,37 @@ static void on_sigint(uv_signal_t *s, int signum)
     arm(f);
 }
 
+/* ---- SIP (fleet_sip.h): the phones' user agents tell the fleet what they did ---- */
+
+static pv_agent *sip_agent(void *data, uint32_t i)
+{
+    return ((pv_fleet *)data)->phone[i].agent;
+}
+
+static uint64_t sip_now(void *data)
+{
+    pv_fleet *f = data;
+    return (real_ns() - f->t0_ns) / 1000000;
+}
+
+static void sip_kick(void *data, uint32_t i)
+{
+    pv_fleet *f = data;
+    if (f->fetcher == NULL)
+        return; /* stopping */
+    f->now_ms = sip_now(f);
+    if (!(f->phone[i].flags & PH_QUEUED))
+        drain(f, i);
+    reschedule(f, i); /* a NOTIFY made a resync due now: the schedule runs it */
+    arm(f);
+}
+
+static void sip_notified(void *data, uint32_t i)
+{
+    pv_fleet *f = data;
+    f->phone[i].flags |= PH_NOTIFIED;
+}
+
 static int run_real(pv_fleet *f, pv_error *err)
 {
     int rc = uv_loop_init(&f->loop);
@@ -665,6 +714,21 @@ static int run_real(pv_fleet *f, pv_error *err)
     if (rc != 0) {
         uv_loop_close(&f->loop);
         return rc;
+    }
+    if (f->cfg.sip_port != 0) {
+        pv_fleet_sip_hooks hooks = {.agent = sip_agent,
+                                    .now = sip_now,
+                                    .kick = sip_kick,
+                                    .notified = sip_notified,
+                                    .data = f};
+        rc = pv_fleet_sip_new(&f->loop, f->cfg.phones, f->cfg.sip_port, &hooks, &f->sip, err);
+        if (rc != 0) {
+            pv_fetcher_close(f->fetcher, NULL, NULL);
+            f->fetcher = NULL;
+            uv_run(&f->loop, UV_RUN_DEFAULT); /* the sockets made finish closing */
+            uv_loop_close(&f->loop);
+            return rc;
+        }
     }
     f->ctx = pv_reallocarray(NULL, f->cfg.phones, sizeof *f->ctx);
     for (uint32_t i = 0; i < f->cfg.phones; i++)
@@ -712,6 +776,14 @@ static int check_config(const pv_fleet_config *c, pv_error *err)
         if (rc != 0)
             return rc;
     }
+    if (c->sip_port != 0 && (c->virtual_clock || !c->source_addresses))
+        return pv_error_set(err, PV_EINVAL,
+                            "--sip: phones on real SIP need the real clock and their own source "
+                            "addresses (no --virtual, --source-addresses on)");
+    if (c->scenario->kind == PV_SCN_PUSH && c->sip_port == 0)
+        return pv_error_set(err, PV_EINVAL,
+                            "scenario push: the phones need SIP: give --sip PORT (the server's "
+                            "SIP_Port_1_)");
     if (c->certs_dir != NULL && access(c->certs_dir, R_OK | X_OK) != 0)
         return pv_error_set(err, PV_ENOENT, "--certs %s: not a readable directory", c->certs_dir);
     return 0;

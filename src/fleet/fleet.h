@@ -60,6 +60,8 @@ typedef struct pv_fleet_config {
     /* phone i connects from its own 127.A.B.C (host.h), as real phones each have an address
      * of their own; false: every phone from the system's choice (127.0.0.1) */
     bool source_addresses;
+    /* phone i's SIP user agent on its source address at this port (fleet_sip.h); 0: no SIP */
+    uint16_t sip_port;
 } pv_fleet_config;
 
 void pv_fleet_config_default(pv_fleet_config *c);
@@ -76,6 +78,7 @@ typedef struct pv_fleet_summary {
     uint64_t rss_end;       /* at the end of the run */
     uint64_t rss_peak;      /* VmHWM */
     uint64_t connections;   /* real mode: new connections */
+    uint32_t sip_registered; /* --sip: phones whose line 1 was registered at the end */
     bool goal_all;          /* every phone reached the goal */
     bool interrupted;       /* SIGINT */
     const char *stopped_by; /* "goal", "duration", "signal" */

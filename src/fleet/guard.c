@@ -3,6 +3,8 @@
  */
 #include "fleet/guard.h"
 
+#include "net/sockaddr.h"
+
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -96,11 +98,8 @@ int pv_fleet_guard_url(const char *url, pv_error *err)
     rc = 0;
     for (struct addrinfo *ai = res; ai != NULL && rc == 0; ai = ai->ai_next) {
         if (!sockaddr_loopback(ai->ai_addr)) {
-            char text[INET6_ADDRSTRLEN] = "?";
-            const void *a = ai->ai_family == AF_INET
-                                ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
-                                : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
-            inet_ntop(ai->ai_family, a, text, sizeof text);
+            char text[PV_SOCKADDR_TEXT_MAX] = "?";
+            (void)pv_sockaddr_host(ai->ai_addr, text, sizeof text);
             rc = pv_error_set(err, PV_EACCES,
                               "server '%s': %s resolves to %s, which is not loopback; a fleet "
                               "sends load only to 127.0.0.0/8, ::1, or inside a network "

@@ -40,6 +40,8 @@ static const char *goal_text(pv_fleet_goal g)
         return "bound and in SEC-PRV-2";
     case PV_GOAL_REPORT:
         return "in SEC-PRV-2, report accepted";
+    case PV_GOAL_PUSH:
+        return "resynced on the server's SIP NOTIFY";
     case PV_GOAL_SWVER_RESYNC:
         return "resynced on the new firmware";
     default:
@@ -143,6 +145,9 @@ void pv_fleet_report_text(const pv_fleet *f, pv_buf *out)
     if (!c->virtual_clock)
         pv_buf_appendf(out, "connections: %llu new%s\n", (unsigned long long)m->connections,
                        c->ca_file ? "" : "; server certificates NOT verified (no --ca)");
+    if (c->sip_port != 0)
+        pv_buf_appendf(out, "sip: %u/%u phones registered at the end\n", m->sip_registered,
+                       c->phones);
 }
 
 static json_t *hist_json(const pv_hist *h)
@@ -175,6 +180,8 @@ static json_t *summary_json(const pv_fleet *f)
     json_object_set_new(o, "rss_peak_bytes", json_integer((json_int_t)m->rss_peak));
     json_object_set_new(o, "rss_end_bytes", json_integer((json_int_t)m->rss_end));
     json_object_set_new(o, "connections", json_integer((json_int_t)m->connections));
+    if (c->sip_port != 0)
+        json_object_set_new(o, "sip_registered", json_integer((json_int_t)m->sip_registered));
     return o;
 }
 

@@ -24,6 +24,9 @@ static const pv_fleet_scenario table[] = {
      86400},
     {PV_SCN_REPORTS, "reports", "in-house provisioning, then every phone uploads its report", 900,
      86400},
+    {PV_SCN_PUSH, "push",
+     "in-house provisioning, then the server's SIP NOTIFY makes every phone resync (--sip)", 300,
+     3600},
     {PV_SCN_ROLLOUT_GOOD, "rollout-good",
      "in-house, then a server rollout upgrades the phones stage by stage", 1800, 86400},
     {PV_SCN_ROLLOUT_BAD, "rollout-bad",
@@ -121,9 +124,16 @@ int pv_fleet_plan_make(const pv_fleet_scenario *sc, const pv_fleet_plan_options 
         out->wave_ms = (o->wave_s ? o->wave_s : 60) * 1000;
         phase(out, "binding", 0);
         break;
+    case PV_SCN_PUSH:
+        if (o->pushes > 100)
+            return pv_error_set(err, PV_ERANGE, "--pushes %u: 1..100", o->pushes);
+        out->pushes = o->pushes ? o->pushes : 1;
+        /* fall through: provisioned in-house first */
     case PV_SCN_IN_HOUSE:
     case PV_SCN_REPORTS:
-        out->goal = sc->kind == PV_SCN_REPORTS ? PV_GOAL_REPORT : PV_GOAL_SECPRV2;
+        out->goal = sc->kind == PV_SCN_REPORTS ? PV_GOAL_REPORT
+                    : sc->kind == PV_SCN_PUSH  ? PV_GOAL_PUSH
+                                               : PV_GOAL_SECPRV2;
         out->await_sec_prv_1 = true;
         phase(out, "provisioning", 0);
         break;

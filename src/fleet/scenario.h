@@ -25,6 +25,10 @@
  *   reports        in-house, then each phone uploads its report (Report_Rule
  *                  [--key $SA] <server>/report/$MA.xml, spec 7.1) when told
  *                  to (NOTIFY Event: report); goal: a report accepted (200).
+ *   push           in-house, then the phones wait, registered on real SIP
+ *                  (--sip), for the server's NOTIFY (`provisor device resync`);
+ *                  goal: --pushes resyncs, each caused by a NOTIFY the phone
+ *                  accepted (spec 5.5). Real clock only.
  *   rollout-good   in-house, then the phones resync on the server's schedule
  *                  while a server rollout (docs/rollouts.md) admits them to the
  *                  new load stage by stage; goal: every phone runs it.
@@ -60,6 +64,7 @@ typedef enum {
     PV_SCN_RETAIL,
     PV_SCN_IN_HOUSE,
     PV_SCN_REPORTS,
+    PV_SCN_PUSH,
     PV_SCN_ROLLOUT_GOOD,
     PV_SCN_ROLLOUT_BAD,
 } pv_fleet_scenario_kind;
@@ -76,6 +81,7 @@ typedef enum {
     PV_GOAL_SWVER,   /* running the firmware wave's new load */
     PV_GOAL_SECPRV2, /* provisioning state SEC-PRV-2 */
     PV_GOAL_REPORT,  /* SEC-PRV-2, then a report answered 200 */
+    PV_GOAL_PUSH,    /* plan.pushes resyncs, each after an accepted SIP NOTIFY */
     PV_GOAL_SWVER_RESYNC, /* a resync while running the new load: the server saw it back */
 } pv_fleet_goal;
 
@@ -97,6 +103,7 @@ typedef struct pv_fleet_plan_options {
     int random_delay;    /* Resync_Random_Delay units; -1 = the factory value */
     uint64_t wave_s;     /* retail: binding wave length; 0 = 60 */
     uint64_t outage_s;   /* outage length; 0 = 2 periods */
+    uint32_t pushes;     /* push: NOTIFY-caused resyncs per phone; 0 = 1 */
     pv_fleet_fault fault; /* rollout-bad: PV_FAULT_NONE = verify */
     unsigned bad_share;   /* rollout-bad: % of phones the image hurts; 0 = 30 */
 } pv_fleet_plan_options;
@@ -120,6 +127,7 @@ typedef struct pv_fleet_plan {
     uint32_t time_of_day_ms;                 /* at scenario time 0 */
     uint64_t period_s;
     int random_delay;
+    uint32_t pushes; /* push: the goal's count */
     struct {
         const char *name;
         uint64_t start_ms;

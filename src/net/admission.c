@@ -143,17 +143,17 @@ static void tick(uv_timer_t *t)
         uv_timer_stop(&q->timer);
 }
 
-void pv_admit(pv_admit_queue *q, pv_admit_class c, pv_admit_fn fn, void *data)
+bool pv_admit(pv_admit_queue *q, pv_admit_class c, pv_admit_fn fn, void *data)
 {
     if (q->head[c] == NULL && take(q->a, c)) {
         admitted(c, 0);
         fn(data, true, 0);
-        return;
+        return false;
     }
     if (!q->open || q->len[c] >= q->a->cfg.queue_max) {
         atomic_fetch_add(&m_refused_full[c], 1);
         refuse(q, fn, data);
-        return;
+        return false;
     }
     waiter *w = pv_calloc(1, sizeof *w);
     *w = (waiter){.fn = fn, .data = data, .since_ms = now_ms()};
@@ -171,6 +171,7 @@ void pv_admit(pv_admit_queue *q, pv_admit_class c, pv_admit_fn fn, void *data)
         unsigned period = 1000 / rate / 2 + 1;
         uv_timer_start(&q->timer, tick, period, period < 250 ? period : 250);
     }
+    return true;
 }
 
 void pv_admit_queue_close(pv_admit_queue *q)

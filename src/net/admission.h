@@ -59,12 +59,13 @@ typedef struct pv_admit_queue pv_admit_queue;
 pv_admit_queue *pv_admit_queue_new(pv_admission *a, uv_loop_t *loop);
 
 /*
- * Runs fn(data, true, 0) now when the class has a token (*now_ran = true);
- * else queues it: later fn(data, true, 0) when a token frees, or fn(data,
- * false, retry_after) past the deadline or at once when the queue is full.
+ * Runs fn(data, true, 0) now when the class has a token; else queues it
+ * (and returns true): later fn(data, true, 0) when a token frees, or
+ * fn(data, false, retry_after) past the deadline; a full queue refuses at
+ * once (false: not queued).
  */
 typedef void (*pv_admit_fn)(void *data, bool admitted, unsigned retry_after_s);
-void pv_admit(pv_admit_queue *q, pv_admit_class c, pv_admit_fn fn, void *data);
+bool pv_admit(pv_admit_queue *q, pv_admit_class c, pv_admit_fn fn, void *data);
 
 /* Refuses everything waiting and closes the timer; the loop must run once
  * more before pv_admit_queue_free. */

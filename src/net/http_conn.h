@@ -17,6 +17,7 @@
 #include "net/http_request.h"
 #include "net/http_response.h"
 #include "net/http_server.h"
+#include "net/source_count.h"
 
 #include <sys/socket.h>
 
@@ -24,7 +25,6 @@
 #define PV_HTTP_FILE_CHUNK (64 * 1024)   /* one TLS file chunk: bounded memory per connection */
 #define PV_HTTP_SENDFILE_SLICE (1 << 20) /* per wakeup, so one big file cannot starve the loop */
 
-typedef struct pv__http_source pv__http_source;
 typedef struct pv__http_conn pv__http_conn;
 
 struct pv_http_server {
@@ -37,7 +37,7 @@ struct pv_http_server {
     char address[80];
     pv__http_conn *conns; /* doubly linked, every connection not yet detached */
     size_t conn_count;
-    pv__http_source **sources; /* per peer IP connection counts, chained hash */
+    pv_source_counts sources;  /* connections per peer address */
     char *read_buf;            /* shared by the loop's reads: consumed in the read callback */
     char *file_buf;            /* shared TLS file chunk: encrypted before the next use */
     pv_buf head_out;           /* shared answer head: sent or queued before the next use */

@@ -17,16 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define SOURCE_BUCKETS 256
 #define LISTEN_BACKLOG 1024
-
-/* Connections per peer IP on this loop (the per-source limit). */
-struct pv__http_source {
-    pv__http_source *next;
-    unsigned char addr[16];
-    size_t addr_len;
-    unsigned count;
-};
 
 void pv_http_limits_default(pv_http_limits *limits)
 {
@@ -42,55 +33,20 @@ void pv_http_limits_default(pv_http_limits *limits)
     };
 }
 
-/* ---- per-source counts ------------------------------------------------------------------- */
-
-static size_t source_key(const struct sockaddr_storage *ss, unsigned char key[16])
-{
-    if (ss->ss_family == AF_INET) {
-        memcpy(key, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-        return 4;
-    }
-    if (ss->ss_family == AF_INET6) {
-        memcpy(key, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-        return 16;
-    }
-    return 0;
-}
-
-static pv__http_source **source_slot(pv_http_server *server, const struct sockaddr_storage *ss)
-{
-    unsigned char key[16];
-    size_t len = source_key(ss, key);
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ key[i]) * 16777619u;
-    pv__http_source **slot = &server->sources[h % SOURCE_BUCKETS];
-    while (*slot != NULL && ((*slot)->addr_len != len || memcmp((*slot)->addr, key, len) != 0))
-        slot = &(*slot)->next;
-    return slot;
-}
+/* ---- per-source counts (the per-source limit; net/source_count.h) ----------------------- */
 
 static unsigned source_count(pv_http_server *server, const struct sockaddr_storage *ss)
 {
-    pv__http_source *s = *source_slot(server, ss);
-    return s ? s->count : 0;
+    pv_source_key k;
+    pv_source_key_addr((const struct sockaddr *)ss, &k);
+    return pv_source_counts_get(&server->sources, &k);
 }
 
 static void source_add(pv_http_server *server, const struct sockaddr_storage *ss, int delta)
 {
-    pv__http_source **slot = source_slot(server, ss);
-    if (*slot == NULL) {
-        assert(delta > 0);
-        pv__http_source *s = pv_calloc(1, sizeof *s);
-        s->addr_len = source_key(ss, s->addr);
-        *slot = s;
-    }
-    pv__http_source *s = *slot;
-    s->count = (unsigned)((int)s->count + delta);
-    if (s->count == 0) {
-        *slot = s->next;
-        free(s);
-    }
+    pv_source_key k;
+    pv_source_key_addr((const struct sockaddr *)ss, &k);
+    pv_source_counts_add(&server->sources, &k, delta);
 }
 
 /* ---- draining and freeing ---------------------------------------------------------------- */
@@ -100,7 +56,7 @@ static void server_free(uv_handle_t *handle)
     pv_http_server *server = handle->data;
     void (*done)(void *) = server->done_cb;
     void *data = server->done_data;
-    free(server->sources);
+    pv_source_counts_clear(&server->sources);
     free(server->read_buf);
     free(server->file_buf);
     pv_buf_free(&server->head_out);
@@ -352,7 +308,6 @@ int pv_http_server_new(uv_loop_t *loop, const pv_http_server_options *options, p
         server->limits = *options->limits;
     else
         pv_http_limits_default(&server->limits);
-    server->sources = pv_calloc(SOURCE_BUCKETS, sizeof *server->sources);
     server->read_buf = pv_malloc(PV_HTTP_READ_CHUNK);
     server->file_buf = pv_malloc(PV_HTTP_FILE_CHUNK);
     uv_tcp_init(loop, &server->listener);

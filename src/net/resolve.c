@@ -10,6 +10,7 @@
 #include "net/resolve.h"
 
 #include "core/alloc.h"
+#include "net/sockaddr.h"
 
 #include <arpa/inet.h>
 #include <ares.h>
@@ -202,13 +203,8 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
     (void)timeouts;
     for (struct ares_addrinfo_node *n = res ? res->nodes : NULL;
          n != NULL && l->naddrs < PV_RESOLVE_MAX_ANSWERS; n = n->ai_next) {
-        char text[INET6_ADDRSTRLEN];
-        const void *a = n->ai_family == AF_INET
-                            ? (const void *)&((struct sockaddr_in *)n->ai_addr)->sin_addr
-                        : n->ai_family == AF_INET6
-                            ? (const void *)&((struct sockaddr_in6 *)n->ai_addr)->sin6_addr
-                            : NULL;
-        if (a != NULL && inet_ntop(n->ai_family, a, text, sizeof text) != NULL)
+        char text[PV_SOCKADDR_TEXT_MAX];
+        if (pv_sockaddr_host(n->ai_addr, text, sizeof text))
             l->addrs[l->naddrs++] = pv_strdup(text);
     }
     if (res != NULL)

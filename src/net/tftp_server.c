@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "net/metrics.h"
 #include "net/sockaddr.h"
+#include "net/source_count.h"
 #include "net/tftp_transfer.h"
 
 #include <arpa/inet.h>
@@ -134,16 +135,6 @@ unsigned pv__tftp_mtu_blksize(int fd, int family)
 
 /* ---- per-source table: concurrent transfers and the token bucket ------- */
 
-static size_t addr_key(const struct sockaddr *sa, uint8_t out[16])
-{
-    if (sa->sa_family == AF_INET6) {
-        memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-        return 16;
-    }
-    memcpy(out, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-    return 4;
-}
-
 static void refill(pv_tftp_server *server, pv__tftp_source *s)
 {
     double burst = 2.0 * server->limits.requests_per_second;
@@ -194,11 +185,12 @@ void pv__tftp_source_proven(pv_tftp_server *server, pv__tftp_source *s)
  */
 pv__tftp_source *pv__tftp_source_find(pv_tftp_server *server, const struct sockaddr *addr)
 {
-    uint8_t key[16] = {0};
-    size_t klen = addr_key(addr, key);
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < klen; i++)
-        h = (h ^ key[i]) * 16777619u;
+    /* Keyed and hashed as every per-source table (net/source_count.h); the slots stay
+     * fixed in number and compact, a bound a flood of spoofed sources cannot grow. */
+    pv_source_key k;
+    pv_source_key_addr(addr, &k);
+    const uint8_t *key = k.bytes + 1; /* the address, zero-padded to 16 bytes */
+    uint32_t h = pv_source_key_hash(&k);
     pv__tftp_source *reuse = NULL, *forget = NULL;
     for (unsigned i = 0; i < 8; i++) {
         pv__tftp_source *s = &server->sources[(h + i) % PV__TFTP_SOURCE_SLOTS];

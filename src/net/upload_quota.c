@@ -14,11 +14,6 @@
 
 #define RESCAN_MS 1000 /* the directory is read again at most this often */
 
-struct pv__quota_source {
-    char key[64]; /* "" = free slot */
-    unsigned files;
-};
-
 pv_upload_limits pv_upload_limits_default(void)
 {
     return (pv_upload_limits){256ull << 20, 10000, 32};
@@ -34,55 +29,24 @@ static void source_of(const char *name, char out[64])
     out[n] = '\0';
 }
 
-static uint64_t hash_key(const char *k)
+static void key_of(const char *source, pv_source_key *k)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *k; k++)
-        h = (h ^ (uint8_t)*k) * 1099511628211ull;
-    return h;
+    pv_source_key_text(source, strlen(source), k);
 }
 
-static pv__quota_source *slot_for(pv__quota_source *table, size_t capacity, const char *key)
+/* The files stored from source (0 for a source never seen). */
+static unsigned files_of(const pv_upload_quota *q, const char *source)
 {
-    size_t i = (size_t)hash_key(key) & (capacity - 1);
-    while (table[i].key[0] != '\0' && strcmp(table[i].key, key) != 0)
-        i = (i + 1) & (capacity - 1);
-    return &table[i];
+    pv_source_key k;
+    key_of(source, &k);
+    return pv_source_counts_get(&q->sources, &k);
 }
 
-static void grow(pv_upload_quota *q)
+static void count_file(pv_upload_quota *q, const char *source, int delta)
 {
-    size_t capacity = q->capacity ? q->capacity * 2 : 64;
-    pv__quota_source *table = pv_calloc(capacity, sizeof *table);
-    for (size_t i = 0; i < q->capacity; i++)
-        if (q->sources[i].key[0] != '\0' && q->sources[i].files > 0)
-            *slot_for(table, capacity, q->sources[i].key) = q->sources[i];
-    free(q->sources);
-    q->sources = table;
-    q->capacity = capacity;
-    q->used = 0;
-    for (size_t i = 0; i < capacity; i++)
-        q->used += table[i].key[0] != '\0';
-}
-
-/* The files stored from key (0 for a source never seen): a check adds no slot. */
-static unsigned files_of(const pv_upload_quota *q, const char *key)
-{
-    const pv__quota_source *s = slot_for(q->sources, q->capacity, key);
-    return s->key[0] != '\0' ? s->files : 0;
-}
-
-/* The slot of key, created with 0 files if missing. */
-static pv__quota_source *source(pv_upload_quota *q, const char *key)
-{
-    if (q->used * 2 >= q->capacity)
-        grow(q);
-    pv__quota_source *s = slot_for(q->sources, q->capacity, key);
-    if (s->key[0] == '\0') {
-        snprintf(s->key, sizeof s->key, "%s", key);
-        q->used++;
-    }
-    return s;
+    pv_source_key k;
+    key_of(source, &k);
+    pv_source_counts_add(&q->sources, &k, delta);
 }
 
 /* Counts what the directory holds now; temporary files of uploads in progress
@@ -97,12 +61,9 @@ static int scan(pv_upload_quota *q, pv_error *err)
             close(fd);
         return PV_EIO;
     }
-    free(q->sources);
-    q->sources = NULL;
-    q->capacity = q->used = 0;
+    pv_source_counts_clear(&q->sources);
     q->bytes = 0;
     q->files = 0;
-    grow(q);
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         struct stat st;
@@ -111,7 +72,7 @@ static int scan(pv_upload_quota *q, pv_error *err)
             continue;
         char key[64];
         source_of(e->d_name, key);
-        source(q, key)->files++;
+        count_file(q, key, +1);
         q->files++;
         q->bytes += (uint64_t)st.st_size;
     }
@@ -133,8 +94,7 @@ int pv_upload_quota_init(pv_upload_quota *q, int dir_fd, pv_upload_limits limits
 
 void pv_upload_quota_free(pv_upload_quota *q)
 {
-    free(q->sources);
-    q->sources = NULL;
+    pv_source_counts_clear(&q->sources);
     pthread_mutex_destroy(&q->lock);
 }
 
@@ -188,7 +148,7 @@ int pv_upload_quota_take(pv_upload_quota *q, const char *name, uint64_t bytes, u
         q->bytes = minus(q->bytes, ticket->replaced_bytes) + bytes;
         if (!ticket->replaced) {
             q->files++;
-            source(q, ticket->source)->files++;
+            count_file(q, ticket->source, +1);
         }
     }
     pthread_mutex_unlock(&q->lock);
@@ -206,9 +166,7 @@ void pv_upload_quota_give_back(pv_upload_quota *q, const pv_upload_ticket *t)
     q->bytes = minus(q->bytes, t->bytes) + t->replaced_bytes;
     if (!t->replaced) {
         q->files -= q->files > 0;
-        pv__quota_source *s = source(q, t->source);
-        if (s->files > 0)
-            s->files--;
+        count_file(q, t->source, -1); /* never below zero */
     }
     pthread_mutex_unlock(&q->lock);
 }

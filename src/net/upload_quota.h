@@ -19,6 +19,7 @@
 #define PV_NET_UPLOAD_QUOTA_H
 
 #include "core/error.h"
+#include "net/source_count.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -34,16 +35,13 @@ typedef struct pv_upload_limits {
 /* Defaults: 256 MiB, 10 000 files, 32 files per source. */
 pv_upload_limits pv_upload_limits_default(void);
 
-typedef struct pv__quota_source pv__quota_source;
-
 typedef struct pv_upload_quota {
     pthread_mutex_t lock;
     int dir_fd; /* the upload directory (not owned) */
     pv_upload_limits limits;
     uint64_t bytes;
     unsigned files;
-    pv__quota_source *sources; /* open addressing, capacity slots */
-    size_t capacity, used;
+    pv_source_counts sources; /* stored files per source (net/source_count.h) */
     uint64_t scanned_ms; /* when the directory was last read */
 } pv_upload_quota;
 

@@ -569,6 +569,22 @@ int pv_phone_reload_dhcp(pv_phone *p, pv_error *err)
     return 0;
 }
 
+/* The SIP user agent's view of this phone (phone_sip.h). */
+static pv_agent *sip_agent(void *data)
+{
+    return pv_phone_agent(data);
+}
+
+static uint64_t sip_now(void *data)
+{
+    return pv_phone_now(data);
+}
+
+static void sip_kick(void *data)
+{
+    pv_phone_kick(data);
+}
+
 static int start_web(pv_phone *p, const char *address, pv_error *err)
 {
     p->webui = pv_webui_new(p);
@@ -638,7 +654,8 @@ static int setup(pv_phone *p, const pv_phone_options *o, pv_error *err)
     if (o->web_address != NULL && (rc = start_web(p, o->web_address, err)) != 0)
         return rc;
     if (o->sip_address != NULL) { /* spec 5.5: registration and NOTIFY */
-        if ((rc = pv_phone_sip_new(p, p->loop, o->sip_address, &p->sip, err)) != 0)
+        pv_phone_sip_host host = {.agent = sip_agent, .now = sip_now, .kick = sip_kick, .data = p};
+        if ((rc = pv_phone_sip_new(&host, p->loop, o->sip_address, &p->sip, err)) != 0)
             return rc;
         const char *bound = pv_phone_sip_address(p->sip);
         if ((rc = pv_phone_write_file(p->state_dir, "sip", bound, strlen(bound), err)) != 0)

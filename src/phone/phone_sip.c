@@ -25,7 +25,7 @@
 #define T1_MS 500             /* RFC 3261 §17.1.1.1 */
 #define TIMER_F_MS (64 * T1_MS)
 #define RETRY_MS 30000        /* a failed registration is tried again (SPA Reg_Retry_Intvl) */
-#define CONFIG_CHECK_MS 1000  /* line settings are re-read this often */
+#define CONFIG_CHECK_MS 1000  /* line settings are re-read this often (unless the host says) */
 #define ANSWERS 8             /* answers kept for retransmitted requests */
 
 typedef enum { REG_OFF, REG_TRYING, REG_OK, REG_FAILED } reg_state;
@@ -51,7 +51,7 @@ typedef struct line {
 } line;
 
 struct pv_phone_sip {
-    pv_phone *phone;
+    pv_phone_sip_host host;
     uv_loop_t *loop;
     pv_sip_transport *t;
     uv_timer_t check;
@@ -83,7 +83,7 @@ static const char *param(const pv_phone_sip *s, const char *prefix, unsigned n)
     char name[48];
     snprintf(name, sizeof name, "%s_%u_", prefix, n);
     const char *v = NULL;
-    if (pv_agent_get(pv_phone_agent(s->phone), PV_AGENT_ADMIN, name, &v) != 0 || v == NULL)
+    if (pv_agent_get(s->host.agent(s->host.data), PV_AGENT_ADMIN, name, &v) != 0 || v == NULL)
         return "";
     return v;
 }
@@ -99,13 +99,13 @@ static const char *via_host(const pv_phone_sip *s)
 
 static void set_registered(line *l, bool yes)
 {
-    pv_agent *a = pv_phone_agent(l->s->phone);
+    pv_agent *a = l->s->host.agent(l->s->host.data);
     bool was = pv_agent_registered(a, l->n);
-    pv_agent_set_registered(a, pv_phone_now(l->s->phone), l->n, yes);
+    pv_agent_set_registered(a, l->s->host.now(l->s->host.data), l->n, yes);
     if (was != yes) {
         pv_logf(PV_LOG_INFO, yes ? "sip.registered" : "sip.unregistered", "line=%u user=%s via=%s",
                 l->n, l->user, l->target);
-        pv_phone_kick(l->s->phone); /* status.xml and the screen show it */
+        l->s->host.kick(l->s->host.data); /* status.xml and the screen show it */
     }
 }
 
@@ -126,7 +126,7 @@ static void send_register(line *l, const char *authorization, bool proxy_auth)
              v6 ? "]" : "", pv_sip_transport_port(s->t));
     snprintf(expires, sizeof expires, "%u", l->expires);
     char ua[160];
-    pv_agent_user_agent(pv_phone_agent(s->phone), ua, sizeof ua);
+    pv_agent_user_agent(s->host.agent(s->host.data), ua, sizeof ua);
     pv_sip_request r = {.method = "REGISTER",
                         .uri = uri,
                         .from = from,
@@ -309,7 +309,7 @@ static void check_line(line *l)
     bool same = strcmp(l->user, user) == 0 && strcmp(l->pwd, param(s, "Password", l->n)) == 0 &&
                 strcmp(l->domain, proxy) == 0 && strcmp(l->target, target) == 0 &&
                 l->expires == expires;
-    bool lost = l->state == REG_OK && !pv_agent_registered(pv_phone_agent(s->phone), l->n);
+    bool lost = l->state == REG_OK && !pv_agent_registered(s->host.agent(s->host.data), l->n);
     if (same && (on == (l->state != REG_OFF)) && !lost)
         return; /* unchanged (a reboot forgets registrations: lost) */
     uv_timer_stop(&l->timer);
@@ -397,7 +397,7 @@ static void on_notify(pv_phone_sip *s, const pv_sip_msg *req, const struct socka
         return;
     }
     line *l = line_for(s, req);
-    pv_agent *a = pv_phone_agent(s->phone);
+    pv_agent *a = s->host.agent(s->host.data);
     if (pv_agent_sip_auth_required(a, l->n)) {
         pv_sip_credentials c;
         pv_error err;
@@ -424,16 +424,18 @@ static void on_notify(pv_phone_sip *s, const pv_sip_msg *req, const struct socka
         }
     }
     pv_error err;
-    int rc = pv_agent_sip_notify(a, pv_phone_now(s->phone), ev, &err);
+    int rc = pv_agent_sip_notify(a, s->host.now(s->host.data), ev, &err);
     pv_logf(rc == 0 ? PV_LOG_INFO : PV_LOG_WARN, "sip.notify", "line=%u event=%s peer=%s result=%s",
             l->n, event, from, rc == 0 ? "accepted" : err.msg);
+    if (rc == 0 && s->host.notified != NULL)
+        s->host.notified(s->host.data, ev);
     if (rc == 0)
         answer(s, req, peer, 200, "OK", NULL);
     else if (rc == PV_EACCES)
         answer(s, req, peer, 403, "Forbidden", NULL);
     else
         answer(s, req, peer, 503, "Service Unavailable", "Retry-After: 30\r\n");
-    pv_phone_kick(s->phone);
+    s->host.kick(s->host.data);
 }
 
 static void on_message(pv_sip_transport *t, const pv_sip_msg *m, const struct sockaddr *peer,
@@ -462,15 +464,15 @@ static void on_message(pv_sip_transport *t, const pv_sip_msg *m, const struct so
 
 /* ---- life ---- */
 
-int pv_phone_sip_new(pv_phone *p, uv_loop_t *loop, const char *address, pv_phone_sip **out,
-                     pv_error *err)
+int pv_phone_sip_new(const pv_phone_sip_host *host, uv_loop_t *loop, const char *address,
+                     pv_phone_sip **out, pv_error *err)
 {
     pv_phone_sip *s = pv_calloc(1, sizeof *s);
-    s->phone = p;
+    s->host = *host;
     s->loop = loop;
     long port = 5060;
     const char *v = NULL;
-    if (pv_agent_get(pv_phone_agent(p), PV_AGENT_ADMIN, "SIP_Port_1_", &v) == 0 && v != NULL)
+    if (pv_agent_get(host->agent(host->data), PV_AGENT_ADMIN, "SIP_Port_1_", &v) == 0 && v != NULL)
         port = strtol(v, NULL, 10);
     int rc = pv_sip_transport_new(loop, address, (uint16_t)(port > 0 && port < 65536 ? port : 5060),
                                   on_message, s, &s->t, err);
@@ -488,10 +490,15 @@ int pv_phone_sip_new(pv_phone *p, uv_loop_t *loop, const char *address, pv_phone
         l->timer.data = l;
         pv_sip_nonces_init(&l->nonces, "provisor-phone");
     }
-    uv_timer_start(&s->check, on_check, 0, CONFIG_CHECK_MS);
+    uv_timer_start(&s->check, on_check, 0, host->check_ms ? host->check_ms : CONFIG_CHECK_MS);
     pv_logf(PV_LOG_INFO, "sip.listen", "addr=%s proto=udp", pv_sip_transport_address(s->t));
     *out = s;
     return 0;
+}
+
+void pv_phone_sip_check(pv_phone_sip *s)
+{
+    on_check(&s->check);
 }
 
 const char *pv_phone_sip_address(const pv_phone_sip *s)

@@ -2,6 +2,7 @@
 #include "server/prov_firmware.h"
 
 #include "server/firmware.h"
+#include "server/job_metrics.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,7 @@ void pv_prov_serve_firmware(pv_fileserver *images, pv_request *req)
         pv_request_respond_status(req, 500, "cannot stat the image");
         return;
     }
+    pv_jobm_firmware_download(rel); /* an image that exists: bounded by the directory */
     pv_response r = {.status = 200, .body_kind = PV_BODY_FILE, .fd = fd, .file_size = st.st_size};
     r.last_modified = st.st_mtime;
     r.content_type = pv_fileserver_content_type(rel);

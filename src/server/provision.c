@@ -10,6 +10,7 @@
 #include "server/firmware.h"
 #include "server/identity.h"
 #include "server/keys.h"
+#include "server/job_metrics.h"
 #include "server/prov_audit.h"
 #include "server/prov_firmware.h"
 #include "server/prov_route.h"
@@ -180,6 +181,7 @@ static void record_refusal(pv_provision_loop *l, const pv_request *req, const pv
     pv_prov_row row;
     pv_prov_audit_row(&row, mac, action, NULL, detail);
     pv_prov_audit_sample(l->audit, &row);
+    pv_jobm_refusal(action, status); /* action: a literal of this file, a bounded label */
 }
 
 static void refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, int status,
@@ -311,6 +313,7 @@ static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, p
     char detail[200];
     if (rc == 0 && res.status != 200) {
         (void)snprintf(detail, sizeof detail, "%s (code %.2s…)", res.reason, res.hint);
+        pv_jobm_binding_refused(res.reason); /* binding.c's literals: a bounded label */
         if ((rc = pv_store_commit(l->s, &e)) == 0) {
             refuse(l, req, id, res.status, "binding.refused", detail);
             return;
@@ -338,6 +341,7 @@ static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, p
         refuse_rc(l, req, id, rc, 500, "binding.failed", &e);
         return;
     }
+    pv_jobm_profile_served(id->model, "SEC-PRV-1", req->proto);
     respond_body(req, 200, &body, "application/xml", id->cert_mac.hex);
 }
 
@@ -390,6 +394,17 @@ static void served_detail(const pv_request *req, const pv_render_output *out,
         detail[size - 1] = '\0';
 }
 
+/* pv_render_device, timed for provisor_render_duration_seconds; a failure other than an
+ * unknown device or a store fault is a render error (provisor_render_errors_total). */
+static int render_timed(pv_store *s, const char *mac, const pv_render_options *o,
+                        pv_render_output *out, pv_error *e)
+{
+    double start = pv_jobm_now();
+    int rc = pv_render_device(s, mac, o, out, e);
+    pv_jobm_render(pv_jobm_now() - start, rc != 0 && rc != PV_ENOENT && !pv_store_fault(rc));
+    return rc;
+}
+
 /* A fetch that changes something (confirm, rotation, SEC-PRV-1 → 2): one
  * transaction, written before the answer. */
 static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id,
@@ -409,7 +424,7 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
     o.serve = &kf.serve;
     o.deliver = &kf.deliver;
     if (rc == 0)
-        rc = pv_render_device(l->s, d->mac, &o, out, e);
+        rc = render_timed(l->s, d->mac, &o, out, e);
     char peer[64];
     addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
     if (rc == 0)
@@ -426,6 +441,8 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
         rc = pv_store_commit(l->s, e);
     else
         pv_store_rollback(l->s); /* a no-op when begin failed */
+    if (rc == 0 && kf.rotated)
+        pv_jobm_key_rotated();
     return rc;
 }
 
@@ -450,8 +467,9 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
     if (rc == 0 && !writes && !(kf.from_current && d.state == PV_STATE_SEC_PRV_1)) {
         o.serve = &kf.serve;
         o.deliver = &kf.deliver;
-        rc = pv_render_device(l->s, d.mac, &o, &out, &e);
+        rc = render_timed(l->s, d.mac, &o, &out, &e);
         if (rc == 0) {
+            pv_jobm_profile_served(d.model, "SEC-PRV-2", req->proto);
             char detail[160];
             served_detail(req, &out, &kf, detail, sizeof detail);
             pv_prov_row row;
@@ -482,6 +500,7 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
         refuse_rc(l, req, id, rc, 500, "profile.refused", &e);
         return;
     }
+    pv_jobm_profile_served(d.model, "SEC-PRV-2", req->proto);
     pv_response r;
     profile_response(req, &out, d.mac, &r);
     pv_request_respond(req, &r);
@@ -510,6 +529,7 @@ static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *
     pv_prov_row row;
     pv_prov_audit_row(&row, mac, "bootstrap.served", NULL, detail);
     pv_prov_audit_sample(l->audit, &row);
+    pv_jobm_profile_served(model, "bootstrap", req->proto);
     respond_body(req, 200, &body, "application/xml", mac);
 }
 
@@ -548,6 +568,7 @@ static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *i
         refuse_rc(l, req, id, rc, rc == PV_ENOENT ? 404 : 403, "profile.refused", &e);
         return;
     }
+    pv_jobm_profile_served(plain ? plain->model : id->model, "SEC-PRV-1", req->proto);
     respond_body(req, 200, &body, "application/xml", id->mac.hex);
 }
 
@@ -666,11 +687,14 @@ typedef struct admit_ctx {
     pv_provision_loop *l;
     pv_request *req;
     pv_admit_class c;
+    uint64_t queued_ns; /* when it began to wait, 0: admitted at once */
 } admit_ctx;
 
 static void on_admit(void *data, bool admitted, unsigned retry_after_s)
 {
     admit_ctx *a = data;
+    if (a->c == PV_ADMIT_FIRMWARE && a->queued_ns != 0) /* ops: the firmware queue's metrics */
+        pv_jobm_firmware_queue(-1, (double)(uv_hrtime() - a->queued_ns) / 1e9, !admitted);
     if (!admitted) {
         /* DESIGN 8: not a 503 storm — a refusal that tells each phone a different time */
         pv_response r = {.status = 503,
@@ -687,8 +711,14 @@ static void on_admit(void *data, bool admitted, unsigned retry_after_s)
 static void admit(pv_provision_loop *l, pv_request *req, pv_admit_class c)
 {
     admit_ctx *a = pv_request_alloc(req, sizeof *a); /* lives as long as the exchange */
-    *a = (admit_ctx){l, req, c};
-    pv_admit(l->admit, c, on_admit, a);
+    *a = (admit_ctx){l, req, c, uv_hrtime()};
+    uint64_t queued_ns = a->queued_ns;
+    a->queued_ns = 0; /* a callback run at once saw no wait */
+    if (pv_admit(l->admit, c, on_admit, a)) {
+        a->queued_ns = queued_ns;
+        if (c == PV_ADMIT_FIRMWARE)
+            pv_jobm_firmware_queue(+1, 0, false);
+    }
 }
 
 /* Every provisioning read waits for a render slot first, before any store work; firmware

@@ -19,18 +19,8 @@ need kamailio openssl
 MAC=000e08cafe31
 D="$T/data"
 export PROVISOR_DATA="$D"
-K_PORT=$(free_port udp)
 SIP_PORT=$(free_port udp) # the phone's SIP_Port_1_: where a direct NOTIFY goes
-MPATH=$(dirname "$(find /usr/lib -path '*kamailio/modules/tm.so' 2>/dev/null | head -1)")
-[ -n "$MPATH" ] || fail "kamailio modules not found"
-mkdir -p "$T/kamailio"
-sed -e "s/@PORT@/$K_PORT/" -e "s|@MPATH@|$MPATH/|" "$PV_SRC/tests/kamailio/registrar.cfg" \
-  >"$T/kamailio/k.cfg"
-kamailio -f "$T/kamailio/k.cfg" -DD -E -Y "$T/kamailio" -P "$T/kamailio/k.pid" -m 32 -M 8 \
-  >"$T/kamailio.log" 2>&1 &
-K_PID=$!
-PV_CLEANUP+=("kill $K_PID 2>/dev/null")
-wait_until 10 "kamailio listening" bash -c "ss -uln | grep -q '127.0.0.1:$K_PORT '"
+kamailio_start
 
 serve_ports
 serve_start srv --data-dir "$D" --sip-outbound-proxy "127.0.0.1:$K_PORT" --sip-timeout-ms 4000 \

@@ -94,6 +94,23 @@ atftpd_start() {
   wait_until 10 "atftpd bound to 127.0.0.1:$ATFTPD_PORT" udp_bound "$ATFTPD_PORT"
 }
 
+# kamailio_start — the provider's registrar and proxy (tests/kamailio/registrar.cfg) on
+# K_PORT; its log, $T/kamailio.log, says "registered AOR" per REGISTER and "relay ..." per
+# request it routes to a contact.
+kamailio_start() {
+  K_PORT=$(free_port udp)
+  local mpath
+  mpath=$(dirname "$(find /usr/lib -path '*kamailio/modules/tm.so' 2>/dev/null | head -1)")
+  [ "$mpath" != . ] || fail "kamailio modules not found"
+  mkdir -p "$T/kamailio"
+  sed -e "s/@PORT@/$K_PORT/" -e "s|@MPATH@|$mpath/|" "$PV_SRC/tests/kamailio/registrar.cfg" \
+    >"$T/kamailio/k.cfg"
+  kamailio -f "$T/kamailio/k.cfg" -DD -E -Y "$T/kamailio" -P "$T/kamailio/k.pid" -m 64 -M 8 \
+    >"$T/kamailio.log" 2>&1 &
+  PV_CLEANUP+=("kill $! 2>/dev/null")
+  wait_until 10 "kamailio listening" udp_bound "$K_PORT"
+}
+
 # udp_bound PORT — something listens on UDP 127.0.0.1:PORT.
 udp_bound() { [ -n "$(ss -Hlun "src 127.0.0.1:$1")" ]; }
 
