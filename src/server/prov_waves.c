@@ -3,6 +3,7 @@
 
 #include "core/alloc.h"
 #include "server/firmware.h"
+#include "server/job_metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 
 typedef struct waiting {
     pv_request *req;
-    uint64_t deadline_ms;
+    uint64_t since_ms, deadline_ms;
     struct waiting *next;
 } waiting;
 
@@ -72,6 +73,7 @@ static void serve_firmware(pv_waves *w, pv_request *req)
         pv_request_respond_status(req, 500, "cannot stat the image");
         return;
     }
+    pv_jobm_firmware_download(rel); /* an image that exists: bounded by the directory */
     pv_response r = {.status = 200, .body_kind = PV_BODY_FILE, .fd = fd, .file_size = st.st_size};
     r.last_modified = st.st_mtime;
     r.content_type = pv_fileserver_content_type(rel);
@@ -92,6 +94,7 @@ static void wave_tick(uv_timer_t *t)
         q->head = w->next;
         if (q->head == NULL)
             q->tail = NULL;
+        pv_jobm_firmware_queue(-1, (double)(now - w->since_ms) / 1000.0, !admit);
         if (admit)
             serve_firmware(q->w, w->req);
         else
@@ -121,7 +124,9 @@ void pv_wave_queue_request(pv_wave_queue *q, pv_request *req)
     }
     waiting *w = pv_calloc(1, sizeof *w);
     w->req = req;
-    w->deadline_ms = now_ms() + q->w->policy->queue_deadline_ms;
+    w->since_ms = now_ms();
+    w->deadline_ms = w->since_ms + q->w->policy->queue_deadline_ms;
+    pv_jobm_firmware_queue(+1, 0, false);
     if (q->tail != NULL)
         q->tail->next = w;
     else
@@ -139,6 +144,7 @@ void pv_wave_queue_close(pv_wave_queue *q)
     while (q->head != NULL) {
         waiting *w = q->head;
         q->head = w->next;
+        pv_jobm_firmware_queue(-1, (double)(now_ms() - w->since_ms) / 1000.0, false);
         pv_request_respond_status(w->req, 503, "server stopping");
         free(w);
     }

@@ -8,6 +8,7 @@
 #include "server/bootstrap.h"
 #include "server/identity.h"
 #include "server/keys.h"
+#include "server/job_metrics.h"
 #include "server/prov_audit.h"
 #include "server/prov_route.h"
 #include "server/prov_waves.h"
@@ -175,6 +176,7 @@ static void record_refusal(pv_provision_loop *l, const pv_request *req, const pv
     pv_prov_row row;
     pv_prov_audit_row(&row, mac, action, NULL, detail);
     pv_prov_audit_sample(l->audit, &row);
+    pv_jobm_refusal(action, status); /* action: a literal of this file, a bounded label */
 }
 
 static void refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, int status,
@@ -306,6 +308,7 @@ static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, p
     char detail[200];
     if (rc == 0 && res.status != 200) {
         (void)snprintf(detail, sizeof detail, "%s (code %.2s…)", res.reason, res.hint);
+        pv_jobm_binding_refused(res.reason); /* binding.c's literals: a bounded label */
         if ((rc = pv_store_commit(l->s, &e)) == 0) {
             refuse(l, req, id, res.status, "binding.refused", detail);
             return;
@@ -333,6 +336,7 @@ static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, p
         refuse_rc(l, req, id, rc, 500, "binding.failed", &e);
         return;
     }
+    pv_jobm_profile_served(id->model, "SEC-PRV-1", req->proto);
     respond_body(req, 200, &body, "application/xml", id->cert_mac.hex);
 }
 
@@ -385,6 +389,17 @@ static void served_detail(const pv_request *req, const pv_render_output *out,
         detail[size - 1] = '\0';
 }
 
+/* pv_render_device, timed for provisor_render_duration_seconds; a failure other than an
+ * unknown device or a store fault is a render error (provisor_render_errors_total). */
+static int render_timed(pv_store *s, const char *mac, const pv_render_options *o,
+                        pv_render_output *out, pv_error *e)
+{
+    double start = pv_jobm_now();
+    int rc = pv_render_device(s, mac, o, out, e);
+    pv_jobm_render(pv_jobm_now() - start, rc != 0 && rc != PV_ENOENT && !pv_store_fault(rc));
+    return rc;
+}
+
 /* A fetch that changes something (confirm, rotation, SEC-PRV-1 → 2): one
  * transaction, written before the answer. */
 static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id,
@@ -404,7 +419,7 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
     o.serve = &kf.serve;
     o.deliver = &kf.deliver;
     if (rc == 0)
-        rc = pv_render_device(l->s, d->mac, &o, out, e);
+        rc = render_timed(l->s, d->mac, &o, out, e);
     char peer[64];
     addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
     if (rc == 0)
@@ -421,6 +436,8 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
         rc = pv_store_commit(l->s, e);
     else
         pv_store_rollback(l->s); /* a no-op when begin failed */
+    if (rc == 0 && kf.rotated)
+        pv_jobm_key_rotated();
     return rc;
 }
 
@@ -445,8 +462,9 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
     if (rc == 0 && !writes && !(kf.from_current && d.state == PV_STATE_SEC_PRV_1)) {
         o.serve = &kf.serve;
         o.deliver = &kf.deliver;
-        rc = pv_render_device(l->s, d.mac, &o, &out, &e);
+        rc = render_timed(l->s, d.mac, &o, &out, &e);
         if (rc == 0) {
+            pv_jobm_profile_served(d.model, "SEC-PRV-2", req->proto);
             char detail[160];
             served_detail(req, &out, &kf, detail, sizeof detail);
             pv_prov_row row;
@@ -477,6 +495,7 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
         refuse_rc(l, req, id, rc, 500, "profile.refused", &e);
         return;
     }
+    pv_jobm_profile_served(d.model, "SEC-PRV-2", req->proto);
     pv_response r;
     profile_response(req, &out, d.mac, &r);
     pv_request_respond(req, &r);
@@ -505,6 +524,7 @@ static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *
     pv_prov_row row;
     pv_prov_audit_row(&row, mac, "bootstrap.served", NULL, detail);
     pv_prov_audit_sample(l->audit, &row);
+    pv_jobm_profile_served(model, "bootstrap", req->proto);
     respond_body(req, 200, &body, "application/xml", mac);
 }
 
@@ -543,6 +563,7 @@ static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *i
         refuse_rc(l, req, id, rc, rc == PV_ENOENT ? 404 : 403, "profile.refused", &e);
         return;
     }
+    pv_jobm_profile_served(plain ? plain->model : id->model, "SEC-PRV-1", req->proto);
     respond_body(req, 200, &body, "application/xml", id->mac.hex);
 }
 

@@ -29,7 +29,7 @@ serve_ports
 # Short limits, so that slow clients and vanished peers are dealt with within the test.
 "${WRAP[@]}" "$PV_BIN" serve --data-dir "$D" --workers 2 \
   --tftp "127.0.0.1:$TFTP_PORT" --http "127.0.0.1:$HTTP_PORT" \
-  --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT" \
+  --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT" --portal off \
   --limits-request-timeout-ms 4000 --limits-handshake-timeout-ms 4000 \
   --limits-idle-timeout-ms 6000 --limits-max-body-bytes 64K --limits-max-per-source 8 \
   --tftp-timeout-ms 300 --tftp-max-retries 2 --drain-timeout-ms 3000 \
