@@ -26,6 +26,7 @@ typedef struct cache_slot {
 typedef struct pv__sqlite {
     sqlite3 *db;
     char *path;
+    uint64_t statements; /* pv_store_statements: scripts run and statements started */
     cache_slot cache[CACHE_SLOTS];
 } pv__sqlite;
 
@@ -72,6 +73,7 @@ static void sq_close(void *db)
 static int sq_exec(void *db, const char *sql, pv_error *err)
 {
     pv__sqlite *q = db;
+    q->statements++;
     int rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : fail(q, rc, err);
 }
@@ -109,6 +111,7 @@ static int sq_prepare(void *db, const char *sql, pv__stmt **out, pv_error *err)
         q->cache[h].st = st;
     }
     sqlite3_stmt *st = q->cache[h].st;
+    q->statements++; /* each run of a statement starts here */
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     *out = (pv__stmt *)st;
@@ -177,6 +180,11 @@ static const void *sq_col_blob(pv__stmt *st, int col, size_t *len)
 static int64_t sq_changes(void *db)
 {
     return sqlite3_changes64(((pv__sqlite *)db)->db);
+}
+
+static uint64_t sq_statements(void *db)
+{
+    return ((pv__sqlite *)db)->statements;
 }
 
 /* Appends every row of a PRAGMA whose only healthy answer is `ok_row`
@@ -281,6 +289,7 @@ static const pv__store_backend sqlite_backend = {
     .col_text = sq_col_text,
     .col_blob = sq_col_blob,
     .changes = sq_changes,
+    .statements = sq_statements,
     .begin_sql = "BEGIN IMMEDIATE",
     .check = sq_check,
     .backup = sq_backup,
