@@ -2,6 +2,7 @@
 #include "server/notifier.h"
 #include "server/admin.h"
 
+#include "net/admission.h"
 #include "net/metrics.h"
 #include "server/job_metrics.h"
 #include "server/prov_audit.h"
@@ -65,6 +66,7 @@ static void admin_handle(pv_handler *self, pv_request *req)
         pv_metrics_render(&text);
         append_upload_usage(admin, &text);
         pv_reports_metrics(&text);
+        pv_admission_metrics(&text);
         pv_rollout_metrics(&text);
         pv_notifier_metrics(&text);
         pv_store_health_render(&text);

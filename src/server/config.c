@@ -187,6 +187,10 @@ static const pv_config_key keys[] = {
         "how long a firmware download waits for its wave before 503"),
     ROW("provisioning", "firmware_wave", NULL, UINT, firmware_wave, 0, 1000000, "N",
         "firmware downloads started per second across the server (0 = no limit)"),
+    ROW("provisioning", "render_rate", NULL, UINT, render_rate, 0, 1000000, "N",
+        "profiles rendered per second across the server; beyond, requests queue (0 = no limit)"),
+    ROW("provisioning", "admission_queue", NULL, UINT, admission_queue, 1, 1000000, "N",
+        "requests waiting for admission per loop and class; beyond, 503 with Retry-After"),
     ROW("provisioning", "reports_per_device", NULL, UINT, reports_per_device, 0, 1000000, "N",
         "reports kept per device, older ones deleted (0 = the default, 20)"),
     ROW("provisioning", "report_max_bytes", NULL, SIZE, report_max_bytes, 1024, 4u << 20, "SIZE",
@@ -504,6 +508,7 @@ void pv_config_init(pv_config *cfg)
     cfg->random_delay_s = 120;
     cfg->queue_deadline_ms = 20000;
     cfg->firmware_wave = 50;
+    cfg->admission_queue = 1000;
     cfg->report_max_bytes = PV_REPORT_MAX_DEFAULT;
     cfg->reports_per_hour = PV_REPORT_PER_HOUR_DEFAULT;
     cfg->rollout_interval_ms = 5000;

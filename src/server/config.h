@@ -93,6 +93,8 @@ typedef struct pv_config {
     unsigned random_delay_s;
     unsigned queue_deadline_ms;
     unsigned firmware_wave;
+    unsigned render_rate;     /* profiles rendered per second across the node; 0 = no limit */
+    unsigned admission_queue; /* requests waiting for admission per loop and class */
     unsigned reports_per_device; /* 0 = the store's default (PV_STORE_REPORTS_PER_DEVICE) */
     size_t report_max_bytes;     /* largest report upload (docs/security.md) */
     unsigned reports_per_hour;   /* reports accepted per device and hour */

@@ -3,15 +3,17 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "net/admission.h"
 #include "net/sockaddr.h"
 #include "server/binding.h"
 #include "server/bootstrap.h"
+#include "server/firmware.h"
 #include "server/identity.h"
 #include "server/keys.h"
 #include "server/job_metrics.h"
 #include "server/prov_audit.h"
+#include "server/prov_firmware.h"
 #include "server/prov_route.h"
-#include "server/prov_waves.h"
 #include "server/render.h"
 #include "server/reports.h"
 #include "server/store_fault.h"
@@ -31,7 +33,7 @@ struct pv_provision {
     char *owned[16];
     char *db_path, *master_key;
     pv_fileserver firmware; /* <data>/firmware, beneath-root opens */
-    pv_waves waves;         /* DESIGN 8 firmware waves, across every loop */
+    pv_admission admission; /* DESIGN 8: renders and firmware downloads, across every loop */
 };
 
 struct pv_provision_loop {
@@ -39,7 +41,7 @@ struct pv_provision_loop {
     pv_provision *p;
     pv_store *s;
     pv_render_cache *cache;
-    pv_wave_queue *waves;
+    pv_admit_queue *admit; /* this loop's waiting requests */
     bool timer_open;
     /* Held answers and sampled rows (prov_audit.h): flushed at the end of
      * every loop pass (check) and every second (tick: also the store probe
@@ -48,6 +50,9 @@ struct pv_provision_loop {
     uv_check_t check;
     uv_timer_t tick;
 };
+
+static void admission_init(pv_admission *a, const pv_prov_policy *pol);
+static void admit(pv_provision_loop *l, pv_request *req, pv_admit_class c);
 
 int pv_provision_open_store(const char *db_path, const char *master_key, pv_store **out,
                             pv_error *err)
@@ -90,7 +95,7 @@ int pv_provision_new(const pv_provision_config *cfg, pv_provision **out, pv_erro
     p->db_path = pv_strdup(cfg->db_path);
     p->master_key = pv_strdup(cfg->master_key);
     p->firmware.root_fd = p->firmware.upload_fd = -1;
-    pv_waves_init(&p->waves, &p->cfg.policy, &p->firmware);
+    admission_init(&p->admission, &p->cfg.policy);
     pv_store *s = NULL;
     int rc = pv_provision_open_store(p->db_path, p->master_key, &s, err);
     if (rc == 0 && mkdir(cfg->firmware_dir, 0755) != 0 && errno != EEXIST)
@@ -569,9 +574,8 @@ static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *i
 
 /* ---- routing ------------------------------------------------------------ */
 
-static void handle(pv_handler *h, pv_request *req)
+static void route(pv_provision_loop *l, pv_request *req)
 {
-    pv_provision_loop *l = h->data;
     const pv_prov_policy *pol = &l->p->cfg.policy;
     pv_handler *fallback = &l->p->cfg.files->handler;
     pv_slice c[4];
@@ -627,7 +631,7 @@ static void handle(pv_handler *h, pv_request *req)
         on_report(l, req, &report_mac, kind);
         break;
     case PV_PROV_FIRMWARE:
-        pv_wave_queue_request(l->waves, req); /* DESIGN 8 */
+        admit(l, req, PV_ADMIT_FIRMWARE); /* DESIGN 8 */
         break;
     case PV_PROV_SECURE:
         on_secure(l, req, &id, &d, c[0]);
@@ -650,6 +654,87 @@ static void handle(pv_handler *h, pv_request *req)
 
 /* ---- per-loop lifecycle ------------------------------------------------- */
 
+/* ---- admission (net/admission.h, DESIGN 8) ------------------------------ */
+
+/* The phone's own retry window: the first step of the Resync_Error_Retry_Delay we
+ * provision ("30+30" = 30 to 60 s) is when a refused phone would come back anyway. */
+static void admission_init(pv_admission *a, const pv_prov_policy *pol)
+{
+    pv_admission_config c = {.queue_max = pol->admission_queue,
+                             .deadline_ms = pol->queue_deadline_ms,
+                             .retry_min_s = 30,
+                             .retry_max_s = 60};
+    const char *d = pol->resync_error_retry_delay;
+    if (d != NULL && *d >= '0' && *d <= '9') {
+        char *end = NULL;
+        unsigned long base = strtoul(d, &end, 10), jitter = 0;
+        if (*end == '+')
+            jitter = strtoul(end + 1, NULL, 10);
+        if (base > 0 && base <= 86400 && jitter <= 86400) {
+            c.retry_min_s = (unsigned)base;
+            c.retry_max_s = (unsigned)(base + jitter);
+        }
+    }
+    c.rate[PV_ADMIT_RENDER] = pol->render_rate;
+    c.rate[PV_ADMIT_FIRMWARE] =
+        pol->firmware_wave_ms ? (unsigned)((uint64_t)pol->firmware_wave * 1000 /
+                                           pol->firmware_wave_ms)
+                              : pol->firmware_wave;
+    pv_admission_init(a, &c);
+}
+
+typedef struct admit_ctx {
+    pv_provision_loop *l;
+    pv_request *req;
+    pv_admit_class c;
+    uint64_t queued_ns; /* when it began to wait, 0: admitted at once */
+} admit_ctx;
+
+static void on_admit(void *data, bool admitted, unsigned retry_after_s)
+{
+    admit_ctx *a = data;
+    if (a->c == PV_ADMIT_FIRMWARE && a->queued_ns != 0) /* ops: the firmware queue's metrics */
+        pv_jobm_firmware_queue(-1, (double)(uv_hrtime() - a->queued_ns) / 1e9, !admitted);
+    if (!admitted) {
+        /* DESIGN 8: not a 503 storm — a refusal that tells each phone a different time */
+        pv_response r = {.status = 503,
+                         .retry_after = retry_after_s,
+                         .message = "busy: retry later"};
+        pv_request_respond(a->req, &r);
+    } else if (a->c == PV_ADMIT_FIRMWARE) {
+        pv_prov_serve_firmware(&a->l->p->firmware, a->req);
+    } else {
+        route(a->l, a->req);
+    }
+}
+
+static void admit(pv_provision_loop *l, pv_request *req, pv_admit_class c)
+{
+    admit_ctx *a = pv_request_alloc(req, sizeof *a); /* lives as long as the exchange */
+    *a = (admit_ctx){l, req, c, uv_hrtime()};
+    uint64_t queued_ns = a->queued_ns;
+    a->queued_ns = 0; /* a callback run at once saw no wait */
+    if (pv_admit(l->admit, c, on_admit, a)) {
+        a->queued_ns = queued_ns;
+        if (c == PV_ADMIT_FIRMWARE)
+            pv_jobm_firmware_queue(+1, 0, false);
+    }
+}
+
+/* Every provisioning read waits for a render slot first, before any store work; firmware
+ * downloads wait for theirs in route(), once the identity is checked. */
+static void handle(pv_handler *h, pv_request *req)
+{
+    pv_provision_loop *l = h->data;
+    const pv_prov_policy *pol = &l->p->cfg.policy;
+    bool firmware = pv_slice_starts_with(req->path, PV_FIRMWARE_PREFIX);
+    if (pol->render_rate == 0 || firmware || !pv_prov_is_read(req->method)) {
+        route(l, req);
+        return;
+    }
+    admit(l, req, PV_ADMIT_RENDER);
+}
+
 int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **out, pv_error *err)
 {
     pv_provision_loop *l = pv_calloc(1, sizeof *l);
@@ -663,7 +748,7 @@ int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **
     }
     pv_store_set_reports_per_device(l->s, p->cfg.reports_per_device);
     l->cache = pv_render_cache_new(p->cfg.policy.cache_entries, 0);
-    l->waves = pv_wave_queue_new(&p->waves, loop);
+    l->admit = pv_admit_queue_new(&p->admission, loop);
     l->audit = pv_prov_audit_new(l->s);
     uv_timer_init(loop, &l->tick);
     l->tick.data = l;
@@ -687,7 +772,7 @@ void pv_provision_loop_close(pv_provision_loop *l)
 {
     if (l == NULL || !l->timer_open)
         return;
-    pv_wave_queue_close(l->waves);
+    pv_admit_queue_close(l->admit);
     (void)pv_prov_audit_flush(l->audit);
     uv_close((uv_handle_t *)&l->tick, NULL);
     uv_close((uv_handle_t *)&l->check, NULL);
@@ -699,7 +784,7 @@ void pv_provision_loop_free(pv_provision_loop *l)
     if (l == NULL)
         return;
     pv_prov_audit_free(l->audit); /* flushes: a loop that was never closed */
-    pv_wave_queue_free(l->waves);
+    pv_admit_queue_free(l->admit);
     pv_render_cache_free(l->cache);
     pv_store_close(l->s);
     free(l);
