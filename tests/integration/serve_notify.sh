@@ -6,7 +6,8 @@
 # nobody answering (timeout), a bulk job paced by --rate, a device without a line (skipped),
 # the API's job and audit entry, and the outcomes in /metrics. Jobs and outcomes are kept in
 # the store: after a restart `provisor job list|show` and GET /jobs, /jobs/{id}/devices,
-# /devices/{mac}/actions still list them, page by page.
+# /devices/{mac}/actions still list them, page by page. Covers src/server/api_actions.c and
+# src/cli/cmd_device_action.c (with integration.kamailio_notify and integration.fleet_push).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/api_helpers.bash"
@@ -73,6 +74,12 @@ TOKEN=$(cat "$PROVISOR_DATA/cli-token")
 expect_call 422 POST /devices/000e08aabb72/actions '{"action":"resync"}'
 expect_contains "$BODY" "no SIP line" "the reason is named"
 expect_call 422 POST /devices/000e08aabb71/actions '{"action":"explode"}'
+expect_call 422 POST /actions '{"action":"resync","all":true,"macs":["000e08aabb71"]}'
+expect_contains "$BODY" "exactly one of macs, account or all" "one selection at a time"
+expect_call 422 POST /actions '{"action":"resync","all":true,"rate":200000}'
+expect_call 400 POST /actions '{"action":"resync","all":true,"speed":3}'
+expect_status 2 "$P" device resync
+expect_status 2 "$P" device resync --all --rate fast
 expect_call 202 POST /devices/000e08aabb71/actions '{"action":"resync"}'
 job=$(jq_py 'j["id"]')
 expect_call 200 GET "/jobs/$job"
