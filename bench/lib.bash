@@ -26,6 +26,39 @@ port() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.S
 wait_tcp() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "bench: nothing on port $1" >&2; return 1; }
 # record JSON — one result line, on stdout and in $results.
 record() { echo "$1" | tee -a "$results"; }
+# loadavg — the 1-minute load average, for the figures beside it (a shared machine).
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
+
+# bench_pg_start — a private PostgreSQL 15 in $W/pg (unix socket only, stopped at exit), sets
+# PG_SOCK and PG_PORT. It runs with synchronous_commit=off: like SQLite's WAL with
+# synchronous=NORMAL, a commit survives the server process dying but not a power cut, and
+# nothing is ever corrupted.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+bench_pg_start() {
+  mkdir "$W/pg" && chmod 777 "$W/pg"
+  as_pg initdb -D "$W/pg/data" -A trust -U pv --no-locale -E UTF8 >"$W/initdb.log" 2>&1
+  PG_SOCK="$W/pg" PG_PORT=$(port)
+  as_pg pg_ctl -D "$W/pg/data" -l "$W/pg/log" -w -t 30 \
+    -o "-k $W/pg -p $PG_PORT -c listen_addresses='' -c synchronous_commit=off -c shared_buffers=512MB" \
+    start >/dev/null
+  bench_on_exit() { as_pg pg_ctl -D "$W/pg/data" -m fast stop >/dev/null 2>&1 || true; }
+}
+# bench_pg_db NAME — a new database on it; sets PG_DB_URL.
+bench_pg_db() {
+  psql -X -q -h "$PG_SOCK" -p "$PG_PORT" -U pv -d postgres -c "CREATE DATABASE $1"
+  PG_DB_URL="postgresql:///$1?host=$PG_SOCK&port=$PG_PORT&user=pv"
+}
+# bench_db_mb URL SQLITE_FILE — the store's size in MB: the PostgreSQL database URL names (its
+# dbname), or when URL is empty the SQLite file with its -wal and -shm.
+bench_db_mb() {
+  if [ -n "$1" ]; then
+    local name=${1#postgresql:///}
+    name=${name%%\?*}
+    psql -X -At -h "$PG_SOCK" -p "$PG_PORT" -U pv -d "$name" -c "SELECT pg_database_size('$name') / 1048576"
+  else
+    du -cm "$2"* | tail -1 | cut -f1
+  fi
+}
 
 # nginx_start DIR ROOT HTTP_PORT HTTPS_PORT CERT KEY CLIENT_CA — nginx as every benchmark here
 # configures it: 2 workers, access log on (one write per request, as provisor's log line),

@@ -16,7 +16,7 @@ proxy=$(port udp)
 admin=$(port)
 http=$(port)
 export PROVISOR_DATA=$W/data PROVISOR_ADMIN_URL=http://127.0.0.1:$admin
-"$B" serve --tftp off --https off --http "127.0.0.1:$http" --admin "127.0.0.1:$admin" \
+"$B" serve --tftp off --https off --http "127.0.0.1:$http" --admin "127.0.0.1:$admin" --portal off \
   --sip-outbound-proxy "127.0.0.1:$proxy" --sip-timeout-ms 8000 --sip-retries 2 \
   >"$W/serve.out" 2>"$W/serve.log" &
 pids+=($!)

@@ -33,21 +33,12 @@ mem() { awk '/^VmRSS|^VmHWM/ {sub(":", "", $1); printf "%s\"%s_kb\":%s", n++ ? "
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 D="$W/data"
 
-# --- 0. the store: SQLite in the data directory, or a private PostgreSQL -----------------------
-# PostgreSQL runs with synchronous_commit=off: like SQLite's WAL with synchronous=NORMAL, a
-# commit survives the server process dying but not a power cut, and nothing is ever corrupted.
+# --- 0. the store: SQLite in the data directory, or a private PostgreSQL (lib.bash) ----------
 db_url=""
 if [ "${PV_BENCH_DB:-sqlite}" = postgres ]; then
-  as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-  mkdir "$W/pg" && chmod 777 "$W/pg"
-  as_pg initdb -D "$W/pg/data" -A trust -U pv --no-locale -E UTF8 >"$W/initdb.log" 2>&1
-  pg_port=$(port)
-  as_pg pg_ctl -D "$W/pg/data" -l "$W/pg/log" -w -t 30 \
-    -o "-k $W/pg -p $pg_port -c listen_addresses='' -c synchronous_commit=off -c shared_buffers=512MB" \
-    start >/dev/null
-  bench_on_exit() { as_pg pg_ctl -D "$W/pg/data" -m fast stop >/dev/null 2>&1 || true; }
-  psql -X -q -h "$W/pg" -p "$pg_port" -U pv -d postgres -c "CREATE DATABASE provisor"
-  db_url="postgresql:///provisor?host=$W/pg&port=$pg_port&user=pv"
+  bench_pg_start
+  bench_pg_db provisor
+  db_url=$PG_DB_URL
 fi
 export PV_BENCH_DB=$db_url
 
@@ -55,7 +46,7 @@ export PV_BENCH_DB=$db_url
 PV_HTTP=$(port); PV_HTTPS=$(port); PV_ADMIN=$(port); PV_TFTP=$(port)
 serve() {
   "$bin" serve --data-dir "$D" --workers 2 --tftp "127.0.0.1:$PV_TFTP" --http "127.0.0.1:$PV_HTTP" \
-    --https "127.0.0.1:$PV_HTTPS" --admin "127.0.0.1:$PV_ADMIN" --client-cert required \
+    --https "127.0.0.1:$PV_HTTPS" --admin "127.0.0.1:$PV_ADMIN" --portal off --client-cert required \
     --tls-session-tickets no --limits-max-per-source 100000 --limits-max-connections 100000 \
     ${db_url:+--db "$db_url"} "$@" >>"$W/provisor.out" 2>>"$W/provisor.log" &
   PV_PID=$!
@@ -64,11 +55,7 @@ serve() {
 }
 serve; kill -TERM "$PV_PID"; wait "$PV_PID" || true
 seeded=$("$build/seed_store" seed "$D" "$n" "$certs" "$W/out")
-if [ -n "$db_url" ]; then
-  db_mb=$(psql -X -At -h "$W/pg" -p "$pg_port" -U pv -d provisor -c "SELECT pg_database_size('provisor') / 1048576")
-else
-  db_mb=$(du -cm "$D"/provisor.db* | tail -1 | cut -f1)
-fi
+db_mb=$(bench_db_mb "$db_url" "$D/provisor.db")
 db_kind=sqlite; [ -z "$db_url" ] || db_kind=postgres
 record "${seeded%\}},\"db\":\"$db_kind\",\"db_mb\":$db_mb}"
 record "$("$build/seed_store" render "$D" "$n" "$seconds")"

@@ -46,7 +46,7 @@ start_provisor() {
   PV_TFTP=$(port udp); PV_HTTP=$(port tcp); PV_HTTPS=$(port tcp); PV_ADMIN=$(port tcp)
   "$bin" serve --data-dir "$W/pv-data" --root "$W/root" --workers 2 \
     --tftp "127.0.0.1:$PV_TFTP" --http "127.0.0.1:$PV_HTTP" --https "127.0.0.1:$PV_HTTPS" \
-    --admin "127.0.0.1:$PV_ADMIN" --tls-cert "$W/pki/server.pem" --tls-key "$W/pki/server.key" \
+    --admin "127.0.0.1:$PV_ADMIN" --portal off --tls-cert "$W/pki/server.pem" --tls-key "$W/pki/server.key" \
     --client-ca "$W/pki/mfg.pem" --client-cert required --tls-session-tickets no --provisioning no \
     --limits-max-requests-per-connection 100000 --limits-max-per-source 4096 \
     --tftp-max-per-source 4096 --tftp-requests-per-second 1000000 --tftp-max-transfers 4096 \

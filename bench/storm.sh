@@ -84,7 +84,7 @@ PY
 # --- provisor serve: 2 loop threads, its DEFAULT per-address limits: each simulated phone
 # connects from its own 127.A.B.C (fleet --source-addresses, on by default) --------------------
 "$bin" serve --data-dir "$W/pv-data" --root "$W/root" --workers 2 --tftp off --http off \
-  --https "127.0.0.1:$PV_HTTPS" --admin "127.0.0.1:$(port)" \
+  --https "127.0.0.1:$PV_HTTPS" --admin "127.0.0.1:$(port)" --portal off \
   --tls-cert "$W/pki/server.pem" --tls-key "$W/pki/server.key" --client-ca "$W/certs/ca.pem" \
   --client-cert required --limits-max-connections 100000 \
   --log-level warn >"$W/provisor.out" 2>"$W/provisor.log" &

@@ -40,6 +40,7 @@ int pv_cmd_fleet(int argc, char **argv);
 int pv_cmd_account(int argc, char **argv);
 int pv_cmd_code(int argc, char **argv);
 int pv_cmd_customer(int argc, char **argv);
+int pv_cmd_user(int argc, char **argv);
 int pv_cmd_token(int argc, char **argv);
 int pv_cmd_device(int argc, char **argv);
 int pv_cmd_params(int argc, char **argv);
@@ -94,6 +95,11 @@ typedef struct pv_cli_action {
 /* Runs argv against the actions of command `name`; a PV_EXIT_* code. */
 int pv_cli_resource_main(const char *name, const char *summary, const pv_cli_action *actions,
                          size_t n, int argc, char **argv);
+
+/* With --password-stdin: the first line of standard input, without its line end, into
+ * body's "password" (a login's password never on the command line, where `ps` and the
+ * shell history would show it). PV_EXIT_USAGE without the flag or with empty input. */
+int pv_cli_password_stdin(pv_cli_api *api, json_t *body);
 
 /* The value of --name (the last one given), or NULL; a flag gives "". */
 const char *pv_cli_opt(const pv_cli_api *api, const char *name);

@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/rand.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +327,24 @@ int pv_cli_resource_main(const char *name, const char *summary, const pv_cli_act
     free(pos);
     pv_cli_set_context(NULL);
     return rc;
+}
+
+int pv_cli_password_stdin(pv_cli_api *api, json_t *body)
+{
+    if (pv_cli_opt(api, "password-stdin") == NULL) {
+        pv_cli_errorf("--password-stdin is required: the password is read from standard input "
+                      "(e.g. printf '%%s\\n' \"$PW\" | provisor ... --password-stdin)");
+        return PV_EXIT_USAGE;
+    }
+    char line[1100]; /* PV_PASSWORD_MAX (1024) bytes and a line end; the server checks */
+    if (fgets(line, sizeof line, stdin) == NULL) {
+        pv_cli_errorf("--password-stdin: standard input is empty");
+        return PV_EXIT_USAGE;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    json_object_set_new(body, "password", json_string(line));
+    OPENSSL_cleanse(line, sizeof line);
+    return PV_EXIT_OK;
 }
 
 /* ---- calls ---- */

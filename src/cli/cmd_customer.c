@@ -9,29 +9,9 @@
 #include "core/alloc.h"
 
 #include <jansson.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The first line of standard input, without its line end, into body's "password". */
-static int password_from_stdin(pv_cli_api *api, json_t *body)
-{
-    if (pv_cli_opt(api, "password-stdin") == NULL) {
-        pv_cli_errorf("--password-stdin is required: the password is read from standard input "
-                      "(e.g. printf '%%s\\n' \"$PW\" | provisor customer ...)");
-        return PV_EXIT_USAGE;
-    }
-    char line[1100]; /* PV_PASSWORD_MAX (1024) bytes and a line end; the server checks */
-    if (fgets(line, sizeof line, stdin) == NULL) {
-        pv_cli_errorf("--password-stdin: standard input is empty");
-        return PV_EXIT_USAGE;
-    }
-    line[strcspn(line, "\r\n")] = '\0';
-    json_object_set_new(body, "password", json_string(line));
-    OPENSSL_cleanse(line, sizeof line);
-    return PV_EXIT_OK;
-}
 
 static int customer_list(pv_cli_api *api, int argc, char **argv)
 {
@@ -50,7 +30,7 @@ static int customer_list(pv_cli_api *api, int argc, char **argv)
 static int customer_create(pv_cli_api *api, int argc, char **argv)
 {
     json_t *body = json_pack("{s:s}", "login", argv[1]);
-    int rc = password_from_stdin(api, body);
+    int rc = pv_cli_password_stdin(api, body);
     if (rc != PV_EXIT_OK) {
         json_decref(body);
         return rc;
@@ -84,7 +64,7 @@ static int customer_delete(pv_cli_api *api, int argc, char **argv)
 static int customer_reset_password(pv_cli_api *api, int argc, char **argv)
 {
     json_t *body = json_object();
-    int rc = password_from_stdin(api, body);
+    int rc = pv_cli_password_stdin(api, body);
     if (rc != PV_EXIT_OK) {
         json_decref(body);
         return rc;

@@ -20,6 +20,7 @@ static const pv_cli_command commands[] = {
     {"device", "devices, bulk import, render, report (admin API)", pv_cmd_device},
     {"code", "retail binding codes (admin API)", pv_cmd_code},
     {"customer", "customer logins of the portal (admin API)", pv_cmd_customer},
+    {"user", "operator logins with a role: admin, operator, viewer (admin API)", pv_cmd_user},
     {"params", "layered parameter sets (admin API)", pv_cmd_params},
     {"firmware", "firmware images (admin API)", pv_cmd_firmware},
     {"plan", "firmware upgrade plans (admin API)", pv_cmd_plan},

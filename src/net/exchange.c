@@ -64,7 +64,7 @@ static void check_ownership(const pv_exchange *ex, const pv_response *r)
     assert(r->body_kind != PV_BODY_MEMORY || r->body_len == 0 || kept(ex, r->body));
     assert(kept(ex, r->message) && "pv_response.message: static or pv_request_strdup");
     assert(kept(ex, r->identity_log) && "pv_response.identity_log: static or the arena");
-    assert(kept(ex, r->location) && kept(ex, r->www_authenticate));
+    assert(kept(ex, r->location) && kept(ex, r->www_authenticate) && kept(ex, r->headers));
     assert(kept(ex, r->content_type) && kept(ex, r->content_encoding));
 }
 
@@ -129,7 +129,10 @@ static void log_and_count(const pv_exchange *ex, int status, const char *reason,
     if (reason != NULL && (status >= 400 || aborted))
         pv_log_str(&line, "reason", reason);
     pv_log_end(&line);
-    pv_metrics_request(ex->req.proto, status, ex->bytes_out, ex->bytes_in, secs);
+    if (ex->req.metrics_route != NULL) /* the admin listener: not phone traffic */
+        pv_metrics_admin_request(ex->req.metrics_route, ex->req.method_name, status, secs);
+    else
+        pv_metrics_request(ex->req.proto, status, ex->bytes_out, ex->bytes_in, secs);
 }
 
 static void release(pv_exchange *ex)

@@ -105,6 +105,10 @@ struct pv_request {
     const struct sockaddr *local; /* the address the request came to */
     const pv_peer_identity *identity; /* NULL unless a client certificate verified */
     bool head_only;        /* HEAD: the transport sends no body */
+    /* Set by a handler whose requests are not phone traffic (the admin listener): a static
+     * route name ("/api/v1/devices/{mac}") under which the request is counted in
+     * provisor_admin_requests_total instead of provisor_requests_total (net/metrics.h). */
+    const char *metrics_route;
 
 };
 
@@ -131,6 +135,8 @@ typedef struct pv_response {
     unsigned retry_after;     /* 503: seconds, sent as Retry-After (RFC 9110 §10.2.3); 0 = none */
     const char *message;      /* short reason for logs and TFTP error packets, or NULL */
     const char *identity_log; /* who the handler decided this is (e.g. a MAC), for the log line */
+    const char *headers;      /* more header lines, each "Name: value\r\n" (Set-Cookie, CSP...), or
+                                 NULL; HTTP only; a malformed set is dropped whole */
 } pv_response;
 
 typedef struct pv_handler pv_handler;

@@ -376,6 +376,21 @@ static void default_body(pv_response *resp, pv_arena *arena)
     resp->content_type = "text/plain; charset=utf-8";
 }
 
+/* Extra header lines as handler.h says: each "Name: value\r\n", no bare CR or LF, no
+ * empty line (which would end the head and start a body of the handler's making). */
+static const char *header_lines(const char *s)
+{
+    for (const char *p = s; p != NULL && *p != '\0';) {
+        const char *eol = strstr(p, "\r\n");
+        const char *colon = eol ? memchr(p, ':', (size_t)(eol - p)) : NULL;
+        if (eol == NULL || colon == NULL || colon == p || memchr(p, '\n', (size_t)(eol - p)) ||
+            memchr(p, '\r', (size_t)(eol - p)))
+            return NULL;
+        p = eol + 2;
+    }
+    return s;
+}
+
 static const char *header_value(const char *s)
 {
     if (s == NULL || strpbrk(s, "\r\n") != NULL)
@@ -395,6 +410,7 @@ static void begin_response(pv__http_conn *conn, bool allow_header)
         conn->keep_alive = false; /* draining: this is the connection's last answer */
     resp->location = header_value(resp->location);
     resp->www_authenticate = header_value(resp->www_authenticate);
+    resp->headers = header_lines(resp->headers);
     default_body(resp, &conn->ex.arena);
     uint64_t total = resp->body_kind == PV_BODY_MEMORY ? resp->body_len
                      : resp->body_kind == PV_BODY_FILE ? (uint64_t)resp->file_size

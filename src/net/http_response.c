@@ -369,6 +369,8 @@ void pv_http_format_head(pv_buf *out, const pv_http_head_info *info)
         append_u64(out, resp->retry_after);
         pv_buf_append(out, "\r\n", 2);
     }
+    if (resp->headers != NULL)
+        pv_buf_append_str(out, resp->headers); /* checked line by line (http_conn.c) */
     if (info->allow_header)
         pv_buf_append_str(out, "Allow: GET, HEAD, POST, PUT\r\n");
     if (!info->keep_alive)

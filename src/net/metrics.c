@@ -1,7 +1,9 @@
 /* metrics.c — lock-free counters and their Prometheus text; see metrics.h. */
 #include "net/metrics.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #define STATUS_MIN 100
@@ -54,6 +56,78 @@ void pv_metrics_request(pv_proto proto, int status, uint64_t bytes_sent, uint64_
     ADD(m.duration_micros[proto], (uint64_t)(seconds > 0 ? seconds * 1e6 : 0));
 }
 
+/* Admin requests by (method, route, status): a small table under a lock, since the admin
+ * listener serves from one loop and is never the hot path. */
+static const char *const admin_methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"};
+#define ADMIN_METHODS (sizeof admin_methods / sizeof admin_methods[0])
+static struct {
+    pthread_mutex_t lock;
+    size_t n;
+    struct {
+        const char *route;
+        unsigned method; /* index in admin_methods, ADMIN_METHODS: other */
+        int status;
+        uint64_t count;
+        double seconds;
+    } s[PV_METRICS_ADMIN_SERIES + 1]; /* the last: route="other" */
+} admin = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+void pv_metrics_admin_request(const char *route, pv_slice method, int status, double seconds)
+{
+    unsigned mi = 0;
+    while (mi < ADMIN_METHODS && !pv_slice_eq_cstr(method, admin_methods[mi]))
+        mi++;
+    if (status < STATUS_MIN || status > STATUS_MAX)
+        status = 0;
+    pthread_mutex_lock(&admin.lock);
+    size_t i = 0;
+    while (i < admin.n && !(admin.s[i].route == route && admin.s[i].method == mi &&
+                            admin.s[i].status == status))
+        i++;
+    if (i == admin.n) {
+        if (admin.n < PV_METRICS_ADMIN_SERIES)
+            admin.n++;
+        else
+            i = PV_METRICS_ADMIN_SERIES, route = "other", mi = ADMIN_METHODS, status = 0;
+        admin.s[i].route = route;
+        admin.s[i].method = mi;
+        admin.s[i].status = status;
+    }
+    admin.s[i].count++;
+    admin.s[i].seconds += seconds > 0 ? seconds : 0;
+    pthread_mutex_unlock(&admin.lock);
+}
+
+static void render_admin(pv_buf *out)
+{
+    pv_buf_append_str(out, "# HELP provisor_admin_requests_total Requests to the admin listener "
+                           "(API, metrics, health), apart from phone traffic.\n"
+                           "# TYPE provisor_admin_requests_total counter\n");
+    pthread_mutex_lock(&admin.lock);
+    pv_buf seconds = {0};
+    for (size_t i = 0; i <= PV_METRICS_ADMIN_SERIES; i++) {
+        if (admin.s[i].count == 0)
+            continue;
+        char status[8] = "other";
+        if (admin.s[i].status != 0)
+            snprintf(status, sizeof status, "%d", admin.s[i].status);
+        const char *method = admin.s[i].method < ADMIN_METHODS ? admin_methods[admin.s[i].method]
+                                                                : "other";
+        pv_buf_appendf(out, "provisor_admin_requests_total{method=\"%s\",route=\"%s\",status=\"%s\"} %lu\n",
+                       method, admin.s[i].route, status, (unsigned long)admin.s[i].count);
+        pv_buf_appendf(&seconds,
+                       "provisor_admin_request_seconds_total{method=\"%s\",route=\"%s\",status=\"%s\"} %.6f\n",
+                       method, admin.s[i].route, status, admin.s[i].seconds);
+    }
+    pthread_mutex_unlock(&admin.lock);
+    pv_buf_append_str(out, "# HELP provisor_admin_request_seconds_total Time spent answering the "
+                           "admin listener's requests.\n"
+                           "# TYPE provisor_admin_request_seconds_total counter\n");
+    if (seconds.len > 0)
+        pv_buf_append_slice(out, pv_buf_slice(&seconds));
+    pv_buf_free(&seconds);
+}
+
 void pv_metrics_tls_handshake(pv_tls_handshake_kind kind)
 {
     if ((unsigned)kind < PV_TLS_HANDSHAKE__COUNT)
@@ -101,6 +175,10 @@ void pv_metrics_set_loop(unsigned loop)
 void pv_metrics_reset(void)
 {
     memset(&m, 0, sizeof m);
+    pthread_mutex_lock(&admin.lock);
+    admin.n = 0;
+    memset(admin.s, 0, sizeof admin.s);
+    pthread_mutex_unlock(&admin.lock);
 }
 
 void pv_metrics_render(pv_buf *out)
@@ -178,6 +256,7 @@ void pv_metrics_render(pv_buf *out)
     for (int k = 0; k < PV_METRICS_BIND__COUNT; k++)
         pv_buf_appendf(out, "provisor_bindings_total{outcome=\"%s\"} %lu\n", binding_names[k],
                        (unsigned long)GET(m.bindings[k]));
+    render_admin(out);
     unsigned loops = GET(m.loops);
     if (loops == 0)
         return;

@@ -26,6 +26,11 @@ typedef enum {
 void pv_metrics_request(pv_proto proto, int status, uint64_t bytes_sent, uint64_t bytes_received,
                         double seconds);
 void pv_metrics_tls_handshake(pv_tls_handshake_kind kind);
+/* One finished request of the admin listener, counted apart from phone traffic as
+ * provisor_admin_requests_total{method,route,status} and its duration: route is a static
+ * name (at most PV_METRICS_ADMIN_SERIES label sets; the rest count as route="other"). */
+#define PV_METRICS_ADMIN_SERIES 400
+void pv_metrics_admin_request(const char *route, pv_slice method, int status, double seconds);
 /* Open connections (HTTP/HTTPS) or transfers (TFTP): +1 on open, -1 on close. */
 void pv_metrics_open(pv_proto proto, int delta);
 void pv_metrics_tftp_retransmit(void);

@@ -2,7 +2,9 @@
 #include "server/notifier.h"
 #include "server/admin.h"
 
+#include "net/admission.h"
 #include "net/metrics.h"
+#include "server/job_metrics.h"
 #include "server/prov_audit.h"
 #include "server/reports.h"
 #include "server/rollout.h"
@@ -43,6 +45,13 @@ static void append_upload_usage(pv_admin *admin, pv_buf *text)
 static void admin_handle(pv_handler *self, pv_request *req)
 {
     pv_admin *admin = self->data;
+    /* Counted apart from phone traffic (net/metrics.h), by route: a name of this file's, or
+     * the API's route table (pv_api_handle names the route it matched). */
+    req->metrics_route = pv_slice_eq_cstr(req->path, "/metrics")   ? "/metrics"
+                         : pv_slice_eq_cstr(req->path, "/healthz") ? "/healthz"
+                         : pv_slice_eq_cstr(req->path, "/readyz")  ? "/readyz"
+                         : pv_api_owns(req->path)                  ? "/api/v1"
+                                                                   : "other";
     if (admin->api != NULL && pv_api_owns(req->path)) {
         pv_api_handle(admin->api, req);
         return;
@@ -57,10 +66,12 @@ static void admin_handle(pv_handler *self, pv_request *req)
         pv_metrics_render(&text);
         append_upload_usage(admin, &text);
         pv_reports_metrics(&text);
+        pv_admission_metrics(&text);
         pv_rollout_metrics(&text);
         pv_notifier_metrics(&text);
         pv_store_health_render(&text);
         pv_prov_audit_render(&text);
+        pv_jobm_render_text(&text);
         /* Prometheus text exposition format, version 0.0.4 */
         resp.status = 200;
         resp.body_kind = PV_BODY_MEMORY;

@@ -48,6 +48,11 @@ static const route routes[] = {
     {"GET",    "/tokens", pv__api_tokens_list, false, ADMIN, false},
     {"POST",   "/tokens", pv__api_token_create, false, ADMIN, false},
     {"DELETE", "/tokens/{name}", pv__api_token_delete, false, ADMIN, false},
+    {"GET",    "/users", pv__api_users_list, false, ADMIN, false},
+    {"POST",   "/users", pv__api_user_create, false, ADMIN, false},
+    {"GET",    "/users/{login}", pv__api_user_get, false, ADMIN, false},
+    {"DELETE", "/users/{login}", pv__api_user_delete, false, ADMIN, false},
+    {"PUT",    "/users/{login}/password", pv__api_user_password, false, ADMIN, false},
     {"GET",    "/accounts", pv__api_accounts_list, false, VIEWER, false},
     {"POST",   "/accounts", pv__api_account_create, false, OPERATOR, false},
     {"GET",    "/accounts/{name}", pv__api_account_get, false, VIEWER, true},
@@ -393,6 +398,7 @@ static void dispatch(pv_api *api, pv__api_ctx *ctx)
                 }
                 continue;
             }
+            req->metrics_route = r->path; /* "/devices/{mac}": the table's, a bounded label */
             if (!authorize(ctx, r) || (!r->raw_body && !parse_body(ctx)))
                 return;
             r->fn(ctx);

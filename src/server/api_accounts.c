@@ -10,6 +10,7 @@
  */
 #include "core/alloc.h"
 #include "server/api_int.h"
+#include "server/binding.h"
 #include "server/tokens.h"
 
 #include <openssl/crypto.h>
@@ -471,23 +472,6 @@ void pv__api_codes_list(pv__api_ctx *ctx)
     pv__api_reply_page(ctx, items, &page);
 }
 
-/* 12 decimal digits: typed on a phone keypad (spec 5.5, keypad entry), ~40 bits, and
- * guessing is bounded by max_attempts and the rate limits of the binder. */
-static bool make_code(char out[13])
-{
-    unsigned char r[64];
-    size_t n = 0;
-    while (n < 12) {
-        if (RAND_bytes(r, sizeof r) != 1)
-            return false;
-        for (size_t i = 0; i < sizeof r && n < 12; i++)
-            if (r[i] < 250) /* rejection sampling: no modulo bias */
-                out[n++] = (char)('0' + r[i] % 10);
-    }
-    out[12] = '\0';
-    return true;
-}
-
 void pv__api_code_create(pv__api_ctx *ctx)
 {
     static const pv__api_field fields[] = {
@@ -514,7 +498,7 @@ void pv__api_code_create(pv__api_ctx *ctx)
         return;
     }
     char code[13];
-    if (!make_code(code)) {
+    if (!pv_binding_new_code(code)) {
         pv__api_fail(ctx, 500, "internal", NULL, "no randomness for a binding code");
         return;
     }

@@ -9,7 +9,6 @@
 #include "core/alloc.h"
 #include "server/password.h"
 
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,8 +25,7 @@ static json_t *customer_json(pv__api_ctx *ctx, const pv_store_login *l, const ch
     return j;
 }
 
-/* The body's password, hashed; false after answering 422. */
-static bool hash_body_password(pv__api_ctx *ctx, char **hash)
+bool pv__api_password_hash(pv__api_ctx *ctx, char **hash)
 {
     const char *pw = pv__api_str(ctx->body, "password");
     pv_error err = {""};
@@ -75,105 +73,32 @@ void pv__api_customer_create(pv__api_ctx *ctx)
     if (!pv__api_body(ctx, fields, 2) ||
         !pv__api_account_id(ctx, ctx->params[0], NULL, &account_id))
         return;
-    const char *name = pv__api_str(ctx->body, "login");
-    pv_error err = {""};
-    if (pv_store_login_name_check(name, &err) != 0) {
-        pv__api_fail(ctx, 422, "invalid", "login", "%s", err.msg);
-        return;
-    }
-    char *hash = NULL;
-    if (!hash_body_password(ctx, &hash))
-        return;
-    pv_store_login l = {
-        .name = (char *)name, .account_id = account_id, .role = "customer", .password_hash = hash};
-    int rc = pv_store_begin(ctx->store, &err);
-    if (rc == 0)
-        rc = pv_store_login_create(ctx->store, &l, ctx->now, &l.id, &err);
-    OPENSSL_cleanse(hash, strlen(hash));
-    free(hash);
-    l.password_hash = NULL;
-    if (rc != 0) {
-        pv_store_rollback(ctx->store);
-        pv__api_fail_store(ctx, rc, &err, "login");
-        return;
-    }
-    char subject[96];
-    snprintf(subject, sizeof subject, "login:%s", name);
-    l.created_at = ctx->now;
-    if (pv__api_commit(ctx, "customer.create", subject,
-                       json_pack("{s:s}", "account", ctx->params[0])))
+    pv_store_login l = {.name = (char *)pv__api_str(ctx->body, "login"),
+                        .account_id = account_id,
+                        .role = "customer"};
+    if (pv__api_login_create(ctx, &l, "customer.create",
+                             json_pack("{s:s}", "account", ctx->params[0])))
         pv__api_reply(ctx, 201, customer_json(ctx, &l, ctx->params[0]));
-}
-
-/* The customer login of params[0]; false after answering 404. */
-static bool get_customer(pv__api_ctx *ctx, pv_store_login *l)
-{
-    pv_error err = {""};
-    int rc = pv_store_login_get(ctx->store, ctx->params[0], l, &err);
-    if (rc == 0 && strcmp(l->role, "customer") != 0) {
-        pv_store_login_free(l);
-        rc = pv_error_set(&err, PV_ENOENT, "login '%.64s': not a customer login", ctx->params[0]);
-    }
-    if (rc != 0)
-        pv__api_fail_store(ctx, rc, &err, NULL);
-    return rc == 0;
 }
 
 void pv__api_customer_get(pv__api_ctx *ctx)
 {
     pv_store_login l = {0};
-    if (!get_customer(ctx, &l))
+    if (!pv__api_login_get(ctx, true, &l))
         return;
     pv__api_reply(ctx, 200, customer_json(ctx, &l, NULL));
     pv_store_login_free(&l);
 }
 
-/* Ends a change of the login params[0] begun in a transaction: rolls back and answers the
- * store's error, or audits `action` and answers 204. */
-static void finish_change(pv__api_ctx *ctx, int rc, const pv_error *err, const char *action)
-{
-    if (rc != 0) {
-        pv_store_rollback(ctx->store);
-        pv__api_fail_store(ctx, rc, err, NULL);
-        return;
-    }
-    char subject[96];
-    snprintf(subject, sizeof subject, "login:%s", ctx->params[0]);
-    if (pv__api_commit(ctx, action, subject, NULL))
-        pv__api_reply(ctx, 204, NULL);
-}
-
 /* DELETE /customers/{login}: the login and its sessions. */
 void pv__api_customer_delete(pv__api_ctx *ctx)
 {
-    pv_store_login l = {0};
-    if (!get_customer(ctx, &l))
-        return;
-    pv_error err = {""};
-    int rc = pv_store_begin(ctx->store, &err);
-    if (rc == 0)
-        rc = pv_store_login_delete(ctx->store, l.name, &err);
-    pv_store_login_free(&l);
-    finish_change(ctx, rc, &err, "customer.delete");
+    pv__api_login_delete(ctx, true, "customer.delete");
 }
 
 /* PUT /customers/{login}/password {"password"}: a new password; unlocks the login and
  * ends its sessions. */
 void pv__api_customer_password(pv__api_ctx *ctx)
 {
-    static const pv__api_field fields[] = {{"password", PV_API_STRING, true}};
-    pv_store_login l = {0};
-    if (!pv__api_body(ctx, fields, 1) || !get_customer(ctx, &l))
-        return;
-    pv_store_login_free(&l);
-    char *hash = NULL;
-    if (!hash_body_password(ctx, &hash))
-        return;
-    pv_error err = {""};
-    int rc = pv_store_begin(ctx->store, &err);
-    if (rc == 0)
-        rc = pv_store_login_set_password(ctx->store, ctx->params[0], hash, ctx->now, &err);
-    OPENSSL_cleanse(hash, strlen(hash));
-    free(hash);
-    finish_change(ctx, rc, &err, "customer.password");
+    pv__api_login_password(ctx, true, "customer.password");
 }

@@ -125,6 +125,24 @@ bool pv__api_finish(pv__api_ctx *ctx, int rc, const pv_error *err, const char *f
 
 /* ---- helpers shared by resource files ---- */
 
+/* The body's "password", checked and hashed with argon2id (password.h) into *hash
+ * (pv_malloc'd); false after answering 422. Customer and operator logins. */
+bool pv__api_password_hash(pv__api_ctx *ctx, char **hash);
+/* Creates l (name, role, account_id as given) with the body's password hashed, in a
+ * transaction audited as action (subject "login:<name>", detail taken); false after
+ * answering (422 for the name or the password, the store's error). True: l->id and
+ * l->created_at are set, the caller answers 201. */
+bool pv__api_login_create(pv__api_ctx *ctx, pv_store_login *l, const char *action,
+                          json_t *detail);
+/* The login named by params[0] — a customer's when customer, else an operator's — into
+ * *l; false after answering 404 (also for a login of the other kind). api_users.c. */
+bool pv__api_login_get(pv__api_ctx *ctx, bool customer, pv_store_login *l);
+/* DELETE of that login (its sessions end), audited as action; 204. */
+void pv__api_login_delete(pv__api_ctx *ctx, bool customer, const char *action);
+/* PUT {"password"} for that login: a new argon2id hash, its sessions end, its lock
+ * clears; audited as action (never the password); 204. */
+void pv__api_login_password(pv__api_ctx *ctx, bool customer, const char *action);
+
 json_t *pv__api_str_or_null(const char *s);
 /* Resolves an account name to its id (answers 422 naming field on failure). */
 bool pv__api_account_id(pv__api_ctx *ctx, const char *name, const char *field, int64_t *id);
@@ -175,6 +193,13 @@ void pv__api_customer_create(pv__api_ctx *ctx);
 void pv__api_customer_get(pv__api_ctx *ctx);
 void pv__api_customer_delete(pv__api_ctx *ctx);
 void pv__api_customer_password(pv__api_ctx *ctx);
+
+/* api_users.c */
+void pv__api_users_list(pv__api_ctx *ctx);
+void pv__api_user_create(pv__api_ctx *ctx);
+void pv__api_user_get(pv__api_ctx *ctx);
+void pv__api_user_delete(pv__api_ctx *ctx);
+void pv__api_user_password(pv__api_ctx *ctx);
 
 /* api_devices.c */
 void pv__api_devices_list(pv__api_ctx *ctx);

@@ -7,6 +7,7 @@
 #include "net/metrics.h"
 #include "server/keys.h"
 
+#include <openssl/rand.h>
 #include <ctype.h>
 #include <openssl/crypto.h>
 #include <stdint.h>
@@ -332,4 +333,19 @@ int pv_binding_profile(const pv_prov_policy *pol, const char *host, const char *
     pv_params_free(&p);
     pv_buf_free(&rule);
     return rc;
+}
+
+bool pv_binding_new_code(char out[13])
+{
+    unsigned char r[64];
+    size_t n = 0;
+    while (n < 12) {
+        if (RAND_bytes(r, sizeof r) != 1)
+            return false;
+        for (size_t i = 0; i < sizeof r && n < 12; i++)
+            if (r[i] < 250) /* rejection sampling: no modulo bias */
+                out[n++] = (char)('0' + r[i] % 10);
+    }
+    out[12] = '\0';
+    return true;
 }

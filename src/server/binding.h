@@ -115,4 +115,9 @@ bool pv_binding_plain_key_route(const pv_prov_policy *pol, pv_proto proto, const
 int pv_binding_known_plain(pv_store *s, const pv_store_device *d, int64_t now,
                            pv_store_secret *sec, pv_error *err);
 
+/* A new binding code: 12 decimal digits from RAND_bytes without modulo bias, typed on a phone
+ * keypad (spec 5.5), about 40 bits, guessing bounded by max_attempts and the binder's rate
+ * limits. False when there is no randomness. (The admin API's and the portal's codes.) */
+bool pv_binding_new_code(char out[13]);
+
 #endif

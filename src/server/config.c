@@ -116,6 +116,21 @@ static const pv_config_key keys[] = {
     ROW("admin", "listen", "admin", LISTEN, admin_listen, 0, 0, "ADDR:PORT",
         "admin listener (/metrics, /healthz); keep it on loopback"),
 
+    ROW("portal", "listen", "portal", LISTEN, portal_listen, 0, 0, "ADDR:PORT",
+        "customer portal, HTTPS with the server certificate (docs/portal.md)"),
+    ROW("portal", "session_idle", NULL, UINT, portal_session_idle, 60, 86400 * 30, "SECONDS",
+        "a portal session unused this long ends"),
+    ROW("portal", "session_lifetime", NULL, UINT, portal_session_lifetime, 60, 86400 * 365,
+        "SECONDS", "a portal session ends this long after its login in any case"),
+    ROW("portal", "lockout_failures", NULL, UINT, portal_lockout_failures, 1, 1000, "N",
+        "consecutive wrong passwords that lock a login"),
+    ROW("portal", "lockout_seconds", NULL, UINT, portal_lockout_seconds, 1, 86400 * 30, "SECONDS",
+        "how long a locked login stays locked"),
+    ROW("portal", "logins_per_minute", NULL, UINT, portal_logins_per_minute, 1, 1000000, "N",
+        "login attempts one source address may make per minute"),
+    ROW("portal", "language", NULL, STRING, portal_language, 0, 0, "LANG",
+        "language when the browser asks for none we have: en or ja"),
+
     ROW("limits", "max_header_bytes", NULL, SIZE, http.max_header_bytes, 512, 1u << 20, "SIZE",
         "request line and headers; 431 beyond"),
     ROW("limits", "max_body_bytes", NULL, SIZE, http.max_body_bytes, 0, 1ull << 32, "SIZE",
@@ -172,6 +187,10 @@ static const pv_config_key keys[] = {
         "how long a firmware download waits for its wave before 503"),
     ROW("provisioning", "firmware_wave", NULL, UINT, firmware_wave, 0, 1000000, "N",
         "firmware downloads started per second across the server (0 = no limit)"),
+    ROW("provisioning", "render_rate", NULL, UINT, render_rate, 0, 1000000, "N",
+        "profiles rendered per second across the server; beyond, requests queue (0 = no limit)"),
+    ROW("provisioning", "admission_queue", NULL, UINT, admission_queue, 1, 1000000, "N",
+        "requests waiting for admission per loop and class; beyond, 503 with Retry-After"),
     ROW("provisioning", "reports_per_device", NULL, UINT, reports_per_device, 0, 1000000, "N",
         "reports kept per device, older ones deleted (0 = the default, 20)"),
     ROW("provisioning", "report_max_bytes", NULL, SIZE, report_max_bytes, 1024, 4u << 20, "SIZE",
@@ -464,6 +483,13 @@ void pv_config_init(pv_config *cfg)
     cfg->http_listen = pv_strdup(PV_CONFIG_DEFAULT_HTTP);
     cfg->https_listen = pv_strdup(PV_CONFIG_DEFAULT_HTTPS);
     cfg->admin_listen = pv_strdup(PV_CONFIG_DEFAULT_ADMIN);
+    cfg->portal_listen = pv_strdup(PV_CONFIG_DEFAULT_PORTAL);
+    cfg->portal_session_idle = 1800;
+    cfg->portal_session_lifetime = 43200;
+    cfg->portal_lockout_failures = 5;
+    cfg->portal_lockout_seconds = 900;
+    cfg->portal_logins_per_minute = 20;
+    cfg->portal_language = pv_strdup("en");
     cfg->sip_listen = pv_strdup("127.0.0.1:0");
     cfg->sip_timeout_ms = 8000;
     cfg->sip_retries = 2;
@@ -484,6 +510,7 @@ void pv_config_init(pv_config *cfg)
     cfg->random_delay_s = 120;
     cfg->queue_deadline_ms = 20000;
     cfg->firmware_wave = 50;
+    cfg->admission_queue = 1000;
     cfg->report_max_bytes = PV_REPORT_MAX_DEFAULT;
     cfg->reports_per_hour = PV_REPORT_PER_HOUR_DEFAULT;
     cfg->rollout_interval_ms = 5000;

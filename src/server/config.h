@@ -40,6 +40,7 @@
 #define PV_CONFIG_DEFAULT_HTTP "127.0.0.1:8080"
 #define PV_CONFIG_DEFAULT_HTTPS "127.0.0.1:8443"
 #define PV_CONFIG_DEFAULT_ADMIN "127.0.0.1:8081"
+#define PV_CONFIG_DEFAULT_PORTAL "127.0.0.1:8444"
 #define PV_CONFIG_MAX_WORKERS 64
 
 typedef struct pv_config {
@@ -59,6 +60,11 @@ typedef struct pv_config {
     char *http_listen;
     char *https_listen;
     char *admin_listen;
+    /* [portal] (docs/portal.md): the customer portal; NULL when "off" */
+    char *portal_listen;
+    unsigned portal_session_idle, portal_session_lifetime; /* seconds */
+    unsigned portal_lockout_failures, portal_lockout_seconds, portal_logins_per_minute;
+    char *portal_language; /* en or ja; NULL: en */
     /* [https] */
     char *tls_cert;  /* derived: <data>/tls/server.pem */
     char *tls_key;   /* derived: <data>/tls/server.key */
@@ -87,6 +93,8 @@ typedef struct pv_config {
     unsigned random_delay_s;
     unsigned queue_deadline_ms;
     unsigned firmware_wave;
+    unsigned render_rate;     /* profiles rendered per second across the node; 0 = no limit */
+    unsigned admission_queue; /* requests waiting for admission per loop and class */
     unsigned reports_per_device; /* 0 = the store's default (PV_STORE_REPORTS_PER_DEVICE) */
     size_t report_max_bytes;     /* largest report upload (docs/security.md) */
     unsigned reports_per_hour;   /* reports accepted per device and hour */

@@ -10,7 +10,10 @@
 #include "net/tftp_server.h"
 #include "net/tls.h"
 #include "server/admin.h"
+#include "server/portal.h"
 #include "server/api.h"
+#include "server/datadir.h"
+#include "server/job_metrics.h"
 #include "server/provision.h"
 #include "server/sd_notify.h"
 
@@ -34,7 +37,7 @@ typedef struct worker {
     uv_thread_t thread;
     uv_async_t wake; /* the control thread's doorbell: drain, new limits */
     pv_tftp_server *tftp;
-    pv_http_server *http, *https, *admin;
+    pv_http_server *http, *https, *admin, *portal;
     pv_provision_loop *prov; /* this loop's provisioning handler, or NULL */
     pv_notifier *notifier;   /* the admin loop's (device actions, spec 5.5), or NULL */
     uv_timer_t rollouts;     /* the admin loop's rollout evaluation (server/rollout.h) */
@@ -51,7 +54,9 @@ struct pv_daemon {
     pv_fileserver files;
     pv_provision *prov; /* NULL when [provisioning] enabled = no */
     pv_admin admin;
-    pv_tls_slot *tls; /* NULL when HTTPS is off */
+    pv_portal *portal;       /* the customer portal (portal.h), on the first loop; or NULL */
+    pv_tls_slot *portal_tls; /* the server certificate, asking browsers for none */
+    pv_tls_slot *tls;        /* NULL when HTTPS is off */
     worker *workers;
     unsigned nworkers;
     /* One listening socket per address, shared by every loop (each listens on a dup): the
@@ -102,8 +107,8 @@ static void start_drain(worker *w)
         w->closing++;
         pv_tftp_server_close(w->tftp, timeout, server_closed, w);
     }
-    pv_http_server *https[] = {w->http, w->https, w->admin};
-    for (size_t i = 0; i < 3; i++) {
+    pv_http_server *https[] = {w->http, w->https, w->admin, w->portal};
+    for (size_t i = 0; i < 4; i++) {
         if (https[i] != NULL) {
             w->closing++;
             pv_http_server_close(https[i], timeout, server_closed, w);
@@ -120,7 +125,7 @@ static void start_drain(worker *w)
         w->rollouts_on = false;
     }
     w->tftp = NULL;
-    w->http = w->https = w->admin = NULL;
+    w->http = w->https = w->admin = w->portal = NULL;
     w->notifier = NULL;
     server_closed(w);
 }
@@ -164,6 +169,17 @@ static void worker_main(void *arg)
 
 static void on_signal(uv_signal_t *handle, int signum);
 static void start_watchdog(pv_daemon *d);
+
+/* provisor_certificate_expiry_timestamp_seconds: read at start and on every reload, so an
+ * alert sees a renewed certificate as soon as the server does. */
+static void export_certificates(const pv_config *cfg)
+{
+    char ca[4096];
+    snprintf(ca, sizeof ca, "%s/%s", cfg->data_dir, PV_DATADIR_CA_CERT);
+    pv_jobm_certificate("server", cfg->https_listen != NULL ? cfg->tls_cert : NULL);
+    pv_jobm_certificate("ca", ca);
+    pv_jobm_certificate("client_ca", cfg->client_cert != PV_CLIENT_CERT_NONE ? cfg->client_ca : NULL);
+}
 
 /* ---- setup ---- */
 
@@ -218,6 +234,9 @@ static int worker_bind(worker *w, pv_error *err)
         rc = add_http(w, cfg->https_listen, d->https_fd, h, d->tls, &w->https, err);
     if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL)
         rc = add_http(w, cfg->admin_listen, 0, &d->admin.handler, NULL, &w->admin, err);
+    if (rc == 0 && w->index == 0 && d->portal != NULL)
+        rc = add_http(w, cfg->portal_listen, 0, pv_portal_handler(d->portal), d->portal_tls,
+                      &w->portal, err);
     if (rc == 0 && w->index == 0 && d->admin.api != NULL && w->prov != NULL) {
         /* rollouts are evaluated where the API's store lives: no second handle */
         uv_timer_init(&w->loop, &w->rollouts);
@@ -242,6 +261,33 @@ static int worker_bind(worker *w, pv_error *err)
     return rc;
 }
 
+/* The customer portal (portal.h): its own TLS context with the server certificate that asks
+ * browsers for no client certificate, and its handler with the [portal] policy. */
+static int portal_setup(pv_daemon *d, const pv_config *cfg, pv_error *err)
+{
+    pv_tls_config tc;
+    tls_config_from(cfg, &tc);
+    tc.client_ca_file = NULL;
+    tc.client_cert = PV_CLIENT_CERT_NONE;
+    pv_tls_context *ctx = NULL;
+    int rc = pv_tls_context_new(&tc, &ctx, err);
+    if (rc != 0)
+        return pv_error_set(err, rc, "[portal] listen: %s", err->msg);
+    d->portal_tls = pv_tls_slot_new(ctx);
+    pv_portal_options o = {.data_dir = cfg->data_dir,
+                           .db_url = cfg->db,
+                           .policy = d->prov != NULL ? pv_provision_policy(d->prov) : NULL};
+    pv_websession_policy_default(&o.session);
+    o.session.idle_seconds = cfg->portal_session_idle;
+    o.session.lifetime_seconds = cfg->portal_session_lifetime;
+    o.session.max_failures = cfg->portal_lockout_failures;
+    o.session.lock_seconds = cfg->portal_lockout_seconds;
+    o.session.attempts_per_minute = cfg->portal_logins_per_minute;
+    if (!pv_lang_parse(cfg->portal_language, &o.language))
+        o.language = PV_LANG_EN;
+    return pv_portal_new(&o, &d->portal, err);
+}
+
 static bool privileged_port(const char *address)
 {
     const char *colon = address ? strrchr(address, ':') : NULL;
@@ -258,7 +304,8 @@ static int drop_privileges(const pv_config *cfg, pv_error *err)
     if (geteuid() != 0 || cfg->user == NULL)
         return 0;
     if (!privileged_port(cfg->tftp_listen) && !privileged_port(cfg->http_listen) &&
-        !privileged_port(cfg->https_listen) && !privileged_port(cfg->admin_listen))
+        !privileged_port(cfg->https_listen) && !privileged_port(cfg->admin_listen) &&
+        !privileged_port(cfg->portal_listen))
         return 0;
     struct passwd *pw = getpwnam(cfg->user);
     if (pw == NULL)
@@ -293,6 +340,9 @@ static void daemon_free(pv_daemon *d)
     free(d->workers);
     if (d->tls != NULL)
         pv_tls_slot_free(d->tls);
+    if (d->portal_tls != NULL)
+        pv_tls_slot_free(d->portal_tls);
+    pv_portal_free(d->portal);
     pv_provision_free(d->prov);
     pv_fileserver_free(&d->files);
     pv_admin_free(&d->admin);
@@ -341,6 +391,8 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
         if (rc == 0)
             d->tls = pv_tls_slot_new(ctx);
     }
+    if (rc == 0 && cfg->portal_listen != NULL)
+        rc = portal_setup(d, cfg, err);
     int *fds[] = {&d->tftp_fd, &d->http_fd, &d->https_fd};
     if (rc == 0 && cfg->tftp_listen != NULL)
         rc = d->tftp_fd = pv_tftp_server_listen(cfg->tftp_listen, false, err);
@@ -390,10 +442,12 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
     log_ready("http", first->http ? pv_http_server_address(first->http) : NULL);
     log_ready("https", first->https ? pv_http_server_address(first->https) : NULL);
     log_ready("admin", first->admin ? pv_http_server_address(first->admin) : NULL);
+    log_ready("portal", first->portal ? pv_http_server_address(first->portal) : NULL);
     for (unsigned i = 0; i < d->nworkers; i++)
         uv_thread_create(&d->workers[i].thread, worker_main, &d->workers[i]);
     pv_logf(PV_LOG_INFO, "server.started", "workers=%u pid=%ld", d->nworkers, (long)getpid());
     start_watchdog(d);
+    export_certificates(d->cfg);
     pv_sd_notify("READY=1\nSTATUS=serving");
     *out = d;
     return 0;
@@ -446,6 +500,7 @@ static void warn_restart_needed(const pv_config *old, const pv_config *next)
         {"[http] listen", old->http_listen, next->http_listen},
         {"[https] listen", old->https_listen, next->https_listen},
         {"[admin] listen", old->admin_listen, next->admin_listen},
+        {"[portal] listen", old->portal_listen, next->portal_listen},
         {"[server] root", old->root, next->root},
         {"[server] upload_dir", old->upload_dir, next->upload_dir},
     };
@@ -494,6 +549,15 @@ static void reload(pv_daemon *d)
     warn_restart_needed(d->cfg, next);
     if (ctx != NULL)
         pv_tls_slot_swap(d->tls, ctx); /* new connections only; open ones keep theirs */
+    if (d->portal_tls != NULL) {       /* a renewed server certificate reaches the portal too */
+        pv_tls_config tc;
+        pv_tls_context *pctx = NULL;
+        tls_config_from(next, &tc);
+        tc.client_ca_file = NULL;
+        tc.client_cert = PV_CLIENT_CERT_NONE;
+        if (pv_tls_context_new(&tc, &pctx, &err) == 0)
+            pv_tls_slot_swap(d->portal_tls, pctx);
+    }
     uv_mutex_lock(&d->lock);
     d->tftp_limits = next->tftp;
     d->http_limits = next->http;
@@ -510,6 +574,7 @@ static void reload(pv_daemon *d)
     wake_all(d);
     pv_config_free(old);
     free(old);
+    export_certificates(d->cfg);
     pv_logf(PV_LOG_INFO, "config.reloaded", "tls=%s", ctx != NULL ? "renewed" : "off");
     pv_sd_notify("READY=1\nSTATUS=serving");
 }

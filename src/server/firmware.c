@@ -197,10 +197,10 @@ int pv_firmware_rule_for_model(pv_store *s, const char *model, const char *base_
     return rc;
 }
 
-int pv_firmware_rollback_rule(pv_store *s, const char *model, const char *version,
-                              const char *base_url, pv_buf *rule, pv_error *err)
+int pv_firmware_rollback_rule_in(const pv_store_firmware *images, size_t n, const char *model,
+                                 const char *version, const char *base_url, pv_buf *rule,
+                                 pv_error *err)
 {
-    pv_store_firmware img = {0};
     pv_version v;
     pv_error e;
     if (version == NULL || version[0] == '\0')
@@ -209,15 +209,27 @@ int pv_firmware_rollback_rule(pv_store *s, const char *model, const char *versio
     if (pv_version_parse(pv_slice_from(version), &v, &e) != 0)
         return pv_error_set(err, PV_EINVAL, "rollback of %s: version '%s': %s", model, version,
                             e.msg);
-    int rc = pv_store_firmware_find(s, model, version, &img, err);
-    if (rc == PV_ENOENT)
-        rc = pv_error_set(err, PV_ENOENT, "rollback of %s: no registered image of version %s",
-                          model, version);
-    /* spec 1.4: unquoted $SWVER compares as a version; spec 6: a downgrade is a
-     * rule like any other (Downgrade_Rev_Limit permitting) */
-    if (rc == 0)
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(images[i].version, version) != 0)
+            continue;
+        /* spec 1.4: unquoted $SWVER compares as a version; spec 6: a downgrade is a
+         * rule like any other (Downgrade_Rev_Limit permitting) */
         pv_buf_appendf(rule, "($SWVER gt %s)? %s%s%s", version, base_url, PV_FIRMWARE_PREFIX,
-                       img.file_name);
-    pv_store_firmware_free(&img);
+                       images[i].file_name);
+        return 0;
+    }
+    return pv_error_set(err, PV_ENOENT, "rollback of %s: no registered image of version %s", model,
+                        version);
+}
+
+int pv_firmware_rollback_rule(pv_store *s, const char *model, const char *version,
+                              const char *base_url, pv_buf *rule, pv_error *err)
+{
+    pv_store_firmware *all = NULL;
+    size_t total = 0;
+    int rc = model_images(s, model, &all, &total, err);
+    if (rc == 0)
+        rc = pv_firmware_rollback_rule_in(all, total, model, version, base_url, rule, err);
+    pv_store_firmwares_free(all, total);
     return rc;
 }

@@ -49,5 +49,9 @@ int pv_firmware_rule_for_plan(pv_store *s, const pv_store_plan *plan, const char
 /* A rollback (rollout.h): `($SWVER gt V)? <base>/firmware/<image of V>`. */
 int pv_firmware_rollback_rule(pv_store *s, const char *model, const char *version,
                               const char *base_url, pv_buf *rule, pv_error *err);
+/* The same among the model's images in hand (n of them: a render read them). */
+int pv_firmware_rollback_rule_in(const pv_store_firmware *images, size_t n, const char *model,
+                                 const char *version, const char *base_url, pv_buf *rule,
+                                 pv_error *err);
 
 #endif

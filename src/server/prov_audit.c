@@ -1,4 +1,5 @@
 /* prov_audit.c — held answers, batched and sampled audit rows; see prov_audit.h. */
+#include "server/job_metrics.h"
 #include "server/prov_audit.h"
 
 #include "core/alloc.h"
@@ -226,10 +227,13 @@ int pv_prov_audit_flush(pv_prov_audit *a)
     for (size_t i = 0; rc == 0 && i < SAMPLED_ACTIONS; i++)
         if (summary_due(&a->slot[i], now))
             rc = write_summary(a->s, &a->slot[i], now, &e);
-    if (rc == 0)
+    if (rc == 0) {
+        double start = pv_jobm_now();
         rc = pv_store_commit(a->s, &e);
-    else
+        pv_jobm_store(PV_JOBM_STORE_COMMIT, pv_jobm_now() - start);
+    } else {
         pv_store_rollback(a->s);
+    }
     size_t nheld = a->nheld;
     a->nheld = 0;
     if (rc == 0) {
@@ -301,7 +305,9 @@ void pv_prov_audit_tick(pv_prov_audit *a, const pv_audit_retention *r)
     /* One indexed read a second: /healthz follows the store without traffic. */
     int64_t v = 0;
     pv_error e = {""};
+    double start = pv_jobm_now();
     int rc = pv_store_schema_version(a->s, &v, &e);
+    pv_jobm_store(PV_JOBM_STORE_PROBE, pv_jobm_now() - start);
     if (rc == 0)
         pv_store_health_ok();
     else if (pv_store_fault(rc))

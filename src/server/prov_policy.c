@@ -27,6 +27,7 @@ void pv_prov_policy_defaults(pv_prov_policy *p)
         .render_concurrency = 64,
         .firmware_wave = 50,
         .firmware_wave_ms = 1000,
+        .admission_queue = 1000,
         .cache_entries = 4096,
     };
 }

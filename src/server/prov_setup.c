@@ -40,6 +40,8 @@ int pv_provision_policy_from_config(const pv_config *cfg, pv_prov_policy *pol, p
     pol->rotation_period = (int64_t)cfg->rotation_days * 86400;
     pol->queue_deadline_ms = cfg->queue_deadline_ms;
     pol->firmware_wave = cfg->firmware_wave;
+    pol->render_rate = cfg->render_rate;
+    pol->admission_queue = cfg->admission_queue;
     pol->gzip = cfg->gzip;
     const char *s = pol->permanent_scheme;
     if (strcmp(s, "http") != 0 && strcmp(s, "https") != 0 && strcmp(s, "tftp") != 0)

@@ -3,14 +3,17 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "net/admission.h"
 #include "net/sockaddr.h"
 #include "server/binding.h"
 #include "server/bootstrap.h"
+#include "server/firmware.h"
 #include "server/identity.h"
 #include "server/keys.h"
+#include "server/job_metrics.h"
 #include "server/prov_audit.h"
+#include "server/prov_firmware.h"
 #include "server/prov_route.h"
-#include "server/prov_waves.h"
 #include "server/render.h"
 #include "server/reports.h"
 #include "server/store_fault.h"
@@ -30,7 +33,7 @@ struct pv_provision {
     char *owned[16];
     char *db_path, *master_key;
     pv_fileserver firmware; /* <data>/firmware, beneath-root opens */
-    pv_waves waves;         /* DESIGN 8 firmware waves, across every loop */
+    pv_admission admission; /* DESIGN 8: renders and firmware downloads, across every loop */
 };
 
 struct pv_provision_loop {
@@ -38,7 +41,7 @@ struct pv_provision_loop {
     pv_provision *p;
     pv_store *s;
     pv_render_cache *cache;
-    pv_wave_queue *waves;
+    pv_admit_queue *admit; /* this loop's waiting requests */
     bool timer_open;
     /* Held answers and sampled rows (prov_audit.h): flushed at the end of
      * every loop pass (check) and every second (tick: also the store probe
@@ -47,6 +50,9 @@ struct pv_provision_loop {
     uv_check_t check;
     uv_timer_t tick;
 };
+
+static void admission_init(pv_admission *a, const pv_prov_policy *pol);
+static void admit(pv_provision_loop *l, pv_request *req, pv_admit_class c);
 
 int pv_provision_open_store(const char *db_path, const char *master_key, pv_store **out,
                             pv_error *err)
@@ -89,7 +95,7 @@ int pv_provision_new(const pv_provision_config *cfg, pv_provision **out, pv_erro
     p->db_path = pv_strdup(cfg->db_path);
     p->master_key = pv_strdup(cfg->master_key);
     p->firmware.root_fd = p->firmware.upload_fd = -1;
-    pv_waves_init(&p->waves, &p->cfg.policy, &p->firmware);
+    admission_init(&p->admission, &p->cfg.policy);
     pv_store *s = NULL;
     int rc = pv_provision_open_store(p->db_path, p->master_key, &s, err);
     if (rc == 0 && mkdir(cfg->firmware_dir, 0755) != 0 && errno != EEXIST)
@@ -175,6 +181,7 @@ static void record_refusal(pv_provision_loop *l, const pv_request *req, const pv
     pv_prov_row row;
     pv_prov_audit_row(&row, mac, action, NULL, detail);
     pv_prov_audit_sample(l->audit, &row);
+    pv_jobm_refusal(action, status); /* action: a literal of this file, a bounded label */
 }
 
 static void refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, int status,
@@ -306,6 +313,7 @@ static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, p
     char detail[200];
     if (rc == 0 && res.status != 200) {
         (void)snprintf(detail, sizeof detail, "%s (code %.2s…)", res.reason, res.hint);
+        pv_jobm_binding_refused(res.reason); /* binding.c's literals: a bounded label */
         if ((rc = pv_store_commit(l->s, &e)) == 0) {
             refuse(l, req, id, res.status, "binding.refused", detail);
             return;
@@ -333,6 +341,7 @@ static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, p
         refuse_rc(l, req, id, rc, 500, "binding.failed", &e);
         return;
     }
+    pv_jobm_profile_served(id->model, "SEC-PRV-1", req->proto);
     respond_body(req, 200, &body, "application/xml", id->cert_mac.hex);
 }
 
@@ -385,6 +394,17 @@ static void served_detail(const pv_request *req, const pv_render_output *out,
         detail[size - 1] = '\0';
 }
 
+/* pv_render_device, timed for provisor_render_duration_seconds; a failure other than an
+ * unknown device or a store fault is a render error (provisor_render_errors_total). */
+static int render_timed(pv_store *s, const char *mac, const pv_render_options *o,
+                        pv_render_output *out, pv_error *e)
+{
+    double start = pv_jobm_now();
+    int rc = pv_render_device(s, mac, o, out, e);
+    pv_jobm_render(pv_jobm_now() - start, rc != 0 && rc != PV_ENOENT && !pv_store_fault(rc));
+    return rc;
+}
+
 /* A fetch that changes something (confirm, rotation, SEC-PRV-1 → 2): one
  * transaction, written before the answer. */
 static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id,
@@ -404,7 +424,7 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
     o.serve = &kf.serve;
     o.deliver = &kf.deliver;
     if (rc == 0)
-        rc = pv_render_device(l->s, d->mac, &o, out, e);
+        rc = render_timed(l->s, d->mac, &o, out, e);
     char peer[64];
     addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
     if (rc == 0)
@@ -421,6 +441,8 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
         rc = pv_store_commit(l->s, e);
     else
         pv_store_rollback(l->s); /* a no-op when begin failed */
+    if (rc == 0 && kf.rotated)
+        pv_jobm_key_rotated();
     return rc;
 }
 
@@ -445,8 +467,9 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
     if (rc == 0 && !writes && !(kf.from_current && d.state == PV_STATE_SEC_PRV_1)) {
         o.serve = &kf.serve;
         o.deliver = &kf.deliver;
-        rc = pv_render_device(l->s, d.mac, &o, &out, &e);
+        rc = render_timed(l->s, d.mac, &o, &out, &e);
         if (rc == 0) {
+            pv_jobm_profile_served(d.model, "SEC-PRV-2", req->proto);
             char detail[160];
             served_detail(req, &out, &kf, detail, sizeof detail);
             pv_prov_row row;
@@ -477,6 +500,7 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
         refuse_rc(l, req, id, rc, 500, "profile.refused", &e);
         return;
     }
+    pv_jobm_profile_served(d.model, "SEC-PRV-2", req->proto);
     pv_response r;
     profile_response(req, &out, d.mac, &r);
     pv_request_respond(req, &r);
@@ -505,6 +529,7 @@ static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *
     pv_prov_row row;
     pv_prov_audit_row(&row, mac, "bootstrap.served", NULL, detail);
     pv_prov_audit_sample(l->audit, &row);
+    pv_jobm_profile_served(model, "bootstrap", req->proto);
     respond_body(req, 200, &body, "application/xml", mac);
 }
 
@@ -543,14 +568,14 @@ static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *i
         refuse_rc(l, req, id, rc, rc == PV_ENOENT ? 404 : 403, "profile.refused", &e);
         return;
     }
+    pv_jobm_profile_served(plain ? plain->model : id->model, "SEC-PRV-1", req->proto);
     respond_body(req, 200, &body, "application/xml", id->mac.hex);
 }
 
 /* ---- routing ------------------------------------------------------------ */
 
-static void handle(pv_handler *h, pv_request *req)
+static void route(pv_provision_loop *l, pv_request *req)
 {
-    pv_provision_loop *l = h->data;
     const pv_prov_policy *pol = &l->p->cfg.policy;
     pv_handler *fallback = &l->p->cfg.files->handler;
     pv_slice c[4];
@@ -606,7 +631,7 @@ static void handle(pv_handler *h, pv_request *req)
         on_report(l, req, &report_mac, kind);
         break;
     case PV_PROV_FIRMWARE:
-        pv_wave_queue_request(l->waves, req); /* DESIGN 8 */
+        admit(l, req, PV_ADMIT_FIRMWARE); /* DESIGN 8 */
         break;
     case PV_PROV_SECURE:
         on_secure(l, req, &id, &d, c[0]);
@@ -629,6 +654,87 @@ static void handle(pv_handler *h, pv_request *req)
 
 /* ---- per-loop lifecycle ------------------------------------------------- */
 
+/* ---- admission (net/admission.h, DESIGN 8) ------------------------------ */
+
+/* The phone's own retry window: the first step of the Resync_Error_Retry_Delay we
+ * provision ("30+30" = 30 to 60 s) is when a refused phone would come back anyway. */
+static void admission_init(pv_admission *a, const pv_prov_policy *pol)
+{
+    pv_admission_config c = {.queue_max = pol->admission_queue,
+                             .deadline_ms = pol->queue_deadline_ms,
+                             .retry_min_s = 30,
+                             .retry_max_s = 60};
+    const char *d = pol->resync_error_retry_delay;
+    if (d != NULL && *d >= '0' && *d <= '9') {
+        char *end = NULL;
+        unsigned long base = strtoul(d, &end, 10), jitter = 0;
+        if (*end == '+')
+            jitter = strtoul(end + 1, NULL, 10);
+        if (base > 0 && base <= 86400 && jitter <= 86400) {
+            c.retry_min_s = (unsigned)base;
+            c.retry_max_s = (unsigned)(base + jitter);
+        }
+    }
+    c.rate[PV_ADMIT_RENDER] = pol->render_rate;
+    c.rate[PV_ADMIT_FIRMWARE] =
+        pol->firmware_wave_ms ? (unsigned)((uint64_t)pol->firmware_wave * 1000 /
+                                           pol->firmware_wave_ms)
+                              : pol->firmware_wave;
+    pv_admission_init(a, &c);
+}
+
+typedef struct admit_ctx {
+    pv_provision_loop *l;
+    pv_request *req;
+    pv_admit_class c;
+    uint64_t queued_ns; /* when it began to wait, 0: admitted at once */
+} admit_ctx;
+
+static void on_admit(void *data, bool admitted, unsigned retry_after_s)
+{
+    admit_ctx *a = data;
+    if (a->c == PV_ADMIT_FIRMWARE && a->queued_ns != 0) /* ops: the firmware queue's metrics */
+        pv_jobm_firmware_queue(-1, (double)(uv_hrtime() - a->queued_ns) / 1e9, !admitted);
+    if (!admitted) {
+        /* DESIGN 8: not a 503 storm — a refusal that tells each phone a different time */
+        pv_response r = {.status = 503,
+                         .retry_after = retry_after_s,
+                         .message = "busy: retry later"};
+        pv_request_respond(a->req, &r);
+    } else if (a->c == PV_ADMIT_FIRMWARE) {
+        pv_prov_serve_firmware(&a->l->p->firmware, a->req);
+    } else {
+        route(a->l, a->req);
+    }
+}
+
+static void admit(pv_provision_loop *l, pv_request *req, pv_admit_class c)
+{
+    admit_ctx *a = pv_request_alloc(req, sizeof *a); /* lives as long as the exchange */
+    *a = (admit_ctx){l, req, c, uv_hrtime()};
+    uint64_t queued_ns = a->queued_ns;
+    a->queued_ns = 0; /* a callback run at once saw no wait */
+    if (pv_admit(l->admit, c, on_admit, a)) {
+        a->queued_ns = queued_ns;
+        if (c == PV_ADMIT_FIRMWARE)
+            pv_jobm_firmware_queue(+1, 0, false);
+    }
+}
+
+/* Every provisioning read waits for a render slot first, before any store work; firmware
+ * downloads wait for theirs in route(), once the identity is checked. */
+static void handle(pv_handler *h, pv_request *req)
+{
+    pv_provision_loop *l = h->data;
+    const pv_prov_policy *pol = &l->p->cfg.policy;
+    bool firmware = pv_slice_starts_with(req->path, PV_FIRMWARE_PREFIX);
+    if (pol->render_rate == 0 || firmware || !pv_prov_is_read(req->method)) {
+        route(l, req);
+        return;
+    }
+    admit(l, req, PV_ADMIT_RENDER);
+}
+
 int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **out, pv_error *err)
 {
     pv_provision_loop *l = pv_calloc(1, sizeof *l);
@@ -642,7 +748,7 @@ int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **
     }
     pv_store_set_reports_per_device(l->s, p->cfg.reports_per_device);
     l->cache = pv_render_cache_new(p->cfg.policy.cache_entries, 0);
-    l->waves = pv_wave_queue_new(&p->waves, loop);
+    l->admit = pv_admit_queue_new(&p->admission, loop);
     l->audit = pv_prov_audit_new(l->s);
     uv_timer_init(loop, &l->tick);
     l->tick.data = l;
@@ -666,7 +772,7 @@ void pv_provision_loop_close(pv_provision_loop *l)
 {
     if (l == NULL || !l->timer_open)
         return;
-    pv_wave_queue_close(l->waves);
+    pv_admit_queue_close(l->admit);
     (void)pv_prov_audit_flush(l->audit);
     uv_close((uv_handle_t *)&l->tick, NULL);
     uv_close((uv_handle_t *)&l->check, NULL);
@@ -678,7 +784,7 @@ void pv_provision_loop_free(pv_provision_loop *l)
     if (l == NULL)
         return;
     pv_prov_audit_free(l->audit); /* flushes: a loop that was never closed */
-    pv_wave_queue_free(l->waves);
+    pv_admit_queue_free(l->admit);
     pv_render_cache_free(l->cache);
     pv_store_close(l->s);
     free(l);

@@ -294,41 +294,48 @@ int pv_render_expand(const char *name, pv_slice value, const pv_store_device *de
 /* ---- layers and managed parameters ------------------------------------ */
 
 typedef struct ctx {
-    pv_store *s;
+    pv_store *s;                     /* writes a rollout member's first serving (rollout.h) */
+    const pv_store_render_input *in; /* everything read, in one statement */
     const pv_store_device *dev;
     const pv_store_account *acct; /* NULL: unassigned */
     const pv_render_options *o;
     const char *host;
     pv_buf upgrade_rule; /* empty: no plan */
-    char scopes[4][96];
+    char scopes[PV_LAYERS][96];
+    size_t layers[PV_LAYERS]; /* the layer of each scope */
     size_t nscopes;
 } ctx;
 
+static void add_scope(ctx *c, size_t layer, const char *prefix, const char *name)
+{
+    int n = snprintf(c->scopes[c->nscopes], sizeof c->scopes[0], "%s%s", prefix, name);
+    if (n > 0 && (size_t)n < sizeof c->scopes[0])
+        c->layers[c->nscopes++] = layer;
+}
+
+/* The scopes of the layers that apply, as pv_store_render_load spells them. */
 static void scopes_of(ctx *c)
 {
+    char id[24];
     c->nscopes = 0;
-    (void)snprintf(c->scopes[c->nscopes++], sizeof c->scopes[0], "global");
-    if (c->dev->model != NULL) {
-        int n = snprintf(c->scopes[c->nscopes], sizeof c->scopes[0], "model:%s", c->dev->model);
-        if (n > 0 && (size_t)n < sizeof c->scopes[0])
-            c->nscopes++;
+    add_scope(c, PV_LAYER_GLOBAL, "global", "");
+    if (c->dev->model != NULL)
+        add_scope(c, PV_LAYER_MODEL, "model:", c->dev->model);
+    if (c->acct != NULL) {
+        (void)snprintf(id, sizeof id, "%" PRId64, c->acct->id);
+        add_scope(c, PV_LAYER_ACCOUNT, "account:", id);
     }
-    if (c->acct != NULL)
-        (void)snprintf(c->scopes[c->nscopes++], sizeof c->scopes[0], "account:%" PRId64,
-                       c->acct->id);
-    (void)snprintf(c->scopes[c->nscopes++], sizeof c->scopes[0], "device:%s", c->dev->mac);
+    add_scope(c, PV_LAYER_DEVICE, "device:", c->dev->mac);
 }
 
 /* One layer, placeholders expanded, applied onto out (DESIGN 4). */
-static int apply_layer(ctx *c, const fields *f, const char *scope, pv_params *out, pv_error *err)
+static int apply_layer(const fields *f, const pv_store_param_set *set, pv_params *out,
+                       pv_error *err)
 {
-    pv_store_param_set set = {0};
-    int rc = pv_store_params_get(c->s, scope, &set, err);
-    if (rc == PV_ENOENT)
-        return 0;
+    int rc = 0;
     pv_buf v = {0};
-    for (size_t i = 0; rc == 0 && i < set.n; i++) {
-        const pv_store_param *e = &set.entries[i];
+    for (size_t i = 0; rc == 0 && i < set->n; i++) {
+        const pv_store_param *e = &set->entries[i];
         pv_buf_reset(&v);
         rc = expand(f, e->name, pv_slice_from(e->value ? e->value : ""), &v, err);
         if (rc != 0)
@@ -341,7 +348,6 @@ static int apply_layer(ctx *c, const fields *f, const char *scope, pv_params *ou
         rc = pv_params_apply(out, &p, err);
     }
     pv_buf_free(&v);
-    pv_store_param_set_free(&set);
     return rc;
 }
 
@@ -363,7 +369,7 @@ static int build_params(ctx *c, pv_params *out, pv_error *err)
     fields f;
     int rc = fields_init(&f, c->dev, c->acct, err);
     for (size_t i = 0; rc == 0 && i < c->nscopes; i++)
-        rc = apply_layer(c, &f, c->scopes[i], out, err);
+        rc = apply_layer(&f, &c->in->sets[c->layers[i]], out, err);
     fields_free(&f);
     if (rc != 0)
         return rc;
@@ -411,29 +417,24 @@ static int load_upgrade_rule(ctx *c, pv_error *err)
     pv_buf base = {0};
     firmware_base(c->o->policy, c->host, &base);
     bool governed = false; /* the newest rollout of the model decides (rollout.h) */
-    int rc = pv_rollout_rule(c->s, c->dev->model, c->dev->mac, base.data, &c->upgrade_rule,
-                             &governed, err);
-    if (rc == 0 && !governed)
-        rc = pv_firmware_rule_for_model(c->s, c->dev->model, base.data, &c->upgrade_rule, err);
+    const pv_store_render_input *in = c->in;
+    int rc = pv_rollout_rule(c->s, in->rollout, c->dev->model, c->dev->mac, in->firmware,
+                             in->nfirmware, base.data, &c->upgrade_rule, &governed, err);
+    if (rc == 0 && !governed && in->plan != NULL)
+        rc = pv_firmware_upgrade_rule(in->plan, in->firmware, in->nfirmware, base.data,
+                                      &c->upgrade_rule, err);
     pv_buf_free(&base);
-    return rc == PV_ENOENT ? 0 : rc;
+    return rc;
 }
 
 /* The content version (render.h "Caching"): everything the bytes depend on. */
-static int content_version(ctx *c, pv_render_output *out, pv_error *err)
+static void content_version(ctx *c, pv_render_output *out)
 {
     pv_buf key = {0};
     pv_buf_appendf(&key, "v1 dev=%s:%" PRId64 " acc=%" PRId64 ":%" PRId64, c->dev->mac,
                    c->dev->version, c->acct ? c->acct->id : 0, c->acct ? c->acct->version : 0);
-    for (size_t i = 0; i < c->nscopes; i++) {
-        int64_t v = 0;
-        int rc = pv_store_params_version(c->s, c->scopes[i], &v, err);
-        if (rc != 0) {
-            pv_buf_free(&key);
-            return rc;
-        }
-        pv_buf_appendf(&key, " %s=%" PRId64, c->scopes[i], v);
-    }
+    for (size_t i = 0; i < c->nscopes; i++) /* a layer without a set: version 0 */
+        pv_buf_appendf(&key, " %s=%" PRId64, c->scopes[i], c->in->sets[c->layers[i]].version);
     const pv_store_secret *sv = c->o->serve, *dl = c->o->deliver;
     pv_buf_appendf(&key,
                    " serve=%" PRId64 " deliver=%" PRId64 " host=%s plain=%d up=", sv ? sv->id : 0,
@@ -444,7 +445,6 @@ static int content_version(ctx *c, pv_render_output *out, pv_error *err)
     pv_buf_free(&key);
     memcpy(out->version, hex, 32);
     out->version[32] = '\0';
-    return 0;
 }
 
 /* Step 4: serialize, gzip, encrypt (DESIGN 7). */
@@ -502,49 +502,48 @@ static const char *host_of(const pv_render_options *o)
 int pv_render_params(pv_store *s, const pv_store_device *dev, const pv_render_options *opts,
                      pv_params *out, pv_error *err)
 {
-    pv_store_account acct = {0};
-    ctx c = {.s = s, .dev = dev, .o = opts, .host = host_of(opts)};
-    int rc = 0;
-    if (dev->account_id != 0 && (rc = pv_store_account_get(s, dev->account_id, &acct, err)) == 0)
-        c.acct = &acct;
-    scopes_of(&c);
-    if (rc == 0)
+    pv_store_render_input in;
+    int rc = pv_store_render_load(s, dev->mac, false, &in, err);
+    /* The caller's device row (what it read) fills the placeholders. */
+    ctx c = {.s = s, .in = &in, .dev = dev, .acct = in.account, .o = opts, .host = host_of(opts)};
+    if (rc == 0) {
+        scopes_of(&c);
         rc = load_upgrade_rule(&c, err);
+    }
     if (rc == 0)
         rc = build_params(&c, out, err);
     pv_buf_free(&c.upgrade_rule);
-    pv_store_account_free(&acct);
+    pv_store_render_input_free(&in);
     return rc;
 }
 
 int pv_render_device(pv_store *s, const char *mac, const pv_render_options *opts,
                      pv_render_output *out, pv_error *err)
 {
-    pv_store_device dev = {0};
-    pv_store_account acct = {0};
-    pv_keys_fetch kf;
     pv_render_options o = *opts;
-    ctx c = {.s = s, .dev = &dev, .o = &o, .host = host_of(opts)};
     out->cached = false;
     pv_buf_reset(&out->body);
-    int rc = pv_store_device_get(s, mac, &dev, err);
-    if (rc == 0 && dev.account_id != 0 &&
-        (rc = pv_store_account_get(s, dev.account_id, &acct, err)) == 0)
-        c.acct = &acct;
-    if (rc == 0 && o.serve == NULL && o.deliver == NULL &&
-        pv_keys_peek(s, dev.mac, &kf, NULL) == 0) {
-        /* `device render`: what a fetch from the current directory returns. */
-        o.serve = &kf.serve;
-        o.deliver = &kf.deliver;
+    /* One statement reads it all (issue 18: one round trip on PostgreSQL). */
+    bool peek = o.serve == NULL && o.deliver == NULL;
+    pv_store_render_input in;
+    int rc = pv_store_render_load(s, mac, peek, &in, err);
+    const pv_store_device *dev = &in.device;
+    ctx c = {.s = s, .in = &in, .dev = dev, .acct = in.account, .o = &o, .host = host_of(opts)};
+    if (rc == 0 && peek && in.has_secret) {
+        /* `device render`: what a fetch from the current directory returns
+         * (pv_keys_peek). */
+        o.serve = &in.current;
+        o.deliver = &in.current;
     }
     if (o.plain)
         o.serve = NULL;
-    scopes_of(&c);
-    if (rc == 0)
+    if (rc == 0) {
+        scopes_of(&c);
         rc = load_upgrade_rule(&c, err);
+    }
     if (rc == 0)
-        rc = content_version(&c, out, err);
-    if (rc == 0 && !cache_get(o.cache, dev.mac, out->version, out)) {
+        content_version(&c, out);
+    if (rc == 0 && !cache_get(o.cache, dev->mac, out->version, out)) {
         pv_params p = {0};
         rc = build_params(&c, &p, err);
         if (rc == 0)
@@ -555,11 +554,10 @@ int pv_render_device(pv_store *s, const char *mac, const pv_render_options *opts
             int n = snprintf(out->etag, sizeof out->etag, "\"%s\"", out->version);
             if (n < 0 || (size_t)n >= sizeof out->etag)
                 out->etag[0] = '\0';
-            cache_put(o.cache, dev.mac, out);
+            cache_put(o.cache, dev->mac, out);
         }
     }
     pv_buf_free(&c.upgrade_rule);
-    pv_store_account_free(&acct);
-    pv_store_device_free(&dev);
+    pv_store_render_input_free(&in);
     return rc;
 }

@@ -20,12 +20,17 @@
  *      configured), optional gzip, encryption with the serving secret (salted
  *      with the model's digest, or RFC 8188).
  *
+ * Reading: everything a render needs — device, account, the four sets with
+ * their versions and entries, the model's upgrade plan and images, and for
+ * `device render` the current secret — comes from one statement
+ * (pv_store_render_load): one round trip on PostgreSQL (issue 18).
+ *
  * Caching: the content version — the versions of the four sets, of the
  * account and of the device, the serving and delivered secret ids, the
  * upgrade rule and the host — keys a per-loop cache (pv_render_cache) of
  * finished bodies, and its SHA-256 is the strong ETag. Encryption salts are
  * derived from the version and the key, so one content version always yields
- * the same bytes: an unchanged phone costs a few indexed reads and, with
+ * the same bytes: an unchanged phone costs that one statement and, with
  * If-None-Match, a 304.
  */
 #ifndef PV_SERVER_RENDER_H

@@ -21,26 +21,24 @@ static _Atomic uint64_t m_admitted, m_upgraded, m_failed, m_missing, m_in_call, 
 
 void pv_rollout_metrics(pv_buf *out)
 {
-    pv_buf_appendf(out,
-                   "# HELP provisor_rollout_admitted_total Devices admitted to a rollout stage "
-                   "(their profile got the upgrade rule).\n"
-                   "# TYPE provisor_rollout_admitted_total counter\n"
-                   "provisor_rollout_admitted_total %llu\n"
-                   "# HELP provisor_rollout_outcomes_total Rollout members settled, by outcome.\n"
-                   "# TYPE provisor_rollout_outcomes_total counter\n"
-                   "provisor_rollout_outcomes_total{outcome=\"upgraded\"} %llu\n"
-                   "provisor_rollout_outcomes_total{outcome=\"failed\"} %llu\n"
-                   "provisor_rollout_outcomes_total{outcome=\"missing\"} %llu\n"
-                   "provisor_rollout_outcomes_total{outcome=\"in_call\"} %llu\n"
-                   "# HELP provisor_rollout_halts_total Rollouts halted by their thresholds.\n"
-                   "# TYPE provisor_rollout_halts_total counter\n"
-                   "provisor_rollout_halts_total %llu\n",
-                   (unsigned long long)atomic_load(&m_admitted),
-                   (unsigned long long)atomic_load(&m_upgraded),
-                   (unsigned long long)atomic_load(&m_failed),
-                   (unsigned long long)atomic_load(&m_missing),
-                   (unsigned long long)atomic_load(&m_in_call),
-                   (unsigned long long)atomic_load(&m_halts));
+    pv_buf_appendf(
+        out,
+        "# HELP provisor_rollout_admitted_total Devices admitted to a rollout stage "
+        "(their profile got the upgrade rule).\n"
+        "# TYPE provisor_rollout_admitted_total counter\n"
+        "provisor_rollout_admitted_total %llu\n"
+        "# HELP provisor_rollout_outcomes_total Rollout members settled, by outcome.\n"
+        "# TYPE provisor_rollout_outcomes_total counter\n"
+        "provisor_rollout_outcomes_total{outcome=\"upgraded\"} %llu\n"
+        "provisor_rollout_outcomes_total{outcome=\"failed\"} %llu\n"
+        "provisor_rollout_outcomes_total{outcome=\"missing\"} %llu\n"
+        "provisor_rollout_outcomes_total{outcome=\"in_call\"} %llu\n"
+        "# HELP provisor_rollout_halts_total Rollouts halted by their thresholds.\n"
+        "# TYPE provisor_rollout_halts_total counter\n"
+        "provisor_rollout_halts_total %llu\n",
+        (unsigned long long)atomic_load(&m_admitted), (unsigned long long)atomic_load(&m_upgraded),
+        (unsigned long long)atomic_load(&m_failed), (unsigned long long)atomic_load(&m_missing),
+        (unsigned long long)atomic_load(&m_in_call), (unsigned long long)atomic_load(&m_halts));
 }
 
 /* ---- creation ---- */
@@ -164,8 +162,7 @@ static const char *common_version(const candidate *c, size_t n, const char *to)
 }
 
 /* Stage bounds: the canary, then each cohort's share of the set, growing, ending at all. */
-static size_t make_stages(const pv_rollout_spec *spec, size_t members,
-                          pv_store_rollout_stage *st)
+static size_t make_stages(const pv_rollout_spec *spec, size_t members, pv_store_rollout_stage *st)
 {
     size_t k = 0, upto = 0;
     if (spec->canary > 0) {
@@ -215,8 +212,9 @@ int pv_rollout_create(pv_store *s, const pv_rollout_spec *spec, int64_t now, int
     if (spec->model == NULL || spec->model[0] == '\0')
         return pv_error_set(err, PV_EINVAL, "rollout: a model is required");
     if (spec->max_in_flight == 0 || spec->per_minute == 0)
-        return pv_error_set(err, PV_EINVAL, "rollout: the budget (in flight, per minute) must be "
-                                            "at least 1");
+        return pv_error_set(err, PV_EINVAL,
+                            "rollout: the budget (in flight, per minute) must be "
+                            "at least 1");
     if (spec->percent > 100 || spec->max_failed_permille > 1000 ||
         spec->max_missing_permille > 1000)
         return pv_error_set(err, PV_EINVAL, "rollout: percentages are 0..100");
@@ -246,8 +244,8 @@ int pv_rollout_create(pv_store *s, const pv_rollout_spec *spec, int64_t now, int
                           spec->ndevices - n, spec->ndevices, spec->model,
                           spec->account_id ? " of the account" : "");
     if (rc == 0 && n == 0)
-        rc = pv_error_set(err, PV_EINVAL, "rollout: no %s device is in the target set",
-                          spec->model);
+        rc =
+            pv_error_set(err, PV_EINVAL, "rollout: no %s device is in the target set", spec->model);
     if (rc == 0) {
         pv_store_rollout_stage stages[PV_ROLLOUT_MAX_COHORTS + 2];
         size_t nstages = make_stages(spec, n, stages);
@@ -257,8 +255,8 @@ int pv_rollout_create(pv_store *s, const pv_rollout_spec *spec, int64_t now, int
         json_t *t = target_json(spec);
         char *target = json_dumps(t, JSON_COMPACT);
         json_decref(t);
-        const char *from = spec->from_version ? spec->from_version
-                                              : common_version(c, n, plan.target_version);
+        const char *from =
+            spec->from_version ? spec->from_version : common_version(c, n, plan.target_version);
         pv_store_rollout r = {.name = (char *)spec->name,
                               .model = (char *)spec->model,
                               .from_version = (char *)(from ? from : ""),
@@ -287,30 +285,26 @@ static bool member_got_rule(const char *member)
     return member[0] != '\0' && strcmp(member, "pending") != 0;
 }
 
-int pv_rollout_rule(pv_store *s, const char *model, const char *mac, const char *base_url,
-                    pv_buf *rule, bool *governed, pv_error *err)
+int pv_rollout_rule(pv_store *s, const pv_store_rollout_view *v, const char *model, const char *mac,
+                    const pv_store_firmware *images, size_t n, const char *base_url, pv_buf *rule,
+                    bool *governed, pv_error *err)
 {
-    pv_store_rollout_view v = {0};
-    *governed = false;
-    int rc = pv_store_rollout_view_get(s, model, mac, &v, err);
-    if (rc == PV_ENOENT)
+    *governed = v != NULL;
+    if (v == NULL)
         return 0;
-    if (rc != 0)
-        return rc;
-    *governed = true;
-    if (member_got_rule(v.member) &&
-        (strcmp(v.state, "running") == 0 || strcmp(v.state, "done") == 0)) {
-        pv_store_plan plan = {.model = (char *)model, .target_version = v.to_version,
-                              .stages = v.steps};
-        rc = pv_firmware_rule_for_plan(s, &plan, base_url, rule, err);
+    int rc = 0;
+    if (member_got_rule(v->member) &&
+        (strcmp(v->state, "running") == 0 || strcmp(v->state, "done") == 0)) {
+        pv_store_plan plan = {
+            .model = (char *)model, .target_version = v->to_version, .stages = v->steps};
+        rc = pv_firmware_upgrade_rule(&plan, images, n, base_url, rule, err);
         /* the first serving starts the member's clock for "missing" */
-        if (rc == 0 && v.served_at == 0 && strcmp(v.member, "admitted") == 0)
-            rc = pv_store_rollout_served(s, v.id, mac, time(NULL), err);
-    } else if (member_got_rule(v.member) && strcmp(v.state, "rolled_back") == 0) {
-        rc = pv_firmware_rollback_rule(s, model, v.from_version, base_url, rule, err);
+        if (rc == 0 && v->served_at == 0 && strcmp(v->member, "admitted") == 0)
+            rc = pv_store_rollout_served(s, v->id, mac, time(NULL), err);
+    } else if (member_got_rule(v->member) && strcmp(v->state, "rolled_back") == 0) {
+        rc = pv_firmware_rollback_rule_in(images, n, model, v->from_version, base_url, rule, err);
     }
     /* halted, aborted, pending, not a member: no Upgrade_Rule at all */
-    pv_store_rollout_view_free(&v);
     return rc;
 }
 
@@ -341,8 +335,8 @@ static void log_event(pv_log_level level, const char *event, const char *name, c
     pv_log_end(&line);
 }
 
-static int halt(pv_store *s, pv_store_rollout *r, const pv_store_rollout_stage *st,
-                const char *why, int64_t now, pv_error *err)
+static int halt(pv_store *s, pv_store_rollout *r, const pv_store_rollout_stage *st, const char *why,
+                int64_t now, pv_error *err)
 {
     char reason[256];
     snprintf(reason, sizeof reason, "stage %lld (%s): %s", (long long)r->stage, st->label, why);
@@ -580,8 +574,7 @@ int pv_rollout_act(pv_store *s, const char *name, pv_rollout_action action, int6
         ok = strcmp(r.state, "rolled_back") != 0;
         if (ok) { /* the previous image must exist before anyone is told to go back */
             pv_buf probe = {0};
-            rc = pv_firmware_rollback_rule(s, r.model, r.from_version, "http://check", &probe,
-                                           err);
+            rc = pv_firmware_rollback_rule(s, r.model, r.from_version, "http://check", &probe, err);
             pv_buf_free(&probe);
         }
         strcpy(r.state, "rolled_back");

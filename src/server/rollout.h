@@ -42,9 +42,9 @@ typedef struct pv_rollout_spec {
     int64_t account_id;         /* 0: every account (and none) */
     const char *const *devices; /* explicit MACs (normalised), or NULL */
     size_t ndevices;
-    unsigned percent;           /* 1..100 of the set, chosen by a hash; 0 = 100 */
-    const char *from_version;   /* what rollback serves; NULL: the set's most common version */
-    unsigned canary;            /* devices in the first stage; 0 = no canary */
+    unsigned percent;         /* 1..100 of the set, chosen by a hash; 0 = 100 */
+    const char *from_version; /* what rollback serves; NULL: the set's most common version */
+    unsigned canary;          /* devices in the first stage; 0 = no canary */
     unsigned cohorts[PV_ROLLOUT_MAX_COHORTS]; /* growing shares in %, the last 100 */
     size_t ncohorts;
     unsigned max_in_flight, per_minute, soak_s;
@@ -61,12 +61,16 @@ int pv_rollout_create(pv_store *s, const pv_rollout_spec *spec, int64_t now, int
                       pv_error *err);
 
 /*
- * The Upgrade_Rule a device gets (render.c). *governed false: no rollout names
- * the model, the plan applies as before. Else rule receives the rollout's
- * rule for this device, or nothing.
+ * The Upgrade_Rule a device gets (render.c), from what its render read in its
+ * one statement (pv_store_render_load): v, the newest rollout of the model
+ * and the device's membership (NULL: none), and the model's images. *governed
+ * false: no rollout names the model, the plan applies as before. Else rule
+ * receives the rollout's rule for this device, or nothing. The first serving
+ * of an admitted member is written (pv_store_rollout_served) on s.
  */
-int pv_rollout_rule(pv_store *s, const char *model, const char *mac, const char *base_url,
-                    pv_buf *rule, bool *governed, pv_error *err);
+int pv_rollout_rule(pv_store *s, const pv_store_rollout_view *v, const char *model, const char *mac,
+                    const pv_store_firmware *images, size_t n, const char *base_url, pv_buf *rule,
+                    bool *governed, pv_error *err);
 
 /* One evaluation of every running rollout (the server calls it periodically). */
 int pv_rollout_tick(pv_store *s, int64_t now, pv_error *err);

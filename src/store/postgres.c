@@ -72,6 +72,7 @@ struct pv__pg {
     char refused[120];   /* why the last reconnect failed */
     char where[160];     /* "postgres db D on H" for messages (never the password) */
     int64_t changes;
+    uint64_t round_trips; /* pv_store_statements: each PQprepare, PQexecPrepared, PQexec */
     unsigned next_name;
     cache_slot cache[CACHE_SLOTS];
 };
@@ -366,17 +367,20 @@ static PGresult *call_prepared(pv__pg *pg, void *arg)
     pv__stmt *st = arg;
     if (st->gen != pg->gen) {
         /* Types are left to the server to infer from where each $n stands. */
+        pg->round_trips++;
         PGresult *res = PQprepare(pg->conn, st->name, st->sql, st->nparams, NULL);
         if (PQresultStatus(res) != PGRES_COMMAND_OK)
             return res;
         PQclear(res);
         st->gen = pg->gen;
     }
+    pg->round_trips++;
     return PQexecPrepared(pg->conn, st->name, st->nparams, st->values, st->lengths, st->formats, 0);
 }
 
 static PGresult *call_script(pv__pg *pg, void *arg)
 {
+    pg->round_trips++;
     return PQexec(pg->conn, arg);
 }
 
@@ -451,6 +455,11 @@ static const void *pg_col_blob(pv__stmt *st, int col, size_t *len)
 static int64_t pg_changes(void *db)
 {
     return ((pv__pg *)db)->changes;
+}
+
+static uint64_t pg_statements(void *db)
+{
+    return ((pv__pg *)db)->round_trips;
 }
 
 /* ---- connection ------------------------------------------------------------ */
@@ -537,6 +546,7 @@ static const pv__store_backend postgres_backend = {
     .col_text = pg_col_text,
     .col_blob = pg_col_blob,
     .changes = pg_changes,
+    .statements = pg_statements,
     /* postgres.h: one explicit transaction at a time per database, as SQLite's
      * BEGIN IMMEDIATE; released by COMMIT or ROLLBACK. */
     .begin_sql = "BEGIN; SELECT pg_advisory_xact_lock(8102661233958940530)",

@@ -221,6 +221,11 @@ void pv_store_rollback(pv_store *s)
 
 /* ---- statements --------------------------------------------------------- */
 
+uint64_t pv_store_statements(const pv_store *s)
+{
+    return s->be->statements(s->db);
+}
+
 int pv__query(pv_store *s, const char *sql, const pv__val *args, size_t nargs, pv__stmt **out,
               pv_error *err)
 {

@@ -164,7 +164,7 @@ typedef struct pv_store_device {
     char *served_hash;      /* SHA-256 hex of the body last served, or NULL */
     int64_t version;        /* bumped when a field that rendering uses changes */
     int64_t created_at, updated_at;
-    char *last_address;     /* IP it last fetched its profile from (direct NOTIFY), or NULL */
+    char *last_address; /* IP it last fetched its profile from (direct NOTIFY), or NULL */
 } pv_store_device;
 
 /*
@@ -191,8 +191,8 @@ int pv_store_device_assign(pv_store *s, const char *mac, int64_t account_id, int
  * content version and hash just served, and the address it came from (where a
  * direct NOTIFY goes, spec 5.5). Does not bump the version. */
 int pv_store_device_seen(pv_store *s, const char *mac, int64_t now, const char *firmware_version,
-                         const char *served_version, const char *served_hash,
-                         const char *address, pv_error *err);
+                         const char *served_version, const char *served_hash, const char *address,
+                         pv_error *err);
 int pv_store_device_delete(pv_store *s, const char *mac, pv_error *err);
 /* Releases a bound device (issue 11.1) so that a code may bind it again: no
  * account, no pinned certificate, state SP-CUST, every secret retired (its
@@ -349,6 +349,47 @@ int pv_store_secret_confirm(pv_store *s, const char *mac, int64_t id, int64_t no
 /* How many secrets the device ever had (rotation history, retired ones included). */
 int pv_store_secret_history(pv_store *s, const char *mac, int64_t *count, pv_error *err);
 
+/* ---- everything one render reads (server/render.h) --------------------- */
+
+/* The layers of DESIGN 4 in the order they apply: their scopes are "global",
+ * "model:<model>", "account:<id>" and "device:<mac>". */
+enum { PV_LAYER_GLOBAL, PV_LAYER_MODEL, PV_LAYER_ACCOUNT, PV_LAYER_DEVICE, PV_LAYERS };
+
+typedef struct pv_store_firmware pv_store_firmware;
+typedef struct pv_store_plan pv_store_plan;
+typedef struct pv_store_rollout_view pv_store_rollout_view; /* store_rollouts.h */
+
+typedef struct pv_store_render_input {
+    pv_store_device device;
+    pv_store_account *account;          /* NULL: the device belongs to no account */
+    pv_store_param_set sets[PV_LAYERS]; /* by layer; id 0 (version 0): no set in that scope */
+    pv_store_plan *plan;                /* NULL: no upgrade plan for the device's model */
+    pv_store_rollout_view *rollout;     /* NULL: no rollout names the model (server/rollout.h) */
+    pv_store_firmware *firmware;        /* with a plan or rollout: the model's images, id order */
+    size_t nfirmware;
+    pv_store_secret current, previous; /* with_secrets: as pv_store_secret_get */
+    bool has_secret, has_previous;
+} pv_store_render_input;
+
+/*
+ * Everything a render of device mac reads, in ONE statement: one round trip
+ * to PostgreSQL and one consistent snapshot on either backend (issue 18). The
+ * device, its account, each layer's parameter set with its entries (secret
+ * values opened), the model's upgrade plan, newest rollout (with the device's
+ * membership) and firmware images and, when
+ * with_secrets, the device's live secrets unsealed (has_secret false when it
+ * has none or no master key is loaded). PV_ENOENT for an unknown device.
+ * Released with pv_store_render_input_free (a zeroed one is valid to free).
+ */
+int pv_store_render_load(pv_store *s, const char *mac, bool with_secrets,
+                         pv_store_render_input *out, pv_error *err);
+void pv_store_render_input_free(pv_store_render_input *in);
+
+/* Statements this handle has sent to its database: on PostgreSQL each one is
+ * a round trip to the server, and so is the PREPARE before a statement's
+ * first run on a connection. For tests and diagnostics (a render costs one). */
+uint64_t pv_store_statements(const pv_store *s);
+
 /* ---- firmware images and upgrade plans --------------------------------- */
 
 typedef struct pv_store_firmware {
@@ -472,13 +513,13 @@ void pv_store_audits_free(pv_store_audit *rows, size_t n);
 /* ---- device action jobs (spec 5.5 NOTIFY; server/notify_record.h) ------ */
 
 typedef struct pv_store_notify_job {
-    int64_t id;           /* assigned by the store */
-    char action[24];      /* resync, reboot, restart, report-request */
-    char subject[80];     /* a MAC, an account, a model, "all", "macs" */
-    char actor[64];       /* who asked (audit's actor) */
-    int64_t total, rate;  /* devices, NOTIFYs started per second */
+    int64_t id;          /* assigned by the store */
+    char action[24];     /* resync, reboot, restart, report-request */
+    char subject[80];    /* a MAC, an account, a model, "all", "macs" */
+    char actor[64];      /* who asked (audit's actor) */
+    int64_t total, rate; /* devices, NOTIFYs started per second */
     int64_t created_at;
-    int64_t finished_at;  /* 0 while running */
+    int64_t finished_at; /* 0 while running */
 } pv_store_notify_job;
 
 typedef struct pv_store_notify_outcome {
@@ -487,9 +528,9 @@ typedef struct pv_store_notify_outcome {
                          interrupted (the server stopped first) */
     int64_t status, attempts;
     bool challenged;
-    char via[8];          /* proxy, direct, "" */
-    int64_t finished_at;  /* 0 while pending */
-    int64_t job_id;       /* in lists by device */
+    char via[8];         /* proxy, direct, "" */
+    int64_t finished_at; /* 0 while pending */
+    int64_t job_id;      /* in lists by device */
 } pv_store_notify_outcome;
 
 /* Creates the job (j->id set) and one pending outcome per MAC, in one transaction. */
@@ -566,8 +607,8 @@ int pv_store_login_succeeded(pv_store *s, int64_t id, int64_t now, pv_error *err
 /* Deletes the login and its sessions. */
 int pv_store_login_delete(pv_store *s, const char *name, pv_error *err);
 /* Logins in id order; account_id > 0 restricts to one account's. */
-int pv_store_login_list(pv_store *s, int64_t account_id, pv_store_page *page,
-                        pv_store_login **rows, size_t *n, pv_error *err);
+int pv_store_login_list(pv_store *s, int64_t account_id, pv_store_page *page, pv_store_login **rows,
+                        size_t *n, pv_error *err);
 void pv_store_login_free(pv_store_login *l);
 void pv_store_logins_free(pv_store_login *rows, size_t n);
 

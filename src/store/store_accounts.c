@@ -12,18 +12,21 @@
 
 /* ---- accounts -------------------------------------------------------------- */
 
-#define ACCOUNT_COLS "id, name, customer, settings, version, created_at, updated_at"
+void pv__read_account(pv_store *s, pv__stmt *st, int base, void *row)
+{
+    pv_store_account *a = row;
+    a->id = pv__col_int(s, st, base + 0);
+    a->name = pv__col_dup(s, st, base + 1);
+    a->customer = pv__col_dup(s, st, base + 2);
+    a->settings = pv__col_dup(s, st, base + 3);
+    a->version = pv__col_int(s, st, base + 4);
+    a->created_at = pv__col_int(s, st, base + 5);
+    a->updated_at = pv__col_int(s, st, base + 6);
+}
 
 static void read_account(pv_store *s, pv__stmt *st, void *row)
 {
-    pv_store_account *a = row;
-    a->id = pv__col_int(s, st, 0);
-    a->name = pv__col_dup(s, st, 1);
-    a->customer = pv__col_dup(s, st, 2);
-    a->settings = pv__col_dup(s, st, 3);
-    a->version = pv__col_int(s, st, 4);
-    a->created_at = pv__col_int(s, st, 5);
-    a->updated_at = pv__col_int(s, st, 6);
+    pv__read_account(s, st, 0, row);
 }
 
 void pv_store_account_free(pv_store_account *a)
@@ -496,8 +499,7 @@ static const char sql_rate_prune[] =
     "DELETE FROM rate_limits WHERE name IN "
     "(SELECT name FROM rate_limits WHERE window_start < $1 LIMIT $2)";
 
-int pv_store_rate_prune(pv_store *s, int64_t before, int64_t chunk, int64_t *deleted,
-                        pv_error *err)
+int pv_store_rate_prune(pv_store *s, int64_t before, int64_t chunk, int64_t *deleted, pv_error *err)
 {
     *deleted = 0;
     return pv__exec(s, sql_rate_prune, PV_ARGS(PV_I(before), PV_I(chunk)), deleted, err);

@@ -9,32 +9,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEVICE_COLS                                                                                \
-    "mac, serial, model, account_id, cert_fingerprint, require_cert, state, last_seen, "           \
-    "firmware_version, last_report_id, served_version, served_hash, version, created_at, "         \
-    "updated_at, last_address"
+void pv__read_device(pv_store *s, pv__stmt *st, int base, void *row)
+{
+    pv_store_device *d = row;
+    pv__col_copy(s, st, base + 0, d->mac, sizeof d->mac);
+    d->serial = pv__col_dup(s, st, base + 1);
+    d->model = pv__col_dup(s, st, base + 2);
+    d->account_id = pv__col_int(s, st, base + 3);
+    d->cert_fingerprint = pv__col_dup(s, st, base + 4);
+    d->require_cert = pv__col_int(s, st, base + 5) != 0;
+    char state[16];
+    pv__col_copy(s, st, base + 6, state, sizeof state);
+    (void)pv_store_state_parse(state, &d->state); /* the schema's CHECK admits only the four */
+    d->last_seen = pv__col_int(s, st, base + 7);
+    d->firmware_version = pv__col_dup(s, st, base + 8);
+    d->last_report_id = pv__col_int(s, st, base + 9);
+    d->served_version = pv__col_dup(s, st, base + 10);
+    d->served_hash = pv__col_dup(s, st, base + 11);
+    d->version = pv__col_int(s, st, base + 12);
+    d->created_at = pv__col_int(s, st, base + 13);
+    d->updated_at = pv__col_int(s, st, base + 14);
+    d->last_address = pv__col_dup(s, st, base + 15);
+}
 
 static void read_device(pv_store *s, pv__stmt *st, void *row)
 {
-    pv_store_device *d = row;
-    pv__col_copy(s, st, 0, d->mac, sizeof d->mac);
-    d->serial = pv__col_dup(s, st, 1);
-    d->model = pv__col_dup(s, st, 2);
-    d->account_id = pv__col_int(s, st, 3);
-    d->cert_fingerprint = pv__col_dup(s, st, 4);
-    d->require_cert = pv__col_int(s, st, 5) != 0;
-    char state[16];
-    pv__col_copy(s, st, 6, state, sizeof state);
-    (void)pv_store_state_parse(state, &d->state); /* the schema's CHECK admits only the four */
-    d->last_seen = pv__col_int(s, st, 7);
-    d->firmware_version = pv__col_dup(s, st, 8);
-    d->last_report_id = pv__col_int(s, st, 9);
-    d->served_version = pv__col_dup(s, st, 10);
-    d->served_hash = pv__col_dup(s, st, 11);
-    d->version = pv__col_int(s, st, 12);
-    d->created_at = pv__col_int(s, st, 13);
-    d->updated_at = pv__col_int(s, st, 14);
-    d->last_address = pv__col_dup(s, st, 15);
+    pv__read_device(s, st, 0, row);
 }
 
 void pv_store_device_free(pv_store_device *d)
@@ -62,7 +62,7 @@ void pv_store_devices_free(pv_store_device *rows, size_t n)
 }
 
 /* Error for a statement that changed no row: the device does not exist. */
-static int no_device(const char *mac, pv_error *err)
+int pv__no_device(const char *mac, pv_error *err)
 {
     return pv_error_set(err, PV_ENOENT, "device %s: no such device", mac);
 }
@@ -167,7 +167,7 @@ int pv_store_device_get(pv_store *s, const char *mac, pv_store_device *out, pv_e
     if (rc != 0)
         return rc;
     rc = pv__get(s, sql_get, PV_ARGS(PV_T(m)), read_device, out, sizeof *out, err);
-    return rc == PV_ENOENT ? no_device(m, err) : rc;
+    return rc == PV_ENOENT ? pv__no_device(m, err) : rc;
 }
 
 static const char sql_update[] =
@@ -190,7 +190,7 @@ int pv_store_device_update(pv_store *s, const pv_store_device *d, int64_t now, p
                   &changed, err);
     if (rc != 0)
         return device_failed(d, rc, err);
-    return changed == 0 ? no_device(mac, err) : 0;
+    return changed == 0 ? pv__no_device(mac, err) : 0;
 }
 
 static const char sql_set_state[] = "UPDATE devices SET state = $3, version = version + 1, "
@@ -235,7 +235,7 @@ int pv_store_device_assign(pv_store *s, const char *mac, int64_t account_id, int
     rc = pv__exec(s, sql_assign, PV_ARGS(PV_T(d.mac), PV_IZ(account_id), PV_I(now)), &changed, err);
     if (rc != 0)
         return device_failed(&d, rc, err);
-    return changed == 0 ? no_device(d.mac, err) : 0;
+    return changed == 0 ? pv__no_device(d.mac, err) : 0;
 }
 
 static const char sql_seen[] =
@@ -258,7 +258,7 @@ int pv_store_device_seen(pv_store *s, const char *mac, int64_t now, const char *
                   &changed, err);
     if (rc != 0)
         return pv__wrap(err, rc, "device %s", m);
-    return changed == 0 ? no_device(m, err) : 0;
+    return changed == 0 ? pv__no_device(m, err) : 0;
 }
 
 static const char sql_release[] =
@@ -278,7 +278,7 @@ int pv_store_device_release(pv_store *s, const char *mac, int64_t now, pv_error 
         return rc;
     rc = pv__exec(s, sql_release, PV_ARGS(PV_T(m), PV_I(now)), &changed, err);
     if (rc == 0 && changed == 0)
-        rc = no_device(m, err);
+        rc = pv__no_device(m, err);
     if (rc == 0)
         rc = pv__exec(s, sql_release_secrets, PV_ARGS(PV_T(m), PV_I(now)), NULL, err);
     if (rc != 0) {
@@ -300,7 +300,7 @@ int pv_store_device_delete(pv_store *s, const char *mac, pv_error *err)
     rc = pv__exec(s, sql_delete, PV_ARGS(PV_T(m)), &changed, err);
     if (rc != 0)
         return pv__wrap(err, rc, "device %s", m);
-    return changed == 0 ? no_device(m, err) : 0;
+    return changed == 0 ? pv__no_device(m, err) : 0;
 }
 
 static const pv__list_spec device_list = {sizeof(pv_store_device), read_device, free_device, 0};
@@ -359,7 +359,7 @@ int pv_store_report_add(pv_store *s, const char *mac, const char *kind, const vo
         rc = pv__exec(s, sql_report_trim, PV_ARGS(PV_T(m), PV_I(s->reports_keep)), NULL, err);
     if (rc != 0) {
         pv_store_rollback(s);
-        return rc == PV_ENOENT ? no_device(m, err) : pv__wrap(err, rc, "report for %s", m);
+        return rc == PV_ENOENT ? pv__no_device(m, err) : pv__wrap(err, rc, "report for %s", m);
     }
     if (id != NULL)
         *id = rid;

@@ -43,6 +43,8 @@ typedef struct pv__store_backend {
     const void *(*col_blob)(pv__stmt *st, int col, size_t *len);
     /* Rows changed by the last finished write statement. */
     int64_t (*changes)(void *db);
+    /* Statements sent to the database so far (pv_store_statements). */
+    uint64_t (*statements)(void *db);
     const char *begin_sql; /* "BEGIN IMMEDIATE" for SQLite: take the write lock up front */
     int (*check)(void *db, pv_buf *report, pv_error *err);
     int (*backup)(void *db, const char *path, pv_error *err);
@@ -126,6 +128,42 @@ typedef struct pv__list_spec {
 } pv__list_spec;
 int pv__list(pv_store *s, const pv__list_spec *spec, const char *sql, const pv__val *args,
              size_t nargs, pv_store_page *page, void **rows, size_t *n, pv_error *err);
+
+/*
+ * The columns of each entity in the order its reader takes them, and the
+ * readers, which take them from column base on (0 for the entity's own
+ * queries; further right in the one statement of a render, store_render.c).
+ */
+#define DEVICE_COLS                                                                                \
+    "mac, serial, model, account_id, cert_fingerprint, require_cert, state, last_seen, "           \
+    "firmware_version, last_report_id, served_version, served_hash, version, created_at, "         \
+    "updated_at, last_address"
+#define ACCOUNT_COLS "id, name, customer, settings, version, created_at, updated_at"
+#define SET_COLS "id, scope, version, updated_at"
+#define ENTRY_COLS "name, value, ua"
+#define PLAN_COLS "model, target_version, stages, version, updated_at"
+#define FW_COLS "id, model, version, file_name, sha256, size, kind, files, created_at"
+#define SECRET_COLS "id, key_sealed, dir_sealed, created_at, confirmed_at"
+/* A device's view of a rollout (store_rollouts.h): FROM names its MAC parameter. */
+#define ROLLOUT_VIEW_COLS                                                                          \
+    "r.id, r.state, m.state, m.served_at, r.from_version, r.to_version, r.steps"
+#define ROLLOUT_VIEW_FROM(mac)                                                                     \
+    "FROM rollouts r LEFT JOIN rollout_members m ON m.rollout_id = r.id AND m.mac = " mac
+void pv__read_device(pv_store *s, pv__stmt *st, int base, void *row);       /* pv_store_device */
+void pv__read_account(pv_store *s, pv__stmt *st, int base, void *row);      /* pv_store_account */
+void pv__read_param_set(pv_store *s, pv__stmt *st, int base, void *row);    /* without entries */
+void pv__read_plan(pv_store *s, pv__stmt *st, int base, void *row);         /* pv_store_plan */
+void pv__read_firmware(pv_store *s, pv__stmt *st, int base, void *row);     /* pv_store_firmware */
+void pv__read_rollout_view(pv_store *s, pv__stmt *st, int base, void *row); /* rollout view */
+/* An entry of scope's set, a sealed secret value opened (pv__param_open). */
+int pv__read_param_entry(pv_store *s, pv__stmt *st, int base, const char *scope, pv_store_param *p,
+                         pv_error *err);
+/* A device secret of mac, its key and directory unsealed under the master key. */
+int pv__secret_unseal(pv_store *s, pv__stmt *st, int base, const char *mac, pv_store_secret *out,
+                      pv_error *err);
+
+/* PV_ENOENT with the message every device lookup gives: "device M: no such device". */
+int pv__no_device(const char *mac, pv_error *err);
 
 /* Hex SHA-256 of a string, for codes and tokens (65 bytes with the NUL). */
 void pv__sha256_hex(const char *s, char out[65]);

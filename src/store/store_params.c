@@ -148,15 +148,18 @@ int pv_store_params_replace(pv_store *s, const char *scope, const pv_store_param
     return in_set(s, scope, now, replace_all, &r, err);
 }
 
-#define SET_COLS "id, scope, version, updated_at"
+void pv__read_param_set(pv_store *s, pv__stmt *st, int base, void *row)
+{
+    pv_store_param_set *p = row;
+    p->id = pv__col_int(s, st, base + 0);
+    p->scope = pv__col_dup(s, st, base + 1);
+    p->version = pv__col_int(s, st, base + 2);
+    p->updated_at = pv__col_int(s, st, base + 3);
+}
 
 static void read_set(pv_store *s, pv__stmt *st, void *row)
 {
-    pv_store_param_set *p = row;
-    p->id = pv__col_int(s, st, 0);
-    p->scope = pv__col_dup(s, st, 1);
-    p->version = pv__col_int(s, st, 2);
-    p->updated_at = pv__col_int(s, st, 3);
+    pv__read_param_set(s, st, 0, row);
 }
 
 void pv_store_param_set_free(pv_store_param_set *p)
@@ -182,9 +185,18 @@ void pv_store_param_sets_free(pv_store_param_set *rows, size_t n)
     free(rows);
 }
 
+int pv__read_param_entry(pv_store *s, pv__stmt *st, int base, const char *scope, pv_store_param *p,
+                         pv_error *err)
+{
+    p->name = pv__col_dup(s, st, base + 0);
+    p->value = pv__col_dup(s, st, base + 1);
+    pv__col_copy(s, st, base + 2, p->ua, sizeof p->ua);
+    return pv__param_open(s, scope, p->name, &p->value, err);
+}
+
 static const char sql_set_get[] = "SELECT " SET_COLS " FROM param_sets WHERE scope = $1";
 static const char sql_entries[] =
-    "SELECT name, value, ua FROM param_entries WHERE set_id = $1 ORDER BY name";
+    "SELECT " ENTRY_COLS " FROM param_entries WHERE set_id = $1 ORDER BY name";
 
 int pv_store_params_get(pv_store *s, const char *scope, pv_store_param_set *out, pv_error *err)
 {
@@ -201,10 +213,7 @@ int pv_store_params_get(pv_store *s, const char *scope, pv_store_param_set *out,
     rc = pv__query(s, sql_entries, PV_ARGS(PV_I(out->id)), &st, err);
     while (rc == 0 && (rc = pv__next(s, st, err)) == 1) {
         pv_store_param *p = pv__rows_push((void **)&out->entries, &out->n, &cap, sizeof *p);
-        p->name = pv__col_dup(s, st, 0);
-        p->value = pv__col_dup(s, st, 1);
-        pv__col_copy(s, st, 2, p->ua, sizeof p->ua);
-        rc = pv__param_open(s, scope, p->name, &p->value, err);
+        rc = pv__read_param_entry(s, st, 0, scope, p, err);
     }
     if (rc < 0)
         pv__done(s, st); /* a value that did not open leaves rows unread */
@@ -251,20 +260,23 @@ int pv_store_params_list(pv_store *s, pv_store_page *page, pv_store_param_set **
 
 /* ---- firmware images --------------------------------------------------------- */
 
-#define FW_COLS "id, model, version, file_name, sha256, size, kind, files, created_at"
+void pv__read_firmware(pv_store *s, pv__stmt *st, int base, void *row)
+{
+    pv_store_firmware *f = row;
+    f->id = pv__col_int(s, st, base + 0);
+    f->model = pv__col_dup(s, st, base + 1);
+    f->version = pv__col_dup(s, st, base + 2);
+    f->file_name = pv__col_dup(s, st, base + 3);
+    f->sha256 = pv__col_dup(s, st, base + 4);
+    f->size = pv__col_int(s, st, base + 5);
+    f->kind = pv__col_dup(s, st, base + 6);
+    f->files = pv__col_dup(s, st, base + 7);
+    f->created_at = pv__col_int(s, st, base + 8);
+}
 
 static void read_fw(pv_store *s, pv__stmt *st, void *row)
 {
-    pv_store_firmware *f = row;
-    f->id = pv__col_int(s, st, 0);
-    f->model = pv__col_dup(s, st, 1);
-    f->version = pv__col_dup(s, st, 2);
-    f->file_name = pv__col_dup(s, st, 3);
-    f->sha256 = pv__col_dup(s, st, 4);
-    f->size = pv__col_int(s, st, 5);
-    f->kind = pv__col_dup(s, st, 6);
-    f->files = pv__col_dup(s, st, 7);
-    f->created_at = pv__col_int(s, st, 8);
+    pv__read_firmware(s, st, 0, row);
 }
 
 void pv_store_firmware_free(pv_store_firmware *f)
@@ -386,16 +398,19 @@ int pv_store_firmware_list(pv_store *s, const char *model, pv_store_page *page,
 
 /* ---- upgrade plans ------------------------------------------------------------- */
 
-#define PLAN_COLS "model, target_version, stages, version, updated_at"
+void pv__read_plan(pv_store *s, pv__stmt *st, int base, void *row)
+{
+    pv_store_plan *p = row;
+    p->model = pv__col_dup(s, st, base + 0);
+    p->target_version = pv__col_dup(s, st, base + 1);
+    p->stages = pv__col_dup(s, st, base + 2);
+    p->version = pv__col_int(s, st, base + 3);
+    p->updated_at = pv__col_int(s, st, base + 4);
+}
 
 static void read_plan(pv_store *s, pv__stmt *st, void *row)
 {
-    pv_store_plan *p = row;
-    p->model = pv__col_dup(s, st, 0);
-    p->target_version = pv__col_dup(s, st, 1);
-    p->stages = pv__col_dup(s, st, 2);
-    p->version = pv__col_int(s, st, 3);
-    p->updated_at = pv__col_int(s, st, 4);
+    pv__read_plan(s, st, 0, row);
 }
 
 void pv_store_plan_free(pv_store_plan *p)
@@ -545,8 +560,7 @@ static const char sql_audit_prune_age[] =
     "DELETE FROM audit_log WHERE id IN "
     "(SELECT id FROM (SELECT id, logged_at FROM audit_log ORDER BY id LIMIT $2) AS oldest "
     "WHERE logged_at < $1)";
-static const char sql_audit_cut[] =
-    "SELECT id FROM audit_log ORDER BY id DESC LIMIT 1 OFFSET $1";
+static const char sql_audit_cut[] = "SELECT id FROM audit_log ORDER BY id DESC LIMIT 1 OFFSET $1";
 static const char sql_audit_prune_id[] =
     "DELETE FROM audit_log WHERE id IN "
     "(SELECT id FROM audit_log WHERE id <= $1 ORDER BY id LIMIT $2)";

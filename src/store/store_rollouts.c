@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define ROLLOUT_COLS                                                                               \
-    "id, name, model, from_version, to_version, steps, target, max_in_flight, per_minute, "       \
+    "id, name, model, from_version, to_version, steps, target, max_in_flight, per_minute, "        \
     "soak_s, max_failed_permille, max_missing_permille, state, stage, stage_full_at, reason, "     \
     "version, created_at, updated_at"
 
@@ -71,9 +71,8 @@ static const char sql_member_insert[] =
     "INSERT INTO rollout_members (rollout_id, mac, position) VALUES ($1, $2, $3)";
 
 int pv_store_rollout_create(pv_store *s, const pv_store_rollout *r,
-                            const pv_store_rollout_stage *stages, size_t nstages,
-                            char *const *macs, size_t nmacs, int64_t now, int64_t *id,
-                            pv_error *err)
+                            const pv_store_rollout_stage *stages, size_t nstages, char *const *macs,
+                            size_t nmacs, int64_t now, int64_t *id, pv_error *err)
 {
     /* The name is the list cursor: it must fit pv_store_page.after. */
     if (r->name == NULL || r->name[0] == '\0' || strlen(r->name) >= 80)
@@ -82,13 +81,14 @@ int pv_store_rollout_create(pv_store *s, const pv_store_rollout *r,
     if (rc == 0)
         rc = pv__json_check(r->target ? r->target : "{}", '{', "rollout target", err);
     if (rc == 0)
-        rc = pv__int(s, sql_insert,
-                     PV_ARGS(PV_T(r->name), PV_T(r->model), PV_T(r->from_version ? r->from_version : ""),
-                             PV_T(r->to_version), PV_T(r->steps ? r->steps : "[]"),
-                             PV_T(r->target ? r->target : "{}"), PV_I(r->max_in_flight),
-                             PV_I(r->per_minute), PV_I(r->soak_s), PV_I(r->max_failed_permille),
-                             PV_I(r->max_missing_permille), PV_I(now)),
-                     id, err);
+        rc =
+            pv__int(s, sql_insert,
+                    PV_ARGS(PV_T(r->name), PV_T(r->model),
+                            PV_T(r->from_version ? r->from_version : ""), PV_T(r->to_version),
+                            PV_T(r->steps ? r->steps : "[]"), PV_T(r->target ? r->target : "{}"),
+                            PV_I(r->max_in_flight), PV_I(r->per_minute), PV_I(r->soak_s),
+                            PV_I(r->max_failed_permille), PV_I(r->max_missing_permille), PV_I(now)),
+                    id, err);
     if (rc == PV_ECONFLICT || rc == PV_EEXIST)
         return pv_error_set(err, PV_EEXIST, "rollout %s: the name is taken", r->name);
     for (size_t i = 0; rc == 0 && i < nstages; i++)
@@ -110,8 +110,7 @@ int pv_store_rollout_get(pv_store *s, const char *name, pv_store_rollout *out, p
     return rc;
 }
 
-static const pv__list_spec rollout_list = {sizeof(pv_store_rollout), read_rollout, free_rollout,
-                                           1};
+static const pv__list_spec rollout_list = {sizeof(pv_store_rollout), read_rollout, free_rollout, 1};
 static const char sql_list[] =
     "SELECT " ROLLOUT_COLS " FROM rollouts WHERE name > $1 ORDER BY name LIMIT $2";
 
@@ -123,9 +122,9 @@ int pv_store_rollout_list(pv_store *s, pv_store_page *page, pv_store_rollout **r
                     (void **)rows, n, err);
 }
 
-static const char sql_running[] = "SELECT " ROLLOUT_COLS
-                                  " FROM rollouts WHERE state = 'running' AND id > $1 "
-                                  "ORDER BY id LIMIT $2";
+static const char sql_running[] =
+    "SELECT " ROLLOUT_COLS " FROM rollouts WHERE state = 'running' AND id > $1 "
+    "ORDER BY id LIMIT $2";
 
 int pv_store_rollout_running(pv_store *s, pv_store_rollout **rows, size_t *n, pv_error *err)
 {
@@ -144,8 +143,7 @@ int pv_store_rollout_set(pv_store *s, const pv_store_rollout *r, int64_t now, pv
     int64_t changed = 0;
     int rc = pv__exec(s, sql_set,
                       PV_ARGS(PV_I(r->id), PV_I(r->version), PV_T(r->state), PV_I(r->stage),
-                              PV_IZ(r->stage_full_at), PV_T(r->reason ? r->reason : ""),
-                              PV_I(now)),
+                              PV_IZ(r->stage_full_at), PV_T(r->reason ? r->reason : ""), PV_I(now)),
                       &changed, err);
     if (rc == 0 && changed == 0)
         rc = pv_error_set(err, PV_ECONFLICT, "rollout %s changed meanwhile: try again", r->name);
@@ -177,8 +175,7 @@ static const char sql_stages[] = "SELECT idx, label, upto, started_at, finished_
 int pv_store_rollout_stages(pv_store *s, int64_t id, pv_store_rollout_stage **rows, size_t *n,
                             pv_error *err)
 {
-    static const pv__list_spec spec = {sizeof(pv_store_rollout_stage), read_stage, free_nothing,
-                                       0};
+    static const pv__list_spec spec = {sizeof(pv_store_rollout_stage), read_stage, free_nothing, 0};
     pv_store_page page = {.limit = PV_STORE_PAGE_MAX};
     return pv__list(s, &spec, sql_stages, PV_ARGS(PV_I(id), PV_I(-1), PV_I(PV_STORE_PAGE_MAX + 1)),
                     &page, (void **)rows, n, err);
@@ -194,8 +191,8 @@ int pv_store_rollout_stage_mark(pv_store *s, int64_t id, int64_t idx, int64_t st
 {
     int rc = 0;
     if (started_at != 0)
-        rc = pv__exec(s, sql_stage_start, PV_ARGS(PV_I(id), PV_I(idx), PV_I(started_at)), NULL,
-                      err);
+        rc =
+            pv__exec(s, sql_stage_start, PV_ARGS(PV_I(id), PV_I(idx), PV_I(started_at)), NULL, err);
     if (rc == 0 && outcome != NULL)
         rc = pv__exec(s, sql_stage_finish,
                       PV_ARGS(PV_I(id), PV_I(idx), PV_IZ(finished_at), PV_T(outcome)), NULL, err);
@@ -264,16 +261,21 @@ int pv_store_rollout_settle_missing(pv_store *s, int64_t id, int64_t served_befo
                     changed, err);
 }
 
-static void read_view(pv_store *s, pv__stmt *st, void *row)
+void pv__read_rollout_view(pv_store *s, pv__stmt *st, int base, void *row)
 {
     pv_store_rollout_view *v = row;
-    v->id = pv__col_int(s, st, 0);
-    pv__col_copy(s, st, 1, v->state, sizeof v->state);
-    pv__col_copy(s, st, 2, v->member, sizeof v->member);
-    v->served_at = pv__col_int(s, st, 3);
-    v->from_version = pv__col_dup(s, st, 4);
-    v->to_version = pv__col_dup(s, st, 5);
-    v->steps = pv__col_dup(s, st, 6);
+    v->id = pv__col_int(s, st, base + 0);
+    pv__col_copy(s, st, base + 1, v->state, sizeof v->state);
+    pv__col_copy(s, st, base + 2, v->member, sizeof v->member);
+    v->served_at = pv__col_int(s, st, base + 3);
+    v->from_version = pv__col_dup(s, st, base + 4);
+    v->to_version = pv__col_dup(s, st, base + 5);
+    v->steps = pv__col_dup(s, st, base + 6);
+}
+
+static void read_view(pv_store *s, pv__stmt *st, void *row)
+{
+    pv__read_rollout_view(s, st, 0, row);
 }
 
 void pv_store_rollout_view_free(pv_store_rollout_view *v)
@@ -286,15 +288,13 @@ void pv_store_rollout_view_free(pv_store_rollout_view *v)
 
 /* The newest rollout of the model governs it (docs/rollouts.md). */
 static const char sql_view[] =
-    "SELECT r.id, r.state, m.state, m.served_at, r.from_version, r.to_version, r.steps "
-    "FROM rollouts r LEFT JOIN rollout_members m ON m.rollout_id = r.id AND m.mac = $2 "
-    "WHERE r.model = $1 ORDER BY r.id DESC LIMIT 1";
+    "SELECT " ROLLOUT_VIEW_COLS
+    " " ROLLOUT_VIEW_FROM("$2") " WHERE r.model = $1 ORDER BY r.id DESC LIMIT 1";
 
 int pv_store_rollout_view_get(pv_store *s, const char *model, const char *mac,
                               pv_store_rollout_view *out, pv_error *err)
 {
-    return pv__get(s, sql_view, PV_ARGS(PV_T(model), PV_T(mac)), read_view, out, sizeof *out,
-                   err);
+    return pv__get(s, sql_view, PV_ARGS(PV_T(model), PV_T(mac)), read_view, out, sizeof *out, err);
 }
 
 static const char sql_served[] = "UPDATE rollout_members SET served_at = $3 "
@@ -313,8 +313,8 @@ static const char sql_note[] =
 int pv_store_rollout_note(pv_store *s, const char *mac, const char *state, const char *detail,
                           int64_t now, int64_t *changed, pv_error *err)
 {
-    return pv__exec(s, sql_note, PV_ARGS(PV_T(mac), PV_T(state), PV_T(detail), PV_I(now)),
-                    changed, err);
+    return pv__exec(s, sql_note, PV_ARGS(PV_T(mac), PV_T(state), PV_T(detail), PV_I(now)), changed,
+                    err);
 }
 
 static void read_member(pv_store *s, pv__stmt *st, void *row)
@@ -350,14 +350,14 @@ void pv_store_rollout_members_free(pv_store_rollout_member *rows, size_t n)
     "m.settled_at, m.detail, d.firmware_version FROM rollout_members m JOIN devices d ON d.mac = " \
     "m.mac "
 
-static const char sql_members[] = MEMBER_SELECT
-    "WHERE m.rollout_id = $1 AND m.position > $2 ORDER BY m.position LIMIT $3";
-static const char sql_unsettled[] = MEMBER_SELECT
-    "WHERE m.rollout_id = $1 AND m.position > $2 AND m.state <> 'pending' "
-    "AND m.state <> 'upgraded' ORDER BY m.position LIMIT $3";
+static const char sql_members[] =
+    MEMBER_SELECT "WHERE m.rollout_id = $1 AND m.position > $2 ORDER BY m.position LIMIT $3";
+static const char sql_unsettled[] =
+    MEMBER_SELECT "WHERE m.rollout_id = $1 AND m.position > $2 AND m.state <> 'pending' "
+                  "AND m.state <> 'upgraded' ORDER BY m.position LIMIT $3";
 
-static const pv__list_spec member_spec = {sizeof(pv_store_rollout_member), read_member,
-                                          free_member, 1};
+static const pv__list_spec member_spec = {sizeof(pv_store_rollout_member), read_member, free_member,
+                                          1};
 
 /* One page of members by position from sql (sql_members or sql_unsettled). */
 static int member_page(pv_store *s, const char *sql, int64_t id, pv_store_page *page,

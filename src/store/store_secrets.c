@@ -154,16 +154,16 @@ int pv_store_secret_rotate(pv_store *s, const char *mac, const unsigned char *ke
     return rc;
 }
 
-static const char sql_live[] =
-    "SELECT id, key_sealed, dir_sealed, created_at, confirmed_at FROM device_secrets "
-    "WHERE mac = $1 AND retired_at IS NULL ORDER BY id DESC LIMIT 2";
+static const char sql_live[] = "SELECT " SECRET_COLS " FROM device_secrets "
+                               "WHERE mac = $1 AND retired_at IS NULL ORDER BY id DESC LIMIT 2";
 
-static int unseal(pv_store *s, pv__stmt *st, const char *mac, pv_store_secret *out, pv_error *err)
+int pv__secret_unseal(pv_store *s, pv__stmt *st, int base, const char *mac, pv_store_secret *out,
+                      pv_error *err)
 {
     char aad[32];
     pv_buf plain = {0};
     size_t len = 0;
-    const void *p = pv__col_blob(s, st, 1, &len);
+    const void *p = pv__col_blob(s, st, base + 1, &len);
     (void)snprintf(aad, sizeof aad, "device-key:%s", mac);
     int rc = pv_secrets_open(s->secrets, aad, p, len, &plain, err);
     if (rc == 0 && plain.len != sizeof out->key)
@@ -174,17 +174,22 @@ static int unseal(pv_store *s, pv__stmt *st, const char *mac, pv_store_secret *o
         OPENSSL_cleanse(plain.data, plain.len);
     pv_buf_reset(&plain);
     if (rc == 0) {
-        p = pv__col_blob(s, st, 2, &len);
+        p = pv__col_blob(s, st, base + 2, &len);
         (void)snprintf(aad, sizeof aad, "device-dir:%s", mac);
         rc = pv_secrets_open(s->secrets, aad, p, len, &plain, err);
     }
     if (rc == 0)
         (void)snprintf(out->dir, sizeof out->dir, "%s", plain.data); /* checked at rotation */
     pv_buf_free(&plain);
-    out->id = pv__col_int(s, st, 0);
-    out->created_at = pv__col_int(s, st, 3);
-    out->confirmed_at = pv__col_int(s, st, 4);
+    out->id = pv__col_int(s, st, base + 0);
+    out->created_at = pv__col_int(s, st, base + 3);
+    out->confirmed_at = pv__col_int(s, st, base + 4);
     return rc;
+}
+
+static int unseal(pv_store *s, pv__stmt *st, const char *mac, pv_store_secret *out, pv_error *err)
+{
+    return pv__secret_unseal(s, st, 0, mac, out, err);
 }
 
 int pv_store_secret_get(pv_store *s, const char *mac, pv_store_secret *current,

@@ -39,7 +39,7 @@ serve_ports
 # systemd passes WATCHDOG_USEC (WatchdogSec=) and WATCHDOG_PID; 400 ms: a ping every 200 ms.
 NOTIFY_SOCKET="$SOCK" WATCHDOG_USEC=400000 "$PV_BIN" serve --data-dir "$T/data" \
   --tftp "127.0.0.1:$TFTP_PORT" --http "127.0.0.1:$HTTP_PORT" --https "127.0.0.1:$HTTPS_PORT" \
-  --admin "127.0.0.1:$ADMIN_PORT" --log-format json >"$T/run.out" 2>"$T/run.log" &
+  --admin "127.0.0.1:$ADMIN_PORT" --portal off --log-format json >"$T/run.out" 2>"$T/run.log" &
 SERVE_PID=$!
 PV_CLEANUP+=("kill -9 $SERVE_PID 2>/dev/null")
 wait_log "$T/run.log" '"event":"server.started"'

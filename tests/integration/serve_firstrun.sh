@@ -118,6 +118,6 @@ python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 busy_pid=$!
 PV_CLEANUP+=("kill $busy_pid")
 wait_log "$T/busy" '^[0-9]+$' 5
-expect_status 1 "$PV_BIN" serve --http "127.0.0.1:$(cat "$T/busy")" --tftp off --https off --admin off
+expect_status 1 "$PV_BIN" serve --http "127.0.0.1:$(cat "$T/busy")" --tftp off --https off --admin off --portal off
 expect_contains "$(cat "$T/.err")" "127.0.0.1:$(cat "$T/busy")" "bind error names the address"
 done_ok

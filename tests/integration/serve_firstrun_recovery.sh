@@ -16,7 +16,7 @@ serve_ports
 dead=$(free_port tcp)
 expect_status 1 "$PV_BIN" serve --data-dir "$D" --db "postgresql://provisor@127.0.0.1:$dead/provisor" \
   --tftp "127.0.0.1:$TFTP_PORT" --http "127.0.0.1:$HTTP_PORT" --https "127.0.0.1:$HTTPS_PORT" \
-  --admin "127.0.0.1:$ADMIN_PORT"
+  --admin "127.0.0.1:$ADMIN_PORT" --portal off
 [ ! -e "$D" ] || fail "a failed first start (store unreachable) left $D: $(ls -A "$D")"; ok
 # a listener that cannot bind: the port is taken by a listener of our own
 python3 -c 'import socket,sys,time
@@ -27,7 +27,7 @@ HOLDER=$!
 PV_CLEANUP+=("kill $HOLDER 2>/dev/null")
 wait_for 10 "the port holder listening" grep -q ready "$T/holder.out"
 expect_status 1 "$PV_BIN" serve --tftp "127.0.0.1:$TFTP_PORT" --http "127.0.0.1:$HTTP_PORT" \
-  --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT"
+  --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT" --portal off
 expect_contains "$(cat "$T/.err")" "$HTTP_PORT" "the error names the address"
 [ ! -e "$D" ] || fail "a failed first start (port taken) left $D: $(ls -A "$D")"; ok
 kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true
@@ -77,6 +77,6 @@ serve_stop
 dead=$(free_port tcp)
 expect_status 1 "$PV_BIN" serve --db "postgresql://provisor@127.0.0.1:$dead/provisor" \
   --tftp "127.0.0.1:$TFTP_PORT" --http "127.0.0.1:$HTTP_PORT" --https "127.0.0.1:$HTTPS_PORT" \
-  --admin "127.0.0.1:$ADMIN_PORT"
+  --admin "127.0.0.1:$ADMIN_PORT" --portal off
 [ -s "$D/tls/ca.pem" ] && [ -s "$D/provisor.db" ] || fail "an existing data directory was touched"; ok
 done_ok

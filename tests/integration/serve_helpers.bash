@@ -76,7 +76,7 @@ serve_start() {
   local name=$1
   shift
   "$PV_BIN" serve --tftp "127.0.0.1:$TFTP_PORT" --http "127.0.0.1:$HTTP_PORT" \
-    --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT" "$@" \
+    --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT" --portal "${PORTAL_ADDR:-off}" "$@" \
     >"$T/$name.out" 2>"$T/$name.log" &
   SERVE_PID=$!
   PV_CLEANUP+=("kill -9 $SERVE_PID 2>/dev/null")

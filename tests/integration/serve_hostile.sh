@@ -29,7 +29,7 @@ serve_ports
 # Short limits, so that slow clients and vanished peers are dealt with within the test.
 "${WRAP[@]}" "$PV_BIN" serve --data-dir "$D" --workers 2 \
   --tftp "127.0.0.1:$TFTP_PORT" --http "127.0.0.1:$HTTP_PORT" \
-  --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT" \
+  --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT" --portal off \
   --limits-request-timeout-ms 4000 --limits-handshake-timeout-ms 4000 \
   --limits-idle-timeout-ms 6000 --limits-max-body-bytes 64K --limits-max-per-source 8 \
   --tftp-timeout-ms 300 --tftp-max-retries 2 --drain-timeout-ms 3000 \
@@ -147,8 +147,10 @@ vanish1=$!
 vanish2=$!
 LAST="silent TFTP peers"
 good_tftp
-# 200 write requests that never send data: at most 16 (--tftp-max-per-source) per loop.
-hit tftp "${TF[@]}" wrq-flood report/000e08abcdef.xml --src 127.0.0.3 --limit 32
+# 200 write requests that never send data: at most 16 (--tftp-max-per-source) per loop at a
+# time. An admitted one lives at least 0.9 s (--tftp-timeout-ms 300 x 3 tries): ACKs within
+# 0.8 s of each other are of transfers alive together.
+hit tftp "${TF[@]}" wrq-flood report/000e08abcdef.xml --src 127.0.0.3 --limit 32 --lifetime 0.8
 # Uploads whose names try to leave the upload directory.
 for n in ../wrq-escape1 ../../wrq-escape2 "$T/wrq-escape3" a/../../wrq-escape4 .hidden; do
   hit tftp "${TF[@]}" wrq-write "$n" --src 127.0.0.2

@@ -43,6 +43,6 @@ serve_stop
 # An unknown user is an error before serving.
 serve_ports
 expect_status 1 "$PV_BIN" serve --data-dir "$D" --http "127.0.0.1:$low" --user no-such-user-pv \
-  --tftp off --https off --admin off
+  --tftp off --https off --admin off --portal off
 expect_contains "$(cat "$T/.err")" "no-such-user-pv: no such user" "unknown user"
 done_ok

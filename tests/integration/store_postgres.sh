@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The PostgreSQL store backend against a real PostgreSQL 15 started here
 # (initdb in $T, a unix socket in $T only, no TCP): the store's unit tests
-# run on it (PV_TEST_PG); `provisor db migrate|check|backup` with URLs and
+# run on it (PV_TEST_PG), and so do the render's; `provisor db migrate|check|backup` with URLs and
 # keyword strings, two migrations racing on one empty database; then two
 # `provisor serve` nodes sharing the database: an account and a device
 # created through one node's admin API, the phone's profile fetched from the
@@ -25,8 +25,10 @@ ok
 URL="postgresql:///provisor?host=$T/pg&port=$PGPORT&user=pv"
 KW="host=$T/pg port=$PGPORT user=pv dbname=provisor"
 
-# --- the store's unit tests, every one of them on PostgreSQL.
-for t in test_store test_store_entities test_secrets test_store_logins test_websession test_rollout; do
+# --- the store's unit tests, every one of them on PostgreSQL, and the render's (one statement
+# per render: one round trip, counted by the backend).
+for t in test_store test_store_entities test_secrets test_store_logins test_websession test_rollout \
+  test_render test_keys; do
   [ -x "$PV_BUILD/$t" ] || fail "$PV_BUILD/$t not built"
   PV_TEST_PG="host=$T/pg port=$PGPORT user=pv dbname=units" "$PV_BUILD/$t" >"$T/$t.out" 2>&1 ||
     fail "$t on PostgreSQL: $(grep -E 'FAILED|Failure|error' "$T/$t.out" | head -20)"

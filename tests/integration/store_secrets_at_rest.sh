@@ -80,7 +80,7 @@ serve_stop
 # The same database without its master key: refused with the reason, not garbage.
 mv "$D/master.key" "$T/master.key.moved"
 "$PV_BIN" serve --tftp "127.0.0.1:$TFTP_PORT" --http "127.0.0.1:$HTTP_PORT" \
-  --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT" >"$T/nokey.out" 2>"$T/nokey.log" &
+  --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT" --portal off >"$T/nokey.out" 2>"$T/nokey.log" &
 SERVE_PID=$!
 PV_CLEANUP+=("kill -9 $SERVE_PID 2>/dev/null")
 wait "$SERVE_PID" && fail "started with another master key"

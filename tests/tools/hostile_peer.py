@@ -189,38 +189,72 @@ def tftp_vanish_write(host, port, name, src, hold):
     say("vanish-write: sent block 1 of %s, then silence (%s)" % (name, again))
 
 
-def tftp_wrq_flood(host, port, count, src, name, limit):
+# Linux's SO_TIMESTAMPNS (asm-generic/socket.h), which Python's socket module may not name.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+def window_peak(times, width):
+    """The most events within any span of width seconds (all of them when width is 0)."""
+    times = sorted(times)
+    if not width:
+        return len(times)
+    peak, first = 0, 0
+    for last, t in enumerate(times):
+        while t - times[first] > width:
+            first += 1
+        peak = max(peak, last - first + 1)
+    return peak
+
+
+def tftp_wrq_flood(host, port, count, src, name, limit, lifetime):
     """count write requests at once, from count ports of one address; none sends data.
-    At most limit are admitted (ACK/OACK), the others refused with ERROR — or, once the
-    per-source rate limit trips, with silence (no reflection)."""
+    At most limit are admitted (ACK/OACK) at a time, the others refused with ERROR — or, once
+    the per-source rate limit trips, with silence (no reflection).
+    "At a time": an admitted transfer lives at least lifetime seconds (the server's timeout
+    times its tries) from its ACK, so ACKs the kernel received within lifetime of each other
+    belong to live transfers together; those are counted, by their kernel receive times
+    (SO_TIMESTAMPNS, immune to this script being descheduled). On a busy machine the server
+    may take longer than lifetime over the flood, and a slot freed by a timed-out transfer is
+    rightly given to a later request. lifetime 0: every ACK counts."""
     socks = []
     for _ in range(count):
         s = tftp_socket(src)
+        s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         s.sendto(struct.pack("!H", 2) + name.encode() + b"\0octet\0", (host, port))
         socks.append(s)
-    acks = errors = 0
+    acked_at = []
+    errors = 0
     pending = {s.fileno(): s for s in socks}
     quiet = 3.0  # the rate limit may stay silent (no reflection): stop after a quiet spell
     last = time.monotonic()
     while pending and time.monotonic() - last < quiet:
         ready, _, _ = select.select(list(pending.values()), [], [], 0.2)
         for s in ready:
-            op, data, _ = tftp_answer(s)
+            data, ancillary, _, _ = s.recvmsg(70000, socket.CMSG_SPACE(16))
+            op = struct.unpack("!H", data[:2])[0] if len(data) >= 2 else -1
             if op == 5:
                 errors += 1
             elif op in (4, 6):
-                acks += 1
+                stamp = time.time()
+                for level, kind, value in ancillary:
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                        sec, nsec = struct.unpack("qq", value[:16])
+                        stamp = sec + nsec / 1e9
+                acked_at.append(stamp)
             else:
                 raise Refused("wrq flood: opcode %d" % op)
             del pending[s.fileno()]
             s.close()
             last = time.monotonic()
     silent = len(pending)
-    say("wrq flood: %d admitted, %d refused, %d unanswered" % (acks, errors, silent))
+    peak = window_peak(acked_at, lifetime)
+    say("wrq flood: %d admitted (at most %d within %.1f s), %d refused, %d unanswered" %
+        (len(acked_at), peak, lifetime, errors, silent))
     if errors == 0:
         raise Refused("wrq flood: nothing refused")
-    if limit and acks > limit:
-        raise Refused("wrq flood: %d admitted, over the limit of %d" % (acks, limit))
+    if limit and peak > limit:
+        raise Refused("wrq flood: %d admitted within %.1f s, over the limit of %d" %
+                      (peak, lifetime, limit))
 
 
 def tftp_main(a):
@@ -265,7 +299,7 @@ def tftp_main(a):
             raise Refused("WRQ %s: opcode %d" % (a.arg, op))
         say("WRQ %s: %s" % (a.arg, "stored" if op == 4 else describe_error(data)))
     elif a.case == "wrq-flood":
-        tftp_wrq_flood(host, port, 200, src, a.arg, a.limit)
+        tftp_wrq_flood(host, port, 200, src, a.arg, a.limit, a.lifetime)
     else:
         raise SystemExit("unknown tftp case " + a.case)
 
@@ -620,6 +654,8 @@ def main():
     p.add_argument("--hold", type=float, default=0,
                    help="seconds to stay silent (vanish, slow-reader, conn-flood)")
     p.add_argument("--limit", type=int, default=0, help="TFTP wrq-flood: most admitted")
+    p.add_argument("--lifetime", type=float, default=0.0,
+                   help="TFTP wrq-flood: seconds an admitted transfer lives at least")
     p.add_argument("--ca")
     p.add_argument("--cert")
     p.add_argument("--key")

@@ -1,5 +1,6 @@
-/* Unit tests for server/render and server/keys on a real SQLite store: layering,
- * placeholders, unknown placeholder errors, encryption and cache, key rotation. */
+/* Unit tests for server/render and server/keys on a real store (SQLite; PostgreSQL in
+ * integration.store_postgres): layering, placeholders, unknown placeholder errors,
+ * encryption and cache, key rotation, one statement per render. */
 #include "store/store_test.h"
 
 #include "core/salted.h"
@@ -78,16 +79,32 @@ static void unknown_placeholder_is_an_error(void **state)
     pv_buf_free(&b);
 }
 
-static void encrypted_cached_and_rotated(void **state)
+/* seed() with a master key loaded and the device's first secret issued. */
+static void seed_keyed(store_fixture *f, pv_store_secret *sec)
 {
-    store_fixture *f = *state;
     char keyfile[320];
     snprintf(keyfile, sizeof keyfile, "%s/master.key", f->dir);
     assert_ok(pv_store_secrets_load(f->s, keyfile, true, e));
     int64_t acct;
     seed(f->s, &acct);
+    assert_ok(pv_keys_issue(f->s, "000e08abcdef", 2000, sec, e));
+    pv_store_account a = {0};
+    assert_ok(pv_store_account_get(f->s, acct, &a, e));
+    free(a.settings);
+    a.settings = pv_strdup("{\"line1\":{\"user_id\":\"1001\",\"ext\":42,\"password\":\"pw-1001\"},"
+                           "\"dnd\":true,\"speed\":[{\"n\":\"555\"}]}");
+    assert_ok(
+        pv_store_account_update(f->s, &a, 2000, NULL, e)); /* sealed: a master key is loaded */
+    pv_store_account_free(&a);
+    assert_ok(
+        pv_store_param_put(f->s, "account:1", "Password_1_", "{{line1.password}}", "na", 2000, e));
+}
+
+static void encrypted_cached_and_rotated(void **state)
+{
+    store_fixture *f = *state;
     pv_store_secret first;
-    assert_ok(pv_keys_issue(f->s, "000e08abcdef", 2000, &first, e));
+    seed_keyed(f, &first);
     pv_prov_policy pol;
     pv_prov_policy_defaults(&pol);
     pol.http_port = 8080;
@@ -161,6 +178,39 @@ static void encrypted_cached_and_rotated(void **state)
     pv_render_output_free(&b);
     pv_render_output_free(&c);
     pv_render_cache_free(cache);
+}
+
+/* A render is one statement (issue 18: one round trip on PostgreSQL, where
+ * integration.store_postgres runs this test too), the `device render` form
+ * that reads the current secret as well, and the layers it read are the ones
+ * that render. */
+static void one_statement_per_render(void **state)
+{
+    store_fixture *f = *state;
+    pv_store_secret sec;
+    seed_keyed(f, &sec);
+    pv_prov_policy pol;
+    pv_prov_policy_defaults(&pol);
+    pv_render_options o = {.policy = &pol, .host = "prov"}; /* serve NULL: the current secret */
+    pv_render_output warm = {0}, out = {0};
+    assert_ok(pv_render_device(f->s, "000e08abcdef", &o, &warm, e)); /* prepares the statement */
+    uint64_t before = pv_store_statements(f->s);
+    assert_ok(pv_render_device(f->s, "000e08abcdef", &o, &out, e));
+    assert_int_equal(pv_store_statements(f->s) - before, 1);
+    assert_string_equal(out.etag, warm.etag);
+    char pass[65];
+    pv_keys_passphrase(&sec, pass);
+    pv_buf plain = {0};
+    assert_ok(pv_salted_decrypt(pv_buf_slice(&out.body), pv_slice_from(pass), PV_MD_MD5, 1 << 20,
+                                &plain, e));
+    assert_non_null(strstr(plain.data, "<Proxy_1_>acct.example</Proxy_1_>"));
+    assert_non_null(strstr(plain.data, "<Dial_Plan_1_>(1xxx)</Dial_Plan_1_>"));
+    assert_non_null(strstr(plain.data, sec.dir)); /* GPP_B: the current secret delivered */
+    /* an account setting sealed at rest (a password) renders in plain */
+    assert_non_null(strstr(plain.data, ">pw-1001</Password_1_>"));
+    pv_buf_free(&plain);
+    pv_render_output_free(&warm);
+    pv_render_output_free(&out);
 }
 
 /* The cache holds no more bytes than its budget (a clock sweep empties other slots), and a
@@ -260,11 +310,9 @@ static void ata_router_configuration(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        STORE_TEST(layers_and_placeholders),
-        STORE_TEST(unknown_placeholder_is_an_error),
-        STORE_TEST(encrypted_cached_and_rotated),
-        STORE_TEST(cache_is_bounded_in_bytes),
-        STORE_TEST(ata_router_configuration),
+        STORE_TEST(layers_and_placeholders),      STORE_TEST(unknown_placeholder_is_an_error),
+        STORE_TEST(encrypted_cached_and_rotated), STORE_TEST(one_statement_per_render),
+        STORE_TEST(cache_is_bounded_in_bytes),    STORE_TEST(ata_router_configuration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,7 +100,11 @@ static void rule_of(pv_store *s, const char *mac, pv_buf *rule)
 {
     bool governed = false;
     pv_buf_reset(rule);
-    assert_ok(pv_rollout_rule(s, MODEL, mac, BASE, rule, &governed, e));
+    pv_store_render_input in; /* what a render reads: the rollout view, the model's images */
+    assert_ok(pv_store_render_load(s, mac, false, &in, e));
+    assert_ok(pv_rollout_rule(s, in.rollout, MODEL, mac, in.firmware, in.nfirmware, BASE, rule,
+                              &governed, e));
+    pv_store_render_input_free(&in);
     assert_true(governed);
 }
 

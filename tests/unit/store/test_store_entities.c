@@ -1,7 +1,8 @@
 /* Unit tests for the store's entities on a real SQLite file: accounts,
  * devices, codes, rate limits, parameter sets, firmware, plans, reports,
- * tokens, audit log; pagination and constraints. */
-/* Covers src/store/store_accounts.c, store_devices.c, store_params.c and store_secrets.c. */
+ * tokens, audit log, everything one render reads; pagination and constraints. */
+/* Covers src/store/store_accounts.c, store_devices.c, store_params.c, store_secrets.c and
+ * store_render.c. */
 #include "store_test.h"
 
 #include "store/store_int.h" /* pv__sha256_hex: a row as schema step 1 wrote it */
@@ -228,8 +229,7 @@ static void binding_codes_single_use_expiry_and_lock(void **state)
     bool again = false;
     pv_error err;
     /* Codes are kept under the master key: none loaded, none made. */
-    assert_int_equal(pv_store_code_create(s, acct, "1234abcd", 1000, 3, 100, &id, &err),
-                     PV_EACCES);
+    assert_int_equal(pv_store_code_create(s, acct, "1234abcd", 1000, 3, 100, &id, &err), PV_EACCES);
     assert_ok(pv_store_secrets_load(s, keyfile, true, e));
     assert_ok(pv_store_code_create(s, acct, "1234abcd", 1000, 5, 100, &id, e));
     /* Spec 12.2's example code binds once. */
@@ -301,8 +301,7 @@ static void binding_codes_single_use_expiry_and_lock(void **state)
     snprintf(sql, sizeof sql,
              "INSERT INTO binding_codes (account_id, code_hash, hint, created_at, expires_at, "
              "max_attempts) VALUES (%lld, '%s', 'ol', 100, 5000, 5)",
-             (long long)acct,
-             "6f2f0b8bdbdbbd2c0b2c6d7b3e3a3c1be6d5d0e7de7e5a0c7b1d6f9e3a5f6b7c");
+             (long long)acct, "6f2f0b8bdbdbbd2c0b2c6d7b3e3a3c1be6d5d0e7de7e5a0c7b1d6f9e3a5f6b7c");
     char bare[65];
     pv__sha256_hex("old-code-1", bare);
     memcpy(strstr(sql, "6f2f"), bare, 64);
@@ -453,6 +452,95 @@ static void firmware_and_plans(void **state)
     pv_store_plans_free(plans, n);
     assert_ok(pv_store_plan_delete(s, "CP-8841-3PCC", e));
     assert_int_equal(pv_store_plan_get(s, "CP-8841-3PCC", &gp, NULL), PV_ENOENT);
+}
+
+/* Everything a render reads comes from one statement (issue 18): on PostgreSQL one round trip
+ * once the statement is prepared on the connection, which its first run does. */
+static void render_input_in_one_statement(void **state)
+{
+    store_fixture *f = *state;
+    pv_store *s = f->s;
+    char keyfile[320];
+    snprintf(keyfile, sizeof keyfile, "%s/master.key", f->dir);
+    assert_ok(pv_store_secrets_load(s, keyfile, true, e));
+    int64_t acct = make_account(s, "r1");
+    char scope[32];
+    snprintf(scope, sizeof scope, "account:%lld", (long long)acct);
+    pv_store_device d = {.mac = "000e08aabbcc", .model = "CP-8841-3PCC", .account_id = acct};
+    assert_ok(pv_store_device_create(s, &d, 10, e));
+    assert_ok(pv_store_param_put(s, "global", "Proxy_1_", "g", NULL, 1, e));
+    assert_ok(pv_store_param_put(s, "global", "Dial_Plan_1_", "(x.)", "ro", 2, e));
+    assert_ok(pv_store_param_put(s, "model:CP-8841-3PCC", "Codec", "G711u", NULL, 3, e));
+    assert_ok(pv_store_param_put(s, scope, "Password_1_", "s3cret", "na", 4, e)); /* sealed */
+    assert_ok(pv_store_param_put(s, "device:000e08aabbcc", "Station_Name", "desk", NULL, 5, e));
+    assert_ok(pv_store_param_put(s, "model:SPA504G", "Other", "x", NULL, 6, e)); /* not its model */
+    pv_store_firmware fw = {.model = "CP-8841-3PCC",
+                            .version = "sip88xx.12-0-1MPP-1",
+                            .file_name = "sip88xx.12-0-1MPP-1.loads",
+                            .sha256 =
+                                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                            .kind = "loads"};
+    assert_ok(pv_store_firmware_add(s, &fw, 7, NULL, e));
+    pv_store_plan plan = {.model = "CP-8841-3PCC", .target_version = "sip88xx.12-0-1MPP-1"};
+    assert_ok(pv_store_plan_put(s, &plan, 8, e));
+    pv_store_secret first, second;
+    assert_ok(pv_store_secret_rotate(s, "000e08aabbcc", NULL, NULL, 9, &first, e));
+    assert_ok(pv_store_secret_confirm(s, "000e08aabbcc", first.id, 10, e));
+    assert_ok(pv_store_secret_rotate(s, "000e08aabbcc", NULL, NULL, 11, &second, e));
+
+    pv_store_render_input in;
+    assert_ok(pv_store_render_load(s, "00:0E:08:AA:BB:CC", true, &in, e)); /* warms the cache */
+    pv_store_render_input_free(&in);
+    uint64_t before = pv_store_statements(s);
+    assert_ok(pv_store_render_load(s, "000e08aabbcc", true, &in, e));
+    assert_int_equal(pv_store_statements(s) - before, 1);
+
+    assert_string_equal(in.device.mac, "000e08aabbcc");
+    assert_string_equal(in.device.model, "CP-8841-3PCC");
+    assert_non_null(in.account);
+    assert_string_equal(in.account->name, "r1");
+    const pv_store_param_set *g = &in.sets[PV_LAYER_GLOBAL];
+    assert_string_equal(g->scope, "global");
+    assert_int_equal(g->version, 2);
+    assert_int_equal(g->n, 2); /* in name order, as pv_store_params_get */
+    assert_string_equal(g->entries[0].name, "Dial_Plan_1_");
+    assert_string_equal(g->entries[0].ua, "ro");
+    assert_string_equal(g->entries[1].value, "g");
+    assert_string_equal(in.sets[PV_LAYER_MODEL].entries[0].value, "G711u");
+    assert_int_equal(in.sets[PV_LAYER_MODEL].n, 1);
+    assert_string_equal(in.sets[PV_LAYER_ACCOUNT].scope, scope);
+    assert_string_equal(in.sets[PV_LAYER_ACCOUNT].entries[0].value, "s3cret"); /* opened */
+    assert_string_equal(in.sets[PV_LAYER_DEVICE].entries[0].value, "desk");
+    assert_non_null(in.plan);
+    assert_string_equal(in.plan->target_version, "sip88xx.12-0-1MPP-1");
+    assert_int_equal(in.nfirmware, 1);
+    assert_string_equal(in.firmware[0].file_name, "sip88xx.12-0-1MPP-1.loads");
+    /* The new secret, unconfirmed, and the confirmed one before it (pv_store_secret_get). */
+    assert_true(in.has_secret);
+    assert_true(in.has_previous);
+    assert_int_equal(in.current.id, second.id);
+    assert_memory_equal(in.current.key, second.key, sizeof second.key);
+    assert_string_equal(in.current.dir, second.dir);
+    assert_int_equal(in.previous.id, first.id);
+    assert_string_equal(in.previous.dir, first.dir);
+    pv_store_render_input_free(&in);
+
+    /* Without secrets asked for, and a device with no account, model or sets of its own. */
+    pv_store_device bare = {.mac = "000e08000001"};
+    assert_ok(pv_store_device_create(s, &bare, 12, e));
+    assert_ok(pv_store_render_load(s, "000e08000001", false, &in, e));
+    assert_null(in.account);
+    assert_null(in.plan);
+    assert_false(in.has_secret);
+    assert_int_equal(in.sets[PV_LAYER_GLOBAL].n, 2);
+    assert_int_equal(in.sets[PV_LAYER_MODEL].id, 0);
+    assert_int_equal(in.sets[PV_LAYER_ACCOUNT].version, 0);
+    assert_int_equal(in.sets[PV_LAYER_DEVICE].n, 0);
+    pv_store_render_input_free(&in);
+    pv_error err;
+    assert_int_equal(pv_store_render_load(s, "000e08999999", true, &in, &err), PV_ENOENT);
+    assert_non_null(strstr(err.msg, "000e08999999"));
+    pv_store_render_input_free(&in);
 }
 
 static void reports_keep_bytes_and_mark_last(void **state)
@@ -830,6 +918,7 @@ int main(void)
         STORE_TEST(rate_limit_windows),
         STORE_TEST(parameter_layers_and_versions),
         STORE_TEST(firmware_and_plans),
+        STORE_TEST(render_input_in_one_statement),
         STORE_TEST(reports_keep_bytes_and_mark_last),
         STORE_TEST(reports_are_kept_per_device),
         STORE_TEST(tokens_and_audit),

@@ -1,0 +1,20 @@
+# Writes OUT, a C file holding every file under SRC (the portal's web/ folder) as a byte array
+# with its path relative to SRC, so `provisor` serves them with no runtime beside itself
+# (docs/portal.md). Run by CMake at build time whenever a file under web/ changes.
+file(GLOB_RECURSE files RELATIVE ${SRC} ${SRC}/*)
+list(SORT files)
+set(body "/* Generated from web/ by scripts/embed_web.cmake: do not edit. */\n#include \"server/web_assets.h\"\n\n")
+set(table "")
+set(i 0)
+foreach(f ${files})
+  file(READ ${SRC}/${f} hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR len "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const unsigned char asset_${i}[] = {${bytes}0x00};\n")
+  string(APPEND table "    {\"${f}\", asset_${i}, ${len}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\nconst pv_web_asset pv_web_assets[] = {\n${table}    {0, 0, 0},\n};\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(RENAME ${OUT}.tmp ${OUT})

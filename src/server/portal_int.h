@@ -1,0 +1,64 @@
+/*
+ * portal_int.h — what the portal's files share: portal.c (routing, sessions,
+ * cookies, headers, login, static files) and portal_pages.c (the account's
+ * pages and changes). A page is built into a pv_buf and sent by
+ * pv__portal_page(); every text from the store passes pv_html_escape.
+ */
+#ifndef PV_SERVER_PORTAL_INT_H
+#define PV_SERVER_PORTAL_INT_H
+
+#include "core/buf.h"
+#include "server/portal.h"
+#include "store/store.h"
+
+#include <stdint.h>
+
+struct pv_portal {
+    pv_handler handler;
+    char *data_dir, *db_url;
+    const pv_prov_policy *policy; /* the server's, or &defaults */
+    pv_prov_policy defaults;
+    pv_websession_policy session;
+    pv_lang language;
+    pv_store *store; /* opened on first use, on the portal's loop */
+};
+
+/* One request being answered. */
+typedef struct pv__portal_req {
+    pv_portal *portal;
+    pv_request *req;
+    pv_lang lang;
+    int64_t now;
+    pv_websession ses; /* valid when logged_in */
+    bool logged_in;
+    pv_buf set_cookie; /* extra Set-Cookie lines */
+} pv__portal_req;
+
+/* The text of key in the request's language (not escaped). */
+const char *pv__portal_t(const pv__portal_req *r, const char *key);
+/* The text of key with "{n}" replaced by n, into out (never a printf format: a catalog is
+ * data, and a stray % in a translation must not read the stack). */
+const char *pv__portal_tn(const pv__portal_req *r, const char *key, long long n, char *out,
+                          size_t size);
+/* Appends the text of key, escaped. */
+void pv__portal_text(pv_buf *out, const pv__portal_req *r, const char *key);
+/* Opens a page: doctype, head, header with the language switch and logout, <main>, <h1>. */
+void pv__portal_open(pv_buf *out, const pv__portal_req *r, const char *title_key);
+/* Closes <main> and the page, and sends it with status. */
+void pv__portal_page(pv__portal_req *r, pv_buf *page, int status);
+/* A hidden CSRF field for a form of the session. */
+void pv__portal_csrf_field(pv_buf *out, const pv__portal_req *r);
+/* 303 to path (a page after a form: reloading it does not post again). */
+void pv__portal_redirect(pv__portal_req *r, const char *path);
+/* An error page: title_key, and message (already translated or from the store). */
+void pv__portal_error(pv__portal_req *r, int status, const char *title_key, const char *message);
+/* JSON (application/json) with the portal's headers. */
+void pv__portal_json(pv__portal_req *r, int status, const char *json);
+/* Adds an audit entry by login:<name> (failures are logged, not fatal). */
+void pv__portal_audit(pv__portal_req *r, const char *action, const char *subject,
+                      const char *detail);
+
+/* portal_pages.c: the logged-in routes; false when the path is none of them. */
+bool pv__portal_account_route(pv__portal_req *r);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * store_render.c — everything one render reads, in one statement; see
+ * pv_store_render_load in store.h.
+ *
+ * A render used to read its rows one query at a time: the device, the
+ * account, four layer versions, four sets and their entries, the upgrade
+ * plan, the secrets — about fifteen statements, each a round trip to
+ * PostgreSQL (~100 µs over a unix socket), so a render on PostgreSQL cost ten
+ * times one on SQLite (issue 18). Here they are one compound SELECT in the
+ * SQL both backends run: one branch per kind of row, UNION ALL, each kind in
+ * its own block of columns (NULL elsewhere) so that the entity readers of
+ * store_int.h read it at their block's first column. The device is looked up
+ * once (CTE d) and the layer scopes are spelled from it in SQL, as
+ * server/render.c spells them.
+ */
+#include "store/store.h"
+
+#include "core/alloc.h"
+#include "store/store_int.h"
+#include "store/store_rollouts.h"
+
+#include <openssl/crypto.h>
+#include <string.h>
+
+/* Row kinds, column 0; column 1 orders rows within a kind (the layer of a
+ * set or entry, a firmware id, minus a secret's id: the newest first). */
+enum {
+    ROW_DEVICE,
+    ROW_ACCOUNT,
+    ROW_SET,
+    ROW_ENTRY,
+    ROW_PLAN,
+    ROW_FIRMWARE,
+    ROW_SECRET,
+    ROW_ROLLOUT
+};
+
+/* Where each block of columns starts (the widths of the *_COLS lists). */
+enum {
+    AT_DEVICE = 2,
+    AT_ACCOUNT = AT_DEVICE + 16,
+    AT_SET = AT_ACCOUNT + 7,
+    AT_ENTRY = AT_SET + 4,
+    AT_PLAN = AT_ENTRY + 3,
+    AT_FIRMWARE = AT_PLAN + 5,
+    AT_SECRET = AT_FIRMWARE + 9,
+    AT_ROLLOUT = AT_SECRET + 5,
+};
+
+#define NULL3 "NULL, NULL, NULL, "
+#define NULL4 "NULL, " NULL3
+#define NULL5 "NULL, " NULL4
+#define NULL7 NULL4 NULL3
+#define NULL9 NULL5 NULL4
+#define NULL16 NULL9 NULL7
+#define NO_ROLLOUT NULL3 "NULL, NULL, NULL, NULL " /* the last block: no comma after it */
+/* The device branch comes first and types the other blocks' non-text columns:
+ * PostgreSQL resolves a UNION's column types pair by pair from the left, and
+ * two untyped NULLs would make a column text. */
+#define BIG "CAST(NULL AS BIGINT), "
+#define TYPED_ACCOUNT BIG "NULL, NULL, NULL, " BIG BIG BIG
+#define TYPED_SET BIG "NULL, " BIG BIG
+#define TYPED_PLAN "NULL, NULL, NULL, " BIG BIG
+#define TYPED_FIRMWARE BIG "NULL, NULL, NULL, NULL, " BIG "NULL, NULL, " BIG
+#define TYPED_SECRET BIG "CAST(NULL AS BYTEA), CAST(NULL AS BYTEA), " BIG BIG
+#define TYPED_ROLLOUT BIG "NULL, NULL, " BIG "NULL, NULL, NULL"
+
+static const char sql_render[] =
+    "WITH d AS (SELECT " DEVICE_COLS " FROM devices WHERE mac = $1), "
+    "sc (layer, scope) AS (SELECT 0, 'global' FROM d "
+    "UNION ALL SELECT 1, 'model:' || model FROM d WHERE model IS NOT NULL "
+    "UNION ALL SELECT 2, 'account:' || account_id FROM d WHERE account_id IS NOT NULL "
+    "UNION ALL SELECT 3, 'device:' || mac FROM d), "
+    "ps AS (SELECT sc.layer, p.id, p.scope, p.version, p.updated_at "
+    "FROM sc JOIN param_sets p ON p.scope = sc.scope) "
+    "SELECT 0, 0, " DEVICE_COLS
+    ", " TYPED_ACCOUNT TYPED_SET NULL3 TYPED_PLAN TYPED_FIRMWARE TYPED_SECRET TYPED_ROLLOUT
+    " FROM d "
+    "UNION ALL SELECT 1, 0, " NULL16 ACCOUNT_COLS ", " NULL4 NULL3 NULL5 NULL9 NULL5 NO_ROLLOUT
+    "FROM accounts WHERE id = (SELECT account_id FROM d) "
+    "UNION ALL SELECT 2, layer, " NULL16 NULL7 SET_COLS ", " NULL3 NULL5 NULL9 NULL5 NO_ROLLOUT
+    "FROM ps "
+    "UNION ALL SELECT 3, ps.layer, " NULL16 NULL7 NULL4 ENTRY_COLS ", " NULL5 NULL9 NULL5 NO_ROLLOUT
+    "FROM ps JOIN param_entries e ON e.set_id = ps.id "
+    "UNION ALL SELECT 4, 0, " NULL16 NULL7 NULL4 NULL3 PLAN_COLS ", " NULL9 NULL5 NO_ROLLOUT
+    "FROM upgrade_plans WHERE model = (SELECT model FROM d) "
+    "UNION ALL SELECT 5, id, " NULL16 NULL7 NULL4 NULL3 NULL5 FW_COLS ", " NULL5 NO_ROLLOUT
+    "FROM firmware_images WHERE model = (SELECT model FROM d) AND "
+    "(EXISTS (SELECT 1 FROM upgrade_plans WHERE model = (SELECT model FROM d)) OR "
+    "EXISTS (SELECT 1 FROM rollouts WHERE model = (SELECT model FROM d))) "
+    "UNION ALL SELECT 6, -id, " NULL16 NULL7 NULL4 NULL3 NULL5 NULL9 SECRET_COLS ", " NO_ROLLOUT
+    "FROM (SELECT " SECRET_COLS " FROM device_secrets WHERE mac = $1 "
+    "AND retired_at IS NULL ORDER BY id DESC LIMIT 2) live "
+    "UNION ALL SELECT 7, 0, " NULL16 NULL7 NULL4 NULL3 NULL5 NULL9 NULL5
+    "* FROM (SELECT " ROLLOUT_VIEW_COLS " " ROLLOUT_VIEW_FROM(
+        "$1") " WHERE r.model = (SELECT model FROM d) "
+              "ORDER BY r.id DESC LIMIT 1) ro "
+              "ORDER BY 1, 2, 30"; /* 30: the entry's name, as pv_store_params_get orders them */
+
+_Static_assert(AT_ENTRY + 1 == 30, "ORDER BY names the entry's name column");
+
+void pv_store_render_input_free(pv_store_render_input *in)
+{
+    pv_store_device_free(&in->device);
+    if (in->account != NULL)
+        pv_store_account_free(in->account);
+    free(in->account);
+    for (size_t i = 0; i < PV_LAYERS; i++)
+        pv_store_param_set_free(&in->sets[i]);
+    if (in->plan != NULL)
+        pv_store_plan_free(in->plan);
+    free(in->plan);
+    if (in->rollout != NULL)
+        pv_store_rollout_view_free(in->rollout);
+    free(in->rollout);
+    pv_store_firmwares_free(in->firmware, in->nfirmware);
+    OPENSSL_cleanse(&in->current, sizeof in->current);
+    OPENSSL_cleanse(&in->previous, sizeof in->previous);
+    memset(in, 0, sizeof *in);
+}
+
+typedef struct loading {
+    pv_store_render_input *in;
+    const char *mac;
+    bool with_secrets;
+    bool found;
+    size_t entries_cap[PV_LAYERS], firmware_cap;
+    int secrets; /* live secret rows seen */
+} loading;
+
+/* The newest live secret is the current one; the one before it is still
+ * valid while the current one is unconfirmed (pv_store_secret_get). */
+static int read_secret(pv_store *s, pv__stmt *st, loading *l, pv_error *err)
+{
+    pv_store_render_input *in = l->in;
+    if (!l->with_secrets || s->secrets == NULL || l->secrets++ >= 2)
+        return 0;
+    if (l->secrets == 1) {
+        int rc = pv__secret_unseal(s, st, AT_SECRET, l->mac, &in->current, err);
+        in->has_secret = rc == 0;
+        return rc;
+    }
+    if (in->current.confirmed_at != 0)
+        return 0;
+    int rc = pv__secret_unseal(s, st, AT_SECRET, l->mac, &in->previous, err);
+    in->has_previous = rc == 0;
+    return rc;
+}
+
+static int read_row(pv_store *s, pv__stmt *st, loading *l, pv_error *err)
+{
+    pv_store_render_input *in = l->in;
+    int64_t kind = pv__col_int(s, st, 0), order = pv__col_int(s, st, 1);
+    size_t layer = order >= 0 && order < PV_LAYERS ? (size_t)order : 0;
+    switch (kind) {
+    case ROW_DEVICE:
+        pv__read_device(s, st, AT_DEVICE, &in->device);
+        l->found = true;
+        return 0;
+    case ROW_ACCOUNT:
+        in->account = pv_calloc(1, sizeof *in->account);
+        pv__read_account(s, st, AT_ACCOUNT, in->account);
+        /* secret settings are sealed at rest, as pv_store_account_get opens them */
+        return pv__settings_open(s, &in->account->settings, err);
+    case ROW_SET:
+        pv__read_param_set(s, st, AT_SET, &in->sets[layer]);
+        return 0;
+    case ROW_ENTRY: {
+        pv_store_param_set *set = &in->sets[layer]; /* sets come before their entries */
+        pv_store_param *p =
+            pv__rows_push((void **)&set->entries, &set->n, &l->entries_cap[layer], sizeof *p);
+        return pv__read_param_entry(s, st, AT_ENTRY, set->scope, p, err);
+    }
+    case ROW_PLAN:
+        in->plan = pv_calloc(1, sizeof *in->plan);
+        pv__read_plan(s, st, AT_PLAN, in->plan);
+        return 0;
+    case ROW_FIRMWARE:
+        pv__read_firmware(s, st, AT_FIRMWARE,
+                          pv__rows_push((void **)&in->firmware, &in->nfirmware, &l->firmware_cap,
+                                        sizeof *in->firmware));
+        return 0;
+    case ROW_SECRET:
+        return read_secret(s, st, l, err);
+    case ROW_ROLLOUT:
+        in->rollout = pv_calloc(1, sizeof *in->rollout);
+        pv__read_rollout_view(s, st, AT_ROLLOUT, in->rollout);
+        return 0;
+    default:
+        return pv_error_set(err, PV_ESTORE, "render of %s: row of unknown kind %lld", l->mac,
+                            (long long)kind);
+    }
+}
+
+int pv_store_render_load(pv_store *s, const char *mac, bool with_secrets,
+                         pv_store_render_input *out, pv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char m[13];
+    int rc = pv_store_mac_normalize(mac, m, err);
+    loading l = {.in = out, .mac = m, .with_secrets = with_secrets};
+    pv__stmt *st = NULL;
+    if (rc == 0)
+        rc = pv__query(s, sql_render, PV_ARGS(PV_T(m)), &st, err);
+    while (rc == 0 && (rc = pv__next(s, st, err)) == 1)
+        rc = read_row(s, st, &l, err);
+    if (rc < 0) {
+        pv__done(s, st); /* a row that failed to read leaves the others unread */
+        pv_store_render_input_free(out);
+        return rc;
+    }
+    if (!l.found)
+        return pv__no_device(m, err);
+    return 0;
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Admission under a storm (issue 15, DESIGN 8; docs/provisioning.md "Admission"): 200 factory
+# phones of `provisor fleet`, all behind ONE source address (an office behind NAT), boot at
+# once against a `provisor serve` that renders at most 50 profiles per second (less than
+# they arrive) and lets a request wait at most 700 ms. Requests queue instead of being
+# closed; those past the deadline get 503 with a Retry-After; the phones retry on their own
+# schedule and every one of them ends provisioned (SEC-PRV-2) with its certificate's
+# identity — nothing is limited by the shared address.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_helpers.bash"
+
+N=200
+D="$T/data"
+serve_ports
+serve_start serve --data-dir "$D" --tftp off --workers 2 --provisioning-render-rate 50 \
+  --provisioning-queue-deadline-ms 700 --provisioning-retry-delay 3+3,6+6
+export PROVISOR_DATA="$D" PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
+export PROVISOR_TOKEN=$(grep -A1 '^Admin token' "$T/serve.out" | tail -1 | tr -d ' ')
+
+expect_status 0 "$PV_BIN" fleet certs --count $N --out "$T/certs" --mix mpp \
+  --ca-cert "$D/manufacturer/demo-ca.pem" --ca-key "$D/manufacturer/demo-ca.key"
+expect_status 0 "$PV_BIN" account create office
+{ echo "MAC,model,account"; for i in $(seq 0 $((N - 1))); do
+  printf '00562b%06x,CP-8841-3PCC,office\n' "$i"; done; } >"$T/devices.csv"
+expect_status 0 "$PV_BIN" device import "$T/devices.csv"
+
+# in-house: /$PSN.xml, then /$MA.xml with the certificate (SEC-PRV-1), then the profile
+expect_status 0 "$PV_BIN" fleet run --scenario in-house --phones $N --mix mpp \
+  --server "https://127.0.0.1:$HTTPS_PORT" --ca "$D/tls/ca.pem" --certs "$T/certs" \
+  --source-addresses off --random-delay 0 --period 3 --duration 240 --report "$T/storm"
+expect_contains "$(cat "$T/.out")" "$N/$N phones" "every phone provisioned"
+expect_eq "$(sqlite3 -cmd '.timeout 5000' "$D/provisor.db" \
+  "SELECT count(*) FROM devices WHERE state = 'SEC-PRV-2'")" $N "the server's store agrees"
+
+queued=$(metric 'provisor_admission_queued_total{class="render"}')
+refused=$(metric 'provisor_admission_refused_total{class="render",reason="deadline"}')
+admitted=$(metric 'provisor_admission_admitted_total{class="render"}')
+[ "$queued" -gt 0 ] || fail "no request waited: the storm did not exceed the render rate"
+ok
+[ "$refused" -gt 0 ] || fail "no request waited past the deadline: the test shows no retry"
+ok
+[ "$admitted" -ge $((N * 3)) ] || fail "admitted $admitted renders, want at least 3 per phone"
+ok
+expect_eq "$(metric 'provisor_admission_waiting{class="render"}')" 0 "nothing left waiting"
+# a refusal says when to come back, spread over the phones' first retry step (3+3 s here)
+grep -q 'status=503' "$T/serve.log" || fail "no 503 logged"
+ok
+serve_stop
+echo "storm: queued=$queued refused=$refused admitted=$admitted"
+done_ok
