@@ -11,8 +11,11 @@
 # `seed_store seed` (bench/seed_store.c: accounts, layered parameters with placeholders, a
 # confirmed key per device), then `seed_store render` for SECONDS — one thread, random devices,
 # no cache, every render read from the store in its one statement and encrypted — giving
-# renders/s, p50/p99/max latency, the render process's peak RSS, and the database's size. The
-# 1-minute load average is recorded beside each point: the machine may be shared.
+# renders/s, p50/p99/max latency (and "own" p99: without the time the thread waited for a CPU
+# while other processes ran), CPU per render (the render process's, and PostgreSQL's), the
+# render process's peak RSS, and the database's size. The 1-minute load average is recorded
+# beside each point: the machine may be shared, and then CPU per render is the figure that
+# carries over to a quiet machine.
 #
 # Output in bench/results/: scaling-<time>.jsonl (one line per point), scaling-<time>.md (the
 # table for docs/benchmarks.md) and scaling-<time>.svg (renders/s and p99 against devices, log
@@ -37,6 +40,10 @@ kill -TERM "${pids[0]}"
 wait "${pids[0]}" || true
 [ -z "$pg_sizes" ] || bench_pg_start
 
+# CPU ticks of the PostgreSQL server: the postmaster and every child it has reaped (a
+# backend's CPU lands there when its client disconnects).
+pg_cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$(head -1 "$W/pg/data/postmaster.pid")/stat"; }
+
 point() { # STORE N
   local store=$1 n=$2 url seeded rendered
   if [ "$store" = postgres ]; then
@@ -46,13 +53,19 @@ point() { # STORE N
     url="$W/scale$n.db"
   fi
   seeded=$(PV_BENCH_DB=$url "$build/seed_store" seed "$D" "$n" 0 "$W/out$n")
-  local load_before
+  local load_before pg0=0 pg_ms=null
   load_before=$(loadavg)
+  if [ "$store" = postgres ]; then pg0=$(pg_cpu_ticks); fi
   rendered=$(PV_BENCH_DB=$url "$build/seed_store" render "$D" "$n" "$seconds")
+  if [ "$store" = postgres ]; then # the server's CPU per render, its backend reaped by now
+    sleep 1
+    pg_ms=$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); print('%.4f' % ((int(sys.argv[2]) - int(sys.argv[3])) * 1000 / int(sys.argv[4]) / max(r['renders'], 1)))" \
+      "$rendered" "$(pg_cpu_ticks)" "$pg0" "$(getconf CLK_TCK)")
+  fi
   local mb pg_url=""
   if [ "$store" = postgres ]; then pg_url=$url; fi
   mb=$(bench_db_mb "$pg_url" "$url")
-  record "{\"bench\":\"scaling\",\"store\":\"$store\",\"devices\":$n,\"db_mb\":$mb,\"loadavg\":[$load_before,$(loadavg)],\"seed\":$seeded,\"render\":$rendered}"
+  record "{\"bench\":\"scaling\",\"store\":\"$store\",\"devices\":$n,\"db_mb\":$mb,\"loadavg\":[$load_before,$(loadavg)],\"server_cpu_ms_per_render\":$pg_ms,\"seed\":$seeded,\"render\":$rendered}"
   if [ "$store" = sqlite ]; then rm -f "$url" "$url"-wal "$url"-shm; fi
   rm -rf "$W/out$n"
 }
@@ -63,13 +76,15 @@ python3 - "$results" <<'PY'
 import json, math, sys
 path = sys.argv[1]
 rows = [json.loads(l) for l in open(path) if l.strip()]
-md = ["| store | devices | renders/s | p50 ms | p99 ms | peak RSS MB | database MB | seeding devices/s | load avg |",
-      "|---|---|---|---|---|---|---|---|---|"]
+md = ["| store | devices | renders/s | p50 ms | p99 ms | p99 own ms | CPU ms/render (client + server) | peak RSS MB | database MB | seeding devices/s | load avg |",
+      "|---|---|---|---|---|---|---|---|---|---|---|"]
 for r in rows:
     x = r["render"]
-    md.append("| %s | %s | %s | %.3f | %.3f | %.1f | %d | %s | %.1f–%.1f |" % (
+    server = r.get("server_cpu_ms_per_render")
+    cpu = "%.3f" % x["cpu_ms_per_render"] + (" + %.3f" % server if server is not None else "")
+    md.append("| %s | %s | %s | %.3f | %.3f | %.3f | %s | %.1f | %d | %s | %.1f–%.1f |" % (
         "SQLite" if r["store"] == "sqlite" else "PostgreSQL", f'{r["devices"]:,}'.replace(",", " "),
-        f'{x["renders_per_s"]:,.0f}'.replace(",", " "), x["p50_ms"], x["p99_ms"],
+        f'{x["renders_per_s"]:,.0f}'.replace(",", " "), x["p50_ms"], x["p99_ms"], x["own_p99_ms"], cpu,
         x["max_rss_kb"] / 1024, r["db_mb"], f'{r["seed"]["devices_per_s"]:,.0f}'.replace(",", " "),
         r["loadavg"][0], r["loadavg"][1]))
 open(path[:-len(".jsonl")] + ".md", "w").write("\n".join(md) + "\n")

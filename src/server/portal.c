@@ -29,7 +29,7 @@ static const char security_headers[] =
     "base-uri 'none'\r\n"
     "X-Content-Type-Options: nosniff\r\n"
     "X-Frame-Options: DENY\r\n"
-    "Referrer-Policy: no-referrer\r\n"
+    "Referrer-Policy: same-origin\r\n" /* no-referrer would make forms send Origin: null */
     "Cross-Origin-Opener-Policy: same-origin\r\n"
     "Cross-Origin-Resource-Policy: same-origin\r\n"
     "Strict-Transport-Security: max-age=31536000\r\n";

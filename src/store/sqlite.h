@@ -12,7 +12,10 @@
  *   busy_timeout=5000    a writer waits up to 5 s for another one instead of
  *                        failing at once (transactions start with BEGIN
  *                        IMMEDIATE so that the wait happens up front).
- * Prepared statements are cached per connection for its whole life.
+ * Prepared statements are cached per connection for its whole life. The first
+ * handle a process opens asks the kernel to read the file ahead into the page
+ * cache when it fits easily in memory (sqlite.c "Warming the page cache"), so
+ * that a restarted server does not answer its first minutes from the disk.
  */
 #ifndef PV_STORE_SQLITE_H
 #define PV_STORE_SQLITE_H

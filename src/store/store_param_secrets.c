@@ -218,9 +218,15 @@ typedef struct plain_row {
     char *scope, *name, *value;
 } plain_row;
 
+/* Every store open with a master key runs this: the names are matched in SQL
+ * (pv_store_param_is_secret's words, lower() because PostgreSQL's LIKE is
+ * case-sensitive) so that a store of a million devices is one scan, not a
+ * million rows copied out to be looked at (issue 18: 7 s and 70 MB per open). */
 static const char sql_plain[] =
     "SELECT e.set_id, p.scope, e.name, e.value FROM param_entries e "
-    "JOIN param_sets p ON p.id = e.set_id WHERE e.value NOT LIKE 'sealed:%'";
+    "JOIN param_sets p ON p.id = e.set_id WHERE e.value NOT LIKE 'sealed:%' AND "
+    "(lower(e.name) LIKE '%password%' OR lower(e.name) LIKE '%passwd%' OR "
+    "lower(e.name) LIKE '%secret%')";
 static const char sql_reseal[] =
     "UPDATE param_entries SET value = $3 WHERE set_id = $1 AND name = $2 AND value = $4";
 

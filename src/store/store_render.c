@@ -160,7 +160,8 @@ static int read_row(pv_store *s, pv__stmt *st, loading *l, pv_error *err)
     case ROW_ACCOUNT:
         in->account = pv_calloc(1, sizeof *in->account);
         pv__read_account(s, st, AT_ACCOUNT, in->account);
-        return 0;
+        /* secret settings are sealed at rest, as pv_store_account_get opens them */
+        return pv__settings_open(s, &in->account->settings, err);
     case ROW_SET:
         pv__read_param_set(s, st, AT_SET, &in->sets[layer]);
         return 0;

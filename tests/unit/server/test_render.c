@@ -88,6 +88,16 @@ static void seed_keyed(store_fixture *f, pv_store_secret *sec)
     int64_t acct;
     seed(f->s, &acct);
     assert_ok(pv_keys_issue(f->s, "000e08abcdef", 2000, sec, e));
+    pv_store_account a = {0};
+    assert_ok(pv_store_account_get(f->s, acct, &a, e));
+    free(a.settings);
+    a.settings = pv_strdup("{\"line1\":{\"user_id\":\"1001\",\"ext\":42,\"password\":\"pw-1001\"},"
+                           "\"dnd\":true,\"speed\":[{\"n\":\"555\"}]}");
+    assert_ok(
+        pv_store_account_update(f->s, &a, 2000, NULL, e)); /* sealed: a master key is loaded */
+    pv_store_account_free(&a);
+    assert_ok(
+        pv_store_param_put(f->s, "account:1", "Password_1_", "{{line1.password}}", "na", 2000, e));
 }
 
 static void encrypted_cached_and_rotated(void **state)
@@ -196,6 +206,8 @@ static void one_statement_per_render(void **state)
     assert_non_null(strstr(plain.data, "<Proxy_1_>acct.example</Proxy_1_>"));
     assert_non_null(strstr(plain.data, "<Dial_Plan_1_>(1xxx)</Dial_Plan_1_>"));
     assert_non_null(strstr(plain.data, sec.dir)); /* GPP_B: the current secret delivered */
+    /* an account setting sealed at rest (a password) renders in plain */
+    assert_non_null(strstr(plain.data, ">pw-1001</Password_1_>"));
     pv_buf_free(&plain);
     pv_render_output_free(&warm);
     pv_render_output_free(&out);
@@ -300,8 +312,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         STORE_TEST(layers_and_placeholders),      STORE_TEST(unknown_placeholder_is_an_error),
         STORE_TEST(encrypted_cached_and_rotated), STORE_TEST(one_statement_per_render),
-        STORE_TEST(cache_is_bounded_in_bytes),
-        STORE_TEST(ata_router_configuration),
+        STORE_TEST(cache_is_bounded_in_bytes),    STORE_TEST(ata_router_configuration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
