@@ -112,6 +112,8 @@ expect_call 200 GET /devices/00:0e:08:aa:bb:71/actions
 expect_eq "$(jq_py '[(d["job"], d["outcome"]) for d in j["items"]][-3:]')" \
   "[(3, 'timeout'), (2, 'refused'), (1, 'ok')]" "one device's outcomes, newest first"
 expect_call 404 GET /jobs/99999/devices
+expect_call 404 PATCH "/accounts/nosuch?notify=1" '{"customer":"x"}'
+expect_status 0 "$P" job show 2 # a job whose device refused: shown, exit 0
 
 # --- NOTIFY over TCP ([sip] tcp): SIPp as the proxy's side on a TCP socket ---
 serve_stop
