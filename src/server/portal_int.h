@@ -20,7 +20,9 @@ struct pv_portal {
     pv_prov_policy defaults;
     pv_websession_policy session;
     pv_lang language;
-    pv_store *store; /* opened on first use, on the portal's loop */
+    pv_store *store;        /* opened on first use, on the portal's loop */
+    struct uv_loop_s *loop; /* NULL: logins verify inline */
+    unsigned verifying;     /* logins whose password check is on a worker thread */
 };
 
 /* One request being answered. */
