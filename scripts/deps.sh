@@ -21,7 +21,13 @@ want=(
   librsvg2-bin
   # operations (issue 17): make deb, lintian, mandoc -Tlint, promtool check rules
   debhelper lintian fakeroot mandoc prometheus
+  # integration.portal_browser: the customer portal in a real, headless browser; a Japanese
+  # font so that its screenshots of the Japanese pages are readable
+  chromium fonts-ipafont-gothic
 )
+# ...driven by npm playwright-core and axe-core (tests/browser/package-lock.json): Debian's
+# nodejs and npm unless a node with npm is already installed (another packaging of it).
+command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
 bench=0
 if [ "${1:-}" = "--bench" ]; then
   bench=1
@@ -53,8 +59,21 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The browser test's two npm packages, pinned by the lockfile, into tests/browser/node_modules.
+browser_modules() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+  [ -f "$dir/package-lock.json" ] || return 0
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+    [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+      echo "deps: npm ci in $dir failed (integration.portal_browser will say so)" >&2
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   extract_atftpd # the phone tests run atftpd as an independent peer
+  browser_modules
   exit 0
 fi
 
@@ -72,4 +91,5 @@ fi
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 extract_atftpd
+browser_modules
 exit 0

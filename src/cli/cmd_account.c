@@ -236,9 +236,14 @@ int pv_cmd_code(int argc, char **argv)
 
 static int token_list(pv_cli_api *api, int argc, char **argv)
 {
-    static const pv_cli_column cols[] = {{"NAME", "name"},         {"ROLE", "role"},
-                                         {"ACCOUNT", "account"},   {"CREATED", "created_at"},
-                                         {"LAST USED", "last_used_at"}, {"REVOKED", "revoked_at"}};
+    static const pv_cli_column cols[] = {
+        {"NAME", "name"},
+        {"ROLE", "role"},
+        {"ACCOUNT", "account"},
+        {"CREATED", "created_at"},
+        {"LAST USED", "last_used_at"},
+        {"REVOKED", "revoked_at"},
+    };
     return pv_cli_list_table(api, "/tokens", cols, sizeof cols / sizeof cols[0]);
 }
 

@@ -13,7 +13,7 @@
  * devices whose profile changed; account update --notify asks the server to do the same
  * (?notify=1) and follows the job it answers with (pv_cli_follow_job).
  *
- * `provisor job list|show ID|devices ID`: the jobs the store keeps (GET /jobs...).
+ * `provisor job list|show ID`: the jobs the store keeps (GET /jobs, /jobs/{id}/devices).
  */
 #include "cli/cli.h"
 
@@ -289,7 +289,7 @@ static int job_show(pv_cli_api *api, int argc, char **argv)
     json_t *job = NULL;
     int rc = pv_cli_call(api, "GET", path, NULL, &job);
     free(path);
-    return rc != PV_EXIT_OK ? rc : pv_cli_follow_job(api, job, true);
+    return rc != PV_EXIT_OK ? rc : pv_cli_follow_job(api, job, false); /* shown, not judged */
 }
 
 static const pv_cli_action job_actions[] = {

@@ -161,7 +161,7 @@ static int rollout_create(pv_cli_api *api, int argc, char **argv)
     (void)argc;
     const char *model = pv_cli_opt(api, "model");
     if (model == NULL) {
-        pv_cli_errorf("rollout create: --model MODEL is required");
+        pv_cli_errorf("--model MODEL is required"); /* the context names the command */
         return PV_EXIT_USAGE;
     }
     json_t *body = json_pack("{s:s, s:s}", "name", argv[0], "model", model);

@@ -12,9 +12,12 @@
  * On the virtual clock, time jumps to the next due entry; requests are
  * answered by the vserver model after its computed delay. On the real clock,
  * one uv_timer is armed for the next due entry and requests go through the
- * fetcher; its callbacks deliver the answers.
+ * fetcher; its callbacks deliver the answers. What a scenario makes of an
+ * answer (bindings, reports, goals) is scenario.c's (fleet_int.h).
  */
 #include "fleet/fleet.h"
+
+#include "fleet/fleet_int.h"
 
 #include "phone/fetch_request.h"
 #include "core/alloc.h"
@@ -30,75 +33,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <uv.h>
-
-/*
- * PH_QUEUED: in the FIFO of phones waiting for an in-flight slot. PH_WAITING: req_ms/req_ns hold
- * the time the phone began to wait, so that the wait counts in its request's latency. A phone
- * is queued before the fleet knows whether its agent has a request at all (the agent has no
- * peek); when its turn comes and it has none, both flags drop.
- */
-enum {
-    PH_IN_FLIGHT = 1,
-    PH_WAITING = 2,
-    PH_BINDING = 4, /* retail: a binding under way; in-house: until SEC-PRV-1 */
-    PH_QUEUED = 8,
-    PH_REPORTING = 16, /* reports: the report was asked for */
-    PH_REPORTED = 32,  /* reports: a report was answered 200 */
-    PH_DEAD = 64,      /* rollout-bad --fault brick: installed the image, never came back */
-    PH_NOTIFIED = 128, /* push: a NOTIFY was accepted; the resync it causes counts */
-};
-
-#define NEVER UINT64_MAX
-#define DAY_MS (24ull * 3600 * 1000)
-#define BIND_TRIES 3 /* a customer tries a code three times, a minute apart */
-#define BIND_RETRY_MS 60000ull
-#define REPORT_RETRY_MS 2000ull /* reports: a failed upload is asked for again */
-
-/* 64 bytes per phone besides its agent and schedule entry. */
-typedef struct pv__phone {
-    pv_agent *agent;
-    pv_agent_challenge *chal; /* the last 401's challenge (spec 8.2), NULL until one came */
-    uint64_t kick_ms;         /* scenario action (retail binding), NEVER if none */
-    uint64_t answer_ms;       /* a virtual answer arrives, NEVER if none */
-    uint64_t req_ns;          /* real clock at the request (or when it began to wait) */
-    uint32_t req_ms;          /* scenario time of the request */
-    uint32_t req_id;
-    uint32_t vdelay_us;
-    uint32_t vindex; /* what the virtual answer carries (vserver.h) */
-    int16_t verror;
-    uint16_t vstatus;
-    uint8_t vkind, purpose, flags, bind_tries, pushes;
-} pv__phone;
-
-typedef struct fetch_ctx {
-    struct pv_fleet *f;
-    uint32_t phone;
-} fetch_ctx;
-
-struct pv_fleet {
-    pv_fleet_config cfg;
-    pv_fleet_plan plan;
-    pv_fleet_stats stats;
-    pv_fleet_summary sum;
-    pv_agent_defaults *defs[4];
-    pv__phone *phone;
-    pv_fleet_sched sched;
-    uint32_t *wait; /* FIFO ring of phones waiting for an in-flight slot */
-    uint32_t wait_head, wait_len;
-    uint32_t in_flight;
-    uint64_t now_ms;
-    bool outage, outage_done, done;
-    pv_vserver vs;
-    /* real clock */
-    uv_loop_t loop;
-    uv_timer_t wake, tick;
-    uv_signal_t sigint;
-    pv_fetcher *fetcher;
-    pv_fleet_sip *sip; /* --sip: the phones' SIP user agents, or NULL */
-    fetch_ctx *ctx; /* per phone, the fetcher's callback data: a cancelled transfer leaks nothing */
-    uint64_t t0_ns;
-    pv_fleet_progress progress;
-};
 
 /* ---- small helpers ---- */
 
@@ -276,128 +210,6 @@ static void wait_release(pv_fleet *f)
     }
 }
 
-/* ---- goals ---- */
-
-static bool runs_new_load(const pv__phone *p)
-{
-    pv_agent_family fam;
-    if (pv_agent_family_parse(pv_agent_model(p->agent), &fam) != 0)
-        return false;
-    return strcmp(pv_agent_swver(p->agent), pv_fleet_new_swver(fam)) == 0;
-}
-
-static bool goal_reached(const pv_fleet *f, const pv__phone *p)
-{
-    switch (f->plan.goal) {
-    case PV_GOAL_SWVER:
-        return runs_new_load(p);
-    case PV_GOAL_SECPRV2:
-        return pv_agent_get_prov_state(p->agent) == PV_AGENT_SEC_PRV_2;
-    case PV_GOAL_REPORT:
-        return (p->flags & PH_REPORTED) != 0;
-    case PV_GOAL_PUSH:
-        return p->pushes >= f->plan.pushes;
-    default:
-        return false; /* PV_GOAL_RESYNC is decided at the end of a resync */
-    }
-}
-
-static void check_goal(pv_fleet *f, uint32_t i)
-{
-    if (f->stats.goal_ms[i] == UINT32_MAX && goal_reached(f, &f->phone[i]))
-        pv_fleet_stats_goal(&f->stats, i, f->now_ms);
-}
-
-/* Retail: the customer enters the code (DESIGN 5), i.e. /admin/resync?URL/init/CODE.
- * Reports: the provider asks for the report again (SIP NOTIFY Event: report). */
-static void kick(pv_fleet *f, uint32_t i)
-{
-    pv__phone *p = &f->phone[i];
-    p->kick_ms = NEVER;
-    if (f->plan.goal == PV_GOAL_REPORT || f->plan.report_after_upgrade) {
-        int rc = pv_agent_report(p->agent, f->now_ms, NULL);
-        if (rc == 0) {
-            p->flags |= PH_REPORTING;
-            drain(f, i);
-        } else {
-            p->kick_ms = f->now_ms + REPORT_RETRY_MS; /* busy: ask again shortly */
-        }
-        return;
-    }
-    pv_fleet_ident id;
-    pv_fleet_ident_make(f->cfg.seed, i, &f->cfg.mix, &id);
-    const char *code = i < f->cfg.ncodes ? f->cfg.codes[i] : id.code;
-    char url[512];
-    int n = snprintf(url, sizeof url, "%s/init/%s", server_of(f, i), code);
-    if (n < 0 || (size_t)n >= sizeof url)
-        return;
-    pv_error err;
-    int rc = pv_agent_resync(p->agent, f->now_ms, url, &err);
-    if (rc == PV_EBUSY) { /* the phone is resyncing: the customer tries again shortly */
-        p->kick_ms = f->now_ms + 5000;
-        return;
-    }
-    if (rc != 0) {
-        pv_fleet_stats_cause(&f->stats, "bind refused by phone");
-        return;
-    }
-    p->flags |= PH_BINDING;
-    p->bind_tries++;
-}
-
-/* A phone's operation ended (no request in flight after an answer). */
-static void op_ended(pv_fleet *f, uint32_t i, const pv_agent_response *r)
-{
-    pv__phone *p = &f->phone[i];
-    bool profile = p->purpose == PV_AGENT_FOR_PROFILE;
-    bool led_ok = pv_agent_get_led(p->agent) == PV_AGENT_LED_NORMAL;
-    if (profile && r->error == 0 && r->status == 200 && !led_ok)
-        pv_fleet_stats_cause(&f->stats, "corrupt profile");
-    if (p->flags & PH_BINDING) {
-        bool prv1 = pv_agent_get_prov_state(p->agent) >= PV_AGENT_SEC_PRV_1;
-        /* in-house: the phone retries on its own schedule until SEC-PRV-1 */
-        if (prv1 || !f->plan.await_sec_prv_1)
-            p->flags &= (uint8_t)~PH_BINDING;
-        if (prv1) {
-            /* the server's SIP NOTIFY (Event: check-sync) after a binding: resync now */
-            if (pv_agent_resync(p->agent, f->now_ms, NULL, NULL) == 0)
-                drain(f, i);
-        } else if (!f->plan.await_sec_prv_1 && p->bind_tries < BIND_TRIES) {
-            p->kick_ms = f->now_ms + BIND_RETRY_MS;
-        }
-    }
-    if (f->plan.goal == PV_GOAL_REPORT && p->purpose == PV_AGENT_FOR_REPORT) {
-        if (r->error == 0 && r->status == 200) {
-            p->flags |= PH_REPORTED;
-        } else { /* a phone sends a report once (spec 7.1): the provider asks again */
-            p->flags &= (uint8_t)~PH_REPORTING;
-            p->kick_ms = f->now_ms + REPORT_RETRY_MS;
-        }
-    }
-    if (f->plan.goal == PV_GOAL_REPORT && profile && !(p->flags & (PH_REPORTED | PH_REPORTING)) &&
-        pv_agent_get_prov_state(p->agent) == PV_AGENT_SEC_PRV_2 &&
-        pv_agent_report(p->agent, f->now_ms, NULL) == 0) {
-        /* the provider's NOTIFY (Event: report) once the phone is provisioned */
-        p->flags |= PH_REPORTING;
-        drain(f, i);
-    }
-    bool applied = profile && led_ok && r->error == 0 && r->status == 200;
-    if (applied && f->sip != NULL)
-        pv_fleet_sip_check(f->sip, i); /* the profile may have changed the line: register */
-    if (applied && (p->flags & PH_NOTIFIED)) { /* spec 5.5: the resync the NOTIFY caused */
-        p->flags &= (uint8_t)~PH_NOTIFIED;
-        if (p->pushes < UINT8_MAX)
-            p->pushes++;
-    }
-    if (f->plan.goal == PV_GOAL_RESYNC && profile && led_ok && r->error == 0 && r->status == 200 &&
-        f->now_ms >= f->plan.goal_after_ms)
-        pv_fleet_stats_goal(&f->stats, i, f->now_ms);
-    if (f->plan.goal == PV_GOAL_SWVER_RESYNC && profile && led_ok && r->error == 0 &&
-        r->status == 200 && runs_new_load(p) && f->stats.goal_ms[i] == UINT32_MAX)
-        pv_fleet_stats_goal(&f->stats, i, f->now_ms);
-    check_goal(f, i);
-}
-
 static const char *cause_of(const pv_agent_response *r, char *buf, size_t size)
 {
     if (r->error < 0) {
@@ -437,7 +249,7 @@ static void deliver(pv_fleet *f, uint32_t i, const pv_agent_response *r, uint64_
     pv_agent_fetch_done(p->agent, f->now_ms, p->req_id, r);
     drain(f, i);
     if (!(p->flags & PH_IN_FLIGHT))
-        op_ended(f, i, r);
+        pv__fleet_op_ended(f, i, r);
     if (f->plan.report_after_upgrade && p->purpose == PV_AGENT_FOR_FIRMWARE &&
         p->kick_ms == NEVER)
         p->kick_ms = f->now_ms + REPORT_RETRY_MS; /* the provider asks how the upgrade went */
@@ -482,7 +294,7 @@ static void take_action(pv_fleet *f, uint32_t i, const pv_agent_action *act)
         pv_agent_boot(p->agent, f->now_ms);
         pv_agent_set_time_of_day(p->agent, f->now_ms,
                                  (uint32_t)((f->plan.time_of_day_ms + f->now_ms) % DAY_MS));
-        check_goal(f, i); /* a new load runs after the reboot */
+        pv__fleet_check_goal(f, i); /* a new load runs after the reboot */
         return;
     default: /* LOG and PERSIST: a simulated phone keeps no disk and no syslog */
         return;
@@ -508,6 +320,16 @@ static void drain(pv_fleet *f, uint32_t i)
     }
 }
 
+void pv__fleet_drain(pv_fleet *f, uint32_t i)
+{
+    drain(f, i);
+}
+
+const char *pv__fleet_server(const pv_fleet *f, uint32_t i)
+{
+    return server_of(f, i);
+}
+
 /* ---- the clock-independent core ---- */
 
 static void process(pv_fleet *f, uint32_t i)
@@ -520,7 +342,7 @@ static void process(pv_fleet *f, uint32_t i)
     if (p->answer_ms <= f->now_ms)
         deliver_virtual(f, i);
     if (p->kick_ms <= f->now_ms)
-        kick(f, i);
+        pv__fleet_kick(f, i);
     if (pv_agent_next_wakeup(p->agent) <= f->now_ms)
         pv_agent_tick(p->agent, f->now_ms);
     if (!(p->flags & PH_QUEUED))

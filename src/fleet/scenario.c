@@ -1,8 +1,12 @@
 /*
  * scenario.c — scenario table, timelines and the phones' starting
- * configuration (see scenario.h).
+ * configuration (see scenario.h); and the wiring of the scenarios into the
+ * engine (fleet_int.h): what a binding, a report or a NOTIFY-caused resync
+ * does to a phone, and when a phone reached its scenario's goal.
  */
 #include "fleet/scenario.h"
+
+#include "fleet/fleet_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -240,4 +244,126 @@ uint64_t pv_fleet_plan_kick_ms(const pv_fleet_plan *p, uint64_t seed, uint32_t i
         return UINT64_MAX;
     uint64_t z = mix64(seed, index);
     return p->wave_begin_ms + (p->wave_ms ? z % p->wave_ms : 0);
+}
+
+/* ---- goals and the scenarios' wiring (fleet_int.h) ---- */
+
+static bool runs_new_load(const pv__phone *p)
+{
+    pv_agent_family fam;
+    if (pv_agent_family_parse(pv_agent_model(p->agent), &fam) != 0)
+        return false;
+    return strcmp(pv_agent_swver(p->agent), pv_fleet_new_swver(fam)) == 0;
+}
+
+static bool goal_reached(const pv_fleet *f, const pv__phone *p)
+{
+    switch (f->plan.goal) {
+    case PV_GOAL_SWVER:
+        return runs_new_load(p);
+    case PV_GOAL_SECPRV2:
+        return pv_agent_get_prov_state(p->agent) == PV_AGENT_SEC_PRV_2;
+    case PV_GOAL_REPORT:
+        return (p->flags & PH_REPORTED) != 0;
+    case PV_GOAL_PUSH:
+        return p->pushes >= f->plan.pushes;
+    default:
+        return false; /* PV_GOAL_RESYNC is decided at the end of a resync */
+    }
+}
+
+void pv__fleet_check_goal(pv_fleet *f, uint32_t i)
+{
+    if (f->stats.goal_ms[i] == UINT32_MAX && goal_reached(f, &f->phone[i]))
+        pv_fleet_stats_goal(&f->stats, i, f->now_ms);
+}
+
+/* Retail: the customer enters the code (DESIGN 5), i.e. /admin/resync?URL/init/CODE.
+ * Reports: the provider asks for the report again (SIP NOTIFY Event: report). */
+void pv__fleet_kick(pv_fleet *f, uint32_t i)
+{
+    pv__phone *p = &f->phone[i];
+    p->kick_ms = NEVER;
+    if (f->plan.goal == PV_GOAL_REPORT || f->plan.report_after_upgrade) {
+        int rc = pv_agent_report(p->agent, f->now_ms, NULL);
+        if (rc == 0) {
+            p->flags |= PH_REPORTING;
+            pv__fleet_drain(f, i);
+        } else {
+            p->kick_ms = f->now_ms + REPORT_RETRY_MS; /* busy: ask again shortly */
+        }
+        return;
+    }
+    pv_fleet_ident id;
+    pv_fleet_ident_make(f->cfg.seed, i, &f->cfg.mix, &id);
+    const char *code = i < f->cfg.ncodes ? f->cfg.codes[i] : id.code;
+    char url[512];
+    int n = snprintf(url, sizeof url, "%s/init/%s", pv__fleet_server(f, i), code);
+    if (n < 0 || (size_t)n >= sizeof url)
+        return;
+    pv_error err;
+    int rc = pv_agent_resync(p->agent, f->now_ms, url, &err);
+    if (rc == PV_EBUSY) { /* the phone is resyncing: the customer tries again shortly */
+        p->kick_ms = f->now_ms + 5000;
+        return;
+    }
+    if (rc != 0) {
+        pv_fleet_stats_cause(&f->stats, "bind refused by phone");
+        return;
+    }
+    p->flags |= PH_BINDING;
+    p->bind_tries++;
+}
+
+/* A phone's operation ended (no request in flight after an answer). */
+void pv__fleet_op_ended(pv_fleet *f, uint32_t i, const pv_agent_response *r)
+{
+    pv__phone *p = &f->phone[i];
+    bool profile = p->purpose == PV_AGENT_FOR_PROFILE;
+    bool led_ok = pv_agent_get_led(p->agent) == PV_AGENT_LED_NORMAL;
+    if (profile && r->error == 0 && r->status == 200 && !led_ok)
+        pv_fleet_stats_cause(&f->stats, "corrupt profile");
+    if (p->flags & PH_BINDING) {
+        bool prv1 = pv_agent_get_prov_state(p->agent) >= PV_AGENT_SEC_PRV_1;
+        /* in-house: the phone retries on its own schedule until SEC-PRV-1 */
+        if (prv1 || !f->plan.await_sec_prv_1)
+            p->flags &= (uint8_t)~PH_BINDING;
+        if (prv1) {
+            /* the server's SIP NOTIFY (Event: check-sync) after a binding: resync now */
+            if (pv_agent_resync(p->agent, f->now_ms, NULL, NULL) == 0)
+                pv__fleet_drain(f, i);
+        } else if (!f->plan.await_sec_prv_1 && p->bind_tries < BIND_TRIES) {
+            p->kick_ms = f->now_ms + BIND_RETRY_MS;
+        }
+    }
+    if (f->plan.goal == PV_GOAL_REPORT && p->purpose == PV_AGENT_FOR_REPORT) {
+        if (r->error == 0 && r->status == 200) {
+            p->flags |= PH_REPORTED;
+        } else { /* a phone sends a report once (spec 7.1): the provider asks again */
+            p->flags &= (uint8_t)~PH_REPORTING;
+            p->kick_ms = f->now_ms + REPORT_RETRY_MS;
+        }
+    }
+    if (f->plan.goal == PV_GOAL_REPORT && profile && !(p->flags & (PH_REPORTED | PH_REPORTING)) &&
+        pv_agent_get_prov_state(p->agent) == PV_AGENT_SEC_PRV_2 &&
+        pv_agent_report(p->agent, f->now_ms, NULL) == 0) {
+        /* the provider's NOTIFY (Event: report) once the phone is provisioned */
+        p->flags |= PH_REPORTING;
+        pv__fleet_drain(f, i);
+    }
+    bool applied = profile && led_ok && r->error == 0 && r->status == 200;
+    if (applied && f->sip != NULL)
+        pv_fleet_sip_check(f->sip, i); /* the profile may have changed the line: register */
+    if (applied && (p->flags & PH_NOTIFIED)) { /* spec 5.5: the resync the NOTIFY caused */
+        p->flags &= (uint8_t)~PH_NOTIFIED;
+        if (p->pushes < UINT8_MAX)
+            p->pushes++;
+    }
+    if (f->plan.goal == PV_GOAL_RESYNC && profile && led_ok && r->error == 0 && r->status == 200 &&
+        f->now_ms >= f->plan.goal_after_ms)
+        pv_fleet_stats_goal(&f->stats, i, f->now_ms);
+    if (f->plan.goal == PV_GOAL_SWVER_RESYNC && profile && led_ok && r->error == 0 &&
+        r->status == 200 && runs_new_load(p) && f->stats.goal_ms[i] == UINT32_MAX)
+        pv_fleet_stats_goal(&f->stats, i, f->now_ms);
+    pv__fleet_check_goal(f, i);
 }

@@ -264,11 +264,10 @@ static void account_update(pv__api_ctx *ctx, bool patch)
     pv_store_account a = {0};
     pv_error err = {""};
     pv__api_renders *before = NULL;
-    if (notify_asked(ctx)) {
-        int64_t id = 0;
-        if (!pv__api_account_id(ctx, ctx->params[0], NULL, &id))
-            return;
-        before = pv__api_renders_take(ctx, id);
+    if (notify_asked(ctx) &&
+        pv_store_account_get_by_name(ctx->store, ctx->params[0], &a, &err) == 0) {
+        before = pv__api_renders_take(ctx, a.id); /* an unknown account: the 404 below */
+        pv_store_account_free(&a);
     }
     int rc = pv_store_begin(ctx->store, &err);
     if (rc == 0)

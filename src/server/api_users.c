@@ -84,8 +84,7 @@ bool pv__api_login_get(pv__api_ctx *ctx, bool customer, pv_store_login *l)
     return rc == 0;
 }
 
-bool pv__api_login_create(pv__api_ctx *ctx, pv_store_login *l, const char *action,
-                          json_t *detail)
+bool pv__api_login_create(pv__api_ctx *ctx, pv_store_login *l, const char *action, json_t *detail)
 {
     pv_error err = {""};
     char *hash = NULL;

@@ -204,6 +204,8 @@ static const pv_config_key keys[] = {
         "UDP address NOTIFYs are sent from (port 0: any); empty: no device actions"),
     ROW("sip", "outbound_proxy", NULL, STRING, sip_outbound_proxy, 0, 0, "IP:PORT",
         "the provider's SIP proxy: NOTIFY goes to the line's AOR through it (empty: to phones)"),
+    ROW("sip", "tcp", NULL, BOOL, sip_tcp, 0, 0, "BOOL",
+        "NOTIFY over TCP to the proxy or the phone (one connection per address); TLS: not yet"),
     ROW("sip", "timeout_ms", NULL, UINT, sip_timeout_ms, 500, 64000, "MS",
         "one NOTIFY attempt waits this long for a final answer"),
     ROW("sip", "retries", NULL, UINT, sip_retries, 0, 10, "N",

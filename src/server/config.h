@@ -103,6 +103,7 @@ typedef struct pv_config {
     /* [sip] (server/notifier.h): NOTIFY to make phones resync, reboot, report (spec 5.5) */
     char *sip_listen;         /* our UDP address (port 0: any); NULL or "": off */
     char *sip_outbound_proxy; /* the provider's proxy "ip:port"; NULL: straight to phones */
+    bool sip_tcp; /* NOTIFY over TCP (net/sip_tcp.h) instead of UDP */
     unsigned sip_timeout_ms;
     unsigned sip_retries;
     unsigned sip_rate; /* NOTIFYs per second of a bulk job, unless the job says */

@@ -251,6 +251,7 @@ static int worker_bind(worker *w, pv_error *err)
         /* the API runs on this loop: device actions need no lock to reach the notifier */
         pv_notifier_options no = {.listen = cfg->sip_listen,
                                   .outbound_proxy = cfg->sip_outbound_proxy,
+                                  .tcp = cfg->sip_tcp,
                                   .timeout_ms = cfg->sip_timeout_ms,
                                   .retries = cfg->sip_retries,
                                   .rate = cfg->sip_rate};

@@ -3,7 +3,7 @@
  * operator console to come): English and Japanese. The messages live in
  * web/i18n/<lang>.json (key → text, compiled in: web_assets.h), so a
  * translator edits JSON, not C; integration.portal_browser and
- * unit.portal check that both catalogs have the same keys.
+ * unit.portal_text check that both catalogs have the same keys.
  *
  * Which language a page is in: the person's choice (the `lang` cookie the
  * switch on every page sets), else the first of Accept-Language (RFC 9110

@@ -255,15 +255,15 @@ void pv_jobm_render_text(pv_buf *out)
                    (unsigned long long)atomic_load(&key_rotations));
     family_render(&firmware, out);
     pv_buf_appendf(out,
-                   "# HELP provisor_firmware_queue_depth Firmware downloads waiting for their "
-                   "wave.\n# TYPE provisor_firmware_queue_depth gauge\n"
+                   "# HELP provisor_firmware_queue_depth Firmware downloads waiting for "
+                   "admission.\n# TYPE provisor_firmware_queue_depth gauge\n"
                    "provisor_firmware_queue_depth %lld\n"
-                   "# HELP provisor_firmware_queue_timeouts_total Downloads that waited past "
-                   "queue_deadline_ms (answered 503).\n"
+                   "# HELP provisor_firmware_queue_timeouts_total Downloads refused by admission "
+                   "after a wait (answered 503).\n"
                    "# TYPE provisor_firmware_queue_timeouts_total counter\n"
                    "provisor_firmware_queue_timeouts_total %llu\n"
-                   "# HELP provisor_firmware_queue_wait_seconds Time a download waited for its "
-                   "wave.\n# TYPE provisor_firmware_queue_wait_seconds histogram\n",
+                   "# HELP provisor_firmware_queue_wait_seconds Time a download waited for "
+                   "admission.\n# TYPE provisor_firmware_queue_wait_seconds histogram\n",
                    (long long)atomic_load(&queue_depth),
                    (unsigned long long)atomic_load(&queue_timeouts));
     histogram_render(&queue_wait, "provisor_firmware_queue_wait_seconds", "", out);

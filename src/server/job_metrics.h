@@ -9,9 +9,9 @@
  *   provisor_render_errors_total                           renders that failed
  *   provisor_key_rotations_total                           device keys rotated on a fetch
  *   provisor_firmware_downloads_total{image}               images started
- *   provisor_firmware_queue_depth                          downloads waiting for their wave
+ *   provisor_firmware_queue_depth                          downloads waiting for admission
  *   provisor_firmware_queue_wait_seconds                   histogram of that wait
- *   provisor_firmware_queue_timeouts_total                 waited past queue_deadline_ms: 503
+ *   provisor_firmware_queue_timeouts_total                 refused by admission: 503
  *   provisor_store_duration_seconds{op}                    histogram: probe (the loop's one
  *                                                          query a second), commit (a batch)
  *   provisor_certificate_expiry_timestamp_seconds{cert}    server, ca, client_ca (earliest)

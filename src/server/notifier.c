@@ -11,6 +11,7 @@
 #include "net/sip_auth.h"
 #include "core/log.h"
 #include "net/sip_msg.h"
+#include "net/sip_tcp.h"
 #include "net/sip_transport.h"
 
 #include <openssl/rand.h>
@@ -62,6 +63,7 @@ struct job {
 struct pv_notifier {
     uv_loop_t *loop;
     pv_sip_transport *sip;
+    pv_sip_tcp *tcp; /* [sip] transport = tcp: requests go over it, answers come back on it */
     bool has_proxy;
     struct sockaddr_storage proxy;
     unsigned timeout_ms, retries, rate;
@@ -170,6 +172,16 @@ static void finish(pv_notifier *n, txn *x, pv_notify_outcome o, int status)
 
 static void on_txn_timer(uv_timer_t *tm);
 
+/* Sends x's request over the notifier's transport. */
+static void transmit(pv_notifier *n, txn *x)
+{
+    if (n->tcp != NULL)
+        pv_sip_tcp_send(n->tcp, (struct sockaddr *)&x->to, x->request.data, x->request.len);
+    else
+        pv_sip_transport_send(n->sip, (struct sockaddr *)&x->to, x->request.data,
+                              x->request.len);
+}
+
 static void send_request(pv_notifier *n, txn *x, const char *authorization, bool proxy_auth)
 {
     const pv_notify_target *t = &x->j->t[x->index];
@@ -188,7 +200,7 @@ static void send_request(pv_notifier *n, txn *x, const char *authorization, bool
                         .to = to,
                         .call_id = x->call_id,
                         .cseq = ++x->cseq,
-                        .transport = "UDP",
+                        .transport = n->tcp != NULL ? "TCP" : "UDP",
                         .via_host = host,
                         .via_port = pv_sip_transport_port(n->sip),
                         .branch = x->branch,
@@ -203,8 +215,9 @@ static void send_request(pv_notifier *n, txn *x, const char *authorization, bool
         finish(n, x, PV_NOTIFY_ERROR, 0);
         return;
     }
-    x->interval = T1_MS;
-    pv_sip_transport_send(n->sip, (struct sockaddr *)&x->to, x->request.data, x->request.len);
+    /* RFC 3261 §17.1.1.2: over TCP nothing is retransmitted, timer B alone bounds the wait */
+    x->interval = n->tcp != NULL ? n->timeout_ms : T1_MS;
+    transmit(n, x);
     uv_timer_start(&x->timer, on_txn_timer, x->interval, 0);
 }
 
@@ -243,7 +256,7 @@ static void on_txn_timer(uv_timer_t *tm)
         uv_timer_start(&x->timer, on_txn_timer, (uint64_t)BACKOFF_MS << (x->attempts - 1), 0);
         return;
     }
-    pv_sip_transport_send(n->sip, (struct sockaddr *)&x->to, x->request.data, x->request.len);
+    transmit(n, x);
     x->interval = x->interval * 2 > T2_MS ? T2_MS : x->interval * 2;
     uint64_t left = n->timeout_ms - elapsed;
     uv_timer_start(&x->timer, on_txn_timer, x->interval < left ? x->interval : left, 0);
@@ -298,6 +311,11 @@ static void on_message(pv_sip_transport *t, const pv_sip_msg *m, const struct so
             return;
         }
     }
+}
+
+static void on_tcp_message(const pv_sip_msg *m, const struct sockaddr *peer, void *data)
+{
+    on_message(NULL, m, peer, data);
 }
 
 /* ---- jobs ---- */
@@ -501,12 +519,15 @@ int pv_notifier_new(uv_loop_t *loop, const pv_notifier_options *o, pv_notifier *
         free(n);
         return rc;
     }
+    if (o->tcp)
+        pv_sip_tcp_new(loop, on_tcp_message, n, &n->tcp);
     uv_timer_init(loop, &n->pace);
     n->pace.data = n;
     uv_timer_init(loop, &n->record);
     n->record.data = n;
-    pv_logf(PV_LOG_INFO, "listener.ready", "proto=sip addr=%s outbound_proxy=%s",
-            pv_sip_transport_address(n->sip), n->has_proxy ? o->outbound_proxy : "-");
+    pv_logf(PV_LOG_INFO, "listener.ready", "proto=sip addr=%s transport=%s outbound_proxy=%s",
+            pv_sip_transport_address(n->sip), o->tcp ? "tcp" : "udp",
+            n->has_proxy ? o->outbound_proxy : "-");
     *out = n;
     return 0;
 }
@@ -541,7 +562,7 @@ void pv_notifier_close(pv_notifier *n, void (*done)(void *data), void *data)
     pv_notifier_flush(n); /* what finished is recorded; what is pending stays so */
     n->done = done;
     n->done_data = data;
-    n->closing = 3; /* the socket and two timers, then each job with transactions */
+    n->closing = n->tcp != NULL ? 4 : 3; /* the sockets and two timers, then each job */
     for (size_t i = 0; i < PV_NOTIFIER_JOBS; i++) {
         if (n->jobs[i] != NULL && n->jobs[i]->count > 0)
             n->closing++;
@@ -552,6 +573,8 @@ void pv_notifier_close(pv_notifier *n, void (*done)(void *data), void *data)
     uv_close((uv_handle_t *)&n->pace, pace_closed);
     uv_close((uv_handle_t *)&n->record, pace_closed);
     pv_sip_transport_close(n->sip, part_closed, n);
+    if (n->tcp != NULL)
+        pv_sip_tcp_close(n->tcp, part_closed, n);
 }
 
 void pv_notifier_metrics(pv_buf *out)

@@ -46,6 +46,7 @@ typedef struct pv_notifier pv_notifier;
 
 typedef struct pv_notifier_options {
     const char *listen;         /* our UDP address: "127.0.0.1:0" (any port) */
+    bool tcp;                   /* NOTIFY over TCP (net/sip_tcp.h) instead of UDP */
     const char *outbound_proxy; /* "host:port" (an IP literal) or NULL: to each target */
     unsigned timeout_ms;        /* one attempt; 0: 8000 */
     unsigned retries;           /* attempts after a timeout */

@@ -113,8 +113,8 @@ static int try_accounts(check *c, const char *scope, pv_error *err)
     }
     if (found != 0) {
         c->failed = 1;
-        c->first_rc = pv_error_set(&c->first, found, "%s (%s reaches no device yet)", why.msg,
-                                   scope);
+        c->first_rc =
+            pv_error_set(&c->first, found, "%s (%s reaches no device yet)", why.msg, scope);
     }
     return 0;
 }

@@ -31,7 +31,7 @@ int pv_token_mint(pv_store *s, const char *name, pv_role role, int64_t account_i
                   char token[PV_TOKEN_SIZE], int64_t *id, pv_error *err);
 
 typedef struct pv_token_holder {
-    char actor[96];     /* "token:<name>", for the audit log */
+    char actor[96]; /* "token:<name>", for the audit log */
     pv_role role;
     int64_t account_id; /* a customer's account; 0 for the others */
 } pv_token_holder;

@@ -35,7 +35,7 @@ expect_contains "$(mandoc -Tascii "$T/provisor.conf.5" | col -b)" "log_format = 
 cmds=$("$PV_BIN" --help | awk '/^commands:/ {on = 1; next} on && !NF {exit} on {print $1}')
 [ "$(echo "$cmds" | wc -l)" -gt 15 ] || fail "provisor --help lists too few commands: $cmds"; ok
 for name in $(sed -n 's/^\.Nm provisor-\([a-z-]*\)\( ,\)\{0,1\}$/\1/p' "$M"/provisor-*.1); do
-  echo "$cmds" | grep -qx "$name" || fail "a page documents provisor $name, which does not exist"
+  grep -qx "$name" <<<"$cmds" || fail "a page documents provisor $name, which does not exist"
 done
 ok
 for cmd in $cmds; do

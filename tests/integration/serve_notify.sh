@@ -6,7 +6,8 @@
 # nobody answering (timeout), a bulk job paced by --rate, a device without a line (skipped),
 # the API's job and audit entry, and the outcomes in /metrics. Jobs and outcomes are kept in
 # the store: after a restart `provisor job list|show` and GET /jobs, /jobs/{id}/devices,
-# /devices/{mac}/actions still list them, page by page.
+# /devices/{mac}/actions still list them, page by page. Covers src/server/api_actions.c and
+# src/cli/cmd_device_action.c (with integration.kamailio_notify and integration.fleet_push).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/api_helpers.bash"
@@ -32,14 +33,14 @@ py() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 uas() {
   sed -e "s/@USER@/$2/" -e "s/@PASSWORD@/$3/" -e "s/@EVENT@/$4/" \
     "$PV_SRC/tests/sipp/phone_uas.xml" >"$T/$1.xml"
-  (cd "$T" && exec sipp -sf "$T/$1.xml" -i 127.0.0.1 -p "$PROXY_PORT" -m 1 -timeout 30s \
-    -nostdin >"$T/$1.out" 2>&1) &
+  (cd "$T" && exec sipp -sf "$T/$1.xml" -t "${UAS_T:-u1}" -i 127.0.0.1 -p "$PROXY_PORT" -m 1 \
+    -timeout 30s -nostdin >"$T/$1.out" 2>&1) &
   UAS_PID=$!
   PV_CLEANUP+=("kill $UAS_PID 2>/dev/null")
   wait_until_port
 }
-wait_until_port() { # SIPp is bound when ss lists its UDP port
-  sipp_bound() { ss -uln | grep -q "127.0.0.1:$PROXY_PORT "; }
+wait_until_port() { # SIPp is bound when ss lists its UDP (TCP: listening) port
+  sipp_bound() { ss -"${UAS_SS:-u}"ln | grep -q "127.0.0.1:$PROXY_PORT "; }
   wait_for 10 "SIPp bound to $PROXY_PORT" sipp_bound
 }
 
@@ -73,6 +74,12 @@ TOKEN=$(cat "$PROVISOR_DATA/cli-token")
 expect_call 422 POST /devices/000e08aabb72/actions '{"action":"resync"}'
 expect_contains "$BODY" "no SIP line" "the reason is named"
 expect_call 422 POST /devices/000e08aabb71/actions '{"action":"explode"}'
+expect_call 422 POST /actions '{"action":"resync","all":true,"macs":["000e08aabb71"]}'
+expect_contains "$BODY" "exactly one of macs, account or all" "one selection at a time"
+expect_call 422 POST /actions '{"action":"resync","all":true,"rate":200000}'
+expect_call 400 POST /actions '{"action":"resync","all":true,"speed":3}'
+expect_status 2 "$P" device resync
+expect_status 2 "$P" device resync --all --rate fast
 expect_call 202 POST /devices/000e08aabb71/actions '{"action":"resync"}'
 job=$(jq_py 'j["id"]')
 expect_call 200 GET "/jobs/$job"
@@ -105,4 +112,22 @@ expect_call 200 GET /devices/00:0e:08:aa:bb:71/actions
 expect_eq "$(jq_py '[(d["job"], d["outcome"]) for d in j["items"]][-3:]')" \
   "[(3, 'timeout'), (2, 'refused'), (1, 'ok')]" "one device's outcomes, newest first"
 expect_call 404 GET /jobs/99999/devices
+expect_call 404 PATCH "/accounts/nosuch?notify=1" '{"customer":"x"}'
+expect_status 0 "$P" job show 2 # a job whose device refused: shown, exit 0
+
+# --- NOTIFY over TCP ([sip] tcp): SIPp as the proxy's side on a TCP socket ---
+serve_stop
+PROXY_PORT=$(free_port tcp)
+serve_start srv3 --tftp off --https off --sip-outbound-proxy "127.0.0.1:$PROXY_PORT" \
+  --sip-tcp yes --sip-timeout-ms 4000 --sip-retries 0
+wait_log "$T/srv3.log" "proto=sip addr=[^ ]* transport=tcp"
+UAS_T=t1 UAS_SS=t uas tcp 1001 s3cret resync
+expect_status 0 "$P" device resync 000e08aabb71 --wait --json
+expect_eq "$(py 'j["devices"][0]["outcome"], j["devices"][0]["status"], j["devices"][0]["challenged"]' <"$T/.out")" \
+  "ok 200 True" "NOTIFY and its authenticated retry over one TCP connection"
+wait "$UAS_PID" || fail "SIPp over TCP: $(tail -c 1500 "$T/tcp.out")"
+ok
+grep -q "SIP/2.0/TCP" "$T/tcp.out" 2>/dev/null || grep -q "sip.notify.done .*outcome=ok" "$T/srv3.log" ||
+  fail "no NOTIFY over TCP"
+ok
 done_ok

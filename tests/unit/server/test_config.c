@@ -150,7 +150,7 @@ static void file_errors_name_line_key_and_allowed_values(void **state)
         /* on the header's line, every section listed (issue 13) */
         {"[tftpd]\nlisten = 127.0.0.1:69\n", PV_EINVAL, ":1: ", "unknown section [tftpd]"},
         {"[server]\n\n[htp]\n# a comment\nlisten = 127.0.0.1:80\n", PV_EINVAL, ":3: ",
-         "[https] [admin] [limits] [provisioning] [sip] [store]"},
+         "[limits] [provisioning] [sip] [store]"},
         {"listen = 127.0.0.1:69\n", PV_EINVAL, ":1: ", "unknown section []"},
         {"[tftp]\nmax_retries = 3\nmax_retries = 4\n", PV_EINVAL,
          ":3: ", "set again (first on line 2)"},

@@ -1,0 +1,191 @@
+// The customer portal in a real browser (integration.portal_browser runs this; docs/portal.md):
+// Debian's chromium, headless, driven by playwright-core; axe-core checks every page in both
+// languages. The shell script starts the server and an emulated phone and passes, by
+// environment: PORTAL (https://127.0.0.1:PORT), HTTPS_PORT, PHONE (host:port of the phone's web
+// page), OUT (where screenshots go), WAIT (seconds a slow step may take), and the logins.
+import { chromium } from "playwright-core";
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+const PORTAL = env("PORTAL"), PHONE = env("PHONE"), HTTPS_PORT = env("HTTPS_PORT");
+const OUT = env("OUT"), WAIT_MS = Number(env("WAIT")) * 1000;
+const ALICE = env("ALICE"), ALICE_PW = env("ALICE_PW"), BOB = env("BOB"), BOB_PW = env("BOB_PW");
+const BOB_MAC = env("BOB_MAC");
+mkdirSync(OUT, { recursive: true });
+
+let checks = 0;
+function check(cond, what) {
+  if (!cond) throw new Error(`FAIL: ${what}`);
+  checks++;
+}
+
+// axe-core on the page as it is now: no serious or critical violation. page.evaluate runs the
+// library over the DevTools protocol, so the page's CSP (no inline script) stays as served.
+const audited = [];
+async function axe(page, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const text = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  check(bad.length === 0, `axe on ${name}: ${text.join("; ")}`);
+  audited.push(name);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-dev-shm-usage"],
+  timeout: WAIT_MS,
+});
+// The server certificate is checked by integration.portal_curl with the data directory's CA;
+// here the browser would need that CA in an NSS database, so it is told to accept it.
+const newContext = (locale) =>
+  browser.newContext({ ignoreHTTPSErrors: true, locale, viewport: { width: 1100, height: 900 } });
+
+try {
+  // --- Alice, in English: login, account, speed dial, code, bind, configured without reload.
+  const ctx = await newContext("en-US");
+  ctx.setDefaultTimeout(WAIT_MS);
+  const page = await ctx.newPage();
+  let res = await page.goto(`${PORTAL}/login`);
+  check(res.status() === 200, "login page");
+  check((await page.getAttribute("html", "lang")) === "en", "English from Accept-Language");
+  await axe(page, "login-en");
+  await shot(page, "01-login-en");
+  await page.fill("#login", ALICE);
+  await page.fill("#password", ALICE_PW);
+  await Promise.all([page.waitForURL(`${PORTAL}/account`), page.click("button[type=submit]")]);
+  const cookies = await ctx.cookies();
+  const session = cookies.find((c) => c.name === "__Host-pv_session");
+  check(session && session.httpOnly && session.secure && session.sameSite === "Strict",
+    "session cookie Secure, HttpOnly, SameSite=Strict");
+  check((await page.textContent("#account-name")) === "acme", "alice's account");
+  await axe(page, "account-en");
+  await shot(page, "02-account-en");
+
+  await page.fill("#sd_name_3", "Bob");
+  await page.fill("#sd_number_3", "1003");
+  await Promise.all([page.waitForURL(/saved=1/), page.click("#save-settings")]);
+  check((await page.inputValue("#sd_number_3")) === "1003", "speed dial 3 saved");
+  check(await page.isVisible("#saved"), "saved notice");
+  await shot(page, "03-settings-saved-en");
+
+  // A POST without the CSRF token, with the browser's own session cookie: refused.
+  res = await page.request.post(`${PORTAL}/settings`, { form: { version: "99", sd_number_4: "1004" } });
+  check(res.status() === 403, `POST without CSRF token refused (got ${res.status()})`);
+
+  await Promise.all([page.waitForURL(`${PORTAL}/codes`), page.click("#get-code")]);
+  const code = (await page.textContent("#code")).trim();
+  check(/^[0-9]{12}$/.test(code), `a 12-digit code (got ${code})`);
+  const resyncText = await page.textContent("#resync-url");
+  check(resyncText.includes(`https://127.0.0.1:${HTTPS_PORT}/init/${code}`), "the resync URL to type");
+  check((await page.getAttribute("#bind-status", "class")).includes("bind-waiting"), "waiting");
+  await axe(page, "code-en");
+  await shot(page, "04-code-en");
+  // A marker the page keeps only if it is never reloaded.
+  await page.evaluate(() => { window.__notReloaded = true; });
+  // The customer types the URL into the phone's web page (here: fetch it as a browser would).
+  const phone = await fetch(`http://${PHONE}/admin/resync?https://127.0.0.1:${HTTPS_PORT}/init/${code}`);
+  check(phone.ok, "the phone took the resync command");
+  await page.waitForSelector("#bind-status.bind-configured", { timeout: WAIT_MS * 2 });
+  check(await page.evaluate(() => window.__notReloaded === true), "configured shown without a reload");
+  const statusText = await page.textContent("#bind-status");
+  check(statusText.includes("Configured"), `status says configured (${statusText})`);
+  await shot(page, "05-code-configured-en");
+
+  await page.goto(`${PORTAL}/account`);
+  const row = page.locator("#phones tbody tr").first();
+  check((await row.textContent()).includes("SEC-PRV-2"), "the phone listed in SEC-PRV-2");
+  const mac = await row.getAttribute("data-mac");
+  await shot(page, "06-account-phone-en");
+  await page.click(`a[href="/phones/${mac}"]`);
+  await page.waitForSelector("#unbind");
+  await axe(page, "phone-en");
+  await shot(page, "07-phone-en");
+  res = await page.goto(`${PORTAL}/phones/${BOB_MAC}`);
+  check(res.status() === 404, "alice cannot open bob's phone by URL");
+  await axe(page, "not-found-en");
+
+  // --- The same pages in Japanese, through the switch on the page.
+  await page.goto(`${PORTAL}/account`);
+  await Promise.all([page.waitForURL(`${PORTAL}/account`), page.click('a[hreflang="ja"]')]);
+  check((await page.getAttribute("html", "lang")) === "ja", "switched to Japanese");
+  check((await page.textContent("h1")).includes("アカウント"), "Japanese heading");
+  await axe(page, "account-ja");
+  await shot(page, "08-account-ja");
+  await page.goto(`${PORTAL}/phones/${mac}`);
+  await axe(page, "phone-ja");
+  await shot(page, "09-phone-ja");
+  await page.goto(`${PORTAL}/phones/${BOB_MAC}`);
+  await axe(page, "not-found-ja");
+  await page.goto(`${PORTAL}/account`);
+  await Promise.all([page.waitForURL(`${PORTAL}/codes`), page.click("#get-code")]);
+  await axe(page, "code-ja");
+  await shot(page, "10-code-ja");
+  await page.goto(`${PORTAL}/account`);
+  await Promise.all([page.waitForURL(`${PORTAL}/login`), page.click(".logout button")]);
+  await axe(page, "login-ja");
+  await shot(page, "11-login-ja");
+  await ctx.close();
+
+  // --- Bob, in Japanese from Accept-Language: his account only; alice's phone is not found.
+  const bobCtx = await newContext("ja-JP");
+  bobCtx.setDefaultTimeout(WAIT_MS);
+  const bob = await bobCtx.newPage();
+  await bob.goto(`${PORTAL}/login`);
+  check((await bob.getAttribute("html", "lang")) === "ja", "Japanese from Accept-Language");
+  await bob.fill("#login", BOB);
+  await bob.fill("#password", BOB_PW);
+  await Promise.all([bob.waitForURL(`${PORTAL}/account`), bob.click("main button[type=submit]")]);
+  check(!(await bob.content()).includes(mac), "bob's account does not list alice's phone");
+  res = await bob.goto(`${PORTAL}/phones/${mac}`);
+  check(res.status() === 404, "bob cannot open alice's phone by URL");
+  await shot(bob, "12-bob-not-found-ja");
+  res = await bob.request.post(`${PORTAL}/phones/${mac}/unbind`, { form: { csrf: "x" } });
+  check(res.status() === 403, "bob cannot unbind it either");
+  await bobCtx.close();
+
+  // --- Wrong passwords lock the login (lockout_failures = 3 in this server), in English.
+  const lockCtx = await newContext("en-US");
+  lockCtx.setDefaultTimeout(WAIT_MS);
+  const lock = await lockCtx.newPage();
+  let status = 0;
+  for (let i = 0; i < 3; i++) {
+    await lock.goto(`${PORTAL}/login`);
+    await lock.fill("#login", BOB);
+    await lock.fill("#password", "not the password");
+    const [response] = await Promise.all([lock.waitForNavigation(), lock.click("main button[type=submit]")]);
+    status = response.status();
+  }
+  check(status === 429, `locked after 3 wrong passwords (got ${status})`);
+  check((await lock.textContent("#login-error")).includes("locked"), "the page says locked");
+  await axe(lock, "login-locked-en");
+  await shot(lock, "13-login-locked-en");
+  await lock.fill("#login", BOB);
+  await lock.fill("#password", BOB_PW);
+  const [locked] = await Promise.all([lock.waitForNavigation(), lock.click("main button[type=submit]")]);
+  check(locked.status() === 429, "the right password is refused while locked");
+  await lockCtx.close();
+
+  const pages = new Set(audited.map((n) => n.replace(/-(en|ja)$/, "")));
+  for (const p of ["login", "account", "code", "phone", "not-found"])
+    check(audited.includes(`${p}-en`) && audited.includes(`${p}-ja`), `axe ran on ${p} in both languages`);
+  console.log(`ok: portal_browser: ${checks} checks; axe on ${audited.length} pages (${[...pages].join(", ")}); screenshots in ${OUT}`);
+} catch (e) {
+  console.error(e.message || e);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
