@@ -716,6 +716,16 @@ static bool device_path(const pv__portal_req *r, const char *tail, char mac[13])
     return true;
 }
 
+bool pv__console_page(pv_slice path)
+{
+    static const char *const prefixes[] = {"/devices", "/params", "/dashboard", "/audit",
+                                           "/api/v1"};
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (pv_slice_starts_with(path, prefixes[i]))
+            return true;
+    return false;
+}
+
 bool pv__console_route(pv__portal_req *r)
 {
     bool get = r->req->method == PV_METHOD_GET || r->req->method == PV_METHOD_HEAD;

@@ -420,7 +420,9 @@ static void route(pv__portal_req *r)
         return;
     }
     if (!r->logged_in) {
-        if (get && !is(r, "/status.json"))
+        if (r->portal->console && !pv__console_page(req->path)) /* the admin listener's 404 */
+            pv__portal_error(r, 404, "not_found", pv__portal_t(r, "not_found_text"));
+        else if (get && !is(r, "/status.json"))
             pv__portal_redirect(r, "/login");
         else
             pv__portal_error(r, 401, "login_title", pv__portal_t(r, "session_ended"));

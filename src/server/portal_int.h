@@ -71,5 +71,7 @@ bool pv__portal_account_route(pv__portal_req *r);
  * reached with the session's login and role (docs/console.md). */
 bool pv__console_route(pv__portal_req *r);
 void pv__console_api(pv__portal_req *r);
+/* True for a path the console serves (its pages and the API): others answer 404 to anyone. */
+bool pv__console_page(pv_slice path);
 
 #endif
