@@ -42,9 +42,9 @@ typedef struct worker {
     pv_notifier *notifier;   /* the admin loop's (device actions, spec 5.5), or NULL */
     uv_timer_t rollouts;     /* the admin loop's rollout evaluation (server/rollout.h) */
     bool rollouts_on;
-    unsigned limits_gen;     /* generation of the limits applied */
-    atomic_uint alive_gen;   /* the last watchdog ping this loop answered */
-    unsigned closing;        /* servers whose close has not finished yet */
+    unsigned limits_gen;   /* generation of the limits applied */
+    atomic_uint alive_gen; /* the last watchdog ping this loop answered */
+    unsigned closing;      /* servers whose close has not finished yet */
     bool draining;
 } worker;
 
@@ -179,7 +179,8 @@ static void export_certificates(const pv_config *cfg)
     snprintf(ca, sizeof ca, "%s/%s", cfg->data_dir, PV_DATADIR_CA_CERT);
     pv_jobm_certificate("server", cfg->https_listen != NULL ? cfg->tls_cert : NULL);
     pv_jobm_certificate("ca", ca);
-    pv_jobm_certificate("client_ca", cfg->client_cert != PV_CLIENT_CERT_NONE ? cfg->client_ca : NULL);
+    pv_jobm_certificate("client_ca",
+                        cfg->client_cert != PV_CLIENT_CERT_NONE ? cfg->client_ca : NULL);
 }
 
 /* ---- setup ---- */
@@ -233,11 +234,15 @@ static int worker_bind(worker *w, pv_error *err)
         rc = add_http(w, cfg->http_listen, d->http_fd, h, NULL, &w->http, err);
     if (rc == 0 && cfg->https_listen != NULL)
         rc = add_http(w, cfg->https_listen, d->https_fd, h, d->tls, &w->https, err);
+    if (rc == 0 && w->index == 0 && d->console != NULL)
+        pv_portal_set_loop(d->console, &w->loop); /* the console's logins hash off the loop too */
     if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL)
         rc = add_http(w, cfg->admin_listen, 0, &d->admin.handler, NULL, &w->admin, err);
-    if (rc == 0 && w->index == 0 && d->portal != NULL)
+    if (rc == 0 && w->index == 0 && d->portal != NULL) {
+        pv_portal_set_loop(d->portal, &w->loop); /* its logins' hashes go to libuv's workers */
         rc = add_http(w, cfg->portal_listen, 0, pv_portal_handler(d->portal), d->portal_tls,
                       &w->portal, err);
+    }
     if (rc == 0 && w->index == 0 && d->admin.api != NULL && w->prov != NULL) {
         /* rollouts are evaluated where the API's store lives: no second handle */
         uv_timer_init(&w->loop, &w->rollouts);

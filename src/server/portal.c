@@ -13,10 +13,12 @@
 #include "server/console.h"
 #include "server/web_assets.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uv.h>
 
 /* Session cookies (portal->cookie) are __Host-: the browser keeps it only when Secure, Path=/ and without Domain (RFC 6265bis
  * §4.1.3.2), so no sibling host can plant or overwrite a session. */
@@ -272,7 +274,7 @@ static void login_page(pv__portal_req *r, int status, const char *message_key, i
 
 /* A form posted from a page of another site carries its Origin: refused (the login form has
  * no session yet, so no CSRF token; SameSite=Strict covers the forms after it). The console's
- * admin listener is plain HTTP on loopback by default (admin.h). */
+ * admin listener is plain HTTP on loopback (admin.h). */
 static bool same_origin(const pv__portal_req *r)
 {
     pv_slice origin = pv_request_header(r->req, "Origin");
@@ -295,33 +297,23 @@ pv_role pv__portal_role(const pv__portal_req *r)
     return role;
 }
 
-static bool customers_only(pv_role role)
-{
-    return role == PV_ROLE_CUSTOMER;
-}
-
 static bool operators_only(pv_role role)
 {
     return pv_role_at_least(role, PV_ROLE_VIEWER);
 }
 
-static void do_login(pv__portal_req *r)
+static bool customers_only(pv_role role)
 {
-    char name[80] = "", password[1100] = "";
-    (void)pv_form_get(r->req->body, "login", name, sizeof name);
-    (void)pv_form_get(r->req->body, "password", password, sizeof password);
-    char source[64] = "-";
-    pv_sockaddr_host(r->req->peer, source, sizeof source);
-    pv_login_outcome outcome = PV_LOGIN_WRONG;
-    int64_t retry = 0;
-    pv_websession ses = {0};
-    pv_error err = {""};
-    int rc =
-        pv_websession_login(r->portal->store, &r->portal->session, source, name, password,
-                            strlen(password), r->portal->console ? operators_only : customers_only, r->now, &outcome, &retry, &ses, &err);
-    memset(password, 0, sizeof password);
+    return role == PV_ROLE_CUSTOMER;
+}
+
+/* What a login ends with, once the password was checked (now or on a worker thread). */
+static void login_answer(pv__portal_req *r, int rc, pv_login_outcome outcome, int64_t retry,
+                         pv_websession *ses, const char *name, const char *source,
+                         const pv_error *err)
+{
     if (rc != 0) {
-        pv_logf(PV_LOG_ERROR, "portal.login_failed", "error=\"%s\"", err.msg);
+        pv_logf(PV_LOG_ERROR, "portal.login_failed", "error=\"%s\"", err->msg);
         pv__portal_error(r, 503, "unavailable", pv__portal_t(r, "unavailable_text"));
         return;
     }
@@ -332,8 +324,9 @@ static void do_login(pv__portal_req *r)
                                             : "wrong",
             source);
     if (outcome == PV_LOGIN_OK) {
-        set_cookie(r, r->portal->cookie, ses.token, r->portal->session.lifetime_seconds, true);
-        r->ses = ses;
+        set_cookie(r, r->portal->cookie, ses->token, r->portal->session.lifetime_seconds, true);
+        r->ses = *ses; /* the request's now: freed with it */
+        memset(ses, 0, sizeof *ses);
         r->logged_in = true;
         pv__portal_audit(r, "login.ok", pv_request_printf(r->req, "login:%s", name), NULL);
         pv__portal_redirect(r, r->portal->home);
@@ -345,6 +338,89 @@ static void do_login(pv__portal_req *r)
         login_page(r, 429, "login_throttled", retry);
     else
         login_page(r, 401, "login_wrong", 0);
+}
+
+typedef struct pending_login {
+    uv_work_t work;
+    pv_portal *portal;
+    pv_request *req; /* valid until answered (handler.h) */
+    pv_lang lang;
+    char name[80], source[64];
+    pv_login_attempt attempt;
+} pending_login;
+
+static void verify_on_worker(uv_work_t *work)
+{
+    pending_login *pl = work->data;
+    pv_websession_login_verify(&pl->attempt); /* no store, no loop: only the hash */
+}
+
+static void verified(uv_work_t *work, int status)
+{
+    pending_login *pl = work->data;
+    pv_portal *p = pl->portal;
+    p->verifying--;
+    pv__portal_req r = {.portal = p, .req = pl->req, .lang = pl->lang, .now = (int64_t)time(NULL)};
+    pv_login_outcome outcome = PV_LOGIN_WRONG;
+    int64_t retry = 0;
+    pv_websession ses = {0};
+    pv_error err = {""};
+    int rc = status == 0 ? pv_websession_login_finish(p->store, &p->session, &pl->attempt, r.now,
+                                                      &outcome, &retry, &ses, &err)
+                         : pv_error_set(&err, PV_EIO, "the password check was cancelled");
+    login_answer(&r, rc, outcome, retry, &ses, pl->name, pl->source, &err);
+    pv_websession_free(&ses);
+    pv_websession_free(&r.ses);
+    pv_buf_free(&r.set_cookie);
+    pv_login_attempt_free(&pl->attempt);
+    free(pl);
+}
+
+static void do_login(pv__portal_req *r)
+{
+    pv_portal *p = r->portal;
+    char name[80] = "", password[1100] = "";
+    (void)pv_form_get(r->req->body, "login", name, sizeof name);
+    (void)pv_form_get(r->req->body, "password", password, sizeof password);
+    char source[64] = "-";
+    pv_sockaddr_host(r->req->peer, source, sizeof source);
+    pv_login_outcome outcome = PV_LOGIN_WRONG;
+    int64_t retry = 0;
+    bool verify = false;
+    pv_login_attempt attempt;
+    pv_websession ses = {0};
+    pv_error err = {""};
+    int rc = pv_websession_login_begin(p->store, &p->session, source, name, password,
+                                       strlen(password), p->console ? operators_only : customers_only, r->now, &outcome, &retry,
+                                       &verify, &attempt, &err);
+    OPENSSL_cleanse(password, sizeof password);
+    if (rc == 0 && verify && p->loop != NULL) {
+        if (p->verifying >= PV_PORTAL_VERIFYING) {
+            /* each check holds 19 MiB and a core for 25 ms: a burst waits its turn outside */
+            pv_login_attempt_free(&attempt);
+            pv__portal_error(r, 503, "unavailable", pv__portal_t(r, "unavailable_text"));
+            return;
+        }
+        pending_login *pl = pv_calloc(1, sizeof *pl);
+        *pl = (pending_login){.portal = p, .req = r->req, .lang = r->lang, .attempt = attempt};
+        snprintf(pl->name, sizeof pl->name, "%s", name);
+        snprintf(pl->source, sizeof pl->source, "%s", source);
+        pl->work.data = pl;
+        if (uv_queue_work(p->loop, &pl->work, verify_on_worker, verified) == 0) {
+            p->verifying++;
+            return; /* answered by verified(), on this loop */
+        }
+        attempt = pl->attempt;
+        free(pl);
+    }
+    if (rc == 0 && verify) {
+        pv_websession_login_verify(&attempt);
+        rc = pv_websession_login_finish(p->store, &p->session, &attempt, r->now, &outcome, &retry,
+                                        &ses, &err);
+    }
+    pv_login_attempt_free(&attempt);
+    login_answer(r, rc, outcome, retry, &ses, name, source, &err);
+    pv_websession_free(&ses);
 }
 
 static void do_logout(pv__portal_req *r)
@@ -502,6 +578,11 @@ int pv_portal_new(const pv_portal_options *o, pv_portal **out, pv_error *err)
     p->cookie = o->console ? PV_CONSOLE_COOKIE : "__Host-pv_session";
     *out = p;
     return 0;
+}
+
+void pv_portal_set_loop(pv_portal *p, struct uv_loop_s *loop)
+{
+    p->loop = loop;
 }
 
 pv_handler *pv_portal_handler(pv_portal *p)

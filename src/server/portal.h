@@ -13,8 +13,9 @@
  * exist. Logins, sessions and CSRF are server/websession.h.
  *
  * Threads: the portal runs on the first loop only (like the admin API) and
- * owns one store handle, opened on first use on that loop. pv_portal_free
- * after the loop stopped.
+ * owns one store handle, opened on first use on that loop; only the argon2id
+ * check of a login leaves it, for a libuv worker thread (pv_portal_set_loop).
+ * pv_portal_free after the loop stopped.
  */
 #ifndef PV_SERVER_PORTAL_H
 #define PV_SERVER_PORTAL_H
@@ -41,6 +42,12 @@ typedef struct pv_portal pv_portal;
 /* PV_EFORMAT when the built-in message catalogs do not parse. */
 int pv_portal_new(const pv_portal_options *o, pv_portal **out, pv_error *err);
 pv_handler *pv_portal_handler(pv_portal *p);
+/* The loop the portal runs on: the password checks of logins then run on libuv's worker
+ * threads (at most PV_PORTAL_VERIFYING at once, 503 beyond), so a login's argon2id work never
+ * holds up the loop; without one they run inline. */
+#define PV_PORTAL_VERIFYING 8
+struct uv_loop_s;
+void pv_portal_set_loop(pv_portal *p, struct uv_loop_s *loop);
 void pv_portal_free(pv_portal *p);
 
 #endif

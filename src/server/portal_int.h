@@ -20,8 +20,10 @@ struct pv_portal {
     pv_prov_policy defaults;
     pv_websession_policy session;
     pv_lang language;
-    pv_store *store; /* opened on first use, on the portal's loop */
-    bool console;     /* the operator console (console.c): operator logins, its routes */
+    pv_store *store;        /* opened on first use, on the portal's loop */
+    struct uv_loop_s *loop; /* NULL: logins verify inline */
+    unsigned verifying;     /* logins whose password check is on a worker thread */
+    bool console;           /* the operator console (console.c): operator logins, its routes */
     struct pv_api *api;
     const char *home;   /* where a login lands: "/account", the console's "/devices" */
     const char *cookie; /* the session cookie's name: a portal and a console session in one
