@@ -164,7 +164,7 @@ static void devices_page(pv__portal_req *r)
     size_t n = 0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (pv_store_device_search(r->portal->store, &dq, &pg, &rows, &n, &err) != 0) {
+    if (pv_store_device_find(r->portal->store, &dq, &pg, &rows, &n, &err) != 0) {
         pv_buf_free(&page);
         store_failed(r, &err);
         return;
