@@ -565,12 +565,25 @@ static void append_input(pv__http_conn *conn, const char *data, size_t len)
     pv_buf_append(&conn->in, data, len);
 }
 
-static void handshake_done(pv__http_conn *conn)
+/* False when the connection was closed instead (beyond its source's limit, no identity). */
+static bool handshake_done(pv__http_conn *conn)
 {
+    if (conn->beyond_source && pv_tls_conn_identity(conn->tls) == NULL) {
+        /* beyond its address's limit and nobody in particular: the limit holds (issue 15) */
+        pv_metrics_refused(PV_PROTO_HTTPS);
+        pv_log_line line;
+        pv_log_begin(&line, PV_LOG_WARN, "http.refused");
+        pv_log_str(&line, "peer", conn->ex.peer_text);
+        pv_log_str(&line, "reason", "beyond the per-source limit without a client certificate");
+        pv_log_end(&line);
+        pv__http_conn_close(conn);
+        return false;
+    }
     bool resumed = pv_tls_conn_resumed(conn->tls);
     pv_metrics_tls_handshake(resumed ? PV_TLS_HANDSHAKE_RESUMED : PV_TLS_HANDSHAKE_FULL);
     conn->state = PV__CONN_READING;
     arm_timer(conn, conn->limits.idle_timeout_ms);
+    return true;
 }
 
 static void handshake_failed(pv__http_conn *conn, const pv_error *err)
@@ -611,7 +624,8 @@ static bool tls_input(pv__http_conn *conn, const char *data, size_t len)
         flush_tls(conn);
         if (hs != PV_TLS_DONE)
             return false;
-        handshake_done(conn);
+        if (!handshake_done(conn))
+            return false;
     }
     pv_buf plain = {0};
     int n = pv_tls_conn_read(conn->tls, &plain, &err);
@@ -711,7 +725,10 @@ void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn)
         conn->tls = pv_tls_conn_new(ctx); /* keeps its own reference across a SIGHUP swap */
         pv_tls_context_unref(ctx);
         conn->state = PV__CONN_HANDSHAKE;
-        arm_timer(conn, conn->limits.handshake_timeout_ms);
+        /* one beyond its source's limit proves itself quickly or frees its place (issue 15) */
+        arm_timer(conn, conn->beyond_source && conn->limits.handshake_timeout_ms > 2000
+                            ? 2000
+                            : conn->limits.handshake_timeout_ms);
     } else {
         conn->state = PV__CONN_READING;
         arm_timer(conn, conn->limits.idle_timeout_ms);

@@ -72,6 +72,9 @@ struct pv__http_conn {
     bool closing;
     pv__conn_state state;
     pv_tls_conn *tls;
+    /* Accepted beyond the per-source limit (issue 15): it must prove who it is — a verified
+     * client certificate — in its handshake, or it is closed right after it. */
+    bool beyond_source;
     pv_http_limits limits;
     struct sockaddr_storage peer, local;
     /* Input. */

@@ -148,10 +148,17 @@ static void on_connection(uv_stream_t *listener, int status)
     int len = sizeof conn->peer;
     uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&conn->peer, &len);
     pv_proto proto = server->tls ? PV_PROTO_HTTPS : PV_PROTO_HTTP;
-    /* Beyond a limit: accept and close at once, so the backlog never fills with them. */
+    /* Beyond a limit: accept and close at once, so the backlog never fills with them. Over
+     * HTTPS the per-source limit counts an address only for connections that do not prove an
+     * identity: phones behind one NAT address each present their own certificate, so up to
+     * PV_HTTP_IDENTIFIED_PER_SOURCE times the limit may come in, each closed after its
+     * handshake unless a verified client certificate came with it (issue 15). */
+    unsigned from_source = server->limits.max_per_source ? source_count(server, &conn->peer) : 0;
+    bool beyond = server->limits.max_per_source && from_source >= server->limits.max_per_source;
     if ((server->limits.max_connections && server->conn_count >= server->limits.max_connections) ||
-        (server->limits.max_per_source &&
-         source_count(server, &conn->peer) >= server->limits.max_per_source)) {
+        (beyond && (server->tls == NULL ||
+                    from_source >= (uint64_t)server->limits.max_per_source *
+                                       PV_HTTP_IDENTIFIED_PER_SOURCE))) {
         pv_metrics_refused(proto);
         uv_close((uv_handle_t *)&conn->tcp, free_refused);
         return;
@@ -161,6 +168,7 @@ static void on_connection(uv_stream_t *listener, int status)
         server->conns->prev = conn;
     server->conns = conn;
     server->conn_count++;
+    conn->beyond_source = beyond;
     source_add(server, &conn->peer, +1);
     pv_metrics_open(proto, +1);
     pv__http_conn_start(server, conn);

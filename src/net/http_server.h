@@ -31,6 +31,10 @@
 #include <stddef.h>
 #include <uv.h>
 
+/* How many times max_per_source an address may open over HTTPS when each connection proves
+ * an identity (a verified client certificate): an office of phones behind one NAT address. */
+#define PV_HTTP_IDENTIFIED_PER_SOURCE 4
+
 typedef struct pv_http_limits {
     size_t max_header_bytes;       /* request line + headers; 431 beyond (default 16 KiB) */
     size_t max_body_bytes;         /* request body; 413 beyond (default 1 MiB) */
@@ -38,7 +42,9 @@ typedef struct pv_http_limits {
     unsigned idle_timeout_ms;      /* keep-alive idle (default 30 s) */
     unsigned handshake_timeout_ms; /* TLS handshake (default 10 s) */
     unsigned max_connections; /* per loop; beyond, new connections are closed (default 10000) */
-    unsigned max_per_source;  /* per peer IP per loop (default 256) */
+    unsigned max_per_source;  /* per peer IP per loop (default 256); over HTTPS, connections
+                                 with a verified client certificate may go up to
+                                 PV_HTTP_IDENTIFIED_PER_SOURCE times this */
     unsigned max_requests_per_connection; /* then Connection: close (default 1000) */
 } pv_http_limits;
 

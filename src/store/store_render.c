@@ -22,8 +22,10 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
-/* Row kinds, column 0; column 1 orders rows within a kind (the layer of a
- * set or entry, a firmware id, minus a secret's id: the newest first). */
+/* Row kinds, column 0; column 1 is the layer of a set or entry. The rows come
+ * in no particular order (an ORDER BY cost PostgreSQL a fifth of the
+ * statement): an entry row carries its set too, and the entries, images and
+ * secrets are put in order here. */
 enum {
     ROW_DEVICE,
     ROW_ACCOUNT,
@@ -80,24 +82,22 @@ static const char sql_render[] =
     "FROM accounts WHERE id = (SELECT account_id FROM d) "
     "UNION ALL SELECT 2, layer, " NULL16 NULL7 SET_COLS ", " NULL3 NULL5 NULL9 NULL5 NO_ROLLOUT
     "FROM ps "
-    "UNION ALL SELECT 3, ps.layer, " NULL16 NULL7 NULL4 ENTRY_COLS ", " NULL5 NULL9 NULL5 NO_ROLLOUT
+    "UNION ALL SELECT 3, ps.layer, " NULL16 NULL7
+    "ps.id, ps.scope, ps.version, ps.updated_at, " ENTRY_COLS ", " NULL5 NULL9 NULL5 NO_ROLLOUT
     "FROM ps JOIN param_entries e ON e.set_id = ps.id "
     "UNION ALL SELECT 4, 0, " NULL16 NULL7 NULL4 NULL3 PLAN_COLS ", " NULL9 NULL5 NO_ROLLOUT
     "FROM upgrade_plans WHERE model = (SELECT model FROM d) "
-    "UNION ALL SELECT 5, id, " NULL16 NULL7 NULL4 NULL3 NULL5 FW_COLS ", " NULL5 NO_ROLLOUT
+    "UNION ALL SELECT 5, 0, " NULL16 NULL7 NULL4 NULL3 NULL5 FW_COLS ", " NULL5 NO_ROLLOUT
     "FROM firmware_images WHERE model = (SELECT model FROM d) AND "
     "(EXISTS (SELECT 1 FROM upgrade_plans WHERE model = (SELECT model FROM d)) OR "
     "EXISTS (SELECT 1 FROM rollouts WHERE model = (SELECT model FROM d))) "
-    "UNION ALL SELECT 6, -id, " NULL16 NULL7 NULL4 NULL3 NULL5 NULL9 SECRET_COLS ", " NO_ROLLOUT
+    "UNION ALL SELECT 6, 0, " NULL16 NULL7 NULL4 NULL3 NULL5 NULL9 SECRET_COLS ", " NO_ROLLOUT
     "FROM (SELECT " SECRET_COLS " FROM device_secrets WHERE mac = $1 "
     "AND retired_at IS NULL ORDER BY id DESC LIMIT 2) live "
     "UNION ALL SELECT 7, 0, " NULL16 NULL7 NULL4 NULL3 NULL5 NULL9 NULL5
-    "* FROM (SELECT " ROLLOUT_VIEW_COLS " " ROLLOUT_VIEW_FROM(
-        "$1") " WHERE r.model = (SELECT model FROM d) "
-              "ORDER BY r.id DESC LIMIT 1) ro "
-              "ORDER BY 1, 2, 30"; /* 30: the entry's name, as pv_store_params_get orders them */
-
-_Static_assert(AT_ENTRY + 1 == 30, "ORDER BY names the entry's name column");
+    "* FROM (SELECT " ROLLOUT_VIEW_COLS
+    " " ROLLOUT_VIEW_FROM("$1") " WHERE r.model = (SELECT model FROM d) "
+                                "ORDER BY r.id DESC LIMIT 1) ro";
 
 void pv_store_render_input_free(pv_store_render_input *in)
 {
@@ -125,33 +125,60 @@ typedef struct loading {
     bool with_secrets;
     bool found;
     size_t entries_cap[PV_LAYERS], firmware_cap;
-    int secrets; /* live secret rows seen */
+    pv_store_secret secrets[2]; /* the live ones (at most two: LIMIT 2), unsealed */
+    int nsecrets;
 } loading;
+
+static int read_secret(pv_store *s, pv__stmt *st, loading *l, pv_error *err)
+{
+    if (!l->with_secrets || s->secrets == NULL || l->nsecrets >= 2)
+        return 0;
+    return pv__secret_unseal(s, st, AT_SECRET, l->mac, &l->secrets[l->nsecrets++], err);
+}
 
 /* The newest live secret is the current one; the one before it is still
  * valid while the current one is unconfirmed (pv_store_secret_get). */
-static int read_secret(pv_store *s, pv__stmt *st, loading *l, pv_error *err)
+static void pick_secrets(loading *l)
 {
     pv_store_render_input *in = l->in;
-    if (!l->with_secrets || s->secrets == NULL || l->secrets++ >= 2)
-        return 0;
-    if (l->secrets == 1) {
-        int rc = pv__secret_unseal(s, st, AT_SECRET, l->mac, &in->current, err);
-        in->has_secret = rc == 0;
-        return rc;
-    }
-    if (in->current.confirmed_at != 0)
-        return 0;
-    int rc = pv__secret_unseal(s, st, AT_SECRET, l->mac, &in->previous, err);
-    in->has_previous = rc == 0;
-    return rc;
+    int newest = l->nsecrets == 2 && l->secrets[1].id > l->secrets[0].id;
+    in->has_secret = l->nsecrets > 0;
+    if (in->has_secret)
+        in->current = l->secrets[newest];
+    in->has_previous = l->nsecrets == 2 && in->current.confirmed_at == 0;
+    if (in->has_previous)
+        in->previous = l->secrets[!newest];
+    OPENSSL_cleanse(l->secrets, sizeof l->secrets);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const pv_store_param *)a)->name, ((const pv_store_param *)b)->name);
+}
+
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = ((const pv_store_firmware *)a)->id, y = ((const pv_store_firmware *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+/* Entries in name order as pv_store_params_get (byte order: SQLite's, and
+ * PostgreSQL's under the C collation docs/store.md asks for), images in id
+ * order as pv_store_firmware_list. */
+static void put_in_order(pv_store_render_input *in)
+{
+    for (size_t i = 0; i < PV_LAYERS; i++)
+        if (in->sets[i].n > 1)
+            qsort(in->sets[i].entries, in->sets[i].n, sizeof *in->sets[i].entries, by_name);
+    if (in->nfirmware > 1)
+        qsort(in->firmware, in->nfirmware, sizeof *in->firmware, by_id);
 }
 
 static int read_row(pv_store *s, pv__stmt *st, loading *l, pv_error *err)
 {
     pv_store_render_input *in = l->in;
-    int64_t kind = pv__col_int(s, st, 0), order = pv__col_int(s, st, 1);
-    size_t layer = order >= 0 && order < PV_LAYERS ? (size_t)order : 0;
+    int64_t kind = pv__col_int(s, st, 0), at = pv__col_int(s, st, 1);
+    size_t layer = at >= 0 && at < PV_LAYERS ? (size_t)at : 0;
     switch (kind) {
     case ROW_DEVICE:
         pv__read_device(s, st, AT_DEVICE, &in->device);
@@ -163,10 +190,13 @@ static int read_row(pv_store *s, pv__stmt *st, loading *l, pv_error *err)
         /* secret settings are sealed at rest, as pv_store_account_get opens them */
         return pv__settings_open(s, &in->account->settings, err);
     case ROW_SET:
-        pv__read_param_set(s, st, AT_SET, &in->sets[layer]);
+        if (in->sets[layer].scope == NULL)
+            pv__read_param_set(s, st, AT_SET, &in->sets[layer]);
         return 0;
     case ROW_ENTRY: {
-        pv_store_param_set *set = &in->sets[layer]; /* sets come before their entries */
+        pv_store_param_set *set = &in->sets[layer];
+        if (set->scope == NULL) /* its set's own row may come later */
+            pv__read_param_set(s, st, AT_SET, set);
         pv_store_param *p =
             pv__rows_push((void **)&set->entries, &set->n, &l->entries_cap[layer], sizeof *p);
         return pv__read_param_entry(s, st, AT_ENTRY, set->scope, p, err);
@@ -204,6 +234,7 @@ int pv_store_render_load(pv_store *s, const char *mac, bool with_secrets,
         rc = pv__query(s, sql_render, PV_ARGS(PV_T(m)), &st, err);
     while (rc == 0 && (rc = pv__next(s, st, err)) == 1)
         rc = read_row(s, st, &l, err);
+    pick_secrets(&l);
     if (rc < 0) {
         pv__done(s, st); /* a row that failed to read leaves the others unread */
         pv_store_render_input_free(out);
@@ -211,5 +242,6 @@ int pv_store_render_load(pv_store *s, const char *mac, bool with_secrets,
     }
     if (!l.found)
         return pv__no_device(m, err);
+    put_in_order(out);
     return 0;
 }

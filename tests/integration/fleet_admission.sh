@@ -5,14 +5,19 @@
 # they arrive) and lets a request wait at most 700 ms. Requests queue instead of being
 # closed; those past the deadline get 503 with a Retry-After; the phones retry on their own
 # schedule and every one of them ends provisioned (SEC-PRV-2) with its certificate's
-# identity — nothing is limited by the shared address.
+# identity — nothing is limited by the shared address, though the server allows it only 20
+# connections per loop. An address sending connections without a certificate is still held
+# to its 20.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 
 N=200
 D="$T/data"
 serve_ports
+# --limits-max-per-source 20: far fewer than the phones behind the address; each proves who it
+# is (its certificate), so the limit counts the address only for connections that do not
 serve_start serve --data-dir "$D" --tftp off --workers 2 --provisioning-render-rate 50 \
+  --limits-max-per-source 20 \
   --provisioning-queue-deadline-ms 700 --provisioning-retry-delay 3+3,6+6
 export PROVISOR_DATA="$D" PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
 export PROVISOR_TOKEN=$(grep -A1 '^Admin token' "$T/serve.out" | tail -1 | tr -d ' ')
@@ -44,6 +49,35 @@ ok
 expect_eq "$(metric 'provisor_admission_waiting{class="render"}')" 0 "nothing left waiting"
 # a refusal says when to come back, spread over the phones' first retry step (3+3 s here)
 grep -q 'status=503' "$T/serve.log" || fail "no 503 logged"
+ok
+
+# the same address without certificates: 20 connections per loop thread, then each one more is
+# closed right after its handshake (2 loops: at most 40 held)
+python3 - "$HTTPS_PORT" "$D/tls/ca.pem" >"$T/garbage" <<'PY'
+import socket, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.check_hostname = False
+held, refused = [], 0
+for i in range(60):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        t = ctx.wrap_socket(s)
+        t.sendall(b"GET /00562b000000.xml HTTP/1.1\r\nHost: x\r\n\r\n")
+        if t.recv(64)[:8] == b"HTTP/1.1":
+            held.append(t)
+            continue
+    except (ssl.SSLError, OSError):
+        pass
+    refused += 1
+print(len(held), refused)
+PY
+read -r held refused <"$T/garbage"
+[ "$held" -le 40 ] && [ "$refused" -ge 20 ] ||
+  fail "an address without certificates held $held connections ($refused refused)"
+ok
+grep -q 'reason="beyond the per-source limit without a client certificate"' "$T/serve.log" ||
+  fail "the refusal is not logged"
 ok
 serve_stop
 echo "storm: queued=$queued refused=$refused admitted=$admitted"
