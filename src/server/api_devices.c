@@ -58,7 +58,7 @@ void pv__api_devices_list(pv__api_ctx *ctx)
         return;
     pv_store_device *rows = NULL;
     size_t n = 0;
-    int rc = search ? pv_store_device_search(ctx->store, &q, &page, &rows, &n, &err)
+    int rc = search ? pv_store_device_find(ctx->store, &q, &page, &rows, &n, &err)
                     : pv_store_device_list(ctx->store, account_id, &page, &rows, &n, &err);
     if (rc != 0) {
         pv__api_fail_store(ctx, rc, &err, "after");
