@@ -31,6 +31,10 @@ typedef struct pv_portal_options {
     const pv_prov_policy *policy; /* renders and binding URLs; NULL: the defaults */
     pv_websession_policy session; /* lockout, rate limit, session lengths */
     pv_lang language;             /* when the browser asks for none we have */
+    /* The operator console (console.h) instead of the portal: the same sessions, CSRF, i18n
+     * and assets for operator logins, on the admin listener; its changes reach api. */
+    bool console;
+    struct pv_api *api;
 } pv_portal_options;
 
 typedef struct pv_portal pv_portal;
