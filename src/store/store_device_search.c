@@ -50,7 +50,7 @@ static const char sql_account_after[] = "SELECT " DEVICE_COLS " FROM devices WHE
 static const char sql_account_from[] = "SELECT " DEVICE_COLS " FROM devices WHERE account_id = $7 "
                                        "AND mac >= $1" FILTERS "ORDER BY mac LIMIT $6";
 
-int pv_store_device_search(pv_store *s, const pv_store_device_query *q, pv_store_page *page,
+int pv_store_device_find(pv_store *s, const pv_store_device_query *q, pv_store_page *page,
                            pv_store_device **rows, size_t *n, pv_error *err)
 {
     /* Every MAC with the prefix is >= it and < it with 'g' appended (after every hex digit). */

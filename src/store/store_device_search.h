@@ -30,8 +30,9 @@ typedef struct pv_store_device_query {
  * 12 digits. */
 int pv_store_mac_prefix(const char *in, char out[13], pv_error *err);
 
-/* One page of the devices q matches, in MAC order (page->after: the cursor). */
-int pv_store_device_search(pv_store *s, const pv_store_device_query *q, pv_store_page *page,
+/* One page of the devices q matches, in MAC order (page->after: the cursor): the filters of
+ * store.h's pv_store_device_search (a MAC prefix only, the API's) and more. */
+int pv_store_device_find(pv_store *s, const pv_store_device_query *q, pv_store_page *page,
                            pv_store_device **rows, size_t *n, pv_error *err);
 
 /* The devices by one column, for the dashboard: fn(data, value or "", count) per value,

@@ -128,7 +128,7 @@ try {
   await shot(page, "09-resync");
 
   await page.goto(`${CONSOLE}/dashboard`);
-  check((await page.locator("svg[role=img]").count()) === 3, "three charts");
+  check((await page.locator("svg[role=img]").count()) === 4, "four charts");
   await axe(page, "dashboard");
   await shot(page, "10-dashboard");
   await page.goto(`${CONSOLE}/audit?subject=${MAC}`);
