@@ -72,6 +72,7 @@ static void open_page(pv_buf *out, pv__portal_req *r, const char *title_key)
     static const char *const links[][2] = {{"/dashboard", "dashboard_title"},
                                            {"/devices", "devices_title"},
                                            {"/params", "params_title"},
+                                           {"/codes", "codes_title"},
                                            {"/audit", "audit_title"}};
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
         pv_buf_appendf(out, "<li><a href=\"%s\">", links[i][0]);
@@ -801,6 +802,103 @@ static void audit_page(pv__portal_req *r)
     pv__portal_page(r, &page, 200);
 }
 
+/* ---- binding codes ---- */
+
+/* An account's codes (hint, expiry, use; never the code: only its HMAC is kept), a button to
+ * create one — the answer is shown once, on a card to print for the customer — and one to
+ * revoke each unused code. */
+static void codes_page(pv__portal_req *r)
+{
+    char account[80] = "";
+    (void)pv_form_get(r->req->query, "account", account, sizeof account);
+    pv_buf page = {0};
+    open_page(&page, r, "codes_title");
+    pv_buf_append_str(&page, "<form class=\"search\" method=\"get\" action=\"/codes\">\n");
+    text_field(&page, r, "account", "account", account);
+    pv_buf_append_str(&page, "<button type=\"submit\">");
+    pv__portal_text(&page, r, "open");
+    pv_buf_append_str(&page, "</button>\n</form>\n");
+    if (account[0] == '\0') {
+        pv__portal_page(r, &page, 200);
+        return;
+    }
+    pv_store_account a = {0};
+    pv_error err = {""};
+    int rc = pv_store_account_get_by_name(r->portal->store, account, &a, &err);
+    if (rc != 0) {
+        pv_buf_append_str(&page, "<p class=\"error\" role=\"alert\">");
+        pv__portal_text(&page, r, "no_such_account");
+        pv_buf_append_str(&page, "</p>\n");
+        pv__portal_page(r, &page, rc == PV_ENOENT ? 404 : 503);
+        return;
+    }
+    if (can_change(r)) {
+        pv_buf_append_str(&page, "<ul class=\"actions\">\n");
+        pv_buf t = {0};
+        pv_buf_append_str(&t, "/api/v1/accounts/");
+        url_escape(&t, a.name);
+        pv_buf_append_str(&t, "/codes");
+        pv_buf_append_char(&t, '\0');
+        action_button(&page, r, "POST", t.data, "{}", "code_create");
+        pv_buf_free(&t);
+        pv_buf_append_str(&page, "</ul>\n<p class=\"outcome\" id=\"outcome\" role=\"status\" "
+                                 "aria-live=\"polite\"></p>\n<section class=\"card\" id=\"card\" "
+                                 "hidden aria-labelledby=\"card-title\">\n<h2 id=\"card-title\">");
+        pv__portal_text(&page, r, "card_title");
+        pv_buf_append_str(&page, "</h2>\n<p>");
+        pv__portal_text(&page, r, "card_text");
+        pv_buf_append_str(&page, "</p>\n<p class=\"code\" id=\"card-code\"></p>\n<p>");
+        pv__portal_text(&page, r, "card_expires");
+        pv_buf_append_str(&page, " <span id=\"card-expires\"></span></p>\n"
+                                 "<button type=\"button\" id=\"print\">");
+        pv__portal_text(&page, r, "print");
+        pv_buf_append_str(&page, "</button>\n</section>\n");
+    }
+    pv_buf_append_str(&page, "<table class=\"codes\">\n<thead><tr>");
+    static const char *const heads[] = {"code_id", "code_hint", "created", "expires", "used_by"};
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        pv_buf_append_str(&page, "<th scope=\"col\">");
+        pv__portal_text(&page, r, heads[i]);
+        pv_buf_append_str(&page, "</th>");
+    }
+    pv_buf_append_str(&page, can_change(r) ? "<th scope=\"col\">" : "");
+    if (can_change(r)) {
+        pv__portal_text(&page, r, "actions");
+        pv_buf_append_str(&page, "</th>");
+    }
+    pv_buf_append_str(&page, "</tr></thead>\n<tbody>\n");
+    pv_store_page pg = {.limit = 100};
+    pv_store_code *codes = NULL;
+    size_t n = 0;
+    if (pv_store_code_list(r->portal->store, a.id, &pg, &codes, &n, &err) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            char created[40], expires[40];
+            format_time(created, sizeof created, codes[i].created_at);
+            format_time(expires, sizeof expires, codes[i].expires_at);
+            pv_buf_appendf(&page, "<tr><td>%lld</td><td>", (long long)codes[i].id);
+            pv_html_escape(&page, codes[i].hint);
+            pv_buf_appendf(&page, "…</td><td>%s</td><td>%s</td><td>%s</td>", created, expires,
+                           codes[i].used_by[0] ? codes[i].used_by : "-");
+            if (can_change(r)) {
+                pv_buf_append_str(&page, "<td>");
+                if (codes[i].used_at == 0) {
+                    char path[48];
+                    snprintf(path, sizeof path, "/api/v1/codes/%lld", (long long)codes[i].id);
+                    pv_buf_append_str(&page, "<ul class=\"actions\">");
+                    action_button(&page, r, "DELETE", path, "", "code_revoke");
+                    pv_buf_append_str(&page, "</ul>");
+                }
+                pv_buf_append_str(&page, "</td>");
+            }
+            pv_buf_append_str(&page, "</tr>\n");
+        }
+        free(codes);
+    }
+    pv_buf_append_str(&page, "</tbody>\n</table>\n");
+    pv_store_account_free(&a);
+    pv__portal_page(r, &page, 200);
+}
+
 /* ---- routing ---- */
 
 static bool is(const pv__portal_req *r, const char *path)
@@ -825,7 +923,7 @@ static bool device_path(const pv__portal_req *r, const char *tail, char mac[13])
 bool pv__console_page(pv_slice path)
 {
     static const char *const prefixes[] = {"/devices", "/params", "/dashboard", "/audit",
-                                           "/api/v1"};
+                                           "/codes",   "/api/v1"};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
         if (pv_slice_starts_with(path, prefixes[i]))
             return true;
@@ -867,6 +965,8 @@ bool pv__console_route(pv__portal_req *r)
         dashboard_page(r);
     else if (get && is(r, "/audit"))
         audit_page(r);
+    else if (get && is(r, "/codes"))
+        codes_page(r);
     else
         return false;
     return true;
