@@ -38,9 +38,14 @@ static int device_list(pv_cli_api *api, int argc, char **argv)
     const char *account = pv_cli_opt(api, "account");
     pv_buf b = {0};
     pv_buf_append_str(&b, "/devices");
+    const char *prefix = pv_cli_opt(api, "mac-prefix");
     if (account) {
         pv_buf_append_str(&b, "?account=");
         pv_http_client_escape(&b, account);
+    }
+    if (prefix) { /* the server refuses both at once */
+        pv_buf_append_str(&b, account ? "&mac_prefix=" : "?mac_prefix=");
+        pv_http_client_escape(&b, prefix);
     }
     char *path = pv_buf_take(&b, NULL);
     int rc = pv_cli_list_table(api, path, cols, 6);
@@ -448,7 +453,9 @@ static int device_import(pv_cli_api *api, int argc, char **argv)
 }
 
 static const pv_cli_action device_actions[] = {
-    {"list", "", 0, 0, "account=", "list devices (of one account with --account)", device_list},
+    {"list", "", 0, 0, "account=,mac-prefix=",
+     "list devices (of one account with --account; those whose MAC starts with --mac-prefix)",
+     device_list},
     {"show", "MAC", 1, 1, "", "show one device", device_show},
     {"create", "MAC", 1, 1, "model=,serial=,account=,fingerprint=,state=,require-cert",
      "add a device", device_create},

@@ -61,6 +61,30 @@ static int params_show(pv_cli_api *api, int argc, char **argv)
     return send(api, "GET", argv[0], NULL);
 }
 
+/* --dry-run: what the change would do, changing nothing (PATCH ?dry_run=1). Exit 1 when a
+ * device would fail to render, as the change itself would be refused. */
+static int dry_run(pv_cli_api *api, const char *scope, json_t *body)
+{
+    char *path = pv_cli_path("/params", scope, NULL);
+    pv_buf q = {0};
+    pv_buf_appendf(&q, "%s?dry_run=1", path);
+    free(path);
+    json_t *r = NULL;
+    int rc = pv_cli_call(api, "PATCH", q.data, body, &r);
+    pv_buf_free(&q);
+    json_int_t fail = json_integer_value(json_object_get(r, "would_fail"));
+    if (rc == PV_EXIT_OK && !pv_cli_json(api)) {
+        printf("dry run: %lld devices change, %lld would fail to render",
+               (long long)json_integer_value(json_object_get(r, "devices")), (long long)fail);
+        const char *first = json_string_value(json_object_get(r, "first_failure"));
+        printf(first ? " (first: %s)\n" : "\n", first);
+    } else if (rc == PV_EXIT_OK) {
+        pv_cli_print_object(api, r);
+    }
+    json_decref(r);
+    return rc == PV_EXIT_OK && fail > 0 ? PV_EXIT_FAILURE : rc;
+}
+
 /* set SCOPE NAME=VALUE... [--ua na|ro|rw] */
 static int params_set(pv_cli_api *api, int argc, char **argv)
 {
@@ -80,6 +104,8 @@ static int params_set(pv_cli_api *api, int argc, char **argv)
         json_object_set_new(entries, name, e);
         free(name);
     }
+    if (pv_cli_opt(api, "dry-run") != NULL)
+        return dry_run(api, argv[0], json_pack("{s:o}", "entries", entries));
     pv_cli_renders *before = NULL;
     if (pv_cli_opt(api, "notify") != NULL) { /* the renders before the change */
         int rc = pv_cli_renders_take(api, argv[0], &before);
@@ -128,8 +154,9 @@ static const pv_cli_action params_actions[] = {
     {"list", "", 0, 0, "", "list parameter sets", params_list},
     {"show", "SCOPE", 1, 1, "",
      "show a set's entries (scope: global, model:M, account:A, device:MAC)", params_show},
-    {"set", "SCOPE NAME=VALUE...", 2, 1000, "ua=,notify,wait,timeout=",
-     "set entries (--ua na|ro|rw; --notify: SIP NOTIFY the devices whose profile changed)",
+    {"set", "SCOPE NAME=VALUE...", 2, 1000, "ua=,notify,wait,timeout=,dry-run",
+     "set entries (--ua na|ro|rw; --notify: SIP NOTIFY the devices whose profile changed; "
+     "--dry-run: how many devices change and would fail to render, changing nothing)",
      params_set},
     {"unset", "SCOPE NAME...", 2, 1000, "", "remove entries", params_unset},
     {"replace", "SCOPE FILE.json", 2, 2, "", "replace every entry of a set from JSON",

@@ -44,6 +44,7 @@ void pv_exchange_open(pv_exchange *ex, uint64_t start_ns)
 void pv_exchange_dispatch(pv_exchange *ex, pv_handler *handler)
 {
     assert(ex->state == PV_EXCHANGE_OPEN);
+    assert(handler != NULL && handler->handle != NULL);
     ex->state = PV_EXCHANGE_HANDLING;
     handler->handle(handler, &ex->req);
 }

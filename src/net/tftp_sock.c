@@ -152,7 +152,7 @@ pv__tftp_sock *pv__tftp_sock_get(pv_tftp_server *server, const struct sockaddr *
     sock = pv_calloc(1, sizeof *sock);
     sock->server = server;
     sock->fd = fd;
-    /* Its own port, not the listener's: pv__tftp_own_endpoint() compares it. */
+    /* Its own port, not the listener's: pv__tftp_same_endpoint() compares it. */
     socklen_t local_len = sizeof sock->local;
     if (getsockname(fd, (struct sockaddr *)&sock->local, &local_len) != 0)
         memcpy(&sock->local, local, pv__tftp_addr_len(local));

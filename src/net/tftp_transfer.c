@@ -21,6 +21,7 @@
 #include "net/tftp_negotiate.h"
 #include "net/tftp_rto.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -692,6 +693,8 @@ int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
 {
     static const pv_exchange_ops ops = {
         .send = t_answered, .owner_free = t_owner_free, .log_fields = t_log_fields};
+    /* A transfer always has its server, for its whole life (tftp_transfer.h). */
+    assert(server != NULL && server->handler != NULL && source != NULL);
     pv__tftp_transfer *t = pv_calloc(1, sizeof *t);
     t->server = server;
     t->write = pkt->opcode == PV_TFTP_WRQ;

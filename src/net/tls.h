@@ -88,7 +88,7 @@ int pv_tls_conn_handshake(pv_tls_conn *conn, pv_error *err);
 /* Decrypted application data into out (appended); 0 when nothing is ready, >0 bytes, <0 error,
  * PV_ECONN when the peer closed cleanly. */
 int pv_tls_conn_read(pv_tls_conn *conn, pv_buf *out, pv_error *err);
-/* Encrypts application data; the ciphertext is then taken with pv_tls_conn_pending_out. */
+/* Encrypts application data; the ciphertext is then taken with pv_tls_conn_take_output. */
 int pv_tls_conn_write(pv_tls_conn *conn, const void *data, size_t len, pv_error *err);
 /* Moves ciphertext waiting to be sent into out (appended); returns bytes moved. */
 size_t pv_tls_conn_take_output(pv_tls_conn *conn, pv_buf *out);

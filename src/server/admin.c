@@ -1,9 +1,11 @@
 /* admin.c — /metrics, /healthz and the route to the admin API; see admin.h. */
 #include "server/notifier.h"
 #include "server/admin.h"
+#include "server/console.h"
 
 #include "net/admission.h"
 #include "net/metrics.h"
+#include "core/form.h"
 #include "server/job_metrics.h"
 #include "server/prov_audit.h"
 #include "server/reports.h"
@@ -52,6 +54,20 @@ static void admin_handle(pv_handler *self, pv_request *req)
                          : pv_slice_eq_cstr(req->path, "/readyz")  ? "/readyz"
                          : pv_api_owns(req->path)                  ? "/api/v1"
                                                                    : "other";
+    bool own = pv_slice_eq_cstr(req->path, "/metrics") || pv_slice_eq_cstr(req->path, "/healthz") ||
+               pv_slice_eq_cstr(req->path, "/readyz");
+    /* An API call goes to the console only when it carries the console's session and no
+     * token: everything else gets the API's own answers (401 without a token). */
+    char session[PV_WEBSESSION_TOKEN_LEN + 8];
+    bool console_call = pv_request_header(req, "Authorization").len == 0 &&
+                        pv_cookie_get(pv_request_header(req, "Cookie"), PV_CONSOLE_COOKIE,
+                                      session, sizeof session);
+    if (admin->console != NULL && !own && (!pv_api_owns(req->path) || console_call)) {
+        if (!pv_api_owns(req->path))
+            req->metrics_route = "/console";
+        admin->console->handle(admin->console, req);
+        return;
+    }
     if (admin->api != NULL && pv_api_owns(req->path)) {
         pv_api_handle(admin->api, req);
         return;
@@ -102,6 +118,7 @@ void pv_admin_init(pv_admin *admin)
     atomic_init(&admin->draining, false);
     admin->api = NULL;
     admin->files = NULL;
+    admin->console = NULL;
 }
 
 void pv_admin_attach_api(pv_admin *admin, const char *data_dir)

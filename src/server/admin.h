@@ -8,6 +8,9 @@
  *   GET /readyz    and 503 "store unavailable" while the store fails
  *                  (store_fault.h); /readyz is the same answer
  *   /api/v1/...    the JSON admin API (server/api.h), once pv_admin_attach_api ran
+ *   /, anything else  the operator console (server/console.h) when one is attached; an
+ *                  API call without an Authorization header goes to it too (the
+ *                  console's pages call the API with their session)
  *
  * Anything else is 404; methods other than GET/HEAD are 405 outside the API.
  * The admin listener is plain HTTP on loopback by default and runs on the
@@ -29,6 +32,7 @@ typedef struct pv_admin {
     atomic_bool draining;
     pv_api *api;          /* NULL: no API (404) */
     pv_fileserver *files; /* its upload quota's usage joins /metrics; NULL: none */
+    pv_handler *console;  /* the operator console (console.h); NULL: none (404) */
 } pv_admin;
 
 void pv_admin_init(pv_admin *admin);

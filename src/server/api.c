@@ -364,13 +364,13 @@ void pv_api_tick_rollouts(pv_api *api)
         pv_logf(PV_LOG_ERROR, "rollout.tick_failed", "error=\"%s\"", err.msg);
 }
 
-static void dispatch(pv_api *api, pv__api_ctx *ctx)
+static void dispatch(pv_api *api, pv__api_ctx *ctx, bool authenticated)
 {
     pv_request *req = ctx->req;
     if (open_store(api, ctx) != 0)
         return;
     ctx->store = api->store;
-    if (!authenticate(api, ctx))
+    if (!authenticated && !authenticate(api, ctx))
         return;
     /* With the master key loaded before any handler, secrets (parameters, account settings)
      * are sealed as they are written and opened as they are read, by every route. */
@@ -413,14 +413,18 @@ static void dispatch(pv_api *api, pv__api_ctx *ctx)
                      PV_SLICE_ARG(req->path));
 }
 
-void pv_api_handle(pv_api *api, pv_request *req)
+static void handle(pv_api *api, pv_request *req, const char *actor, int role)
 {
     pv__api_ctx ctx = {.req = req,
                        .data_dir = api->data_dir,
                        .policy = api->policy,
                        .notifier = api->notifier,
                        .now = (int64_t)time(NULL)};
-    dispatch(api, &ctx);
+    if (actor != NULL) {
+        snprintf(ctx.actor, sizeof ctx.actor, "%s", actor);
+        ctx.role = (pv_role)role;
+    }
+    dispatch(api, &ctx, actor != NULL);
     if (ctx.status == 0)
         pv__api_fail(&ctx, 500, "internal", NULL, "the handler gave no answer");
     send_answer(&ctx);
@@ -429,4 +433,14 @@ void pv_api_handle(pv_api *api, pv_request *req)
     free(ctx.raw);
     for (size_t k = 0; k < 3; k++)
         free(ctx.params[k]);
+}
+
+void pv_api_handle(pv_api *api, pv_request *req)
+{
+    handle(api, req, NULL, 0);
+}
+
+void pv_api_handle_as(pv_api *api, pv_request *req, const char *actor, int role)
+{
+    handle(api, req, actor, role);
 }

@@ -47,6 +47,10 @@ bool pv_api_owns(pv_slice path);
 
 /* Answers req (any method) exactly once, before returning. */
 void pv_api_handle(pv_api *api, pv_request *req);
+/* The same for a caller the operator console authenticated (a session of an operator login,
+ * server/console.c): actor ("login:NAME") and role replace the Bearer token; the route's
+ * role check and the audit trail are the same. */
+void pv_api_handle_as(pv_api *api, pv_request *req, const char *actor, int role);
 /* One evaluation of the firmware rollouts (server/rollout.h) with the API's
  * store, on the admin loop's thread: the daemon's timer calls it. */
 void pv_api_tick_rollouts(pv_api *api);

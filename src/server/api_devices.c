@@ -9,6 +9,7 @@
 #include "server/prov_policy.h"
 #include "server/render.h"
 #include "server/reports.h"
+#include "store/store_device_search.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -33,21 +34,32 @@ static json_t *device_json(pv__api_ctx *ctx, const pv_store_device *d)
     return o;
 }
 
+/* GET /devices: all, one account's (?account=) or those whose MAC starts with
+ * ?mac_prefix= (keyset pages in MAC order either way). */
 void pv__api_devices_list(pv__api_ctx *ctx)
 {
     pv_store_page page;
     if (!pv__api_page(ctx, &page))
         return;
     int64_t account_id = 0;
-    char *account = pv__api_query(ctx, "account");
+    char *account = pv__api_query(ctx, "account"), *prefix_q = pv__api_query(ctx, "mac_prefix");
+    pv_store_device_query q = {0};
+    pv_error err = {""};
     bool ok = account == NULL || pv__api_account_id(ctx, account, "account", &account_id);
+    if (ok && prefix_q != NULL && pv_store_mac_prefix(prefix_q, q.mac_prefix, &err) != 0) {
+        pv__api_fail(ctx, 422, "invalid", "mac_prefix", "%s", err.msg);
+        ok = false;
+    }
+    q.account_id = account_id;
+    bool search = prefix_q != NULL;
     free(account);
+    free(prefix_q);
     if (!ok)
         return;
     pv_store_device *rows = NULL;
     size_t n = 0;
-    pv_error err = {""};
-    int rc = pv_store_device_list(ctx->store, account_id, &page, &rows, &n, &err);
+    int rc = search ? pv_store_device_find(ctx->store, &q, &page, &rows, &n, &err)
+                    : pv_store_device_list(ctx->store, account_id, &page, &rows, &n, &err);
     if (rc != 0) {
         pv__api_fail_store(ctx, rc, &err, "after");
         return;

@@ -129,6 +129,54 @@ static bool check_entry(pv__api_ctx *ctx, const char *name, const json_t *v, boo
     return true;
 }
 
+static bool dry_run(const pv__api_ctx *ctx)
+{
+    char *q = pv__api_query(ctx, "dry_run");
+    bool yes = q != NULL && strcmp(q, "0") != 0 && strcmp(q, "false") != 0;
+    free(q);
+    return yes;
+}
+
+/*
+ * ?dry_run=1 (the console's "N devices change, M would fail to render"): what the
+ * body's entries would do to the devices the scope reaches, without changing
+ * anything: {"dry_run": true, "scope", "devices", "would_fail", "first_failure",
+ * "entries": {name: {"would_fail", "first_failure"}}}. would_fail is the most any one
+ * entry fails for; the real write is refused (422) when it is not 0.
+ */
+static void answer_dry_run(pv__api_ctx *ctx, const char *scope)
+{
+    json_t *per = json_object();
+    size_t devices = 0, worst = 0;
+    const char *first = NULL;
+    const char *name;
+    json_t *v;
+    json_object_foreach(json_object_get(ctx->body, "entries"), name, v)
+    {
+        const char *value = pv__api_str(v, "value");
+        pv_param_reach r;
+        pv_error err = {""};
+        int rc = pv_param_reach_of(ctx->store, scope, name, value ? value : "", &r, &err);
+        if (rc != 0) {
+            json_decref(per);
+            pv__api_fail_store(ctx, rc, &err, NULL);
+            return;
+        }
+        devices = r.devices;
+        worst = r.failed > worst ? r.failed : worst;
+        json_object_set_new(per, name,
+                            json_pack("{s:I, s:o}", "would_fail", (json_int_t)r.failed,
+                                      "first_failure", pv__api_str_or_null(r.failed ? r.first : NULL)));
+        if (first == NULL && r.failed)
+            first = json_string_value(
+                json_object_get(json_object_get(per, name), "first_failure"));
+    }
+    pv__api_reply(ctx, 200,
+                  json_pack("{s:b, s:s, s:I, s:I, s:o, s:o}", "dry_run", 1, "scope", scope,
+                            "devices", (json_int_t)devices, "would_fail", (json_int_t)worst,
+                            "first_failure", pv__api_str_or_null(first), "entries", per));
+}
+
 /* The body's entries, each well formed and — issue 13 — each value one the renderer
  * can fill for the devices scope reaches (param_check.h): refused now with the
  * reason (422), not at every phone's next resync. */
@@ -143,6 +191,10 @@ static bool check_entries(pv__api_ctx *ctx, const char *scope, bool allow_null)
     {
         if (!check_entry(ctx, name, v, allow_null))
             return false;
+    }
+    if (dry_run(ctx)) {
+        answer_dry_run(ctx, scope);
+        return false;
     }
     json_object_foreach(json_object_get(ctx->body, "entries"), name, v)
     {

@@ -42,9 +42,9 @@ typedef struct worker {
     pv_notifier *notifier;   /* the admin loop's (device actions, spec 5.5), or NULL */
     uv_timer_t rollouts;     /* the admin loop's rollout evaluation (server/rollout.h) */
     bool rollouts_on;
-    unsigned limits_gen;     /* generation of the limits applied */
-    atomic_uint alive_gen;   /* the last watchdog ping this loop answered */
-    unsigned closing;        /* servers whose close has not finished yet */
+    unsigned limits_gen;   /* generation of the limits applied */
+    atomic_uint alive_gen; /* the last watchdog ping this loop answered */
+    unsigned closing;      /* servers whose close has not finished yet */
     bool draining;
 } worker;
 
@@ -55,6 +55,7 @@ struct pv_daemon {
     pv_provision *prov; /* NULL when [provisioning] enabled = no */
     pv_admin admin;
     pv_portal *portal;       /* the customer portal (portal.h), on the first loop; or NULL */
+    pv_portal *console;      /* the operator console (console.h), on the admin loop; or NULL */
     pv_tls_slot *portal_tls; /* the server certificate, asking browsers for none */
     pv_tls_slot *tls;        /* NULL when HTTPS is off */
     worker *workers;
@@ -178,7 +179,8 @@ static void export_certificates(const pv_config *cfg)
     snprintf(ca, sizeof ca, "%s/%s", cfg->data_dir, PV_DATADIR_CA_CERT);
     pv_jobm_certificate("server", cfg->https_listen != NULL ? cfg->tls_cert : NULL);
     pv_jobm_certificate("ca", ca);
-    pv_jobm_certificate("client_ca", cfg->client_cert != PV_CLIENT_CERT_NONE ? cfg->client_ca : NULL);
+    pv_jobm_certificate("client_ca",
+                        cfg->client_cert != PV_CLIENT_CERT_NONE ? cfg->client_ca : NULL);
 }
 
 /* ---- setup ---- */
@@ -232,11 +234,15 @@ static int worker_bind(worker *w, pv_error *err)
         rc = add_http(w, cfg->http_listen, d->http_fd, h, NULL, &w->http, err);
     if (rc == 0 && cfg->https_listen != NULL)
         rc = add_http(w, cfg->https_listen, d->https_fd, h, d->tls, &w->https, err);
+    if (rc == 0 && w->index == 0 && d->console != NULL)
+        pv_portal_set_loop(d->console, &w->loop); /* the console's logins hash off the loop too */
     if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL)
         rc = add_http(w, cfg->admin_listen, 0, &d->admin.handler, NULL, &w->admin, err);
-    if (rc == 0 && w->index == 0 && d->portal != NULL)
+    if (rc == 0 && w->index == 0 && d->portal != NULL) {
+        pv_portal_set_loop(d->portal, &w->loop); /* its logins' hashes go to libuv's workers */
         rc = add_http(w, cfg->portal_listen, 0, pv_portal_handler(d->portal), d->portal_tls,
                       &w->portal, err);
+    }
     if (rc == 0 && w->index == 0 && d->admin.api != NULL && w->prov != NULL) {
         /* rollouts are evaluated where the API's store lives: no second handle */
         uv_timer_init(&w->loop, &w->rollouts);
@@ -261,6 +267,22 @@ static int worker_bind(worker *w, pv_error *err)
     return rc;
 }
 
+/* The [portal] session policy and language, which the console shares. */
+static void web_options(const pv_daemon *d, const pv_config *cfg, pv_portal_options *o)
+{
+    *o = (pv_portal_options){.data_dir = cfg->data_dir,
+                             .db_url = cfg->db,
+                             .policy = d->prov != NULL ? pv_provision_policy(d->prov) : NULL};
+    pv_websession_policy_default(&o->session);
+    o->session.idle_seconds = cfg->portal_session_idle;
+    o->session.lifetime_seconds = cfg->portal_session_lifetime;
+    o->session.max_failures = cfg->portal_lockout_failures;
+    o->session.lock_seconds = cfg->portal_lockout_seconds;
+    o->session.attempts_per_minute = cfg->portal_logins_per_minute;
+    if (!pv_lang_parse(cfg->portal_language, &o->language))
+        o->language = PV_LANG_EN;
+}
+
 /* The customer portal (portal.h): its own TLS context with the server certificate that asks
  * browsers for no client certificate, and its handler with the [portal] policy. */
 static int portal_setup(pv_daemon *d, const pv_config *cfg, pv_error *err)
@@ -274,18 +296,25 @@ static int portal_setup(pv_daemon *d, const pv_config *cfg, pv_error *err)
     if (rc != 0)
         return pv_error_set(err, rc, "[portal] listen: %s", err->msg);
     d->portal_tls = pv_tls_slot_new(ctx);
-    pv_portal_options o = {.data_dir = cfg->data_dir,
-                           .db_url = cfg->db,
-                           .policy = d->prov != NULL ? pv_provision_policy(d->prov) : NULL};
-    pv_websession_policy_default(&o.session);
-    o.session.idle_seconds = cfg->portal_session_idle;
-    o.session.lifetime_seconds = cfg->portal_session_lifetime;
-    o.session.max_failures = cfg->portal_lockout_failures;
-    o.session.lock_seconds = cfg->portal_lockout_seconds;
-    o.session.attempts_per_minute = cfg->portal_logins_per_minute;
-    if (!pv_lang_parse(cfg->portal_language, &o.language))
-        o.language = PV_LANG_EN;
+    pv_portal_options o;
+    web_options(d, cfg, &o);
     return pv_portal_new(&o, &d->portal, err);
+}
+
+/* The operator console (console.h) on the admin listener: the portal's machinery with operator
+ * logins, whose changes reach the admin API with the login's role. */
+static int console_setup(pv_daemon *d, const pv_config *cfg, pv_error *err)
+{
+    if (d->admin.api == NULL)
+        return 0;
+    pv_portal_options o;
+    web_options(d, cfg, &o);
+    o.console = true;
+    o.api = d->admin.api;
+    int rc = pv_portal_new(&o, &d->console, err);
+    if (rc == 0)
+        d->admin.console = pv_portal_handler(d->console);
+    return rc;
 }
 
 static bool privileged_port(const char *address)
@@ -343,6 +372,7 @@ static void daemon_free(pv_daemon *d)
     if (d->portal_tls != NULL)
         pv_tls_slot_free(d->portal_tls);
     pv_portal_free(d->portal);
+    pv_portal_free(d->console);
     pv_provision_free(d->prov);
     pv_fileserver_free(&d->files);
     pv_admin_free(&d->admin);
@@ -393,6 +423,8 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
     }
     if (rc == 0 && cfg->portal_listen != NULL)
         rc = portal_setup(d, cfg, err);
+    if (rc == 0)
+        rc = console_setup(d, cfg, err);
     int *fds[] = {&d->tftp_fd, &d->http_fd, &d->https_fd};
     if (rc == 0 && cfg->tftp_listen != NULL)
         rc = d->tftp_fd = pv_tftp_server_listen(cfg->tftp_listen, false, err);

@@ -37,11 +37,18 @@ static family binding_refusals =
 static family firmware = FAMILY("provisor_firmware_downloads_total",
                                 "Firmware downloads started, by image file.", "image=\"other\"");
 
-/* `key="value"` (Prometheus text format: \\, \" and \n escaped), value cut at 64 bytes. */
+/* `key="value"` (Prometheus text format: \\, \" and \n escaped), value cut at 64 bytes,
+ * never inside a UTF-8 sequence (a label value must be UTF-8). */
 static void label(pv_buf *b, const char *key, pv_slice value)
 {
     pv_buf_appendf(b, "%s%s=\"", b->len ? "," : "", key);
-    for (size_t i = 0; i < value.len && i < 64; i++) {
+    size_t len = value.len;
+    if (len > 64) {
+        len = 64;
+        while (len > 0 && ((unsigned char)value.ptr[len] & 0xC0) == 0x80)
+            len--; /* value.ptr[len] continues a sequence: cut before its lead byte */
+    }
+    for (size_t i = 0; i < len; i++) {
         char c = value.ptr[i];
         if (c == '\\' || c == '"')
             pv_buf_append_char(b, '\\');

@@ -23,18 +23,20 @@ typedef struct check {
 /* One device: the value expanded as the renderer would. */
 static int try_device(check *c, const pv_store_device *d, pv_error *err)
 {
-    if (d->account_id != 0 && d->account_id != c->acct.id) {
+    if (d->account_id != 0 && d->account_id != c->acct.id && strstr(c->value, "{{") != NULL) {
         pv_store_account_free(&c->acct);
         int rc = pv_store_account_get(c->s, d->account_id, &c->acct, err);
         if (rc != 0)
             return rc;
     }
+    c->tried++;
+    if (strstr(c->value, "{{") == NULL)
+        return 0; /* a dry run counting the devices: nothing to fill */
     pv_buf out = {0};
     pv_error why = {""};
     int rc = pv_render_expand(c->name, pv_slice_from(c->value), d,
                               d->account_id != 0 ? &c->acct : NULL, &out, &why);
     pv_buf_free(&out);
-    c->tried++;
     if (rc != 0 && c->failed++ == 0)
         c->first_rc = pv_error_set(&c->first, rc, "device %s: %s", d->mac, why.msg);
     return 0;
@@ -119,20 +121,35 @@ static int try_accounts(check *c, const char *scope, pv_error *err)
     return 0;
 }
 
+int pv_param_reach_of(pv_store *s, const char *scope, const char *name, const char *value,
+                     pv_param_reach *out, pv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    check c = {.s = s, .name = name, .value = value};
+    int rc = walk_devices(&c, scope, err);
+    if (rc == 0 && c.tried == 0 && strstr(value, "{{") != NULL)
+        rc = try_accounts(&c, scope, err);
+    pv_store_account_free(&c.acct);
+    if (rc != 0)
+        return rc;
+    out->devices = c.tried;
+    out->failed = c.failed;
+    out->first_rc = c.first_rc;
+    snprintf(out->first, sizeof out->first, "%s", c.failed ? c.first.msg : "");
+    return 0;
+}
+
 int pv_param_check(pv_store *s, const char *scope, const char *name, const char *value,
                    pv_error *err)
 {
     if (strstr(value, "{{") == NULL)
         return 0; /* nothing to fill: the common case costs nothing */
-    check c = {.s = s, .name = name, .value = value};
-    int rc = walk_devices(&c, scope, err);
-    if (rc == 0 && c.tried == 0)
-        rc = try_accounts(&c, scope, err);
-    pv_store_account_free(&c.acct);
-    if (rc != 0 || c.failed == 0)
+    pv_param_reach r;
+    int rc = pv_param_reach_of(s, scope, name, value, &r, err);
+    if (rc != 0 || r.failed == 0)
         return rc;
-    if (c.tried <= 1)
-        return pv_error_set(err, c.first_rc, "%s", c.first.msg);
-    return pv_error_set(err, c.first_rc, "%zu of %zu devices would fail to render (first: %s)",
-                        c.failed, c.tried, c.first.msg);
+    if (r.devices <= 1)
+        return pv_error_set(err, r.first_rc, "%s", r.first);
+    return pv_error_set(err, r.first_rc, "%zu of %zu devices would fail to render (first: %s)",
+                        r.failed, r.devices, r.first);
 }

@@ -21,6 +21,19 @@
 
 #define PV_PARAM_CHECK_DEVICES 200000
 
+/* What a value would do to the devices its scope reaches: the dry run of an edit
+ * ("N devices change, M would fail to render (first: MAC, reason)"). */
+typedef struct pv_param_reach {
+    size_t devices;  /* devices the scope reaches (at most PV_PARAM_CHECK_DEVICES looked at) */
+    size_t failed;   /* of them (or the stand-in of an empty scope), those it fails for */
+    int first_rc;    /* the first failure's code (PV_EINVAL, PV_ESYNTAX) */
+    char first[256]; /* and its message: "device <mac>: <parameter>: <why>" */
+} pv_param_reach;
+
+/* Fills *out without refusing anything: 0 unless the store fails. */
+int pv_param_reach_of(pv_store *s, const char *scope, const char *name, const char *value,
+                      pv_param_reach *out, pv_error *err);
+
 /* 0, or PV_EINVAL/PV_ESYNTAX with err saying how many devices would fail to render,
  * the first of them and why; another code for a store failure. scope is the
  * store's form ("account:7", "device:<12 hex>"). */

@@ -9,16 +9,19 @@
 #include "core/form.h"
 #include "core/log.h"
 #include "net/sockaddr.h"
+#include "server/api.h"
+#include "server/console.h"
 #include "server/web_assets.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uv.h>
 
-/* __Host-: the browser keeps it only when Secure, Path=/ and without Domain (RFC 6265bis
+/* Session cookies (portal->cookie) are __Host-: the browser keeps it only when Secure, Path=/ and without Domain (RFC 6265bis
  * §4.1.3.2), so no sibling host can plant or overwrite a session. */
-#define SESSION_COOKIE "__Host-pv_session"
 #define LANG_COOKIE "pv_lang"
 
 /* Every answer: no script, style or frame from elsewhere, no inline script (the CSP is the
@@ -83,13 +86,17 @@ void pv__portal_open(pv_buf *out, const pv__portal_req *r, const char *title_key
                    pv_lang_code(r->lang));
     pv__portal_text(out, r, title_key);
     pv_buf_append_str(out, " — ");
-    pv__portal_text(out, r, "brand");
-    pv_buf_append_str(out, "</title>\n<link rel=\"stylesheet\" href=\"/static/portal.css\">\n"
-                           "<script src=\"/static/portal.js\" defer></script>\n</head>\n<body>\n"
-                           "<a class=\"skip\" href=\"#main\">");
+    pv__portal_text(out, r, r->portal->console ? "console_brand" : "brand");
+    pv_buf_append_str(out, r->portal->console
+                               ? "</title>\n<link rel=\"stylesheet\" href=\"/static/portal.css\">\n"
+                                 "<link rel=\"stylesheet\" href=\"/static/console.css\">\n"
+                                 "<script src=\"/static/console.js\" defer></script>\n"
+                               : "</title>\n<link rel=\"stylesheet\" href=\"/static/portal.css\">\n"
+                                 "<script src=\"/static/portal.js\" defer></script>\n");
+    pv_buf_append_str(out, "</head>\n<body>\n<a class=\"skip\" href=\"#main\">");
     pv__portal_text(out, r, "skip_to_content");
     pv_buf_append_str(out, "</a>\n<header>\n<p class=\"brand\">");
-    pv__portal_text(out, r, "brand");
+    pv__portal_text(out, r, r->portal->console ? "console_brand" : "brand");
     pv_buf_append_str(out, "</p>\n<nav aria-label=\"");
     pv__portal_text(out, r, "language");
     /* The switch names each language in itself, as people look for it. */
@@ -98,7 +105,7 @@ void pv__portal_open(pv_buf *out, const pv__portal_req *r, const char *title_key
     memcpy(here, r->req->path.ptr, n);
     here[n] = '\0';
     if (r->req->method != PV_METHOD_GET || strstr(here, "//") != NULL || here[0] != '/')
-        strcpy(here, "/account");
+        snprintf(here, sizeof here, "%s", r->portal->home);
     pv_buf_append_str(out, "\">\n<ul class=\"langs\">\n");
     for (int i = 0; i < PV_LANG__COUNT; i++) {
         const char *code = pv_lang_code((pv_lang)i);
@@ -149,7 +156,7 @@ void pv__portal_error(pv__portal_req *r, int status, const char *title_key, cons
     pv__portal_open(&page, r, title_key);
     pv_buf_append_str(&page, "<p class=\"error\" role=\"alert\">");
     pv_html_escape(&page, message);
-    pv_buf_append_str(&page, "</p>\n<p><a href=\"/account\">");
+    pv_buf_appendf(&page, "</p>\n<p><a href=\"%s\">", r->portal->home);
     pv__portal_text(&page, r, "back_to_account");
     pv_buf_append_str(&page, "</a></p>\n");
     pv__portal_page(r, &page, status);
@@ -230,7 +237,7 @@ static void switch_language(pv__portal_req *r)
         set_cookie(r, LANG_COOKIE, to, 365 * 86400, false);
     }
     bool ok = pv_form_get(r->req->query, "next", next, sizeof next) && local_path(next);
-    pv__portal_redirect(r, ok ? next : "/account");
+    pv__portal_redirect(r, ok ? next : r->portal->home);
 }
 
 /* ---- login, logout ---- */
@@ -266,15 +273,33 @@ static void login_page(pv__portal_req *r, int status, const char *message_key, i
 }
 
 /* A form posted from a page of another site carries its Origin: refused (the login form has
- * no session yet, so no CSRF token; SameSite=Strict covers the forms after it). */
+ * no session yet, so no CSRF token; SameSite=Strict covers the forms after it). The console's
+ * admin listener is plain HTTP on loopback (admin.h). */
 static bool same_origin(const pv__portal_req *r)
 {
     pv_slice origin = pv_request_header(r->req, "Origin");
     if (origin.len == 0)
         return true;
     pv_slice host = pv_request_header(r->req, "Host");
-    return origin.len == host.len + 8 && memcmp(origin.ptr, "https://", 8) == 0 &&
-           memcmp(origin.ptr + 8, host.ptr, host.len) == 0;
+    size_t scheme = r->portal->console && origin.len > 7 && memcmp(origin.ptr, "http://", 7) == 0
+                        ? 7
+                        : 8;
+    return origin.len == host.len + scheme &&
+           memcmp(origin.ptr, scheme == 7 ? "http://" : "https://", scheme) == 0 &&
+           memcmp(origin.ptr + scheme, host.ptr, host.len) == 0;
+}
+
+pv_role pv__portal_role(const pv__portal_req *r)
+{
+    pv_role role = PV_ROLE_CUSTOMER; /* an unknown name reaches nothing of the console's */
+    if (!pv_role_parse(r->ses.login.role, &role))
+        role = PV_ROLE_CUSTOMER;
+    return role;
+}
+
+static bool operators_only(pv_role role)
+{
+    return pv_role_at_least(role, PV_ROLE_VIEWER);
 }
 
 static bool customers_only(pv_role role)
@@ -282,23 +307,13 @@ static bool customers_only(pv_role role)
     return role == PV_ROLE_CUSTOMER;
 }
 
-static void do_login(pv__portal_req *r)
+/* What a login ends with, once the password was checked (now or on a worker thread). */
+static void login_answer(pv__portal_req *r, int rc, pv_login_outcome outcome, int64_t retry,
+                         pv_websession *ses, const char *name, const char *source,
+                         const pv_error *err)
 {
-    char name[80] = "", password[1100] = "";
-    (void)pv_form_get(r->req->body, "login", name, sizeof name);
-    (void)pv_form_get(r->req->body, "password", password, sizeof password);
-    char source[64] = "-";
-    pv_sockaddr_host(r->req->peer, source, sizeof source);
-    pv_login_outcome outcome = PV_LOGIN_WRONG;
-    int64_t retry = 0;
-    pv_websession ses = {0};
-    pv_error err = {""};
-    int rc =
-        pv_websession_login(r->portal->store, &r->portal->session, source, name, password,
-                            strlen(password), customers_only, r->now, &outcome, &retry, &ses, &err);
-    memset(password, 0, sizeof password);
     if (rc != 0) {
-        pv_logf(PV_LOG_ERROR, "portal.login_failed", "error=\"%s\"", err.msg);
+        pv_logf(PV_LOG_ERROR, "portal.login_failed", "error=\"%s\"", err->msg);
         pv__portal_error(r, 503, "unavailable", pv__portal_t(r, "unavailable_text"));
         return;
     }
@@ -309,11 +324,12 @@ static void do_login(pv__portal_req *r)
                                             : "wrong",
             source);
     if (outcome == PV_LOGIN_OK) {
-        set_cookie(r, SESSION_COOKIE, ses.token, r->portal->session.lifetime_seconds, true);
-        r->ses = ses;
+        set_cookie(r, r->portal->cookie, ses->token, r->portal->session.lifetime_seconds, true);
+        r->ses = *ses; /* the request's now: freed with it */
+        memset(ses, 0, sizeof *ses);
         r->logged_in = true;
         pv__portal_audit(r, "login.ok", pv_request_printf(r->req, "login:%s", name), NULL);
-        pv__portal_redirect(r, "/account");
+        pv__portal_redirect(r, r->portal->home);
         return;
     }
     if (outcome == PV_LOGIN_LOCKED)
@@ -324,11 +340,94 @@ static void do_login(pv__portal_req *r)
         login_page(r, 401, "login_wrong", 0);
 }
 
+typedef struct pending_login {
+    uv_work_t work;
+    pv_portal *portal;
+    pv_request *req; /* valid until answered (handler.h) */
+    pv_lang lang;
+    char name[80], source[64];
+    pv_login_attempt attempt;
+} pending_login;
+
+static void verify_on_worker(uv_work_t *work)
+{
+    pending_login *pl = work->data;
+    pv_websession_login_verify(&pl->attempt); /* no store, no loop: only the hash */
+}
+
+static void verified(uv_work_t *work, int status)
+{
+    pending_login *pl = work->data;
+    pv_portal *p = pl->portal;
+    p->verifying--;
+    pv__portal_req r = {.portal = p, .req = pl->req, .lang = pl->lang, .now = (int64_t)time(NULL)};
+    pv_login_outcome outcome = PV_LOGIN_WRONG;
+    int64_t retry = 0;
+    pv_websession ses = {0};
+    pv_error err = {""};
+    int rc = status == 0 ? pv_websession_login_finish(p->store, &p->session, &pl->attempt, r.now,
+                                                      &outcome, &retry, &ses, &err)
+                         : pv_error_set(&err, PV_EIO, "the password check was cancelled");
+    login_answer(&r, rc, outcome, retry, &ses, pl->name, pl->source, &err);
+    pv_websession_free(&ses);
+    pv_websession_free(&r.ses);
+    pv_buf_free(&r.set_cookie);
+    pv_login_attempt_free(&pl->attempt);
+    free(pl);
+}
+
+static void do_login(pv__portal_req *r)
+{
+    pv_portal *p = r->portal;
+    char name[80] = "", password[1100] = "";
+    (void)pv_form_get(r->req->body, "login", name, sizeof name);
+    (void)pv_form_get(r->req->body, "password", password, sizeof password);
+    char source[64] = "-";
+    pv_sockaddr_host(r->req->peer, source, sizeof source);
+    pv_login_outcome outcome = PV_LOGIN_WRONG;
+    int64_t retry = 0;
+    bool verify = false;
+    pv_login_attempt attempt;
+    pv_websession ses = {0};
+    pv_error err = {""};
+    int rc = pv_websession_login_begin(p->store, &p->session, source, name, password,
+                                       strlen(password), p->console ? operators_only : customers_only, r->now, &outcome, &retry,
+                                       &verify, &attempt, &err);
+    OPENSSL_cleanse(password, sizeof password);
+    if (rc == 0 && verify && p->loop != NULL) {
+        if (p->verifying >= PV_PORTAL_VERIFYING) {
+            /* each check holds 19 MiB and a core for 25 ms: a burst waits its turn outside */
+            pv_login_attempt_free(&attempt);
+            pv__portal_error(r, 503, "unavailable", pv__portal_t(r, "unavailable_text"));
+            return;
+        }
+        pending_login *pl = pv_calloc(1, sizeof *pl);
+        *pl = (pending_login){.portal = p, .req = r->req, .lang = r->lang, .attempt = attempt};
+        snprintf(pl->name, sizeof pl->name, "%s", name);
+        snprintf(pl->source, sizeof pl->source, "%s", source);
+        pl->work.data = pl;
+        if (uv_queue_work(p->loop, &pl->work, verify_on_worker, verified) == 0) {
+            p->verifying++;
+            return; /* answered by verified(), on this loop */
+        }
+        attempt = pl->attempt;
+        free(pl);
+    }
+    if (rc == 0 && verify) {
+        pv_websession_login_verify(&attempt);
+        rc = pv_websession_login_finish(p->store, &p->session, &attempt, r->now, &outcome, &retry,
+                                        &ses, &err);
+    }
+    pv_login_attempt_free(&attempt);
+    login_answer(r, rc, outcome, retry, &ses, name, source, &err);
+    pv_websession_free(&ses);
+}
+
 static void do_logout(pv__portal_req *r)
 {
     pv_error err = {""};
     (void)pv_websession_logout(r->portal->store, r->ses.token, &err);
-    set_cookie(r, SESSION_COOKIE, "", 0, true);
+    set_cookie(r, r->portal->cookie, "", 0, true);
     pv__portal_audit(r, "logout", pv_request_printf(r->req, "login:%s", r->ses.login.name), NULL);
     r->logged_in = false;
     pv__portal_redirect(r, "/login");
@@ -382,7 +481,7 @@ static void route(pv__portal_req *r)
     }
     if (get && (is(r, "/") || is(r, "/login"))) {
         if (r->logged_in)
-            pv__portal_redirect(r, "/account");
+            pv__portal_redirect(r, r->portal->home);
         else if (is(r, "/"))
             pv__portal_redirect(r, "/login");
         else
@@ -397,10 +496,16 @@ static void route(pv__portal_req *r)
         return;
     }
     if (!r->logged_in) {
-        if (get && !is(r, "/status.json"))
+        if (r->portal->console && !pv__console_page(req->path)) /* the admin listener's 404 */
+            pv__portal_error(r, 404, "not_found", pv__portal_t(r, "not_found_text"));
+        else if (get && !is(r, "/status.json"))
             pv__portal_redirect(r, "/login");
         else
             pv__portal_error(r, 401, "login_title", pv__portal_t(r, "session_ended"));
+        return;
+    }
+    if (r->portal->console && pv_api_owns(req->path)) {
+        pv__console_api(r); /* CSRF in a header: its bodies are JSON */
         return;
     }
     if (post) {
@@ -418,7 +523,7 @@ static void route(pv__portal_req *r)
             return;
         }
     }
-    if (!pv__portal_account_route(r))
+    if (!(r->portal->console ? pv__console_route(r) : pv__portal_account_route(r)))
         pv__portal_error(r, 404, "not_found", pv__portal_t(r, "not_found_text"));
 }
 
@@ -436,9 +541,10 @@ static void portal_handle(pv_handler *self, pv_request *req)
         return;
     }
     char token[PV_WEBSESSION_TOKEN_LEN + 8];
-    if (cookie(&r, SESSION_COOKIE, token, sizeof token)) {
+    if (cookie(&r, p->cookie, token, sizeof token)) {
         int rc = pv_websession_open(p->store, &p->session, token, r.now, &r.ses, &err);
-        r.logged_in = rc == 0 && r.ses.login.account_id > 0;
+        r.logged_in = rc == 0 && (p->console ? operators_only(pv__portal_role(&r))
+                                              : r.ses.login.account_id > 0);
         if (rc != 0 && rc != PV_ENOENT)
             pv_logf(PV_LOG_ERROR, "portal.session_failed", "error=\"%s\"", err.msg);
     }
@@ -466,8 +572,17 @@ int pv_portal_new(const pv_portal_options *o, pv_portal **out, pv_error *err)
     p->policy = o->policy != NULL ? o->policy : &p->defaults;
     p->session = o->session;
     p->language = o->language;
+    p->console = o->console;
+    p->api = o->api;
+    p->home = o->console ? "/devices" : "/account";
+    p->cookie = o->console ? PV_CONSOLE_COOKIE : "__Host-pv_session";
     *out = p;
     return 0;
+}
+
+void pv_portal_set_loop(pv_portal *p, struct uv_loop_s *loop)
+{
+    p->loop = loop;
 }
 
 pv_handler *pv_portal_handler(pv_portal *p)

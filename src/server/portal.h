@@ -13,8 +13,9 @@
  * exist. Logins, sessions and CSRF are server/websession.h.
  *
  * Threads: the portal runs on the first loop only (like the admin API) and
- * owns one store handle, opened on first use on that loop. pv_portal_free
- * after the loop stopped.
+ * owns one store handle, opened on first use on that loop; only the argon2id
+ * check of a login leaves it, for a libuv worker thread (pv_portal_set_loop).
+ * pv_portal_free after the loop stopped.
  */
 #ifndef PV_SERVER_PORTAL_H
 #define PV_SERVER_PORTAL_H
@@ -30,6 +31,10 @@ typedef struct pv_portal_options {
     const pv_prov_policy *policy; /* renders and binding URLs; NULL: the defaults */
     pv_websession_policy session; /* lockout, rate limit, session lengths */
     pv_lang language;             /* when the browser asks for none we have */
+    /* The operator console (console.h) instead of the portal: the same sessions, CSRF, i18n
+     * and assets for operator logins, on the admin listener; its changes reach api. */
+    bool console;
+    struct pv_api *api;
 } pv_portal_options;
 
 typedef struct pv_portal pv_portal;
@@ -37,6 +42,12 @@ typedef struct pv_portal pv_portal;
 /* PV_EFORMAT when the built-in message catalogs do not parse. */
 int pv_portal_new(const pv_portal_options *o, pv_portal **out, pv_error *err);
 pv_handler *pv_portal_handler(pv_portal *p);
+/* The loop the portal runs on: the password checks of logins then run on libuv's worker
+ * threads (at most PV_PORTAL_VERIFYING at once, 503 beyond), so a login's argon2id work never
+ * holds up the loop; without one they run inline. */
+#define PV_PORTAL_VERIFYING 8
+struct uv_loop_s;
+void pv_portal_set_loop(pv_portal *p, struct uv_loop_s *loop);
 void pv_portal_free(pv_portal *p);
 
 #endif

@@ -20,7 +20,14 @@ struct pv_portal {
     pv_prov_policy defaults;
     pv_websession_policy session;
     pv_lang language;
-    pv_store *store; /* opened on first use, on the portal's loop */
+    pv_store *store;        /* opened on first use, on the portal's loop */
+    struct uv_loop_s *loop; /* NULL: logins verify inline */
+    unsigned verifying;     /* logins whose password check is on a worker thread */
+    bool console;           /* the operator console (console.c): operator logins, its routes */
+    struct pv_api *api;
+    const char *home;   /* where a login lands: "/account", the console's "/devices" */
+    const char *cookie; /* the session cookie's name: a portal and a console session in one
+                         * browser (cookies ignore ports) must not replace each other */
 };
 
 /* One request being answered. */
@@ -34,6 +41,8 @@ typedef struct pv__portal_req {
     pv_buf set_cookie; /* extra Set-Cookie lines */
 } pv__portal_req;
 
+/* The role of the session's login (customer when unknown). */
+pv_role pv__portal_role(const pv__portal_req *r);
 /* The text of key in the request's language (not escaped). */
 const char *pv__portal_t(const pv__portal_req *r, const char *key);
 /* The text of key with "{n}" replaced by n, into out (never a printf format: a catalog is
@@ -60,5 +69,11 @@ void pv__portal_audit(pv__portal_req *r, const char *action, const char *subject
 
 /* portal_pages.c: the logged-in routes; false when the path is none of them. */
 bool pv__portal_account_route(pv__portal_req *r);
+/* console.c: the console's logged-in routes (false: none of them), and the admin API
+ * reached with the session's login and role (docs/console.md). */
+bool pv__console_route(pv__portal_req *r);
+void pv__console_api(pv__portal_req *r);
+/* True for a path the console serves (its pages and the API): others answer 404 to anyone. */
+bool pv__console_page(pv_slice path);
 
 #endif

@@ -1,6 +1,7 @@
 /* websession.c — web logins, sessions and CSRF tokens; see websession.h. */
 #include "server/websession.h"
 
+#include "core/alloc.h"
 #include "server/password.h"
 
 #include <openssl/crypto.h>
@@ -8,6 +9,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A session is touched in the store at most this often: a write per page would be waste. */
@@ -91,13 +93,25 @@ static int start_session(pv_store *s, const pv_websession_policy *p, pv_store_lo
     return 0;
 }
 
-int pv_websession_login(pv_store *s, const pv_websession_policy *p, const char *source,
-                        const char *name, const char *password, size_t password_len,
-                        bool (*role_ok)(pv_role), int64_t now, pv_login_outcome *outcome,
-                        int64_t *retry_after, pv_websession *out, pv_error *err)
+void pv_login_attempt_free(pv_login_attempt *a)
 {
+    pv_store_login_free(&a->login);
+    if (a->password != NULL)
+        OPENSSL_cleanse(a->password, a->password_len);
+    free(a->password);
+    memset(a, 0, sizeof *a);
+}
+
+int pv_websession_login_begin(pv_store *s, const pv_websession_policy *p, const char *source,
+                              const char *name, const char *password, size_t password_len,
+                              bool (*role_ok)(pv_role), int64_t now, pv_login_outcome *outcome,
+                              int64_t *retry_after, bool *verify, pv_login_attempt *a,
+                              pv_error *err)
+{
+    memset(a, 0, sizeof *a);
     *outcome = PV_LOGIN_WRONG;
     *retry_after = 0;
+    *verify = false;
     /* The rate limit first: it costs one counter, the hash costs 25 ms. */
     char key[128];
     snprintf(key, sizeof key, "login:%s", source != NULL ? source : "-");
@@ -109,57 +123,96 @@ int pv_websession_login(pv_store *s, const pv_websession_policy *p, const char *
     }
     if (rc != 0)
         return rc;
-    pv_store_login login = {0};
     pv_error quiet = {""};
-    rc = pv_store_login_get(s, name != NULL ? name : "", &login, &quiet);
+    rc = pv_store_login_get(s, name != NULL ? name : "", &a->login, &quiet);
     pv_role role = PV_ROLE_CUSTOMER;
-    bool known_role = rc == 0 && pv_role_parse(login.role, &role);
-    if (rc == PV_ENOENT || (rc == 0 && (!known_role || (role_ok != NULL && !role_ok(role))))) {
-        pv_store_login_free(&login);
-        pv_password_burn(password, password_len);
-        return 0;
-    }
-    if (rc != 0) {
+    bool known_role = rc == 0 && pv_role_parse(a->login.role, &role);
+    if (rc != 0 && rc != PV_ENOENT) {
         *err = quiet;
         return rc;
     }
-    if (login.locked_until > now) {
+    a->found = rc == 0 && known_role && (role_ok == NULL || role_ok(role));
+    if (!a->found)
+        pv_store_login_free(&a->login);
+    if (a->found && a->login.locked_until > now) {
         /* Locked: no hash is computed and nothing more is counted until the lock ends. */
         *outcome = PV_LOGIN_LOCKED;
-        *retry_after = login.locked_until - now;
-        pv_store_login_free(&login);
+        *retry_after = a->login.locked_until - now;
+        pv_login_attempt_free(a);
         return 0;
     }
-    rc = pv_password_verify(login.password_hash, password, password_len, &quiet);
-    if (rc == PV_EACCES) {
+    /* an unknown name costs the same hash as a wrong password: the timing tells nothing */
+    a->password_len = password_len;
+    a->password = pv_malloc(password_len + 1);
+    memcpy(a->password, password, password_len);
+    a->password[password_len] = '\0';
+    *verify = true;
+    return 0;
+}
+
+void pv_websession_login_verify(pv_login_attempt *a)
+{
+    pv_error quiet = {""};
+    if (!a->found) {
+        pv_password_burn(a->password, a->password_len);
+        a->verified = PV_EACCES;
+        return;
+    }
+    a->verified = pv_password_verify(a->login.password_hash, a->password, a->password_len, &quiet);
+}
+
+int pv_websession_login_finish(pv_store *s, const pv_websession_policy *p, pv_login_attempt *a,
+                               int64_t now, pv_login_outcome *outcome, int64_t *retry_after,
+                               pv_websession *out, pv_error *err)
+{
+    *outcome = PV_LOGIN_WRONG;
+    *retry_after = 0;
+    if (!a->found)
+        return 0;
+    if (a->verified == PV_EACCES) {
         pv_store_login after = {0};
-        rc = pv_store_login_failed(s, login.id, now, p->max_failures, p->lock_seconds, &after, err);
+        int rc = pv_store_login_failed(s, a->login.id, now, p->max_failures, p->lock_seconds,
+                                       &after, err);
         if (rc == 0 && after.locked_until > now) {
             *outcome = PV_LOGIN_LOCKED;
             *retry_after = after.locked_until - now;
         }
         pv_store_login_free(&after);
-        pv_store_login_free(&login);
         return rc;
     }
-    if (rc != 0) {
-        *err = quiet;
-        pv_store_login_free(&login);
-        return rc;
-    }
-    if (pv_password_needs_rehash(login.password_hash)) {
+    if (a->verified != 0)
+        return pv_error_set(err, PV_EINVAL, "login '%.64s': the stored hash is not argon2id",
+                            a->login.name);
+    if (pv_password_needs_rehash(a->login.password_hash)) {
         char *fresh = NULL;
+        pv_error quiet = {""};
         /* A password set under older rules may fail today's check: keep the old hash then. */
-        if (pv_password_hash(password, password_len, &fresh, &quiet) == 0)
-            (void)pv_store_login_set_password(s, login.name, fresh, now, &quiet);
+        if (pv_password_hash(a->password, a->password_len, &fresh, &quiet) == 0)
+            (void)pv_store_login_set_password(s, a->login.name, fresh, now, &quiet);
         free(fresh);
     }
-    rc = pv_store_login_succeeded(s, login.id, now, err);
+    int rc = pv_store_login_succeeded(s, a->login.id, now, err);
     if (rc == 0)
-        rc = start_session(s, p, &login, now, out, err);
-    pv_store_login_free(&login);
+        rc = start_session(s, p, &a->login, now, out, err);
     if (rc == 0)
         *outcome = PV_LOGIN_OK;
+    return rc;
+}
+
+int pv_websession_login(pv_store *s, const pv_websession_policy *p, const char *source,
+                        const char *name, const char *password, size_t password_len,
+                        bool (*role_ok)(pv_role), int64_t now, pv_login_outcome *outcome,
+                        int64_t *retry_after, pv_websession *out, pv_error *err)
+{
+    pv_login_attempt a;
+    bool verify = false;
+    int rc = pv_websession_login_begin(s, p, source, name, password, password_len, role_ok, now,
+                                       outcome, retry_after, &verify, &a, err);
+    if (rc == 0 && verify) {
+        pv_websession_login_verify(&a);
+        rc = pv_websession_login_finish(s, p, &a, now, outcome, retry_after, out, err);
+    }
+    pv_login_attempt_free(&a);
     return rc;
 }
 

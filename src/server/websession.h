@@ -66,11 +66,40 @@ typedef enum {
  * says which roles may log in here (the portal: customers only); a login of
  * another role is PV_LOGIN_WRONG. On PV_LOGIN_OK *out holds a new session.
  * Returns 0 with *outcome set, or a PV_E* code when the store failed.
+ * It is the three steps below in a row.
  */
 int pv_websession_login(pv_store *s, const pv_websession_policy *p, const char *source,
                         const char *name, const char *password, size_t password_len,
                         bool (*role_ok)(pv_role), int64_t now, pv_login_outcome *outcome,
                         int64_t *retry_after, pv_websession *out, pv_error *err);
+
+/*
+ * The same in three steps, so that the argon2id work (tens of milliseconds) can run on a
+ * worker thread while the loop that owns the store goes on serving:
+ *   begin   (the store's thread) rate limit, lookup, lock; *verify false: *outcome is final;
+ *   verify  (any thread, no store) the hash check, or the same work for an unknown name;
+ *   finish  (the store's thread) counts the failure or starts the session.
+ * A pv_login_attempt holds a copy of the password until pv_login_attempt_free.
+ */
+typedef struct pv_login_attempt {
+    pv_store_login login; /* the row, when found with an allowed role */
+    bool found;
+    char *password;
+    size_t password_len;
+    int verified; /* verify's answer: 0 match, PV_EACCES, PV_EINVAL */
+} pv_login_attempt;
+
+int pv_websession_login_begin(pv_store *s, const pv_websession_policy *p, const char *source,
+                              const char *name, const char *password, size_t password_len,
+                              bool (*role_ok)(pv_role), int64_t now, pv_login_outcome *outcome,
+                              int64_t *retry_after, bool *verify, pv_login_attempt *a,
+                              pv_error *err);
+void pv_websession_login_verify(pv_login_attempt *a);
+int pv_websession_login_finish(pv_store *s, const pv_websession_policy *p, pv_login_attempt *a,
+                               int64_t now, pv_login_outcome *outcome, int64_t *retry_after,
+                               pv_websession *out, pv_error *err);
+void pv_login_attempt_free(pv_login_attempt *a);
+
 /* The session of a cookie's token: PV_ENOENT when unknown, expired or idle too long. */
 int pv_websession_open(pv_store *s, const pv_websession_policy *p, const char *token, int64_t now,
                        pv_websession *out, pv_error *err);

@@ -56,6 +56,14 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 expect_contains "$(cat "$T/import4.out")" "created $N," "full import"
 echo "import of $N devices: $(python3 -c "print(round($end - $start, 2))") s" >&2
+# The console's search (issue 13): one page of the devices under a MAC prefix among all of
+# them, one index range; well under a second even on a loaded machine.
+t=$(curl -sS -o "$T/search.json" -w '%{time_total}' -H "Authorization: Bearer $TOKEN" \
+  "$API/devices?mac_prefix=0e08:0001:2&limit=50")
+expect_eq "$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(len(j["items"]), j["items"][0]["mac"])' "$T/search.json")" \
+  "50 0e0800012000" "search by MAC prefix"
+python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 1.0 else 1)" "$t" || fail "search took $t s among $N devices"; ok
+echo "search by MAC prefix among $N devices: $t s" >&2
 
 # 4. errors with line numbers, updates counted, exit 1
 expect_status 1 "$PV_BIN" device import "$T/changes.csv"

@@ -48,6 +48,24 @@ expect_contains "$(cat "$T/.out")" "errors 4" "errors kept across --restart"
 expect_eq "$("$P" device show 000e08000001 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["model"])')" \
   SPA504G "--restart does not flip the duplicate"
 
+# --- parameters: the dry run says what an edit would do; the edit itself is refused with the reason
+expect_status 0 "$P" params set account:acme 'Station_Name=desk-{{mac}}' --dry-run
+expect_eq "$(cat "$T/.out")" "dry run: 3 devices change, 0 would fail to render" "a dry run that renders"
+expect_status 1 "$P" params set global 'Bogus_={{nope}}' --dry-run
+expect_contains "$(cat "$T/.out")" "dry run: 3 devices change, 3 would fail to render (first: device 000e08000001: Bogus_: unknown placeholder {{nope}}" "a dry run that fails"
+expect_status 1 "$P" params set global 'Bogus_={{nope}}'
+expect_contains "$(cat "$T/.err")" "provisor: params set: 3 of 3 devices would fail to render (first: device 000e08000001: Bogus_: unknown placeholder {{nope}}" "refused with the reason"
+expect_contains "$(cat "$T/.err")" "(HTTP 422)" "422"
+expect_status 1 "$P" params show global
+expect_contains "$(cat "$T/.err")" "(HTTP 404)" "nothing was written"
+
+# --- search by MAC prefix (keyset pages over the primary key)
+expect_eq "$("$P" device list --mac-prefix 00:0E:08:00:00:0 --json | python3 -c 'import json,sys; print(" ".join(d["mac"] for d in json.load(sys.stdin)))')" \
+  "000e08000001 000e08000002 000e08000004" "devices by MAC prefix, any spelling"
+expect_eq "$("$P" device list --mac-prefix 000e08000002 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1 "a whole MAC"
+expect_status 1 "$P" device list --mac-prefix 000e0z
+expect_contains "$(cat "$T/.err")" "MAC prefix '000e0z': up to 12 hex digits" "a bad prefix says why"
+
 # --- messages: the command and the thing, once
 expect_status 1 "$P" device import "$T/missing.csv"
 expect_eq "$(cat "$T/.err")" "provisor: device import: $T/missing.csv: No such file or directory" "missing file"

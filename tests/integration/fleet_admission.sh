@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 
-N=200
+N=${PV_STORM_PHONES:-200} # docs/benchmarks.md runs it with more
 D="$T/data"
 serve_ports
 # --limits-max-per-source 20: far fewer than the phones behind the address; each proves who it
@@ -33,6 +33,7 @@ expect_status 0 "$PV_BIN" device import "$T/devices.csv"
 expect_status 0 "$PV_BIN" fleet run --scenario in-house --phones $N --mix mpp \
   --server "https://127.0.0.1:$HTTPS_PORT" --ca "$D/tls/ca.pem" --certs "$T/certs" \
   --source-addresses off --random-delay 0 --period 3 --duration 240 --report "$T/storm"
+cp "$T/.out" "$T/storm.txt"
 expect_contains "$(cat "$T/.out")" "$N/$N phones" "every phone provisioned"
 expect_eq "$(sqlite3 -cmd '.timeout 5000' "$D/provisor.db" \
   "SELECT count(*) FROM devices WHERE state = 'SEC-PRV-2'")" $N "the server's store agrees"
@@ -79,6 +80,8 @@ ok
 grep -q 'reason="beyond the per-source limit without a client certificate"' "$T/serve.log" ||
   fail "the refusal is not logged"
 ok
+wait_ms_max=$(metric 'provisor_admission_wait_ms_max{class="render"}')
 serve_stop
-echo "storm: queued=$queued refused=$refused admitted=$admitted"
+grep -E 'goal|time to goal|p99|^provisioning|failures' "$T/storm.txt" | head -12
+echo "storm: queued=$queued refused=$refused admitted=$admitted wait_ms_max=$wait_ms_max"
 done_ok

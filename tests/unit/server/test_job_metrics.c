@@ -51,7 +51,17 @@ static void label_values_are_escaped(void **state)
     pv_jobm_binding_refused("say \"no\" \\ twice\nplease");
     pv_jobm_firmware_download(PV_SLICE_LIT("fw-1.2.3.loads"));
     pv_jobm_refusal("identity.refused", 403);
+    /* A long value is cut at 64 bytes, never inside a character: "a" + 35 "é" (71 bytes)
+     * keeps "a" + 31 "é" (63 bytes). */
+    char longer[80] = "a", kept[80] = "reason=\"a";
+    for (int i = 0; i < 35; i++)
+        strcat(longer, "\xc3\xa9");
+    for (int i = 0; i < 31; i++)
+        strcat(kept, "\xc3\xa9");
+    strcat(kept, "\"} 1\n");
+    pv_jobm_binding_refused(longer);
     char *t = text();
+    assert_non_null(strstr(t, kept));
     assert_non_null(strstr(t, "provisor_binding_refusals_total{reason=\"say \\\"no\\\" \\\\ twice"
                               "\\nplease\"} 1\n"));
     assert_non_null(strstr(t, "provisor_firmware_downloads_total{image=\"fw-1.2.3.loads\"} 1\n"));

@@ -1,0 +1,49 @@
+/*
+ * store_device_search.h — finding devices among a million for the operator
+ * console (issue 13 item 1, "search by MAC, account, state, model, firmware —
+ * fast on 1 000 000 devices (keyset pagination)"), and the counts its
+ * dashboard draws.
+ *
+ * A search walks the devices in MAC order from the page's cursor (keyset
+ * pagination: the cursor is the last MAC of the previous page, never an
+ * offset, so page 5 000 costs what page 1 costs). A MAC prefix becomes a
+ * range of the primary key, an account the (account_id, mac) index; state,
+ * model and firmware filter the rows that range reads (no index of their
+ * own: see docs/console.md for what that costs on a rare value).
+ *
+ * Stateless; the caller's handle and thread.
+ */
+#ifndef PV_STORE_DEVICE_SEARCH_H
+#define PV_STORE_DEVICE_SEARCH_H
+
+#include "store/store.h"
+
+typedef struct pv_store_device_query {
+    char mac_prefix[13]; /* hex digits, lower case, no separators; "" = any */
+    int64_t account_id;  /* 0 = any */
+    const char *state;   /* "SEC-PRV-2"...; NULL or "" = any */
+    const char *model;   /* exact; NULL or "" = any */
+    const char *firmware; /* exact firmware_version; NULL or "" = any */
+} pv_store_device_query;
+
+/* "00:1A-2b" → "001a2b"; PV_EINVAL for anything but hex digits and separators, or more than
+ * 12 digits. */
+int pv_store_mac_prefix(const char *in, char out[13], pv_error *err);
+
+/* One page of the devices q matches, in MAC order (page->after: the cursor): the console's
+ * search and the admin API's GET /devices?mac_prefix=. */
+int pv_store_device_find(pv_store *s, const pv_store_device_query *q, pv_store_page *page,
+                           pv_store_device **rows, size_t *n, pv_error *err);
+
+/* The devices by one column, for the dashboard: fn(data, value or "", count) per value,
+ * most devices first, at most limit values. */
+typedef enum { PV_DEVICE_BY_STATE, PV_DEVICE_BY_MODEL, PV_DEVICE_BY_FIRMWARE } pv_store_device_by;
+int pv_store_device_counts(pv_store *s, pv_store_device_by by, size_t limit,
+                           void (*fn)(void *data, const char *value, int64_t count), void *data,
+                           pv_error *err);
+
+/* How many devices a parameter scope reaches ("global", "model:M", "account:N",
+ * "device:MAC"): what a change of that scope's set re-renders. */
+int pv_store_scope_devices(pv_store *s, const char *scope, int64_t *count, pv_error *err);
+
+#endif

@@ -1,0 +1,203 @@
+// The operator console in a real browser (integration.console_browser runs this; docs/console.md):
+// Debian's chromium, headless, driven by playwright-core; axe-core checks every page. The shell
+// script starts the server, seeds the devices and logins, and passes by environment: CONSOLE
+// (http://127.0.0.1:ADMIN_PORT), MAC (the device to find), OUT (screenshots), WAIT (seconds a
+// slow step may take), OPS/OPS_PW (an operator), VIEW/VIEW_PW (a viewer).
+import { chromium } from "playwright-core";
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+const CONSOLE = env("CONSOLE"), MAC = env("MAC"), OUT = env("OUT");
+const WAIT_MS = Number(env("WAIT")) * 1000;
+const OPS = env("OPS"), OPS_PW = env("OPS_PW"), VIEW = env("VIEW"), VIEW_PW = env("VIEW_PW");
+mkdirSync(OUT, { recursive: true });
+
+let checks = 0;
+function check(cond, what) {
+  if (!cond) throw new Error(`FAIL: ${what}`);
+  checks++;
+}
+
+// axe-core on the page as it is now: no serious or critical violation (as portal.mjs).
+const audited = [];
+async function axe(page, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const text = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  check(bad.length === 0, `axe on ${name}: ${text.join("; ")}`);
+  audited.push(name);
+}
+async function shot(page, name) {
+  await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-dev-shm-usage"],
+  timeout: WAIT_MS,
+});
+const newContext = (locale) =>
+  browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
+
+async function login(page, name, password) {
+  const res = await page.goto(`${CONSOLE}/login`);
+  check(res.status() === 200, "login page");
+  await page.fill("#login", name);
+  await page.fill("#password", password);
+  await Promise.all([page.waitForURL(`${CONSOLE}/devices`), page.click("main button[type=submit]")]);
+}
+
+try {
+  // --- The operator, in English.
+  const ctx = await newContext("en-US");
+  ctx.setDefaultTimeout(WAIT_MS);
+  const page = await ctx.newPage();
+  await page.goto(`${CONSOLE}/login`);
+  await axe(page, "login-en");
+  await shot(page, "01-login");
+  await login(page, OPS, OPS_PW);
+  const session = (await ctx.cookies()).find((c) => c.name === "__Host-pv_console");
+  check(session && session.httpOnly && session.secure && session.sameSite === "Strict",
+    "console session cookie Secure, HttpOnly, SameSite=Strict");
+  await axe(page, "devices");
+  await shot(page, "02-devices");
+
+  // Find the one device among many by MAC prefix, in under a second (server side).
+  await page.fill("#q-mac", MAC.slice(0, 8));
+  const t0 = Date.now();
+  await Promise.all([page.waitForURL(/\/devices\?mac=/), page.click("form.search button[type=submit]")]);
+  const took = Date.now() - t0;
+  const rows = await page.locator("table.devices tbody tr").count();
+  check(rows === 1, `one device found by prefix (got ${rows})`);
+  const serverMs = Number((await page.textContent(".took")).replace(/[^0-9]/g, ""));
+  check(serverMs < 1000, `the search took ${serverMs} ms on the server (under a second)`);
+  await axe(page, "search");
+  await shot(page, "03-search");
+  await Promise.all([page.waitForURL(`${CONSOLE}/devices/${MAC}`), page.click(`a[href="/devices/${MAC}"]`)]);
+
+  // Its layered parameters: the device layer wins for Display_Name_1_, the secret masked.
+  const layers = await page.textContent("#layers");
+  check(layers.includes("Display_Name_1_") && layers.includes("Front desk"), "the device layer shown");
+  check(!layers.includes("s3cret-line"), "the line password masked");
+  const proxyRow = page.locator("#layers tr", { hasText: "Proxy_1_" });
+  check((await proxyRow.locator("td.wins").count()) === 1, "one layer wins for Proxy_1_");
+  check(await page.isVisible("button.api[data-path$='/actions']"), "action buttons for an operator");
+  await axe(page, "device");
+  await shot(page, "04-device");
+  await Promise.all([page.waitForLoadState(), page.click("#reveal")]);
+  check((await page.textContent("#layers")).includes("s3cret-line"), "revealed after the button");
+  await shot(page, "05-device-revealed");
+
+  // An edit whose dry run fails to render, refused; the save refused (422) too; then fixed.
+  await page.goto(`${CONSOLE}/params/set?scope=account:acme`);
+  await page.fill("#p-name", "Display_Name_2_");
+  await page.fill("#p-value", "Front {{nope}}");
+  let [res] = await Promise.all([page.waitForNavigation(), page.click("#dry-run")]);
+  check(res.status() === 422, `dry run of an unrenderable value answers 422 (got ${res.status()})`);
+  const verdict = await page.textContent("#verdict");
+  check(verdict.includes(MAC) || verdict.includes("nope"), `the dry run names the failure: ${verdict}`);
+  await axe(page, "params-dry-run-refused");
+  await shot(page, "06-dry-run-refused");
+  await page.click("#save");
+  await page.waitForFunction(() => document.getElementById("verdict").textContent.startsWith("422"));
+  check((await page.textContent("#verdict")).startsWith("422"), "the save refused with 422");
+  await shot(page, "07-save-refused");
+  await page.fill("#p-value", "Front {{lines.0.user}}");
+  [res] = await Promise.all([page.waitForNavigation(), page.click("#dry-run")]);
+  check(res.status() === 200, "the fixed value's dry run passes");
+  check((await page.textContent("#verdict")).includes("1 devices change"), "it reaches acme's one device");
+  await page.click("#save");
+  await page.waitForFunction(() => /^2\d\d/.test(document.getElementById("verdict").textContent));
+  await axe(page, "params-saved");
+  await shot(page, "08-saved");
+
+  // A resync action through the API with the session.
+  await page.goto(`${CONSOLE}/devices/${MAC}`);
+  await page.click("button.api[data-body*=resync]");
+  await page.waitForFunction(() => /^202/.test(document.getElementById("outcome").textContent));
+  await shot(page, "09-resync");
+
+  await page.goto(`${CONSOLE}/dashboard`);
+  check((await page.locator("svg[role=img]").count()) === 4, "four charts");
+  await axe(page, "dashboard");
+  await shot(page, "10-dashboard");
+  await page.goto(`${CONSOLE}/audit?subject=${MAC}`);
+  check((await page.textContent("table.audit")).includes(`login:${OPS}`), "the audit log names the login");
+  await axe(page, "audit");
+  await shot(page, "11-audit");
+  await page.goto(`${CONSOLE}/params`);
+  await axe(page, "params");
+
+  // A binding code for acme: created through the API with the session, shown once on a card.
+  await page.goto(`${CONSOLE}/codes?account=acme`);
+  await page.click("button.api[data-path$='/codes']");
+  await page.waitForSelector("#card:not([hidden])");
+  const code = (await page.textContent("#card-code")).trim();
+  check(/^[0-9]{12}$/.test(code), `a 12-digit code on the card (got ${code})`);
+  await axe(page, "codes");
+  await shot(page, "12-code-card");
+  await page.emulateMedia({ media: "print" });
+  await shot(page, "12b-code-card-print");
+  await page.emulateMedia({ media: "screen" });
+  await page.reload();
+  check((await page.locator("table.codes tbody tr").count()) === 1, "the code listed (its hint only)");
+  check(!(await page.content()).includes(code), "the code itself is not shown again");
+  await page.click("button.api[data-method=DELETE]");
+  await page.waitForFunction(() => /^204/.test(document.getElementById("outcome").textContent));
+
+  // The same in Japanese through the switch.
+  await page.goto(`${CONSOLE}/devices/${MAC}`);
+  await Promise.all([page.waitForURL(`${CONSOLE}/devices/${MAC}`), page.click('a[hreflang="ja"]')]);
+  check((await page.getAttribute("html", "lang")) === "ja", "switched to Japanese");
+  await axe(page, "device-ja");
+  await shot(page, "13-device-ja");
+  await ctx.close();
+
+  // --- The viewer: every page, no button that changes anything, and the API's 403.
+  const vctx = await newContext("en-US");
+  vctx.setDefaultTimeout(WAIT_MS);
+  const v = await vctx.newPage();
+  await login(v, VIEW, VIEW_PW);
+  await v.goto(`${CONSOLE}/devices/${MAC}`);
+  check((await v.locator("button.api").count()) === 0, "no action button for a viewer");
+  check((await v.locator("#reveal").count()) === 0, "no reveal button for a viewer");
+  await axe(v, "device-viewer");
+  await shot(v, "14-device-viewer");
+  await v.goto(`${CONSOLE}/params/set?scope=account:acme`);
+  check((await v.locator("#save").count()) === 0, "no save button for a viewer");
+  await v.goto(`${CONSOLE}/codes?account=acme`);
+  check((await v.locator("button.api").count()) === 0, "no code buttons for a viewer");
+  await axe(v, "codes-viewer");
+  const csrf = await v.getAttribute("#role", "data-csrf");
+  // The calls a page's script would make, from the page (the browser's cookie and origin).
+  const call = (method, path, body) => v.evaluate(async ([m, u, b, t]) => {
+    const r = await fetch(u, { method: m, credentials: "same-origin",
+      headers: { "X-CSRF-Token": t, "Content-Type": "application/json" }, body: b });
+    return r.status;
+  }, [method, path, body, csrf]);
+  const r = await call("POST", `/api/v1/devices/${MAC}/actions`, JSON.stringify({ action: "resync" }));
+  check(r === 403, `a viewer's resync refused (got ${r})`);
+  const p = await call("PATCH", "/api/v1/params/account:acme",
+    JSON.stringify({ entries: { Display_Name_2_: { value: "x" } } }));
+  check(p === 403, `a viewer's edit refused (got ${p})`);
+  await shot(v, "15-params-viewer");
+  await vctx.close();
+
+  console.log(`ok: console_browser: ${checks} checks; axe on ${audited.length} pages (${audited.join(", ")}); ` +
+    `prefix search ${took} ms in the browser; screenshots in ${OUT}`);
+} catch (e) {
+  console.error(e.message || e);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
