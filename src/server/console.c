@@ -71,6 +71,7 @@ static void open_page(pv_buf *out, pv__portal_req *r, const char *title_key)
     pv_buf_append_str(out, "\">\n<ul>\n");
     static const char *const links[][2] = {{"/dashboard", "dashboard_title"},
                                            {"/devices", "devices_title"},
+                                           {"/accounts", "accounts_title"},
                                            {"/params", "params_title"},
                                            {"/codes", "codes_title"},
                                            {"/firmware", "firmware_title"},
@@ -888,6 +889,58 @@ static void firmware_page(pv__portal_req *r)
     pv__portal_page(r, &page, 200);
 }
 
+/* ---- accounts ---- */
+
+/* The accounts (name order, keyset pages) with where each one's devices, codes and parameter
+ * set are. Settings stay out: they hold the lines' SIP passwords. */
+static void accounts_page(pv__portal_req *r)
+{
+    char after[80] = "";
+    (void)pv_form_get(r->req->query, "after", after, sizeof after);
+    pv_buf page = {0};
+    open_page(&page, r, "accounts_title");
+    static const char *const heads[] = {"account", "customer_name", "links"};
+    table_head(&page, r, heads, 3);
+    pv_store_page pg = {.limit = 100};
+    snprintf(pg.after, sizeof pg.after, "%s", after);
+    pv_store_account *rows = NULL;
+    size_t n = 0;
+    pv_error err = {""};
+    if (pv_store_account_list(r->portal->store, &pg, &rows, &n, &err) != 0) {
+        pv_buf_free(&page);
+        store_failed(r, &err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        pv_buf_append_str(&page, "<tr><td>");
+        pv_html_escape(&page, rows[i].name);
+        pv_buf_append_str(&page, "</td><td>");
+        pv_html_escape(&page, rows[i].customer ? rows[i].customer : "-");
+        static const char *const links[][2] = {{"/devices?account=", "devices_title"},
+                                               {"/codes?account=", "codes_title"},
+                                               {"/params/set?scope=account:", "params_title"}};
+        pv_buf_append_str(&page, "</td><td>");
+        for (size_t k = 0; k < 3; k++) {
+            pv_buf_appendf(&page, "%s<a href=\"%s", k ? " · " : "", links[k][0]);
+            url_escape(&page, rows[i].name);
+            pv_buf_append_str(&page, "\">");
+            pv__portal_text(&page, r, links[k][1]);
+            pv_buf_append_str(&page, "</a>");
+        }
+        pv_buf_append_str(&page, "</td></tr>\n");
+    }
+    pv_buf_append_str(&page, "</tbody>\n</table>\n");
+    if (pg.after[0] != '\0') {
+        pv_buf_append_str(&page, "<p><a rel=\"next\" href=\"/accounts?after=");
+        url_escape(&page, pg.after);
+        pv_buf_append_str(&page, "\">");
+        pv__portal_text(&page, r, "next_page");
+        pv_buf_append_str(&page, "</a></p>\n");
+    }
+    pv_store_accounts_free(rows, n);
+    pv__portal_page(r, &page, 200);
+}
+
 /* ---- binding codes ---- */
 
 /* An account's codes (hint, expiry, use; never the code: only its HMAC is kept), a button to
@@ -1009,7 +1062,7 @@ static bool device_path(const pv__portal_req *r, const char *tail, char mac[13])
 bool pv__console_page(pv_slice path)
 {
     static const char *const prefixes[] = {"/devices", "/params", "/dashboard", "/audit",
-                                           "/codes",   "/firmware", "/api/v1"};
+                                           "/codes",   "/firmware", "/accounts", "/api/v1"};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
         if (pv_slice_starts_with(path, prefixes[i]))
             return true;
@@ -1061,6 +1114,8 @@ bool pv__console_route(pv__portal_req *r)
         codes_page(r);
     else if (get && is(r, "/firmware"))
         firmware_page(r);
+    else if (get && is(r, "/accounts"))
+        accounts_page(r);
     else
         return false;
     return true;
