@@ -137,6 +137,11 @@ try {
   await shot(page, "11-audit");
   await page.goto(`${CONSOLE}/params`);
   await axe(page, "params");
+  await page.goto(`${CONSOLE}/firmware`);
+  await axe(page, "firmware");
+  await page.goto(`${CONSOLE}/accounts`);
+  check((await page.textContent("main table")).includes("acme"), "the accounts listed");
+  await axe(page, "accounts");
 
   // A binding code for acme: created through the API with the session, shown once on a card.
   await page.goto(`${CONSOLE}/codes?account=acme`);
