@@ -18,8 +18,8 @@
 # carries over to a quiet machine.
 #
 # Output in bench/results/: scaling-<time>.jsonl (one line per point), scaling-<time>.md (the
-# table for docs/benchmarks.md) and scaling-<time>.svg (renders/s and p99 against devices, log
-# scale, one line per store).
+# table for docs/benchmarks.md) and scaling-<time>.svg (renders/s, own p99 and CPU per render
+# against devices, log scale, one line per store).
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 seconds=${2:-10}
@@ -94,41 +94,46 @@ for r in rows:
 open(path[:-len(".jsonl")] + ".md", "w").write("\n".join(md) + "\n")
 print("\n".join(md))
 
-# Two panels side by side: renders/s and p99 against devices (log x), one line per store.
-W, H, M = 360, 260, 56
+# Three panels side by side against devices (log x), one line per store: renders/s (wall), the
+# p99 of a render's own latency, and CPU per render (client + server): on a busy machine the
+# last two are what carries over.
+W, H, M, R = 330, 260, 56, 40
 colors = {"sqlite": "#1f77b4", "postgres": "#d62728"}
 names = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 sizes = sorted({r["devices"] for r in rows})
 lo, hi = math.log10(min(sizes)), math.log10(max(sizes))
 if hi == lo:
     hi = lo + 1
-def panel(x0, key, title):
-    vals = [r["render"][key] for r in rows]
+def cpu(r):
+    return r["render"]["cpu_ms_per_render"] + (r.get("server_cpu_ms_per_render") or 0)
+def panel(x0, value, title):
+    vals = [value(r) for r in rows]
     top = max(vals) * 1.15 or 1
-    sx = lambda n: x0 + M + (math.log10(n) - lo) / (hi - lo) * (W - M - 16)
+    sx = lambda n: x0 + M + (math.log10(n) - lo) / (hi - lo) * (W - M - R)
     sy = lambda v: 30 + (1 - v / top) * (H - 30 - 40)
     out = [f'<text x="{x0 + W / 2}" y="18" text-anchor="middle" font-weight="bold">{title}</text>',
-           f'<line x1="{x0 + M}" y1="{H - 40}" x2="{x0 + W - 16}" y2="{H - 40}" stroke="#000"/>',
+           f'<line x1="{x0 + M}" y1="{H - 40}" x2="{x0 + W - R}" y2="{H - 40}" stroke="#000"/>',
            f'<line x1="{x0 + M}" y1="30" x2="{x0 + M}" y2="{H - 40}" stroke="#000"/>']
     for i in range(5):
         v = top * i / 4
         out.append(f'<text x="{x0 + M - 4}" y="{sy(v) + 4:.1f}" text-anchor="end">{v:,.{0 if top > 20 else 2}f}</text>')
-        out.append(f'<line x1="{x0 + M}" y1="{sy(v):.1f}" x2="{x0 + W - 16}" y2="{sy(v):.1f}" stroke="#ddd"/>')
+        out.append(f'<line x1="{x0 + M}" y1="{sy(v):.1f}" x2="{x0 + W - R}" y2="{sy(v):.1f}" stroke="#ddd"/>')
     for n in sizes:
         out.append(f'<text x="{sx(n):.1f}" y="{H - 24}" text-anchor="middle">{n:,}</text>')
     out.append(f'<text x="{x0 + W / 2}" y="{H - 6}" text-anchor="middle">devices in the store</text>')
     for store in ("sqlite", "postgres"):
-        pts = [(sx(r["devices"]), sy(r["render"][key])) for r in rows if r["store"] == store]
+        pts = [(sx(r["devices"]), sy(value(r))) for r in rows if r["store"] == store]
         if not pts:
             continue
         out.append('<polyline fill="none" stroke-width="2" stroke="%s" points="%s"/>' % (
             colors[store], " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)))
         out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colors[store]}"/>' for x, y in pts]
     return out
-svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * W}" height="{H + 20}" '
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{3 * W}" height="{H + 20}" '
        'font-family="sans-serif" font-size="11">', '<rect width="100%" height="100%" fill="#fff"/>']
-svg += panel(0, "renders_per_s", "renders/s, in process, one thread")
-svg += panel(W, "p99_ms", "p99 of one render, ms")
+svg += panel(0, lambda r: r["render"]["renders_per_s"], "renders/s, in process, one thread")
+svg += panel(W, lambda r: r["render"]["own_p99_ms"], "p99 of a render's own latency, ms")
+svg += panel(2 * W, cpu, "CPU per render, client + server, ms")
 for i, store in enumerate(s for s in ("sqlite", "postgres") if any(r["store"] == s for r in rows)):
     svg.append(f'<rect x="{M + 10 + 120 * i}" y="{H + 4}" width="12" height="4" fill="{colors[store]}"/>'
                f'<text x="{M + 26 + 120 * i}" y="{H + 10}">{names[store]}</text>')

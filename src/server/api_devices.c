@@ -9,6 +9,7 @@
 #include "server/prov_policy.h"
 #include "server/render.h"
 #include "server/reports.h"
+#include "store/store_device_search.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -33,26 +34,6 @@ static json_t *device_json(pv__api_ctx *ctx, const pv_store_device *d)
     return o;
 }
 
-/* ?mac_prefix= in any usual spelling ("00:0E:08:a"): separators dropped, lower case;
- * false after answering 422. */
-static bool mac_prefix(pv__api_ctx *ctx, const char *in, char out[13])
-{
-    size_t n = 0;
-    for (const char *p = in; *p != '\0'; p++) {
-        if (*p == ':' || *p == '-' || *p == '.')
-            continue;
-        char c = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
-        if (n == 12 || !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            pv__api_fail(ctx, 422, "invalid", "mac_prefix",
-                         "mac_prefix '%.40s': up to 12 hex digits (':', '-', '.' allowed)", in);
-            return false;
-        }
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    return true;
-}
-
 /* GET /devices: all, one account's (?account=) or those whose MAC starts with
  * ?mac_prefix= (keyset pages in MAC order either way). */
 void pv__api_devices_list(pv__api_ctx *ctx)
@@ -62,13 +43,14 @@ void pv__api_devices_list(pv__api_ctx *ctx)
         return;
     int64_t account_id = 0;
     char *account = pv__api_query(ctx, "account"), *prefix_q = pv__api_query(ctx, "mac_prefix");
-    char prefix[13] = "";
+    pv_store_device_query q = {0};
+    pv_error err = {""};
     bool ok = account == NULL || pv__api_account_id(ctx, account, "account", &account_id);
-    if (ok && prefix_q != NULL && account != NULL) {
-        pv__api_fail(ctx, 422, "invalid", "mac_prefix", "give account or mac_prefix, not both");
+    if (ok && prefix_q != NULL && pv_store_mac_prefix(prefix_q, q.mac_prefix, &err) != 0) {
+        pv__api_fail(ctx, 422, "invalid", "mac_prefix", "%s", err.msg);
         ok = false;
     }
-    ok = ok && (prefix_q == NULL || mac_prefix(ctx, prefix_q, prefix));
+    q.account_id = account_id;
     bool search = prefix_q != NULL;
     free(account);
     free(prefix_q);
@@ -76,8 +58,7 @@ void pv__api_devices_list(pv__api_ctx *ctx)
         return;
     pv_store_device *rows = NULL;
     size_t n = 0;
-    pv_error err = {""};
-    int rc = search ? pv_store_device_search(ctx->store, prefix, &page, &rows, &n, &err)
+    int rc = search ? pv_store_device_find(ctx->store, &q, &page, &rows, &n, &err)
                     : pv_store_device_list(ctx->store, account_id, &page, &rows, &n, &err);
     if (rc != 0) {
         pv__api_fail_store(ctx, rc, &err, "after");

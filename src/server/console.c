@@ -71,7 +71,10 @@ static void open_page(pv_buf *out, pv__portal_req *r, const char *title_key)
     pv_buf_append_str(out, "\">\n<ul>\n");
     static const char *const links[][2] = {{"/dashboard", "dashboard_title"},
                                            {"/devices", "devices_title"},
+                                           {"/accounts", "accounts_title"},
                                            {"/params", "params_title"},
+                                           {"/codes", "codes_title"},
+                                           {"/firmware", "firmware_title"},
                                            {"/audit", "audit_title"}};
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
         pv_buf_appendf(out, "<li><a href=\"%s\">", links[i][0]);
@@ -801,6 +804,240 @@ static void audit_page(pv__portal_req *r)
     pv__portal_page(r, &page, 200);
 }
 
+/* ---- firmware ---- */
+
+/* One table row of cells, each escaped. */
+static void table_row(pv_buf *out, const char *const *cells, size_t n)
+{
+    pv_buf_append_str(out, "<tr>");
+    for (size_t i = 0; i < n; i++) {
+        pv_buf_append_str(out, "<td>");
+        pv_html_escape(out, cells[i] ? cells[i] : "-");
+        pv_buf_append_str(out, "</td>");
+    }
+    pv_buf_append_str(out, "</tr>\n");
+}
+
+static void table_head(pv_buf *out, pv__portal_req *r, const char *const *keys, size_t n)
+{
+    pv_buf_append_str(out, "<table>\n<thead><tr>");
+    for (size_t i = 0; i < n; i++) {
+        pv_buf_append_str(out, "<th scope=\"col\">");
+        pv__portal_text(out, r, keys[i]);
+        pv_buf_append_str(out, "</th>");
+    }
+    pv_buf_append_str(out, "</tr></thead>\n<tbody>\n");
+}
+
+/* The registered images, the upgrade plans and the rollouts, read-only (changes: the CLI and
+ * the API, docs/rollouts.md). */
+static void firmware_page(pv__portal_req *r)
+{
+    pv_store *s = r->portal->store;
+    pv_buf page = {0};
+    open_page(&page, r, "firmware_title");
+    pv_error err = {""};
+    pv_store_page pg = {.limit = 200};
+    pv_store_firmware *fw = NULL;
+    size_t n = 0;
+    static const char *const fw_heads[] = {"model", "firmware", "file", "kind", "created"};
+    pv_buf_append_str(&page, "<h2>");
+    pv__portal_text(&page, r, "images");
+    pv_buf_append_str(&page, "</h2>\n");
+    table_head(&page, r, fw_heads, 5);
+    if (pv_store_firmware_list(s, NULL, &pg, &fw, &n, &err) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            char at[40];
+            format_time(at, sizeof at, fw[i].created_at);
+            const char *cells[] = {fw[i].model, fw[i].version, fw[i].file_name, fw[i].kind, at};
+            table_row(&page, cells, 5);
+        }
+        pv_store_firmwares_free(fw, n);
+    }
+    pv_buf_append_str(&page, "</tbody>\n</table>\n<h2>");
+    pv__portal_text(&page, r, "plans");
+    pv_buf_append_str(&page, "</h2>\n");
+    static const char *const plan_heads[] = {"model", "target", "plan_steps"};
+    table_head(&page, r, plan_heads, 3);
+    pv_store_page pp = {.limit = 200};
+    pv_store_plan *plans = NULL;
+    if (pv_store_plan_list(s, &pp, &plans, &n, &err) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            const char *cells[] = {plans[i].model, plans[i].target_version, plans[i].stages};
+            table_row(&page, cells, 3);
+        }
+        pv_store_plans_free(plans, n);
+    }
+    pv_buf_append_str(&page, "</tbody>\n</table>\n<h2>");
+    pv__portal_text(&page, r, "rollouts");
+    pv_buf_append_str(&page, "</h2>\n");
+    static const char *const roll_heads[] = {"name", "model", "target", "state", "stage"};
+    table_head(&page, r, roll_heads, 5);
+    pv_store_page rp = {.limit = 200};
+    pv_store_rollout *rolls = NULL;
+    if (pv_store_rollout_list(s, &rp, &rolls, &n, &err) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            char stage[24];
+            snprintf(stage, sizeof stage, "%lld", (long long)rolls[i].stage);
+            const char *cells[] = {rolls[i].name, rolls[i].model, rolls[i].to_version,
+                                   rolls[i].state, stage};
+            table_row(&page, cells, 5);
+        }
+        pv_store_rollouts_free(rolls, n);
+    }
+    pv_buf_append_str(&page, "</tbody>\n</table>\n");
+    pv__portal_page(r, &page, 200);
+}
+
+/* ---- accounts ---- */
+
+/* The accounts (name order, keyset pages) with where each one's devices, codes and parameter
+ * set are. Settings stay out: they hold the lines' SIP passwords. */
+static void accounts_page(pv__portal_req *r)
+{
+    char after[80] = "";
+    (void)pv_form_get(r->req->query, "after", after, sizeof after);
+    pv_buf page = {0};
+    open_page(&page, r, "accounts_title");
+    static const char *const heads[] = {"account", "customer_name", "links"};
+    table_head(&page, r, heads, 3);
+    pv_store_page pg = {.limit = 100};
+    snprintf(pg.after, sizeof pg.after, "%s", after);
+    pv_store_account *rows = NULL;
+    size_t n = 0;
+    pv_error err = {""};
+    if (pv_store_account_list(r->portal->store, &pg, &rows, &n, &err) != 0) {
+        pv_buf_free(&page);
+        store_failed(r, &err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        pv_buf_append_str(&page, "<tr><td>");
+        pv_html_escape(&page, rows[i].name);
+        pv_buf_append_str(&page, "</td><td>");
+        pv_html_escape(&page, rows[i].customer ? rows[i].customer : "-");
+        static const char *const links[][2] = {{"/devices?account=", "devices_title"},
+                                               {"/codes?account=", "codes_title"},
+                                               {"/params/set?scope=account:", "params_title"}};
+        pv_buf_append_str(&page, "</td><td>");
+        for (size_t k = 0; k < 3; k++) {
+            pv_buf_appendf(&page, "%s<a href=\"%s", k ? " · " : "", links[k][0]);
+            url_escape(&page, rows[i].name);
+            pv_buf_append_str(&page, "\">");
+            pv__portal_text(&page, r, links[k][1]);
+            pv_buf_append_str(&page, "</a>");
+        }
+        pv_buf_append_str(&page, "</td></tr>\n");
+    }
+    pv_buf_append_str(&page, "</tbody>\n</table>\n");
+    if (pg.after[0] != '\0') {
+        pv_buf_append_str(&page, "<p><a rel=\"next\" href=\"/accounts?after=");
+        url_escape(&page, pg.after);
+        pv_buf_append_str(&page, "\">");
+        pv__portal_text(&page, r, "next_page");
+        pv_buf_append_str(&page, "</a></p>\n");
+    }
+    pv_store_accounts_free(rows, n);
+    pv__portal_page(r, &page, 200);
+}
+
+/* ---- binding codes ---- */
+
+/* An account's codes (hint, expiry, use; never the code: only its HMAC is kept), a button to
+ * create one — the answer is shown once, on a card to print for the customer — and one to
+ * revoke each unused code. */
+static void codes_page(pv__portal_req *r)
+{
+    char account[80] = "";
+    (void)pv_form_get(r->req->query, "account", account, sizeof account);
+    pv_buf page = {0};
+    open_page(&page, r, "codes_title");
+    pv_buf_append_str(&page, "<form class=\"search\" method=\"get\" action=\"/codes\">\n");
+    text_field(&page, r, "account", "account", account);
+    pv_buf_append_str(&page, "<button type=\"submit\">");
+    pv__portal_text(&page, r, "open");
+    pv_buf_append_str(&page, "</button>\n</form>\n");
+    if (account[0] == '\0') {
+        pv__portal_page(r, &page, 200);
+        return;
+    }
+    pv_store_account a = {0};
+    pv_error err = {""};
+    int rc = pv_store_account_get_by_name(r->portal->store, account, &a, &err);
+    if (rc != 0) {
+        pv_buf_append_str(&page, "<p class=\"error\" role=\"alert\">");
+        pv__portal_text(&page, r, "no_such_account");
+        pv_buf_append_str(&page, "</p>\n");
+        pv__portal_page(r, &page, rc == PV_ENOENT ? 404 : 503);
+        return;
+    }
+    if (can_change(r)) {
+        pv_buf_append_str(&page, "<ul class=\"actions\">\n");
+        pv_buf t = {0};
+        pv_buf_append_str(&t, "/api/v1/accounts/");
+        url_escape(&t, a.name);
+        pv_buf_append_str(&t, "/codes");
+        pv_buf_append_char(&t, '\0');
+        action_button(&page, r, "POST", t.data, "{}", "code_create");
+        pv_buf_free(&t);
+        pv_buf_append_str(&page, "</ul>\n<p class=\"outcome\" id=\"outcome\" role=\"status\" "
+                                 "aria-live=\"polite\"></p>\n<section class=\"card\" id=\"card\" "
+                                 "hidden aria-labelledby=\"card-title\">\n<h2 id=\"card-title\">");
+        pv__portal_text(&page, r, "card_title");
+        pv_buf_append_str(&page, "</h2>\n<p>");
+        pv__portal_text(&page, r, "card_text");
+        pv_buf_append_str(&page, "</p>\n<p class=\"code\" id=\"card-code\"></p>\n<p>");
+        pv__portal_text(&page, r, "card_expires");
+        pv_buf_append_str(&page, " <span id=\"card-expires\"></span></p>\n"
+                                 "<button type=\"button\" id=\"print\">");
+        pv__portal_text(&page, r, "print");
+        pv_buf_append_str(&page, "</button>\n</section>\n");
+    }
+    pv_buf_append_str(&page, "<table class=\"codes\">\n<thead><tr>");
+    static const char *const heads[] = {"code_id", "code_hint", "created", "expires", "used_by"};
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        pv_buf_append_str(&page, "<th scope=\"col\">");
+        pv__portal_text(&page, r, heads[i]);
+        pv_buf_append_str(&page, "</th>");
+    }
+    pv_buf_append_str(&page, can_change(r) ? "<th scope=\"col\">" : "");
+    if (can_change(r)) {
+        pv__portal_text(&page, r, "actions");
+        pv_buf_append_str(&page, "</th>");
+    }
+    pv_buf_append_str(&page, "</tr></thead>\n<tbody>\n");
+    pv_store_page pg = {.limit = 100};
+    pv_store_code *codes = NULL;
+    size_t n = 0;
+    if (pv_store_code_list(r->portal->store, a.id, &pg, &codes, &n, &err) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            char created[40], expires[40];
+            format_time(created, sizeof created, codes[i].created_at);
+            format_time(expires, sizeof expires, codes[i].expires_at);
+            pv_buf_appendf(&page, "<tr><td>%lld</td><td>", (long long)codes[i].id);
+            pv_html_escape(&page, codes[i].hint);
+            pv_buf_appendf(&page, "…</td><td>%s</td><td>%s</td><td>%s</td>", created, expires,
+                           codes[i].used_by[0] ? codes[i].used_by : "-");
+            if (can_change(r)) {
+                pv_buf_append_str(&page, "<td>");
+                if (codes[i].used_at == 0) {
+                    char path[48];
+                    snprintf(path, sizeof path, "/api/v1/codes/%lld", (long long)codes[i].id);
+                    pv_buf_append_str(&page, "<ul class=\"actions\">");
+                    action_button(&page, r, "DELETE", path, "", "code_revoke");
+                    pv_buf_append_str(&page, "</ul>");
+                }
+                pv_buf_append_str(&page, "</td>");
+            }
+            pv_buf_append_str(&page, "</tr>\n");
+        }
+        free(codes);
+    }
+    pv_buf_append_str(&page, "</tbody>\n</table>\n");
+    pv_store_account_free(&a);
+    pv__portal_page(r, &page, 200);
+}
+
 /* ---- routing ---- */
 
 static bool is(const pv__portal_req *r, const char *path)
@@ -825,7 +1062,7 @@ static bool device_path(const pv__portal_req *r, const char *tail, char mac[13])
 bool pv__console_page(pv_slice path)
 {
     static const char *const prefixes[] = {"/devices", "/params", "/dashboard", "/audit",
-                                           "/api/v1"};
+                                           "/codes",   "/firmware", "/accounts", "/api/v1"};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
         if (pv_slice_starts_with(path, prefixes[i]))
             return true;
@@ -846,8 +1083,14 @@ bool pv__console_route(pv__portal_req *r)
             pv__portal_error(r, 403, "forbidden", pv__portal_t(r, "role_refused"));
             return true;
         }
-        pv__portal_audit(r, "device.secrets_revealed", mac, NULL);
-        device_page(r, mac, true);
+        char m[13];
+        pv_error err = {""};
+        if (pv_store_mac_normalize(mac, m, &err) != 0) { /* nothing audited for no device */
+            pv__portal_error(r, 404, "not_found", err.msg);
+            return true;
+        }
+        pv__portal_audit(r, "device.secrets_revealed", m, NULL);
+        device_page(r, m, true);
     } else if (get && is(r, "/params"))
         params_list_page(r);
     else if (get && is(r, "/params/set")) {
@@ -867,6 +1110,12 @@ bool pv__console_route(pv__portal_req *r)
         dashboard_page(r);
     else if (get && is(r, "/audit"))
         audit_page(r);
+    else if (get && is(r, "/codes"))
+        codes_page(r);
+    else if (get && is(r, "/firmware"))
+        firmware_page(r);
+    else if (get && is(r, "/accounts"))
+        accounts_page(r);
     else
         return false;
     return true;

@@ -13,9 +13,10 @@
  *                        failing at once (transactions start with BEGIN
  *                        IMMEDIATE so that the wait happens up front).
  * Prepared statements are cached per connection for its whole life. The first
- * handle a process opens asks the kernel to read the file ahead into the page
- * cache when it fits easily in memory (sqlite.c "Warming the page cache"), so
- * that a restarted server does not answer its first minutes from the disk.
+ * handle a process opens reads the file once, sequentially, into the page
+ * cache when it fits easily in memory (up to 1 GB: sqlite.c "Warming the page
+ * cache"), so that a restarted server does not answer its first minutes from
+ * the disk one random page at a time.
  */
 #ifndef PV_STORE_SQLITE_H
 #define PV_STORE_SQLITE_H

@@ -202,11 +202,6 @@ int pv_store_device_release(pv_store *s, const char *mac, int64_t now, pv_error 
 /* Devices in MAC order; account_id > 0 restricts to one account. */
 int pv_store_device_list(pv_store *s, int64_t account_id, pv_store_page *page,
                          pv_store_device **rows, size_t *n, pv_error *err);
-/* Devices whose MAC starts with mac_prefix (0 to 12 lower-case hex digits, normalised by
- * the caller), in MAC order: a range on the primary key, so a page costs one index seek
- * however large the fleet (the console's search, issue 13). */
-int pv_store_device_search(pv_store *s, const char *mac_prefix, pv_store_page *page,
-                           pv_store_device **rows, size_t *n, pv_error *err);
 void pv_store_device_free(pv_store_device *d);
 void pv_store_devices_free(pv_store_device *rows, size_t n);
 

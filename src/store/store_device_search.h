@@ -30,8 +30,8 @@ typedef struct pv_store_device_query {
  * 12 digits. */
 int pv_store_mac_prefix(const char *in, char out[13], pv_error *err);
 
-/* One page of the devices q matches, in MAC order (page->after: the cursor): the filters of
- * store.h's pv_store_device_search (a MAC prefix only, the API's) and more. */
+/* One page of the devices q matches, in MAC order (page->after: the cursor): the console's
+ * search and the admin API's GET /devices?mac_prefix=. */
 int pv_store_device_find(pv_store *s, const pv_store_device_query *q, pv_store_page *page,
                            pv_store_device **rows, size_t *n, pv_error *err);
 

@@ -321,27 +321,6 @@ int pv_store_device_list(pv_store *s, int64_t account_id, pv_store_page *page,
                     (void **)rows, n, err);
 }
 
-/* The prefix as a range on the primary key: every MAC is 12 lower-case hex digits, all
- * below 'g', so "prefix" <= mac < "prefix" + "g" is exactly the MACs that start with it. */
-static const char sql_list_prefix[] = "SELECT " DEVICE_COLS " FROM devices "
-                                      "WHERE mac > $1 AND mac >= $2 AND mac < $3 "
-                                      "ORDER BY mac LIMIT $4";
-
-int pv_store_device_search(pv_store *s, const char *mac_prefix, pv_store_page *page,
-                           pv_store_device **rows, size_t *n, pv_error *err)
-{
-    size_t len = strlen(mac_prefix);
-    if (len > 12 || strspn(mac_prefix, "0123456789abcdef") != len)
-        return pv_error_set(err, PV_EINVAL,
-                            "MAC prefix '%.20s': up to 12 lower-case hex digits", mac_prefix);
-    char upper[14];
-    snprintf(upper, sizeof upper, "%sg", mac_prefix);
-    int64_t limit = (int64_t)pv__page_limit(page) + 1;
-    return pv__list(s, &device_list, sql_list_prefix,
-                    PV_ARGS(PV_T(page->after), PV_T(mac_prefix), PV_T(upper), PV_I(limit)), page,
-                    (void **)rows, n, err);
-}
-
 /* ---- reports (spec 7) ----------------------------------------------------- */
 
 static const char sql_report_add[] =

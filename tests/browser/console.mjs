@@ -137,13 +137,35 @@ try {
   await shot(page, "11-audit");
   await page.goto(`${CONSOLE}/params`);
   await axe(page, "params");
+  await page.goto(`${CONSOLE}/firmware`);
+  await axe(page, "firmware");
+  await page.goto(`${CONSOLE}/accounts`);
+  check((await page.textContent("main table")).includes("acme"), "the accounts listed");
+  await axe(page, "accounts");
+
+  // A binding code for acme: created through the API with the session, shown once on a card.
+  await page.goto(`${CONSOLE}/codes?account=acme`);
+  await page.click("button.api[data-path$='/codes']");
+  await page.waitForSelector("#card:not([hidden])");
+  const code = (await page.textContent("#card-code")).trim();
+  check(/^[0-9]{12}$/.test(code), `a 12-digit code on the card (got ${code})`);
+  await axe(page, "codes");
+  await shot(page, "12-code-card");
+  await page.emulateMedia({ media: "print" });
+  await shot(page, "12b-code-card-print");
+  await page.emulateMedia({ media: "screen" });
+  await page.reload();
+  check((await page.locator("table.codes tbody tr").count()) === 1, "the code listed (its hint only)");
+  check(!(await page.content()).includes(code), "the code itself is not shown again");
+  await page.click("button.api[data-method=DELETE]");
+  await page.waitForFunction(() => /^204/.test(document.getElementById("outcome").textContent));
 
   // The same in Japanese through the switch.
   await page.goto(`${CONSOLE}/devices/${MAC}`);
   await Promise.all([page.waitForURL(`${CONSOLE}/devices/${MAC}`), page.click('a[hreflang="ja"]')]);
   check((await page.getAttribute("html", "lang")) === "ja", "switched to Japanese");
   await axe(page, "device-ja");
-  await shot(page, "12-device-ja");
+  await shot(page, "13-device-ja");
   await ctx.close();
 
   // --- The viewer: every page, no button that changes anything, and the API's 403.
@@ -155,9 +177,14 @@ try {
   check((await v.locator("button.api").count()) === 0, "no action button for a viewer");
   check((await v.locator("#reveal").count()) === 0, "no reveal button for a viewer");
   await axe(v, "device-viewer");
-  await shot(v, "13-device-viewer");
+  await shot(v, "14-device-viewer");
   await v.goto(`${CONSOLE}/params/set?scope=account:acme`);
   check((await v.locator("#save").count()) === 0, "no save button for a viewer");
+  await shot(v, "15-params-viewer");
+  await v.goto(`${CONSOLE}/codes?account=acme`);
+  check((await v.locator("button.api").count()) === 0, "no code buttons for a viewer");
+  await axe(v, "codes-viewer");
+  await shot(v, "16-codes-viewer");
   const csrf = await v.getAttribute("#role", "data-csrf");
   // The calls a page's script would make, from the page (the browser's cookie and origin).
   const call = (method, path, body) => v.evaluate(async ([m, u, b, t]) => {
@@ -170,7 +197,6 @@ try {
   const p = await call("PATCH", "/api/v1/params/account:acme",
     JSON.stringify({ entries: { Display_Name_2_: { value: "x" } } }));
   check(p === 403, `a viewer's edit refused (got ${p})`);
-  await shot(v, "14-params-viewer");
   await vctx.close();
 
   console.log(`ok: console_browser: ${checks} checks; axe on ${audited.length} pages (${audited.join(", ")}); ` +

@@ -89,6 +89,7 @@ try {
   await Promise.all([page.waitForURL(`${PORTAL}/codes`), page.click("#get-code")]);
   const code = (await page.textContent("#code")).trim();
   check(/^[0-9]{12}$/.test(code), `a 12-digit code (got ${code})`);
+  console.log(`code: ${code}`); // the shell checks that no log line or audit row holds it
   const resyncText = await page.textContent("#resync-url");
   check(resyncText.includes(`https://127.0.0.1:${HTTPS_PORT}/init/${code}`), "the resync URL to type");
   check((await page.getAttribute("#bind-status", "class")).includes("bind-waiting"), "waiting");

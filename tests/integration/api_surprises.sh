@@ -64,7 +64,7 @@ expect_eq "$("$P" device list --mac-prefix 00:0E:08:00:00:0 --json | python3 -c 
   "000e08000001 000e08000002 000e08000004" "devices by MAC prefix, any spelling"
 expect_eq "$("$P" device list --mac-prefix 000e08000002 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1 "a whole MAC"
 expect_status 1 "$P" device list --mac-prefix 000e0z
-expect_contains "$(cat "$T/.err")" "mac_prefix '000e0z': up to 12 hex digits" "a bad prefix says why"
+expect_contains "$(cat "$T/.err")" "MAC prefix '000e0z': up to 12 hex digits" "a bad prefix says why"
 
 # --- messages: the command and the thing, once
 expect_status 1 "$P" device import "$T/missing.csv"

@@ -53,5 +53,14 @@ expect_eq "$("$P" device show "$MAC" --json | python3 -c 'import json,sys; j=jso
   "acme SEC-PRV-2" "bound to acme"
 expect_contains "$("$P" account show acme --json)" '"number": "1003"' "speed dial 3 from the browser"
 expect_eq "$(ls "$OUT"/*.png | wc -l)" 13 "screenshots kept"
+# The portal's code, like the CLI's, appears whole in no log line and no audit row.
+CODE=$(sed -n 's/^code: //p' "$T/browser.out")
+[[ "$CODE" =~ ^[0-9]{12}$ ]] || fail "no code reported by the browser: $(cat "$T/browser.out")"
+"$P" audit list --json >"$T/audit.json"
+expect_contains "$(cat "$T/audit.json")" "code.create" "the portal's code audited"
+for f in "$T/run.log" "$T/run.out" "$T/audit.json"; do
+  if grep -q "$CODE" "$f"; then fail "the code appears in $(basename "$f"): $(grep "$CODE" "$f" | head -2)"; fi
+  ok
+done
 phone_stop
 done_ok

@@ -20,18 +20,33 @@
   }
   function say(el, res) {
     var msg = res.json && res.json.error ? res.json.error.message : "";
-    el.textContent = res.status + (msg ? " — " + msg : res.json && res.json.id ? " — job " + res.json.id : " — ok");
-    el.className = res.status >= 400 ? "error" : "ok";
+    var job = res.json && res.json.action && res.json.id ? " — job " + res.json.id : " — ok";
+    el.textContent = res.status + (msg ? " — " + msg : job);
+    el.classList.toggle("error", res.status >= 400);
+    el.classList.toggle("ok", res.status < 400);
   }
   var outcome = document.getElementById("outcome");
   Array.prototype.forEach.call(document.querySelectorAll("button.api"), function (b) {
     b.addEventListener("click", function () {
       b.disabled = true;
       call(b.getAttribute("data-method"), b.getAttribute("data-path"), b.getAttribute("data-body"))
-        .then(function (res) { say(outcome, res); b.disabled = false; })
+        .then(function (res) {
+          say(outcome, res);
+          b.disabled = false;
+          // A new binding code: shown this once, on the card to print for the customer.
+          var card = document.getElementById("card");
+          if (card && res.status === 201 && res.json && res.json.code) {
+            document.getElementById("card-code").textContent = res.json.code;
+            document.getElementById("card-expires").textContent =
+              new Date(res.json.expires_at * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+            card.hidden = false;
+          }
+        })
         .catch(function () { outcome.textContent = "network error"; b.disabled = false; });
     });
   });
+  var print = document.getElementById("print");
+  if (print) print.addEventListener("click", function () { window.print(); });
   // Save: PATCH of the scope's set; the API refuses (422) a value that would not render.
   var save = document.getElementById("save");
   if (save) {
