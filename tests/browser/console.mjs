@@ -180,9 +180,11 @@ try {
   await shot(v, "14-device-viewer");
   await v.goto(`${CONSOLE}/params/set?scope=account:acme`);
   check((await v.locator("#save").count()) === 0, "no save button for a viewer");
+  await shot(v, "15-params-viewer");
   await v.goto(`${CONSOLE}/codes?account=acme`);
   check((await v.locator("button.api").count()) === 0, "no code buttons for a viewer");
   await axe(v, "codes-viewer");
+  await shot(v, "16-codes-viewer");
   const csrf = await v.getAttribute("#role", "data-csrf");
   // The calls a page's script would make, from the page (the browser's cookie and origin).
   const call = (method, path, body) => v.evaluate(async ([m, u, b, t]) => {
@@ -195,7 +197,6 @@ try {
   const p = await call("PATCH", "/api/v1/params/account:acme",
     JSON.stringify({ entries: { Display_Name_2_: { value: "x" } } }));
   check(p === 403, `a viewer's edit refused (got ${p})`);
-  await shot(v, "15-params-viewer");
   await vctx.close();
 
   console.log(`ok: console_browser: ${checks} checks; axe on ${audited.length} pages (${audited.join(", ")}); ` +
