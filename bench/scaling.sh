@@ -4,7 +4,8 @@
 #   bench/scaling.sh BUILD [SECONDS]       # SECONDS of renders per point (default 10)
 #   PV_SCALING_SQLITE="10000 100000 1000000"  # the sizes per store (these are the defaults;
 #   PV_SCALING_PG="10000 100000"              # PostgreSQL seeds ~1 000 devices/s through the
-#                                             # store API, so 1 000 000 takes ~17 min: opt in)
+#                                             # store API, so 1 000 000 takes ~17 min: opt in;
+#                                             # an empty list skips that store)
 #
 # For each store and size: a fresh store (an SQLite file; a new database on a private
 # PostgreSQL 15 started here, unix socket only) seeded through the store API by
@@ -24,8 +25,8 @@ set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 seconds=${2:-10}
 src=$(cd "$(dirname "$0")/.." && pwd)
-sqlite_sizes=${PV_SCALING_SQLITE:-10000 100000 1000000}
-pg_sizes=${PV_SCALING_PG:-10000 100000}
+sqlite_sizes=${PV_SCALING_SQLITE-10000 100000 1000000}
+pg_sizes=${PV_SCALING_PG-10000 100000}
 . "$src/bench/lib.bash"
 bench_begin scaling
 D="$W/data"

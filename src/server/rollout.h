@@ -10,8 +10,8 @@
  * (upgrades in flight, admissions per minute), reads what the phones say —
  * the version they come back with (User-Agent, recorded by every fetch), the
  * Last_Upgrade_Result and Call_State of their reports (pv_rollout_note_report)
- * — and when the soak time after the stage's last admission has passed,
- * counts members served the rule but not back as missing. More failed or
+ * — and counts a member served the rule but not back within the soak time as
+ * missing; a stage passes once every member settled and the soak ran. More failed or
  * missing members than the thresholds halt the rollout at once: no new
  * device gets the rule, the in-flight ones lose it, an audit entry
  * (rollout.halt) and the metric say so, and the operator decides: resume,

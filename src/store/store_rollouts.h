@@ -30,7 +30,8 @@ typedef struct pv_store_rollout {
     int64_t max_failed_permille, max_missing_permille;
     char state[16]; /* running, halted, aborted, rolled_back, done */
     int64_t stage;  /* index of the current stage */
-    int64_t stage_full_at; /* when the current stage's last member was admitted, 0 = not yet */
+    int64_t stage_full_at; /* when every member of the current stage had settled (its soak
+                              starts), 0 = not yet */
     char *reason;          /* why it halted (or who stopped it) */
     int64_t version, created_at, updated_at;
 } pv_store_rollout;

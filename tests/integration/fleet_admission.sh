@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Admission under a storm (issue 15, DESIGN 8; docs/provisioning.md "Admission"): 200 factory
 # phones of `provisor fleet`, all behind ONE source address (an office behind NAT), boot at
-# once against a `provisor serve` that renders at most 50 profiles per second (less than
+# once against a `provisor serve` that renders at most 20 profiles per second (less than
 # they arrive) and lets a request wait at most 700 ms. Requests queue instead of being
 # closed; those past the deadline get 503 with a Retry-After; the phones retry on their own
 # schedule and every one of them ends provisioned (SEC-PRV-2) with its certificate's
@@ -11,12 +11,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 
-N=${PV_STORM_PHONES:-200} # docs/benchmarks.md runs it with more
+N=${PV_STORM_PHONES:-200} # docs/benchmarks.md runs it with more, and a higher render rate
 D="$T/data"
 serve_ports
 # --limits-max-per-source 20: far fewer than the phones behind the address; each proves who it
 # is (its certificate), so the limit counts the address only for connections that do not
-serve_start serve --data-dir "$D" --tftp off --workers 2 --provisioning-render-rate 50 \
+serve_start serve --data-dir "$D" --tftp off --workers 2 --provisioning-render-rate "${PV_STORM_RENDER_RATE:-20}" \
   --limits-max-per-source 20 \
   --provisioning-queue-deadline-ms 700 --provisioning-retry-delay 3+3,6+6
 export PROVISOR_DATA="$D" PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
