@@ -149,6 +149,15 @@ const char *pv_sip_transport_address(const pv_sip_transport *t)
     return t->address;
 }
 
+int pv_sip_transport_set_receive_buffer(pv_sip_transport *t, int bytes)
+{
+    int value = bytes;
+    uv_recv_buffer_size((uv_handle_t *)&t->udp, &value); /* set */
+    value = 0;
+    uv_recv_buffer_size((uv_handle_t *)&t->udp, &value); /* read back what the kernel gave */
+    return value;
+}
+
 uint64_t pv_sip_transport_dropped(const pv_sip_transport *t)
 {
     return t->dropped;

@@ -43,6 +43,10 @@ int pv_sip_transport_send(pv_sip_transport *t, const struct sockaddr *to, const 
 const char *pv_sip_transport_host(const pv_sip_transport *t);
 uint16_t pv_sip_transport_port(const pv_sip_transport *t);
 const char *pv_sip_transport_address(const pv_sip_transport *t);
+/* Asks the kernel for a receive buffer of `bytes` (capped by net.core.rmem_max): a sender of
+ * hundreds of requests a second gets their answers in bursts, and a default buffer (~200 KB)
+ * overflows under them, which looks like timeouts. Returns the size granted. */
+int pv_sip_transport_set_receive_buffer(pv_sip_transport *t, int bytes);
 /* Datagrams dropped because they did not parse or were too large. */
 uint64_t pv_sip_transport_dropped(const pv_sip_transport *t);
 void pv_sip_transport_close(pv_sip_transport *t, void (*done)(void *data), void *data);

@@ -519,6 +519,9 @@ int pv_notifier_new(uv_loop_t *loop, const pv_notifier_options *o, pv_notifier *
         free(n);
         return rc;
     }
+    /* a job at 500/s gets ~1000 answers a second (401, then 200), in bursts when a phone's
+     * host stalls: room for seconds of them, or they are lost and look like timeouts */
+    pv_sip_transport_set_receive_buffer(n->sip, 4 << 20);
     if (o->tcp)
         pv_sip_tcp_new(loop, on_tcp_message, n, &n->tcp);
     uv_timer_init(loop, &n->pace);

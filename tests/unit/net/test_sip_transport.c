@@ -101,6 +101,8 @@ static void a_request_and_its_answer(void **state)
     char want[32];
     snprintf(want, sizeof want, "127.0.0.1:%u", pv_sip_transport_port(b.t));
     assert_string_equal(pv_sip_transport_address(b.t), want);
+    int small = pv_sip_transport_set_receive_buffer(a.t, 4096);
+    assert_true(pv_sip_transport_set_receive_buffer(a.t, 1 << 20) > small); /* the kernel grew it */
 
     struct sockaddr_storage to;
     assert_int_equal(pv_sip_parse_address(want, 5060, &to, &err), 0);
