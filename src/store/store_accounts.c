@@ -73,6 +73,8 @@ static const char sql_account_create[] =
     "INSERT INTO accounts (name, customer, settings, created_at, updated_at) "
     "VALUES ($1, $2, $3, $4, $4) RETURNING id";
 
+static int note_plain_settings(pv_store *s, const pv_store_account *a, pv_error *err);
+
 /* The settings text as stored: secrets sealed (store_param_secrets.c). */
 static const char *settings_to_store(const pv_store_account *a, char **sealed)
 {
@@ -100,6 +102,8 @@ int pv_store_account_create(pv_store *s, const pv_store_account *a, int64_t now,
                              PV_T(settings_to_store(a, &sealed)), PV_I(now)),
                      &new_id, err);
     sealed_free(sealed);
+    if (rc == 0)
+        rc = note_plain_settings(s, a, err);
     if (rc != 0)
         return account_failed(a, rc, err);
     if (id != NULL)
@@ -155,6 +159,8 @@ int pv_store_account_update(pv_store *s, const pv_store_account *a, int64_t now,
                              PV_T(settings_to_store(a, &sealed)), PV_I(now), PV_I(a->version)),
                      &v, err);
     sealed_free(sealed);
+    if (rc == 0)
+        rc = note_plain_settings(s, a, err);
     if (rc == PV_ENOENT) { /* no row: missing, or changed meanwhile */
         pv_store_account cur = {0};
         rc = pv_store_account_get(s, a->id, &cur, err);
@@ -221,18 +227,43 @@ int pv_store_account_list(pv_store *s, pv_store_page *page, pv_store_account **r
 }
 
 /* Settings written while no master key was loaded, or before their secrets were sealed:
- * sealed now, each row only if it is still the text read (a concurrent update wins). */
-static const char sql_settings_all[] = "SELECT id, settings FROM accounts";
+ * sealed now, each row only if it is still the text read (a concurrent update wins).
+ * The scan runs at every key load (each store handle of a server), so it is skipped while
+ * the meta flag says every account's settings were sealed: a write with secrets while no
+ * key is loaded clears it (note_plain_settings), the next load scans and sets it again.
+ * The scan itself copies out only rows whose text may name a secret key. */
+static const char settings_sealed_flag[] = "account_settings_sealed";
+static const char sql_settings_plain[] =
+    "SELECT id, settings FROM accounts "
+    "WHERE lower(settings) LIKE '%passw%' OR lower(settings) LIKE '%secret%'";
 static const char sql_settings_reseal[] =
     "UPDATE accounts SET settings = $2 WHERE id = $1 AND settings = $3";
 
+static int note_plain_settings(pv_store *s, const pv_store_account *a, pv_error *err)
+{
+    if (pv_store_secrets_loaded(s) || a->settings == NULL || !pv__settings_may_hold(a->settings))
+        return 0;
+    return pv_store_meta_set(s, settings_sealed_flag, "0", 1, err);
+}
+
+static bool settings_all_sealed(pv_store *s)
+{
+    pv_buf flag = {0};
+    bool sealed = pv_store_meta_get(s, settings_sealed_flag, &flag, NULL) == 0 &&
+                  flag.len == 1 && flag.data[0] == '1';
+    pv_buf_free(&flag);
+    return sealed;
+}
+
 int pv__accounts_seal_plain(pv_store *s, pv_error *err)
 {
+    if (settings_all_sealed(s))
+        return 0;
     pv__stmt *st = NULL;
     typedef struct { int64_t id; char *settings; } row;
     row *rows = NULL;
     size_t n = 0, cap = 0;
-    int rc = pv__query(s, sql_settings_all, PV_NOARGS, &st, err);
+    int rc = pv__query(s, sql_settings_plain, PV_NOARGS, &st, err);
     while (rc == 0 && (rc = pv__next(s, st, err)) == 1) {
         rc = 0;
         row *r = pv__rows_push((void **)&rows, &n, &cap, sizeof *r);
@@ -251,6 +282,10 @@ int pv__accounts_seal_plain(pv_store *s, pv_error *err)
                           err);
         sealed_free(sealed);
     }
+    if (rc == 0 && !began)
+        began = (rc = pv_store_begin(s, err)) == 0;
+    if (rc == 0)
+        rc = pv_store_meta_set(s, settings_sealed_flag, "1", 1, err);
     if (began && rc == 0)
         rc = pv_store_commit(s, err);
     else if (began)

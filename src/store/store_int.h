@@ -187,6 +187,8 @@ int pv__params_seal_plain(pv_store *s, pv_error *err);
 int pv__settings_seal(pv_store *s, const char *settings, char **sealed, pv_error *err);
 /* Replaces *settings (pv_malloc'd) by its text with every sealed string opened. */
 int pv__settings_open(pv_store *s, char **settings, pv_error *err);
+/* Whether a settings text may hold a secret-looking key (a cheap text search). */
+bool pv__settings_may_hold(const char *json);
 /* Seals the secrets of every account's settings still stored plain (store_accounts.c). */
 int pv__accounts_seal_plain(pv_store *s, pv_error *err);
 

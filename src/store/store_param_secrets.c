@@ -127,7 +127,7 @@ int pv__param_open(pv_store *s, const char *scope, const char *name, char **valu
  * Settings are sealed as a whole text: only when some key looks secret (a strcasestr
  * first, so a render's account read pays nothing when none does). */
 
-static bool may_hold_secret(const char *json)
+bool pv__settings_may_hold(const char *json)
 {
     return strcasestr(json, "password") != NULL || strcasestr(json, "passwd") != NULL ||
            strcasestr(json, "secret") != NULL;
@@ -181,7 +181,7 @@ static int settings_convert(pv_store *s, const char *settings, bool sealing, cha
                             pv_error *err)
 {
     *out = NULL;
-    if (settings == NULL || !may_hold_secret(settings) || (sealing && s->secrets == NULL) ||
+    if (settings == NULL || !pv__settings_may_hold(settings) || (sealing && s->secrets == NULL) ||
         (!sealing && strstr(settings, SEALED_PREFIX) == NULL))
         return 0;
     json_t *root = json_loads(settings, JSON_REJECT_DUPLICATES, NULL);
