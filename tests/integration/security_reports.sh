@@ -79,8 +79,11 @@ expect_eq "$(metric 'provisor_reports_total{outcome="unauthenticated"}')" \
   "$((base_unauth + 26))" "forged reports counted"
 expect_eq "$(reports)" 1 "no forged report stored"
 expect_eq "$("$P" report show "$id" --json | py 'j["body"]')" "$genuine" "the genuine report kept"
+# Refusals are audited sampled (PV_AUDIT_SAMPLES rows per action per minute on each loop, the
+# rest in an audit.sampled summary): at least one loop's sample of the 26, whichever loops the
+# connections landed on (all on one when the machine is busy), and never more than happened.
 refused=$("$P" audit list --json | py 'sum(1 for a in j if a["action"] == "report.refused")')
-[ "$refused" -ge 26 ] || fail "only $refused refusals audited"; ok
+[ "$refused" -ge 20 ] && [ "$refused" -le 26 ] || fail "$refused refusals audited, want 20..26"; ok
 
 # 3. Oversized: refused before anything is decrypted or stored; the database does not grow
 #    with the bodies (the issue: 110 POSTs of ~1 MiB grew it by 97 MiB).
