@@ -325,7 +325,7 @@ void pv__api_device_rotate_key(pv__api_ctx *ctx)
     if (!path_mac(ctx, mac))
         return;
     pv_error err = {""};
-    pv_store_secret cur, prev, next;
+    pv_store_secret cur = {0}, prev = {0}, next = {0}; /* next.created_at is read on failure too */
     bool has_prev = false;
     int rc = pv_store_begin(ctx->store, &err);
     if (rc == 0 && (rc = pv_store_secret_get(ctx->store, mac, &cur, &prev, &has_prev, &err)) ==

@@ -3,49 +3,12 @@
 // script starts the server, seeds the devices and logins, and passes by environment: CONSOLE
 // (http://127.0.0.1:ADMIN_PORT), MAC (the device to find), OUT (screenshots), WAIT (seconds a
 // slow step may take), OPS/OPS_PW (an operator), VIEW/VIEW_PW (a viewer).
-import { chromium } from "playwright-core";
-import { readFileSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
+import { env, OUT, WAIT_MS, check, checks, audited, axe, shot, launch } from "./harness.mjs";
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-};
-const CONSOLE = env("CONSOLE"), MAC = env("MAC"), OUT = env("OUT");
-const WAIT_MS = Number(env("WAIT")) * 1000;
+const CONSOLE = env("CONSOLE"), MAC = env("MAC");
 const OPS = env("OPS"), OPS_PW = env("OPS_PW"), VIEW = env("VIEW"), VIEW_PW = env("VIEW_PW");
-mkdirSync(OUT, { recursive: true });
 
-let checks = 0;
-function check(cond, what) {
-  if (!cond) throw new Error(`FAIL: ${what}`);
-  checks++;
-}
-
-// axe-core on the page as it is now: no serious or critical violation (as portal.mjs).
-const audited = [];
-async function axe(page, name) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    window.axe.run(document, { resultTypes: ["violations"] }));
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  const text = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  check(bad.length === 0, `axe on ${name}: ${text.join("; ")}`);
-  audited.push(name);
-}
-async function shot(page, name) {
-  await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-dev-shm-usage"],
-  timeout: WAIT_MS,
-});
+const browser = await launch();
 const newContext = (locale) =>
   browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
 
@@ -199,7 +162,7 @@ try {
   check(p === 403, `a viewer's edit refused (got ${p})`);
   await vctx.close();
 
-  console.log(`ok: console_browser: ${checks} checks; axe on ${audited.length} pages (${audited.join(", ")}); ` +
+  console.log(`ok: console_browser: ${checks()} checks; axe on ${audited.length} pages (${audited.join(", ")}); ` +
     `prefix search ${took} ms in the browser; screenshots in ${OUT}`);
 } catch (e) {
   console.error(e.message || e);

@@ -3,52 +3,13 @@
 // languages. The shell script starts the server and an emulated phone and passes, by
 // environment: PORTAL (https://127.0.0.1:PORT), HTTPS_PORT, PHONE (host:port of the phone's web
 // page), OUT (where screenshots go), WAIT (seconds a slow step may take), and the logins.
-import { chromium } from "playwright-core";
-import { readFileSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
+import { env, OUT, WAIT_MS, check, checks, audited, axe, shot, launch } from "./harness.mjs";
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-};
 const PORTAL = env("PORTAL"), PHONE = env("PHONE"), HTTPS_PORT = env("HTTPS_PORT");
-const OUT = env("OUT"), WAIT_MS = Number(env("WAIT")) * 1000;
 const ALICE = env("ALICE"), ALICE_PW = env("ALICE_PW"), BOB = env("BOB"), BOB_PW = env("BOB_PW");
 const BOB_MAC = env("BOB_MAC");
-mkdirSync(OUT, { recursive: true });
 
-let checks = 0;
-function check(cond, what) {
-  if (!cond) throw new Error(`FAIL: ${what}`);
-  checks++;
-}
-
-// axe-core on the page as it is now: no serious or critical violation. page.evaluate runs the
-// library over the DevTools protocol, so the page's CSP (no inline script) stays as served.
-const audited = [];
-async function axe(page, name) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    window.axe.run(document, { resultTypes: ["violations"] }));
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  const text = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  check(bad.length === 0, `axe on ${name}: ${text.join("; ")}`);
-  audited.push(name);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-dev-shm-usage"],
-  timeout: WAIT_MS,
-});
+const browser = await launch();
 // The server certificate is checked by integration.portal_curl with the data directory's CA;
 // here the browser would need that CA in an NSS database, so it is told to accept it.
 const newContext = (locale) =>
@@ -183,7 +144,7 @@ try {
   const pages = new Set(audited.map((n) => n.replace(/-(en|ja)$/, "")));
   for (const p of ["login", "account", "code", "phone", "not-found"])
     check(audited.includes(`${p}-en`) && audited.includes(`${p}-ja`), `axe ran on ${p} in both languages`);
-  console.log(`ok: portal_browser: ${checks} checks; axe on ${audited.length} pages (${[...pages].join(", ")}); screenshots in ${OUT}`);
+  console.log(`ok: portal_browser: ${checks()} checks; axe on ${audited.length} pages (${[...pages].join(", ")}); screenshots in ${OUT}`);
 } catch (e) {
   console.error(e.message || e);
   process.exitCode = 1;
