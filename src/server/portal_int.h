@@ -69,7 +69,7 @@ void pv__portal_audit(pv__portal_req *r, const char *action, const char *subject
 
 /* portal_pages.c: the logged-in routes; false when the path is none of them. */
 bool pv__portal_account_route(pv__portal_req *r);
-/* console.c: the console's logged-in routes (false: none of them), and the admin API
+/* console.c (its pages: console_int.h): the console's logged-in routes (false: none of them), and the admin API
  * reached with the session's login and role (docs/console.md). */
 bool pv__console_route(pv__portal_req *r);
 void pv__console_api(pv__portal_req *r);
