@@ -52,8 +52,9 @@ void pv__console_codes_page(pv__portal_req *r)
         pv__portal_text(&page, r, "card_text");
         pv_buf_append_str(&page, "</p>\n<p class=\"code\" id=\"card-code\"></p>\n<p>");
         pv__portal_text(&page, r, "card_expires");
-        pv_buf_append_str(&page, " <span id=\"card-expires\"></span></p>\n"
-                                 "<button type=\"button\" id=\"print\">");
+        pv_buf_append_str(&page, " <span id=\"card-expires\"></span></p>\n");
+        pv__portal_code_steps(&page, r, NULL, NULL); /* the portal's steps, one text */
+        pv_buf_append_str(&page, "<button type=\"button\" id=\"print\">");
         pv__portal_text(&page, r, "print");
         pv_buf_append_str(&page, "</button>\n</section>\n");
     }
