@@ -62,6 +62,8 @@ for store in $stores; do
   record "$("$build/search_store" measure "$url" step7)"
   if [ "$store" = postgres ]; then sql "$drop_pg"; else sql "$drop_sqlite"; fi
   before=$("$build/search_store" measure "$url" before)
+  # its dashboard figure is the GROUP BY's (the kept counts are still there, unmaintained)
+  before=$(sed 's/"dashboard_counts_ms":[0-9.]*,//' <<<"$before")
   record "${before%\}},\"group_by_counts_ms\":$(median_ms sql "$group_by")}"
   if [ "$store" = sqlite ]; then # the write cost of the triggers: the same seeding without them
     "$build/provisor" db migrate --db "$W/plain.db" >/dev/null

@@ -15,6 +15,7 @@
 #include "server/datadir.h"
 #include "server/job_metrics.h"
 #include "server/provision.h"
+#include "server/rates.h"
 #include "server/sd_notify.h"
 
 #include <errno.h>
@@ -42,6 +43,8 @@ typedef struct worker {
     pv_notifier *notifier;   /* the admin loop's (device actions, spec 5.5), or NULL */
     uv_timer_t rollouts;     /* the admin loop's rollout evaluation (server/rollout.h) */
     bool rollouts_on;
+    uv_timer_t rates; /* the admin loop's per-minute samples for the dashboard (rates.h) */
+    bool rates_on;
     unsigned limits_gen;   /* generation of the limits applied */
     atomic_uint alive_gen; /* the last watchdog ping this loop answered */
     unsigned closing;      /* servers whose close has not finished yet */
@@ -99,6 +102,12 @@ static void on_rollouts(uv_timer_t *t)
     pv_api_tick_rollouts(w->d->admin.api);
 }
 
+static void on_rates(uv_timer_t *t)
+{
+    (void)t;
+    pv_rates_sample((int64_t)time(NULL));
+}
+
 static void start_drain(worker *w)
 {
     w->draining = true;
@@ -124,6 +133,11 @@ static void start_drain(worker *w)
         w->closing++;
         uv_close((uv_handle_t *)&w->rollouts, timer_closed);
         w->rollouts_on = false;
+    }
+    if (w->rates_on) {
+        w->closing++;
+        uv_close((uv_handle_t *)&w->rates, timer_closed);
+        w->rates_on = false;
     }
     w->tftp = NULL;
     w->http = w->https = w->admin = w->portal = NULL;
@@ -240,6 +254,13 @@ static int worker_bind(worker *w, pv_error *err)
         pv_portal_set_loop(d->console, &w->loop); /* the console's logins hash off the loop too */
     if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL)
         rc = add_http(w, cfg->admin_listen, 0, &d->admin.handler, NULL, &w->admin, err);
+    if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL) {
+        /* the dashboard's last hour is sampled whether or not anyone looks (rates.h) */
+        uv_timer_init(&w->loop, &w->rates);
+        w->rates.data = w;
+        uv_timer_start(&w->rates, on_rates, 0, PV_RATES_SAMPLE_MS);
+        w->rates_on = true;
+    }
     if (rc == 0 && w->index == 0 && d->portal != NULL) {
         pv_portal_set_loop(d->portal, &w->loop); /* its logins' hashes go to libuv's workers */
         rc = add_http(w, cfg->portal_listen, 0, pv_portal_handler(d->portal), d->portal_tls,

@@ -3,7 +3,7 @@
 // script starts the server, seeds the devices and logins, and passes by environment: CONSOLE
 // (http://127.0.0.1:ADMIN_PORT), MAC (the device to find), OUT (screenshots), WAIT (seconds a
 // slow step may take), OPS/OPS_PW (an operator), VIEW/VIEW_PW (a viewer).
-import { env, OUT, WAIT_MS, check, checks, audited, axe, shot, launch } from "./harness.mjs";
+import { env, OUT, WAIT_MS, check, checks, audited, axe, shot, launch, waitForText } from "./harness.mjs";
 
 const CONSOLE = env("CONSOLE"), MAC = env("MAC");
 const OPS = env("OPS"), OPS_PW = env("OPS_PW"), VIEW = env("VIEW"), VIEW_PW = env("VIEW_PW");
@@ -72,7 +72,7 @@ try {
   await axe(page, "params-dry-run-refused");
   await shot(page, "06-dry-run-refused");
   await page.click("#save");
-  await page.waitForFunction(() => document.getElementById("verdict").textContent.startsWith("422"));
+  await waitForText(page, "#verdict", /^422/);
   check((await page.textContent("#verdict")).startsWith("422"), "the save refused with 422");
   await shot(page, "07-save-refused");
   await page.fill("#p-value", "Front {{lines.0.user}}");
@@ -80,18 +80,19 @@ try {
   check(res.status() === 200, "the fixed value's dry run passes");
   check((await page.textContent("#verdict")).includes("1 devices change"), "it reaches acme's one device");
   await page.click("#save");
-  await page.waitForFunction(() => /^2\d\d/.test(document.getElementById("verdict").textContent));
+  await waitForText(page, "#verdict", /^2\d\d/);
   await axe(page, "params-saved");
   await shot(page, "08-saved");
 
   // A resync action through the API with the session.
   await page.goto(`${CONSOLE}/devices/${MAC}`);
   await page.click("button.api[data-body*=resync]");
-  await page.waitForFunction(() => /^202/.test(document.getElementById("outcome").textContent));
+  await waitForText(page, "#outcome", /^202/);
   await shot(page, "09-resync");
 
   await page.goto(`${CONSOLE}/dashboard`);
-  check((await page.locator("svg[role=img]").count()) === 4, "four charts");
+  // devices by state, model, firmware, the totals since the start; three per-minute charts
+  check((await page.locator("svg[role=img]").count()) === 7, "seven charts");
   await axe(page, "dashboard");
   await shot(page, "10-dashboard");
   await page.goto(`${CONSOLE}/audit?subject=${MAC}`);
@@ -127,7 +128,7 @@ try {
   check((await page.locator("table.codes tbody tr").count()) === 1, "the code listed (its hint only)");
   check(!(await page.content()).includes(code), "the code itself is not shown again");
   await page.click("button.api[data-method=DELETE]");
-  await page.waitForFunction(() => /^204/.test(document.getElementById("outcome").textContent));
+  await waitForText(page, "#outcome", /^204/);
 
   // The same in Japanese through the switch.
   await page.goto(`${CONSOLE}/devices/${MAC}`);

@@ -33,6 +33,8 @@
         .then(function (res) {
           say(outcome, res);
           b.disabled = false;
+          // A rollout's decision changes what the page shows: read it again.
+          if (res.status < 400 && b.closest(".reload")) window.location.reload();
           // A new binding code: shown this once, on the card to print for the customer.
           var card = document.getElementById("card");
           if (card && res.status === 201 && res.json && res.json.code) {
@@ -46,6 +48,28 @@
           }
         })
         .catch(function () { outcome.textContent = "network error"; b.disabled = false; });
+    });
+  });
+  // A form of class api-form is one admin API call: its non-empty fields as a JSON object
+  // (data-kind "int" and "number" as numbers, "list" as an array of numbers, else strings);
+  // the API validates them (a 400 names the field). On success the page is read again.
+  Array.prototype.forEach.call(document.querySelectorAll("form.api-form"), function (f) {
+    f.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var body = {};
+      Array.prototype.forEach.call(f.querySelectorAll("input[name]"), function (i) {
+        var v = i.value.trim(), kind = i.getAttribute("data-kind");
+        if (v === "") return;
+        if (kind === "int" || kind === "number") body[i.name] = Number(v);
+        else if (kind === "list") body[i.name] = v.split(",").map(function (x) { return Number(x.trim()); });
+        else body[i.name] = v;
+      });
+      call(f.getAttribute("data-method"), f.getAttribute("data-path"), JSON.stringify(body))
+        .then(function (res) {
+          say(outcome, res);
+          if (res.status < 400) window.location.reload();
+        })
+        .catch(function () { outcome.textContent = "network error"; });
     });
   });
   var print = document.getElementById("print");
