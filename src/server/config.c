@@ -116,6 +116,9 @@ static const pv_config_key keys[] = {
 
     ROW("https", "session_cache", "tls-session-cache", UINT, session_cache, 0, 10000000, "N",
         "TLS sessions kept for resumption without tickets (about 1 KB each); 0 = none"),
+    ROW("https", "handshake_rate", "tls-handshake-rate", UINT, handshake_rate, 0, 1000000, "N",
+        "TLS handshakes started per second across the server; beyond, they queue up to "
+        "[provisioning] queue_deadline_ms, then a TLS alert (0 = no limit)"),
     ROW("admin", "listen", "admin", LISTEN, admin_listen, 0, 0, "ADDR:PORT",
         "admin listener (/metrics, /healthz); keep it on loopback"),
 
