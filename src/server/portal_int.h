@@ -67,10 +67,15 @@ void pv__portal_json(pv__portal_req *r, int status, const char *json);
 void pv__portal_audit(pv__portal_req *r, const char *action, const char *subject,
                       const char *detail);
 
+/* portal_pages.c: how to point a phone at the binding URL with code (the resync URL for the
+ * phone's web page, the keypad's Profile Rule; then the text of last_key, if any) — the
+ * portal's code page and the console's printed card. NULL code: empty
+ * <span class="code-slot"> elements for a script to fill. */
+void pv__portal_code_steps(pv_buf *out, pv__portal_req *r, const char *code, const char *last_key);
 /* portal_pages.c: the logged-in routes; false when the path is none of them. */
 bool pv__portal_account_route(pv__portal_req *r);
-/* console.c: the console's logged-in routes (false: none of them), and the admin API
- * reached with the session's login and role (docs/console.md). */
+/* console.c (its pages: console_int.h): the console's logged-in routes (false: none of them), and
+ * the admin API reached with the session's login and role (docs/console.md). */
 bool pv__console_route(pv__portal_req *r);
 void pv__console_api(pv__portal_req *r);
 /* True for a path the console serves (its pages and the API): others answer 404 to anyone. */
