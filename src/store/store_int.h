@@ -57,7 +57,12 @@ struct pv_store {
     pthread_t tx_thread;   /* the thread that began the transaction (tx_depth > 0) */
     pv_secrets *secrets;   /* NULL until pv_store_secrets_load() */
     unsigned reports_keep; /* reports kept per device (pv_store_set_reports_per_device) */
+    bool wrote;            /* a write statement ran since the last commit (pv_store_write_epoch) */
+    bool quiet;            /* its commits do not count (pv_store_quiet_writes) */
 };
+
+/* A write committed on s: counts towards pv_store_write_epoch unless s is quiet. */
+void pv__wrote_committed(pv_store *s);
 
 /* Bound values. */
 typedef struct pv__val {
