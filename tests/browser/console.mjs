@@ -106,6 +106,54 @@ try {
   check((await page.textContent("main table")).includes("acme"), "the accounts listed");
   await axe(page, "accounts");
 
+  // An account created from the list's form, then deleted (no devices: an operator may).
+  await page.fill("#n-name", "globex");
+  await page.fill("#n-customer", "Globex Corp");
+  await Promise.all([page.waitForURL(`${CONSOLE}/accounts/globex`),
+    page.click("#account-create button[type=submit]")]);
+  check((await page.textContent("#account-name")) === "globex", "the new account's page");
+  await Promise.all([page.waitForURL(`${CONSOLE}/accounts`),
+    page.click("#account-delete button[type=submit]")]);
+  check(!(await page.textContent("main table")).includes("globex"), "the account deleted");
+
+  // acme's settings as a form. Its parameters fill {{lines.0.user}}: without line 1 its device
+  // would not render, which the dry run says and the save refuses (422); then fixed.
+  await page.goto(`${CONSOLE}/accounts/acme`);
+  check((await page.inputValue("#lines-0-user")) === "1001", "line 1's user in the form");
+  check((await page.inputValue("#lines-0-password")) === "" &&
+    !(await page.content()).includes("line-pw-1"), "the line's password is not on the page");
+  await axe(page, "account");
+  for (const f of ["line", "user", "auth_id", "display_name", "proxy"]) await page.fill(`#lines-0-${f}`, "");
+  const verdictIs = (re) => page.locator("#settings-verdict", { hasText: re }).waitFor();
+  await page.click("#settings-dry-run");
+  await verdictIs(/would fail/);
+  const dry = await page.textContent("#settings-verdict");
+  check(dry.includes("1 would fail to render") && dry.includes(MAC), `the dry run names the failing device: ${dry}`);
+  await axe(page, "account-dry-run-refused");
+  await shot(page, "12c-settings-dry-run-refused");
+  await page.click("#settings-save");
+  await verdictIs(/^422/);
+  check((await page.textContent("#settings-verdict")).includes("would fail to render"), "the save refused (422)");
+  await page.fill("#lines-0-line", "1");
+  await page.fill("#lines-0-user", "1002");
+  await page.fill("#lines-0-display_name", "Front");
+  await page.click("#settings-dry-run");
+  await verdictIs(/0 would fail/);
+  check((await page.textContent("#settings-verdict")).startsWith("1 of 1 devices change"), "the fix changes the one device");
+  await page.click("#settings-save");
+  await verdictIs(/^200/);
+  await shot(page, "12d-settings-saved");
+  // A customer login for acme, then a new password for it.
+  await page.fill("#c-login", "bob");
+  await page.fill("#c-password", "bob password 1");
+  await Promise.all([page.waitForNavigation(), page.click("#customer-create button[type=submit]")]);
+  const bob = page.locator("#customers tbody tr", { hasText: "bob" });
+  check((await bob.count()) === 1, "the customer listed");
+  await bob.locator("input[type=password]").fill("bob password 2");
+  await Promise.all([page.waitForNavigation(), bob.locator("button[type=submit]").click()]);
+  await axe(page, "account-customers");
+  await shot(page, "12e-account-customers");
+
   // A binding code for acme: created through the API with the session, shown once on a card.
   await page.goto(`${CONSOLE}/codes?account=acme`);
   await page.click("button.api[data-path$='/codes']");
@@ -150,6 +198,11 @@ try {
   await v.goto(`${CONSOLE}/params/set?scope=account:acme`);
   check((await v.locator("#save").count()) === 0, "no save button for a viewer");
   await shot(v, "15-params-viewer");
+  await v.goto(`${CONSOLE}/accounts/acme`);
+  check((await v.locator("main button").count()) === 0, "no edit button on an account for a viewer");
+  check(await v.isDisabled("#lines-0-user"), "the settings read-only for a viewer");
+  await axe(v, "account-viewer");
+  await shot(v, "15b-account-viewer");
   await v.goto(`${CONSOLE}/codes?account=acme`);
   check((await v.locator("button.api").count()) === 0, "no code buttons for a viewer");
   await axe(v, "codes-viewer");
@@ -166,6 +219,8 @@ try {
   const p = await call("PATCH", "/api/v1/params/account:acme",
     JSON.stringify({ entries: { Display_Name_2_: { value: "x" } } }));
   check(p === 403, `a viewer's edit refused (got ${p})`);
+  const s = await call("PATCH", "/api/v1/accounts/acme", JSON.stringify({ customer: "x" }));
+  check(s === 403, `a viewer's account edit refused (got ${s})`);
   await vctx.close();
 
   console.log(`ok: console_browser: ${checks()} checks; axe on ${audited.length} pages (${audited.join(", ")}); ` +
