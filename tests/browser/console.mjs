@@ -2,7 +2,9 @@
 // Debian's chromium, headless, driven by playwright-core; axe-core checks every page. The shell
 // script starts the server, seeds the devices and logins, and passes by environment: CONSOLE
 // (http://127.0.0.1:ADMIN_PORT), MAC (the device to find), OUT (screenshots), WAIT (seconds a
-// slow step may take), OPS/OPS_PW (an operator), VIEW/VIEW_PW (a viewer).
+// slow step may take), OPS/OPS_PW (an operator), VIEW/VIEW_PW (a viewer). Waits are locators
+// (hasText), never page.waitForFunction: its polling evaluates a string, which the console's CSP
+// (no unsafe-eval) refuses whenever the condition is not already true at the first look.
 import { env, OUT, WAIT_MS, check, checks, audited, axe, shot, launch } from "./harness.mjs";
 
 const CONSOLE = env("CONSOLE"), MAC = env("MAC");
@@ -72,7 +74,7 @@ try {
   await axe(page, "params-dry-run-refused");
   await shot(page, "06-dry-run-refused");
   await page.click("#save");
-  await page.waitForFunction(() => document.getElementById("verdict").textContent.startsWith("422"));
+  await page.locator("#verdict", { hasText: /^422/ }).waitFor();
   check((await page.textContent("#verdict")).startsWith("422"), "the save refused with 422");
   await shot(page, "07-save-refused");
   await page.fill("#p-value", "Front {{lines.0.user}}");
@@ -80,14 +82,14 @@ try {
   check(res.status() === 200, "the fixed value's dry run passes");
   check((await page.textContent("#verdict")).includes("1 devices change"), "it reaches acme's one device");
   await page.click("#save");
-  await page.waitForFunction(() => /^2\d\d/.test(document.getElementById("verdict").textContent));
+  await page.locator("#verdict", { hasText: /^2\d\d/ }).waitFor();
   await axe(page, "params-saved");
   await shot(page, "08-saved");
 
   // A resync action through the API with the session.
   await page.goto(`${CONSOLE}/devices/${MAC}`);
   await page.click("button.api[data-body*=resync]");
-  await page.waitForFunction(() => /^202/.test(document.getElementById("outcome").textContent));
+  await page.locator("#outcome", { hasText: /^202/ }).waitFor();
   await shot(page, "09-resync");
 
   await page.goto(`${CONSOLE}/dashboard`);
@@ -175,7 +177,7 @@ try {
   check((await page.locator("table.codes tbody tr").count()) === 1, "the code listed (its hint only)");
   check(!(await page.content()).includes(code), "the code itself is not shown again");
   await page.click("button.api[data-method=DELETE]");
-  await page.waitForFunction(() => /^204/.test(document.getElementById("outcome").textContent));
+  await page.locator("#outcome", { hasText: /^204/ }).waitFor();
 
   // The same in Japanese through the switch.
   await page.goto(`${CONSOLE}/devices/${MAC}`);
