@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/search.sh — the console's device search and dashboard counts at 1 000 000 devices, both
-# stores, against the same store without schema step 7 (issue 13 item 1).
+# stores, against the same store without schema step 8 (issue 13 item 1).
 #
 #   bench/search.sh BUILD [N]          # N devices (default 1 000 000)
 #   PV_SEARCH_STORES="sqlite postgres" # the stores (these are the defaults)
@@ -8,12 +8,12 @@
 # For each store: a fresh store seeded through the store API by `search_store seed`
 # (bench/search_store.c: 1 000 accounts, one holding half the devices, four common models and a
 # rare one, 97 % SEC-PRV-2, three firmware versions one of them rare), then `search_store
-# measure` (median of 7 of each search and of the dashboard's three counts) twice: with step 7's
-# indexes and kept counts ("step7"), then with the indexes and triggers dropped ("before": the
-# searches as before step 7, the reference, same data, same run; its dashboard figure is the
-# three GROUP BY over the devices the dashboard ran before step 7, group_by_counts_ms, through
+# measure` (median of 7 of each search and of the dashboard's three counts) twice: with step 8's
+# indexes and kept counts ("step8"), then with the indexes and triggers dropped ("before": the
+# searches as before step 8, the reference, same data, same run; its dashboard figure is the
+# three GROUP BY over the devices the dashboard ran before step 8, group_by_counts_ms, through
 # sqlite3/psql).
-# The seeding time with and without step 7's triggers is the write cost of the kept counts
+# The seeding time with and without step 8's triggers is the write cost of the kept counts
 # (SQLite: a second store seeded with the triggers dropped).
 #
 # Output: bench/results/search-<time>.jsonl.
@@ -25,13 +25,13 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 . "$src/bench/lib.bash"
 bench_begin search
 
-# What step 7 added, removed again: the store as it searched and counted before it.
+# What step 8 added, removed again: the store as it searched and counted before it.
 drop_sqlite="DROP INDEX devices_state; DROP INDEX devices_model; DROP INDEX devices_firmware;
   DROP TRIGGER devices_counted_insert; DROP TRIGGER devices_counted_delete;
   DROP TRIGGER devices_counted_update;"
 drop_pg="DROP INDEX devices_state; DROP INDEX devices_model; DROP INDEX devices_firmware;
   DROP TRIGGER devices_counted ON devices;"
-# The counts as the dashboard took them before step 7: a GROUP BY over the devices per chart.
+# The counts as the dashboard took them before step 8: a GROUP BY over the devices per chart.
 group_by="SELECT state, COUNT(*) FROM devices GROUP BY state ORDER BY 2 DESC, 1 LIMIT 12;
   SELECT COALESCE(model, ''), COUNT(*) FROM devices GROUP BY model ORDER BY 2 DESC, 1 LIMIT 12;
   SELECT COALESCE(firmware_version, ''), COUNT(*) FROM devices GROUP BY firmware_version
@@ -59,7 +59,7 @@ for store in $stores; do
   fi
   record "$("$build/search_store" seed "$url" "$n" | sed "s/}\$/,\"loadavg\":$(loadavg)}/")"
   if [ "$store" = postgres ]; then sql "VACUUM ANALYZE"; fi
-  record "$("$build/search_store" measure "$url" step7)"
+  record "$("$build/search_store" measure "$url" step8)"
   if [ "$store" = postgres ]; then sql "$drop_pg"; else sql "$drop_sqlite"; fi
   before=$("$build/search_store" measure "$url" before)
   # its dashboard figure is the GROUP BY's (the kept counts are still there, unmaintained)

@@ -14,7 +14,7 @@
  *       Runs each search the console makes (a page of 50, pv_store_device_find) and the
  *       dashboard's three counts (pv_store_device_counts) 7 times and prints the median of
  *       each in milliseconds, one JSON line labelled LABEL (bench/search.sh runs it with the
- *       indexes of schema step 7 and again after dropping them: the same run's reference).
+ *       indexes of schema step 8 and again after dropping them: the same run's reference).
  *
  * Bounded: N ≤ 10 000 000; 7 runs per query.
  */

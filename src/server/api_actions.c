@@ -197,12 +197,11 @@ void pv__api_device_action(pv__api_ctx *ctx)
 void pv__api_actions_bulk(pv__api_ctx *ctx)
 {
     static const pv__api_field fields[] = {
-        {"action", PV_API_STRING, true}, {"macs", PV_API_ARRAY, false},
+        {"action", PV_API_STRING, true},   {"macs", PV_API_ARRAY, false},
         {"account", PV_API_STRING, false}, {"model", PV_API_STRING, false},
         {"all", PV_API_BOOL, false},       {"rate", PV_API_INT, false}};
     const char *action;
-    if (!pv__api_body(ctx, fields, sizeof fields / sizeof fields[0]) ||
-        !check_action(ctx, &action))
+    if (!pv__api_body(ctx, fields, sizeof fields / sizeof fields[0]) || !check_action(ctx, &action))
         return;
     json_t *macs = json_object_get(ctx->body, "macs");
     const char *account = pv__api_str(ctx->body, "account");
@@ -223,7 +222,8 @@ void pv__api_actions_bulk(pv__api_ctx *ctx)
     if (macs != NULL) {
         size_t i;
         json_t *v;
-        json_array_foreach(macs, i, v) {
+        json_array_foreach(macs, i, v)
+        {
             char mac[13];
             pv_store_device dev = {0};
             if (!pv__api_mac(ctx, json_string_value(v) ? json_string_value(v) : "", "macs", mac)) {
@@ -261,8 +261,11 @@ void pv__api_actions_bulk(pv__api_ctx *ctx)
             pv_store_devices_free(rows, n);
         } while (page.after[0] != '\0');
     }
-    start(ctx, action, account ? account : all || model ? (model ? model : "all") : "macs", &sel,
-          (unsigned)rate);
+    start(ctx, action,
+          account        ? account
+          : all || model ? (model ? model : "all")
+                         : "macs",
+          &sel, (unsigned)rate);
 }
 
 /* ---- ?notify=1 on an account change: the devices whose profile changed ---- */
@@ -273,8 +276,9 @@ struct pv__api_renders {
     char (*hash)[65];
 };
 
-/* SHA-256 of mac's plain render, as the server would render it; "" when it cannot be. */
-static void render_hash(pv__api_ctx *ctx, const char *mac, char out[65])
+/* SHA-256 of mac's plain render, as the server would render it; "" when it cannot be (why
+ * in err, when given). */
+static void render_hash(pv__api_ctx *ctx, const char *mac, char out[65], pv_error *why)
 {
     pv_prov_policy pol;
     if (ctx->policy != NULL)
@@ -285,7 +289,9 @@ static void render_hash(pv__api_ctx *ctx, const char *mac, char out[65])
     pv_render_output r = {0};
     pv_error err = {""};
     out[0] = '\0';
-    if (pv_render_device(ctx->store, mac, &o, &r, &err) == 0)
+    if (why == NULL)
+        why = &err;
+    if (pv_render_device(ctx->store, mac, &o, &r, why) == 0)
         memcpy(out, r.hash, 65);
     pv_render_output_free(&r);
 }
@@ -308,7 +314,7 @@ pv__api_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id)
                 r->hash = pv_reallocarray(r->hash, cap, sizeof *r->hash);
             }
             memcpy(r->mac[r->n], rows[i].mac, sizeof r->mac[0]);
-            render_hash(ctx, rows[i].mac, r->hash[r->n]);
+            render_hash(ctx, rows[i].mac, r->hash[r->n], NULL);
             r->n++;
         }
         pv_store_devices_free(rows, n);
@@ -325,13 +331,28 @@ void pv__api_renders_free(pv__api_renders *r)
     free(r);
 }
 
+void pv__api_renders_compare(pv__api_ctx *ctx, const pv__api_renders *before, pv__api_reach *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < before->n; i++) {
+        char now[65];
+        pv_error why = {""};
+        render_hash(ctx, before->mac[i], now, &why);
+        out->devices++;
+        if (now[0] == '\0' && before->hash[i][0] != '\0' && out->failed++ == 0)
+            snprintf(out->first, sizeof out->first, "%s, %s", before->mac[i], why.msg);
+        else if (now[0] != '\0' && strcmp(now, before->hash[i]) != 0)
+            out->changed++;
+    }
+}
+
 json_t *pv__api_notify_changed(pv__api_ctx *ctx, pv__api_renders *before, const char *subject)
 {
     selection sel = {.skipped = json_array()};
     pv_error err = {""};
     for (size_t i = 0; i < before->n; i++) {
         char now[65];
-        render_hash(ctx, before->mac[i], now);
+        render_hash(ctx, before->mac[i], now, NULL);
         pv_store_device dev = {0};
         if (now[0] != '\0' && strcmp(now, before->hash[i]) != 0 &&
             pv_store_device_get(ctx->store, before->mac[i], &dev, &err) == 0)
@@ -401,10 +422,10 @@ static json_t *job_json(pv__api_ctx *ctx, const pv_store_notify_job *j)
     json_object_foreach(by, k, v) done += json_integer_value(v);
     const char *event = pv_notify_event_of(j->action);
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:I, s:o, s:I, s:o}", "id",
-                     (json_int_t)j->id, "action", j->action, "event", event ? event : "",
-                     "subject", j->subject, "actor", j->actor, "total", (json_int_t)j->total,
-                     "done", done, "finished", j->finished_at != 0, "rate", (json_int_t)j->rate,
-                     "outcomes", by, "created_at", (json_int_t)j->created_at, "finished_at",
+                     (json_int_t)j->id, "action", j->action, "event", event ? event : "", "subject",
+                     j->subject, "actor", j->actor, "total", (json_int_t)j->total, "done", done,
+                     "finished", j->finished_at != 0, "rate", (json_int_t)j->rate, "outcomes", by,
+                     "created_at", (json_int_t)j->created_at, "finished_at",
                      j->finished_at ? json_integer((json_int_t)j->finished_at) : json_null());
 }
 
@@ -457,12 +478,11 @@ void pv__api_jobs_list(pv__api_ctx *ctx)
 
 static json_t *outcome_json(const pv_store_notify_outcome *o, bool with_job)
 {
-    json_t *v = json_pack("{s:s, s:s, s:I, s:I, s:b, s:s, s:o}", "mac", o->mac, "outcome",
-                          o->outcome, "status", (json_int_t)o->status, "attempts",
-                          (json_int_t)o->attempts, "challenged", o->challenged, "via", o->via,
-                          "finished_at",
-                          o->finished_at ? json_integer((json_int_t)o->finished_at)
-                                         : json_null());
+    json_t *v =
+        json_pack("{s:s, s:s, s:I, s:I, s:b, s:s, s:o}", "mac", o->mac, "outcome", o->outcome,
+                  "status", (json_int_t)o->status, "attempts", (json_int_t)o->attempts,
+                  "challenged", o->challenged, "via", o->via, "finished_at",
+                  o->finished_at ? json_integer((json_int_t)o->finished_at) : json_null());
     if (with_job)
         json_object_set_new(v, "job", json_integer((json_int_t)o->job_id));
     return v;
@@ -495,8 +515,7 @@ void pv__api_job_devices(pv__api_ctx *ctx)
     pv__api_list(ctx, list_job_outcomes);
 }
 
-static int list_device_outcomes(pv__api_ctx *ctx, pv_store_page *page, json_t *items,
-                                pv_error *err)
+static int list_device_outcomes(pv__api_ctx *ctx, pv_store_page *page, json_t *items, pv_error *err)
 {
     char mac[13];
     if (!pv__api_mac(ctx, ctx->params[0], "mac", mac))

@@ -161,44 +161,55 @@ static void rollout_section(pv__portal_req *r, pv_buf *page, const pv_store_roll
     pv_buf_append_str(page, "</section>\n");
 }
 
-/* A number input of the create form; kind "int" or "list" tells console.js the JSON type. */
-static void number_field(pv_buf *page, pv__portal_req *r, const char *name, const char *label,
-                         const char *kind, const char *placeholder)
+/* An input of the create form: data-key names its field of the API's body, type ("" for text,
+ * "int", "number", "list") tells console.js the JSON type. */
+static void field(pv_buf *page, pv__portal_req *r, const char *key, const char *label,
+                  const char *type, const char *placeholder)
 {
-    pv_buf_appendf(page, "<div class=\"field\"><label for=\"rc-%s\">", name);
+    pv_buf_appendf(page, "<div class=\"field\"><label for=\"rc-%s\">", key);
     pv__portal_text(page, r, label);
-    pv_buf_appendf(page,
-                   "</label>\n<input id=\"rc-%s\" name=\"%s\" data-kind=\"%s\" "
-                   "placeholder=\"%s\" maxlength=\"64\"%s></div>\n",
-                   name, name, kind, placeholder,
-                   strcmp(kind, "int") == 0 ? " inputmode=\"numeric\"" : "");
+    pv_buf_appendf(page, "</label>\n<input id=\"rc-%s\" data-key=\"%s\" maxlength=\"64\"", key,
+                   key);
+    if (type[0] != '\0')
+        pv_buf_appendf(page, " data-type=\"%s\"%s", type,
+                       strcmp(type, "int") == 0 ? " inputmode=\"numeric\"" : "");
+    if (placeholder[0] != '\0')
+        pv_buf_appendf(page, " placeholder=\"%s\"", placeholder);
+    pv_buf_append_str(page, "></div>\n");
 }
 
-/* The create form (operators): what POST /api/v1/rollouts takes; empty fields keep the
- * API's defaults (docs/rollouts.md). */
+/* The create form (operators): what POST /api/v1/rollouts takes; empty fields are left out,
+ * so the API's defaults apply (docs/rollouts.md); the page is read again on success. */
 static void create_form(pv__portal_req *r, pv_buf *page)
 {
     pv_buf_append_str(page, "<h2 id=\"create-rollout\">");
     pv__portal_text(page, r, "rollout_create");
-    pv_buf_append_str(page, "</h2>\n<form class=\"edit api-form\" data-method=\"POST\" "
-                            "data-path=\"/api/v1/rollouts\" aria-labelledby=\"create-rollout\">\n");
+    pv_buf_append_str(page, "</h2>\n<form class=\"api-form edit\" id=\"rollout-form\" "
+                            "data-method=\"POST\" data-path=\"/api/v1/rollouts\" "
+                            "data-then=\"reload\" data-omit-empty "
+                            "aria-labelledby=\"create-rollout\">\n");
     static const struct {
-        const char *name, *label;
-    } texts[] = {
-        {"name", "name"}, {"model", "model"}, {"account", "account"}, {"from_version", "r_from"}};
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-        pv__console_text_field(page, r, texts[i].name, texts[i].label, "");
-    number_field(page, r, "percent", "r_percent", "int", "100");
-    number_field(page, r, "canary", "r_canary", "int", "");
-    number_field(page, r, "cohorts", "r_cohorts", "list", "1,10,50,100");
-    number_field(page, r, "per_minute", "r_per_minute", "int", "");
-    number_field(page, r, "max_in_flight", "in_flight", "int", "");
-    number_field(page, r, "soak_s", "r_soak", "int", "");
-    number_field(page, r, "max_failed_percent", "r_max_failed", "number", "2");
-    number_field(page, r, "max_missing_percent", "r_max_missing", "number", "1");
+        const char *key, *label, *type, *placeholder;
+    } fields[] = {
+        {"name", "name", "", ""},
+        {"model", "model", "", ""},
+        {"account", "account", "", ""},
+        {"from_version", "r_from", "", ""},
+        {"percent", "r_percent", "int", "100"},
+        {"canary", "r_canary", "int", ""},
+        {"cohorts", "r_cohorts", "list", "1,10,50,100"},
+        {"per_minute", "r_per_minute", "int", ""},
+        {"max_in_flight", "in_flight", "int", ""},
+        {"soak_s", "r_soak", "int", ""},
+        {"max_failed_percent", "r_max_failed", "number", "2"},
+        {"max_missing_percent", "r_max_missing", "number", "1"},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        field(page, r, fields[i].key, fields[i].label, fields[i].type, fields[i].placeholder);
     pv_buf_append_str(page, "<button type=\"submit\" id=\"rollout-create\">");
     pv__portal_text(page, r, "rollout_create");
-    pv_buf_append_str(page, "</button>\n</form>\n");
+    pv_buf_append_str(page, "</button>\n<p class=\"verdict\" role=\"status\" "
+                            "aria-live=\"polite\"></p>\n</form>\n");
 }
 
 void pv__console_firmware_page(pv__portal_req *r)

@@ -38,7 +38,7 @@ static const pv__list_spec device_list = {sizeof(pv_store_device), read_device, 
 
 /*
  * One statement per combination of filters, so that each filter is a plain equality the
- * planner can take an index for (step 7: (state, mac), (model, mac), (firmware_version,
+ * planner can take an index for (step 8: (state, mac), (model, mac), (firmware_version,
  * mac), and (account_id, mac)); a filter written `($3 = '' OR state = $3)` serves every
  * combination but reads the table in MAC order. An absent filter still names its parameter
  * (`$3 = ''`: a constant, evaluated once) so every variant binds the same seven values.
@@ -93,7 +93,7 @@ int pv_store_device_find(pv_store *s, const pv_store_device_query *q, pv_store_p
                     page, (void **)rows, n, err);
 }
 
-/* The counts kept by schema step 7's triggers: the folded counts plus the changes appended
+/* The counts kept by schema step 8's triggers: the folded counts plus the changes appended
  * since, so that a read is right whether or not a fold ran. The dimension is chosen from
  * the enum, never from input. */
 static const char *const dimensions[] = {

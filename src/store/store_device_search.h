@@ -8,11 +8,11 @@
  * pagination: the cursor is the last MAC of the previous page, never an
  * offset, so page 5 000 costs what page 1 costs). A MAC prefix becomes a
  * range of the primary key, an account the (account_id, mac) index, state,
- * model and firmware their (column, mac) indexes (schema step 7), so a rare
+ * model and firmware their (column, mac) indexes (schema step 8), so a rare
  * value costs what a common one does.
  *
  * The dashboard's counts by state, model and firmware are kept by the store
- * as devices change (triggers, schema step 7), not counted per read.
+ * as devices change (triggers, schema step 8), not counted per read.
  *
  * Stateless; the caller's handle and thread.
  */

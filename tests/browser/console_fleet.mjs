@@ -4,7 +4,7 @@
 // PHASE ("create": the operator creates a rollout with the form; "halted": after the fleet made
 // it halt), MODEL and OLD (the rollout's model and the version it leaves), DESK (a phone with a
 // full report), SECRET (its line password, never to be on a page), OPS/OPS_PW, VIEW/VIEW_PW.
-import { env, WAIT_MS, check, checks, audited, axe, shot, launch, waitForText } from "./harness.mjs";
+import { env, WAIT_MS, check, checks, audited, axe, shot, launch } from "./harness.mjs";
 
 const CONSOLE = env("CONSOLE"), PHASE = env("PHASE"), MODEL = env("MODEL"), OLD = env("OLD");
 const DESK = env("DESK"), SECRET = env("SECRET");
@@ -32,9 +32,9 @@ try {
     await axe(ops, "firmware-empty");
     await shot(ops, "01-firmware-empty");
     // The form is the API's POST /rollouts: empty fields keep its defaults.
-    await ops.fill("#q-name", "bad");
-    await ops.fill("#q-model", MODEL);
-    await ops.fill("#q-from_version", OLD);
+    await ops.fill("#rc-name", "bad");
+    await ops.fill("#rc-model", MODEL);
+    await ops.fill("#rc-from_version", OLD);
     await ops.fill("#rc-canary", "10");
     await ops.fill("#rc-cohorts", "50, 100");
     await ops.fill("#rc-max_in_flight", "10");
@@ -50,10 +50,11 @@ try {
     await axe(ops, "firmware-running");
     await shot(ops, "02-firmware-running");
     // A refusal of the API is said on the page: the same name again (409).
-    await ops.fill("#q-name", "bad");
-    await ops.fill("#q-model", MODEL);
+    await ops.fill("#rc-name", "bad");
+    await ops.fill("#rc-model", MODEL);
     await ops.click("#rollout-create");
-    const refused = await waitForText(ops, "#outcome", /^409/);
+    await ops.locator("#rollout-form .verdict", { hasText: /^409/ }).waitFor();
+    const refused = await ops.textContent("#rollout-form .verdict");
     check(refused.includes("exists") || refused.includes("bad"), `a second 'bad' refused: ${refused}`);
   } else {
     // The halted rollout: its reason, the canary's failures, the decisions offered.

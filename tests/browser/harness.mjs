@@ -49,16 +49,3 @@ export function launch() {
     timeout: WAIT_MS,
   });
 }
-
-// Waits until the text of selector matches re, polled from here (page.waitForFunction would
-// evaluate its predicate inside the page, which the pages' CSP — no 'unsafe-eval' — refuses
-// once it has to poll); at most WAIT seconds. Returns the text.
-export async function waitForText(page, selector, re) {
-  const end = Date.now() + WAIT_MS;
-  for (;;) {
-    const text = (await page.textContent(selector)) || "";
-    if (re.test(text)) return text;
-    if (Date.now() > end) throw new Error(`FAIL: ${selector} never matched ${re} (last: ${text})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

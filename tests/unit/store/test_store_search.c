@@ -2,8 +2,8 @@
  * (PV_TEST_PG, integration.store_postgres): every combination of filters pages through exactly
  * the devices a plain reading of the whole table finds, in MAC order; the counts follow every
  * way a device changes (create, import, state, model, firmware, release, delete) with and
- * without a fold; and schema step 7 on a database that already holds devices counts them. */
-/* Covers src/store/store_device_search.c and schema step 7 in src/store/migrations.c. */
+ * without a fold; and schema step 8 on a database that already holds devices counts them. */
+/* Covers src/store/store_device_search.c and schema step 8 in src/store/migrations.c. */
 #include "store_test.h"
 
 #include "store/migrations.h"
@@ -223,15 +223,15 @@ static void counts_follow_every_change(void **state)
     assert_int_equal(count_of(&t, "CP-7841-3PCC"), 0); /* its last device gone: no bar */
 }
 
-/* Schema step 7 on a database that already holds devices (made with every step, then step 7
+/* Schema step 8 on a database that already holds devices (made with every step, then step 8
  * taken back as an older provisor would have left it): the counts start from them. */
-static void step7_counts_the_devices_already_there(void **state)
+static void step8_counts_the_devices_already_there(void **state)
 {
     store_fixture *f = *state;
     pv_store *s = S(state);
     int64_t acct[2];
     seed(s, acct);
-    assert_int_equal(pv_store_schema_known(), 7);
+    assert_int_equal(pv_store_schema_known(), 8);
     bool pg = store_test_pg() != NULL;
     pv_store_close(s);
     f->s = NULL;
@@ -240,14 +240,14 @@ static void step7_counts_the_devices_already_there(void **state)
                                "DROP TABLE device_counts; DROP TABLE device_count_changes; "
                                "DROP INDEX devices_state; DROP INDEX devices_model; "
                                "DROP INDEX devices_firmware; "
-                               "DELETE FROM schema_version WHERE version = 7"
+                               "DELETE FROM schema_version WHERE version = 8"
                              : "DROP TRIGGER devices_counted_insert; "
                                "DROP TRIGGER devices_counted_delete; "
                                "DROP TRIGGER devices_counted_update; "
                                "DROP TABLE device_counts; DROP TABLE device_count_changes; "
                                "DROP INDEX devices_state; DROP INDEX devices_model; "
                                "DROP INDEX devices_firmware; "
-                               "DELETE FROM schema_version WHERE version = 7");
+                               "DELETE FROM schema_version WHERE version = 8");
     assert_ok(pv_store_open(f->db, &f->s, e));
     int applied = 0;
     assert_ok(pv_store_migrate(f->s, &applied, e));
@@ -262,7 +262,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         STORE_TEST(every_filter_combination_pages_through_its_devices),
         STORE_TEST(counts_follow_every_change),
-        STORE_TEST(step7_counts_the_devices_already_there),
+        STORE_TEST(step8_counts_the_devices_already_there),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
