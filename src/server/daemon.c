@@ -104,8 +104,11 @@ static void on_rollouts(uv_timer_t *t)
 
 static void on_rates(uv_timer_t *t)
 {
-    (void)t;
-    pv_rates_sample((int64_t)time(NULL));
+    worker *w = t->data;
+    int64_t now = (int64_t)time(NULL);
+    pv_rates_sample(now);
+    if (w->d->admin.api != NULL)
+        pv_api_fold_counts(w->d->admin.api, now);
 }
 
 static void start_drain(worker *w)
