@@ -10,6 +10,7 @@
  */
 #include "core/alloc.h"
 #include "server/api_int.h"
+#include "server/push.h"
 #include "server/binding.h"
 #include "server/tokens.h"
 
@@ -263,7 +264,7 @@ static void account_update(pv__api_ctx *ctx, bool patch)
         return;
     pv_store_account a = {0};
     pv_error err = {""};
-    pv__api_renders *before = NULL;
+    pv_push_renders *before = NULL;
     if (notify_asked(ctx) &&
         pv_store_account_get_by_name(ctx->store, ctx->params[0], &a, &err) == 0) {
         before = pv__api_renders_take(ctx, a.id); /* an unknown account: the 404 below */
@@ -275,7 +276,7 @@ static void account_update(pv__api_ctx *ctx, bool patch)
     if (rc != 0) {
         pv_store_rollback(ctx->store);
         pv_store_account_free(&a);
-        pv__api_renders_free(before);
+        pv_push_renders_free(before);
         pv__api_fail_store(ctx, rc, &err, NULL);
         return;
     }
@@ -315,7 +316,7 @@ static void account_update(pv__api_ctx *ctx, bool patch)
             before = NULL;
         }
     }
-    pv__api_renders_free(before);
+    pv_push_renders_free(before);
     free(new_name);
 }
 
