@@ -185,6 +185,8 @@ static void start_drain(worker *w)
     if (w->notifier != NULL) {
         w->closing++;
         pv_api_set_notifier(w->d->admin.api, NULL);
+        if (w->d->portal != NULL)
+            pv_portal_set_notifier(w->d->portal, NULL);
         pv_notifier_close(w->notifier, server_closed, w);
     }
     if (w->rollouts_on) {
@@ -339,6 +341,8 @@ static int worker_bind(worker *w, pv_error *err)
         rc = pv_notifier_new(&w->loop, &no, &w->notifier, err);
         if (rc == 0)
             pv_api_set_notifier(d->admin.api, w->notifier);
+        if (rc == 0 && d->portal != NULL) /* the portal runs on this loop too */
+            pv_portal_set_notifier(d->portal, w->notifier);
         if (rc == 0 && cfg->sip_notify_after_binding && d->prov != NULL) {
             /* the loops are set up before any runs: nothing binds before this */
             uv_async_init(&w->loop, &w->bound, on_bound);
