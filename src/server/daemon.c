@@ -343,6 +343,9 @@ static int worker_bind(worker *w, pv_error *err)
             pv_api_set_notifier(d->admin.api, w->notifier);
         if (rc == 0 && d->portal != NULL) /* the portal runs on this loop too */
             pv_portal_set_notifier(d->portal, w->notifier);
+        if (rc == 0)
+            pv_logf(PV_LOG_INFO, "sip.notify_after_binding", "enabled=%s",
+                    cfg->sip_notify_after_binding && d->prov != NULL ? "yes" : "no");
         if (rc == 0 && cfg->sip_notify_after_binding && d->prov != NULL) {
             /* the loops are set up before any runs: nothing binds before this */
             uv_async_init(&w->loop, &w->bound, on_bound);
