@@ -53,7 +53,8 @@ static void add_device(pv__api_ctx *ctx, const pv_store_device *dev, pv_push_sel
 static bool check_action(pv__api_ctx *ctx, const char **action)
 {
     *action = pv__api_str(ctx->body, "action");
-    if (pv_notify_event_of(*action) != NULL)
+    /* check-sync is the server's own, after a binding (push.h); operators ask for resync */
+    if (pv_notify_event_of(*action) != NULL && strcmp(*action, "check-sync") != 0)
         return true;
     pv__api_fail(ctx, 422, "invalid", "action",
                  "action must be resync, reboot, restart or report-request");
