@@ -8,10 +8,16 @@
 
 static const char *const class_names[PV_ADMIT__COUNT] = {"render", "firmware", "tls"};
 
+/* Upper bounds (ms) of the wait histogram's buckets: from "at once" to past any deadline a
+ * phone would still wait for (its own HTTP timeout is about a minute). */
+static const unsigned wait_le_ms[] = {1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000, 60000};
+#define WAIT_BUCKETS (sizeof wait_le_ms / sizeof wait_le_ms[0])
+
 static _Atomic long long m_waiting[PV_ADMIT__COUNT];
 static _Atomic unsigned long long m_admitted[PV_ADMIT__COUNT], m_queued[PV_ADMIT__COUNT],
     m_refused_deadline[PV_ADMIT__COUNT], m_refused_full[PV_ADMIT__COUNT],
-    m_wait_ms_sum[PV_ADMIT__COUNT], m_wait_ms_max[PV_ADMIT__COUNT];
+    m_abandoned[PV_ADMIT__COUNT], m_wait_ms_sum[PV_ADMIT__COUNT],
+    m_wait_ms_max[PV_ADMIT__COUNT], m_wait_bucket[PV_ADMIT__COUNT][WAIT_BUCKETS];
 
 static uint64_t now_ms(void)
 {
@@ -64,18 +70,11 @@ static bool take(pv_admission *a, pv_admit_class c)
     return false;
 }
 
-typedef struct waiter {
-    pv_admit_fn fn;
-    void *data;
-    uint64_t since_ms;
-    struct waiter *next;
-} waiter;
-
 struct pv_admit_queue {
     pv_admission *a;
     uv_timer_t timer;
     bool open;
-    waiter *head[PV_ADMIT__COUNT], *tail[PV_ADMIT__COUNT];
+    pv_admit_wait *head[PV_ADMIT__COUNT], *tail[PV_ADMIT__COUNT]; /* FIFO, doubly linked */
     unsigned len[PV_ADMIT__COUNT];
     uint64_t refusals; /* seeds the Retry-After spread */
 };
@@ -98,6 +97,9 @@ static void admitted(pv_admit_class c, uint64_t waited_ms)
     unsigned long long max = atomic_load(&m_wait_ms_max[c]);
     while (waited_ms > max && !atomic_compare_exchange_weak(&m_wait_ms_max[c], &max, waited_ms))
         ;
+    for (size_t b = 0; b < WAIT_BUCKETS; b++) /* cumulative, as Prometheus reads buckets */
+        if (waited_ms <= wait_le_ms[b])
+            atomic_fetch_add(&m_wait_bucket[c][b], 1);
 }
 
 static void refuse(pv_admit_queue *q, pv_admit_fn fn, void *data)
@@ -105,15 +107,21 @@ static void refuse(pv_admit_queue *q, pv_admit_fn fn, void *data)
     fn(data, false, pv_admission_retry_after(q->a, ++q->refusals));
 }
 
-static waiter *pop(pv_admit_queue *q, int c)
+static void unlink_wait(pv_admit_queue *q, pv_admit_wait *w)
 {
-    waiter *w = q->head[c];
-    q->head[c] = w->next;
-    if (q->head[c] == NULL)
-        q->tail[c] = NULL;
+    int c = w->c;
+    if (w->prev != NULL)
+        w->prev->next = w->next;
+    else
+        q->head[c] = w->next;
+    if (w->next != NULL)
+        w->next->prev = w->prev;
+    else
+        q->tail[c] = w->prev;
+    w->prev = w->next = NULL;
+    w->queued = false;
     q->len[c]--;
     atomic_fetch_sub(&m_waiting[c], 1);
-    return w;
 }
 
 static void tick(uv_timer_t *t)
@@ -123,11 +131,12 @@ static void tick(uv_timer_t *t)
     bool waiting = false;
     for (int c = 0; c < PV_ADMIT__COUNT; c++) {
         while (q->head[c] != NULL) {
-            waiter *w = q->head[c];
+            pv_admit_wait *w = q->head[c];
             bool ok = take(q->a, (pv_admit_class)c);
             if (!ok && now < w->since_ms + q->a->cfg.deadline_ms)
                 break; /* FIFO: the ones behind it have later deadlines */
-            pop(q, c);
+            unlink_wait(q, w);
+            /* the callback may free w's owner: nothing of w is read after it */
             if (ok) {
                 admitted((pv_admit_class)c, now - w->since_ms);
                 w->fn(w->data, true, 0);
@@ -135,7 +144,6 @@ static void tick(uv_timer_t *t)
                 atomic_fetch_add(&m_refused_deadline[c], 1);
                 refuse(q, w->fn, w->data);
             }
-            free(w);
         }
         waiting |= q->head[c] != NULL;
     }
@@ -143,8 +151,9 @@ static void tick(uv_timer_t *t)
         uv_timer_stop(&q->timer);
 }
 
-bool pv_admit(pv_admit_queue *q, pv_admit_class c, pv_admit_fn fn, void *data)
+bool pv_admit(pv_admit_queue *q, pv_admit_class c, pv_admit_wait *w, pv_admit_fn fn, void *data)
 {
+    w->queued = false;
     if (q->head[c] == NULL && take(q->a, c)) {
         admitted(c, 0);
         fn(data, true, 0);
@@ -155,8 +164,8 @@ bool pv_admit(pv_admit_queue *q, pv_admit_class c, pv_admit_fn fn, void *data)
         refuse(q, fn, data);
         return false;
     }
-    waiter *w = pv_calloc(1, sizeof *w);
-    *w = (waiter){.fn = fn, .data = data, .since_ms = now_ms()};
+    *w = (pv_admit_wait){
+        .prev = q->tail[c], .fn = fn, .data = data, .since_ms = now_ms(), .c = c, .queued = true};
     if (q->tail[c] != NULL)
         q->tail[c]->next = w;
     else
@@ -174,15 +183,28 @@ bool pv_admit(pv_admit_queue *q, pv_admit_class c, pv_admit_fn fn, void *data)
     return true;
 }
 
+void pv_admit_cancel(pv_admit_queue *q, pv_admit_wait *w)
+{
+    if (q == NULL || w == NULL || !w->queued)
+        return;
+    unlink_wait(q, w);
+    atomic_fetch_add(&m_abandoned[w->c], 1);
+}
+
+unsigned pv_admit_waiting(const pv_admit_queue *q, pv_admit_class c)
+{
+    return q->len[c];
+}
+
 void pv_admit_queue_close(pv_admit_queue *q)
 {
     if (q == NULL || !q->open)
         return;
     for (int c = 0; c < PV_ADMIT__COUNT; c++) {
         while (q->head[c] != NULL) {
-            waiter *w = pop(q, c);
+            pv_admit_wait *w = q->head[c];
+            unlink_wait(q, w);
             refuse(q, w->fn, w->data);
-            free(w);
         }
     }
     uv_close((uv_handle_t *)&q->timer, NULL);
@@ -222,7 +244,8 @@ void pv_admission_metrics(pv_buf *out)
                            atomic_load(&counters[i].v[c]));
     }
     pv_buf_append_str(out, "# HELP provisor_admission_refused_total Requests refused (503 with "
-                           "Retry-After): the deadline passed, or the queue was full.\n"
+                           "Retry-After; a TLS alert for a handshake): the deadline passed, or "
+                           "the queue was full.\n"
                            "# TYPE provisor_admission_refused_total counter\n");
     for (int c = 0; c < PV_ADMIT__COUNT; c++)
         pv_buf_appendf(out,
@@ -231,6 +254,28 @@ void pv_admission_metrics(pv_buf *out)
                        "%llu\n",
                        class_names[c], atomic_load(&m_refused_deadline[c]), class_names[c],
                        atomic_load(&m_refused_full[c]));
+    pv_buf_append_str(out, "# HELP provisor_admission_abandoned_total Waits ended by their peer "
+                           "(connection closed or reset while queued): removed, never admitted.\n"
+                           "# TYPE provisor_admission_abandoned_total counter\n");
+    for (int c = 0; c < PV_ADMIT__COUNT; c++)
+        pv_buf_appendf(out, "provisor_admission_abandoned_total{class=\"%s\"} %llu\n",
+                       class_names[c], atomic_load(&m_abandoned[c]));
+    pv_buf_append_str(out, "# HELP provisor_admission_wait_seconds How long admitted requests "
+                           "waited.\n# TYPE provisor_admission_wait_seconds histogram\n");
+    for (int c = 0; c < PV_ADMIT__COUNT; c++) {
+        for (size_t b = 0; b < WAIT_BUCKETS; b++)
+            pv_buf_appendf(out, "provisor_admission_wait_seconds_bucket{class=\"%s\",le=\"%g\"} "
+                                "%llu\n",
+                           class_names[c], wait_le_ms[b] / 1000.0,
+                           atomic_load(&m_wait_bucket[c][b]));
+        unsigned long long n = atomic_load(&m_admitted[c]);
+        pv_buf_appendf(out,
+                       "provisor_admission_wait_seconds_bucket{class=\"%s\",le=\"+Inf\"} %llu\n"
+                       "provisor_admission_wait_seconds_sum{class=\"%s\"} %.3f\n"
+                       "provisor_admission_wait_seconds_count{class=\"%s\"} %llu\n",
+                       class_names[c], n, class_names[c],
+                       atomic_load(&m_wait_ms_sum[c]) / 1000.0, class_names[c], n);
+    }
 }
 
 void pv_admission_metrics_reset(void)
@@ -243,5 +288,8 @@ void pv_admission_metrics_reset(void)
         atomic_store(&m_refused_full[c], 0);
         atomic_store(&m_wait_ms_sum[c], 0);
         atomic_store(&m_wait_ms_max[c], 0);
+        atomic_store(&m_abandoned[c], 0);
+        for (size_t b = 0; b < WAIT_BUCKETS; b++)
+            atomic_store(&m_wait_bucket[c][b], 0);
     }
 }

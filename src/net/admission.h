@@ -12,12 +12,21 @@
  * together; TFTP answers the 503 as an error packet, which the phone retries
  * on its schedule. A full queue refuses at once, the same way.
  *
+ * A request whose peer goes away while it waits (a connection closed or reset
+ * before its TLS handshake was admitted) is taken out of the queue by its
+ * owner (pv_admit_cancel): its place is free at once and it never gets a
+ * late admission.
+ *
  * Metrics (pv_admission_metrics): waiting requests per class (gauge),
- * admissions, refusals, and the wait of admitted requests (sum, count, max).
+ * admissions, refusals by kind (deadline, queue full), waits abandoned by
+ * their peer, and the wait of admitted requests (histogram, sum, max).
  *
  * Ownership and threads: a pv_admission is the process-wide state (atomics;
  * the caller owns it and its config). A pv_admit_queue belongs to one loop
- * and is used on that loop's thread only; the callbacks run there.
+ * and is used on that loop's thread only; the callbacks run there. A
+ * pv_admit_wait is the caller's (in its connection or request): the queue
+ * links it while it waits, so queuing allocates nothing and a cancel finds
+ * it without a search.
  */
 #ifndef PV_NET_ADMISSION_H
 #define PV_NET_ADMISSION_H
@@ -58,14 +67,33 @@ typedef struct pv_admit_queue pv_admit_queue;
 
 pv_admit_queue *pv_admit_queue_new(pv_admission *a, uv_loop_t *loop);
 
+typedef void (*pv_admit_fn)(void *data, bool admitted, unsigned retry_after_s);
+
+/* One request's place in a queue; the caller's storage, untouched by it while queued. */
+typedef struct pv_admit_wait {
+    struct pv_admit_wait *prev, *next;
+    pv_admit_fn fn;
+    void *data;
+    uint64_t since_ms;
+    pv_admit_class c;
+    bool queued; /* linked in a queue now */
+} pv_admit_wait;
+
 /*
- * Runs fn(data, true, 0) now when the class has a token; else queues it
+ * Runs fn(data, true, 0) now when the class has a token; else queues w
  * (and returns true): later fn(data, true, 0) when a token frees, or
  * fn(data, false, retry_after) past the deadline; a full queue refuses at
- * once (false: not queued).
+ * once (false: not queued). w must stay valid until fn ran or the wait was
+ * cancelled.
  */
-typedef void (*pv_admit_fn)(void *data, bool admitted, unsigned retry_after_s);
-bool pv_admit(pv_admit_queue *q, pv_admit_class c, pv_admit_fn fn, void *data);
+bool pv_admit(pv_admit_queue *q, pv_admit_class c, pv_admit_wait *w, pv_admit_fn fn, void *data);
+
+/* The peer went away while w waited: takes it out of the queue (its place is free at once;
+ * fn never runs) and counts it as abandoned. Nothing when w is not queued. */
+void pv_admit_cancel(pv_admit_queue *q, pv_admit_wait *w);
+
+/* Requests of class c waiting in this loop's queue now. */
+unsigned pv_admit_waiting(const pv_admit_queue *q, pv_admit_class c);
 
 /* Refuses everything waiting and closes the timer; the loop must run once
  * more before pv_admit_queue_free. */

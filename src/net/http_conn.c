@@ -74,6 +74,11 @@ void pv__http_conn_close(pv__http_conn *conn)
     if (conn->closing)
         return;
     conn->closing = true;
+    if (conn->admit_waiting && conn->server != NULL) {
+        /* the peer left before its handshake was admitted: its place is free at once */
+        pv_admit_cancel(conn->server->admit, &conn->admit_wait);
+        conn->admit_waiting = false;
+    }
     /* Mid-answer: logged as aborted; with the handler: an orphan until it answers. */
     pv_exchange_end(&conn->ex, conn->plan.status, NULL, true);
     uv_close((uv_handle_t *)&conn->tcp, on_handle_closed);
@@ -194,14 +199,10 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
 
-/* After a "Connection: close" answer: close_notify, shut the write side, then read and drop
- * what the client still sends until EOF, so that our last answer is not lost to a reset. */
-static void conn_linger(pv__http_conn *conn)
+/* Shuts the write side, then reads and drops what the client still sends until EOF (or 2 s),
+ * so that our last bytes are not lost to a reset. */
+static void linger_after_last_write(pv__http_conn *conn)
 {
-    if (conn->tls != NULL) {
-        pv_tls_conn_shutdown(conn->tls);
-        flush_tls(conn);
-    }
     if (conn->closing)
         return;
     conn->state = PV__CONN_LINGER;
@@ -213,6 +214,16 @@ static void conn_linger(pv__http_conn *conn)
     if (!conn->reading && uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0)
         conn->reading = true;
     arm_timer(conn, 2000);
+}
+
+/* After a "Connection: close" answer: close_notify, then linger. */
+static void conn_linger(pv__http_conn *conn)
+{
+    if (conn->tls != NULL) {
+        pv_tls_conn_shutdown(conn->tls);
+        flush_tls(conn);
+    }
+    linger_after_last_write(conn);
 }
 
 /* ---- answering --------------------------------------------------------------------------- */
@@ -646,13 +657,23 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     if (conn->closing)
         return;
     if (nread < 0) { /* EOF or reset: nothing more will come, and nobody reads our answer */
-        if (conn->state == PV__CONN_HANDSHAKE)
+        if (conn->state == PV__CONN_HANDSHAKE && !conn->admit_waiting)
             pv_metrics_tls_handshake(PV_TLS_HANDSHAKE_FAILED);
-        pv__http_conn_close(conn);
+        pv__http_conn_close(conn); /* a waiting one leaves the admission queue */
         return;
     }
     if (nread == 0)
         return;
+    if (conn->admit_waiting) {
+        /* kept for the handshake once admitted; a ClientHello fits in one record, so beyond
+         * that TCP holds the rest (and a close is then seen when reading resumes) */
+        append_input(conn, buf->base, (size_t)nread);
+        if (conn->in.len - conn->in_off >= PV_HTTP_ADMIT_HOLD) {
+            uv_read_stop(stream);
+            conn->reading = false;
+        }
+        return;
+    }
     if (conn->tls != NULL) {
         if (!tls_input(conn, buf->base, (size_t)nread))
             return;
@@ -699,6 +720,60 @@ static void on_timeout(uv_timer_t *timer)
     pv__http_conn_close(conn);
 }
 
+/* ---- handshake admission (issue 15) ------------------------------------------------------ */
+
+/* Past the admission deadline, or the queue full: a fatal internal_error alert in the clear,
+ * what a server that cannot go on sends before any handshake message of its own (RFC 8446
+ * §6.2, §5.1: records before the handshake are unprotected), then the write side shut and the
+ * input drained until the client closes: the client reports a refusal, not a reset, and
+ * retries on its own schedule. No handshake work was done for it. */
+static void refuse_handshake(pv__http_conn *conn, unsigned retry_after_s)
+{
+    static const char alert[] = {0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x50};
+    pv_log_line line;
+    pv_log_begin(&line, PV_LOG_WARN, "tls.admission_refused");
+    pv_log_str(&line, "peer", conn->ex.peer_text);
+    pv_log_int(&line, "retry_after_s", retry_after_s);
+    pv_log_end(&line);
+    pv_buf_reset(&conn->in); /* its ClientHello is never read */
+    conn->in_off = 0;
+    pv_buf out = {0};
+    pv_buf_append(&out, alert, sizeof alert);
+    send_result r = queue_write(conn, &out, 0);
+    pv_buf_free(&out);
+    if (r != SENT_FAILED)
+        linger_after_last_write(conn);
+}
+
+static void on_handshake_admitted(void *data, bool admitted, unsigned retry_after_s)
+{
+    pv__http_conn *conn = data;
+    conn->admit_waiting = false;
+    if (conn->closing)
+        return;
+    if (!admitted) {
+        refuse_handshake(conn, retry_after_s);
+        return;
+    }
+    /* the handshake's own time starts now; a connection beyond its source's limit proves
+     * itself quickly or frees its place (issue 15) */
+    arm_timer(conn, conn->beyond_source && conn->limits.handshake_timeout_ms > 2000
+                        ? 2000
+                        : conn->limits.handshake_timeout_ms);
+    if (!conn->reading && uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0)
+        conn->reading = true;
+    if (conn->in.len > conn->in_off) { /* what came while it waited */
+        pv_buf held = conn->in;
+        size_t off = conn->in_off;
+        conn->in = (pv_buf){0};
+        conn->in_off = 0;
+        bool go_on = tls_input(conn, held.data + off, held.len - off);
+        pv_buf_free(&held);
+        if (go_on)
+            conn_process(conn);
+    }
+}
+
 /* ---- start ------------------------------------------------------------------------------- */
 
 void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn)
@@ -725,10 +800,6 @@ void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn)
         conn->tls = pv_tls_conn_new(ctx); /* keeps its own reference across a SIGHUP swap */
         pv_tls_context_unref(ctx);
         conn->state = PV__CONN_HANDSHAKE;
-        /* one beyond its source's limit proves itself quickly or frees its place (issue 15) */
-        arm_timer(conn, conn->beyond_source && conn->limits.handshake_timeout_ms > 2000
-                            ? 2000
-                            : conn->limits.handshake_timeout_ms);
     } else {
         conn->state = PV__CONN_READING;
         arm_timer(conn, conn->limits.idle_timeout_ms);
@@ -738,4 +809,15 @@ void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn)
         return;
     }
     conn->reading = true;
+    if (conn->tls == NULL)
+        return;
+    if (server->admit == NULL) {
+        on_handshake_admitted(conn, true, 0);
+        return;
+    }
+    /* The handshake is the expensive part: it waits for its turn (reading meanwhile, so that
+     * a client that leaves is seen and taken out of the queue), DESIGN 8. The callback may run
+     * at once, admitted or refused. */
+    conn->admit_waiting = true;
+    pv_admit(server->admit, PV_ADMIT_TLS, &conn->admit_wait, on_handshake_admitted, conn);
 }

@@ -24,6 +24,7 @@
 #define PV_HTTP_READ_CHUNK (64 * 1024)   /* one socket read */
 #define PV_HTTP_FILE_CHUNK (64 * 1024)   /* one TLS file chunk: bounded memory per connection */
 #define PV_HTTP_SENDFILE_SLICE (1 << 20) /* per wakeup, so one big file cannot starve the loop */
+#define PV_HTTP_ADMIT_HOLD (16 * 1024 + 5) /* kept while a handshake waits: one TLS record */
 
 typedef struct pv__http_conn pv__http_conn;
 
@@ -32,6 +33,7 @@ struct pv_http_server {
     uv_tcp_t listener;
     pv_handler *handler;
     pv_tls_slot *tls;
+    pv_admit_queue *admit; /* TLS handshakes wait here (NULL: never) */
     pv_http_limits limits;
     bool allow_other_methods;
     char address[80];
@@ -75,6 +77,10 @@ struct pv__http_conn {
     /* Accepted beyond the per-source limit (issue 15): it must prove who it is — a verified
      * client certificate — in its handshake, or it is closed right after it. */
     bool beyond_source;
+    /* Its TLS handshake waits for admission (issue 15): what the client sends meanwhile is
+     * kept in `in` (bounded), unread by TLS; a close takes it out of the queue. */
+    bool admit_waiting;
+    pv_admit_wait admit_wait;
     pv_http_limits limits;
     struct sockaddr_storage peer, local;
     /* Input. */

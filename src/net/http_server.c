@@ -311,6 +311,7 @@ int pv_http_server_new(uv_loop_t *loop, const pv_http_server_options *options, p
     server->loop = loop;
     server->handler = options->handler;
     server->tls = options->tls;
+    server->admit = options->tls != NULL ? options->admit : NULL;
     server->allow_other_methods = options->allow_other_methods;
     if (options->limits != NULL)
         server->limits = *options->limits;

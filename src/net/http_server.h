@@ -24,6 +24,7 @@
 #define PV_NET_HTTP_SERVER_H
 
 #include "core/error.h"
+#include "net/admission.h"
 #include "net/handler.h"
 #include "net/tls.h"
 
@@ -66,6 +67,11 @@ typedef struct pv_http_server_options {
     /* Pass methods other than GET/HEAD/POST/PUT (PV_METHOD_OTHER: DELETE, PATCH, ...) to the
      * handler, e.g. for the admin API; false: the transport answers 405 itself. */
     bool allow_other_methods;
+    /* HTTPS: this loop's admission queue (net/admission.h). Each TLS handshake waits for a
+     * PV_ADMIT_TLS start there — reading and keeping (bounded) what the client sends, so that a
+     * client that leaves is taken out of the queue at once — and past the deadline is refused
+     * with a TLS alert. NULL: handshakes start at once. Must outlive the server. */
+    pv_admit_queue *admit;
 } pv_http_server_options;
 
 /* A bound, listening TCP socket on address (SO_REUSEPORT too if reuse_port) for

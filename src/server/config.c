@@ -1,4 +1,7 @@
-/* config.c — provisor.conf and flags from one table; see config.h. */
+/*
+ * config.c — provisor.conf and flags from one table: the keys, their values and the layers
+ * (defaults, file, flags). config_doc.c writes the table out for people. See config.h.
+ */
 #include "server/config.h"
 
 #include "core/alloc.h"
@@ -113,6 +116,9 @@ static const pv_config_key keys[] = {
 
     ROW("https", "session_cache", "tls-session-cache", UINT, session_cache, 0, 10000000, "N",
         "TLS sessions kept for resumption without tickets (about 1 KB each); 0 = none"),
+    ROW("https", "handshake_rate", "tls-handshake-rate", UINT, handshake_rate, 0, 1000000, "N",
+        "TLS handshakes started per second across the server; beyond, they queue up to "
+        "[provisioning] queue_deadline_ms, then a TLS alert (0 = no limit)"),
     ROW("admin", "listen", "admin", LISTEN, admin_listen, 0, 0, "ADDR:PORT",
         "admin listener (/metrics, /healthz); keep it on loopback"),
 
@@ -736,200 +742,4 @@ void pv_config_args_free(pv_config_args *args)
     free(args->flags);
     free(args->config_file);
     memset(args, 0, sizeof *args);
-}
-
-/* ---- help and rendering ---- */
-
-static void render_value(const pv_config *cfg, const pv_config_key *k, pv_buf *out)
-{
-    const void *field = (const char *)cfg + k->offset;
-    switch (k->type) {
-    case PV_CONFIG_STRING:
-    case PV_CONFIG_LISTEN: {
-        const char *s = *(char *const *)field;
-        pv_buf_append_str(out, s != NULL ? s : (k->type == PV_CONFIG_LISTEN ? "off" : ""));
-        break;
-    }
-    case PV_CONFIG_UINT:
-        pv_buf_appendf(out, "%u", *(const unsigned *)field);
-        break;
-    case PV_CONFIG_SIZE:
-        pv_buf_appendf(out, "%zu", *(const size_t *)field);
-        break;
-    case PV_CONFIG_BOOL:
-        pv_buf_append_str(out, *(const bool *)field ? "yes" : "no");
-        break;
-    case PV_CONFIG_CLIENT_CERT: {
-        static const char *const modes[] = {"none", "optional", "required"};
-        pv_buf_append_str(out, modes[*(const pv_client_cert_mode *)field]);
-        break;
-    }
-    case PV_CONFIG_TLS_VERSION:
-        pv_buf_append_str(out, *(const int *)field == TLS1_3_VERSION ? "1.3" : "1.2");
-        break;
-    case PV_CONFIG_LOG_LEVEL: {
-        static const char *const levels[] = {"debug", "info", "warn", "error"};
-        pv_buf_append_str(out, levels[*(const pv_log_level *)field]);
-        break;
-    }
-    case PV_CONFIG_LOG_FORMAT:
-        pv_buf_append_str(out, *(const pv_log_format *)field == PV_LOG_JSON ? "json" : "logfmt");
-        break;
-    case PV_CONFIG_SECLEVEL:
-        if (*(const int *)field < 0)
-            pv_buf_append_str(out, "default");
-        else
-            pv_buf_appendf(out, "%d", *(const int *)field);
-        break;
-    }
-}
-
-void pv_config_help(pv_buf *out)
-{
-    pv_config defaults;
-    pv_config_init(&defaults);
-    const char *section = "";
-    for (size_t i = 0; i < KEY_COUNT; i++) {
-        const pv_config_key *k = &keys[i];
-        if (strcmp(section, k->section) != 0) {
-            section = k->section;
-            pv_buf_appendf(out, "\n[%s]\n", section);
-        }
-        pv_buf b = {0};
-        pv_buf_appendf(&b, "--%s %s", flag_of(k), k->metavar);
-        pv_buf_appendf(out, "  %-34s %s = ", b.data, k->key);
-        pv_buf_free(&b);
-        render_value(&defaults, k, out);
-        pv_buf_appendf(out, "\n      %s\n", k->help);
-    }
-    pv_config_free(&defaults);
-}
-
-void pv_config_render(const pv_config *cfg, pv_buf *out)
-{
-    const char *section = "";
-    for (size_t i = 0; i < KEY_COUNT; i++) {
-        const pv_config_key *k = &keys[i];
-        if (strcmp(section, k->section) != 0) {
-            section = k->section;
-            pv_buf_appendf(out, "%s[%s]\n", i ? "\n" : "", section);
-        }
-        pv_buf_appendf(out, "%s = ", k->key);
-        render_value(cfg, k, out);
-        pv_buf_append_char(out, '\n');
-    }
-}
-
-/* ---- the table as a manual page and as a commented file (issue 17) ---- */
-
-/* Text for mdoc text lines: '\' is mandoc's escape, a leading '.' or '\'' a request, and
- * with wrap, lines are broken at spaces before 80 columns (mandoc -Tlint's style). */
-static void man_text(pv_buf *out, const char *text, bool wrap)
-{
-    size_t column = 0;
-    for (const char *p = text; *p; p++) {
-        if (*p == ' ' && wrap) {
-            size_t word = strcspn(p + 1, " ");
-            if (column + 1 + word > 76) {
-                pv_buf_append_char(out, '\n');
-                column = 0;
-                continue;
-            }
-        }
-        if (column == 0 && (*p == '.' || *p == '\''))
-            pv_buf_append_str(out, "\\&");
-        if (*p == '\\')
-            pv_buf_append_str(out, "\\e");
-        else
-            pv_buf_append_char(out, *p);
-        column++;
-    }
-}
-
-void pv_config_man(pv_buf *out, const char *date)
-{
-    pv_config defaults;
-    pv_config_init(&defaults);
-    pv_buf_appendf(out,
-                   ".\\\" Generated by `provisor serve --print-config-man` from the table of\n"
-                   ".\\\" src/server/config.c: edit the table, not this page.\n"
-                   ".Dd %s\n.Dt PROVISOR.CONF 5\n.Os\n.Sh NAME\n.Nm provisor.conf\n"
-                   ".Nd configuration file of provisor serve\n.Sh DESCRIPTION\n"
-                   ".Nm\nis the INI file read by\n.Ic provisor serve Fl -config Ar FILE .\n"
-                   "Every key is also a flag of\n.Xr provisor-serve 1 ;\n"
-                   "flags override the file.\n"
-                   "Lines starting with\n.Ql \\&;\nor\n.Ql #\nare comments;\n"
-                   "sizes take a K, M or G suffix (powers of 1024); a listener set to\n"
-                   ".Ql off\nis disabled.\n"
-                   "Paths left unset are derived from the data directory.\n"
-                   ".Pp\nSIGHUP reads the file again; listener addresses, the served root and\n"
-                   "the number of loop threads need a restart.\n",
-                   date);
-    const char *section = "";
-    for (size_t i = 0; i < KEY_COUNT; i++) {
-        const pv_config_key *k = &keys[i];
-        if (strcmp(section, k->section) != 0) {
-            if (section[0] != '\0')
-                pv_buf_append_str(out, ".El\n");
-            section = k->section;
-            pv_buf_appendf(out, ".Ss Bq %s\n.Bl -tag -width Ds\n", section);
-        }
-        pv_buf value = {0};
-        render_value(&defaults, k, &value);
-        pv_buf_appendf(out, ".It Cm %s No = Ar %s\n", k->key, k->metavar);
-        man_text(out, k->help, true);
-        pv_buf_appendf(out, "\n.br\nFlag:\n.Fl -%s .\n.br\nDefault:\n", flag_of(k));
-        if (value.len > 0) {
-            pv_buf_append_str(out, ".Ql ");
-            pv_buf_append_char(out, '"');
-            man_text(out, value.data, false); /* one macro argument, never broken */
-            pv_buf_append_char(out, '"');
-            pv_buf_append_str(out, " .\n");
-        } else {
-            pv_buf_append_str(out, "unset.\n");
-        }
-        char allowed[128];
-        pv_buf_append_str(out, ".br\nAllowed:\n");
-        man_text(out, pv_config_allowed(k, allowed, sizeof allowed), true);
-        pv_buf_append_str(out, ".\n");
-        pv_buf_free(&value);
-    }
-    if (section[0] != '\0')
-        pv_buf_append_str(out, ".El\n");
-    pv_buf_append_str(out,
-                      ".Sh FILES\n.Bl -tag -width Ds\n.It Pa /etc/provisor/provisor.conf\n"
-                      "the file the packaged service reads, every key commented out\n.El\n"
-                      ".Sh EXAMPLES\n.Bd -literal -offset indent\n[server]\n"
-                      "data_dir = /var/lib/provisor\n\n[https]\nlisten = 0.0.0.0:443\n"
-                      "client_cert = required\n.Ed\n"
-                      ".Sh SEE ALSO\n.Xr provisor 1 ,\n.Xr provisor-serve 1 ,\n"
-                      ".Xr provisor-api 7\n");
-    pv_config_free(&defaults);
-}
-
-void pv_config_sample(pv_buf *out)
-{
-    pv_config defaults;
-    pv_config_init(&defaults);
-    pv_buf_append_str(out,
-                      "# provisor.conf — the configuration of `provisor serve` (provisor.conf(5)).\n"
-                      "# Every key is shown commented out with its default: uncomment to change it.\n"
-                      "# Every key is also a flag of `provisor serve`; flags override this file.\n"
-                      "# SIGHUP (systemctl reload provisor) reads it again.\n");
-    const char *section = "";
-    for (size_t i = 0; i < KEY_COUNT; i++) {
-        const pv_config_key *k = &keys[i];
-        if (strcmp(section, k->section) != 0) {
-            section = k->section;
-            pv_buf_appendf(out, "\n[%s]\n", section);
-        }
-        char allowed[128];
-        pv_buf_appendf(out, "\n# %s\n# (--%s; %s)\n;%s =", k->help, flag_of(k),
-                       pv_config_allowed(k, allowed, sizeof allowed), k->key);
-        pv_buf value = {0};
-        render_value(&defaults, k, &value);
-        pv_buf_appendf(out, "%s%s\n", value.len > 0 ? " " : "", value.len > 0 ? value.data : "");
-        pv_buf_free(&value);
-    }
-    pv_config_free(&defaults);
 }

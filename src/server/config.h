@@ -76,6 +76,7 @@ typedef struct pv_config {
     int security_level; /* -1: OpenSSL's default */
     bool session_tickets;
     unsigned session_cache; /* sessions kept for resumption without tickets; 0: none */
+    unsigned handshake_rate; /* TLS handshakes started per second across the node; 0: no limit */
     /* [provisioning] (docs/provisioning.md) */
     bool provisioning;      /* answer with the provisioning handler, not static files only */
     char *public_host;      /* host in generated rules; NULL: the address asked */

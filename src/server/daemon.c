@@ -291,6 +291,8 @@ static int add_http(worker *w, const char *address, int listen_fd, pv_handler *h
         .limits = h == &w->d->admin.handler ? NULL : &w->d->cfg->http,
         .reuse_port = true,
         .allow_other_methods = h == &w->d->admin.handler, /* DELETE, PATCH of the admin API */
+        /* the phones' listener only: the portal and the admin API are not storm traffic */
+        .admit = tls != NULL && tls == w->d->tls && w->prov != NULL ? pv_provision_loop_admit(w->prov) : NULL,
     };
     return pv_http_server_new(&w->loop, &o, out, err);
 }

@@ -72,6 +72,11 @@ void pv__portal_json(pv__portal_req *r, int status, const char *json);
 void pv__portal_audit(pv__portal_req *r, const char *action, const char *subject,
                       const char *detail);
 
+/* portal_pages.c: how to point a phone at the binding URL with code (the resync URL for the
+ * phone's web page, the keypad's Profile Rule; then the text of last_key, if any) — the
+ * portal's code page and the console's printed card. NULL code: empty
+ * <span class="code-slot"> elements for a script to fill. */
+void pv__portal_code_steps(pv_buf *out, pv__portal_req *r, const char *code, const char *last_key);
 /* portal_pages.c: the logged-in routes; false when the path is none of them. */
 bool pv__portal_account_route(pv__portal_req *r);
 /* The device mac_text if it is the session's account's (into *d, to free); false after
@@ -89,10 +94,9 @@ void pv__portal_push_section(pv_buf *out, const pv__portal_req *r, const char *m
 void pv__portal_push_cell(pv_buf *out, const pv__portal_req *r, const char *mac);
 /* The "resync my phones" form under the phones table (nothing when [sip] is off). */
 void pv__portal_resync_all_form(pv_buf *out, const pv__portal_req *r);
-/* " {n} phones ..." (key) when the query's param is a count above 0: after a settings change,
- * the phones asked to resync; after "resync my phones", those asked too recently. */
-void pv__portal_push_notice(pv_buf *out, const pv__portal_req *r, const char *param,
-                            const char *key);
+/* The account page's notice after a change: settings saved (with the phones asked to resync),
+ * a phone unbound, "resync my phones" sent (with those left out); nothing otherwise. */
+void pv__portal_account_notice(pv_buf *out, const pv__portal_req *r);
 /* GET /phones/{mac}/push.json: the last NOTIFY's outcome for the page's script. */
 void pv__portal_push_json(pv__portal_req *r, const char *mac);
 /* Before a settings change: the renders of the account's phones (NULL when [sip] is off). */
@@ -101,8 +105,8 @@ struct pv_push_renders *pv__portal_renders_take(pv__portal_req *r);
  * were asked (0 when none changed or [sip] is off). Takes before. */
 size_t pv__portal_notify_changed(pv__portal_req *r, struct pv_push_renders *before,
                                  const char *account);
-/* console.c: the console's logged-in routes (false: none of them), and the admin API
- * reached with the session's login and role (docs/console.md). */
+/* console.c (its pages: console_int.h): the console's logged-in routes (false: none of them), and
+ * the admin API reached with the session's login and role (docs/console.md). */
 bool pv__console_route(pv__portal_req *r);
 void pv__console_api(pv__portal_req *r);
 /* True for a path the console serves (its pages and the API): others answer 404 to anyone. */

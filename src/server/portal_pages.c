@@ -310,18 +310,7 @@ static void account_page(pv__portal_req *r)
     json_t *settings = load_settings(&a);
     pv_buf page = {0};
     pv__portal_open(&page, r, "account_title");
-    char saved[4] = "";
-    if (pv_form_get(r->req->query, "saved", saved, sizeof saved)) {
-        pv_buf_append_str(&page, "<p class=\"notice\" role=\"status\" id=\"saved\">");
-        pv__portal_text(&page, r, strcmp(saved, "1") == 0 ? "settings_saved" : "phone_unbound");
-        pv__portal_push_notice(&page, r, "notified", "phones_notified");
-        pv_buf_append_str(&page, "</p>\n");
-    } else if (pv_form_get(r->req->query, "resync", saved, sizeof saved)) {
-        pv_buf_append_str(&page, "<p class=\"notice\" role=\"status\" id=\"resync-sent\">");
-        pv__portal_text(&page, r, "resync_sent");
-        pv__portal_push_notice(&page, r, "resync", "resync_skipped");
-        pv_buf_append_str(&page, "</p>\n");
-    }
+    pv__portal_account_notice(&page, r); /* after a change: what it did */
     pv_buf_append_str(&page, "<dl class=\"account\">\n<dt>");
     pv__portal_text(&page, r, "account");
     pv_buf_append_str(&page, "</dt><dd id=\"account-name\">");
@@ -590,15 +579,56 @@ static void server_base(pv__portal_req *r, char *out, size_t size)
         snprintf(out, size, "https://%s", host);
 }
 
+/* Appends the URL a phone is pointed at to bind with code; NULL code: an empty
+ * <span class="code-slot"> that the console's script fills once the code is made. */
+static void bind_url(pv_buf *out, pv__portal_req *r, const char *base, const char *code)
+{
+    pv_html_escape(out, base);
+    pv_buf_append_char(out, '/');
+    pv_html_escape(out,
+                   r->portal->policy->binding_prefix ? r->portal->policy->binding_prefix : "init");
+    pv_buf_append_char(out, '/');
+    if (code != NULL)
+        pv_html_escape(out, code);
+    else
+        pv_buf_append_str(out, "<span class=\"code-slot\"></span>");
+}
+
+void pv__portal_code_steps(pv_buf *out, pv__portal_req *r, const char *code, const char *last_key)
+{
+    char base[320];
+    server_base(r, base, sizeof base);
+    /* the origin chapter: the resync URL typed into the phone's web page, or the keypad's
+     * Profile Rule */
+    pv_buf_append_str(out, "<h2>");
+    pv__portal_text(out, r, "steps");
+    pv_buf_append_str(out, "</h2>\n<ol class=\"steps\">\n<li>");
+    pv__portal_text(out, r, "step_network");
+    pv_buf_append_str(out, "</li>\n<li>");
+    pv__portal_text(out, r, "step_address");
+    pv_buf_append_str(out, "</li>\n<li>");
+    pv__portal_text(out, r, "step_url");
+    pv_buf_append_str(out, "<br><code id=\"resync-url\">http://");
+    pv__portal_text(out, r, "phone_address");
+    pv_buf_append_str(out, "/admin/resync?");
+    bind_url(out, r, base, code);
+    pv_buf_append_str(out, "</code></li>\n<li>");
+    pv__portal_text(out, r, "step_keypad");
+    pv_buf_append_str(out, "<br><code id=\"profile-rule\">");
+    bind_url(out, r, base, code);
+    pv_buf_append_str(out, "</code></li>\n");
+    if (last_key != NULL) {
+        pv_buf_append_str(out, "<li>");
+        pv__portal_text(out, r, last_key);
+        pv_buf_append_str(out, "</li>\n");
+    }
+    pv_buf_append_str(out, "</ol>\n");
+}
+
 static void code_page(pv__portal_req *r, const pv_store_code *c, const char *code)
 {
     pv_buf page = {0};
     pv__portal_open(&page, r, "code_title");
-    char base[320], url[400];
-    server_base(r, base, sizeof base);
-    snprintf(url, sizeof url, "%s/%s/%s", base,
-             r->portal->policy->binding_prefix ? r->portal->policy->binding_prefix : "init",
-             code != NULL ? code : "CODE");
     if (code != NULL) {
         pv_buf_append_str(&page, "<p>");
         pv__portal_text(&page, r, "code_is");
@@ -607,27 +637,7 @@ static void code_page(pv__portal_req *r, const pv_store_code *c, const char *cod
         pv__portal_text(&page, r, "code_once");
         pv_buf_append_str(&page, "</p>\n");
     }
-    /* the origin chapter: the resync URL typed into the phone's web page, or the keypad's
-     * Profile Rule */
-    pv_buf_append_str(&page, "<h2>");
-    pv__portal_text(&page, r, "steps");
-    pv_buf_append_str(&page, "</h2>\n<ol class=\"steps\">\n<li>");
-    pv__portal_text(&page, r, "step_network");
-    pv_buf_append_str(&page, "</li>\n<li>");
-    pv__portal_text(&page, r, "step_address");
-    pv_buf_append_str(&page, "</li>\n<li>");
-    pv__portal_text(&page, r, "step_url");
-    pv_buf_append_str(&page, "<br><code id=\"resync-url\">http://");
-    pv__portal_text(&page, r, "phone_address");
-    pv_buf_append_str(&page, "/admin/resync?");
-    pv_html_escape(&page, url);
-    pv_buf_append_str(&page, "</code></li>\n<li>");
-    pv__portal_text(&page, r, "step_keypad");
-    pv_buf_append_str(&page, "<br><code id=\"profile-rule\">");
-    pv_html_escape(&page, url);
-    pv_buf_append_str(&page, "</code></li>\n<li>");
-    pv__portal_text(&page, r, "step_watch");
-    pv_buf_append_str(&page, "</li>\n</ol>\n");
+    pv__portal_code_steps(&page, r, code != NULL ? code : "CODE", "step_watch");
     bind_status_html(&page, r, c);
     pv_buf_appendf(&page, "<p><a href=\"/codes/%lld\" id=\"refresh\">", (long long)c->id);
     pv__portal_text(&page, r, "refresh");

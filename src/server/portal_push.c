@@ -109,8 +109,8 @@ void pv__portal_resync_all_form(pv_buf *out, const pv__portal_req *r)
     pv__portal_button_form(out, r, "/resync", "resync_text", "resync-all", "resync_all_button");
 }
 
-void pv__portal_push_notice(pv_buf *out, const pv__portal_req *r, const char *param,
-                            const char *key)
+/* " {n} phones ..." (key) when the query's param is a count above 0. */
+static void push_count(pv_buf *out, const pv__portal_req *r, const char *param, const char *key)
 {
     char count[12] = "", text[256];
     long long n = 0;
@@ -120,6 +120,22 @@ void pv__portal_push_notice(pv_buf *out, const pv__portal_req *r, const char *pa
         return;
     pv_buf_append_char(out, ' ');
     pv_html_escape(out, pv__portal_tn(r, key, n, text, sizeof text));
+}
+
+void pv__portal_account_notice(pv_buf *out, const pv__portal_req *r)
+{
+    char saved[4] = "";
+    if (pv_form_get(r->req->query, "saved", saved, sizeof saved)) {
+        pv_buf_append_str(out, "<p class=\"notice\" role=\"status\" id=\"saved\">");
+        pv__portal_text(out, r, strcmp(saved, "1") == 0 ? "settings_saved" : "phone_unbound");
+        push_count(out, r, "notified", "phones_notified"); /* asked to resync */
+        pv_buf_append_str(out, "</p>\n");
+    } else if (pv_form_get(r->req->query, "resync", saved, sizeof saved)) {
+        pv_buf_append_str(out, "<p class=\"notice\" role=\"status\" id=\"resync-sent\">");
+        pv__portal_text(out, r, "resync_sent");
+        push_count(out, r, "resync", "resync_skipped"); /* asked too recently */
+        pv_buf_append_str(out, "</p>\n");
+    }
 }
 
 void pv__portal_push_json(pv__portal_req *r, const char *mac)

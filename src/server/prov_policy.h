@@ -62,6 +62,7 @@ typedef struct pv_prov_policy {
     unsigned firmware_wave;      /* firmware transfers started per wave_ms */
     unsigned firmware_wave_ms;
     unsigned render_rate;     /* profiles rendered per second across the node; 0 = no limit */
+    unsigned handshake_rate;  /* TLS handshakes started per second across the node; 0 = none */
     unsigned admission_queue; /* requests waiting per loop and class (net/admission.h) */
     unsigned cache_entries; /* rendered profiles kept per loop */
 } pv_prov_policy;

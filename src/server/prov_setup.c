@@ -41,6 +41,7 @@ int pv_provision_policy_from_config(const pv_config *cfg, pv_prov_policy *pol, p
     pol->queue_deadline_ms = cfg->queue_deadline_ms;
     pol->firmware_wave = cfg->firmware_wave;
     pol->render_rate = cfg->render_rate;
+    pol->handshake_rate = cfg->https_listen != NULL ? cfg->handshake_rate : 0;
     pol->admission_queue = cfg->admission_queue;
     pol->gzip = cfg->gzip;
     const char *s = pol->permanent_scheme;

@@ -683,6 +683,7 @@ static void admission_init(pv_admission *a, const pv_prov_policy *pol)
         }
     }
     c.rate[PV_ADMIT_RENDER] = pol->render_rate;
+    c.rate[PV_ADMIT_TLS] = pol->handshake_rate;
     c.rate[PV_ADMIT_FIRMWARE] =
         pol->firmware_wave_ms ? (unsigned)((uint64_t)pol->firmware_wave * 1000 /
                                            pol->firmware_wave_ms)
@@ -691,6 +692,7 @@ static void admission_init(pv_admission *a, const pv_prov_policy *pol)
 }
 
 typedef struct admit_ctx {
+    pv_admit_wait wait; /* its place in the queue */
     pv_provision_loop *l;
     pv_request *req;
     pv_admit_class c;
@@ -718,10 +720,9 @@ static void on_admit(void *data, bool admitted, unsigned retry_after_s)
 static void admit(pv_provision_loop *l, pv_request *req, pv_admit_class c)
 {
     admit_ctx *a = pv_request_alloc(req, sizeof *a); /* lives as long as the exchange */
-    *a = (admit_ctx){l, req, c, uv_hrtime()};
-    uint64_t queued_ns = a->queued_ns;
-    a->queued_ns = 0; /* a callback run at once saw no wait */
-    if (pv_admit(l->admit, c, on_admit, a)) {
+    *a = (admit_ctx){.l = l, .req = req, .c = c};
+    uint64_t queued_ns = uv_hrtime(); /* a callback run at once saw no wait */
+    if (pv_admit(l->admit, c, &a->wait, on_admit, a)) {
         a->queued_ns = queued_ns;
         if (c == PV_ADMIT_FIRMWARE)
             pv_jobm_firmware_queue(+1, 0, false);
@@ -773,6 +774,11 @@ int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **
 pv_handler *pv_provision_loop_handler(pv_provision_loop *l)
 {
     return &l->handler;
+}
+
+pv_admit_queue *pv_provision_loop_admit(pv_provision_loop *l)
+{
+    return l->p->cfg.policy.handshake_rate > 0 ? l->admit : NULL;
 }
 
 void pv_provision_loop_close(pv_provision_loop *l)

@@ -48,6 +48,7 @@
 #define PV_SERVER_PROVISION_H
 
 #include "core/error.h"
+#include "net/admission.h"
 #include "net/fileserver.h"
 #include "net/handler.h"
 #include "server/prov_policy.h"
@@ -79,6 +80,9 @@ void pv_provision_free(pv_provision *p);
 /* One loop's state: its store handle, cache, timers. */
 int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **out, pv_error *err);
 pv_handler *pv_provision_loop_handler(pv_provision_loop *l);
+/* This loop's admission queue for the HTTPS listener's TLS handshakes ([https]
+ * handshake_rate), or NULL when handshakes are not limited. */
+pv_admit_queue *pv_provision_loop_admit(pv_provision_loop *l);
 /* Writes the loop's batched records (last-seen, profile.served audits, sampled
  * rows) now and sends the answers held for them. The loop does it by itself
  * at the end of every iteration; tests that drive the handler without

@@ -112,6 +112,12 @@ try {
   await page.waitForSelector("#card:not([hidden])");
   const code = (await page.textContent("#card-code")).trim();
   check(/^[0-9]{12}$/.test(code), `a 12-digit code on the card (got ${code})`);
+  // The card says where to point the phone, as the portal's code page does (one text).
+  const url = (await page.textContent("#card #resync-url")).trim();
+  const rule = (await page.textContent("#card #profile-rule")).trim();
+  check(/^http:\/\/.+\/admin\/resync\?https:\/\//.test(url) && url.endsWith(`/${code}`),
+    `the card shows the resync URL with the code (got ${url})`);
+  check(rule.startsWith("https://") && rule.endsWith(`/${code}`), `and the keypad's rule (got ${rule})`);
   await axe(page, "codes");
   await shot(page, "12-code-card");
   await page.emulateMedia({ media: "print" });

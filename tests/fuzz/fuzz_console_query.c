@@ -1,5 +1,5 @@
 /* Fuzz target: what the console's device search takes from a query string
- * (server/console.c): the form fields and the MAC prefix normalised into a key range
+ * (server/console_devices.c): the form fields and the MAC prefix normalised into a key range
  * (store/store_device_search.h), which must stay at most 12 lower-case hex digits. */
 #include "core/form.h"
 #include "store/store_device_search.h"

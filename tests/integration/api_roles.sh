@@ -6,6 +6,7 @@
 # admin only with force, and the audit entry keeps what went.
 # Covers src/server/roles.c, tokens.c, api.c (authorize), api_accounts.c (tokens,
 # account delete) and src/cli/cmd_account.c (token create --role, account delete --force).
+# Also covers src/server/api_users.c and src/cli/cmd_user.c (operator logins with a role).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/api_helpers.bash"

@@ -6,6 +6,7 @@
 # binding code ids are never handed out twice.
 # Covers src/server/api_import.c, models.c, src/cli/cmd_device.c (import), cli_api.c and
 # cli_io.c (messages), api_devices.c (path MAC), store migration step 3 (code ids).
+# Also covers src/server/param_check.c (a placeholder refused at write time, the dry run).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/api_helpers.bash"

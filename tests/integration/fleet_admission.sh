@@ -6,8 +6,9 @@
 # closed; those past the deadline get 503 with a Retry-After; the phones retry on their own
 # schedule and every one of them ends provisioned (SEC-PRV-2) with its certificate's
 # identity — nothing is limited by the shared address, though the server allows it only 20
-# connections per loop. An address sending connections without a certificate is still held
-# to its 20.
+# connections per loop. TLS handshakes are admitted too (40 a second): they queue in the
+# burst, before any TLS work. An address sending connections without a certificate is still
+# held to its 20.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 
@@ -17,7 +18,7 @@ serve_ports
 # --limits-max-per-source 20: far fewer than the phones behind the address; each proves who it
 # is (its certificate), so the limit counts the address only for connections that do not
 serve_start serve --data-dir "$D" --tftp off --workers 2 --provisioning-render-rate "${PV_STORM_RENDER_RATE:-20}" \
-  --limits-max-per-source 20 \
+  --limits-max-per-source 20 --tls-handshake-rate "${PV_STORM_TLS_RATE:-40}" \
   --provisioning-queue-deadline-ms 700 --provisioning-retry-delay 3+3,6+6
 export PROVISOR_DATA="$D" PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
 export PROVISOR_TOKEN=$(grep -A1 '^Admin token' "$T/serve.out" | tail -1 | tr -d ' ')
@@ -48,6 +49,10 @@ ok
 [ "$admitted" -ge $((N * 3)) ] || fail "admitted $admitted renders, want at least 3 per phone"
 ok
 expect_eq "$(metric 'provisor_admission_waiting{class="render"}')" 0 "nothing left waiting"
+tls_queued=$(metric 'provisor_admission_queued_total{class="tls"}')
+[ "$tls_queued" -gt 0 ] || fail "no TLS handshake waited: the burst did not exceed 40 a second"
+ok
+expect_eq "$(metric 'provisor_admission_waiting{class="tls"}')" 0 "no handshake left waiting"
 # a refusal says when to come back, spread over the phones' first retry step (3+3 s here)
 grep -q 'status=503' "$T/serve.log" || fail "no 503 logged"
 ok
@@ -81,7 +86,8 @@ grep -q 'reason="beyond the per-source limit without a client certificate"' "$T/
   fail "the refusal is not logged"
 ok
 wait_ms_max=$(metric 'provisor_admission_wait_ms_max{class="render"}')
+tls="$(metric 'provisor_admission_admitted_total{class="tls"}')/$tls_queued"
 serve_stop
 grep -E 'goal|time to goal|p99|^provisioning|failures' "$T/storm.txt" | head -12
-echo "storm: queued=$queued refused=$refused admitted=$admitted wait_ms_max=$wait_ms_max"
+echo "storm: queued=$queued refused=$refused admitted=$admitted wait_ms_max=$wait_ms_max tls_admitted/queued=$tls"
 done_ok

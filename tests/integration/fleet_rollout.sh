@@ -12,6 +12,8 @@
 #                 counts them missing and the rollout halts.
 # Small scale (40 phones a run), bounded by --duration; each run's plot is kept when
 # PV_ROLLOUT_PLOTS names a directory (the docs' figures).
+# Covers src/server/rollout.c, api_rollouts.c, prov_firmware.c (the upgrade rule and image
+# downloads a stage admits) and src/cli/cmd_rollout.c.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 

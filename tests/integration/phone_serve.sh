@@ -6,6 +6,7 @@
 # the key and the phone follows it; an outage shows the slow blink and the phone recovers on the
 # retry schedule the server provisioned; a firmware plan with an MPP .loads manifest registered
 # through the admin API upgrades the phone.
+# Covers src/server/prov_firmware.c (the manifest and image downloads) with fleet_rollout.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/phone_lib.bash"

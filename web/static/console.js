@@ -37,6 +37,9 @@
           var card = document.getElementById("card");
           if (card && res.status === 201 && res.json && res.json.code) {
             document.getElementById("card-code").textContent = res.json.code;
+            Array.prototype.forEach.call(card.querySelectorAll(".code-slot"), function (s) {
+              s.textContent = res.json.code;
+            });
             document.getElementById("card-expires").textContent =
               new Date(res.json.expires_at * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
             card.hidden = false;

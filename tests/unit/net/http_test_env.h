@@ -325,6 +325,21 @@ static inline pv_http_server *env_add_server(pv_tls_slot *tls, const pv_http_lim
     return a.server;
 }
 
+/* A TLS slot with the test PKI's server certificate (make_pki first), no client certificates
+ * asked; the caller frees it after env_stop. */
+static inline pv_tls_slot *env_server_tls(void)
+{
+    char cert[256], key[256];
+    snprintf(cert, sizeof cert, "%s/pki/server.crt", g_env->dir);
+    snprintf(key, sizeof key, "%s/pki/server.key", g_env->dir);
+    pv_tls_config c = {.cert_file = cert, .key_file = key, .security_level = -1};
+    pv_tls_context *ctx = NULL;
+    pv_error err;
+    if (pv_tls_context_new(&c, &ctx, &err) != 0)
+        fail_msg("context: %s", err.msg);
+    return pv_tls_slot_new(ctx);
+}
+
 static inline void env_start(void)
 {
     g_env = pv_calloc(1, sizeof *g_env);

@@ -65,8 +65,9 @@ static void queue_then_refuse_at_deadline(void **state)
     pv_admission_metrics_reset();
     pv_admit_queue *q = pv_admit_queue_new(&a, &loop);
     outcome o = {.retry_min = 1000, .total = N, .loop = &loop};
+    pv_admit_wait w[N];
     for (int i = 0; i < N; i++)
-        pv_admit(q, PV_ADMIT_RENDER, on_answer, &o);
+        pv_admit(q, PV_ADMIT_RENDER, &w[i], on_answer, &o);
     assert_int_equal(o.admitted, 10); /* one second of burst, at once */
     run(&loop);
     assert_int_equal(o.answered, N);
@@ -103,15 +104,63 @@ static void full_queue_and_close(void **state)
     pv_admission_init(&a, &cfg);
     pv_admit_queue *q = pv_admit_queue_new(&a, &loop);
     outcome o = {.retry_min = 1000, .total = 1000, .loop = &loop};
+    pv_admit_wait w[11];
     for (int i = 0; i < 10; i++)
-        pv_admit(q, PV_ADMIT_FIRMWARE, on_answer, &o);
+        pv_admit(q, PV_ADMIT_FIRMWARE, &w[i], on_answer, &o);
     assert_int_equal(o.admitted, 1); /* the one token */
     assert_int_equal(o.refused, 4);  /* 5 wait, 4 beyond the queue */
     assert_int_equal(o.retry_min, 7);
-    pv_admit(q, PV_ADMIT_RENDER, on_answer, &o); /* no rate for renders: at once */
+    pv_admit(q, PV_ADMIT_RENDER, &w[10], on_answer, &o); /* no rate for renders: at once */
     assert_int_equal(o.admitted, 2);
     pv_admit_queue_close(q);
     assert_int_equal(o.refused, 9); /* the 5 waiting */
+    uv_run(&loop, UV_RUN_DEFAULT);
+    pv_admit_queue_free(q);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* A wait cancelled by its owner (the peer left) frees its place at once, never runs its
+ * callback, and is counted; the one behind it moves up and is admitted in its turn. */
+static void cancelled_wait_frees_its_place(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    pv_admission a;
+    pv_admission_config cfg = {.queue_max = 2, .deadline_ms = 5000, .retry_min_s = 1,
+                               .retry_max_s = 1};
+    cfg.rate[PV_ADMIT_TLS] = 2;
+    pv_admission_init(&a, &cfg);
+    pv_admission_metrics_reset();
+    pv_admit_queue *q = pv_admit_queue_new(&a, &loop);
+    outcome o = {.retry_min = 1000, .total = 3, .loop = &loop}; /* 2 at once, the last later */
+    pv_admit_wait w[5];
+    outcome gone = {.total = 1000, .loop = &loop};
+    pv_admit(q, PV_ADMIT_TLS, &w[0], on_answer, &o);
+    pv_admit(q, PV_ADMIT_TLS, &w[1], on_answer, &o);
+    assert_true(pv_admit(q, PV_ADMIT_TLS, &w[2], on_answer, &gone)); /* will leave */
+    assert_true(pv_admit(q, PV_ADMIT_TLS, &w[3], on_answer, &o));
+    assert_int_equal(pv_admit_waiting(q, PV_ADMIT_TLS), 2);
+    assert_false(pv_admit(q, PV_ADMIT_TLS, &w[4], on_answer, &gone)); /* full: refused */
+    assert_int_equal(gone.refused, 1);
+    pv_admit_cancel(q, &w[2]);
+    assert_int_equal(pv_admit_waiting(q, PV_ADMIT_TLS), 1);
+    pv_admit_cancel(q, &w[2]); /* twice is nothing */
+    assert_true(pv_admit(q, PV_ADMIT_TLS, &w[4], on_answer, &o)); /* its place is free */
+    o.total = 4;
+    run(&loop);
+    assert_int_equal(o.admitted, 4);
+    assert_int_equal(gone.admitted, 0); /* the one that left never got in */
+    assert_int_equal(gone.answered, 1); /* only the queue-full refusal */
+    pv_buf m = {0};
+    pv_admission_metrics(&m);
+    assert_non_null(strstr(m.data, "provisor_admission_abandoned_total{class=\"tls\"} 1\n"));
+    assert_non_null(strstr(m.data, "provisor_admission_waiting{class=\"tls\"} 0\n"));
+    assert_non_null(
+        strstr(m.data, "provisor_admission_wait_seconds_count{class=\"tls\"} 4\n"));
+    assert_non_null(strstr(
+        m.data, "provisor_admission_wait_seconds_bucket{class=\"tls\",le=\"0.001\"} 2\n"));
+    pv_buf_free(&m);
+    pv_admit_queue_close(q);
     uv_run(&loop, UV_RUN_DEFAULT);
     pv_admit_queue_free(q);
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -122,6 +171,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(queue_then_refuse_at_deadline),
         cmocka_unit_test(full_queue_and_close),
+        cmocka_unit_test(cancelled_wait_frees_its_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,15 +67,7 @@ static int setup(void **state)
     make_pki(g_env->dir);
     g_env->handler.handle = exchange_handle;
     g_plain = env_add_server(NULL, NULL);
-    char cert[256], key[256];
-    snprintf(cert, sizeof cert, "%s/pki/server.crt", g_env->dir);
-    snprintf(key, sizeof key, "%s/pki/server.key", g_env->dir);
-    pv_tls_config c = {.cert_file = cert, .key_file = key, .security_level = -1};
-    pv_tls_context *ctx = NULL;
-    pv_error err;
-    if (pv_tls_context_new(&c, &ctx, &err) != 0)
-        fail_msg("context: %s", err.msg);
-    g_slot = pv_tls_slot_new(ctx);
+    g_slot = env_server_tls();
     g_tls = env_add_server(g_slot, NULL);
     return 0;
 }

@@ -1,0 +1,75 @@
+/*
+ * console_int.h — what the console's files share (console.h is the public
+ * side). console.c owns the chrome every page wears (the navigation, the
+ * helpers below) and the routing; each page lives in its own module:
+ *
+ *   console_devices.c    the device search and a device's page
+ *   console_params.c     parameter sets, one scope's set, the dry run of an edit
+ *   console_dashboard.c  the dashboard's charts and "now" tables
+ *   console_accounts.c   the accounts
+ *   console_codes.c      an account's binding codes and the printable card
+ *   console_firmware.c   images, plans and rollouts
+ *   console_audit.c      the audit log
+ *
+ * A page is built into a pv_buf and sent by pv__portal_page() (portal_int.h);
+ * every text from the store passes pv_html_escape. A page adds its route in
+ * pv__console_route (console.c) and its path prefix in pv__console_page.
+ * Changes are never made here: a button carries an admin API call that
+ * console.js sends with the session (pv__console_api → pv_api_handle_as).
+ */
+#ifndef PV_SERVER_CONSOLE_INT_H
+#define PV_SERVER_CONSOLE_INT_H
+
+#include "core/buf.h"
+#include "core/form.h"
+#include "core/form.h"
+#include "server/portal_int.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- shared chrome (console.c) ---- */
+
+/* True when the session's role may change things (operator and admin): the page shows its
+ * buttons and forms only then; the API refuses the change anyway (403). */
+bool pv__console_can_change(const pv__portal_req *r);
+/* Percent-encodes s for a query value or a path segment. */
+void pv__console_url_escape(pv_buf *out, const char *s);
+/* t (seconds since the epoch) as "YYYY-MM-DD HH:MM:SSZ", "-" for none. */
+void pv__console_format_time(char *out, size_t size, int64_t t);
+/* The page's head, the console's navigation (with the session's CSRF token for console.js)
+ * and the <h1> of title_key. */
+void pv__console_open_page(pv_buf *out, pv__portal_req *r, const char *title_key);
+/* Logs err and answers 503. */
+void pv__console_store_failed(pv__portal_req *r, const pv_error *err);
+/* A labelled text input named name (id "q-<name>") holding value. */
+void pv__console_text_field(pv_buf *out, pv__portal_req *r, const char *name, const char *label_key,
+                            const char *value);
+/* value, escaped, or a mask when name holds a secret and reveal is false. */
+void pv__console_masked(pv_buf *out, const char *name, const char *value, bool reveal);
+/* An <li><button> console.js turns into the admin API call method path with body. */
+void pv__console_action_button(pv_buf *out, pv__portal_req *r, const char *method, const char *path,
+                               const char *body, const char *label_key);
+/* A <table> with a head of the texts of keys; one row of n escaped cells ("-" for NULL). */
+void pv__console_table_head(pv_buf *out, pv__portal_req *r, const char *const *keys, size_t n);
+void pv__console_table_row(pv_buf *out, const char *const *cells, size_t n);
+
+/* ---- the pages (one module each) ---- */
+
+void pv__console_devices_page(pv__portal_req *r);
+void pv__console_device_page(pv__portal_req *r, const char *mac, bool reveal);
+/* The store's form of a scope as people type it (account by name, a MAC in any spelling). */
+int pv__console_resolve_scope(pv__portal_req *r, const char *in, char *out, size_t size,
+                              pv_error *err);
+void pv__console_params_list_page(pv__portal_req *r);
+void pv__console_params_set_page(pv__portal_req *r, const char *scope, const char *name,
+                                 const char *value, const char *verdict, int status);
+void pv__console_params_dry_run(pv__portal_req *r);
+void pv__console_dashboard_page(pv__portal_req *r);
+void pv__console_audit_page(pv__portal_req *r);
+void pv__console_firmware_page(pv__portal_req *r);
+void pv__console_accounts_page(pv__portal_req *r);
+void pv__console_codes_page(pv__portal_req *r);
+
+#endif
