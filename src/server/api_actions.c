@@ -117,12 +117,11 @@ void pv__api_device_action(pv__api_ctx *ctx)
 void pv__api_actions_bulk(pv__api_ctx *ctx)
 {
     static const pv__api_field fields[] = {
-        {"action", PV_API_STRING, true}, {"macs", PV_API_ARRAY, false},
+        {"action", PV_API_STRING, true},   {"macs", PV_API_ARRAY, false},
         {"account", PV_API_STRING, false}, {"model", PV_API_STRING, false},
         {"all", PV_API_BOOL, false},       {"rate", PV_API_INT, false}};
     const char *action;
-    if (!pv__api_body(ctx, fields, sizeof fields / sizeof fields[0]) ||
-        !check_action(ctx, &action))
+    if (!pv__api_body(ctx, fields, sizeof fields / sizeof fields[0]) || !check_action(ctx, &action))
         return;
     json_t *macs = json_object_get(ctx->body, "macs");
     const char *account = pv__api_str(ctx->body, "account");
@@ -144,7 +143,8 @@ void pv__api_actions_bulk(pv__api_ctx *ctx)
     if (macs != NULL) {
         size_t i;
         json_t *v;
-        json_array_foreach(macs, i, v) {
+        json_array_foreach(macs, i, v)
+        {
             char mac[13];
             pv_store_device dev = {0};
             if (!pv__api_mac(ctx, json_string_value(v) ? json_string_value(v) : "", "macs", mac)) {
@@ -182,8 +182,11 @@ void pv__api_actions_bulk(pv__api_ctx *ctx)
             pv_store_devices_free(rows, n);
         } while (page.after[0] != '\0');
     }
-    start(ctx, action, account ? account : all || model ? (model ? model : "all") : "macs", &sel,
-          (unsigned)rate);
+    start(ctx, action,
+          account        ? account
+          : all || model ? (model ? model : "all")
+                         : "macs",
+          &sel, (unsigned)rate);
 }
 
 /* ---- ?notify=1 on an account change: the devices whose profile changed ---- */
@@ -192,6 +195,12 @@ pv_push_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id)
 {
     pv_push p = push_of(ctx);
     return pv_push_renders_take(&p, account_id);
+}
+
+void pv__api_renders_compare(pv__api_ctx *ctx, const pv_push_renders *before, pv__api_reach *out)
+{
+    pv_push p = push_of(ctx);
+    pv_push_renders_compare(&p, before, out);
 }
 
 json_t *pv__api_notify_changed(pv__api_ctx *ctx, pv_push_renders *before, const char *subject)
@@ -261,10 +270,10 @@ static json_t *job_json(pv__api_ctx *ctx, const pv_store_notify_job *j)
     json_object_foreach(by, k, v) done += json_integer_value(v);
     const char *event = pv_notify_event_of(j->action);
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:I, s:o, s:I, s:o}", "id",
-                     (json_int_t)j->id, "action", j->action, "event", event ? event : "",
-                     "subject", j->subject, "actor", j->actor, "total", (json_int_t)j->total,
-                     "done", done, "finished", j->finished_at != 0, "rate", (json_int_t)j->rate,
-                     "outcomes", by, "created_at", (json_int_t)j->created_at, "finished_at",
+                     (json_int_t)j->id, "action", j->action, "event", event ? event : "", "subject",
+                     j->subject, "actor", j->actor, "total", (json_int_t)j->total, "done", done,
+                     "finished", j->finished_at != 0, "rate", (json_int_t)j->rate, "outcomes", by,
+                     "created_at", (json_int_t)j->created_at, "finished_at",
                      j->finished_at ? json_integer((json_int_t)j->finished_at) : json_null());
 }
 
@@ -317,12 +326,11 @@ void pv__api_jobs_list(pv__api_ctx *ctx)
 
 static json_t *outcome_json(const pv_store_notify_outcome *o, bool with_job)
 {
-    json_t *v = json_pack("{s:s, s:s, s:I, s:I, s:b, s:s, s:o}", "mac", o->mac, "outcome",
-                          o->outcome, "status", (json_int_t)o->status, "attempts",
-                          (json_int_t)o->attempts, "challenged", o->challenged, "via", o->via,
-                          "finished_at",
-                          o->finished_at ? json_integer((json_int_t)o->finished_at)
-                                         : json_null());
+    json_t *v =
+        json_pack("{s:s, s:s, s:I, s:I, s:b, s:s, s:o}", "mac", o->mac, "outcome", o->outcome,
+                  "status", (json_int_t)o->status, "attempts", (json_int_t)o->attempts,
+                  "challenged", o->challenged, "via", o->via, "finished_at",
+                  o->finished_at ? json_integer((json_int_t)o->finished_at) : json_null());
     if (with_job)
         json_object_set_new(v, "job", json_integer((json_int_t)o->job_id));
     return v;
@@ -355,8 +363,7 @@ void pv__api_job_devices(pv__api_ctx *ctx)
     pv__api_list(ctx, list_job_outcomes);
 }
 
-static int list_device_outcomes(pv__api_ctx *ctx, pv_store_page *page, json_t *items,
-                                pv_error *err)
+static int list_device_outcomes(pv__api_ctx *ctx, pv_store_page *page, json_t *items, pv_error *err)
 {
     char mac[13];
     if (!pv__api_mac(ctx, ctx->params[0], "mac", mac))

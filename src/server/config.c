@@ -197,6 +197,10 @@ static const pv_config_key keys[] = {
         "profiles rendered per second across the server; beyond, requests queue (0 = no limit)"),
     ROW("provisioning", "admission_queue", NULL, UINT, admission_queue, 1, 1000000, "N",
         "requests waiting for admission per loop and class; beyond, 503 with Retry-After"),
+    ROW("provisioning", "cache_entries", NULL, UINT, cache_entries, 1, 10000000, "N",
+        "devices whose finished profiles each loop keeps (also bound by 32 MB of bodies)"),
+    ROW("provisioning", "cache_check_ms", NULL, UINT, cache_check_ms, 1, 60000, "MS",
+        "how long a change made by another process or node may go unseen by a loop's cache"),
     ROW("provisioning", "reports_per_device", NULL, UINT, reports_per_device, 0, 1000000, "N",
         "reports kept per device, older ones deleted (0 = the default, 20)"),
     ROW("provisioning", "report_max_bytes", NULL, SIZE, report_max_bytes, 1024, 4u << 20, "SIZE",
@@ -520,6 +524,8 @@ void pv_config_init(pv_config *cfg)
     cfg->queue_deadline_ms = 20000;
     cfg->firmware_wave = 50;
     cfg->admission_queue = 1000;
+    cfg->cache_entries = 4096;
+    cfg->cache_check_ms = 100;
     cfg->report_max_bytes = PV_REPORT_MAX_DEFAULT;
     cfg->reports_per_hour = PV_REPORT_PER_HOUR_DEFAULT;
     cfg->rollout_interval_ms = 5000;

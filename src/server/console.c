@@ -209,7 +209,14 @@ bool pv__console_route(pv__portal_req *r)
         pv__console_firmware_page(r);
     else if (get && is(r, "/accounts"))
         pv__console_accounts_page(r);
-    else
+    else if (get && pv_slice_starts_with(r->req->path, "/accounts/") && r->req->path.len > 10 &&
+             r->req->path.len < 10 + 80 &&
+             memchr(r->req->path.ptr + 10, '/', r->req->path.len - 10) == NULL) {
+        char name[80]; /* names are letters, digits and -_.@ (api_accounts.c): no escapes */
+        memcpy(name, r->req->path.ptr + 10, r->req->path.len - 10);
+        name[r->req->path.len - 10] = '\0';
+        pv__console_account_page(r, name);
+    } else
         return false;
     return true;
 }
