@@ -42,7 +42,7 @@ wait_tcp "$HTTPS"
 one() { # TRANSPORT URL ENGINE ROUND
   local out="$W/$1-$3-$4.json"
   local cmd=("$bin" fleet run --scenario power-restore --phones "$N" --random-delay 0
-    --server "$2" --ca "$W/pki/ca.pem" --certs "$W/certs" --duration 120 --fetcher "$3" --json)
+    --server "$2" --ca "$W/pki/ca.pem" --certs "$W/certs" --duration 90 --fetcher "$3" --json)
   [ "$4" = 1 ] && echo "fleet_cpu: ${cmd[*]}" | sed "s|$W|\$W|g" >&2
   "${cmd[@]}" >"$out" 2>"$W/fleet.err" || true
   python3 - "$out" "$1" "$3" "$4" "$(loadavg)" <<'PY' | tee -a "$results"

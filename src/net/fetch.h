@@ -8,8 +8,8 @@
  *     (src/phone/phone.c) uses it.
  *   - PV_FETCH_ENGINE_NATIVE (fetch_native.c): HTTP/1.1 on uv_tcp, HTTPS with
  *     OpenSSL memory BIOs as the server does (net/tls.h, client side), the
- *     response parsed by llhttp (net/http_reply.h); TFTP is handed to the
- *     libcurl engine. One SSL_CTX for the fetcher, each phone's
+ *     response parsed by llhttp (net/http_reply.h), TFTP on uv_udp
+ *     (fetch_tftp.c, the options libcurl sends). One SSL_CTX for the fetcher, each phone's
  *     credentials parsed once (net/tls_cred.h): a fraction of libcurl's CPU per
  *     HTTPS connection, which the fleet simulator (src/fleet, 100 000 phones on
  *     one loop) needs so that a storm measures the server, not the fleet.

@@ -4,8 +4,8 @@
  * transfer), and the pieces of a request both build the same way.
  *
  * Engines: fetch_curl.c (libcurl's multi interface; the emulated phone) and
- * fetch_native.c (HTTP/1.1, HTTPS over memory BIOs and TFTP on the loop; the
- * fleet). pv_fetcher_new() picks one by pv_fetcher_options.engine.
+ * fetch_native.c (HTTP/1.1, HTTPS over memory BIOs on the loop, TFTP by
+ * fetch_tftp.c; the fleet). pv_fetcher_new() picks one by pv_fetcher_options.engine.
  */
 #ifndef PV_NET_FETCH_INT_H
 #define PV_NET_FETCH_INT_H
@@ -46,6 +46,9 @@ int pv__fetcher_curl_new(uv_loop_t *loop, const pv_fetcher_options *o, pv_fetche
                          pv_error *err);
 int pv__fetcher_native_new(uv_loop_t *loop, const pv_fetcher_options *o, pv_fetcher **out,
                            pv_error *err);
+/* TFTP alone (fetch_tftp.c): the native engine's tftp:// transfers. */
+int pv__fetcher_tftp_new(uv_loop_t *loop, const pv_fetcher_options *o, pv_fetcher **out,
+                         pv_error *err);
 
 /* The request target of url (path and query, "/" if none), appended to out. */
 void pv__fetch_request_target(const char *url, pv_buf *out);

@@ -1,8 +1,7 @@
 /*
  * fetch_native.c — the native engine of net/fetch.h: HTTP/1.1 on uv_tcp,
  * HTTPS with OpenSSL memory BIOs (net/tls.h's client side), responses parsed
- * by llhttp (net/http_reply.h); TFTP transfers are handed to the libcurl
- * engine (fetch_curl.c).
+ * by llhttp (net/http_reply.h); TFTP transfers are handed to fetch_tftp.c.
  *
  * Why it exists: libcurl builds a fresh SSL_CTX per connection when it may not
  * reuse one, and the fleet simulator pays ~2 ms of CPU per HTTPS resync for it
@@ -834,7 +833,7 @@ int pv__fetcher_native_new(uv_loop_t *loop, const pv_fetcher_options *o, pv_fetc
     if (rc == 0)
         rc = pv_tls_client_context_new(f->files.ca_store, &f->tls, err);
     if (rc == 0)
-        rc = pv__fetcher_curl_new(loop, o, &f->tftp, err); /* TFTP: libcurl's, for now */
+        rc = pv__fetcher_tftp_new(loop, o, &f->tftp, err);
     if (rc != 0) {
         pv_tls_context_unref(f->tls);
         pv__fetch_files_free(&f->files);
