@@ -524,7 +524,11 @@ static void route(pv__portal_req *r)
         /* every change carries the session's CSRF token (websession.h), checked before
          * anything is read from the form */
         char csrf[64] = "";
-        (void)pv_form_get(req->body, "csrf", csrf, sizeof csrf);
+        pv_slice h = pv_request_header(req, "X-CSRF-Token"); /* a script's upload: not a form */
+        if (h.len > 0 && h.len < sizeof csrf)
+            memcpy(csrf, h.ptr, h.len);
+        else
+            (void)pv_form_get(req->body, "csrf", csrf, sizeof csrf);
         if (!same_origin(r) || !pv_websession_csrf_ok(&r->ses, csrf)) {
             pv_logf(PV_LOG_WARN, "portal.csrf_refused", "login=%s", r->ses.login.name);
             pv__portal_error(r, 403, "forbidden", pv__portal_t(r, "csrf_refused"));
