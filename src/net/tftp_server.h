@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 typedef struct pv_tftp_limits {
@@ -79,5 +80,8 @@ void pv_tftp_server_close(pv_tftp_server *server, unsigned timeout_ms, void (*do
 size_t pv_tftp_server_transfers(const pv_tftp_server *server);
 /* Open files shared by the running transfers (one per file content). */
 size_t pv_tftp_server_open_files(const pv_tftp_server *server);
+/* Requests dropped because every half-open transfer was still within its time to answer
+ * (net/tftp_admit.h), since the server started. */
+uint64_t pv_tftp_server_dropped(const pv_tftp_server *server);
 
 #endif
