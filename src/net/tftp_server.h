@@ -15,7 +15,8 @@
  * Spoofed sources (docs/security.md, TFTP): a transfer is half-open until its
  * peer answers on the transfer's port; it sends one small first packet, resends
  * it a few times without backoff, ends without an ERROR and counts against a
- * budget whose oldest member goes first. Toward a source that has not proven
+ * budget (who is evicted when it is full, and the limits by the identity a file
+ * name carries: net/tftp_admit.h). Toward a source that has not proven
  * itself, every packet (refusals too) is paid from 3x the bytes it sent plus
  * one block a second. An ERROR, and anything from port 0, 69, the listener's
  * own port or a transfer socket of ours, is never answered.
