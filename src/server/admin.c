@@ -8,6 +8,7 @@
 #include "core/form.h"
 #include "server/job_metrics.h"
 #include "server/prov_audit.h"
+#include "server/prov_cache.h"
 #include "server/reports.h"
 #include "server/rollout.h"
 #include "server/store_fault.h"
@@ -87,6 +88,7 @@ static void admin_handle(pv_handler *self, pv_request *req)
         pv_notifier_metrics(&text);
         pv_store_health_render(&text);
         pv_prov_audit_render(&text);
+        pv_prov_cache_render(&text);
         pv_jobm_render_text(&text);
         /* Prometheus text exposition format, version 0.0.4 */
         resp.status = 200;

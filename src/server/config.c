@@ -197,6 +197,10 @@ static const pv_config_key keys[] = {
         "profiles rendered per second across the server; beyond, requests queue (0 = no limit)"),
     ROW("provisioning", "admission_queue", NULL, UINT, admission_queue, 1, 1000000, "N",
         "requests waiting for admission per loop and class; beyond, 503 with Retry-After"),
+    ROW("provisioning", "cache_entries", NULL, UINT, cache_entries, 1, 10000000, "N",
+        "devices whose finished profiles each loop keeps (also bound by 32 MB of bodies)"),
+    ROW("provisioning", "cache_check_ms", NULL, UINT, cache_check_ms, 1, 60000, "MS",
+        "how long a change made by another process or node may go unseen by a loop's cache"),
     ROW("provisioning", "reports_per_device", NULL, UINT, reports_per_device, 0, 1000000, "N",
         "reports kept per device, older ones deleted (0 = the default, 20)"),
     ROW("provisioning", "report_max_bytes", NULL, SIZE, report_max_bytes, 1024, 4u << 20, "SIZE",
@@ -218,6 +222,8 @@ static const pv_config_key keys[] = {
         "attempts after a timeout, 2 s backoff doubling"),
     ROW("sip", "rate", NULL, UINT, sip_rate, 1, 100000, "N",
         "NOTIFYs started per second by a bulk action (keep resyncs within admission limits)"),
+    ROW("sip", "notify_after_binding", NULL, BOOL, sip_notify_after_binding, 0, 0, "BOOL",
+        "a check-sync NOTIFY to each phone that completed its binding, once it registered"),
 
     ROW("store", "audit_retention_days", NULL, UINT, audit_retention_days, 0, 36500, "DAYS",
         "audit rows older than this are deleted (0 = kept by age)"),
@@ -500,6 +506,7 @@ void pv_config_init(pv_config *cfg)
     cfg->sip_timeout_ms = 8000;
     cfg->sip_retries = 2;
     cfg->sip_rate = 100;
+    cfg->sip_notify_after_binding = true;
     cfg->client_cert = PV_CLIENT_CERT_OPTIONAL;
     cfg->tls_min_version = TLS1_2_VERSION;
     cfg->security_level = -1;
@@ -517,6 +524,8 @@ void pv_config_init(pv_config *cfg)
     cfg->queue_deadline_ms = 20000;
     cfg->firmware_wave = 50;
     cfg->admission_queue = 1000;
+    cfg->cache_entries = 4096;
+    cfg->cache_check_ms = 100;
     cfg->report_max_bytes = PV_REPORT_MAX_DEFAULT;
     cfg->reports_per_hour = PV_REPORT_PER_HOUR_DEFAULT;
     cfg->rollout_interval_ms = 5000;

@@ -96,6 +96,8 @@ typedef struct pv_config {
     unsigned firmware_wave;
     unsigned render_rate;     /* profiles rendered per second across the node; 0 = no limit */
     unsigned admission_queue; /* requests waiting for admission per loop and class */
+    unsigned cache_entries;   /* devices whose finished profiles a loop keeps (prov_cache.h) */
+    unsigned cache_check_ms;  /* how long another process's change may go unseen */
     unsigned reports_per_device; /* 0 = the store's default (PV_STORE_REPORTS_PER_DEVICE) */
     size_t report_max_bytes;     /* largest report upload (docs/security.md) */
     unsigned reports_per_hour;   /* reports accepted per device and hour */
@@ -108,6 +110,7 @@ typedef struct pv_config {
     unsigned sip_timeout_ms;
     unsigned sip_retries;
     unsigned sip_rate; /* NOTIFYs per second of a bulk job, unless the job says */
+    bool sip_notify_after_binding; /* check-sync once a device completed its binding (push.h) */
     /* [store] (docs/store.md "Retention") */
     unsigned audit_retention_days; /* 0 = no age bound */
     unsigned audit_max_rows;       /* 0 = no size bound */

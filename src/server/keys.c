@@ -65,7 +65,35 @@ int pv_keys_peek(pv_store *s, const char *mac, pv_keys_fetch *out, pv_error *err
 }
 
 /* Which secret answers dir, and whether this fetch must write (confirm or
- * rotate). Shared by the planning and the doing, so they cannot disagree. */
+ * rotate), from the device's live secrets. Shared by the planning, the doing
+ * and the provisioning cache (pv_keys_decide), so they cannot disagree. */
+static int choose(const pv_store_secret *cur, const pv_store_secret *prev, const char *mac,
+                  pv_slice dir, int64_t now, int64_t period, pv_keys_fetch *out, bool *confirm,
+                  bool *rotate, pv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    *confirm = *rotate = false;
+    bool at_cur = dir_eq(dir, cur->dir);
+    bool at_prev = prev != NULL && dir_eq(dir, prev->dir);
+    if (!at_cur && !at_prev)
+        return pv_error_set(err, PV_ENOENT, "device %s: not one of its directories", mac);
+    if (at_prev) {
+        /* DESIGN 6: the phone has not picked up the new secret yet; answer
+         * with the key it holds and hand it the new one again. */
+        out->serve = *prev;
+        out->deliver = *cur;
+        return 0;
+    }
+    out->from_current = true;
+    out->serve = *cur;
+    out->deliver = *cur;
+    /* The phone found this directory, so it holds GPP_B and will decrypt
+     * with GPP_SA: a new secret is confirmed, the older one retired. */
+    *confirm = cur->confirmed_at == 0;
+    *rotate = !*confirm && period > 0 && now - cur->created_at >= period;
+    return 0;
+}
+
 static int decide(pv_store *s, const char *mac, pv_slice dir, int64_t now, int64_t period,
                   pv_keys_fetch *out, bool *confirm, bool *rotate, pv_error *err)
 {
@@ -74,27 +102,22 @@ static int decide(pv_store *s, const char *mac, pv_slice dir, int64_t now, int64
     memset(out, 0, sizeof *out);
     *confirm = *rotate = false;
     int rc = pv_store_secret_get(s, mac, &cur, &prev, &has_prev, err);
-    if (rc != 0)
-        return rc;
-    bool at_cur = dir_eq(dir, cur.dir);
-    bool at_prev = has_prev && dir_eq(dir, prev.dir);
-    if (!at_cur && !at_prev)
-        return pv_error_set(err, PV_ENOENT, "device %s: not one of its directories", mac);
-    if (at_prev) {
-        /* DESIGN 6: the phone has not picked up the new secret yet; answer
-         * with the key it holds and hand it the new one again. */
-        out->serve = prev;
-        out->deliver = cur;
-        return 0;
-    }
-    out->from_current = true;
-    out->serve = cur;
-    out->deliver = cur;
-    /* The phone found this directory, so it holds GPP_B and will decrypt
-     * with GPP_SA: a new secret is confirmed, the older one retired. */
-    *confirm = cur.confirmed_at == 0;
-    *rotate = !*confirm && period > 0 && now - cur.created_at >= period;
-    return 0;
+    if (rc == 0)
+        rc = choose(&cur, has_prev ? &prev : NULL, mac, dir, now, period, out, confirm, rotate,
+                    err);
+    OPENSSL_cleanse(&cur, sizeof cur);
+    OPENSSL_cleanse(&prev, sizeof prev);
+    return rc;
+}
+
+int pv_keys_decide(const pv_store_secret *cur, const pv_store_secret *prev, const char *mac,
+                   pv_slice dir, int64_t now, int64_t period, pv_keys_fetch *out, bool *writes,
+                   pv_error *err)
+{
+    bool confirm, rotate;
+    int rc = choose(cur, prev, mac, dir, now, period, out, &confirm, &rotate, err);
+    *writes = rc == 0 && (confirm || rotate);
+    return rc;
 }
 
 int pv_keys_fetch_plan(pv_store *s, const char *mac, pv_slice dir, int64_t now, int64_t period,

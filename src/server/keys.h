@@ -60,6 +60,12 @@ int pv_keys_fetch_dir(pv_store *s, const char *mac, pv_slice dir, int64_t now, i
 int pv_keys_fetch_plan(pv_store *s, const char *mac, pv_slice dir, int64_t now, int64_t period,
                        pv_keys_fetch *out, bool *writes, pv_error *err);
 
+/* pv_keys_fetch_plan on live secrets the caller already holds (the current one,
+ * and the previous one while it still answers, else NULL): no store read. */
+int pv_keys_decide(const pv_store_secret *cur, const pv_store_secret *prev, const char *mac,
+                   pv_slice dir, int64_t now, int64_t period, pv_keys_fetch *out, bool *writes,
+                   pv_error *err);
+
 /* What a fetch from the current directory would use, without side effects
  * (`provisor device render`). PV_ENOENT without a secret. */
 int pv_keys_peek(pv_store *s, const char *mac, pv_keys_fetch *out, pv_error *err);

@@ -209,6 +209,8 @@ int pv_prov_audit_flush(pv_prov_audit *a)
     if (a->nheld == 0 && mono_ms() < a->retry_at_ms)
         return 0; /* rows alone wait while the store fails: no storm of attempts */
     pv_error e = {""};
+    /* Last-seen and audit rows change no profile: no cache need read the log for them. */
+    pv_store_quiet_writes(a->s, true);
     int rc = pv_store_begin(a->s, &e);
     for (size_t i = 0; rc == 0 && i < a->nheld; i++) {
         held *h = &a->held[i];
@@ -234,6 +236,7 @@ int pv_prov_audit_flush(pv_prov_audit *a)
     } else {
         pv_store_rollback(a->s);
     }
+    pv_store_quiet_writes(a->s, false);
     size_t nheld = a->nheld;
     a->nheld = 0;
     if (rc == 0) {
@@ -270,6 +273,7 @@ int pv_prov_audit_flush(pv_prov_audit *a)
 #define PRUNE_BUDGET_MS 20 /* of one tick */
 #define PRUNE_EVERY_MS 1000
 #define RATE_KEEP_S (2 * 3600) /* longer than any rate-limit window (binding.h: 600 s) */
+#define RENDER_CHANGES_KEEP_S 3600
 
 static atomic_ullong next_prune_ms; /* claimed by one loop at a time */
 static atomic_ullong pruned_total;
@@ -284,6 +288,7 @@ static void prune(pv_prov_audit *a, const pv_audit_retention *r)
     pv_error e = {""};
     int64_t n = PRUNE_CHUNK;
     int rc = 0;
+    pv_store_quiet_writes(a->s, true); /* pruning changes no profile */
     while (rc == 0 && n == PRUNE_CHUNK && mono_ms() - t < PRUNE_BUDGET_MS &&
            (before > 0 || r->max_rows > 0)) {
         rc = pv_store_audit_prune(a->s, before, (int64_t)r->max_rows, PRUNE_CHUNK, &n, &e);
@@ -294,10 +299,13 @@ static void prune(pv_prov_audit *a, const pv_audit_retention *r)
         rc = pv_store_rate_prune(a->s, now - RATE_KEEP_S, PRUNE_CHUNK, &n, &e);
     if (rc == 0) /* web sessions past their absolute end (websession.h) */
         rc = pv_store_session_prune(a->s, now, 0, PRUNE_CHUNK, &n, &e);
+    if (rc == 0) /* the render change log: a node that missed an hour forgets all (prov_cache.h) */
+        rc = pv_store_render_changes_prune(a->s, now - RENDER_CHANGES_KEEP_S, PRUNE_CHUNK, &n, &e);
     if (rc != 0 && pv_store_fault(rc))
         pv_store_health_failed("retention", &e);
     else if (rc != 0)
         pv_logf(PV_LOG_ERROR, "audit.prune_failed", "error=\"%s\"", e.msg);
+    pv_store_quiet_writes(a->s, false);
 }
 
 void pv_prov_audit_tick(pv_prov_audit *a, const pv_audit_retention *r)

@@ -29,6 +29,7 @@ void pv_prov_policy_defaults(pv_prov_policy *p)
         .firmware_wave_ms = 1000,
         .admission_queue = 1000,
         .cache_entries = 4096,
+        .cache_check_ms = 100,
     };
 }
 

@@ -64,7 +64,8 @@ typedef struct pv_prov_policy {
     unsigned render_rate;     /* profiles rendered per second across the node; 0 = no limit */
     unsigned handshake_rate;  /* TLS handshakes started per second across the node; 0 = none */
     unsigned admission_queue; /* requests waiting per loop and class (net/admission.h) */
-    unsigned cache_entries; /* rendered profiles kept per loop */
+    unsigned cache_entries;  /* devices whose finished profiles are kept per loop */
+    unsigned cache_check_ms; /* how long another process's change may go unseen (prov_cache.h) */
 } pv_prov_policy;
 
 /* Fills the defaults above (prefix "init", scheme http, rotation 30 days...). */

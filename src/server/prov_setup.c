@@ -43,6 +43,8 @@ int pv_provision_policy_from_config(const pv_config *cfg, pv_prov_policy *pol, p
     pol->render_rate = cfg->render_rate;
     pol->handshake_rate = cfg->https_listen != NULL ? cfg->handshake_rate : 0;
     pol->admission_queue = cfg->admission_queue;
+    pol->cache_entries = cfg->cache_entries;
+    pol->cache_check_ms = cfg->cache_check_ms;
     pol->gzip = cfg->gzip;
     const char *s = pol->permanent_scheme;
     if (strcmp(s, "http") != 0 && strcmp(s, "https") != 0 && strcmp(s, "tftp") != 0)

@@ -12,6 +12,7 @@
 #include "server/keys.h"
 #include "server/job_metrics.h"
 #include "server/prov_audit.h"
+#include "server/prov_cache.h"
 #include "server/prov_firmware.h"
 #include "server/prov_route.h"
 #include "server/render.h"
@@ -19,6 +20,7 @@
 #include "server/store_fault.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -34,13 +36,15 @@ struct pv_provision {
     char *db_path, *master_key;
     pv_fileserver firmware; /* <data>/firmware, beneath-root opens */
     pv_admission admission; /* DESIGN 8: renders and firmware downloads, across every loop */
+    pv_provision_configured_fn configured; /* SEC-PRV-1 → 2, called on the loop's thread */
+    void *configured_data;
 };
 
 struct pv_provision_loop {
     pv_handler handler;
     pv_provision *p;
     pv_store *s;
-    pv_render_cache *cache;
+    pv_prov_cache *cache; /* finished profiles: an unchanged phone reads nothing (prov_cache.h) */
     pv_admit_queue *admit; /* this loop's waiting requests */
     bool timer_open;
     /* Held answers and sampled rows (prov_audit.h): flushed at the end of
@@ -394,13 +398,14 @@ static void served_detail(const pv_request *req, const pv_render_output *out,
         detail[size - 1] = '\0';
 }
 
-/* pv_render_device, timed for provisor_render_duration_seconds; a failure other than an
- * unknown device or a store fault is a render error (provisor_render_errors_total). */
-static int render_timed(pv_store *s, const char *mac, const pv_render_options *o,
-                        pv_render_output *out, pv_error *e)
+/* pv_render_device (in NULL) or pv_render_loaded, timed for
+ * provisor_render_duration_seconds; a failure other than an unknown device or a store fault
+ * is a render error (provisor_render_errors_total). */
+static int render_timed(pv_store *s, const char *mac, const pv_store_render_input *in,
+                        const pv_render_options *o, pv_render_output *out, pv_error *e)
 {
     double start = pv_jobm_now();
-    int rc = pv_render_device(s, mac, o, out, e);
+    int rc = in ? pv_render_loaded(s, in, o, out, e) : pv_render_device(s, mac, o, out, e);
     pv_jobm_render(pv_jobm_now() - start, rc != 0 && rc != PV_ENOENT && !pv_store_fault(rc));
     return rc;
 }
@@ -414,17 +419,20 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
     const pv_prov_policy *pol = &l->p->cfg.policy;
     int64_t now = time(NULL);
     pv_keys_fetch kf;
+    bool configured = false;
     int rc = pv_store_begin(l->s, e);
     if (rc == 0)
         rc = pv_keys_fetch_dir(l->s, d->mac, dir, now, pol->rotation_period, &kf, e);
-    if (rc == 0 && kf.from_current && d->state == PV_STATE_SEC_PRV_1)
+    if (rc == 0 && kf.from_current && d->state == PV_STATE_SEC_PRV_1) {
+        configured = true;
         rc = pv_store_device_set_state(l->s, d->mac, PV_STATE_SEC_PRV_1, PV_STATE_SEC_PRV_2, now,
                                        e); /* spec 12.2 step 4 */
+    }
     pv_render_options o = *base;
     o.serve = &kf.serve;
     o.deliver = &kf.deliver;
     if (rc == 0)
-        rc = render_timed(l->s, d->mac, &o, out, e);
+        rc = render_timed(l->s, d->mac, NULL, &o, out, e);
     char peer[64];
     addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
     if (rc == 0)
@@ -443,68 +451,124 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
         pv_store_rollback(l->s); /* a no-op when begin failed */
     if (rc == 0 && kf.rotated)
         pv_jobm_key_rotated();
+    if (rc == 0 && configured && l->p->configured != NULL)
+        l->p->configured(l->p->configured_data, d->mac); /* the NOTIFY after a binding */
     return rc;
 }
 
+/* The answer held until the loop's batch has committed its last-seen and profile.served row
+ * (prov_audit.h): the common fetch, from the cache or rendered, writes nothing itself. */
+static void hold_served(pv_provision_loop *l, pv_request *req, const pv_ident *id,
+                        const pv_store_device *d, int64_t now, pv_response *r, const char *hash)
+{
+    pv_jobm_profile_served(d->model, "SEC-PRV-2", req->proto);
+    char detail[160];
+    int n = snprintf(detail, sizeof detail, "proto=%s etag=%s", pv_proto_name(req->proto),
+                     r->etag);
+    if (n < 0 || (size_t)n >= sizeof detail)
+        detail[sizeof detail - 1] = '\0';
+    pv_prov_row row;
+    pv_prov_audit_row(&row, d->mac, "profile.served", hash, detail);
+    char peer[64];
+    addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
+    pv_prov_seen seen = {d->mac, now, id->swver, r->etag, hash, peer};
+    pv_prov_audit_hold(l->audit, req, r, &row, &seen);
+}
+
+/* A repeat fetch answered from the loop's cache (prov_cache.h): the key decision on the
+ * cached secrets, the cached bytes; false when anything differs (then the store decides). */
+static bool secure_cached(pv_provision_loop *l, pv_request *req, const pv_ident *id,
+                          const pv_store_device *d, const pv_prov_cached *ce, pv_slice dir,
+                          const char *host, int64_t now)
+{
+    pv_keys_fetch kf;
+    bool writes = true;
+    pv_error e;
+    const pv_prov_answer *a = NULL;
+    if (pv_keys_decide(&ce->cur, ce->has_prev ? &ce->prev : NULL, d->mac, dir, now,
+                       l->p->cfg.policy.rotation_period, &kf, &writes, &e) == 0 &&
+        !writes && !(kf.from_current && d->state == PV_STATE_SEC_PRV_1))
+        a = pv_prov_cache_answer(ce, kf.serve.id, kf.deliver.id, host);
+    if (a == NULL) {
+        OPENSSL_cleanse(&kf, sizeof kf);
+        return false;
+    }
+    pv_prov_cache_hit();
+    pv_response r = {.status = 200, .body_kind = PV_BODY_MEMORY, .fd = -1};
+    char *body = pv_request_alloc(req, a->len ? a->len : 1);
+    memcpy(body, a->body, a->len);
+    r.body = body;
+    r.body_len = a->len;
+    memcpy(r.etag, a->etag, sizeof r.etag);
+    r.content_type = a->content_type;
+    r.content_encoding = req->proto == PV_PROTO_TFTP ? NULL : a->content_encoding;
+    r.identity_log = pv_request_strdup(req, d->mac);
+    char hash[65];
+    memcpy(hash, a->hash, sizeof hash);
+    hold_served(l, req, id, d, now, &r, hash);
+    OPENSSL_cleanse(&kf, sizeof kf);
+    return true;
+}
+
 static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
-                      const pv_store_device *dev, pv_slice dir)
+                      const pv_store_device *dev, const pv_prov_cached *ce, pv_slice dir)
 {
     const pv_prov_policy *pol = &l->p->cfg.policy;
     const pv_store_device d = *dev; /* admitted by handle()'s identity decision */
     int64_t now = time(NULL);
     pv_error e = {""};
-    int rc;
     char host[128];
     host_for(l->p, req, host, sizeof host);
-    pv_render_options o = {.policy = pol, .host = host, .cache = l->cache};
+    if (ce != NULL && secure_cached(l, req, id, &d, ce, dir, host, now))
+        return;
+    pv_prov_cache_miss();
+    pv_render_options o = {.policy = pol, .host = host};
     pv_render_output out = {0};
-    /* The common fetch changes nothing but last-seen and the audit: no write
-     * transaction of its own (loops would queue on SQLite's one writer); the
-     * answer is held until the loop's batch commits them (prov_audit.h). */
+    /* One statement: the device, its secrets and everything the render needs. The common
+     * fetch changes nothing but last-seen and the audit: no write transaction of its own
+     * (loops would queue on SQLite's one writer); the answer is held until the loop's batch
+     * commits them (prov_audit.h). */
+    pv_store_render_input in;
     pv_keys_fetch kf;
     bool writes = false;
-    rc = pv_keys_fetch_plan(l->s, d.mac, dir, now, pol->rotation_period, &kf, &writes, &e);
-    if (rc == 0 && !writes && !(kf.from_current && d.state == PV_STATE_SEC_PRV_1)) {
+    int rc = pv_store_render_load(l->s, d.mac, true, &in, &e);
+    if (rc == 0 && !in.has_secret)
+        rc = pv_error_set(&e, PV_ENOENT, "device %s: no secret", d.mac);
+    if (rc == 0)
+        rc = pv_keys_decide(&in.current, in.has_previous ? &in.previous : NULL, d.mac, dir, now,
+                            pol->rotation_period, &kf, &writes, &e);
+    if (rc == 0 && !writes && !(kf.from_current && in.device.state == PV_STATE_SEC_PRV_1)) {
         o.serve = &kf.serve;
         o.deliver = &kf.deliver;
-        rc = render_timed(l->s, d.mac, &o, &out, &e);
+        rc = render_timed(l->s, d.mac, &in, &o, &out, &e);
         if (rc == 0) {
-            pv_jobm_profile_served(d.model, "SEC-PRV-2", req->proto);
-            char detail[160];
-            served_detail(req, &out, &kf, detail, sizeof detail);
-            pv_prov_row row;
-            pv_prov_audit_row(&row, d.mac, "profile.served", out.hash, detail);
-            char peer[64];
-            addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
-            pv_prov_seen seen = {d.mac, now, id->swver, out.etag, out.hash, peer};
+            pv_prov_cache_put(l->cache, &in, kf.serve.id, kf.deliver.id, host, &out);
             pv_response r;
             profile_response(req, &out, d.mac, &r);
-            pv_prov_audit_hold(l->audit, req, &r, &row, &seen);
-            pv_render_output_free(&out);
-            return;
+            hold_served(l, req, id, &d, now, &r, out.hash);
         }
     } else if (rc == 0) {
+        pv_prov_cache_forget(l->cache, d.mac); /* this fetch changes the device */
         rc = secure_slow(l, req, id, &d, dir, &o, &out, &e);
+        if (rc == 0) {
+            pv_jobm_profile_served(d.model, "SEC-PRV-2", req->proto);
+            pv_response r;
+            profile_response(req, &out, d.mac, &r);
+            pv_request_respond(req, &r);
+        }
     }
+    pv_store_render_input_free(&in);
+    OPENSSL_cleanse(&kf, sizeof kf);
+    pv_render_output_free(&out);
     if (rc == PV_ENOENT) {
-        pv_render_output_free(&out);
         /* Unknown directory: the static files' 404 of an unknown MAC, so that
          * it never tells that the MAC exists (issue 11 item 6). */
         record_refusal(l, req, id, 404, "profile.refused", e.msg);
         pv_handler *files = &l->p->cfg.files->handler;
         files->handle(files, req);
-        return;
-    }
-    if (rc != 0) {
-        pv_render_output_free(&out);
+    } else if (rc != 0) {
         refuse_rc(l, req, id, rc, 500, "profile.refused", &e);
-        return;
     }
-    pv_jobm_profile_served(d.model, "SEC-PRV-2", req->proto);
-    pv_response r;
-    profile_response(req, &out, d.mac, &r);
-    pv_request_respond(req, &r);
-    pv_render_output_free(&out);
 }
 
 /* ---- factory defaults and /$MA.xml -------------------------------------- */
@@ -610,7 +674,17 @@ static void route(pv_provision_loop *l, pv_request *req)
      * names, before any route (a report sent by another device's is reports.h's refusal). */
     const pv_mac *subject = report ? &report_mac : id.source != PV_ID_NONE ? &id.mac : NULL;
     pv_store_device d = {0};
-    rc = subject ? pv_store_device_get(l->s, subject->hex, &d, &e) : PV_ENOENT;
+    const pv_prov_cached *ce = NULL;
+    if (subject != NULL) {
+        pv_prov_cache_sync(l->cache, l->s); /* a read at most every check_ms (prov_cache.h) */
+        ce = pv_prov_cache_get(l->cache, subject->hex);
+    }
+    if (ce != NULL) {
+        pv_prov_cache_device(ce, &d);
+        rc = 0;
+    } else {
+        rc = subject ? pv_store_device_get(l->s, subject->hex, &d, &e) : PV_ENOENT;
+    }
     if (rc != 0 && rc != PV_ENOENT) { /* never "unknown": 503 (issue 19 item 1) */
         refuse_rc(l, req, &id, rc, 500, "profile.refused", &e);
         return;
@@ -634,7 +708,7 @@ static void route(pv_provision_loop *l, pv_request *req)
         admit(l, req, PV_ADMIT_FIRMWARE); /* DESIGN 8 */
         break;
     case PV_PROV_SECURE:
-        on_secure(l, req, &id, &d, c[0]);
+        on_secure(l, req, &id, &d, ce, c[0]);
         break;
     case PV_PROV_BOOTSTRAP:
         if (known && pv_binding_plain_key_route(pol, req->proto, &id, &d))
@@ -748,7 +822,7 @@ int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **
         return rc;
     }
     pv_store_set_reports_per_device(l->s, p->cfg.reports_per_device);
-    l->cache = pv_render_cache_new(p->cfg.policy.cache_entries, 0);
+    l->cache = pv_prov_cache_new(p->cfg.policy.cache_entries, 0, p->cfg.policy.cache_check_ms);
     l->admit = pv_admit_queue_new(&p->admission, loop);
     l->audit = pv_prov_audit_new(l->s);
     uv_timer_init(loop, &l->tick);
@@ -791,9 +865,15 @@ void pv_provision_loop_free(pv_provision_loop *l)
         return;
     pv_prov_audit_free(l->audit); /* flushes: a loop that was never closed */
     pv_admit_queue_free(l->admit);
-    pv_render_cache_free(l->cache);
+    pv_prov_cache_free(l->cache);
     pv_store_close(l->s);
     free(l);
+}
+
+void pv_provision_on_configured(pv_provision *p, pv_provision_configured_fn fn, void *data)
+{
+    p->configured = fn;
+    p->configured_data = data;
 }
 
 const pv_prov_policy *pv_provision_policy(const pv_provision *p)

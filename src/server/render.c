@@ -517,30 +517,18 @@ int pv_render_params(pv_store *s, const pv_store_device *dev, const pv_render_op
     return rc;
 }
 
-int pv_render_device(pv_store *s, const char *mac, const pv_render_options *opts,
+int pv_render_loaded(pv_store *s, const pv_store_render_input *in, const pv_render_options *opts,
                      pv_render_output *out, pv_error *err)
 {
     pv_render_options o = *opts;
     out->cached = false;
     pv_buf_reset(&out->body);
-    /* One statement reads it all (issue 18: one round trip on PostgreSQL). */
-    bool peek = o.serve == NULL && o.deliver == NULL;
-    pv_store_render_input in;
-    int rc = pv_store_render_load(s, mac, peek, &in, err);
-    const pv_store_device *dev = &in.device;
-    ctx c = {.s = s, .in = &in, .dev = dev, .acct = in.account, .o = &o, .host = host_of(opts)};
-    if (rc == 0 && peek && in.has_secret) {
-        /* `device render`: what a fetch from the current directory returns
-         * (pv_keys_peek). */
-        o.serve = &in.current;
-        o.deliver = &in.current;
-    }
+    const pv_store_device *dev = &in->device;
+    ctx c = {.s = s, .in = in, .dev = dev, .acct = in->account, .o = &o, .host = host_of(opts)};
     if (o.plain)
         o.serve = NULL;
-    if (rc == 0) {
-        scopes_of(&c);
-        rc = load_upgrade_rule(&c, err);
-    }
+    scopes_of(&c);
+    int rc = load_upgrade_rule(&c, err);
     if (rc == 0)
         content_version(&c, out);
     if (rc == 0 && !cache_get(o.cache, dev->mac, out->version, out)) {
@@ -558,6 +546,27 @@ int pv_render_device(pv_store *s, const char *mac, const pv_render_options *opts
         }
     }
     pv_buf_free(&c.upgrade_rule);
+    return rc;
+}
+
+int pv_render_device(pv_store *s, const char *mac, const pv_render_options *opts,
+                     pv_render_output *out, pv_error *err)
+{
+    pv_render_options o = *opts;
+    out->cached = false;
+    pv_buf_reset(&out->body);
+    /* One statement reads it all (issue 18: one round trip on PostgreSQL). */
+    bool peek = o.serve == NULL && o.deliver == NULL;
+    pv_store_render_input in;
+    int rc = pv_store_render_load(s, mac, peek, &in, err);
+    if (rc == 0 && peek && in.has_secret) {
+        /* `device render`: what a fetch from the current directory returns
+         * (pv_keys_peek). */
+        o.serve = &in.current;
+        o.deliver = &in.current;
+    }
+    if (rc == 0)
+        rc = pv_render_loaded(s, &in, &o, out, err);
     pv_store_render_input_free(&in);
     return rc;
 }

@@ -27,11 +27,12 @@
  *
  * Caching: the content version — the versions of the four sets, of the
  * account and of the device, the serving and delivered secret ids, the
- * upgrade rule and the host — keys a per-loop cache (pv_render_cache) of
- * finished bodies, and its SHA-256 is the strong ETag. Encryption salts are
- * derived from the version and the key, so one content version always yields
- * the same bytes: an unchanged phone costs that one statement and, with
- * If-None-Match, a 304.
+ * upgrade rule and the host — is the strong ETag, and may key a cache of
+ * finished bodies (pv_render_cache) for a caller that renders repeatedly.
+ * Encryption salts are derived from the version and the key, so one content
+ * version always yields the same bytes. The provisioning loops keep finished
+ * answers in their own cache (prov_cache.h), which spares an unchanged phone
+ * even the one statement.
  */
 #ifndef PV_SERVER_RENDER_H
 #define PV_SERVER_RENDER_H
@@ -87,6 +88,12 @@ void pv_render_output_free(pv_render_output *o);
  * PV_ENOENT for an unknown device; PV_EINVAL for a bad placeholder.
  */
 int pv_render_device(pv_store *s, const char *mac, const pv_render_options *opts,
+                     pv_render_output *out, pv_error *err);
+
+/* pv_render_device on what pv_store_render_load read (the provisioning cache's
+ * miss: the same statement also gave the device and its secrets). opts->serve
+ * and deliver are taken as given. */
+int pv_render_loaded(pv_store *s, const pv_store_render_input *in, const pv_render_options *opts,
                      pv_render_output *out, pv_error *err);
 
 /* Steps 1–3 only: the merged parameters (for diffs against reports). */

@@ -302,6 +302,136 @@ static const char step6[] =
     "CREATE INDEX rollout_members_order ON rollout_members (rollout_id, position);\n"
     "CREATE INDEX rollout_members_mac ON rollout_members (mac, rollout_id);\n";
 
+/* Step 7 (issue 18): what a node's cache of finished profiles (server/prov_cache.h) needs to
+ * know that a cached answer went stale, without reading anything per request. Every change
+ * that can alter what a device is served appends one row to render_changes naming the scope
+ * it touches — "device:<mac>", "account:<id>", "model:<model>", "global" (the parameter
+ * layers' own spelling) — and each node reads the rows after the last it saw, at most every
+ * render_cache_check_ms. The rows are numbered by render_stamp, whose one row every logging
+ * transaction updates: on PostgreSQL in a trigger deferred to COMMIT, so that the row lock
+ * is the last one a transaction takes (no deadlock with the rows it changed) and numbers are
+ * handed out in commit order, without gaps — a reader that sees n has seen everything before
+ * it, and a gap means rows were pruned. What is not logged, and why: a new device or account
+ * (no node caches an answer for a device it could not serve), a device's first secret and a
+ * secret's confirmation (a node that missed a confirmation takes the slow path once, which
+ * reads the secret again), and last-seen bookkeeping (it changes no byte served). */
+#define RC_SQLITE_LOG(scope)                                                                       \
+    " BEGIN UPDATE render_stamp SET seq = seq + 1 WHERE id = 1;"                                  \
+    " INSERT INTO render_changes (seq, scope, at) SELECT seq, " scope                              \
+    ", CAST(strftime('%s', 'now') AS INTEGER) FROM render_stamp WHERE id = 1; END;\n"
+#define RC_TABLES                                                                                  \
+    "CREATE TABLE render_stamp (\n"                                                                \
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"                                                   \
+    "  seq BIGINT NOT NULL\n"                                                                      \
+    ");\n"                                                                                         \
+    "INSERT INTO render_stamp (id, seq) VALUES (1, 0);\n"                                          \
+    "CREATE TABLE render_changes (\n"                                                              \
+    "  seq BIGINT PRIMARY KEY,\n"                                                                  \
+    "  scope TEXT NOT NULL,\n"                                                                     \
+    "  at BIGINT NOT NULL\n"                                                                       \
+    ");\n"
+/* The device columns a render or the identity decision reads (not last-seen & co). */
+#define RC_DEVICE_OLD "OLD.version, OLD.state, OLD.account_id, OLD.model, OLD.serial, " \
+    "OLD.cert_fingerprint, OLD.require_cert"
+#define RC_DEVICE_NEW "NEW.version, NEW.state, NEW.account_id, NEW.model, NEW.serial, " \
+    "NEW.cert_fingerprint, NEW.require_cert"
+#define RC_SECRET_CHANGED                                                                          \
+    "OLD.retired_at IS NOT NEW.retired_at OR OLD.key_sealed IS NOT NEW.key_sealed OR "            \
+    "OLD.dir_sealed IS NOT NEW.dir_sealed OR OLD.mac IS NOT NEW.mac"
+#define RC_SET_SCOPE(row) "COALESCE((SELECT scope FROM param_sets WHERE id = " row ".set_id), 'global')"
+static const char step7_sqlite[] =
+    RC_TABLES
+    "CREATE TRIGGER rc_devices_update AFTER UPDATE ON devices WHEN (" RC_DEVICE_OLD
+    ") IS NOT (" RC_DEVICE_NEW ")" RC_SQLITE_LOG("'device:' || NEW.mac")
+    "CREATE TRIGGER rc_devices_delete AFTER DELETE ON devices" RC_SQLITE_LOG("'device:' || OLD.mac")
+    "CREATE TRIGGER rc_accounts_update AFTER UPDATE ON accounts"
+    RC_SQLITE_LOG("'account:' || NEW.id")
+    "CREATE TRIGGER rc_accounts_delete AFTER DELETE ON accounts"
+    RC_SQLITE_LOG("'account:' || OLD.id")
+    "CREATE TRIGGER rc_sets_insert AFTER INSERT ON param_sets" RC_SQLITE_LOG("NEW.scope")
+    "CREATE TRIGGER rc_sets_update AFTER UPDATE ON param_sets" RC_SQLITE_LOG("NEW.scope")
+    "CREATE TRIGGER rc_sets_delete AFTER DELETE ON param_sets" RC_SQLITE_LOG("OLD.scope")
+    "CREATE TRIGGER rc_entries_insert AFTER INSERT ON param_entries"
+    RC_SQLITE_LOG(RC_SET_SCOPE("NEW"))
+    "CREATE TRIGGER rc_entries_update AFTER UPDATE ON param_entries"
+    RC_SQLITE_LOG(RC_SET_SCOPE("NEW"))
+    "CREATE TRIGGER rc_entries_delete AFTER DELETE ON param_entries"
+    RC_SQLITE_LOG(RC_SET_SCOPE("OLD"))
+    "CREATE TRIGGER rc_secrets_insert AFTER INSERT ON device_secrets WHEN EXISTS "
+    "(SELECT 1 FROM device_secrets WHERE mac = NEW.mac AND id <> NEW.id)"
+    RC_SQLITE_LOG("'device:' || NEW.mac")
+    "CREATE TRIGGER rc_secrets_update AFTER UPDATE ON device_secrets WHEN " RC_SECRET_CHANGED
+    RC_SQLITE_LOG("'device:' || NEW.mac")
+    "CREATE TRIGGER rc_secrets_delete AFTER DELETE ON device_secrets"
+    RC_SQLITE_LOG("'device:' || OLD.mac")
+    "CREATE TRIGGER rc_members_insert AFTER INSERT ON rollout_members"
+    RC_SQLITE_LOG("'device:' || NEW.mac")
+    "CREATE TRIGGER rc_members_update AFTER UPDATE ON rollout_members"
+    RC_SQLITE_LOG("'device:' || NEW.mac")
+    "CREATE TRIGGER rc_members_delete AFTER DELETE ON rollout_members"
+    RC_SQLITE_LOG("'device:' || OLD.mac")
+#define RC_SQLITE_MODEL(t)                                                                         \
+    "CREATE TRIGGER rc_" t "_insert AFTER INSERT ON " t RC_SQLITE_LOG("'model:' || NEW.model")    \
+    "CREATE TRIGGER rc_" t "_update AFTER UPDATE ON " t RC_SQLITE_LOG("'model:' || NEW.model")    \
+    "CREATE TRIGGER rc_" t "_delete AFTER DELETE ON " t RC_SQLITE_LOG("'model:' || OLD.model")
+    RC_SQLITE_MODEL("upgrade_plans") RC_SQLITE_MODEL("firmware_images") RC_SQLITE_MODEL("rollouts");
+/* PostgreSQL: the same rules in PL/pgSQL, each trigger a constraint trigger deferred to COMMIT. */
+#define RC_PG_FN(name, body)                                                                       \
+    "CREATE FUNCTION " name "() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n" body             \
+    "  RETURN NULL;\nEND $$;\n"
+#define RC_PG_TRIGGER(name, ops, table, fn)                                                        \
+    "CREATE CONSTRAINT TRIGGER " name " AFTER " ops " ON " table                                  \
+    " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION " fn "();\n"
+static const char step7[] =
+    RC_TABLES
+    "CREATE FUNCTION render_change_log(what TEXT) RETURNS void LANGUAGE plpgsql AS $$\n"
+    "DECLARE n BIGINT;\n"
+    "BEGIN\n"
+    "  UPDATE render_stamp SET seq = seq + 1 WHERE id = 1 RETURNING seq INTO n;\n"
+    "  INSERT INTO render_changes (seq, scope, at)\n"
+    "    VALUES (n, what, CAST(EXTRACT(EPOCH FROM now()) AS BIGINT));\n"
+    "END $$;\n"
+    RC_PG_FN("rc_device",
+             "  IF TG_OP = 'DELETE' THEN PERFORM render_change_log('device:' || OLD.mac);\n"
+             "  ELSIF ROW(" RC_DEVICE_OLD ") IS DISTINCT FROM ROW(" RC_DEVICE_NEW ") THEN\n"
+             "    PERFORM render_change_log('device:' || NEW.mac);\n"
+             "  END IF;\n")
+    RC_PG_TRIGGER("rc_devices", "UPDATE OR DELETE", "devices", "rc_device")
+    RC_PG_FN("rc_account",
+             "  PERFORM render_change_log('account:' || OLD.id);\n")
+    RC_PG_TRIGGER("rc_accounts", "UPDATE OR DELETE", "accounts", "rc_account")
+    RC_PG_FN("rc_set",
+             "  IF TG_OP = 'DELETE' THEN PERFORM render_change_log(OLD.scope);\n"
+             "  ELSE PERFORM render_change_log(NEW.scope);\n"
+             "  END IF;\n")
+    RC_PG_TRIGGER("rc_sets", "INSERT OR UPDATE OR DELETE", "param_sets", "rc_set")
+    RC_PG_FN("rc_entry",
+             "  IF TG_OP = 'DELETE' THEN PERFORM render_change_log(" RC_SET_SCOPE("OLD") ");\n"
+             "  ELSE PERFORM render_change_log(" RC_SET_SCOPE("NEW") ");\n"
+             "  END IF;\n")
+    RC_PG_TRIGGER("rc_entries", "INSERT OR UPDATE OR DELETE", "param_entries", "rc_entry")
+    RC_PG_FN("rc_secret",
+             "  IF TG_OP = 'DELETE' THEN PERFORM render_change_log('device:' || OLD.mac);\n"
+             "  ELSIF TG_OP = 'INSERT' THEN\n"
+             "    IF EXISTS (SELECT 1 FROM device_secrets WHERE mac = NEW.mac AND id <> NEW.id)\n"
+             "    THEN PERFORM render_change_log('device:' || NEW.mac); END IF;\n"
+             "  ELSIF ROW(OLD.retired_at, OLD.key_sealed, OLD.dir_sealed, OLD.mac) IS DISTINCT\n"
+             "    FROM ROW(NEW.retired_at, NEW.key_sealed, NEW.dir_sealed, NEW.mac) THEN\n"
+             "    PERFORM render_change_log('device:' || NEW.mac);\n"
+             "  END IF;\n")
+    RC_PG_TRIGGER("rc_secrets", "INSERT OR UPDATE OR DELETE", "device_secrets", "rc_secret")
+    RC_PG_FN("rc_member",
+             "  IF TG_OP = 'DELETE' THEN PERFORM render_change_log('device:' || OLD.mac);\n"
+             "  ELSE PERFORM render_change_log('device:' || NEW.mac);\n"
+             "  END IF;\n")
+    RC_PG_TRIGGER("rc_members", "INSERT OR UPDATE OR DELETE", "rollout_members", "rc_member")
+    RC_PG_FN("rc_model",
+             "  IF TG_OP = 'DELETE' THEN PERFORM render_change_log('model:' || OLD.model);\n"
+             "  ELSE PERFORM render_change_log('model:' || NEW.model);\n"
+             "  END IF;\n")
+    RC_PG_TRIGGER("rc_plans", "INSERT OR UPDATE OR DELETE", "upgrade_plans", "rc_model")
+    RC_PG_TRIGGER("rc_images", "INSERT OR UPDATE OR DELETE", "firmware_images", "rc_model")
+    RC_PG_TRIGGER("rc_rollouts", "INSERT OR UPDATE OR DELETE", "rollouts", "rc_model");
 static const pv_migration steps[] = {
     {1,
      "provisioning schema: accounts, devices, codes, parameters, secrets, firmware, reports, "
@@ -315,6 +445,8 @@ static const pv_migration steps[] = {
      NULL},
     {5, "logins (customer portal, operator roles) and their sessions", step5, NULL},
     {6, "firmware rollouts: stages, cohort membership, per-device upgrade outcomes", step6, NULL},
+    {7, "render changes: what a node's profile cache must forget (triggers)", step7,
+     step7_sqlite},
 };
 
 const pv_store_table pv_store_tables[] = {
@@ -337,6 +469,8 @@ const pv_store_table pv_store_tables[] = {
     {"notify_outcomes", "SELECT COUNT(*) FROM notify_outcomes"},
     {"logins", "SELECT COUNT(*) FROM logins"},
     {"sessions", "SELECT COUNT(*) FROM sessions"},
+    {"render_stamp", "SELECT COUNT(*) FROM render_stamp"},
+    {"render_changes", "SELECT COUNT(*) FROM render_changes"},
     {"meta", "SELECT COUNT(*) FROM meta"},
     {NULL, NULL},
 };

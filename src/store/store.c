@@ -195,6 +195,8 @@ int pv_store_commit(pv_store *s, pv_error *err)
         return rc;
     }
     s->tx_depth--;
+    if (s->tx_depth == 0)
+        pv__wrote_committed(s);
     return 0;
 }
 
@@ -217,6 +219,8 @@ void pv_store_rollback(pv_store *s)
         pv_logf(PV_LOG_ERROR, "store.rollback_failed", "backend=%s depth=%d error=\"%s\"",
                 s->be->name, s->tx_depth, e.msg);
     s->tx_depth--;
+    if (s->tx_depth == 0)
+        s->wrote = false; /* nothing of it was committed */
 }
 
 /* ---- statements --------------------------------------------------------- */
@@ -232,6 +236,10 @@ int pv__query(pv_store *s, const char *sql, const pv__val *args, size_t nargs, p
     assert_owner(s);
     assert(sql != NULL && out != NULL && (nargs == 0 || args != NULL));
     pv__stmt *st = NULL;
+    /* Every write of the entity files is spelled INSERT, UPDATE, DELETE or REPLACE
+     * (pv_store_write_epoch); a read never starts with one of these letters. */
+    if (sql[0] == 'I' || sql[0] == 'U' || sql[0] == 'D' || sql[0] == 'R')
+        s->wrote = true;
     int rc = s->be->prepare(s->db, sql, &st, err);
     for (size_t i = 0; rc == 0 && i < nargs; i++) {
         int idx = (int)i + 1;
@@ -263,8 +271,14 @@ int pv__next(pv_store *s, pv__stmt *st, pv_error *err)
     assert_owner(s);
     assert(st != NULL);
     int rc = s->be->step(st, err);
-    if (rc != 1)
+    if (rc != 1) {
         s->be->reset(st); /* releases SQLite's read snapshot at once */
+        if (s->tx_depth == 0) { /* a statement outside a transaction commits by itself */
+            if (rc == 0)
+                pv__wrote_committed(s);
+            s->wrote = false;
+        }
+    }
     return rc;
 }
 
@@ -272,6 +286,10 @@ void pv__done(pv_store *s, pv__stmt *st)
 {
     if (st != NULL)
         s->be->reset(st);
+    if (s->tx_depth == 0 && s->wrote) { /* e.g. an INSERT ... RETURNING read for its id */
+        pv__wrote_committed(s);
+        s->wrote = false;
+    }
 }
 
 int pv__exec(pv_store *s, const char *sql, const pv__val *args, size_t nargs, int64_t *changes,

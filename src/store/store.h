@@ -385,6 +385,42 @@ int pv_store_render_load(pv_store *s, const char *mac, bool with_secrets,
                          pv_store_render_input *out, pv_error *err);
 void pv_store_render_input_free(pv_store_render_input *in);
 
+/* ---- what cached profiles must forget (server/prov_cache.h) ------------ */
+
+/*
+ * Schema step 7 logs every committed change that can alter what a device is
+ * served as one row naming its scope: "device:<mac>", "account:<id>",
+ * "model:<model>" or "global" (docs/store.md, render_changes). Rows are
+ * numbered without gaps in commit order, so a reader that saw n has seen
+ * everything up to n.
+ *
+ * pv_store_render_changes calls fn for each row after `after`, in order, at
+ * most limit of them, and sets *last to the last one passed (after when
+ * none); *gap is true when the row after `after` is gone (pruned: the reader
+ * missed changes and must forget everything).
+ */
+typedef void (*pv_store_change_fn)(void *ctx, int64_t seq, const char *scope);
+int pv_store_render_changes(pv_store *s, int64_t after, size_t limit, pv_store_change_fn fn,
+                            void *ctx, int64_t *last, bool *gap, pv_error *err);
+/* The number of the newest change (0: none yet). */
+int pv_store_render_stamp(pv_store *s, int64_t *seq, pv_error *err);
+/* Deletes up to limit rows logged before `before` (never the newest). *n: how many. */
+int pv_store_render_changes_prune(pv_store *s, int64_t before, int64_t limit, int64_t *n,
+                                  pv_error *err);
+
+/*
+ * Process-wide: how many write transactions (or single write statements)
+ * this process's store handles have committed, except those of quiet handles.
+ * It moves after the commit, so a reader of the change log that sees it move
+ * and then reads the log finds the change: a node's own edits (the admin API,
+ * the console, a binding) reach its caches before the next answer, with no
+ * read per request (server/prov_cache.h).
+ */
+uint64_t pv_store_write_epoch(void);
+/* Commits on s stop (true) or resume counting: for writes that change no
+ * profile, such as the provisioning loop's batch of last-seen and audit rows. */
+void pv_store_quiet_writes(pv_store *s, bool quiet);
+
 /* Statements this handle has sent to its database: on PostgreSQL each one is
  * a round trip to the server, and so is the PREPARE before a statement's
  * first run on a connection. For tests and diagnostics (a render costs one). */
