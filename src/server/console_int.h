@@ -12,6 +12,7 @@
  *   console_codes.c      an account's binding codes and the printable card
  *   console_firmware.c   images, plans and rollouts
  *   console_audit.c      the audit log
+ *   console_import.c     the CSV device import: upload, progress, error report
  *
  * A page is built into a pv_buf and sent by pv__portal_page() (portal_int.h);
  * every text from the store passes pv_html_escape. A page adds its route in
@@ -78,5 +79,8 @@ void pv__console_account_create_form(pv_buf *page, pv__portal_req *r);
 /* An account's settings as a form, read-only (disabled) for a viewer. */
 void pv__console_settings_form(pv_buf *out, pv__portal_req *r, const pv_store_account *a);
 void pv__console_codes_page(pv__portal_req *r);
+void pv__console_import_page(pv__portal_req *r);
+/* POST /import/parse: the uploaded CSV's rows, faults and job name as JSON. */
+void pv__console_import_parse(pv__portal_req *r);
 
 #endif
