@@ -8,6 +8,8 @@
 #                                                # and reuse it when it holds N devices (seeding
 #                                                # 1 000 000 takes half an hour here)
 #   PV_BENCH_PARTS=seed,https,http               # the parts to run (default all three)
+#   PV_BENCH_SERVE_ARGS="--provisioning-cache-entries 1"  # more `provisor serve` options (here:
+#                                                # a cache of one device per loop, i.e. none)
 #
 # 1. Seeds N devices (accounts, layered parameters with placeholders, confirmed keys and secret
 #    directories) through the store API (bench/seed_store.c) and issues 500 phone certificates
@@ -63,7 +65,7 @@ serve() {
   "$bin" serve --data-dir "$D" --workers 2 --tftp "127.0.0.1:$PV_TFTP" --http "127.0.0.1:$PV_HTTP" \
     --https "127.0.0.1:$PV_HTTPS" --admin "127.0.0.1:$PV_ADMIN" --portal off --client-cert required \
     --tls-session-tickets no --limits-max-per-source 100000 --limits-max-connections 100000 \
-    ${db_url:+--db "$db_url"} "$@" >>"$W/provisor.out" 2>>"$W/provisor.log" &
+    ${db_url:+--db "$db_url"} ${PV_BENCH_SERVE_ARGS:-} "$@" >>"$W/provisor.out" 2>>"$W/provisor.log" &
   PV_PID=$!
   pids+=("$PV_PID")
   wait_tcp "$PV_HTTP"; wait_tcp "$PV_HTTPS"
@@ -114,6 +116,13 @@ ng_ticks() { local t=0; for p in $(pgrep -P "$NG_PID") "$NG_PID"; do t=$((t + $(
 hz=$(getconf CLK_TCK)
 secs() { awk -v t="$1" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'; }
 pv_sum=0; ng_sum=0; pv_cpu=0; ng_cpu=0
+# Warm-up, not measured: each of the $certs phones a few times on both servers, so that the
+# measured rounds see what a fleet of unchanged phones costs (provisor: each loop's profile
+# cache holds every phone; nginx: its file in the page cache). Bounded in time.
+"$build/https_load" -p "$NG_HTTPS" -t "$out/targets.txt" -C "$out/phones" -a "$D/tls/ca.pem" \
+  -c "$conc" -d 120 -n $((certs * 4)) -P /profile.cfg >/dev/null
+"$build/https_load" -p "$PV_HTTPS" -t "$out/targets.txt" -C "$out/phones" -a "$D/tls/ca.pem" \
+  -c "$conc" -d 120 -n $((certs * 4)) >/dev/null
 for round in 1 2; do
   c0=$(ng_ticks); ng=$(load_tls "$NG_HTTPS" /profile.cfg); c1=$(ng_ticks)
   record "{\"bench\":\"https_client_cert_full_handshake_get\",\"server\":\"nginx\",\"round\":$round,\"file\":\"static $(stat -c %s "$W/root/profile.cfg") bytes\",\"server_cpu_s\":$(secs $((c1 - c0))),\"client\":$ng}"
