@@ -32,14 +32,14 @@ loadavg() { cut -d' ' -f1 /proc/loadavg; }
 # bench_pg_start — a private PostgreSQL 15 in $W/pg (unix socket only, stopped at exit), sets
 # PG_SOCK and PG_PORT. It runs with synchronous_commit=off: like SQLite's WAL with
 # synchronous=NORMAL, a commit survives the server process dying but not a power cut, and
-# nothing is ever corrupted.
+# nothing is ever corrupted. shared_buffers is PV_PG_SHARED_BUFFERS (default 512MB).
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 bench_pg_start() {
   mkdir "$W/pg" && chmod 777 "$W/pg"
   as_pg initdb -D "$W/pg/data" -A trust -U pv --no-locale -E UTF8 >"$W/initdb.log" 2>&1
   PG_SOCK="$W/pg" PG_PORT=$(port)
   as_pg pg_ctl -D "$W/pg/data" -l "$W/pg/log" -w -t 30 \
-    -o "-k $W/pg -p $PG_PORT -c listen_addresses='' -c synchronous_commit=off -c shared_buffers=512MB" \
+    -o "-k $W/pg -p $PG_PORT -c listen_addresses='' -c synchronous_commit=off -c shared_buffers=${PV_PG_SHARED_BUFFERS:-512MB}" \
     start >/dev/null
   bench_on_exit() { as_pg pg_ctl -D "$W/pg/data" -m fast stop >/dev/null 2>&1 || true; }
 }

@@ -17,18 +17,20 @@
  *
  *   (PV_BENCH_DB, when set, names the store instead of DATA/provisor.db.)
  *
- *   seed_store render DATA N SECONDS
+ *   seed_store render DATA N SECONDS [THREADS]
  *       Renders and encrypts random devices among the first N for SECONDS on
- *       one thread, without a cache (every render from the store, the device's
+ *       THREADS threads (default 1), each with its own store handle — its own
+ *       connection on PostgreSQL, as each loop of `provisor serve --workers N`
+ *       — without a cache (every render from the store, the device's
  *       current secret serving), and prints renders per second, the p50/p99/max
  *       latency of one render, statements per render (each one a round trip on
- *       PostgreSQL), this process's CPU time per render and its peak RSS, and
+ *       PostgreSQL), this process's CPU time per render (all threads) and its peak RSS, and
  *       what can stretch one render on a shared machine: renders over 1 ms,
  *       blocks read from disk, major page faults, involuntary context switches;
  *       and the latency without the time the thread waited for a CPU while
  *       other processes ran (own_*: from /proc/thread-self/schedstat).
  *
- * Bounded: N ≤ 10 000 000, SECONDS ≤ 600.
+ * Bounded: N ≤ 10 000 000, SECONDS ≤ 600, THREADS ≤ 16, MAX_RENDERS per thread.
  */
 #include "core/alloc.h"
 #include "net/handler.h" /* before provision.h: net/fileserver.h does not include it */
@@ -41,6 +43,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +280,7 @@ static int seed(const char *data, uint64_t n, uint64_t certs, const char *out)
 }
 
 #define MAX_RENDERS 4000000
+#define MAX_THREADS 16
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -284,73 +288,115 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int render(const char *data, uint64_t n, double seconds)
+/* One render thread: its own store handle (a connection on PostgreSQL), as each
+ * loop of `provisor serve --workers N` has; random devices from its own seed. */
+typedef struct renderer {
+    pthread_t thread;
+    const char *data;
+    uint64_t n, seed;
+    double end;
+    pv_store *s;
+    size_t count, cap;
+    double *lat, *own;
+    uint64_t bytes, statements;
+} renderer;
+
+static void *render_thread(void *arg)
 {
+    renderer *r = arg;
     pv_error err;
-    pv_store *s = open_store(data);
     pv_prov_policy pol;
     pv_prov_policy_defaults(&pol);
     pol.http_port = 8080;
-    /* Latencies grow with the run (the peak RSS is the store's, not a preallocated array's),
-     * up to MAX_RENDERS. */
-    size_t cap = 65536, count = 0;
-    double *lat = pv_malloc(cap * sizeof *lat), *own = pv_malloc(cap * sizeof *own);
+    /* Latencies grow with the run (the peak RSS is the store's, not a preallocated array's). */
+    r->cap = 65536;
+    r->lat = pv_malloc(r->cap * sizeof *r->lat);
+    r->own = pv_malloc(r->cap * sizeof *r->own);
     int sched = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-    uint64_t x = 88172645463325252ull, bytes = 0;
-    double t0 = now_s(), end = t0 + seconds;
-    uint64_t statements = pv_store_statements(s);
-    double cpu0 = cpu_s();
-    struct rusage ru0; /* what may stretch a render: a wait for the disk, a turn for another */
-    (void)getrusage(RUSAGE_SELF, &ru0);
-    while (count < MAX_RENDERS && now_s() < end) {
-        if (count == cap) {
-            cap *= 2;
-            lat = pv_reallocarray(lat, cap, sizeof *lat);
-            own = pv_reallocarray(own, cap, sizeof *own);
+    uint64_t x = r->seed, statements = pv_store_statements(r->s);
+    while (r->count < MAX_RENDERS && now_s() < r->end) {
+        if (r->count == r->cap) {
+            r->cap *= 2;
+            r->lat = pv_reallocarray(r->lat, r->cap, sizeof *r->lat);
+            r->own = pv_reallocarray(r->own, r->cap, sizeof *r->own);
         }
         x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
         char mac[13];
-        mac_of(x % n, mac);
+        mac_of(x % r->n, mac);
         double a = now_s(), waited = run_delay_s(sched);
         /* serve NULL: the device's current secret serves and is delivered, read by the
          * render's one statement (pv_store_render_load) — one round trip on PostgreSQL. */
         pv_render_options o = {.policy = &pol, .host = "127.0.0.1"};
-        pv_render_output r = {0};
-        CHECK(pv_render_device(s, mac, &o, &r, &err));
-        bytes += r.body.len;
-        pv_render_output_free(&r);
-        lat[count] = now_s() - a;
-        own[count] = lat[count] - (run_delay_s(sched) - waited);
-        count++;
+        pv_render_output out = {0};
+        CHECK(pv_render_device(r->s, mac, &o, &out, &err));
+        r->bytes += out.body.len;
+        pv_render_output_free(&out);
+        r->lat[r->count] = now_s() - a;
+        r->own[r->count] = r->lat[r->count] - (run_delay_s(sched) - waited);
+        r->count++;
     }
-    double total = now_s() - t0;
-    statements = pv_store_statements(s) - statements;
-    double cpu = cpu_s() - cpu0;
+    r->statements = pv_store_statements(r->s) - statements;
+    if (sched >= 0)
+        close(sched);
+    return NULL;
+}
+
+static int render(const char *data, uint64_t n, double seconds, int threads)
+{
+    renderer rs[MAX_THREADS] = {0};
+    for (int i = 0; i < threads; i++) { /* every connection open before the clock starts */
+        rs[i].s = open_store(data);
+        rs[i].n = n;
+        rs[i].seed = 88172645463325252ull + (uint64_t)i * 0x9e3779b97f4a7c15ull;
+    }
+    double t0 = now_s(), cpu0 = cpu_s();
+    struct rusage ru0; /* what may stretch a render: a wait for the disk, a turn for another */
+    (void)getrusage(RUSAGE_SELF, &ru0);
+    for (int i = 0; i < threads; i++) {
+        rs[i].end = t0 + seconds;
+        if (pthread_create(&rs[i].thread, NULL, render_thread, &rs[i]) != 0)
+            die("pthread_create", NULL);
+    }
+    size_t count = 0;
+    uint64_t bytes = 0, statements = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(rs[i].thread, NULL);
+        count += rs[i].count, bytes += rs[i].bytes, statements += rs[i].statements;
+    }
+    double total = now_s() - t0, cpu = cpu_s() - cpu0;
     struct rusage ru; /* peak RSS of this process: the store's caches and mappings */
     (void)getrusage(RUSAGE_SELF, &ru);
+    double *lat = pv_malloc((count + 1) * sizeof *lat), *own = pv_malloc((count + 1) * sizeof *own);
+    size_t k = 0;
+    for (int i = 0; i < threads; i++) {
+        memcpy(lat + k, rs[i].lat, rs[i].count * sizeof *lat);
+        memcpy(own + k, rs[i].own, rs[i].count * sizeof *own);
+        k += rs[i].count;
+        free(rs[i].lat);
+        free(rs[i].own);
+    }
     qsort(lat, count, sizeof *lat, cmp_double);
     qsort(own, count, sizeof *own, cmp_double);
     size_t slow = 0;
     while (slow < count && lat[count - 1 - slow] > 1e-3)
         slow++;
     printf("{\"bench\":\"render_encrypt_in_process\",\"db\":\"%s\",\"devices\":%" PRIu64
-           ",\"renders\":%zu,\"seconds\":%.1f,\"renders_per_s\":%.0f,\"p50_ms\":%.3f,"
-           "\"p99_ms\":%.3f,\"max_ms\":%.3f,\"statements_per_render\":%.2f,"
+           ",\"threads\":%d,\"renders\":%zu,\"seconds\":%.1f,\"renders_per_s\":%.0f,"
+           "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"statements_per_render\":%.2f,"
            "\"cpu_ms_per_render\":%.4f,\"mean_bytes\":%.0f,\"max_rss_kb\":%ld,"
            "\"over_1ms\":%zu,\"disk_reads\":%ld,\"major_faults\":%ld,\"preempted\":%ld,"
            "\"own_p50_ms\":%.3f,\"own_p99_ms\":%.3f,\"own_max_ms\":%.3f}\n",
-           pv_store_backend(s), n, count, total, (double)count / total,
+           pv_store_backend(rs[0].s), n, threads, count, total, (double)count / total,
            count ? lat[count / 2] * 1e3 : 0, count ? lat[count * 99 / 100] * 1e3 : 0,
            count ? lat[count - 1] * 1e3 : 0, count ? (double)statements / (double)count : 0,
            count ? cpu * 1e3 / (double)count : 0, count ? (double)bytes / (double)count : 0,
            ru.ru_maxrss, slow, ru.ru_inblock - ru0.ru_inblock, ru.ru_majflt - ru0.ru_majflt,
            ru.ru_nivcsw - ru0.ru_nivcsw, count ? own[count / 2] * 1e3 : 0,
            count ? own[count * 99 / 100] * 1e3 : 0, count ? own[count - 1] * 1e3 : 0);
-    if (sched >= 0)
-        close(sched);
     free(own);
     free(lat);
-    pv_store_close(s);
+    for (int i = 0; i < threads; i++)
+        pv_store_close(rs[i].s);
     return 0;
 }
 
@@ -362,14 +408,15 @@ int main(int argc, char **argv)
             die("want 0 < N <= 10000000 and CERTS <= N", NULL);
         return seed(argv[2], n, certs, argv[5]);
     }
-    if (argc == 5 && strcmp(argv[1], "render") == 0) {
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "render") == 0) {
         uint64_t n = strtoull(argv[3], NULL, 10);
         double sec = strtod(argv[4], NULL);
-        if (n == 0 || sec <= 0 || sec > 600)
-            die("want N > 0 and 0 < SECONDS <= 600", NULL);
-        return render(argv[2], n, sec);
+        int threads = argc == 6 ? atoi(argv[5]) : 1;
+        if (n == 0 || sec <= 0 || sec > 600 || threads < 1 || threads > MAX_THREADS)
+            die("want N > 0, 0 < SECONDS <= 600 and 1 <= THREADS <= 16", NULL);
+        return render(argv[2], n, sec, threads);
     }
     fprintf(stderr, "usage: seed_store seed DATA N CERTS OUT\n"
-                    "       seed_store render DATA N SECONDS\n");
+                    "       seed_store render DATA N SECONDS [THREADS]\n");
     return 2;
 }

@@ -10,6 +10,7 @@
  */
 #include "core/alloc.h"
 #include "server/api_int.h"
+#include "server/push.h"
 #include "server/binding.h"
 #include "server/tokens.h"
 
@@ -53,10 +54,8 @@ static bool check_array_of(pv__api_ctx *ctx, const json_t *arr, const char *name
 static bool check_settings(pv__api_ctx *ctx, const json_t *s)
 {
     static const pv__api_field top[] = {
-        {"lines", PV_API_ARRAY, false},
-        {"hunt_group", PV_API_OBJECT, false},
-        {"speed_dials", PV_API_ARRAY, false},
-        {"user_features", PV_API_ARRAY, false},
+        {"lines", PV_API_ARRAY, false},         {"hunt_group", PV_API_OBJECT, false},
+        {"speed_dials", PV_API_ARRAY, false},   {"user_features", PV_API_ARRAY, false},
         {"sip_delivery", PV_API_STRING, false},
     };
     static const pv__api_field line[] = {
@@ -255,6 +254,32 @@ static bool notify_asked(pv__api_ctx *ctx)
     return yes;
 }
 
+/*
+ * Issue 13: settings (and the customer, {{account.customer}}) are validated at write time
+ * as parameters are: the account's devices are rendered again inside the write's
+ * transaction, and the change is refused (422 "unrenderable") when a device that rendered
+ * before would not ("N devices change, M would fail to render (first: MAC, reason)").
+ * ?dry_run=1 answers that count without changing anything: {"dry_run": true, "devices",
+ * "changed", "would_fail", "first_failure"}.
+ */
+static bool reach_refused(pv__api_ctx *ctx, const pv__api_reach *re)
+{
+    if (pv__api_flag(ctx, "dry_run")) {
+        pv__api_reply(ctx, 200,
+                      json_pack("{s:b, s:I, s:I, s:I, s:o}", "dry_run", 1, "devices",
+                                (json_int_t)re->devices, "changed", (json_int_t)re->changed,
+                                "would_fail", (json_int_t)re->failed, "first_failure",
+                                pv__api_str_or_null(re->failed ? re->first : NULL)));
+        return true;
+    }
+    if (re->failed == 0)
+        return false;
+    pv__api_fail(ctx, 422, "unrenderable", "settings",
+                 "%zu devices change, %zu would fail to render (first: %s)", re->changed,
+                 re->failed, re->first);
+    return true;
+}
+
 /* PUT replaces customer and settings; PATCH merges settings key by key. ?notify=1 adds
  * "notify": the resync job of the devices whose rendered profile changed (null: none). */
 static void account_update(pv__api_ctx *ctx, bool patch)
@@ -263,8 +288,11 @@ static void account_update(pv__api_ctx *ctx, bool patch)
         return;
     pv_store_account a = {0};
     pv_error err = {""};
-    pv__api_renders *before = NULL;
-    if (notify_asked(ctx) &&
+    pv_push_renders *before = NULL;
+    bool check = pv__api_flag(ctx, "dry_run") || json_object_get(ctx->body, "settings") ||
+                 json_object_get(ctx->body, "customer");
+    bool notify = notify_asked(ctx);
+    if ((check || notify) &&
         pv_store_account_get_by_name(ctx->store, ctx->params[0], &a, &err) == 0) {
         before = pv__api_renders_take(ctx, a.id); /* an unknown account: the 404 below */
         pv_store_account_free(&a);
@@ -275,7 +303,7 @@ static void account_update(pv__api_ctx *ctx, bool patch)
     if (rc != 0) {
         pv_store_rollback(ctx->store);
         pv_store_account_free(&a);
-        pv__api_renders_free(before);
+        pv_push_renders_free(before);
         pv__api_fail_store(ctx, rc, &err, NULL);
         return;
     }
@@ -303,19 +331,24 @@ static void account_update(pv__api_ctx *ctx, bool patch)
     free(u.settings);
     json_decref(merged);
     pv_store_account_free(&a);
+    pv__api_reach re = {0};
+    if (rc == 0 && check && before != NULL)
+        pv__api_renders_compare(ctx, before, &re); /* in the transaction: the new settings */
     if (rc != 0) {
         pv_store_rollback(ctx->store);
         pv__api_fail_store(ctx, rc, &err, rc == PV_EEXIST ? "name" : NULL);
+    } else if (check && reach_refused(ctx, &re)) {
+        pv_store_rollback(ctx->store);
     } else if (pv__api_commit(ctx, patch ? "account.patch" : "account.update", ctx->params[0],
                               json_deep_copy(body))) {
         answer_account(ctx, 200, new_name);
-        if (before != NULL && ctx->status == 200) {
+        if (notify && before != NULL && ctx->status == 200) {
             json_object_set_new(ctx->answer, "notify",
                                 pv__api_notify_changed(ctx, before, new_name));
             before = NULL;
         }
     }
-    pv__api_renders_free(before);
+    pv_push_renders_free(before);
     free(new_name);
 }
 
@@ -378,9 +411,7 @@ static json_t *account_params(pv__api_ctx *ctx, int64_t id)
  */
 void pv__api_account_delete(pv__api_ctx *ctx)
 {
-    char *force_q = pv__api_query(ctx, "force");
-    bool force = force_q != NULL && strcmp(force_q, "0") != 0 && strcmp(force_q, "false") != 0;
-    free(force_q);
+    bool force = pv__api_flag(ctx, "force");
     pv_error err = {""};
     if (pv_store_begin(ctx->store, &err) != 0) {
         pv__api_fail_store(ctx, PV_ESTORE, &err, NULL);
@@ -567,13 +598,13 @@ static int list_tokens(pv__api_ctx *ctx, pv_store_page *page, json_t *items, pv_
     int rc = pv_store_token_list(ctx->store, page, &rows, &n, err);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char *account = rows[i].account_id ? pv__api_account_name(ctx, rows[i].account_id) : NULL;
-        json_array_append_new(
-            items, json_pack("{s:I, s:s, s:s, s:o, s:I, s:I, s:I}", "id", (json_int_t)rows[i].id,
-                             "name", rows[i].name, "role", rows[i].role ? rows[i].role : "admin",
-                             "account", pv__api_str_or_null(account), "created_at",
-                             (json_int_t)rows[i].created_at, "last_used_at",
-                             (json_int_t)rows[i].last_used_at, "revoked_at",
-                             (json_int_t)rows[i].revoked_at));
+        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:o, s:I, s:I, s:I}", "id",
+                                               (json_int_t)rows[i].id, "name", rows[i].name, "role",
+                                               rows[i].role ? rows[i].role : "admin", "account",
+                                               pv__api_str_or_null(account), "created_at",
+                                               (json_int_t)rows[i].created_at, "last_used_at",
+                                               (json_int_t)rows[i].last_used_at, "revoked_at",
+                                               (json_int_t)rows[i].revoked_at));
         free(account);
     }
     pv_store_tokens_free(rows, n);
@@ -636,8 +667,8 @@ void pv__api_token_create(pv__api_ctx *ctx)
                                  pv__api_str_or_null(account))))
         pv__api_reply(ctx, 201,
                       json_pack("{s:I, s:s, s:s, s:o, s:s}", "id", (json_int_t)id, "name", name,
-                                "role", pv_role_name(role), "account",
-                                pv__api_str_or_null(account), "token", token));
+                                "role", pv_role_name(role), "account", pv__api_str_or_null(account),
+                                "token", token));
     OPENSSL_cleanse(token, sizeof token);
 }
 

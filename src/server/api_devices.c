@@ -299,8 +299,8 @@ void pv__api_device_assign(pv__api_ctx *ctx)
     int64_t account_id = 0;
     if (path_mac(ctx, mac) && pv__api_body(ctx, fields, 1) &&
         pv__api_account_id(ctx, pv__api_str(ctx->body, "account"), "account", &account_id))
-        device_change(ctx, mac, op_assign, account_id, "device.assign",
-                      json_deep_copy(ctx->body), 200);
+        device_change(ctx, mac, op_assign, account_id, "device.assign", json_deep_copy(ctx->body),
+                      200);
 }
 
 /* issue 11.1: a bound, pinned device is re-bound only after this (DESIGN 5):
@@ -328,8 +328,8 @@ void pv__api_device_rotate_key(pv__api_ctx *ctx)
     pv_store_secret cur = {0}, prev = {0}, next = {0}; /* next.created_at is read on failure too */
     bool has_prev = false;
     int rc = pv_store_begin(ctx->store, &err);
-    if (rc == 0 && (rc = pv_store_secret_get(ctx->store, mac, &cur, &prev, &has_prev, &err)) ==
-                       PV_ENOENT)
+    if (rc == 0 &&
+        (rc = pv_store_secret_get(ctx->store, mac, &cur, &prev, &has_prev, &err)) == PV_ENOENT)
         pv_error_set(&err, PV_ENOENT, "device %s has no key to rotate (it was never bound)", mac);
     if (rc == 0)
         rc = pv_keys_rotate(ctx->store, mac, ctx->now, &next, &err);

@@ -27,15 +27,15 @@ typedef struct pv__api_ctx {
     const char *data_dir;
     const struct pv_prov_policy *policy; /* the server's policy, or NULL: defaults */
     struct pv_notifier *notifier;        /* device actions (server/notifier.h), or NULL */
-    char actor[96];  /* "token:<name>", for the audit log */
-    pv_role role;       /* the token's (roles.h); the router checked the route's */
-    int64_t account_id; /* a customer token's account, else 0 */
-    int64_t now;     /* one clock reading per request */
-    char *params[3]; /* the {…} segments of the route, decoded */
-    json_t *body;    /* the parsed body (POST/PUT/PATCH), or NULL */
-    int status;      /* what the handler decided */
-    json_t *answer;  /* owned; sent as the body */
-    char *raw;       /* a non-JSON answer (render), owned */
+    char actor[96];                      /* "token:<name>", for the audit log */
+    pv_role role;                        /* the token's (roles.h); the router checked the route's */
+    int64_t account_id;                  /* a customer token's account, else 0 */
+    int64_t now;                         /* one clock reading per request */
+    char *params[3];                     /* the {…} segments of the route, decoded */
+    json_t *body;                        /* the parsed body (POST/PUT/PATCH), or NULL */
+    int status;                          /* what the handler decided */
+    json_t *answer;                      /* owned; sent as the body */
+    char *raw;                           /* a non-JSON answer (render), owned */
     size_t raw_len;
     const char *raw_type;
 } pv__api_ctx;
@@ -93,6 +93,8 @@ bool pv__api_mac_check(const char *in, char out[13], char *msg, size_t size);
 
 /* A query parameter, percent-decoded, in a pv_malloc'd string; NULL when absent. */
 char *pv__api_query(const pv__api_ctx *ctx, const char *name);
+/* A yes/no query parameter (?dry_run=1, ?force=1): present and not "0" or "false". */
+bool pv__api_flag(const pv__api_ctx *ctx, const char *name);
 /* Reads ?limit= and ?after= into page; false after answering 400. */
 bool pv__api_page(pv__api_ctx *ctx, pv_store_page *page);
 /* {"items": items, "next": page->after or null}, 200. */
@@ -132,8 +134,7 @@ bool pv__api_password_hash(pv__api_ctx *ctx, char **hash);
  * transaction audited as action (subject "login:<name>", detail taken); false after
  * answering (422 for the name or the password, the store's error). True: l->id and
  * l->created_at are set, the caller answers 201. */
-bool pv__api_login_create(pv__api_ctx *ctx, pv_store_login *l, const char *action,
-                          json_t *detail);
+bool pv__api_login_create(pv__api_ctx *ctx, pv_store_login *l, const char *action, json_t *detail);
 /* The login named by params[0] — a customer's when customer, else an operator's — into
  * *l; false after answering 404 (also for a login of the other kind). api_users.c. */
 bool pv__api_login_get(pv__api_ctx *ctx, bool customer, pv_store_login *l);
@@ -164,10 +165,17 @@ void pv__api_device_actions_list(pv__api_ctx *ctx);
 /* ?notify=1 (spec 5.5): the plain renders of an account's devices (0: every device) before a
  * change, then after it a resync job for exactly the devices whose render changed: the job's
  * JSON (its error when it could not start), or JSON null when none changed. Takes before. */
-typedef struct pv__api_renders pv__api_renders;
-pv__api_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id);
-void pv__api_renders_free(pv__api_renders *r);
-json_t *pv__api_notify_changed(pv__api_ctx *ctx, pv__api_renders *before, const char *subject);
+struct pv_push_renders; /* server/push.h: free with pv_push_renders_free */
+struct pv_push_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id);
+json_t *pv__api_notify_changed(pv__api_ctx *ctx, struct pv_push_renders *before,
+                               const char *subject);
+/* What a change made in the open transaction does to the devices of before (issue 13: "N
+ * devices change, M would fail to render (first: MAC, reason)"): pv_push_renders_compare with
+ * the request's store and policy. */
+struct pv_push_reach;
+typedef struct pv_push_reach pv__api_reach;
+void pv__api_renders_compare(pv__api_ctx *ctx, const struct pv_push_renders *before,
+                             pv__api_reach *out);
 /* Stores finished NOTIFY outcomes of job (the notifier's recorder, via api.c). */
 struct pv_notify_result;
 void pv__api_notify_record(pv_store *store, uint64_t job, const struct pv_notify_result *r,

@@ -129,14 +129,6 @@ static bool check_entry(pv__api_ctx *ctx, const char *name, const json_t *v, boo
     return true;
 }
 
-static bool dry_run(const pv__api_ctx *ctx)
-{
-    char *q = pv__api_query(ctx, "dry_run");
-    bool yes = q != NULL && strcmp(q, "0") != 0 && strcmp(q, "false") != 0;
-    free(q);
-    return yes;
-}
-
 /*
  * ?dry_run=1 (the console's "N devices change, M would fail to render"): what the
  * body's entries would do to the devices the scope reaches, without changing
@@ -166,10 +158,10 @@ static void answer_dry_run(pv__api_ctx *ctx, const char *scope)
         worst = r.failed > worst ? r.failed : worst;
         json_object_set_new(per, name,
                             json_pack("{s:I, s:o}", "would_fail", (json_int_t)r.failed,
-                                      "first_failure", pv__api_str_or_null(r.failed ? r.first : NULL)));
+                                      "first_failure",
+                                      pv__api_str_or_null(r.failed ? r.first : NULL)));
         if (first == NULL && r.failed)
-            first = json_string_value(
-                json_object_get(json_object_get(per, name), "first_failure"));
+            first = json_string_value(json_object_get(json_object_get(per, name), "first_failure"));
     }
     pv__api_reply(ctx, 200,
                   json_pack("{s:b, s:s, s:I, s:I, s:o, s:o}", "dry_run", 1, "scope", scope,
@@ -192,7 +184,7 @@ static bool check_entries(pv__api_ctx *ctx, const char *scope, bool allow_null)
         if (!check_entry(ctx, name, v, allow_null))
             return false;
     }
-    if (dry_run(ctx)) {
+    if (pv__api_flag(ctx, "dry_run")) {
         answer_dry_run(ctx, scope);
         return false;
     }

@@ -25,18 +25,17 @@ static json_t *rollout_json(const pv_store_rollout *r)
 {
     json_t *target = json_loads(r->target ? r->target : "{}", 0, NULL);
     json_t *steps = json_loads(r->steps ? r->steps : "[]", 0, NULL);
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:s, s:I, s:I, s:I, s:f, s:f, "
-                     "s:I, s:I, s:I}",
-                     "name", r->name, "model", r->model, "from_version", r->from_version,
-                     "to_version", r->to_version, "steps", steps ? steps : json_array(), "target",
-                     target ? target : json_object(), "state", r->state, "stage",
-                     (json_int_t)r->stage, "reason", r->reason ? r->reason : "",
-                     "max_in_flight", (json_int_t)r->max_in_flight, "per_minute",
-                     (json_int_t)r->per_minute, "soak_s", (json_int_t)r->soak_s,
-                     "max_failed_percent", r->max_failed_permille / 10.0, "max_missing_percent",
-                     r->max_missing_permille / 10.0, "version", (json_int_t)r->version,
-                     "created_at", (json_int_t)r->created_at, "updated_at",
-                     (json_int_t)r->updated_at);
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:s, s:I, s:I, s:I, s:f, s:f, "
+        "s:I, s:I, s:I}",
+        "name", r->name, "model", r->model, "from_version", r->from_version, "to_version",
+        r->to_version, "steps", steps ? steps : json_array(), "target",
+        target ? target : json_object(), "state", r->state, "stage", (json_int_t)r->stage, "reason",
+        r->reason ? r->reason : "", "max_in_flight", (json_int_t)r->max_in_flight, "per_minute",
+        (json_int_t)r->per_minute, "soak_s", (json_int_t)r->soak_s, "max_failed_percent",
+        r->max_failed_permille / 10.0, "max_missing_percent", r->max_missing_permille / 10.0,
+        "version", (json_int_t)r->version, "created_at", (json_int_t)r->created_at, "updated_at",
+        (json_int_t)r->updated_at);
 }
 
 static int list_rollouts(pv__api_ctx *ctx, pv_store_page *page, json_t *items, pv_error *err)
@@ -71,11 +70,11 @@ static int full_json(pv__api_ctx *ctx, const char *name, json_t **out, pv_error 
         rc = pv_store_rollout_count(ctx->store, r.id, st[i].idx, 0, &c, err);
         if (rc != 0)
             break;
-        json_t *g = json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:o}", "index", (json_int_t)st[i].idx,
-                              "label", st[i].label, "upto", (json_int_t)st[i].upto, "started_at",
-                              (json_int_t)st[i].started_at, "finished_at",
-                              (json_int_t)st[i].finished_at, "outcome", st[i].outcome,
-                              "devices", counts_json(&c));
+        json_t *g =
+            json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:o}", "index", (json_int_t)st[i].idx,
+                      "label", st[i].label, "upto", (json_int_t)st[i].upto, "started_at",
+                      (json_int_t)st[i].started_at, "finished_at", (json_int_t)st[i].finished_at,
+                      "outcome", st[i].outcome, "devices", counts_json(&c));
         json_array_append_new(stages, g);
     }
     if (rc == 0)
@@ -124,10 +123,9 @@ void pv__api_rollout_devices(pv__api_ctx *ctx)
             const pv_store_rollout_member *m = &rows[i];
             json_array_append_new(
                 items, json_pack("{s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:s, s:o}", "mac", m->mac,
-                                 "position", (json_int_t)m->position, "stage",
-                                 (json_int_t)m->stage, "state", m->state, "admitted_at",
-                                 (json_int_t)m->admitted_at, "served_at",
-                                 (json_int_t)m->served_at, "settled_at",
+                                 "position", (json_int_t)m->position, "stage", (json_int_t)m->stage,
+                                 "state", m->state, "admitted_at", (json_int_t)m->admitted_at,
+                                 "served_at", (json_int_t)m->served_at, "settled_at",
                                  (json_int_t)m->settled_at, "detail", m->detail ? m->detail : "",
                                  "firmware_version", pv__api_str_or_null(m->firmware_version)));
         }
@@ -193,14 +191,19 @@ static bool read_cohorts(pv__api_ctx *ctx, pv_rollout_spec *spec)
 
 void pv__api_rollout_create(pv__api_ctx *ctx)
 {
-    static const pv__api_field fields[] = {
-        {"name", PV_API_STRING, true},          {"model", PV_API_STRING, true},
-        {"account", PV_API_STRING, false},      {"devices", PV_API_ARRAY, false},
-        {"percent", PV_API_INT, false},         {"from_version", PV_API_STRING, false},
-        {"canary", PV_API_INT, false},          {"cohorts", PV_API_ARRAY, false},
-        {"max_in_flight", PV_API_INT, false},   {"per_minute", PV_API_INT, false},
-        {"soak_s", PV_API_INT, false},          {"max_failed_percent", PV_API_ANY, false},
-        {"max_missing_percent", PV_API_ANY, false}};
+    static const pv__api_field fields[] = {{"name", PV_API_STRING, true},
+                                           {"model", PV_API_STRING, true},
+                                           {"account", PV_API_STRING, false},
+                                           {"devices", PV_API_ARRAY, false},
+                                           {"percent", PV_API_INT, false},
+                                           {"from_version", PV_API_STRING, false},
+                                           {"canary", PV_API_INT, false},
+                                           {"cohorts", PV_API_ARRAY, false},
+                                           {"max_in_flight", PV_API_INT, false},
+                                           {"per_minute", PV_API_INT, false},
+                                           {"soak_s", PV_API_INT, false},
+                                           {"max_failed_percent", PV_API_ANY, false},
+                                           {"max_missing_percent", PV_API_ANY, false}};
     if (!pv__api_body(ctx, fields, sizeof fields / sizeof fields[0]))
         return;
     pv_rollout_spec spec;

@@ -244,6 +244,14 @@ char *pv__api_query(const pv__api_ctx *ctx, const char *name)
     return NULL;
 }
 
+bool pv__api_flag(const pv__api_ctx *ctx, const char *name)
+{
+    char *v = pv__api_query(ctx, name);
+    bool yes = v != NULL && strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
+    free(v);
+    return yes;
+}
+
 bool pv__api_page(pv__api_ctx *ctx, pv_store_page *page)
 {
     memset(page, 0, sizeof *page);
@@ -313,7 +321,8 @@ static void mask_secrets(json_t *v)
         json_array_foreach(v, i, item) mask_secrets(item);
         return;
     }
-    json_object_foreach(v, key, item) {
+    json_object_foreach(v, key, item)
+    {
         if (json_is_string(item) && pv_store_param_is_secret(key))
             json_string_set(item, "(secret)");
         else

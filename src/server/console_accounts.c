@@ -1,18 +1,21 @@
 /*
- * console_accounts.c — the console's accounts page.
+ * console_accounts.c — the console's accounts page: the list, each name leading to the
+ * account's page (console_account.c), and the form to create one.
  */
 #include "server/console_int.h"
 
 #include <stdio.h>
 
 /* The accounts (name order, keyset pages) with where each one's devices, codes and parameter
- * set are. Settings stay out: they hold the lines' SIP passwords. */
+ * set are. Settings are on each account's page (passwords never shown). */
 void pv__console_accounts_page(pv__portal_req *r)
 {
     char after[80] = "";
     (void)pv_form_get(r->req->query, "after", after, sizeof after);
     pv_buf page = {0};
     pv__console_open_page(&page, r, "accounts_title");
+    if (pv__console_can_change(r))
+        pv__console_account_create_form(&page, r);
     static const char *const heads[] = {"account", "customer_name", "links"};
     pv__console_table_head(&page, r, heads, 3);
     pv_store_page pg = {.limit = 100};
@@ -26,9 +29,11 @@ void pv__console_accounts_page(pv__portal_req *r)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        pv_buf_append_str(&page, "<tr><td>");
+        pv_buf_append_str(&page, "<tr><td><a href=\"/accounts/");
+        pv__console_url_escape(&page, rows[i].name);
+        pv_buf_append_str(&page, "\">");
         pv_html_escape(&page, rows[i].name);
-        pv_buf_append_str(&page, "</td><td>");
+        pv_buf_append_str(&page, "</a></td><td>");
         pv_html_escape(&page, rows[i].customer ? rows[i].customer : "-");
         static const char *const links[][2] = {{"/devices?account=", "devices_title"},
                                                {"/codes?account=", "codes_title"},

@@ -139,19 +139,40 @@ int pv__list(pv_store *s, const pv__list_spec *spec, const char *sql, const pv__
  * readers, which take them from column base on (0 for the entity's own
  * queries; further right in the one statement of a render, store_render.c).
  */
-#define DEVICE_COLS                                                                                \
-    "mac, serial, model, account_id, cert_fingerprint, require_cert, state, last_seen, "           \
-    "firmware_version, last_report_id, served_version, served_hash, version, created_at, "         \
-    "updated_at, last_address"
-#define ACCOUNT_COLS "id, name, customer, settings, version, created_at, updated_at"
-#define SET_COLS "id, scope, version, updated_at"
-#define ENTRY_COLS "name, value, ua"
-#define PLAN_COLS "model, target_version, stages, version, updated_at"
-#define FW_COLS "id, model, version, file_name, sha256, size, kind, files, created_at"
-#define SECRET_COLS "id, key_sealed, dir_sealed, created_at, confirmed_at"
+/* Each list is also spelled COLS_AS(T), T(column) around each column: the
+ * render's one statement spells them as text on PostgreSQL so that every kind
+ * of row can share the same columns (store_render.c). */
+#define PV_COL(c) #c
+#define DEVICE_COLS_AS(T)                                                                          \
+    T(mac) ", " T(serial) ", " T(model) ", " T(account_id) ", " T(cert_fingerprint) ", "           \
+    T(require_cert) ", " T(state) ", " T(last_seen) ", " T(firmware_version) ", "                  \
+    T(last_report_id) ", " T(served_version) ", " T(served_hash) ", " T(version) ", "              \
+    T(created_at) ", " T(updated_at) ", " T(last_address)
+#define ACCOUNT_COLS_AS(T)                                                                         \
+    T(id) ", " T(name) ", " T(customer) ", " T(settings) ", " T(version) ", " T(created_at) ", "   \
+    T(updated_at)
+#define SET_COLS_AS(T) T(id) ", " T(scope) ", " T(version) ", " T(updated_at)
+#define ENTRY_COLS_AS(T) T(name) ", " T(value) ", " T(ua)
+#define PLAN_COLS_AS(T)                                                                            \
+    T(model) ", " T(target_version) ", " T(stages) ", " T(version) ", " T(updated_at)
+#define FW_COLS_AS(T)                                                                              \
+    T(id) ", " T(model) ", " T(version) ", " T(file_name) ", " T(sha256) ", " T(size) ", "         \
+    T(kind) ", " T(files) ", " T(created_at)
+/* B around the two blob columns. */
+#define SECRET_COLS_AS(T, B)                                                                       \
+    T(id) ", " B(key_sealed) ", " B(dir_sealed) ", " T(created_at) ", " T(confirmed_at)
+#define ROLLOUT_VIEW_COLS_AS(T)                                                                    \
+    T(r.id) ", " T(r.state) ", " T(m.state) ", " T(m.served_at) ", " T(r.from_version) ", "        \
+    T(r.to_version) ", " T(r.steps)
+#define DEVICE_COLS DEVICE_COLS_AS(PV_COL)
+#define ACCOUNT_COLS ACCOUNT_COLS_AS(PV_COL)
+#define SET_COLS SET_COLS_AS(PV_COL)
+#define ENTRY_COLS ENTRY_COLS_AS(PV_COL)
+#define PLAN_COLS PLAN_COLS_AS(PV_COL)
+#define FW_COLS FW_COLS_AS(PV_COL)
+#define SECRET_COLS SECRET_COLS_AS(PV_COL, PV_COL)
 /* A device's view of a rollout (store_rollouts.h): FROM names its MAC parameter. */
-#define ROLLOUT_VIEW_COLS                                                                          \
-    "r.id, r.state, m.state, m.served_at, r.from_version, r.to_version, r.steps"
+#define ROLLOUT_VIEW_COLS ROLLOUT_VIEW_COLS_AS(PV_COL)
 #define ROLLOUT_VIEW_FROM(mac)                                                                     \
     "FROM rollouts r LEFT JOIN rollout_members m ON m.rollout_id = r.id AND m.mac = " mac
 void pv__read_device(pv_store *s, pv__stmt *st, int base, void *row);       /* pv_store_device */

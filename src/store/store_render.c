@@ -7,9 +7,9 @@
  * plan, the secrets — about fifteen statements, each a round trip to
  * PostgreSQL (~100 µs over a unix socket), so a render on PostgreSQL cost ten
  * times one on SQLite (issue 18). Here they are one compound SELECT in the
- * SQL both backends run: one branch per kind of row, UNION ALL, each kind in
- * its own block of columns (NULL elsewhere) so that the entity readers of
- * store_int.h read it at their block's first column. The device is looked up
+ * SQL both backends run (spelled with casts on PostgreSQL): one branch per
+ * kind of row, UNION ALL, the kinds sharing columns (AT_*) so that the entity
+ * readers of store_int.h read a row from its kind's first column. The device is looked up
  * once (CTE d) and the layer scopes are spelled from it in SQL, as
  * server/render.c spells them.
  */
@@ -37,67 +37,73 @@ enum {
     ROW_ROLLOUT
 };
 
-/* Where each block of columns starts (the widths of the *_COLS lists). */
+/*
+ * Where each kind's columns start. The kinds share columns 2-17 (the device's
+ * 16 are the widest; an entry row has its set's 4 then its own 3), and a
+ * secret takes 17-21, its two blobs in the only two BYTEA columns (18, 19):
+ * 22 columns in all. They had a block each (62 columns, NULL outside the
+ * row's own block), and PostgreSQL's executor spent more on setting up and
+ * sending those columns than on its eleven index reads: sharing them cut its
+ * CPU per render by a quarter (docs/benchmarks.md, issue 18).
+ */
 enum {
     AT_DEVICE = 2,
-    AT_ACCOUNT = AT_DEVICE + 16,
-    AT_SET = AT_ACCOUNT + 7,
+    AT_ACCOUNT = 2,
+    AT_SET = 2,
     AT_ENTRY = AT_SET + 4,
-    AT_PLAN = AT_ENTRY + 3,
-    AT_FIRMWARE = AT_PLAN + 5,
-    AT_SECRET = AT_FIRMWARE + 9,
-    AT_ROLLOUT = AT_SECRET + 5,
+    AT_PLAN = 2,
+    AT_FIRMWARE = 2,
+    AT_ROLLOUT = 2,
+    AT_SECRET = 17,
 };
 
 #define NULL3 "NULL, NULL, NULL, "
-#define NULL4 "NULL, " NULL3
-#define NULL5 "NULL, " NULL4
-#define NULL7 NULL4 NULL3
-#define NULL9 NULL5 NULL4
-#define NULL16 NULL9 NULL7
-#define NO_ROLLOUT NULL3 "NULL, NULL, NULL, NULL " /* the last block: no comma after it */
-/* The device branch comes first and types the other blocks' non-text columns:
- * PostgreSQL resolves a UNION's column types pair by pair from the left, and
- * two untyped NULLs would make a column text. */
-#define BIG "CAST(NULL AS BIGINT), "
-#define TYPED_ACCOUNT BIG "NULL, NULL, NULL, " BIG BIG BIG
-#define TYPED_SET BIG "NULL, " BIG BIG
-#define TYPED_PLAN "NULL, NULL, NULL, " BIG BIG
-#define TYPED_FIRMWARE BIG "NULL, NULL, NULL, NULL, " BIG "NULL, NULL, " BIG
-#define TYPED_SECRET BIG "CAST(NULL AS BYTEA), CAST(NULL AS BYTEA), " BIG BIG
-#define TYPED_ROLLOUT BIG "NULL, NULL, " BIG "NULL, NULL, NULL"
+#define NULL7 NULL3 NULL3 "NULL, "
+#define NULL9 NULL7 "NULL, NULL, "
+#define NULL11 NULL9 "NULL, NULL, "
+#define NULL12 NULL11 "NULL, "
+#define NULL15 NULL12 NULL3
+/* Columns 18-21 of a row that is not a secret: NULL. The device's row comes
+ * first and types them: PostgreSQL resolves a UNION's column types from the
+ * left, and two untyped NULLs would make a column text. */
+#define NO_SECRET "NULL, NULL, NULL, NULL "
+#define TYPED_NO_SECRET "CAST(NULL AS BYTEA), CAST(NULL AS BYTEA), NULL, NULL "
 
-static const char sql_render[] =
-    "WITH d AS (SELECT " DEVICE_COLS " FROM devices WHERE mac = $1), "
-    "sc (layer, scope) AS (SELECT 0, 'global' FROM d "
-    "UNION ALL SELECT 1, 'model:' || model FROM d WHERE model IS NOT NULL "
-    "UNION ALL SELECT 2, 'account:' || account_id FROM d WHERE account_id IS NOT NULL "
-    "UNION ALL SELECT 3, 'device:' || mac FROM d), "
-    "ps AS (SELECT sc.layer, p.id, p.scope, p.version, p.updated_at "
-    "FROM sc JOIN param_sets p ON p.scope = sc.scope) "
-    "SELECT 0, 0, " DEVICE_COLS
-    ", " TYPED_ACCOUNT TYPED_SET NULL3 TYPED_PLAN TYPED_FIRMWARE TYPED_SECRET TYPED_ROLLOUT
-    " FROM d "
-    "UNION ALL SELECT 1, 0, " NULL16 ACCOUNT_COLS ", " NULL4 NULL3 NULL5 NULL9 NULL5 NO_ROLLOUT
-    "FROM accounts WHERE id = (SELECT account_id FROM d) "
-    "UNION ALL SELECT 2, layer, " NULL16 NULL7 SET_COLS ", " NULL3 NULL5 NULL9 NULL5 NO_ROLLOUT
-    "FROM ps "
-    "UNION ALL SELECT 3, ps.layer, " NULL16 NULL7
-    "ps.id, ps.scope, ps.version, ps.updated_at, " ENTRY_COLS ", " NULL5 NULL9 NULL5 NO_ROLLOUT
-    "FROM ps JOIN param_entries e ON e.set_id = ps.id "
-    "UNION ALL SELECT 4, 0, " NULL16 NULL7 NULL4 NULL3 PLAN_COLS ", " NULL9 NULL5 NO_ROLLOUT
-    "FROM upgrade_plans WHERE model = (SELECT model FROM d) "
-    "UNION ALL SELECT 5, 0, " NULL16 NULL7 NULL4 NULL3 NULL5 FW_COLS ", " NULL5 NO_ROLLOUT
-    "FROM firmware_images WHERE model = (SELECT model FROM d) AND "
-    "(EXISTS (SELECT 1 FROM upgrade_plans WHERE model = (SELECT model FROM d)) OR "
-    "EXISTS (SELECT 1 FROM rollouts WHERE model = (SELECT model FROM d))) "
-    "UNION ALL SELECT 6, 0, " NULL16 NULL7 NULL4 NULL3 NULL5 NULL9 SECRET_COLS ", " NO_ROLLOUT
-    "FROM (SELECT " SECRET_COLS " FROM device_secrets WHERE mac = $1 "
-    "AND retired_at IS NULL ORDER BY id DESC LIMIT 2) live "
-    "UNION ALL SELECT 7, 0, " NULL16 NULL7 NULL4 NULL3 NULL5 NULL9 NULL5
-    "* FROM (SELECT " ROLLOUT_VIEW_COLS
-    " " ROLLOUT_VIEW_FROM("$1") " WHERE r.model = (SELECT model FROM d) "
-                                "ORDER BY r.id DESC LIMIT 1) ro";
+/* The statement, T(column) around every shared column: as is on SQLite,
+ * whose columns have no declared type; as text on PostgreSQL, where the
+ * columns of a UNION must have one type each (col_int reads a number from
+ * text as from an integer). */
+#define RENDER_SQL(T)                                                                              \
+    "WITH d AS (SELECT " DEVICE_COLS " FROM devices WHERE mac = $1), "                             \
+    "sc (layer, scope) AS (SELECT 0, 'global' FROM d "                                             \
+    "UNION ALL SELECT 1, 'model:' || model FROM d WHERE model IS NOT NULL "                        \
+    "UNION ALL SELECT 2, 'account:' || account_id FROM d WHERE account_id IS NOT NULL "            \
+    "UNION ALL SELECT 3, 'device:' || mac FROM d), "                                               \
+    "ps AS (SELECT sc.layer, p.id, p.scope, p.version, p.updated_at "                              \
+    "FROM sc JOIN param_sets p ON p.scope = sc.scope) "                                            \
+    "SELECT 0, 0, " DEVICE_COLS_AS(T) ", " TYPED_NO_SECRET "FROM d "                               \
+    "UNION ALL SELECT 1, 0, " ACCOUNT_COLS_AS(T) ", " NULL9 NO_SECRET                              \
+    "FROM accounts WHERE id = (SELECT account_id FROM d) "                                         \
+    "UNION ALL SELECT 2, layer, " SET_COLS_AS(T) ", " NULL12 NO_SECRET "FROM ps "                  \
+    "UNION ALL SELECT 3, ps.layer, " T(ps.id) ", " T(ps.scope) ", " T(ps.version) ", "             \
+    T(ps.updated_at) ", " ENTRY_COLS_AS(T) ", " NULL9 NO_SECRET                                    \
+    "FROM ps JOIN param_entries e ON e.set_id = ps.id "                                            \
+    "UNION ALL SELECT 4, 0, " PLAN_COLS_AS(T) ", " NULL11 NO_SECRET                                \
+    "FROM upgrade_plans WHERE model = (SELECT model FROM d) "                                      \
+    "UNION ALL SELECT 5, 0, " FW_COLS_AS(T) ", " NULL7 NO_SECRET                                   \
+    "FROM firmware_images WHERE model = (SELECT model FROM d) AND "                                \
+    "(EXISTS (SELECT 1 FROM upgrade_plans WHERE model = (SELECT model FROM d)) OR "                \
+    "EXISTS (SELECT 1 FROM rollouts WHERE model = (SELECT model FROM d))) "                        \
+    "UNION ALL SELECT 6, 0, " NULL15 "live.* "                                                     \
+    "FROM (SELECT " SECRET_COLS_AS(T, PV_COL) " FROM device_secrets WHERE mac = $1 "               \
+    "AND retired_at IS NULL ORDER BY id DESC LIMIT 2) live "                                       \
+    "UNION ALL SELECT 7, 0, ro.*, " NULL9 NO_SECRET "FROM (SELECT " ROLLOUT_VIEW_COLS_AS(T)        \
+    " " ROLLOUT_VIEW_FROM("$1") " WHERE r.model = (SELECT model FROM d) "                          \
+                                "ORDER BY r.id DESC LIMIT 1) ro"
+
+#define AS_TEXT(c) "CAST(" #c " AS TEXT)"
+static const char sql_render_sqlite[] = RENDER_SQL(PV_COL);
+static const char sql_render_postgres[] = RENDER_SQL(AS_TEXT);
 
 void pv_store_render_input_free(pv_store_render_input *in)
 {
@@ -231,7 +237,8 @@ int pv_store_render_load(pv_store *s, const char *mac, bool with_secrets,
     loading l = {.in = out, .mac = m, .with_secrets = with_secrets};
     pv__stmt *st = NULL;
     if (rc == 0)
-        rc = pv__query(s, sql_render, PV_ARGS(PV_T(m)), &st, err);
+        rc = pv__query(s, s->be->dialect == PV_SQL_POSTGRES ? sql_render_postgres : sql_render_sqlite,
+                      PV_ARGS(PV_T(m)), &st, err);
     while (rc == 0 && (rc = pv__next(s, st, err)) == 1)
         rc = read_row(s, st, &l, err);
     pick_secrets(&l);

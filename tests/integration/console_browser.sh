@@ -12,11 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 
-B="$PV_SRC/tests/browser"
-command -v node >/dev/null || fail "node not found: scripts/deps.sh installs nodejs"
-[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || fail "chromium not found: scripts/deps.sh installs it"
-[ -d "$B/node_modules/playwright-core" ] && [ -d "$B/node_modules/axe-core" ] ||
-  fail "tests/browser/node_modules missing: run scripts/deps.sh (npm ci in tests/browser)"
+browser_ready
 
 D="$T/data"
 N=${PV_CONSOLE_DEVICES:-100000}
@@ -29,7 +25,7 @@ P=$PV_BIN
 export PROVISOR_DATA="$D" PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
 wait_for 20 "admin API up" "$P" account list
 
-"$P" account create acme --settings '{"lines":[{"line":1,"user":"1001","display_name":"Front"}]}' >/dev/null
+"$P" account create acme --settings '{"lines":[{"line":1,"user":"1001","display_name":"Front","password":"line-pw-1"}]}' >/dev/null
 "$P" account create bulk >/dev/null
 "$P" params set global 'Proxy_1_=sip.example.test' >/dev/null
 "$P" params set account:acme 'User_ID_1_={{lines.0.user}}' 'Password_1_=s3cret-line' >/dev/null
@@ -118,6 +114,13 @@ ok
 "$P" params show account:acme --json >"$T/acme.json"
 expect_contains "$(cat "$T/acme.json")" "Front {{lines.0.user}}" "the fixed edit saved"
 [[ "$(cat "$T/acme.json")" != *nope* ]] || fail "the refused edit was saved"; ok
+# The settings the operator saved: line 1's new user, its password kept (never on the page).
+acme=$("$P" account show acme 2>&1)
+expect_contains "$acme" '"user": "1002"' "the fixed settings saved"
+expect_contains "$acme" '"password": "line-pw-1"' "the line password kept"
+expect_contains "$("$P" customer list acme 2>&1)" "bob" "the customer created in the console"
+# The upload imported its good rows through the API (the last one of 2 500 is there).
+expect_contains "$("$P" device show 000e090009c3 2>&1)" "SPA504G" "the console's import reached the store"
 audit=$("$P" audit list --device "$MAC" 2>&1)
 expect_contains "$audit" "login:ops" "the operator's actions audited under the login"
 expect_contains "$audit" "device.secrets_revealed" "the reveal audited"
