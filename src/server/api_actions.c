@@ -272,6 +272,7 @@ void pv__api_actions_bulk(pv__api_ctx *ctx)
 
 struct pv__api_renders {
     size_t n;
+    bool partial; /* stopped at the limit */
     char (*mac)[13];
     char (*hash)[65];
 };
@@ -296,7 +297,7 @@ static void render_hash(pv__api_ctx *ctx, const char *mac, char out[65], pv_erro
     pv_render_output_free(&r);
 }
 
-pv__api_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id)
+pv__api_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id, size_t limit)
 {
     pv__api_renders *r = pv_calloc(1, sizeof *r);
     size_t cap = 0;
@@ -307,7 +308,11 @@ pv__api_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id)
         size_t n = 0;
         if (pv_store_device_list(ctx->store, account_id, &page, &rows, &n, &err) != 0)
             break;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && !r->partial; i++) {
+            if (limit != 0 && r->n == limit) {
+                r->partial = true;
+                break;
+            }
             if (r->n == cap) {
                 cap = cap ? cap * 2 : 64;
                 r->mac = pv_reallocarray(r->mac, cap, sizeof *r->mac);
@@ -318,7 +323,7 @@ pv__api_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id)
             r->n++;
         }
         pv_store_devices_free(rows, n);
-    } while (page.after[0] != '\0');
+    } while (page.after[0] != '\0' && !r->partial);
     return r;
 }
 
@@ -334,6 +339,7 @@ void pv__api_renders_free(pv__api_renders *r)
 void pv__api_renders_compare(pv__api_ctx *ctx, const pv__api_renders *before, pv__api_reach *out)
 {
     memset(out, 0, sizeof *out);
+    out->partial = before->partial;
     for (size_t i = 0; i < before->n; i++) {
         char now[65];
         pv_error why = {""};

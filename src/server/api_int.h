@@ -162,11 +162,12 @@ void pv__api_job_get(pv__api_ctx *ctx);
 void pv__api_jobs_list(pv__api_ctx *ctx);
 void pv__api_job_devices(pv__api_ctx *ctx);
 void pv__api_device_actions_list(pv__api_ctx *ctx);
-/* ?notify=1 (spec 5.5): the plain renders of an account's devices (0: every device) before a
+/* ?notify=1 (spec 5.5): the plain renders of an account's devices (0: every device; at most
+ * limit of them in MAC order, 0: no limit) before a
  * change, then after it a resync job for exactly the devices whose render changed: the job's
  * JSON (its error when it could not start), or JSON null when none changed. Takes before. */
 typedef struct pv__api_renders pv__api_renders;
-pv__api_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id);
+pv__api_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id, size_t limit);
 void pv__api_renders_free(pv__api_renders *r);
 json_t *pv__api_notify_changed(pv__api_ctx *ctx, pv__api_renders *before, const char *subject);
 /* What a change made in the open transaction does to the devices of before (issue 13: "N
@@ -175,6 +176,7 @@ json_t *pv__api_notify_changed(pv__api_ctx *ctx, pv__api_renders *before, const 
  * hold up the edit that may fix it). Bounded by before (the account's devices). */
 typedef struct pv__api_reach {
     size_t devices, changed, failed;
+    bool partial;    /* before stopped at its limit: more devices than were rendered */
     char first[320]; /* the first newly failing device: "<mac>, <reason>" */
 } pv__api_reach;
 void pv__api_renders_compare(pv__api_ctx *ctx, const pv__api_renders *before, pv__api_reach *out);
