@@ -6,10 +6,13 @@
 # The engines alternate in the same run, ROUNDS times, so that a loaded machine loads both.
 #
 #   bench/fleet_cpu.sh BUILD [N] [ROUNDS]      # defaults 2000 phones, 3 rounds
+#   PV_FLEET_CPU_IN_FLIGHT=K                   # requests in flight (default 200: a server on a
+#                                              # loaded machine times out handshakes at 1000)
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 N=${2:-2000}
 ROUNDS=${3:-3}
+INFLIGHT=${PV_FLEET_CPU_IN_FLIGHT:-200}
 src=$(cd "$(dirname "$0")/.." && pwd)
 bin="$build/provisor"
 . "$src/bench/lib.bash"
@@ -42,7 +45,7 @@ wait_tcp "$HTTPS"
 one() { # TRANSPORT URL ENGINE ROUND
   local out="$W/$1-$3-$4.json"
   local cmd=("$bin" fleet run --scenario power-restore --phones "$N" --random-delay 0
-    --server "$2" --ca "$W/pki/ca.pem" --certs "$W/certs" --duration 90 --fetcher "$3" --json)
+    --server "$2" --ca "$W/pki/ca.pem" --certs "$W/certs" --duration 90 --max-in-flight "$INFLIGHT" --fetcher "$3" --json)
   [ "$4" = 1 ] && echo "fleet_cpu: ${cmd[*]}" | sed "s|$W|\$W|g" >&2
   "${cmd[@]}" >"$out" 2>"$W/fleet.err" || true
   python3 - "$out" "$1" "$3" "$4" "$(loadavg)" <<'PY' | tee -a "$results"
@@ -51,7 +54,7 @@ r = json.load(open(sys.argv[1])); c = r["cost"]
 cpu = c["cpu_s"]  # the run alone: setup is not in it
 print(json.dumps({"bench": "fleet_cpu_per_resync", "transport": sys.argv[2], "fetcher": sys.argv[3],
   "round": int(sys.argv[4]), "phones": r["phones"], "reached": r["reached"], "requests": r["requests"],
-  "failed": r["failed"], "fleet_cpu_s": round(cpu, 3),
+  "failed": r["failed"], "failures": r["failures"], "fleet_cpu_s": round(cpu, 3),
   "cpu_ms_per_request": round(1000 * cpu / max(r["requests"], 1), 3), "load": float(sys.argv[5])}))
 PY
 }

@@ -438,6 +438,8 @@ static void stop_real(pv_fleet *f)
     f->fetcher = NULL;
     if (f->sip != NULL) {
         f->sum.sip_registered = pv_fleet_sip_registered(f->sip);
+        for (uint32_t i = 0; i < f->cfg.phones; i++)
+            f->sum.sip_notified += f->phone[i].pushes > 0;
         pv_fleet_sip_close(f->sip, NULL, NULL);
         f->sip = NULL;
     }

@@ -82,6 +82,7 @@ typedef struct pv_fleet_summary {
     uint64_t rss_peak;      /* VmHWM */
     uint64_t connections;   /* real mode: new connections */
     uint32_t sip_registered; /* --sip: phones whose line 1 was registered at the end */
+    uint32_t sip_notified;   /* --sip: phones that resynced on a NOTIFY they accepted */
     bool goal_all;          /* every phone reached the goal */
     bool interrupted;       /* SIGINT */
     const char *stopped_by; /* "goal", "duration", "signal" */

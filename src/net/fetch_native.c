@@ -393,7 +393,8 @@ static void reply_progress(nfetch *t, int rc)
             finish(t, 0, NULL);
         return;
     }
-    finish(t, rc, t->reply.error_text);
+    /* no byte of an answer: a connection error, as libcurl's "got nothing" (spec 8.3 class C) */
+    finish(t, rc == PV_EPROTO && t->reply.fed == 0 ? PV_ECONN : rc, t->reply.error_text);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)

@@ -178,6 +178,7 @@ int pv_http_reply_feed(pv_http_reply *r, const char *data, size_t len)
 {
     if (r->done || r->error != 0)
         return r->done ? PV_HTTP_REPLY_DONE : r->error;
+    r->fed += len;
     return outcome(r, llhttp_execute(&r->llhttp, data, len));
 }
 
@@ -189,7 +190,7 @@ int pv_http_reply_eof(pv_http_reply *r)
     int rc = outcome(r, e);
     if (rc == PV_HTTP_REPLY_MORE) {
         r->error = PV_EPROTO;
-        r->error_text = r->head_bytes == 0 ? "the server closed without answering"
+        r->error_text = r->fed == 0 ? "the server closed without answering"
                                            : "the server closed in the middle of the answer";
         return r->error;
     }

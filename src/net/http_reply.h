@@ -35,6 +35,7 @@ typedef struct pv_http_reply {
     llhttp_settings_t settings;
     size_t max_head, max_body;
     size_t head_bytes;
+    size_t fed; /* every byte given, the answer's and any after it */
     int status;
     char name[32];   /* the header name being read (longer names are none we keep) */
     size_t name_len; /* sizeof name: too long */

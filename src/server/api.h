@@ -26,6 +26,7 @@
 #include "net/handler.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define PV_API_PREFIX "/api/v1/"
 
@@ -41,6 +42,12 @@ void pv_api_set_policy(pv_api *api, const struct pv_prov_policy *policy);
 /* The notifier device actions use (server/notifier.h; same loop); NULL: actions answer 503. */
 struct pv_notifier;
 void pv_api_set_notifier(pv_api *api, struct pv_notifier *notifier);
+
+/* The server's check-sync NOTIFY to devices that completed their binding (server/push.h),
+ * with the API's store, policy and notifier, audited as "server"; on the admin loop's thread.
+ * Nothing without a notifier. PV_EBUSY when the notifier runs PV_NOTIFIER_JOBS jobs (nothing
+ * was sent: ask again later), else 0 (failures are logged). */
+int pv_api_after_binding(pv_api *api, const char (*macs)[13], size_t n);
 
 /* True when path belongs to the API (starts with /api/v1/ or is /api/v1). */
 bool pv_api_owns(pv_slice path);

@@ -222,6 +222,8 @@ static const pv_config_key keys[] = {
         "attempts after a timeout, 2 s backoff doubling"),
     ROW("sip", "rate", NULL, UINT, sip_rate, 1, 100000, "N",
         "NOTIFYs started per second by a bulk action (keep resyncs within admission limits)"),
+    ROW("sip", "notify_after_binding", NULL, BOOL, sip_notify_after_binding, 0, 0, "BOOL",
+        "a check-sync NOTIFY to each phone that completed its binding, once it registered"),
 
     ROW("store", "audit_retention_days", NULL, UINT, audit_retention_days, 0, 36500, "DAYS",
         "audit rows older than this are deleted (0 = kept by age)"),
@@ -504,6 +506,7 @@ void pv_config_init(pv_config *cfg)
     cfg->sip_timeout_ms = 8000;
     cfg->sip_retries = 2;
     cfg->sip_rate = 100;
+    cfg->sip_notify_after_binding = true;
     cfg->client_cert = PV_CLIENT_CERT_OPTIONAL;
     cfg->tls_min_version = TLS1_2_VERSION;
     cfg->security_level = -1;
