@@ -12,11 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 
-B="$PV_SRC/tests/browser"
-command -v node >/dev/null || fail "node not found: scripts/deps.sh installs nodejs"
-[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || fail "chromium not found: scripts/deps.sh installs it"
-[ -d "$B/node_modules/playwright-core" ] && [ -d "$B/node_modules/axe-core" ] ||
-  fail "tests/browser/node_modules missing: run scripts/deps.sh (npm ci in tests/browser)"
+browser_ready
 
 D="$T/data"
 N=${PV_CONSOLE_DEVICES:-100000}
