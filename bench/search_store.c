@@ -100,9 +100,10 @@ static int seed(const char *url, uint64_t n)
             fprintf(stderr, "search_store: %" PRIu64 " devices, %.1f s\n", i + 1,
                     (now_ms() - t0) / 1e3);
     }
+    /* CPU time too: on a shared machine the wall clock also counts the neighbours' turns */
     printf("{\"bench\":\"search_store_seed\",\"store\":\"%s\",\"devices\":%" PRIu64
-           ",\"seconds\":%.1f}\n",
-           pv_store_backend(s), n, (now_ms() - t0) / 1e3);
+           ",\"seconds\":%.1f,\"cpu_seconds\":%.1f}\n",
+           pv_store_backend(s), n, (now_ms() - t0) / 1e3, (double)clock() / CLOCKS_PER_SEC);
     pv_store_close(s);
     return 0;
 }

@@ -122,14 +122,19 @@ static const char sql_fold_sqlite[] =
     "GROUP BY dimension, value "
     "ON CONFLICT (dimension, value) DO UPDATE SET devices = device_counts.devices + "
     "excluded.devices";
-static const char sql_fold_clear[] = "DELETE FROM device_count_changes";
-static const char sql_fold_prune[] = "DELETE FROM device_counts WHERE devices = 0";
 static const char sql_changes[] = "SELECT COUNT(*) FROM (SELECT 1 FROM device_count_changes "
                                   "LIMIT 1001) c";
+static const char sql_fold_clear[] = "DELETE FROM device_count_changes";
+static const char sql_fold_prune[] = "DELETE FROM device_counts WHERE devices = 0";
 
 int pv_store_device_counts_fold(pv_store *s, pv_error *err)
 {
-    int rc = pv_store_begin(s, err);
+    /* Nothing to fold (always so on SQLite): no transaction, no write lock taken. */
+    int64_t pending = 0;
+    int rc = pv__int(s, sql_changes, PV_NOARGS, &pending, err);
+    if (rc != 0 || pending == 0)
+        return rc;
+    rc = pv_store_begin(s, err);
     if (rc != 0)
         return rc;
     if (s->be->dialect == PV_SQL_POSTGRES)
