@@ -94,7 +94,8 @@ try {
   await shot(page, "09-resync");
 
   await page.goto(`${CONSOLE}/dashboard`);
-  check((await page.locator("svg[role=img]").count()) === 4, "four charts");
+  // devices by state, model, firmware, the totals since the start; three per-minute charts
+  check((await page.locator("svg[role=img]").count()) === 7, "seven charts");
   await axe(page, "dashboard");
   await shot(page, "10-dashboard");
   await page.goto(`${CONSOLE}/audit?subject=${MAC}`);
