@@ -50,6 +50,10 @@ fi
 spid=$!
 pids+=("$spid")
 wait_tcp "$admin"
+# the token a first start prints (on PostgreSQL the data directory is new but the CLI finds no
+# token file of its own to read)
+tok=$(grep -A1 '^Admin token' "$W/serve.out" | tail -1 | tr -d ' ' || true)
+[ -z "$tok" ] || export PROVISOR_TOKEN=$tok
 "$B" account create office >/dev/null
 python3 -c "
 print('MAC,model,account')
