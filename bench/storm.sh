@@ -5,6 +5,7 @@
 #
 #   bench/storm.sh BUILD [N]            # N phones (default 100000; PV_STORM_PHONES)
 #   PV_STORM_CERT_POOL=K bench/storm.sh # phones share K certificates (default: one each)
+#   PV_STORM_FETCHER=curl bench/storm.sh # the fleet on libcurl instead of its own client
 #
 # Same machine, same run, same fleet (provisor fleet run --scenario power-restore): time to
 # 100 % provisioned, failures, requests per second, the server's peak resident memory (VmHWM;
@@ -16,6 +17,7 @@ N=${2:-${PV_STORM_PHONES:-100000}}
 pool=${PV_STORM_CERT_POOL:-0}
 limit=${PV_STORM_DURATION:-1800}
 mix=${PV_STORM_MIX:-mpp}
+fetcher=${PV_STORM_FETCHER:-native} # the fleet's client: native (default) or curl
 src=$(cd "$(dirname "$0")/.." && pwd)
 bin="$build/provisor"
 . "$src/bench/lib.bash"
@@ -53,13 +55,13 @@ storm() { # NAME PORT SERVER_PIDS...
   [ "$ncerts" -lt "$N" ] && pool_args=(--cert-pool "$ncerts")
   local cmd=("$bin" fleet run --scenario power-restore --phones "$N" --mix "$mix"
     --server "https://127.0.0.1:$p" --ca "$W/pki/ca.pem" --certs "$W/certs" "${pool_args[@]}"
-    --duration "$limit" --report "$W/report-$name" --json)
+    --duration "$limit" --fetcher "$fetcher" --report "$W/report-$name" --json)
   echo "storm: ${cmd[*]}" | sed "s|$W|\$W|g" >&2
   local rc=0
   "${cmd[@]}" >"$W/$name.json" 2>"$W/$name.err" || rc=$?
   local hwm=0 pid
   for pid in "$@"; do hwm=$((hwm + $(hwm_kb "$pid"))); done
-  python3 - "$W/$name.json" "$name" "$N" "$hwm" "$rc" "$ncerts" <<'PY' | tee -a "$results"
+  python3 - "$W/$name.json" "$name" "$N" "$hwm" "$rc" "$ncerts" "$(loadavg)" "$fetcher" <<'PY' | tee -a "$results"
 import json, sys
 r = json.load(open(sys.argv[1])); name, n, hwm, rc, ncerts = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 c = r["cost"]; lat = r["phases"][0]["latency"]; t = r["time_to_goal"]
@@ -75,7 +77,10 @@ print(json.dumps({"bench": "boot_storm_https_client_cert_encrypted", "server": n
   "fleet_rss_peak_mib": round(c["rss_peak_bytes"] / 1048576, 1),
   "fleet_agent_bytes_per_phone": round(c["agent_bytes_per_phone"]),
   "fleet_rss_bytes_per_phone": round(c["rss_per_phone_bytes"]),
-  "fleet_requests_per_cpu_s": round(r["requests"] / max(c["cpu_s"], 1e-3))}))
+  "fleet_requests_per_cpu_s": round(r["requests"] / max(c["cpu_s"], 1e-3)),
+  "fleet_cores": round(c["cpu_s"] / max(c["wall_s"], 1e-3), 2),
+  "fleet_cpu_ms_per_request": round(1000 * c["cpu_s"] / max(r["requests"], 1), 3),
+  "load_at_end": float(sys.argv[7]), "fetcher": sys.argv[8]}))
 PY
   cp "$W/report-$name/report.txt" "${results%.jsonl}-$name.txt"
   cp "$W/report-$name/plot.svg" "${results%.jsonl}-$name.svg"

@@ -19,7 +19,6 @@
 #include "store/store.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,14 +246,6 @@ static int send_batch(pv_cli_api *api, const char *job, json_t *rows, size_t nex
     return rc;
 }
 
-static void job_name(const pv_buf *file, char out[32])
-{
-    unsigned char d[32];
-    EVP_Digest(file->data ? file->data : "", file->len, d, NULL, EVP_sha256(), NULL);
-    memcpy(out, "csv-", 4);
-    pv_hex_encode(d, 8, out + 4);
-}
-
 /* Where the job's last committed batch ended (1 = from the start), and the errors the
  * server kept for the rows before it: a resumed run reports them again. */
 static int resume_line(pv_cli_api *api, const char *job, size_t *line, import_run *run)
@@ -277,62 +268,14 @@ static int resume_line(pv_cli_api *api, const char *job, size_t *line, import_ru
     return rc == PV_EXIT_OK || status == 404 ? PV_EXIT_OK : rc;
 }
 
-/*
- * The MACs of the file seen so far and the line of each, to report a MAC given
- * twice (issue 13: the last row silently won, and --restart flipped between the
- * two). Open addressing over the MAC's 48 bits; sized from the row count.
- */
-typedef struct mac_seen {
-    uint64_t *key; /* MAC + 1; 0 = empty slot */
-    size_t *line;
-    size_t cap;
-} mac_seen;
-
-static void seen_init(mac_seen *m, size_t rows)
+/* A row the file itself gets wrong (import.h), added to the run's errors. */
+static bool row_fault(pv_import_seen *seen, const pv_import_row *row, import_run *run)
 {
-    m->cap = 64;
-    while (m->cap < rows * 2)
-        m->cap *= 2;
-    m->key = pv_calloc(m->cap, sizeof *m->key);
-    m->line = pv_calloc(m->cap, sizeof *m->line);
-}
-
-static void seen_free(mac_seen *m)
-{
-    free(m->key);
-    free(m->line);
-}
-
-/* 0 when mac (12 hex digits) is new, else the line that gave it first. */
-static size_t seen_add(mac_seen *m, const char mac[13], size_t line)
-{
-    uint64_t k = strtoull(mac, NULL, 16) + 1;
-    size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (m->cap - 1);
-    while (m->key[i] != 0 && m->key[i] != k)
-        i = (i + 1) & (m->cap - 1);
-    if (m->key[i] == k)
-        return m->line[i];
-    m->key[i] = k;
-    m->line[i] = line;
-    return 0;
-}
-
-/* A row the file itself gets wrong (not the server's data): malformed, or its MAC
- * repeats an earlier row's. Checked on every run, before any resume skips. */
-static bool row_fault(mac_seen *seen, const pv_import_row *row, import_run *run)
-{
-    if (row->error[0]) {
-        add_error(run, row->line, "row", row->error);
-        return true;
-    }
-    char mac[13], msg[96];
-    if (pv_store_mac_normalize(row->field[PV_IMPORT_MAC], mac, NULL) != 0)
-        return false; /* the server says what is wrong with it */
-    size_t first = seen_add(seen, mac, row->line);
-    if (first == 0)
+    const char *field = NULL;
+    char msg[200];
+    if (!pv_import_fault(seen, row, &field, msg, sizeof msg))
         return false;
-    snprintf(msg, sizeof msg, "MAC %s is already on line %zu; this row is skipped", mac, first);
-    add_error(run, row->line, "mac", msg);
+    add_error(run, row->line, field, msg);
     return true;
 }
 
@@ -408,14 +351,14 @@ static int device_import(pv_cli_api *api, int argc, char **argv)
     if (pv_cli_opt(api, "job"))
         snprintf(job, sizeof job, "%.39s", pv_cli_opt(api, "job"));
     else
-        job_name(&file, job);
+        pv_import_job_name(pv_buf_slice(&file), job);
     import_run run = {.error_list = json_array(), .bar = isatty(STDERR_FILENO) == 1};
     run.total = pv_import_count(&r);
     size_t from = 1;
     int rc = resume_line(api, job, &from, &run);
     json_t *rows = json_array();
-    mac_seen seen;
-    seen_init(&seen, run.total);
+    pv_import_seen seen;
+    pv_import_seen_init(&seen, run.total);
     pv_import_row row;
     while (rc == PV_EXIT_OK && pv_import_next(&r, &row) == 1) {
         if (row_fault(&seen, &row, &run)) {
@@ -439,7 +382,7 @@ static int device_import(pv_cli_api *api, int argc, char **argv)
     if (rc == PV_EXIT_OK && json_array_size(rows) > 0)
         rc = send_batch(api, job, rows, r.line + 1, &run);
     progress(&run, true);
-    seen_free(&seen);
+    pv_import_seen_free(&seen);
     json_decref(rows);
     pv_buf_free(&file);
     if (rc != PV_EXIT_OK)
@@ -481,8 +424,8 @@ static const pv_cli_action device_actions[] = {
     {"resync", "[MAC...]", 0, 100000, "account=,model=,all,rate=,wait,timeout=",
      "SIP NOTIFY: the phones resync now (--wait: until each answered; --rate N/s)",
      pv_cli_device_resync},
-    {"reboot", "[MAC...]", 0, 100000, "account=,model=,all,rate=,wait,timeout=",
-     "SIP NOTIFY reboot_now", pv_cli_device_reboot},
+    {"reboot", "[MAC...]", 0, 100000,
+     "account=,model=,all,rate=,wait,timeout=", "SIP NOTIFY reboot_now", pv_cli_device_reboot},
     {"report-request", "[MAC...]", 0, 100000, "account=,model=,all,rate=,wait,timeout=",
      "SIP NOTIFY report: the phones upload their Report_Rule", pv_cli_device_report_request},
     {"import", "FILE.csv", 1, 1, "batch=,job=,restart",

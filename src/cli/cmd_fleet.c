@@ -82,6 +82,10 @@ static void usage(FILE *f)
             "                       phone i connects from its own 127.A.B.C, so a server's\n"
             "                       per-address limits count phones (default on; off: all\n"
             "                       from the system's choice, 127.0.0.1)\n"
+            "  --fetcher native|curl\n"
+            "                       the HTTP(S) client the phones use: the fleet's own on the\n"
+            "                       loop (default) or libcurl's (as `provisor phone`; costs\n"
+            "                       ~4x the CPU per HTTPS resync)\n"
             "  --sip PORT           each phone's SIP user agent on its own 127.A.B.C:PORT: it\n"
             "                       registers its line and answers the server's NOTIFY (give\n"
             "                       the server SIP_Port_1_ = PORT); the push scenario needs it\n"
@@ -149,6 +153,7 @@ enum {
     O_FIRST,
     O_CODES,
     O_SOURCE_ADDRESSES,
+    O_FETCHER,
     O_SIP,
     O_PUSHES,
 };
@@ -185,6 +190,7 @@ static const struct option options[] = {
     {"first", required_argument, NULL, O_FIRST},
     {"codes", required_argument, NULL, O_CODES},
     {"source-addresses", required_argument, NULL, O_SOURCE_ADDRESSES},
+    {"fetcher", required_argument, NULL, O_FETCHER},
     {"sip", required_argument, NULL, O_SIP},
     {"pushes", required_argument, NULL, O_PUSHES},
     {"help", no_argument, NULL, 'h'},
@@ -338,6 +344,11 @@ static int parse(int argc, char **argv, args *a)
             if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
                 return usage_error("--source-addresses '%s': expected on or off", optarg);
             a->cfg.source_addresses = strcmp(optarg, "on") == 0;
+            break;
+        case O_FETCHER:
+            if (strcmp(optarg, "native") != 0 && strcmp(optarg, "curl") != 0)
+                return usage_error("--fetcher '%s': expected native or curl", optarg);
+            a->cfg.curl_fetcher = strcmp(optarg, "curl") == 0;
             break;
         case O_FIRST:
             rc = number("first", optarg, PV_FLEET_MAX_PHONES - 1, &a->first);

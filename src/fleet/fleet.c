@@ -438,6 +438,8 @@ static void stop_real(pv_fleet *f)
     f->fetcher = NULL;
     if (f->sip != NULL) {
         f->sum.sip_registered = pv_fleet_sip_registered(f->sip);
+        for (uint32_t i = 0; i < f->cfg.phones; i++)
+            f->sum.sip_notified += f->phone[i].pushes > 0;
         pv_fleet_sip_close(f->sip, NULL, NULL);
         f->sip = NULL;
     }
@@ -529,6 +531,8 @@ static int run_real(pv_fleet *f, pv_error *err)
     pv_fetcher_options_default(&o);
     o.ca_file = f->cfg.ca_file;
     o.tls_cache = true; /* ~1 ms CPU per connection less: files parsed once (fetch.h) */
+    /* the native engine: one SSL_CTX, no libcurl per connection (docs/fleet.md) */
+    o.engine = f->cfg.curl_fetcher ? PV_FETCH_ENGINE_CURL : PV_FETCH_ENGINE_NATIVE;
     o.timeout_ms = f->cfg.timeout_ms;
     o.max_body = f->cfg.firmware_size + 4096 > ((size_t)1 << 20) ? f->cfg.firmware_size + 4096
                                                                  : (size_t)1 << 20;

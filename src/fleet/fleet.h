@@ -60,6 +60,9 @@ typedef struct pv_fleet_config {
     /* phone i connects from its own 127.A.B.C (host.h), as real phones each have an address
      * of their own; false: every phone from the system's choice (127.0.0.1) */
     bool source_addresses;
+    /* the phones fetch with libcurl's engine (net/fetch.h) instead of the native one: to
+     * compare the two, as bench/storm.sh does */
+    bool curl_fetcher;
     /* phone i's SIP user agent on its source address at this port (fleet_sip.h); 0: no SIP */
     uint16_t sip_port;
 } pv_fleet_config;
@@ -79,6 +82,7 @@ typedef struct pv_fleet_summary {
     uint64_t rss_peak;      /* VmHWM */
     uint64_t connections;   /* real mode: new connections */
     uint32_t sip_registered; /* --sip: phones whose line 1 was registered at the end */
+    uint32_t sip_notified;   /* --sip: phones that resynced on a NOTIFY they accepted */
     bool goal_all;          /* every phone reached the goal */
     bool interrupted;       /* SIGINT */
     const char *stopped_by; /* "goal", "duration", "signal" */

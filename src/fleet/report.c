@@ -146,8 +146,9 @@ void pv_fleet_report_text(const pv_fleet *f, pv_buf *out)
         pv_buf_appendf(out, "connections: %llu new%s\n", (unsigned long long)m->connections,
                        c->ca_file ? "" : "; server certificates NOT verified (no --ca)");
     if (c->sip_port != 0)
-        pv_buf_appendf(out, "sip: %u/%u phones registered at the end\n", m->sip_registered,
-                       c->phones);
+        pv_buf_appendf(out,
+                       "sip: %u/%u phones registered at the end, %u resynced on a NOTIFY\n",
+                       m->sip_registered, c->phones, m->sip_notified);
 }
 
 static json_t *hist_json(const pv_hist *h)
@@ -180,8 +181,10 @@ static json_t *summary_json(const pv_fleet *f)
     json_object_set_new(o, "rss_peak_bytes", json_integer((json_int_t)m->rss_peak));
     json_object_set_new(o, "rss_end_bytes", json_integer((json_int_t)m->rss_end));
     json_object_set_new(o, "connections", json_integer((json_int_t)m->connections));
-    if (c->sip_port != 0)
+    if (c->sip_port != 0) {
         json_object_set_new(o, "sip_registered", json_integer((json_int_t)m->sip_registered));
+        json_object_set_new(o, "sip_notified", json_integer((json_int_t)m->sip_notified));
+    }
     return o;
 }
 

@@ -329,8 +329,10 @@ void pv__fleet_op_ended(pv_fleet *f, uint32_t i, const pv_agent_response *r)
         if (prv1 || !f->plan.await_sec_prv_1)
             p->flags &= (uint8_t)~PH_BINDING;
         if (prv1) {
-            /* the server's SIP NOTIFY (Event: check-sync) after a binding: resync now */
-            if (pv_agent_resync(p->agent, f->now_ms, NULL, NULL) == 0)
+            /* Without --sip no NOTIFY can reach the phone: the resync the server's check-sync
+             * after a binding would cause is simulated (docs/fleet.md). With --sip the real
+             * one comes ([sip] notify_after_binding, server/push.h). */
+            if (f->sip == NULL && pv_agent_resync(p->agent, f->now_ms, NULL, NULL) == 0)
                 pv__fleet_drain(f, i);
         } else if (!f->plan.await_sec_prv_1 && p->bind_tries < BIND_TRIES) {
             p->kick_ms = f->now_ms + BIND_RETRY_MS;

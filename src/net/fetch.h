@@ -1,20 +1,29 @@
 /*
  * fetch.h — the agent host's fetcher: HTTP, HTTPS and TFTP downloads and
- * uploads on one libuv loop, with libcurl's multi interface.
+ * uploads on one libuv loop. One interface, two engines (fetch_int.h):
  *
- * What it is for: a phone (src/phone/phone.c) and the fleet simulator
- * (src/fleet, 100 000 phones on one loop) perform the engine's FETCH and
- * UPLOAD actions (provisor/agent.h) with it. One pv_fetcher per loop owns one
- * CURLM; libcurl tells us which sockets to watch (uv_poll) and when to wake
- * it (one uv_timer) — `curl_multi_socket_action`, no thread per phone and no
- * select loop. Each transfer holds its request headers and a response body
- * bounded by max_body, nothing else.
+ *   - PV_FETCH_ENGINE_CURL (fetch_curl.c): libcurl's multi interface. One
+ *     pv_fetcher per loop owns one CURLM; libcurl tells us which sockets to
+ *     watch (uv_poll) and when to wake it (one uv_timer). The emulated phone
+ *     (src/phone/phone.c) uses it.
+ *   - PV_FETCH_ENGINE_NATIVE (fetch_native.c): HTTP/1.1 on uv_tcp, HTTPS with
+ *     OpenSSL memory BIOs as the server does (net/tls.h, client side), the
+ *     response parsed by llhttp (net/http_reply.h), TFTP on uv_udp
+ *     (fetch_tftp.c, the options libcurl sends). One SSL_CTX for the fetcher, each phone's
+ *     credentials parsed once (net/tls_cred.h): a fraction of libcurl's CPU per
+ *     HTTPS connection, which the fleet simulator (src/fleet, 100 000 phones on
+ *     one loop) needs so that a storm measures the server, not the fleet.
  *
- * What libcurl does for us and what it must not: it answers Basic challenges
+ * What it is for: both perform the agent's FETCH and UPLOAD actions
+ * (provisor/agent.h) exactly as a phone sends them. Each transfer holds its
+ * request headers and a response body bounded by max_body, nothing else.
+ *
+ * What the engine does for us and what it must not: it answers Basic challenges
  * when the request carries uid/pwd (the engine offers them only after a 401,
  * and counts its own retries — spec 8.2); a Digest challenge the caller passes
  * on is answered by us (core/http_digest.h) in the same request, as a phone
- * does, and only without one does libcurl negotiate Digest itself. It speaks TFTP with
+ * does, and only without one does the engine negotiate (libcurl: Basic or
+ * Digest; native: the first 401's challenge, answered on a new connection). It speaks TFTP with
  * blksize (RFC 2348) and TFTP upload (WRQ), presents a client certificate
  * (spec 4.4) and checks the server against a CA bundle. It never follows a
  * redirect (the engine does that itself, spec 8.3) and never decodes a
@@ -63,7 +72,13 @@ typedef struct pv_fetcher_options {
      * change after their first use are not read again: for a fleet, not for a phone whose
      * certificate may be replaced. */
     bool tls_cache;
+    /* PV_FETCH_ENGINE_CURL (0, the default) or PV_FETCH_ENGINE_NATIVE. The native engine always
+     * connects afresh (reuse_connections is ignored) and always parses credentials once
+     * (tls_cache is implied). */
+    int engine;
 } pv_fetcher_options;
+
+enum { PV_FETCH_ENGINE_CURL = 0, PV_FETCH_ENGINE_NATIVE = 1 };
 
 #define PV_FETCH_TLS_CACHE 4096 /* client credentials kept in memory with tls_cache */
 

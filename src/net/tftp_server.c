@@ -15,6 +15,7 @@
 #include "net/metrics.h"
 #include "net/sockaddr.h"
 #include "net/source_count.h"
+#include "net/tftp_admit.h"
 #include "net/tftp_transfer.h"
 
 #include <arpa/inet.h>
@@ -68,6 +69,11 @@ const char *pv_tftp_server_address(const pv_tftp_server *server)
 size_t pv_tftp_server_transfers(const pv_tftp_server *server)
 {
     return server->transfer_count;
+}
+
+uint64_t pv_tftp_server_dropped(const pv_tftp_server *server)
+{
+    return server->dropped;
 }
 
 size_t pv_tftp_server_open_files(const pv_tftp_server *server)
@@ -149,14 +155,14 @@ static void refill(pv_tftp_server *server, pv__tftp_source *s)
     s->refill_ms = now;
 }
 
-static bool is_proven(pv_tftp_server *server, const pv__tftp_source *s)
+bool pv__tftp_source_is_proven(pv_tftp_server *server, const pv__tftp_source *s)
 {
     return s->proven_ms != 0 && uv_now(server->loop) - s->proven_ms < PV__TFTP_PROVEN_MS;
 }
 
 bool pv__tftp_source_afford(pv_tftp_server *server, pv__tftp_source *s, size_t len, bool first)
 {
-    if (first && is_proven(server, s))
+    if (first && pv__tftp_source_is_proven(server, s))
         return true;
     refill(server, s);
     double have = s->earned + (first ? s->allowance : 0);
@@ -205,7 +211,7 @@ pv__tftp_source *pv__tftp_source_find(pv_tftp_server *server, const struct socka
             if (s->tokens >= 2.0 * server->limits.requests_per_second &&
                 s->allowance >= PV__TFTP_ALLOWANCE)
                 reuse = s;
-            else if (forget == NULL && !is_proven(server, s))
+            else if (forget == NULL && !pv__tftp_source_is_proven(server, s))
                 forget = s;
         }
     }
@@ -221,6 +227,8 @@ pv__tftp_source *pv__tftp_source_find(pv_tftp_server *server, const struct socka
         reuse->earned = 0;
         reuse->allowance = PV__TFTP_ALLOWANCE;
         reuse->proven_ms = 0;
+        reuse->half_open = 0;
+        reuse->id_failures = 0;
     }
     return reuse;
 }
@@ -346,16 +354,6 @@ static void refuse(pv_tftp_server *server, pv__tftp_source *src, const struct so
     send_refusal(server, src, peer, local, code, message);
 }
 
-/* Room for one more transfer: while the half-open budget (or the table) is full, the
- * oldest transfer whose peer never answered ends, silently. */
-static void make_room(pv_tftp_server *server)
-{
-    while (server->half_open_oldest != NULL &&
-           (server->half_open >= server->limits.max_half_open ||
-            server->transfer_count >= server->limits.max_transfers))
-        pv__tftp_transfer_evict(server->half_open_oldest);
-}
-
 static uint16_t port_of(const struct sockaddr *sa)
 {
     return ntohs(sa->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
@@ -395,10 +393,18 @@ static void on_request(pv_tftp_server *server, const uint8_t *data, size_t len,
     src->earned += (double)len * PV__TFTP_AMPLIFICATION;
     if (src->earned > PV__TFTP_EARNED_MAX)
         src->earned = PV__TFTP_EARNED_MAX;
+    pv_tftp_packet pkt;
+    pv_error err;
+    int rc = pv_tftp_parse(data, len, &pkt, &err);
+    /* A request naming a device costs its address less (an office behind one address boots
+     * at once) while such names find something (tftp_admit.h). */
+    bool identified = rc == 0 && (pkt.opcode == PV_TFTP_RRQ || pkt.opcode == PV_TFTP_WRQ) &&
+                      pv__tftp_identified(src, pkt.filename);
     /* Every datagram costs a token, so neither requests nor the errors they
      * provoke can be reflected faster than the rate (amplification). */
     if (server->limits.requests_per_second > 0) {
-        if (src->tokens < 1) {
+        double cost = pv__tftp_request_cost(identified);
+        if (src->tokens < cost) {
             pv_metrics_refused(PV_PROTO_TFTP);
             if (!src->silenced) {
                 src->silenced = true; /* one ERROR per flood, then silence */
@@ -408,13 +414,10 @@ static void on_request(pv_tftp_server *server, const uint8_t *data, size_t len,
             }
             return;
         }
-        src->tokens -= 1;
+        src->tokens -= cost;
         if (src->silenced && src->tokens >= server->limits.requests_per_second)
             src->silenced = false;
     }
-    pv_tftp_packet pkt;
-    pv_error err;
-    int rc = pv_tftp_parse(data, len, &pkt, &err);
     char msg[160];
     if (rc == 0 && pkt.opcode == PV_TFTP_ERROR) {
         pv_metrics_refused(PV_PROTO_TFTP); /* RFC 1350 §7: an ERROR is never answered */
@@ -435,17 +438,23 @@ static void on_request(pv_tftp_server *server, const uint8_t *data, size_t len,
         refuse(server, src, peer, local, options ? PV_TFTP_EOPTNEG : PV_TFTP_EBADOP, msg);
         return;
     }
-    if (src->active >= server->limits.max_per_source) {
+    if (!pv__tftp_source_has_room(server, src, identified, pkt.filename)) {
         refuse(server, src, peer, local, PV_TFTP_ENOTDEFINED,
                "too many transfers from your address");
         return;
     }
-    make_room(server);
+    if (!pv__tftp_make_room(server, src)) {
+        /* every half-open transfer is still within its time to answer: this request is
+         * dropped as if lost (its client resends it), not theirs cut (tftp_admit.h) */
+        pv_metrics_refused(PV_PROTO_TFTP);
+        server->dropped++;
+        return;
+    }
     if (server->transfer_count >= server->limits.max_transfers) {
         refuse(server, src, peer, local, PV_TFTP_ENOTDEFINED, "server busy: too many transfers");
         return;
     }
-    if (pv__tftp_transfer_start(server, &pkt, peer, local, src, &err) < 0)
+    if (pv__tftp_transfer_start(server, &pkt, peer, local, src, identified, &err) < 0)
         refuse(server, src, peer, local, PV_TFTP_ENOTDEFINED, "cannot start transfer");
 }
 

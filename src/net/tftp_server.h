@@ -15,7 +15,8 @@
  * Spoofed sources (docs/security.md, TFTP): a transfer is half-open until its
  * peer answers on the transfer's port; it sends one small first packet, resends
  * it a few times without backoff, ends without an ERROR and counts against a
- * budget whose oldest member goes first. Toward a source that has not proven
+ * budget (who is evicted when it is full, and the limits by the identity a file
+ * name carries: net/tftp_admit.h). Toward a source that has not proven
  * itself, every packet (refusals too) is paid from 3x the bytes it sent plus
  * one block a second. An ERROR, and anything from port 0, 69, the listener's
  * own port or a transfer socket of ours, is never answered.
@@ -30,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 typedef struct pv_tftp_limits {
@@ -79,5 +81,8 @@ void pv_tftp_server_close(pv_tftp_server *server, unsigned timeout_ms, void (*do
 size_t pv_tftp_server_transfers(const pv_tftp_server *server);
 /* Open files shared by the running transfers (one per file content). */
 size_t pv_tftp_server_open_files(const pv_tftp_server *server);
+/* Requests dropped because every half-open transfer was still within its time to answer
+ * (net/tftp_admit.h), since the server started. */
+uint64_t pv_tftp_server_dropped(const pv_tftp_server *server);
 
 #endif

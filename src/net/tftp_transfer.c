@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "net/metrics.h"
 #include "net/sockaddr.h"
+#include "net/tftp_admit.h"
 #include "net/tftp_negotiate.h"
 #include "net/tftp_rto.h"
 
@@ -50,6 +51,7 @@ struct pv__tftp_transfer {
     t_state state;
     bool write, want_write;
     bool proven;      /* the peer answered on our port (a spoofed one cannot); else half-open */
+    bool identified;  /* its file name names a device (tftp_admit.h) */
     bool answered;    /* a first packet went out */
     size_t first_len; /* the first packet's length (what a resend of it costs) */
     pv_tftp_mode mode;
@@ -144,6 +146,7 @@ static void t_half_open_unlink(pv__tftp_transfer *t)
         server->half_open_newest = t->half_older;
     t->half_older = t->half_newer = NULL;
     server->half_open--;
+    t->source->half_open--;
 }
 
 /* The peer answered on the transfer's port: it exists, and the transfer leaves the
@@ -232,6 +235,8 @@ static void t_log_fields(const pv_exchange *ex, pv_log_line *line)
 /* The exchange's line and metrics (once; nothing if already written), with what moved. */
 static void t_end(pv__tftp_transfer *t, int status, const char *reason)
 {
+    if (t->identified)
+        pv__tftp_identity_outcome(t->source, status);
     if (t->write)
         t->ex.bytes_in = t->bytes;
     else
@@ -682,6 +687,31 @@ static void t_call_handler(pv__tftp_transfer *t)
 
 /* ---- start --------------------------------------------------------------- */
 
+pv__tftp_transfer *pv__tftp_half_open_newer(const pv__tftp_transfer *t)
+{
+    return t->half_newer;
+}
+
+pv__tftp_source *pv__tftp_transfer_source(const pv__tftp_transfer *t)
+{
+    return t->source;
+}
+
+uint64_t pv__tftp_transfer_started_ns(const pv__tftp_transfer *t)
+{
+    return t->start_ns;
+}
+
+pv__tftp_transfer *pv__tftp_transfer_next(const pv__tftp_transfer *t)
+{
+    return t->next_t;
+}
+
+const char *pv__tftp_transfer_path(const pv__tftp_transfer *t)
+{
+    return t->path;
+}
+
 void pv__tftp_transfer_evict(pv__tftp_transfer *t)
 {
     t_finish(t, 503, "half-open transfers over budget");
@@ -689,7 +719,7 @@ void pv__tftp_transfer_evict(pv__tftp_transfer *t)
 
 int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
                             const struct sockaddr *peer, const struct sockaddr *local,
-                            pv__tftp_source *source, pv_error *err)
+                            pv__tftp_source *source, bool identified, pv_error *err)
 {
     static const pv_exchange_ops ops = {
         .send = t_answered, .owner_free = t_owner_free, .log_fields = t_log_fields};
@@ -733,7 +763,9 @@ int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
     server->transfers = t;
     server->transfer_count++;
     t->source = source;
+    t->identified = identified;
     source->active++;
+    source->half_open++;
     /* Half-open until the peer answers: the newest of the list. */
     t->half_older = server->half_open_newest;
     if (server->half_open_newest)

@@ -58,6 +58,8 @@ typedef struct pv__tftp_source {
     double earned;      /* bytes it may still be sent: PV__TFTP_AMPLIFICATION per byte received */
     double allowance;   /* bytes of first answers beyond earned: one block, refilled each second */
     uint64_t proven_ms; /* when a peer at this address last answered a transfer; 0: never */
+    unsigned half_open;   /* of its transfers, those whose peer has not answered yet */
+    unsigned id_failures; /* its requests naming a device that found nothing (tftp_admit.h) */
 } pv__tftp_source;
 
 #define PV__TFTP_AMPLIFICATION 3         /* bytes sent per byte received, unproven address */
@@ -84,6 +86,7 @@ struct pv_tftp_server {
     /* Transfers whose peer has not answered yet, oldest first (the half-open budget). */
     pv__tftp_transfer *half_open_oldest, *half_open_newest;
     size_t half_open;
+    uint64_t dropped; /* requests dropped: the half-open budget full, all within their grace */
     pv__tftp_file *files;
     unsigned handles; /* uv handles not yet closed, transfers' included */
     bool closing;
@@ -108,6 +111,8 @@ pv__tftp_source *pv__tftp_source_find(pv_tftp_server *server, const struct socka
 bool pv__tftp_source_afford(pv_tftp_server *server, pv__tftp_source *s, size_t len, bool first);
 /* A peer at this source answered one of its transfers. */
 void pv__tftp_source_proven(pv_tftp_server *server, pv__tftp_source *s);
+/* ... within PV__TFTP_PROVEN_MS. */
+bool pv__tftp_source_is_proven(pv_tftp_server *server, const pv__tftp_source *s);
 void pv__tftp_handle_closed(pv_tftp_server *server);
 void pv__tftp_transfer_removed(pv_tftp_server *server);
 /* RFC 2348: the largest blksize the path MTU of a connected socket carries. */
@@ -123,7 +128,15 @@ uint8_t *pv__tftp_batch_buffer(pv_tftp_server *server);
  * created and the listener answers the refusal). */
 int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
                             const struct sockaddr *peer, const struct sockaddr *local,
-                            pv__tftp_source *source, pv_error *err);
+                            pv__tftp_source *source, bool identified, pv_error *err);
+/* The half-open list for the eviction rules (tftp_admit.c): the next newer transfer, its
+ * source, when it started (uv_hrtime). */
+pv__tftp_transfer *pv__tftp_half_open_newer(const pv__tftp_transfer *t);
+pv__tftp_source *pv__tftp_transfer_source(const pv__tftp_transfer *t);
+uint64_t pv__tftp_transfer_started_ns(const pv__tftp_transfer *t);
+/* Every transfer (server->transfers, then the next): its source and its file name. */
+pv__tftp_transfer *pv__tftp_transfer_next(const pv__tftp_transfer *t);
+const char *pv__tftp_transfer_path(const pv__tftp_transfer *t);
 /* Ends a half-open transfer silently: a newer request needs its room. */
 void pv__tftp_transfer_evict(pv__tftp_transfer *t);
 /* Ends a transfer now with an ERROR to the peer (server closing). */

@@ -2,10 +2,12 @@
 #include "net/tls.h"
 
 #include "core/alloc.h"
+#include "net/tls_cred.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,6 +38,7 @@ struct pv_tls_conn {
     pv_peer_identity identity;
     bool has_identity;
     bool done;
+    bool client; /* pv_tls_conn_new_client: the peer is a server */
 };
 
 static void context_free(pv_tls_context *ctx);
@@ -408,7 +411,8 @@ static BIO *mem_bio(bool input)
     return bio;
 }
 
-pv_tls_conn *pv_tls_conn_new(pv_tls_context *ctx)
+/* A connection on ctx with its two memory BIOs, in neither state yet. */
+static pv_tls_conn *conn_alloc(pv_tls_context *ctx)
 {
     pv_tls_conn *conn = pv_calloc(1, sizeof *conn);
     conn->ctx = pv_tls_context_ref(ctx);
@@ -420,6 +424,12 @@ pv_tls_conn *pv_tls_conn_new(pv_tls_context *ctx)
     conn->rbio = mem_bio(true);
     conn->wbio = mem_bio(false);
     SSL_set_bio(conn->ssl, conn->rbio, conn->wbio);
+    return conn;
+}
+
+pv_tls_conn *pv_tls_conn_new(pv_tls_context *ctx)
+{
+    pv_tls_conn *conn = conn_alloc(ctx);
     SSL_set_accept_state(conn->ssl);
     return conn;
 }
@@ -550,7 +560,8 @@ int pv_tls_conn_handshake(pv_tls_conn *conn, pv_error *err)
     int r = SSL_do_handshake(conn->ssl);
     if (r == 1) {
         conn->done = true;
-        extract_identity(conn);
+        if (!conn->client) /* a client has verified the server; nothing to hand a handler */
+            extract_identity(conn);
         return PV_TLS_DONE;
     }
     int e = SSL_get_error(conn->ssl, r);
@@ -559,7 +570,8 @@ int pv_tls_conn_handshake(pv_tls_conn *conn, pv_error *err)
     long verify = SSL_get_verify_result(conn->ssl);
     if (verify != X509_V_OK) { /* the peer's certificate was the problem */
         ERR_clear_error();
-        return pv_error_set(err, PV_EACCES, "client certificate refused: %s",
+        return pv_error_set(err, PV_EACCES, "%s certificate refused: %s",
+                            conn->client ? "server" : "client",
                             X509_verify_cert_error_string(verify));
     }
     return ssl_error(err, PV_EPROTO, "TLS handshake failed");
@@ -634,4 +646,61 @@ const pv_peer_identity *pv_tls_conn_identity(const pv_tls_conn *conn)
 bool pv_tls_conn_resumed(const pv_tls_conn *conn)
 {
     return SSL_session_reused(conn->ssl) == 1;
+}
+
+/* ---- the client side -------------------------------------------------------------------- */
+
+int pv_tls_client_context_new(X509_STORE *ca_store, pv_tls_context **out, pv_error *err)
+{
+    *out = NULL;
+    ERR_clear_error();
+    SSL_CTX *ssl_ctx = SSL_CTX_new(TLS_client_method());
+    if (ssl_ctx == NULL)
+        return ssl_error(err, PV_ECRYPTO, "cannot create a TLS client context");
+    SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION);
+    if (ca_store != NULL && X509_STORE_up_ref(ca_store) == 1)
+        SSL_CTX_set_cert_store(ssl_ctx, ca_store); /* frees the empty store it had */
+    SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, NULL);
+    /* A phone's resync is a new connection and a full handshake: nothing is resumed. */
+    SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(ssl_ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+    static const unsigned char alpn[] = "\x08http/1.1"; /* what libcurl offered for HTTP/1.1 */
+    if (SSL_CTX_set_alpn_protos(ssl_ctx, alpn, sizeof alpn - 1) != 0) {
+        SSL_CTX_free(ssl_ctx);
+        return ssl_error(err, PV_ECRYPTO, "TLS ALPN");
+    }
+    pv_tls_context *ctx = pv_calloc(1, sizeof *ctx);
+    ctx->ssl_ctx = ssl_ctx;
+    atomic_init(&ctx->refs, 1);
+    *out = ctx;
+    return 0;
+}
+
+static bool is_ip_literal(const char *host)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+pv_tls_conn *pv_tls_conn_new_client(pv_tls_context *ctx, const char *host, bool verify_host,
+                                    const pv_tls_cred *cred)
+{
+    pv_tls_conn *conn = conn_alloc(ctx);
+    conn->client = true;
+    SSL_set_connect_state(conn->ssl);
+    bool ip = is_ip_literal(host);
+    if (!ip)
+        SSL_set_tlsext_host_name(conn->ssl, host); /* RFC 6066 SNI: names only */
+    if (verify_host) {
+        if (ip)
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(conn->ssl), host);
+        else
+            SSL_set1_host(conn->ssl, host);
+    }
+    /* spec 4.4: the phone's certificate, parsed once; a mismatch leaves it unsent and the
+     * server that requires one refuses the handshake, as with a broken file on a phone */
+    if (cred != NULL &&
+        SSL_use_cert_and_key(conn->ssl, cred->cert, cred->key, cred->chain, 1) != 1)
+        ERR_clear_error();
+    return conn;
 }

@@ -19,6 +19,12 @@
  * A pv_tls_conn is one connection's state machine: feed it ciphertext from
  * the socket, take plaintext out, give it plaintext to send, and flush the
  * ciphertext it wants written. It never touches a socket.
+ *
+ * The client side (the fleet's fetcher, net/fetch_native.c) uses the same
+ * connection type: pv_tls_client_context_new() builds one SSL_CTX that
+ * verifies servers against a parsed CA store, and pv_tls_conn_new_client()
+ * starts a connection that presents a phone's parsed credentials
+ * (net/tls_cred.h) on that one context — no SSL_CTX and no PEM per connection.
  */
 #ifndef PV_NET_TLS_H
 #define PV_NET_TLS_H
@@ -27,8 +33,11 @@
 #include "core/error.h"
 #include "net/handler.h"
 
+#include <openssl/types.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+struct pv_tls_cred;
 
 typedef enum {
     PV_CLIENT_CERT_NONE,     /* no certificate is asked for */
@@ -99,5 +108,15 @@ void pv_tls_conn_shutdown(pv_tls_conn *conn);
 /* After the handshake: the verified client identity, or NULL when none verified. */
 const pv_peer_identity *pv_tls_conn_identity(const pv_tls_conn *conn);
 bool pv_tls_conn_resumed(const pv_tls_conn *conn);
+
+/* A client context verifying servers against ca_store (a new reference is taken): TLS 1.2 or
+ * later, no session cache (every connection a full handshake, as a phone does after a resync
+ * interval), ALPN http/1.1. */
+int pv_tls_client_context_new(X509_STORE *ca_store, pv_tls_context **out, pv_error *err);
+/* A client connection to host (SNI unless an IP address; the certificate must name it unless
+ * verify_host is false, the chain is verified either way) presenting cred when not NULL
+ * (spec 4.4). The handshake's first flight is ready after pv_tls_conn_handshake(). */
+pv_tls_conn *pv_tls_conn_new_client(pv_tls_context *ctx, const char *host, bool verify_host,
+                                    const struct pv_tls_cred *cred);
 
 #endif

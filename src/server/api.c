@@ -11,8 +11,10 @@
 #include "server/api_int.h"
 #include "server/roles.h"
 #include "server/rollout.h"
+#include "store/store_device_search.h"
 #include "server/tokens.h"
 #include "server/notifier.h"
+#include "server/push.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +152,29 @@ void pv_api_set_notifier(pv_api *api, struct pv_notifier *notifier)
         pv_logf(PV_LOG_ERROR, "sip.notify.record_failed", "error=\"%s\"", err.msg);
     else if (count > 0)
         pv_logf(PV_LOG_WARN, "sip.notify.interrupted", "devices=%lld", (long long)count);
+}
+
+int pv_api_after_binding(pv_api *api, const char (*macs)[13], size_t n)
+{
+    if (api == NULL || api->notifier == NULL || open_store(api, NULL) != 0)
+        return 0;
+    pv_push p = {.store = api->store,
+                 .policy = api->policy,
+                 .notifier = api->notifier,
+                 .actor = "server",
+                 .now = (int64_t)time(NULL)};
+    int64_t job = 0;
+    pv_error err = {""};
+    int rc = pv_push_after_binding(&p, macs, n, &job, &err);
+    if (rc == PV_EBUSY)
+        return rc;
+    if (rc != 0)
+        pv_logf(PV_LOG_ERROR, "sip.notify.after_binding_failed", "devices=%zu error=\"%s\"", n,
+                err.msg);
+    else if (job != 0)
+        pv_logf(PV_LOG_INFO, "sip.notify.after_binding", "devices=%zu job=%lld first=%s", n,
+                (long long)job, macs[0]);
+    return 0;
 }
 
 pv_api *pv_api_new(const char *data_dir, const char *db_url)
@@ -362,6 +387,19 @@ void pv_api_tick_rollouts(pv_api *api)
     pv_error err = {""};
     if (open_store(api, NULL) == 0 && pv_rollout_tick(api->store, time(NULL), &err) != 0)
         pv_logf(PV_LOG_ERROR, "rollout.tick_failed", "error=\"%s\"", err.msg);
+}
+
+void pv_api_fold_counts(pv_api *api, int64_t now)
+{
+    /* PostgreSQL's device count changes pile up between dashboard views (a million-device
+     * import appends three million rows): folded once a minute whoever looks (schema step 8). */
+    static int64_t last;
+    if (now - last < 60)
+        return;
+    last = now;
+    pv_error err = {""};
+    if (open_store(api, NULL) == 0 && pv_store_device_counts_fold(api->store, &err) != 0)
+        pv_logf(PV_LOG_WARN, "store.counts_fold_failed", "error=\"%s\"", err.msg);
 }
 
 static void dispatch(pv_api *api, pv__api_ctx *ctx, bool authenticated)

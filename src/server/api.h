@@ -26,6 +26,7 @@
 #include "net/handler.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define PV_API_PREFIX "/api/v1/"
 
@@ -42,6 +43,12 @@ void pv_api_set_policy(pv_api *api, const struct pv_prov_policy *policy);
 struct pv_notifier;
 void pv_api_set_notifier(pv_api *api, struct pv_notifier *notifier);
 
+/* The server's check-sync NOTIFY to devices that completed their binding (server/push.h),
+ * with the API's store, policy and notifier, audited as "server"; on the admin loop's thread.
+ * Nothing without a notifier. PV_EBUSY when the notifier runs PV_NOTIFIER_JOBS jobs (nothing
+ * was sent: ask again later), else 0 (failures are logged). */
+int pv_api_after_binding(pv_api *api, const char (*macs)[13], size_t n);
+
 /* True when path belongs to the API (starts with /api/v1/ or is /api/v1). */
 bool pv_api_owns(pv_slice path);
 
@@ -54,5 +61,8 @@ void pv_api_handle_as(pv_api *api, pv_request *req, const char *actor, int role)
 /* One evaluation of the firmware rollouts (server/rollout.h) with the API's
  * store, on the admin loop's thread: the daemon's timer calls it. */
 void pv_api_tick_rollouts(pv_api *api);
+/* Folds the store's device count changes into the kept counts (store_device_search.h), at most
+ * once a minute; the admin loop's timer calls it. */
+void pv_api_fold_counts(pv_api *api, int64_t now);
 
 #endif

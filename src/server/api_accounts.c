@@ -10,6 +10,7 @@
  */
 #include "core/alloc.h"
 #include "server/api_int.h"
+#include "server/push.h"
 #include "server/binding.h"
 #include "server/tokens.h"
 
@@ -287,7 +288,7 @@ static void account_update(pv__api_ctx *ctx, bool patch)
         return;
     pv_store_account a = {0};
     pv_error err = {""};
-    pv__api_renders *before = NULL;
+    pv_push_renders *before = NULL;
     bool check = pv__api_flag(ctx, "dry_run") || json_object_get(ctx->body, "settings") ||
                  json_object_get(ctx->body, "customer");
     bool notify = notify_asked(ctx);
@@ -302,7 +303,7 @@ static void account_update(pv__api_ctx *ctx, bool patch)
     if (rc != 0) {
         pv_store_rollback(ctx->store);
         pv_store_account_free(&a);
-        pv__api_renders_free(before);
+        pv_push_renders_free(before);
         pv__api_fail_store(ctx, rc, &err, NULL);
         return;
     }
@@ -347,7 +348,7 @@ static void account_update(pv__api_ctx *ctx, bool patch)
             before = NULL;
         }
     }
-    pv__api_renders_free(before);
+    pv_push_renders_free(before);
     free(new_name);
 }
 

@@ -24,7 +24,7 @@
 #include "core/alloc.h"
 #include "core/param.h"
 #include "server/notifier.h"
-#include "server/render.h"
+#include "server/push.h"
 
 #include "core/log.h"
 
@@ -34,82 +34,27 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct selection {
-    pv_notify_target *t;
-    size_t n, cap;
-    json_t *skipped; /* [{"mac":..,"reason":..}] */
-} selection;
-
-/* The account's settings.sip_delivery: how its phones are reached. */
-static pv_notify_via account_via(pv__api_ctx *ctx, int64_t account_id)
+/* The push context of this request: its store, policy, notifier and actor. */
+static pv_push push_of(pv__api_ctx *ctx)
 {
-    pv_store_account a = {0};
-    pv_error err = {""};
-    pv_notify_via via = PV_NOTIFY_VIA_DEFAULT;
-    if (account_id > 0 && pv_store_account_get(ctx->store, account_id, &a, &err) == 0) {
-        json_t *settings = json_loads(a.settings ? a.settings : "{}", 0, NULL);
-        const char *d = json_string_value(json_object_get(settings, "sip_delivery"));
-        if (d != NULL && strcmp(d, "direct") == 0)
-            via = PV_NOTIFY_VIA_DIRECT;
-        else if (d != NULL && strcmp(d, "proxy") == 0)
-            via = PV_NOTIFY_VIA_PROXY;
-        json_decref(settings);
-    }
-    pv_store_account_free(&a);
-    return via;
+    return (pv_push){.store = ctx->store,
+                     .policy = ctx->policy,
+                     .notifier = ctx->notifier,
+                     .actor = ctx->actor,
+                     .now = ctx->now};
 }
 
-/* Adds dev's line 1 as a target, or to the skipped list with the reason. */
-static void add_device(pv__api_ctx *ctx, const pv_store_device *dev, selection *sel)
+static void add_device(pv__api_ctx *ctx, const pv_store_device *dev, pv_push_selection *sel)
 {
-    pv_prov_policy pol;
-    if (ctx->policy != NULL)
-        pol = *ctx->policy;
-    else
-        pv_prov_policy_defaults(&pol);
-    pv_render_options opts = {.policy = &pol, .plain = true};
-    pv_params p;
-    pv_params_init(&p);
-    pv_error err = {""};
-    const char *why = NULL;
-    if (pv_render_params(ctx->store, dev, &opts, &p, &err) != 0)
-        why = err.msg;
-    const char *user = why ? NULL : pv_params_value(&p, "User_ID_1_");
-    const char *proxy = why ? NULL : pv_params_value(&p, "Proxy_1_");
-    if (why == NULL && (user == NULL || *user == '\0' || proxy == NULL || *proxy == '\0'))
-        why = "no SIP line: User_ID_1_ or Proxy_1_ is empty in its profile";
-    if (why != NULL) {
-        json_array_append_new(sel->skipped,
-                              json_pack("{s:s, s:s}", "mac", dev->mac, "reason", why));
-        pv_params_free(&p);
-        return;
-    }
-    if (sel->n == sel->cap) {
-        sel->cap = sel->cap ? sel->cap * 2 : 16;
-        sel->t = pv_reallocarray(sel->t, sel->cap, sizeof *sel->t);
-    }
-    pv_notify_target *t = &sel->t[sel->n++];
-    memset(t, 0, sizeof *t);
-    memcpy(t->mac, dev->mac, sizeof t->mac);
-    const char *pwd = pv_params_value(&p, "Password_1_");
-    snprintf(t->user, sizeof t->user, "%s", user);
-    snprintf(t->password, sizeof t->password, "%s", pwd ? pwd : "");
-    snprintf(t->domain, sizeof t->domain, "%s", proxy);
-    /* spec 5.5 without a proxy: the phone listens on SIP_Port_1_ at the address it came from */
-    const char *port = pv_params_value(&p, "SIP_Port_1_");
-    if (dev->last_address != NULL && *dev->last_address != '\0') {
-        bool v6 = strchr(dev->last_address, ':') != NULL;
-        snprintf(t->direct, sizeof t->direct, "%s%s%s:%s", v6 ? "[" : "", dev->last_address,
-                 v6 ? "]" : "", port && *port ? port : "5060");
-    }
-    t->via = account_via(ctx, dev->account_id);
-    pv_params_free(&p);
+    pv_push p = push_of(ctx);
+    (void)pv_push_add_device(&p, dev, sel);
 }
 
 static bool check_action(pv__api_ctx *ctx, const char **action)
 {
     *action = pv__api_str(ctx->body, "action");
-    if (pv_notify_event_of(*action) != NULL)
+    /* check-sync is the server's own, after a binding (push.h); operators ask for resync */
+    if (pv_notify_event_of(*action) != NULL && strcmp(*action, "check-sync") != 0)
         return true;
     pv__api_fail(ctx, 422, "invalid", "action",
                  "action must be resync, reboot, restart or report-request");
@@ -118,52 +63,26 @@ static bool check_action(pv__api_ctx *ctx, const char **action)
 
 static json_t *job_json(pv__api_ctx *ctx, const pv_store_notify_job *j);
 
-/* Stores the job, starts it, audits it and answers 202 with it. */
-static void start(pv__api_ctx *ctx, const char *action, const char *subject, selection *sel,
+/* Stores the job, starts it, audits it and answers 202 with it; frees sel. */
+static void start(pv__api_ctx *ctx, const char *action, const char *subject, pv_push_selection *sel,
                   unsigned rate)
 {
-    if (ctx->notifier == NULL) {
-        pv__api_fail(ctx, 503, "unavailable", NULL, "device actions need [sip] listen");
-        json_decref(sel->skipped);
-        free(sel->t);
-        return;
-    }
-    if (!pv_notifier_has_room(ctx->notifier)) {
-        json_decref(sel->skipped);
-        free(sel->t);
-        pv__api_fail(ctx, 503, "busy", NULL, "%d jobs are still running", PV_NOTIFIER_JOBS);
-        return;
-    }
-    pv_store_notify_job j = {.total = (int64_t)sel->n,
-                             .rate = rate ? rate : pv_notifier_rate(ctx->notifier),
-                             .created_at = ctx->now};
-    snprintf(j.action, sizeof j.action, "%s", action);
-    snprintf(j.subject, sizeof j.subject, "%s", subject);
-    snprintf(j.actor, sizeof j.actor, "%s", ctx->actor);
-    char(*macs)[13] = pv_calloc(sel->n ? sel->n : 1, sizeof *macs);
-    for (size_t i = 0; i < sel->n; i++)
-        memcpy(macs[i], sel->t[i].mac, sizeof macs[i]);
+    pv_push p = push_of(ctx);
+    pv_notify_job_options o = {.rate = rate};
+    pv_store_notify_job j;
     pv_error err = {""};
-    int rc = pv_store_notify_job_create(ctx->store, &j, (const char(*)[13])macs, sel->n, &err);
-    free(macs);
-    if (rc != 0) {
-        json_decref(sel->skipped);
-        free(sel->t);
+    int rc = pv_push_start(&p, action, subject, sel, &o, &j, &err);
+    if (rc == PV_ENOTSUP || rc == PV_EBUSY)
+        pv__api_fail(ctx, 503, rc == PV_EBUSY ? "busy" : "unavailable", NULL, "%s", err.msg);
+    else if (rc != 0)
         pv__api_fail_store(ctx, rc, &err, NULL);
+    if (rc != 0) {
+        pv_push_selection_free(sel);
         return;
     }
-    uint64_t id = sel->n == 0 ? (uint64_t)j.id
-                              : pv_notifier_submit(ctx->notifier, (uint64_t)j.id, action, sel->t,
-                                                   sel->n, rate);
-    free(sel->t);
-    char what[48];
-    snprintf(what, sizeof what, "device.%s", action);
-    pv__api_audit(ctx, what, subject,
-                  json_pack("{s:I, s:I, s:I}", "job", (json_int_t)id, "devices", (json_int_t)sel->n,
-                            "skipped", (json_int_t)json_array_size(sel->skipped)),
-                  &err);
     json_t *job = job_json(ctx, &j);
-    json_object_set_new(job, "skipped", sel->skipped);
+    json_object_set(job, "skipped", sel->skipped);
+    pv_push_selection_free(sel);
     pv__api_reply(ctx, 202, job);
 }
 
@@ -182,7 +101,8 @@ void pv__api_device_action(pv__api_ctx *ctx)
         pv__api_fail_store(ctx, rc, &err, NULL);
         return;
     }
-    selection sel = {.skipped = json_array()};
+    pv_push_selection sel;
+    pv_push_selection_init(&sel);
     add_device(ctx, &dev, &sel);
     pv_store_device_free(&dev);
     if (sel.n == 0) {
@@ -217,7 +137,8 @@ void pv__api_actions_bulk(pv__api_ctx *ctx)
         pv__api_fail(ctx, 422, "invalid", "rate", "rate must be 1..100000 per second");
         return;
     }
-    selection sel = {.skipped = json_array()};
+    pv_push_selection sel;
+    pv_push_selection_init(&sel);
     pv_error err = {""};
     if (macs != NULL) {
         size_t i;
@@ -270,99 +191,26 @@ void pv__api_actions_bulk(pv__api_ctx *ctx)
 
 /* ---- ?notify=1 on an account change: the devices whose profile changed ---- */
 
-struct pv__api_renders {
-    size_t n;
-    char (*mac)[13];
-    char (*hash)[65];
-};
-
-/* SHA-256 of mac's plain render, as the server would render it; "" when it cannot be (why
- * in err, when given). */
-static void render_hash(pv__api_ctx *ctx, const char *mac, char out[65], pv_error *why)
+pv_push_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id)
 {
-    pv_prov_policy pol;
-    if (ctx->policy != NULL)
-        pol = *ctx->policy;
-    else
-        pv_prov_policy_defaults(&pol);
-    pv_render_options o = {.policy = &pol, .plain = true};
-    pv_render_output r = {0};
-    pv_error err = {""};
-    out[0] = '\0';
-    if (why == NULL)
-        why = &err;
-    if (pv_render_device(ctx->store, mac, &o, &r, why) == 0)
-        memcpy(out, r.hash, 65);
-    pv_render_output_free(&r);
+    pv_push p = push_of(ctx);
+    return pv_push_renders_take(&p, account_id);
 }
 
-pv__api_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id)
+void pv__api_renders_compare(pv__api_ctx *ctx, const pv_push_renders *before, pv__api_reach *out)
 {
-    pv__api_renders *r = pv_calloc(1, sizeof *r);
-    size_t cap = 0;
-    pv_store_page page = {.limit = PV_STORE_PAGE_MAX};
-    pv_error err = {""};
-    do {
-        pv_store_device *rows = NULL;
-        size_t n = 0;
-        if (pv_store_device_list(ctx->store, account_id, &page, &rows, &n, &err) != 0)
-            break;
-        for (size_t i = 0; i < n; i++) {
-            if (r->n == cap) {
-                cap = cap ? cap * 2 : 64;
-                r->mac = pv_reallocarray(r->mac, cap, sizeof *r->mac);
-                r->hash = pv_reallocarray(r->hash, cap, sizeof *r->hash);
-            }
-            memcpy(r->mac[r->n], rows[i].mac, sizeof r->mac[0]);
-            render_hash(ctx, rows[i].mac, r->hash[r->n], NULL);
-            r->n++;
-        }
-        pv_store_devices_free(rows, n);
-    } while (page.after[0] != '\0');
-    return r;
+    pv_push p = push_of(ctx);
+    pv_push_renders_compare(&p, before, out);
 }
 
-void pv__api_renders_free(pv__api_renders *r)
+json_t *pv__api_notify_changed(pv__api_ctx *ctx, pv_push_renders *before, const char *subject)
 {
-    if (r == NULL)
-        return;
-    free(r->mac);
-    free(r->hash);
-    free(r);
-}
-
-void pv__api_renders_compare(pv__api_ctx *ctx, const pv__api_renders *before, pv__api_reach *out)
-{
-    memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < before->n; i++) {
-        char now[65];
-        pv_error why = {""};
-        render_hash(ctx, before->mac[i], now, &why);
-        out->devices++;
-        if (now[0] == '\0' && before->hash[i][0] != '\0' && out->failed++ == 0)
-            snprintf(out->first, sizeof out->first, "%s, %s", before->mac[i], why.msg);
-        else if (now[0] != '\0' && strcmp(now, before->hash[i]) != 0)
-            out->changed++;
-    }
-}
-
-json_t *pv__api_notify_changed(pv__api_ctx *ctx, pv__api_renders *before, const char *subject)
-{
-    selection sel = {.skipped = json_array()};
-    pv_error err = {""};
-    for (size_t i = 0; i < before->n; i++) {
-        char now[65];
-        render_hash(ctx, before->mac[i], now, NULL);
-        pv_store_device dev = {0};
-        if (now[0] != '\0' && strcmp(now, before->hash[i]) != 0 &&
-            pv_store_device_get(ctx->store, before->mac[i], &dev, &err) == 0)
-            add_device(ctx, &dev, &sel); /* spec 5.5: exactly those whose profile changed */
-        pv_store_device_free(&dev);
-    }
-    pv__api_renders_free(before);
+    pv_push p = push_of(ctx);
+    pv_push_selection sel;
+    pv_push_selection_init(&sel);
+    pv_push_changed(&p, before, &sel);
     if (sel.n == 0 && json_array_size(sel.skipped) == 0) {
-        json_decref(sel.skipped);
-        free(sel.t);
+        pv_push_selection_free(&sel);
         return json_null(); /* nothing changed: no job */
     }
     /* start() answers; its answer becomes the "notify" member of the caller's */

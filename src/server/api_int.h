@@ -165,19 +165,17 @@ void pv__api_device_actions_list(pv__api_ctx *ctx);
 /* ?notify=1 (spec 5.5): the plain renders of an account's devices (0: every device) before a
  * change, then after it a resync job for exactly the devices whose render changed: the job's
  * JSON (its error when it could not start), or JSON null when none changed. Takes before. */
-typedef struct pv__api_renders pv__api_renders;
-pv__api_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id);
-void pv__api_renders_free(pv__api_renders *r);
-json_t *pv__api_notify_changed(pv__api_ctx *ctx, pv__api_renders *before, const char *subject);
+struct pv_push_renders; /* server/push.h: free with pv_push_renders_free */
+struct pv_push_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id);
+json_t *pv__api_notify_changed(pv__api_ctx *ctx, struct pv_push_renders *before,
+                               const char *subject);
 /* What a change made in the open transaction does to the devices of before (issue 13: "N
- * devices change, M would fail to render (first: MAC, reason)"): each rendered again;
- * failed counts those that rendered before and fail now (a device already failing does not
- * hold up the edit that may fix it). Bounded by before (the account's devices). */
-typedef struct pv__api_reach {
-    size_t devices, changed, failed;
-    char first[320]; /* the first newly failing device: "<mac>, <reason>" */
-} pv__api_reach;
-void pv__api_renders_compare(pv__api_ctx *ctx, const pv__api_renders *before, pv__api_reach *out);
+ * devices change, M would fail to render (first: MAC, reason)"): pv_push_renders_compare with
+ * the request's store and policy. */
+struct pv_push_reach;
+typedef struct pv_push_reach pv__api_reach;
+void pv__api_renders_compare(pv__api_ctx *ctx, const struct pv_push_renders *before,
+                             pv__api_reach *out);
 /* Stores finished NOTIFY outcomes of job (the notifier's recorder, via api.c). */
 struct pv_notify_result;
 void pv__api_notify_record(pv_store *store, uint64_t job, const struct pv_notify_result *r,

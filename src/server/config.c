@@ -74,7 +74,7 @@ static const pv_config_key keys[] = {
     ROW("tftp", "max_transfers", NULL, UINT, tftp.max_transfers, 1, 1000000, "N",
         "concurrent transfers per loop thread"),
     ROW("tftp", "max_per_source", NULL, UINT, tftp.max_per_source, 1, 1000000, "N",
-        "concurrent transfers per peer address"),
+        "concurrent transfers per peer address (16 times that for requests naming a device)"),
     ROW("tftp", "requests_per_second", NULL, UINT, tftp.requests_per_second, 1, 1000000, "N",
         "requests per second per peer address (reflection guard)"),
     ROW("tftp", "max_blksize", NULL, UINT, tftp.max_blksize, 8, 65464, "N",
@@ -86,7 +86,7 @@ static const pv_config_key keys[] = {
     ROW("tftp", "max_retries", NULL, UINT, tftp.max_retries, 1, 100, "N",
         "retransmissions of one block before a transfer is abandoned"),
     ROW("tftp", "max_half_open", NULL, UINT, tftp.max_half_open, 1, 1000000, "N",
-        "transfers whose peer has not answered yet, per loop thread (the oldest ends first)"),
+        "transfers whose peer has not answered yet, per loop thread (docs/security.md)"),
     ROW("tftp", "half_open_retries", NULL, UINT, tftp.half_open_retries, 0, 100, "N",
         "resends of a transfer's first packet before its peer has answered"),
     ROW("tftp", "max_upload_bytes", NULL, SIZE, tftp.max_upload_bytes, 0, 1ull << 32, "SIZE",
@@ -222,6 +222,8 @@ static const pv_config_key keys[] = {
         "attempts after a timeout, 2 s backoff doubling"),
     ROW("sip", "rate", NULL, UINT, sip_rate, 1, 100000, "N",
         "NOTIFYs started per second by a bulk action (keep resyncs within admission limits)"),
+    ROW("sip", "notify_after_binding", NULL, BOOL, sip_notify_after_binding, 0, 0, "BOOL",
+        "a check-sync NOTIFY to each phone that completed its binding, once it registered"),
 
     ROW("store", "audit_retention_days", NULL, UINT, audit_retention_days, 0, 36500, "DAYS",
         "audit rows older than this are deleted (0 = kept by age)"),
@@ -504,6 +506,7 @@ void pv_config_init(pv_config *cfg)
     cfg->sip_timeout_ms = 8000;
     cfg->sip_retries = 2;
     cfg->sip_rate = 100;
+    cfg->sip_notify_after_binding = true;
     cfg->client_cert = PV_CLIENT_CERT_OPTIONAL;
     cfg->tls_min_version = TLS1_2_VERSION;
     cfg->security_level = -1;

@@ -110,6 +110,7 @@ typedef struct pv_config {
     unsigned sip_timeout_ms;
     unsigned sip_retries;
     unsigned sip_rate; /* NOTIFYs per second of a bulk job, unless the job says */
+    bool sip_notify_after_binding; /* check-sync once a device completed its binding (push.h) */
     /* [store] (docs/store.md "Retention") */
     unsigned audit_retention_days; /* 0 = no age bound */
     unsigned audit_max_rows;       /* 0 = no size bound */

@@ -58,8 +58,8 @@ void pv__console_open_page(pv_buf *out, pv__portal_req *r, const char *title_key
     static const char *const links[][2] = {
         {"/dashboard", "dashboard_title"}, {"/devices", "devices_title"},
         {"/accounts", "accounts_title"},   {"/params", "params_title"},
-        {"/codes", "codes_title"},         {"/firmware", "firmware_title"},
-        {"/audit", "audit_title"}};
+        {"/codes", "codes_title"},         {"/import", "import_title"},
+        {"/firmware", "firmware_title"},   {"/audit", "audit_title"}};
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
         pv_buf_appendf(out, "<li><a href=\"%s\">", links[i][0]);
         pv__portal_text(out, r, links[i][1]);
@@ -154,8 +154,9 @@ static bool device_path(const pv__portal_req *r, const char *tail, char mac[13])
 
 bool pv__console_page(pv_slice path)
 {
-    static const char *const prefixes[] = {"/devices", "/params",   "/dashboard", "/audit",
-                                           "/codes",   "/firmware", "/accounts",  "/api/v1"};
+    static const char *const prefixes[] = {"/devices",  "/params", "/dashboard",
+                                           "/audit",    "/codes",  "/firmware",
+                                           "/accounts", "/import", "/api/v1"};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
         if (pv_slice_starts_with(path, prefixes[i]))
             return true;
@@ -207,6 +208,10 @@ bool pv__console_route(pv__portal_req *r)
         pv__console_codes_page(r);
     else if (get && is(r, "/firmware"))
         pv__console_firmware_page(r);
+    else if (get && is(r, "/import"))
+        pv__console_import_page(r);
+    else if (post && is(r, "/import/parse"))
+        pv__console_import_parse(r);
     else if (get && is(r, "/accounts"))
         pv__console_accounts_page(r);
     else if (get && pv_slice_starts_with(r->req->path, "/accounts/") && r->req->path.len > 10 &&

@@ -15,6 +15,7 @@
 #include "server/datadir.h"
 #include "server/job_metrics.h"
 #include "server/provision.h"
+#include "server/rates.h"
 #include "server/sd_notify.h"
 
 #include <errno.h>
@@ -42,6 +43,11 @@ typedef struct worker {
     pv_notifier *notifier;   /* the admin loop's (device actions, spec 5.5), or NULL */
     uv_timer_t rollouts;     /* the admin loop's rollout evaluation (server/rollout.h) */
     bool rollouts_on;
+    uv_timer_t rates; /* the admin loop's per-minute samples for the dashboard (rates.h) */
+    bool rates_on;
+    uv_async_t bound;        /* the admin loop's: devices that completed a binding */
+    uv_timer_t bound_batch;  /* gathers them for BOUND_BATCH_MS into one job */
+    bool bound_on;
     unsigned limits_gen;   /* generation of the limits applied */
     atomic_uint alive_gen; /* the last watchdog ping this loop answered */
     unsigned closing;      /* servers whose close has not finished yet */
@@ -74,6 +80,11 @@ struct pv_daemon {
     uv_mutex_t lock; /* guards the limits below */
     pv_tftp_limits tftp_limits;
     pv_http_limits http_limits;
+    /* Devices that completed a binding on any loop, for the admin loop's NOTIFY (push.h);
+     * also guarded by lock. */
+    char (*bound)[13];
+    size_t nbound, cap_bound;
+    bool bound_open; /* workers[0].bound may be sent to */
     atomic_uint limits_gen;
     atomic_uint drain_timeout_ms;
     atomic_bool stopping;
@@ -99,6 +110,74 @@ static void on_rollouts(uv_timer_t *t)
     pv_api_tick_rollouts(w->d->admin.api);
 }
 
+static void on_rates(uv_timer_t *t)
+{
+    worker *w = t->data;
+    int64_t now = (int64_t)time(NULL);
+    pv_rates_sample(now);
+    if (w->d->admin.api != NULL)
+        pv_api_fold_counts(w->d->admin.api, now);
+}
+
+/* ---- the NOTIFY after a binding: provisioning loops → the admin loop ---- */
+
+#define BOUND_QUEUE_MAX 100000 /* a burst beyond this many waiting devices gets no NOTIFY */
+#define BOUND_BATCH_MS 1000
+
+/* Queues mac (d->lock held); false when the queue is full. */
+static bool queue_bound(pv_daemon *d, const char *mac)
+{
+    if (d->nbound >= BOUND_QUEUE_MAX)
+        return false;
+    if (d->nbound == d->cap_bound) {
+        d->cap_bound = d->cap_bound ? d->cap_bound * 2 : 64;
+        d->bound = pv_reallocarray(d->bound, d->cap_bound, sizeof *d->bound);
+    }
+    snprintf(d->bound[d->nbound++], sizeof d->bound[0], "%s", mac);
+    return true;
+}
+
+/* On a provisioning loop's thread (provision.h). */
+static void on_configured(void *data, const char *mac)
+{
+    pv_daemon *d = data;
+    uv_mutex_lock(&d->lock);
+    if (d->bound_open && queue_bound(d, mac))
+        uv_async_send(&d->workers[0].bound); /* under the lock: never after its close */
+    uv_mutex_unlock(&d->lock);
+}
+
+/* On the admin loop: every device queued so far, in one job; while the notifier has no room
+ * for a job they wait for the next batch. */
+static void on_bound_batch(uv_timer_t *t)
+{
+    worker *w = t->data;
+    pv_daemon *d = w->d;
+    uv_mutex_lock(&d->lock);
+    char(*macs)[13] = d->bound;
+    size_t n = d->nbound;
+    d->bound = NULL;
+    d->nbound = d->cap_bound = 0;
+    uv_mutex_unlock(&d->lock);
+    if (n > 0 && pv_api_after_binding(d->admin.api, (const char(*)[13])macs, n) == PV_EBUSY) {
+        uv_mutex_lock(&d->lock);
+        for (size_t i = 0; i < n && queue_bound(d, macs[i]); i++)
+            ;
+        uv_mutex_unlock(&d->lock);
+        uv_timer_start(&w->bound_batch, on_bound_batch, BOUND_BATCH_MS, 0);
+    }
+    free(macs);
+}
+
+/* A binding gathered: the batch goes out BOUND_BATCH_MS after its first device (a launch day's
+ * bindings make one job a second, not one each: PV_NOTIFIER_JOBS run at once). */
+static void on_bound(uv_async_t *a)
+{
+    worker *w = a->data;
+    if (!uv_is_active((uv_handle_t *)&w->bound_batch))
+        uv_timer_start(&w->bound_batch, on_bound_batch, BOUND_BATCH_MS, 0);
+}
+
 static void start_drain(worker *w)
 {
     w->draining = true;
@@ -118,12 +197,28 @@ static void start_drain(worker *w)
     if (w->notifier != NULL) {
         w->closing++;
         pv_api_set_notifier(w->d->admin.api, NULL);
+        if (w->d->portal != NULL)
+            pv_portal_set_notifier(w->d->portal, NULL);
         pv_notifier_close(w->notifier, server_closed, w);
     }
     if (w->rollouts_on) {
         w->closing++;
         uv_close((uv_handle_t *)&w->rollouts, timer_closed);
         w->rollouts_on = false;
+    }
+    if (w->rates_on) {
+        w->closing++;
+        uv_close((uv_handle_t *)&w->rates, timer_closed);
+        w->rates_on = false;
+    }
+    if (w->bound_on) {
+        uv_mutex_lock(&w->d->lock);
+        w->d->bound_open = false;
+        uv_mutex_unlock(&w->d->lock);
+        w->closing += 2;
+        uv_close((uv_handle_t *)&w->bound, timer_closed);
+        uv_close((uv_handle_t *)&w->bound_batch, timer_closed);
+        w->bound_on = false;
     }
     w->tftp = NULL;
     w->http = w->https = w->admin = w->portal = NULL;
@@ -240,6 +335,13 @@ static int worker_bind(worker *w, pv_error *err)
         pv_portal_set_loop(d->console, &w->loop); /* the console's logins hash off the loop too */
     if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL)
         rc = add_http(w, cfg->admin_listen, 0, &d->admin.handler, NULL, &w->admin, err);
+    if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL) {
+        /* the dashboard's last hour is sampled whether or not anyone looks (rates.h) */
+        uv_timer_init(&w->loop, &w->rates);
+        w->rates.data = w;
+        uv_timer_start(&w->rates, on_rates, 0, PV_RATES_SAMPLE_MS);
+        w->rates_on = true;
+    }
     if (rc == 0 && w->index == 0 && d->portal != NULL) {
         pv_portal_set_loop(d->portal, &w->loop); /* its logins' hashes go to libuv's workers */
         rc = add_http(w, cfg->portal_listen, 0, pv_portal_handler(d->portal), d->portal_tls,
@@ -265,6 +367,19 @@ static int worker_bind(worker *w, pv_error *err)
         rc = pv_notifier_new(&w->loop, &no, &w->notifier, err);
         if (rc == 0)
             pv_api_set_notifier(d->admin.api, w->notifier);
+        if (rc == 0 && d->portal != NULL) /* the portal runs on this loop too */
+            pv_portal_set_notifier(d->portal, w->notifier);
+        if (rc == 0)
+            pv_logf(PV_LOG_INFO, "sip.notify_after_binding", "enabled=%s",
+                    cfg->sip_notify_after_binding && d->prov != NULL ? "yes" : "no");
+        if (rc == 0 && cfg->sip_notify_after_binding && d->prov != NULL) {
+            /* the loops are set up before any runs: nothing binds before this */
+            uv_async_init(&w->loop, &w->bound, on_bound);
+            uv_timer_init(&w->loop, &w->bound_batch);
+            w->bound.data = w->bound_batch.data = w;
+            w->bound_on = d->bound_open = true;
+            pv_provision_on_configured(d->prov, on_configured, d);
+        }
     }
     return rc;
 }
@@ -369,6 +484,7 @@ static void daemon_free(pv_daemon *d)
         pv_provision_loop_free(w->prov);
     }
     free(d->workers);
+    free(d->bound);
     if (d->tls != NULL)
         pv_tls_slot_free(d->tls);
     if (d->portal_tls != NULL)

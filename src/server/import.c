@@ -3,6 +3,9 @@
 
 #include "core/alloc.h"
 #include "core/text.h"
+#include "store/store.h"
+
+#include <openssl/evp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,4 +221,60 @@ size_t pv_import_count(const pv_import_reader *r)
         }
     }
     return n + content;
+}
+
+void pv_import_seen_init(pv_import_seen *m, size_t rows)
+{
+    m->cap = 64;
+    while (m->cap < rows * 2)
+        m->cap *= 2;
+    m->key = pv_calloc(m->cap, sizeof *m->key);
+    m->line = pv_calloc(m->cap, sizeof *m->line);
+}
+
+void pv_import_seen_free(pv_import_seen *m)
+{
+    free(m->key);
+    free(m->line);
+}
+
+/* 0 when mac (12 hex digits) is new, else the line that gave it first. */
+static size_t seen_add(pv_import_seen *m, const char mac[13], size_t line)
+{
+    uint64_t k = strtoull(mac, NULL, 16) + 1;
+    size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (m->cap - 1);
+    while (m->key[i] != 0 && m->key[i] != k)
+        i = (i + 1) & (m->cap - 1);
+    if (m->key[i] == k)
+        return m->line[i];
+    m->key[i] = k;
+    m->line[i] = line;
+    return 0;
+}
+
+bool pv_import_fault(pv_import_seen *seen, const pv_import_row *row, const char **field, char *msg,
+                     size_t size)
+{
+    if (row->error[0]) {
+        *field = "row";
+        snprintf(msg, size, "%s", row->error);
+        return true;
+    }
+    char mac[13];
+    if (pv_store_mac_normalize(row->field[PV_IMPORT_MAC], mac, NULL) != 0)
+        return false;
+    size_t first = seen_add(seen, mac, row->line);
+    if (first == 0)
+        return false;
+    *field = "mac";
+    snprintf(msg, size, "MAC %s is already on line %zu; this row is skipped", mac, first);
+    return true;
+}
+
+void pv_import_job_name(pv_slice file, char out[32])
+{
+    unsigned char d[32];
+    EVP_Digest(file.ptr ? file.ptr : "", file.len, d, NULL, EVP_sha256(), NULL);
+    memcpy(out, "csv-", 4);
+    pv_hex_encode(d, 8, out + 4);
 }

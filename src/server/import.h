@@ -16,7 +16,9 @@
  * The reader works on a caller-owned buffer and allocates nothing per row
  * beyond the row's own fields (freed by pv_import_row_free), so memory is
  * bounded by the largest row, whatever the file's size. The sending side
- * (batches to POST /api/v1/devices:import) is the command line's.
+ * (batches to POST /api/v1/devices:import) is the command line's and the
+ * console's script's; what the file itself gets wrong (a malformed row, a MAC
+ * given twice) and the job's name are decided here for both.
  */
 #ifndef PV_SERVER_IMPORT_H
 #define PV_SERVER_IMPORT_H
@@ -24,7 +26,9 @@
 #include "core/buf.h"
 #include "core/error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum { PV_IMPORT_MAC, PV_IMPORT_MODEL, PV_IMPORT_ACCOUNT, PV_IMPORT_SERIAL, PV_IMPORT__COLS };
 
@@ -53,5 +57,30 @@ void pv_import_row_free(pv_import_row *row);
 
 /* Rows left from here on (for a progress bar): counts non-blank lines. */
 size_t pv_import_count(const pv_import_reader *r);
+
+/*
+ * The MACs of the file seen so far and the line of each, to report a MAC given
+ * twice (issue 13: the last row silently won, and --restart flipped between the
+ * two). Open addressing over the MAC's 48 bits; sized from the row count.
+ */
+typedef struct pv_import_seen {
+    uint64_t *key; /* MAC + 1; 0 = empty slot */
+    size_t *line;
+    size_t cap;
+} pv_import_seen;
+
+void pv_import_seen_init(pv_import_seen *m, size_t rows);
+void pv_import_seen_free(pv_import_seen *m);
+
+/* A row the file itself gets wrong (not the server's data): malformed, or its MAC repeats an
+ * earlier row's — true with the field ("row", "mac") and why. Checked on every run, before a
+ * resume skips rows, so a re-run reports them again. A MAC the server would refuse is not a
+ * fault here (the server says what is wrong with it). */
+bool pv_import_fault(pv_import_seen *seen, const pv_import_row *row, const char **field,
+                     char *msg, size_t size);
+
+/* The job of a file: "csv-" and 16 hex digits of its SHA-256, so that the same file resumes the
+ * same job (from the command line or the console). */
+void pv_import_job_name(pv_slice file, char out[32]);
 
 #endif

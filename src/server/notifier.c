@@ -55,7 +55,9 @@ struct job {
     txn *x;
     size_t count, next, done;
     size_t open_timers; /* while closing */
-    unsigned rate;
+    unsigned rate, retries;
+    bool await_registration;
+    uint64_t start_at; /* uv_now from which its NOTIFYs go */
     double tokens;
     size_t by[PV_NOTIFY_OUTCOMES];
 };
@@ -98,6 +100,7 @@ const char *pv_notify_outcome_name(pv_notify_outcome o)
 const char *pv_notify_event_of(const char *action)
 {
     static const char *map[][2] = {{"resync", "resync"}, /* spec 5.5 */
+                                   {"check-sync", "check-sync"},
                                    {"reboot", "reboot_now"},
                                    {"restart", "restart_now"},
                                    {"report-request", "report"}};
@@ -238,6 +241,13 @@ static void attempt(pv_notifier *n, txn *x)
     send_request(n, x, NULL, false);
 }
 
+/* The next attempt after 2 s, doubling per attempt (the request is freed: a backoff). */
+static void backoff(txn *x)
+{
+    pv_buf_free(&x->request);
+    uv_timer_start(&x->timer, on_txn_timer, (uint64_t)BACKOFF_MS << (x->attempts - 1), 0);
+}
+
 static void on_txn_timer(uv_timer_t *tm)
 {
     txn *x = tm->data;
@@ -248,12 +258,11 @@ static void on_txn_timer(uv_timer_t *tm)
     }
     uint64_t elapsed = uv_now(n->loop) - x->started;
     if (elapsed >= n->timeout_ms) {
-        if (x->attempts > n->retries) {
+        if (x->attempts > x->j->retries) {
             finish(n, x, PV_NOTIFY_TIMEOUT, 0);
             return;
         }
-        pv_buf_free(&x->request); /* marks the wait as a backoff */
-        uv_timer_start(&x->timer, on_txn_timer, (uint64_t)BACKOFF_MS << (x->attempts - 1), 0);
+        backoff(x);
         return;
     }
     transmit(n, x);
@@ -295,6 +304,13 @@ static void on_answer(pv_notifier *n, txn *x, const pv_sip_msg *m)
         o = PV_NOTIFY_AUTH_FAILED;
     else if (status == 404 || status == 480 || status == 481)
         o = PV_NOTIFY_NOT_REGISTERED; /* the proxy has no contact for the AOR */
+    if (o == PV_NOTIFY_NOT_REGISTERED && x->j->await_registration &&
+        x->attempts <= x->j->retries) {
+        uv_timer_stop(&x->timer);
+        x->status = status;
+        backoff(x); /* the phone registers once it applied its profile: ask again */
+        return;
+    }
     finish(n, x, o, status);
 }
 
@@ -342,6 +358,10 @@ static void on_pace(uv_timer_t *tm)
         job *j = n->jobs[i];
         if (j == NULL || j->next >= j->count)
             continue;
+        if (uv_now(n->loop) < j->start_at) {
+            waiting = true;
+            continue;
+        }
         j->tokens += (double)j->rate * PACE_MS / 1000.0;
         while (j->tokens >= 1.0 && j->next < j->count) {
             j->tokens -= 1.0;
@@ -401,6 +421,14 @@ static bool job_finished(const job *j)
 uint64_t pv_notifier_submit(pv_notifier *n, uint64_t id, const char *action,
                             const pv_notify_target *targets, size_t count, unsigned rate)
 {
+    pv_notify_job_options o = {.rate = rate};
+    return pv_notifier_submit_with(n, id, action, targets, count, &o);
+}
+
+uint64_t pv_notifier_submit_with(pv_notifier *n, uint64_t id, const char *action,
+                                 const pv_notify_target *targets, size_t count,
+                                 const pv_notify_job_options *o)
+{
     size_t slot = PV_NOTIFIER_JOBS;
     for (size_t i = 0; i < PV_NOTIFIER_JOBS && slot == PV_NOTIFIER_JOBS; i++)
         if (n->jobs[i] == NULL)
@@ -423,7 +451,10 @@ uint64_t pv_notifier_submit(pv_notifier *n, uint64_t id, const char *action,
     j->id = id ? id : ++n->next_id;
     snprintf(j->action, sizeof j->action, "%s", action);
     j->event = pv_notify_event_of(action);
-    j->rate = rate ? rate : n->rate;
+    j->rate = o->rate ? o->rate : n->rate;
+    j->retries = o->retries ? o->retries : n->retries;
+    j->await_registration = o->await_registration;
+    j->start_at = uv_now(n->loop) + o->delay_ms;
     j->count = count;
     j->t = pv_calloc(count ? count : 1, sizeof *j->t);
     memcpy(j->t, targets, count * sizeof *j->t);

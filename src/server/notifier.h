@@ -81,8 +81,8 @@ typedef enum {
 
 /* "pending", "ok", "not-registered", "auth-failed", "refused", "timeout", "error". */
 const char *pv_notify_outcome_name(pv_notify_outcome o);
-/* "resync" → Event "resync", "reboot" → "reboot_now", "restart" → "restart_now",
- * "report-request" → "report"; NULL for another action. */
+/* "resync" → Event "resync", "check-sync" → "check-sync", "reboot" → "reboot_now",
+ * "restart" → "restart_now", "report-request" → "report"; NULL for another action. */
 const char *pv_notify_event_of(const char *action);
 
 int pv_notifier_new(uv_loop_t *loop, const pv_notifier_options *o, pv_notifier **out,
@@ -91,6 +91,18 @@ int pv_notifier_new(uv_loop_t *loop, const pv_notifier_options *o, pv_notifier *
  * the notifier's. Returns the job id (≥ 1), 0 when PV_NOTIFIER_JOBS jobs are running. */
 uint64_t pv_notifier_submit(pv_notifier *n, uint64_t id, const char *action,
                             const pv_notify_target *targets, size_t count, unsigned rate);
+
+/* How a job waits for phones that are not reachable yet (the NOTIFY after a binding: the phone
+ * registers its line only once it applied the profile that names it). */
+typedef struct pv_notify_job_options {
+    unsigned rate;           /* 0: the notifier's */
+    unsigned delay_ms;       /* the first NOTIFY of the job after this long */
+    bool await_registration; /* not-registered is retried as a timeout is, with backoff */
+    unsigned retries;        /* attempts after a timeout (or not-registered); 0: the notifier's */
+} pv_notify_job_options;
+uint64_t pv_notifier_submit_with(pv_notifier *n, uint64_t id, const char *action,
+                                 const pv_notify_target *targets, size_t count,
+                                 const pv_notify_job_options *o);
 
 /* One finished target, as handed to the recorder. */
 typedef struct pv_notify_result {

@@ -142,6 +142,18 @@ void pv__portal_csrf_field(pv_buf *out, const pv__portal_req *r)
     pv_buf_appendf(out, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n", r->ses.csrf);
 }
 
+void pv__portal_button_form(pv_buf *out, const pv__portal_req *r, const char *action,
+                            const char *text_key, const char *id, const char *button_key)
+{
+    pv_buf_appendf(out, "<form method=\"post\" action=\"%s\">\n", action);
+    pv__portal_csrf_field(out, r);
+    pv_buf_append_str(out, "<p>");
+    pv__portal_text(out, r, text_key);
+    pv_buf_appendf(out, "</p>\n<button type=\"submit\" id=\"%s\">", id);
+    pv__portal_text(out, r, button_key);
+    pv_buf_append_str(out, "</button>\n</form>\n");
+}
+
 void pv__portal_redirect(pv__portal_req *r, const char *path)
 {
     pv_response resp = {.status = 303, .location = pv_request_strdup(r->req, path)};
@@ -512,7 +524,11 @@ static void route(pv__portal_req *r)
         /* every change carries the session's CSRF token (websession.h), checked before
          * anything is read from the form */
         char csrf[64] = "";
-        (void)pv_form_get(req->body, "csrf", csrf, sizeof csrf);
+        pv_slice h = pv_request_header(req, "X-CSRF-Token"); /* a script's upload: not a form */
+        if (h.len > 0 && h.len < sizeof csrf)
+            memcpy(csrf, h.ptr, h.len);
+        else
+            (void)pv_form_get(req->body, "csrf", csrf, sizeof csrf);
         if (!same_origin(r) || !pv_websession_csrf_ok(&r->ses, csrf)) {
             pv_logf(PV_LOG_WARN, "portal.csrf_refused", "login=%s", r->ses.login.name);
             pv__portal_error(r, 403, "forbidden", pv__portal_t(r, "csrf_refused"));
@@ -583,6 +599,11 @@ int pv_portal_new(const pv_portal_options *o, pv_portal **out, pv_error *err)
 void pv_portal_set_loop(pv_portal *p, struct uv_loop_s *loop)
 {
     p->loop = loop;
+}
+
+void pv_portal_set_notifier(pv_portal *p, struct pv_notifier *n)
+{
+    p->notifier = n;
 }
 
 pv_handler *pv_portal_handler(pv_portal *p)

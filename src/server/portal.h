@@ -48,6 +48,10 @@ pv_handler *pv_portal_handler(pv_portal *p);
 #define PV_PORTAL_VERIFYING 8
 struct uv_loop_s;
 void pv_portal_set_loop(pv_portal *p, struct uv_loop_s *loop);
+/* The notifier "resync my phone" and settings changes use (notifier.h; the portal's loop);
+ * NULL: the portal offers no resync. */
+struct pv_notifier;
+void pv_portal_set_notifier(pv_portal *p, struct pv_notifier *n);
 void pv_portal_free(pv_portal *p);
 
 #endif

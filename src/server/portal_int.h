@@ -25,6 +25,7 @@ struct pv_portal {
     unsigned verifying;     /* logins whose password check is on a worker thread */
     bool console;           /* the operator console (console.c): operator logins, its routes */
     struct pv_api *api;
+    struct pv_notifier *notifier; /* "resync my phone" (portal_push.c); NULL: [sip] is off */
     const char *home;   /* where a login lands: "/account", the console's "/devices" */
     const char *cookie; /* the session cookie's name: a portal and a console session in one
                          * browser (cookies ignore ports) must not replace each other */
@@ -57,6 +58,10 @@ void pv__portal_open(pv_buf *out, const pv__portal_req *r, const char *title_key
 void pv__portal_page(pv__portal_req *r, pv_buf *page, int status);
 /* A hidden CSRF field for a form of the session. */
 void pv__portal_csrf_field(pv_buf *out, const pv__portal_req *r);
+/* A form of one button posting to action (with the CSRF field): a paragraph of text_key,
+ * then the button id labelled button_key. */
+void pv__portal_button_form(pv_buf *out, const pv__portal_req *r, const char *action,
+                            const char *text_key, const char *id, const char *button_key);
 /* 303 to path (a page after a form: reloading it does not post again). */
 void pv__portal_redirect(pv__portal_req *r, const char *path);
 /* An error page: title_key, and message (already translated or from the store). */
@@ -74,6 +79,32 @@ void pv__portal_audit(pv__portal_req *r, const char *action, const char *subject
 void pv__portal_code_steps(pv_buf *out, pv__portal_req *r, const char *code, const char *last_key);
 /* portal_pages.c: the logged-in routes; false when the path is none of them. */
 bool pv__portal_account_route(pv__portal_req *r);
+/* The device mac_text if it is the session's account's (into *d, to free); false after
+ * answering 404, as for a phone that does not exist. */
+bool pv__portal_own_device(pv__portal_req *r, const char *mac_text, pv_store_device *d);
+/* A time in UTC (<time>), or "never" for 0. */
+void pv__portal_when(pv_buf *out, const pv__portal_req *r, int64_t t);
+
+/* portal_push.c: "resync my phone" and the NOTIFY after a settings change (docs/portal.md). */
+/* POST /phones/{mac}/resync (mac) and POST /resync (mac NULL: every phone of the account). */
+void pv__portal_resync(pv__portal_req *r, const char *mac);
+/* The phone's last NOTIFY and what became of it, with the button (phone page). */
+void pv__portal_push_section(pv_buf *out, const pv__portal_req *r, const char *mac);
+/* A phones-table cell: the last NOTIFY's outcome in words. */
+void pv__portal_push_cell(pv_buf *out, const pv__portal_req *r, const char *mac);
+/* The "resync my phones" form under the phones table (nothing when [sip] is off). */
+void pv__portal_resync_all_form(pv_buf *out, const pv__portal_req *r);
+/* The account page's notice after a change: settings saved (with the phones asked to resync),
+ * a phone unbound, "resync my phones" sent (with those left out); nothing otherwise. */
+void pv__portal_account_notice(pv_buf *out, const pv__portal_req *r);
+/* GET /phones/{mac}/push.json: the last NOTIFY's outcome for the page's script. */
+void pv__portal_push_json(pv__portal_req *r, const char *mac);
+/* Before a settings change: the renders of the account's phones (NULL when [sip] is off). */
+struct pv_push_renders *pv__portal_renders_take(pv__portal_req *r);
+/* After it committed: a resync job for exactly the phones whose render changed; how many
+ * were asked (0 when none changed or [sip] is off). Takes before. */
+size_t pv__portal_notify_changed(pv__portal_req *r, struct pv_push_renders *before,
+                                 const char *account);
 /* console.c (its pages: console_int.h): the console's logged-in routes (false: none of them), and
  * the admin API reached with the session's login and role (docs/console.md). */
 bool pv__console_route(pv__portal_req *r);

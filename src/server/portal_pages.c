@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "server/binding.h"
+#include "server/push.h"
 #include "server/render.h"
 
 #include <jansson.h>
@@ -29,7 +30,7 @@ static int64_t account_id(const pv__portal_req *r)
     return r->ses.login.account_id;
 }
 
-static void when(pv_buf *out, const pv__portal_req *r, int64_t t)
+void pv__portal_when(pv_buf *out, const pv__portal_req *r, int64_t t)
 {
     if (t == 0) {
         pv__portal_text(out, r, "never");
@@ -82,8 +83,7 @@ static bool get_account(pv__portal_req *r, pv_store_account *a)
     return false;
 }
 
-/* The device mac if it is the session's account's; false after answering 404. */
-static bool own_device(pv__portal_req *r, const char *mac_text, pv_store_device *d)
+bool pv__portal_own_device(pv__portal_req *r, const char *mac_text, pv_store_device *d)
 {
     char mac[13];
     pv_error err = {""};
@@ -144,7 +144,7 @@ static void phone_row(pv_buf *out, const pv__portal_req *r, const pv_store_devic
     pv_buf_append_str(out, "</td><td class=\"phone-state\">");
     state_text(out, r, d->state);
     pv_buf_append_str(out, "</td><td>");
-    when(out, r, d->last_seen);
+    pv__portal_when(out, r, d->last_seen);
     pv_buf_append_str(out, "</td><td>");
     pv_html_escape(out, d->firmware_version != NULL ? d->firmware_version : "-");
     pv_buf_append_str(out, "</td><td>");
@@ -152,10 +152,14 @@ static void phone_row(pv_buf *out, const pv__portal_req *r, const pv_store_devic
     pv_error err = {""};
     if (d->last_report_id != 0 &&
         pv_store_report_get(r->portal->store, d->last_report_id, &rep, &err) == 0)
-        when(out, r, rep.received_at);
+        pv__portal_when(out, r, rep.received_at);
     else
         pv__portal_text(out, r, "never");
     pv_store_report_free(&rep);
+    if (r->portal->notifier != NULL) { /* the last "resync my phone" and what became of it */
+        pv_buf_append_str(out, "</td><td>");
+        pv__portal_push_cell(out, r, d->mac);
+    }
     pv_buf_append_str(out, "</td></tr>\n");
 }
 
@@ -175,10 +179,11 @@ static void phones_section(pv_buf *out, const pv__portal_req *r)
         pv__portal_text(out, r, "no_phones");
         pv_buf_append_str(out, "</p>\n");
     } else {
-        static const char *const cols[] = {"phone",     "model",    "state",
-                                           "last_seen", "firmware", "last_report"};
+        static const char *const cols[] = {"phone",    "model",       "state",      "last_seen",
+                                           "firmware", "last_report", "push_column"};
         pv_buf_append_str(out, "<table id=\"phones\">\n<thead><tr>");
-        for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        size_t ncols = sizeof cols / sizeof cols[0] - (r->portal->notifier == NULL);
+        for (size_t i = 0; i < ncols; i++) {
             pv_buf_append_str(out, "<th scope=\"col\">");
             pv__portal_text(out, r, cols[i]);
             pv_buf_append_str(out, "</th>");
@@ -187,15 +192,11 @@ static void phones_section(pv_buf *out, const pv__portal_req *r)
         for (size_t i = 0; i < n; i++)
             phone_row(out, r, &rows[i]);
         pv_buf_append_str(out, "</tbody>\n</table>\n");
+        pv__portal_resync_all_form(out, r);
     }
     pv_store_devices_free(rows, n);
-    pv_buf_append_str(out, "<form method=\"post\" action=\"/codes\">\n");
-    pv__portal_csrf_field(out, r);
-    pv_buf_append_str(out, "<p>");
-    pv__portal_text(out, r, "add_phone_text");
-    pv_buf_append_str(out, "</p>\n<button type=\"submit\" id=\"get-code\">");
-    pv__portal_text(out, r, "get_code");
-    pv_buf_append_str(out, "</button>\n</form>\n</section>\n");
+    pv__portal_button_form(out, r, "/codes", "add_phone_text", "get-code", "get_code");
+    pv_buf_append_str(out, "</section>\n");
 }
 
 static void input(pv_buf *out, const char *id, const char *label, const char *value,
@@ -309,12 +310,7 @@ static void account_page(pv__portal_req *r)
     json_t *settings = load_settings(&a);
     pv_buf page = {0};
     pv__portal_open(&page, r, "account_title");
-    char saved[4] = "";
-    if (pv_form_get(r->req->query, "saved", saved, sizeof saved)) {
-        pv_buf_append_str(&page, "<p class=\"notice\" role=\"status\" id=\"saved\">");
-        pv__portal_text(&page, r, strcmp(saved, "1") == 0 ? "settings_saved" : "phone_unbound");
-        pv_buf_append_str(&page, "</p>\n");
-    }
+    pv__portal_account_notice(&page, r); /* after a change: what it did */
     pv_buf_append_str(&page, "<dl class=\"account\">\n<dt>");
     pv__portal_text(&page, r, "account");
     pv_buf_append_str(&page, "</dt><dd id=\"account-name\">");
@@ -464,6 +460,8 @@ static void save_settings(pv__portal_req *r)
     bool ok = apply_form(r, settings, msg, sizeof msg);
     pv_error err = {""};
     int rc = 0;
+    pv_push_renders *before = ok ? pv__portal_renders_take(r) : NULL; /* spec 5.5 */
+    size_t notified = 0;
     if (ok) {
         char *text = json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS);
         free(a.settings);
@@ -487,11 +485,17 @@ static void save_settings(pv__portal_req *r)
             rc = pv_store_commit(r->portal->store, &err);
         }
         ok = rc == 0;
+        if (ok)
+            notified = pv__portal_notify_changed(r, before, a.name);
+        else
+            pv_push_renders_free(before);
     }
     json_decref(settings);
     pv_store_account_free(&a);
+    char next[64];
+    snprintf(next, sizeof next, "/account?saved=1&notified=%zu", notified);
     if (ok)
-        pv__portal_redirect(r, "/account?saved=1");
+        pv__portal_redirect(r, r->portal->notifier != NULL ? next : "/account?saved=1");
     else
         pv__portal_error(r, 422, "settings_refused", msg[0] ? msg : err.msg);
 }
@@ -703,7 +707,7 @@ static void code_status(pv__portal_req *r)
 static void phone_page(pv__portal_req *r, const char *mac)
 {
     pv_store_device d = {0};
-    if (!own_device(r, mac, &d))
+    if (!pv__portal_own_device(r, mac, &d))
         return;
     pv_buf page = {0};
     pv__portal_open(&page, r, "phone_title");
@@ -720,12 +724,14 @@ static void phone_page(pv__portal_req *r, const char *mac)
     pv_buf_append_str(&page, "</dd>\n<dt>");
     pv__portal_text(&page, r, "last_seen");
     pv_buf_append_str(&page, "</dt><dd>");
-    when(&page, r, d.last_seen);
+    pv__portal_when(&page, r, d.last_seen);
     pv_buf_append_str(&page, "</dd>\n<dt>");
     pv__portal_text(&page, r, "firmware");
     pv_buf_append_str(&page, "</dt><dd>");
     pv_html_escape(&page, d.firmware_version ? d.firmware_version : "-");
-    pv_buf_append_str(&page, "</dd>\n</dl>\n<h2>");
+    pv_buf_append_str(&page, "</dd>\n</dl>\n");
+    pv__portal_push_section(&page, r, d.mac);
+    pv_buf_append_str(&page, "<h2>");
     pv__portal_text(&page, r, "unbind_title");
     pv_buf_append_str(&page, "</h2>\n<p>");
     pv__portal_text(&page, r, "unbind_text");
@@ -745,7 +751,7 @@ static void phone_page(pv__portal_req *r, const char *mac)
 static void unbind(pv__portal_req *r, const char *mac)
 {
     pv_store_device d = {0};
-    if (!own_device(r, mac, &d))
+    if (!pv__portal_own_device(r, mac, &d))
         return;
     pv_error err = {""};
     int rc = pv_store_device_release(r->portal->store, d.mac, r->now, &err);
@@ -791,6 +797,14 @@ bool pv__portal_account_route(pv__portal_req *r)
     else if (post && sscanf(path, "/phones/%17[0-9a-fA-F:-]/unbin%1[d]", mac, tail) == 2 &&
              strlen(path) == 8 + strlen(mac) + 7)
         unbind(r, mac);
+    else if (post && sscanf(path, "/phones/%17[0-9a-fA-F:-]/resyn%1[c]", mac, tail) == 2 &&
+             strlen(path) == 8 + strlen(mac) + 7)
+        pv__portal_resync(r, mac);
+    else if (get && sscanf(path, "/phones/%17[0-9a-fA-F:-]/push.jso%1[n]", mac, tail) == 2 &&
+             strlen(path) == 8 + strlen(mac) + 10)
+        pv__portal_push_json(r, mac);
+    else if (post && strcmp(path, "/resync") == 0)
+        pv__portal_resync(r, NULL);
     else
         return false;
     return true;

@@ -36,6 +36,8 @@ struct pv_provision {
     char *db_path, *master_key;
     pv_fileserver firmware; /* <data>/firmware, beneath-root opens */
     pv_admission admission; /* DESIGN 8: renders and firmware downloads, across every loop */
+    pv_provision_configured_fn configured; /* SEC-PRV-1 → 2, called on the loop's thread */
+    void *configured_data;
 };
 
 struct pv_provision_loop {
@@ -417,12 +419,15 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
     const pv_prov_policy *pol = &l->p->cfg.policy;
     int64_t now = time(NULL);
     pv_keys_fetch kf;
+    bool configured = false;
     int rc = pv_store_begin(l->s, e);
     if (rc == 0)
         rc = pv_keys_fetch_dir(l->s, d->mac, dir, now, pol->rotation_period, &kf, e);
-    if (rc == 0 && kf.from_current && d->state == PV_STATE_SEC_PRV_1)
+    if (rc == 0 && kf.from_current && d->state == PV_STATE_SEC_PRV_1) {
+        configured = true;
         rc = pv_store_device_set_state(l->s, d->mac, PV_STATE_SEC_PRV_1, PV_STATE_SEC_PRV_2, now,
                                        e); /* spec 12.2 step 4 */
+    }
     pv_render_options o = *base;
     o.serve = &kf.serve;
     o.deliver = &kf.deliver;
@@ -446,6 +451,8 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
         pv_store_rollback(l->s); /* a no-op when begin failed */
     if (rc == 0 && kf.rotated)
         pv_jobm_key_rotated();
+    if (rc == 0 && configured && l->p->configured != NULL)
+        l->p->configured(l->p->configured_data, d->mac); /* the NOTIFY after a binding */
     return rc;
 }
 
@@ -861,6 +868,12 @@ void pv_provision_loop_free(pv_provision_loop *l)
     pv_prov_cache_free(l->cache);
     pv_store_close(l->s);
     free(l);
+}
+
+void pv_provision_on_configured(pv_provision *p, pv_provision_configured_fn fn, void *data)
+{
+    p->configured = fn;
+    p->configured_data = data;
 }
 
 const pv_prov_policy *pv_provision_policy(const pv_provision *p)

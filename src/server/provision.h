@@ -101,6 +101,12 @@ void pv_provision_loop_free(pv_provision_loop *l);
 struct pv_config;
 int pv_provision_from_config(const struct pv_config *cfg, pv_fileserver *files, pv_provision **out,
                              pv_error *err);
+/* Called, on the provisioning loop's thread that served it and after its commit, when a
+ * device completed its binding: its first fetch of its full profile moved it SEC-PRV-1 → 2
+ * (retail code, in-house, legacy first key). The server sends it a NOTIFY then (push.h). Set
+ * before the loops start. */
+typedef void (*pv_provision_configured_fn)(void *data, const char *mac);
+void pv_provision_on_configured(pv_provision *p, pv_provision_configured_fn fn, void *data);
 /* The running policy (valid as long as p), so the admin API renders what phones get. */
 const pv_prov_policy *pv_provision_policy(const pv_provision *p);
 /* The policy alone, e.g. for `provisor device render`; strings borrowed from cfg. */

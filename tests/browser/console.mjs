@@ -6,6 +6,7 @@
 // (hasText), never page.waitForFunction: its polling evaluates a string, which the console's CSP
 // (no unsafe-eval) refuses whenever the condition is not already true at the first look.
 import { env, OUT, WAIT_MS, check, checks, audited, axe, shot, launch } from "./harness.mjs";
+import { readFileSync } from "node:fs";
 
 const CONSOLE = env("CONSOLE"), MAC = env("MAC");
 const OPS = env("OPS"), OPS_PW = env("OPS_PW"), VIEW = env("VIEW"), VIEW_PW = env("VIEW_PW");
@@ -93,7 +94,8 @@ try {
   await shot(page, "09-resync");
 
   await page.goto(`${CONSOLE}/dashboard`);
-  check((await page.locator("svg[role=img]").count()) === 4, "four charts");
+  // devices by state, model, firmware, the totals since the start; three per-minute charts
+  check((await page.locator("svg[role=img]").count()) === 7, "seven charts");
   await axe(page, "dashboard");
   await shot(page, "10-dashboard");
   await page.goto(`${CONSOLE}/audit?subject=${MAC}`);
@@ -156,6 +158,31 @@ try {
   await axe(page, "account-customers");
   await shot(page, "12e-account-customers");
 
+  // A CSV import uploaded from the page: 2 500 good rows (three batches, the progress shown)
+  // among bad ones — an unknown model, a malformed MAC, a MAC given twice, an unknown account —
+  // and the error report downloaded, in line order.
+  await page.goto(`${CONSOLE}/import`);
+  await axe(page, "import");
+  const good = [];
+  for (let i = 0; i < 2500; i++) good.push(`00:0e:09:00:${((i >> 8) & 255).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")},SPA504G,acme`);
+  const csv = ["MAC,model,account", good[0], "00:0e:09:ff:00:01,NoSuchPhone-1,acme", "zz-not-a-mac,SPA504G,acme",
+    good[0].replace("SPA504G", "CP-8841-3PCC"), "00:0e:09:ff:00:02,SPA504G,nosuchaccount", ...good.slice(1)].join("\n") + "\n";
+  await page.setInputFiles("#import-file", { name: "devices.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.click("#import-form button[type=submit]");
+  await page.locator("#import-status", { hasText: /^Done/ }).waitFor();
+  const done = await page.textContent("#import-status");
+  check(done.includes("created 2500") && done.includes("errors 4"), `the import's counts: ${done}`);
+  check((await page.getAttribute("#import-progress", "value")) === (await page.getAttribute("#import-progress", "max")),
+    "the progress bar full");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#import-errors")]);
+  const report = readFileSync(await download.path(), "utf8").trim().split("\r\n");
+  check(report[0] === "line,mac,reason" && report.length === 5, `an error report of 4 rows: ${report.join(" | ")}`);
+  check(report.slice(1).map((l) => l.split(",")[0]).join(" ") === "3 4 5 6", `in line order: ${report.join(" | ")}`);
+  check(report[1].includes("NoSuchPhone-1") && report[3].includes("already on line 2") && report[4].includes("nosuchaccount"),
+    `each with its reason: ${report.join(" | ")}`);
+  await axe(page, "import-done");
+  await shot(page, "12f-import");
+
   // A binding code for acme: created through the API with the session, shown once on a card.
   await page.goto(`${CONSOLE}/codes?account=acme`);
   await page.click("button.api[data-path$='/codes']");
@@ -205,6 +232,8 @@ try {
   check(await v.isDisabled("#lines-0-user"), "the settings read-only for a viewer");
   await axe(v, "account-viewer");
   await shot(v, "15b-account-viewer");
+  await v.goto(`${CONSOLE}/import`);
+  check((await v.locator("#import-form").count()) === 0, "no import form for a viewer");
   await v.goto(`${CONSOLE}/codes?account=acme`);
   check((await v.locator("button.api").count()) === 0, "no code buttons for a viewer");
   await axe(v, "codes-viewer");

@@ -76,6 +76,18 @@ try {
   await page.waitForSelector("#unbind");
   await axe(page, "phone-en");
   await shot(page, "07-phone-en");
+  // "Resync my phone" (spec 5.5): the button sends the phone a NOTIFY; the page shows what
+  // became of it, updated by its script while the answer is pending.
+  check((await page.textContent("#push-status")).length > 0, "the last resync request is shown");
+  await Promise.all([page.waitForURL(`${PORTAL}/phones/${mac}`), page.click("#resync")]);
+  await page.evaluate(() => { window.__notReloaded = true; });
+  await page.waitForSelector("#push-status.push-ok", { timeout: WAIT_MS * 2 });
+  check(await page.evaluate(() => window.__notReloaded === true), "the outcome shown without a reload");
+  const pushText = await page.textContent("#push-status");
+  check(pushText.includes("accepted"), `the page says the phone accepted it (${pushText})`);
+  check((await page.textContent("main")).includes("once a minute"), "the page says how often");
+  await axe(page, "phone-resync-en");
+  await shot(page, "14-phone-resync-en");
   res = await page.goto(`${PORTAL}/phones/${BOB_MAC}`);
   check(res.status() === 404, "alice cannot open bob's phone by URL");
   await axe(page, "not-found-en");
@@ -90,6 +102,13 @@ try {
   await page.goto(`${PORTAL}/phones/${mac}`);
   await axe(page, "phone-ja");
   await shot(page, "09-phone-ja");
+  // "Resync my phones" right after the phone's own button: refused (429), the page says to wait.
+  await page.goto(`${PORTAL}/account`);
+  const [again] = await Promise.all([page.waitForNavigation(), page.click("#resync-all")]);
+  check(again.status() === 429, `resync my phones within the minute refused (${again.status()})`);
+  check((await page.textContent("main")).includes("1分"), "the page says to wait a minute");
+  await axe(page, "resync-all-ja");
+  await shot(page, "15-resync-all-ja");
   await page.goto(`${PORTAL}/phones/${BOB_MAC}`);
   await axe(page, "not-found-ja");
   await page.goto(`${PORTAL}/account`);

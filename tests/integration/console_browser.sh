@@ -12,11 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 
-B="$PV_SRC/tests/browser"
-command -v node >/dev/null || fail "node not found: scripts/deps.sh installs nodejs"
-[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || fail "chromium not found: scripts/deps.sh installs it"
-[ -d "$B/node_modules/playwright-core" ] && [ -d "$B/node_modules/axe-core" ] ||
-  fail "tests/browser/node_modules missing: run scripts/deps.sh (npm ci in tests/browser)"
+browser_ready
 
 D="$T/data"
 N=${PV_CONSOLE_DEVICES:-100000}
@@ -123,6 +119,8 @@ acme=$("$P" account show acme 2>&1)
 expect_contains "$acme" '"user": "1002"' "the fixed settings saved"
 expect_contains "$acme" '"password": "line-pw-1"' "the line password kept"
 expect_contains "$("$P" customer list acme 2>&1)" "bob" "the customer created in the console"
+# The upload imported its good rows through the API (the last one of 2 500 is there).
+expect_contains "$("$P" device show 000e090009c3 2>&1)" "SPA504G" "the console's import reached the store"
 audit=$("$P" audit list --device "$MAC" 2>&1)
 expect_contains "$audit" "login:ops" "the operator's actions audited under the login"
 expect_contains "$audit" "device.secrets_revealed" "the reveal audited"

@@ -4,10 +4,17 @@
 # security headers, a login, a settings change through the form, a change refused because a
 # profile would not render, a POST without the CSRF token refused, customer A unable to reach
 # B's phone or code by URL, the lockout after wrong passwords (and the right one refused while
-# locked), logout, and the session stored hashed.
-# Covers src/server/portal.c, portal_pages.c, websession.c, i18n.c, core/form.c.
+# locked), logout, and the session stored hashed. "Resync my phone" (spec 5.5): a real phone
+# (`provisor phone --sip`) bound with alice's portal code gets the server's check-sync NOTIFY
+# after its binding, then alice's button sends it a NOTIFY straight to its SIP port (the
+# account's sip_delivery = direct), which it challenges and acts on: it fetches the profile
+# with the operator's change; a second press within the minute is refused (429), bob cannot
+# target it (404, no job), and a settings change NOTIFYs exactly the phone whose profile changed.
+# Covers src/server/portal.c, portal_pages.c, portal_push.c, push.c, websession.c, i18n.c,
+# core/form.c.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
+. "$(dirname "$0")/phone_lib.bash"
 
 export PROVISOR_DATA="$T/data"
 serve_ports
@@ -100,6 +107,80 @@ CB=$(csrf "$T/bacct.html")
 expect_eq "$(c b -o /dev/null -w '%{http_code}' -d "csrf=$CB" "$U/phones/000e08aaaa01/unbind")" 404 "nor unbind it"
 expect_eq "$("$P" device show 000e08aaaa01 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["account"])')" acme "alice's phone is still hers"
 wait_log "$T/portal.log" "event=portal.scope_refused login=bob mac=000e08aaaa01"
+
+# --- "Resync my phone": a real phone, bound with the portal's code, reached by SIP NOTIFY ---
+MAC=000e08aaaa02
+PHONE_SIP=$(free_port udp)
+# The operator's side: the phone known to acme, its line (only this phone renders the display
+# name), NOTIFYs straight to the address it provisions from.
+"$P" device create 00:0e:08:aa:aa:02 --model CP-8841-3PCC --account acme >/dev/null
+"$P" params set device:$MAC 'User_ID_1_={{lines.0.user}}' 'Password_1_=l1ne-s3cret' \
+  "Proxy_1_=127.0.0.1:$(free_port udp)" "SIP_Port_1_=$PHONE_SIP" \
+  'Display_Name_1_={{lines.0.display_name}}' >/dev/null
+"$P" account update acme --settings '{"sip_delivery":"direct"}' >/dev/null
+expect_status 0 "$P" phone cert --mac "$MAC" --model CP-8841-3PCC --data-dir "$PROVISOR_DATA" --out "$T/phone.pem"
+phone_start ph --mac "$MAC" --model CP-8841-3PCC --cert "$T/phone.pem" --key "$T/phone.pem" \
+  --ca "$CA" --sip "127.0.0.1:$PHONE_SIP"
+CODE=$(sed -n 's/.*id="code">\([0-9]*\)<.*/\1/p' "$T/code.html")
+expect_contains "$(web "/admin/resync?https://127.0.0.1:$HTTPS_PORT/init/$CODE")" "resync started" "the customer's one command"
+wait_until 60 "the phone bound and configured" field_is Provisioning_State SEC-PRV-2
+# The server's own check-sync NOTIFY once the binding completed ([sip] notify_after_binding):
+# the customer's page shows it, the job is the server's, the phone accepted it.
+push_state() { c a "$U/phones/$MAC/push.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
+push_is() { [ "$(push_state)" = "$1" ]; }
+wait_until 60 "the NOTIFY after the binding answered" push_is ok
+wait_log "$T/ph.log" "event=sip.notify line=1 event=check-sync .*result=accepted"
+"$P" job list --json >"$T/jobs.json"
+expect_eq "$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); j=j["items"] if isinstance(j,dict) else j; print([(x["action"], x["subject"], x["actor"], x["outcomes"]["ok"]) for x in j])' "$T/jobs.json")" \
+  "[('check-sync', '$MAC', 'server', 1)]" "one job, the server's, after the binding"
+jobs_before=$("$P" job list --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(len(j["items"] if isinstance(j,dict) else j))')
+
+# The button: a change the operator made without --notify reaches the phone now.
+"$P" params set device:$MAC 'Station_Name=acme-front-v2' >/dev/null
+[ "$(param Station_Name)" != acme-front-v2 ] || fail "the phone had the change before the button"
+ok
+c a -o "$T/phone.html" -H 'Accept-Language: en' "$U/phones/$MAC"
+expect_contains "$(cat "$T/phone.html")" 'id="resync"' "the phone page has the button"
+expect_contains "$(cat "$T/phone.html")" "once a minute" "and says how often"
+c a -D "$T/h" -o /dev/null -d "csrf=$C" "$U/phones/$MAC/resync"
+expect_contains "$(tr -d '\r' <"$T/h")" "Location: /phones/$MAC" "the button redirects to the phone's page"
+wait_until 60 "the phone fetched its profile on the customer's NOTIFY" param_is Station_Name acme-front-v2
+wait_until 30 "the page shows it sent" push_is ok
+c a -o "$T/phone.html" -H 'Accept-Language: en' "$U/phones/$MAC"
+expect_contains "$(cat "$T/phone.html")" "sent: the phone accepted it" "the outcome in words"
+c a -o "$T/phone_ja.html" -H 'Accept-Language: ja' "$U/phones/$MAC"
+expect_contains "$(cat "$T/phone_ja.html")" "この電話機を再同期" "the button in Japanese"
+"$P" audit list --actor login:alice --json >"$T/audit.json"
+expect_contains "$(cat "$T/audit.json")" '"device.resync"' "audited with the customer as the actor"
+# Pressed again within the minute: refused, no NOTIFY.
+code=$(c a -o "$T/soon.html" -w '%{http_code}' -H 'Accept-Language: en' -d "csrf=$C" "$U/phones/$MAC/resync")
+expect_eq "$code" 429 "a second press within the minute refused"
+expect_contains "$(cat "$T/soon.html")" "less than a minute ago" "saying why"
+expect_eq "$(c a -o /dev/null -w '%{http_code}' -d "csrf=$C" "$U/resync")" 429 "resync my phones: none may be asked yet"
+# bob cannot target alice's phone, with his own valid session and token.
+expect_eq "$(c b -o /dev/null -w '%{http_code}' -d "csrf=$CB" "$U/phones/$MAC/resync")" 404 "bob cannot resync alice's phone"
+expect_eq "$(c b -o /dev/null -w '%{http_code}' "$U/phones/$MAC/push.json")" 404 "nor read its status"
+expect_eq "$(c a -o /dev/null -w '%{http_code}' -d "version=1" "$U/phones/$MAC/resync")" 403 "no CSRF token: refused"
+expect_eq "$("$P" job list --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(len(j["items"] if isinstance(j,dict) else j))')" \
+  "$((jobs_before + 1))" "one job for the one accepted press"
+
+# A settings change NOTIFYs exactly the phones whose profile changed: the display name is
+# rendered by this phone only; a speed dial by none.
+c a -o "$T/acct3.html" "$U/account"
+V=$(sed -n 's/.*name="version" value="\([0-9]*\)".*/\1/p' "$T/acct3.html")
+c a -D "$T/h" -o /dev/null -d "csrf=$C&version=$V&display_name_1=Counter" "$U/settings"
+expect_contains "$(tr -d '\r' <"$T/h")" "Location: /account?saved=1&notified=1" "one phone asked"
+wait_until 60 "the phone has the new display name" param_is Display_Name_1_ Counter
+"$P" job list --json | python3 -c 'import json,sys; j=json.load(sys.stdin); j=j["items"] if isinstance(j,dict) else j; print(j[0]["id"])' >"$T/job.id"
+expect_eq "$("$P" job show "$(cat "$T/job.id")" --wait --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["actor"], j["total"], [d["mac"] for d in j["devices"]], j["outcomes"]["ok"])')" \
+  "login:alice 1 ['$MAC'] 1" "exactly the changed phone, ok"
+c a -o "$T/saved.html" -H 'Accept-Language: en' "$U/account?saved=1&notified=1"
+expect_contains "$(cat "$T/saved.html")" "1 phone(s) were asked to fetch them now" "the page says so"
+c a -o "$T/acct4.html" "$U/account"
+V=$(sed -n 's/.*name="version" value="\([0-9]*\)".*/\1/p' "$T/acct4.html")
+c a -D "$T/h" -o /dev/null -d "csrf=$C&version=$V&display_name_1=Counter&sd_number_2=1002&sd_name_4=Ann&sd_number_4=1004" "$U/settings"
+expect_contains "$(tr -d '\r' <"$T/h")" "Location: /account?saved=1&notified=0" "no profile changed: no phone asked"
+phone_stop
 
 # Unbind one's own phone: released.
 c a -D "$T/h" -o /dev/null -d "csrf=$C" "$U/phones/000e08aaaa01/unbind"

@@ -5,7 +5,11 @@
 # customer: curl http://PHONE/admin/resync?https://SERVER/init/CODE. The phone reaches SEC-PRV-2
 # with the account's parameters with no second action (spec 1.3: Profile_Rule_B runs in the
 # same resync). The code appears in no log line, TFTP log, audit row or answer, also when asked
-# over TFTP and plain HTTP; a configured binding_prefix is honoured the same way.
+# over TFTP and plain HTTP; a configured binding_prefix is honoured the same way. Once the
+# binding completed, the server sends the phone its own check-sync NOTIFY ([sip]
+# notify_after_binding; here straight to the phone's SIP port, the account's sip_delivery =
+# direct): the phone (`provisor phone --sip`) challenges it, the server answers with the line's
+# credentials, and the job (actor "server") records the outcome.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/phone_lib.bash"
@@ -18,10 +22,12 @@ P=$PV_BIN
 export PROVISOR_DATA="$D" PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
 py() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 
+PHONE_SIP=$(free_port udp)
 expect_status 0 "$P" account create bakery --customer "Bakery Dupont" \
-  --settings '{"lines":[{"line":1,"user":"2001","password":"s3cret"}]}'
+  --settings '{"sip_delivery":"direct","lines":[{"line":1,"user":"2001","password":"s3cret"}]}'
 expect_status 0 "$P" params set account:bakery 'User_ID_1_={{lines.0.user}}' \
-  'Display_Name_1_={{account.customer}}' 'Station_Name=phone-{{mac}}'
+  'Display_Name_1_={{account.customer}}' 'Station_Name=phone-{{mac}}' \
+  'Password_1_={{lines.0.password}}' "Proxy_1_=127.0.0.1:$(free_port udp)" "SIP_Port_1_=$PHONE_SIP"
 "$P" code create bakery --expires 1h --json >"$T/code.json"
 CODE=$(py 'j["code"]' <"$T/code.json")
 [[ "$CODE" =~ ^[0-9]{12}$ ]] || fail "want a 12-digit code, got '$CODE'"
@@ -40,7 +46,7 @@ expect_eq "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$D/tls/ca.pem" \
   "https://127.0.0.1:$HTTPS_PORT/init/$CODE")" 403 "binding without a certificate"
 
 phone_start p --mac "$MAC" --model CP-8841-3PCC --cert "$T/phone.pem" --key "$T/phone.pem" \
-  --ca "$D/tls/ca.pem"
+  --ca "$D/tls/ca.pem" --sip "127.0.0.1:$PHONE_SIP"
 expect_contains "$(web "/admin/resync?https://127.0.0.1:$HTTPS_PORT/init/$CODE")" \
   "resync started" "the customer's one command"
 # No advance of the phone's clock, no second resync: one command is the whole journey.
@@ -52,6 +58,13 @@ expect_eq "$(param Profile_Rule_B)" "" "the full profile empties Profile_Rule_B 
 expect_eq "$("$P" device show "$MAC" --json | py 'j["account"], j["state"]')" \
   "bakery SEC-PRV-2" "server: bound and in SEC-PRV-2"
 expect_eq "$("$P" code list bakery --json | py 'j[0]["state"]')" used "code used"
+
+# The server's check-sync NOTIFY after the binding: no one asked for it.
+wait_log "$T/p.log" "event=sip.notify line=1 event=check-sync .*result=accepted" 30
+"$P" job list --json >"$T/jobs.json"
+JOB=$(py '[x["id"] for x in (j["items"] if isinstance(j, dict) else j) if x["action"] == "check-sync"][0]' <"$T/jobs.json")
+expect_eq "$("$P" job show "$JOB" --wait --json | py 'j["actor"], j["subject"], j["total"], [(d["outcome"], d["via"], d["challenged"]) for d in j["devices"]]')" \
+  "server $MAC 1 [('ok', 'direct', True)]" "the server's NOTIFY: challenged, answered, 200"
 
 # The code whole nowhere: server log (requests, TFTP transfers, refusals), stdout, audit, answers.
 "$P" audit list --json >"$T/audit.json"
@@ -68,8 +81,10 @@ phone_stop
 serve_stop
 
 # [provisioning] binding_prefix names the path (the origin chapter's /cisco-init/CODE).
-printf '[provisioning]\nbinding_prefix = cisco-init\n' >"$T/prefix.conf"
+# ... and [sip] notify_after_binding = no: the server sends nothing after this binding.
+printf '[provisioning]\nbinding_prefix = cisco-init\n[sip]\nnotify_after_binding = no\n' >"$T/prefix.conf"
 serve_start run2 --data-dir "$D" --config "$T/prefix.conf"
+wait_log "$T/run2.log" "event=sip.notify_after_binding enabled=no"
 "$P" code create bakery --json >"$T/code2.json"
 CODE2=$(py 'j["code"]' <"$T/code2.json")
 expect_status 0 "$P" device release "$MAC"
@@ -80,6 +95,8 @@ expect_contains "$(web "/admin/resync?https://127.0.0.1:$HTTPS_PORT/cisco-init/$
   "resync started" "the customer's one command"
 wait_until 60 "SEC-PRV-2 again after the release" \
   bash -c "[ \"\$('$P' device show $MAC --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"state\"])')\" = SEC-PRV-2 ]"
+expect_eq "$("$P" job list --json | py 'len([x for x in (j["items"] if isinstance(j, dict) else j) if x["action"] == "check-sync"])')" \
+  1 "no NOTIFY after the second binding"
 for f in "$T/run2.log" "$T/run2.out"; do
   if grep -q "$CODE2" "$f"; then fail "the code appears in $(basename "$f")"; fi
   ok

@@ -5,10 +5,10 @@
 (function () {
   var role = document.getElementById("role");
   var csrf = role ? role.getAttribute("data-csrf") : "";
-  function call(method, path, body) {
+  function call(method, path, body, type) {
     return fetch(path, {
       method: method, credentials: "same-origin", cache: "no-store",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      headers: { "Content-Type": type || "application/json", "X-CSRF-Token": csrf },
       body: body
     }).then(function (r) {
       return r.text().then(function (t) {
@@ -20,7 +20,7 @@
   }
   function say(el, res) {
     var msg = res.json && res.json.error ? res.json.error.message : "";
-    var job = res.json && res.json.action && res.json.id ? " — job " + res.json.id : " — ok";
+    var job = res.status >= 400 ? "" : res.json && res.json.action && res.json.id ? " — job " + res.json.id : " — ok";
     el.textContent = res.status + (msg ? " — " + msg : job);
     el.classList.toggle("error", res.status >= 400);
     el.classList.toggle("ok", res.status < 400);
@@ -44,6 +44,8 @@
           if (outcome) say(outcome, res);
           b.disabled = false;
           then(b, res, null);
+          // A rollout's decision changes what the page shows: read it again.
+          if (res.status < 400 && b.closest(".reload")) location.reload();
           // A new binding code: shown this once, on the card to print for the customer.
           var card = document.getElementById("card");
           if (card && res.status === 201 && res.json && res.json.code) {
@@ -59,15 +61,18 @@
         .catch(function () { outcome.textContent = "network error"; b.disabled = false; });
     });
   });
-  // A form sent as JSON: its [data-key] inputs are the body (data-type="int": a number;
-  // data-null: empty is null).
+  // A form sent as JSON: its [data-key] inputs are the body (data-type="int" or "number": a
+  // number; "list": numbers separated by commas, an array; data-null: empty is null; a form
+  // with data-omit-empty leaves empty inputs out, so the API's defaults apply).
   each("form.api-form", function (f) {
     f.addEventListener("submit", function (e) {
       e.preventDefault();
       var body = {};
       each("[data-key]", function (el) {
-        var v = el.value;
-        if (el.getAttribute("data-type") === "int") v = v === "" ? null : Number(v);
+        var v = el.value, type = el.getAttribute("data-type");
+        if (v.trim() === "" && f.hasAttribute("data-omit-empty")) return;
+        if (type === "int" || type === "number") v = v === "" ? null : Number(v);
+        else if (type === "list") v = v.split(",").map(function (x) { return Number(x.trim()); });
         else if (v === "" && el.hasAttribute("data-null")) v = null;
         body[el.getAttribute("data-key")] = v;
       }, f);
@@ -163,6 +168,76 @@
     sf.addEventListener("submit", function (e) { e.preventDefault(); sendSettings(false); });
     document.getElementById("settings-dry-run")
       .addEventListener("click", function () { sendSettings(true); });
+  }
+  // The CSV import (console_import.c): the file read by the server (its rows, the file's own
+  // faults, the job), then sent in batches to the API's import as the command line does, from
+  // where a run of the same job stopped; the errors in line order as a CSV to download.
+  var imp = document.getElementById("import-form");
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, k) { return values[k] !== undefined ? values[k] : m; });
+  }
+  function csvField(v) { return '"' + String(v).replace(/"/g, '""') + '"'; }
+  function runImport(parsed, status, bar) {
+    var rows = parsed.rows, errors = parsed.faults.slice(), macs = {};
+    rows.forEach(function (r) { macs[r.line] = r.mac; });
+    var total = rows.length + parsed.faults.length;
+    var counts = { created: 0, updated: 0, unchanged: 0, skipped: 0, done: parsed.faults.length, total: total };
+    bar.max = total || 1;
+    bar.hidden = false;
+    function show() { bar.value = counts.done; status.textContent = fill(imp.getAttribute("data-t-progress"), counts); }
+    return call("GET", "/api/v1/imports/" + parsed.job).then(function (st) {
+      var from = st.status === 200 ? st.json.next_line : 1;
+      if (st.status === 200)
+        st.json.errors.forEach(function (e) { if (e.line < from) errors.push(e); });
+      var todo = rows.filter(function (r) { return r.line >= from; });
+      counts.skipped = rows.length - todo.length;
+      counts.done += counts.skipped;
+      show();
+      function batch(i) {
+        if (i >= todo.length) return true;
+        var part = todo.slice(i, i + 1000);
+        var next = i + 1000 < todo.length ? todo[i + 1000].line : parsed.end_line;
+        return call("POST", "/api/v1/devices:import",
+          JSON.stringify({ job: parsed.job, next_line: next, devices: part })).then(function (res) {
+          if (res.status !== 200) { say(status, res); return false; }
+          ["created", "updated", "unchanged"].forEach(function (k) { counts[k] += res.json[k]; });
+          errors = errors.concat(res.json.errors);
+          counts.done += part.length;
+          show();
+          return batch(i + 1000);
+        });
+      }
+      return batch(0);
+    }).then(function (finished) {
+      if (!finished) return;
+      errors.sort(function (a, b) { return a.line - b.line; });
+      counts.errors = errors.length;
+      status.textContent = fill(imp.getAttribute("data-t-done"), counts);
+      var link = document.getElementById("import-errors");
+      if (!errors.length) return;
+      var csv = "line,mac,reason\r\n" + errors.map(function (e) {
+        return [e.line, csvField(e.mac !== undefined ? e.mac : (macs[e.line] || "")),
+          csvField(e.field + ": " + e.message)].join(",");
+      }).join("\r\n") + "\r\n";
+      link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
+      link.download = "import-errors-" + parsed.job + ".csv";
+      link.hidden = false;
+    });
+  }
+  if (imp) {
+    imp.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var file = document.getElementById("import-file").files[0];
+      var status = document.getElementById("import-status"), bar = document.getElementById("import-progress");
+      if (!file) return;
+      document.getElementById("import-errors").hidden = true;
+      file.text().then(function (text) { return call("POST", "/import/parse", text, "text/csv"); })
+        .then(function (res) {
+          if (res.status !== 200) { say(status, res); return null; }
+          return runImport(res.json, status, bar);
+        })
+        .catch(function () { status.textContent = "network error"; });
+    });
   }
   var print = document.getElementById("print");
   if (print) print.addEventListener("click", function () { window.print(); });
