@@ -89,6 +89,15 @@ expect_eq "$code" 403 "an API change without X-CSRF-Token refused"
 # A token still reaches the API as before (the console takes only calls without one).
 expect_eq "$(curl -sS -o /dev/null -w '%{http_code}' "$U/api/v1/devices/$MAC")" 401 "no token, no cookie: 401"
 
+# Settings are checked when written (the API the console's form uses): acme's parameters fill
+# {{lines.0.user}}, so removing its lines is refused 422 naming the device; a dry run says so.
+out=$("$P" account update acme --settings '{"lines":[]}' 2>&1) && fail "an unrenderable settings write accepted"
+expect_contains "$out" "0 devices change, 1 would fail to render (first: $MAC, " "refused with the count and the device"
+code=$(curl -sS -o "$T/dry.json" -w '%{http_code}' -X PATCH -H "Authorization: Bearer $(cat "$D/cli-token" 2>/dev/null)" \
+  -H 'Content-Type: application/json' -d '{"settings":{"lines":[]}}' "$U/api/v1/accounts/acme?dry_run=1")
+expect_eq "$code" 200 "a dry run of it answers"
+expect_contains "$(cat "$T/dry.json")" '"would_fail":1' "and counts the failing device"
+
 # Keyset search: a MAC prefix finds the one device among N; the next page follows the cursor.
 c v -o "$T/search.html" "$U/devices?mac=00:0e:08:c0"
 expect_contains "$(cat "$T/search.html")" "/devices/$MAC" "found by MAC prefix"
