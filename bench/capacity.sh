@@ -55,12 +55,7 @@ wait_tcp "$admin"
 tok=$(grep -A1 '^Admin token' "$W/serve.out" | tail -1 | tr -d ' ' || true)
 [ -z "$tok" ] || export PROVISOR_TOKEN=$tok
 "$B" account create office >/dev/null
-python3 -c "
-print('MAC,model,account')
-for i in range($N): print('00562b%06x,CP-8841-3PCC,office' % i)" >"$W/devices.csv"
-"$B" device import "$W/devices.csv" >/dev/null
-"$B" fleet certs --count "$N" --out "$W/certs" --mix mpp --ca-cert "$W/data/manufacturer/demo-ca.pem" \
-  --ca-key "$W/data/manufacturer/demo-ca.key" >/dev/null
+bench_fleet_phones "$B" "$N" office
 sleep 2 # the import's backends reaped before the PostgreSQL baseline
 s0=$(cpu "$spid") p0=$(pg_cpu) load0=$(loadavg)
 "$B" fleet run --scenario in-house --phones "$N" --mix mpp --random-delay 0 --duration 3600 \
