@@ -9,9 +9,9 @@
 #
 #   bash bench/capacity.sh [BUILD] [N]
 #   PV_BENCH_DB=postgres  the store on a private PostgreSQL 15 (lib.bash), its CPU measured too
-#   PV_CAP_SERVER_MS      server CPU per HTTPS request the model takes (default 1.08: the issue 4
-#                         HTTPS row of docs/benchmarks.md, handshake + client certificate +
-#                         per-device render and encryption)
+#   PV_CAP_SERVER_MS      server CPU per HTTPS request the model takes (default 1.25: c_req of
+#                         docs/capacity.md, the issue 4 HTTPS row of docs/benchmarks.md — handshake,
+#                         client certificate, a cached answer — plus a render)
 #   PV_CAP_FLEET_MS       the fleet's CPU per HTTPS request (default 2.07: docs/benchmarks.md
 #                         "Follow-ups: parsed TLS credentials", own source address per phone)
 #   PV_CAP_REQUESTS       requests per phone the model expects (default 4: the in-house resync
@@ -68,7 +68,7 @@ wait "$spid" || true
 sleep 1
 p1=$(pg_cpu)
 record "$(python3 - "$W/fleet.json" "$N" "$s0" "$s1" "$p0" "$p1" "$load0" "$load1" "$(nproc)" \
-  "${PV_CAP_SERVER_MS:-1.08}" "${PV_CAP_FLEET_MS:-2.07}" "${PV_CAP_REQUESTS:-4}" \
+  "${PV_CAP_SERVER_MS:-1.25}" "${PV_CAP_FLEET_MS:-2.07}" "${PV_CAP_REQUESTS:-4}" \
   "${PV_BENCH_DB:-sqlite}" "$state" "${PV_CAP_HANDSHAKE_RATE:-0}" <<'PY'
 import json, sys
 a = sys.argv
