@@ -155,6 +155,9 @@ try {
   check((await bob.count()) === 1, "the customer listed");
   await bob.locator("input[type=password]").fill("bob password 2");
   await Promise.all([page.waitForNavigation(), bob.locator("button[type=submit]").click()]);
+  const alice = page.locator("#customers tbody tr", { hasText: "alice" });
+  await Promise.all([page.waitForNavigation(), alice.locator("button.api[data-method=DELETE]").click()]);
+  check((await page.locator("#customers tbody tr", { hasText: "alice" }).count()) === 0, "a customer deleted");
   await axe(page, "account-customers");
   await shot(page, "12e-account-customers");
 
