@@ -393,10 +393,14 @@ static const char step7[] =
     "END $$;\n"
     RC_PG_FN("rc_device",
              "  IF TG_OP = 'DELETE' THEN PERFORM render_change_log('device:' || OLD.mac);\n"
-             "  ELSIF ROW(" RC_DEVICE_OLD ") IS DISTINCT FROM ROW(" RC_DEVICE_NEW ") THEN\n"
-             "    PERFORM render_change_log('device:' || NEW.mac);\n"
+             "  ELSE PERFORM render_change_log('device:' || NEW.mac);\n"
              "  END IF;\n")
-    RC_PG_TRIGGER("rc_devices", "UPDATE OR DELETE", "devices", "rc_device")
+    /* WHEN is evaluated at the UPDATE itself: a last-seen update (every answer's batch)
+     * queues no deferred event and calls no function. */
+    "CREATE CONSTRAINT TRIGGER rc_devices AFTER UPDATE ON devices DEFERRABLE INITIALLY DEFERRED"
+    " FOR EACH ROW WHEN (ROW(" RC_DEVICE_OLD ") IS DISTINCT FROM ROW(" RC_DEVICE_NEW "))"
+    " EXECUTE FUNCTION rc_device();\n"
+    RC_PG_TRIGGER("rc_devices_delete", "DELETE", "devices", "rc_device")
     RC_PG_FN("rc_account",
              "  PERFORM render_change_log('account:' || OLD.id);\n")
     RC_PG_TRIGGER("rc_accounts", "UPDATE OR DELETE", "accounts", "rc_account")
