@@ -61,5 +61,8 @@ void pv_api_handle_as(pv_api *api, pv_request *req, const char *actor, int role)
 /* One evaluation of the firmware rollouts (server/rollout.h) with the API's
  * store, on the admin loop's thread: the daemon's timer calls it. */
 void pv_api_tick_rollouts(pv_api *api);
+/* Folds the store's device count changes into the kept counts (store_device_search.h), at most
+ * once a minute; the admin loop's timer calls it. */
+void pv_api_fold_counts(pv_api *api, int64_t now);
 
 #endif

@@ -166,7 +166,7 @@ void pv__api_device_actions_list(pv__api_ctx *ctx);
  * change, then after it a resync job for exactly the devices whose render changed: the job's
  * JSON (its error when it could not start), or JSON null when none changed. Takes before. */
 struct pv_push_renders; /* server/push.h: free with pv_push_renders_free */
-struct pv_push_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id);
+struct pv_push_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id, size_t limit);
 json_t *pv__api_notify_changed(pv__api_ctx *ctx, struct pv_push_renders *before,
                                const char *subject);
 /* What a change made in the open transaction does to the devices of before (issue 13: "N

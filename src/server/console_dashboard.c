@@ -1,19 +1,25 @@
 /*
  * console_dashboard.c — the console's dashboard: devices by state, model and
- * firmware, the server's own counters, and what is happening now (device
- * action jobs, rollouts), as inline SVG charts (no script).
+ * firmware (counts the store keeps), resyncs, failures and refusals per minute
+ * over the last hour (the server's own ring of samples, rates.h) with the
+ * totals since it started, and what is happening now: a storm (requests
+ * waiting for admission), running and halted rollouts, device actions in
+ * progress. Inline SVG charts, no script.
  */
 #include "server/console_int.h"
 
+#include "net/admission.h"
 #include "net/metrics.h"
 #include "server/job_metrics.h"
 #include "server/notifier.h"
+#include "server/rates.h"
 #include "store/store_device_search.h"
 #include "store/store_rollouts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct bars {
     pv_buf *out;
@@ -62,32 +68,6 @@ static void draw_bars(pv__portal_req *r, pv_buf *out, const char *title_key, con
     pv_buf_append_str(out, "</svg>\n</figure>\n");
 }
 
-/* The sum over every label set of a metric family in Prometheus text (this server's own
- * /metrics, rendered in memory): "name{...} value" and "name value" lines. */
-static int64_t metric_sum(const char *text, const char *name, const char *label)
-{
-    size_t len = strlen(name);
-    double sum = 0;
-    for (const char *line = text; line != NULL && *line; line = strchr(line, '\n')) {
-        if (*line == '\n')
-            line++;
-        if (strncmp(line, name, len) != 0 || (line[len] != '{' && line[len] != ' '))
-            continue;
-        const char *end = strchr(line, '\n');
-        size_t n = end ? (size_t)(end - line) : strlen(line);
-        if (label != NULL) {
-            char one[512];
-            snprintf(one, sizeof one, "%.*s", (int)(n < sizeof one ? n : sizeof one - 1), line);
-            if (strstr(one, label) == NULL)
-                continue;
-        }
-        const char *space = memchr(line, ' ', n);
-        if (space != NULL)
-            sum += strtod(space + 1, NULL);
-    }
-    return (int64_t)sum;
-}
-
 /* Since the server started, from its own counters: what phones got, what was refused, the
  * device actions sent and how they ended. */
 static void traffic_chart(pv__portal_req *r, pv_buf *page)
@@ -111,13 +91,182 @@ static void traffic_chart(pv__portal_req *r, pv_buf *page)
     bars b = {.out = page};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         add_bar(&b, pv__portal_t(r, rows[i].label),
-                metric_sum(text.data, rows[i].name, rows[i].filter));
+                pv_rates_metric_sum(text.data, rows[i].name, rows[i].filter));
     pv_buf_free(&text);
     draw_bars(r, page, "since_start", &b);
 }
 
-/* What is happening now: the newest device action jobs and the rollouts. */
-static void now_tables(pv__portal_req *r, pv_buf *page)
+/* One minute series as columns in inline SVG: 60 columns, the newest on the right, the peak
+ * scaled to the height; its title says the hour's total, the peak and this minute for screen
+ * readers, and the table after the charts has every figure. */
+static void draw_minutes(pv__portal_req *r, pv_buf *out, const char *title_key,
+                         const pv_rates_minute *m, size_t n, int which)
+{
+    int64_t v[PV_RATES_MINUTES], peak = 0, total = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        v[i] = which == 0 ? m[i].resyncs : which == 1 ? m[i].failures : m[i].refusals;
+        total += v[i];
+        if (v[i] > peak) {
+            peak = v[i];
+            at = i;
+        }
+    }
+    char peak_at[40] = "-";
+    if (peak > 0)
+        pv__console_format_time(peak_at, sizeof peak_at, m[at].start);
+    pv_buf_appendf(out, "<figure class=\"chart minutes m%d\">\n<figcaption>", which);
+    pv__portal_text(out, r, title_key);
+    pv_buf_append_str(out, "</figcaption>\n<svg role=\"img\" width=\"486\" height=\"118\" "
+                           "viewBox=\"0 0 486 118\"><title>");
+    pv__portal_text(out, r, title_key);
+    pv_buf_appendf(out, ": %lld ", (long long)total);
+    pv__portal_text(out, r, "in_the_last_hour");
+    pv_buf_appendf(out, ", %lld/min ", (long long)peak);
+    pv__portal_text(out, r, "at_most");
+    pv_buf_appendf(out, " (%s), %lld ", peak_at, (long long)(n ? v[n - 1] : 0));
+    pv__portal_text(out, r, "this_minute");
+    pv_buf_append_str(out, "</title>\n<line x1=\"40\" y1=\"100\" x2=\"486\" y2=\"100\" "
+                           "class=\"axis\"></line>\n");
+    pv_buf_appendf(out, "<text x=\"0\" y=\"12\">%lld</text><text x=\"0\" y=\"100\">0</text>\n",
+                   (long long)peak);
+    for (size_t i = 0; i < n; i++) {
+        long h = peak > 0 ? (long)(v[i] * 90 / peak) : 0;
+        if (v[i] > 0 && h < 1)
+            h = 1;
+        pv_buf_appendf(out,
+                       "<rect x=\"%zu\" y=\"%ld\" width=\"6\" height=\"%ld\" class=\"bar\">"
+                       "</rect>\n",
+                       44 + i * 7, 100 - h, h);
+    }
+    pv_buf_appendf(out, "<text x=\"40\" y=\"116\">-60 min</text>"
+                        "<text x=\"440\" y=\"116\">");
+    pv__portal_text(out, r, "now");
+    pv_buf_append_str(out, "</text>\n</svg>\n</figure>\n");
+}
+
+/* Resyncs, failures and refusals per minute over the last hour, from the server's own ring;
+ * the same figures as a table (the last ten minutes, newest first). */
+static void rate_charts(pv__portal_req *r, pv_buf *page, int64_t now)
+{
+    pv_rates_minute m[PV_RATES_MINUTES];
+    size_t n = pv_rates_read(now, m);
+    pv_buf_append_str(page, "<h2>");
+    pv__portal_text(page, r, "per_minute");
+    pv_buf_append_str(page, "</h2>\n<div class=\"charts\" id=\"rates\">\n");
+    static const char *const keys[] = {"r_resyncs", "r_failures", "r_refusals"};
+    for (int w = 0; w < 3; w++)
+        draw_minutes(r, page, keys[w], m, n, w);
+    pv_buf_append_str(page, "</div>\n");
+    static const char *const heads[] = {"minute", "r_resyncs", "r_failures", "r_refusals"};
+    pv_buf_append_str(page, "<details><summary>");
+    pv__portal_text(page, r, "last_minutes");
+    pv_buf_append_str(page, "</summary>\n");
+    pv__console_table_head(page, r, heads, 4);
+    for (size_t i = n; i > 0 && i + 10 > n; i--) {
+        char at[40], a[24], b[24], c[24];
+        pv__console_format_time(at, sizeof at, m[i - 1].start);
+        snprintf(a, sizeof a, "%lld", (long long)m[i - 1].resyncs);
+        snprintf(b, sizeof b, "%lld", (long long)m[i - 1].failures);
+        snprintf(c, sizeof c, "%lld", (long long)m[i - 1].refusals);
+        bool known = m[i - 1].sampled; /* the server was not running yet: no figure, not 0 */
+        const char *cells[] = {at, known ? a : "-", known ? b : "-", known ? c : "-"};
+        pv__console_table_row(page, cells, 4);
+    }
+    pv_buf_append_str(page, "</tbody>\n</table>\n</details>\n");
+}
+
+/* What is happening now: a storm (requests waiting for admission, per class, and the
+ * refusals of this minute), the rollouts running or halted, the device actions not finished. */
+static void now_section(pv__portal_req *r, pv_buf *page, int64_t now)
+{
+    pv_buf text = {0};
+    pv_admission_metrics(&text);
+    pv_buf_append_char(&text, '\0');
+    int64_t waiting = pv_rates_metric_sum(text.data, "provisor_admission_waiting", NULL);
+    pv_buf_free(&text);
+    pv_rates_minute m[PV_RATES_MINUTES];
+    size_t n = pv_rates_read(now, m);
+    pv_buf_append_str(page, "<h2>");
+    pv__portal_text(page, r, "happening_now");
+    pv_buf_appendf(page, "</h2>\n<ul class=\"now\" id=\"now\">\n<li class=\"%s\">",
+                   waiting > 0 ? "storm" : "calm");
+    pv__portal_text(page, r, waiting > 0 ? "storm" : "no_storm");
+    pv_buf_appendf(page, ": <strong id=\"admission-waiting\">%lld</strong> ", (long long)waiting);
+    pv__portal_text(page, r, "waiting_admission");
+    pv_buf_appendf(page, ", %lld ", (long long)(n ? m[n - 1].refusals : 0));
+    pv__portal_text(page, r, "refused_this_minute");
+    pv_buf_append_str(page, "</li>\n");
+
+    pv_store_page rp = {.limit = 200};
+    pv_store_rollout *rolls = NULL;
+    size_t nr = 0, shown = 0;
+    pv_error err = {""};
+    if (pv_store_rollout_list(r->portal->store, &rp, &rolls, &nr, &err) == 0) {
+        for (size_t i = 0; i < nr; i++) {
+            bool halted = strcmp(rolls[i].state, "halted") == 0;
+            if (!halted && strcmp(rolls[i].state, "running") != 0)
+                continue;
+            shown++;
+            pv_buf_appendf(page, "<li class=\"%s\">", halted ? "halted" : "running");
+            pv__portal_text(page, r, "rollout");
+            pv_buf_append_str(page, " <a href=\"/firmware\">");
+            pv_html_escape(page, rolls[i].name);
+            pv_buf_append_str(page, "</a>: ");
+            pv_html_escape(page, rolls[i].model);
+            pv_buf_append_str(page, " → ");
+            pv_html_escape(page, rolls[i].to_version);
+            pv_buf_append_str(page, ", ");
+            pv__portal_text(page, r, rolls[i].state);
+            if (!halted) /* a halt's reason names its stage */
+                pv_buf_appendf(page, ", stage %lld", (long long)rolls[i].stage);
+            if (halted) {
+                pv_buf_append_str(page, " — ");
+                pv_html_escape(page, rolls[i].reason);
+            }
+            pv_buf_append_str(page, "</li>\n");
+        }
+        pv_store_rollouts_free(rolls, nr);
+    }
+    if (shown == 0) {
+        pv_buf_append_str(page, "<li>");
+        pv__portal_text(page, r, "no_rollout_running");
+        pv_buf_append_str(page, "</li>\n");
+    }
+
+    pv_store_page pg = {.limit = 50};
+    pv_store_notify_job *jobs = NULL;
+    size_t nj = 0;
+    shown = 0;
+    if (pv_store_notify_job_list(r->portal->store, &pg, &jobs, &nj, &err) == 0) {
+        for (size_t i = 0; i < nj; i++) {
+            if (jobs[i].finished_at != 0)
+                continue;
+            char at[40];
+            pv__console_format_time(at, sizeof at, jobs[i].created_at);
+            pv_buf_append_str(page, "<li class=\"job\">");
+            pv__portal_text(page, r, "job_running");
+            pv_buf_appendf(page, " #%lld ", (long long)jobs[i].id);
+            pv_html_escape(page, jobs[i].action);
+            pv_buf_append_char(page, ' ');
+            pv_html_escape(page, jobs[i].subject);
+            pv_buf_appendf(page, " (%lld, %s, ", (long long)jobs[i].total, at);
+            pv_html_escape(page, jobs[i].actor);
+            pv_buf_append_str(page, ")</li>\n");
+            shown++;
+        }
+        free(jobs);
+    }
+    if (shown == 0) {
+        pv_buf_append_str(page, "<li>");
+        pv__portal_text(page, r, "no_job_running");
+        pv_buf_append_str(page, "</li>\n");
+    }
+    pv_buf_append_str(page, "</ul>\n");
+}
+
+/* The newest device action jobs, finished or not. */
+static void recent_jobs(pv__portal_req *r, pv_buf *page)
 {
     pv_store_page pg = {.limit = 10};
     pv_store_notify_job *jobs = NULL;
@@ -141,25 +290,6 @@ static void now_tables(pv__portal_req *r, pv_buf *page)
         }
         free(jobs);
     }
-    pv_buf_append_str(page, "</ul>\n<h2>");
-    pv__portal_text(page, r, "rollouts");
-    pv_buf_append_str(page, "</h2>\n<ul class=\"rollouts\">\n");
-    pv_store_page rp = {.limit = 20};
-    pv_store_rollout *rolls = NULL;
-    n = 0;
-    if (pv_store_rollout_list(r->portal->store, &rp, &rolls, &n, &err) == 0) {
-        for (size_t i = 0; i < n; i++) {
-            pv_buf_append_str(page, "<li>");
-            pv_html_escape(page, rolls[i].name);
-            pv_buf_append_str(page, ": ");
-            pv_html_escape(page, rolls[i].model);
-            pv_buf_append_str(page, " → ");
-            pv_html_escape(page, rolls[i].to_version);
-            pv_buf_appendf(page, ", %s, stage %lld</li>\n", rolls[i].state,
-                           (long long)rolls[i].stage);
-        }
-        pv_store_rollouts_free(rolls, n);
-    }
     pv_buf_append_str(page, "</ul>\n");
 }
 
@@ -173,6 +303,8 @@ void pv__console_dashboard_page(pv__portal_req *r)
     } charts[] = {{PV_DEVICE_BY_STATE, "devices_by_state"},
                   {PV_DEVICE_BY_MODEL, "devices_by_model"},
                   {PV_DEVICE_BY_FIRMWARE, "devices_by_firmware"}};
+    int64_t now = (int64_t)time(NULL);
+    now_section(r, &page, now);
     pv_buf_append_str(&page, "<div class=\"charts\">\n");
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
         bars b = {.out = &page};
@@ -186,6 +318,7 @@ void pv__console_dashboard_page(pv__portal_req *r)
     }
     traffic_chart(r, &page);
     pv_buf_append_str(&page, "</div>\n");
-    now_tables(r, &page);
+    rate_charts(r, &page, now);
+    recent_jobs(r, &page);
     pv__portal_page(r, &page, 200);
 }

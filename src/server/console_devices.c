@@ -276,22 +276,8 @@ void pv__console_device_page(pv__portal_req *r, const char *mac, bool reveal)
         pv_buf_append_str(&page, "</button>\n</form>\n");
     }
 
+    pv__console_device_reports(r, &page, d->mac);
     pv_buf_append_str(&page, "<h2>");
-    pv__portal_text(&page, r, "reports");
-    pv_buf_append_str(&page, "</h2>\n<ul class=\"reports\">\n");
-    pv_store_page pg = {.limit = 20};
-    pv_store_report *reports = NULL;
-    size_t nr = 0;
-    if (pv_store_report_list(s, d->mac, &pg, &reports, &nr, &err) == 0) {
-        for (size_t i = 0; i < nr; i++) {
-            pv__console_format_time(text, sizeof text, reports[i].received_at);
-            pv_buf_appendf(&page, "<li>#%lld %s ", (long long)reports[i].id, text);
-            pv_html_escape(&page, reports[i].kind);
-            pv_buf_appendf(&page, " (%zu B)</li>\n", reports[i].body_len);
-        }
-        pv_store_reports_free(reports, nr);
-    }
-    pv_buf_append_str(&page, "</ul>\n<h2>");
     pv__portal_text(&page, r, "audit_trail");
     pv_buf_append_str(&page, "</h2>\n<ul class=\"audit\" id=\"audit\">\n");
     pv_store_page ap = {.limit = 50};

@@ -4,13 +4,14 @@
  * helpers below) and the routing; each page lives in its own module:
  *
  *   console_devices.c    the device search and a device's page
+ *   console_reports.c    a device's reports and their diff against its rendering
  *   console_params.c     parameter sets, one scope's set, the dry run of an edit
- *   console_dashboard.c  the dashboard's charts and "now" tables
+ *   console_dashboard.c  the dashboard's charts, per-minute rates (rates.h) and "now"
  *   console_accounts.c   the accounts
  *   console_account.c    one account: name, customer, customers, delete
  *   console_settings.c   an account's settings as a form (JSON for the rest)
  *   console_codes.c      an account's binding codes and the printable card
- *   console_firmware.c   images, plans and rollouts
+ *   console_firmware.c   images, plans, rollouts with their stages' health and decisions
  *   console_audit.c      the audit log
  *   console_import.c     the CSV device import: upload, progress, error report
  *
@@ -62,6 +63,9 @@ void pv__console_table_row(pv_buf *out, const char *const *cells, size_t n);
 
 void pv__console_devices_page(pv__portal_req *r);
 void pv__console_device_page(pv__portal_req *r, const char *mac, bool reveal);
+/* A device's reports and the diff of one of them (?report=ID, else the newest) against its
+ * rendering (console_reports.c). */
+void pv__console_device_reports(pv__portal_req *r, pv_buf *page, const char *mac);
 /* The store's form of a scope as people type it (account by name, a MAC in any spelling). */
 int pv__console_resolve_scope(pv__portal_req *r, const char *in, char *out, size_t size,
                               pv_error *err);

@@ -15,6 +15,7 @@
 #include "server/datadir.h"
 #include "server/job_metrics.h"
 #include "server/provision.h"
+#include "server/rates.h"
 #include "server/sd_notify.h"
 
 #include <errno.h>
@@ -42,6 +43,8 @@ typedef struct worker {
     pv_notifier *notifier;   /* the admin loop's (device actions, spec 5.5), or NULL */
     uv_timer_t rollouts;     /* the admin loop's rollout evaluation (server/rollout.h) */
     bool rollouts_on;
+    uv_timer_t rates; /* the admin loop's per-minute samples for the dashboard (rates.h) */
+    bool rates_on;
     uv_async_t bound;        /* the admin loop's: devices that completed a binding */
     uv_timer_t bound_batch;  /* gathers them for BOUND_BATCH_MS into one job */
     bool bound_on;
@@ -105,6 +108,15 @@ static void on_rollouts(uv_timer_t *t)
 {
     worker *w = t->data;
     pv_api_tick_rollouts(w->d->admin.api);
+}
+
+static void on_rates(uv_timer_t *t)
+{
+    worker *w = t->data;
+    int64_t now = (int64_t)time(NULL);
+    pv_rates_sample(now);
+    if (w->d->admin.api != NULL)
+        pv_api_fold_counts(w->d->admin.api, now);
 }
 
 /* ---- the NOTIFY after a binding: provisioning loops → the admin loop ---- */
@@ -193,6 +205,11 @@ static void start_drain(worker *w)
         w->closing++;
         uv_close((uv_handle_t *)&w->rollouts, timer_closed);
         w->rollouts_on = false;
+    }
+    if (w->rates_on) {
+        w->closing++;
+        uv_close((uv_handle_t *)&w->rates, timer_closed);
+        w->rates_on = false;
     }
     if (w->bound_on) {
         uv_mutex_lock(&w->d->lock);
@@ -318,6 +335,13 @@ static int worker_bind(worker *w, pv_error *err)
         pv_portal_set_loop(d->console, &w->loop); /* the console's logins hash off the loop too */
     if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL)
         rc = add_http(w, cfg->admin_listen, 0, &d->admin.handler, NULL, &w->admin, err);
+    if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL) {
+        /* the dashboard's last hour is sampled whether or not anyone looks (rates.h) */
+        uv_timer_init(&w->loop, &w->rates);
+        w->rates.data = w;
+        uv_timer_start(&w->rates, on_rates, 0, PV_RATES_SAMPLE_MS);
+        w->rates_on = true;
+    }
     if (rc == 0 && w->index == 0 && d->portal != NULL) {
         pv_portal_set_loop(d->portal, &w->loop); /* its logins' hashes go to libuv's workers */
         rc = add_http(w, cfg->portal_listen, 0, pv_portal_handler(d->portal), d->portal_tls,

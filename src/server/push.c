@@ -121,9 +121,9 @@ int pv_push_start(const pv_push *p, const char *action, const char *subject,
         (void)pv_notifier_submit_with(p->notifier, (uint64_t)job->id, action, sel->t, sel->n, o);
     char what[48];
     snprintf(what, sizeof what, "device.%s", action);
-    json_t *detail = json_pack("{s:I, s:I, s:I}", "job", (json_int_t)job->id, "devices",
-                               (json_int_t)sel->n, "skipped",
-                               (json_int_t)json_array_size(sel->skipped));
+    json_t *detail =
+        json_pack("{s:I, s:I, s:I}", "job", (json_int_t)job->id, "devices", (json_int_t)sel->n,
+                  "skipped", (json_int_t)json_array_size(sel->skipped));
     char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(detail);
     pv_store_audit a = {.at = p->now,
@@ -142,6 +142,7 @@ int pv_push_start(const pv_push *p, const char *action, const char *subject,
 /* ---- renders before and after a change ---- */
 
 struct pv_push_renders {
+    bool partial; /* stopped at the limit */
     size_t n;
     char (*mac)[13];
     char (*hash)[65];
@@ -163,7 +164,7 @@ static void render_hash(const pv_push *p, const char *mac, char out[65], pv_erro
     pv_render_output_free(&r);
 }
 
-pv_push_renders *pv_push_renders_take(const pv_push *p, int64_t account_id)
+pv_push_renders *pv_push_renders_take(const pv_push *p, int64_t account_id, size_t limit)
 {
     pv_push_renders *r = pv_calloc(1, sizeof *r);
     size_t cap = 0;
@@ -174,7 +175,11 @@ pv_push_renders *pv_push_renders_take(const pv_push *p, int64_t account_id)
         size_t n = 0;
         if (pv_store_device_list(p->store, account_id, &page, &rows, &n, &err) != 0)
             break;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && !r->partial; i++) {
+            if (limit != 0 && r->n == limit) {
+                r->partial = true;
+                break;
+            }
             if (r->n == cap) {
                 cap = cap ? cap * 2 : 64;
                 r->mac = pv_reallocarray(r->mac, cap, sizeof *r->mac);
@@ -185,7 +190,7 @@ pv_push_renders *pv_push_renders_take(const pv_push *p, int64_t account_id)
             r->n++;
         }
         pv_store_devices_free(rows, n);
-    } while (page.after[0] != '\0');
+    } while (page.after[0] != '\0' && !r->partial);
     return r;
 }
 
@@ -201,6 +206,7 @@ void pv_push_renders_free(pv_push_renders *r)
 void pv_push_renders_compare(const pv_push *p, const pv_push_renders *before, pv_push_reach *out)
 {
     memset(out, 0, sizeof *out);
+    out->partial = before->partial;
     for (size_t i = 0; i < before->n; i++) {
         char now[65];
         pv_error why = {""};

@@ -280,8 +280,9 @@ const char *pv_report_kind_compares(const char *kind)
     return "every rendered parameter";
 }
 
-/* One rendered parameter against the report: a line when they differ. */
-static bool differs(const pv_param *a, const pv_params *reported, bool delta, pv_buf *out)
+/* One rendered parameter against the report: a difference when they differ. */
+static bool differs(const pv_param *a, const pv_params *reported, bool delta,
+                    pv_report_difference *d)
 {
     pv_param b;
     if (secret_register(a->name))
@@ -289,35 +290,32 @@ static bool differs(const pv_param *a, const pv_params *reported, bool delta, pv
     bool have = pv_params_get(reported, a->name, &b) && b.has_value;
     if (!have && (delta || secret_param(a->name)))
         return false; /* a delta names only what changed; secrets are never reported */
-    if (!have) {
-        pv_buf_appendf(out, "- %.*s: rendered \"%.*s\", not reported\n", PV_SLICE_ARG(a->name),
-                       PV_SLICE_ARG(a->value));
-        return true;
-    }
-    if (pv_slice_eq(a->value, b.value))
-        return false;
-    if (secret_param(a->name))
-        pv_buf_appendf(out, "~ %.*s: rendered and reported differ (values masked)\n",
-                       PV_SLICE_ARG(a->name));
-    else
-        pv_buf_appendf(out, "~ %.*s: rendered \"%.*s\", reported \"%.*s\"\n",
-                       PV_SLICE_ARG(a->name), PV_SLICE_ARG(a->value), PV_SLICE_ARG(b.value));
-    return true;
+    *d = (pv_report_difference){.change = have ? '~' : '-',
+                                .name = a->name,
+                                .rendered = a->value,
+                                .reported = have ? b.value : pv_slice_from(""),
+                                .masked = secret_param(a->name)};
+    return !have || !pv_slice_eq(a->value, b.value);
 }
 
-int pv_report_diff(pv_store *s, const pv_prov_policy *pol, const char *mac, bool all, pv_buf *out,
-                   size_t *count, pv_error *err)
+int pv_report_compare(pv_store *s, const pv_prov_policy *pol, const char *mac, int64_t report_id,
+                      bool all, pv_report_compare_fn fn, void *data, char kind[8],
+                      pv_error *err)
 {
     pv_store_device d = {0};
     pv_store_report r = {0};
     pv_params rendered = {0}, reported = {0};
     pv_keys_fetch kf;
-    size_t n = 0;
     int rc = pv_store_device_get(s, mac, &d, err);
-    if (rc == 0 && d.last_report_id == 0)
+    if (rc == 0 && report_id == 0 && d.last_report_id == 0)
         rc = pv_error_set(err, PV_ENOENT, "device %s has sent no report", d.mac);
     if (rc == 0)
-        rc = pv_store_report_get(s, d.last_report_id, &r, err);
+        rc = pv_store_report_get(s, report_id ? report_id : d.last_report_id, &r, err);
+    if (rc == 0 && strcmp(r.mac, d.mac) != 0) /* another device's report: none of this one's */
+        rc = pv_error_set(err, PV_ENOENT, "device %s has no report %lld", d.mac,
+                          (long long)report_id);
+    if (kind != NULL)
+        snprintf(kind, 8, "%s", rc == 0 && r.kind != NULL ? r.kind : "");
     bool status = rc == 0 && r.kind != NULL && strcmp(r.kind, "status") == 0;
     bool delta = rc == 0 && r.kind != NULL && strcmp(r.kind, "delta") == 0;
     if (rc == 0 && !status) {
@@ -328,27 +326,62 @@ int pv_report_diff(pv_store *s, const pv_prov_policy *pol, const char *mac, bool
     if (rc == 0 && !status)
         rc = pv_xml_parse(pv_slice_make(r.body, r.body_len), &reported, NULL, err);
     pv_param a, b;
+    pv_report_difference diff;
     size_t it = 0;
     while (rc == 0 && !status && pv_params_next(&rendered, &it, &a))
-        if (a.has_value && differs(&a, &reported, delta, out))
-            n++;
+        if (a.has_value && differs(&a, &reported, delta, &diff))
+            fn(data, &diff);
     it = 0;
-    while (rc == 0 && !status && all && pv_params_next(&reported, &it, &b)) {
+    while (rc == 0 && !status && all && pv_params_next(&reported, &it, &b))
         if (b.has_value && !pv_params_get(&rendered, b.name, &a)) {
-            if (secret_param(b.name))
-                pv_buf_appendf(out, "+ %.*s: reported (value masked), not rendered\n",
-                               PV_SLICE_ARG(b.name));
-            else
-                pv_buf_appendf(out, "+ %.*s: reported \"%.*s\", not rendered\n",
-                               PV_SLICE_ARG(b.name), PV_SLICE_ARG(b.value));
-            n++;
+            diff = (pv_report_difference){.change = '+',
+                                          .name = b.name,
+                                          .rendered = pv_slice_from(""),
+                                          .reported = b.value,
+                                          .masked = secret_param(b.name)};
+            fn(data, &diff);
         }
-    }
-    if (count != NULL)
-        *count = n;
     pv_params_free(&rendered);
     pv_params_free(&reported);
     pv_store_report_free(&r);
     pv_store_device_free(&d);
+    return rc;
+}
+
+typedef struct diff_text {
+    pv_buf *out;
+    size_t n;
+} diff_text;
+
+/* The lines `provisor device report` prints (pv_report_diff). */
+static void diff_line(void *data, const pv_report_difference *d)
+{
+    diff_text *t = data;
+    t->n++;
+    if (d->change == '+' && d->masked)
+        pv_buf_appendf(t->out, "+ %.*s: reported (value masked), not rendered\n",
+                       PV_SLICE_ARG(d->name));
+    else if (d->change == '+')
+        pv_buf_appendf(t->out, "+ %.*s: reported \"%.*s\", not rendered\n", PV_SLICE_ARG(d->name),
+                       PV_SLICE_ARG(d->reported));
+    else if (d->change == '-')
+        pv_buf_appendf(t->out, "- %.*s: rendered \"%.*s\", not reported\n", PV_SLICE_ARG(d->name),
+                       PV_SLICE_ARG(d->rendered));
+    else if (d->masked)
+        pv_buf_appendf(t->out, "~ %.*s: rendered and reported differ (values masked)\n",
+                       PV_SLICE_ARG(d->name));
+    else
+        pv_buf_appendf(t->out, "~ %.*s: rendered \"%.*s\", reported \"%.*s\"\n",
+                       PV_SLICE_ARG(d->name), PV_SLICE_ARG(d->rendered),
+                       PV_SLICE_ARG(d->reported));
+}
+
+int pv_report_diff(pv_store *s, const pv_prov_policy *pol, const char *mac, bool all, pv_buf *out,
+                   size_t *count, pv_error *err)
+{
+    diff_text t = {.out = out};
+    int rc = pv_report_compare(s, pol, mac, 0, all, diff_line, &t, NULL, err);
+    if (count != NULL)
+        *count = t.n;
     return rc;
 }

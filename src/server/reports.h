@@ -119,4 +119,21 @@ int pv_report_masked(pv_slice body, pv_buf *out, pv_error *err);
 int pv_report_diff(pv_store *s, const pv_prov_policy *pol, const char *mac, bool all, pv_buf *out,
                    size_t *count, pv_error *err);
 
+/* One difference of pv_report_compare: '~' rendered and reported differ, '-' rendered and not
+ * reported, '+' reported and not rendered. The slices point into the compare's own data and
+ * live until fn returns. masked: a secret, whose values must not be shown. */
+typedef struct pv_report_difference {
+    char change;
+    pv_slice name, rendered, reported; /* "" where absent */
+    bool masked;
+} pv_report_difference;
+typedef void (*pv_report_compare_fn)(void *data, const pv_report_difference *d);
+
+/* The comparison pv_report_diff writes out, as structured differences for a page (the console's
+ * report diff view): report report_id of the device (0: its last one; PV_ENOENT when the device
+ * has none or the report is another device's), with the same rules of kinds and secrets. *kind
+ * (may be NULL) receives the report's kind ("full", "delta", "status"). */
+int pv_report_compare(pv_store *s, const pv_prov_policy *pol, const char *mac, int64_t report_id,
+                      bool all, pv_report_compare_fn fn, void *data, char kind[8], pv_error *err);
+
 #endif

@@ -393,10 +393,14 @@ static const char step7[] =
     "END $$;\n"
     RC_PG_FN("rc_device",
              "  IF TG_OP = 'DELETE' THEN PERFORM render_change_log('device:' || OLD.mac);\n"
-             "  ELSIF ROW(" RC_DEVICE_OLD ") IS DISTINCT FROM ROW(" RC_DEVICE_NEW ") THEN\n"
-             "    PERFORM render_change_log('device:' || NEW.mac);\n"
+             "  ELSE PERFORM render_change_log('device:' || NEW.mac);\n"
              "  END IF;\n")
-    RC_PG_TRIGGER("rc_devices", "UPDATE OR DELETE", "devices", "rc_device")
+    /* WHEN is evaluated at the UPDATE itself: a last-seen update (every answer's batch)
+     * queues no deferred event and calls no function. */
+    "CREATE CONSTRAINT TRIGGER rc_devices AFTER UPDATE ON devices DEFERRABLE INITIALLY DEFERRED"
+    " FOR EACH ROW WHEN (ROW(" RC_DEVICE_OLD ") IS DISTINCT FROM ROW(" RC_DEVICE_NEW "))"
+    " EXECUTE FUNCTION rc_device();\n"
+    RC_PG_TRIGGER("rc_devices_delete", "DELETE", "devices", "rc_device")
     RC_PG_FN("rc_account",
              "  PERFORM render_change_log('account:' || OLD.id);\n")
     RC_PG_TRIGGER("rc_accounts", "UPDATE OR DELETE", "accounts", "rc_account")
@@ -432,6 +436,95 @@ static const char step7[] =
     RC_PG_TRIGGER("rc_plans", "INSERT OR UPDATE OR DELETE", "upgrade_plans", "rc_model")
     RC_PG_TRIGGER("rc_images", "INSERT OR UPDATE OR DELETE", "firmware_images", "rc_model")
     RC_PG_TRIGGER("rc_rollouts", "INSERT OR UPDATE OR DELETE", "rollouts", "rc_model");
+
+/* Step 8 (issue 13 item 1, "fast on 1 000 000 devices"): the console's device search
+ * filters by state, model and firmware and pages in MAC order (keyset), so each filter
+ * gets an index ending in mac: `state = $x AND mac >= $cursor ORDER BY mac LIMIT n` is one
+ * range of it, however rare the value.
+ *
+ * The dashboard's devices by state, model and firmware are counted as the devices change
+ * rather than by reading a million rows per chart: triggers on devices append each change
+ * (+1/-1 per value) to device_count_changes, and a read adds those to device_counts and
+ * folds them in now and then (store_device_search.c). Appending, never updating a shared
+ * counter row, is what keeps concurrent writers on PostgreSQL from queueing behind one
+ * another (a phone's first fetch behind an import's transaction) or deadlocking; SQLite,
+ * one writer at a time, adds to device_counts directly. NULL model and firmware count as
+ * ''. The counts start from the devices already there. */
+#define STEP8_COMMON                                                                               \
+    "CREATE INDEX devices_state ON devices (state, mac);\n"                                       \
+    "CREATE INDEX devices_model ON devices (model, mac);\n"                                       \
+    "CREATE INDEX devices_firmware ON devices (firmware_version, mac);\n"                         \
+    "CREATE TABLE device_counts (\n"                                                              \
+    "  dimension TEXT NOT NULL CHECK (dimension IN ('state', 'model', 'firmware')),\n"          \
+    "  value TEXT NOT NULL,\n"                                                                    \
+    "  devices BIGINT NOT NULL,\n"                                                                \
+    "  PRIMARY KEY (dimension, value)\n"                                                          \
+    ");\n"                                                                                        \
+    "CREATE TABLE device_count_changes (\n"                                                       \
+    "  id {id},\n"                                                                                \
+    "  dimension TEXT NOT NULL,\n"                                                                \
+    "  value TEXT NOT NULL,\n"                                                                    \
+    "  delta BIGINT NOT NULL\n"                                                                   \
+    ");\n"                                                                                        \
+    "INSERT INTO device_counts (dimension, value, devices)\n"                                     \
+    "  SELECT 'state', state, COUNT(*) FROM devices GROUP BY state;\n"                            \
+    "INSERT INTO device_counts (dimension, value, devices)\n"                                     \
+    "  SELECT 'model', COALESCE(model, ''), COUNT(*) FROM devices GROUP BY COALESCE(model, '');\n" \
+    "INSERT INTO device_counts (dimension, value, devices)\n"                                     \
+    "  SELECT 'firmware', COALESCE(firmware_version, ''), COUNT(*) FROM devices\n"               \
+    "  GROUP BY COALESCE(firmware_version, '');\n"
+/* The rows one trigger appends, for a row r (NEW or OLD) and its sign. */
+#define STEP8_ROWS(r, sign)                                                                        \
+    "('state', " r ".state, " sign "), ('model', COALESCE(" r ".model, ''), " sign "), "         \
+    "('firmware', COALESCE(" r ".firmware_version, ''), " sign ")"
+/* An update appends only for the columns it changed: last_seen is written on every fetch. */
+#define STEP8_CHANGED                                                                              \
+    "OLD.state IS DISTINCT FROM NEW.state OR OLD.model IS DISTINCT FROM NEW.model "               \
+    "OR OLD.firmware_version IS DISTINCT FROM NEW.firmware_version"
+/* One arm per column and sign, each kept only when that column changed. */
+#define STEP8_ARM(col, expr_old, expr_new)                                                         \
+    "SELECT '" col "', " expr_old ", -1 WHERE " expr_old " IS DISTINCT FROM " expr_new           \
+    " UNION ALL SELECT '" col "', " expr_new ", 1 WHERE " expr_old " IS DISTINCT FROM " expr_new
+#define STEP8_UPDATE_ROWS                                                                          \
+    STEP8_ARM("state", "OLD.state", "NEW.state")                                                   \
+    " UNION ALL " STEP8_ARM("model", "COALESCE(OLD.model, '')", "COALESCE(NEW.model, '')")         \
+    " UNION ALL " STEP8_ARM("firmware", "COALESCE(OLD.firmware_version, '')",                      \
+                            "COALESCE(NEW.firmware_version, '')")
+#define STEP8_APPEND "INSERT INTO device_count_changes (dimension, value, delta) "
+static const char step8[] =
+    STEP8_COMMON
+    "CREATE FUNCTION devices_counted() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+    "BEGIN\n"
+    "  IF TG_OP = 'INSERT' THEN\n"
+    "    " STEP8_APPEND "VALUES " STEP8_ROWS("NEW", "1") ";\n"
+    "  ELSIF TG_OP = 'DELETE' THEN\n"
+    "    " STEP8_APPEND "VALUES " STEP8_ROWS("OLD", "-1") ";\n"
+    "  ELSIF " STEP8_CHANGED " THEN\n"
+    "    " STEP8_APPEND STEP8_UPDATE_ROWS ";\n"
+    "  END IF;\n"
+    "  RETURN NULL;\n"
+    "END $$;\n"
+    "CREATE TRIGGER devices_counted AFTER INSERT OR DELETE OR UPDATE OF state, model,\n"
+    "  firmware_version ON devices FOR EACH ROW EXECUTE FUNCTION devices_counted();\n";
+/* SQLite has one writer at a time, so its triggers add to the counters directly: nothing
+ * piles up to fold, and an import writes no extra rows. */
+#define STEP8_ADD                                                                                  \
+    " ON CONFLICT (dimension, value) DO UPDATE SET devices = devices + excluded.devices"
+static const char step8_sqlite[] =
+    STEP8_COMMON
+    "CREATE TRIGGER devices_counted_insert AFTER INSERT ON devices BEGIN\n"
+    "  INSERT INTO device_counts (dimension, value, devices) VALUES " STEP8_ROWS("NEW", "1")
+    STEP8_ADD ";\n"
+    "END;\n"
+    "CREATE TRIGGER devices_counted_delete AFTER DELETE ON devices BEGIN\n"
+    "  INSERT INTO device_counts (dimension, value, devices) VALUES " STEP8_ROWS("OLD", "-1")
+    STEP8_ADD ";\n"
+    "END;\n"
+    "CREATE TRIGGER devices_counted_update AFTER UPDATE OF state, model, firmware_version\n"
+    "  ON devices WHEN " STEP8_CHANGED " BEGIN\n"
+    "  INSERT INTO device_counts (dimension, value, devices) " STEP8_UPDATE_ROWS STEP8_ADD ";\n"
+    "END;\n";
+
 static const pv_migration steps[] = {
     {1,
      "provisioning schema: accounts, devices, codes, parameters, secrets, firmware, reports, "
@@ -447,11 +540,16 @@ static const pv_migration steps[] = {
     {6, "firmware rollouts: stages, cohort membership, per-device upgrade outcomes", step6, NULL},
     {7, "render changes: what a node's profile cache must forget (triggers)", step7,
      step7_sqlite},
+    {8, "devices indexed by state, model and firmware version (search); counts kept by "
+        "triggers (dashboard)",
+     step8, step8_sqlite},
 };
 
 const pv_store_table pv_store_tables[] = {
     {"accounts", "SELECT COUNT(*) FROM accounts"},
     {"devices", "SELECT COUNT(*) FROM devices"},
+    {"device_counts", "SELECT COUNT(*) FROM device_counts"},
+    {"device_count_changes", "SELECT COUNT(*) FROM device_count_changes"},
     {"binding_codes", "SELECT COUNT(*) FROM binding_codes"},
     {"rate_limits", "SELECT COUNT(*) FROM rate_limits"},
     {"param_sets", "SELECT COUNT(*) FROM param_sets"},

@@ -7,9 +7,12 @@
  * A search walks the devices in MAC order from the page's cursor (keyset
  * pagination: the cursor is the last MAC of the previous page, never an
  * offset, so page 5 000 costs what page 1 costs). A MAC prefix becomes a
- * range of the primary key, an account the (account_id, mac) index; state,
- * model and firmware filter the rows that range reads (no index of their
- * own: see docs/console.md for what that costs on a rare value).
+ * range of the primary key, an account the (account_id, mac) index, state,
+ * model and firmware their (column, mac) indexes (schema step 8), so a rare
+ * value costs what a common one does.
+ *
+ * The dashboard's counts by state, model and firmware are kept by the store
+ * as devices change (triggers, schema step 8), not counted per read.
  *
  * Stateless; the caller's handle and thread.
  */
@@ -19,10 +22,10 @@
 #include "store/store.h"
 
 typedef struct pv_store_device_query {
-    char mac_prefix[13]; /* hex digits, lower case, no separators; "" = any */
-    int64_t account_id;  /* 0 = any */
-    const char *state;   /* "SEC-PRV-2"...; NULL or "" = any */
-    const char *model;   /* exact; NULL or "" = any */
+    char mac_prefix[13];  /* hex digits, lower case, no separators; "" = any */
+    int64_t account_id;   /* 0 = any */
+    const char *state;    /* "SEC-PRV-2"...; NULL or "" = any */
+    const char *model;    /* exact; NULL or "" = any */
     const char *firmware; /* exact firmware_version; NULL or "" = any */
 } pv_store_device_query;
 
@@ -33,14 +36,20 @@ int pv_store_mac_prefix(const char *in, char out[13], pv_error *err);
 /* One page of the devices q matches, in MAC order (page->after: the cursor): the console's
  * search and the admin API's GET /devices?mac_prefix=. */
 int pv_store_device_find(pv_store *s, const pv_store_device_query *q, pv_store_page *page,
-                           pv_store_device **rows, size_t *n, pv_error *err);
+                         pv_store_device **rows, size_t *n, pv_error *err);
 
 /* The devices by one column, for the dashboard: fn(data, value or "", count) per value,
- * most devices first, at most limit values. */
+ * most devices first, at most limit values. Reads the kept counts (a few rows however
+ * many devices), folding the changes appended since the last read first when there are
+ * many (outside a transaction). */
 typedef enum { PV_DEVICE_BY_STATE, PV_DEVICE_BY_MODEL, PV_DEVICE_BY_FIRMWARE } pv_store_device_by;
 int pv_store_device_counts(pv_store *s, pv_store_device_by by, size_t limit,
                            void (*fn)(void *data, const char *value, int64_t count), void *data,
                            pv_error *err);
+
+/* Adds the changes the triggers appended to the kept counts and removes them, in one
+ * transaction (pv_store_device_counts does it when they pile up). */
+int pv_store_device_counts_fold(pv_store *s, pv_error *err);
 
 /* How many devices a parameter scope reaches ("global", "model:M", "account:N",
  * "device:MAC"): what a change of that scope's set re-renders. */

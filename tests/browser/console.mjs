@@ -94,7 +94,8 @@ try {
   await shot(page, "09-resync");
 
   await page.goto(`${CONSOLE}/dashboard`);
-  check((await page.locator("svg[role=img]").count()) === 4, "four charts");
+  // devices by state, model, firmware, the totals since the start; three per-minute charts
+  check((await page.locator("svg[role=img]").count()) === 7, "seven charts");
   await axe(page, "dashboard");
   await shot(page, "10-dashboard");
   await page.goto(`${CONSOLE}/audit?subject=${MAC}`);
@@ -154,6 +155,9 @@ try {
   check((await bob.count()) === 1, "the customer listed");
   await bob.locator("input[type=password]").fill("bob password 2");
   await Promise.all([page.waitForNavigation(), bob.locator("button[type=submit]").click()]);
+  const alice = page.locator("#customers tbody tr", { hasText: "alice" });
+  await Promise.all([page.waitForNavigation(), alice.locator("button.api[data-method=DELETE]").click()]);
+  check((await page.locator("#customers tbody tr", { hasText: "alice" }).count()) === 0, "a customer deleted");
   await axe(page, "account-customers");
   await shot(page, "12e-account-customers");
 

@@ -78,9 +78,12 @@ print(ok, total, running, sorted(actors))
 PY
 }
 bound_done() { set -- $(bound_outcomes); [ "$1" = "$N" ] && [ "$3" = 0 ]; }
+# NOTIFY transactions Kamailio relayed (a UDP retransmission, when a busy phone answers late, is
+# logged again with the same Call-ID and CSeq: counted once)
+relayed() { grep -o 'relay NOTIFY [^ ]* cid=[^ ]* cseq=[0-9]*' "$T/kamailio.log" | sort -u | wc -l; }
 wait_until 120 "every phone's NOTIFY after its binding answered 200" bound_done
 expect_eq "$(bound_outcomes)" "$N $N 0 ['server']" "one check-sync per bound phone, sent by the server"
-expect_eq "$(grep -c 'relay NOTIFY' "$T/kamailio.log")" "$((N * 2))" "each went through Kamailio, challenged"
+expect_eq "$(relayed)" "$((N * 2))" "each went through Kamailio, challenged"
 expect_eq "$("$P" audit list --actor server --json | py 'sorted({x["action"] for x in (j["items"] if isinstance(j, dict) else j)})')" \
   "['device.check-sync']" "audited as the server's"
 
@@ -88,14 +91,14 @@ expect_eq "$("$P" audit list --actor server --json | py 'sorted({x["action"] for
 expect_status 0 "$P" device resync --all --rate 200/s --wait --timeout 120 --json
 expect_eq "$(py 'j["outcomes"]["ok"], j["total"], {d["via"] for d in j["devices"]}, all(d["challenged"] for d in j["devices"])' <"$T/.out")" \
   "$N $N {'proxy'} True" "every phone answered 200 through Kamailio"
-expect_eq "$(grep -c 'relay NOTIFY' "$T/kamailio.log")" "$((N * 4))" "Kamailio relayed each NOTIFY and its answer to the challenge"
+expect_eq "$(relayed)" "$((N * 4))" "Kamailio relayed each NOTIFY and its answer to the challenge"
 
 # --- direct: the account's choice; Kamailio sees none of it ---
 "$P" account update fleet --settings '{"sip_delivery":"direct"}' >/dev/null
 expect_status 0 "$P" device resync --account fleet --rate 200/s --wait --timeout 120 --json
 expect_eq "$(py 'j["outcomes"]["ok"], {d["via"] for d in j["devices"]}' <"$T/.out")" \
   "$N {'direct'}" "every phone reached at the address it provisioned from"
-expect_eq "$(grep -c 'relay NOTIFY' "$T/kamailio.log")" "$((N * 4))" "nothing more through Kamailio"
+expect_eq "$(relayed)" "$((N * 4))" "nothing more through Kamailio"
 
 wait "$FLEET_PID" || fail "fleet: $(tail -5 "$T/fleet.err"; head -c 1500 "$T/fleet.json")"
 python3 - "$T/fleet.json" $N <<'PY' || fail "fleet report"

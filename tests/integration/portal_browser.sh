@@ -14,11 +14,7 @@
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/phone_lib.bash"
 
-B="$PV_SRC/tests/browser"
-command -v node >/dev/null || fail "node not found: scripts/deps.sh installs nodejs"
-[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || fail "chromium not found: scripts/deps.sh installs it"
-[ -d "$B/node_modules/playwright-core" ] && [ -d "$B/node_modules/axe-core" ] ||
-  fail "tests/browser/node_modules missing: run scripts/deps.sh (npm ci in tests/browser)"
+browser_ready
 
 D="$T/data"
 MAC=000e08c0ffee

@@ -102,3 +102,13 @@ metric() {
 cert_sha256() {
   openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f'
 }
+
+# browser_ready — the browser tests' tools (tests/browser): node, Debian's chromium, and
+# playwright-core with axe-core from the lockfile; sets B to tests/browser.
+browser_ready() {
+  B="$PV_SRC/tests/browser"
+  command -v node >/dev/null || fail "node not found: scripts/deps.sh installs nodejs"
+  [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || fail "chromium not found: scripts/deps.sh installs it"
+  [ -d "$B/node_modules/playwright-core" ] && [ -d "$B/node_modules/axe-core" ] ||
+    fail "tests/browser/node_modules missing: run scripts/deps.sh (npm ci in tests/browser)"
+}

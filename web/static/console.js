@@ -44,6 +44,8 @@
           if (outcome) say(outcome, res);
           b.disabled = false;
           then(b, res, null);
+          // A rollout's decision changes what the page shows: read it again.
+          if (res.status < 400 && b.closest(".reload")) location.reload();
           // A new binding code: shown this once, on the card to print for the customer.
           var card = document.getElementById("card");
           if (card && res.status === 201 && res.json && res.json.code) {
@@ -59,15 +61,18 @@
         .catch(function () { outcome.textContent = "network error"; b.disabled = false; });
     });
   });
-  // A form sent as JSON: its [data-key] inputs are the body (data-type="int": a number;
-  // data-null: empty is null).
+  // A form sent as JSON: its [data-key] inputs are the body (data-type="int" or "number": a
+  // number; "list": numbers separated by commas, an array; data-null: empty is null; a form
+  // with data-omit-empty leaves empty inputs out, so the API's defaults apply).
   each("form.api-form", function (f) {
     f.addEventListener("submit", function (e) {
       e.preventDefault();
       var body = {};
       each("[data-key]", function (el) {
-        var v = el.value;
-        if (el.getAttribute("data-type") === "int") v = v === "" ? null : Number(v);
+        var v = el.value, type = el.getAttribute("data-type");
+        if (v.trim() === "" && f.hasAttribute("data-omit-empty")) return;
+        if (type === "int" || type === "number") v = v === "" ? null : Number(v);
+        else if (type === "list") v = v.split(",").map(function (x) { return Number(x.trim()); });
         else if (v === "" && el.hasAttribute("data-null")) v = null;
         body[el.getAttribute("data-key")] = v;
       }, f);
@@ -148,9 +153,9 @@
       return call("PUT", path + (dry ? "?dry_run=1" : ""), JSON.stringify(body)).then(function (res) {
         var j = res.json || {};
         if (dry && res.status === 200) {
-          verdict.textContent = sf.getAttribute("data-t-dry").replace("{changed}", j.changed)
-            .replace("{devices}", j.devices).replace("{failed}", j.would_fail) +
-            (j.first_failure ? " (first: " + j.first_failure + ")" : "");
+          verdict.textContent = fill(sf.getAttribute("data-t-dry"),
+            { changed: j.changed, devices: j.devices, failed: j.would_fail }) +
+            (j.first_failure ? " " + fill(sf.getAttribute("data-t-first"), { first: j.first_failure }) : "");
           verdict.className = "verdict " + (j.would_fail ? "error" : "ok");
           return;
         }

@@ -1,0 +1,215 @@
+/*
+ * search_store.c — the console's device search and dashboard counts on a large store
+ * (issue 13 item 1: "fast on 1 000 000 devices"), driven by bench/search.sh.
+ *
+ *   search_store seed DB N
+ *       N devices (MAC 02xxxxxxxxxx) in the store DB names (an SQLite path or a PostgreSQL
+ *       URL) through the store API, in transactions of 5 000, shaped like a provider's fleet:
+ *       1 000 accounts, one of them (C-big) holding every second device; four common models
+ *       and a rare one (1 device in 10 007); 97 % of the devices in SEC-PRV-2, 2 % SP-CUST,
+ *       1 % MFG-RESET (never provisioned, no firmware), none in SEC-PRV-1; 70 % on the current
+ *       firmware, the rest on the previous one, 1 in 9 973 on a beta. Prints one JSON line.
+ *
+ *   search_store measure DB LABEL
+ *       Runs each search the console makes (a page of 50, pv_store_device_find) and the
+ *       dashboard's three counts (pv_store_device_counts) 7 times and prints the median of
+ *       each in milliseconds, one JSON line labelled LABEL (bench/search.sh runs it with the
+ *       indexes of schema step 8 and again after dropping them: the same run's reference).
+ *
+ * Bounded: N ≤ 10 000 000; 7 runs per query.
+ */
+#include "store/store.h"
+#include "store/store_device_search.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RUNS 7
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void die(const char *what, const pv_error *err)
+{
+    fprintf(stderr, "search_store: %s: %s\n", what, err ? err->msg : "failed");
+    exit(1);
+}
+
+#define CHECK(expr)                                                                                \
+    do {                                                                                           \
+        if ((expr) != 0)                                                                           \
+            die(#expr, &err);                                                                      \
+    } while (0)
+
+static pv_store *open_store(const char *url)
+{
+    pv_error err;
+    pv_store *s = NULL;
+    CHECK(pv_store_open(url, &s, &err));
+    CHECK(pv_store_migrate(s, NULL, &err));
+    return s;
+}
+
+static const char *const models[] = {"CP-8841-3PCC", "CP-7841-3PCC", "SPA504G", "CP-6841-3PCC"};
+#define RARE_MODEL "CP-8851-3PCC"
+#define FW_NEW "sip88xx.12-0-1MPP0001-187"
+#define FW_OLD "sip88xx.11-3-7MPP0001-609"
+#define FW_BETA "sip88xx.12-1-0MPP0001-beta"
+
+static int seed(const char *url, uint64_t n)
+{
+    pv_error err;
+    pv_store *s = open_store(url);
+    int64_t now = (int64_t)time(NULL), ids[1000];
+    double t0 = now_ms();
+    CHECK(pv_store_begin(s, &err));
+    for (int a = 0; a < 1000; a++) {
+        char name[32], customer[48];
+        (void)snprintf(name, sizeof name, a == 0 ? "C-big" : "C-%04d", a);
+        (void)snprintf(customer, sizeof customer, "Customer %d", a);
+        pv_store_account acct = {.name = name, .customer = customer};
+        CHECK(pv_store_account_create(s, &acct, now, &ids[a], &err));
+    }
+    CHECK(pv_store_commit(s, &err));
+    for (uint64_t i = 0; i < n; i++) {
+        if (i % 5000 == 0)
+            CHECK(pv_store_begin(s, &err));
+        pv_store_device d = {.model = (char *)(i % 10007 == 3 ? RARE_MODEL : models[(i / 2) % 4]),
+                             .account_id = i % 2 == 0 ? ids[0] : ids[1 + (i / 2) % 999],
+                             .state = i % 100 < 97   ? PV_STATE_SEC_PRV_2
+                                      : i % 100 < 99 ? PV_STATE_SP_CUST
+                                                     : PV_STATE_MFG_RESET};
+        (void)snprintf(d.mac, sizeof d.mac, "02%010" PRIx64, i);
+        CHECK(pv_store_device_create(s, &d, now, &err));
+        if (d.state != PV_STATE_MFG_RESET)
+            CHECK(pv_store_device_seen(s, d.mac, now,
+                                       i % 9973 == 5 ? FW_BETA
+                                       : i % 10 < 7  ? FW_NEW
+                                                     : FW_OLD,
+                                       NULL, NULL, NULL, &err));
+        if (i % 5000 == 4999 || i + 1 == n)
+            CHECK(pv_store_commit(s, &err));
+        if (i % 100000 == 99999)
+            fprintf(stderr, "search_store: %" PRIu64 " devices, %.1f s\n", i + 1,
+                    (now_ms() - t0) / 1e3);
+    }
+    /* CPU time too: on a shared machine the wall clock also counts the neighbours' turns */
+    printf("{\"bench\":\"search_store_seed\",\"store\":\"%s\",\"devices\":%" PRIu64
+           ",\"seconds\":%.1f,\"cpu_seconds\":%.1f}\n",
+           pv_store_backend(s), n, (now_ms() - t0) / 1e3, (double)clock() / CLOCKS_PER_SEC);
+    pv_store_close(s);
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct search {
+    const char *name;
+    const char *prefix, *account, *state, *model, *firmware;
+    int page; /* 1 = the first page; 2 = the page after it (the cursor) */
+} search;
+
+static const search searches[] = {
+    {"mac_prefix", "02000001", NULL, NULL, NULL, NULL, 1},
+    {"common_model", "", NULL, NULL, "SPA504G", NULL, 1},
+    {"common_model_page2", "", NULL, NULL, "SPA504G", NULL, 2},
+    {"rare_model", "", NULL, NULL, RARE_MODEL, NULL, 1},
+    {"absent_model", "", NULL, NULL, "CP-9999-3PCC", NULL, 1},
+    {"rare_state", "", NULL, "MFG-RESET", NULL, NULL, 1},
+    {"rare_state_page2", "", NULL, "MFG-RESET", NULL, NULL, 2},
+    {"big_account_absent_state", "", "C-big", "SEC-PRV-1", NULL, NULL, 1},
+    {"big_account_rare_state", "", "C-big", "MFG-RESET", NULL, NULL, 1},
+    {"small_account", "", "C-0500", NULL, NULL, NULL, 1},
+    {"rare_firmware", "", NULL, NULL, NULL, FW_BETA, 1},
+    {"absent_firmware", "", NULL, NULL, NULL, "sip88xx.10-0-0MPP", 1},
+    {"state_and_model", "", NULL, "SP-CUST", "CP-6841-3PCC", NULL, 1},
+};
+
+static double run_search(pv_store *s, const search *q, int64_t account_id)
+{
+    pv_error err;
+    pv_store_device_query dq = {
+        .account_id = account_id, .state = q->state, .model = q->model, .firmware = q->firmware};
+    CHECK(pv_store_mac_prefix(q->prefix, dq.mac_prefix, &err));
+    pv_store_page page = {.limit = 50};
+    double t = 0;
+    for (int p = 1; p <= q->page; p++) {
+        pv_store_device *rows = NULL;
+        size_t n = 0;
+        double a = now_ms();
+        CHECK(pv_store_device_find(s, &dq, &page, &rows, &n, &err));
+        t = now_ms() - a;
+        pv_store_devices_free(rows, n);
+    }
+    return t;
+}
+
+static void count_none(void *data, const char *value, int64_t count)
+{
+    (void)value;
+    *(int64_t *)data += count;
+}
+
+static int measure(const char *url, const char *label)
+{
+    pv_error err;
+    pv_store *s = open_store(url);
+    printf("{\"bench\":\"search_store\",\"store\":\"%s\",\"label\":\"%s\"", pv_store_backend(s),
+           label);
+    for (size_t i = 0; i < sizeof searches / sizeof searches[0]; i++) {
+        int64_t account_id = 0;
+        if (searches[i].account != NULL) {
+            pv_store_account a = {0};
+            CHECK(pv_store_account_get_by_name(s, searches[i].account, &a, &err));
+            account_id = a.id;
+            pv_store_account_free(&a);
+        }
+        double t[RUNS];
+        for (int r = 0; r < RUNS; r++)
+            t[r] = run_search(s, &searches[i], account_id);
+        qsort(t, RUNS, sizeof t[0], cmp_double);
+        printf(",\"%s_ms\":%.2f", searches[i].name, t[RUNS / 2]);
+        fflush(stdout);
+    }
+    double t[RUNS];
+    int64_t devices = 0;
+    for (int r = 0; r < RUNS; r++) {
+        double a = now_ms();
+        devices = 0;
+        CHECK(pv_store_device_counts(s, PV_DEVICE_BY_STATE, 12, count_none, &devices, &err));
+        CHECK(pv_store_device_counts(s, PV_DEVICE_BY_MODEL, 12, count_none, &devices, &err));
+        CHECK(pv_store_device_counts(s, PV_DEVICE_BY_FIRMWARE, 12, count_none, &devices, &err));
+        t[r] = now_ms() - a;
+    }
+    qsort(t, RUNS, sizeof t[0], cmp_double);
+    printf(",\"dashboard_counts_ms\":%.2f,\"devices_counted\":%" PRId64 "}\n", t[RUNS / 2],
+           devices / 3);
+    pv_store_close(s);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "seed") == 0) {
+        uint64_t n = strtoull(argv[3], NULL, 10);
+        if (n == 0 || n > 10000000)
+            die("want 0 < N <= 10000000", NULL);
+        return seed(argv[2], n);
+    }
+    if (argc == 4 && strcmp(argv[1], "measure") == 0)
+        return measure(argv[2], argv[3]);
+    fprintf(stderr, "usage: search_store seed DB N\n"
+                    "       search_store measure DB LABEL\n");
+    return 2;
+}

@@ -1,0 +1,137 @@
+// The console's firmware page, dashboard rates and report diff in a real browser
+// (integration.console_fleet_browser runs this in two phases; docs/console.md). The shell script
+// starts the server, the fleet and the desk phone, and passes by environment: CONSOLE, OUT, WAIT,
+// PHASE ("create": the operator creates a rollout with the form; "halted": after the fleet made
+// it halt), MODEL and OLD (the rollout's model and the version it leaves), DESK (a phone with a
+// full report), SECRET (its line password, never to be on a page), OPS/OPS_PW, VIEW/VIEW_PW.
+import { env, WAIT_MS, check, checks, audited, axe, shot, launch } from "./harness.mjs";
+
+const CONSOLE = env("CONSOLE"), PHASE = env("PHASE"), MODEL = env("MODEL"), OLD = env("OLD");
+const DESK = env("DESK"), SECRET = env("SECRET");
+const OPS = env("OPS"), OPS_PW = env("OPS_PW"), VIEW = env("VIEW"), VIEW_PW = env("VIEW_PW");
+
+const browser = await launch();
+
+async function session(name, password) {
+  const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } });
+  ctx.setDefaultTimeout(WAIT_MS);
+  const page = await ctx.newPage();
+  await page.goto(`${CONSOLE}/login`);
+  await page.fill("#login", name);
+  await page.fill("#password", password);
+  await Promise.all([page.waitForURL(`${CONSOLE}/devices`), page.click("main button[type=submit]")]);
+  return page;
+}
+
+try {
+  const ops = await session(OPS, OPS_PW);
+  if (PHASE === "create") {
+    await ops.goto(`${CONSOLE}/firmware`);
+    check((await ops.textContent("main")).includes("No rollout yet"), "no rollout yet");
+    check(await ops.isVisible("form.api-form"), "the create form for an operator");
+    await axe(ops, "firmware-empty");
+    await shot(ops, "01-firmware-empty");
+    // The form is the API's POST /rollouts: empty fields keep its defaults.
+    await ops.fill("#rc-name", "bad");
+    await ops.fill("#rc-model", MODEL);
+    await ops.fill("#rc-from_version", OLD);
+    await ops.fill("#rc-canary", "10");
+    await ops.fill("#rc-cohorts", "50, 100");
+    await ops.fill("#rc-max_in_flight", "10");
+    await ops.fill("#rc-per_minute", "600");
+    await ops.fill("#rc-soak_s", "20");
+    await Promise.all([ops.waitForEvent("load"), ops.click("#rollout-create")]);
+    const section = ops.locator("section.rollout", { hasText: "bad" });
+    check(await section.isVisible(), "the new rollout on the page");
+    check((await section.locator(".rstate").textContent()) === "running", "it runs");
+    check((await section.locator("tbody tr").count()) === 3, "canary, 50 %, 100 %: three stages");
+    check(await section.locator("button.api[data-path$='/abort']").isVisible(), "abort offered");
+    check(!(await section.locator("button.api[data-path$='/resume']").count()), "no resume while running");
+    await axe(ops, "firmware-running");
+    await shot(ops, "02-firmware-running");
+    // A refusal of the API is said on the page: the same name again (409).
+    await ops.fill("#rc-name", "bad");
+    await ops.fill("#rc-model", MODEL);
+    await ops.click("#rollout-create");
+    await ops.locator("#rollout-form .verdict", { hasText: /^409/ }).waitFor();
+    const refused = await ops.textContent("#rollout-form .verdict");
+    check(refused.includes("exists") || refused.includes("bad"), `a second 'bad' refused: ${refused}`);
+  } else {
+    // The halted rollout: its reason, the canary's failures, the decisions offered.
+    await ops.goto(`${CONSOLE}/firmware`);
+    const section = ops.locator("section.rollout", { hasText: "bad" });
+    check((await section.locator(".rstate").textContent()) === "halted", "halted on the page");
+    const alert = await section.locator("p.error[role=alert]").textContent();
+    check(alert.includes("failed the upgrade"), `the halt's reason shown (${alert})`);
+    const canary = section.locator("tbody tr").first();
+    check((await canary.locator("th").textContent()).includes("canary 10"), "the canary's row");
+    const failed = Number(await canary.locator("td").nth(6).textContent());
+    check(failed > 0, `the canary's failures counted (${failed})`);
+    check(await canary.locator("td.bad").count() > 0, "failures marked");
+    const later = section.locator("tbody tr").nth(1).locator("td");
+    const beyond = Number(await later.nth(4).textContent()) + Number(await later.nth(5).textContent()) +
+      Number(await later.nth(6).textContent()) + Number(await later.nth(7).textContent());
+    check(beyond === 0, "no device of the next stage admitted");
+    check(await section.locator("button.api[data-path$='/resume']").isVisible(), "resume offered");
+    await axe(ops, "firmware-halted");
+    await shot(ops, "03-firmware-halted");
+
+    // The dashboard: the hour's rates from the server's samples, and the halt "now".
+    await ops.goto(`${CONSOLE}/dashboard`);
+    const rates = await ops.locator("#rates figure").count();
+    check(rates === 3, `three per-minute charts (${rates})`);
+    const title = await ops.locator("#rates figure.m0 svg title").textContent();
+    const hour = Number(title.replace(/^[^:]*: /, "").split(" ")[0]);
+    check(hour > 0, `resyncs in the last hour (${title})`);
+    check((await ops.locator("#rates figure.m0 rect.bar[height]").evaluateAll(
+      (rs) => rs.filter((r) => Number(r.getAttribute("height")) > 0).length)) > 0, "a resync column drawn");
+    const now = await ops.textContent("#now");
+    check(now.includes("bad") && now.includes("halted"), "the halted rollout under 'happening now'");
+    check(now.includes("failed the upgrade"), "with its reason");
+    await ops.click("details summary");
+    await axe(ops, "dashboard");
+    await shot(ops, "04-dashboard");
+
+    // The desk phone's full report against its rendering now.
+    await ops.goto(`${CONSOLE}/devices/${DESK}`);
+    const diff = ops.locator("#report-diff");
+    check((await diff.locator(".kind").textContent()) === "full", "the newest report is a full one");
+    const changed = diff.locator("tr.changed", { hasText: "Station_Name" });
+    check(await changed.isVisible(), "Station_Name changed since the report");
+    check((await changed.textContent()).includes("front-desk"), "its rendered value");
+    check(await diff.locator("tr.missing", { hasText: "Text_Logo" }).isVisible(), "Text_Logo missing");
+    check(!(await diff.locator("tr", { hasText: "Password_1_" }).count()), "the unreported password no difference");
+    check(!(await ops.content()).includes(SECRET), "the line password nowhere on the page");
+    await axe(ops, "device-report-diff");
+    await shot(ops, "05-report-diff");
+    await Promise.all([ops.waitForURL(/\/reveal$/), ops.click("#reveal")]);
+    check(!(await ops.locator("#report-diff").innerHTML()).includes(SECRET), "not in the diff after a reveal either");
+
+    // The viewer: the same pages, no button and no form; the API refuses a decision (403).
+    const view = await session(VIEW, VIEW_PW);
+    await view.goto(`${CONSOLE}/firmware`);
+    check((await view.locator("section.rollout").count()) === 1, "the viewer reads the rollout");
+    check(!(await view.locator("button.api").count()), "no decision button for a viewer");
+    check(!(await view.locator("form.api-form").count()), "no create form for a viewer");
+    await axe(view, "firmware-viewer");
+    await shot(view, "06-firmware-viewer");
+    const csrf = await view.getAttribute("#role", "data-csrf");
+    const status = await view.evaluate(async ([path, token]) => (await fetch(path, {
+      method: "POST", headers: { "X-CSRF-Token": token, "Content-Type": "application/json" }, body: "{}",
+    })).status, ["/api/v1/rollouts/bad/resume", csrf]);
+    check(status === 403, `a viewer's resume refused (${status})`);
+
+    // The operator decides: roll back (the previous version's rule to every admitted member).
+    await ops.goto(`${CONSOLE}/firmware`);
+    await Promise.all([ops.waitForEvent("load"),
+      ops.click("section.rollout button.api[data-path$='/rollback']")]);
+    const after = ops.locator("section.rollout", { hasText: "bad" });
+    check((await after.locator(".rstate").textContent()) === "rolled back", "rolled back on the page");
+    check(!(await after.locator("button.api").count()), "nothing left to decide");
+    await axe(ops, "firmware-rolled-back");
+    await shot(ops, "07-firmware-rolled-back");
+  }
+  console.log(`ok: console fleet browser (${PHASE}): ${checks()} checks; axe on ${audited.join(", ")}`);
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,268 @@
+/* Unit tests for the console's device search and the dashboard's kept counts, on both stores
+ * (PV_TEST_PG, integration.store_postgres): every combination of filters pages through exactly
+ * the devices a plain reading of the whole table finds, in MAC order; the counts follow every
+ * way a device changes (create, import, state, model, firmware, release, delete) with and
+ * without a fold; and schema step 8 on a database that already holds devices counts them. */
+/* Covers src/store/store_device_search.c and schema step 8 in src/store/migrations.c. */
+#include "store_test.h"
+
+#include "store/migrations.h"
+#include "store/store_device_search.h"
+
+#include <string.h>
+
+static pv_store *S(void **state)
+{
+    return ((store_fixture *)*state)->s;
+}
+
+static const char *const models[] = {"CP-8841-3PCC", "SPA504G", "CP-6841-3PCC"};
+static const char *const firmwares[] = {"sip88xx.12-0-1MPP", "sip88xx.11-3-7MPP"};
+
+/* 211 devices over two accounts, three models, three states (one of them rare), two firmware
+ * versions and none (never seen). */
+static void seed(pv_store *s, int64_t acct[2])
+{
+    pv_store_account a = {.name = "acme", .customer = "ACME", .settings = "{}"};
+    assert_ok(pv_store_account_create(s, &a, 100, &acct[0], e));
+    a.name = "globex";
+    assert_ok(pv_store_account_create(s, &a, 100, &acct[1], e));
+    assert_ok(pv_store_begin(s, e));
+    for (int i = 0; i < 211; i++) {
+        pv_store_device d = {.model = (char *)models[i % 3],
+                             .account_id = i % 5 == 0 ? acct[1] : acct[0],
+                             .state = i % 13 == 0  ? PV_STATE_MFG_RESET
+                                      : i % 4 == 0 ? PV_STATE_SP_CUST
+                                                   : PV_STATE_SEC_PRV_2};
+        snprintf(d.mac, sizeof d.mac, "0004f2%06x", i * 7919);
+        assert_ok(pv_store_device_create(s, &d, 100, e));
+        if (d.state != PV_STATE_MFG_RESET)
+            assert_ok(
+                pv_store_device_seen(s, d.mac, 101, firmwares[i % 7 == 0], NULL, NULL, NULL, e));
+    }
+    assert_ok(pv_store_commit(s, e));
+}
+
+/* Every device, read the plain way (pages of the MAC-ordered list). */
+static size_t all_devices(pv_store *s, pv_store_device **out)
+{
+    size_t total = 0, cap = 0;
+    *out = NULL;
+    pv_store_page page = {.limit = 100};
+    do {
+        pv_store_device *rows = NULL;
+        size_t n = 0;
+        assert_ok(pv_store_device_list(s, 0, &page, &rows, &n, e));
+        if (total + n > cap) {
+            cap = (total + n) * 2;
+            *out = pv_reallocarray(*out, cap, sizeof **out);
+        }
+        memcpy(*out + total, rows, n * sizeof *rows);
+        total += n;
+        free(rows); /* the strings moved to *out */
+    } while (page.after[0] != '\0');
+    return total;
+}
+
+static bool matches(const pv_store_device *d, const pv_store_device_query *q)
+{
+    return strncmp(d->mac, q->mac_prefix, strlen(q->mac_prefix)) == 0 &&
+           (q->account_id == 0 || d->account_id == q->account_id) &&
+           (q->state == NULL || strcmp(pv_store_state_name(d->state), q->state) == 0) &&
+           (q->model == NULL || (d->model != NULL && strcmp(d->model, q->model) == 0)) &&
+           (q->firmware == NULL ||
+            (d->firmware_version != NULL && strcmp(d->firmware_version, q->firmware) == 0));
+}
+
+static void every_filter_combination_pages_through_its_devices(void **state)
+{
+    pv_store *s = S(state);
+    int64_t acct[2];
+    seed(s, acct);
+    pv_store_device *all = NULL;
+    size_t total = all_devices(s, &all);
+    assert_int_equal(total, 211);
+    const char *prefixes[] = {"", "0004f20"};
+    for (unsigned which = 0; which < 16 * 2; which++) {
+        pv_store_device_query q = {
+            .state = which & 1 ? "SP-CUST" : NULL,
+            .model = which & 2 ? "SPA504G" : NULL,
+            .firmware = which & 4 ? firmwares[1] : NULL,
+            .account_id = which & 8 ? acct[1] : 0,
+        };
+        strcpy(q.mac_prefix, prefixes[which >> 4]);
+        size_t want = 0, got = 0, pages = 0;
+        for (size_t i = 0; i < total; i++)
+            want += matches(&all[i], &q);
+        pv_store_page page = {.limit = 4};
+        char last[13] = "";
+        do {
+            pv_store_device *rows = NULL;
+            size_t n = 0;
+            assert_ok(pv_store_device_find(s, &q, &page, &rows, &n, e));
+            for (size_t i = 0; i < n; i++) {
+                assert_true(matches(&rows[i], &q));
+                assert_true(strcmp(rows[i].mac, last) > 0); /* MAC order, none twice */
+                strcpy(last, rows[i].mac);
+            }
+            got += n;
+            pages++;
+            pv_store_devices_free(rows, n);
+        } while (page.after[0] != '\0' && pages < 100);
+        if (got != want)
+            fail_msg("filters %u: %zu devices found, %zu match", which, got, want);
+    }
+    /* A rare value and one no device has: the index answers, the result is right. */
+    pv_store_device_query none = {.model = "CP-9999-3PCC"};
+    pv_store_page page = {.limit = 10};
+    pv_store_device *rows = NULL;
+    size_t n = 99;
+    assert_ok(pv_store_device_find(s, &none, &page, &rows, &n, e));
+    assert_int_equal(n, 0);
+    assert_string_equal(page.after, "");
+    pv_store_devices_free(rows, n);
+    pv_store_devices_free(all, total);
+}
+
+typedef struct tally {
+    char values[16][64];
+    int64_t counts[16];
+    size_t n;
+} tally;
+
+static void add(void *data, const char *value, int64_t count)
+{
+    tally *t = data;
+    assert_true(t->n < 16);
+    snprintf(t->values[t->n], sizeof t->values[0], "%s", value);
+    t->counts[t->n++] = count;
+}
+
+static int64_t count_of(const tally *t, const char *value)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->values[i], value) == 0)
+            return t->counts[i];
+    return 0;
+}
+
+/* The kept counts of each dimension equal a count of every device, read the plain way; each
+ * chart most devices first. */
+static void counts_agree(pv_store *s)
+{
+    pv_store_device *all = NULL;
+    size_t total = all_devices(s, &all);
+    for (int by = PV_DEVICE_BY_STATE; by <= PV_DEVICE_BY_FIRMWARE; by++) {
+        tally t = {0};
+        assert_ok(pv_store_device_counts(s, by, 16, add, &t, e));
+        int64_t sum = 0;
+        for (size_t i = 0; i < t.n; i++) {
+            assert_true(t.counts[i] > 0);
+            assert_true(i == 0 || t.counts[i] <= t.counts[i - 1]);
+            sum += t.counts[i];
+            int64_t want = 0;
+            for (size_t j = 0; j < total; j++) {
+                const char *v = by == PV_DEVICE_BY_STATE   ? pv_store_state_name(all[j].state)
+                                : by == PV_DEVICE_BY_MODEL ? all[j].model
+                                                           : all[j].firmware_version;
+                want += strcmp(v != NULL ? v : "", t.values[i]) == 0;
+            }
+            if (t.counts[i] != want)
+                fail_msg("dimension %d, '%s': %lld counted, %lld devices", by, t.values[i],
+                         (long long)t.counts[i], (long long)want);
+        }
+        assert_int_equal(sum, (int64_t)total);
+    }
+    pv_store_devices_free(all, total);
+}
+
+static void counts_follow_every_change(void **state)
+{
+    pv_store *s = S(state);
+    int64_t acct[2];
+    seed(s, acct);
+    counts_agree(s);
+    tally t = {0};
+    assert_ok(pv_store_device_counts(s, PV_DEVICE_BY_STATE, 16, add, &t, e));
+    assert_int_equal(count_of(&t, "SEC-PRV-1"), 0); /* no device there: no bar */
+
+    pv_store_device d = {0};
+    assert_ok(pv_store_device_get(s, "0004f2000000", &d, e));
+    free(d.model);
+    d.model = pv_strdup("CP-7841-3PCC");
+    assert_ok(pv_store_device_update(s, &d, 200, e)); /* model */
+    pv_store_device_free(&d);
+    assert_ok(
+        pv_store_device_set_state(s, "0004f2000000", PV_STATE_MFG_RESET, PV_STATE_SP_CUST, 200, e));
+    assert_ok(pv_store_device_seen(s, "0004f2000000", 201, "sip88xx.12-1-0MPP-beta", NULL, NULL,
+                                   NULL, e)); /* first firmware */
+    assert_ok(pv_store_device_seen(s, "0004f2001eef", 201, "sip88xx.12-1-0MPP-beta", NULL, NULL,
+                                   NULL, e)); /* an upgrade */
+    assert_ok(pv_store_device_seen(s, "0004f2001eef", 202, NULL, NULL, NULL, NULL, e)); /* same */
+    assert_ok(pv_store_device_release(s, "0004f2003dde", 203, e));
+    assert_ok(pv_store_device_delete(s, "0004f2005ccd", e));
+    pv_store_device imported = {.mac = "0004f2ffffff", .model = "SPA504G"};
+    assert_ok(pv_store_device_upsert(s, &imported, 204, NULL, e));
+    imported.model = "CP-8841-3PCC";
+    assert_ok(pv_store_device_upsert(s, &imported, 205, NULL, e)); /* re-import, other model */
+    counts_agree(s);
+    memset(&t, 0, sizeof t);
+    assert_ok(pv_store_device_counts(s, PV_DEVICE_BY_MODEL, 16, add, &t, e));
+    assert_int_equal(count_of(&t, "CP-7841-3PCC"), 1);
+    memset(&t, 0, sizeof t);
+    assert_ok(pv_store_device_counts(s, PV_DEVICE_BY_FIRMWARE, 16, add, &t, e));
+    assert_int_equal(count_of(&t, "sip88xx.12-1-0MPP-beta"), 2);
+
+    /* Folded, then changed again: the same answers. */
+    assert_ok(pv_store_device_counts_fold(s, e));
+    counts_agree(s);
+    assert_ok(pv_store_device_delete(s, "0004f2000000", e));
+    counts_agree(s);
+    memset(&t, 0, sizeof t);
+    assert_ok(pv_store_device_counts(s, PV_DEVICE_BY_MODEL, 16, add, &t, e));
+    assert_int_equal(count_of(&t, "CP-7841-3PCC"), 0); /* its last device gone: no bar */
+}
+
+/* Schema step 8 on a database that already holds devices (made with every step, then step 8
+ * taken back as an older provisor would have left it): the counts start from them. */
+static void step8_counts_the_devices_already_there(void **state)
+{
+    store_fixture *f = *state;
+    pv_store *s = S(state);
+    int64_t acct[2];
+    seed(s, acct);
+    assert_int_equal(pv_store_schema_known(), 8);
+    bool pg = store_test_pg() != NULL;
+    pv_store_close(s);
+    f->s = NULL;
+    store_test_sql(f->db, pg ? "DROP TRIGGER devices_counted ON devices; "
+                               "DROP FUNCTION devices_counted(); "
+                               "DROP TABLE device_counts; DROP TABLE device_count_changes; "
+                               "DROP INDEX devices_state; DROP INDEX devices_model; "
+                               "DROP INDEX devices_firmware; "
+                               "DELETE FROM schema_version WHERE version = 8"
+                             : "DROP TRIGGER devices_counted_insert; "
+                               "DROP TRIGGER devices_counted_delete; "
+                               "DROP TRIGGER devices_counted_update; "
+                               "DROP TABLE device_counts; DROP TABLE device_count_changes; "
+                               "DROP INDEX devices_state; DROP INDEX devices_model; "
+                               "DROP INDEX devices_firmware; "
+                               "DELETE FROM schema_version WHERE version = 8");
+    assert_ok(pv_store_open(f->db, &f->s, e));
+    int applied = 0;
+    assert_ok(pv_store_migrate(f->s, &applied, e));
+    assert_int_equal(applied, 1);
+    counts_agree(f->s);
+    assert_ok(pv_store_device_delete(f->s, "0004f2001eef", e)); /* and follow on */
+    counts_agree(f->s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        STORE_TEST(every_filter_combination_pages_through_its_devices),
+        STORE_TEST(counts_follow_every_change),
+        STORE_TEST(step8_counts_the_devices_already_there),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
