@@ -9,9 +9,9 @@
 #
 #   bash bench/capacity.sh [BUILD] [N]
 #   PV_BENCH_DB=postgres  the store on a private PostgreSQL 15 (lib.bash), its CPU measured too
-#   PV_CAP_SERVER_MS      server CPU per HTTPS request the model takes (default 1.08: the issue 4
-#                         HTTPS row of docs/benchmarks.md, handshake + client certificate +
-#                         per-device render and encryption)
+#   PV_CAP_SERVER_MS      server CPU per HTTPS request the model takes (default 1.25: c_req of
+#                         docs/capacity.md, the issue 4 HTTPS row of docs/benchmarks.md — handshake,
+#                         client certificate, a cached answer — plus a render)
 #   PV_CAP_FLEET_MS       the fleet's CPU per HTTPS request (default 2.07: docs/benchmarks.md
 #                         "Follow-ups: parsed TLS credentials", own source address per phone)
 #   PV_CAP_REQUESTS       requests per phone the model expects (default 4: the in-house resync
@@ -55,12 +55,7 @@ wait_tcp "$admin"
 tok=$(grep -A1 '^Admin token' "$W/serve.out" | tail -1 | tr -d ' ' || true)
 [ -z "$tok" ] || export PROVISOR_TOKEN=$tok
 "$B" account create office >/dev/null
-python3 -c "
-print('MAC,model,account')
-for i in range($N): print('00562b%06x,CP-8841-3PCC,office' % i)" >"$W/devices.csv"
-"$B" device import "$W/devices.csv" >/dev/null
-"$B" fleet certs --count "$N" --out "$W/certs" --mix mpp --ca-cert "$W/data/manufacturer/demo-ca.pem" \
-  --ca-key "$W/data/manufacturer/demo-ca.key" >/dev/null
+bench_fleet_phones "$B" "$N" office
 sleep 2 # the import's backends reaped before the PostgreSQL baseline
 s0=$(cpu "$spid") p0=$(pg_cpu) load0=$(loadavg)
 "$B" fleet run --scenario in-house --phones "$N" --mix mpp --random-delay 0 --duration 3600 \
@@ -73,7 +68,7 @@ wait "$spid" || true
 sleep 1
 p1=$(pg_cpu)
 record "$(python3 - "$W/fleet.json" "$N" "$s0" "$s1" "$p0" "$p1" "$load0" "$load1" "$(nproc)" \
-  "${PV_CAP_SERVER_MS:-1.08}" "${PV_CAP_FLEET_MS:-2.07}" "${PV_CAP_REQUESTS:-4}" \
+  "${PV_CAP_SERVER_MS:-1.25}" "${PV_CAP_FLEET_MS:-2.07}" "${PV_CAP_REQUESTS:-4}" \
   "${PV_BENCH_DB:-sqlite}" "$state" "${PV_CAP_HANDSHAKE_RATE:-0}" <<'PY'
 import json, sys
 a = sys.argv

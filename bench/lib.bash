@@ -48,6 +48,19 @@ bench_pg_db() {
   psql -X -q -h "$PG_SOCK" -p "$PG_PORT" -U pv -d postgres -c "CREATE DATABASE $1"
   PG_DB_URL="postgresql:///$1?host=$PG_SOCK&port=$PG_PORT&user=pv"
 }
+# bench_fleet_phones BIN N ACCOUNT — N multiplatform phones as `provisor fleet --mix mpp` numbers
+# them (MAC 00562b000000 up) imported into ACCOUNT through the CLI BIN, and their certificates
+# from the data directory's demo manufacturer CA in $W/certs ($PROVISOR_DATA and the admin URL
+# exported by the caller).
+bench_fleet_phones() {
+  python3 -c "
+print('MAC,model,account')
+for i in range($2): print('00562b%06x,CP-8841-3PCC,$3' % i)" >"$W/devices.csv"
+  "$1" device import "$W/devices.csv" >/dev/null
+  "$1" fleet certs --count "$2" --out "$W/certs" --mix mpp \
+    --ca-cert "$PROVISOR_DATA/manufacturer/demo-ca.pem" \
+    --ca-key "$PROVISOR_DATA/manufacturer/demo-ca.key" >/dev/null
+}
 # bench_db_mb URL SQLITE_FILE — the store's size in MB: the PostgreSQL database URL names (its
 # dbname), or when URL is empty the SQLite file with its -wal and -shm.
 bench_db_mb() {

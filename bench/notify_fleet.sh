@@ -42,12 +42,7 @@ wait_tcp "$admin"
   "{\"lines\":[{\"line\":1,\"user\":\"-\",\"password\":\"pw\"}],\"sip_delivery\":\"$DELIVERY\"}" >/dev/null
 "$B" params set account:fleet 'User_ID_1_={{mac}}' 'Password_1_={{lines.0.password}}' \
   "Proxy_1_=127.0.0.1:$kport" "SIP_Port_1_=$sip" 'Register_Expires_1_=3600' >/dev/null
-python3 -c "
-print('MAC,model,account')
-for i in range($N): print('00562b%06x,CP-8841-3PCC,fleet' % i)" >"$W/devices.csv"
-"$B" device import "$W/devices.csv" >/dev/null
-"$B" fleet certs --count "$N" --out "$W/certs" --mix mpp --ca-cert "$W/data/manufacturer/demo-ca.pem" \
-  --ca-key "$W/data/manufacturer/demo-ca.key" >/dev/null
+bench_fleet_phones "$B" "$N" fleet
 "$B" fleet run --scenario push --phones "$N" --mix mpp --random-delay 0 --period 5 --duration 1800 \
   --max-in-flight 200 --server "http://127.0.0.1:$http" --ca "$W/data/tls/ca.pem" \
   --certs "$W/certs" --sip "$sip" --json >"$W/fleet.json" 2>"$W/fleet.err" &

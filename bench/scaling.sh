@@ -3,8 +3,8 @@
 #
 #   bench/scaling.sh BUILD [SECONDS]       # SECONDS of renders per point (default 10)
 #   PV_SCALING_SQLITE="10000 100000 1000000"  # the sizes per store (these are the defaults;
-#   PV_SCALING_PG="10000 100000"              # PostgreSQL seeds ~1 000 devices/s through the
-#                                             # store API, so 1 000 000 takes ~17 min: opt in;
+#   PV_SCALING_PG="10000 100000"              # PostgreSQL seeds 500-1 000 devices/s through the
+#                                             # store API, so 1 000 000 takes 17-30 min: opt in;
 #                                             # an empty list skips that store)
 #   PV_SCALING_THREADS="1 2"                  # render threads per point, each with its own
 #                                             # store handle (connection), as the server's

@@ -136,6 +136,8 @@ void pv__console_settings_form(pv_buf *out, pv__portal_req *r, const pv_store_ac
     }
     pv_buf_append_str(out, " data-t-dry=\"");
     pv__portal_text(out, r, "settings_dry_run");
+    pv_buf_append_str(out, "\" data-t-first=\"");
+    pv__portal_text(out, r, "first_failure");
     pv_buf_append_str(out, "\" data-t-json=\"");
     pv__portal_text(out, r, "other_settings_bad");
     pv_buf_appendf(out, "\">\n<fieldset class=\"plain\"%s>\n", change ? "" : " disabled");

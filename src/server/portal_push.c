@@ -230,8 +230,10 @@ void pv__portal_resync(pv__portal_req *r, const char *mac)
         bool too_soon = limited > 0; /* the others have no line */
         pv_logf(PV_LOG_INFO, "portal.resync_refused", "login=%s subject=%s reason=%s",
                 r->ses.login.name, subject, too_soon ? "rate" : "no-line");
+        const char *why = mac != NULL ? (too_soon ? "resync_too_soon" : "resync_no_line")
+                                      : (too_soon ? "resync_too_soon_all" : "resync_no_line_all");
         pv__portal_error(r, too_soon ? 429 : 422, too_soon ? "resync_too_soon_title" : "resync_title",
-                         pv__portal_t(r, too_soon ? "resync_too_soon" : "resync_no_line"));
+                         pv__portal_t(r, why));
         pv_push_selection_free(&sel);
         return;
     }

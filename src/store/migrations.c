@@ -393,10 +393,14 @@ static const char step7[] =
     "END $$;\n"
     RC_PG_FN("rc_device",
              "  IF TG_OP = 'DELETE' THEN PERFORM render_change_log('device:' || OLD.mac);\n"
-             "  ELSIF ROW(" RC_DEVICE_OLD ") IS DISTINCT FROM ROW(" RC_DEVICE_NEW ") THEN\n"
-             "    PERFORM render_change_log('device:' || NEW.mac);\n"
+             "  ELSE PERFORM render_change_log('device:' || NEW.mac);\n"
              "  END IF;\n")
-    RC_PG_TRIGGER("rc_devices", "UPDATE OR DELETE", "devices", "rc_device")
+    /* WHEN is evaluated at the UPDATE itself: a last-seen update (every answer's batch)
+     * queues no deferred event and calls no function. */
+    "CREATE CONSTRAINT TRIGGER rc_devices AFTER UPDATE ON devices DEFERRABLE INITIALLY DEFERRED"
+    " FOR EACH ROW WHEN (ROW(" RC_DEVICE_OLD ") IS DISTINCT FROM ROW(" RC_DEVICE_NEW "))"
+    " EXECUTE FUNCTION rc_device();\n"
+    RC_PG_TRIGGER("rc_devices_delete", "DELETE", "devices", "rc_device")
     RC_PG_FN("rc_account",
              "  PERFORM render_change_log('account:' || OLD.id);\n")
     RC_PG_TRIGGER("rc_accounts", "UPDATE OR DELETE", "accounts", "rc_account")
@@ -495,13 +499,18 @@ static const char step8[] =
     "    " STEP8_APPEND "VALUES " STEP8_ROWS("NEW", "1") ";\n"
     "  ELSIF TG_OP = 'DELETE' THEN\n"
     "    " STEP8_APPEND "VALUES " STEP8_ROWS("OLD", "-1") ";\n"
-    "  ELSIF " STEP8_CHANGED " THEN\n"
+    "  ELSE\n"
     "    " STEP8_APPEND STEP8_UPDATE_ROWS ";\n"
     "  END IF;\n"
     "  RETURN NULL;\n"
     "END $$;\n"
-    "CREATE TRIGGER devices_counted AFTER INSERT OR DELETE OR UPDATE OF state, model,\n"
-    "  firmware_version ON devices FOR EACH ROW EXECUTE FUNCTION devices_counted();\n";
+    "CREATE TRIGGER devices_counted AFTER INSERT OR DELETE ON devices\n"
+    "  FOR EACH ROW EXECUTE FUNCTION devices_counted();\n"
+    /* WHEN is evaluated at the UPDATE itself: a fetch's last-seen update (which names
+     * firmware_version, unchanged) calls no function. */
+    "CREATE TRIGGER devices_counted_update AFTER UPDATE OF state, model, firmware_version\n"
+    "  ON devices FOR EACH ROW WHEN (" STEP8_CHANGED ")\n"
+    "  EXECUTE FUNCTION devices_counted();\n";
 /* SQLite has one writer at a time, so its triggers add to the counters directly: nothing
  * piles up to fold, and an import writes no extra rows. */
 #define STEP8_ADD                                                                                  \

@@ -47,6 +47,7 @@ struct pv__stmt {
     const char *sql;
     unsigned gen;  /* the connection generation it was prepared on; 0 = not yet */
     char name[16]; /* "pvN": the server-side prepared statement */
+    bool per_call; /* PV_SQL_PLAN_PER_CALL: sent with its values each time, never prepared */
     int nparams;
     const char *values[MAX_PARAMS];
     int lengths[MAX_PARAMS], formats[MAX_PARAMS];
@@ -175,6 +176,7 @@ static int pg_prepare(void *db, const char *sql, pv__stmt **out, pv_error *err)
         st->pg = pg;
         st->sql = sql;
         st->nparams = n;
+        st->per_call = strncmp(sql, PV_SQL_PLAN_PER_CALL, strlen(PV_SQL_PLAN_PER_CALL)) == 0;
         st->row = -1;
         (void)snprintf(st->name, sizeof st->name, "pv%u", pg->next_name++);
         pg->cache[h].sql = sql;
@@ -365,6 +367,11 @@ static int run(pv__pg *pg, pg_call call, void *arg, PGresult **out, pv_error *er
 static PGresult *call_prepared(pv__pg *pg, void *arg)
 {
     pv__stmt *st = arg;
+    if (st->per_call) { /* the unnamed statement: planned with these values, one round trip */
+        pg->round_trips++;
+        return PQexecParams(pg->conn, st->sql, st->nparams, NULL, st->values, st->lengths,
+                            st->formats, 0);
+    }
     if (st->gen != pg->gen) {
         /* Types are left to the server to infer from where each $n stands. */
         pg->round_trips++;

@@ -43,10 +43,14 @@ static const pv__list_spec device_list = {sizeof(pv_store_device), read_device, 
  * combination but reads the table in MAC order. An absent filter still names its parameter
  * (`$3 = ''`: a constant, evaluated once) so every variant binds the same seven values.
  * $1 is the lower bound (inclusive: the prefix, or the cursor with '!' appended, see
- * below), $2 the prefix's end, $6 the page's limit.
+ * below), $2 the prefix's end, $6 the page's limit. Planned per call on PostgreSQL: with two
+ * filters the best index depends on the values (an account of half the fleet and a state
+ * none of its devices is in: the state's index; a small account: the account's), which a
+ * prepared statement's generic plan cannot know (~1 s instead of ~0.1 s at a million
+ * devices, docs/benchmarks.md); planning costs a fraction of a millisecond.
  */
 #define SEARCH_SQL(st, mo, fw, ac)                                                                 \
-    "SELECT " DEVICE_COLS " FROM devices WHERE mac >= $1 AND mac < $2"                             \
+    PV_SQL_PLAN_PER_CALL "SELECT " DEVICE_COLS " FROM devices WHERE mac >= $1 AND mac < $2"                             \
     " AND " st " AND " mo " AND " fw " AND " ac " ORDER BY mac LIMIT $6"
 #define ST_Y "state = $3"
 #define ST_N "$3 = ''"

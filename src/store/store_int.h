@@ -8,7 +8,10 @@
  * (PostgreSQL's syntax; the SQLite backend rewrites them to ?1, ?2...,
  * outside string literals). A backend prepares
  * each SQL text once per connection and caches it, keyed by the address of
- * the static string, so a hot query costs a bind and a step.
+ * the static string, so a hot query costs a bind and a step. A text that
+ * begins with PV_SQL_PLAN_PER_CALL is planned anew at each call on
+ * PostgreSQL, with its values (a search whose best index depends on them:
+ * a prepared statement's generic plan must guess how rare a value is).
  *
  * Values are bound through pv__val arrays built with PV_I/PV_T/PV_B — never
  * formatted into SQL text (no injection by construction).
@@ -23,6 +26,9 @@
 #include <pthread.h>
 
 typedef struct pv__stmt pv__stmt; /* a backend's prepared statement */
+
+/* The marker (an SQL comment, so SQLite reads past it) of a statement planned per call. */
+#define PV_SQL_PLAN_PER_CALL "/* plan per call */ "
 
 typedef struct pv__store_backend {
     const char *name;

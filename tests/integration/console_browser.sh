@@ -127,7 +127,10 @@ expect_contains "$(cat "$T/acme.json")" "Front {{lines.0.user}}" "the fixed edit
 acme=$("$P" account show acme 2>&1)
 expect_contains "$acme" '"user": "1002"' "the fixed settings saved"
 expect_contains "$acme" '"password": "line-pw-1"' "the line password kept"
-expect_contains "$("$P" customer list acme 2>&1)" "bob" "the customer created in the console"
+customers=$("$P" customer list acme 2>&1)
+expect_contains "$customers" "bob" "the customer created in the console"
+[[ "$customers" != *alice* ]] || fail "the customer deleted in the console is still there"; ok
+expect_contains "$("$P" audit list 2>&1 | grep customer.password)" "login:ops" "bob's new password set by the operator"
 # The upload imported its good rows through the API (the last one of 2 500 is there).
 expect_contains "$("$P" device show 000e090009c3 2>&1)" "SPA504G" "the console's import reached the store"
 audit=$("$P" audit list --device "$MAC" 2>&1)

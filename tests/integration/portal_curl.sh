@@ -156,7 +156,8 @@ expect_contains "$(cat "$T/audit.json")" '"device.resync"' "audited with the cus
 code=$(c a -o "$T/soon.html" -w '%{http_code}' -H 'Accept-Language: en' -d "csrf=$C" "$U/phones/$MAC/resync")
 expect_eq "$code" 429 "a second press within the minute refused"
 expect_contains "$(cat "$T/soon.html")" "less than a minute ago" "saying why"
-expect_eq "$(c a -o /dev/null -w '%{http_code}' -d "csrf=$C" "$U/resync")" 429 "resync my phones: none may be asked yet"
+expect_eq "$(c a -o "$T/soon_all.html" -w '%{http_code}' -d "csrf=$C" "$U/resync")" 429 "resync my phones: none may be asked yet"
+expect_contains "$(cat "$T/soon_all.html")" "Your phones were all asked to resync" "saying so of all the phones"
 # bob cannot target alice's phone, with his own valid session and token.
 expect_eq "$(c b -o /dev/null -w '%{http_code}' -d "csrf=$CB" "$U/phones/$MAC/resync")" 404 "bob cannot resync alice's phone"
 expect_eq "$(c b -o /dev/null -w '%{http_code}' "$U/phones/$MAC/push.json")" 404 "nor read its status"

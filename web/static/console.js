@@ -153,9 +153,9 @@
       return call("PUT", path + (dry ? "?dry_run=1" : ""), JSON.stringify(body)).then(function (res) {
         var j = res.json || {};
         if (dry && res.status === 200) {
-          verdict.textContent = sf.getAttribute("data-t-dry").replace("{changed}", j.changed)
-            .replace("{devices}", j.devices).replace("{failed}", j.would_fail) +
-            (j.first_failure ? " (first: " + j.first_failure + ")" : "");
+          verdict.textContent = fill(sf.getAttribute("data-t-dry"),
+            { changed: j.changed, devices: j.devices, failed: j.would_fail }) +
+            (j.first_failure ? " " + fill(sf.getAttribute("data-t-first"), { first: j.first_failure }) : "");
           verdict.className = "verdict " + (j.would_fail ? "error" : "ok");
           return;
         }
