@@ -30,7 +30,7 @@ drop_sqlite="DROP INDEX devices_state; DROP INDEX devices_model; DROP INDEX devi
   DROP TRIGGER devices_counted_insert; DROP TRIGGER devices_counted_delete;
   DROP TRIGGER devices_counted_update;"
 drop_pg="DROP INDEX devices_state; DROP INDEX devices_model; DROP INDEX devices_firmware;
-  DROP TRIGGER devices_counted ON devices;"
+  DROP TRIGGER devices_counted ON devices; DROP TRIGGER devices_counted_update ON devices;"
 # The counts as the dashboard took them before step 8: a GROUP BY over the devices per chart.
 group_by="SELECT state, COUNT(*) FROM devices GROUP BY state ORDER BY 2 DESC, 1 LIMIT 12;
   SELECT COALESCE(model, ''), COUNT(*) FROM devices GROUP BY model ORDER BY 2 DESC, 1 LIMIT 12;

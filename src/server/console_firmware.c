@@ -199,7 +199,7 @@ static void create_form(pv__portal_req *r, pv_buf *page)
         {"canary", "r_canary", "int", ""},
         {"cohorts", "r_cohorts", "list", "1,10,50,100"},
         {"per_minute", "r_per_minute", "int", ""},
-        {"max_in_flight", "in_flight", "int", ""},
+        {"max_in_flight", "r_in_flight", "int", ""},
         {"soak_s", "r_soak", "int", ""},
         {"max_failed_percent", "r_max_failed", "number", "2"},
         {"max_missing_percent", "r_max_missing", "number", "1"},

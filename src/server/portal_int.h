@@ -26,7 +26,7 @@ struct pv_portal {
     bool console;           /* the operator console (console.c): operator logins, its routes */
     struct pv_api *api;
     struct pv_notifier *notifier; /* "resync my phone" (portal_push.c); NULL: [sip] is off */
-    const char *home;   /* where a login lands: "/account", the console's "/devices" */
+    const char *home;             /* where a login lands: "/account", the console's "/devices" */
     const char *cookie; /* the session cookie's name: a portal and a console session in one
                          * browser (cookies ignore ports) must not replace each other */
 };
@@ -77,6 +77,9 @@ void pv__portal_audit(pv__portal_req *r, const char *action, const char *subject
  * portal's code page and the console's printed card. NULL code: empty
  * <span class="code-slot"> elements for a script to fill. */
 void pv__portal_code_steps(pv_buf *out, pv__portal_req *r, const char *code, const char *last_key);
+/* portal_codes.c: the binding-code routes (POST /codes, GET /status.json, GET /codes/{id}); false
+ * when the path is none of them. */
+bool pv__portal_codes_route(pv__portal_req *r, const char *path);
 /* portal_pages.c: the logged-in routes; false when the path is none of them. */
 bool pv__portal_account_route(pv__portal_req *r);
 /* The device mac_text if it is the session's account's (into *d, to free); false after

@@ -499,13 +499,18 @@ static const char step8[] =
     "    " STEP8_APPEND "VALUES " STEP8_ROWS("NEW", "1") ";\n"
     "  ELSIF TG_OP = 'DELETE' THEN\n"
     "    " STEP8_APPEND "VALUES " STEP8_ROWS("OLD", "-1") ";\n"
-    "  ELSIF " STEP8_CHANGED " THEN\n"
+    "  ELSE\n"
     "    " STEP8_APPEND STEP8_UPDATE_ROWS ";\n"
     "  END IF;\n"
     "  RETURN NULL;\n"
     "END $$;\n"
-    "CREATE TRIGGER devices_counted AFTER INSERT OR DELETE OR UPDATE OF state, model,\n"
-    "  firmware_version ON devices FOR EACH ROW EXECUTE FUNCTION devices_counted();\n";
+    "CREATE TRIGGER devices_counted AFTER INSERT OR DELETE ON devices\n"
+    "  FOR EACH ROW EXECUTE FUNCTION devices_counted();\n"
+    /* WHEN is evaluated at the UPDATE itself: a fetch's last-seen update (which names
+     * firmware_version, unchanged) calls no function. */
+    "CREATE TRIGGER devices_counted_update AFTER UPDATE OF state, model, firmware_version\n"
+    "  ON devices FOR EACH ROW WHEN (" STEP8_CHANGED ")\n"
+    "  EXECUTE FUNCTION devices_counted();\n";
 /* SQLite has one writer at a time, so its triggers add to the counters directly: nothing
  * piles up to fold, and an import writes no extra rows. */
 #define STEP8_ADD                                                                                  \

@@ -236,6 +236,7 @@ static void step8_counts_the_devices_already_there(void **state)
     pv_store_close(s);
     f->s = NULL;
     store_test_sql(f->db, pg ? "DROP TRIGGER devices_counted ON devices; "
+                               "DROP TRIGGER devices_counted_update ON devices; "
                                "DROP FUNCTION devices_counted(); "
                                "DROP TABLE device_counts; DROP TABLE device_count_changes; "
                                "DROP INDEX devices_state; DROP INDEX devices_model; "
