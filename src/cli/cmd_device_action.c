@@ -47,8 +47,11 @@ static void print_job(const pv_cli_api *api, json_t *job)
     static const pv_cli_column cols[] = {{"MAC", "mac"},           {"OUTCOME", "outcome"},
                                          {"STATUS", "status"},     {"ATTEMPTS", "attempts"},
                                          {"CHALLENGED", "challenged"}};
-    pv_cli_print_table(api, json_object_get(job, "devices"), cols, 5);
+    json_t *devices = json_object_get(job, "devices");
     json_t *skipped = json_object_get(job, "skipped");
+    /* Every device skipped: no empty outcome table above the reasons. */
+    if (json_array_size(devices) > 0 || json_array_size(skipped) == 0)
+        pv_cli_print_table(api, devices, cols, 5);
     if (json_array_size(skipped) > 0) {
         static const pv_cli_column sk[] = {{"SKIPPED", "mac"}, {"REASON", "reason"}};
         pv_cli_print_table(api, skipped, sk, 2);

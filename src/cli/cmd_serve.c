@@ -118,8 +118,16 @@ static void print_banner(const pv_daemon *d, const pv_config *cfg, const pv_data
     if (https)
         printf("  HTTPS  https://%s/   server CA: %s/%s\n", https, cfg->data_dir,
                PV_DATADIR_CA_CERT);
+    const char *portal = pv_daemon_portal_address(d);
+    /* A new user's next stops (issue 10): the console and the portal, with the command that
+     * makes a login for each, not only the machine endpoints. */
     if (admin)
-        printf("  admin  http://%s/metrics  http://%s/healthz\n", admin, admin);
+        printf("  admin  http://%s/metrics  http://%s/healthz\n"
+               "  console http://%s/   (a login: provisor user create; docs/console.md)\n",
+               admin, admin, admin);
+    if (portal)
+        printf("  portal  https://%s/  (a login: provisor customer create; docs/portal.md)\n",
+               portal);
     if (dr->admin_token[0] != '\0')
         printf("\nAdmin token (shown this once; only its SHA-256 is kept in %s/%s):\n  %s\n",
                cfg->data_dir, PV_DATADIR_ADMIN_TOKEN_HASH, dr->admin_token);
@@ -135,6 +143,7 @@ static void print_banner(const pv_daemon *d, const pv_config *cfg, const pv_data
         split_address(tftp, host, sizeof host, &port);
         printf("  atftp -g -r sample.xml -l /dev/stdout %s %s\n", host, port);
     }
+    printf("Next: README.md, \"A short tour\" (an account, devices, a binding code, a phone).\n");
     printf("Phones' client certificates are checked against %s (demo manufacturer CA:\n"
            "%s/%s, key beside it, to issue test phone certificates).\n"
            "Stop with Ctrl-C or SIGTERM (drains); SIGHUP reloads configuration and "

@@ -623,6 +623,11 @@ const char *pv_daemon_admin_address(const pv_daemon *d)
     return d->workers[0].admin ? pv_http_server_address(d->workers[0].admin) : NULL;
 }
 
+const char *pv_daemon_portal_address(const pv_daemon *d)
+{
+    return d->workers[0].portal ? pv_http_server_address(d->workers[0].portal) : NULL;
+}
+
 unsigned pv_daemon_workers(const pv_daemon *d)
 {
     return d->nworkers;

@@ -50,6 +50,7 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
 /* The bound address of a listener ("127.0.0.1:8080"), or NULL when off. */
 const char *pv_daemon_address(const pv_daemon *d, pv_proto proto);
 const char *pv_daemon_admin_address(const pv_daemon *d);
+const char *pv_daemon_portal_address(const pv_daemon *d);
 unsigned pv_daemon_workers(const pv_daemon *d);
 /* Runs the control loop until a drain finishes; frees the daemon; returns 0. */
 int pv_daemon_wait(pv_daemon *d);

@@ -3,7 +3,7 @@
 # import refuses unknown models (the table extended by [provisioning] known_models), reports a
 # MAC given twice in one file, keeps its errors when run again (resumed or --restart) and lists
 # them in line order; messages name the command and the thing once; a malformed MAC says so;
-# binding code ids are never handed out twice.
+# binding code ids are never handed out twice; a resync that reaches nobody says why.
 # Covers src/server/api_import.c, models.c, src/cli/cmd_device.c (import), cli_api.c and
 # cli_io.c (messages), api_devices.c (path MAC), store migration step 3 (code ids).
 # Also covers src/server/param_check.c (a placeholder refused at write time, the dry run).
@@ -87,4 +87,9 @@ expect_status 0 "$P" code revoke "$id1"
 "$P" code create acme --json >"$T/c2.json"
 id2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/c2.json")
 [ "$id2" -gt "$id1" ] || fail "code id $id1 handed out again ($id2)"; ok
+
+# --- a resync that can reach nobody says why, with no empty outcome table above the reason
+expect_status 1 "$P" device resync 000e08000002 --wait
+expect_contains "$(cat "$T/.out")" "no SIP line: User_ID_1_ or Proxy_1_ is empty" "the reason"
+[[ "$(cat "$T/.out")" != *OUTCOME* ]] || fail "an empty outcome table: $(cat "$T/.out")"; ok
 done_ok

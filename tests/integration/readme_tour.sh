@@ -85,6 +85,12 @@ cd "$W"
 [ ! -e "$T/srv-provisor" ] || fail "the failed PostgreSQL start left $T/srv-provisor"; ok
 expect_contains "$(cat "$T/tour.err")" "serve: " "the PostgreSQL start says why it failed"
 expect_contains "$(cat phone.xml)" "<Password_1_>s3cret</Password_1_>" "the rendered profile"
+expect_contains "$(cat phone.xml)" "<Display_Name_1_>Reception</Display_Name_1_>" "the account's display name, as the portal edits it"
+# serve's banner names the people's pages, where a new user goes next
+expect_contains "$(cat "$T/tour.out")" "console http://127.0.0.1:8081/" "serve names the console"
+expect_contains "$(cat "$T/tour.out")" "portal  https://127.0.0.1:8444/" "serve names the portal"
+# the push: the phone accepted the NOTIFY (--wait exits 1 otherwise) and resynced because of it
+expect_contains "$(cat "$T/tour.out")" "resync: 1/1 done, ok 1" "device resync --wait reports the outcome"
 # the phone: bound by its code, then its encrypted per-device profile (spec 12.2)
 state=""
 deadline=$((SECONDS + 90))
