@@ -136,6 +136,16 @@ static void log_and_count(const pv_exchange *ex, int status, const char *reason,
         pv_metrics_request(ex->req.proto, status, ex->bytes_out, ex->bytes_in, secs);
 }
 
+/* The peer left while the handler has the request: it may stop waiting (handler.h). */
+static void peer_left(pv_exchange *ex)
+{
+    ex->peer_gone = true;
+    void (*fn)(pv_request *, void *) = ex->req.on_peer_gone;
+    ex->req.on_peer_gone = NULL;
+    if (fn != NULL)
+        fn(&ex->req, ex->req.on_peer_gone_data); /* may answer: the exchange is then released */
+}
+
 static void release(pv_exchange *ex)
 {
     if (ex->resp.body_kind == PV_BODY_FILE && ex->resp.fd >= 0)
@@ -143,6 +153,7 @@ static void release(pv_exchange *ex)
     ex->resp = (pv_response){.fd = -1};
     pv_arena_reset(&ex->arena);
     ex->end_reason = ex->log_path = NULL;
+    ex->req.on_peer_gone = NULL;
     ex->state = PV_EXCHANGE_IDLE;
 }
 
@@ -153,10 +164,10 @@ void pv_exchange_end(pv_exchange *ex, int status, const char *reason, bool abort
         return;
     case PV_EXCHANGE_HANDLING:
         if (!ex->peer_gone) {
-            ex->peer_gone = true;
             ex->end_reason = reason == NULL || pv_static_storage(reason)
                                  ? reason
                                  : pv_arena_strdup(&ex->arena, reason);
+            peer_left(ex);
         }
         return;
     case PV_EXCHANGE_OPEN:
@@ -169,8 +180,9 @@ void pv_exchange_end(pv_exchange *ex, int status, const char *reason, bool abort
 
 bool pv_exchange_owner_closed(pv_exchange *ex)
 {
-    if (ex->state == PV_EXCHANGE_HANDLING) {
-        ex->peer_gone = true;
+    if (ex->state == PV_EXCHANGE_HANDLING && !ex->peer_gone)
+        peer_left(ex);
+    if (ex->state == PV_EXCHANGE_HANDLING) { /* still with the handler: its answer frees */
         ex->owner_closed = true;
         return false;
     }

@@ -26,7 +26,9 @@
  * answers: the answer is then logged (aborted=true) and discarded. If the
  * owner's own handles closed meanwhile (pv_exchange_owner_closed() said
  * "not yet"), the answer also calls ops->owner_free: the owner is freed then,
- * never before. Everything runs on the owner's loop thread.
+ * never before. A handler that only waits (an admission queue) hears the peer
+ * leave through req->on_peer_gone and may answer at once (handler.h). Everything
+ * runs on the owner's loop thread.
  */
 #ifndef PV_NET_EXCHANGE_H
 #define PV_NET_EXCHANGE_H

@@ -194,6 +194,8 @@ static const char *kept(const pv_buf *b)
 static void finish(nfetch *t, int error, const char *text)
 {
     nfetcher *f = t->f;
+    if (t->ended) /* already reported (a failed write deep in a read callback) */
+        return;
     unlink_live(t);
     uv_timer_stop(&t->timer);
     pv_fetch_result r = {.error = error, .url = t->url, .new_connections = t->conns};

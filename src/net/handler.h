@@ -109,7 +109,13 @@ struct pv_request {
      * route name ("/api/v1/devices/{mac}") under which the request is counted in
      * provisor_admin_requests_total instead of provisor_requests_total (net/metrics.h). */
     const char *metrics_route;
-
+    /* Set by a handler that keeps the request waiting (an admission queue, issue 15): called
+     * once, on the loop thread, if the peer goes away first (connection closed or reset, TFTP
+     * transfer cut); the handler stops waiting and answers at once (the answer is logged as
+     * aborted and discarded), so a dead peer holds no place. Cleared before each request;
+     * a handler clears it itself once it stops waiting. */
+    void (*on_peer_gone)(pv_request *req, void *data);
+    void *on_peer_gone_data;
 };
 
 typedef enum {

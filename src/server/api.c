@@ -451,7 +451,13 @@ static void dispatch(pv_api *api, pv__api_ctx *ctx, bool authenticated)
                      PV_SLICE_ARG(req->path));
 }
 
-static void handle(pv_api *api, pv_request *req, const char *actor, int role)
+/* Where pv_api_call_as wants the answer instead of the request's transport. */
+typedef struct capture {
+    int status;
+    char *answer;
+} capture;
+
+static void handle(pv_api *api, pv_request *req, const char *actor, int role, capture *cap)
 {
     pv__api_ctx ctx = {.req = req,
                        .data_dir = api->data_dir,
@@ -465,7 +471,12 @@ static void handle(pv_api *api, pv_request *req, const char *actor, int role)
     dispatch(api, &ctx, actor != NULL);
     if (ctx.status == 0)
         pv__api_fail(&ctx, 500, "internal", NULL, "the handler gave no answer");
-    send_answer(&ctx);
+    if (cap != NULL) {
+        cap->status = ctx.status;
+        cap->answer = ctx.answer ? json_dumps(ctx.answer, JSON_COMPACT) : NULL;
+    } else {
+        send_answer(&ctx);
+    }
     json_decref(ctx.answer);
     json_decref(ctx.body);
     free(ctx.raw);
@@ -475,10 +486,31 @@ static void handle(pv_api *api, pv_request *req, const char *actor, int role)
 
 void pv_api_handle(pv_api *api, pv_request *req)
 {
-    handle(api, req, NULL, 0);
+    handle(api, req, NULL, 0, NULL);
 }
 
 void pv_api_handle_as(pv_api *api, pv_request *req, const char *actor, int role)
 {
-    handle(api, req, actor, role);
+    handle(api, req, actor, role, NULL);
+}
+
+/* A copy of req with the call's method, path and body: the route table, the role check, the
+ * body's validation and the audit are the ones every caller meets. */
+int pv_api_call_as(pv_api *api, pv_request *req, const char *method, const char *path,
+                   const char *body, const char *actor, int role, char **answer)
+{
+    pv_request sub = *req;
+    sub.method = strcmp(method, "POST") == 0  ? PV_METHOD_POST
+                 : strcmp(method, "PUT") == 0 ? PV_METHOD_PUT
+                                              : PV_METHOD_OTHER;
+    sub.method_name = pv_slice_from(method);
+    sub.path = pv_slice_from(path);
+    sub.query = pv_slice_make("", 0);
+    sub.body = pv_slice_from(body ? body : "");
+    sub.head_only = false;
+    capture cap = {0};
+    handle(api, &sub, actor, role, &cap);
+    req->metrics_route = sub.metrics_route;
+    *answer = cap.answer;
+    return cap.status;
 }

@@ -58,6 +58,12 @@ void pv_api_handle(pv_api *api, pv_request *req);
  * server/console.c): actor ("login:NAME") and role replace the Bearer token; the route's
  * role check and the audit trail are the same. */
 void pv_api_handle_as(pv_api *api, pv_request *req, const char *actor, int role);
+/* The same caller's call made by the console itself (a plain HTML form, console_plans.c):
+ * method ("POST", "PUT", "DELETE") on path ("/api/v1/...") with body (JSON or NULL), answered
+ * to the caller, not to req (which lends its peer and headers): returns the status and sets
+ * *answer to the JSON text of the answer (malloc'd; NULL when it has none). */
+int pv_api_call_as(pv_api *api, pv_request *req, const char *method, const char *path,
+                   const char *body, const char *actor, int role, char **answer);
 /* One evaluation of the firmware rollouts (server/rollout.h) with the API's
  * store, on the admin loop's thread: the daemon's timer calls it. */
 void pv_api_tick_rollouts(pv_api *api);

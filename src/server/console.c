@@ -207,7 +207,10 @@ bool pv__console_route(pv__portal_req *r)
     else if (get && is(r, "/codes"))
         pv__console_codes_page(r);
     else if (get && is(r, "/firmware"))
-        pv__console_firmware_page(r);
+        pv__console_firmware_page(r, NULL);
+    else if (post && pv__console_plans_post(r)) {
+        /* answered: a redirect, or the page with the API's refusal */
+    }
     else if (get && is(r, "/import"))
         pv__console_import_page(r);
     else if (post && is(r, "/import/parse"))

@@ -1,9 +1,10 @@
 /*
  * console_firmware.c — the console's firmware page (issue 15, "the console's firmware
- * page"; docs/rollouts.md): the registered images, the upgrade plans, and each rollout
+ * page"; docs/rollouts.md): each rollout
  * with its stages and their health (upgraded, failed, missing, in a call, per stage),
  * the thresholds that halt it and the reason it halted; for operators the decisions
- * after a halt (resume, abort, rollback) and a form to create a rollout.
+ * after a halt (resume, abort, rollback) and a form to create a rollout. The images and
+ * upgrade plans below them are console_plans.c's.
  *
  * Read from the store here; every change is an admin API call that console.js sends with
  * the session (pv__console_api → pv_api_handle_as), so the API's own validation, role
@@ -16,44 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void images_and_plans(pv__portal_req *r, pv_buf *page)
-{
-    pv_store *s = r->portal->store;
-    pv_error err = {""};
-    pv_store_page pg = {.limit = 200};
-    pv_store_firmware *fw = NULL;
-    size_t n = 0;
-    static const char *const fw_heads[] = {"model", "firmware", "file", "kind", "created"};
-    pv_buf_append_str(page, "<h2>");
-    pv__portal_text(page, r, "images");
-    pv_buf_append_str(page, "</h2>\n");
-    pv__console_table_head(page, r, fw_heads, 5);
-    if (pv_store_firmware_list(s, NULL, &pg, &fw, &n, &err) == 0) {
-        for (size_t i = 0; i < n; i++) {
-            char at[40];
-            pv__console_format_time(at, sizeof at, fw[i].created_at);
-            const char *cells[] = {fw[i].model, fw[i].version, fw[i].file_name, fw[i].kind, at};
-            pv__console_table_row(page, cells, 5);
-        }
-        pv_store_firmwares_free(fw, n);
-    }
-    pv_buf_append_str(page, "</tbody>\n</table>\n<h2>");
-    pv__portal_text(page, r, "plans");
-    pv_buf_append_str(page, "</h2>\n");
-    static const char *const plan_heads[] = {"model", "target", "plan_steps"};
-    pv__console_table_head(page, r, plan_heads, 3);
-    pv_store_page pp = {.limit = 200};
-    pv_store_plan *plans = NULL;
-    if (pv_store_plan_list(s, &pp, &plans, &n, &err) == 0) {
-        for (size_t i = 0; i < n; i++) {
-            const char *cells[] = {plans[i].model, plans[i].target_version, plans[i].stages};
-            pv__console_table_row(page, cells, 3);
-        }
-        pv_store_plans_free(plans, n);
-    }
-    pv_buf_append_str(page, "</tbody>\n</table>\n");
-}
 
 /* One stage's row: its devices (the admission order's positions from the previous stage's
  * bound to its own), times, outcome and its members' health. */
@@ -212,7 +175,7 @@ static void create_form(pv__portal_req *r, pv_buf *page)
                             "aria-live=\"polite\"></p>\n</form>\n");
 }
 
-void pv__console_firmware_page(pv__portal_req *r)
+void pv__console_firmware_page(pv__portal_req *r, const pv__console_fw_form *f)
 {
     pv_buf page = {0};
     pv__console_open_page(&page, r, "firmware_title");
@@ -241,6 +204,6 @@ void pv__console_firmware_page(pv__portal_req *r)
     pv_store_rollouts_free(rolls, n);
     if (pv__console_can_change(r))
         create_form(r, &page);
-    images_and_plans(r, &page);
-    pv__portal_page(r, &page, 200);
+    pv__console_images_and_plans(r, &page, f);
+    pv__portal_page(r, &page, f ? f->status : 200);
 }

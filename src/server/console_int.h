@@ -11,7 +11,8 @@
  *   console_account.c    one account: name, customer, customers, delete
  *   console_settings.c   an account's settings as a form (JSON for the rest)
  *   console_codes.c      an account's binding codes and the printable card
- *   console_firmware.c   images, plans, rollouts with their stages' health and decisions
+ *   console_firmware.c   rollouts with their stages' health and decisions
+ *   console_plans.c      the firmware page's images and upgrade plans, and their forms
  *   console_audit.c      the audit log
  *   console_import.c     the CSV device import: upload, progress, error report
  *
@@ -25,7 +26,6 @@
 #define PV_SERVER_CONSOLE_INT_H
 
 #include "core/buf.h"
-#include "core/form.h"
 #include "core/form.h"
 #include "server/portal_int.h"
 
@@ -75,7 +75,22 @@ void pv__console_params_set_page(pv__portal_req *r, const char *scope, const cha
 void pv__console_params_dry_run(pv__portal_req *r);
 void pv__console_dashboard_page(pv__portal_req *r);
 void pv__console_audit_page(pv__portal_req *r);
-void pv__console_firmware_page(pv__portal_req *r);
+/* A refused form of the firmware page (console_plans.c): which ("image", "plan"), the API's
+ * status and message, and the fields as typed (a, b, c: model, version or target, file or
+ * steps), shown again. */
+typedef struct pv__console_fw_form {
+    char which[8];
+    int status;
+    char message[512];
+    char a[128], b[128], c[512];
+} pv__console_fw_form;
+/* The firmware page; f: a refused form to show with its verdict (status f->status), or NULL. */
+void pv__console_firmware_page(pv__portal_req *r, const pv__console_fw_form *f);
+/* The page's images and plans, with operators' forms (console_plans.c). */
+void pv__console_images_and_plans(pv__portal_req *r, pv_buf *page, const pv__console_fw_form *f);
+/* POST /firmware/images, /firmware/images/delete, /firmware/plans, /firmware/plans/delete:
+ * the forms, as the admin API's calls; false for another path. */
+bool pv__console_plans_post(pv__portal_req *r);
 void pv__console_accounts_page(pv__portal_req *r);
 void pv__console_account_page(pv__portal_req *r, const char *name);
 /* The accounts page's form to create one (shown to operators and admins). */

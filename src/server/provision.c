@@ -769,6 +769,7 @@ typedef struct admit_ctx {
 static void on_admit(void *data, bool admitted, unsigned retry_after_s)
 {
     admit_ctx *a = data;
+    a->req->on_peer_gone = NULL; /* no longer waiting */
     if (a->c == PV_ADMIT_FIRMWARE && a->queued_ns != 0) /* ops: the firmware queue's metrics */
         pv_jobm_firmware_queue(-1, (double)(uv_hrtime() - a->queued_ns) / 1e9, !admitted);
     if (!admitted) {
@@ -784,6 +785,17 @@ static void on_admit(void *data, bool admitted, unsigned retry_after_s)
     }
 }
 
+/* The phone went away while its request waited (net/handler.h): its place is freed now, not
+ * at its turn or deadline, and the request is answered (discarded, logged as aborted). */
+static void on_waiter_gone(pv_request *req, void *data)
+{
+    admit_ctx *a = data;
+    pv_admit_cancel(a->l->admit, &a->wait);
+    if (a->c == PV_ADMIT_FIRMWARE)
+        pv_jobm_firmware_queue(-1, (double)(uv_hrtime() - a->queued_ns) / 1e9, false);
+    pv_request_respond_status(req, 503, "the peer left while waiting for admission");
+}
+
 static void admit(pv_provision_loop *l, pv_request *req, pv_admit_class c)
 {
     admit_ctx *a = pv_request_alloc(req, sizeof *a); /* lives as long as the exchange */
@@ -791,6 +803,8 @@ static void admit(pv_provision_loop *l, pv_request *req, pv_admit_class c)
     uint64_t queued_ns = uv_hrtime(); /* a callback run at once saw no wait */
     if (pv_admit(l->admit, c, &a->wait, on_admit, a)) {
         a->queued_ns = queued_ns;
+        req->on_peer_gone = on_waiter_gone;
+        req->on_peer_gone_data = a;
         if (c == PV_ADMIT_FIRMWARE)
             pv_jobm_firmware_queue(+1, 0, false);
     }

@@ -23,6 +23,54 @@ async function session(name, password) {
   return page;
 }
 
+// Images and plans (console_plans.c): plain forms posted, turned into the API's own calls.
+const DMODEL = "CP-6871-3PCC", DVER = "sip6871.11-3-2MPP-77";
+async function imagesAndPlans(ops) {
+  // A file uploaded with the page (the API's PUT /firmware/files/{file}), then registered.
+  await ops.setInputFiles("#fw-file", { name: "desk-77.bin", mimeType: "application/octet-stream",
+    buffer: Buffer.from(`PVFW version=${DVER} model=${DMODEL}\nnew load\n`) });
+  await ops.click("#fw-upload-send");
+  await ops.locator("#fw-upload .verdict", { hasText: /^201/ }).waitFor();
+  check((await ops.inputValue("#image-file_name")) === "desk-77.bin", "the uploaded file's name in the form");
+  await ops.fill("#image-model", DMODEL);
+  await ops.fill("#image-version", DVER);
+  await Promise.all([ops.waitForURL(/done=image_registered/), ops.click("#image-send")]);
+  check((await ops.textContent("#fw-done")) === "Image registered.", "registered, said after the redirect");
+  check(await ops.locator("#images + table tr", { hasText: "desk-77.bin" }).isVisible(), "the image listed");
+  // The same version again: the API's refusal (409) on the page, the form as typed.
+  await ops.fill("#image-model", DMODEL);
+  await ops.fill("#image-version", DVER);
+  await ops.fill("#image-file_name", "desk-77.bin");
+  await Promise.all([ops.waitForEvent("load"), ops.click("#image-send")]);
+  check((await ops.textContent("#image-verdict")).startsWith("409"), "a second registration refused (409)");
+  check((await ops.inputValue("#image-version")) === DVER, "the refused form keeps what was typed");
+  // A plan for the model, with its steps as the CLI spells them (FROM:TO).
+  await ops.fill("#plan-model", DMODEL);
+  await ops.fill("#plan-target_version", DVER);
+  await ops.fill("#plan-stages", `sip6871.11-2-1:sip6871.11-3-1, sip6871.11-3-1:${DVER}`);
+  await Promise.all([ops.waitForURL(/done=plan_saved/), ops.click("#plan-send")]);
+  const plan = ops.locator("#plans + table tr", { hasText: DMODEL });
+  check((await plan.textContent()).includes(`sip6871.11-3-1:${DVER}`), "the plan's steps listed");
+  // Edit: the form holds the plan; an empty target is refused by the API (422) on the page.
+  await Promise.all([ops.waitForURL(/plan=/), plan.locator("a").click()]);
+  check((await ops.inputValue("#plan-target_version")) === DVER, "the edit form holds the plan");
+  await ops.fill("#plan-target_version", "");
+  await Promise.all([ops.waitForEvent("load"), ops.click("#plan-send")]);
+  const refused = await ops.textContent("#plan-verdict");
+  check(refused.startsWith("422") && refused.includes("target"), `an empty target refused: ${refused}`);
+  check((await plan.textContent()).includes(DVER), "the plan unchanged after the refusal");
+  await axe(ops, "firmware-plan-refused");
+  await shot(ops, "00-firmware-plan-refused");
+  // A second image, deleted with its row's button.
+  await ops.fill("#image-model", DMODEL);
+  await ops.fill("#image-version", "sip6871.old");
+  await ops.fill("#image-file_name", "desk-77.bin");
+  await Promise.all([ops.waitForURL(/done=image_registered/), ops.click("#image-send")]);
+  const old = ops.locator("#images + table tr", { hasText: "sip6871.old" });
+  await Promise.all([ops.waitForURL(/done=image_deleted/), old.locator("button").click()]);
+  check(!(await old.count()), "the deleted image gone");
+}
+
 try {
   const ops = await session(OPS, OPS_PW);
   if (PHASE === "create") {
@@ -31,6 +79,7 @@ try {
     check(await ops.isVisible("form.api-form"), "the create form for an operator");
     await axe(ops, "firmware-empty");
     await shot(ops, "01-firmware-empty");
+    await imagesAndPlans(ops);
     // The form is the API's POST /rollouts: empty fields keep its defaults.
     await ops.fill("#rc-name", "bad");
     await ops.fill("#rc-model", MODEL);
@@ -113,6 +162,13 @@ try {
     check((await view.locator("section.rollout").count()) === 1, "the viewer reads the rollout");
     check(!(await view.locator("button.api").count()), "no decision button for a viewer");
     check(!(await view.locator("form.api-form").count()), "no create form for a viewer");
+    check(await view.locator("#plans + table tr", { hasText: DMODEL }).isVisible(), "the viewer reads the plan");
+    check(!(await view.locator("#fw-upload, #image-form, #plan-form, form[action^='/firmware/']").count()),
+      "no image or plan form for a viewer");
+    const forced = await view.evaluate(async ([token, model]) => (await fetch("/firmware/plans", {
+      method: "POST", body: new URLSearchParams({ csrf: token, model, target_version: "x" }),
+    })).status, [await view.getAttribute("#role", "data-csrf"), DMODEL]);
+    check(forced === 403, `a viewer's plan form refused by the API (${forced})`);
     await axe(view, "firmware-viewer");
     await shot(view, "06-firmware-viewer");
     const csrf = await view.getAttribute("#role", "data-csrf");

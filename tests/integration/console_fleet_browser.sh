@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The console's pages for a fleet in motion (issues 13 and 15; docs/console.md, docs/rollouts.md),
 # in Debian's chromium driven by playwright-core with axe-core (tests/browser/console_fleet.mjs):
+#  - images and plans: an operator uploads an image file with the page, registers it (again:
+#    409 on the page), sets a model's plan, sees an empty target refused 422 on the page, deletes
+#    an image; a viewer sees no form and its post is refused 403;
 #  - the firmware page: an operator creates a rollout with the page's form; real phones of
 #    `provisor fleet` (scenario rollout-bad: the image fails verification on 30 %) make it halt
 #    in its canary; the page shows the halt's reason and each stage's health; the operator rolls
@@ -12,7 +15,7 @@
 #    not fetched; the diff view shows the changed and missing parameters, the line password
 #    never (masked, not a difference).
 # Screenshots are kept in $PV_BUILD/console_fleet_browser/.
-# Covers src/server/console_firmware.c, console_dashboard.c, console_reports.c, rates.c,
+# Covers src/server/console_firmware.c, console_plans.c, api.c (pv_api_call_as), console_dashboard.c, console_reports.c, rates.c,
 # reports.c (pv_report_compare) and web/static/console.js (api-form, reload).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
@@ -89,6 +92,16 @@ browser create
 expect_contains "$(cat "$T/show")" "running" "the rollout the page created runs"
 expect_contains "$(cat "$T/show")" "canary 10" "with the canary the form asked"
 expect_contains "$("$P" audit list --json)" "login:ops" "created under the operator's login"
+plan=$("$P" plan show CP-6871-3PCC)
+expect_contains "$plan" "sip6871.11-3-2MPP-77" "the plan the page set (the refused edit left it)"
+fw=$("$P" firmware list --model CP-6871-3PCC)
+expect_contains "$fw" "desk-77.bin" "the image the page uploaded and registered"
+case "$fw" in *sip6871.old*) fail "the image the page deleted still listed: $fw" ;; esac
+ok
+audit=$("$P" audit list --json)
+for a in firmware.upload firmware.create firmware.delete plan.put; do
+  expect_contains "$audit" "\"$a\"" "$a audited"
+done
 
 # 2. Real phones: the image fails verification on 30 %, the rollout halts in its canary.
 set +e

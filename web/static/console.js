@@ -80,6 +80,22 @@
         .then(function (res) { say(f.querySelector(".verdict"), res); then(f, res, body); });
     });
   });
+  // A firmware file into the data directory (the API's PUT /firmware/files/{file}, its size
+  // bounded by the admin listener's body limit: 413 beyond), then its name into the form that
+  // registers it (a plain form: without a script, copy the file to <data>/firmware/ instead).
+  var up = document.getElementById("fw-upload");
+  if (up) {
+    up.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var file = document.getElementById("fw-file").files[0];
+      if (!file) return;
+      call("PUT", "/api/v1/firmware/files/" + encodeURIComponent(file.name), file,
+        "application/octet-stream").then(function (res) {
+        say(up.querySelector(".verdict"), res);
+        if (res.status === 201) document.getElementById("image-file_name").value = file.name;
+      });
+    });
+  }
   // Deleting an account: force (an admin's, with devices) only when ticked.
   var del = document.getElementById("account-delete");
   if (del) {

@@ -39,8 +39,22 @@ static void refuse(pv_request *req)
     memset(stack_path, 'X', sizeof stack_path);
 }
 
+static atomic_uint g_gone_count;
+
+/* /wait keeps the request as an admission queue would, until the peer leaves. */
+static void waiter_gone(pv_request *req, void *data)
+{
+    atomic_fetch_add(&g_gone_count, 1);
+    pv_request_respond_status(req, 503, "the peer left while waiting");
+}
+
 static void exchange_handle(pv_handler *self, pv_request *req)
 {
+    if (pv_slice_eq_cstr(req->path, "/wait")) {
+        req->on_peer_gone = waiter_gone;
+        atomic_fetch_add(&g_held_count, 1);
+        return;
+    }
     if (pv_slice_starts_with(req->path, "/refuse/") && req->path.len > 10) {
         refuse(req);
     } else if (pv_slice_eq_cstr(req->path, "/hold")) {
@@ -130,12 +144,41 @@ static void an_orphan_answered_later_is_logged_and_freed(void **state)
     assert_true(log_has("path=/hold status=503", "reason=\"late answer 7\""));
 }
 
+/* The peer leaves while its request waits (issue 15: an admission queue): the handler hears
+ * it at once (on_peer_gone), answers, and the exchange and connection are freed without any
+ * late answer; a request answered before the peer leaves never calls it. */
+static void a_waiting_request_hears_its_peer_leave(void **state)
+{
+    unsigned before = atomic_load(&g_held_count);
+    int fd = raw_connect(port_of(g_plain));
+    static const char req[] = "GET /wait HTTP/1.1\r\nHost: x\r\n\r\n";
+    raw_send(fd, req, sizeof req - 1);
+    for (int i = 0; i < 3000 && atomic_load(&g_held_count) == before; i++)
+        usleep(10000);
+    assert_true(atomic_load(&g_held_count) > before);
+    assert_int_equal(atomic_load(&g_gone_count), 0);
+    close(fd);
+    assert_true(wait_log_has("path=/wait status=503", "aborted=true"));
+    assert_true(log_has("path=/wait status=503", "reason=\"the peer left while waiting\""));
+    assert_int_equal(atomic_load(&g_gone_count), 1);
+    assert_int_equal(wait_no_connections(), 0);
+    /* over TLS too, with curl giving up after 1 s */
+    pv_buf out = {0};
+    sh(&out, "curl -sk -m 1 https://127.0.0.1:%d/wait", port_of(g_tls));
+    pv_buf_free(&out);
+    for (int i = 0; i < 3000 && atomic_load(&g_gone_count) < 2; i++)
+        usleep(10000);
+    assert_int_equal(atomic_load(&g_gone_count), 2);
+    assert_int_equal(wait_no_connections(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_slow_client_logs_the_handlers_message_and_path),
         cmocka_unit_test(a_tls_client_logs_the_handlers_message_and_path),
         cmocka_unit_test(an_orphan_answered_later_is_logged_and_freed),
+        cmocka_unit_test(a_waiting_request_hears_its_peer_leave),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
