@@ -169,7 +169,8 @@ static const pv_config_key keys[] = {
         "a pre-imported, assigned SPA phone gets its first key at /$MA.xml over plain HTTP or "
         "TFTP, once (docs/security.md)"),
     ROW("provisioning", "permanent_scheme", NULL, STRING, permanent_scheme, 0, 0, "SCHEME",
-        "scheme of the encrypted profile URL: http, https or tftp"),
+        "scheme of the encrypted profile URL: http, https, tftp, or auto (the first of "
+        "http, https, tftp this node listens on)"),
     ROW("provisioning", "report_prefix", NULL, STRING, report_prefix, 0, 0, "NAME",
         "report uploads go to /NAME/$MA.xml"),
     ROW("provisioning", "encryption", NULL, STRING, encryption, 0, 0, "CIPHER",
@@ -514,7 +515,7 @@ void pv_config_init(pv_config *cfg)
     cfg->session_cache = PV_TLS_SESSION_CACHE_DEFAULT;
     cfg->provisioning = true;
     cfg->binding_prefix = pv_strdup("init");
-    cfg->permanent_scheme = pv_strdup("http");
+    cfg->permanent_scheme = pv_strdup("auto");
     cfg->report_prefix = pv_strdup("report");
     cfg->encryption = pv_strdup("aes-256-cbc");
     cfg->sha256_models = pv_strdup("*");

@@ -3,6 +3,9 @@
 #include "server/config.h"
 #include "server/provision.h"
 
+#include "core/log.h"
+
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +50,25 @@ int pv_provision_policy_from_config(const pv_config *cfg, pv_prov_policy *pol, p
     pol->cache_check_ms = cfg->cache_check_ms;
     pol->gzip = cfg->gzip;
     const char *s = pol->permanent_scheme;
-    if (strcmp(s, "http") != 0 && strcmp(s, "https") != 0 && strcmp(s, "tftp") != 0)
+    if (strcmp(s, "auto") == 0) /* a listener this node runs: an HTTPS-only node sends https */
+        s = pol->http_port ? "http" : pol->https_port ? "https" : pol->tftp_port ? "tftp" : "http";
+    pol->permanent_scheme = s;
+    unsigned port = strcmp(s, "http") == 0    ? pol->http_port
+                    : strcmp(s, "https") == 0 ? pol->https_port
+                    : strcmp(s, "tftp") == 0  ? pol->tftp_port
+                                              : UINT32_MAX;
+    if (port == UINT32_MAX)
         return pv_error_set(err, PV_EINVAL,
-                            "[provisioning] permanent_scheme = %s: want http, https or tftp", s);
+                            "[provisioning] permanent_scheme = %s: want auto, http, https or tftp",
+                            s);
+    /* Not an error: a front end or another node may serve that scheme; but phones leaving
+     * SEC-PRV-1 go there, so say it where the operator looks first. */
+    if (port == 0 && (cfg->http_listen || cfg->https_listen || cfg->tftp_listen))
+        pv_logf(PV_LOG_WARN, "provision.scheme_not_served",
+                "permanent_scheme=%s but this node's [%s] listener is off: phones leaving "
+                "SEC-PRV-1 are sent to %s://%s/; set permanent_scheme = auto unless a front "
+                "end serves it",
+                s, s, s, pol->public_host ? pol->public_host : "HOST");
     if (pol->text_models[0] != '\0') /* spec 3.3 */
         return pv_error_set(err, PV_EINVAL,
                             "[provisioning] text_models = %s: phones take XML or the binary spc "

@@ -3,6 +3,7 @@
 
 #include "core/alloc.h"
 #include "server/config.h"
+#include "server/provision.h"
 
 #include <openssl/ssl.h>
 #include <stdio.h>
@@ -149,8 +150,8 @@ static void file_errors_name_line_key_and_allowed_values(void **state)
          ":3: ", "[http] port: unknown key"},
         /* on the header's line, every section listed (issue 13) */
         {"[tftpd]\nlisten = 127.0.0.1:69\n", PV_EINVAL, ":1: ", "unknown section [tftpd]"},
-        {"[server]\n\n[htp]\n# a comment\nlisten = 127.0.0.1:80\n", PV_EINVAL, ":3: ",
-         "[limits] [provisioning] [sip] [store]"},
+        {"[server]\n\n[htp]\n# a comment\nlisten = 127.0.0.1:80\n", PV_EINVAL,
+         ":3: ", "[limits] [provisioning] [sip] [store]"},
         {"listen = 127.0.0.1:69\n", PV_EINVAL, ":1: ", "unknown section []"},
         {"[tftp]\nmax_retries = 3\nmax_retries = 4\n", PV_EINVAL,
          ":3: ", "set again (first on line 2)"},
@@ -250,6 +251,43 @@ static void every_key_has_a_flag_and_round_trips(void **state)
     pv_config_free(&again);
 }
 
+/* permanent_scheme = auto (the default) is the first of http, https, tftp this node serves, so
+ * an HTTPS-only node never sends phones leaving SEC-PRV-1 to a listener that is off; a scheme
+ * set by hand is kept (a front end may serve it) and a wrong one is refused. */
+static void permanent_scheme_follows_the_listeners(void **state)
+{
+    (void)state;
+    unsetenv("PROVISOR_DATA");
+    static const struct {
+        const char *flag1, *value1, *flag2, *value2, *want;
+    } cases[] = {
+        {NULL, NULL, NULL, NULL, "http"},
+        {"http", "off", NULL, NULL, "https"},
+        {"http", "off", "https", "off", "tftp"},
+        {"http", "off", "provisioning-permanent-scheme", "http", "http"},
+        {"provisioning-permanent-scheme", "tftp", NULL, NULL, "tftp"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pv_config cfg;
+        pv_error err = {""};
+        int rc = load(&cfg, NULL, &err, cases[i].flag1, cases[i].value1, cases[i].flag2,
+                      cases[i].value2, NULL);
+        if (rc != 0)
+            fail_msg("case %zu: %s", i, err.msg);
+        pv_prov_policy pol;
+        assert_int_equal(pv_provision_policy_from_config(&cfg, &pol, &err), 0);
+        assert_string_equal(pol.permanent_scheme, cases[i].want);
+        pv_config_free(&cfg);
+    }
+    pv_config cfg;
+    pv_error err = {""};
+    assert_int_equal(load(&cfg, NULL, &err, "provisioning-permanent-scheme", "ftp", NULL), 0);
+    pv_prov_policy pol;
+    assert_int_equal(pv_provision_policy_from_config(&cfg, &pol, &err), PV_EINVAL);
+    assert_non_null(strstr(err.msg, "want auto, http, https or tftp"));
+    pv_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +297,7 @@ int main(void)
         cmocka_unit_test(long_lines_and_missing_files_are_errors),
         cmocka_unit_test(flag_errors_name_the_flag),
         cmocka_unit_test(every_key_has_a_flag_and_round_trips),
+        cmocka_unit_test(permanent_scheme_follows_the_listeners),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
