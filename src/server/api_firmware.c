@@ -9,7 +9,9 @@
  * from the file, so the metadata cannot disagree with what is served.
  */
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "server/api_int.h"
+#include "server/firmware.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -369,10 +371,27 @@ void pv__api_plan_put(pv__api_ctx *ctx)
                        .stages = stages_text};
     pv_error err = {""};
     int rc = pv_store_begin(ctx->store, &err);
-    if (rc == 0)
+    /* A plan is checked when written, as parameters are (docs/api.md): one that names a version
+     * without a registered image, or whose steps do not reach the target, would make every
+     * profile of the model fail to render at the phones' next resync. The probe is the rule a
+     * rollout's creation builds (rollout.c), on the images in this transaction. */
+    bool unusable = false;
+    if (rc == 0) {
+        pv_buf probe = {0};
+        pv_error why = {""};
+        if (pv_firmware_rule_for_plan(ctx->store, &p, "http://check", &probe, &why) != 0) {
+            unusable = true;
+            pv_store_rollback(ctx->store);
+            pv__api_fail(ctx, 422, "invalid", "target_version", "%s", why.msg);
+        }
+        pv_buf_free(&probe);
+    }
+    if (rc == 0 && !unusable)
         rc = pv_store_plan_put(ctx->store, &p, ctx->now, &err);
     free(stages_text);
-    if (rc != 0) {
+    if (unusable) {
+        /* answered above */
+    } else if (rc != 0) {
         pv_store_rollback(ctx->store);
         pv__api_fail_store(ctx, rc, &err, NULL);
     } else if (pv__api_commit(ctx, "plan.put", ctx->params[0], json_deep_copy(ctx->body))) {

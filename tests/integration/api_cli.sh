@@ -65,6 +65,12 @@ head -c 5000 /dev/urandom >"$T/spa.bin"
 expect_status 0 "$P" firmware upload "$T/spa.bin"
 expect_status 0 "$P" firmware add spa.bin --model SPA504G --version 7.6.2
 expect_eq "$("$P" firmware list --json | py 'j[0]["sha256"]')" "$(sha256sum "$T/spa.bin" | cut -d' ' -f1)" "firmware"
+# a plan whose step names a version without an image is refused (every render would fail)
+expect_status 1 "$P" plan set SPA504G --target 7.6.2 --stage 7.5.5:7.6.1 --stage 7.6.1:7.6.2
+expect_contains "$(cat "$T/.err")" "provisor: plan set: plan for SPA504G: no registered image of version 7.6.1 (register one first: provisor firmware upload, then firmware add" "plan refused"
+head -c 5000 /dev/urandom >"$T/spa-761.bin"
+expect_status 0 "$P" firmware upload "$T/spa-761.bin"
+expect_status 0 "$P" firmware add spa-761.bin --model SPA504G --version 7.6.1
 expect_status 0 "$P" plan set SPA504G --target 7.6.2 --stage 7.5.5:7.6.1 --stage 7.6.1:7.6.2
 expect_eq "$("$P" plan show SPA504G --json | py 'j["stages"]')" "[['7.5.5', '7.6.1'], ['7.6.1', '7.6.2']]" "plan"
 expect_status 2 "$P" plan set SPA504G --target 1 --stage nocolon

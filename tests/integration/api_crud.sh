@@ -142,8 +142,13 @@ expect_eq "$(jq_py 'j["kind"], j["files"]')" "('loads', ['a.sbn'])" "loads manif
 expect_call 200 GET "/firmware/$FW"
 expect_call 200 GET "/firmware?model=M"
 expect_eq "$(jq_py 'len(j["items"])')" 1 "firmware by model"
-expect_call 200 PUT /plans/CP-8841-3PCC '{"target_version":"12.0.1","stages":[["11.3.1","11.3.7"],["11.3.7","12.0.1"]]}'
-expect_eq "$(jq_py 'j["stages"][1]')" "['11.3.7', '12.0.1']" "plan stages"
+# a plan is checked when written: a step to a version without an image would fail every render
+expect_call 422 PUT /plans/CP-8841-3PCC '{"target_version":"12.0.1","stages":[["11.3.1","11.3.7"],["11.3.7","12.0.1"]]}'
+expect_eq "$(jq_py 'j["error"]["field"]')" target_version "plan without an image refused"
+expect_contains "$(jq_py 'j["error"]["message"]')" "no registered image of version 11.3.7 (register one first" "says which and how"
+expect_call 404 GET /plans/CP-8841-3PCC
+expect_call 200 PUT /plans/CP-8841-3PCC '{"target_version":"12.0.1","stages":[["11.3.1","12.0.1"]]}'
+expect_eq "$(jq_py 'j["stages"][0]')" "['11.3.1', '12.0.1']" "plan stages"
 expect_call 400 PUT /plans/CP-8841-3PCC '{"target_version":"1","stages":[["a"]]}'
 expect_eq "$(jq_py 'j["error"]["field"]')" stages "bad stage"
 expect_call 200 GET /plans
