@@ -172,8 +172,14 @@ static int int_opt(pv_cli_api *api, json_t *body, const char *opt, const char *k
         return PV_EXIT_OK;
     char *end = NULL;
     long long n = strtoll(v, &end, 10);
+    bool duration = strcmp(opt, "expires") == 0;
     long long mult = 1;
-    if (end && *end && strcmp(opt, "expires") == 0 && end[1] == '\0') {
+    /* A duration names its unit: `--expires 7` (7 seconds to the API) was meant as 7 days. */
+    if (duration && v[0] != '\0' && end && *end == '\0') {
+        pv_cli_errorf("--expires '%s': give the unit: s, m, h or d (e.g. %sd)", v, v);
+        return PV_EXIT_USAGE;
+    }
+    if (end && *end && duration && end[1] == '\0') {
         const char *units = "smhd";
         const long long f[] = {1, 60, 3600, 86400};
         const char *u = strchr(units, *end);
@@ -184,7 +190,7 @@ static int int_opt(pv_cli_api *api, json_t *body, const char *opt, const char *k
     }
     if (v[0] == '\0' || *end != '\0') {
         pv_cli_errorf("--%s '%s': want a number%s", opt, v,
-                      strcmp(opt, "expires") == 0 ? " with s, m, h or d (e.g. 7d)" : "");
+                      duration ? " with s, m, h or d (e.g. 7d)" : "");
         return PV_EXIT_USAGE;
     }
     json_object_set_new(body, key, json_integer(n * mult));

@@ -140,6 +140,7 @@ void pv__api_actions_bulk(pv__api_ctx *ctx)
     pv_push_selection sel;
     pv_push_selection_init(&sel);
     pv_error err = {""};
+    char one[13] = ""; /* the subject of a job for one MAC: that MAC, as the device's own jobs */
     if (macs != NULL) {
         size_t i;
         json_t *v;
@@ -152,6 +153,8 @@ void pv__api_actions_bulk(pv__api_ctx *ctx)
                 free(sel.t);
                 return;
             }
+            if (json_array_size(macs) == 1)
+                memcpy(one, mac, sizeof one);
             if (pv_store_device_get(ctx->store, mac, &dev, &err) == 0)
                 add_device(ctx, &dev, &sel);
             else
@@ -185,7 +188,7 @@ void pv__api_actions_bulk(pv__api_ctx *ctx)
     start(ctx, action,
           account        ? account
           : all || model ? (model ? model : "all")
-                         : "macs",
+                         : (one[0] ? one : "macs"),
           &sel, (unsigned)rate);
 }
 

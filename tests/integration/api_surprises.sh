@@ -88,6 +88,11 @@ expect_status 0 "$P" code revoke "$id1"
 id2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/c2.json")
 [ "$id2" -gt "$id1" ] || fail "code id $id1 handed out again ($id2)"; ok
 
+# --- a binding code's lifetime names its unit: a bare 7 is not taken as 7 seconds
+expect_status 2 "$P" code create acme --expires 7
+expect_eq "$(cat "$T/.err")" "provisor: code create: --expires '7': give the unit: s, m, h or d (e.g. 7d)" "bare --expires"
+expect_status 0 "$P" code create acme --expires 7d
+
 # --- a resync that can reach nobody says why, with no empty outcome table above the reason
 expect_status 1 "$P" device resync 000e08000002 --wait
 expect_contains "$(cat "$T/.out")" "no SIP line: User_ID_1_ or Proxy_1_ is empty" "the reason"

@@ -91,6 +91,8 @@ expect_contains "$(cat "$T/tour.out")" "console http://127.0.0.1:8081/" "serve n
 expect_contains "$(cat "$T/tour.out")" "portal  https://127.0.0.1:8444/" "serve names the portal"
 # the push: the phone accepted the NOTIFY (--wait exits 1 otherwise) and resynced because of it
 expect_contains "$(cat "$T/tour.out")" "resync: 1/1 done, ok 1" "device resync --wait reports the outcome"
+expect_eq "$("$PV_BIN" job list --json | python3 -c 'import json,sys; print([j["subject"] for j in json.load(sys.stdin) if j["action"] == "resync"])')" \
+  "['000e08abcdef']" "the job of a resync of one MAC is named after it"
 # the phone: bound by its code, then its encrypted per-device profile (spec 12.2)
 state=""
 deadline=$((SECONDS + 90))
