@@ -88,6 +88,13 @@ typedef struct pv__console_fw_form {
 void pv__console_firmware_page(pv__portal_req *r, const pv__console_fw_form *f);
 /* The page's images and plans, with operators' forms (console_plans.c). */
 void pv__console_images_and_plans(pv__portal_req *r, pv_buf *page, const pv__console_fw_form *f);
+/* A plan's steps as the API holds them ([["from","to"], ...], JSON text) written as people type
+ * them, "from:to, from:to" (the CLI's --stage FROM:TO), appended to out; and that text back
+ * into the array (a new reference; a step without its colon becomes a one-element array, for
+ * the API to refuse by name). Fuzzed: tests/fuzz/fuzz_plan_steps.c. */
+struct json_t;
+void pv__console_plan_steps_text(pv_buf *out, const char *json);
+struct json_t *pv__console_plan_steps_json(const char *text);
 /* POST /firmware/images, /firmware/images/delete, /firmware/plans, /firmware/plans/delete:
  * the forms, as the admin API's calls; false for another path. */
 bool pv__console_plans_post(pv__portal_req *r);

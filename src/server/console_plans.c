@@ -19,9 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A plan's steps [["from","to"], ...] as people type them: "from:to, from:to" (the CLI's
- * `plan set --stage FROM:TO`). */
-static void steps_text(pv_buf *out, const char *json)
+/* The steps as text (console_int.h). */
+void pv__console_plan_steps_text(pv_buf *out, const char *json)
 {
     json_t *a = json_loads(json ? json : "[]", 0, NULL);
     size_t i;
@@ -37,9 +36,9 @@ static void steps_text(pv_buf *out, const char *json)
     json_decref(a);
 }
 
-/* "from:to, from:to" back into the API's array; a step without its colon goes as a one-element
- * array, so the API's own check names it (400, "stages[i] must be a pair"). */
-static json_t *steps_json(const char *text)
+/* The text back into the API's array; a step without its colon goes as a one-element array,
+ * so the API's own check names it (400, "stages[i] must be a pair"). */
+json_t *pv__console_plan_steps_json(const char *text)
 {
     json_t *a = json_array();
     char *copy = pv_strdup(text), *save = NULL;
@@ -193,7 +192,7 @@ static void plans(pv__portal_req *r, pv_buf *page, const pv__console_fw_form *f,
     if (pv_store_plan_list(r->portal->store, &pp, &rows, &n, &err) == 0) {
         for (size_t i = 0; i < n; i++) {
             pv_buf_reset(&steps);
-            steps_text(&steps, rows[i].stages);
+            pv__console_plan_steps_text(&steps, rows[i].stages);
             const char *cells[] = {rows[i].model, rows[i].target_version,
                                    steps.len ? steps.data : "-"};
             pv__console_table_row(page, cells, 3);
@@ -221,7 +220,7 @@ static void plans(pv__portal_req *r, pv_buf *page, const pv__console_fw_form *f,
             for (size_t i = 0; i < n; i++)
                 if (strcmp(rows[i].model, want) == 0) {
                     model = rows[i].model, target = rows[i].target_version;
-                    steps_text(&steps, rows[i].stages);
+                    pv__console_plan_steps_text(&steps, rows[i].stages);
                     st = steps.len ? steps.data : "";
                 }
         }
@@ -322,7 +321,7 @@ bool pv__console_plans_post(pv__portal_req *r)
             field(r, "target_version", f.b, sizeof f.b);
             field(r, "stages", f.c, sizeof f.c);
             call(r, &f, "PUT", path.data,
-                 json_pack("{s:s, s:o}", "target_version", f.b, "stages", steps_json(f.c)),
+                 json_pack("{s:s, s:o}", "target_version", f.b, "stages", pv__console_plan_steps_json(f.c)),
                  "plan_saved", "plans");
         }
     } else {

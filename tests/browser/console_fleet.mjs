@@ -44,23 +44,31 @@ async function imagesAndPlans(ops) {
   await Promise.all([ops.waitForEvent("load"), ops.click("#image-send")]);
   check((await ops.textContent("#image-verdict")).startsWith("409"), "a second registration refused (409)");
   check((await ops.inputValue("#image-version")) === DVER, "the refused form keeps what was typed");
-  // A plan for the model, with its steps as the CLI spells them (FROM:TO).
+  // A plan whose target has no registered image: every profile of the model would fail to
+  // render, the API refuses it (422) and the page says why, the form as typed.
   await ops.fill("#plan-model", DMODEL);
+  await ops.fill("#plan-target_version", "sip6871.12-0-1MPP-1");
+  await Promise.all([ops.waitForEvent("load"), ops.click("#plan-send")]);
+  let refused = await ops.textContent("#plan-verdict");
+  check(refused.startsWith("422") && refused.includes("sip6871.12-0-1MPP-1"), `an unregistered target refused: ${refused}`);
+  check((await ops.inputValue("#plan-target_version")) === "sip6871.12-0-1MPP-1", "the refused plan kept in the form");
+  check(!(await ops.locator("#plans + table tr", { hasText: DMODEL }).count()), "no plan stored");
+  await axe(ops, "firmware-plan-refused");
+  await shot(ops, "00-firmware-plan-refused");
+  // The plan to the registered image, with its steps as the CLI spells them (FROM:TO).
   await ops.fill("#plan-target_version", DVER);
-  await ops.fill("#plan-stages", `sip6871.11-2-1:sip6871.11-3-1, sip6871.11-3-1:${DVER}`);
+  await ops.fill("#plan-stages", `sip6871.11-2-1MPP-5:${DVER}`);
   await Promise.all([ops.waitForURL(/done=plan_saved/), ops.click("#plan-send")]);
   const plan = ops.locator("#plans + table tr", { hasText: DMODEL });
-  check((await plan.textContent()).includes(`sip6871.11-3-1:${DVER}`), "the plan's steps listed");
-  // Edit: the form holds the plan; an empty target is refused by the API (422) on the page.
+  check((await plan.textContent()).includes(`sip6871.11-2-1MPP-5:${DVER}`), "the plan's step listed");
+  // Edit: the form holds the plan; an empty target is refused (422) on the page.
   await Promise.all([ops.waitForURL(/plan=/), plan.locator("a").click()]);
   check((await ops.inputValue("#plan-target_version")) === DVER, "the edit form holds the plan");
   await ops.fill("#plan-target_version", "");
   await Promise.all([ops.waitForEvent("load"), ops.click("#plan-send")]);
-  const refused = await ops.textContent("#plan-verdict");
-  check(refused.startsWith("422") && refused.includes("target"), `an empty target refused: ${refused}`);
+  refused = await ops.textContent("#plan-verdict");
+  check(refused.startsWith("422"), `an empty target refused: ${refused}`);
   check((await plan.textContent()).includes(DVER), "the plan unchanged after the refusal");
-  await axe(ops, "firmware-plan-refused");
-  await shot(ops, "00-firmware-plan-refused");
   // A second image, deleted with its row's button.
   await ops.fill("#image-model", DMODEL);
   await ops.fill("#image-version", "sip6871.old");

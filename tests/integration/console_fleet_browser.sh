@@ -2,8 +2,8 @@
 # The console's pages for a fleet in motion (issues 13 and 15; docs/console.md, docs/rollouts.md),
 # in Debian's chromium driven by playwright-core with axe-core (tests/browser/console_fleet.mjs):
 #  - images and plans: an operator uploads an image file with the page, registers it (again:
-#    409 on the page), sets a model's plan, sees an empty target refused 422 on the page, deletes
-#    an image; a viewer sees no form and its post is refused 403;
+#    409 on the page), sees a plan to an unregistered version refused 422 on the page, sets a
+#    model's plan, edits it (an empty target: 422), deletes an image; a viewer sees no form and its post is refused 403;
 #  - the firmware page: an operator creates a rollout with the page's form; real phones of
 #    `provisor fleet` (scenario rollout-bad: the image fails verification on 30 %) make it halt
 #    in its canary; the page shows the halt's reason and each stage's health; the operator rolls
