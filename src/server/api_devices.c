@@ -462,7 +462,8 @@ void pv__api_device_report(pv__api_ctx *ctx)
     pv_error err = {""};
     int rc = pv_store_device_get(ctx->store, mac, &d, &err);
     if (rc == 0 && d.last_report_id == 0)
-        pv__api_fail(ctx, 404, "not_found", NULL, "device %s has sent no report yet (ask for one:"
+        pv__api_fail(ctx, 404, "not_found", NULL,
+                     "device %s has sent no report yet (ask for one:"
                      " provisor device report-request MAC)",
                      mac);
     else if (rc == 0 && (rc = pv_store_report_get(ctx->store, d.last_report_id, &r, &err)) == 0) {

@@ -127,7 +127,8 @@ int pv_firmware_upgrade_rule(const pv_store_plan *plan, const pv_store_firmware 
         pv_version v;
         pv_error e;
         if (img == NULL) {
-            rc = pv_error_set(err, PV_ENOENT, "plan for %s: no registered image of version %s"
+            rc = pv_error_set(err, PV_ENOENT,
+                              "plan for %s: no registered image of version %s"
                               " (register one first: provisor firmware upload, then"
                               " firmware add; docs/rollouts.md)",
                               plan->model, chain[i]);
@@ -220,10 +221,10 @@ int pv_firmware_rollback_rule_in(const pv_store_firmware *images, size_t n, cons
                        images[i].file_name);
         return 0;
     }
-    return pv_error_set(err, PV_ENOENT, "rollback of %s: no registered image of version %s"
+    return pv_error_set(err, PV_ENOENT,
+                        "rollback of %s: no registered image of version %s"
                         " (register one first: provisor firmware upload, then firmware add)",
-                        model,
-                        version);
+                        model, version);
 }
 
 int pv_firmware_rollback_rule(pv_store *s, const char *model, const char *version,
