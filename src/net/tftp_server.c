@@ -529,8 +529,9 @@ static int udp_listener(const char *address, bool reuse_port, struct sockaddr_st
     if (bind(fd, (struct sockaddr *)bound, alen) != 0) {
         int e = errno;
         close(fd);
-        return pv_error_set(err, e == EADDRINUSE ? PV_EBUSY : PV_EIO, "TFTP bind %s: %s", address,
-                            strerror(e));
+        return pv_error_set(err, e == EADDRINUSE ? PV_EBUSY : PV_EIO, "TFTP bind %s: %s%s",
+                            address, strerror(e),
+                            e == EADDRINUSE ? " (another server holds the port)" : "");
     }
     return fd;
 }

@@ -462,7 +462,9 @@ void pv__api_device_report(pv__api_ctx *ctx)
     pv_error err = {""};
     int rc = pv_store_device_get(ctx->store, mac, &d, &err);
     if (rc == 0 && d.last_report_id == 0)
-        pv__api_fail(ctx, 404, "not_found", NULL, "device %s has sent no report yet", mac);
+        pv__api_fail(ctx, 404, "not_found", NULL, "device %s has sent no report yet (ask for one:"
+                     " provisor device report-request MAC)",
+                     mac);
     else if (rc == 0 && (rc = pv_store_report_get(ctx->store, d.last_report_id, &r, &err)) == 0) {
         json_t *o = pv__api_report_json(&r, true);
         pv_prov_policy pol;

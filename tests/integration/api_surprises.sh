@@ -93,6 +93,10 @@ expect_status 2 "$P" code create acme --expires 7
 expect_eq "$(cat "$T/.err")" "provisor: code create: --expires '7': give the unit: s, m, h or d (e.g. 7d)" "bare --expires"
 expect_status 0 "$P" code create acme --expires 7d
 
+# --- no report yet: says how to get one
+expect_status 1 "$P" device report 000e08000002
+expect_eq "$(cat "$T/.err")" "provisor: device report: device 000e08000002 has sent no report yet (ask for one: provisor device report-request MAC) (HTTP 404)" "no report yet"
+
 # --- a resync that can reach nobody says why, with no empty outcome table above the reason
 expect_status 1 "$P" device resync 000e08000002 --wait
 expect_contains "$(cat "$T/.out")" "no SIP line: User_ID_1_ or Proxy_1_ is empty" "the reason"

@@ -23,6 +23,8 @@ expect_contains "$out" "tftp://127.0.0.1:$TFTP_PORT/" "banner: TFTP URL"
 expect_contains "$out" "http://127.0.0.1:$ADMIN_PORT/metrics" "banner: metrics URL"
 expect_contains "$out" "curl --cacert $T/data/tls/ca.pem https://127.0.0.1:$HTTPS_PORT/" "banner: curl"
 expect_contains "$out" "atftp -g -r sample.xml -l /dev/stdout 127.0.0.1 $TFTP_PORT" "banner: atftp"
+expect_contains "$out" "console http://127.0.0.1:$ADMIN_PORT/   (a login: provisor user create" "banner: the console"
+[[ "$out" != *"portal "* ]] || fail "banner names a portal that is off: $out"; ok
 token=$(grep -A1 '^Admin token' "$T/first.out" | tail -1 | tr -d ' ')
 [[ "$token" =~ ^pv_[0-9a-f]{48}$ ]] || fail "admin token not printed: $out"; ok
 
@@ -63,6 +65,12 @@ grep -q "Admin token" "$T/second.out" && fail "admin token printed again"; ok
 grep -q "datadir.created" "$T/second.log" && fail "data directory created again"; ok
 expect_eq "$(curl -sS --cacert "$D/tls/ca.pem" "https://127.0.0.1:$HTTPS_PORT/sample.xml" | head -1)" \
   "<flat-profile>" "HTTPS with the data directory's CA"
+# A second server on the same ports: the port it cannot take, and why, in one line.
+expect_status 1 "$PV_BIN" serve --tftp "127.0.0.1:$TFTP_PORT" --http "127.0.0.1:$HTTP_PORT" \
+  --https "127.0.0.1:$HTTPS_PORT" --admin "127.0.0.1:$ADMIN_PORT" --portal off
+expect_eq "$(cat "$T/.err")" \
+  "provisor: serve: TFTP bind 127.0.0.1:$TFTP_PORT: Address already in use (another server holds the port)" \
+  "a port in use"
 serve_stop
 
 # A lost server certificate is issued again by the same CA.
