@@ -61,6 +61,11 @@ async function imagesAndPlans(ops) {
   await Promise.all([ops.waitForURL(/done=plan_saved/), ops.click("#plan-send")]);
   const plan = ops.locator("#plans + table tr", { hasText: DMODEL });
   check((await plan.textContent()).includes(`sip6871.11-2-1MPP-5:${DVER}`), "the plan's step listed");
+  // A post without the session's CSRF field (another site's form) is refused before the API.
+  const noCsrf = await ops.evaluate(async (model) => (await fetch("/firmware/plans/delete", {
+    method: "POST", body: new URLSearchParams({ model }),
+  })).status, DMODEL);
+  check(noCsrf === 403, `a plan delete without the CSRF field refused (${noCsrf})`);
   // Edit: the form holds the plan; an empty target is refused (422) on the page.
   await Promise.all([ops.waitForURL(/plan=/), plan.locator("a").click()]);
   check((await ops.inputValue("#plan-target_version")) === DVER, "the edit form holds the plan");
