@@ -5,7 +5,8 @@
 #
 # How it stays literal on a machine where other tests run:
 # - it runs in a network namespace of its own (`unshare -rn`, loopback only), so the tour's
-#   default ports (6969, 8080, 8443, 8081, 8880) are free whatever else runs;
+#   default ports (6969, 8080, 8443, 8081, 8444, 8880, the phone's SIP 5070) are free whatever
+#   else runs;
 # - it runs in a fresh directory $T/tour with `build/provisor` linked to the binary under test
 #   and `tests` linked to the checkout's tests/, so `B=build/provisor` and relative paths hold.
 # The one value it replaces in the commands: `/srv/provisor` (the PostgreSQL line's --data-dir,
