@@ -19,6 +19,42 @@
         "global", "model", "account", "device"                                                     \
     }
 
+/* The account a device row names, by name as an operator knows it (a link to its page), each
+ * account read once per page; "-" for none. */
+typedef struct account_name {
+    int64_t id;
+    pv_store_account account; /* id 0: could not be read */
+} account_name;
+
+static void account_cell(pv_buf *page, pv__portal_req *r, int64_t id, account_name *names,
+                         size_t *count)
+{
+    if (id == 0) {
+        pv_buf_append_char(page, '-');
+        return;
+    }
+    account_name *hit = NULL;
+    for (size_t i = 0; i < *count && hit == NULL; i++)
+        if (names[i].id == id)
+            hit = &names[i];
+    if (hit == NULL) {
+        hit = &names[(*count)++];
+        *hit = (account_name){.id = id};
+        pv_error err = {""};
+        if (pv_store_account_get(r->portal->store, id, &hit->account, &err) != 0)
+            hit->account = (pv_store_account){0};
+    }
+    if (hit->account.name == NULL) {
+        pv_buf_appendf(page, "%lld", (long long)id);
+        return;
+    }
+    pv_buf_append_str(page, "<a href=\"/accounts/");
+    pv__console_url_escape(page, hit->account.name);
+    pv_buf_append_str(page, "\">");
+    pv_html_escape(page, hit->account.name);
+    pv_buf_append_str(page, "</a>");
+}
+
 void pv__console_devices_page(pv__portal_req *r)
 {
     char mac[40] = "", account[80] = "", state[16] = "", model[64] = "", fw[64] = "",
@@ -103,18 +139,23 @@ void pv__console_devices_page(pv__portal_req *r)
         pv_buf_append_str(&page, "</th>");
     }
     pv_buf_append_str(&page, "</tr></thead>\n<tbody>\n");
+    account_name names[DEVICES_PER_PAGE];
+    size_t nnames = 0;
     for (size_t i = 0; i < n; i++) {
         const pv_store_device *d = &rows[i];
         char seen[40];
         pv__console_format_time(seen, sizeof seen, d->last_seen);
         pv_buf_appendf(&page, "<tr><td><a href=\"/devices/%s\">%s</a></td><td>", d->mac, d->mac);
         pv_html_escape(&page, d->model ? d->model : "-");
-        pv_buf_appendf(&page, "</td><td>%lld</td><td>%s</td><td>", (long long)d->account_id,
-                       pv_store_state_name(d->state));
+        pv_buf_append_str(&page, "</td><td>");
+        account_cell(&page, r, d->account_id, names, &nnames);
+        pv_buf_appendf(&page, "</td><td>%s</td><td>", pv_store_state_name(d->state));
         pv_html_escape(&page, d->firmware_version ? d->firmware_version : "-");
         pv_buf_appendf(&page, "</td><td>%s</td></tr>\n", seen);
     }
     pv_buf_append_str(&page, "</tbody>\n</table>\n");
+    for (size_t i = 0; i < nnames; i++)
+        pv_store_account_free(&names[i].account);
     if (pg.after[0] != '\0') { /* keyset: the next page starts after this page's last MAC */
         pv_buf_append_str(&page, "<p><a rel=\"next\" id=\"next-page\" href=\"/devices?mac=");
         pv__console_url_escape(&page, mac);

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <uv.h>
 
-/* Session cookies (portal->cookie) are __Host-: the browser keeps it only when Secure, Path=/ and without Domain (RFC 6265bis
- * §4.1.3.2), so no sibling host can plant or overwrite a session. */
+/* Session cookies (portal->cookie) are __Host-: the browser keeps it only when Secure, Path=/ and
+ * without Domain (RFC 6265bis §4.1.3.2), so no sibling host can plant or overwrite a session. */
 #define LANG_COOKIE "pv_lang"
 
 /* Every answer: no script, style or frame from elsewhere, no inline script (the CSP is the
@@ -45,7 +45,14 @@ const char *pv__portal_t(const pv__portal_req *r, const char *key)
 const char *pv__portal_tn(const pv__portal_req *r, const char *key, long long n, char *out,
                           size_t size)
 {
-    const char *t = pv_i18n(r->lang, key), *at = strstr(t, "{n}");
+    const char *t = pv_i18n(r->lang, key);
+    char one[96];
+    if (n == 1 && (size_t)snprintf(one, sizeof one, "%s_one", key) < sizeof one) {
+        const char *singular = pv_i18n(r->lang, one); /* the key itself when there is none */
+        if (singular != one)
+            t = singular;
+    }
+    const char *at = strstr(t, "{n}");
     if (at == NULL)
         snprintf(out, size, "%s", t);
     else
@@ -293,9 +300,8 @@ static bool same_origin(const pv__portal_req *r)
     if (origin.len == 0)
         return true;
     pv_slice host = pv_request_header(r->req, "Host");
-    size_t scheme = r->portal->console && origin.len > 7 && memcmp(origin.ptr, "http://", 7) == 0
-                        ? 7
-                        : 8;
+    size_t scheme =
+        r->portal->console && origin.len > 7 && memcmp(origin.ptr, "http://", 7) == 0 ? 7 : 8;
     return origin.len == host.len + scheme &&
            memcmp(origin.ptr, scheme == 7 ? "http://" : "https://", scheme) == 0 &&
            memcmp(origin.ptr + scheme, host.ptr, host.len) == 0;
@@ -402,9 +408,10 @@ static void do_login(pv__portal_req *r)
     pv_login_attempt attempt;
     pv_websession ses = {0};
     pv_error err = {""};
-    int rc = pv_websession_login_begin(p->store, &p->session, source, name, password,
-                                       strlen(password), p->console ? operators_only : customers_only, r->now, &outcome, &retry,
-                                       &verify, &attempt, &err);
+    int rc =
+        pv_websession_login_begin(p->store, &p->session, source, name, password, strlen(password),
+                                  p->console ? operators_only : customers_only, r->now, &outcome,
+                                  &retry, &verify, &attempt, &err);
     OPENSSL_cleanse(password, sizeof password);
     if (rc == 0 && verify && p->loop != NULL) {
         if (p->verifying >= PV_PORTAL_VERIFYING) {
@@ -560,7 +567,7 @@ static void portal_handle(pv_handler *self, pv_request *req)
     if (cookie(&r, p->cookie, token, sizeof token)) {
         int rc = pv_websession_open(p->store, &p->session, token, r.now, &r.ses, &err);
         r.logged_in = rc == 0 && (p->console ? operators_only(pv__portal_role(&r))
-                                              : r.ses.login.account_id > 0);
+                                             : r.ses.login.account_id > 0);
         if (rc != 0 && rc != PV_ENOENT)
             pv_logf(PV_LOG_ERROR, "portal.session_failed", "error=\"%s\"", err.msg);
     }

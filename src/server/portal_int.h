@@ -46,8 +46,9 @@ typedef struct pv__portal_req {
 pv_role pv__portal_role(const pv__portal_req *r);
 /* The text of key in the request's language (not escaped). */
 const char *pv__portal_t(const pv__portal_req *r, const char *key);
-/* The text of key with "{n}" replaced by n, into out (never a printf format: a catalog is
- * data, and a stray % in a translation must not read the stack). */
+/* The text of key with "{n}" replaced by n, into out; for n == 1 the catalog's key_one when it
+ * has one ("1 device shown"). Never a printf format: a catalog is data, and a stray % in a
+ * translation must not read the stack. */
 const char *pv__portal_tn(const pv__portal_req *r, const char *key, long long n, char *out,
                           size_t size);
 /* Appends the text of key, escaped. */

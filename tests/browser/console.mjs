@@ -81,7 +81,7 @@ try {
   await page.fill("#p-value", "Front {{lines.0.user}}");
   [res] = await Promise.all([page.waitForNavigation(), page.click("#dry-run")]);
   check(res.status() === 200, "the fixed value's dry run passes");
-  check((await page.textContent("#verdict")).includes("1 devices change"), "it reaches acme's one device");
+  check((await page.textContent("#verdict")).includes("1 device changes"), "it reaches acme's one device");
   await page.click("#save");
   await page.locator("#verdict", { hasText: /^2\d\d/ }).waitFor();
   await axe(page, "params-saved");

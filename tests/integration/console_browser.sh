@@ -101,7 +101,8 @@ expect_contains "$(cat "$T/dry.json")" '"would_fail":1' "and counts the failing 
 # Keyset search: a MAC prefix finds the one device among N; the next page follows the cursor.
 c v -o "$T/search.html" "$U/devices?mac=00:0e:08:c0"
 expect_contains "$(cat "$T/search.html")" "/devices/$MAC" "found by MAC prefix"
-expect_contains "$(cat "$T/search.html")" "1 devices shown" "and only it"
+expect_contains "$(cat "$T/search.html")" "1 device shown" "and only it"
+expect_contains "$(cat "$T/search.html")" '<a href="/accounts/acme">acme</a>' "its account by name, linked"
 c v -o "$T/p1.html" "$U/devices?model=SPA504G"
 next=$(grep -o 'id="next-page" href="[^"]*"' "$T/p1.html" | sed 's/.*href="//; s/"$//; s/&amp;/\&/g')
 [ -n "$next" ] || fail "no next page"; ok

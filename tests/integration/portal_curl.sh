@@ -176,7 +176,7 @@ wait_until 60 "the phone has the new display name" param_is Display_Name_1_ Coun
 expect_eq "$("$P" job show "$(cat "$T/job.id")" --wait --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["actor"], j["total"], [d["mac"] for d in j["devices"]], j["outcomes"]["ok"])')" \
   "login:alice 1 ['$MAC'] 1" "exactly the changed phone, ok"
 c a -o "$T/saved.html" -H 'Accept-Language: en' "$U/account?saved=1&notified=1"
-expect_contains "$(cat "$T/saved.html")" "1 phone(s) were asked to fetch them now" "the page says so"
+expect_contains "$(cat "$T/saved.html")" "1 phone was asked to fetch them now" "the page says so"
 c a -o "$T/acct4.html" "$U/account"
 V=$(sed -n 's/.*name="version" value="\([0-9]*\)".*/\1/p' "$T/acct4.html")
 c a -D "$T/h" -o /dev/null -d "csrf=$C&version=$V&display_name_1=Counter&sd_number_2=1002&sd_name_4=Ann&sd_number_4=1004" "$U/settings"
