@@ -236,17 +236,21 @@ static int audit_list(pv_cli_api *api, int argc, char **argv)
                                          {"ACTION", "action"},
                                          {"SUBJECT", "subject"},
                                          {"DETAIL", "detail"}};
-    static const char *const map[][2] = {
-        {"device", "device"}, {"actor", "actor"}, {"since", "since"}, {"until", "until"}};
-    char *path = with_query(api, "/audit", map, 4);
+    static const char *const map[][2] = {{"device", "device"},
+                                         {"actor", "actor"},
+                                         {"action", "action"},
+                                         {"since", "since"},
+                                         {"until", "until"}};
+    char *path = with_query(api, "/audit", map, 5);
     int rc = list(api, path, cols, 5);
     free(path);
     return rc;
 }
 
 static const pv_cli_action audit_actions[] = {
-    {"list", "", 0, 0,
-     "device=,actor=,since=,until=", "list audit entries (since/until: unix seconds)", audit_list},
+    {"list", "", 0, 0, "device=,actor=,action=,since=,until=",
+     "list audit entries (action: exact, or a family ending in '.'; since/until: unix seconds)",
+     audit_list},
 };
 
 int pv_cmd_audit(int argc, char **argv)

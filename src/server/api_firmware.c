@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "server/api_int.h"
+#include "server/audit_query.h"
 #include "server/firmware.h"
 
 #include <errno.h>
@@ -474,58 +475,48 @@ static bool query_time(pv__api_ctx *ctx, const char *name, int64_t *out)
     return ok;
 }
 
-#define AUDIT_SCAN_MAX 10000
+static void add_entry(void *data, const pv_store_audit *a)
+{
+    json_t *detail = a->detail ? json_loads(a->detail, 0, NULL) : NULL;
+    if (a->detail && detail == NULL)
+        detail = json_string(a->detail);
+    json_array_append_new(data,
+                          json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)a->id,
+                                    "at", (json_int_t)a->at, "actor", a->actor, "action", a->action,
+                                    "subject", pv__api_str_or_null(a->subject), "content_hash",
+                                    pv__api_str_or_null(a->content_hash), "detail",
+                                    detail ? detail : json_null()));
+}
 
-/*
- * Filters by device (the subject, in the store) and by actor and time here,
- * scanning at most AUDIT_SCAN_MAX entries per request: a page may then hold
- * fewer than limit items, and next says where to continue.
- */
+/* Filtered by device (the subject), actor, action and time as the console's page is
+ * (audit_query.h: a bounded scan, so a page may hold fewer than limit items). */
 void pv__api_audit_list(pv__api_ctx *ctx)
 {
     pv_store_page page;
-    int64_t since = 0, until = INT64_MAX;
-    if (!pv__api_page(ctx, &page) || !query_time(ctx, "since", &since) ||
-        !query_time(ctx, "until", &until))
+    pv_audit_query q = {.until = INT64_MAX};
+    if (!pv__api_page(ctx, &page) || !query_time(ctx, "since", &q.since) ||
+        !query_time(ctx, "until", &q.until))
         return;
-    size_t want = page.limit ? page.limit : 100, scanned = 0;
+    size_t want = page.limit ? page.limit : 100;
     char *device = pv__api_query(ctx, "device");
     char *actor = pv__api_query(ctx, "actor");
+    char *action = pv__api_query(ctx, "action");
     char mac[13];
-    if (device && !pv__api_mac(ctx, device, "device", mac)) {
-        free(device);
-        free(actor);
-        return;
-    }
-    json_t *items = json_array();
+    json_t *items = NULL;
     pv_error err = {""};
     int rc = 0;
-    do {
-        page.limit = want - json_array_size(items);
-        pv_store_audit *rows = NULL;
-        size_t n = 0;
-        rc = pv_store_audit_list(ctx->store, device ? mac : NULL, &page, &rows, &n, &err);
-        for (size_t i = 0; rc == 0 && i < n; i++) {
-            const pv_store_audit *a = &rows[i];
-            if (a->at < since || a->at > until ||
-                (actor && strcmp(actor, a->actor) != 0 &&
-                 (strncmp(a->actor, "token:", 6) != 0 || strcmp(actor, a->actor + 6) != 0)))
-                continue; /* "--actor ops" matches "token:ops" */
-            json_t *detail = a->detail ? json_loads(a->detail, 0, NULL) : NULL;
-            if (a->detail && detail == NULL)
-                detail = json_string(a->detail);
-            json_array_append_new(
-                items, json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)a->id,
-                                 "at", (json_int_t)a->at, "actor", a->actor, "action", a->action,
-                                 "subject", pv__api_str_or_null(a->subject), "content_hash",
-                                 pv__api_str_or_null(a->content_hash), "detail",
-                                 detail ? detail : json_null()));
-        }
-        scanned += n;
-        pv_store_audits_free(rows, n);
-    } while (rc == 0 && page.after[0] && json_array_size(items) < want && scanned < AUDIT_SCAN_MAX);
+    if (device == NULL || pv__api_mac(ctx, device, "device", mac)) {
+        q.subject = device ? mac : NULL;
+        q.actor = actor;
+        q.action = action;
+        items = json_array();
+        rc = pv_audit_query_run(ctx->store, &q, &page, want, add_entry, items, &err);
+    }
     free(device);
     free(actor);
+    free(action);
+    if (items == NULL)
+        return;
     if (rc != 0) {
         json_decref(items);
         pv__api_fail_store(ctx, rc, &err, "after");

@@ -137,4 +137,10 @@ expect_contains "$("$P" device show 000e090009c3 2>&1)" "SPA504G" "the console's
 audit=$("$P" audit list --device "$MAC" 2>&1)
 expect_contains "$audit" "login:ops" "the operator's actions audited under the login"
 expect_contains "$audit" "device.secrets_revealed" "the reveal audited"
+# The console's audit page filters as GET /audit does: by actor and a family of actions.
+c v -o "$T/audit.html" "$U/audit?actor=login:ops&action=device.&since=$(date -u +%F)"
+expect_contains "$(cat "$T/audit.html")" "device.secrets_revealed" "the operator's device actions"
+[[ "$(cat "$T/audit.html")" != *customer.password* ]] || fail "an action outside the family listed"; ok
+code=$(c v -o "$T/audit_bad.html" -w '%{http_code}' "$U/audit?since=yesterday")
+expect_eq "$code" 422 "a day that is not a date refused"
 done_ok
