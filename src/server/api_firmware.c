@@ -222,20 +222,52 @@ void pv__api_firmware_get(pv__api_ctx *ctx)
     pv_store_firmware_free(&f);
 }
 
+/* Inside the deletion's transaction: the model's plan must still build its rule without the
+ * image (as PUT /plans checks it is written), or every device of that model would fail to
+ * render. True, with the 409 answered, when it does not. */
+static bool plan_needs_image(pv__api_ctx *ctx, const pv_store_firmware *img)
+{
+    pv_store_plan plan = {0};
+    pv_error err = {""};
+    bool needed = false;
+    if (pv_store_plan_get(ctx->store, img->model, &plan, &err) == 0) {
+        pv_buf rule = {0};
+        needed = pv_firmware_rule_for_plan(ctx->store, &plan, "http://check", &rule, &err) != 0;
+        pv_buf_free(&rule);
+        if (needed)
+            pv__api_fail(ctx, 409, "in_use", NULL,
+                         "firmware delete: the plan for %s installs %s (target %s): set or "
+                         "delete the plan first (provisor plan set|delete)",
+                         img->model, img->version, plan.target_version ? plan.target_version : "-");
+    }
+    pv_store_plan_free(&plan);
+    return needed;
+}
+
 void pv__api_firmware_delete(pv__api_ctx *ctx)
 {
     int64_t id;
     if (!parse_id(ctx, &id))
         return;
     pv_error err = {""};
+    pv_store_firmware img = {0};
     int rc = pv_store_begin(ctx->store, &err);
+    if (rc == 0)
+        rc = pv_store_firmware_get(ctx->store, id, &img, &err);
     if (rc == 0)
         rc = pv_store_firmware_delete(ctx->store, id, &err);
     if (rc != 0) {
         pv_store_rollback(ctx->store);
+        pv_store_firmware_free(&img);
         pv__api_fail_store(ctx, rc, &err, NULL);
         return;
     }
+    if (plan_needs_image(ctx, &img)) {
+        pv_store_rollback(ctx->store);
+        pv_store_firmware_free(&img);
+        return;
+    }
+    pv_store_firmware_free(&img);
     char subject[32];
     snprintf(subject, sizeof subject, "firmware:%lld", (long long)id);
     if (pv__api_commit(ctx, "firmware.delete", subject, NULL))

@@ -152,6 +152,10 @@ expect_eq "$(jq_py 'j["stages"][0]')" "['11.3.1', '12.0.1']" "plan stages"
 expect_call 400 PUT /plans/CP-8841-3PCC '{"target_version":"1","stages":[["a"]]}'
 expect_eq "$(jq_py 'j["error"]["field"]')" stages "bad stage"
 expect_call 200 GET /plans
+# An image the plan installs is not deleted from under it (every CP-8841 would fail to render).
+expect_call 409 DELETE "/firmware/$FW"
+expect_contains "$BODY" "the plan for CP-8841-3PCC installs 12.0.1" "the 409 names the plan"
+expect_call 200 GET "/firmware/$FW"
 expect_call 204 DELETE /plans/CP-8841-3PCC
 expect_call 204 DELETE "/firmware/$FW"
 
