@@ -1,18 +1,14 @@
-/* provision.c — the provisioning pv_handler: routing and answers; see provision.h. */
-#include "server/provision.h"
+/* provision.c — the provisioning pv_handler: routing and answers; see provision.h and
+ * provision_int.h. */
+#include "server/provision_int.h"
 
 #include "core/alloc.h"
-#include "core/log.h"
-#include "net/admission.h"
 #include "net/sockaddr.h"
 #include "server/binding.h"
 #include "server/bootstrap.h"
 #include "server/firmware.h"
-#include "server/identity.h"
 #include "server/keys.h"
 #include "server/job_metrics.h"
-#include "server/prov_audit.h"
-#include "server/prov_cache.h"
 #include "server/prov_firmware.h"
 #include "server/prov_route.h"
 #include "server/render.h"
@@ -29,34 +25,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-struct pv_provision {
-    pv_provision_config cfg; /* policy strings point into owned[] */
-    char *owned[16];
-    char *db_path, *master_key;
-    pv_fileserver firmware; /* <data>/firmware, beneath-root opens */
-    pv_admission admission; /* DESIGN 8: renders and firmware downloads, across every loop */
-    pv_provision_configured_fn configured; /* SEC-PRV-1 → 2, called on the loop's thread */
-    void *configured_data;
-};
-
-struct pv_provision_loop {
-    pv_handler handler;
-    pv_provision *p;
-    pv_store *s;
-    pv_prov_cache *cache; /* finished profiles: an unchanged phone reads nothing (prov_cache.h) */
-    pv_admit_queue *admit; /* this loop's waiting requests */
-    bool timer_open;
-    /* Held answers and sampled rows (prov_audit.h): flushed at the end of
-     * every loop pass (check) and every second (tick: also the store probe
-     * and retention). */
-    pv_prov_audit *audit;
-    uv_check_t check;
-    uv_timer_t tick;
-};
-
-static void admission_init(pv_admission *a, const pv_prov_policy *pol);
-static void admit(pv_provision_loop *l, pv_request *req, pv_admit_class c);
 
 int pv_provision_open_store(const char *db_path, const char *master_key, pv_store **out,
                             pv_error *err)
@@ -99,7 +67,7 @@ int pv_provision_new(const pv_provision_config *cfg, pv_provision **out, pv_erro
     p->db_path = pv_strdup(cfg->db_path);
     p->master_key = pv_strdup(cfg->master_key);
     p->firmware.root_fd = p->firmware.upload_fd = -1;
-    admission_init(&p->admission, &p->cfg.policy);
+    pv__prov_admission_init(&p->admission, &p->cfg.policy);
     pv_store *s = NULL;
     int rc = pv_provision_open_store(p->db_path, p->master_key, &s, err);
     if (rc == 0 && mkdir(cfg->firmware_dir, 0755) != 0 && errno != EEXIST)
@@ -131,7 +99,7 @@ void pv_provision_free(pv_provision *p)
 /* ---- helpers ------------------------------------------------------------ */
 
 /* The address alone ("192.0.2.7"), empty when unknown. */
-static void addr_text(const struct sockaddr *sa, char *out, size_t size)
+void pv__prov_addr_text(const struct sockaddr *sa, char *out, size_t size)
 {
     out[0] = '\0';
     (void)pv_sockaddr_host(sa, out, size);
@@ -139,7 +107,7 @@ static void addr_text(const struct sockaddr *sa, char *out, size_t size)
 
 /* The host phones use for us in generated rules: configured, else the
  * address this request came to. */
-static void host_for(const pv_provision *p, const pv_request *req, char *out, size_t size)
+void pv__prov_host_for(const pv_provision *p, const pv_request *req, char *out, size_t size)
 {
     const char *pub = p->cfg.policy.public_host;
     if (pub != NULL && pub[0] != '\0') {
@@ -147,7 +115,7 @@ static void host_for(const pv_provision *p, const pv_request *req, char *out, si
         if (n > 0 && (size_t)n < size)
             return;
     }
-    addr_text(req->local, out, size);
+    pv__prov_addr_text(req->local, out, size);
     if (out[0] == '\0')
         (void)snprintf(out, size, "localhost");
 }
@@ -176,7 +144,7 @@ static void record_refusal(pv_provision_loop *l, const pv_request *req, const pv
                            int status, const char *action, const char *reason)
 {
     char peer[64], detail[400];
-    addr_text(req->peer, peer, sizeof peer);
+    pv__prov_addr_text(req->peer, peer, sizeof peer);
     int n = snprintf(detail, sizeof detail, "proto=%s peer=%s status=%d reason=\"%s\"",
                      pv_proto_name(req->proto), peer, status, reason);
     if (n < 0 || (size_t)n >= sizeof detail)
@@ -188,8 +156,8 @@ static void record_refusal(pv_provision_loop *l, const pv_request *req, const pv
     pv_jobm_refusal(action, status); /* action: a literal of this file, a bounded label */
 }
 
-static void refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, int status,
-                   const char *action, const char *reason)
+void pv__prov_refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, int status,
+                     const char *action, const char *reason)
 {
     record_refusal(l, req, id, status, action, reason);
     /* Over TFTP a refused read answers exactly what a missing file does (the static file
@@ -214,19 +182,19 @@ static void refuse(pv_provision_loop *l, pv_request *req, const pv_ident *id, in
 /* A store outcome rc != 0: the answer `status`, or for a store failure never
  * a 404 or 400 the phone would believe, but 503 + Retry-After (spec 8.3 class
  * C: it retries; issue 19 item 1). */
-static void refuse_rc(pv_provision_loop *l, pv_request *req, const pv_ident *id, int rc, int status,
-                      const char *action, const pv_error *e)
+void pv__prov_refuse_rc(pv_provision_loop *l, pv_request *req, const pv_ident *id, int rc,
+                        int status, const char *action, const pv_error *e)
 {
     if (!pv_store_fault(rc)) {
-        refuse(l, req, id, status, action, e->msg);
+        pv__prov_refuse(l, req, id, status, action, e->msg);
         return;
     }
     pv_store_health_failed(action, e);
-    refuse(l, req, id, 503, action, "store unavailable: retry later");
+    pv__prov_refuse(l, req, id, 503, action, "store unavailable: retry later");
 }
 
-static void respond_body(pv_request *req, int status, pv_buf *body, const char *type,
-                         const char *who)
+void pv__prov_respond_body(pv_request *req, int status, pv_buf *body, const char *type,
+                           const char *who)
 {
     pv_response r = {.fd = -1};
     r.status = status;
@@ -235,145 +203,6 @@ static void respond_body(pv_request *req, int status, pv_buf *body, const char *
     r.content_type = type;
     r.identity_log = who ? pv_request_strdup(req, who) : NULL;
     pv_request_respond(req, &r);
-}
-
-/* ---- reports (spec 7.1) ------------------------------------------------- */
-
-static void on_report(pv_provision_loop *l, pv_request *req, const pv_mac *mac, const char *kind)
-{
-    /* ... admitted by handle()'s identity decision. */
-    char ce[64] = "";
-    pv_slice h = pv_request_header(req, "Content-Encoding");
-    if (h.len > 0 && h.len < sizeof ce)
-        memcpy(ce, h.ptr, h.len);
-    pv_error e = {""};
-    int64_t id = 0;
-    pv_ident cert; /* only the certificate counts here: the path names the device */
-    (void)pv_identify(req->identity, PV_SLICE_LIT(""), PV_SLICE_LIT(""), &cert, NULL);
-    pv_report_upload up = {.mac = mac->hex,
-                           .kind = kind,
-                           .body = req->body,
-                           .content_encoding = ce[0] ? ce : NULL,
-                           .who = &cert,
-                           .max_bytes = l->p->cfg.report_max_bytes,
-                           .per_hour = l->p->cfg.reports_per_hour};
-    /* The report and its report.received row: one transaction, before the
-     * answer (prov_audit.h); a refused upload commits what it counted. */
-    int rc = pv_store_begin(l->s, &e);
-    if (rc == 0) {
-        rc = pv_reports_accept(l->s, &up, time(NULL), &id, NULL, &e);
-        bool refused = rc != 0 && !pv_store_fault(rc);
-        if (rc == 0) {
-            char detail[64];
-            (void)snprintf(detail, sizeof detail, "kind=%s id=%lld", kind, (long long)id);
-            pv_prov_row row;
-            pv_prov_audit_row(&row, mac->hex, "report.received", NULL, detail);
-            rc = pv_prov_audit_write(l->s, &row, &e);
-        }
-        if (rc == 0 || refused) {
-            pv_error commit_err;
-            int crc = pv_store_commit(l->s, &commit_err);
-            if (crc != 0) {
-                rc = crc;
-                e = commit_err;
-            }
-        } else {
-            pv_store_rollback(l->s);
-        }
-    }
-    pv_ident who = {.source = PV_ID_PATH, .mac = *mac};
-    if (rc != 0) {
-        refuse_rc(l, req, &who, rc, pv_reports_status(rc), "report.refused", &e);
-        return;
-    }
-    pv_response r = {.status = 200,
-                     .fd = -1,
-                     .message = "report stored",
-                     .identity_log = pv_request_strdup(req, mac->hex)};
-    pv_request_respond(req, &r);
-}
-
-/* ---- binding (DESIGN 5) ------------------------------------------------- */
-
-static void on_bind(pv_provision_loop *l, pv_request *req, const pv_ident *id, pv_slice code)
-{
-    pv_log_line line;
-    pv_log_begin(&line, PV_LOG_INFO, "binding.attempt");
-    pv_log_redacted(&line, "code", code);
-    pv_log_str(&line, "mac", id->cert_has_mac ? id->cert_mac.hex : "-");
-    pv_log_end(&line);
-    if (req->proto != PV_PROTO_HTTPS) {
-        refuse(l, req, id, 403, "binding.refused", "binding needs HTTPS with a client certificate");
-        return;
-    }
-    char peer[64];
-    addr_text(req->peer, peer, sizeof peer);
-    pv_binding_result res;
-    pv_error e = {""};
-    /* Binding and row in one transaction (prov_audit.h); a refusal commits its counters. */
-    int rc = pv_store_begin(l->s, &e);
-    if (rc == 0)
-        rc = pv_binding_redeem(l->s, id, code, peer, time(NULL), &res, &e);
-    char detail[200];
-    if (rc == 0 && res.status != 200) {
-        (void)snprintf(detail, sizeof detail, "%s (code %.2s…)", res.reason, res.hint);
-        pv_jobm_binding_refused(res.reason); /* binding.c's literals: a bounded label */
-        if ((rc = pv_store_commit(l->s, &e)) == 0) {
-            refuse(l, req, id, res.status, "binding.refused", detail);
-            return;
-        }
-    }
-    char host[128];
-    host_for(l->p, req, host, sizeof host);
-    pv_buf body = {0};
-    if (rc == 0)
-        rc = pv_binding_profile(&l->p->cfg.policy, host, id->model, &res.secret, &body, &e);
-    if (rc == 0) {
-        (void)snprintf(detail, sizeof detail, "account=%lld code=%.2s… state=SEC-PRV-1%s",
-                       (long long)res.account_id, res.hint, res.again ? " again=yes" : "");
-        pv_prov_row row;
-        pv_prov_audit_row(&row, id->cert_mac.hex, res.again ? "device.bound.again" : "device.bound",
-                          NULL, detail);
-        rc = pv_prov_audit_write(l->s, &row, &e);
-    }
-    if (rc == 0)
-        rc = pv_store_commit(l->s, &e);
-    else
-        pv_store_rollback(l->s); /* a no-op when begin or commit failed */
-    if (rc != 0) {
-        pv_buf_free(&body);
-        refuse_rc(l, req, id, rc, 500, "binding.failed", &e);
-        return;
-    }
-    pv_jobm_profile_served(id->model, "SEC-PRV-1", req->proto);
-    respond_body(req, 200, &body, "application/xml", id->cert_mac.hex);
-}
-
-/*
- * Everything under /<binding_prefix>/ (issue 10): routed before any MAC is
- * read from a path — a 12-digit code reads as one — and its path redacted
- * before any transport, audit or message can carry it. Identity comes from
- * the certificate (and the User-Agent it must agree with), never the path.
- */
-static void on_binding_path(pv_provision_loop *l, pv_request *req, pv_slice code, bool is_code)
-{
-    /* Every transport logs this instead of the path (DESIGN 5, 10). */
-    char redacted[96];
-    (void)snprintf(redacted, sizeof redacted, "/%s/%.2s...", l->p->cfg.policy.binding_prefix,
-                   code.len >= 2 ? code.ptr : "??");
-    pv_request_set_log_path(req, redacted);
-    pv_ident id;
-    pv_error e;
-    if (pv_identify(req->identity, PV_SLICE_LIT(""), req->user_agent, &id, &e) != 0) {
-        id.source = PV_ID_CERT;
-        id.mac = id.cert_mac;
-        refuse(l, req, &id, 403, "identity.refused", e.msg);
-        return;
-    }
-    if (is_code)
-        on_bind(l, req, &id, code);
-    else
-        pv_request_respond_status(req, 404, "not a binding path");
 }
 
 /* ---- the encrypted profile (DESIGN 6, 7) -------------------------------- */
@@ -434,7 +263,7 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
     if (rc == 0)
         rc = render_timed(l->s, d->mac, NULL, &o, out, e);
     char peer[64];
-    addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
+    pv__prov_addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
     if (rc == 0)
         rc = pv_store_device_seen(l->s, d->mac, now, id->swver[0] ? id->swver : NULL, out->etag,
                                   out->hash, peer[0] ? peer : NULL, e);
@@ -463,14 +292,13 @@ static void hold_served(pv_provision_loop *l, pv_request *req, const pv_ident *i
 {
     pv_jobm_profile_served(d->model, "SEC-PRV-2", req->proto);
     char detail[160];
-    int n = snprintf(detail, sizeof detail, "proto=%s etag=%s", pv_proto_name(req->proto),
-                     r->etag);
+    int n = snprintf(detail, sizeof detail, "proto=%s etag=%s", pv_proto_name(req->proto), r->etag);
     if (n < 0 || (size_t)n >= sizeof detail)
         detail[sizeof detail - 1] = '\0';
     pv_prov_row row;
     pv_prov_audit_row(&row, d->mac, "profile.served", hash, detail);
     char peer[64];
-    addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
+    pv__prov_addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
     pv_prov_seen seen = {d->mac, now, id->swver, r->etag, hash, peer};
     pv_prov_audit_hold(l->audit, req, r, &row, &seen);
 }
@@ -518,7 +346,7 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
     int64_t now = time(NULL);
     pv_error e = {""};
     char host[128];
-    host_for(l->p, req, host, sizeof host);
+    pv__prov_host_for(l->p, req, host, sizeof host);
     if (ce != NULL && secure_cached(l, req, id, &d, ce, dir, host, now))
         return;
     pv_prov_cache_miss();
@@ -567,7 +395,7 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
         pv_handler *files = &l->p->cfg.files->handler;
         files->handle(files, req);
     } else if (rc != 0) {
-        refuse_rc(l, req, id, rc, 500, "profile.refused", &e);
+        pv__prov_refuse_rc(l, req, id, rc, 500, "profile.refused", &e);
     }
 }
 
@@ -577,7 +405,7 @@ static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *
                          const char *model)
 {
     char host[128];
-    host_for(l->p, req, host, sizeof host);
+    pv__prov_host_for(l->p, req, host, sizeof host);
     pv_buf body = {0};
     pv_error e;
     if (pv_bootstrap_profile(&l->p->cfg.policy, host, model, &body, &e) != 0) {
@@ -594,7 +422,7 @@ static void on_bootstrap(pv_provision_loop *l, pv_request *req, const pv_ident *
     pv_prov_audit_row(&row, mac, "bootstrap.served", NULL, detail);
     pv_prov_audit_sample(l->audit, &row);
     pv_jobm_profile_served(model, "bootstrap", req->proto);
-    respond_body(req, 200, &body, "application/xml", mac);
+    pv__prov_respond_body(req, 200, &body, "application/xml", mac);
 }
 
 /* In-house pre-provisioning (HTTPS): known, assigned, its own certificate. plain: the device
@@ -605,7 +433,7 @@ static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *i
     pv_store_secret sec;
     pv_error e = {""};
     char host[128];
-    host_for(l->p, req, host, sizeof host);
+    pv__prov_host_for(l->p, req, host, sizeof host);
     pv_buf body = {0};
     /* Secret, state and row: one transaction before the answer (prov_audit.h). */
     int rc = pv_store_begin(l->s, &e);
@@ -629,16 +457,16 @@ static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *i
         pv_store_rollback(l->s); /* a no-op when begin failed */
     if (rc != 0) {
         pv_buf_free(&body);
-        refuse_rc(l, req, id, rc, rc == PV_ENOENT ? 404 : 403, "profile.refused", &e);
+        pv__prov_refuse_rc(l, req, id, rc, rc == PV_ENOENT ? 404 : 403, "profile.refused", &e);
         return;
     }
     pv_jobm_profile_served(plain ? plain->model : id->model, "SEC-PRV-1", req->proto);
-    respond_body(req, 200, &body, "application/xml", id->mac.hex);
+    pv__prov_respond_body(req, 200, &body, "application/xml", id->mac.hex);
 }
 
 /* ---- routing ------------------------------------------------------------ */
 
-static void route(pv_provision_loop *l, pv_request *req)
+void pv__prov_route(pv_provision_loop *l, pv_request *req)
 {
     const pv_prov_policy *pol = &l->p->cfg.policy;
     pv_handler *fallback = &l->p->cfg.files->handler;
@@ -646,7 +474,7 @@ static void route(pv_provision_loop *l, pv_request *req)
     size_t n = pv_prov_components(req->path, c);
     /* issue 10: the binding path before anything reads a MAC from the path. */
     if (pv_prov_is_binding(pol, c, n)) {
-        on_binding_path(l, req, n == 2 ? c[1] : PV_SLICE_LIT(""), n == 2);
+        pv__prov_on_binding_path(l, req, n == 2 ? c[1] : PV_SLICE_LIT(""), n == 2);
         return;
     }
     bool upload = req->method == PV_METHOD_POST || req->method == PV_METHOD_PUT ||
@@ -667,7 +495,7 @@ static void route(pv_provision_loop *l, pv_request *req)
         /* DESIGN 3: the audit names the certificate that asked, not "?". */
         id.source = PV_ID_CERT;
         id.mac = id.cert_mac;
-        refuse(l, req, &id, 403, "identity.refused", e.msg);
+        pv__prov_refuse(l, req, &id, 403, "identity.refused", e.msg);
         return;
     }
     /* DESIGN 3, issue 11.1: one identity decision with the stored device the request
@@ -686,7 +514,7 @@ static void route(pv_provision_loop *l, pv_request *req)
         rc = subject ? pv_store_device_get(l->s, subject->hex, &d, &e) : PV_ENOENT;
     }
     if (rc != 0 && rc != PV_ENOENT) { /* never "unknown": 503 (issue 19 item 1) */
-        refuse_rc(l, req, &id, rc, 500, "profile.refused", &e);
+        pv__prov_refuse_rc(l, req, &id, rc, 500, "profile.refused", &e);
         return;
     }
     bool known = rc == 0;
@@ -697,15 +525,15 @@ static void route(pv_provision_loop *l, pv_request *req)
     if (known && pv_identity_admit(&id, d.mac, d.require_cert, d.cert_fingerprint,
                                    pv_prov_route_kind(r), &e) != 0) {
         pv_store_device_free(&d);
-        refuse(l, req, &id, 403, "identity.refused", e.msg);
+        pv__prov_refuse(l, req, &id, 403, "identity.refused", e.msg);
         return;
     }
     switch (r) {
     case PV_PROV_REPORT:
-        on_report(l, req, &report_mac, kind);
+        pv__prov_on_report(l, req, &report_mac, kind);
         break;
     case PV_PROV_FIRMWARE:
-        admit(l, req, PV_ADMIT_FIRMWARE); /* DESIGN 8 */
+        pv__prov_admit(l, req, PV_ADMIT_FIRMWARE); /* DESIGN 8 */
         break;
     case PV_PROV_SECURE:
         on_secure(l, req, &id, &d, ce, c[0]);
@@ -726,102 +554,18 @@ static void route(pv_provision_loop *l, pv_request *req)
     pv_store_device_free(&d);
 }
 
-/* ---- per-loop lifecycle ------------------------------------------------- */
-
-/* ---- admission (net/admission.h, DESIGN 8) ------------------------------ */
-
-/* The phone's own retry window: the first step of the Resync_Error_Retry_Delay we
- * provision ("30+30" = 30 to 60 s) is when a refused phone would come back anyway. */
-static void admission_init(pv_admission *a, const pv_prov_policy *pol)
-{
-    pv_admission_config c = {.queue_max = pol->admission_queue,
-                             .deadline_ms = pol->queue_deadline_ms,
-                             .retry_min_s = 30,
-                             .retry_max_s = 60};
-    const char *d = pol->resync_error_retry_delay;
-    if (d != NULL && *d >= '0' && *d <= '9') {
-        char *end = NULL;
-        unsigned long base = strtoul(d, &end, 10), jitter = 0;
-        if (*end == '+')
-            jitter = strtoul(end + 1, NULL, 10);
-        if (base > 0 && base <= 86400 && jitter <= 86400) {
-            c.retry_min_s = (unsigned)base;
-            c.retry_max_s = (unsigned)(base + jitter);
-        }
-    }
-    c.rate[PV_ADMIT_RENDER] = pol->render_rate;
-    c.rate[PV_ADMIT_TLS] = pol->handshake_rate;
-    c.rate[PV_ADMIT_FIRMWARE] =
-        pol->firmware_wave_ms ? (unsigned)((uint64_t)pol->firmware_wave * 1000 /
-                                           pol->firmware_wave_ms)
-                              : pol->firmware_wave;
-    pv_admission_init(a, &c);
-}
-
-typedef struct admit_ctx {
-    pv_admit_wait wait; /* its place in the queue */
-    pv_provision_loop *l;
-    pv_request *req;
-    pv_admit_class c;
-    uint64_t queued_ns; /* when it began to wait, 0: admitted at once */
-} admit_ctx;
-
-static void on_admit(void *data, bool admitted, unsigned retry_after_s)
-{
-    admit_ctx *a = data;
-    a->req->on_peer_gone = NULL; /* no longer waiting */
-    if (a->c == PV_ADMIT_FIRMWARE && a->queued_ns != 0) /* ops: the firmware queue's metrics */
-        pv_jobm_firmware_queue(-1, (double)(uv_hrtime() - a->queued_ns) / 1e9, !admitted);
-    if (!admitted) {
-        /* DESIGN 8: not a 503 storm — a refusal that tells each phone a different time */
-        pv_response r = {.status = 503,
-                         .retry_after = retry_after_s,
-                         .message = "busy: retry later"};
-        pv_request_respond(a->req, &r);
-    } else if (a->c == PV_ADMIT_FIRMWARE) {
-        pv_prov_serve_firmware(&a->l->p->firmware, a->req);
-    } else {
-        route(a->l, a->req);
-    }
-}
-
-/* The phone went away while its request waited (net/handler.h): its place is freed now, not
- * at its turn or deadline, and the request is answered (discarded, logged as aborted). */
-static void on_waiter_gone(pv_request *req, void *data)
-{
-    admit_ctx *a = data;
-    pv_admit_cancel(a->l->admit, &a->wait);
-    if (a->c == PV_ADMIT_FIRMWARE)
-        pv_jobm_firmware_queue(-1, (double)(uv_hrtime() - a->queued_ns) / 1e9, false);
-    pv_request_respond_status(req, 503, "the peer left while waiting for admission");
-}
-
-static void admit(pv_provision_loop *l, pv_request *req, pv_admit_class c)
-{
-    admit_ctx *a = pv_request_alloc(req, sizeof *a); /* lives as long as the exchange */
-    *a = (admit_ctx){.l = l, .req = req, .c = c};
-    uint64_t queued_ns = uv_hrtime(); /* a callback run at once saw no wait */
-    if (pv_admit(l->admit, c, &a->wait, on_admit, a)) {
-        a->queued_ns = queued_ns;
-        req->on_peer_gone = on_waiter_gone;
-        req->on_peer_gone_data = a;
-        if (c == PV_ADMIT_FIRMWARE)
-            pv_jobm_firmware_queue(+1, 0, false);
-    }
-}
-
 /* Every provisioning read waits for a render slot first, before any store work; firmware
- * downloads wait for theirs in route(), once the identity is checked. */
+ * downloads wait for theirs in pv__prov_route(), once the identity is checked. */
 static void handle(pv_handler *h, pv_request *req)
 {
     pv_provision_loop *l = h->data;
     const pv_prov_policy *pol = &l->p->cfg.policy;
     bool firmware = pv_slice_starts_with(req->path, PV_FIRMWARE_PREFIX);
     if (pol->render_rate == 0 || firmware || !pv_prov_is_read(req->method)) {
-        route(l, req);
+        pv__prov_route(l, req);
         return;
     }
-    admit(l, req, PV_ADMIT_RENDER);
+    pv__prov_admit(l, req, PV_ADMIT_RENDER);
 }
 
 int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **out, pv_error *err)
