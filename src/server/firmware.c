@@ -163,7 +163,8 @@ static int model_images(pv_store *s, const char *model, pv_store_firmware **out,
         if (rc != 0)
             break;
         all = pv_reallocarray(all, total + got + 1, sizeof *all);
-        memcpy(all + total, rows, got * sizeof *rows);
+        if (got > 0) /* no rows: rows is NULL, which memcpy may not be given even for 0 */
+            memcpy(all + total, rows, got * sizeof *rows);
         total += got;
         free(rows); /* the rows' strings now belong to all */
         rows = NULL;
