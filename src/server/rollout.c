@@ -116,7 +116,8 @@ static int collect(pv_store *s, const pv_rollout_spec *spec, candidate **out, si
         if (rc != 0)
             break;
         *keep = pv_reallocarray(*keep, *nkeep + got + 1, sizeof **keep);
-        memcpy(*keep + *nkeep, rows, got * sizeof *rows);
+        if (got > 0) /* no rows: rows is NULL, which memcpy may not be given even for 0 */
+            memcpy(*keep + *nkeep, rows, got * sizeof *rows);
         free(rows);
         for (size_t i = *nkeep; i < *nkeep + got; i++) {
             const pv_store_device *d = &(*keep)[i];
