@@ -12,6 +12,8 @@
 # counters), and the office must have held more connections at once than the address alone
 # may. Meanwhile, another address (127.0.0.2) sending garbage without a certificate is still
 # held to its 20 per loop.
+# Covers src/net/http_server.c and http_conn.c (the per-source limit by identity) and
+# src/server/prov_firmware.c (image downloads over HTTPS).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 
