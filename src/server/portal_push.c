@@ -265,7 +265,7 @@ pv_push_renders *pv__portal_renders_take(pv__portal_req *r)
         return NULL;
     char actor[96];
     pv_push p = push_of(r, actor, sizeof actor);
-    return pv_push_renders_take(&p, r->ses.login.account_id, 0);
+    return pv_push_renders_take(&p, r->ses.login.account_id);
 }
 
 size_t pv__portal_notify_changed(pv__portal_req *r, pv_push_renders *before, const char *account)
