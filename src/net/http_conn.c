@@ -378,6 +378,8 @@ static bool handshake_done(pv__http_conn *conn)
         pv__http_conn_close(conn);
         return false;
     }
+    if (conn->server != NULL && pv_tls_conn_identity(conn->tls) != NULL)
+        pv__http_server_identified(conn->server, conn); /* its identity answers for it */
     bool resumed = pv_tls_conn_resumed(conn->tls);
     pv_metrics_tls_handshake(resumed ? PV_TLS_HANDSHAKE_RESUMED : PV_TLS_HANDSHAKE_FULL);
     conn->state = PV__CONN_READING;
@@ -543,11 +545,11 @@ static void on_handshake_admitted(void *data, bool admitted, unsigned retry_afte
         refuse_handshake(conn, retry_after_s);
         return;
     }
-    /* the handshake's own time starts now; a connection beyond its source's limit proves
-     * itself quickly or frees its place (issue 15) */
-    arm_timer(conn, conn->beyond_source && conn->limits.handshake_timeout_ms > 2000
-                        ? 2000
-                        : conn->limits.handshake_timeout_ms);
+    /* the handshake's own time starts now, the same for a connection beyond its source's
+     * limit: a phone behind a busy office NAT is no faster than one alone (a shorter time
+     * closed phones of a loaded office), and how many such handshakes an address may have
+     * at once is bounded (PV_HTTP_IDENTIFIED_PER_SOURCE) */
+    arm_timer(conn, conn->limits.handshake_timeout_ms);
     if (!conn->reading && uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0)
         conn->reading = true;
     if (conn->in.len > conn->in_off) { /* what came while it waited */

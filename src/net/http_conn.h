@@ -78,6 +78,9 @@ struct pv__http_conn {
     /* Accepted beyond the per-source limit (issue 15): it must prove who it is — a verified
      * client certificate — in its handshake, or it is closed right after it. */
     bool beyond_source;
+    /* Its handshake verified a client certificate: it no longer counts against its address
+     * (issue 15), the identity answers for it (the handler's limits by device). */
+    bool identified;
     /* Its TLS handshake waits for admission (issue 15): what the client sends meanwhile is
      * kept in `in` (bounded), unread by TLS; a close takes it out of the queue. */
     bool admit_waiting;
@@ -135,5 +138,7 @@ void pv__http_conn_pump(pv__http_conn *conn);
 /* http_server.c */
 /* The connection's handles have closed: forget it (counts, per-source table). */
 void pv__http_server_detach(pv_http_server *server, pv__http_conn *conn);
+/* Its handshake proved who it is: it leaves its address's count (issue 15). */
+void pv__http_server_identified(pv_http_server *server, pv__http_conn *conn);
 
 #endif
