@@ -88,6 +88,8 @@ bool pv__portal_account_route(pv__portal_req *r);
 bool pv__portal_own_device(pv__portal_req *r, const char *mac_text, pv_store_device *d);
 /* A time in UTC (<time>), or "never" for 0. */
 void pv__portal_when(pv_buf *out, const pv__portal_req *r, int64_t t);
+/* The same time as plain text ("2026-12-08 00:53 UTC") into text; returns text. */
+const char *pv__portal_when_text(int64_t t, char *text, size_t size);
 
 /* portal_push.c: "resync my phone" and the NOTIFY after a settings change (docs/portal.md). */
 /* POST /phones/{mac}/resync (mac) and POST /resync (mac NULL: every phone of the account). */

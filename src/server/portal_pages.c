@@ -35,11 +35,17 @@ void pv__portal_when(pv_buf *out, const pv__portal_req *r, int64_t t)
         return;
     }
     char text[32];
+    pv_buf_appendf(out, "<time datetime=\"%lld\">%s</time>", (long long)t,
+                   pv__portal_when_text(t, text, sizeof text));
+}
+
+const char *pv__portal_when_text(int64_t t, char *text, size_t size)
+{
     time_t tt = (time_t)t;
     struct tm tm;
     gmtime_r(&tt, &tm);
-    strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
-    pv_buf_appendf(out, "<time datetime=\"%lld\">%s</time>", (long long)t, text);
+    strftime(text, size, "%Y-%m-%d %H:%M UTC", &tm);
+    return text;
 }
 
 /* "state_MFG-RESET" ...: the four states of spec 12.2, explained in the page's language. */

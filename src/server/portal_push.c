@@ -146,8 +146,12 @@ void pv__portal_push_json(pv__portal_req *r, const char *mac)
     pv_store_notify_outcome o;
     char key[40];
     last_outcome(r, d.mac, &o);
-    json_t *j = json_pack("{s:s, s:s}", "state", o.job_id ? o.outcome : "none", "label",
-                          pv__portal_t(r, outcome_key(&o, key, sizeof key)));
+    /* the label the page shows on load: the outcome, and when it came */
+    char label[256], when[32];
+    snprintf(label, sizeof label, "%s%s%s", pv__portal_t(r, outcome_key(&o, key, sizeof key)),
+             o.finished_at != 0 ? " — " : "",
+             o.finished_at != 0 ? pv__portal_when_text(o.finished_at, when, sizeof when) : "");
+    json_t *j = json_pack("{s:s, s:s}", "state", o.job_id ? o.outcome : "none", "label", label);
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     pv__portal_json(r, 200, s);
