@@ -19,6 +19,8 @@
 # the seen_day index dropped, the MAC order read); `search_store touch` times 100 000 fetches'
 # last-seen updates with step 9's trigger and index and again without them (PostgreSQL: with
 # the table's update and HOT-update counts before and after, updates_before/updates_after).
+# `search_store check` times the write checks against every device: a global parameter and a
+# change of C-big's settings (500 000 devices), with a render per device as the reference.
 # PV_SEARCH_PLAIN=0 skips the second SQLite seeding.
 #
 # Output: bench/results/search-<time>.jsonl.
@@ -68,6 +70,8 @@ for store in $stores; do
   record "$("$build/search_store" seed "$url" "$n" | sed "s/}\$/,\"loadavg\":$(loadavg)}/")"
   if [ "$store" = postgres ]; then sql "VACUUM ANALYZE"; fi
   record "$("$build/search_store" measure "$url" step8)"
+  # the write checks against every device (issue 13), and what a render per device would cost
+  record "$("$build/search_store" check "$url" | sed "s/}\$/,\"loadavg\":$(loadavg)}/")"
   # the hot path's last-seen update with step 9's trigger and index, then without them
   if [ "$store" = postgres ]; then
     hot() { psql -X -At -h "$PG_SOCK" -p "$PG_PORT" -U pv -d search -c \

@@ -25,8 +25,19 @@
  *       same day), in transactions of 5 000, the median of three rounds; bench/search.sh runs it with step 9's trigger
  *       (whose condition is then false) and without it.
  *
+ *   search_store check DB
+ *       The write checks of issue 13 on the whole store: a global parameter with a placeholder
+ *       checked against every device (pv_param_reach_of: one GROUP BY, a value expanded per
+ *       group) and a change of C-big's customer checked against its devices
+ *       (pv_param_settings_reach); the reference is what the settings check did before, a
+ *       plain render of each device twice (timed on 2 000 of C-big's devices, per device).
+ *       Median of 3; one JSON line.
+ *
  * Bounded: N ≤ 10 000 000; 7 runs per query.
  */
+#include "server/param_check.h"
+#include "server/prov_policy.h"
+#include "server/render.h"
 #include "store/store.h"
 #include "store/store_device_search.h"
 
@@ -279,8 +290,71 @@ static int measure(const char *url, const char *label)
     return 0;
 }
 
+static double median3(double t[3])
+{
+    qsort(t, 3, sizeof t[0], cmp_double);
+    return t[1];
+}
+
+static int check_writes(const char *url)
+{
+    pv_error err;
+    pv_store *s = open_store(url);
+    pv_store_account before = {0}, after = {0};
+    CHECK(pv_store_account_get_by_name(s, "C-big", &before, &err));
+    CHECK(pv_store_account_get_by_name(s, "C-big", &after, &err));
+    free(after.customer);
+    after.customer = strdup("Customer renamed");
+    CHECK(pv_store_param_put(s, "global", "Station_Name", "{{account.customer}}-{{mac}}", NULL,
+                             (int64_t)time(NULL), &err));
+    double tg[3], ts[3];
+    pv_param_reach r = {0};
+    pv_param_settings sr = {0};
+    for (int i = 0; i < 3; i++) {
+        double a = now_ms();
+        CHECK(pv_param_reach_of(s, "global", "Station_Name", "{{account.customer}}-{{mac}}", &r,
+                                &err));
+        tg[i] = now_ms() - a;
+        a = now_ms();
+        CHECK(pv_param_settings_reach(s, &before, &after, &sr, &err));
+        ts[i] = now_ms() - a;
+    }
+    /* the reference: a plain render per device, as the settings check did (twice per device) */
+    pv_prov_policy pol;
+    pv_prov_policy_defaults(&pol);
+    pv_render_options o = {.policy = &pol, .plain = true};
+    pv_store_page page = {.limit = 1000};
+    pv_store_device *rows = NULL;
+    size_t n = 0, rendered = 0;
+    double a = now_ms();
+    for (int p = 0; p < 2; p++) {
+        CHECK(pv_store_device_list(s, before.id, &page, &rows, &n, &err));
+        for (size_t i = 0; i < n; i++) {
+            pv_render_output out = {0};
+            CHECK(pv_render_device(s, rows[i].mac, &o, &out, &err));
+            pv_render_output_free(&out);
+            rendered++;
+        }
+        pv_store_devices_free(rows, n);
+    }
+    double per_render = (now_ms() - a) / (double)rendered;
+    printf("{\"bench\":\"search_store_check\",\"store\":\"%s\",\"global_devices\":%zu,"
+           "\"global_failed\":%zu,\"global_check_ms\":%.0f,\"account_devices\":%zu,"
+           "\"account_changed\":%zu,\"settings_check_ms\":%.0f,\"render_ms_per_device\":%.3f,"
+           "\"settings_check_by_renders_ms\":%.0f}\n",
+           pv_store_backend(s), r.devices, r.failed, median3(tg), sr.devices, sr.changed,
+           median3(ts), per_render, per_render * 2 * (double)sr.devices);
+    CHECK(pv_store_param_delete(s, "global", "Station_Name", (int64_t)time(NULL), &err));
+    pv_store_account_free(&before);
+    pv_store_account_free(&after);
+    pv_store_close(s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "check") == 0)
+        return check_writes(argv[2]);
     if (argc == 4 && strcmp(argv[1], "seed") == 0) {
         uint64_t n = strtoull(argv[3], NULL, 10);
         if (n == 0 || n > 10000000)
@@ -300,6 +374,7 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "usage: search_store seed DB N\n"
                     "       search_store measure DB LABEL\n"
-                    "       search_store touch DB LABEL\n");
+                    "       search_store touch DB LABEL\n"
+                    "       search_store check DB\n");
     return 2;
 }

@@ -465,7 +465,7 @@ static void save_settings(pv__portal_req *r)
     pv_error err = {""};
     int rc = 0;
     pv_push_renders *before = ok ? pv__portal_renders_take(r) : NULL; /* spec 5.5 */
-    size_t notified = 0;
+    size_t notified = 0, later = 0;
     if (ok) {
         char *text = json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS);
         free(a.settings);
@@ -490,14 +490,14 @@ static void save_settings(pv__portal_req *r)
         }
         ok = rc == 0;
         if (ok)
-            notified = pv__portal_notify_changed(r, before, a.name);
+            notified = pv__portal_notify_changed(r, before, a.name, &later);
         else
             pv_push_renders_free(before);
     }
     json_decref(settings);
     pv_store_account_free(&a);
-    char next[64];
-    snprintf(next, sizeof next, "/account?saved=1&notified=%zu", notified);
+    char next[80];
+    snprintf(next, sizeof next, "/account?saved=1&notified=%zu&later=%zu", notified, later);
     if (ok)
         pv__portal_redirect(r, r->portal->notifier != NULL ? next : "/account?saved=1");
     else

@@ -31,6 +31,20 @@ void pv_push_selection_free(pv_push_selection *sel)
     *sel = (pv_push_selection){0};
 }
 
+pv_notify_target *pv_push_selection_add(pv_push_selection *sel, const pv_notify_target *t)
+{
+    if (sel->n == sel->cap) {
+        sel->cap = sel->cap ? sel->cap * 2 : 16;
+        sel->t = pv_reallocarray(sel->t, sel->cap, sizeof *sel->t);
+    }
+    pv_notify_target *added = &sel->t[sel->n++];
+    if (t != NULL)
+        *added = *t;
+    else
+        memset(added, 0, sizeof *added);
+    return added;
+}
+
 /* The account's settings.sip_delivery: how its phones are reached. */
 static pv_notify_via account_via(const pv_push *p, int64_t account_id)
 {
@@ -70,12 +84,7 @@ bool pv_push_add_device(const pv_push *p, const pv_store_device *dev, pv_push_se
         pv_params_free(&prm);
         return false;
     }
-    if (sel->n == sel->cap) {
-        sel->cap = sel->cap ? sel->cap * 2 : 16;
-        sel->t = pv_reallocarray(sel->t, sel->cap, sizeof *sel->t);
-    }
-    pv_notify_target *t = &sel->t[sel->n++];
-    memset(t, 0, sizeof *t);
+    pv_notify_target *t = pv_push_selection_add(sel, NULL);
     memcpy(t->mac, dev->mac, sizeof t->mac);
     const char *pwd = pv_params_value(&prm, "Password_1_");
     snprintf(t->user, sizeof t->user, "%s", user);

@@ -49,6 +49,8 @@ typedef struct pv_push_selection {
 
 void pv_push_selection_init(pv_push_selection *sel);
 void pv_push_selection_free(pv_push_selection *sel);
+/* Adds a copy of t (NULL: a zeroed target) to sel; returns it. */
+pv_notify_target *pv_push_selection_add(pv_push_selection *sel, const pv_notify_target *t);
 /* Adds dev's line 1 as a target (true), or to sel->skipped with the reason (false). */
 bool pv_push_add_device(const pv_push *p, const pv_store_device *dev, pv_push_selection *sel);
 
