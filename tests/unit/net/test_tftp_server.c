@@ -4,7 +4,8 @@
  * sends. The server runs on its own uv loop in a thread, serving a temporary
  * directory through the static file handler (net/fileserver).
  */
-/* Covers src/net/tftp_server.c, tftp_transfer.c, tftp_body.c and tftp_sock.c. */
+/* Covers src/net/tftp_server.c, tftp_transfer.c, tftp_send.c (the read side's windows),
+ * tftp_body.c and tftp_sock.c. */
 #include "pv_test.h"
 
 #include "core/alloc.h"
