@@ -7,8 +7,7 @@
 #      than the handshake timeout, while the client sent its last flight) finishes the
 #      handshake instead of dropping it: the peer's bytes wait unread, so the handshake gets
 #      another period;
-#   3. but a peer that has not sent its flight is still held to handshake_timeout_ms: the same
-#      stall with a silent client ends the handshake.
+#   3. but a peer that has not sent its flight is still held to handshake_timeout_ms.
 # curl and Python's ssl module are the clients; everything on 127.0.0.1.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
@@ -50,53 +49,84 @@ import os, select, signal, socket, ssl, sys, time
 port, ca, pid, stall, expect, log = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], sys.argv[6]
 ctx = ssl.create_default_context(cafile=ca)
 ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-raw = socket.create_connection(("127.0.0.1", port), timeout=120)
-tls = ctx.wrap_socket(raw, server_hostname="localhost", do_handshake_on_connect=False)
-tls.setblocking(False)  # wrap_socket took raw's descriptor
-try:
-    tls.do_handshake()  # sends the ClientHello
-except ssl.SSLWantReadError:
-    pass
-# the server's flight has arrived: it read the ClientHello and answered
-if not select.select([tls], [], [], 120)[0]:
-    sys.exit("no answer to the ClientHello")
-time.sleep(0.2)  # the rest of the server's flight (one write, but TCP may split it)
-os.kill(pid, signal.SIGSTOP)
-deadline = time.monotonic() + 60
-while open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] != "T":
-    if time.monotonic() > deadline:
-        sys.exit("the server did not stop")
-    time.sleep(0.01)
+sock = socket.create_connection(("127.0.0.1", port), timeout=120)
+# memory BIOs: the client sends exactly what the test says, when it says
+rbio, wbio = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(rbio, wbio, server_hostname="localhost")
+
+def step():  # one handshake step on what arrived; sends what it produced; True when done
+    try:
+        tls.do_handshake()
+        done = True
+    except ssl.SSLWantReadError:
+        done = False
+    out = wbio.read()
+    if out:
+        sock.sendall(out)
+    return done
+
+step()  # the ClientHello
+# the server's flight (ServerHello ... Finished): it read the ClientHello and answered
+deadline = time.monotonic() + 120
+while True:
+    data = sock.recv(65536)
+    if not data:
+        sys.exit("the server closed instead of answering the ClientHello")
+    rbio.write(data)
+    try:
+        tls.do_handshake()  # complete once the whole flight is in; its output is not sent yet
+        break
+    except ssl.SSLWantReadError:
+        if time.monotonic() > deadline:
+            sys.exit("no whole server flight")
+pending = wbio.read()  # the client's Finished (and certificate flight), held back
+if stall > 0:
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 60
+    while open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] != "T":
+        if time.monotonic() > deadline:
+            sys.exit("the server did not stop")
+        time.sleep(0.01)
 stopped = time.monotonic()
 try:
-    tls.setblocking(True)
     if expect == "ok":
-        tls.do_handshake()  # TLS 1.3: the client is done once its Finished is sent
+        sock.sendall(pending)  # the peer's part, done while the server is stopped
 finally:
-    time.sleep(max(0.0, stall - (time.monotonic() - stopped)))
-    os.kill(pid, signal.SIGCONT)
+    if stall > 0:
+        time.sleep(max(0.0, stall - (time.monotonic() - stopped)))
+        os.kill(pid, signal.SIGCONT)
+if expect != "ok":
+    # the server's verdict first: its log says it ended the handshake
+    deadline = time.monotonic() + 60
+    while "event=tls.handshake_failed" not in open(log).read():
+        if time.monotonic() > deadline:
+            sys.exit("the server did not end a silent peer's handshake")
+        time.sleep(0.05)
+    try:
+        sock.sendall(pending)
+    except OSError:
+        pass
+answered, err = False, "closed without an answer"
 try:
-    if expect != "ok":
-        # the server's verdict first: its log says it ended the handshake
-        deadline = time.monotonic() + 60
-        while "event=tls.handshake_failed" not in open(log).read():
-            if time.monotonic() > deadline:
-                sys.exit("the server did not end a silent peer's handshake")
-            time.sleep(0.05)
-        tls.do_handshake()
-    tls.sendall(b"GET /sample.xml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-    data = b""
+    tls.write(b"GET /sample.xml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    sock.sendall(wbio.read())
+    plain = b""
     while True:
-        chunk = tls.recv(65536)
-        if not chunk:
+        data = sock.recv(65536)
+        if not data:
             break
-        data += chunk
+        rbio.write(data)
+        try:
+            while True:
+                chunk = tls.read(65536)
+                if not chunk:
+                    break
+                plain += chunk
+        except ssl.SSLWantReadError:
+            pass
+    answered = plain.startswith(b"HTTP/1.1 200")
 except (ssl.SSLError, OSError) as e:
-    data = b""
     err = str(e)
-else:
-    err = "closed without an answer"
-answered = data.startswith(b"HTTP/1.1 200")
 if expect == "ok" and not answered:
     sys.exit("handshake dropped after a %.1f s stall of the server: %s" % (stall, err))
 if expect == "dropped" and answered:
@@ -112,7 +142,7 @@ stalled_handshake 2.5 ok || fail "a stalled server dropped a handshake whose pee
 ok
 ! grep -q 'event=tls.handshake_failed' "$T/stalled.log" || fail "handshake_failed logged: $(grep handshake_failed "$T/stalled.log")"
 ok
-# the same stall with a client that sent nothing: its turn is over when the server resumes
+# the same stall with a client that sends nothing after the server's flight: its turn is over
 stalled_handshake 2.5 dropped || fail "a silent peer kept its handshake past the timeout"
 ok
 expect_contains "$(grep 'event=tls.handshake_failed' "$T/stalled.log")" "TLS handshake timed out" \
