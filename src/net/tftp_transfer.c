@@ -287,7 +287,8 @@ static void t_on_data(pv__tftp_transfer *t, uint16_t block, pv_slice data)
     t->gap_acked = false;
     t->bytes += data.len;
     if (t->upload.len + data.len > t->server->limits.max_upload_bytes) {
-        pv__tftp_t_fail(t, 413, PV_TFTP_EDISKFULL, "Disk full or allocation exceeded: upload too large");
+        pv__tftp_t_fail(t, 413, PV_TFTP_EDISKFULL,
+                        "Disk full or allocation exceeded: upload too large");
         return;
     }
     if (t->mode == PV_TFTP_MODE_NETASCII) {
@@ -344,7 +345,8 @@ static void t_on_packet(pv__tftp_transfer *t, const uint8_t *buf, size_t len)
     default:
         break;
     }
-    pv__tftp_t_fail(t, 400, PV_TFTP_EBADOP, "malformed request: unexpected packet in this transfer");
+    pv__tftp_t_fail(t, 400, PV_TFTP_EBADOP,
+                    "malformed request: unexpected packet in this transfer");
 }
 
 void pv__tftp_transfer_on_poll(pv__tftp_transfer *t, int status, int events)
@@ -623,7 +625,8 @@ int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
     }
     /* RFC 2349: a WRQ announces its size; refuse early what we will not keep. */
     if (t->opt.has_tsize && t->opt.tsize > server->limits.max_upload_bytes) {
-        pv__tftp_t_fail(t, 413, PV_TFTP_EDISKFULL, "Disk full or allocation exceeded: upload too large");
+        pv__tftp_t_fail(t, 413, PV_TFTP_EDISKFULL,
+                        "Disk full or allocation exceeded: upload too large");
         return 0;
     }
     t->state = T_RECEIVING;

@@ -38,7 +38,7 @@ struct pv__tftp_transfer {
      * the transfer outlives its end until the handler has answered. */
     pv_exchange ex;
     struct sockaddr_storage peer, local;
-    char *path; /* the file name asked for: ex.req.path */
+    char *path;          /* the file name asked for: ex.req.path */
     pv__tftp_sock *sock; /* NULL once given back */
     int fd;              /* sock->fd */
     uv_timer_t timer;
