@@ -34,18 +34,25 @@ static int device_list(pv_cli_api *api, int argc, char **argv)
                                          {"STATE", "state"},
                                          {"FIRMWARE", "firmware_version"},
                                          {"LAST_SEEN", "last_seen"}};
-    const char *account = pv_cli_opt(api, "account");
+    /* each option is the API's filter of the same name (docs/api.md, GET /devices) */
+    static const char *const filters[][2] = {
+        {"account", "account"},         {"mac-prefix", "mac_prefix"},
+        {"state", "state"},             {"model", "model"},
+        {"firmware", "firmware"},       {"seen-within", "seen_within"},
+        {"not-seen-for", "not_seen_for"}};
     pv_buf b = {0};
     pv_buf_append_str(&b, "/devices");
-    const char *prefix = pv_cli_opt(api, "mac-prefix");
-    if (account) {
-        pv_buf_append_str(&b, "?account=");
-        pv_http_client_escape(&b, account);
+    char sep = '?';
+    for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) {
+        const char *v = pv_cli_opt(api, filters[i][0]);
+        if (v == NULL)
+            continue;
+        pv_buf_appendf(&b, "%c%s=", sep, filters[i][1]);
+        pv_http_client_escape(&b, v);
+        sep = '&';
     }
-    if (prefix) { /* the server refuses both at once */
-        pv_buf_append_str(&b, account ? "&mac_prefix=" : "?mac_prefix=");
-        pv_http_client_escape(&b, prefix);
-    }
+    if (pv_cli_opt(api, "never-seen"))
+        pv_buf_appendf(&b, "%cnever_seen=1", sep);
     char *path = pv_buf_take(&b, NULL);
     int rc = pv_cli_list_table(api, path, cols, 6);
     free(path);
@@ -396,8 +403,10 @@ static int device_import(pv_cli_api *api, int argc, char **argv)
 }
 
 static const pv_cli_action device_actions[] = {
-    {"list", "", 0, 0, "account=,mac-prefix=",
-     "list devices (of one account with --account; those whose MAC starts with --mac-prefix)",
+    {"list", "", 0, 0,
+     "account=,mac-prefix=,state=,model=,firmware=,seen-within=,not-seen-for=,never-seen",
+     "list devices (filters: --account, --mac-prefix, --state, --model, --firmware; last seen: "
+     "--seen-within AGE, --not-seen-for AGE such as 7d, --never-seen)",
      device_list},
     {"show", "MAC", 1, 1, "", "show one device", device_show},
     {"create", "MAC", 1, 1, "model=,serial=,account=,fingerprint=,state=,require-cert",

@@ -1,7 +1,8 @@
 /*
  * fetch.c — the fetcher interface (fetch.h): the engine chosen at
- * pv_fetcher_new, every later call through its table (fetch_int.h), and the
- * request pieces both engines build alike.
+ * pv_fetcher_new, every later call through its table (fetch_int.h), the
+ * bookkeeping every engine keeps alike (live list, counts, the steps of a
+ * close) and the request pieces both engines build alike.
  */
 #include "net/fetch.h"
 
@@ -54,12 +55,112 @@ void pv_fetch_cancel(pv_fetch *fetch)
 
 void pv_fetcher_stats_get(const pv_fetcher *f, pv_fetcher_stats *out)
 {
-    f->ops->stats(f, out);
+    if (f->ops->stats != NULL)
+        f->ops->stats(f, out);
+    else
+        *out = f->stats;
 }
 
 void pv_fetcher_close(pv_fetcher *f, void (*done)(void *data), void *data)
 {
     f->ops->close(f, done, data);
+}
+
+/* ---- what every engine keeps alike (fetch_int.h) ---- */
+
+void pv__fetcher_init(pv_fetcher *f, const pv__fetcher_ops *ops, uv_loop_t *loop,
+                      const pv_fetcher_options *o)
+{
+    f->ops = ops;
+    f->loop = loop;
+    f->o = *o;
+    uv_timer_init(loop, &f->timer);
+    f->timer.data = f;
+}
+
+int pv__fetch_check(const pv_fetcher *f, const pv_fetch_request *req, pv_fetch_cb cb,
+                    pv_error *err)
+{
+    if (f->closing)
+        return pv_error_set(err, PV_EINVAL, "the fetcher is closing");
+    if (req == NULL || req->url == NULL || cb == NULL)
+        return pv_error_set(err, PV_EINVAL, "a fetch needs a URL and a callback");
+    return 0;
+}
+
+void pv__fetch_link(pv_fetcher *f, pv_fetch *t, pv_fetch_cb cb, void *data, pv_fetch **out)
+{
+    t->owner = f;
+    t->cb = cb;
+    t->data = data;
+    t->prev = NULL;
+    t->next = f->live;
+    if (f->live != NULL)
+        f->live->prev = t;
+    f->live = t;
+    f->alive++;
+    f->stats.started++;
+    f->stats.active++;
+    if (out != NULL)
+        *out = t;
+}
+
+void pv__fetch_unlink(pv_fetch *t)
+{
+    pv_fetcher *f = t->owner;
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else if (f->live == t)
+        f->live = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    t->prev = t->next = NULL;
+    f->stats.active--;
+}
+
+void pv__fetch_count(pv_fetcher *f, const pv_fetch_result *r, size_t bytes_out)
+{
+    f->stats.completed++;
+    f->stats.failed += r->error < 0;
+    f->stats.connections += r->new_connections;
+    f->stats.bytes_in += r->body_len;
+    f->stats.bytes_out += bytes_out;
+}
+
+bool pv__fetch_freed(pv_fetcher *f)
+{
+    f->alive--;
+    return f->closing;
+}
+
+void pv__fetcher_close_begin(pv_fetcher *f, void (*done)(void *data), void *data)
+{
+    f->closing = true;
+    f->done = done;
+    f->done_data = data;
+    while (f->live != NULL)
+        f->ops->cancel(f->live);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    pv_fetcher *f = h->data;
+    void (*done)(void *) = f->done;
+    void *data = f->done_data;
+    if (f->ops->release != NULL)
+        f->ops->release(f);
+    free(f); /* the engine's fetcher: f is its first member */
+    if (done != NULL)
+        done(data);
+}
+
+void pv__fetcher_close_timer(pv_fetcher *f)
+{
+    if (f->timer_closing)
+        return;
+    f->timer_closing = true;
+    f->timer.data = f;
+    uv_close((uv_handle_t *)&f->timer, on_timer_closed);
 }
 
 static char *dup_or_null(const char *s)

@@ -36,14 +36,11 @@ typedef struct cfetch cfetch;
 #define EASY_POOL_MAX 64 /* idle easy handles kept for reuse (a fleet starts many) */
 
 struct cfetch {
-    pv_fetch base; /* first: the interface's view (fetch_int.h) */
-    cfetch *prev, *next; /* the fetcher's live list */
+    pv_fetch base; /* first: the interface's view and the live list (fetch_int.h) */
     cfetcher *f;
     CURL *easy;
     struct curl_slist *headers;
     struct curl_slist *connect_to; /* the address the engine chose, or NULL */
-    pv_fetch_cb cb;
-    void *data;
     pv_buf body;  /* the response body */
     char *upload; /* the request body (copied) */
     size_t upload_len, upload_off;
@@ -62,22 +59,14 @@ typedef struct pv__sock {
 } pv__sock;
 
 struct cfetcher {
-    pv_fetcher base; /* first: the interface's view (fetch_int.h) */
-    uv_loop_t *loop;
+    pv_fetcher base; /* first: options, live list, counts, libcurl's timer (fetch_int.h) */
     CURLM *multi;
-    uv_timer_t timer;
-    pv_fetcher_options o;
     pv__fetch_files files; /* options' files; parsed with tls_cache */
-    cfetch *live;
     pv__sock *socks;
     CURL *pool[EASY_POOL_MAX];
     size_t pooled;
-    pv_fetcher_stats stats;
     unsigned pending_closes; /* uv handles whose close callback has not run */
-    bool closing;
     bool in_check; /* inside check_done: a close must wait for it to return */
-    void (*done)(void *data);
-    void *done_data;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -111,15 +100,9 @@ static CURLcode ssl_ctx_cb(CURL *easy, void *ssl_ctx, void *userp)
 static void release(cfetch *t)
 {
     cfetcher *f = t->f;
-    if (t->prev != NULL)
-        t->prev->next = t->next;
-    else
-        f->live = t->next;
-    if (t->next != NULL)
-        t->next->prev = t->prev;
-    f->stats.active--;
+    pv__fetch_unlink(&t->base);
     curl_multi_remove_handle(f->multi, t->easy);
-    if (f->pooled < EASY_POOL_MAX && !f->closing) {
+    if (f->pooled < EASY_POOL_MAX && !f->base.closing) {
         curl_easy_reset(t->easy);
         f->pool[f->pooled++] = t->easy;
     } else {
@@ -131,6 +114,7 @@ static void release(cfetch *t)
     free(t->upload);
     pv_tls_cred_unref(t->cred);
     free(t);
+    (void)pv__fetch_freed(&f->base); /* a close frees the fetcher after curl_multi_cleanup */
 }
 
 static const char *header_value(CURL *easy, const char *name)
@@ -226,15 +210,9 @@ static void finish(cfetch *t, CURLcode rc)
     long conns = 0;
     curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &conns);
     r.new_connections = (unsigned)(conns > 0 ? conns : 0);
-    f->stats.completed++;
-    f->stats.failed += r.error < 0;
-    f->stats.connections += r.new_connections;
-    f->stats.bytes_in += t->body.len;
-    f->stats.bytes_out += t->upload_len;
-    pv_fetch_cb cb = t->cb;
-    void *data = t->data;
-    cb(&t->base, &r, data);
-    if (!f->closing) /* a close from the callback has released every transfer */
+    pv__fetch_count(&f->base, &r, t->upload_len);
+    t->base.cb(&t->base, &r, t->base.data);
+    if (!f->base.closing) /* a close from the callback has released every transfer */
         release(t);
 }
 
@@ -245,7 +223,7 @@ static void check_done(cfetcher *f)
     CURLMsg *msg;
     int left;
     f->in_check = true;
-    while (!f->closing && (msg = curl_multi_info_read(f->multi, &left)) != NULL) {
+    while (!f->base.closing && (msg = curl_multi_info_read(f->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         cfetch *t = NULL;
@@ -253,7 +231,7 @@ static void check_done(cfetcher *f)
         finish(t, msg->data.result);
     }
     f->in_check = false;
-    if (f->closing)
+    if (f->base.closing)
         maybe_free(f);
 }
 
@@ -289,7 +267,7 @@ static void on_handle_closed(uv_handle_t *h)
     free(h->data);
     if (f != NULL) {
         f->pending_closes--;
-        if (f->closing)
+        if (f->base.closing)
             maybe_free(f);
     }
 }
@@ -315,7 +293,7 @@ static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *so
     (void)easy;
     if (what == CURL_POLL_REMOVE) {
         if (s != NULL) {
-            if (!f->closing) /* not while curl_multi_cleanup() tears its hash down */
+            if (!f->base.closing) /* not while curl_multi_cleanup() tears its hash down */
                 curl_multi_assign(f->multi, fd, NULL);
             sock_close(s);
         }
@@ -326,7 +304,7 @@ static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *so
         s->fd = fd;
         s->f = f;
         s->poll.data = s;
-        if (uv_poll_init_socket(f->loop, &s->poll, fd) != 0) {
+        if (uv_poll_init_socket(f->base.loop, &s->poll, fd) != 0) {
             free(s);
             return -1; /* libcurl fails the transfer */
         }
@@ -350,9 +328,9 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
     cfetcher *f = userp;
     (void)multi;
     if (timeout_ms < 0)
-        uv_timer_stop(&f->timer);
+        uv_timer_stop(&f->base.timer);
     else /* 0 too: libcurl must not be re-entered from its own callback */
-        uv_timer_start(&f->timer, on_timer, (uint64_t)timeout_ms, 0);
+        uv_timer_start(&f->base.timer, on_timer, (uint64_t)timeout_ms, 0);
     return 0;
 }
 
@@ -424,18 +402,18 @@ static int configure(cfetch *t, const pv_fetch_request *req, pv_error *err)
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)f->o.connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)f->o.timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)f->base.o.connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)f->base.o.timeout_ms);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    if (!f->o.reuse_connections) { /* a phone connects afresh: costs stay visible */
+    if (!f->base.o.reuse_connections) { /* a phone connects afresh: costs stay visible */
         curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     }
     if (req->user_agent != NULL)
         curl_easy_setopt(e, CURLOPT_USERAGENT, req->user_agent);
-    if (t->tftp && f->o.tftp_blksize > 0)
-        curl_easy_setopt(e, CURLOPT_TFTP_BLKSIZE, (long)f->o.tftp_blksize); /* RFC 2348 */
+    if (t->tftp && f->base.o.tftp_blksize > 0)
+        curl_easy_setopt(e, CURLOPT_TFTP_BLKSIZE, (long)f->base.o.tftp_blksize); /* RFC 2348 */
     if (req->uid != NULL && !(!t->tftp && digest_header(t, req, method))) {
         /* spec 8.2: answer Basic at once after a Basic challenge; else let libcurl ask */
         curl_easy_setopt(e, CURLOPT_USERNAME, req->uid);
@@ -463,7 +441,7 @@ static int configure(cfetch *t, const pv_fetch_request *req, pv_error *err)
         t->connect_to = curl_slist_append(NULL, to);
         curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to);
     }
-    if (f->o.no_verify_host)
+    if (f->base.o.no_verify_host)
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     const char *cert = req->cert_file ? req->cert_file : f->files.cert_file;
     const char *key = req->cert_file ? req->key_file : f->files.key_file;
@@ -510,18 +488,14 @@ static int curl_start(pv_fetcher *base, const pv_fetch_request *req, pv_fetch_cb
                       pv_fetch **out, pv_error *err)
 {
     cfetcher *f = (cfetcher *)base;
-    if (f->closing)
-        return pv_error_set(err, PV_EINVAL, "the fetcher is closing");
-    if (req == NULL || req->url == NULL || cb == NULL)
-        return pv_error_set(err, PV_EINVAL, "a fetch needs a URL and a callback");
+    int rc = pv__fetch_check(base, req, cb, err);
+    if (rc != 0)
+        return rc;
     cfetch *t = pv_calloc(1, sizeof *t);
-    t->base.owner = &f->base;
     t->f = f;
-    t->cb = cb;
-    t->data = data;
-    t->max_body = req->max_body ? req->max_body : f->o.max_body;
+    t->max_body = req->max_body ? req->max_body : f->base.o.max_body;
     t->easy = f->pooled > 0 ? f->pool[--f->pooled] : curl_easy_init();
-    int rc = configure(t, req, err);
+    rc = configure(t, req, err);
     if (rc == 0 && curl_multi_add_handle(f->multi, t->easy) != CURLM_OK)
         rc = pv_error_set(err, PV_EIO, "libcurl refused the transfer");
     if (rc != 0) {
@@ -533,14 +507,8 @@ static int curl_start(pv_fetcher *base, const pv_fetch_request *req, pv_fetch_cb
         free(t);
         return rc;
     }
-    t->next = f->live; /* curl_multi_add_handle armed the timer: nothing runs before return */
-    if (f->live != NULL)
-        f->live->prev = t;
-    f->live = t;
-    f->stats.started++;
-    f->stats.active++;
-    if (out != NULL)
-        *out = &t->base;
+    /* curl_multi_add_handle armed the timer: nothing runs before return */
+    pv__fetch_link(base, &t->base, cb, data, out);
     return 0;
 }
 
@@ -549,16 +517,16 @@ static void curl_cancel(pv_fetch *t)
     release((cfetch *)t);
 }
 
-static void curl_stats(const pv_fetcher *f, pv_fetcher_stats *out)
-{
-    *out = ((const cfetcher *)f)->stats;
-}
-
 /* ---- life cycle ---- */
 
 static void curl_close(pv_fetcher *base, void (*done)(void *data), void *data);
 
-static const pv__fetcher_ops curl_ops = {curl_start, curl_cancel, curl_stats, curl_close};
+static void curl_release(pv_fetcher *base)
+{
+    pv__fetch_files_free(&((cfetcher *)base)->files);
+}
+
+static const pv__fetcher_ops curl_ops = {curl_start, curl_cancel, NULL, curl_close, curl_release};
 
 int pv__fetcher_curl_new(uv_loop_t *loop, const pv_fetcher_options *options, pv_fetcher **out,
                          pv_error *err)
@@ -567,34 +535,19 @@ int pv__fetcher_curl_new(uv_loop_t *loop, const pv_fetcher_options *options, pv_
     if (global_rc != CURLE_OK)
         return pv_error_set(err, PV_EIO, "libcurl: %s", curl_easy_strerror(global_rc));
     cfetcher *f = pv_calloc(1, sizeof *f);
-    f->base.ops = &curl_ops;
-    f->o = *options;
-    int rc = pv__fetch_files_init(&f->files, &f->o, f->o.tls_cache, err);
+    int rc = pv__fetch_files_init(&f->files, options, options->tls_cache, err);
     if (rc != 0) {
         free(f);
         return rc;
     }
-    f->loop = loop;
+    pv__fetcher_init(&f->base, &curl_ops, loop, options);
     f->multi = curl_multi_init();
     curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
     curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
     curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
-    uv_timer_init(loop, &f->timer);
-    f->timer.data = f;
     *out = &f->base;
     return 0;
-}
-
-static void on_timer_closed(uv_handle_t *h)
-{
-    cfetcher *f = h->data;
-    void (*done)(void *) = f->done;
-    void *data = f->done_data;
-    pv__fetch_files_free(&f->files);
-    free(f);
-    if (done != NULL)
-        done(data);
 }
 
 /* The last step of a close: once no poll handle is closing, close the timer. */
@@ -603,22 +556,17 @@ static void maybe_free(cfetcher *f)
     if (f->in_check || f->pending_closes > 0 || f->multi == NULL)
         return;
     f->multi = NULL;
-    f->timer.data = f;
-    uv_close((uv_handle_t *)&f->timer, on_timer_closed);
+    pv__fetcher_close_timer(&f->base);
 }
 
 static void curl_close(pv_fetcher *base, void (*done)(void *data), void *data)
 {
     cfetcher *f = (cfetcher *)base;
-    f->closing = true;
-    f->done = done;
-    f->done_data = data;
-    while (f->live != NULL)
-        release(f->live);
+    pv__fetcher_close_begin(base, done, data); /* release()s every transfer */
     for (size_t i = 0; i < f->pooled; i++)
         curl_easy_cleanup(f->pool[i]);
     f->pooled = 0;
-    uv_timer_stop(&f->timer);
+    uv_timer_stop(&f->base.timer);
     CURLM *multi = f->multi;
     curl_multi_cleanup(multi); /* may call sock_cb(REMOVE) for cached connections */
     while (f->socks != NULL)   /* sockets libcurl did not report as removed */

@@ -66,11 +66,8 @@ typedef struct dns_entry {
 } dns_entry;
 
 struct nfetch {
-    pv_fetch base; /* first: the interface's view */
-    nfetch *prev, *next;
+    pv_fetch base; /* first: the interface's view and the live list (fetch_int.h) */
     nfetcher *f;
-    pv_fetch_cb cb;
-    void *data;
     char *url, *host, *local_address, *connect_address, *method, *uid, *pwd;
     char *user_agent, *content_type, *content_encoding;
     int port;
@@ -97,20 +94,12 @@ struct nfetch {
 };
 
 struct nfetcher {
-    pv_fetcher base;
-    uv_loop_t *loop;
-    pv_fetcher_options o;
+    pv_fetcher base; /* first: options, live list, counts, the close (fetch_int.h) */
     pv__fetch_files files; /* options' files, parsed once */
     pv_tls_context *tls;
     pv_fetcher *tftp; /* the TFTP transfers' engine */
-    nfetch *live;
-    unsigned alive; /* transfers not yet freed */
-    pv_fetcher_stats stats;
     dns_entry dns[DNS_SLOTS];
-    uv_timer_t closer; /* closed last: the fetcher's done callback runs from its close */
-    bool closing, closer_closing, tftp_closed;
-    void (*done)(void *data);
-    void *done_data;
+    bool tftp_closed;
 };
 
 static void conn_close(nconn *c);
@@ -139,8 +128,7 @@ static void transfer_free(nfetch *t)
     free(t->content_encoding);
     free(t->upload);
     free(t);
-    f->alive--;
-    if (f->closing)
+    if (pv__fetch_freed(&f->base))
         maybe_free(f);
 }
 
@@ -153,19 +141,6 @@ static void pending_done(nfetch *t)
 static void on_timer_closed(uv_handle_t *h)
 {
     pending_done(h->data);
-}
-
-static void unlink_live(nfetch *t)
-{
-    nfetcher *f = t->f;
-    if (t->prev != NULL)
-        t->prev->next = t->next;
-    else if (f->live == t)
-        f->live = t->next;
-    if (t->next != NULL)
-        t->next->prev = t->prev;
-    t->prev = t->next = NULL;
-    f->stats.active--;
 }
 
 /* No callback any more: close what is open; freed when it has closed. */
@@ -196,7 +171,7 @@ static void finish(nfetch *t, int error, const char *text)
     nfetcher *f = t->f;
     if (t->ended) /* already reported (a failed write deep in a read callback) */
         return;
-    unlink_live(t);
+    pv__fetch_unlink(&t->base);
     uv_timer_stop(&t->timer);
     pv_fetch_result r = {.error = error, .url = t->url, .new_connections = t->conns};
     if (error == 0) {
@@ -213,12 +188,8 @@ static void finish(nfetch *t, int error, const char *text)
     r.connect_ms = since_ms(t, t->connect_ns);
     r.tls_ms = since_ms(t, t->tls_ns);
     r.total_ms = since_ms(t, uv_hrtime());
-    f->stats.completed++;
-    f->stats.failed += error < 0;
-    f->stats.connections += t->conns;
-    f->stats.bytes_in += r.body_len;
-    f->stats.bytes_out += t->upload_len;
-    t->cb(&t->base, &r, t->data);
+    pv__fetch_count(&f->base, &r, t->upload_len);
+    t->base.cb(&t->base, &r, t->base.data);
     transfer_end(t);
 }
 
@@ -332,14 +303,14 @@ static void on_deadline(uv_timer_t *h);
 /* The connect and handshake are bounded by connect_timeout_ms, and by the whole transfer's. */
 static uint64_t connect_bound(const nfetcher *f)
 {
-    return f->o.connect_timeout_ms < f->o.timeout_ms ? f->o.connect_timeout_ms : f->o.timeout_ms;
+    return f->base.o.connect_timeout_ms < f->base.o.timeout_ms ? f->base.o.connect_timeout_ms : f->base.o.timeout_ms;
 }
 
 /* Connected (and the handshake done): from now the whole transfer's bound applies. */
 static void arm_transfer_deadline(nfetch *t)
 {
     uint64_t spent = (uv_hrtime() - t->t0_ns) / 1000000;
-    uint64_t total = t->f->o.timeout_ms;
+    uint64_t total = t->f->base.o.timeout_ms;
     t->connected = true;
     uv_timer_start(&t->timer, on_deadline, total > spent ? total - spent : 0, 0);
 }
@@ -494,7 +465,7 @@ static void on_connected(uv_connect_t *req, int status)
         send_request(t, c, &err);
         return;
     }
-    c->tls = pv_tls_conn_new_client(t->f->tls, t->host, !t->f->o.no_verify_host, t->cred);
+    c->tls = pv_tls_conn_new_client(t->f->tls, t->host, !t->f->base.o.no_verify_host, t->cred);
     if (pv_tls_conn_handshake(c->tls, &err) < 0) { /* the ClientHello */
         fail(t, PV_ECONN, NULL, err.msg);
         return;
@@ -520,7 +491,7 @@ static int start_connection(nfetch *t)
     nconn *c = pv_calloc(1, sizeof *c);
     c->t = t;
     c->tcp.data = c;
-    uv_tcp_init(t->f->loop, &c->tcp);
+    uv_tcp_init(t->f->base.loop, &c->tcp);
     t->pending++;
     t->conn = c;
     t->conns++;
@@ -670,24 +641,20 @@ static int native_start(pv_fetcher *base, const pv_fetch_request *req, pv_fetch_
                         void *data, pv_fetch **out, pv_error *err)
 {
     nfetcher *f = (nfetcher *)base;
-    if (f->closing)
-        return pv_error_set(err, PV_EINVAL, "the fetcher is closing");
-    if (req == NULL || req->url == NULL || cb == NULL)
-        return pv_error_set(err, PV_EINVAL, "a fetch needs a URL and a callback");
+    int rc = pv__fetch_check(base, req, cb, err);
+    if (rc != 0)
+        return rc;
     const char *method = req->method ? req->method : "GET";
     if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0)
         return pv_error_set(err, PV_EINVAL, "method %s: expected GET, POST or PUT", method);
     if (strncasecmp(req->url, "tftp://", 7) == 0)
         return pv_fetch_start(f->tftp, req, cb, data, out, err);
     nfetch *t = pv_calloc(1, sizeof *t);
-    t->base.owner = &f->base;
     t->f = f;
-    t->cb = cb;
-    t->data = data;
     t->t0_ns = uv_hrtime();
     t->url = pv_strdup(req->url);
     t->method = pv_strdup(method);
-    t->max_body = req->max_body ? req->max_body : f->o.max_body;
+    t->max_body = req->max_body ? req->max_body : f->base.o.max_body;
     t->user_agent = dup_or_null(req->user_agent);
     t->uid = dup_or_null(req->uid);
     t->pwd = dup_or_null(req->pwd);
@@ -700,18 +667,10 @@ static int native_start(pv_fetcher *base, const pv_fetch_request *req, pv_fetch_
         t->upload = pv_memdup0(req->body ? req->body : "", req->body_len);
     }
     pv_http_reply_init(&t->reply, MAX_HEAD, t->max_body);
-    uv_timer_init(f->loop, &t->timer);
+    uv_timer_init(f->base.loop, &t->timer);
     t->timer.data = t;
     t->pending = 1;
-    f->alive++;
-    t->next = f->live;
-    if (f->live != NULL)
-        f->live->prev = t;
-    f->live = t;
-    f->stats.started++;
-    f->stats.active++;
-    if (out != NULL)
-        *out = &t->base;
+    pv__fetch_link(base, &t->base, cb, data, out);
     uv_timer_start(&t->timer, on_deadline, connect_bound(f), 0);
     if (!parse_url(t, req->url)) {
         snprintf(t->text, sizeof t->text, "unsupported or malformed URL");
@@ -747,7 +706,7 @@ static int native_start(pv_fetcher *base, const pv_fetch_request *req, pv_fetch_
         t->gai.data = t;
         t->pending++;
         struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-        int rc = uv_getaddrinfo(f->loop, &t->gai, on_resolved, where, NULL, &hints);
+        rc = uv_getaddrinfo(f->base.loop, &t->gai, on_resolved, where, NULL, &hints);
         if (rc != 0) {
             t->gai.data = NULL;
             t->pending--;
@@ -763,7 +722,7 @@ static int native_start(pv_fetcher *base, const pv_fetch_request *req, pv_fetch_
 static void native_cancel(pv_fetch *base)
 {
     nfetch *t = (nfetch *)base;
-    unlink_live(t);
+    pv__fetch_unlink(&t->base);
     transfer_end(t);
 }
 
@@ -772,7 +731,7 @@ static void native_stats(const pv_fetcher *base, pv_fetcher_stats *out)
     const nfetcher *f = (const nfetcher *)base;
     pv_fetcher_stats tftp;
     pv_fetcher_stats_get(f->tftp, &tftp);
-    *out = f->stats;
+    *out = f->base.stats;
     out->started += tftp.started;
     out->completed += tftp.completed;
     out->failed += tftp.failed;
@@ -784,24 +743,17 @@ static void native_stats(const pv_fetcher *base, pv_fetcher_stats *out)
 
 /* ---- life cycle ------------------------------------------------------------------------ */
 
-static void on_closer_closed(uv_handle_t *h)
+static void native_release(pv_fetcher *base)
 {
-    nfetcher *f = h->data;
-    void (*done)(void *) = f->done;
-    void *data = f->done_data;
+    nfetcher *f = (nfetcher *)base;
     pv_tls_context_unref(f->tls);
     pv__fetch_files_free(&f->files);
-    free(f);
-    if (done != NULL)
-        done(data);
 }
 
 static void maybe_free(nfetcher *f)
 {
-    if (f->alive > 0 || !f->tftp_closed || f->closer_closing)
-        return;
-    f->closer_closing = true;
-    uv_close((uv_handle_t *)&f->closer, on_closer_closed);
+    if (f->base.alive == 0 && f->tftp_closed)
+        pv__fetcher_close_timer(&f->base);
 }
 
 static void on_tftp_closed(void *data)
@@ -814,24 +766,17 @@ static void on_tftp_closed(void *data)
 static void native_close(pv_fetcher *base, void (*done)(void *data), void *data)
 {
     nfetcher *f = (nfetcher *)base;
-    f->closing = true;
-    f->done = done;
-    f->done_data = data;
-    while (f->live != NULL)
-        native_cancel(&f->live->base);
+    pv__fetcher_close_begin(base, done, data);
     pv_fetcher_close(f->tftp, on_tftp_closed, f);
 }
 
 static const pv__fetcher_ops native_ops = {native_start, native_cancel, native_stats,
-                                           native_close};
+                                           native_close, native_release};
 
 int pv__fetcher_native_new(uv_loop_t *loop, const pv_fetcher_options *o, pv_fetcher **out,
                            pv_error *err)
 {
     nfetcher *f = pv_calloc(1, sizeof *f);
-    f->base.ops = &native_ops;
-    f->loop = loop;
-    f->o = *o;
     int rc = pv__fetch_files_init(&f->files, o, true, err);
     if (rc == 0)
         rc = pv_tls_client_context_new(f->files.ca_store, &f->tls, err);
@@ -843,8 +788,7 @@ int pv__fetcher_native_new(uv_loop_t *loop, const pv_fetcher_options *o, pv_fetc
         free(f);
         return rc;
     }
-    uv_timer_init(loop, &f->closer);
-    f->closer.data = f;
+    pv__fetcher_init(&f->base, &native_ops, loop, o);
     *out = &f->base;
     return 0;
 }

@@ -33,11 +33,8 @@
 typedef struct tfetcher tfetcher;
 
 typedef struct tfetch {
-    pv_fetch base; /* first: the interface's view */
-    struct tfetch *prev, *next;
+    pv_fetch base; /* first: the interface's view and the live list (fetch_int.h) */
     tfetcher *f;
-    pv_fetch_cb cb;
-    void *data;
     char *url;
     uv_udp_t udp;
     uv_timer_t retry, deadline;
@@ -60,19 +57,8 @@ typedef struct tfetch {
 } tfetch;
 
 struct tfetcher {
-    pv_fetcher base;
-    uv_loop_t *loop;
-    pv_fetcher_options o;
-    tfetch *live;
-    unsigned alive;
-    pv_fetcher_stats stats;
-    uv_timer_t closer;
-    bool closing, closer_closing;
-    void (*done)(void *data);
-    void *done_data;
+    pv_fetcher base; /* options, live list, counts, the close (fetch_int.h): all it needs */
 };
-
-static void maybe_free(tfetcher *f);
 
 /* ---- the end of a transfer ------------------------------------------------------------- */
 
@@ -87,21 +73,13 @@ static void on_closed(uv_handle_t *h)
     free(t->upload);
     free(t->url);
     free(t);
-    f->alive--;
-    if (f->closing)
-        maybe_free(f);
+    if (pv__fetch_freed(&f->base) && f->base.alive == 0)
+        pv__fetcher_close_timer(&f->base);
 }
 
 static void end(tfetch *t)
 {
-    tfetcher *f = t->f;
-    if (t->prev != NULL)
-        t->prev->next = t->next;
-    else if (f->live == t)
-        f->live = t->next;
-    if (t->next != NULL)
-        t->next->prev = t->prev;
-    f->stats.active--;
+    pv__fetch_unlink(&t->base);
     t->ended = true;
     t->closing = 3;
     uv_close((uv_handle_t *)&t->udp, on_closed);
@@ -122,12 +100,8 @@ static void finish(tfetch *t, int error, int status, const char *text)
                          .body = t->body.data ? t->body.data : "",
                          .body_len = t->body.len,
                          .new_connections = 1};
-    f->stats.completed++;
-    f->stats.failed += error < 0;
-    f->stats.connections++;
-    f->stats.bytes_in += t->body.len;
-    f->stats.bytes_out += t->write && status == 200 ? t->upload_len : 0;
-    t->cb(&t->base, &r, t->data);
+    pv__fetch_count(&f->base, &r, t->write && status == 200 ? t->upload_len : 0);
+    t->base.cb(&t->base, &r, t->base.data);
     if (!t->ended) /* a close from the callback has ended it */
         end(t);
 }
@@ -262,7 +236,7 @@ static void on_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct so
         if (p.opcode != PV_TFTP_OACK)
             t->blksize = PV_TFTP_BLKSIZE_DEFAULT; /* the server took no option */
         /* a transfer under way: the per-block retransmission schedule applies */
-        unsigned total = (unsigned)(t->f->o.timeout_ms / 1000);
+        unsigned total = (unsigned)(t->f->base.o.timeout_ms / 1000);
         t->retry_max = total / 5 < 3 ? 3 : total / 5 > 50 ? 50 : total / 5;
         t->retry_ms = total / t->retry_max >= 1 ? 1000ull * (total / t->retry_max) : 1000;
     }
@@ -395,40 +369,30 @@ static int tftp_start(pv_fetcher *base, const pv_fetch_request *req, pv_fetch_cb
                       pv_fetch **out, pv_error *err)
 {
     tfetcher *f = (tfetcher *)base;
+    int rc = pv__fetch_check(base, req, cb, err);
+    if (rc != 0)
+        return rc;
     const char *method = req->method ? req->method : "GET";
-    if (f->closing)
-        return pv_error_set(err, PV_EINVAL, "the fetcher is closing");
     if (strcmp(method, "POST") == 0)
         return pv_error_set(err, PV_EINVAL, "TFTP has no POST: use PUT for a write request");
     tfetch *t = pv_calloc(1, sizeof *t);
-    t->base.owner = &f->base;
     t->f = f;
-    t->cb = cb;
-    t->data = data;
     t->url = pv_strdup(req->url);
     t->write = strcmp(method, "PUT") == 0;
-    t->max_body = req->max_body ? req->max_body : f->o.max_body;
-    t->blksize = f->o.tftp_blksize ? f->o.tftp_blksize : PV_TFTP_BLKSIZE_DEFAULT;
+    t->max_body = req->max_body ? req->max_body : f->base.o.max_body;
+    t->blksize = f->base.o.tftp_blksize ? f->base.o.tftp_blksize : PV_TFTP_BLKSIZE_DEFAULT;
     if (t->write) {
         t->upload_len = req->body_len;
         t->upload = pv_memdup0(req->body ? req->body : "", req->body_len);
     }
-    uv_udp_init(f->loop, &t->udp);
-    uv_timer_init(f->loop, &t->retry);
-    uv_timer_init(f->loop, &t->deadline);
+    uv_udp_init(f->base.loop, &t->udp);
+    uv_timer_init(f->base.loop, &t->retry);
+    uv_timer_init(f->base.loop, &t->deadline);
     t->udp.data = t->retry.data = t->deadline.data = t;
-    f->alive++;
-    t->next = f->live;
-    if (f->live != NULL)
-        f->live->prev = t;
-    f->live = t;
-    f->stats.started++;
-    f->stats.active++;
-    if (out != NULL)
-        *out = &t->base;
-    uv_timer_start(&t->deadline, on_deadline, f->o.timeout_ms, 0);
+    pv__fetch_link(base, &t->base, cb, data, out);
+    uv_timer_start(&t->deadline, on_deadline, f->base.o.timeout_ms, 0);
     pv_buf file = {0};
-    int rc = parse_url(t, req->url, req->connect_address, &file);
+    rc = parse_url(t, req->url, req->connect_address, &file);
     if (rc == 0 && open_socket(t, req->local_address) != 0)
         rc = PV_ECONN;
     if (rc != 0) { /* reported from the loop, never from inside pv_fetch_start */
@@ -440,7 +404,7 @@ static int tftp_start(pv_fetcher *base, const pv_fetch_request *req, pv_fetch_cb
         return 0;
     }
     /* the options libcurl sends (RFC 2347-2349): tsize, blksize, timeout */
-    unsigned conn_s = (unsigned)(f->o.connect_timeout_ms / 1000);
+    unsigned conn_s = (unsigned)(f->base.o.connect_timeout_ms / 1000);
     t->retry_max = conn_s / 5 < 3 ? 3 : conn_s / 5 > 50 ? 50 : conn_s / 5;
     unsigned every = conn_s / t->retry_max >= 1 ? conn_s / t->retry_max : 1;
     t->retry_ms = 1000ull * every;
@@ -451,7 +415,7 @@ static int tftp_start(pv_fetcher *base, const pv_fetch_request *req, pv_fetch_cb
     pv_tftp_option opts[3] = {{PV_SLICE_LIT("tsize"), pv_slice_from(tsize)},
                               {PV_SLICE_LIT("blksize"), pv_slice_from(blk)},
                               {PV_SLICE_LIT("timeout"), pv_slice_from(tmo)}};
-    size_t nopts = f->o.tftp_blksize ? 3 : 0; /* 0: plain RFC 1350 */
+    size_t nopts = f->base.o.tftp_blksize ? 3 : 0; /* 0: plain RFC 1350 */
     pv_tftp_build_request(&t->last, t->write ? PV_TFTP_WRQ : PV_TFTP_RRQ,
                           pv_slice_make(file.data, file.len), PV_SLICE_LIT("octet"), opts, nopts);
     if (nopts == 0)
@@ -466,52 +430,21 @@ static void tftp_cancel(pv_fetch *base)
     end((tfetch *)base);
 }
 
-static void tftp_stats(const pv_fetcher *base, pv_fetcher_stats *out)
-{
-    *out = ((const tfetcher *)base)->stats;
-}
-
-static void on_closer_closed(uv_handle_t *h)
-{
-    tfetcher *f = h->data;
-    void (*done)(void *) = f->done;
-    void *data = f->done_data;
-    free(f);
-    if (done != NULL)
-        done(data);
-}
-
-static void maybe_free(tfetcher *f)
-{
-    if (f->alive > 0 || f->closer_closing)
-        return;
-    f->closer_closing = true;
-    uv_close((uv_handle_t *)&f->closer, on_closer_closed);
-}
-
 static void tftp_close(pv_fetcher *base, void (*done)(void *data), void *data)
 {
-    tfetcher *f = (tfetcher *)base;
-    f->closing = true;
-    f->done = done;
-    f->done_data = data;
-    while (f->live != NULL)
-        end(f->live);
-    maybe_free(f);
+    pv__fetcher_close_begin(base, done, data);
+    if (base->alive == 0) /* else the last transfer's handles to close free it */
+        pv__fetcher_close_timer(base);
 }
 
-static const pv__fetcher_ops tftp_ops = {tftp_start, tftp_cancel, tftp_stats, tftp_close};
+static const pv__fetcher_ops tftp_ops = {tftp_start, tftp_cancel, NULL, tftp_close, NULL};
 
 int pv__fetcher_tftp_new(uv_loop_t *loop, const pv_fetcher_options *o, pv_fetcher **out,
                          pv_error *err)
 {
     (void)err;
     tfetcher *f = pv_calloc(1, sizeof *f);
-    f->base.ops = &tftp_ops;
-    f->loop = loop;
-    f->o = *o;
-    uv_timer_init(loop, &f->closer);
-    f->closer.data = f;
+    pv__fetcher_init(&f->base, &tftp_ops, loop, o);
     *out = &f->base;
     return 0;
 }

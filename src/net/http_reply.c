@@ -5,7 +5,6 @@
 
 #include <stddef.h>
 #include <string.h>
-#include <strings.h>
 
 static pv_http_reply *reply_of(llhttp_t *l)
 {
@@ -39,33 +38,8 @@ static int on_header_field(llhttp_t *l, const char *at, size_t len)
     pv_http_reply *r = reply_of(l);
     if (count_head(r, len) != 0)
         return -1;
-    if (r->in_value) { /* a new header begins */
-        r->in_value = false;
-        r->name_len = 0;
-        r->target = NULL;
-    }
-    if (r->name_len + len >= sizeof r->name) {
-        r->name_len = sizeof r->name; /* too long: not one we keep */
-        return 0;
-    }
-    memcpy(r->name + r->name_len, at, len);
-    r->name_len += len;
-    return 0;
-}
-
-static int on_header_field_complete(llhttp_t *l)
-{
-    pv_http_reply *r = reply_of(l);
-    r->target = NULL;
-    if (r->name_len >= sizeof r->name)
-        return 0;
-    r->name[r->name_len] = '\0';
-    pv_buf *b = strcasecmp(r->name, "location") == 0           ? &r->location
-                : strcasecmp(r->name, "content-encoding") == 0 ? &r->content_encoding
-                : strcasecmp(r->name, "www-authenticate") == 0 ? &r->www_authenticate
-                                                               : NULL;
-    if (b != NULL && b->len == 0) /* the first of a repeated header */
-        r->target = b;
+    if (!pv_http_headers_name(&r->hdrs, at, len))
+        return fail(r, PV_EPROTO, "response headers over the limit");
     return 0;
 }
 
@@ -74,24 +48,25 @@ static int on_header_value(llhttp_t *l, const char *at, size_t len)
     pv_http_reply *r = reply_of(l);
     if (count_head(r, len) != 0)
         return -1;
-    r->in_value = true;
-    if (r->target != NULL) {
-        size_t room = PV_HTTP_REPLY_MAX_VALUE - r->target->len;
-        pv_buf_append(r->target, at, len < room ? len : room); /* cut: bounded per phone */
-    }
+    pv_http_headers_value(&r->hdrs, at, len);
     return 0;
 }
 
-static int on_header_value_complete(llhttp_t *l)
+/* What the agent reads of the headers: the first non-empty one of each name, cut at
+ * PV_HTTP_REPLY_MAX_VALUE (bounded per phone). */
+static void keep_headers(pv_http_reply *r)
 {
-    pv_http_reply *r = reply_of(l);
-    pv_buf *b = r->target;
-    while (b != NULL && b->len > 0 && (b->data[b->len - 1] == ' ' || b->data[b->len - 1] == '\t'))
-        b->data[--b->len] = '\0'; /* RFC 9110 §5.5: surrounding white space is not the value */
-    r->in_value = true;
-    r->name_len = 0;
-    r->target = NULL;
-    return 0;
+    static const char *const names[] = {"location", "content-encoding", "www-authenticate"};
+    pv_buf *kept[] = {&r->location, &r->content_encoding, &r->www_authenticate};
+    for (size_t i = 0; i < r->hdrs.count; i++) {
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+            if (kept[k]->len > 0 || !pv_http_headers_is(&r->hdrs, i, names[k]))
+                continue;
+            pv_slice v = pv_http_headers_value_at(&r->hdrs, i);
+            pv_buf_append(kept[k], v.ptr,
+                          v.len < PV_HTTP_REPLY_MAX_VALUE ? v.len : PV_HTTP_REPLY_MAX_VALUE);
+        }
+    }
 }
 
 static int on_headers_complete(llhttp_t *l)
@@ -100,6 +75,7 @@ static int on_headers_complete(llhttp_t *l)
     r->status = l->status_code;
     if (r->status >= 200 && (l->flags & F_CONTENT_LENGTH) && l->content_length > r->max_body)
         return fail(r, PV_ETOOBIG, "response body over the limit"); /* before reading it */
+    keep_headers(r);
     return 0;
 }
 
@@ -118,9 +94,7 @@ static void reset_message(pv_http_reply *r)
     pv_buf_reset(&r->content_encoding);
     pv_buf_reset(&r->www_authenticate);
     pv_buf_reset(&r->body);
-    r->in_value = false;
-    r->name_len = 0;
-    r->target = NULL;
+    pv_http_headers_reset(&r->hdrs);
     r->status = 0;
 }
 
@@ -143,9 +117,7 @@ void pv_http_reply_init(pv_http_reply *r, size_t max_head, size_t max_body)
     llhttp_settings_init(&r->settings);
     r->settings.on_status = on_status;
     r->settings.on_header_field = on_header_field;
-    r->settings.on_header_field_complete = on_header_field_complete;
     r->settings.on_header_value = on_header_value;
-    r->settings.on_header_value_complete = on_header_value_complete;
     r->settings.on_headers_complete = on_headers_complete;
     r->settings.on_body = on_body;
     r->settings.on_message_complete = on_message_complete;
@@ -158,6 +130,7 @@ void pv_http_reply_free(pv_http_reply *r)
     pv_buf_free(&r->content_encoding);
     pv_buf_free(&r->www_authenticate);
     pv_buf_free(&r->body);
+    pv_http_headers_free(&r->hdrs);
 }
 
 static int outcome(pv_http_reply *r, llhttp_errno_t e)

@@ -7,8 +7,10 @@
  * the Location, Content-Encoding and WWW-Authenticate headers, and the body
  * (Content-Length, chunked, or up to the end of the connection). Interim 1xx
  * answers are skipped. Everything is bounded: the status line and headers by
- * max_head bytes, each kept header by PV_HTTP_REPLY_MAX_VALUE, the body by
- * max_body (an announced length over it fails before a byte is read). The
+ * max_head bytes and PV_HTTP_MAX_HEADERS fields (collected by http_headers.h,
+ * as the request parser's are), each kept header by PV_HTTP_REPLY_MAX_VALUE,
+ * the body by max_body (an announced length over it fails before a byte is
+ * read). The
  * fuzzer (tests/fuzz/fuzz_http_reply.c) drives exactly this layer.
  *
  * Ownership: the caller embeds a pv_http_reply; its strings and body belong to
@@ -18,6 +20,7 @@
 #define PV_NET_HTTP_REPLY_H
 
 #include "core/buf.h"
+#include "net/http_headers.h"
 
 #include <llhttp.h>
 #include <stdbool.h>
@@ -37,12 +40,9 @@ typedef struct pv_http_reply {
     size_t head_bytes;
     size_t fed; /* every byte given, the answer's and any after it */
     int status;
-    char name[32];   /* the header name being read (longer names are none we keep) */
-    size_t name_len; /* sizeof name: too long */
-    pv_buf *target;  /* the kept header whose value is being read, or NULL */
+    pv_http_headers hdrs; /* every field of the answer being read */
     pv_buf location, content_encoding, www_authenticate; /* NUL-terminated; len 0: absent */
     pv_buf body;
-    bool in_value;
     bool done;
     int error;              /* PV_EPROTO, PV_ETOOBIG once failed */
     const char *error_text; /* static: what was wrong */

@@ -67,18 +67,10 @@ static int on_header_field(llhttp_t *l, const char *at, size_t len)
 {
     pv_http_parser *p = parser_of(l);
     /* ": " and CRLF count too, so that many empty headers still hit the limit. */
-    if (count_head(p, len + (p->in_value || p->header_count == 0 ? 4 : 0)) != 0)
+    if (count_head(p, len + (pv_http_headers_starts(&p->hdrs) ? 4 : 0)) != 0)
         return -1;
-    if (p->in_value || p->header_count == 0) {
-        if (p->header_count == PV_HTTP_MAX_HEADERS)
-            return fail(p, 431, "too many headers");
-        p->spans[p->header_count++] = (pv_http_hdr_span){p->head.len, 0, p->head.len, 0};
-        p->in_value = false;
-    }
-    pv_http_hdr_span *s = &p->spans[p->header_count - 1];
-    pv_buf_append(&p->head, at, len);
-    s->name_len += len;
-    s->value_off = p->head.len;
+    if (!pv_http_headers_name(&p->hdrs, at, len))
+        return fail(p, 431, "too many headers");
     return 0;
 }
 
@@ -87,19 +79,8 @@ static int on_header_value(llhttp_t *l, const char *at, size_t len)
     pv_http_parser *p = parser_of(l);
     if (count_head(p, len) != 0)
         return -1;
-    assert(p->header_count > 0);
-    pv_http_hdr_span *s = &p->spans[p->header_count - 1];
-    if (!p->in_value)
-        s->value_off = p->head.len;
-    p->in_value = true;
-    pv_buf_append(&p->head, at, len);
-    s->value_len += len;
+    pv_http_headers_value(&p->hdrs, at, len);
     return 0;
-}
-
-static bool span_is(const pv_http_parser *p, const pv_http_hdr_span *s, const char *name)
-{
-    return pv_slice_case_eq_cstr(pv_slice_make(p->head.data + s->name_off, s->name_len), name);
 }
 
 static int on_headers_complete(llhttp_t *l)
@@ -111,15 +92,16 @@ static int on_headers_complete(llhttp_t *l)
     /* Refuse before reading a byte of an announced oversized body (RFC 9110 §15.5.14). */
     if (has_length && l->content_length > p->max_body_bytes)
         return fail(p, 413, "body too large");
+    const pv_http_headers *h = &p->hdrs;
     size_t hosts = 0;
-    for (size_t i = 0; i < p->header_count; i++) {
-        const pv_http_hdr_span *s = &p->spans[i];
-        char last = s->name_len ? p->head.data[s->name_off + s->name_len - 1] : 'x';
+    for (size_t i = 0; i < h->count; i++) {
+        pv_slice name = pv_http_headers_name_at(h, i);
+        char last = name.len ? name.ptr[name.len - 1] : 'x';
         if (last == ' ' || last == '\t') /* RFC 9112 §5.1: a smuggling vector behind proxies */
             return fail(p, 400, "white space before a header's colon");
-        hosts += span_is(p, s, "host");
-        pv_slice v = pv_slice_trim(pv_slice_make(p->head.data + s->value_off, s->value_len));
-        if (span_is(p, s, "transfer-encoding") && !pv_slice_case_eq_cstr(v, "chunked"))
+        hosts += pv_http_headers_is(h, i, "host");
+        pv_slice v = pv_http_headers_value_at(h, i);
+        if (pv_http_headers_is(h, i, "transfer-encoding") && !pv_slice_case_eq_cstr(v, "chunked"))
             return fail(p, 501, "transfer coding not implemented"); /* RFC 9112 §6.1 */
     }
     /* RFC 9112 §3.2 wants exactly one Host on HTTP/1.1; two are refused, but none is let
@@ -127,10 +109,9 @@ static int on_headers_complete(llhttp_t *l)
     if (hosts > 1)
         return fail(p, 400, "more than one Host header");
     bool body_follows = chunked || (has_length && l->content_length > 0);
-    for (size_t i = 0; i < p->header_count && body_follows && l->http_minor >= 1; i++) {
-        const pv_http_hdr_span *s = &p->spans[i];
-        pv_slice v = pv_slice_trim(pv_slice_make(p->head.data + s->value_off, s->value_len));
-        if (span_is(p, s, "expect") && pv_slice_case_eq_cstr(v, "100-continue"))
+    for (size_t i = 0; i < h->count && body_follows && l->http_minor >= 1; i++) {
+        if (pv_http_headers_is(h, i, "expect") &&
+            pv_slice_case_eq_cstr(pv_http_headers_value_at(h, i), "100-continue"))
             p->expect_continue = true; /* RFC 9110 §10.1.1 */
     }
     return 0;
@@ -199,17 +180,15 @@ static int on_message_complete(llhttp_t *l)
 {
     pv_http_parser *p = parser_of(l);
     pv_http_request *r = &p->req;
-    for (size_t i = 0; i < p->header_count; i++) {
-        const pv_http_hdr_span *s = &p->spans[i];
-        p->headers[i].name = pv_slice_make(p->head.data + s->name_off, s->name_len);
-        p->headers[i].value =
-            pv_slice_trim(pv_slice_make(p->head.data + s->value_off, s->value_len));
+    for (size_t i = 0; i < p->hdrs.count; i++) {
+        p->headers[i].name = pv_http_headers_name_at(&p->hdrs, i);
+        p->headers[i].value = pv_http_headers_value_at(&p->hdrs, i);
     }
     r->method = method_of(l->method);
     r->method_name = pv_slice_make(p->head.data + p->method_off, p->method_len);
     r->target = pv_slice_make(p->head.data + p->target_off, p->target_len);
     r->headers = p->headers;
-    r->header_count = p->header_count;
+    r->header_count = p->hdrs.count;
     r->body = pv_buf_slice(&p->body);
     r->http_minor = l->http_minor;
     r->keep_alive = llhttp_should_keep_alive(l) != 0;
@@ -247,6 +226,7 @@ void pv_http_parser_free(pv_http_parser *p)
     pv_buf_free(&p->head);
     pv_buf_free(&p->body);
     pv_buf_free(&p->path);
+    pv_http_headers_free(&p->hdrs);
 }
 
 /* An unknown method that is still a well-formed token gets 405, garbage gets 400. */
@@ -325,9 +305,9 @@ void pv_http_parser_next(pv_http_parser *p)
     pv_buf_reset(&p->body);
     pv_buf_reset(&p->path);
     p->header_bytes = p->raw_head_bytes = 0;
-    p->header_count = 0;
+    pv_http_headers_reset(&p->hdrs);
     p->method_off = p->method_len = p->target_off = p->target_len = 0;
-    p->in_value = p->headers_done = p->complete = p->expect_continue = p->started = false;
+    p->headers_done = p->complete = p->expect_continue = p->started = false;
     memset(&p->req, 0, sizeof p->req);
 }
 

@@ -20,23 +20,17 @@
 
 #include "core/buf.h"
 #include "net/handler.h"
+#include "net/http_headers.h"
 
 #include <llhttp.h>
 #include <stdbool.h>
 #include <stddef.h>
-
-/* Headers beyond this count are answered 431 like oversized headers. */
-#define PV_HTTP_MAX_HEADERS 100
 
 typedef enum {
     PV_HTTP_PARSE_MORE,    /* everything consumed; the request is not complete yet */
     PV_HTTP_PARSE_REQUEST, /* a complete request is ready: pv_http_parser_request() */
     PV_HTTP_PARSE_ERROR,   /* answer error_status with Connection: close, then close */
 } pv_http_parse_result;
-
-typedef struct pv_http_hdr_span {
-    size_t name_off, name_len, value_off, value_len;
-} pv_http_hdr_span;
 
 /* One parsed request, borrowed from the parser. */
 typedef struct pv_http_request {
@@ -60,14 +54,12 @@ typedef struct pv_http_parser {
     size_t max_body_bytes;
     size_t header_bytes;   /* request line and header bytes seen so far */
     size_t raw_head_bytes; /* bytes fed while the headers were incomplete */
-    pv_buf head;           /* method, target and header names/values, copied */
+    pv_buf head;           /* method and target, copied */
     pv_buf body;
-    pv_buf path; /* the decoded path */
-    pv_http_hdr_span spans[PV_HTTP_MAX_HEADERS];
+    pv_buf path;          /* the decoded path */
+    pv_http_headers hdrs; /* names and values, copied (http_headers.h) */
     pv_header headers[PV_HTTP_MAX_HEADERS];
-    size_t header_count;
     size_t method_off, method_len, target_off, target_len;
-    bool in_value; /* the last header callback was a value */
     bool headers_done;
     bool complete;
     bool expect_continue; /* `Expect: 100-continue` and the body is still to come */

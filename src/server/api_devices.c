@@ -34,8 +34,40 @@ static json_t *device_json(pv__api_ctx *ctx, const pv_store_device *d)
     return o;
 }
 
-/* GET /devices: all, one account's (?account=) or those whose MAC starts with
- * ?mac_prefix= (keyset pages in MAC order either way). */
+/* ?seen_within=AGE, ?not_seen_for=AGE (store_device_search.h's ages), ?never_seen=1 into q:
+ * false after answering 422. never_seen goes with neither of the others. */
+static bool seen_filters(pv__api_ctx *ctx, pv_store_device_query *q, bool *any)
+{
+    static const char *const names[] = {"seen_within", "not_seen_for"};
+    int64_t *bounds[] = {&q->seen_since, &q->seen_before};
+    bool ok = true, bounded = false;
+    for (int i = 0; i < 2 && ok; i++) {
+        char *v = pv__api_query(ctx, names[i]);
+        int64_t age = 0;
+        pv_error err = {""};
+        if (v != NULL && pv_store_seen_age(v, &age, &err) != 0) {
+            pv__api_fail(ctx, 422, "invalid", names[i], "%s", err.msg);
+            ok = false;
+        } else if (v != NULL) {
+            *bounds[i] = ctx->now - age; /* ctx->now > PV_STORE_AGE_MAX: a bound > 0 */
+            bounded = true;
+        }
+        free(v);
+    }
+    q->never_seen = pv__api_flag(ctx, "never_seen");
+    if (ok && q->never_seen && bounded) {
+        pv__api_fail(ctx, 422, "invalid", "never_seen",
+                     "never_seen=1 finds the devices that never fetched: not with seen_within or "
+                     "not_seen_for");
+        ok = false;
+    }
+    *any |= bounded || q->never_seen;
+    return ok;
+}
+
+/* GET /devices: all, or those the filters name — ?account=, ?mac_prefix=, ?state=, ?model=,
+ * ?firmware=, and last seen (seen_filters) — in keyset pages in MAC order either way; the
+ * console's search (store_device_search.h). */
 void pv__api_devices_list(pv__api_ctx *ctx)
 {
     pv_store_page page;
@@ -43,23 +75,36 @@ void pv__api_devices_list(pv__api_ctx *ctx)
         return;
     int64_t account_id = 0;
     char *account = pv__api_query(ctx, "account"), *prefix_q = pv__api_query(ctx, "mac_prefix");
-    pv_store_device_query q = {0};
+    char *state = pv__api_query(ctx, "state"), *model = pv__api_query(ctx, "model"),
+         *fw = pv__api_query(ctx, "firmware");
+    pv_store_device_query q = {.state = state, .model = model, .firmware = fw};
     pv_error err = {""};
+    pv_store_state st;
+    bool search = prefix_q != NULL || state != NULL || model != NULL || fw != NULL;
     bool ok = account == NULL || pv__api_account_id(ctx, account, "account", &account_id);
     if (ok && prefix_q != NULL && pv_store_mac_prefix(prefix_q, q.mac_prefix, &err) != 0) {
         pv__api_fail(ctx, 422, "invalid", "mac_prefix", "%s", err.msg);
         ok = false;
     }
+    if (ok && state != NULL && pv_store_state_parse(state, &st) != 0) {
+        pv__api_fail(ctx, 422, "invalid", "state",
+                     "state '%.40s': one of MFG-RESET, SP-CUST, SEC-PRV-1, SEC-PRV-2", state);
+        ok = false;
+    }
+    ok = ok && seen_filters(ctx, &q, &search);
     q.account_id = account_id;
-    bool search = prefix_q != NULL;
-    free(account);
-    free(prefix_q);
-    if (!ok)
-        return;
     pv_store_device *rows = NULL;
     size_t n = 0;
-    int rc = search ? pv_store_device_find(ctx->store, &q, &page, &rows, &n, &err)
-                    : pv_store_device_list(ctx->store, account_id, &page, &rows, &n, &err);
+    int rc = !ok ? 0
+             : search ? pv_store_device_find(ctx->store, &q, &page, &rows, &n, &err)
+                      : pv_store_device_list(ctx->store, account_id, &page, &rows, &n, &err);
+    free(account);
+    free(prefix_q);
+    free(state);
+    free(model);
+    free(fw);
+    if (!ok)
+        return;
     if (rc != 0) {
         pv__api_fail_store(ctx, rc, &err, "after");
         return;

@@ -55,11 +55,57 @@ static void account_cell(pv_buf *page, pv__portal_req *r, int64_t id, account_na
     pv_buf_append_str(page, "</a>");
 }
 
+/* The last-seen filter: a choice (seen=within, not_for, never; "" any) and an age ("7d"). */
+static const char *const seen_choices[][2] = {{"", "any"},
+                                              {"within", "seen_within"},
+                                              {"not_for", "seen_not_for"},
+                                              {"never", "seen_never"}};
+
+static void seen_fields(pv_buf *page, pv__portal_req *r, const char *seen, const char *age)
+{
+    pv_buf_append_str(page, "<div class=\"field\"><label for=\"q-seen\">");
+    pv__portal_text(page, r, "last_seen");
+    pv_buf_append_str(page, "</label>\n<select id=\"q-seen\" name=\"seen\">\n");
+    for (size_t i = 0; i < sizeof seen_choices / sizeof seen_choices[0]; i++) {
+        pv_buf_appendf(page, "<option value=\"%s\"%s>", seen_choices[i][0],
+                       strcmp(seen, seen_choices[i][0]) == 0 ? " selected" : "");
+        pv__portal_text(page, r, seen_choices[i][1]);
+        pv_buf_append_str(page, "</option>\n");
+    }
+    pv_buf_append_str(page, "</select></div>\n");
+    pv__console_text_field(page, r, "age", "seen_age", age);
+}
+
+/* seen and age into dq (now: the page's clock); the problem's text key, or NULL. */
+static const char *seen_query(const char *seen, const char *age, int64_t now,
+                              pv_store_device_query *dq)
+{
+    if (seen[0] == '\0')
+        return NULL;
+    if (strcmp(seen, "never") == 0) {
+        dq->never_seen = true;
+        return NULL;
+    }
+    int64_t seconds = 0;
+    pv_error err = {""};
+    if (pv_store_seen_age(age, &seconds, &err) != 0)
+        return "bad_age";
+    if (strcmp(seen, "within") == 0)
+        dq->seen_since = now - seconds;
+    else if (strcmp(seen, "not_for") == 0)
+        dq->seen_before = now - seconds;
+    else
+        return "bad_seen";
+    return NULL;
+}
+
 void pv__console_devices_page(pv__portal_req *r)
 {
     char mac[40] = "", account[80] = "", state[16] = "", model[64] = "", fw[64] = "",
-         after[16] = "";
+         after[16] = "", seen[16] = "", age[40] = "";
     pv_slice q = r->req->query;
+    (void)pv_form_get(q, "seen", seen, sizeof seen);
+    (void)pv_form_get(q, "age", age, sizeof age);
     (void)pv_form_get(q, "mac", mac, sizeof mac);
     (void)pv_form_get(q, "account", account, sizeof account);
     (void)pv_form_get(q, "state", state, sizeof state);
@@ -86,6 +132,7 @@ void pv__console_devices_page(pv__portal_req *r)
     pv_buf_append_str(&page, "</select></div>\n");
     pv__console_text_field(&page, r, "model", "model", model);
     pv__console_text_field(&page, r, "firmware", "firmware", fw);
+    seen_fields(&page, r, seen, age);
     pv_buf_append_str(&page, "<button type=\"submit\">");
     pv__portal_text(&page, r, "search");
     pv_buf_append_str(&page, "</button>\n</form>\n");
@@ -106,6 +153,9 @@ void pv__console_devices_page(pv__portal_req *r)
     pv_store_state st_value;
     if (problem == NULL && state[0] != '\0' && pv_store_state_parse(state, &st_value) != 0)
         problem = pv__portal_t(r, "bad_state");
+    const char *seen_problem = problem == NULL ? seen_query(seen, age, time(NULL), &dq) : NULL;
+    if (seen_problem != NULL)
+        problem = pv__portal_t(r, seen_problem);
     if (problem != NULL) {
         pv_buf_append_str(&page, "<p class=\"error\" role=\"alert\">");
         pv_html_escape(&page, problem);
@@ -143,15 +193,15 @@ void pv__console_devices_page(pv__portal_req *r)
     size_t nnames = 0;
     for (size_t i = 0; i < n; i++) {
         const pv_store_device *d = &rows[i];
-        char seen[40];
-        pv__console_format_time(seen, sizeof seen, d->last_seen);
+        char when[40];
+        pv__console_format_time(when, sizeof when, d->last_seen);
         pv_buf_appendf(&page, "<tr><td><a href=\"/devices/%s\">%s</a></td><td>", d->mac, d->mac);
         pv_html_escape(&page, d->model ? d->model : "-");
         pv_buf_append_str(&page, "</td><td>");
         account_cell(&page, r, d->account_id, names, &nnames);
         pv_buf_appendf(&page, "</td><td>%s</td><td>", pv_store_state_name(d->state));
         pv_html_escape(&page, d->firmware_version ? d->firmware_version : "-");
-        pv_buf_appendf(&page, "</td><td>%s</td></tr>\n", seen);
+        pv_buf_appendf(&page, "</td><td>%s</td></tr>\n", when);
     }
     pv_buf_append_str(&page, "</tbody>\n</table>\n");
     for (size_t i = 0; i < nnames; i++)
@@ -167,6 +217,10 @@ void pv__console_devices_page(pv__portal_req *r)
         pv__console_url_escape(&page, model);
         pv_buf_append_str(&page, "&amp;firmware=");
         pv__console_url_escape(&page, fw);
+        pv_buf_append_str(&page, "&amp;seen=");
+        pv__console_url_escape(&page, seen);
+        pv_buf_append_str(&page, "&amp;age=");
+        pv__console_url_escape(&page, age);
         pv_buf_appendf(&page, "&amp;after=%s\">", rows[n - 1].mac);
         pv__portal_text(&page, r, "next_page");
         pv_buf_append_str(&page, "</a></p>\n");

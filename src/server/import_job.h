@@ -4,7 +4,7 @@
  * the page that started it.
  *
  * The file is uploaded once (POST /api/v1/import-jobs, or the console's form) and kept in the
- * store with the job (store_imports.h, schema step 9): pv_import_job_create checks its header
+ * store with the job (store_imports.h, schema step 10): pv_import_job_create checks its header
  * (import.h), counts its rows and stores it; a job is "running" until its last row was read.
  * One job runs at a time per store: a second upload while one runs is refused (PV_EBUSY with
  * the running job), since two jobs would write the same devices in an order nobody chose.

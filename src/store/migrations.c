@@ -530,12 +530,52 @@ static const char step8_sqlite[] =
     "  INSERT INTO device_counts (dimension, value, devices) " STEP8_UPDATE_ROWS STEP8_ADD ";\n"
     "END;\n";
 
-/* Step 9 (issue 13): CSV device imports run by the server. import_jobs keeps the uploaded
+/* Step 9 (issue 13 item 1, "search by ... last seen"): a coarse copy of last_seen that an index
+ * can afford. last_seen is rewritten at every fetch; an index on it would rewrite an index
+ * entry per fetch and, on PostgreSQL, turn every last-seen update from a HOT update (the new
+ * row version on the same page, no index touched) into one that inserts into each of the
+ * table's seven indexes. seen_day is the UTC day of last_seen (last_seen / 86400; -1: never
+ * seen), indexed with mac; it changes at most once a day per device, so at most one fetch a
+ * day per device pays for an index write, and a search reads the days of its range from the
+ * index and checks the exact last_seen on the rows (docs/store.md "Last seen").
+ * A trigger keeps it, so no writer of last_seen can forget it; its condition is evaluated at
+ * the UPDATE itself, and is false for every fetch but a device's first of the day. */
+#define STEP9_DAY "COALESCE(NEW.last_seen / 86400, -1)"
+#define STEP9_COMMON                                                                               \
+    "ALTER TABLE devices ADD COLUMN seen_day BIGINT NOT NULL DEFAULT -1;\n"                        \
+    "UPDATE devices SET seen_day = last_seen / 86400 WHERE last_seen IS NOT NULL;\n"              \
+    "CREATE INDEX devices_seen ON devices (seen_day, mac);\n"
+/* PostgreSQL: BEFORE, so the day goes into the row version being written (no second
+ * version); a fetch whose day is unchanged leaves every indexed column as it was: HOT. */
+static const char step9[] =
+    STEP9_COMMON
+    "CREATE FUNCTION devices_seen_day() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+    "BEGIN\n"
+    "  NEW.seen_day := " STEP9_DAY ";\n"
+    "  RETURN NEW;\n"
+    "END $$;\n"
+    "CREATE TRIGGER devices_seen_day BEFORE INSERT OR UPDATE OF last_seen ON devices\n"
+    "  FOR EACH ROW WHEN (NEW.seen_day IS DISTINCT FROM " STEP9_DAY ")\n"
+    "  EXECUTE FUNCTION devices_seen_day();\n";
+/* SQLite rewrites the entries of every index whose column an UPDATE names, changed or not,
+ * so the fetch's statement does not name seen_day: a trigger sets it when the day moved. */
+static const char step9_sqlite[] =
+    STEP9_COMMON
+    "CREATE TRIGGER devices_seen_day AFTER UPDATE OF last_seen ON devices\n"
+    "  WHEN NEW.seen_day IS NOT " STEP9_DAY " BEGIN\n"
+    "  UPDATE devices SET seen_day = " STEP9_DAY " WHERE mac = NEW.mac;\n"
+    "END;\n"
+    "CREATE TRIGGER devices_seen_day_insert AFTER INSERT ON devices\n"
+    "  WHEN NEW.seen_day IS NOT " STEP9_DAY " BEGIN\n"
+    "  UPDATE devices SET seen_day = " STEP9_DAY " WHERE mac = NEW.mac;\n"
+    "END;\n";
+
+/* Step 10 (issue 13): CSV device imports run by the server. import_jobs keeps the uploaded
  * file itself (bounded by the admin listener's body limit) with the job's checkpoint and
  * counts, so a job outlives the page that started it and a restarted server resumes it from
  * its checkpoint; import_errors keeps one row per rejected line (the file's own faults and the
  * rows the store refused), read back in line order for the error report. */
-static const char step9[] =
+static const char step10[] =
     "CREATE TABLE import_jobs (\n"
     "  id {id},\n"
     "  name TEXT NOT NULL,\n"
@@ -585,7 +625,9 @@ static const pv_migration steps[] = {
     {8, "devices indexed by state, model and firmware version (search); counts kept by "
         "triggers (dashboard)",
      step8, step8_sqlite},
-    {9, "CSV device imports run by the server: the file, its checkpoint and its errors", step9,
+    {9, "devices indexed by the day they were last seen (search by last seen, HOT-friendly)",
+     step9, step9_sqlite},
+    {10, "CSV device imports run by the server: the file, its checkpoint and its errors", step10,
      NULL},
 };
 

@@ -24,6 +24,30 @@ int pv_store_mac_prefix(const char *in, char out[13], pv_error *err)
     return 0;
 }
 
+int pv_store_seen_age(const char *in, int64_t *seconds, pv_error *err)
+{
+    static const struct {
+        char unit;
+        int64_t seconds;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+    int64_t n = 0;
+    const char *p = in;
+    for (; *p >= '0' && *p <= '9' && n <= PV_STORE_AGE_MAX; p++)
+        n = n * 10 + (*p - '0');
+    int64_t scale = p == in ? 0 : (*p == '\0' ? 1 : 0);
+    for (size_t i = 0; p != in && *p != '\0' && p[1] == '\0' && i < sizeof units / sizeof *units;
+         i++)
+        if (*p == units[i].unit)
+            scale = units[i].seconds;
+    if (scale == 0 || n == 0 || n > PV_STORE_AGE_MAX / scale)
+        return pv_error_set(err, PV_EINVAL,
+                            "age '%.40s': a whole number with a unit s, m, h, d or w (\"36h\", "
+                            "\"7d\"), from 1 s to 3650 days",
+                            in);
+    *seconds = n * scale;
+    return 0;
+}
+
 static void read_device(pv_store *s, pv__stmt *st, void *row)
 {
     pv__read_device(s, st, 0, row);
@@ -48,10 +72,14 @@ static const pv__list_spec device_list = {sizeof(pv_store_device), read_device, 
  * none of its devices is in: the state's index; a small account: the account's), which a
  * prepared statement's generic plan cannot know (~1 s instead of ~0.1 s at a million
  * devices, docs/benchmarks.md); planning costs a fraction of a millisecond.
+ *
+ * Last seen adds four values: $8 <= COALESCE(last_seen, -1) < $9 (-1: never seen, so that
+ * "never" is a range too), and $10 <= seen_day <= $11, the days of that range (step 9).
  */
-#define SEARCH_SQL(st, mo, fw, ac)                                                                 \
-    PV_SQL_PLAN_PER_CALL "SELECT " DEVICE_COLS " FROM devices WHERE mac >= $1 AND mac < $2"                             \
-    " AND " st " AND " mo " AND " fw " AND " ac " ORDER BY mac LIMIT $6"
+#define SEARCH_SQL(from, st, mo, fw, ac, ls)                                                       \
+    PV_SQL_PLAN_PER_CALL "SELECT " DEVICE_COLS " FROM devices" from                              \
+                         " WHERE mac >= $1 AND mac < $2"                                          \
+                         " AND " st " AND " mo " AND " fw " AND " ac ls " ORDER BY mac LIMIT $6"
 #define ST_Y "state = $3"
 #define ST_N "$3 = ''"
 #define MO_Y "model = $4"
@@ -60,17 +88,84 @@ static const pv__list_spec device_list = {sizeof(pv_store_device), read_device, 
 #define FW_N "$5 = ''"
 #define AC_Y "account_id = $7"
 #define AC_N "$7 = 0"
+#define SEEN_EXACT " AND COALESCE(last_seen, -1) >= $8 AND COALESCE(last_seen, -1) < $9"
+#define SEEN_DAYS " AND seen_day >= $10 AND seen_day <= $11"
+/* PostgreSQL: the days for the planner to weigh with its statistics of seen_day. SQLite: the
+ * exact check alone (the days named would let it take the seen_day index for a range of most
+ * of the devices and sort them); search_seen_led below reads the index when that is right. */
+#define SEEN_PG SEEN_DAYS SEEN_EXACT
+#define SEEN_SQLITE " AND $10 <= $11" SEEN_EXACT
 /* Indexed by (state? 1) | (model? 2) | (firmware? 4) | (account? 8). */
-static const char *const sql_search[16] = {
-    SEARCH_SQL(ST_N, MO_N, FW_N, AC_N), SEARCH_SQL(ST_Y, MO_N, FW_N, AC_N),
-    SEARCH_SQL(ST_N, MO_Y, FW_N, AC_N), SEARCH_SQL(ST_Y, MO_Y, FW_N, AC_N),
-    SEARCH_SQL(ST_N, MO_N, FW_Y, AC_N), SEARCH_SQL(ST_Y, MO_N, FW_Y, AC_N),
-    SEARCH_SQL(ST_N, MO_Y, FW_Y, AC_N), SEARCH_SQL(ST_Y, MO_Y, FW_Y, AC_N),
-    SEARCH_SQL(ST_N, MO_N, FW_N, AC_Y), SEARCH_SQL(ST_Y, MO_N, FW_N, AC_Y),
-    SEARCH_SQL(ST_N, MO_Y, FW_N, AC_Y), SEARCH_SQL(ST_Y, MO_Y, FW_N, AC_Y),
-    SEARCH_SQL(ST_N, MO_N, FW_Y, AC_Y), SEARCH_SQL(ST_Y, MO_N, FW_Y, AC_Y),
-    SEARCH_SQL(ST_N, MO_Y, FW_Y, AC_Y), SEARCH_SQL(ST_Y, MO_Y, FW_Y, AC_Y),
-};
+#define SEARCH_16(from, ls)                                                                        \
+    {                                                                                              \
+        SEARCH_SQL(from, ST_N, MO_N, FW_N, AC_N, ls), SEARCH_SQL(from, ST_Y, MO_N, FW_N, AC_N, ls), \
+            SEARCH_SQL(from, ST_N, MO_Y, FW_N, AC_N, ls),                                          \
+            SEARCH_SQL(from, ST_Y, MO_Y, FW_N, AC_N, ls),                                          \
+            SEARCH_SQL(from, ST_N, MO_N, FW_Y, AC_N, ls),                                          \
+            SEARCH_SQL(from, ST_Y, MO_N, FW_Y, AC_N, ls),                                          \
+            SEARCH_SQL(from, ST_N, MO_Y, FW_Y, AC_N, ls),                                          \
+            SEARCH_SQL(from, ST_Y, MO_Y, FW_Y, AC_N, ls),                                          \
+            SEARCH_SQL(from, ST_N, MO_N, FW_N, AC_Y, ls),                                          \
+            SEARCH_SQL(from, ST_Y, MO_N, FW_N, AC_Y, ls),                                          \
+            SEARCH_SQL(from, ST_N, MO_Y, FW_N, AC_Y, ls),                                          \
+            SEARCH_SQL(from, ST_Y, MO_Y, FW_N, AC_Y, ls),                                          \
+            SEARCH_SQL(from, ST_N, MO_N, FW_Y, AC_Y, ls),                                          \
+            SEARCH_SQL(from, ST_Y, MO_N, FW_Y, AC_Y, ls),                                          \
+            SEARCH_SQL(from, ST_N, MO_Y, FW_Y, AC_Y, ls),                                          \
+            SEARCH_SQL(from, ST_Y, MO_Y, FW_Y, AC_Y, ls),                                          \
+    }
+static const char *const sql_search[16] = SEARCH_16("", "");
+static const char *const sql_search_seen_pg[16] = SEARCH_16("", SEEN_PG);
+static const char *const sql_search_seen_sqlite[16] = SEARCH_16("", SEEN_SQLITE);
+/* SQLite, a range of at most PV_STORE_SEEN_LED devices: read from the seen_day index, the
+ * other filters checked on each row (a bounded number of them), sorted by MAC. */
+static const char sql_search_seen_led[] =
+    SEARCH_SQL(" INDEXED BY devices_seen", "($3 = '' OR state = $3)", "($4 = '' OR model = $4)",
+               "($5 = '' OR firmware_version = $5)", "($7 = 0 OR account_id = $7)", SEEN_DAYS
+               SEEN_EXACT);
+/* How many devices the range's days hold, up to a bound: the seen_day index alone. */
+static const char sql_seen_days_count[] =
+    "SELECT COUNT(*) FROM (SELECT 1 FROM devices WHERE seen_day >= $1 AND seen_day <= $2 "
+    "LIMIT $3) c";
+
+int64_t pv_store_seen_led = PV_STORE_SEEN_LED;
+
+#define DAY 86400 /* seen_day = last_seen / DAY, UTC days (step 9) */
+
+/* The last-seen range of q as COALESCE(last_seen, -1) in [lo, hi) and days [dlo, dhi]. */
+static void seen_range(const pv_store_device_query *q, int64_t r[4])
+{
+    int64_t lo = 0, hi = INT64_MAX;
+    if (q->never_seen) {
+        lo = -1;
+        hi = 0;
+    } else {
+        if (q->seen_since > 0)
+            lo = q->seen_since;
+        if (q->seen_before > 0)
+            hi = q->seen_before;
+    }
+    r[0] = lo;
+    r[1] = hi;
+    r[2] = lo < 0 ? -1 : lo / DAY;
+    r[3] = hi <= 0 ? -1 : (hi - 1) / DAY; /* the day of the last second in the range */
+}
+
+/* Which statement answers a last-seen search (see store_device_search.h). */
+static int seen_sql(pv_store *s, unsigned which, const int64_t r[4], const char **sql,
+                    pv_error *err)
+{
+    if (s->be->dialect == PV_SQL_POSTGRES) {
+        *sql = sql_search_seen_pg[which];
+        return 0;
+    }
+    int64_t in_days = 0;
+    int rc = pv__int(s, sql_seen_days_count,
+                     PV_ARGS(PV_I(r[2]), PV_I(r[3]), PV_I(pv_store_seen_led + 1)), &in_days, err);
+    if (rc == 0)
+        *sql = in_days <= pv_store_seen_led ? sql_search_seen_led : sql_search_seen_sqlite[which];
+    return rc;
+}
 
 int pv_store_device_find(pv_store *s, const pv_store_device_query *q, pv_store_page *page,
                          pv_store_device **rows, size_t *n, pv_error *err)
@@ -91,9 +186,21 @@ int pv_store_device_find(pv_store *s, const pv_store_device_query *q, pv_store_p
                *fw = q->firmware ? q->firmware : "";
     unsigned which = (state[0] != '\0') | (model[0] != '\0') << 1 | (fw[0] != '\0') << 2 |
                      (q->account_id > 0) << 3;
-    return pv__list(s, &device_list, sql_search[which],
+    int64_t account = q->account_id > 0 ? q->account_id : 0;
+    if (!q->never_seen && q->seen_since <= 0 && q->seen_before <= 0)
+        return pv__list(s, &device_list, sql_search[which],
+                        PV_ARGS(PV_T(from), PV_T(end), PV_T(state), PV_T(model), PV_T(fw),
+                                PV_I(limit), PV_I(account)),
+                        page, (void **)rows, n, err);
+    int64_t r[4];
+    seen_range(q, r);
+    const char *sql = NULL;
+    int rc = seen_sql(s, which, r, &sql, err);
+    if (rc != 0)
+        return rc;
+    return pv__list(s, &device_list, sql,
                     PV_ARGS(PV_T(from), PV_T(end), PV_T(state), PV_T(model), PV_T(fw), PV_I(limit),
-                            PV_I(q->account_id > 0 ? q->account_id : 0)),
+                            PV_I(account), PV_I(r[0]), PV_I(r[1]), PV_I(r[2]), PV_I(r[3])),
                     page, (void **)rows, n, err);
 }
 

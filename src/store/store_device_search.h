@@ -11,6 +11,16 @@
  * model and firmware their (column, mac) indexes (schema step 8), so a rare
  * value costs what a common one does.
  *
+ * Last seen has no index of its own (every fetch rewrites it): schema step 9
+ * keeps the day it falls on, seen_day, indexed with mac (docs/store.md "Last
+ * seen"). A range of last seen is a range of days there and an exact check on
+ * the rows read. The range's devices are not in MAC order in that index, so
+ * they are sorted; the search does that only when they are few (at most
+ * PV_STORE_SEEN_LED of them), and otherwise walks the MAC order (or another
+ * filter's index) and checks last seen on each row, where many matches mean a
+ * page fills soon. PostgreSQL's planner makes that choice itself from its
+ * statistics; SQLite, which plans a statement once for any value, is told.
+ *
  * The dashboard's counts by state, model and firmware are kept by the store
  * as devices change (triggers, schema step 8), not counted per read.
  *
@@ -27,11 +37,29 @@ typedef struct pv_store_device_query {
     const char *state;    /* "SEC-PRV-2"...; NULL or "" = any */
     const char *model;    /* exact; NULL or "" = any */
     const char *firmware; /* exact firmware_version; NULL or "" = any */
+    /* Last seen (the time of the last fetch): the devices with seen_since <= last_seen <
+     * seen_before (0: no such bound), or never_seen: those that never fetched (the bounds
+     * are then ignored). */
+    int64_t seen_since, seen_before;
+    bool never_seen;
 } pv_store_device_query;
+
+/* The most devices a last-seen range may hold for a search to read them all from the
+ * seen_day index and sort them (SQLite; see above). */
+#define PV_STORE_SEEN_LED 10000
+/* The bound in use: PV_STORE_SEEN_LED, set otherwise only by the tests and bench/search_store
+ * to take each way on a small store (read-only once the server runs). */
+extern int64_t pv_store_seen_led;
 
 /* "00:1A-2b" → "001a2b"; PV_EINVAL for anything but hex digits and separators, or more than
  * 12 digits. */
 int pv_store_mac_prefix(const char *in, char out[13], pv_error *err);
+
+/* An age as an operator writes it for a last-seen filter: a whole number with a unit — s,
+ * m, h, d or w ("90m", "36h", "7d"; no unit: seconds) — from 1 s to 3 650 days. PV_EINVAL
+ * otherwise, the message naming the form. */
+#define PV_STORE_AGE_MAX (3650 * 86400)
+int pv_store_seen_age(const char *in, int64_t *seconds, pv_error *err);
 
 /* One page of the devices q matches, in MAC order (page->after: the cursor): the console's
  * search and the admin API's GET /devices?mac_prefix=. */

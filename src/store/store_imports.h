@@ -1,6 +1,6 @@
 /*
  * store_imports.h — the rows of CSV device imports run by the server (issue 13, schema step
- * 9): a job with the uploaded file, its checkpoint (the next line to apply) and its counts,
+ * 10): a job with the uploaded file, its checkpoint (the next line to apply) and its counts,
  * and one error row per rejected line. What a row means and how a file is read is the
  * server's (server/import_job.h, server/import.h); this file only reads and writes rows, with
  * one set of statements for both backends (docs/store.md).

@@ -201,9 +201,16 @@ int pv_store_rollout_stage_mark(pv_store *s, int64_t id, int64_t idx, int64_t st
 
 /* ---- members ---- */
 
+/* A stage's members: those it admitted, and the pending ones of its cohort — the positions from
+ * the previous stage's bound to its own (a pending member has no stage yet), so that the
+ * stages' pending counts add up to the whole rollout's. */
 static const char sql_count[] =
     "SELECT state, COUNT(*), SUM(CASE WHEN admitted_at >= $3 THEN 1 ELSE 0 END) "
-    "FROM rollout_members WHERE rollout_id = $1 AND (CAST($2 AS BIGINT) < 0 OR stage = $2) "
+    "FROM rollout_members WHERE rollout_id = $1 AND (CAST($2 AS BIGINT) < 0 OR stage = $2 "
+    "OR (state = 'pending' "
+    "AND position < (SELECT upto FROM rollout_stages WHERE rollout_id = $1 AND idx = $2) "
+    "AND position >= COALESCE((SELECT upto FROM rollout_stages "
+    "WHERE rollout_id = $1 AND idx = CAST($2 AS BIGINT) - 1), 0))) "
     "GROUP BY state";
 
 int pv_store_rollout_count(pv_store *s, int64_t id, int64_t stage, int64_t since,

@@ -92,8 +92,8 @@ int pv_store_rollout_stages(pv_store *s, int64_t id, pv_store_rollout_stage **ro
 int pv_store_rollout_stage_mark(pv_store *s, int64_t id, int64_t idx, int64_t started_at,
                                 int64_t finished_at, const char *outcome, pv_error *err);
 
-/* Counts of the members of stage (or of every stage when stage < 0); recent
- * counts those admitted at or after since. */
+/* Counts of the members of stage (or of every stage when stage < 0): those it admitted and
+ * the pending ones of its cohort; recent counts those admitted at or after since. */
 int pv_store_rollout_count(pv_store *s, int64_t id, int64_t stage, int64_t since,
                            pv_store_rollout_counts *out, pv_error *err);
 /* Admits the pending members at positions below upto into stage; *admitted = how many. */

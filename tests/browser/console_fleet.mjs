@@ -154,6 +154,37 @@ try {
     await axe(ops, "dashboard");
     await shot(ops, "04-dashboard");
 
+    // Dead phones (the device search by last seen): the fleet's phones stopped at FLEET_END,
+    // the desk phone resyncs on. "Not seen for" the time since just after FLEET_END finds the
+    // fleet, "seen within" it the desk phone alone; an age without a unit is said on the page.
+    const FLEET = Number(env("FLEET")), FLEET_END = Number(env("FLEET_END"));
+    const search = async (seen, age) => {
+      await ops.goto(`${CONSOLE}/devices`);
+      await ops.selectOption("#q-seen", seen);
+      await ops.fill("#q-age", age);
+      await Promise.all([ops.waitForURL(/seen=/), ops.click("form.search button[type=submit]")]);
+    };
+    const since = () => `${Math.floor(Date.now() / 1000) - (FLEET_END + 1)}s`;
+    await search("not_for", since());
+    const dead = await ops.locator("table.devices tbody tr").count();
+    check(dead === FLEET, `not seen since the fleet stopped: its ${FLEET} phones (got ${dead})`);
+    check(!(await ops.locator(`a[href="/devices/${DESK}"]`).count()), "not the desk phone, which resyncs");
+    check((await ops.locator("#q-seen").inputValue()) === "not_for", "the filter stays in the form");
+    const deadMs = Number((await ops.textContent(".took")).replace(/[^0-9]/g, ""));
+    check(deadMs < 1000, `the search took ${deadMs} ms on the server`);
+    await axe(ops, "devices-not-seen");
+    await shot(ops, "04b-devices-not-seen");
+    await search("within", since());
+    const seen = await ops.locator("table.devices tbody tr").count();
+    check(seen === 1 && (await ops.locator(`a[href="/devices/${DESK}"]`).count()) === 1,
+      `seen since: the desk phone alone (got ${seen})`);
+    await search("never", "");
+    check((await ops.textContent("#found")).startsWith("0 devices"), "every device fetched: none never seen");
+    await search("not_for", "soon");
+    const refusedAge = await ops.textContent("p.error[role=alert]");
+    check(refusedAge.includes("unit"), `a bad age refused on the page (${refusedAge})`);
+    await axe(ops, "devices-bad-age");
+
     // The desk phone's full report against its rendering now.
     await ops.goto(`${CONSOLE}/devices/${DESK}`);
     const diff = ops.locator("#report-diff");

@@ -1,10 +1,12 @@
 /*
  * Fuzz target for the HTTP request path without sockets: arbitrary bytes go
- * through the request parser (http_request.h) in pieces of varying size, as
- * reads from a socket would deliver them; every complete request is planned
+ * through the request parser (http_request.h, its headers collected by
+ * http_headers.h) in pieces of varying size, as reads from a socket would
+ * deliver them (fuzz_reads.h); every complete request is planned
  * (conditional requests, ranges) and its answer head formatted like the
  * server does (http_response.h). Limits are small so memory stays bounded.
  */
+#include "fuzz_reads.h"
 #include "net/http_request.h"
 #include "net/http_response.h"
 
@@ -16,21 +18,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size == 0)
+    pv_fuzz_reads in;
+    if (!pv_fuzz_reads_init(&in, data, size, 17)) /* read sizes from 1 to 17 bytes */
         return 0;
-    size_t piece = (size_t)(data[0] % 17) + 1; /* read sizes from 1 to 17 bytes */
-    const char *p = (const char *)data + 1;
-    size_t left = size - 1;
     pv_http_parser parser;
     pv_http_parser_init(&parser, 4096, 4096);
     pv_buf head = {0};
-    while (left > 0) {
-        size_t n = left < piece ? left : piece, used = 0;
-        pv_http_parse_result r = pv_http_parser_feed(&parser, p, n, &used);
+    for (size_t n; (n = pv_fuzz_reads_next(&in)) > 0;) {
+        size_t used = 0;
+        pv_http_parse_result r = pv_http_parser_feed(&parser, in.p, n, &used);
         if (used > n)
             abort(); /* the parser must never claim more than it was given */
-        p += used;
-        left -= used;
+        pv_fuzz_reads_took(&in, used);
         if (r == PV_HTTP_PARSE_ERROR) {
             if (parser.error_status < 400 || parser.error_status > 599)
                 abort();
@@ -38,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (r == PV_HTTP_PARSE_REQUEST) {
             const pv_http_request *req = pv_http_parser_request(&parser);
-            if (req->body.len > 4096 || memchr(req->path.ptr, '\0', req->path.len) != NULL)
+            if (req->body.len > 4096 || memchr(req->path.ptr, '\0', req->path.len) != NULL ||
+                req->header_count > PV_HTTP_MAX_HEADERS)
                 abort();
             pv_response resp = {.status = 200,
                                 .body_kind = PV_BODY_FILE,

@@ -1,11 +1,13 @@
 /*
  * Fuzz target for the fleet fetcher's response parser (net/http_reply.h):
  * arbitrary bytes in pieces of varying size, as reads from a socket deliver
- * them, then the end of the connection. Limits are small so that the bounds
+ * them (fuzz_reads.h), then the end of the connection; its headers are
+ * collected by net/http_headers.h, as the request parser's are (fuzz_http.c). Limits are small so that the bounds
  * are reached: nothing kept may exceed them, and a finished parse is either a
  * final status with its body or a stated error.
  */
 #include "core/error.h"
+#include "fuzz_reads.h"
 #include "net/http_reply.h"
 
 #include <stdint.h>
@@ -16,19 +18,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size == 0)
+    pv_fuzz_reads in;
+    if (!pv_fuzz_reads_init(&in, data, size, 23)) /* read sizes from 1 to 23 bytes */
         return 0;
-    size_t piece = (size_t)(data[0] % 23) + 1; /* read sizes from 1 to 23 bytes */
-    const char *p = (const char *)data + 1;
-    size_t left = size - 1;
     pv_http_reply r;
     pv_http_reply_init(&r, 1024, 2048);
     int rc = PV_HTTP_REPLY_MORE;
-    while (left > 0 && rc == PV_HTTP_REPLY_MORE) {
-        size_t n = left < piece ? left : piece;
-        rc = pv_http_reply_feed(&r, p, n);
-        p += n;
-        left -= n;
+    for (size_t n; rc == PV_HTTP_REPLY_MORE && (n = pv_fuzz_reads_next(&in)) > 0;) {
+        rc = pv_http_reply_feed(&r, in.p, n);
+        pv_fuzz_reads_took(&in, n);
     }
     if (rc == PV_HTTP_REPLY_MORE)
         rc = pv_http_reply_eof(&r);
@@ -41,6 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         r.www_authenticate.len > PV_HTTP_REPLY_MAX_VALUE)
         abort();
     if (r.location.len > 0 && strlen(r.location.data) > r.location.len)
+        abort();
+    /* the header collector (http_headers.h) holds no more than the head limit let through */
+    if (r.hdrs.count > PV_HTTP_MAX_HEADERS || r.hdrs.text.len > 1024)
         abort();
     pv_http_reply_free(&r);
     return 0;

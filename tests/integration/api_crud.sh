@@ -2,7 +2,8 @@
 # The admin API with curl (issue 4, "Admin API"): bearer tokens (401, 403
 # revoked, named tokens), CRUD of every resource, strict validation naming
 # the field, pagination across pages, an audit entry for every change.
-# Covers src/server/api_accounts.c, api_devices.c, api_params.c, api_firmware.c and api_util.c.
+# Covers src/server/api_accounts.c, api_devices.c, api_params.c, api_firmware.c, api_util.c and
+# audit_query.c (the /audit filters).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/api_helpers.bash"

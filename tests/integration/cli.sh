@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The command line's contract: help, version, exit codes 0/1/2.
+# Covers src/cli/main.c.
 . "$(dirname "$0")/lib.sh"
 
 expect_status 0 "$PV_BIN" --help

@@ -11,11 +11,13 @@
 #    refused 403;
 #  - the dashboard: resyncs, failures and refusals per minute from the server's own samples (a
 #    page opened after the traffic shows it), and what is happening now (the halted rollout);
+#  - the device search by last seen: the fleet's phones, stopped, are "not seen for" the time
+#    since; the desk phone, resyncing, is "seen within" it; a bad age is refused on the page;
 #  - a device's reports: a real full report of `provisor phone`, then server-side changes it has
 #    not fetched; the diff view shows the changed and missing parameters, the line password
 #    never (masked, not a difference).
 # Screenshots are kept in $PV_BUILD/console_fleet_browser/.
-# Covers src/server/console_firmware.c, console_plans.c, api.c (pv_api_call_as), console_dashboard.c, console_reports.c, rates.c,
+# Covers src/server/console_devices.c (last seen), src/server/console_firmware.c, console_plans.c, api.c (pv_api_call_as), console_dashboard.c, console_reports.c, rates.c,
 # reports.c (pv_report_compare) and web/static/console.js (api-form, reload).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
@@ -79,7 +81,7 @@ OUT="${PV_BUILD:-$T}/console_fleet_browser"
 rm -rf "$OUT"
 browser() { # PHASE: one part of tests/browser/console_fleet.mjs
   CONSOLE="$U" OUT=$OUT WAIT=$((6 * ${PV_WAIT_FACTOR:-10})) PHASE=$1 MODEL=$MODEL OLD=$OLD \
-    DESK=$PHONE_MAC SECRET=$PW OPS=ops OPS_PW='operator password 1' VIEW=view \
+    DESK=$PHONE_MAC FLEET=$N FLEET_END=${FLEET_END:-0} SECRET=$PW OPS=ops OPS_PW='operator password 1' VIEW=view \
     VIEW_PW='viewer password 1' node "$B/console_fleet.mjs" >"$T/browser-$1.out" 2>&1 ||
     fail "browser ($1): $(tail -c 3000 "$T/browser-$1.out")"
   cat "$T/browser-$1.out"
@@ -110,6 +112,11 @@ set +e
   --bad-share 30 >"$T/fleet.out" 2>"$T/fleet.err"
 set -e
 wait_for 20 "the rollout halted" bash -c "'$P' rollout show bad | grep -q ', halted'"
+# The fleet's phones stopped; the desk phone resyncs on (Resync_Periodic 4): once it has done
+# so a few seconds after, "not seen since" splits them (the browser's device search).
+FLEET_END=$(date +%s)
+desk_resynced() { [ "$("$P" device show "$PHONE_MAC" --json | py 'j["last_seen"]')" -gt $((FLEET_END + 4)) ]; }
+wait_for 20 "the desk phone resynced after the fleet stopped" desk_resynced
 
 # 3. The halted rollout, the dashboard and the desk phone's report diff in the browser; the
 #    operator rolls the rollout back; the viewer reads, without a button.

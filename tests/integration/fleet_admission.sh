@@ -9,6 +9,7 @@
 # connections per loop. TLS handshakes are admitted too (40 a second): they queue in the
 # burst, before any TLS work. An address sending connections without a certificate is still
 # held to its 20.
+# Covers src/net/admission.c and src/server/prov_admit.c.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 

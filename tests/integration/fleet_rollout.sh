@@ -105,6 +105,11 @@ expect_contains "$(cat "$T/show")" "stage 0 (canary $CANARY)" "it halted in its 
 admitted=$(member_count bad admitted upgraded failed missing in_call)
 [ "$admitted" -le $CANARY ] || fail "$admitted devices got the rule, more than the canary"
 ok
+# each stage's pending are the members of its own cohort not yet admitted (positions 10-19 and
+# 20-39 here): the stage rows add up to the summary's "not yet admitted"
+"$PV_BIN" rollout show bad --json |
+  py '[s["devices"]["pending"] for s in j["stages"][1:]], j["devices"]["pending"]' >"$T/p"
+expect_eq "$(cat "$T/p")" "[10, 20] 30" "the stages' pending and the rollout's"
 reached=$(sed -n "s/.*goal ([^)]*): \([0-9]*\)\/$N phones.*/\1/p" "$T/fleet.out")
 [ -n "$reached" ] && [ "$reached" -le $CANARY ] || fail "phones on the new load: '$reached'"
 ok

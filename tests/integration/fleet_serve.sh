@@ -2,7 +2,7 @@
 # provisor fleet against provisor serve's static tree: certificates checked by openssl, a
 # 200-phone power restore over HTTPS with client certificates (per-device encrypted
 # profiles), HTTP and TFTP, zero failures, the text/JSON/SVG/PNG report; the loopback guard.
-# Covers src/cli/cmd_fleet.c.
+# Covers src/cli/cmd_fleet.c and src/fleet/certs.c (`fleet certs`).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 

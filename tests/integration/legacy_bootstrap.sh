@@ -7,6 +7,7 @@
 # in the same resync, then its encrypted profile — SEC-PRV-2 with the account's parameters,
 # without a certificate and without HTTPS. A second request for the key is refused (403), and
 # the operator's `device update --state MFG-RESET` gives one more.
+# Covers src/server/binding_legacy.c.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/phone_lib.bash"

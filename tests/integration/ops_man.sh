@@ -4,6 +4,7 @@
 # `mandoc -Tlint` clean; every command of `provisor --help` has its page (or its entry in
 # provisor(1)); the sample provisor.conf (`--print-config-sample`, the package's conffile) has
 # every key commented out and, read as it is, changes nothing.
+# Covers src/server/config_doc.c.
 . "$(dirname "$0")/lib.sh"
 command -v mandoc >/dev/null || fail "mandoc is missing (scripts/deps.sh installs it)"
 

@@ -4,6 +4,7 @@
 # phone challenges it, and only the right credentials act (resync ignoring the triggers,
 # report, reboot); wrong credentials, a replayed authenticated NOTIFY, a stale nonce and
 # Resync_From_SIP=No do nothing.
+# Covers src/phone/phone_sip.c.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/phone_lib.bash"
 need sipp python3

@@ -5,7 +5,8 @@
 # Provision_Enable, the requester as default server, `provisor phone call|status|factory-reset`
 # (running and offline), the udhcpc hook with a fake environment, state across restarts,
 # and Enable_Web_Server / Enable_Web_Admin_Access.
-# Covers src/cli/cmd_phone.c.
+# Covers src/cli/cmd_phone.c, src/phone/webui.c, dhcp_hook.c (the udhcpc hook) and
+# phone_files.c (the state kept across restarts).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/phone_lib.bash"
 

@@ -10,8 +10,8 @@
 # account's sip_delivery = direct), which it challenges and acts on: it fetches the profile
 # with the operator's change; a second press within the minute is refused (429), bob cannot
 # target it (404, no job), and a settings change NOTIFYs exactly the phone whose profile changed.
-# Covers src/server/portal.c, portal_pages.c, portal_push.c, push.c, websession.c, i18n.c,
-# core/form.c.
+# Covers src/server/portal.c, portal_pages.c, portal_codes.c, portal_push.c, push.c,
+# websession.c, i18n.c, core/form.c.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/phone_lib.bash"

@@ -3,7 +3,8 @@
  * status table, timers on a virtual clock, whole-or-nothing profiles and the
  * status indicator. Upgrades, reports, access and state: test_agent_more.c.
  */
-/* Covers src/agent/agent_store.c (parameters and access) and the resync machines. */
+/* Covers src/agent/agent_store.c (parameters and access), the resync machines and vars.c (the
+ * values rules and triggers expand: $PRVTMR, GPP registers). */
 #include "world.h"
 
 #include "core/device_id.h"

@@ -1,4 +1,5 @@
-/* Unit tests for core/buf and core/error. */
+/* Unit tests for core/buf and core/error.
+ * Covers src/core/buf.c, error.c and alloc.c (the allocators a buffer grows by). */
 #include "pv_test.h"
 
 #include "core/alloc.h"

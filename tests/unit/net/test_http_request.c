@@ -1,4 +1,5 @@
-/* Unit tests for the socket-free HTTP layers: request parsing and answer planning. */
+/* Unit tests for the socket-free HTTP layers: request parsing and answer planning.
+ * Covers src/net/http_request.c, http_headers.c (the header collector) and http_response.c. */
 #include "pv_test.h"
 
 #include "core/alloc.h"

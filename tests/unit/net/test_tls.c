@@ -4,6 +4,7 @@
  * reach the handler, optional/required/unknown-CA behaviour, per-listener
  * ciphers, resumption, context swap (SIGHUP), files byte-identical, and
  * clients that vanish mid-handshake or mid-transfer.
+ * Covers src/net/tls.c.
  */
 #include "http_test_env.h"
 

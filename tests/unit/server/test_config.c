@@ -1,4 +1,6 @@
 /* Unit tests for server/config: provisor.conf, flags, defaults, errors with line numbers. */
+/* Covers src/server/config.c, config_doc.c (help and rendering) and prov_setup.c (the
+ * provisioning policy from the configuration). */
 #include "pv_test.h"
 
 #include "core/alloc.h"

@@ -2,7 +2,8 @@
  * integration.store_postgres): an entry answers until the store's change log names its
  * device, account, model or "global"; another account's change keeps it; the entry and byte
  * bounds evict the least recently used; the counters say so. The flows as users make them:
- * integration.profile_cache_sqlite and _postgres. */
+ * integration.profile_cache_sqlite and _postgres.
+ * Covers src/server/prov_cache.c and src/store/store_changes.c (the change log it reads). */
 #include "store/store_test.h"
 
 #include "server/keys.h"

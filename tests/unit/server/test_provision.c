@@ -5,7 +5,8 @@
  * SEC-PRV-2 move, ETag → 304 (as the HTTP transport plans it), identity
  * mismatch and require_cert refused and audited, reports → 200/403/404 (plain
  * only with the device's own certificate). */
-/* Covers src/server/provision.c and prov_policy.c. */
+/* Covers src/server/provision.c, prov_policy.c, prov_binding.c (a binding with a code) and
+ * prov_report.c (report uploads). */
 #include "server/prov_test.h"
 
 #include "core/param.h"

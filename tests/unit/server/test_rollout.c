@@ -117,6 +117,17 @@ static void state_of(pv_store *s, const char *name, char *state, int64_t *stage)
     pv_store_rollout_free(&r);
 }
 
+/* Members of stage (all stages when stage < 0) not yet admitted, as `rollout show` reads them. */
+static int64_t pending_in(pv_store *s, const char *name, int64_t stage)
+{
+    pv_store_rollout r = {0};
+    pv_store_rollout_counts c;
+    assert_ok(pv_store_rollout_get(s, name, &r, e));
+    assert_ok(pv_store_rollout_count(s, r.id, stage, 0, &c, e));
+    pv_store_rollout_free(&r);
+    return c.pending;
+}
+
 static void tick(pv_store *s, int64_t now)
 {
     assert_ok(pv_rollout_tick(s, now, e));
@@ -179,6 +190,11 @@ static void stages_health_and_halt(void **state)
     assert_string_equal(st, "halted");
     assert_int_equal(count_state(s, "spring", "failed"), 1);
     assert_int_equal(count_state(s, "spring", "pending"), 5); /* nobody new admitted */
+    /* each stage's pending are its own cohort's: they add up to the rollout's */
+    assert_int_equal(pending_in(s, "spring", -1), 5);
+    assert_int_equal(pending_in(s, "spring", 0), 0);
+    assert_int_equal(pending_in(s, "spring", 1), 0);
+    assert_int_equal(pending_in(s, "spring", 2), 5);
     rule_of(s, mac2, &rule);
     assert_int_equal(rule.len, 0); /* halted: the rule is withdrawn */
     pv_store_audit *a = NULL;

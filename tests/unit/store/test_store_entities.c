@@ -1,8 +1,8 @@
 /* Unit tests for the store's entities on a real SQLite file: accounts,
  * devices, codes, rate limits, parameter sets, firmware, plans, reports,
  * tokens, audit log, everything one render reads; pagination and constraints. */
-/* Covers src/store/store_accounts.c, store_devices.c, store_params.c, store_secrets.c and
- * store_render.c. */
+/* Covers src/store/store_accounts.c, store_devices.c, store_params.c, store_secrets.c,
+ * store_render.c and store_notify.c (device action jobs). */
 #include "store_test.h"
 
 #include "store/store_int.h" /* pv__sha256_hex: a row as schema step 1 wrote it */

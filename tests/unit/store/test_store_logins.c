@@ -1,6 +1,7 @@
 /* Logins and sessions in the store (issue 10 item 3), on SQLite and, under
  * integration.store_postgres, on PostgreSQL: ownership by one account,
- * role rules, the lockout counter, sessions kept hashed, expiry, cascade. */
+ * role rules, the lockout counter, sessions kept hashed, expiry, cascade.
+ * Covers src/store/store_logins.c. */
 #include "store_test.h"
 
 #include <string.h>

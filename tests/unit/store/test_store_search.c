@@ -2,7 +2,9 @@
  * (PV_TEST_PG, integration.store_postgres): every combination of filters pages through exactly
  * the devices a plain reading of the whole table finds, in MAC order; the counts follow every
  * way a device changes (create, import, state, model, firmware, release, delete) with and
- * without a fold; and schema step 8 on a database that already holds devices counts them. */
+ * without a fold; last-seen ranges (schema step 9) find exactly their devices both ways the
+ * search may read them; and schema steps 8 and 9 on a database that already holds devices
+ * count and date them. */
 /* Covers src/store/store_device_search.c and schema step 8 in src/store/migrations.c. */
 #include "store_test.h"
 
@@ -71,7 +73,38 @@ static bool matches(const pv_store_device *d, const pv_store_device_query *q)
            (q->state == NULL || strcmp(pv_store_state_name(d->state), q->state) == 0) &&
            (q->model == NULL || (d->model != NULL && strcmp(d->model, q->model) == 0)) &&
            (q->firmware == NULL ||
-            (d->firmware_version != NULL && strcmp(d->firmware_version, q->firmware) == 0));
+            (d->firmware_version != NULL && strcmp(d->firmware_version, q->firmware) == 0)) &&
+           (q->never_seen ? d->last_seen == 0
+                          : (q->seen_since <= 0 || (d->last_seen != 0 &&
+                                                    d->last_seen >= q->seen_since)) &&
+                                (q->seen_before <= 0 ||
+                                 (d->last_seen != 0 && d->last_seen < q->seen_before)));
+}
+
+/* Pages through q's devices 4 at a time: exactly those of all[] that match, in MAC order. */
+static void pages_match(pv_store *s, const pv_store_device_query *q, const pv_store_device *all,
+                        size_t total, const char *what)
+{
+    size_t want = 0, got = 0, pages = 0;
+    for (size_t i = 0; i < total; i++)
+        want += matches(&all[i], q);
+    pv_store_page page = {.limit = 4};
+    char last[13] = "";
+    do {
+        pv_store_device *rows = NULL;
+        size_t n = 0;
+        assert_ok(pv_store_device_find(s, q, &page, &rows, &n, e));
+        for (size_t i = 0; i < n; i++) {
+            assert_true(matches(&rows[i], q));
+            assert_true(strcmp(rows[i].mac, last) > 0); /* MAC order, none twice */
+            strcpy(last, rows[i].mac);
+        }
+        got += n;
+        pages++;
+        pv_store_devices_free(rows, n);
+    } while (page.after[0] != '\0' && pages < 100);
+    if (got != want)
+        fail_msg("%s: %zu devices found, %zu match", what, got, want);
 }
 
 static void every_filter_combination_pages_through_its_devices(void **state)
@@ -91,26 +124,9 @@ static void every_filter_combination_pages_through_its_devices(void **state)
             .account_id = which & 8 ? acct[1] : 0,
         };
         strcpy(q.mac_prefix, prefixes[which >> 4]);
-        size_t want = 0, got = 0, pages = 0;
-        for (size_t i = 0; i < total; i++)
-            want += matches(&all[i], &q);
-        pv_store_page page = {.limit = 4};
-        char last[13] = "";
-        do {
-            pv_store_device *rows = NULL;
-            size_t n = 0;
-            assert_ok(pv_store_device_find(s, &q, &page, &rows, &n, e));
-            for (size_t i = 0; i < n; i++) {
-                assert_true(matches(&rows[i], &q));
-                assert_true(strcmp(rows[i].mac, last) > 0); /* MAC order, none twice */
-                strcpy(last, rows[i].mac);
-            }
-            got += n;
-            pages++;
-            pv_store_devices_free(rows, n);
-        } while (page.after[0] != '\0' && pages < 100);
-        if (got != want)
-            fail_msg("filters %u: %zu devices found, %zu match", which, got, want);
+        char what[32];
+        snprintf(what, sizeof what, "filters %u", which);
+        pages_match(s, &q, all, total, what);
     }
     /* A rare value and one no device has: the index answers, the result is right. */
     pv_store_device_query none = {.model = "CP-9999-3PCC"};
@@ -121,6 +137,75 @@ static void every_filter_combination_pages_through_its_devices(void **state)
     assert_int_equal(n, 0);
     assert_string_equal(page.after, "");
     pv_store_devices_free(rows, n);
+    pv_store_devices_free(all, total);
+}
+
+/*
+ * Last seen (schema step 9): devices seen over ten days, every six hours back, some of them
+ * again later the same day (the day unchanged: the trigger writes nothing) and some on a
+ * later day (the day moves); the MFG-RESET ones never. Every range — since, before, both,
+ * never, a range inside one day, a bound on a day's first second — alone and with the other
+ * filters, through the seen_day index (few devices in range) and through the MAC order
+ * (pv_store_seen_led 0: always "many"), pages through exactly its devices.
+ */
+static void last_seen_ranges_page_through_their_devices(void **state)
+{
+    pv_store *s = S(state);
+    int64_t acct[2];
+    seed(s, acct);
+    const int64_t day = 86400, t = 20000 * day; /* a day's first second */
+    pv_store_device *all = NULL;
+    size_t total = all_devices(s, &all);
+    assert_ok(pv_store_begin(s, e));
+    for (size_t i = 0; i < total; i++) {
+        if (all[i].state == PV_STATE_MFG_RESET)
+            continue;
+        int64_t at = t - (int64_t)(i % 40) * day / 4 - 1;
+        assert_ok(pv_store_device_seen(s, all[i].mac, at, NULL, NULL, NULL, NULL, e));
+        if (i % 3 == 0) /* later the same day */
+            assert_ok(pv_store_device_seen(s, all[i].mac, at - at % day + day - 1, NULL, NULL,
+                                           NULL, NULL, e));
+        if (i % 17 == 0) /* a later day */
+            assert_ok(pv_store_device_seen(s, all[i].mac, at + 2 * day, NULL, NULL, NULL, NULL,
+                                           e));
+    }
+    assert_ok(pv_store_commit(s, e));
+    pv_store_devices_free(all, total);
+    total = all_devices(s, &all);
+    const struct {
+        int64_t since, before;
+        bool never;
+    } ranges[] = {
+        {t - 3 * day, 0, false}, {0, t - 3 * day, false}, {0, t - 3 * day + 1, false},
+        {t - 7 * day + 3600, t - 2 * day - 7, false}, {t - day / 2, t - day / 4, false},
+        {0, 0, true}, {t + 10 * day, 0, false}, {0, 1, false},
+    };
+    for (int led = 0; led < 2; led++) {
+        pv_store_seen_led = led ? PV_STORE_SEEN_LED : 0;
+        for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++)
+            for (unsigned which = 0; which < 16; which += 3) {
+                pv_store_device_query q = {
+                    .state = which & 1 ? "SP-CUST" : NULL,
+                    .model = which & 2 ? "SPA504G" : NULL,
+                    .firmware = which & 4 ? firmwares[1] : NULL,
+                    .account_id = which & 8 ? acct[1] : 0,
+                    .seen_since = ranges[r].since,
+                    .seen_before = ranges[r].before,
+                    .never_seen = ranges[r].never,
+                };
+                if (which & 2) /* and a MAC prefix */
+                    strcpy(q.mac_prefix, "0004f20");
+                char what[48];
+                snprintf(what, sizeof what, "range %zu, filters %u, led %d", r, which, led);
+                pages_match(s, &q, all, total, what);
+            }
+    }
+    pv_store_seen_led = PV_STORE_SEEN_LED;
+    /* the range is not empty for nothing: dead phones exist in this fleet */
+    size_t dead = 0;
+    for (size_t i = 0; i < total; i++)
+        dead += all[i].last_seen != 0 && all[i].last_seen < t - 3 * day;
+    assert_true(dead > 20 && dead + 20 < total);
     pv_store_devices_free(all, total);
 }
 
@@ -231,10 +316,18 @@ static void step8_counts_the_devices_already_there(void **state)
     pv_store *s = S(state);
     int64_t acct[2];
     seed(s, acct);
-    assert_int_equal(pv_store_schema_known(), 8);
+    assert_int_equal(pv_store_schema_known(), 9);
     bool pg = store_test_pg() != NULL;
     pv_store_close(s);
     f->s = NULL;
+    /* step 9 first (it comes after), then step 8 */
+    store_test_sql(f->db, pg ? "DROP TRIGGER devices_seen_day ON devices; "
+                               "DROP FUNCTION devices_seen_day(); DROP INDEX devices_seen; "
+                               "ALTER TABLE devices DROP COLUMN seen_day; "
+                               "DELETE FROM schema_version WHERE version = 9"
+                             : "DROP TRIGGER devices_seen_day; DROP TRIGGER devices_seen_day_insert; "
+                               "DROP INDEX devices_seen; ALTER TABLE devices DROP COLUMN seen_day; "
+                               "DELETE FROM schema_version WHERE version = 9");
     store_test_sql(f->db, pg ? "DROP TRIGGER devices_counted ON devices; "
                                "DROP TRIGGER devices_counted_update ON devices; "
                                "DROP FUNCTION devices_counted(); "
@@ -252,8 +345,16 @@ static void step8_counts_the_devices_already_there(void **state)
     assert_ok(pv_store_open(f->db, &f->s, e));
     int applied = 0;
     assert_ok(pv_store_migrate(f->s, &applied, e));
-    assert_int_equal(applied, 1);
+    assert_int_equal(applied, 2);
     counts_agree(f->s);
+    /* and step 9 took the days of the devices already seen: "seen since 101" finds them */
+    pv_store_device_query q = {.seen_since = 101};
+    pv_store_page page = {.limit = 300};
+    pv_store_device *rows = NULL;
+    size_t n = 0;
+    assert_ok(pv_store_device_find(f->s, &q, &page, &rows, &n, e));
+    assert_int_equal(n, 194); /* 211 less the 17 MFG-RESET never seen */
+    pv_store_devices_free(rows, n);
     assert_ok(pv_store_device_delete(f->s, "0004f2001eef", e)); /* and follow on */
     counts_agree(f->s);
 }
@@ -262,6 +363,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         STORE_TEST(every_filter_combination_pages_through_its_devices),
+        STORE_TEST(last_seen_ranges_page_through_their_devices),
         STORE_TEST(counts_follow_every_change),
         STORE_TEST(step8_counts_the_devices_already_there),
     };
