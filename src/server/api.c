@@ -517,23 +517,31 @@ void pv_api_handle_as(pv_api *api, pv_request *req, const char *actor, int role)
     handle(api, req, actor, role, NULL);
 }
 
-/* A copy of req with the call's method, path and body: the route table, the role check, the
- * body's validation and the audit are the ones every caller meets. */
-int pv_api_call_as(pv_api *api, pv_request *req, const char *method, const char *path,
-                   const char *body, const char *actor, int role, char **answer)
+/* A copy of req with the call's method, path (a query after '?') and body: the route table,
+ * the role check, the body's validation and the audit are the ones every caller meets. */
+int pv_api_call_body_as(pv_api *api, pv_request *req, const char *method, const char *path,
+                        pv_slice body, const char *actor, int role, char **answer)
 {
     pv_request sub = *req;
     sub.method = strcmp(method, "POST") == 0  ? PV_METHOD_POST
                  : strcmp(method, "PUT") == 0 ? PV_METHOD_PUT
                                               : PV_METHOD_OTHER;
     sub.method_name = pv_slice_from(method);
-    sub.path = pv_slice_from(path);
-    sub.query = pv_slice_make("", 0);
-    sub.body = pv_slice_from(body ? body : "");
+    const char *q = strchr(path, '?');
+    sub.path = pv_slice_make(path, q ? (size_t)(q - path) : strlen(path));
+    sub.query = q ? pv_slice_from(q + 1) : pv_slice_make("", 0);
+    sub.body = body;
     sub.head_only = false;
     capture cap = {0};
     handle(api, &sub, actor, role, &cap);
     req->metrics_route = sub.metrics_route;
     *answer = cap.answer;
     return cap.status;
+}
+
+int pv_api_call_as(pv_api *api, pv_request *req, const char *method, const char *path,
+                   const char *body, const char *actor, int role, char **answer)
+{
+    return pv_api_call_body_as(api, req, method, path, pv_slice_from(body ? body : ""), actor,
+                               role, answer);
 }

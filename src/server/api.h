@@ -64,6 +64,9 @@ void pv_api_handle_as(pv_api *api, pv_request *req, const char *actor, int role)
  * *answer to the JSON text of the answer (malloc'd; NULL when it has none). */
 int pv_api_call_as(pv_api *api, pv_request *req, const char *method, const char *path,
                    const char *body, const char *actor, int role, char **answer);
+/* The same with a body of bytes (an uploaded file, NULs and all) and path's query after '?'. */
+int pv_api_call_body_as(pv_api *api, pv_request *req, const char *method, const char *path,
+                        pv_slice body, const char *actor, int role, char **answer);
 /* One evaluation of the firmware rollouts (server/rollout.h) with the API's
  * store, on the admin loop's thread: the daemon's timer calls it. */
 void pv_api_tick_rollouts(pv_api *api);
