@@ -19,28 +19,12 @@ bin="$build/provisor"
 bench_begin fleet-cpu
 ulimit -n "$(ulimit -Hn)"
 
-mkdir -p "$W/pki"
-(
-  cd "$W/pki"
-  openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
-  openssl req -x509 -new -key ca.key -subj /CN=fleet-cpu-ca -days 2 -out ca.pem 2>/dev/null
-  openssl ecparam -name prime256v1 -genkey -noout -out server.key 2>/dev/null
-  openssl req -new -key server.key -subj /CN=127.0.0.1 -out server.csr 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
-  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-    -extfile server.ext -out server.pem 2>/dev/null
-)
+bench_server_pki fleet-cpu-ca
 "$bin" fleet certs --count "$N" --out "$W/certs" >/dev/null
 HTTPS=$(port); HTTP=$(port); TFTP=$(port udp)
 "$bin" fleet profiles --phones "$N" --out "$W/root" --server "https://127.0.0.1:$HTTPS" >/dev/null
-"$bin" serve --data-dir "$W/pv-data" --root "$W/root" --workers 1 \
-  --https "127.0.0.1:$HTTPS" --http "127.0.0.1:$HTTP" --tftp "127.0.0.1:$TFTP" \
-  --admin "127.0.0.1:$(port)" --portal off \
-  --tls-cert "$W/pki/server.pem" --tls-key "$W/pki/server.key" --client-ca "$W/certs/ca.pem" \
-  --client-cert required --limits-max-connections 100000 \
-  --log-level warn >"$W/serve.out" 2>"$W/serve.log" &
-pids+=($!)
-wait_tcp "$HTTPS"
+bench_fleet_serve "$bin" serve 1 "$HTTPS" \
+  --https "127.0.0.1:$HTTPS" --http "127.0.0.1:$HTTP" --tftp "127.0.0.1:$TFTP"
 
 one() { # TRANSPORT URL ENGINE ROUND
   local out="$W/$1-$3-$4.json"

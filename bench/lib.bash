@@ -1,6 +1,7 @@
 # bench/lib.bash — what the benchmark scripts share (sourced; not run on its own): a work
 # directory and a results file, free loopback ports, waiting for a listener, recording result
-# lines, and nginx as the reference server. The caller sets $src (the checkout) first.
+# lines, a private PostgreSQL, the fleet's phones, server certificates and `provisor serve` for
+# the fleet, and nginx as the reference server. The caller sets $src (the checkout) first.
 
 # bench_begin [KIND] — $W, a private work directory removed at exit (after every process in
 # the pids array is killed and bench_on_exit runs, if the script defines one), and $results,
@@ -71,6 +72,41 @@ bench_db_mb() {
   else
     du -cm "$2"* | tail -1 | cut -f1
   fi
+}
+
+# bench_server_pki CN — a server CA named CN ($W/pki/ca.pem, ca.key) and its certificate for
+# 127.0.0.1 ($W/pki/server.pem, server.key), EC P-256, made by the openssl command.
+bench_server_pki() {
+  mkdir -p "$W/pki"
+  (
+    cd "$W/pki"
+    openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
+    openssl req -x509 -new -key ca.key -subj "/CN=$1" -days 2 -out ca.pem 2>/dev/null
+    openssl ecparam -name prime256v1 -genkey -noout -out server.key 2>/dev/null
+    openssl req -new -key server.key -subj /CN=127.0.0.1 -out server.csr 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile server.ext -out server.pem 2>/dev/null
+  )
+}
+
+# bench_fleet_serve BIN NAME WORKERS WAIT_PORT LISTENERS... — `provisor serve` (BIN) on the
+# fleet's static tree $W/root as the fleet benchmarks run it: the $W/pki server certificate
+# (bench_server_pki), client certificates from the fleet's CA ($W/certs/ca.pem) required, up to
+# 100 000 connections, log level warn into $W/NAME.out and $W/NAME.log, WORKERS loop threads,
+# the listener options given (--https ..., --http ..., --tftp ...). Sets SERVE_PID (killed at
+# exit) and waits until WAIT_PORT accepts.
+bench_fleet_serve() {
+  local bin=$1 name=$2 workers=$3 wait=$4
+  shift 4
+  "$bin" serve --data-dir "$W/pv-data" --root "$W/root" --workers "$workers" "$@" \
+    --admin "127.0.0.1:$(port)" --portal off \
+    --tls-cert "$W/pki/server.pem" --tls-key "$W/pki/server.key" --client-ca "$W/certs/ca.pem" \
+    --client-cert required --limits-max-connections 100000 \
+    --log-level warn >"$W/$name.out" 2>"$W/$name.log" &
+  SERVE_PID=$!
+  pids+=("$SERVE_PID")
+  wait_tcp "$wait"
 }
 
 # nginx_start DIR ROOT HTTP_PORT HTTPS_PORT CERT KEY CLIENT_CA — nginx as every benchmark here

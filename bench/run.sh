@@ -23,13 +23,10 @@ head -c 1024 /dev/urandom | base64 -w 76 | head -c 1000 >"$W/root/small.xml"
 head -c 4096 /dev/urandom >"$W/root/4k.bin"
 head -c 50000000 /dev/urandom >"$W/root/50m.bin"
 chmod -R a+rX "$W/root"
+bench_server_pki bench-server-ca
 (
   cd "$W/pki"
   ec() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
-  ec ca.key; openssl req -x509 -new -key ca.key -subj /CN=bench-server-ca -days 2 -out ca.pem 2>/dev/null
-  ec server.key; openssl req -new -key server.key -subj /CN=127.0.0.1 -out server.csr 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
-  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext -out server.pem 2>/dev/null
   ec mfg.key; openssl req -x509 -new -key mfg.key -subj "/CN=bench manufacturer CA" -days 2 -out mfg.pem 2>/dev/null
   ec phone.key; openssl req -new -key phone.key -subj "/CN=phone/OU=CP-8841-3PCC/L=88012BA01234/ST=000e08abcdef" -out phone.csr 2>/dev/null
   openssl x509 -req -in phone.csr -CA mfg.pem -CAkey mfg.key -CAcreateserial -days 2 -out phone.pem 2>/dev/null

@@ -26,17 +26,7 @@ hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 ulimit -n "$(ulimit -Hn)"
 
 # --- server PKI (openssl), phone certificates (provisor fleet certs), the static tree -------
-mkdir -p "$W/pki"
-(
-  cd "$W/pki"
-  openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
-  openssl req -x509 -new -key ca.key -subj /CN=storm-server-ca -days 2 -out ca.pem 2>/dev/null
-  openssl ecparam -name prime256v1 -genkey -noout -out server.key 2>/dev/null
-  openssl req -new -key server.key -subj /CN=127.0.0.1 -out server.csr 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
-  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-    -extfile server.ext -out server.pem 2>/dev/null
-)
+bench_server_pki storm-server-ca
 ncerts=$N
 [ "$pool" -gt 0 ] && [ "$pool" -lt "$N" ] && ncerts=$pool
 t0=$(date +%s.%N)
@@ -88,13 +78,8 @@ PY
 
 # --- provisor serve: 2 loop threads, its DEFAULT per-address limits: each simulated phone
 # connects from its own 127.A.B.C (fleet --source-addresses, on by default) --------------------
-"$bin" serve --data-dir "$W/pv-data" --root "$W/root" --workers 2 --tftp off --http off \
-  --https "127.0.0.1:$PV_HTTPS" --admin "127.0.0.1:$(port)" --portal off \
-  --tls-cert "$W/pki/server.pem" --tls-key "$W/pki/server.key" --client-ca "$W/certs/ca.pem" \
-  --client-cert required --limits-max-connections 100000 \
-  --log-level warn >"$W/provisor.out" 2>"$W/provisor.log" &
-pv_pid=$!; pids+=($pv_pid)
-wait_tcp "$PV_HTTPS"
+bench_fleet_serve "$bin" provisor 2 "$PV_HTTPS" --tftp off --http off --https "127.0.0.1:$PV_HTTPS"
+pv_pid=$SERVE_PID
 storm provisor "$PV_HTTPS" "$pv_pid"
 kill "$pv_pid"; wait "$pv_pid" 2>/dev/null || true
 

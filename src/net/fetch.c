@@ -78,8 +78,7 @@ void pv__fetcher_init(pv_fetcher *f, const pv__fetcher_ops *ops, uv_loop_t *loop
     f->timer.data = f;
 }
 
-int pv__fetch_check(const pv_fetcher *f, const pv_fetch_request *req, pv_fetch_cb cb,
-                    pv_error *err)
+int pv__fetch_check(const pv_fetcher *f, const pv_fetch_request *req, pv_fetch_cb cb, pv_error *err)
 {
     if (f->closing)
         return pv_error_set(err, PV_EINVAL, "the fetcher is closing");
@@ -221,8 +220,8 @@ bool pv__fetch_digest_value(const char *challenge, const char *uid, const char *
     pv_buf target = {0};
     pv__fetch_request_target(url, &target);
     /* a fresh nonce from this 401: nc 1 (RFC 7616 §3.4) */
-    bool ok = pv_digest_authorization(&c, uid, pwd ? pwd : "", method, target.data, cnonce, 1,
-                                      out, NULL) == 0;
+    bool ok = pv_digest_authorization(&c, uid, pwd ? pwd : "", method, target.data, cnonce, 1, out,
+                                      NULL) == 0;
     pv_buf_free(&target);
     return ok;
 }

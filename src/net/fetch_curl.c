@@ -41,8 +41,8 @@ struct cfetch {
     CURL *easy;
     struct curl_slist *headers;
     struct curl_slist *connect_to; /* the address the engine chose, or NULL */
-    pv_buf body;  /* the response body */
-    char *upload; /* the request body (copied) */
+    pv_buf body;                   /* the response body */
+    char *upload;                  /* the request body (copied) */
     size_t upload_len, upload_off;
     size_t max_body;
     bool too_big;
@@ -66,7 +66,7 @@ struct cfetcher {
     CURL *pool[EASY_POOL_MAX];
     size_t pooled;
     unsigned pending_closes; /* uv handles whose close callback has not run */
-    bool in_check; /* inside check_done: a close must wait for it to return */
+    bool in_check;           /* inside check_done: a close must wait for it to return */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -86,7 +86,7 @@ static CURLcode ssl_ctx_cb(CURL *easy, void *ssl_ctx, void *userp)
     (void)easy;
     if (t->f->files.ca_store != NULL && X509_STORE_up_ref(t->f->files.ca_store) == 1)
         SSL_CTX_set_cert_store(ctx, t->f->files.ca_store); /* frees the empty store it had */
-    if (t->cred != NULL) {                           /* spec 4.4 */
+    if (t->cred != NULL) {                                 /* spec 4.4 */
         if (SSL_CTX_use_certificate(ctx, t->cred->cert) != 1 ||
             SSL_CTX_use_PrivateKey(ctx, t->cred->key) != 1 ||
             (t->cred->chain != NULL && SSL_CTX_set1_chain(ctx, t->cred->chain) != 1))

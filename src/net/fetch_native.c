@@ -25,14 +25,15 @@
  *
  * Ownership: the transfer is freed when its timer and every connection it
  * opened have closed (t->pending); the fetcher when every transfer is freed.
+ *
+ * Files: this one has transfers (start, resolve, deadlines, the answer's
+ * outcome, the fetcher's life); fetch_native_conn.c one connection (TCP, TLS,
+ * the request, the answer's bytes); fetch_native_int.h what both see.
  */
 #include "net/fetch.h"
 
 #include "core/alloc.h"
-#include "net/fetch_int.h"
-#include "net/http_reply.h"
-#include "net/tls.h"
-#include "net/tls_cred.h"
+#include "net/fetch_native_int.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -40,69 +41,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_HEAD ((size_t)64 << 10) /* status line and headers of an answer */
-#define DNS_SLOTS 8
 #define DNS_TTL_NS (60ull * 1000000000ull) /* libcurl's default DNS cache timeout */
 
-typedef struct nfetcher nfetcher;
-typedef struct nfetch nfetch;
-
-typedef struct nconn {
-    uv_tcp_t tcp;
-    nfetch *t; /* NULL once the transfer let go of it */
-    pv_tls_conn *tls;
-    pv_buf wpend, wfly; /* ciphertext (or plaintext) to write; being written */
-    uv_write_t wreq;
-    uv_connect_t creq;
-    bool writing;
-    bool handshake_done;
-    bool request_sent;
-} nconn;
-
-typedef struct dns_entry {
-    char host[256];
-    struct sockaddr_storage addr;
-    uint64_t expires_ns;
-} dns_entry;
-
-struct nfetch {
-    pv_fetch base; /* first: the interface's view and the live list (fetch_int.h) */
-    nfetcher *f;
-    char *url, *host, *local_address, *connect_address, *method, *uid, *pwd;
-    char *user_agent, *content_type, *content_encoding;
-    int port;
-    bool tls;
-    bool client_cert;
-    pv_buf host_header, target, auth; /* auth: an Authorization value, or empty */
-    bool may_negotiate;               /* no answer yet: the first 401 is answered here */
-    char *upload;
-    size_t upload_len;
-    pv_tls_cred *cred;
-    struct sockaddr_storage addr;
-    uv_getaddrinfo_t gai;
-    uv_timer_t timer;
-    nconn *conn;
-    pv_http_reply reply;
-    size_t max_body;
-    unsigned pending; /* the timer, connections not yet closed, a lookup in progress */
-    unsigned conns;
-    uint64_t t0_ns, connect_ns, tls_ns;
-    bool connected; /* TCP and TLS done: the timer now bounds the whole transfer */
-    bool ended;     /* callback ran or cancelled: closing */
-    int fail_error; /* an error found in pv_fetch_start, reported from the timer */
-    char text[200];
-};
-
-struct nfetcher {
-    pv_fetcher base; /* first: options, live list, counts, the close (fetch_int.h) */
-    pv__fetch_files files; /* options' files, parsed once */
-    pv_tls_context *tls;
-    pv_fetcher *tftp; /* the TFTP transfers' engine */
-    dns_entry dns[DNS_SLOTS];
-    bool tftp_closed;
-};
-
-static void conn_close(nconn *c);
 static void transfer_end(nfetch *t);
 static void maybe_free(nfetcher *f);
 
@@ -132,7 +72,7 @@ static void transfer_free(nfetch *t)
         maybe_free(f);
 }
 
-static void pending_done(nfetch *t)
+void pv__nfetch_pending_done(nfetch *t)
 {
     if (--t->pending == 0 && t->ended)
         transfer_free(t);
@@ -140,7 +80,7 @@ static void pending_done(nfetch *t)
 
 static void on_timer_closed(uv_handle_t *h)
 {
-    pending_done(h->data);
+    pv__nfetch_pending_done(h->data);
 }
 
 /* No callback any more: close what is open; freed when it has closed. */
@@ -148,7 +88,7 @@ static void transfer_end(nfetch *t)
 {
     t->ended = true;
     if (t->conn != NULL) {
-        conn_close(t->conn);
+        pv__nfetch_conn_close(t->conn);
         t->conn = NULL;
     }
     if (t->gai.data != NULL)
@@ -194,128 +134,31 @@ static void finish(nfetch *t, int error, const char *text)
 }
 
 /* what: "connect", "receive", ... or NULL; detail: the reason. */
-static void fail(nfetch *t, int error, const char *what, const char *detail)
+void pv__nfetch_fail(nfetch *t, int error, const char *what, const char *detail)
 {
     snprintf(t->text, sizeof t->text, "%s%s%s", what ? what : "", what ? ": " : "", detail);
     finish(t, error, t->text);
 }
 
-/* ---- a connection ---------------------------------------------------------------------- */
-
-static void on_conn_closed(uv_handle_t *h)
-{
-    nconn *c = h->data;
-    nfetch *t = c->t;
-    pv_tls_conn_free(c->tls);
-    pv_buf_free(&c->wpend);
-    pv_buf_free(&c->wfly);
-    free(c);
-    if (t != NULL)
-        pending_done(t);
-}
-
-static void conn_close(nconn *c)
-{
-    if (!uv_is_closing((uv_handle_t *)&c->tcp))
-        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
-}
-
-static void on_written(uv_write_t *w, int status);
-
-static void flush(nconn *c)
-{
-    if (c->writing || c->wpend.len == 0)
-        return;
-    pv_buf tmp = c->wfly;
-    c->wfly = c->wpend;
-    c->wpend = tmp;
-    pv_buf_reset(&c->wpend);
-    uv_buf_t b = uv_buf_init(c->wfly.data, (unsigned)c->wfly.len);
-    c->wreq.data = c;
-    int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written);
-    if (rc != 0) {
-        if (c->t != NULL && !c->t->ended)
-            fail(c->t, PV_ECONN, "send", uv_strerror(rc));
-        return;
-    }
-    c->writing = true;
-}
-
-static void on_written(uv_write_t *w, int status)
-{
-    nconn *c = w->data;
-    c->writing = false;
-    pv_buf_reset(&c->wfly);
-    if (c->t == NULL || c->t->ended || c->t->conn != c)
-        return;
-    if (status < 0) {
-        fail(c->t, PV_ECONN, "send", uv_strerror(status));
-        return;
-    }
-    flush(c);
-}
-
-/* The request as libcurl's engine sends it (fetch_curl.c), and the body. */
-static void build_request(nfetch *t, pv_buf *out)
-{
-    pv_buf_appendf(out, "%s %s HTTP/1.1\r\nHost: %s\r\n", t->method, t->target.data,
-                   t->host_header.data);
-    if (t->auth.len > 0)
-        pv_buf_appendf(out, "Authorization: %s\r\n", t->auth.data);
-    if (t->user_agent != NULL)
-        pv_buf_appendf(out, "User-Agent: %s\r\n", t->user_agent);
-    pv_buf_append_str(out, "Accept: */*\r\n");
-    bool post = strcmp(t->method, "POST") == 0, put = strcmp(t->method, "PUT") == 0;
-    if (post || put) {
-        const char *type = t->content_type;
-        if (type == NULL && post)
-            type = "application/x-www-form-urlencoded"; /* libcurl's for a POST body */
-        if (type != NULL)
-            pv_buf_appendf(out, "Content-Type: %s\r\n", type);
-        if (t->content_encoding != NULL)
-            pv_buf_appendf(out, "Content-Encoding: %s\r\n", t->content_encoding);
-        pv_buf_appendf(out, "Content-Length: %zu\r\n", t->upload_len);
-    }
-    pv_buf_append_str(out, "\r\n");
-    pv_buf_append(out, t->upload ? t->upload : "", t->upload_len);
-}
-
-static int send_request(nfetch *t, nconn *c, pv_error *err)
-{
-    pv_buf req = {0};
-    build_request(t, &req);
-    int rc = 0;
-    if (c->tls != NULL) {
-        rc = pv_tls_conn_write(c->tls, req.data, req.len, err);
-        if (rc == 0)
-            pv_tls_conn_take_output(c->tls, &c->wpend);
-    } else {
-        pv_buf_append(&c->wpend, req.data, req.len);
-    }
-    pv_buf_free(&req);
-    c->request_sent = true;
-    flush(c);
-    return rc;
-}
+/* ---- deadlines and the answer (the connections: fetch_native_conn.c) ----------------------- */
 
 static void on_deadline(uv_timer_t *h);
 
 /* The connect and handshake are bounded by connect_timeout_ms, and by the whole transfer's. */
 static uint64_t connect_bound(const nfetcher *f)
 {
-    return f->base.o.connect_timeout_ms < f->base.o.timeout_ms ? f->base.o.connect_timeout_ms : f->base.o.timeout_ms;
+    return f->base.o.connect_timeout_ms < f->base.o.timeout_ms ? f->base.o.connect_timeout_ms
+                                                               : f->base.o.timeout_ms;
 }
 
 /* Connected (and the handshake done): from now the whole transfer's bound applies. */
-static void arm_transfer_deadline(nfetch *t)
+void pv__nfetch_connected(nfetch *t)
 {
     uint64_t spent = (uv_hrtime() - t->t0_ns) / 1000000;
     uint64_t total = t->f->base.o.timeout_ms;
     t->connected = true;
     uv_timer_start(&t->timer, on_deadline, total > spent ? total - spent : 0, 0);
 }
-
-static int start_connection(nfetch *t);
 
 /* RFC 7617: "Basic " base64(uid ":" pwd). */
 static void basic_value(nfetch *t)
@@ -345,19 +188,20 @@ static bool negotiate(nfetch *t)
         basic_value(t);
     else if (!pv__fetch_digest_value(chal, t->uid, t->pwd, t->method, t->url, &t->auth))
         return false;
-    conn_close(t->conn);
+    pv__nfetch_conn_close(t->conn);
     t->conn = NULL;
     pv_http_reply_free(&t->reply);
     pv_http_reply_init(&t->reply, MAX_HEAD, t->max_body);
     t->connected = false;
     uv_timer_start(&t->timer, on_deadline, connect_bound(t->f), 0);
-    int rc = start_connection(t);
+    int rc = pv__nfetch_connect(t);
     if (rc != 0)
-        fail(t, PV_ECONN, "connect", uv_strerror(rc));
+        pv__nfetch_fail(t, PV_ECONN, "connect", uv_strerror(rc));
     return true;
 }
 
-static void reply_progress(nfetch *t, int rc)
+/* What the parser said: DONE finishes (or answers a first 401), an error fails. */
+void pv__nfetch_reply_progress(nfetch *t, int rc)
 {
     if (rc == PV_HTTP_REPLY_MORE)
         return;
@@ -370,146 +214,11 @@ static void reply_progress(nfetch *t, int rc)
     finish(t, rc == PV_EPROTO && t->reply.fed == 0 ? PV_ECONN : rc, t->reply.error_text);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    static char slab[65536]; /* one loop thread per fetcher: read, then consumed at once */
-    (void)h;
-    (void)suggested;
-    *buf = uv_buf_init(slab, sizeof slab);
-}
-
-/* Ciphertext arrived: drive the handshake, send the request once it is done, read. */
-static void tls_input(nfetch *t, nconn *c, const char *data, size_t len)
-{
-    pv_error err;
-    if (pv_tls_conn_feed(c->tls, data, len, &err) != 0) {
-        fail(t, PV_ECONN, NULL, err.msg);
-        return;
-    }
-    if (!c->handshake_done) {
-        int hs = pv_tls_conn_handshake(c->tls, &err);
-        pv_tls_conn_take_output(c->tls, &c->wpend);
-        if (hs < 0) {
-            flush(c); /* the alert, as a phone would send it */
-            fail(t, PV_ECONN, NULL, err.msg);
-            return;
-        }
-        if (hs != PV_TLS_DONE) {
-            flush(c);
-            return;
-        }
-        c->handshake_done = true;
-        t->tls_ns = uv_hrtime();
-        arm_transfer_deadline(t);
-        if (send_request(t, c, &err) != 0) {
-            fail(t, PV_ECONN, NULL, err.msg);
-            return;
-        }
-    }
-    pv_buf plain = {0};
-    int n = pv_tls_conn_read(c->tls, &plain, &err);
-    pv_tls_conn_take_output(c->tls, &c->wpend);
-    flush(c);
-    int rc = n > 0 ? pv_http_reply_feed(&t->reply, plain.data, plain.len) : PV_HTTP_REPLY_MORE;
-    pv_buf_free(&plain);
-    if (rc == PV_HTTP_REPLY_MORE && n == PV_ECONN)
-        rc = pv_http_reply_eof(&t->reply); /* close_notify: the end of a body read to it */
-    else if (rc == PV_HTTP_REPLY_MORE && n < 0) {
-        fail(t, PV_ECONN, NULL, err.msg);
-        return;
-    }
-    reply_progress(t, rc);
-}
-
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
-{
-    nconn *c = s->data;
-    nfetch *t = c->t;
-    if (t == NULL || t->ended || t->conn != c || nread == 0)
-        return;
-    if (nread == UV_EOF) {
-        uv_read_stop(s);
-        reply_progress(t, pv_http_reply_eof(&t->reply));
-        return;
-    }
-    if (nread < 0) {
-        fail(t, PV_ECONN, "receive", uv_strerror((int)nread));
-        return;
-    }
-    if (c->tls != NULL)
-        tls_input(t, c, buf->base, (size_t)nread);
-    else
-        reply_progress(t, pv_http_reply_feed(&t->reply, buf->base, (size_t)nread));
-}
-
-static void on_connected(uv_connect_t *req, int status)
-{
-    nconn *c = req->data;
-    nfetch *t = c->t;
-    if (t == NULL || t->ended || t->conn != c)
-        return;
-    if (status < 0) {
-        fail(t, PV_ECONN, "connect", uv_strerror(status));
-        return;
-    }
-    if (t->connect_ns == 0)
-        t->connect_ns = uv_hrtime();
-    int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-    if (rc != 0) {
-        fail(t, PV_ECONN, "receive", uv_strerror(rc));
-        return;
-    }
-    pv_error err;
-    if (!t->tls) {
-        arm_transfer_deadline(t);
-        send_request(t, c, &err);
-        return;
-    }
-    c->tls = pv_tls_conn_new_client(t->f->tls, t->host, !t->f->base.o.no_verify_host, t->cred);
-    if (pv_tls_conn_handshake(c->tls, &err) < 0) { /* the ClientHello */
-        fail(t, PV_ECONN, NULL, err.msg);
-        return;
-    }
-    pv_tls_conn_take_output(c->tls, &c->wpend);
-    flush(c);
-}
-
-static int bind_local(nconn *c, const char *address)
-{
-    struct sockaddr_storage ss;
-    int rc = uv_ip4_addr(address, 0, (struct sockaddr_in *)&ss);
-    if (rc != 0)
-        rc = uv_ip6_addr(address, 0, (struct sockaddr_in6 *)&ss);
-    if (rc != 0)
-        return rc;
-    return uv_tcp_bind(&c->tcp, (const struct sockaddr *)&ss, 0);
-}
-
-/* A new connection to t->addr; a libuv error when it cannot even start. */
-static int start_connection(nfetch *t)
-{
-    nconn *c = pv_calloc(1, sizeof *c);
-    c->t = t;
-    c->tcp.data = c;
-    uv_tcp_init(t->f->base.loop, &c->tcp);
-    t->pending++;
-    t->conn = c;
-    t->conns++;
-    uv_tcp_nodelay(&c->tcp, 1); /* as libcurl sets: the request goes out at once */
-    int rc = 0;
-    if (t->local_address != NULL)
-        rc = bind_local(c, t->local_address);
-    c->creq.data = c;
-    if (rc == 0)
-        rc = uv_tcp_connect(&c->creq, &c->tcp, (const struct sockaddr *)&t->addr, on_connected);
-    return rc;
-}
-
-/* start_connection from pv_fetch_start: an error is reported from the loop, never from
+/* pv__nfetch_connect from pv_fetch_start: an error is reported from the loop, never from
  * inside pv_fetch_start. */
 static void start_first_connection(nfetch *t)
 {
-    int rc = start_connection(t);
+    int rc = pv__nfetch_connect(t);
     if (rc != 0) {
         snprintf(t->text, sizeof t->text, "connect: %s", uv_strerror(rc));
         t->fail_error = PV_ECONN;
@@ -548,13 +257,13 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     t->gai.data = NULL;
     if (t->ended) {
         uv_freeaddrinfo(res);
-        pending_done(t);
+        pv__nfetch_pending_done(t);
         return;
     }
     t->pending--;
     if (status < 0 || res == NULL) {
         uv_freeaddrinfo(res);
-        fail(t, PV_ECONN, "could not resolve host", t->host);
+        pv__nfetch_fail(t, PV_ECONN, "could not resolve host", t->host);
         return;
     }
     memcpy(&t->addr, res->ai_addr, res->ai_addrlen);
@@ -564,9 +273,9 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     d->addr = t->addr;
     d->expires_ns = uv_hrtime() + DNS_TTL_NS;
     set_port(&t->addr, t->port);
-    int rc = start_connection(t);
+    int rc = pv__nfetch_connect(t);
     if (rc != 0)
-        fail(t, PV_ECONN, "connect", uv_strerror(rc));
+        pv__nfetch_fail(t, PV_ECONN, "connect", uv_strerror(rc));
 }
 
 /* ---- starting a transfer --------------------------------------------------------------- */
@@ -637,8 +346,8 @@ static char *dup_or_null(const char *s)
     return s ? pv_strdup(s) : NULL;
 }
 
-static int native_start(pv_fetcher *base, const pv_fetch_request *req, pv_fetch_cb cb,
-                        void *data, pv_fetch **out, pv_error *err)
+static int native_start(pv_fetcher *base, const pv_fetch_request *req, pv_fetch_cb cb, void *data,
+                        pv_fetch **out, pv_error *err)
 {
     nfetcher *f = (nfetcher *)base;
     int rc = pv__fetch_check(base, req, cb, err);
@@ -684,7 +393,7 @@ static int native_start(pv_fetcher *base, const pv_fetch_request *req, pv_fetch_
         if (basic)
             basic_value(t);
         else if (!pv__fetch_digest_value(req->challenge, t->uid, t->pwd, t->method, t->url,
-                                           &t->auth))
+                                         &t->auth))
             t->may_negotiate = true;
     }
     if (t->tls && req->client_cert) {
@@ -770,8 +479,8 @@ static void native_close(pv_fetcher *base, void (*done)(void *data), void *data)
     pv_fetcher_close(f->tftp, on_tftp_closed, f);
 }
 
-static const pv__fetcher_ops native_ops = {native_start, native_cancel, native_stats,
-                                           native_close, native_release};
+static const pv__fetcher_ops native_ops = {native_start, native_cancel, native_stats, native_close,
+                                           native_release};
 
 int pv__fetcher_native_new(uv_loop_t *loop, const pv_fetcher_options *o, pv_fetcher **out,
                            pv_error *err)

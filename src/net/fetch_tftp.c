@@ -228,10 +228,11 @@ static void on_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct so
         return; /* RFC 1350 §4: another transfer's packet */
     pv_tftp_packet p;
     if (pv_tftp_parse(buf->base, (size_t)n, &p, NULL) != 0)
-        return; /* garbled: the timer will resend */
+        return;         /* garbled: the timer will resend */
     if (!t->have_tid) { /* the first answer fixes the server's transfer ID */
-        memcpy(&t->peer, from, from->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-                                                          : sizeof(struct sockaddr_in6));
+        memcpy(&t->peer, from,
+               from->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                          : sizeof(struct sockaddr_in6));
         t->have_tid = true;
         if (p.opcode != PV_TFTP_OACK)
             t->blksize = PV_TFTP_BLKSIZE_DEFAULT; /* the server took no option */
@@ -261,8 +262,7 @@ static void on_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct so
         return;
     case PV_TFTP_ERROR:
         snprintf(t->text, sizeof t->text, "TFTP error %u: %.*s", p.error_code,
-                 (int)(p.error_message.len > 100 ? 100 : p.error_message.len),
-                 p.error_message.ptr);
+                 (int)(p.error_message.len > 100 ? 100 : p.error_message.len), p.error_message.ptr);
         /* agent.h: "file not found" is 404, any other error packet 500 */
         finish(t, 0, p.error_code == PV_TFTP_ENOTFOUND ? 404 : 500, t->text);
         return;
@@ -332,7 +332,7 @@ static int parse_url(tfetch *t, const char *url, const char *connect_address, pv
             return PV_EINVAL;
         port = (int)v;
     }
-    const char *addr = connect_address                ? connect_address
+    const char *addr = connect_address               ? connect_address
                        : strcmp(h, "localhost") == 0 ? "127.0.0.1"
                                                      : h;
     if (uv_ip4_addr(addr, port, (struct sockaddr_in *)&t->peer) != 0 &&

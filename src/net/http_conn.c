@@ -7,8 +7,6 @@
 #include "net/sockaddr.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,15 +19,7 @@ typedef struct conn_write {
     pv_buf data;
 } conn_write;
 
-/* What conn_send did with the bytes. */
-typedef enum {
-    SENT_ALL,     /* every byte is in the kernel already: nothing pending */
-    SENT_PENDING, /* the rest is queued; on_written continues */
-    SENT_FAILED,  /* the connection is closing */
-} send_result;
-
 static void conn_process(pv__http_conn *conn);
-static void conn_pump(pv__http_conn *conn);
 
 /* ---- lifetime ---------------------------------------------------------------------------- */
 
@@ -118,11 +108,11 @@ static void on_written(uv_write_t *wr, int status)
         return;
     }
     if (conn->writes_pending == 0)
-        conn_pump(conn);
+        pv__http_conn_pump(conn);
 }
 
 /* Queues the rest of out (from off) behind what is pending; takes out's bytes. */
-static send_result queue_write(pv__http_conn *conn, pv_buf *out, size_t off)
+static pv__send_result queue_write(pv__http_conn *conn, pv_buf *out, size_t off)
 {
     conn_write *w = pv_calloc(1, sizeof *w);
     w->conn = conn;
@@ -133,10 +123,10 @@ static send_result queue_write(pv__http_conn *conn, pv_buf *out, size_t off)
         pv_buf_free(&w->data);
         free(w);
         pv__http_conn_close(conn);
-        return SENT_FAILED;
+        return PV__SENT_FAILED;
     }
     conn->writes_pending++;
-    return SENT_PENDING;
+    return PV__SENT_PENDING;
 }
 
 /*
@@ -146,14 +136,14 @@ static send_result queue_write(pv__http_conn *conn, pv_buf *out, size_t off)
  * the socket does not take at once is queued. try_first false queues all,
  * so that a long body yields to other connections between its chunks.
  */
-static send_result conn_send(pv__http_conn *conn, pv_buf *data, bool try_first)
+pv__send_result pv__http_conn_send(pv__http_conn *conn, pv_buf *data, bool try_first)
 {
     pv_buf *out = data;
     if (conn->tls != NULL) {
         if (data->len > 0 && pv_tls_conn_write(conn->tls, data->data, data->len, NULL) != 0) {
             pv_buf_reset(data);
             pv__http_conn_close(conn);
-            return SENT_FAILED;
+            return PV__SENT_FAILED;
         }
         pv_buf_reset(data);
         assert(conn->server != NULL); /* only a live connection sends */
@@ -161,7 +151,7 @@ static send_result conn_send(pv__http_conn *conn, pv_buf *data, bool try_first)
         pv_tls_conn_take_output(conn->tls, out);
     }
     if (out->len == 0)
-        return conn->writes_pending == 0 ? SENT_ALL : SENT_PENDING;
+        return conn->writes_pending == 0 ? PV__SENT_ALL : PV__SENT_PENDING;
     size_t off = 0;
     if (try_first && conn->writes_pending == 0) {
         uv_buf_t b = uv_buf_init(out->data, (unsigned)out->len);
@@ -169,12 +159,12 @@ static send_result conn_send(pv__http_conn *conn, pv_buf *data, bool try_first)
         if (n < 0 && n != UV_EAGAIN) {
             pv_buf_reset(out);
             pv__http_conn_close(conn);
-            return SENT_FAILED;
+            return PV__SENT_FAILED;
         }
         off = n > 0 ? (size_t)n : 0;
         if (off == out->len) {
             pv_buf_reset(out);
-            return SENT_ALL;
+            return PV__SENT_ALL;
         }
     }
     return queue_write(conn, out, off);
@@ -184,7 +174,7 @@ static send_result conn_send(pv__http_conn *conn, pv_buf *data, bool try_first)
 static void flush_tls(pv__http_conn *conn)
 {
     pv_buf none = {0};
-    conn_send(conn, &none, true);
+    pv__http_conn_send(conn, &none, true);
 }
 
 /* ---- graceful close ---------------------------------------------------------------------- */
@@ -226,9 +216,14 @@ static void conn_linger(pv__http_conn *conn)
     linger_after_last_write(conn);
 }
 
-/* ---- answering --------------------------------------------------------------------------- */
+/* ---- answering (the answer itself: http_conn_answer.c) ---------------------------------- */
 
-static void finish_response(pv__http_conn *conn)
+void pv__http_conn_progress(pv__http_conn *conn)
+{
+    arm_timer(conn, conn->limits.idle_timeout_ms);
+}
+
+void pv__http_conn_answered(pv__http_conn *conn)
 {
     pv_exchange_end(&conn->ex, conn->plan.status, conn->ex.resp.message, false);
     conn->requests_served++;
@@ -248,215 +243,6 @@ static void finish_response(pv__http_conn *conn)
     if (!conn->processing)
         conn_process(conn); /* a pipelined request may already be waiting */
     /* else the conn_process() below us on the stack goes on with the next request */
-}
-
-static void on_writable(uv_poll_t *poll, int status, int events)
-{
-    pv__http_conn *conn = poll->data;
-    if (status < 0) {
-        pv__http_conn_close(conn);
-        return;
-    }
-    conn_pump(conn);
-}
-
-static int start_poll(pv__http_conn *conn)
-{
-    if (!conn->poll_inited) {
-        uv_os_fd_t fd;
-        if (uv_fileno((uv_handle_t *)&conn->tcp, &fd) != 0)
-            return -1;
-        /* A duplicate descriptor gets its own epoll registration, so the poll handle never
-         * competes with the TCP handle's watcher for the same fd. */
-        conn->poll_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-        if (conn->poll_fd < 0)
-            return -1;
-        if (uv_poll_init(conn->tcp.loop, &conn->poll, conn->poll_fd) != 0) {
-            close(conn->poll_fd);
-            return -1;
-        }
-        conn->poll.data = conn;
-        conn->poll_inited = true;
-        conn->handles_open++;
-    }
-    if (!conn->poll_active && uv_poll_start(&conn->poll, UV_WRITABLE, on_writable) != 0)
-        return -1;
-    conn->poll_active = true;
-    return 0;
-}
-
-/* Plain HTTP: sendfile(2) straight from the page cache, driven by writability. */
-static void pump_sendfile(pv__http_conn *conn)
-{
-    uv_os_fd_t sock;
-    if (uv_fileno((uv_handle_t *)&conn->tcp, &sock) != 0) {
-        pv__http_conn_close(conn);
-        return;
-    }
-    size_t budget = PV_HTTP_SENDFILE_SLICE;
-    while (conn->file_left > 0) {
-        off_t off = (off_t)conn->file_pos;
-        size_t want = conn->file_left < budget ? (size_t)conn->file_left : budget;
-        ssize_t n = sendfile(sock, conn->ex.resp.fd, &off, want);
-        if (n > 0) {
-            conn->file_pos += (uint64_t)n;
-            conn->file_left -= (uint64_t)n;
-            conn->ex.bytes_out += (uint64_t)n;
-            budget -= (size_t)n;
-            arm_timer(conn, conn->limits.idle_timeout_ms); /* progress: reset the stall timer */
-            if (budget == 0)
-                break; /* let other connections run; the poll fires again at once */
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            break;
-        pv__http_conn_close(conn); /* the file shrank, or the peer is gone */
-        return;
-    }
-    if (conn->file_left > 0) {
-        if (start_poll(conn) != 0)
-            pv__http_conn_close(conn);
-        return;
-    }
-    if (conn->poll_active) {
-        uv_poll_stop(&conn->poll);
-        conn->poll_active = false;
-    }
-    finish_response(conn);
-}
-
-/* TLS: read one chunk, encrypt, write; the next chunk waits until this one has left
- * (bounded memory). Chunks the socket takes at once continue here, up to a slice. */
-static void pump_tls_file(pv__http_conn *conn)
-{
-    size_t budget = PV_HTTP_SENDFILE_SLICE;
-    assert(conn->server != NULL); /* the file buffer is the server's */
-    while (conn->file_left > 0) {
-        size_t want =
-            conn->file_left < PV_HTTP_FILE_CHUNK ? (size_t)conn->file_left : PV_HTTP_FILE_CHUNK;
-        ssize_t n;
-        do
-            n = pread(conn->ex.resp.fd, conn->server->file_buf, want, (off_t)conn->file_pos);
-        while (n < 0 && errno == EINTR);
-        if (n <= 0) {
-            pv__http_conn_close(conn);
-            return;
-        }
-        conn->file_pos += (uint64_t)n;
-        conn->file_left -= (uint64_t)n;
-        conn->ex.bytes_out += (uint64_t)n;
-        pv_buf chunk = {.data = conn->server->file_buf, .len = (size_t)n, .cap = (size_t)n};
-        arm_timer(conn, conn->limits.idle_timeout_ms);
-        budget = budget > (size_t)n ? budget - (size_t)n : 0;
-        /* chunk borrows file_buf: over TLS conn_send only encrypts it, never keeps it */
-        send_result r = conn_send(conn, &chunk, budget > 0);
-        if (r != SENT_ALL)
-            return; /* on_written goes on, or the connection is closing */
-    }
-    finish_response(conn);
-}
-
-static void conn_pump(pv__http_conn *conn)
-{
-    if (conn->closing || conn->state != PV__CONN_SENDING || conn->writes_pending > 0)
-        return;
-    if (conn->file_left > 0) {
-        if (conn->tls != NULL)
-            pump_tls_file(conn);
-        else
-            pump_sendfile(conn);
-        return;
-    }
-    finish_response(conn);
-}
-
-/* Gives an error answer without a body from the handler a short text body for people. */
-static void default_body(pv_response *resp, pv_arena *arena)
-{
-    if (resp->body_kind != PV_BODY_NONE || resp->status < 400)
-        return;
-    char text[96];
-    int n = snprintf(text, sizeof text, "%d %s\n", resp->status, pv_http_reason(resp->status));
-    if (n < 0 || (size_t)n >= sizeof text)
-        return;
-    resp->body_kind = PV_BODY_MEMORY;
-    resp->body = pv_arena_memdup0(arena, text, (size_t)n);
-    resp->body_len = (size_t)n;
-    resp->content_type = "text/plain; charset=utf-8";
-}
-
-/* Extra header lines as handler.h says: each "Name: value\r\n", no bare CR or LF, no
- * empty line (which would end the head and start a body of the handler's making). */
-static const char *header_lines(const char *s)
-{
-    for (const char *p = s; p != NULL && *p != '\0';) {
-        const char *eol = strstr(p, "\r\n");
-        const char *colon = eol ? memchr(p, ':', (size_t)(eol - p)) : NULL;
-        if (eol == NULL || colon == NULL || colon == p || memchr(p, '\n', (size_t)(eol - p)) ||
-            memchr(p, '\r', (size_t)(eol - p)))
-            return NULL;
-        p = eol + 2;
-    }
-    return s;
-}
-
-static const char *header_value(const char *s)
-{
-    if (s == NULL || strpbrk(s, "\r\n") != NULL)
-        return NULL; /* a header value with a line break would split the response */
-    return s;
-}
-
-/* Starts sending the exchange's answer (the handler's or ours). */
-static void begin_response(pv__http_conn *conn, bool allow_header)
-{
-    /* A connection has its server until its handles have closed (pv__http_server_detach);
-     * an orphan's answer is logged by the exchange and never reaches here. */
-    assert(conn->server != NULL);
-    pv_response *resp = &conn->ex.resp;
-    const pv_request *req = &conn->ex.req;
-    if (conn->server->closing)
-        conn->keep_alive = false; /* draining: this is the connection's last answer */
-    resp->location = header_value(resp->location);
-    resp->www_authenticate = header_value(resp->www_authenticate);
-    resp->headers = header_lines(resp->headers);
-    default_body(resp, &conn->ex.arena);
-    uint64_t total = resp->body_kind == PV_BODY_MEMORY ? resp->body_len
-                     : resp->body_kind == PV_BODY_FILE ? (uint64_t)resp->file_size
-                                                       : 0;
-    pv_method method = req->method_name.len ? req->method : PV_METHOD_GET;
-    pv_http_plan_response(method, req->headers, req->header_count, resp, total, &conn->plan);
-    pv_http_head_info info = {.plan = &conn->plan,
-                              .resp = resp,
-                              .now = time(NULL),
-                              .keep_alive = conn->keep_alive,
-                              .http10 = conn->parser.req.http_minor == 0,
-                              .allow_header = allow_header};
-    pv_buf *head = &conn->server->head_out; /* reused: conn_send empties it */
-    pv_buf_reset(head);
-    pv_http_format_head(head, &info);
-    conn->state = PV__CONN_SENDING;
-    conn->file_left = 0;
-    if (conn->plan.send_body && conn->plan.length > 0) {
-        if (resp->body_kind == PV_BODY_MEMORY) {
-            pv_buf_append(head, resp->body + conn->plan.offset, conn->plan.length);
-            conn->ex.bytes_out = conn->plan.length;
-        } else if (resp->body_kind == PV_BODY_FILE) {
-            conn->file_pos = conn->plan.offset;
-            conn->file_left = conn->plan.length;
-        }
-    }
-    arm_timer(conn, conn->limits.idle_timeout_ms); /* a client that stops reading is cut */
-    if (conn_send(conn, head, true) == SENT_ALL)
-        conn_pump(conn); /* the head (and a memory body) left at once: go on now */
-}
-
-/* exchange.h: the handler answered and the peer is still there. */
-static void conn_send_answer(pv_exchange *ex)
-{
-    begin_response(ex->owner, false);
 }
 
 /* An exchange for what the parser has started (a request, or an error in one). */
@@ -479,7 +265,7 @@ static void answer_error(pv__http_conn *conn, int status, const char *reason, bo
         open_exchange(conn);
     pv_response resp = {.status = status, .fd = -1, .message = reason};
     pv_exchange_answer(&conn->ex, &resp);
-    begin_response(conn, status == 405);
+    pv__http_conn_begin_response(conn, status == 405);
 }
 
 /* ---- reading and dispatch ---------------------------------------------------------------- */
@@ -535,7 +321,7 @@ static void conn_process(pv__http_conn *conn)
             conn->sent_continue = true; /* RFC 9110 §10.1.1 */
             pv_buf cont = {0};
             pv_buf_append_str(&cont, "HTTP/1.1 100 Continue\r\n\r\n");
-            conn_send(conn, &cont, true);
+            pv__http_conn_send(conn, &cont, true);
             pv_buf_free(&cont);
         }
         if (r == PV_HTTP_PARSE_REQUEST) {
@@ -590,6 +376,8 @@ static bool handshake_done(pv__http_conn *conn)
         pv__http_conn_close(conn);
         return false;
     }
+    if (conn->server != NULL && pv_tls_conn_identity(conn->tls) != NULL)
+        pv__http_server_identified(conn->server, conn); /* its identity answers for it */
     bool resumed = pv_tls_conn_resumed(conn->tls);
     pv_metrics_tls_handshake(resumed ? PV_TLS_HANDSHAKE_RESUMED : PV_TLS_HANDSHAKE_FULL);
     conn->state = PV__CONN_READING;
@@ -739,9 +527,9 @@ static void refuse_handshake(pv__http_conn *conn, unsigned retry_after_s)
     conn->in_off = 0;
     pv_buf out = {0};
     pv_buf_append(&out, alert, sizeof alert);
-    send_result r = queue_write(conn, &out, 0);
+    pv__send_result r = queue_write(conn, &out, 0);
     pv_buf_free(&out);
-    if (r != SENT_FAILED)
+    if (r != PV__SENT_FAILED)
         linger_after_last_write(conn);
 }
 
@@ -755,11 +543,11 @@ static void on_handshake_admitted(void *data, bool admitted, unsigned retry_afte
         refuse_handshake(conn, retry_after_s);
         return;
     }
-    /* the handshake's own time starts now; a connection beyond its source's limit proves
-     * itself quickly or frees its place (issue 15) */
-    arm_timer(conn, conn->beyond_source && conn->limits.handshake_timeout_ms > 2000
-                        ? 2000
-                        : conn->limits.handshake_timeout_ms);
+    /* the handshake's own time starts now, the same for a connection beyond its source's
+     * limit: a phone behind a busy office NAT is no faster than one alone (a shorter time
+     * closed phones of a loaded office), and how many such handshakes an address may have
+     * at once is bounded (PV_HTTP_IDENTIFIED_PER_SOURCE) */
+    arm_timer(conn, conn->limits.handshake_timeout_ms);
     if (!conn->reading && uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0)
         conn->reading = true;
     if (conn->in.len > conn->in_off) { /* what came while it waited */
@@ -779,7 +567,7 @@ static void on_handshake_admitted(void *data, bool admitted, unsigned retry_afte
 void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn)
 {
     assert(server != NULL && conn != NULL);
-    static const pv_exchange_ops ops = {.send = conn_send_answer, .owner_free = conn_owner_free};
+    static const pv_exchange_ops ops = {.send = pv__http_conn_send_answer, .owner_free = conn_owner_free};
     conn->server = server;
     conn->limits = server->limits;
     conn->poll_fd = -1;

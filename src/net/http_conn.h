@@ -1,7 +1,8 @@
 /*
  * http_conn.h — private map of the HTTP server (not for other modules):
  * the listener state (http_server.c) and one connection's state machine
- * (http_conn.c), and the few calls between the two files.
+ * (http_conn.c; its answers, head and body, in http_conn_answer.c), and the
+ * few calls between these files.
  *
  * A connection owns its socket, timer, optional poll handle (sendfile),
  * TLS state, input buffer, parser and its exchange (the request with the
@@ -77,6 +78,9 @@ struct pv__http_conn {
     /* Accepted beyond the per-source limit (issue 15): it must prove who it is — a verified
      * client certificate — in its handshake, or it is closed right after it. */
     bool beyond_source;
+    /* Its handshake verified a client certificate: it no longer counts against its address
+     * (issue 15), the identity answers for it (the handler's limits by device). */
+    bool identified;
     /* Its TLS handshake waits for admission (issue 15): what the client sends meanwhile is
      * kept in `in` (bounded), unread by TLS; a close takes it out of the queue. */
     bool admit_waiting;
@@ -109,9 +113,32 @@ void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn);
 void pv__http_conn_close(pv__http_conn *conn);
 /* Idle: no request in progress (the drain closes these at once). */
 bool pv__http_conn_idle(const pv__http_conn *conn);
+/* What pv__http_conn_send did with the bytes. */
+typedef enum {
+    PV__SENT_ALL,     /* every byte is in the kernel already: nothing pending */
+    PV__SENT_PENDING, /* the rest is queued; the write callback continues */
+    PV__SENT_FAILED,  /* the connection is closing */
+} pv__send_result;
+/* Sends plaintext to the peer (encrypted first over TLS) and empties data; try_first: straight
+ * to the socket when nothing is pending, else queued (a long body yields between chunks). */
+pv__send_result pv__http_conn_send(pv__http_conn *conn, pv_buf *data, bool try_first);
+/* The answer moved on: a client that stops reading is cut idle_timeout_ms from now. */
+void pv__http_conn_progress(pv__http_conn *conn);
+/* The answer has left: the exchange ends; the next request (keep-alive) or the close. */
+void pv__http_conn_answered(pv__http_conn *conn);
+
+/* http_conn_answer.c */
+/* The answer in conn->ex.resp: its head, then a memory body with it or a file body after. */
+void pv__http_conn_begin_response(pv__http_conn *conn, bool allow_header);
+/* exchange.h's send: the handler answered and the peer is still there. */
+void pv__http_conn_send_answer(pv_exchange *ex);
+/* Goes on with the answer once nothing is pending (the file body's next slice, or the end). */
+void pv__http_conn_pump(pv__http_conn *conn);
 
 /* http_server.c */
 /* The connection's handles have closed: forget it (counts, per-source table). */
 void pv__http_server_detach(pv_http_server *server, pv__http_conn *conn);
+/* Its handshake proved who it is: it leaves its address's count (issue 15). */
+void pv__http_server_identified(pv_http_server *server, pv__http_conn *conn);
 
 #endif

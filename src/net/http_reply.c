@@ -164,7 +164,7 @@ int pv_http_reply_eof(pv_http_reply *r)
     if (rc == PV_HTTP_REPLY_MORE) {
         r->error = PV_EPROTO;
         r->error_text = r->fed == 0 ? "the server closed without answering"
-                                           : "the server closed in the middle of the answer";
+                                    : "the server closed in the middle of the answer";
         return r->error;
     }
     return rc;

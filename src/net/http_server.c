@@ -85,10 +85,19 @@ void pv__http_server_detach(pv_http_server *server, pv__http_conn *conn)
         conn->next->prev = conn->prev;
     conn->prev = conn->next = NULL;
     conn->server = NULL;
-    source_add(server, &conn->peer, -1);
+    if (!conn->identified)
+        source_add(server, &conn->peer, -1);
     server->conn_count--;
     pv_metrics_open(server->tls ? PV_PROTO_HTTPS : PV_PROTO_HTTP, -1);
     maybe_finish(server);
+}
+
+void pv__http_server_identified(pv_http_server *server, pv__http_conn *conn)
+{
+    if (conn->identified)
+        return;
+    conn->identified = true;
+    source_add(server, &conn->peer, -1);
 }
 
 static void on_listener_closed(uv_handle_t *handle)
@@ -149,10 +158,12 @@ static void on_connection(uv_stream_t *listener, int status)
     uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&conn->peer, &len);
     pv_proto proto = server->tls ? PV_PROTO_HTTPS : PV_PROTO_HTTP;
     /* Beyond a limit: accept and close at once, so the backlog never fills with them. Over
-     * HTTPS the per-source limit counts an address only for connections that do not prove an
-     * identity: phones behind one NAT address each present their own certificate, so up to
-     * PV_HTTP_IDENTIFIED_PER_SOURCE times the limit may come in, each closed after its
-     * handshake unless a verified client certificate came with it (issue 15). */
+     * HTTPS the per-source limit counts an address only for connections that have not proved
+     * an identity (issue 15): a connection whose handshake verified a client certificate
+     * leaves the count (pv__http_server_identified), and while handshakes are under way up to
+     * PV_HTTP_IDENTIFIED_PER_SOURCE times the limit may come in — phones behind one NAT
+     * address booting at once — each closed after its handshake unless a verified client
+     * certificate came with it. */
     unsigned from_source = server->limits.max_per_source ? source_count(server, &conn->peer) : 0;
     bool beyond = server->limits.max_per_source && from_source >= server->limits.max_per_source;
     if ((server->limits.max_connections && server->conn_count >= server->limits.max_connections) ||

@@ -32,9 +32,12 @@
 #include <stddef.h>
 #include <uv.h>
 
-/* How many times max_per_source an address may open over HTTPS when each connection proves
- * an identity (a verified client certificate): an office of phones behind one NAT address. */
-#define PV_HTTP_IDENTIFIED_PER_SOURCE 4
+/* How many times max_per_source connections of an address may be in their TLS handshake over
+ * HTTPS, each to prove an identity (a verified client certificate) or be closed after it: an
+ * office of phones behind one NAT address booting at once, their handshakes waiting for
+ * admission. A connection that proved an identity no longer counts against its address.
+ * The same multiple as TFTP's (PV_TFTP_IDENTIFIED_PER_SOURCE). */
+#define PV_HTTP_IDENTIFIED_PER_SOURCE 16
 
 typedef struct pv_http_limits {
     size_t max_header_bytes;       /* request line + headers; 431 beyond (default 16 KiB) */
@@ -44,7 +47,8 @@ typedef struct pv_http_limits {
     unsigned handshake_timeout_ms; /* TLS handshake (default 10 s) */
     unsigned max_connections; /* per loop; beyond, new connections are closed (default 10000) */
     unsigned max_per_source;  /* per peer IP per loop (default 256); over HTTPS, connections
-                                 with a verified client certificate may go up to
+                                 with a verified client certificate do not count, and those
+                                 in their handshake may go up to
                                  PV_HTTP_IDENTIFIED_PER_SOURCE times this */
     unsigned max_requests_per_connection; /* then Connection: close (default 1000) */
 } pv_http_limits;

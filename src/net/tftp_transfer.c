@@ -1,26 +1,22 @@
 /*
- * tftp_transfer.c — one TFTP transfer: the read (RRQ)
- * sender with windows and adaptive retransmission, the write (WRQ) receiver,
- * the handler round trip, logging and metrics; the options it agrees to come
- * from tftp_negotiate.c, the blocks it sends from tftp_body.c. See
- * tftp_transfer.h.
+ * tftp_transfer.c — one TFTP transfer: its lifetime, the handler round trip,
+ * adaptive retransmission, the write (WRQ) receiver, socket and timer events,
+ * logging and metrics. The read (RRQ) side's windows are tftp_send.c's (the
+ * state both share: tftp_transfer_int.h), the options it agrees to come from
+ * tftp_negotiate.c, the blocks it sends from tftp_body.c. See tftp_transfer.h.
  *
  * Block numbers: internally a transfer counts blocks with 64-bit sequence
  * numbers (seq 1 is the first DATA); on the wire a block is seq mod 65536, so
  * a transfer longer than 65535 blocks wraps to 0 and continues (the rollover
  * that tftp-hpa, atftp and curl expect).
  */
-#include "net/tftp_transfer.h"
-
-#include "net/tftp_body.h"
+#include "net/tftp_transfer_int.h"
 
 #include "core/alloc.h"
 #include "core/log.h"
 #include "net/metrics.h"
 #include "net/sockaddr.h"
 #include "net/tftp_admit.h"
-#include "net/tftp_negotiate.h"
-#include "net/tftp_rto.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -30,66 +26,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
-
-typedef enum {
-    T_HANDLER,   /* RRQ: waiting for the handler's answer */
-    T_OACK,      /* RRQ: OACK sent, waiting for ACK 0 */
-    T_SENDING,   /* RRQ: sending windows */
-    T_RECEIVING, /* WRQ: receiving blocks */
-    T_UPLOADED,  /* WRQ: complete, waiting for the handler's answer */
-    T_DALLY,     /* WRQ: final ACK sent; re-ACK a repeated last block */
-    T_CLOSED,
-} t_state;
-
-struct pv__tftp_transfer {
-    pv_tftp_server *server;
-    pv__tftp_transfer *prev, *next_t;
-    pv__tftp_transfer *half_older, *half_newer; /* in the half-open list until proven */
-    pv__tftp_source *source;
-    t_state state;
-    bool write, want_write;
-    bool proven;      /* the peer answered on our port (a spoofed one cannot); else half-open */
-    bool identified;  /* its file name names a device (tftp_admit.h) */
-    bool answered;    /* a first packet went out */
-    size_t first_len; /* the first packet's length (what a resend of it costs) */
-    pv_tftp_mode mode;
-    /* The request, the handler's answer, the log line and the orphan state (exchange.h):
-     * the transfer outlives its end until the handler has answered. */
-    pv_exchange ex;
-    struct sockaddr_storage peer, local;
-    char *path; /* the file name asked for: ex.req.path */
-    pv__tftp_sock *sock; /* NULL once given back */
-    int fd;              /* sock->fd */
-    uv_timer_t timer;
-    /* Requested options (0: absent) and what was agreed. */
-    pv_tftp_requested opt;
-    unsigned blksize, windowsize;
-    pv_buf ctl;         /* the last OACK or ACK, sent again on timeout */
-    pv__tftp_body body; /* what a read sends */
-    uint8_t *pkt;
-    uint64_t acked, next, sent_max;
-    /* Write: the upload. */
-    pv_buf upload;
-    bool cr, gap_acked;
-    uint64_t expected;
-    unsigned in_window;
-    /* Timing. */
-    uint64_t start_ns, window_ns;
-    bool karn; /* a retransmission since the last sample: no RTT sample (Karn) */
-    pv__tftp_rto rto;
-    unsigned retries, retransmits;
-    uint64_t bytes;
-};
 
 static void t_on_timer(uv_timer_t *handle);
 static void t_send_first(pv__tftp_transfer *t, bool again);
-static void t_finish(pv__tftp_transfer *t, int status, const char *reason);
 
 /* Until the peer has answered, every packet is paid from its address's amplification
  * budget (tftp_transfer.h); an unaffordable one is not sent, as if lost. */
-static bool t_may_send(pv__tftp_transfer *t, size_t len)
+bool pv__tftp_t_may_send(pv__tftp_transfer *t, size_t len)
 {
     if (t->proven)
         return true;
@@ -103,7 +47,7 @@ static bool t_may_send(pv__tftp_transfer *t, size_t len)
 static void t_send(pv__tftp_transfer *t, const void *data, size_t len)
 {
     /* Loss is recovered by retransmission: a failed send is a lost packet. */
-    if (t_may_send(t, len))
+    if (pv__tftp_t_may_send(t, len))
         (void)!send(t->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
@@ -115,7 +59,7 @@ static void t_send_error(pv__tftp_transfer *t, uint16_t code, const char *messag
     pv_buf_free(&b);
 }
 
-static void t_arm(pv__tftp_transfer *t, uint64_t ms)
+void pv__tftp_t_arm(pv__tftp_transfer *t, uint64_t ms)
 {
     /* Half-open: the configured timeout at most (RFC 2349's once the peer answered). */
     if (!t->proven && ms > t->server->limits.timeout_ms)
@@ -123,7 +67,7 @@ static void t_arm(pv__tftp_transfer *t, uint64_t ms)
     uv_timer_start(&t->timer, t_on_timer, ms, 0);
 }
 
-static void t_set_poll(pv__tftp_transfer *t)
+void pv__tftp_t_set_poll(pv__tftp_transfer *t)
 {
     pv__tftp_sock_watch(t->sock, t->want_write);
 }
@@ -213,7 +157,7 @@ static void t_destroy(pv__tftp_transfer *t)
     pv_metrics_open(PV_PROTO_TFTP, -1);
     if (t->want_write) {
         t->want_write = false;
-        t_set_poll(t);
+        pv__tftp_t_set_poll(t);
     }
     pv__tftp_sock_put(server, t->sock);
     t->sock = NULL;
@@ -245,17 +189,17 @@ static void t_end(pv__tftp_transfer *t, int status, const char *reason)
 }
 
 /* The transfer is over: one log line, metrics, then gone. */
-static void t_finish(pv__tftp_transfer *t, int status, const char *reason)
+void pv__tftp_t_finish(pv__tftp_transfer *t, int status, const char *reason)
 {
     t_end(t, status, reason);
     t_destroy(t);
 }
 
 /* Refuses or aborts with an ERROR packet that says why. */
-static void t_fail(pv__tftp_transfer *t, int status, uint16_t code, const char *reason)
+void pv__tftp_t_fail(pv__tftp_transfer *t, int status, uint16_t code, const char *reason)
 {
     t_send_error(t, code, reason);
-    t_finish(t, status, reason);
+    pv__tftp_t_finish(t, status, reason);
 }
 
 void pv__tftp_transfer_abort(pv__tftp_transfer *t, int status, const char *message)
@@ -264,12 +208,12 @@ void pv__tftp_transfer_abort(pv__tftp_transfer *t, int status, const char *messa
         t_destroy(t);
         return;
     }
-    t_fail(t, status, PV_TFTP_ENOTDEFINED, message);
+    pv__tftp_t_fail(t, status, PV_TFTP_ENOTDEFINED, message);
 }
 
 /* ---- retransmission timing (RFC 6298 estimator, Karn's rule) ----------- */
 
-static void t_sample_rtt(pv__tftp_transfer *t)
+void pv__tftp_t_sample_rtt(pv__tftp_transfer *t)
 {
     if (t->karn || t->opt.timeout) /* RFC 2349: a negotiated timeout is fixed */
         return;
@@ -282,7 +226,7 @@ static bool t_backoff(pv__tftp_transfer *t)
 {
     if (++t->retries > t->server->limits.max_retries) {
         pv_metrics_tftp_timeout();
-        t_fail(t, 408, PV_TFTP_ENOTDEFINED, "transfer timed out");
+        pv__tftp_t_fail(t, 408, PV_TFTP_ENOTDEFINED, "transfer timed out");
         return false;
     }
     t->karn = true;
@@ -298,120 +242,10 @@ static void t_send_ctl(pv__tftp_transfer *t, bool again)
     }
     t_send(t, t->ctl.data, t->ctl.len);
     t->window_ns = uv_hrtime();
-    t_arm(t, t->rto.ms);
+    pv__tftp_t_arm(t, t->rto.ms);
 }
 
-/* ---- read: sending windows ---------------------------------------------- */
-
-/* Counts blocks t->next .. t->next+n-1 as sent (or sent again) and moves on. */
-static void t_advance(pv__tftp_transfer *t, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++, t->next++) {
-        if (t->next <= t->sent_max) {
-            t->retransmits++;
-            pv_metrics_tftp_retransmit();
-        } else {
-            t->sent_max = t->next;
-        }
-    }
-}
-
-/* Socket buffer full (large windows): continue when writable. */
-static void t_wait_writable(pv__tftp_transfer *t)
-{
-    if (!t->want_write) {
-        t->want_write = true;
-        t_set_poll(t);
-    }
-}
-
-/* RFC 7440 §4: send blocks acked+1 .. acked+windowsize, then wait for an ACK. */
-static void t_send_window(pv__tftp_transfer *t)
-{
-    uint64_t end = t->acked + (t->proven ? t->windowsize : 1); /* one block until it answers */
-    while (t->next <= end && (t->body.last == 0 || t->next <= t->body.last)) {
-        unsigned batch = pv__tftp_body_batch_size(&t->body, t->next, end);
-        if (batch > 0) {
-            struct iovec iov[2 * PV__TFTP_BATCH_BLOCKS];
-            int sent = pv__tftp_body_fill_batch(&t->body, t->next, pv__tftp_batch_buffer(t->server),
-                                                batch, iov);
-            if (sent == 0)
-                sent = pv__tftp_sock_send_batch(t->sock, iov, batch, 4 + (size_t)t->blksize);
-            if (sent < 0) {
-                t_fail(t, 500, PV_TFTP_ENOTDEFINED, "file changed during transfer");
-                return;
-            }
-            t_advance(t, sent > 0 ? (unsigned)sent : 0);
-            if (sent < (int)batch) {
-                t_wait_writable(t);
-                break;
-            }
-            continue;
-        }
-        ssize_t n = pv__tftp_body_block(&t->body, t->next, t->pkt + 4);
-        if (n < 0) {
-            t_fail(t, 500, PV_TFTP_ENOTDEFINED, "file changed during transfer");
-            return;
-        }
-        pv_tftp_put_header(t->pkt, PV_TFTP_DATA, (uint16_t)t->next);
-        /* Half-open: a window of one, paid from the address's budget (t_may_send). */
-        ssize_t s = t_may_send(t, 4 + (size_t)n)
-                        ? send(t->fd, t->pkt, 4 + (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL)
-                        : 0;
-        if (s < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
-            t_wait_writable(t);
-            break;
-        }
-        t_advance(t, 1);
-    }
-    if (t->want_write && (t->next > end || (t->body.last && t->next > t->body.last))) {
-        t->want_write = false;
-        t_set_poll(t);
-    }
-    t->window_ns = uv_hrtime();
-    t_arm(t, t->rto.ms);
-}
-
-static void t_start_sending(pv__tftp_transfer *t)
-{
-    t->state = T_SENDING;
-    t->acked = 0;
-    t->next = 1;
-    t->karn = false;
-    t_send_window(t);
-}
-
-static void t_on_ack(pv__tftp_transfer *t, uint16_t block)
-{
-    if (t->state == T_OACK) {
-        if (block == 0) { /* RFC 2347: ACK 0 accepts the OACK */
-            t->retries = 0;
-            t_sample_rtt(t);
-            t_start_sending(t);
-        }
-        return;
-    }
-    if (t->state != T_SENDING)
-        return;
-    uint64_t seq = t->acked + (uint16_t)(block - (uint16_t)t->acked);
-    /* RFC 1123 §4.2.3.1: a duplicate ACK never triggers a send (Sorcerer's
-     * Apprentice); nor does an ACK for a block not sent yet. */
-    if (seq == t->acked || seq >= t->next)
-        return;
-    t_sample_rtt(t);
-    t->karn = false;
-    t->retries = 0;
-    t->acked = seq;
-    t->bytes = seq * t->blksize;
-    if (t->body.last != 0 && seq == t->body.last) {
-        t->bytes = (seq - 1) * t->blksize + t->body.last_len;
-        t_finish(t, 200, NULL);
-        return;
-    }
-    if (seq < t->next - 1) /* RFC 7440 §4: an ACK inside the window: rewind */
-        t->next = seq + 1;
-    t_send_window(t);
-}
+/* ---- read: sending windows: tftp_send.c ------------------------------ */
 
 /* ---- write: receiving blocks ------------------------------------------- */
 
@@ -446,14 +280,15 @@ static void t_on_data(pv__tftp_transfer *t, uint16_t block, pv_slice data)
         return;
     }
     if (data.len > t->blksize) {
-        t_fail(t, 400, PV_TFTP_EBADOP, "malformed request: block larger than blksize");
+        pv__tftp_t_fail(t, 400, PV_TFTP_EBADOP, "malformed request: block larger than blksize");
         return;
     }
     t->retries = 0;
     t->gap_acked = false;
     t->bytes += data.len;
     if (t->upload.len + data.len > t->server->limits.max_upload_bytes) {
-        t_fail(t, 413, PV_TFTP_EDISKFULL, "Disk full or allocation exceeded: upload too large");
+        pv__tftp_t_fail(t, 413, PV_TFTP_EDISKFULL,
+                        "Disk full or allocation exceeded: upload too large");
         return;
     }
     if (t->mode == PV_TFTP_MODE_NETASCII) {
@@ -475,10 +310,10 @@ static void t_on_data(pv__tftp_transfer *t, uint16_t block, pv_slice data)
     }
     if (++t->in_window >= t->windowsize) { /* RFC 7440: ACK the last block of a window */
         t->in_window = 0;
-        t_sample_rtt(t);
+        pv__tftp_t_sample_rtt(t);
         t_ack(t, seq);
     } else {
-        t_arm(t, t->rto.ms);
+        pv__tftp_t_arm(t, t->rto.ms);
     }
 }
 
@@ -493,7 +328,7 @@ static void t_on_packet(pv__tftp_transfer *t, const uint8_t *buf, size_t len)
     case PV_TFTP_ACK:
         if (!t->write) {
             t_prove(t);
-            t_on_ack(t, pkt.block);
+            pv__tftp_on_ack(t, pkt.block);
             return;
         }
         break;
@@ -505,23 +340,24 @@ static void t_on_packet(pv__tftp_transfer *t, const uint8_t *buf, size_t len)
         }
         break;
     case PV_TFTP_ERROR: /* the peer gave up (or refused our OACK) */
-        t_finish(t, 499, "peer sent ERROR");
+        pv__tftp_t_finish(t, 499, "peer sent ERROR");
         return;
     default:
         break;
     }
-    t_fail(t, 400, PV_TFTP_EBADOP, "malformed request: unexpected packet in this transfer");
+    pv__tftp_t_fail(t, 400, PV_TFTP_EBADOP,
+                    "malformed request: unexpected packet in this transfer");
 }
 
 void pv__tftp_transfer_on_poll(pv__tftp_transfer *t, int status, int events)
 {
     if (status < 0) {
         t->sock->failed = true;
-        t_finish(t, 500, "socket error");
+        pv__tftp_t_finish(t, 500, "socket error");
         return;
     }
     if ((events & UV_WRITABLE) && t->state == T_SENDING) {
-        t_send_window(t);
+        pv__tftp_send_window(t);
         if (t->state == T_CLOSED)
             return;
     }
@@ -539,7 +375,7 @@ void pv__tftp_transfer_on_poll(pv__tftp_transfer *t, int status, int events)
             continue;
         if (n < 0 && errno == ECONNREFUSED) { /* ICMP port unreachable: the peer is gone */
             t->sock->failed = true;
-            t_finish(t, 499, "peer unreachable");
+            pv__tftp_t_finish(t, 499, "peer unreachable");
             return;
         }
         if (n < 0)
@@ -562,7 +398,7 @@ static bool t_half_open_retry(pv__tftp_transfer *t)
     bool affordable = !t->answered || t->source->earned >= (double)t->first_len;
     if (++t->retries > t->server->limits.half_open_retries || !affordable) {
         pv_metrics_tftp_timeout();
-        t_finish(t, 408, "peer never answered");
+        pv__tftp_t_finish(t, 408, "peer never answered");
         return false;
     }
     t->karn = true;
@@ -574,7 +410,7 @@ static void t_send_first(pv__tftp_transfer *t, bool again)
 {
     if (t->state == T_SENDING) {
         t->next = t->acked + 1;
-        t_send_window(t);
+        pv__tftp_send_window(t);
     } else if (t->state == T_OACK || t->state == T_RECEIVING) {
         t_send_ctl(t, again);
     }
@@ -597,7 +433,7 @@ static void t_on_timer(uv_timer_t *handle)
         if (!t_backoff(t))
             return;
         t->next = t->acked + 1; /* RFC 7440 §4: resend the window after the last ACK */
-        t_send_window(t);
+        pv__tftp_send_window(t);
         return;
     case T_RECEIVING:
         if (!t_backoff(t))
@@ -634,7 +470,7 @@ static void t_begin_read(pv__tftp_transfer *t, const pv_response *resp)
     if (resp->body_kind == PV_BODY_FILE) {
         t->body.file = pv__tftp_file_get(t->server, pv_exchange_take_fd(&t->ex));
         if (t->body.file == NULL) {
-            t_fail(t, 500, PV_TFTP_ENOTDEFINED, "cannot read file");
+            pv__tftp_t_fail(t, 500, PV_TFTP_ENOTDEFINED, "cannot read file");
             return;
         }
         t->body.size = (uint64_t)t->body.file->size;
@@ -649,7 +485,7 @@ static void t_begin_read(pv__tftp_transfer *t, const pv_response *resp)
         t->state = T_OACK;
         t_send_ctl(t, false);
     } else {
-        t_start_sending(t);
+        pv__tftp_start_sending(t);
     }
 }
 
@@ -664,7 +500,7 @@ static void t_answered(pv_exchange *ex)
     if (resp->message)
         reason = resp->message;
     if (status < 200 || status > 299) {
-        t_fail(t, status, pv_tftp_error_for_status(status, NULL), reason);
+        pv__tftp_t_fail(t, status, pv_tftp_error_for_status(status, NULL), reason);
         return;
     }
     if (t->write) {
@@ -672,7 +508,7 @@ static void t_answered(pv_exchange *ex)
         t_end(t, status, NULL);
         t->state = T_DALLY;
         t_ack(t, t->expected - 1);
-        t_arm(t, t->rto.ms);
+        pv__tftp_t_arm(t, t->rto.ms);
         return;
     }
     t_begin_read(t, resp);
@@ -714,7 +550,7 @@ const char *pv__tftp_transfer_path(const pv__tftp_transfer *t)
 
 void pv__tftp_transfer_evict(pv__tftp_transfer *t)
 {
-    t_finish(t, 503, "half-open transfers over budget");
+    pv__tftp_t_finish(t, 503, "half-open transfers over budget");
 }
 
 int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
@@ -775,11 +611,11 @@ int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
     server->half_open_newest = t;
     server->half_open++;
     pv_metrics_open(PV_PROTO_TFTP, 1);
-    t_set_poll(t);
+    pv__tftp_t_set_poll(t);
 
     pv_error opt_err;
     if (pv_tftp_parse_requested(pkt, &t->opt, &opt_err) < 0) { /* RFC 2347: ERROR 8 */
-        t_fail(t, 400, PV_TFTP_EOPTNEG, opt_err.msg);
+        pv__tftp_t_fail(t, 400, PV_TFTP_EOPTNEG, opt_err.msg);
         return 0;
     }
     if (!t->write) {
@@ -789,7 +625,8 @@ int pv__tftp_transfer_start(pv_tftp_server *server, const pv_tftp_packet *pkt,
     }
     /* RFC 2349: a WRQ announces its size; refuse early what we will not keep. */
     if (t->opt.has_tsize && t->opt.tsize > server->limits.max_upload_bytes) {
-        t_fail(t, 413, PV_TFTP_EDISKFULL, "Disk full or allocation exceeded: upload too large");
+        pv__tftp_t_fail(t, 413, PV_TFTP_EDISKFULL,
+                        "Disk full or allocation exceeded: upload too large");
         return 0;
     }
     t->state = T_RECEIVING;

@@ -194,16 +194,10 @@ void pv__api_actions_bulk(pv__api_ctx *ctx)
 
 /* ---- ?notify=1 on an account change: the devices whose profile changed ---- */
 
-pv_push_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id, size_t limit)
+pv_push_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id)
 {
     pv_push p = push_of(ctx);
-    return pv_push_renders_take(&p, account_id, limit);
-}
-
-void pv__api_renders_compare(pv__api_ctx *ctx, const pv_push_renders *before, pv__api_reach *out)
-{
-    pv_push p = push_of(ctx);
-    pv_push_renders_compare(&p, before, out);
+    return pv_push_renders_take(&p, account_id);
 }
 
 json_t *pv__api_notify_changed(pv__api_ctx *ctx, pv_push_renders *before, const char *subject)

@@ -163,20 +163,12 @@ void pv__api_job_get(pv__api_ctx *ctx);
 void pv__api_jobs_list(pv__api_ctx *ctx);
 void pv__api_job_devices(pv__api_ctx *ctx);
 void pv__api_device_actions_list(pv__api_ctx *ctx);
-/* ?notify=1 (spec 5.5): the plain renders of an account's devices (0: every device) before a
- * change, then after it a resync job for exactly the devices whose render changed: the job's
+/* ?notify=1 (spec 5.5): the plain renders of every device of an account before a change, then after it a resync job for exactly the devices whose render changed: the job's
  * JSON (its error when it could not start), or JSON null when none changed. Takes before. */
 struct pv_push_renders; /* server/push.h: free with pv_push_renders_free */
-struct pv_push_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id, size_t limit);
+struct pv_push_renders *pv__api_renders_take(pv__api_ctx *ctx, int64_t account_id);
 json_t *pv__api_notify_changed(pv__api_ctx *ctx, struct pv_push_renders *before,
                                const char *subject);
-/* What a change made in the open transaction does to the devices of before (issue 13: "N
- * devices change, M would fail to render (first: MAC, reason)"): pv_push_renders_compare with
- * the request's store and policy. */
-struct pv_push_reach;
-typedef struct pv_push_reach pv__api_reach;
-void pv__api_renders_compare(pv__api_ctx *ctx, const struct pv_push_renders *before,
-                             pv__api_reach *out);
 /* Stores finished NOTIFY outcomes of job (the notifier's recorder, via api.c). */
 struct pv_notify_result;
 void pv__api_notify_record(pv_store *store, uint64_t job, const struct pv_notify_result *r,

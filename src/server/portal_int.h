@@ -88,6 +88,8 @@ bool pv__portal_account_route(pv__portal_req *r);
 bool pv__portal_own_device(pv__portal_req *r, const char *mac_text, pv_store_device *d);
 /* A time in UTC (<time>), or "never" for 0. */
 void pv__portal_when(pv_buf *out, const pv__portal_req *r, int64_t t);
+/* The same time as plain text ("2026-12-08 00:53 UTC") into text; returns text. */
+const char *pv__portal_when_text(int64_t t, char *text, size_t size);
 
 /* portal_push.c: "resync my phone" and the NOTIFY after a settings change (docs/portal.md). */
 /* POST /phones/{mac}/resync (mac) and POST /resync (mac NULL: every phone of the account). */
@@ -106,9 +108,10 @@ void pv__portal_push_json(pv__portal_req *r, const char *mac);
 /* Before a settings change: the renders of the account's phones (NULL when [sip] is off). */
 struct pv_push_renders *pv__portal_renders_take(pv__portal_req *r);
 /* After it committed: a resync job for exactly the phones whose render changed; how many
- * were asked (0 when none changed or [sip] is off). Takes before. */
+ * were asked now (0 when none changed or [sip] is off), and in *later how many will be within
+ * a minute (asked less than one ago: portal_push.c). Takes before. */
 size_t pv__portal_notify_changed(pv__portal_req *r, struct pv_push_renders *before,
-                                 const char *account);
+                                 const char *account, size_t *later);
 /* console.c (its pages: console_int.h): the console's logged-in routes (false: none of them), and
  * the admin API reached with the session's login and role (docs/console.md). */
 bool pv__console_route(pv__portal_req *r);

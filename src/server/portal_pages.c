@@ -35,11 +35,17 @@ void pv__portal_when(pv_buf *out, const pv__portal_req *r, int64_t t)
         return;
     }
     char text[32];
+    pv_buf_appendf(out, "<time datetime=\"%lld\">%s</time>", (long long)t,
+                   pv__portal_when_text(t, text, sizeof text));
+}
+
+const char *pv__portal_when_text(int64_t t, char *text, size_t size)
+{
     time_t tt = (time_t)t;
     struct tm tm;
     gmtime_r(&tt, &tm);
-    strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
-    pv_buf_appendf(out, "<time datetime=\"%lld\">%s</time>", (long long)t, text);
+    strftime(text, size, "%Y-%m-%d %H:%M UTC", &tm);
+    return text;
 }
 
 /* "state_MFG-RESET" ...: the four states of spec 12.2, explained in the page's language. */
@@ -459,7 +465,7 @@ static void save_settings(pv__portal_req *r)
     pv_error err = {""};
     int rc = 0;
     pv_push_renders *before = ok ? pv__portal_renders_take(r) : NULL; /* spec 5.5 */
-    size_t notified = 0;
+    size_t notified = 0, later = 0;
     if (ok) {
         char *text = json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS);
         free(a.settings);
@@ -484,14 +490,14 @@ static void save_settings(pv__portal_req *r)
         }
         ok = rc == 0;
         if (ok)
-            notified = pv__portal_notify_changed(r, before, a.name);
+            notified = pv__portal_notify_changed(r, before, a.name, &later);
         else
             pv_push_renders_free(before);
     }
     json_decref(settings);
     pv_store_account_free(&a);
-    char next[64];
-    snprintf(next, sizeof next, "/account?saved=1&notified=%zu", notified);
+    char next[80];
+    snprintf(next, sizeof next, "/account?saved=1&notified=%zu&later=%zu", notified, later);
     if (ok)
         pv__portal_redirect(r, r->portal->notifier != NULL ? next : "/account?saved=1");
     else

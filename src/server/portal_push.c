@@ -7,6 +7,11 @@
  * actor). A phone is asked at most once per RESYNC_WINDOW seconds from here
  * (a customer's job for it in the last minute refuses the next), so a customer
  * cannot keep their phone resyncing; the operator's actions are not limited.
+ * A settings save is never refused for it, and its change must still reach the
+ * phone: a phone asked within the window gets one NOTIFY delayed by the window,
+ * and while that one waits, later saves add nothing (the phone fetches the
+ * newest profile when it comes) — so saving in a loop costs a phone at most
+ * about one NOTIFY a minute.
  * Everything goes through the session's account: another account's phone
  * answers 404 (pv__portal_own_device).
  */
@@ -129,6 +134,7 @@ void pv__portal_account_notice(pv_buf *out, const pv__portal_req *r)
         pv_buf_append_str(out, "<p class=\"notice\" role=\"status\" id=\"saved\">");
         pv__portal_text(out, r, strcmp(saved, "1") == 0 ? "settings_saved" : "phone_unbound");
         push_count(out, r, "notified", "phones_notified"); /* asked to resync */
+        push_count(out, r, "later", "phones_notified_later"); /* asked within the minute */
         pv_buf_append_str(out, "</p>\n");
     } else if (pv_form_get(r->req->query, "resync", saved, sizeof saved)) {
         pv_buf_append_str(out, "<p class=\"notice\" role=\"status\" id=\"resync-sent\">");
@@ -146,8 +152,12 @@ void pv__portal_push_json(pv__portal_req *r, const char *mac)
     pv_store_notify_outcome o;
     char key[40];
     last_outcome(r, d.mac, &o);
-    json_t *j = json_pack("{s:s, s:s}", "state", o.job_id ? o.outcome : "none", "label",
-                          pv__portal_t(r, outcome_key(&o, key, sizeof key)));
+    /* the label the page shows on load: the outcome, and when it came */
+    char label[256], when[32];
+    snprintf(label, sizeof label, "%s%s%s", pv__portal_t(r, outcome_key(&o, key, sizeof key)),
+             o.finished_at != 0 ? " — " : "",
+             o.finished_at != 0 ? pv__portal_when_text(o.finished_at, when, sizeof when) : "");
+    json_t *j = json_pack("{s:s, s:s}", "state", o.job_id ? o.outcome : "none", "label", label);
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     pv__portal_json(r, 200, s);
@@ -155,31 +165,45 @@ void pv__portal_push_json(pv__portal_req *r, const char *mac)
     pv_store_device_free(&d);
 }
 
-/* Whether this phone may be asked now from the portal: no customer's NOTIFY job for it in the
- * last RESYNC_WINDOW seconds (the jobs are the record: a sliding minute, not a clock one). */
-static bool within_limit(pv__portal_req *r, const char *mac)
+/* How a customer may ask this phone now, from its newest jobs (an operator's may be among
+ * them; the jobs are the record: a sliding minute, not a clock one). */
+typedef enum {
+    ASK_NOW,     /* no customer's job for it in the last RESYNC_WINDOW seconds */
+    ASK_LATER,   /* one within it: a resync waits for the window's end */
+    ASK_WAITING, /* that later one is already waiting: nothing to add */
+} customer_ask;
+
+static customer_ask customer_window(pv__portal_req *r, const char *mac)
 {
-    pv_store_page page = {.limit = 8}; /* its newest jobs: an operator's may be among them */
+    pv_store_page page = {.limit = 8};
     pv_store_notify_outcome *rows = NULL;
-    size_t n = 0;
+    size_t n = 0, recent = 0;
     pv_error err = {""};
-    bool ok = true;
+    bool newest_pending = false;
     if (pv_store_notify_outcome_list(r->portal->store, 0, mac, &page, &rows, &n, &err) != 0)
         pv_logf(PV_LOG_ERROR, "portal.resync_limit_failed", "error=\"%s\"", err.msg);
-    for (size_t i = 0; i < n && ok; i++) {
+    for (size_t i = 0; i < n; i++) { /* newest first */
         pv_store_notify_job j;
-        ok = pv_store_notify_job_get(r->portal->store, rows[i].job_id, &j, &err) != 0 ||
-             strncmp(j.actor, "login:", 6) != 0 || j.created_at <= r->now - RESYNC_WINDOW;
+        if (pv_store_notify_job_get(r->portal->store, rows[i].job_id, &j, &err) != 0 ||
+            strncmp(j.actor, "login:", 6) != 0 || j.created_at <= r->now - RESYNC_WINDOW)
+            continue;
+        if (recent++ == 0)
+            newest_pending = strcmp(rows[i].outcome, "pending") == 0;
     }
     free(rows);
-    return ok;
+    /* Within a window only the first job is sent at once; a second is the delayed one, so a
+     * pending newest among two is waiting still (a pending first may already have made the
+     * phone fetch, before this save: it does not count). */
+    if (recent == 0)
+        return ASK_NOW;
+    return recent >= 2 && newest_pending ? ASK_WAITING : ASK_LATER;
 }
 
 /* Adds one phone of the account to sel when its limit allows; *limited counts those it did not. */
 static void select_phone(pv__portal_req *r, const pv_push *p, const pv_store_device *d,
                          pv_push_selection *sel, size_t *limited)
 {
-    if (!within_limit(r, d->mac)) {
+    if (customer_window(r, d->mac) != ASK_NOW) {
         (*limited)++;
         return;
     }
@@ -261,26 +285,53 @@ pv_push_renders *pv__portal_renders_take(pv__portal_req *r)
         return NULL;
     char actor[96];
     pv_push p = push_of(r, actor, sizeof actor);
-    return pv_push_renders_take(&p, r->ses.login.account_id, 0);
+    return pv_push_renders_take(&p, r->ses.login.account_id);
 }
 
-size_t pv__portal_notify_changed(pv__portal_req *r, pv_push_renders *before, const char *account)
+/* Starts a resync job for sel's targets (delay_ms 0: the notifier's defaults); 0 when it
+ * could not (logged: the save stands, the phones pick it up at their next resync). */
+static size_t notify_job(pv__portal_req *r, const pv_push *p, const pv_push_selection *sel,
+                         const char *account, unsigned delay_ms)
 {
+    if (sel->n == 0)
+        return 0;
+    pv_notify_job_options o = {.delay_ms = delay_ms};
+    pv_store_notify_job job;
+    pv_error err = {""};
+    if (pv_push_start(p, "resync", account, sel, delay_ms ? &o : NULL, &job, &err) != 0) {
+        pv_logf(PV_LOG_ERROR, "portal.notify_failed", "login=%s error=\"%s\"", r->ses.login.name,
+                err.msg);
+        return 0;
+    }
+    return sel->n;
+}
+
+size_t pv__portal_notify_changed(pv__portal_req *r, pv_push_renders *before, const char *account,
+                                 size_t *later)
+{
+    *later = 0;
     if (before == NULL)
         return 0;
     char actor[96];
     pv_push p = push_of(r, actor, sizeof actor);
-    pv_push_selection sel;
-    pv_push_selection_init(&sel);
-    pv_push_changed(&p, before, &sel); /* spec 5.5: exactly the phones whose profile changed */
-    size_t n = sel.n;
-    pv_store_notify_job job;
-    pv_error err = {""};
-    if (n > 0 && pv_push_start(&p, "resync", account, &sel, NULL, &job, &err) != 0) {
-        pv_logf(PV_LOG_ERROR, "portal.notify_failed", "login=%s error=\"%s\"", r->ses.login.name,
-                err.msg);
-        n = 0; /* saved; the phones pick it up at their next resync */
+    pv_push_selection changed, now, delayed;
+    pv_push_selection_init(&changed);
+    pv_push_selection_init(&now);
+    pv_push_selection_init(&delayed);
+    pv_push_changed(&p, before, &changed); /* spec 5.5: exactly the phones whose profile changed */
+    for (size_t i = 0; i < changed.n; i++) {
+        customer_ask ask = customer_window(r, changed.t[i].mac);
+        if (ask == ASK_WAITING) {
+            (*later)++;
+            continue;
+        }
+        pv_push_selection *to = ask == ASK_NOW ? &now : &delayed;
+        pv_push_selection_add(to, &changed.t[i]);
     }
-    pv_push_selection_free(&sel);
+    size_t n = notify_job(r, &p, &now, account, 0);
+    *later += notify_job(r, &p, &delayed, account, RESYNC_WINDOW * 1000u);
+    pv_push_selection_free(&changed);
+    pv_push_selection_free(&now);
+    pv_push_selection_free(&delayed);
     return n;
 }

@@ -31,6 +31,20 @@ void pv_push_selection_free(pv_push_selection *sel)
     *sel = (pv_push_selection){0};
 }
 
+pv_notify_target *pv_push_selection_add(pv_push_selection *sel, const pv_notify_target *t)
+{
+    if (sel->n == sel->cap) {
+        sel->cap = sel->cap ? sel->cap * 2 : 16;
+        sel->t = pv_reallocarray(sel->t, sel->cap, sizeof *sel->t);
+    }
+    pv_notify_target *added = &sel->t[sel->n++];
+    if (t != NULL)
+        *added = *t;
+    else
+        memset(added, 0, sizeof *added);
+    return added;
+}
+
 /* The account's settings.sip_delivery: how its phones are reached. */
 static pv_notify_via account_via(const pv_push *p, int64_t account_id)
 {
@@ -70,12 +84,7 @@ bool pv_push_add_device(const pv_push *p, const pv_store_device *dev, pv_push_se
         pv_params_free(&prm);
         return false;
     }
-    if (sel->n == sel->cap) {
-        sel->cap = sel->cap ? sel->cap * 2 : 16;
-        sel->t = pv_reallocarray(sel->t, sel->cap, sizeof *sel->t);
-    }
-    pv_notify_target *t = &sel->t[sel->n++];
-    memset(t, 0, sizeof *t);
+    pv_notify_target *t = pv_push_selection_add(sel, NULL);
     memcpy(t->mac, dev->mac, sizeof t->mac);
     const char *pwd = pv_params_value(&prm, "Password_1_");
     snprintf(t->user, sizeof t->user, "%s", user);
@@ -142,7 +151,6 @@ int pv_push_start(const pv_push *p, const char *action, const char *subject,
 /* ---- renders before and after a change ---- */
 
 struct pv_push_renders {
-    bool partial; /* stopped at the limit */
     size_t n;
     char (*mac)[13];
     char (*hash)[65];
@@ -164,7 +172,7 @@ static void render_hash(const pv_push *p, const char *mac, char out[65], pv_erro
     pv_render_output_free(&r);
 }
 
-pv_push_renders *pv_push_renders_take(const pv_push *p, int64_t account_id, size_t limit)
+pv_push_renders *pv_push_renders_take(const pv_push *p, int64_t account_id)
 {
     pv_push_renders *r = pv_calloc(1, sizeof *r);
     size_t cap = 0;
@@ -175,11 +183,7 @@ pv_push_renders *pv_push_renders_take(const pv_push *p, int64_t account_id, size
         size_t n = 0;
         if (pv_store_device_list(p->store, account_id, &page, &rows, &n, &err) != 0)
             break;
-        for (size_t i = 0; i < n && !r->partial; i++) {
-            if (limit != 0 && r->n == limit) {
-                r->partial = true;
-                break;
-            }
+        for (size_t i = 0; i < n; i++) {
             if (r->n == cap) {
                 cap = cap ? cap * 2 : 64;
                 r->mac = pv_reallocarray(r->mac, cap, sizeof *r->mac);
@@ -190,7 +194,7 @@ pv_push_renders *pv_push_renders_take(const pv_push *p, int64_t account_id, size
             r->n++;
         }
         pv_store_devices_free(rows, n);
-    } while (page.after[0] != '\0' && !r->partial);
+    } while (page.after[0] != '\0');
     return r;
 }
 
@@ -201,22 +205,6 @@ void pv_push_renders_free(pv_push_renders *r)
     free(r->mac);
     free(r->hash);
     free(r);
-}
-
-void pv_push_renders_compare(const pv_push *p, const pv_push_renders *before, pv_push_reach *out)
-{
-    memset(out, 0, sizeof *out);
-    out->partial = before->partial;
-    for (size_t i = 0; i < before->n; i++) {
-        char now[65];
-        pv_error why = {""};
-        render_hash(p, before->mac[i], now, &why);
-        out->devices++;
-        if (now[0] == '\0' && before->hash[i][0] != '\0' && out->failed++ == 0)
-            snprintf(out->first, sizeof out->first, "%s, %s", before->mac[i], why.msg);
-        else if (now[0] != '\0' && strcmp(now, before->hash[i]) != 0)
-            out->changed++;
-    }
 }
 
 void pv_push_changed(const pv_push *p, pv_push_renders *before, pv_push_selection *sel)

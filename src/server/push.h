@@ -49,6 +49,8 @@ typedef struct pv_push_selection {
 
 void pv_push_selection_init(pv_push_selection *sel);
 void pv_push_selection_free(pv_push_selection *sel);
+/* Adds a copy of t (NULL: a zeroed target) to sel; returns it. */
+pv_notify_target *pv_push_selection_add(pv_push_selection *sel, const pv_notify_target *t);
 /* Adds dev's line 1 as a target (true), or to sel->skipped with the reason (false). */
 bool pv_push_add_device(const pv_push *p, const pv_store_device *dev, pv_push_selection *sel);
 
@@ -61,21 +63,11 @@ int pv_push_start(const pv_push *p, const char *action, const char *subject,
                   pv_store_notify_job *job, pv_error *err);
 
 typedef struct pv_push_renders pv_push_renders;
-/* Each device of account_id with the hash of its render now: at most limit of them in MAC
- * order (0: every device; a write's check is bounded, a resync of what changed is not). */
-pv_push_renders *pv_push_renders_take(const pv_push *p, int64_t account_id, size_t limit);
+/* Each device of account_id with the hash of its render now, in MAC order. */
+pv_push_renders *pv_push_renders_take(const pv_push *p, int64_t account_id);
 /* Adds to sel the devices of before whose render changed since; frees before. */
 void pv_push_changed(const pv_push *p, pv_push_renders *before, pv_push_selection *sel);
 void pv_push_renders_free(pv_push_renders *r);
-/* What a change (made in the caller's open transaction) does to the devices of before, each
- * rendered again: changed counts those whose render differs; failed those that rendered before
- * and fail now (a device already failing does not hold up the edit that may fix it). */
-typedef struct pv_push_reach {
-    size_t devices, changed, failed;
-    bool partial; /* before stopped at its limit: the account has more devices */
-    char first[320]; /* the first newly failing device: "<mac>, <reason>" */
-} pv_push_reach;
-void pv_push_renders_compare(const pv_push *p, const pv_push_renders *before, pv_push_reach *out);
 
 /* The server's check-sync NOTIFY once a phone completed its binding (SEC-PRV-1 → 2; docs/
  * provisioning.md "After a binding"): one job for macs, its first NOTIFY after

@@ -15,11 +15,11 @@
  * keeps the day it falls on, seen_day, indexed with mac (docs/store.md "Last
  * seen"). A range of last seen is a range of days there and an exact check on
  * the rows read. The range's devices are not in MAC order in that index, so
- * they are sorted; the search does that only when they are few (at most
- * PV_STORE_SEEN_LED of them), and otherwise walks the MAC order (or another
- * filter's index) and checks last seen on each row, where many matches mean a
- * page fills soon. PostgreSQL's planner makes that choice itself from its
- * statistics; SQLite, which plans a statement once for any value, is told.
+ * they are sorted; the search does that only when they are few, and
+ * otherwise walks the MAC order (or another filter's index) and checks last
+ * seen on each row, where many matches mean a page fills soon. PostgreSQL's
+ * planner makes that choice itself from its statistics; SQLite, which plans a
+ * statement once for any value, is told (store_device_search.c, seen_sql).
  *
  * The dashboard's counts by state, model and firmware are kept by the store
  * as devices change (triggers, schema step 8), not counted per read.
@@ -45,7 +45,7 @@ typedef struct pv_store_device_query {
 } pv_store_device_query;
 
 /* The most devices a last-seen range may hold for a search to read them all from the
- * seen_day index and sort them (SQLite; see above). */
+ * seen_day index and sort them (SQLite; see above): bounds a search with another filter. */
 #define PV_STORE_SEEN_LED 10000
 /* The bound in use: PV_STORE_SEEN_LED, set otherwise only by the tests and bench/search_store
  * to take each way on a small store (read-only once the server runs). */
@@ -78,6 +78,36 @@ int pv_store_device_counts(pv_store *s, pv_store_device_by by, size_t limit,
 /* Adds the changes the triggers appended to the kept counts and removes them, in one
  * transaction (pv_store_device_counts does it when they pile up). */
 int pv_store_device_counts_fold(pv_store *s, pv_error *err);
+
+/*
+ * The devices a parameter write reaches, grouped by what a placeholder can read of them
+ * (server/render.c's fields: the MAC, the serial, the model, the account) — whether a
+ * value's placeholders fill depends on the account and on whether the device has a serial
+ * and a model, never on the MAC or on their text, so one device per group answers for its
+ * group (issue 13: "every edit validated against the devices it reaches", at a million
+ * devices in one pass of GROUP BY instead of a render per device). first_mac is the group's
+ * lowest MAC, the one a refusal names.
+ */
+typedef struct pv_store_device_group {
+    int64_t account_id; /* 0: none */
+    char *model;        /* pv_store_account_groups only: the model (NULL: none) */
+    bool has_serial, has_model;
+    bool layered;       /* pv_store_account_groups: one device with a device layer */
+    char first_mac[13];
+    int64_t devices;
+} pv_store_device_group;
+
+/* The devices of scope ("global", "model:M", "account:N", "device:MAC") by account and by
+ * whether they have a serial and a model. */
+int pv_store_scope_groups(pv_store *s, const char *scope, pv_store_device_group **out, size_t *n,
+                          pv_error *err);
+/* The devices of one account for a check of its settings: those without a device layer by
+ * model and by whether they have a serial (their layers are the same: global, the model's,
+ * the account's), then each device that has a device layer on its own (layered, devices 1),
+ * in MAC order. */
+int pv_store_account_groups(pv_store *s, int64_t account_id, pv_store_device_group **out,
+                            size_t *n, pv_error *err);
+void pv_store_device_groups_free(pv_store_device_group *g, size_t n);
 
 /* How many devices a parameter scope reaches ("global", "model:M", "account:N",
  * "device:MAC"): what a change of that scope's set re-renders. */

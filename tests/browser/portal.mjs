@@ -85,6 +85,8 @@ try {
   check(await page.evaluate(() => window.__notReloaded === true), "the outcome shown without a reload");
   const pushText = await page.textContent("#push-status");
   check(pushText.includes("accepted"), `the page says the phone accepted it (${pushText})`);
+  check(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/.test(pushText),
+        `the script's update says when, as the loaded page does (${pushText})`);
   check((await page.textContent("main")).includes("once a minute"), "the page says how often");
   await axe(page, "phone-resync-en");
   await shot(page, "14-phone-resync-en");

@@ -5,6 +5,7 @@
  * to the same bytes.
  */
 #include "core/gzip.h"
+#include "fuzz_reads.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,9 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     int src = 0;
     for (size_t off = 0; off < size && src == 0;) {
-        size_t piece = 1 + (data[off] & 63);
-        if (piece > size - off)
-            piece = size - off;
+        size_t piece = pv_fuzz_piece_at(data, size, off, 63);
         src = pv_gzip_update(ctx, data + off, piece, &streamed, NULL);
         off += piece;
     }

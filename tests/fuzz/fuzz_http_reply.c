@@ -2,9 +2,10 @@
  * Fuzz target for the fleet fetcher's response parser (net/http_reply.h):
  * arbitrary bytes in pieces of varying size, as reads from a socket deliver
  * them (fuzz_reads.h), then the end of the connection; its headers are
- * collected by net/http_headers.h, as the request parser's are (fuzz_http.c). Limits are small so that the bounds
- * are reached: nothing kept may exceed them, and a finished parse is either a
- * final status with its body or a stated error.
+ * collected by net/http_headers.h, as the request parser's are (fuzz_http.c).
+ * Limits are small so that the bounds are reached: nothing kept may exceed
+ * them, and a finished parse is either a final status with its body or a
+ * stated error.
  */
 #include "core/error.h"
 #include "fuzz_reads.h"

@@ -1,8 +1,12 @@
 /*
- * fuzz_reads.h — a fuzz input read as a socket delivers it, for the targets of
- * parsers fed by reads (fuzz_http.c, fuzz_http_reply.c): the first byte
- * chooses the size of every read (1 to max bytes), the rest is the bytes, so
- * that the fuzzer reaches a parser's state across piece boundaries too.
+ * fuzz_reads.h — a fuzz input fed in pieces, so that the fuzzer reaches a
+ * parser's or a stream's state across piece boundaries too. Two ways:
+ *  - as a socket delivers it, for parsers fed by reads (fuzz_http.c,
+ *    fuzz_http_reply.c): the first byte chooses the size of every read (1 to
+ *    max bytes), the rest is the bytes (pv_fuzz_reads);
+ *  - for streaming decoders checked against their one-shot form (fuzz_gzip.c,
+ *    fuzz_rfc8188.c, fuzz_salted.c): the whole input is the stream, and the
+ *    byte where each piece starts chooses its size (pv_fuzz_piece_at).
  */
 #ifndef PV_FUZZ_READS_H
 #define PV_FUZZ_READS_H
@@ -40,6 +44,15 @@ static inline void pv_fuzz_reads_took(pv_fuzz_reads *r, size_t used)
 {
     r->p += used;
     r->left -= used;
+}
+
+/* The piece of data (size bytes) starting at off: 1 to mask + 1 bytes as the byte at off
+ * says, cut at the end. */
+static inline size_t pv_fuzz_piece_at(const uint8_t *data, size_t size, size_t off,
+                                      unsigned mask)
+{
+    size_t piece = 1 + (data[off] & mask);
+    return piece > size - off ? size - off : piece;
 }
 
 #endif

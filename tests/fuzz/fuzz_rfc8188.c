@@ -7,6 +7,7 @@
  */
 #include "core/rfc8188.h"
 #include "core/sniff.h"
+#include "fuzz_reads.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,9 +33,7 @@ static void check(const uint8_t *data, size_t size, pv_slice ikm)
         abort();
     int src = 0;
     for (size_t off = 0; off < size && src == 0;) {
-        size_t piece = 1 + (data[off] & 31);
-        if (piece > size - off)
-            piece = size - off;
+        size_t piece = pv_fuzz_piece_at(data, size, off, 31);
         src = pv_rfc8188_update(ctx, data + off, piece, &streamed, NULL);
         off += piece;
     }

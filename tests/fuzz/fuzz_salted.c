@@ -7,6 +7,7 @@
  */
 #include "core/salted.h"
 #include "core/sniff.h"
+#include "fuzz_reads.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,9 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         int src = 0;
         for (size_t off = 0; off < size && src == 0;) {
-            size_t piece = 1 + (data[off] & 15);
-            if (piece > size - off)
-                piece = size - off;
+            size_t piece = pv_fuzz_piece_at(data, size, off, 15);
             size_t before = streamed.len;
             src = pv_salted_update(ctx, data + off, piece, &streamed, NULL);
             if (streamed.len - before > piece + 32)

@@ -24,12 +24,7 @@ serve_start serve --data-dir "$D" --tftp off --workers 2 --provisioning-render-r
 export PROVISOR_DATA="$D" PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
 export PROVISOR_TOKEN=$(grep -A1 '^Admin token' "$T/serve.out" | tail -1 | tr -d ' ')
 
-expect_status 0 "$PV_BIN" fleet certs --count $N --out "$T/certs" --mix mpp \
-  --ca-cert "$D/manufacturer/demo-ca.pem" --ca-key "$D/manufacturer/demo-ca.key"
-expect_status 0 "$PV_BIN" account create office
-{ echo "MAC,model,account"; for i in $(seq 0 $((N - 1))); do
-  printf '00562b%06x,CP-8841-3PCC,office\n' "$i"; done; } >"$T/devices.csv"
-expect_status 0 "$PV_BIN" device import "$T/devices.csv"
+fleet_phones $N office CP-8841-3PCC
 
 # in-house: /$PSN.xml, then /$MA.xml with the certificate (SEC-PRV-1), then the profile
 expect_status 0 "$PV_BIN" fleet run --scenario in-house --phones $N --mix mpp \

@@ -30,13 +30,7 @@ start_server() {
     --provisioning-rollout-interval-ms 300 --provisioning-random-delay-s 1
   export PROVISOR_DATA="$D" PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
   export PROVISOR_TOKEN=$(grep -A1 '^Admin token' "$T/serve-$1.out" | tail -1 | tr -d ' ')
-  rm -rf "$T/certs"
-  expect_status 0 "$PV_BIN" fleet certs --count $N --out "$T/certs" --mix mpp \
-    --ca-cert "$D/manufacturer/demo-ca.pem" --ca-key "$D/manufacturer/demo-ca.key"
-  expect_status 0 "$PV_BIN" account create acme
-  { echo "MAC,model,account"; for i in $(seq 0 $((N - 1))); do
-    printf '00562b%06x,%s,acme\n' "$i" "$MODEL"; done; } >"$T/devices.csv"
-  expect_status 0 "$PV_BIN" device import "$T/devices.csv"
+  fleet_phones $N acme $MODEL
   # the server's schedule: a resync every 4 s, so that admitted phones see their rule soon
   expect_status 0 "$PV_BIN" params set global Resync_Periodic=4
   # health from the phones' own word: status reports carry Last_Upgrade_Result and Call_State

@@ -112,3 +112,18 @@ browser_ready() {
   [ -d "$B/node_modules/playwright-core" ] && [ -d "$B/node_modules/axe-core" ] ||
     fail "tests/browser/node_modules missing: run scripts/deps.sh (npm ci in tests/browser)"
 }
+
+# fleet_phones N ACCOUNT MODEL — the provider's order for N multiplatform phones as
+# `provisor fleet --mix mpp` numbers them (MAC 00562b000000 up): their factory certificates from
+# the data directory $D's demo manufacturer CA in $T/certs, the account, and the devices
+# imported into it with the CLI (PROVISOR_DATA, _ADMIN_URL and _TOKEN exported by the caller).
+fleet_phones() {
+  local n=$1 account=$2 model=$3
+  rm -rf "$T/certs"
+  expect_status 0 "$PV_BIN" fleet certs --count "$n" --out "$T/certs" --mix mpp \
+    --ca-cert "$D/manufacturer/demo-ca.pem" --ca-key "$D/manufacturer/demo-ca.key"
+  expect_status 0 "$PV_BIN" account create "$account"
+  { echo "MAC,model,account"; for i in $(seq 0 $((n - 1))); do
+    printf '00562b%06x,%s,%s\n' "$i" "$model" "$account"; done; } >"$T/devices.csv"
+  expect_status 0 "$PV_BIN" device import "$T/devices.csv"
+}

@@ -5,8 +5,9 @@
  * TFTP servers, a listener that never answers, and a closed port. Checks
  * statuses, headers, bodies, bounds, error classes, client certificates,
  * uploads and the connection accounting the fleet relies on.
- * Covers src/net/fetch.c, fetch_curl.c, fetch_native.c, fetch_tftp.c (the native engine's
- * tftp:// transfers) and tls_cred.c (the credentials the native engine parses once).
+ * Covers src/net/fetch.c, fetch_curl.c, fetch_native.c, fetch_native_conn.c, fetch_tftp.c (the
+ * native engine's tftp:// transfers) and tls_cred.c (the credentials the native engine parses
+ * once).
  */
 #include "http_test_env.h"
 

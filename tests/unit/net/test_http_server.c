@@ -3,7 +3,8 @@
  * files byte-identical, keep-alive, pipelining, Range and conditional
  * requests, HEAD, bodies, limits, slow and vanishing clients, drain, fd leaks.
  */
-/* Covers src/net/http_server.c and http_conn.c. */
+/* Covers src/net/http_server.c, http_conn.c and http_conn_answer.c (heads, memory and file
+ * bodies). */
 #include "http_test_env.h"
 
 static pv_http_server *g_plain;  /* default limits */

@@ -209,6 +209,73 @@ static void last_seen_ranges_page_through_their_devices(void **state)
     pv_store_devices_free(all, total);
 }
 
+/* The groups a write's check reads (pv_store_scope_groups, pv_store_account_groups): every
+ * device of the scope in exactly one group, each group's devices alike in account, serial and
+ * model presence, its first MAC the lowest; a device with its own layer apart. */
+static void scope_groups_cover_every_device(void **state)
+{
+    pv_store *s = S(state);
+    int64_t acct[2];
+    seed(s, acct);
+    pv_store_device d = {.mac = "0004f2ffff01", .account_id = acct[0]}; /* no serial, no model */
+    assert_ok(pv_store_device_create(s, &d, 100, e));
+    pv_store_device *all = NULL;
+    size_t total = all_devices(s, &all);
+    const char *scopes[] = {"global", "model:SPA504G", NULL, "device:0004f2ffff01"};
+    char account_scope[32];
+    snprintf(account_scope, sizeof account_scope, "account:%lld", (long long)acct[1]);
+    scopes[2] = account_scope;
+    for (size_t k = 0; k < 4; k++) {
+        pv_store_device_group *g = NULL;
+        size_t n = 0, sum = 0;
+        assert_ok(pv_store_scope_groups(s, scopes[k], &g, &n, e));
+        size_t want = 0;
+        for (size_t i = 0; i < total; i++) {
+            const pv_store_device *x = &all[i];
+            bool in = k == 0 || (k == 1 && x->model && strcmp(x->model, "SPA504G") == 0) ||
+                      (k == 2 && x->account_id == acct[1]) ||
+                      (k == 3 && strcmp(x->mac, "0004f2ffff01") == 0);
+            if (!in)
+                continue;
+            want++;
+            size_t hit = 0;
+            for (size_t j = 0; j < n; j++)
+                if (g[j].account_id == x->account_id && g[j].has_serial == (x->serial != NULL) &&
+                    g[j].has_model == (x->model != NULL)) {
+                    hit++;
+                    assert_true(strcmp(g[j].first_mac, x->mac) <= 0);
+                }
+            assert_int_equal(hit, 1);
+        }
+        for (size_t j = 0; j < n; j++)
+            sum += (size_t)g[j].devices;
+        assert_int_equal(sum, want);
+        pv_store_device_groups_free(g, n);
+    }
+    /* an account's devices for a settings check: by model and serial, the layered apart */
+    assert_ok(pv_store_param_put(s, "device:0004f2ffff01", "Display_Name_1_", "x", NULL, 100, e));
+    pv_store_device_group *g = NULL;
+    size_t n = 0, sum = 0, layered = 0;
+    assert_ok(pv_store_account_groups(s, acct[0], &g, &n, e));
+    for (size_t j = 0; j < n; j++) {
+        sum += (size_t)g[j].devices;
+        if (g[j].layered) {
+            layered++;
+            assert_string_equal(g[j].first_mac, "0004f2ffff01");
+            assert_int_equal(g[j].devices, 1);
+            assert_null(g[j].model);
+        }
+    }
+    size_t want = 0;
+    for (size_t i = 0; i < total; i++)
+        want += all[i].account_id == acct[0];
+    assert_int_equal(sum, want);
+    assert_int_equal(layered, 1);
+    assert_int_equal(n, 3 + 1); /* three models, all with no serial, and the layered one */
+    pv_store_device_groups_free(g, n);
+    pv_store_devices_free(all, total);
+}
+
 typedef struct tally {
     char values[16][64];
     int64_t counts[16];
@@ -366,6 +433,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         STORE_TEST(every_filter_combination_pages_through_its_devices),
         STORE_TEST(last_seen_ranges_page_through_their_devices),
+        STORE_TEST(scope_groups_cover_every_device),
         STORE_TEST(counts_follow_every_change),
         STORE_TEST(step8_counts_the_devices_already_there),
     };
