@@ -156,18 +156,15 @@ struct pv_push_renders {
     char (*hash)[65];
 };
 
-/* SHA-256 of mac's plain render, as the server would render it; "" when it cannot be (why
- * in *why, when given). */
-static void render_hash(const pv_push *p, const char *mac, char out[65], pv_error *why)
+/* SHA-256 of mac's plain render, as the server would render it; "" when it cannot be. */
+static void render_hash(const pv_push *p, const char *mac, char out[65])
 {
     pv_prov_policy pol;
     pv_render_options o = render_options(p, &pol);
     pv_render_output r = {0};
     pv_error err = {""};
     out[0] = '\0';
-    if (why == NULL)
-        why = &err;
-    if (pv_render_device(p->store, mac, &o, &r, why) == 0)
+    if (pv_render_device(p->store, mac, &o, &r, &err) == 0)
         memcpy(out, r.hash, 65);
     pv_render_output_free(&r);
 }
@@ -190,7 +187,7 @@ pv_push_renders *pv_push_renders_take(const pv_push *p, int64_t account_id)
                 r->hash = pv_reallocarray(r->hash, cap, sizeof *r->hash);
             }
             memcpy(r->mac[r->n], rows[i].mac, sizeof r->mac[0]);
-            render_hash(p, rows[i].mac, r->hash[r->n], NULL);
+            render_hash(p, rows[i].mac, r->hash[r->n]);
             r->n++;
         }
         pv_store_devices_free(rows, n);
@@ -212,7 +209,7 @@ void pv_push_changed(const pv_push *p, pv_push_renders *before, pv_push_selectio
     pv_error err = {""};
     for (size_t i = 0; i < before->n; i++) {
         char now[65];
-        render_hash(p, before->mac[i], now, NULL);
+        render_hash(p, before->mac[i], now);
         pv_store_device dev = {0};
         if (now[0] != '\0' && strcmp(now, before->hash[i]) != 0 &&
             pv_store_device_get(p->store, before->mac[i], &dev, &err) == 0)

@@ -17,6 +17,7 @@
 #include "net/tftp_transfer.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
@@ -24,6 +25,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -58,10 +60,19 @@ static void on_wake(uv_async_t *a)
 
 static void on_loop(void (*fn)(void *), void *arg)
 {
+    loop_arg = arg; /* before fn: a wakeup already on its way may run fn at once */
     loop_fn = fn;
-    loop_arg = arg;
     uv_async_send(&wake);
-    sem_wait(&loop_sem);
+    /* A loop that does not run fn within a minute is stuck: say so rather than hang. */
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 60;
+    while (sem_timedwait(&loop_sem, &deadline) != 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "the server's loop did not run a call within 60 s\n");
+            abort();
+        }
+    }
 }
 
 static void *loop_thread(void *arg)

@@ -3,7 +3,8 @@
  * loopback, with a test PKI made by the openssl command: identity fields
  * reach the handler, optional/required/unknown-CA behaviour, per-listener
  * ciphers, resumption, context swap (SIGHUP), files byte-identical, and
- * clients that vanish mid-handshake or mid-transfer.
+ * clients that vanish mid-handshake or mid-transfer, and the per-address limit that
+ * connections with a verified certificate do not count against (issue 15).
  * Covers src/net/tls.c.
  */
 #include "http_test_env.h"
@@ -14,6 +15,7 @@
 
 static pv_tls_slot *g_slot_opt, *g_slot_req, *g_slot_legacy, *g_slot_swap;
 static pv_http_server *g_opt, *g_req, *g_legacy, *g_swap;
+static pv_http_server *g_strict; /* g_slot_opt, one connection per address without identity */
 static int g_fds_before;
 
 static void pki_path(char *out, size_t size, const char *name)
@@ -69,6 +71,8 @@ static int setup(void **state)
     g_req = env_add_server(g_slot_req, &limits);
     g_legacy = env_add_server(g_slot_legacy, &limits);
     g_swap = env_add_server(g_slot_swap, &limits);
+    limits.max_per_source = 1;
+    g_strict = env_add_server(g_slot_opt, &limits);
     g_fds_before = count_fds();
     return 0;
 }
@@ -243,24 +247,36 @@ static bool read_until(FILE *pipe, char *buf, size_t size, size_t *len, const ch
     return strstr(buf, want) != NULL;
 }
 
+/* A keep-alive connection held open (s_client, with the certificate cert, or none for "-"):
+ * its first request is GET /identity, its second (Connection: close) is sent only once the
+ * file flag exists (bounded at 30 s). Read its answers with read_until; pclose it. */
+static FILE *held_connection(pv_http_server *s, const char *cert, const char *flag)
+{
+    char cmd[1200], cert_args[600] = "";
+    if (strcmp(cert, "-") != 0)
+        snprintf(cert_args, sizeof cert_args, "-cert '%s/pki/%s.crt' -key '%s/pki/%s.key'",
+                 g_env->dir, cert, g_env->dir, cert);
+    snprintf(cmd, sizeof cmd,
+             "(printf 'GET /identity HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; i=0; "
+             "while [ ! -e '%s' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; "
+             "printf 'GET /identity HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n') | "
+             "openssl s_client -quiet -connect 127.0.0.1:%d %s 2>/dev/null",
+             flag, port_of(s), cert_args);
+    FILE *held = popen(cmd, "r");
+    assert_non_null(held);
+    return held;
+}
+
 static void swapped_context_applies_to_new_connections(void **state)
 {
     char u[128];
     url(u, sizeof u, g_swap, "/identity");
     pv_buf out = {0};
-    /* An open keep-alive connection: s_client sends its second request only once the test has
-     * swapped the context ($dir/swapped exists; bounded at 30 s). */
-    char cmd[1024], flag[300];
+    /* An open keep-alive connection, its second request once the test has swapped the
+     * context ($dir/swapped exists). */
+    char flag[300];
     snprintf(flag, sizeof flag, "%s/swapped", g_env->dir);
-    snprintf(cmd, sizeof cmd,
-             "(printf 'GET /identity HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; i=0; "
-             "while [ ! -e '%s' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; "
-             "printf 'GET /identity HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n') | "
-             "openssl s_client -quiet -connect 127.0.0.1:%d -cert '%s/pki/phone.crt' -key "
-             "'%s/pki/phone.key' 2>/dev/null",
-             flag, port_of(g_swap), g_env->dir, g_env->dir);
-    FILE *held = popen(cmd, "r");
-    assert_non_null(held);
+    FILE *held = held_connection(g_swap, "phone", flag);
     char buf[8192] = "";
     size_t len = 0;
     /* The first answer came back: the connection lives on the old context. */
@@ -278,6 +294,40 @@ static void swapped_context_applies_to_new_connections(void **state)
     pclose(held);
     /* Both answers of the old connection still carry the identity of its old context. */
     assert_non_null(strstr(buf + second_from, "st=000e08abcdef"));
+    pv_buf_free(&out);
+}
+
+/* Issue 15: a connection whose handshake verified a client certificate leaves its address's
+ * count — two phones behind one address hold theirs open on a listener that allows the
+ * address one connection, and a client without a certificate is still served; while that
+ * one is held, the next without a certificate is closed after its handshake. */
+static void identified_connections_do_not_count_against_their_address(void **state)
+{
+    char flag[300], u[128];
+    snprintf(flag, sizeof flag, "%s/strict-done", g_env->dir);
+    url(u, sizeof u, g_strict, "/identity");
+    FILE *held[3];
+    char buf[3][8192] = {""};
+    size_t len[3] = {0};
+    held[0] = held_connection(g_strict, "phone", flag);
+    assert_true(read_until(held[0], buf[0], sizeof buf[0], &len[0], "st=000e08abcdef"));
+    held[1] = held_connection(g_strict, "phone", flag);
+    assert_true(read_until(held[1], buf[1], sizeof buf[1], &len[1], "st=000e08abcdef"));
+    held[2] = held_connection(g_strict, "-", flag); /* the address's one, no certificate */
+    bool third = read_until(held[2], buf[2], sizeof buf[2], &len[2], "none\n");
+    pv_buf out = {0};
+    int beyond = curl(&out, g_strict, "-", u); /* its second: beyond the limit */
+    FILE *f = fopen(flag, "w");
+    assert_non_null(f);
+    fclose(f);
+    for (int i = 0; i < 3; i++) {
+        read_until(held[i], buf[i], sizeof buf[i], &len[i], "\x01never");
+        pclose(held[i]);
+    }
+    assert_true(third);
+    assert_int_not_equal(beyond, 0);
+    assert_true(wait_log_has("event=http.refused",
+                             "beyond the per-source limit without a client certificate"));
     pv_buf_free(&out);
 }
 
@@ -356,6 +406,7 @@ int main(void)
         cmocka_unit_test(listeners_have_their_own_ciphers),
         cmocka_unit_test(sessions_resume_with_their_identity),
         cmocka_unit_test(swapped_context_applies_to_new_connections),
+        cmocka_unit_test(identified_connections_do_not_count_against_their_address),
         cmocka_unit_test(bad_tls_clients_do_not_disturb_the_server),
         cmocka_unit_test(configuration_errors_say_what_is_wrong),
         cmocka_unit_test(no_descriptor_leaks),
