@@ -121,6 +121,9 @@ static const pv_config_key keys[] = {
         "[provisioning] queue_deadline_ms, then a TLS alert (0 = no limit)"),
     ROW("admin", "listen", "admin", LISTEN, admin_listen, 0, 0, "ADDR:PORT",
         "admin listener (/metrics, /healthz); keep it on loopback"),
+    ROW("admin", "max_body_bytes", NULL, SIZE, admin_max_body_bytes, 65536, 1ull << 30, "SIZE",
+        "largest request body on the admin listener: an API call, a CSV import's file, a "
+        "firmware image uploaded with the console; 413 beyond"),
 
     ROW("portal", "listen", "portal", LISTEN, portal_listen, 0, 0, "ADDR:PORT",
         "customer portal, HTTPS with the server certificate (docs/portal.md)"),
@@ -503,6 +506,7 @@ void pv_config_init(pv_config *cfg)
     cfg->http_listen = pv_strdup(PV_CONFIG_DEFAULT_HTTP);
     cfg->https_listen = pv_strdup(PV_CONFIG_DEFAULT_HTTPS);
     cfg->admin_listen = pv_strdup(PV_CONFIG_DEFAULT_ADMIN);
+    cfg->admin_max_body_bytes = 16u << 20;
     cfg->portal_listen = pv_strdup(PV_CONFIG_DEFAULT_PORTAL);
     cfg->portal_session_idle = 1800;
     cfg->portal_session_lifetime = 43200;

@@ -60,6 +60,7 @@ typedef struct pv_config {
     char *http_listen;
     char *https_listen;
     char *admin_listen;
+    size_t admin_max_body_bytes; /* [admin] max_body_bytes: an API body, a CSV import's file */
     /* [portal] (docs/portal.md): the customer portal; NULL when "off" */
     char *portal_listen;
     unsigned portal_session_idle, portal_session_lifetime; /* seconds */
