@@ -15,6 +15,8 @@
 #include "server/tokens.h"
 #include "server/notifier.h"
 #include "server/push.h"
+#include "server/import_job.h"
+#include "server/prov_policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@ struct pv_api {
     pv_store *store;                     /* opened on first use, on the admin loop */
     const struct pv_prov_policy *policy; /* the server's, or NULL for the defaults */
     struct pv_notifier *notifier;        /* device actions (spec 5.5), or NULL */
+    pv_import_runner imports;            /* the import job held by the runner (import_job.h) */
 };
 
 /* Who may call a route (roles.h): the least role on the admin ladder, and whether
@@ -74,6 +77,10 @@ static const route routes[] = {
     {"POST",   "/devices", pv__api_device_create, false, OPERATOR, false},
     {"POST",   "/devices:import", pv__api_devices_import, false, OPERATOR, false},
     {"GET",    "/imports/{job}", pv__api_import_get, false, VIEWER, false},
+    {"POST",   "/import-jobs", pv__api_import_job_create, true, OPERATOR, false},
+    {"GET",    "/import-jobs", pv__api_import_jobs_list, false, VIEWER, false},
+    {"GET",    "/import-jobs/{id}", pv__api_import_job_get, false, VIEWER, false},
+    {"GET",    "/import-jobs/{id}/errors", pv__api_import_job_errors, false, VIEWER, false},
     {"GET",    "/devices/{mac}", pv__api_device_get, false, VIEWER, false},
     {"PUT",    "/devices/{mac}", pv__api_device_put, false, OPERATOR, false},
     {"PATCH",  "/devices/{mac}", pv__api_device_patch, false, OPERATOR, false},
@@ -195,6 +202,7 @@ void pv_api_free(pv_api *api)
 {
     if (api == NULL)
         return;
+    pv_import_runner_free(&api->imports);
     if (api->store != NULL)
         pv_store_close(api->store);
     free(api->data_dir);
@@ -218,6 +226,9 @@ static void send_answer(pv__api_ctx *ctx)
         resp.body = pv_request_keep(ctx->req, ctx->raw, ctx->raw_len);
         resp.body_len = ctx->raw_len;
         resp.content_type = ctx->raw_type;
+        if (ctx->raw_disposition[0])
+            resp.headers = pv_request_printf(ctx->req, "Content-Disposition: %s\r\n",
+                                             ctx->raw_disposition);
         ctx->raw = NULL;
     } else if (ctx->answer != NULL) {
         char *text = json_dumps(ctx->answer, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -389,6 +400,18 @@ void pv_api_tick_rollouts(pv_api *api)
         pv_logf(PV_LOG_ERROR, "rollout.tick_failed", "error=\"%s\"", err.msg);
 }
 
+int pv_api_import_step(pv_api *api)
+{
+    if (open_store(api, NULL) != 0)
+        return PV_ESTORE;
+    pv_error err = {""};
+    int rc = pv_import_runner_step(&api->imports, api->store,
+                                   api->policy ? api->policy->known_models : NULL, &err);
+    if (rc < 0)
+        pv_logf(PV_LOG_ERROR, "import.slice_failed", "error=\"%s\"", err.msg);
+    return rc;
+}
+
 void pv_api_fold_counts(pv_api *api, int64_t now)
 {
     /* PostgreSQL's device count changes pile up between dashboard views (a million-device
@@ -494,23 +517,31 @@ void pv_api_handle_as(pv_api *api, pv_request *req, const char *actor, int role)
     handle(api, req, actor, role, NULL);
 }
 
-/* A copy of req with the call's method, path and body: the route table, the role check, the
- * body's validation and the audit are the ones every caller meets. */
-int pv_api_call_as(pv_api *api, pv_request *req, const char *method, const char *path,
-                   const char *body, const char *actor, int role, char **answer)
+/* A copy of req with the call's method, path (a query after '?') and body: the route table,
+ * the role check, the body's validation and the audit are the ones every caller meets. */
+int pv_api_call_body_as(pv_api *api, pv_request *req, const char *method, const char *path,
+                        pv_slice body, const char *actor, int role, char **answer)
 {
     pv_request sub = *req;
     sub.method = strcmp(method, "POST") == 0  ? PV_METHOD_POST
                  : strcmp(method, "PUT") == 0 ? PV_METHOD_PUT
                                               : PV_METHOD_OTHER;
     sub.method_name = pv_slice_from(method);
-    sub.path = pv_slice_from(path);
-    sub.query = pv_slice_make("", 0);
-    sub.body = pv_slice_from(body ? body : "");
+    const char *q = strchr(path, '?');
+    sub.path = pv_slice_make(path, q ? (size_t)(q - path) : strlen(path));
+    sub.query = q ? pv_slice_from(q + 1) : pv_slice_make("", 0);
+    sub.body = body;
     sub.head_only = false;
     capture cap = {0};
     handle(api, &sub, actor, role, &cap);
     req->metrics_route = sub.metrics_route;
     *answer = cap.answer;
     return cap.status;
+}
+
+int pv_api_call_as(pv_api *api, pv_request *req, const char *method, const char *path,
+                   const char *body, const char *actor, int role, char **answer)
+{
+    return pv_api_call_body_as(api, req, method, path, pv_slice_from(body ? body : ""), actor,
+                               role, answer);
 }

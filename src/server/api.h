@@ -64,9 +64,16 @@ void pv_api_handle_as(pv_api *api, pv_request *req, const char *actor, int role)
  * *answer to the JSON text of the answer (malloc'd; NULL when it has none). */
 int pv_api_call_as(pv_api *api, pv_request *req, const char *method, const char *path,
                    const char *body, const char *actor, int role, char **answer);
+/* The same with a body of bytes (an uploaded file, NULs and all) and path's query after '?'. */
+int pv_api_call_body_as(pv_api *api, pv_request *req, const char *method, const char *path,
+                        pv_slice body, const char *actor, int role, char **answer);
 /* One evaluation of the firmware rollouts (server/rollout.h) with the API's
  * store, on the admin loop's thread: the daemon's timer calls it. */
 void pv_api_tick_rollouts(pv_api *api);
+/* One slice of the server's running CSV import (server/import_job.h) with the API's store,
+ * on the admin loop's thread: 1 when rows are left (call again once the loop has done its
+ * other work), 0 when no import runs, < 0 after a store failure (logged; try again later). */
+int pv_api_import_step(pv_api *api);
 /* Folds the store's device count changes into the kept counts (store_device_search.h), at most
  * once a minute; the admin loop's timer calls it. */
 void pv_api_fold_counts(pv_api *api, int64_t now);

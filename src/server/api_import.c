@@ -15,7 +15,7 @@
  */
 #include "core/alloc.h"
 #include "server/api_int.h"
-#include "server/models.h"
+#include "server/import_apply.h"
 #include "server/prov_policy.h"
 
 #include <stdio.h>
@@ -23,53 +23,14 @@
 #include <string.h>
 
 #define IMPORT_MAX_ROWS 5000
-#define ACCOUNT_CACHE 16
-
-typedef struct account_cache {
-    char *name[ACCOUNT_CACHE];
-    int64_t id[ACCOUNT_CACHE]; /* 0 = no such account */
-    size_t next;
-} account_cache;
-
-static int cached_account(pv__api_ctx *ctx, account_cache *c, const char *name, int64_t *id)
-{
-    for (size_t i = 0; i < ACCOUNT_CACHE; i++) {
-        if (c->name[i] && strcmp(c->name[i], name) == 0) {
-            *id = c->id[i];
-            return 0;
-        }
-    }
-    pv_store_account a = {0};
-    int rc = pv_store_account_get_by_name(ctx->store, name, &a, NULL);
-    *id = rc == 0 ? a.id : 0;
-    pv_store_account_free(&a);
-    if (rc != 0 && rc != PV_ENOENT)
-        return rc;
-    size_t slot = c->next++ % ACCOUNT_CACHE;
-    free(c->name[slot]);
-    c->name[slot] = pv_strdup(name);
-    c->id[slot] = *id;
-    return 0;
-}
-
-static bool same_str(const char *a, const char *b)
-{
-    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
-}
 
 typedef struct import_counts {
     json_int_t created, updated, unchanged;
     json_t *errors;
 } import_counts;
 
-static void row_error(import_counts *c, json_int_t line, const char *field, const char *msg)
-{
-    json_array_append_new(
-        c->errors, json_pack("{s:I, s:s, s:s}", "line", line, "field", field, "message", msg));
-}
-
 /* One row: 0 (counted or reported) or a store failure that aborts the batch. */
-static int import_row(pv__api_ctx *ctx, account_cache *cache, const json_t *row, size_t index,
+static int import_row(pv__api_ctx *ctx, pv_import_apply *apply, const json_t *row, size_t index,
                       import_counts *c, pv_error *err)
 {
     static const pv__api_field fields[] = {
@@ -79,55 +40,25 @@ static int import_row(pv__api_ctx *ctx, account_cache *cache, const json_t *row,
     };
     char prefix[48], msg[300];
     snprintf(prefix, sizeof prefix, "devices[%zu]", index);
-    json_int_t line = json_integer_value(json_object_get(row, "line"));
     /* a malformed row is the client's bug, not bad data: the whole request is refused */
     if (!pv__api_check(ctx, row, prefix, fields, 5))
         return PV_EINVAL;
-    pv_store_device d = {0};
-    if (!pv__api_mac_check(pv__api_str(row, "mac"), d.mac, msg, sizeof msg)) {
-        row_error(c, line, "mac", msg);
-        return 0;
-    }
-    d.model = (char *)pv__api_str(row, "model");
-    d.serial = (char *)pv__api_str(row, "serial");
-    const char *known = ctx->policy != NULL ? ctx->policy->known_models : NULL;
-    if (d.model != NULL && d.model[0] != '\0' && !pv_model_known(d.model, known)) {
-        snprintf(msg, sizeof msg,
-                 "unknown model '%.60s' (a typo? models Provisor does not know are added to "
-                 "[provisioning] known_models)",
-                 d.model);
-        row_error(c, line, "model", msg);
-        return 0;
-    }
-    const char *account = pv__api_str(row, "account");
-    if (account && account[0]) {
-        int rc = cached_account(ctx, cache, account, &d.account_id);
-        if (rc != 0)
-            return pv_error_set(err, rc, "account lookup failed");
-        if (d.account_id == 0) {
-            snprintf(msg, sizeof msg, "no account named '%.80s'", account);
-            row_error(c, line, "account", msg);
-            return 0;
-        }
-    }
-    pv_store_device old = {0};
-    int rc = pv_store_device_get(ctx->store, d.mac, &old, err);
-    if (rc == 0 && (d.model == NULL || same_str(d.model, old.model)) &&
-        (d.serial == NULL || same_str(d.serial, old.serial)) &&
-        (d.account_id == 0 || d.account_id == old.account_id)) {
-        c->unchanged++; /* no write: a re-run costs reads only */
-    } else if (rc == 0 || rc == PV_ENOENT) {
-        bool created = false;
-        rc = pv_store_device_upsert(ctx->store, &d, ctx->now, &created, err);
-        if (rc == 0)
-            *(created ? &c->created : &c->updated) += 1;
-        else if (rc == PV_EINVAL) {
-            row_error(c, line, "mac", err->msg);
-            rc = 0;
-        }
-    }
-    pv_store_device_free(&old);
-    return rc;
+    pv_import_outcome out;
+    const char *field = NULL;
+    int rc = pv_import_apply_row(apply, pv__api_str(row, "mac"), pv__api_str(row, "model"),
+                                 pv__api_str(row, "account"), pv__api_str(row, "serial"), &out,
+                                 &field, msg, sizeof msg, err);
+    if (rc != 0)
+        return rc;
+    json_int_t *count[] = {&c->created, &c->updated, &c->unchanged};
+    if (out != PV_IMPORT_REFUSED)
+        *count[out] += 1;
+    else
+        json_array_append_new(c->errors,
+                              json_pack("{s:I, s:s, s:s}", "line",
+                                        json_integer_value(json_object_get(row, "line")),
+                                        "field", field, "message", msg));
+    return 0;
 }
 
 /* The errors a job keeps between runs (at most this many; the count goes on). */
@@ -214,7 +145,9 @@ void pv__api_devices_import(pv__api_ctx *ctx)
         return;
     }
     import_counts c = {.errors = json_array()};
-    account_cache cache = {0};
+    pv_import_apply apply = {.store = ctx->store,
+                             .known_models = ctx->policy ? ctx->policy->known_models : NULL,
+                             .now = ctx->now};
     pv_error err = {""};
     int rc = pv_store_begin(ctx->store, &err);
     size_t i;
@@ -223,10 +156,9 @@ void pv__api_devices_import(pv__api_ctx *ctx)
     {
         if (rc != 0)
             break;
-        rc = import_row(ctx, &cache, row, i, &c, &err);
+        rc = import_row(ctx, &apply, row, i, &c, &err);
     }
-    for (size_t k = 0; k < ACCOUNT_CACHE; k++)
-        free(cache.name[k]);
+    pv_import_apply_free(&apply);
     char key[96], next[32];
     snprintf(key, sizeof key, "import:%s", job);
     json_t *nl = json_object_get(ctx->body, "next_line");

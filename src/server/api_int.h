@@ -38,6 +38,7 @@ typedef struct pv__api_ctx {
     char *raw;                           /* a non-JSON answer (render), owned */
     size_t raw_len;
     const char *raw_type;
+    char raw_disposition[96]; /* Content-Disposition of a raw answer to download, or "" */
 } pv__api_ctx;
 
 typedef void (*pv__api_fn)(pv__api_ctx *ctx);
@@ -172,6 +173,12 @@ json_t *pv__api_notify_changed(pv__api_ctx *ctx, struct pv_push_renders *before,
 struct pv_notify_result;
 void pv__api_notify_record(pv_store *store, uint64_t job, const struct pv_notify_result *r,
                            size_t n);
+
+/* api_import_jobs.c */
+void pv__api_import_job_create(pv__api_ctx *ctx);
+void pv__api_import_jobs_list(pv__api_ctx *ctx);
+void pv__api_import_job_get(pv__api_ctx *ctx);
+void pv__api_import_job_errors(pv__api_ctx *ctx);
 
 /* api_accounts.c */
 void pv__api_accounts_list(pv__api_ctx *ctx);

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "server/api.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -152,6 +153,19 @@ static bool device_path(const pv__portal_req *r, const char *tail, char mac[13])
     return true;
 }
 
+/* "/import/<id>": the id, or 0 for another path. */
+static int64_t import_id(const pv__portal_req *r)
+{
+    pv_slice p = r->req->path;
+    int64_t id = 0;
+    for (size_t i = 8; i < p.len; i++) {
+        if (p.ptr[i] < '0' || p.ptr[i] > '9' || id > INT64_MAX / 10 - 1)
+            return 0;
+        id = id * 10 + (p.ptr[i] - '0');
+    }
+    return id;
+}
+
 bool pv__console_page(pv_slice path)
 {
     static const char *const prefixes[] = {"/devices",  "/params", "/dashboard",
@@ -208,13 +222,17 @@ bool pv__console_route(pv__portal_req *r)
         pv__console_codes_page(r);
     else if (get && is(r, "/firmware"))
         pv__console_firmware_page(r, NULL);
+    else if (post && is(r, "/firmware/upload"))
+        pv__console_firmware_upload(r);
     else if (post && pv__console_plans_post(r)) {
         /* answered: a redirect, or the page with the API's refusal */
     }
     else if (get && is(r, "/import"))
         pv__console_import_page(r);
-    else if (post && is(r, "/import/parse"))
-        pv__console_import_parse(r);
+    else if (post && is(r, "/import"))
+        pv__console_import_post(r);
+    else if (get && pv_slice_starts_with(r->req->path, "/import/") && import_id(r) > 0)
+        pv__console_import_job_page(r, import_id(r));
     else if (get && is(r, "/accounts"))
         pv__console_accounts_page(r);
     else if (get && pv_slice_starts_with(r->req->path, "/accounts/") && r->req->path.len > 10 &&

@@ -14,6 +14,7 @@
 #include "server/notifier.h"
 #include "server/rates.h"
 #include "store/store_device_search.h"
+#include "store/store_imports.h"
 #include "store/store_rollouts.h"
 
 #include <stdio.h>
@@ -257,6 +258,28 @@ static void now_section(pv__portal_req *r, pv_buf *page, int64_t now)
         }
         free(jobs);
     }
+    /* a CSV import the server runs (import_job.h: one at a time), with how far it is */
+    pv_store_page ip = {.limit = 10};
+    pv_store_import_job *imports = NULL;
+    size_t ni = 0;
+    if (pv_store_import_job_list(r->portal->store, &ip, &imports, &ni, &err) == 0) {
+        for (size_t i = 0; i < ni; i++) {
+            if (strcmp(imports[i].state, "running") != 0)
+                continue;
+            pv_buf_appendf(page, "<li class=\"job import\"><a href=\"/import/%lld\">",
+                           (long long)imports[i].id);
+            pv__portal_text(page, r, "import_job");
+            pv_buf_appendf(page, " #%lld</a> ", (long long)imports[i].id);
+            pv_html_escape(page, imports[i].file_name[0] ? imports[i].file_name
+                                                         : imports[i].name);
+            pv_buf_appendf(page, " (%lld / %lld, ", (long long)imports[i].done_rows,
+                           (long long)imports[i].total);
+            pv_html_escape(page, imports[i].actor);
+            pv_buf_append_str(page, ")</li>\n");
+            shown++;
+        }
+    }
+    pv_store_import_jobs_free(imports, ni);
     if (shown == 0) {
         pv_buf_append_str(page, "<li>");
         pv__portal_text(page, r, "no_job_running");

@@ -14,7 +14,8 @@
  *   console_firmware.c   rollouts with their stages' health and decisions
  *   console_plans.c      the firmware page's images and upgrade plans, and their forms
  *   console_audit.c      the audit log
- *   console_import.c     the CSV device import: upload, progress, error report
+ *   console_import.c     the CSV device import: upload, the server's job, its error report
+ *   console_upload.c     the files of plain upload forms (multipart/form-data)
  *
  * A page is built into a pv_buf and sent by pv__portal_page() (portal_int.h);
  * every text from the store passes pv_html_escape. A page adds its route in
@@ -98,6 +99,24 @@ struct json_t *pv__console_plan_steps_json(const char *text);
 /* POST /firmware/images, /firmware/images/delete, /firmware/plans, /firmware/plans/delete:
  * the forms, as the admin API's calls; false for another path. */
 bool pv__console_plans_post(pv__portal_req *r);
+/* POST /firmware/upload: a firmware image from the plain form (console_plans.c). */
+void pv__console_firmware_upload(pv__portal_req *r);
+
+/* ---- console_upload.c: the files of plain upload forms (multipart/form-data) ---- */
+typedef struct pv__console_upload {
+    pv_buf data;        /* the file's bytes */
+    char filename[256]; /* as the browser named it */
+    bool found;
+} pv__console_upload;
+/* The file of the form's part called field into up: 0, or an error saying what is wrong with
+ * the form (free up with pv__console_upload_free either way). */
+int pv__console_form_file(pv__portal_req *r, const char *field, pv__console_upload *up,
+                          pv_error *err);
+void pv__console_upload_free(pv__console_upload *up);
+/* The admin API's call (path may carry a query) with body as the session's login and role:
+ * the status; a refusal's message into message; *answer the JSON text (free it; may be NULL). */
+int pv__console_call(pv__portal_req *r, const char *method, const char *path, pv_slice body,
+                     char *message, size_t size, char **answer);
 void pv__console_accounts_page(pv__portal_req *r);
 void pv__console_account_page(pv__portal_req *r, const char *name);
 /* The accounts page's form to create one (shown to operators and admins). */
@@ -106,7 +125,9 @@ void pv__console_account_create_form(pv_buf *page, pv__portal_req *r);
 void pv__console_settings_form(pv_buf *out, pv__portal_req *r, const pv_store_account *a);
 void pv__console_codes_page(pv__portal_req *r);
 void pv__console_import_page(pv__portal_req *r);
-/* POST /import/parse: the uploaded CSV's rows, faults and job name as JSON. */
-void pv__console_import_parse(pv__portal_req *r);
+/* POST /import: the form's file as a server-run import job (then its page); GET /import/{id}:
+ * the job's progress, counts and errors. */
+void pv__console_import_post(pv__portal_req *r);
+void pv__console_import_job_page(pv__portal_req *r, int64_t id);
 
 #endif

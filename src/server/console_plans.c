@@ -157,23 +157,31 @@ static void images(pv__portal_req *r, pv_buf *page, const pv__console_fw_form *f
     pv_buf_append_str(page, "</tbody>\n</table>\n");
     if (!change)
         return;
-    /* Upload (console.js: PUT /api/v1/firmware/files/{file}, bounded by the admin listener's
-     * [limits] max_body_bytes as every API body), then register. */
+    /* Upload: a plain form (multipart/form-data, console_upload.c) that the console turns into
+     * the API's PUT /api/v1/firmware/files/{file}, bounded by the admin listener's [admin]
+     * max_body_bytes as every API body; then register. No script needed. */
     pv_buf_append_str(page, "<h3 id=\"upload-h\">");
     pv__portal_text(page, r, "fw_upload");
-    pv_buf_append_str(page, "</h3>\n<form id=\"fw-upload\" class=\"edit\" aria-labelledby=\"upload-h\">"
-                            "<div class=\"field\"><label for=\"fw-file\">");
+    pv_buf_append_str(page, "</h3>\n<form id=\"fw-upload\" class=\"edit\" method=\"post\" "
+                            "action=\"/firmware/upload\" enctype=\"multipart/form-data\" "
+                            "aria-labelledby=\"upload-h\">\n");
+    pv__portal_csrf_field(page, r);
+    pv_buf_append_str(page, "<div class=\"field\"><label for=\"fw-file\">");
     pv__portal_text(page, r, "file");
-    pv_buf_append_str(page, "</label>\n<input type=\"file\" id=\"fw-file\"></div>\n"
-                            "<button type=\"submit\" id=\"fw-upload-send\">");
+    pv_buf_append_str(page, "</label>\n<input type=\"file\" id=\"fw-file\" name=\"file\" required>"
+                            "</div>\n<button type=\"submit\" id=\"fw-upload-send\">");
     pv__portal_text(page, r, "fw_upload");
-    pv_buf_append_str(page, "</button>\n<p class=\"verdict\" role=\"status\" aria-live=\"polite\">"
-                            "</p>\n</form>\n");
+    pv_buf_append_str(page, "</button>\n</form>\n");
+    verdict(page, f, "upload");
+    /* after an upload, its name is in the register form (?file=, as the redirect wrote it) */
+    char uploaded[256] = "";
+    if (f == NULL)
+        (void)pv_form_get(r->req->query, "file", uploaded, sizeof uploaded);
     bool mine = f && strcmp(f->which, "image") == 0;
     const form_input in[3] = {
         {"model", "model", mine ? f->a : "", ""},
         {"version", "firmware", mine ? f->b : "", ""},
-        {"file_name", "file", mine ? f->c : "", "sip88xx.11-3-2MPP.loads"}};
+        {"file_name", "file", mine ? f->c : uploaded, "sip88xx.11-3-2MPP.loads"}};
     post_form(page, r, f, "image", "/firmware/images", "fw_register", in, "fw_register_hint");
 }
 
@@ -238,8 +246,8 @@ void pv__console_images_and_plans(pv__portal_req *r, pv_buf *page, const pv__con
 {
     bool change = pv__console_can_change(r);
     char done[32] = "";
-    static const char *const dones[] = {"image_registered", "image_deleted", "plan_saved",
-                                        "plan_deleted"};
+    static const char *const dones[] = {"image_uploaded", "image_registered", "image_deleted",
+                                        "plan_saved", "plan_deleted"};
     if (f == NULL && pv_form_get(r->req->query, "done", done, sizeof done)) {
         for (size_t i = 0; i < sizeof dones / sizeof dones[0]; i++)
             if (strcmp(done, dones[i]) == 0) { /* only a catalog key is said */
@@ -281,6 +289,40 @@ static void call(pv__portal_req *r, pv__console_fw_form *f, const char *method, 
     json_decref(a);
     free(answer);
     pv__console_firmware_page(r, f);
+}
+
+/* POST /firmware/upload: the form's file into <data>/firmware/ by the API's own PUT. */
+void pv__console_firmware_upload(pv__portal_req *r)
+{
+    pv__console_fw_form f = {.which = "upload"};
+    pv__console_upload up;
+    pv_error err = {""};
+    int rc = pv__console_form_file(r, "file", &up, &err);
+    if (rc != 0) {
+        f.status = rc == PV_EINVAL ? 422 : 400;
+        snprintf(f.message, sizeof f.message, "%s", err.msg);
+        pv__console_upload_free(&up);
+        pv__console_firmware_page(r, &f);
+        return;
+    }
+    pv_buf path = {0}, to = {0};
+    pv_buf_append_str(&path, "/api/v1/firmware/files/");
+    pv__console_url_escape(&path, up.filename);
+    char *answer = NULL;
+    f.status = pv__console_call(r, "PUT", path.data, pv_buf_slice(&up.data), f.message,
+                                sizeof f.message, &answer);
+    free(answer);
+    if (f.status >= 200 && f.status < 300) {
+        pv_buf_append_str(&to, "/firmware?done=image_uploaded&file=");
+        pv__console_url_escape(&to, up.filename);
+        pv_buf_append_str(&to, "#images");
+        pv__portal_redirect(r, to.data);
+    } else {
+        pv__console_firmware_page(r, &f);
+    }
+    pv_buf_free(&path);
+    pv_buf_free(&to);
+    pv__console_upload_free(&up);
 }
 
 static void field(pv__portal_req *r, const char *name, char *out, size_t size)

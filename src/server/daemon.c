@@ -45,6 +45,8 @@ typedef struct worker {
     bool rollouts_on;
     uv_timer_t rates; /* the admin loop's per-minute samples for the dashboard (rates.h) */
     bool rates_on;
+    uv_timer_t imports; /* the admin loop's CSV import jobs, a slice at a time (import_job.h) */
+    bool imports_on;
     uv_async_t bound;        /* the admin loop's: devices that completed a binding */
     uv_timer_t bound_batch;  /* gathers them for BOUND_BATCH_MS into one job */
     bool bound_on;
@@ -117,6 +119,19 @@ static void on_rates(uv_timer_t *t)
     pv_rates_sample(now);
     if (w->d->admin.api != NULL)
         pv_api_fold_counts(w->d->admin.api, now);
+}
+
+/* A CSV import job's slices: the next one after the loop's other work (a 0 ms timer runs
+ * after the loop has polled its sockets), a look for a new job every second when none runs,
+ * and a pause after a store failure. */
+#define IMPORT_IDLE_MS 1000
+#define IMPORT_RETRY_MS 5000
+
+static void on_imports(uv_timer_t *t)
+{
+    worker *w = t->data;
+    int rc = pv_api_import_step(w->d->admin.api);
+    uv_timer_start(t, on_imports, rc > 0 ? 0 : rc == 0 ? IMPORT_IDLE_MS : IMPORT_RETRY_MS, 0);
 }
 
 /* ---- the NOTIFY after a binding: provisioning loops → the admin loop ---- */
@@ -211,6 +226,11 @@ static void start_drain(worker *w)
         uv_close((uv_handle_t *)&w->rates, timer_closed);
         w->rates_on = false;
     }
+    if (w->imports_on) { /* a running job stays running in the store: the next start resumes it */
+        w->closing++;
+        uv_close((uv_handle_t *)&w->imports, timer_closed);
+        w->imports_on = false;
+    }
     if (w->bound_on) {
         uv_mutex_lock(&w->d->lock);
         w->d->bound_open = false;
@@ -300,12 +320,16 @@ static void tls_config_from(const pv_config *cfg, pv_tls_config *tc)
 static int add_http(worker *w, const char *address, int listen_fd, pv_handler *h, pv_tls_slot *tls,
                     pv_http_server **out, pv_error *err)
 {
+    /* the admin listener keeps the built-in limits but its own body bound ([admin]) */
+    pv_http_limits admin_limits;
+    pv_http_limits_default(&admin_limits);
+    admin_limits.max_body_bytes = w->d->cfg->admin_max_body_bytes;
     pv_http_server_options o = {
         .address = address,
         .listen_fd = listen_fd,
         .handler = h,
         .tls = tls,
-        .limits = h == &w->d->admin.handler ? NULL : &w->d->cfg->http,
+        .limits = h == &w->d->admin.handler ? &admin_limits : &w->d->cfg->http,
         .reuse_port = true,
         .allow_other_methods = h == &w->d->admin.handler, /* DELETE, PATCH of the admin API */
         /* the phones' listener only: the portal and the admin API are not storm traffic */
@@ -341,6 +365,12 @@ static int worker_bind(worker *w, pv_error *err)
         w->rates.data = w;
         uv_timer_start(&w->rates, on_rates, 0, PV_RATES_SAMPLE_MS);
         w->rates_on = true;
+    }
+    if (rc == 0 && w->index == 0 && cfg->admin_listen != NULL && d->admin.api != NULL) {
+        uv_timer_init(&w->loop, &w->imports);
+        w->imports.data = w;
+        uv_timer_start(&w->imports, on_imports, 0, 0);
+        w->imports_on = true;
     }
     if (rc == 0 && w->index == 0 && d->portal != NULL) {
         pv_portal_set_loop(d->portal, &w->loop); /* its logins' hashes go to libuv's workers */

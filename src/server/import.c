@@ -210,17 +210,24 @@ void pv_import_row_free(pv_import_row *row)
 size_t pv_import_count(const pv_import_reader *r)
 {
     size_t n = 0;
-    bool content = false;
+    bool content = false, comment = false, start = true;
     for (size_t i = r->pos; i < r->data.len; i++) {
         char c = r->data.ptr[i];
         if (c == '\n') {
-            n += content;
-            content = false;
-        } else if (c != '\r' && c != ' ' && c != '\t') {
-            content = true;
+            n += content && !comment;
+            content = comment = false;
+            start = true;
+            continue;
         }
+        if (c == '\r')
+            continue; /* skip_blank passes CRs at a line's start too */
+        if (start && c == '#') /* a comment line, as skip_blank reads it */
+            comment = true;
+        start = false;
+        if (c != ' ' && c != '\t')
+            content = true;
     }
-    return n + content;
+    return n + (content && !comment);
 }
 
 void pv_import_seen_init(pv_import_seen *m, size_t rows)

@@ -55,7 +55,8 @@ int pv_import_open(pv_import_reader *r, pv_slice data, pv_error *err);
 int pv_import_next(pv_import_reader *r, pv_import_row *row);
 void pv_import_row_free(pv_import_row *row);
 
-/* Rows left from here on (for a progress bar): counts non-blank lines. */
+/* Rows left from here on (for a progress bar): counts the non-blank lines that are no '#'
+ * comment (a quoted field's line break counts one more). */
 size_t pv_import_count(const pv_import_reader *r);
 
 /*

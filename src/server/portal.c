@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/form.h"
+#include "core/multipart.h"
 #include "core/log.h"
 #include "net/sockaddr.h"
 #include "server/api.h"
@@ -532,8 +533,11 @@ static void route(pv__portal_req *r)
          * anything is read from the form */
         char csrf[64] = "";
         pv_slice h = pv_request_header(req, "X-CSRF-Token"); /* a script's upload: not a form */
+        pv_slice type = pv_request_header(req, "Content-Type");
         if (h.len > 0 && h.len < sizeof csrf)
             memcpy(csrf, h.ptr, h.len);
+        else if (r->portal->console && pv_slice_starts_with(pv_slice_trim(type), "multipart/"))
+            (void)pv_multipart_field(type, req->body, "csrf", csrf, sizeof csrf); /* an upload */
         else
             (void)pv_form_get(req->body, "csrf", csrf, sizeof csrf);
         if (!same_origin(r) || !pv_websession_csrf_ok(&r->ses, csrf)) {

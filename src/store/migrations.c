@@ -574,6 +574,43 @@ static const char step9_sqlite[] =
     "  UPDATE devices SET seen_day = " STEP9_DAY " WHERE mac = NEW.mac;\n"
     "END;\n";
 
+/* Step 10 (issue 13): CSV device imports run by the server. import_jobs keeps the uploaded
+ * file itself (bounded by the admin listener's body limit) with the job's checkpoint and
+ * counts, so a job outlives the page that started it and a restarted server resumes it from
+ * its checkpoint; import_errors keeps one row per rejected line (the file's own faults and the
+ * rows the store refused), read back in line order for the error report. */
+static const char step10[] =
+    "CREATE TABLE import_jobs (\n"
+    "  id {id},\n"
+    "  name TEXT NOT NULL,\n"
+    "  file_name TEXT NOT NULL DEFAULT '',\n"
+    "  actor TEXT NOT NULL,\n"
+    "  state TEXT NOT NULL DEFAULT 'running'\n"
+    "    CHECK (state IN ('running', 'done', 'failed')),\n"
+    "  body {blob} NOT NULL,\n"
+    "  size BIGINT NOT NULL,\n"
+    "  total BIGINT NOT NULL,\n"
+    "  next_line BIGINT NOT NULL DEFAULT 0,\n"
+    "  done_rows BIGINT NOT NULL DEFAULT 0,\n"
+    "  created BIGINT NOT NULL DEFAULT 0,\n"
+    "  updated BIGINT NOT NULL DEFAULT 0,\n"
+    "  unchanged BIGINT NOT NULL DEFAULT 0,\n"
+    "  errors BIGINT NOT NULL DEFAULT 0,\n"
+    "  reason TEXT NOT NULL DEFAULT '',\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  updated_at BIGINT NOT NULL,\n"
+    "  finished_at BIGINT\n"
+    ");\n"
+    "CREATE INDEX import_jobs_state ON import_jobs (state, id);\n"
+    "CREATE TABLE import_errors (\n"
+    "  job_id BIGINT NOT NULL REFERENCES import_jobs(id) ON DELETE CASCADE,\n"
+    "  line BIGINT NOT NULL,\n"
+    "  mac TEXT NOT NULL DEFAULT '',\n"
+    "  field TEXT NOT NULL DEFAULT '',\n"
+    "  reason TEXT NOT NULL,\n"
+    "  PRIMARY KEY (job_id, line)\n"
+    ");\n";
+
 static const pv_migration steps[] = {
     {1,
      "provisioning schema: accounts, devices, codes, parameters, secrets, firmware, reports, "
@@ -594,6 +631,8 @@ static const pv_migration steps[] = {
      step8, step8_sqlite},
     {9, "devices indexed by the day they were last seen (search by last seen, HOT-friendly)",
      step9, step9_sqlite},
+    {10, "CSV device imports run by the server: the file, its checkpoint and its errors", step10,
+     NULL},
 };
 
 const pv_store_table pv_store_tables[] = {
@@ -615,6 +654,8 @@ const pv_store_table pv_store_tables[] = {
     {"admin_tokens", "SELECT COUNT(*) FROM admin_tokens"},
     {"audit_log", "SELECT COUNT(*) FROM audit_log"},
     {"notify_jobs", "SELECT COUNT(*) FROM notify_jobs"},
+    {"import_jobs", "SELECT COUNT(*) FROM import_jobs"},
+    {"import_errors", "SELECT COUNT(*) FROM import_errors"},
     {"notify_outcomes", "SELECT COUNT(*) FROM notify_outcomes"},
     {"logins", "SELECT COUNT(*) FROM logins"},
     {"sessions", "SELECT COUNT(*) FROM sessions"},

@@ -12,8 +12,9 @@ const OPS = env("OPS"), OPS_PW = env("OPS_PW"), VIEW = env("VIEW"), VIEW_PW = en
 
 const browser = await launch();
 
-async function session(name, password) {
-  const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } });
+async function session(name, password, javaScriptEnabled = true) {
+  const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 },
+    javaScriptEnabled });
   ctx.setDefaultTimeout(WAIT_MS);
   const page = await ctx.newPage();
   await page.goto(`${CONSOLE}/login`);
@@ -26,17 +27,28 @@ async function session(name, password) {
 // Images and plans (console_plans.c): plain forms posted, turned into the API's own calls.
 const DMODEL = "CP-6871-3PCC", DVER = "sip6871.11-3-2MPP-77";
 async function imagesAndPlans(ops) {
-  // A file uploaded with the page (the API's PUT /firmware/files/{file}), then registered.
-  await ops.setInputFiles("#fw-file", { name: "desk-77.bin", mimeType: "application/octet-stream",
-    buffer: Buffer.from(`PVFW version=${DVER} model=${DMODEL}\nnew load\n`) });
-  await ops.click("#fw-upload-send");
-  await ops.locator("#fw-upload .verdict", { hasText: /^201/ }).waitFor();
-  check((await ops.inputValue("#image-file_name")) === "desk-77.bin", "the uploaded file's name in the form");
-  await ops.fill("#image-model", DMODEL);
-  await ops.fill("#image-version", DVER);
-  await Promise.all([ops.waitForURL(/done=image_registered/), ops.click("#image-send")]);
-  check((await ops.textContent("#fw-done")) === "Image registered.", "registered, said after the redirect");
-  check(await ops.locator("#images + table tr", { hasText: "desk-77.bin" }).isVisible(), "the image listed");
+  // A file uploaded with the page's plain form in a browser with JavaScript off
+  // (multipart/form-data, which the console turns into the API's PUT /firmware/files/{file}),
+  // then registered with the next plain form; the image bytes hold CR, LF and dashes.
+  const plain = await session(OPS, OPS_PW, false);
+  await plain.goto(`${CONSOLE}/firmware`);
+  await plain.setInputFiles("#fw-file", { name: "desk-77.bin", mimeType: "application/octet-stream",
+    buffer: Buffer.from(`PVFW version=${DVER} model=${DMODEL}\r\n--\r\nnew load\n`) });
+  await Promise.all([plain.waitForURL(/done=image_uploaded/), plain.click("#fw-upload-send")]);
+  check((await plain.textContent("#fw-done")) === "File uploaded; register it below.", "uploaded without a script");
+  check((await plain.inputValue("#image-file_name")) === "desk-77.bin", "the uploaded file's name in the form");
+  await shot(plain, "00-firmware-uploaded-nojs");
+  // axe-core runs in the page, which a browser without JavaScript cannot: the same page, read
+  // by the operator's browser, is checked instead
+  await ops.goto(plain.url());
+  await axe(ops, "firmware-uploaded");
+  await plain.fill("#image-model", DMODEL);
+  await plain.fill("#image-version", DVER);
+  await Promise.all([plain.waitForURL(/done=image_registered/), plain.click("#image-send")]);
+  check((await plain.textContent("#fw-done")) === "Image registered.", "registered, said after the redirect");
+  check(await plain.locator("#images + table tr", { hasText: "desk-77.bin" }).isVisible(), "the image listed");
+  await plain.context().close();
+  await ops.goto(`${CONSOLE}/firmware`);
   // The same version again: the API's refusal (409) on the page, the form as typed.
   await ops.fill("#image-model", DMODEL);
   await ops.fill("#image-version", DVER);

@@ -6,7 +6,7 @@
 # (the first-run admin token) when this run created the data directory, and API.
 api_start() {
   serve_ports
-  serve_start "$1" --tftp off --https off
+  serve_start "$1" --tftp off --https off "${@:2}"
   local t
   t=$(grep -A1 '^Admin token' "$T/$1.out" | tail -1 | tr -d ' ' || true)
   [ -n "$t" ] && TOKEN=$t

@@ -80,22 +80,6 @@
         .then(function (res) { say(f.querySelector(".verdict"), res); then(f, res, body); });
     });
   });
-  // A firmware file into the data directory (the API's PUT /firmware/files/{file}, its size
-  // bounded by the admin listener's body limit: 413 beyond), then its name into the form that
-  // registers it (a plain form: without a script, copy the file to <data>/firmware/ instead).
-  var up = document.getElementById("fw-upload");
-  if (up) {
-    up.addEventListener("submit", function (e) {
-      e.preventDefault();
-      var file = document.getElementById("fw-file").files[0];
-      if (!file) return;
-      call("PUT", "/api/v1/firmware/files/" + encodeURIComponent(file.name), file,
-        "application/octet-stream").then(function (res) {
-        say(up.querySelector(".verdict"), res);
-        if (res.status === 201) document.getElementById("image-file_name").value = file.name;
-      });
-    });
-  }
   // Deleting an account: force (an admin's, with devices) only when ticked.
   var del = document.getElementById("account-delete");
   if (del) {
@@ -185,75 +169,31 @@
     document.getElementById("settings-dry-run")
       .addEventListener("click", function () { sendSettings(true); });
   }
-  // The CSV import (console_import.c): the file read by the server (its rows, the file's own
-  // faults, the job), then sent in batches to the API's import as the command line does, from
-  // where a run of the same job stopped; the errors in line order as a CSV to download.
-  var imp = document.getElementById("import-form");
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (m, k) { return values[k] !== undefined ? values[k] : m; });
   }
-  function csvField(v) { return '"' + String(v).replace(/"/g, '""') + '"'; }
-  function runImport(parsed, status, bar) {
-    var rows = parsed.rows, errors = parsed.faults.slice(), macs = {};
-    rows.forEach(function (r) { macs[r.line] = r.mac; });
-    var total = rows.length + parsed.faults.length;
-    var counts = { created: 0, updated: 0, unchanged: 0, skipped: 0, done: parsed.faults.length, total: total };
-    bar.max = total || 1;
-    bar.hidden = false;
-    function show() { bar.value = counts.done; status.textContent = fill(imp.getAttribute("data-t-progress"), counts); }
-    return call("GET", "/api/v1/imports/" + parsed.job).then(function (st) {
-      var from = st.status === 200 ? st.json.next_line : 1;
-      if (st.status === 200)
-        st.json.errors.forEach(function (e) { if (e.line < from) errors.push(e); });
-      var todo = rows.filter(function (r) { return r.line >= from; });
-      counts.skipped = rows.length - todo.length;
-      counts.done += counts.skipped;
-      show();
-      function batch(i) {
-        if (i >= todo.length) return true;
-        var part = todo.slice(i, i + 1000);
-        var next = i + 1000 < todo.length ? todo[i + 1000].line : parsed.end_line;
-        return call("POST", "/api/v1/devices:import",
-          JSON.stringify({ job: parsed.job, next_line: next, devices: part })).then(function (res) {
-          if (res.status !== 200) { say(status, res); return false; }
-          ["created", "updated", "unchanged"].forEach(function (k) { counts[k] += res.json[k]; });
-          errors = errors.concat(res.json.errors);
-          counts.done += part.length;
-          show();
-          return batch(i + 1000);
-        });
-      }
-      return batch(0);
-    }).then(function (finished) {
-      if (!finished) return;
-      errors.sort(function (a, b) { return a.line - b.line; });
-      counts.errors = errors.length;
-      status.textContent = fill(imp.getAttribute("data-t-done"), counts);
-      var link = document.getElementById("import-errors");
-      if (!errors.length) return;
-      var csv = "line,mac,reason\r\n" + errors.map(function (e) {
-        return [e.line, csvField(e.mac !== undefined ? e.mac : (macs[e.line] || "")),
-          csvField(e.field + ": " + e.message)].join(",");
-      }).join("\r\n") + "\r\n";
-      link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
-      link.download = "import-errors-" + parsed.job + ".csv";
-      link.hidden = false;
-    });
-  }
-  if (imp) {
-    imp.addEventListener("submit", function (e) {
-      e.preventDefault();
-      var file = document.getElementById("import-file").files[0];
-      var status = document.getElementById("import-status"), bar = document.getElementById("import-progress");
-      if (!file) return;
-      document.getElementById("import-errors").hidden = true;
-      file.text().then(function (text) { return call("POST", "/import/parse", text, "text/csv"); })
-        .then(function (res) {
-          if (res.status !== 200) { say(status, res); return null; }
-          return runImport(res.json, status, bar);
-        })
-        .catch(function () { status.textContent = "network error"; });
-    });
+  // A CSV import job's page (console_import.c): the server runs the job; while it runs, its
+  // progress is read again every second (GET /api/v1/import-jobs/{id}), and once it has
+  // finished the page is loaded again for its errors and report. Without the script the
+  // page's "Refresh" link does the same.
+  var job = document.getElementById("import-job");
+  if (job && job.getAttribute("data-state") === "running") {
+    var bar = document.getElementById("import-progress"), status = document.getElementById("import-status");
+    var poll = function () {
+      call("GET", "/api/v1/import-jobs/" + job.getAttribute("data-job")).then(function (res) {
+        var j = res.json;
+        if (res.status !== 200 || !j) { setTimeout(poll, 5000); return; }
+        if (j.state !== "running") { location.reload(); return; }
+        var v = { done: j.done, total: j.rows, created: j.created, updated: j.updated,
+          unchanged: j.unchanged, errors: j.errors };
+        bar.max = Math.max(j.rows, j.done, 1);
+        bar.value = j.done;
+        status.textContent = fill(job.getAttribute("data-t-progress"), v) + " — " +
+          fill(job.getAttribute("data-t-counts"), v);
+        setTimeout(poll, 1000);
+      }).catch(function () { setTimeout(poll, 5000); });
+    };
+    setTimeout(poll, 1000);
   }
   var print = document.getElementById("print");
   if (print) print.addEventListener("click", function () { window.print(); });
