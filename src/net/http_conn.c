@@ -2,6 +2,7 @@
 #include "net/http_conn.h"
 
 #include "core/alloc.h"
+#include "core/device_id.h"
 #include "core/log.h"
 #include "net/metrics.h"
 #include "net/sockaddr.h"
@@ -286,8 +287,9 @@ static void open_exchange(pv__http_conn *conn)
     conn->ex.verified = conn_verified(conn);
 }
 
-/* An answer from the transport itself (400, 405, 408, 413, 431, ...), then close. */
-static void answer_error(pv__http_conn *conn, int status, const char *reason, bool may_keep)
+/* An answer from the transport itself (400, 405, 408, 413, 431, 503 ...), then close unless
+ * may_keep. */
+static void answer_transport(pv__http_conn *conn, const pv_response *resp, bool may_keep)
 {
     conn->keep_alive = may_keep && conn->keep_alive;
     if (!may_keep && conn->reading) {
@@ -296,9 +298,26 @@ static void answer_error(pv__http_conn *conn, int status, const char *reason, bo
     }
     if (conn->ex.state == PV_EXCHANGE_IDLE)
         open_exchange(conn);
-    pv_response resp = {.status = status, .fd = -1, .message = reason};
-    pv_exchange_answer(&conn->ex, &resp);
-    pv__http_conn_begin_response(conn, status == 405);
+    pv_exchange_answer(&conn->ex, resp);
+    pv__http_conn_begin_response(conn, resp->status == 405);
+}
+
+static void answer_error(pv__http_conn *conn, int status, const char *reason, bool may_keep)
+{
+    answer_transport(conn, &(pv_response){.status = status, .fd = -1, .message = reason},
+                     may_keep);
+}
+
+/* A plain-HTTP connection beyond its address's limit that did not name a device in time: the
+ * limit holds (issue 15), counted as a refusal like one closed at accept. */
+static void refuse_beyond_source(pv__http_conn *conn, const char *reason)
+{
+    pv_metrics_refused(PV_PROTO_HTTP);
+    pv_log_line line;
+    pv_log_begin(&line, PV_LOG_WARN, "http.refused");
+    pv_log_str(&line, "peer", conn->ex.peer_text);
+    pv_log_str(&line, "reason", reason);
+    pv_log_end(&line);
 }
 
 /* ---- reading and dispatch ---------------------------------------------------------------- */
@@ -331,7 +350,27 @@ static void dispatch(pv__http_conn *conn)
         answer_error(conn, 405, "method not allowed", true);
         return;
     }
+    pv_mac mac;
+    if (conn->tls == NULL && conn->beyond_source && !pv_mac_from_path(r->path, &mac)) {
+        /* beyond its address's limit and naming no device: 503, the connection goes; the
+         * handler never sees it (what it then serves decides the rest: http_conn_answer.c) */
+        refuse_beyond_source(conn, "beyond the per-source limit, naming no device");
+        answer_transport(conn,
+                         &(pv_response){.status = 503, .fd = -1, .retry_after = 1,
+                                        .message = "beyond the per-source limit"},
+                         false);
+        return;
+    }
     pv_exchange_dispatch(&conn->ex, server->handler);
+}
+
+/* The time a request has to arrive: a plain-HTTP connection beyond its address's limit has
+ * less (issue 15, http_conn.h). */
+static unsigned request_ms(const pv__http_conn *conn)
+{
+    unsigned ms = conn->limits.request_timeout_ms;
+    return conn->beyond_source && ms > PV_HTTP_PROVISIONAL_HEAD_MS ? PV_HTTP_PROVISIONAL_HEAD_MS
+                                                                   : ms;
 }
 
 /* Parses what is buffered; hands a complete request over or answers an error. */
@@ -348,7 +387,7 @@ static void conn_process(pv__http_conn *conn)
             /* Slow clients: the whole request must arrive within the request timeout. */
             conn->request_timer_armed = true;
             conn->request_start_ns = uv_hrtime();
-            arm_timer(conn, conn->limits.request_timeout_ms);
+            arm_timer(conn, request_ms(conn));
         }
         if (conn->parser.expect_continue && !conn->sent_continue) {
             conn->sent_continue = true; /* RFC 9110 §10.1.1 */
@@ -411,6 +450,7 @@ static bool handshake_done(pv__http_conn *conn)
     }
     if (conn->server != NULL && pv_tls_conn_identity(conn->tls) != NULL)
         pv__http_server_identified(conn->server, conn); /* its identity answers for it */
+    conn->beyond_source = false; /* proved itself */
     bool resumed = pv_tls_conn_resumed(conn->tls);
     pv_metrics_tls_handshake(resumed ? PV_TLS_HANDSHAKE_RESUMED : PV_TLS_HANDSHAKE_FULL);
     conn->state = PV__CONN_READING;
@@ -532,6 +572,10 @@ static void on_timeout(uv_timer_t *timer)
         return;
     }
     case PV__CONN_READING:
+        if (conn->beyond_source && !conn->parser.started) {
+            refuse_beyond_source(conn, "beyond the per-source limit, no request in time");
+            break;
+        }
         if (conn->parser.started && conn->writes_pending == 0) {
             pv_metrics_refused(conn->ex.req.proto);
             answer_error(conn, 408, "request timed out", false); /* RFC 9110 §15.5.9 */
@@ -629,7 +673,7 @@ void pv__http_conn_start(pv_http_server *server, pv__http_conn *conn)
         conn->state = PV__CONN_HANDSHAKE;
     } else {
         conn->state = PV__CONN_READING;
-        arm_timer(conn, conn->limits.idle_timeout_ms);
+        arm_timer(conn, conn->beyond_source ? request_ms(conn) : conn->limits.idle_timeout_ms);
     }
     if (uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) != 0) {
         pv__http_conn_close(conn);

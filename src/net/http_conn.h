@@ -75,8 +75,13 @@ struct pv__http_conn {
     bool closing;
     pv__conn_state state;
     pv_tls_conn *tls;
-    /* Accepted beyond the per-source limit (issue 15): it must prove who it is — a verified
-     * client certificate — in its handshake, or it is closed right after it. */
+    /* Accepted beyond the per-source limit (issue 15): it must prove who it is or go. Over
+     * HTTPS a verified client certificate in its handshake, or it is closed right after it.
+     * Over plain HTTP its first request must arrive within PV_HTTP_PROVISIONAL_HEAD_MS and name
+     * a device (a MAC in its path, core/device_id.h), or it is answered 503; it is kept only
+     * if the server found what it named (a success), and then still counts against its
+     * address (a name in a path is only a claim), up to PV_HTTP_IDENTIFIED_PER_SOURCE times
+     * the limit. Cleared once it has proved itself. */
     bool beyond_source;
     /* Its handshake verified a client certificate: it no longer counts against its address
      * (issue 15), the identity answers for it (the handler's limits by device). */

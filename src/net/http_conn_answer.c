@@ -188,6 +188,14 @@ void pv__http_conn_begin_response(pv__http_conn *conn, bool allow_header)
     const pv_request *req = &conn->ex.req;
     if (conn->server->closing)
         conn->keep_alive = false; /* draining: this is the connection's last answer */
+    if (conn->tls == NULL && conn->beyond_source) {
+        /* a plain-HTTP connection beyond its address's limit named a device (issue 15): kept
+         * if the server found it, else this answer is its last (http_conn.h) */
+        if (resp->status >= 200 && resp->status < 400)
+            conn->beyond_source = false;
+        else
+            conn->keep_alive = false;
+    }
     resp->location = header_value(resp->location);
     resp->www_authenticate = header_value(resp->www_authenticate);
     resp->headers = header_lines(resp->headers);

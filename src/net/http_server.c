@@ -164,13 +164,14 @@ static void on_connection(uv_stream_t *listener, int status)
      * leaves the count (pv__http_server_identified), and while handshakes are under way up to
      * PV_HTTP_IDENTIFIED_PER_SOURCE times the limit may come in — phones behind one NAT
      * address booting at once — each closed after its handshake unless a verified client
-     * certificate came with it. */
+     * certificate came with it. Over plain HTTP up to that multiple may come in too, each one
+     * beyond the limit kept only if its first request names a device the server serves
+     * (http_conn.c, dispatch); they keep counting, so the multiple bounds the address. */
     unsigned from_source = server->limits.max_per_source ? source_count(server, &conn->peer) : 0;
     bool beyond = server->limits.max_per_source && from_source >= server->limits.max_per_source;
     if ((server->limits.max_connections && server->conn_count >= server->limits.max_connections) ||
-        (beyond && (server->tls == NULL ||
-                    from_source >= (uint64_t)server->limits.max_per_source *
-                                       PV_HTTP_IDENTIFIED_PER_SOURCE))) {
+        (beyond && from_source >= (uint64_t)server->limits.max_per_source *
+                                      PV_HTTP_IDENTIFIED_PER_SOURCE)) {
         pv_metrics_refused(proto);
         uv_close((uv_handle_t *)&conn->tcp, free_refused);
         return;

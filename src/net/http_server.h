@@ -36,8 +36,14 @@
  * HTTPS, each to prove an identity (a verified client certificate) or be closed after it: an
  * office of phones behind one NAT address booting at once, their handshakes waiting for
  * admission. A connection that proved an identity no longer counts against its address.
- * The same multiple as TFTP's (PV_TFTP_IDENTIFIED_PER_SOURCE). */
+ * Over plain HTTP, how many connections an address may hold at all, those beyond
+ * max_per_source each kept only while its requests name a device the server serves
+ * (http_conn.h, beyond_source). The same multiple as TFTP's (PV_TFTP_IDENTIFIED_PER_SOURCE). */
 #define PV_HTTP_IDENTIFIED_PER_SOURCE 16
+/* Over plain HTTP, a connection beyond its address's limit has this long (or the request
+ * timeout, if shorter) to deliver a request that names a device (issue 15): a phone sends its
+ * request as soon as it is connected; an idle or slow connection frees its place. */
+#define PV_HTTP_PROVISIONAL_HEAD_MS 5000
 
 typedef struct pv_http_limits {
     size_t max_header_bytes;       /* request line + headers; 431 beyond (default 16 KiB) */
@@ -51,7 +57,8 @@ typedef struct pv_http_limits {
     unsigned max_per_source;  /* per peer IP per loop (default 256); over HTTPS, connections
                                  with a verified client certificate do not count, and those
                                  in their handshake may go up to
-                                 PV_HTTP_IDENTIFIED_PER_SOURCE times this */
+                                 PV_HTTP_IDENTIFIED_PER_SOURCE times this; over HTTP,
+                                 connections whose request names a device may */
     unsigned max_requests_per_connection; /* then Connection: close (default 1000) */
 } pv_http_limits;
 

@@ -51,21 +51,7 @@ wait_for 20 "the whole office admitted" bash -c \
   "'$PV_BIN' rollout devices office --json | python3 -c 'import json,sys; sys.exit(sum(m[\"state\"] == \"admitted\" for m in json.load(sys.stdin)) != $N)'"
 
 # how many HTTPS connections the server holds, sampled while the office boots (bounded)
-python3 - "$ADMIN_PORT" "$T/fleet.done" >"$T/peak" <<'PY' &
-import os, sys, time, urllib.request
-port, done = sys.argv[1], sys.argv[2]
-peak, end = 0, time.monotonic() + 300
-while not os.path.exists(done) and time.monotonic() < end:
-    try:
-        text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port, timeout=5).read()
-    except OSError:
-        text = b""
-    for line in text.decode().splitlines():
-        if line.startswith('provisor_open{proto="https"} '):
-            peak = max(peak, int(line.split()[1]))
-    time.sleep(0.02)
-print(peak)
-PY
+open_peak https "$T/fleet.done" >"$T/peak" &
 sampler=$!
 PV_CLEANUP+=("kill $sampler 2>/dev/null")
 

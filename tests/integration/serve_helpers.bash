@@ -98,6 +98,28 @@ metric() {
     awk -v k="$1" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'
 }
 
+# open_peak PROTO DONE — prints the most connections of PROTO (http, https) the server held at
+# once, sampled from /metrics until the file DONE exists (bounded: 300 s). Run it in the
+# background while a fleet runs.
+open_peak() {
+  python3 - "$ADMIN_PORT" "$1" "$2" <<'PY'
+import os, sys, time, urllib.request
+port, proto, done = sys.argv[1], sys.argv[2], sys.argv[3]
+key = 'provisor_open{proto="%s"} ' % proto
+peak, end = 0, time.monotonic() + 300
+while not os.path.exists(done) and time.monotonic() < end:
+    try:
+        text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port, timeout=5).read()
+    except OSError:
+        text = b""
+    for line in text.decode().splitlines():
+        if line.startswith(key):
+            peak = max(peak, int(line.split()[1]))
+    time.sleep(0.02)
+print(peak)
+PY
+}
+
 # cert_sha256 FILE — SHA-256 fingerprint of a PEM certificate, lower-case hex.
 cert_sha256() {
   openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f'

@@ -289,32 +289,67 @@ static bool still_open(int fd)
     return recv(fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK) < 0 && errno == EAGAIN;
 }
 
-static void connections_beyond_the_per_source_limit_are_closed(void **state)
+/* A request on a fresh connection of the strict server; what came within timeout_ms. */
+static int send_on_new(const char *request, pv_buf *out, int timeout_ms)
 {
+    int fd = raw_connect(port_of(g_strict));
+    raw_send(fd, request, strlen(request));
+    raw_read_all(fd, out, timeout_ms);
+    return fd;
+}
+
+static void connections_beyond_the_per_source_limit_must_name_a_device(void **state)
+{
+    /* a device's file the handler serves (its path names a MAC: core/device_id.h) */
+    char path[512];
+    snprintf(path, sizeof path, "%s/root/000e08abcdef.xml", g_env->dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("<flat-profile/>\n", f);
+    fclose(f);
     /* The strict server closes idle connections after 1.5 s: if the machine stalls that
-     * long, the first two are gone before the third arrives, which is then rightly
+     * long, the first two are gone before the others arrive, which are then rightly
      * served. Such a round proves nothing and is run again. */
     for (int round = 0;; round++) {
         int a = raw_connect(port_of(g_strict));
         int b = raw_connect(port_of(g_strict));
-        /* The server must hold both before the third arrives, however loaded the machine is. */
+        /* The server must hold both before the others arrive, however loaded the machine is. */
         assert_int_equal(wait_connections(2), 2);
-        int c = raw_connect(port_of(g_strict)); /* the third from 127.0.0.1: accepted, closed */
-        pv_buf out = {0};
-        raw_send(c, "GET /files/f0 HTTP/1.1\r\n\r\n", 26);
-        raw_read_all(c, &out, 2000);
+        /* beyond the limit of 2 from 127.0.0.1 (issue 15): naming no device, 503 and closed;
+         * naming one the handler does not find, its answer and closed; naming one it serves,
+         * kept */
+        pv_buf none = {0}, missing = {0}, device = {0};
+        int c = send_on_new("GET /files/f0 HTTP/1.1\r\n\r\n", &none, 2000);
+        int e = send_on_new("GET /files/000e08000000.xml HTTP/1.1\r\n\r\n", &missing, 2000);
+        int d = send_on_new("GET /files/000e08abcdef.xml HTTP/1.1\r\n\r\n", &device, 300);
+        bool kept = still_open(d), closed = !still_open(c) && !still_open(e);
         bool held = still_open(a) && still_open(b);
-        size_t answered = out.len;
+        pv_buf_append(&none, "", 1);
+        pv_buf_append(&missing, "", 1);
+        pv_buf_append(&device, "", 1);
         close(a);
         close(b);
         close(c);
-        pv_buf_free(&out);
+        close(d);
+        close(e);
         assert_int_equal(wait_no_connections(), 0);
         if (held || round == 4) {
             assert_true(held);
-            assert_int_equal(answered, 0);
+            assert_true(strncmp(none.data, "HTTP/1.1 503", 12) == 0);
+            assert_non_null(strstr(none.data, "\r\nRetry-After: 1\r\n"));
+            assert_true(strncmp(missing.data, "HTTP/1.1 404", 12) == 0);
+            assert_true(closed);
+            assert_true(strncmp(device.data, "HTTP/1.1 200", 12) == 0);
+            assert_true(kept);
+            assert_true(log_has("event=http.refused", "naming no device"));
+            pv_buf_free(&none);
+            pv_buf_free(&missing);
+            pv_buf_free(&device);
             return;
         }
+        pv_buf_free(&none);
+        pv_buf_free(&missing);
+        pv_buf_free(&device);
     }
 }
 
@@ -434,7 +469,7 @@ int main(void)
         cmocka_unit_test(query_strings_never_reach_the_log),
         cmocka_unit_test(slow_client_is_cut_at_the_request_timeout),
         cmocka_unit_test(idle_keep_alive_connection_is_closed),
-        cmocka_unit_test(connections_beyond_the_per_source_limit_are_closed),
+        cmocka_unit_test(connections_beyond_the_per_source_limit_must_name_a_device),
         cmocka_unit_test(vanishing_clients_do_not_disturb_the_server),
         cmocka_unit_test(asynchronous_answers_and_redirects),
         cmocka_unit_test(close_drains_in_flight_requests),
