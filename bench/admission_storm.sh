@@ -18,10 +18,9 @@
 # within its 10 s handshake timeout on a 2-core machine — real phones each have their own CPU),
 # PV_STORM_RETRY (the factory phones' Resync_Error_Retry_Delay before the server provisions
 # its own, fleet --period; default 30 s), PV_STORM_DURATION (the fleet's bound in seconds,
-# default 7200), PV_STORM_PER_SOURCE (connections per address per loop, default 20000: the
-# phones fetch their encrypted profile over plain HTTP, where no certificate says who they are,
-# so at the server's default of 256 the address limit, not admission, refuses some of them —
-# docs/benchmarks.md). One fleet process runs every
+# default 7200), PV_STORM_PER_SOURCE (connections per address per loop, default 20000; at the
+# server's default of 256 the phones' plain-HTTP fetches beyond it are kept because their paths
+# name their devices — docs/benchmarks.md compares the two). One fleet process runs every
 # phone on one loop, all from ONE source address (an office behind NAT, the hard case for
 # per-address limits). Results: bench/results/admission-<timestamp>.jsonl and the fleet's
 # report beside it.
