@@ -6,6 +6,9 @@
 #   bench/storm.sh BUILD [N]            # N phones (default 100000; PV_STORM_PHONES)
 #   PV_STORM_CERT_POOL=K bench/storm.sh # phones share K certificates (default: one each)
 #   PV_STORM_FETCHER=curl bench/storm.sh # the fleet on libcurl instead of its own client
+#   PV_STORM_SERVE_VARIANTS="--limits-handshake-max-ms 10000;" bench/storm.sh
+#                                       # provisor once per ';'-separated set of extra `serve`
+#                                       # options (named provisor-1, provisor-2, ...), then nginx
 #
 # Same machine, same run, same fleet (provisor fleet run --scenario power-restore): time to
 # 100 % provisioned, failures, requests per second, the server's peak resident memory (VmHWM;
@@ -78,10 +81,21 @@ PY
 
 # --- provisor serve: 2 loop threads, its DEFAULT per-address limits: each simulated phone
 # connects from its own 127.A.B.C (fleet --source-addresses, on by default) --------------------
-bench_fleet_serve "$bin" provisor 2 "$PV_HTTPS" --tftp off --http off --https "127.0.0.1:$PV_HTTPS"
-pv_pid=$SERVE_PID
-storm provisor "$PV_HTTPS" "$pv_pid"
-kill "$pv_pid"; wait "$pv_pid" 2>/dev/null || true
+variants=("")
+if [ -n "${PV_STORM_SERVE_VARIANTS:-}" ]; then # a trailing ';' is an empty (default) set
+  IFS=';' read -ra variants <<<"$PV_STORM_SERVE_VARIANTS;."
+  unset 'variants[${#variants[@]}-1]'
+fi
+for i in "${!variants[@]}"; do
+  name=provisor; [ ${#variants[@]} -eq 1 ] || name=provisor-$((i + 1))
+  [ -z "${variants[i]}" ] || echo "storm: $name: serve ${variants[i]}" >&2
+  # shellcheck disable=SC2086 # the variant is a list of options
+  bench_fleet_serve "$bin" "$name" 2 "$PV_HTTPS" --tftp off --http off \
+    --https "127.0.0.1:$PV_HTTPS" ${variants[i]}
+  pv_pid=$SERVE_PID
+  storm "$name" "$PV_HTTPS" "$pv_pid"
+  kill "$pv_pid"; wait "$pv_pid" 2>/dev/null || true
+done
 
 # --- nginx: the reference, same files, ssl_verify_client on, 2 workers ---------------------
 mkdir -p "$W/nginx/logs"

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 typedef struct conn_write {
@@ -90,6 +90,39 @@ static void on_timeout(uv_timer_t *timer);
 static void arm_timer(pv__http_conn *conn, unsigned ms)
 {
     uv_timer_start(&conn->timer, on_timeout, ms ? ms : 1, 0);
+}
+
+/* ---- the handshake's time ----------------------------------------------------------------
+ *
+ * handshake_timeout_ms is the peer's time, not the server's: a loop with a thousand
+ * handshakes to do reads a peer's flight late, and a timer that ran from accept dropped
+ * handshakes whose peers had done their part long before (the boot storm of
+ * docs/benchmarks.md, issue 18). So the timer starts at admission, starts again when the
+ * server has answered a flight of the peer, and when it expires while the peer's bytes wait
+ * unread in the socket — the server is behind, not the peer — the handshake gets another
+ * period, never beyond handshake_max_ms after admission (nginx's ssl_handshake_timeout is
+ * 60 s). */
+
+/* Arms the next period; false when the handshake's time is up. */
+static bool handshake_rearm(pv__http_conn *conn)
+{
+    uint64_t period = conn->limits.handshake_timeout_ms, most = period;
+    if (conn->limits.handshake_max_ms > most)
+        most = conn->limits.handshake_max_ms;
+    uint64_t used = uv_now(conn->tcp.loop) - conn->handshake_start_ms;
+    if (used >= most)
+        return false;
+    arm_timer(conn, (unsigned)(most - used < period ? most - used : period));
+    return true;
+}
+
+/* Whether the peer sent bytes that this server has not read yet. */
+static bool peer_bytes_unread(pv__http_conn *conn)
+{
+    uv_os_fd_t fd;
+    int n = 0;
+    return uv_fileno((uv_handle_t *)&conn->tcp, &fd) == 0 && ioctl(fd, FIONREAD, &n) == 0 &&
+           n > 0;
 }
 
 /* ---- writing ----------------------------------------------------------------------------- */
@@ -420,6 +453,8 @@ static bool tls_input(pv__http_conn *conn, const char *data, size_t len)
             handshake_failed(conn, &err);
             return false;
         }
+        if (hs != PV_TLS_DONE && pv_tls_conn_output_pending(conn->tls) > 0)
+            (void)handshake_rearm(conn); /* a flight answered: the peer's turn again */
         flush_tls(conn);
         if (hs != PV_TLS_DONE)
             return false;
@@ -489,6 +524,8 @@ static void on_timeout(uv_timer_t *timer)
         return;
     switch (conn->state) {
     case PV__CONN_HANDSHAKE: {
+        if (peer_bytes_unread(conn) && handshake_rearm(conn))
+            return; /* the peer did its part; this loop has not read it yet */
         pv_error err;
         pv_error_set(&err, PV_ETIMEDOUT, "TLS handshake timed out");
         handshake_failed(conn, &err);
@@ -543,11 +580,13 @@ static void on_handshake_admitted(void *data, bool admitted, unsigned retry_afte
         refuse_handshake(conn, retry_after_s);
         return;
     }
-    /* the handshake's own time starts now, the same for a connection beyond its source's
-     * limit: a phone behind a busy office NAT is no faster than one alone (a shorter time
-     * closed phones of a loaded office), and how many such handshakes an address may have
-     * at once is bounded (PV_HTTP_IDENTIFIED_PER_SOURCE) */
-    arm_timer(conn, conn->limits.handshake_timeout_ms);
+    /* the handshake's own time starts now (not at accept: the wait for admission is the
+     * queue's, bounded by its deadline), the same for a connection beyond its source's limit:
+     * a phone behind a busy office NAT is no faster than one alone (a shorter time closed
+     * phones of a loaded office), and how many such handshakes an address may have at once is
+     * bounded (PV_HTTP_IDENTIFIED_PER_SOURCE) */
+    conn->handshake_start_ms = uv_now(conn->tcp.loop);
+    (void)handshake_rearm(conn);
     if (!conn->reading && uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0)
         conn->reading = true;
     if (conn->in.len > conn->in_off) { /* what came while it waited */

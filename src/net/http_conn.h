@@ -85,6 +85,7 @@ struct pv__http_conn {
      * kept in `in` (bounded), unread by TLS; a close takes it out of the queue. */
     bool admit_waiting;
     pv_admit_wait admit_wait;
+    uint64_t handshake_start_ms; /* uv_now() at admission: handshake_max_ms counts from it */
     pv_http_limits limits;
     struct sockaddr_storage peer, local;
     /* Input. */

@@ -27,6 +27,7 @@ void pv_http_limits_default(pv_http_limits *limits)
         .request_timeout_ms = 10000,
         .idle_timeout_ms = 30000,
         .handshake_timeout_ms = 10000,
+        .handshake_max_ms = 60000,
         .max_connections = 10000,
         .max_per_source = 256,
         .max_requests_per_connection = 1000,

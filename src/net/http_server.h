@@ -44,7 +44,9 @@ typedef struct pv_http_limits {
     size_t max_body_bytes;         /* request body; 413 beyond (default 1 MiB) */
     unsigned request_timeout_ms;   /* whole request must arrive within (default 10 s); 408 */
     unsigned idle_timeout_ms;      /* keep-alive idle (default 30 s) */
-    unsigned handshake_timeout_ms; /* TLS handshake (default 10 s) */
+    unsigned handshake_timeout_ms; /* the peer's turn in a TLS handshake (default 10 s) */
+    unsigned handshake_max_ms;     /* a TLS handshake whose peer's bytes wait unread at a busy
+                                      server may take up to this (default 60 s; http_conn.c) */
     unsigned max_connections; /* per loop; beyond, new connections are closed (default 10000) */
     unsigned max_per_source;  /* per peer IP per loop (default 256); over HTTPS, connections
                                  with a verified client certificate do not count, and those

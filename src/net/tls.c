@@ -615,6 +615,11 @@ int pv_tls_conn_write(pv_tls_conn *conn, const void *data, size_t len, pv_error 
     return 0;
 }
 
+size_t pv_tls_conn_output_pending(const pv_tls_conn *conn)
+{
+    return BIO_ctrl_pending(conn->wbio);
+}
+
 size_t pv_tls_conn_take_output(pv_tls_conn *conn, pv_buf *out)
 {
     size_t pending = BIO_ctrl_pending(conn->wbio);

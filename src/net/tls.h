@@ -99,6 +99,8 @@ int pv_tls_conn_handshake(pv_tls_conn *conn, pv_error *err);
 int pv_tls_conn_read(pv_tls_conn *conn, pv_buf *out, pv_error *err);
 /* Encrypts application data; the ciphertext is then taken with pv_tls_conn_take_output. */
 int pv_tls_conn_write(pv_tls_conn *conn, const void *data, size_t len, pv_error *err);
+/* Ciphertext waiting to be taken, in bytes. */
+size_t pv_tls_conn_output_pending(const pv_tls_conn *conn);
 /* Moves ciphertext waiting to be sent into out (appended); returns bytes moved. */
 size_t pv_tls_conn_take_output(pv_tls_conn *conn, pv_buf *out);
 /* Between requests of a keep-alive connection: gives back the memory of empty buffers. */

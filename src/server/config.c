@@ -149,7 +149,11 @@ static const pv_config_key keys[] = {
     ROW("limits", "idle_timeout_ms", NULL, UINT, http.idle_timeout_ms, 100, U32, "MS",
         "keep-alive connections idle longer are closed"),
     ROW("limits", "handshake_timeout_ms", NULL, UINT, http.handshake_timeout_ms, 100, U32, "MS",
-        "TLS handshakes must finish within this"),
+        "a TLS handshake's peer must send its next flight within this (from admission, then "
+        "from each flight the server answered)"),
+    ROW("limits", "handshake_max_ms", NULL, UINT, http.handshake_max_ms, 100, U32, "MS",
+        "a busy server that has not yet read what the peer sent gives its handshake more time, "
+        "up to this from admission"),
     ROW("limits", "max_connections", NULL, UINT, http.max_connections, 1, 10000000, "N",
         "open connections per loop thread"),
     ROW("limits", "max_per_source", NULL, UINT, http.max_per_source, 1, 10000000, "N",
@@ -205,6 +209,9 @@ static const pv_config_key keys[] = {
         "devices whose finished profiles each loop keeps (also bound by 32 MB of bodies)"),
     ROW("provisioning", "cache_check_ms", NULL, UINT, cache_check_ms, 1, 60000, "MS",
         "how long a change made by another process or node may go unseen by a loop's cache"),
+    ROW("provisioning", "seen_interval_s", NULL, UINT, seen_interval_s, 0, 86400, "S",
+        "an unchanged profile served again within this of its record writes no last-seen and no "
+        "audit row (0 = every answer)"),
     ROW("provisioning", "reports_per_device", NULL, UINT, reports_per_device, 0, 1000000, "N",
         "reports kept per device, older ones deleted (0 = the default, 20)"),
     ROW("provisioning", "report_max_bytes", NULL, SIZE, report_max_bytes, 1024, 4u << 20, "SIZE",
@@ -531,6 +538,7 @@ void pv_config_init(pv_config *cfg)
     cfg->admission_queue = 1000;
     cfg->cache_entries = 4096;
     cfg->cache_check_ms = 100;
+    cfg->seen_interval_s = 60;
     cfg->report_max_bytes = PV_REPORT_MAX_DEFAULT;
     cfg->reports_per_hour = PV_REPORT_PER_HOUR_DEFAULT;
     cfg->rollout_interval_ms = 5000;

@@ -99,6 +99,7 @@ typedef struct pv_config {
     unsigned admission_queue; /* requests waiting for admission per loop and class */
     unsigned cache_entries;   /* devices whose finished profiles a loop keeps (prov_cache.h) */
     unsigned cache_check_ms;  /* how long another process's change may go unseen */
+    unsigned seen_interval_s; /* a repeat answer within it records nothing (prov_audit.h) */
     unsigned reports_per_device; /* 0 = the store's default (PV_STORE_REPORTS_PER_DEVICE) */
     size_t report_max_bytes;     /* largest report upload (docs/security.md) */
     unsigned reports_per_hour;   /* reports accepted per device and hour */

@@ -20,8 +20,8 @@ typedef struct held {
     pv_response resp;
     pv_prov_row row;
     bool has_seen;
-    char mac[13], swver[64], etag[72], hash[65], address[48];
-    int64_t seen_at;
+    char mac[13];
+    pv_prov_recorded seen;
 } held;
 
 typedef struct sampled {
@@ -39,9 +39,11 @@ struct pv_prov_audit {
     size_t nrows;
     sampled slot[SAMPLED_ACTIONS];
     uint64_t retry_at_ms; /* rows-only flushes wait until then after a failure */
+    pv_prov_audit_committed_fn *committed;
+    void *committed_data;
 };
 
-static atomic_ullong sampled_total, suppressed_total, held_total, held_refused_total;
+static atomic_ullong sampled_total, suppressed_total, held_total, held_refused_total, repeat_total;
 
 static uint64_t mono_ms(void)
 {
@@ -64,6 +66,17 @@ pv_prov_audit *pv_prov_audit_new(pv_store *s)
     a->held = pv_calloc(PV_AUDIT_BATCH_MAX, sizeof *a->held);
     a->rows = pv_calloc(PV_AUDIT_BATCH_MAX, sizeof *a->rows);
     return a;
+}
+
+void pv_prov_audit_on_commit(pv_prov_audit *a, pv_prov_audit_committed_fn *fn, void *data)
+{
+    a->committed = fn;
+    a->committed_data = data;
+}
+
+void pv_prov_audit_repeat(void)
+{
+    atomic_fetch_add_explicit(&repeat_total, 1, memory_order_relaxed);
 }
 
 void pv_prov_audit_free(pv_prov_audit *a)
@@ -98,6 +111,25 @@ int pv_prov_audit_write(pv_store *s, const pv_prov_row *row, pv_error *err)
     return pv_store_audit_add(s, &r, NULL, err);
 }
 
+void pv_prov_recorded_set(pv_prov_recorded *r, const pv_prov_seen *seen)
+{
+    r->at = seen->at;
+    copy_str(r->hash, sizeof r->hash, seen->hash);
+    copy_str(r->etag, sizeof r->etag, seen->etag);
+    copy_str(r->swver, sizeof r->swver, seen->swver);
+    copy_str(r->address, sizeof r->address, seen->address);
+    r->proto = seen->proto;
+}
+
+bool pv_prov_recorded_repeat(const pv_prov_recorded *r, const pv_prov_recorded *now,
+                             unsigned interval_s)
+{
+    return interval_s > 0 && r->at > 0 && now->at >= r->at && now->at - r->at < interval_s &&
+           r->proto == now->proto &&
+           strcmp(r->hash, now->hash) == 0 && strcmp(r->etag, now->etag) == 0 &&
+           strcmp(r->swver, now->swver) == 0 && strcmp(r->address, now->address) == 0;
+}
+
 void pv_prov_audit_hold(pv_prov_audit *a, pv_request *req, pv_response *resp,
                         const pv_prov_row *row, const pv_prov_seen *seen)
 {
@@ -106,18 +138,14 @@ void pv_prov_audit_hold(pv_prov_audit *a, pv_request *req, pv_response *resp,
     held *h = &a->held[a->nheld++];
     memset(h, 0, sizeof *h);
     h->req = req;
-    h->resp = *resp;
-    *resp = (pv_response){.fd = -1}; /* taken */
     h->row = *row;
-    if (seen != NULL) {
+    if (seen != NULL) { /* before resp is taken: seen's strings may point into it (etag) */
         h->has_seen = true;
         copy_str(h->mac, sizeof h->mac, seen->mac);
-        copy_str(h->swver, sizeof h->swver, seen->swver);
-        copy_str(h->etag, sizeof h->etag, seen->etag);
-        copy_str(h->hash, sizeof h->hash, seen->hash);
-        copy_str(h->address, sizeof h->address, seen->address);
-        h->seen_at = seen->at;
+        pv_prov_recorded_set(&h->seen, seen);
     }
+    h->resp = *resp;
+    *resp = (pv_response){.fd = -1}; /* taken */
     atomic_fetch_add_explicit(&held_total, 1, memory_order_relaxed);
 }
 
@@ -215,9 +243,9 @@ int pv_prov_audit_flush(pv_prov_audit *a)
     for (size_t i = 0; rc == 0 && i < a->nheld; i++) {
         held *h = &a->held[i];
         if (h->has_seen) {
-            rc = pv_store_device_seen(a->s, h->mac, h->seen_at, h->swver[0] ? h->swver : NULL,
-                                      h->etag, h->hash, h->address[0] ? h->address : NULL,
-                                      &e);
+            const pv_prov_recorded *r = &h->seen;
+            rc = pv_store_device_seen(a->s, h->mac, r->at, r->swver[0] ? r->swver : NULL,
+                                      r->etag, r->hash, r->address[0] ? r->address : NULL, &e);
             if (rc == PV_ENOENT) /* deleted meanwhile: nothing to record */
                 rc = 0;
         }
@@ -259,6 +287,8 @@ int pv_prov_audit_flush(pv_prov_audit *a)
     }
     for (size_t i = 0; i < nheld; i++) {
         held *h = &a->held[i];
+        if (rc == 0 && h->has_seen && a->committed != NULL)
+            a->committed(a->committed_data, h->mac, &h->seen);
         if (rc != 0) { /* the 503 is a refusal like any other: sampled */
             pv_prov_row r;
             pv_prov_audit_row(&r, h->row.subject, "profile.unavailable", NULL, "store unavailable");
@@ -347,10 +377,15 @@ void pv_prov_audit_render(pv_buf *out)
         "provisor_audit_not_recorded_total %llu\n"
         "# HELP provisor_audit_pruned_total Audit rows deleted by retention.\n"
         "# TYPE provisor_audit_pruned_total counter\n"
-        "provisor_audit_pruned_total %llu\n",
+        "provisor_audit_pruned_total %llu\n"
+        "# HELP provisor_audit_repeats_total Encrypted profiles sent again within "
+        "seen_interval_s of the device's identical recorded answer: no row, no last-seen write.\n"
+        "# TYPE provisor_audit_repeats_total counter\n"
+        "provisor_audit_repeats_total %llu\n",
         (unsigned long long)atomic_load(&held_total),
         (unsigned long long)atomic_load(&held_refused_total),
         (unsigned long long)atomic_load(&sampled_total),
         (unsigned long long)atomic_load(&suppressed_total),
-        (unsigned long long)atomic_load(&pruned_total));
+        (unsigned long long)atomic_load(&pruned_total),
+        (unsigned long long)atomic_load(&repeat_total));
 }

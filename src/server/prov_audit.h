@@ -9,7 +9,10 @@
  *     encrypted profile of an ordinary fetch) is *held*: its records
  *     (last-seen, profile.served) join the loop's batch, and the answer is
  *     sent only after the batch's transaction committed — one commit per
- *     loop pass for every answer of that pass. A commit survives kill -9
+ *     loop pass for every answer of that pass. A repeat of the device's last
+ *     recorded answer (same body hash, ETag, firmware and address) within
+ *     seen_interval_s of its record is sent at once and writes nothing: the
+ *     row of that version exists, and last-seen lags by at most the interval. A commit survives kill -9
  *     (store.md), so no phone ever received a profile the audit does not
  *     show; if the commit fails, every held answer becomes 503 (never a 200
  *     without its row).
@@ -66,6 +69,7 @@ typedef struct pv_prov_seen {
     const char *mac;
     int64_t at;
     const char *swver, *etag, *hash, *address;
+    pv_proto proto; /* the row's proto= */
 } pv_prov_seen;
 
 /*
@@ -76,6 +80,30 @@ typedef struct pv_prov_seen {
  */
 void pv_prov_audit_hold(pv_prov_audit *a, pv_request *req, pv_response *resp,
                         const pv_prov_row *row, const pv_prov_seen *seen);
+
+/* What a committed held answer recorded for its device: a repeat of it within
+ * [provisioning] seen_interval_s writes nothing (docs/provisioning.md "Last seen"). */
+typedef struct pv_prov_recorded {
+    int64_t at; /* the last_seen written; 0 = nothing */
+    char hash[65], etag[72], swver[64], address[48];
+    pv_proto proto;
+} pv_prov_recorded;
+/* r from seen (strings truncated to r's fields, NULL as ""). */
+void pv_prov_recorded_set(pv_prov_recorded *r, const pv_prov_seen *seen);
+/* Whether an answer described by now repeats the record r within interval_s seconds of it:
+ * the same version, firmware, address and protocol, so only last_seen would move (interval_s
+ * 0: never). */
+bool pv_prov_recorded_repeat(const pv_prov_recorded *r, const pv_prov_recorded *now,
+                             unsigned interval_s);
+
+/* After each committed flush, fn is called with every held answer's device and record: the
+ * loop keeps it in its cache entry (prov_cache.h) so that a repeat writes nothing. */
+typedef void pv_prov_audit_committed_fn(void *data, const char *mac, const pv_prov_recorded *r);
+void pv_prov_audit_on_commit(pv_prov_audit *a, pv_prov_audit_committed_fn *fn, void *data);
+
+/* Counts an answer sent without a record: the same answer as the device's last recorded one,
+ * within [provisioning] seen_interval_s of it (docs/provisioning.md "Last seen"). */
+void pv_prov_audit_repeat(void);
 
 /* A sampled record (a refusal, the bootstrap profile): never waits. */
 void pv_prov_audit_sample(pv_prov_audit *a, const pv_prov_row *row);

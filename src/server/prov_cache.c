@@ -270,6 +270,13 @@ void pv_prov_cache_forget(pv_prov_cache *c, const char *mac)
         drop(c, x);
 }
 
+void pv_prov_cache_recorded(pv_prov_cache *c, const char *mac, const pv_prov_recorded *r)
+{
+    node *x = *slot_of(c, mac);
+    if (x != NULL)
+        x->e.rec = *r;
+}
+
 /* Whether x still describes what in read: else its answers are of another content. */
 static bool same_source(const node *x, const pv_store_render_input *in)
 {

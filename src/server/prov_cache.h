@@ -39,6 +39,7 @@
 #define PV_SERVER_PROV_CACHE_H
 
 #include "core/buf.h"
+#include "server/prov_audit.h"
 #include "server/render.h"
 #include "store/store.h"
 
@@ -63,6 +64,7 @@ typedef struct pv_prov_answer {
 
 typedef struct pv_prov_cached {
     pv_store_device dev; /* mac, serial, model, account, certificate, state, version */
+    pv_prov_recorded rec; /* what this loop's batch last committed for it (prov_audit.h) */
     pv_store_secret cur, prev;
     bool has_prev;
     pv_prov_answer answers[PV_PROV_CACHE_ANSWERS];
@@ -97,6 +99,8 @@ void pv_prov_cache_miss(void);
  */
 void pv_prov_cache_put(pv_prov_cache *c, const pv_store_render_input *in, int64_t serve_id,
                        int64_t deliver_id, const char *host, const pv_render_output *out);
+/* Notes what the loop's batch committed for mac (kept while its entry lives). */
+void pv_prov_cache_recorded(pv_prov_cache *c, const char *mac, const pv_prov_recorded *r);
 /* Forgets mac's entry (this loop is about to change the device). */
 void pv_prov_cache_forget(pv_prov_cache *c, const char *mac);
 

@@ -30,6 +30,7 @@ void pv_prov_policy_defaults(pv_prov_policy *p)
         .admission_queue = 1000,
         .cache_entries = 4096,
         .cache_check_ms = 100,
+        .seen_interval_s = 60,
     };
 }
 

@@ -66,6 +66,7 @@ typedef struct pv_prov_policy {
     unsigned admission_queue; /* requests waiting per loop and class (net/admission.h) */
     unsigned cache_entries;  /* devices whose finished profiles are kept per loop */
     unsigned cache_check_ms; /* how long another process's change may go unseen (prov_cache.h) */
+    unsigned seen_interval_s; /* a repeat answer within it records nothing (prov_audit.h) */
 } pv_prov_policy;
 
 /* Fills the defaults above (prefix "init", scheme http, rotation 30 days...). */

@@ -48,6 +48,7 @@ int pv_provision_policy_from_config(const pv_config *cfg, pv_prov_policy *pol, p
     pol->admission_queue = cfg->admission_queue;
     pol->cache_entries = cfg->cache_entries;
     pol->cache_check_ms = cfg->cache_check_ms;
+    pol->seen_interval_s = cfg->seen_interval_s;
     pol->gzip = cfg->gzip;
     const char *s = pol->permanent_scheme;
     if (strcmp(s, "auto") == 0) /* a listener this node runs: an HTTPS-only node sends https */

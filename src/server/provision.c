@@ -286,21 +286,41 @@ static int secure_slow(pv_provision_loop *l, pv_request *req, const pv_ident *id
 }
 
 /* The answer held until the loop's batch has committed its last-seen and profile.served row
- * (prov_audit.h): the common fetch, from the cache or rendered, writes nothing itself. */
+ * (prov_audit.h): the common fetch, from the cache or rendered, writes nothing itself. A
+ * repeat of what the batch last committed for the device (ce's record) within
+ * seen_interval_s is sent at once and records nothing: that version's row exists and
+ * last-seen lags by less than the interval (docs/provisioning.md "Last seen"). */
 static void hold_served(pv_provision_loop *l, pv_request *req, const pv_ident *id,
-                        const pv_store_device *d, int64_t now, pv_response *r, const char *hash)
+                        const pv_store_device *d, const pv_prov_cached *ce, int64_t now,
+                        pv_response *r, const char *hash)
 {
     pv_jobm_profile_served(d->model, "SEC-PRV-2", req->proto);
+    char peer[64];
+    pv__prov_addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
+    pv_prov_seen seen = {d->mac, now, id->swver, r->etag, hash, peer, req->proto};
+    if (ce != NULL) {
+        pv_prov_recorded this;
+        pv_prov_recorded_set(&this, &seen);
+        if (pv_prov_recorded_repeat(&ce->rec, &this, l->p->cfg.policy.seen_interval_s)) {
+            pv_prov_audit_repeat();
+            pv_request_respond(req, r);
+            return;
+        }
+    }
     char detail[160];
     int n = snprintf(detail, sizeof detail, "proto=%s etag=%s", pv_proto_name(req->proto), r->etag);
     if (n < 0 || (size_t)n >= sizeof detail)
         detail[sizeof detail - 1] = '\0';
     pv_prov_row row;
     pv_prov_audit_row(&row, d->mac, "profile.served", hash, detail);
-    char peer[64];
-    pv__prov_addr_text(req->peer, peer, sizeof peer); /* where a direct NOTIFY goes (spec 5.5) */
-    pv_prov_seen seen = {d->mac, now, id->swver, r->etag, hash, peer};
     pv_prov_audit_hold(l->audit, req, r, &row, &seen);
+}
+
+/* The batch committed r for mac: its cache entry keeps it (hold_served). */
+static void on_committed(void *data, const char *mac, const pv_prov_recorded *r)
+{
+    pv_provision_loop *l = data;
+    pv_prov_cache_recorded(l->cache, mac, r);
 }
 
 /* A repeat fetch answered from the loop's cache (prov_cache.h): the key decision on the
@@ -333,7 +353,7 @@ static bool secure_cached(pv_provision_loop *l, pv_request *req, const pv_ident 
     r.identity_log = pv_request_strdup(req, d->mac);
     char hash[65];
     memcpy(hash, a->hash, sizeof hash);
-    hold_served(l, req, id, d, now, &r, hash);
+    hold_served(l, req, id, d, ce, now, &r, hash);
     OPENSSL_cleanse(&kf, sizeof kf);
     return true;
 }
@@ -373,7 +393,7 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
             pv_prov_cache_put(l->cache, &in, kf.serve.id, kf.deliver.id, host, &out);
             pv_response r;
             profile_response(req, &out, d.mac, &r);
-            hold_served(l, req, id, &d, now, &r, out.hash);
+            hold_served(l, req, id, &d, NULL, now, &r, out.hash);
         }
     } else if (rc == 0) {
         pv_prov_cache_forget(l->cache, d.mac); /* this fetch changes the device */
@@ -583,6 +603,7 @@ int pv_provision_loop_new(pv_provision *p, uv_loop_t *loop, pv_provision_loop **
     l->cache = pv_prov_cache_new(p->cfg.policy.cache_entries, 0, p->cfg.policy.cache_check_ms);
     l->admit = pv_admit_queue_new(&p->admission, loop);
     l->audit = pv_prov_audit_new(l->s);
+    pv_prov_audit_on_commit(l->audit, on_committed, l);
     uv_timer_init(loop, &l->tick);
     l->tick.data = l;
     uv_timer_start(&l->tick, on_tick, 1000, 1000);

@@ -24,11 +24,12 @@ trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 pg_start
 D="$T/data"
 export PROVISOR_DATA="$D"
-# Short retries, no boot delay: the fleet's phones retry within a second or two.
+# Short retries, no boot delay: the fleet's phones retry within a second or two. Every answer
+# recorded (seen_interval_s 0): the kill -9 check counts one row per profile received.
 node_start() { # NAME: sets <NAME>_HTTP, _HTTPS, _ADMIN, _PID
   serve_ports
   serve_start "$1" --data-dir "$D" --db "$PG_URL" --tftp off --workers 2 \
-    --provisioning-random-delay-s 0 --provisioning-retry-delay 1+1
+    --provisioning-random-delay-s 0 --provisioning-retry-delay 1+1 --provisioning-seen-interval-s 0
   eval "${1}_HTTP=$HTTP_PORT ${1}_HTTPS=$HTTPS_PORT ${1}_ADMIN=$ADMIN_PORT ${1}_PID=$SERVE_PID"
 }
 node_start A

@@ -22,7 +22,10 @@ trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 D="$T/data"
 export PROVISOR_DATA="$D"
 serve_ports
-serve_start serve --data-dir "$D" --tftp off --workers 2
+# Every answer recorded ([provisioning] seen_interval_s 0): the held answers these checks are
+# about, one row each (by default a repeat of the same profile within 60 s records nothing:
+# serve_seen_interval.sh).
+serve_start serve --data-dir "$D" --tftp off --workers 2 --provisioning-seen-interval-s 0
 export PROVISOR_TOKEN=$(grep -A1 '^Admin token' "$T/serve.out" | tail -1 | tr -d ' ')
 export PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT"
 DB="$D/provisor.db"
@@ -138,7 +141,8 @@ x_rows() { sq "SELECT count(*) FROM audit_log WHERE subject = '$X' AND content_h
 kill9_under_fetches "$SERVE_PID" "http://127.0.0.1:$HTTP_PORT/$dir/$X.cfg" x_rows
 
 # --- 4. retention: restart with a size bound --------------------------------------------------
-serve_start serve2 --data-dir "$D" --tftp off --workers 2 --store-audit-max-rows 50
+serve_start serve2 --data-dir "$D" --tftp off --workers 2 --store-audit-max-rows 50 \
+  --provisioning-seen-interval-s 0
 pruned() { [ "$(sq "SELECT count(*) FROM audit_log")" -le 50 ]; }
 wait_for 30 "the audit pruned to 50 rows" pruned
 code=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/$dir/$X.cfg")

@@ -365,16 +365,67 @@ static void on_tick(uv_timer_t *t)
     uv_close((uv_handle_t *)t, NULL);
 }
 
+/* Phone A bound and at SEC-PRV-2 after its first encrypted-profile fetch (written at once);
+ * path: that profile's. */
+static void secured_a(world *w, char *path, size_t size)
+{
+    char key[65], dir[64];
+    bind_a(w, key, dir);
+    snprintf(path, size, "/%s/" MAC_A ".cfg", dir);
+    assert_int_equal(get(w, PV_PROTO_HTTP, path, NULL), 200);
+}
+
+/* A repeat of the answer the loop last recorded for a device — same profile, firmware, address
+ * and protocol — within [provisioning] seen_interval_s (60 s by default) is sent at once and
+ * writes nothing: that version's row exists and last-seen lags by less than the interval
+ * (issue 18). Anything that differs is held and recorded again. */
+static void a_repeat_within_the_interval_records_nothing(void **state)
+{
+    world *w = world_new(*state);
+    char path[128];
+    secured_a(w, path, sizeof path);
+    assert_int_equal(get(w, PV_PROTO_HTTP, path, NULL), 200); /* held, recorded by the pass */
+    assert_int_equal(audits(w->f->s, "profile.served", MAC_A, NULL), 2);
+    pv_store_device d = {0};
+    assert_ok(pv_store_device_get(w->f->s, MAC_A, &d, e));
+    assert_non_null(d.served_version); /* the ETag the batch recorded, not an empty string */
+    assert_int_equal(d.served_version[0], '"');
+    int64_t seen = d.last_seen;
+    pv_store_device_free(&d);
+    answer a = {0};
+    pv_request *req = answer_open(&a, PV_PROTO_HTTP, &w->peer, &w->local);
+    req->method = PV_METHOD_GET;
+    req->path = pv_slice_from(path);
+    pv_exchange_dispatch(&a.ex, pv_provision_loop_handler(w->l));
+    assert_int_equal(a.calls, 1); /* not held: sent at once */
+    assert_int_equal(a.status, 200);
+    answer_end(&a);
+    pv_buf_free(&a.body);
+    pv_provision_loop_flush(w->l);
+    assert_int_equal(audits(w->f->s, "profile.served", MAC_A, NULL), 2);
+    assert_ok(pv_store_device_get(w->f->s, MAC_A, &d, e));
+    assert_int_equal(d.last_seen, seen);
+    pv_store_device_free(&d);
+    /* Another address (where a direct NOTIFY goes), another protocol: recorded. */
+    inet_pton(AF_INET, "127.0.0.3", &w->peer.sin_addr);
+    assert_int_equal(get(w, PV_PROTO_HTTP, path, NULL), 200);
+    assert_int_equal(audits(w->f->s, "profile.served", MAC_A, NULL), 3);
+    assert_ok(pv_store_device_get(w->f->s, MAC_A, &d, e));
+    assert_string_equal(d.last_address, "127.0.0.3");
+    pv_store_device_free(&d);
+    assert_int_equal(get(w, PV_PROTO_TFTP, path, NULL), 200);
+    assert_int_equal(audits(w->f->s, "profile.served", MAC_A, "proto=tftp"), 1);
+    world_free(w);
+}
+
 /* An ordinary fetch's records are batched and written by the loop at the
  * end of its pass, and its answer is held until they are committed: no
  * phone receives a profile the audit does not show (issue 19 item 4). */
 static void served_answers_wait_for_their_records(void **state)
 {
     world *w = world_new(*state);
-    char key[65], dir[64], path[128];
-    bind_a(w, key, dir);
-    snprintf(path, sizeof path, "/%s/" MAC_A ".cfg", dir);
-    assert_int_equal(get(w, PV_PROTO_HTTP, path, NULL), 200); /* SEC-PRV-2: written at once */
+    char path[128];
+    secured_a(w, path, sizeof path);
     assert_int_equal(audits(w->f->s, "profile.served", MAC_A, NULL), 1);
     answer ans[3] = {0};
     for (int i = 0; i < 3; i++) {
@@ -539,6 +590,7 @@ int main(void)
         STORE_TEST(binding_needs_https),
         STORE_TEST(encrypted_profile_etag_and_sec_prv_2),
         STORE_TEST(served_answers_wait_for_their_records),
+        STORE_TEST(a_repeat_within_the_interval_records_nothing),
         STORE_TEST(numeric_codes_route_before_identity),
         STORE_TEST(identity_mismatch_and_require_cert),
         STORE_TEST(in_house_mac_path),
