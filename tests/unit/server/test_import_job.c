@@ -64,6 +64,14 @@ static void account(pv_store *s)
     assert_ok(pv_store_account_create(s, &a, T0, &id, e));
 }
 
+/* The account the file names, the file, its job started. */
+static int64_t begin(pv_store *s, pv_buf *csv)
+{
+    account(s);
+    delivery(csv);
+    return start_job(s, csv, 0);
+}
+
 static void job(pv_store *s, int64_t id, pv_store_import_job *j)
 {
     assert_ok(pv_store_import_job_get(s, id, false, j, e));
@@ -109,12 +117,9 @@ static int run(pv_import_runner *r, pv_store *s)
 
 static void slices_counts_errors_and_audit(void **state)
 {
-    store_fixture *f = *state;
-    pv_store *s = f->s;
-    account(s);
+    pv_store *s = ((store_fixture *)*state)->s;
     pv_buf csv = {0};
-    delivery(&csv);
-    int64_t id = start_job(s, &csv, 0);
+    int64_t id = begin(s, &csv);
     /* one job at a time: a second file waits for the first to finish */
     assert_int_equal(start_job(s, &csv, PV_EBUSY), id);
     pv_import_runner r = {0};
@@ -151,12 +156,9 @@ static void slices_counts_errors_and_audit(void **state)
  * job goes on at its checkpoint, and the MAC given twice across the checkpoint is still seen. */
 static void a_restart_resumes_at_the_checkpoint(void **state)
 {
-    store_fixture *f = *state;
-    pv_store *s = f->s;
-    account(s);
+    pv_store *s = ((store_fixture *)*state)->s;
     pv_buf csv = {0};
-    delivery(&csv);
-    int64_t id = start_job(s, &csv, 0);
+    int64_t id = begin(s, &csv);
     pv_import_runner r = {0};
     pv_error err = {""};
     assert_int_equal(pv_import_runner_step(&r, s, NULL, &err), 1);
@@ -179,12 +181,9 @@ static void a_restart_resumes_at_the_checkpoint(void **state)
  * under it is refused and rolled back, reads the job again, and nothing is counted twice. */
 static void two_runners_never_apply_a_slice_twice(void **state)
 {
-    store_fixture *f = *state;
-    pv_store *s = f->s;
-    account(s);
+    pv_store *s = ((store_fixture *)*state)->s;
     pv_buf csv = {0};
-    delivery(&csv);
-    int64_t id = start_job(s, &csv, 0);
+    int64_t id = begin(s, &csv);
     pv_import_runner a = {0}, b = {0};
     pv_error err = {""};
     assert_int_equal(pv_import_runner_step(&a, s, NULL, &err), 1); /* a: the first slice */
