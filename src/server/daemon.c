@@ -1,6 +1,6 @@
-/* daemon.c — loop threads, listeners, signals; see daemon.h. */
-#include "server/notifier.h"
-#include "server/daemon.h"
+/* daemon.c — loop threads and listeners: setup, the loops' timers, the drain; see daemon.h.
+ * The control thread (signals, reload, watchdog) is daemon_control.c. */
+#include "server/daemon_int.h"
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -29,68 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
-
-/* One loop thread and what it serves. */
-typedef struct worker {
-    pv_daemon *d;
-    unsigned index;
-    uv_loop_t loop;
-    uv_thread_t thread;
-    uv_async_t wake; /* the control thread's doorbell: drain, new limits */
-    pv_tftp_server *tftp;
-    pv_http_server *http, *https, *admin, *portal;
-    pv_provision_loop *prov; /* this loop's provisioning handler, or NULL */
-    pv_notifier *notifier;   /* the admin loop's (device actions, spec 5.5), or NULL */
-    uv_timer_t rollouts;     /* the admin loop's rollout evaluation (server/rollout.h) */
-    bool rollouts_on;
-    uv_timer_t rates; /* the admin loop's per-minute samples for the dashboard (rates.h) */
-    bool rates_on;
-    uv_timer_t imports; /* the admin loop's CSV import jobs, a slice at a time (import_job.h) */
-    bool imports_on;
-    uv_async_t bound;        /* the admin loop's: devices that completed a binding */
-    uv_timer_t bound_batch;  /* gathers them for BOUND_BATCH_MS into one job */
-    bool bound_on;
-    unsigned limits_gen;   /* generation of the limits applied */
-    atomic_uint alive_gen; /* the last watchdog ping this loop answered */
-    unsigned closing;      /* servers whose close has not finished yet */
-    bool draining;
-} worker;
-
-struct pv_daemon {
-    pv_config *cfg; /* current; replaced on reload (control thread only) */
-    const pv_config_args *args;
-    pv_fileserver files;
-    pv_provision *prov; /* NULL when [provisioning] enabled = no */
-    pv_admin admin;
-    pv_portal *portal;       /* the customer portal (portal.h), on the first loop; or NULL */
-    pv_portal *console;      /* the operator console (console.h), on the admin loop; or NULL */
-    pv_tls_slot *portal_tls; /* the server certificate, asking browsers for none */
-    pv_tls_slot *tls;        /* NULL when HTTPS is off */
-    worker *workers;
-    unsigned nworkers;
-    /* One listening socket per address, shared by every loop (each listens on a dup): the
-     * loop that waits takes the next connection or request, as nginx's workers do; 0: none. */
-    int tftp_fd, http_fd, https_fd;
-
-    /* Control loop. */
-    uv_loop_t control;
-    uv_signal_t sigterm, sigint, sighup;
-    uv_timer_t watchdog; /* sd_notify WATCHDOG=1 while every loop answers; data NULL: off */
-    atomic_uint ping_gen;
-
-    /* Shared with the loop threads. */
-    uv_mutex_t lock; /* guards the limits below */
-    pv_tftp_limits tftp_limits;
-    pv_http_limits http_limits;
-    /* Devices that completed a binding on any loop, for the admin loop's NOTIFY (push.h);
-     * also guarded by lock. */
-    char (*bound)[13];
-    size_t nbound, cap_bound;
-    bool bound_open; /* workers[0].bound may be sent to */
-    atomic_uint limits_gen;
-    atomic_uint drain_timeout_ms;
-    atomic_bool stopping;
-};
 
 /* ---- on the loop threads ---- */
 
@@ -121,9 +59,12 @@ static void on_rates(uv_timer_t *t)
         pv_api_fold_counts(w->d->admin.api, now);
 }
 
-/* A CSV import job's slices: the next one after the loop's other work (a 0 ms timer runs
- * after the loop has polled its sockets), a look for a new job every second when none runs,
- * and a pause after a store failure. */
+/* A CSV import job's slices: the next one once the loop has polled its sockets, a look for a
+ * new job every second when none runs, and a pause after a store failure. The next slice is
+ * 1 ms away, not 0: libuv (1.44) runs a timer re-armed with 0 ms from its own callback again
+ * in the same pass over the timers, before any socket is polled, so a 0 ms chain would run the
+ * whole import without answering anyone (bench/import_job.sh saw a /healthz wait 18 s). */
+#define IMPORT_NEXT_MS 1
 #define IMPORT_IDLE_MS 1000
 #define IMPORT_RETRY_MS 5000
 
@@ -131,7 +72,8 @@ static void on_imports(uv_timer_t *t)
 {
     worker *w = t->data;
     int rc = pv_api_import_step(w->d->admin.api);
-    uv_timer_start(t, on_imports, rc > 0 ? 0 : rc == 0 ? IMPORT_IDLE_MS : IMPORT_RETRY_MS, 0);
+    uv_timer_start(t, on_imports,
+                   rc > 0 ? IMPORT_NEXT_MS : rc == 0 ? IMPORT_IDLE_MS : IMPORT_RETRY_MS, 0);
 }
 
 /* ---- the NOTIFY after a binding: provisioning loops → the admin loop ---- */
@@ -283,12 +225,9 @@ static void worker_main(void *arg)
     uv_run(&w->loop, UV_RUN_DEFAULT);
 }
 
-static void on_signal(uv_signal_t *handle, int signum);
-static void start_watchdog(pv_daemon *d);
-
 /* provisor_certificate_expiry_timestamp_seconds: read at start and on every reload, so an
  * alert sees a renewed certificate as soon as the server does. */
-static void export_certificates(const pv_config *cfg)
+void pv__daemon_export_certificates(const pv_config *cfg)
 {
     char ca[4096];
     snprintf(ca, sizeof ca, "%s/%s", cfg->data_dir, PV_DATADIR_CA_CERT);
@@ -300,7 +239,7 @@ static void export_certificates(const pv_config *cfg)
 
 /* ---- setup ---- */
 
-static void tls_config_from(const pv_config *cfg, pv_tls_config *tc)
+void pv__daemon_tls_config(const pv_config *cfg, pv_tls_config *tc)
 {
     *tc = (pv_tls_config){
         .cert_file = cfg->tls_cert,
@@ -435,7 +374,7 @@ static void web_options(const pv_daemon *d, const pv_config *cfg, pv_portal_opti
 static int portal_setup(pv_daemon *d, const pv_config *cfg, pv_error *err)
 {
     pv_tls_config tc;
-    tls_config_from(cfg, &tc);
+    pv__daemon_tls_config(cfg, &tc);
     tc.client_ca_file = NULL;
     tc.client_cert = PV_CLIENT_CERT_NONE;
     pv_tls_context *ctx = NULL;
@@ -564,7 +503,7 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
     if (rc == 0 && cfg->https_listen != NULL) {
         pv_tls_config tc;
         pv_tls_context *ctx = NULL;
-        tls_config_from(cfg, &tc);
+        pv__daemon_tls_config(cfg, &tc);
         rc = pv_tls_context_new(&tc, &ctx, err);
         if (rc == 0)
             d->tls = pv_tls_slot_new(ctx);
@@ -614,7 +553,7 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
     for (size_t i = 0; i < 3; i++) {
         uv_signal_init(&d->control, sigs[i]);
         sigs[i]->data = d;
-        uv_signal_start(sigs[i], on_signal, nums[i]);
+        uv_signal_start(sigs[i], pv__daemon_on_signal, nums[i]);
     }
     /* One line per listener, not per loop: they share the address. */
     worker *first = &d->workers[0];
@@ -626,8 +565,8 @@ int pv_daemon_start(pv_config *cfg, const pv_config_args *args, pv_daemon **out,
     for (unsigned i = 0; i < d->nworkers; i++)
         uv_thread_create(&d->workers[i].thread, worker_main, &d->workers[i]);
     pv_logf(PV_LOG_INFO, "server.started", "workers=%u pid=%ld", d->nworkers, (long)getpid());
-    start_watchdog(d);
-    export_certificates(d->cfg);
+    pv__daemon_start_watchdog(d);
+    pv__daemon_export_certificates(d->cfg);
     pv_sd_notify("READY=1\nSTATUS=serving");
     *out = d;
     return 0;
@@ -661,160 +600,6 @@ const char *pv_daemon_portal_address(const pv_daemon *d)
 unsigned pv_daemon_workers(const pv_daemon *d)
 {
     return d->nworkers;
-}
-
-/* ---- on the control thread ---- */
-
-static void wake_all(pv_daemon *d)
-{
-    for (unsigned i = 0; i < d->nworkers; i++)
-        uv_async_send(&d->workers[i].wake);
-}
-
-static bool same(const char *a, const char *b)
-{
-    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-static void warn_restart_needed(const pv_config *old, const pv_config *next)
-{
-    struct {
-        const char *name, *a, *b;
-    } fixed[] = {
-        {"[tftp] listen", old->tftp_listen, next->tftp_listen},
-        {"[http] listen", old->http_listen, next->http_listen},
-        {"[https] listen", old->https_listen, next->https_listen},
-        {"[admin] listen", old->admin_listen, next->admin_listen},
-        {"[portal] listen", old->portal_listen, next->portal_listen},
-        {"[server] root", old->root, next->root},
-        {"[server] upload_dir", old->upload_dir, next->upload_dir},
-    };
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        if (!same(fixed[i].a, fixed[i].b))
-            pv_logf(PV_LOG_WARN, "config.restart_needed", "key=\"%s\"", fixed[i].name);
-    if (old->workers != next->workers)
-        pv_logf(PV_LOG_WARN, "config.restart_needed", "key=\"[server] workers\"");
-}
-
-/* RELOADING=1 carries the monotonic time it began (sd_notify(3), for Type=notify-reload). */
-static void notify_reloading(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    char msg[64];
-    snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
-             (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
-    pv_sd_notify(msg);
-}
-
-static void reload(pv_daemon *d)
-{
-    notify_reloading();
-    pv_config *next = pv_malloc(sizeof *next);
-    pv_error err = {""};
-    int rc = pv_config_load(next, d->args, &err);
-    pv_tls_context *ctx = NULL;
-    if (rc == 0 && d->tls != NULL) {
-        pv_tls_config tc;
-        tls_config_from(next, &tc);
-        rc = pv_tls_context_new(&tc, &ctx, &err);
-        if (rc != 0)
-            pv_config_free(next);
-    }
-    if (rc != 0) {
-        pv_log_line line;
-        pv_log_begin(&line, PV_LOG_ERROR, "config.reload_failed");
-        pv_log_str(&line, "error", err.msg);
-        pv_log_str(&line, "kept", "running configuration");
-        pv_log_end(&line);
-        free(next);
-        pv_sd_notify("READY=1\nSTATUS=serving; the last reload failed (see the log)");
-        return;
-    }
-    warn_restart_needed(d->cfg, next);
-    if (ctx != NULL)
-        pv_tls_slot_swap(d->tls, ctx); /* new connections only; open ones keep theirs */
-    if (d->portal_tls != NULL) {       /* a renewed server certificate reaches the portal too */
-        pv_tls_config tc;
-        pv_tls_context *pctx = NULL;
-        tls_config_from(next, &tc);
-        tc.client_ca_file = NULL;
-        tc.client_cert = PV_CLIENT_CERT_NONE;
-        if (pv_tls_context_new(&tc, &pctx, &err) == 0)
-            pv_tls_slot_swap(d->portal_tls, pctx);
-    }
-    uv_mutex_lock(&d->lock);
-    d->tftp_limits = next->tftp;
-    d->http_limits = next->http;
-    atomic_fetch_add(&d->limits_gen, 1);
-    uv_mutex_unlock(&d->lock);
-    atomic_store(&d->drain_timeout_ms, next->drain_timeout_ms);
-    pv_fileserver_set_upload_limits(&d->files, next->uploads);
-    pv_log_set_level(next->log_level);
-    pv_log_set_format(next->log_format);
-    /* Listener addresses, root and workers keep their running values. */
-    pv_config *old = d->cfg;
-    next->workers = old->workers;
-    d->cfg = next;
-    wake_all(d);
-    pv_config_free(old);
-    free(old);
-    export_certificates(d->cfg);
-    pv_logf(PV_LOG_INFO, "config.reloaded", "tls=%s", ctx != NULL ? "renewed" : "off");
-    pv_sd_notify("READY=1\nSTATUS=serving");
-}
-
-/*
- * WATCHDOG=1 only while every loop thread answers: each tick pings the loops through their
- * doorbell and pets the watchdog only if all answered the previous ping, so a loop stuck in
- * a call makes systemd restart the service (WatchdogSec=) instead of a silent half-outage.
- */
-static void on_watchdog(uv_timer_t *t)
-{
-    pv_daemon *d = t->data;
-    unsigned ping = atomic_load(&d->ping_gen);
-    bool all = true;
-    for (unsigned i = 0; i < d->nworkers; i++)
-        all = all && atomic_load(&d->workers[i].alive_gen) == ping;
-    if (all)
-        pv_sd_notify("WATCHDOG=1");
-    else
-        pv_logf(PV_LOG_WARN, "watchdog.missed", "ping=%u", ping);
-    atomic_store(&d->ping_gen, ping + 1);
-    wake_all(d);
-}
-
-static void start_watchdog(pv_daemon *d)
-{
-    uint64_t usec = pv_sd_watchdog_usec();
-    if (usec == 0)
-        return;
-    /* Half the period, as sd_watchdog_enabled(3) advises: one late tick is not a restart. */
-    uint64_t ms = usec / 2000 > 0 ? usec / 2000 : 1;
-    uv_timer_init(&d->control, &d->watchdog);
-    d->watchdog.data = d;
-    uv_timer_start(&d->watchdog, on_watchdog, 0, ms);
-}
-
-static void on_signal(uv_signal_t *handle, int signum)
-{
-    pv_daemon *d = handle->data;
-    if (signum == SIGHUP) {
-        reload(d);
-        return;
-    }
-    pv_logf(PV_LOG_INFO, "server.draining", "signal=%s timeout_ms=%u",
-            signum == SIGTERM ? "TERM" : "INT", d->cfg->drain_timeout_ms);
-    pv_sd_notify("STOPPING=1");
-    if (d->watchdog.data != NULL)
-        uv_close((uv_handle_t *)&d->watchdog, NULL); /* the control loop may end */
-    atomic_store(&d->admin.draining, true);
-    atomic_store(&d->stopping, true);
-    wake_all(d);
-    /* Without watchers the default action returns: a second signal kills. */
-    uv_close((uv_handle_t *)&d->sigterm, NULL);
-    uv_close((uv_handle_t *)&d->sigint, NULL);
-    uv_close((uv_handle_t *)&d->sighup, NULL);
 }
 
 int pv_daemon_wait(pv_daemon *d)

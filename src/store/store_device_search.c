@@ -92,7 +92,8 @@ static const pv__list_spec device_list = {sizeof(pv_store_device), read_device, 
 #define SEEN_DAYS " AND seen_day >= $10 AND seen_day <= $11"
 /* PostgreSQL: the days for the planner to weigh with its statistics of seen_day. SQLite: the
  * exact check alone (the days named would let it take the seen_day index for a range of most
- * of the devices and sort them); search_seen_led below reads the index when that is right. */
+ * of the devices and sort them); sql_search_seen_led below reads the index when that is
+ * right. */
 #define SEEN_PG SEEN_DAYS SEEN_EXACT
 #define SEEN_SQLITE " AND $10 <= $11" SEEN_EXACT
 /* Indexed by (state? 1) | (model? 2) | (firmware? 4) | (account? 8). */

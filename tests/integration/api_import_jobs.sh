@@ -5,6 +5,8 @@
 # mid-import and started again: the job resumes at its checkpoint and finishes; each device
 # once, the error report in line order, the audit names the uploader; a file over the admin
 # listener's body bound refused 413, a file that is no import 422, a viewer refused 403.
+# Covers src/server/api_import_jobs.c, import_job.c, import_apply.c (the rows, shared with
+# POST /devices:import) and src/store/store_imports.c.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 . "$(dirname "$0")/api_helpers.bash"

@@ -41,7 +41,10 @@ ds_fleet() {
 ds_flow() {
   D="$T/data"
   serve_ports
-  serve_start serve --data-dir "$D" --tftp off --workers 1 "$@"
+  # a repeat of a device's recorded answer within seen_interval_s writes no last-seen (docs/
+  # provisioning.md "Last seen"): 2 s here, less than the 6 s between the waves, so the second
+  # wave's fetches are recorded as a resync a day later would be with the default 60 s
+  serve_start serve --data-dir "$D" --tftp off --workers 1 --provisioning-seen-interval-s 2 "$@"
   TOKEN=$(grep -A1 '^Admin token' "$T/serve.out" | tail -1 | tr -d ' ')
   API="http://127.0.0.1:$ADMIN_PORT/api/v1"
   export PROVISOR_DATA="$D" PROVISOR_ADMIN_URL="http://127.0.0.1:$ADMIN_PORT" PROVISOR_TOKEN=$TOKEN

@@ -4,6 +4,7 @@
 # the server serves, RELOADING=1 then READY=1 around a SIGHUP, WATCHDOG=1 while the loops
 # answer, STOPPING=1 on SIGTERM. The same run logs as JSON (--log-format json): every line of
 # its standard error is one JSON object, and UTF-8 in a request is written as UTF-8.
+# Covers src/server/sd_notify.c and daemon_control.c (reload, watchdog, drain signals).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 

@@ -2,6 +2,7 @@
 # SIGHUP (issue 3): a replaced server certificate reaches new connections
 # while a slow download on an old connection completes; new limits apply;
 # an invalid configuration is logged and the running one kept.
+# Covers src/server/daemon_control.c (the reload) with integration.ops_sd_notify.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 
