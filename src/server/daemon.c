@@ -59,9 +59,12 @@ static void on_rates(uv_timer_t *t)
         pv_api_fold_counts(w->d->admin.api, now);
 }
 
-/* A CSV import job's slices: the next one after the loop's other work (a 0 ms timer runs
- * after the loop has polled its sockets), a look for a new job every second when none runs,
- * and a pause after a store failure. */
+/* A CSV import job's slices: the next one once the loop has polled its sockets, a look for a
+ * new job every second when none runs, and a pause after a store failure. The next slice is
+ * 1 ms away, not 0: libuv (1.44) runs a timer re-armed with 0 ms from its own callback again
+ * in the same pass over the timers, before any socket is polled, so a 0 ms chain would run the
+ * whole import without answering anyone (bench/import_job.sh saw a /healthz wait 18 s). */
+#define IMPORT_NEXT_MS 1
 #define IMPORT_IDLE_MS 1000
 #define IMPORT_RETRY_MS 5000
 
@@ -69,7 +72,8 @@ static void on_imports(uv_timer_t *t)
 {
     worker *w = t->data;
     int rc = pv_api_import_step(w->d->admin.api);
-    uv_timer_start(t, on_imports, rc > 0 ? 0 : rc == 0 ? IMPORT_IDLE_MS : IMPORT_RETRY_MS, 0);
+    uv_timer_start(t, on_imports,
+                   rc > 0 ? IMPORT_NEXT_MS : rc == 0 ? IMPORT_IDLE_MS : IMPORT_RETRY_MS, 0);
 }
 
 /* ---- the NOTIFY after a binding: provisioning loops → the admin loop ---- */

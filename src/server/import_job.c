@@ -177,7 +177,7 @@ static int slice(pv_import_runner *r, pv_store *s, pv_import_apply *apply,
 int pv_import_runner_step(pv_import_runner *r, pv_store *s, const char *known_models,
                           pv_error *err)
 {
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = (int64_t)time(NULL), t0 = ms_now();
     if (r->job == 0) {
         int rc = load(r, s, now, err);
         if (rc <= 0)
@@ -204,6 +204,10 @@ int pv_import_runner_step(pv_import_runner *r, pv_store *s, const char *known_mo
         return rc;
     }
     r->at_line = b.next_line;
+    int64_t took = ms_now() - t0;
+    if (took > 4 * PV_IMPORT_SLICE_MS) /* the loop waited that long: say so (a slow store) */
+        pv_logf(PV_LOG_WARN, "import.slow_slice", "job=%lld line=%lld ms=%lld", (long long)r->job,
+                (long long)b.next_line, (long long)took);
     if (end) {
         pv_logf(PV_LOG_INFO, "import.finished", "job=%lld lines=%lld errors=%lld",
                 (long long)r->job, (long long)b.next_line, (long long)r->errors);

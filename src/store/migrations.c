@@ -574,11 +574,12 @@ static const char step9_sqlite[] =
     "  UPDATE devices SET seen_day = " STEP9_DAY " WHERE mac = NEW.mac;\n"
     "END;\n";
 
-/* Step 10 (issue 13): CSV device imports run by the server. import_jobs keeps the uploaded
- * file itself (bounded by the admin listener's body limit) with the job's checkpoint and
- * counts, so a job outlives the page that started it and a restarted server resumes it from
- * its checkpoint; import_errors keeps one row per rejected line (the file's own faults and the
- * rows the store refused), read back in line order for the error report. */
+/* Step 10 (issue 13): CSV device imports run by the server. import_jobs keeps a job's
+ * checkpoint and counts, import_files the uploaded file itself (bounded by the admin listener's
+ * body limit) apart from them: every slice updates the job's row, and SQLite rewrites a whole
+ * row, file and all, on an update. So a job outlives the page that started it and a restarted
+ * server resumes it from its checkpoint; import_errors keeps one row per rejected line (the
+ * file's own faults and the rows the store refused), read back in line order for the report. */
 static const char step10[] =
     "CREATE TABLE import_jobs (\n"
     "  id {id},\n"
@@ -587,7 +588,6 @@ static const char step10[] =
     "  actor TEXT NOT NULL,\n"
     "  state TEXT NOT NULL DEFAULT 'running'\n"
     "    CHECK (state IN ('running', 'done', 'failed')),\n"
-    "  body {blob} NOT NULL,\n"
     "  size BIGINT NOT NULL,\n"
     "  total BIGINT NOT NULL,\n"
     "  next_line BIGINT NOT NULL DEFAULT 0,\n"
@@ -602,6 +602,10 @@ static const char step10[] =
     "  finished_at BIGINT\n"
     ");\n"
     "CREATE INDEX import_jobs_state ON import_jobs (state, id);\n"
+    "CREATE TABLE import_files (\n"
+    "  job_id BIGINT PRIMARY KEY REFERENCES import_jobs(id) ON DELETE CASCADE,\n"
+    "  body {blob} NOT NULL\n"
+    ");\n"
     "CREATE TABLE import_errors (\n"
     "  job_id BIGINT NOT NULL REFERENCES import_jobs(id) ON DELETE CASCADE,\n"
     "  line BIGINT NOT NULL,\n"
@@ -655,6 +659,7 @@ const pv_store_table pv_store_tables[] = {
     {"audit_log", "SELECT COUNT(*) FROM audit_log"},
     {"notify_jobs", "SELECT COUNT(*) FROM notify_jobs"},
     {"import_jobs", "SELECT COUNT(*) FROM import_jobs"},
+    {"import_files", "SELECT COUNT(*) FROM import_files"},
     {"import_errors", "SELECT COUNT(*) FROM import_errors"},
     {"notify_outcomes", "SELECT COUNT(*) FROM notify_outcomes"},
     {"logins", "SELECT COUNT(*) FROM logins"},

@@ -55,28 +55,34 @@ void pv_store_import_jobs_free(pv_store_import_job *rows, size_t n)
 }
 
 static const char sql_create[] =
-    "INSERT INTO import_jobs (name, file_name, actor, body, size, total, next_line, created_at, "
-    "updated_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7) RETURNING id";
+    "INSERT INTO import_jobs (name, file_name, actor, size, total, next_line, created_at, "
+    "updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6) RETURNING id";
+static const char sql_file[] = "INSERT INTO import_files (job_id, body) VALUES ($1, $2)";
 
 int pv_store_import_job_create(pv_store *s, pv_store_import_job *j, const void *body, size_t len,
                                pv_error *err)
 {
     int rc = pv__int(s, sql_create,
                      PV_ARGS(PV_T(j->name), PV_T(j->file_name ? j->file_name : ""),
-                             PV_T(j->actor), PV_B(body, len), PV_I((int64_t)len), PV_I(j->total),
+                             PV_T(j->actor), PV_I((int64_t)len), PV_I(j->total),
                              PV_I(j->created_at)),
                      &j->id, err);
+    if (rc == 0)
+        rc = pv__exec(s, sql_file, PV_ARGS(PV_I(j->id), PV_B(body, len)), NULL, err);
     return rc == 0 ? 0 : pv__wrap(err, rc, "import job");
 }
 
-static const char sql_get[] = "SELECT " JOB_COLS ", body FROM import_jobs WHERE id = $1";
+static const char sql_get[] = "SELECT " JOB_COLS " FROM import_jobs WHERE id = $1";
+/* the file only when asked: a poll of the job's progress reads a few numbers */
+static const char sql_get_body[] = "SELECT " JOB_COLS ", body FROM import_jobs "
+                                   "LEFT JOIN import_files ON job_id = id WHERE id = $1";
 
 int pv_store_import_job_get(pv_store *s, int64_t id, bool with_body, pv_store_import_job *out,
                             pv_error *err)
 {
     memset(out, 0, sizeof *out);
     pv__stmt *st = NULL;
-    int rc = pv__query(s, sql_get, PV_ARGS(PV_I(id)), &st, err);
+    int rc = pv__query(s, with_body ? sql_get_body : sql_get, PV_ARGS(PV_I(id)), &st, err);
     if (rc == 0)
         rc = pv__next(s, st, err);
     if (rc == 0)

@@ -27,7 +27,7 @@ KW="host=$T/pg port=$PGPORT user=pv dbname=provisor"
 
 # --- the store's unit tests, every one of them on PostgreSQL, and the render's (one statement
 # per render: one round trip, counted by the backend).
-for t in test_store test_store_entities test_store_search test_secrets test_store_logins test_websession test_rollout \
+for t in test_store test_store_entities test_store_search test_secrets test_store_logins test_websession test_rollout test_import_job \
   test_render test_keys; do
   [ -x "$PV_BUILD/$t" ] || fail "$PV_BUILD/$t not built"
   PV_TEST_PG="host=$T/pg port=$PGPORT user=pv dbname=units" "$PV_BUILD/$t" >"$T/$t.out" 2>&1 ||

@@ -388,7 +388,7 @@ static void step8_counts_the_devices_already_there(void **state)
     pv_store_close(s);
     f->s = NULL;
     /* step 10 first (the import jobs, which know nothing of devices), then 9, then 8 */
-    store_test_sql(f->db, "DROP TABLE import_errors; DROP TABLE import_jobs; "
+    store_test_sql(f->db, "DROP TABLE import_errors; DROP TABLE import_files; DROP TABLE import_jobs; "
                           "DELETE FROM schema_version WHERE version = 10");
     store_test_sql(f->db, pg ? "DROP TRIGGER devices_seen_day ON devices; "
                                "DROP FUNCTION devices_seen_day(); DROP INDEX devices_seen; "

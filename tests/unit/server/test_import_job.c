@@ -1,0 +1,210 @@
+/*
+ * Unit tests for CSV imports run by the server (server/import_job.h over
+ * store/store_imports.h) on a real store: SQLite here, PostgreSQL under
+ * integration.store_postgres. A file with the faults a delivery note has is applied slice by
+ * slice as the admin loop does; a runner dropped mid-way (a restart) resumes at the store's
+ * checkpoint; two runners at the same checkpoint (two nodes) never apply a slice twice.
+ */
+#include "store/store_test.h"
+
+#include "core/buf.h"
+#include "server/import_job.h"
+
+#include <string.h>
+
+#define T0 1800000000
+#define ROWS 1300
+
+/* ROWS rows: line 1 the header, data from line 2 (row i on line i + 2); bad rows at i = 100
+ * (short MAC), 700 (unknown model), 1100 (unknown account), 1250 (the MAC of row 3 again). */
+static void delivery(pv_buf *csv)
+{
+    pv_buf_append_str(csv, "MAC,Model,Account,Serial\r\n");
+    for (int i = 0; i < ROWS; i++) {
+        if (i == 100)
+            pv_buf_append_str(csv, "00:0e:08:12:34,SPA504G,acme-telecom,FCHBAD1\r\n");
+        else if (i == 700)
+            pv_buf_appendf(csv, "00:0e:08:00:%02x:%02x,CP-9999-XXX,acme-telecom,FCH%07d\r\n",
+                           i >> 8, i & 255, i);
+        else if (i == 1100)
+            pv_buf_appendf(csv, "00:0e:08:00:%02x:%02x,SPA504G,nobody-inc,FCH%07d\r\n", i >> 8,
+                           i & 255, i);
+        else if (i == 1250)
+            pv_buf_append_str(csv, "00:0e:08:00:00:03,SPA504G,acme-telecom,FCHDUP\r\n");
+        else
+            pv_buf_appendf(csv, "00:0e:08:00:%02x:%02x,%s,acme-telecom,FCH%07d\r\n", i >> 8,
+                           i & 255, i % 3 ? "CP-8841-3PCC" : "SPA504G", i);
+    }
+}
+
+static int64_t start_job(pv_store *s, const pv_buf *csv, int expect)
+{
+    pv_store_import_job j;
+    int64_t running = 0;
+    pv_error err = {""};
+    assert_ok(pv_store_begin(s, e));
+    int rc = pv_import_job_create(s, "login:ops", "delivery.csv", pv_buf_slice(csv), T0, &j,
+                                  &running, &err);
+    assert_int_equal(rc, expect);
+    if (rc != 0) {
+        pv_store_rollback(s);
+        return running;
+    }
+    assert_ok(pv_store_commit(s, e));
+    int64_t id = j.id;
+    assert_int_equal(j.total, ROWS);
+    pv_store_import_job_free(&j);
+    return id;
+}
+
+static void account(pv_store *s)
+{
+    pv_store_account a = {.name = "acme-telecom", .customer = "", .settings = "{}"};
+    int64_t id = 0;
+    assert_ok(pv_store_account_create(s, &a, T0, &id, e));
+}
+
+/* The account the file names, the file, its job started. */
+static int64_t begin(pv_store *s, pv_buf *csv)
+{
+    account(s);
+    delivery(csv);
+    return start_job(s, csv, 0);
+}
+
+static void job(pv_store *s, int64_t id, pv_store_import_job *j)
+{
+    assert_ok(pv_store_import_job_get(s, id, false, j, e));
+}
+
+/* The job's counts once it is done: each row once, the four faults as errors. */
+static void check_done(pv_store *s, int64_t id)
+{
+    pv_store_import_job j;
+    job(s, id, &j);
+    assert_string_equal(j.state, "done");
+    assert_int_equal(j.done_rows, ROWS);
+    assert_int_equal(j.created, ROWS - 4);
+    assert_int_equal(j.updated + j.unchanged, 0);
+    assert_int_equal(j.errors, 4);
+    assert_true(j.finished_at > 0);
+    pv_store_import_job_free(&j);
+    pv_store_import_error *rows = NULL;
+    size_t n = 0;
+    assert_ok(pv_store_import_error_list(s, id, 0, 100, &rows, &n, e));
+    assert_int_equal(n, 4);
+    assert_int_equal(rows[0].line, 102);
+    assert_string_equal(rows[0].mac, "00:0e:08:12:34");
+    assert_string_equal(rows[0].field, "mac");
+    assert_int_equal(rows[1].line, 702);
+    assert_non_null(strstr(rows[1].reason, "unknown model 'CP-9999-XXX'"));
+    assert_int_equal(rows[2].line, 1102);
+    assert_non_null(strstr(rows[2].reason, "no account named 'nobody-inc'"));
+    assert_int_equal(rows[3].line, 1252);
+    assert_non_null(strstr(rows[3].reason, "already on line 5"));
+    free(rows);
+}
+
+static int run(pv_import_runner *r, pv_store *s)
+{
+    pv_error err = {""};
+    int steps = 0, rc;
+    while ((rc = pv_import_runner_step(r, s, NULL, &err)) == 1)
+        steps++;
+    assert_int_equal(rc, 0);
+    return steps;
+}
+
+static void slices_counts_errors_and_audit(void **state)
+{
+    pv_store *s = ((store_fixture *)*state)->s;
+    pv_buf csv = {0};
+    int64_t id = begin(s, &csv);
+    /* one job at a time: a second file waits for the first to finish */
+    assert_int_equal(start_job(s, &csv, PV_EBUSY), id);
+    pv_import_runner r = {0};
+    int steps = run(&r, s);
+    assert_true(steps >= 3); /* 500 rows at most per slice */
+    check_done(s, id);
+    /* the audit names the person who uploaded it, with the counts */
+    pv_store_page pg = {.limit = 10};
+    pv_store_audit *a = NULL;
+    size_t n = 0;
+    char subject[32];
+    snprintf(subject, sizeof subject, "import:%lld", (long long)id);
+    assert_ok(pv_store_audit_list(s, subject, &pg, &a, &n, e));
+    assert_int_equal(n, 1);
+    assert_string_equal(a[0].action, "device.import_job.finished");
+    assert_string_equal(a[0].actor, "login:ops");
+    assert_non_null(strstr(a[0].detail, "\"created\":1296"));
+    for (size_t i = 0; i < n; i++)
+        pv_store_audit_free(&a[i]);
+    free(a);
+    /* the next file may go now; the same rows change nothing */
+    int64_t again = start_job(s, &csv, 0);
+    run(&r, s);
+    pv_store_import_job j;
+    job(s, again, &j);
+    assert_int_equal(j.unchanged, ROWS - 4);
+    assert_int_equal(j.created + j.updated, 0);
+    pv_store_import_job_free(&j);
+    pv_import_runner_free(&r);
+    pv_buf_free(&csv);
+}
+
+/* A runner dropped after two slices (the server stopped) and a new one (the next start): the
+ * job goes on at its checkpoint, and the MAC given twice across the checkpoint is still seen. */
+static void a_restart_resumes_at_the_checkpoint(void **state)
+{
+    pv_store *s = ((store_fixture *)*state)->s;
+    pv_buf csv = {0};
+    int64_t id = begin(s, &csv);
+    pv_import_runner r = {0};
+    pv_error err = {""};
+    assert_int_equal(pv_import_runner_step(&r, s, NULL, &err), 1);
+    assert_int_equal(pv_import_runner_step(&r, s, NULL, &err), 1);
+    pv_import_runner_free(&r);
+    pv_store_import_job j;
+    job(s, id, &j);
+    assert_string_equal(j.state, "running");
+    assert_true(j.done_rows > 0 && j.done_rows < ROWS);
+    assert_true(j.next_line > 2);
+    pv_store_import_job_free(&j);
+    pv_import_runner again = {0};
+    run(&again, s);
+    check_done(s, id);
+    pv_import_runner_free(&again);
+    pv_buf_free(&csv);
+}
+
+/* Two runners (two nodes sharing a store) take the same job: the one whose checkpoint moved
+ * under it is refused and rolled back, reads the job again, and nothing is counted twice. */
+static void two_runners_never_apply_a_slice_twice(void **state)
+{
+    pv_store *s = ((store_fixture *)*state)->s;
+    pv_buf csv = {0};
+    int64_t id = begin(s, &csv);
+    pv_import_runner a = {0}, b = {0};
+    pv_error err = {""};
+    assert_int_equal(pv_import_runner_step(&a, s, NULL, &err), 1); /* a: the first slice */
+    assert_int_equal(pv_import_runner_step(&b, s, NULL, &err), 1); /* b: the second */
+    assert_int_equal(pv_import_runner_step(&a, s, NULL, &err), PV_ECONFLICT); /* a is behind */
+    assert_non_null(strstr(err.msg, "no longer running at line"));
+    run(&a, s); /* a reads the job again and finishes it */
+    assert_int_equal(pv_import_runner_step(&b, s, NULL, &err), PV_ECONFLICT);
+    run(&b, s);
+    check_done(s, id);
+    pv_import_runner_free(&a);
+    pv_import_runner_free(&b);
+    pv_buf_free(&csv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        STORE_TEST(slices_counts_errors_and_audit),
+        STORE_TEST(a_restart_resumes_at_the_checkpoint),
+        STORE_TEST(two_runners_never_apply_a_slice_twice),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
