@@ -2,6 +2,7 @@
 #include "store/sqlite.h"
 
 #include "core/alloc.h"
+#include "store/sqlite_wal.h"
 #include "store/store_int.h"
 
 #include <errno.h>
@@ -110,14 +111,16 @@ static void warm_page_cache(const char *path)
 static void sq_close(void *db)
 {
     pv__sqlite *q = db;
-    if (q->counted) {
-        pthread_mutex_lock(&handles_lock);
-        live_handles--;
-        pthread_mutex_unlock(&handles_lock);
-    }
     for (size_t i = 0; i < CACHE_SLOTS; i++)
         sqlite3_finalize(q->cache[i].st);
     sqlite3_close(q->db);
+    if (q->counted) {
+        pthread_mutex_lock(&handles_lock);
+        bool last = --live_handles == 0;
+        pthread_mutex_unlock(&handles_lock);
+        if (last)
+            pv__sqlite_wal_stop(); /* its connection closes too: nothing holds the file */
+    }
     free(q->path);
     free(q);
 }
@@ -408,6 +411,7 @@ int pv__sqlite_open(const char *path, pv_store *s, pv_error *err)
         sq_close(q);
         return rc;
     }
+    pv__sqlite_wal_attach(q->db, q->path);
     s->be = &sqlite_backend;
     s->db = q;
     return 0;

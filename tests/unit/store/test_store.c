@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -464,6 +465,53 @@ static void backup_is_a_consistent_copy(void **state)
     assert_int_equal(pv_store_backup(f->s, "/nonexistent-dir/x.db", &err), PV_EIO);
 }
 
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/* The WAL is copied back into the database while the store's handle stays open
+ * (sqlite_wal.h: by the process's checkpointer thread, not by the commit), and
+ * under a steady stream of commits it stays bounded: the committing thread
+ * takes over past 4 000 pages. */
+static void wal_is_checkpointed_while_open(void **state)
+{
+    store_fixture *f = *state;
+    if (store_test_pg() != NULL)
+        return; /* SQLite's WAL */
+    char wal[1100];
+    snprintf(wal, sizeof wal, "%s-wal", f->db);
+    const off_t frame = 4096 + 24; /* a page and its frame header */
+    struct stat st;
+    assert_int_equal(stat(f->db, &st), 0);
+    struct timespec before = st.st_mtim;
+    /* Past the soft threshold (1 000 pages), then the database file is written. */
+    int made = 0;
+    for (; made < 20000 && file_size(wal) < 1100 * frame; made++) {
+        pv_store_device d = {.model = "SPA112"};
+        snprintf(d.mac, sizeof d.mac, "000e08%06x", made);
+        assert_ok(pv_store_device_create(f->s, &d, 1, e));
+    }
+    bool written = false;
+    for (time_t deadline = time(NULL) + 60; !written && time(NULL) < deadline;) {
+        assert_int_equal(stat(f->db, &st), 0);
+        written = st.st_mtim.tv_sec != before.tv_sec || st.st_mtim.tv_nsec != before.tv_nsec;
+        if (!written)
+            poll(NULL, 0, 10);
+    }
+    assert_true(written);
+    /* 4 000 commits of ~10 pages each would be a WAL of ~160 MB unchecked. The
+     * bound is 4 000 pages plus the last commit (one writer here: a commit past
+     * the bound waits for a background checkpoint still running). */
+    for (int i = 0; i < 4000; i++, made++) {
+        pv_store_device d = {.model = "SPA112"};
+        snprintf(d.mac, sizeof d.mac, "000e08%06x", made);
+        assert_ok(pv_store_device_create(f->s, &d, 1, e));
+    }
+    assert_true(file_size(wal) < (4000 + 200) * frame);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -476,6 +524,7 @@ int main(void)
         STORE_TEST(bulk_import_100k_devices_in_batches),
         STORE_TEST(import_survives_kill_9),
         STORE_TEST(backup_is_a_consistent_copy),
+        STORE_TEST(wal_is_checkpointed_while_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
