@@ -12,6 +12,8 @@
  *   busy_timeout=5000    a writer waits up to 5 s for another one instead of
  *                        failing at once (transactions start with BEGIN
  *                        IMMEDIATE so that the wait happens up front).
+ * WAL checkpoints run on a background thread, not inside the commit that
+ * crosses the WAL's threshold (sqlite_wal.h).
  * Prepared statements are cached per connection for its whole life. The first
  * handle a process opens reads the file once, sequentially, into the page
  * cache when it fits easily in memory (up to 1 GB: sqlite.c "Warming the page

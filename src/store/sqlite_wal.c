@@ -82,8 +82,29 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* A child forked while the thread ran (a test's writer, killed -9) has no thread
+ * and may have copied either lock held: it starts afresh, with a thread of its
+ * own on its first request. */
+static void after_fork_child(void)
+{
+    pthread_mutex_init(&lock, NULL);
+    pthread_mutex_init(&checkpointing, NULL);
+    pthread_cond_init(&wake, NULL);
+    running = stopping = false;
+    queued = 0; /* the parent's copies of the paths are not freed: a few bytes */
+    ck_db = NULL; /* the parent's connection: never used nor closed here */
+    ck_path = NULL;
+}
+
+static void register_fork_handler(void)
+{
+    (void)pthread_atfork(NULL, NULL, after_fork_child);
+}
+
 static void request(const char *path)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_fork_handler);
     pthread_mutex_lock(&lock);
     bool queue_it = !stopping && queued < QUEUE_MAX;
     for (size_t i = 0; queue_it && i < queued; i++)
