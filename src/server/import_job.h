@@ -14,8 +14,9 @@
  * PV_IMPORT_SLICE_MS, applies them (import_apply.h) and records the file's own faults
  * (pv_import_fault: a malformed row, a MAC given twice) and the refused rows as errors, and
  * moves the job's checkpoint — all in one transaction, so after a crash either a slice and its
- * checkpoint are there or neither is. A restarted server resumes the job at its checkpoint (the
- * rows before it are read again only to know the MACs already seen). When the last row is
+ * checkpoint are there or neither is. A restarted server resumes the job at its checkpoint once
+ * its previous run's lease (below) has expired (the rows before it are read again only to know
+ * the MACs already seen). When the last row is
  * read the job is done and one audit entry "device.import_job.finished" names the person who
  * uploaded it, with the counts.
  *
