@@ -30,6 +30,8 @@ struct pv_api {
     const struct pv_prov_policy *policy; /* the server's, or NULL for the defaults */
     struct pv_notifier *notifier;        /* device actions (spec 5.5), or NULL */
     pv_import_runner imports;            /* the import job held by the runner (import_job.h) */
+    void (*import_kick)(void *);         /* starts the runner now (pv_api_set_import_kick) */
+    void *import_kick_arg;
 };
 
 /* Who may call a route (roles.h): the least role on the admin ladder, and whether
@@ -400,6 +402,12 @@ void pv_api_tick_rollouts(pv_api *api)
         pv_logf(PV_LOG_ERROR, "rollout.tick_failed", "error=\"%s\"", err.msg);
 }
 
+void pv_api_set_import_kick(pv_api *api, void (*kick)(void *), void *arg)
+{
+    api->import_kick = kick;
+    api->import_kick_arg = arg;
+}
+
 int pv_api_import_step(pv_api *api)
 {
     if (open_store(api, NULL) != 0)
@@ -463,6 +471,9 @@ static void dispatch(pv_api *api, pv__api_ctx *ctx, bool authenticated)
             if (!authorize(ctx, r) || (!r->raw_body && !parse_body(ctx)))
                 return;
             r->fn(ctx);
+            /* an upload that landed here runs here at once, not at the runner's next poll */
+            if (r->fn == pv__api_import_job_create && ctx->status == 202 && api->import_kick)
+                api->import_kick(api->import_kick_arg);
             return;
         }
     }

@@ -74,6 +74,9 @@ void pv_api_tick_rollouts(pv_api *api);
  * on the admin loop's thread: 1 when rows are left (call again once the loop has done its
  * other work), 0 when no import runs, < 0 after a store failure (logged; try again later). */
 int pv_api_import_step(pv_api *api);
+/* kick(arg) runs when an upload created an import job, on the admin loop's thread: the
+ * daemon starts its runner at once instead of at its next poll for new jobs. */
+void pv_api_set_import_kick(pv_api *api, void (*kick)(void *), void *arg);
 /* Folds the store's device count changes into the kept counts (store_device_search.h), at most
  * once a minute; the admin loop's timer calls it. */
 void pv_api_fold_counts(pv_api *api, int64_t now);

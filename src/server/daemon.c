@@ -76,6 +76,14 @@ static void on_imports(uv_timer_t *t)
                    rc > 0 ? IMPORT_NEXT_MS : rc == 0 ? IMPORT_IDLE_MS : IMPORT_RETRY_MS, 0);
 }
 
+/* A job uploaded to this node: its first slice once the loop has answered the upload. */
+static void kick_imports(void *data)
+{
+    worker *w = data;
+    if (w->imports_on)
+        uv_timer_start(&w->imports, on_imports, IMPORT_NEXT_MS, 0);
+}
+
 /* ---- the NOTIFY after a binding: provisioning loops → the admin loop ---- */
 
 #define BOUND_QUEUE_MAX 100000 /* a burst beyond this many waiting devices gets no NOTIFY */
@@ -310,6 +318,7 @@ static int worker_bind(worker *w, pv_error *err)
         w->imports.data = w;
         uv_timer_start(&w->imports, on_imports, 0, 0);
         w->imports_on = true;
+        pv_api_set_import_kick(d->admin.api, kick_imports, w);
     }
     if (rc == 0 && w->index == 0 && d->portal != NULL) {
         pv_portal_set_loop(d->portal, &w->loop); /* its logins' hashes go to libuv's workers */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int pv_import_job_create(pv_store *s, const char *actor, const char *file_name, pv_slice body,
                          int64_t now, pv_store_import_job *j, int64_t *running, pv_error *err)
@@ -49,7 +50,24 @@ void pv_import_runner_free(pv_import_runner *r)
         pv_import_seen_free(&r->seen);
     free(r->body);
     free(r->actor);
+    char id[sizeof r->id];
+    memcpy(id, r->id, sizeof id); /* the node's name outlives the job */
     memset(r, 0, sizeof *r);
+    memcpy(r->id, id, sizeof id);
+}
+
+/* Takes or renews r's lease of job: 1 when r holds it until now + PV_IMPORT_LEASE_S. */
+static int lease(pv_import_runner *r, pv_store *s, int64_t job, int64_t now, pv_error *err)
+{
+    if (r->id[0] == '\0') {
+        char host[64] = "";
+        if (gethostname(host, sizeof host - 1) != 0)
+            snprintf(host, sizeof host, "node");
+        snprintf(r->id, sizeof r->id, "%s:%ld", host, (long)getpid());
+    }
+    bool held = false;
+    int rc = pv_store_import_lease(s, job, r->id, now, now + PV_IMPORT_LEASE_S, &held, err);
+    return rc != 0 ? rc : held ? 1 : 0;
 }
 
 /* Loads the oldest running job into r (the file, a reader past its header): 1, or 0 when no
@@ -59,6 +77,9 @@ static int load(pv_import_runner *r, pv_store *s, int64_t now, pv_error *err)
     int64_t id = 0;
     int rc = pv_store_import_job_running(s, &id, err);
     if (rc != 0 || id == 0)
+        return rc;
+    rc = lease(r, s, id, now, err); /* before the file is read: a standby node reads no file */
+    if (rc <= 0)
         return rc;
     pv_store_import_job j;
     rc = pv_store_import_job_get(s, id, true, &j, err);
@@ -83,6 +104,8 @@ static int load(pv_import_runner *r, pv_store *s, int64_t now, pv_error *err)
     }
     pv_import_seen_init(&r->seen, (size_t)j.total);
     r->open = true;
+    pv_logf(PV_LOG_INFO, "import.leased", "job=%lld runner=%s line=%lld", (long long)id, r->id,
+            (long long)r->at_line);
     if (r->at_line > 0)
         pv_logf(PV_LOG_INFO, "import.resumed", "job=%lld line=%lld", (long long)id,
                 (long long)r->at_line);
@@ -182,6 +205,15 @@ int pv_import_runner_step(pv_import_runner *r, pv_store *s, const char *known_mo
         int rc = load(r, s, now, err);
         if (rc <= 0)
             return rc;
+    } else {
+        int rc = lease(r, s, r->job, now, err); /* renewed before the work, not only after */
+        if (rc <= 0) {
+            if (rc == 0)
+                pv_logf(PV_LOG_WARN, "import.lease_lost", "job=%lld runner=%s line=%lld",
+                        (long long)r->job, r->id, (long long)r->at_line);
+            pv_import_runner_free(r);
+            return rc;
+        }
     }
     pv_import_apply apply = {.store = s, .known_models = known_models, .now = now};
     pv_store_import_job b = {.state = "running"};
@@ -192,6 +224,15 @@ int pv_import_runner_step(pv_import_runner *r, pv_store *s, const char *known_mo
     pv_import_apply_free(&apply);
     if (end)
         snprintf(b.state, sizeof b.state, "done");
+    if (rc == 0) { /* still ours as the slice commits: else another node has the job */
+        rc = lease(r, s, r->job, now, err);
+        if (rc == 0)
+            rc = pv_error_set(err, PV_ECONFLICT,
+                              "import job %lld: its lease went to another node at line %lld",
+                              (long long)r->job, (long long)r->at_line);
+        else if (rc == 1)
+            rc = 0;
+    }
     if (rc == 0)
         rc = pv_store_import_advance(s, r->job, r->at_line, &b, now, err);
     if (rc == 0 && end)

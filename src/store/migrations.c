@@ -615,6 +615,15 @@ static const char step10[] =
     "  PRIMARY KEY (job_id, line)\n"
     ");\n";
 
+/* Step 11 (issue 13): one runner at a time per import job across the nodes sharing a store.
+ * runner names the node whose runner holds the job (host:pid, import_job.h), lease_until the
+ * second until which it holds it: another node takes the job only once that has passed, so
+ * two nodes never work on the same slice (the checkpoint's compare-and-set kept a slice from
+ * being applied twice, but both nodes did its work and one rolled it back). */
+static const char step11[] =
+    "ALTER TABLE import_jobs ADD COLUMN runner TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE import_jobs ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;\n";
+
 static const pv_migration steps[] = {
     {1,
      "provisioning schema: accounts, devices, codes, parameters, secrets, firmware, reports, "
@@ -637,6 +646,7 @@ static const pv_migration steps[] = {
      step9, step9_sqlite},
     {10, "CSV device imports run by the server: the file, its checkpoint and its errors", step10,
      NULL},
+    {11, "import jobs leased by one node's runner at a time (runner, lease_until)", step11, NULL},
 };
 
 const pv_store_table pv_store_tables[] = {

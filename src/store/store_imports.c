@@ -198,3 +198,17 @@ int pv_store_import_advance(pv_store *s, int64_t job, int64_t from,
                             (long long)job, (long long)from);
     return rc;
 }
+
+static const char sql_lease[] =
+    "UPDATE import_jobs SET runner = $2, lease_until = $4 "
+    "WHERE id = $1 AND state = 'running' AND (lease_until < $3 OR runner = $2)";
+
+int pv_store_import_lease(pv_store *s, int64_t job, const char *runner, int64_t now,
+                          int64_t until, bool *held, pv_error *err)
+{
+    int64_t changed = 0;
+    int rc = pv__exec(s, sql_lease, PV_ARGS(PV_I(job), PV_T(runner), PV_I(now), PV_I(until)),
+                      &changed, err);
+    *held = rc == 0 && changed == 1;
+    return rc;
+}

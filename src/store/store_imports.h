@@ -65,6 +65,14 @@ int pv_store_import_error_add(pv_store *s, int64_t job, const pv_store_import_er
 int pv_store_import_error_list(pv_store *s, int64_t job, int64_t after, size_t limit,
                                pv_store_import_error **rows, size_t *n, pv_error *err);
 
+/* Takes or renews the lease of a running job for `runner` until `until` (a second, as now):
+ * one UPDATE whose WHERE holds only while the lease has expired (lease_until < now) or is
+ * runner's already, so of two nodes asking at once one gets it (its row count says which,
+ * on SQLite and PostgreSQL alike). *held: whether runner holds it now. In the caller's
+ * transaction if one is open (the slice's: a renewal that fails rolls the slice back). */
+int pv_store_import_lease(pv_store *s, int64_t job, const char *runner, int64_t now,
+                          int64_t until, bool *held, pv_error *err);
+
 /* Moves the checkpoint of a running job from `from` to j->next_line and adds the counts of
  * j (done_rows, created, updated, unchanged, errors are the batch's, added), in the caller's
  * transaction: PV_ECONFLICT when the job is no longer running at `from` (nothing changed).

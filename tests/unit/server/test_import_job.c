@@ -3,7 +3,8 @@
  * store/store_imports.h) on a real store: SQLite here, PostgreSQL under
  * integration.store_postgres. A file with the faults a delivery note has is applied slice by
  * slice as the admin loop does; a runner dropped mid-way (a restart) resumes at the store's
- * checkpoint; two runners at the same checkpoint (two nodes) never apply a slice twice.
+ * checkpoint; two runners at the same checkpoint never apply a slice twice; two nodes' runners
+ * take turns by the job's lease (schema step 11): one works, the other waits until it expires.
  */
 #include "store/store_test.h"
 
@@ -11,6 +12,7 @@
 #include "server/import_job.h"
 
 #include <string.h>
+#include <time.h>
 
 #define T0 1800000000
 #define ROWS 1300
@@ -177,8 +179,9 @@ static void a_restart_resumes_at_the_checkpoint(void **state)
     pv_buf_free(&csv);
 }
 
-/* Two runners (two nodes sharing a store) take the same job: the one whose checkpoint moved
- * under it is refused and rolled back, reads the job again, and nothing is counted twice. */
+/* Two runners under one lease (one node's name: a runner replaced mid-job) take the same job:
+ * the one whose checkpoint moved under it is refused and rolled back, reads the job again, and
+ * nothing is counted twice. */
 static void two_runners_never_apply_a_slice_twice(void **state)
 {
     pv_store *s = ((store_fixture *)*state)->s;
@@ -191,9 +194,77 @@ static void two_runners_never_apply_a_slice_twice(void **state)
     assert_int_equal(pv_import_runner_step(&a, s, NULL, &err), PV_ECONFLICT); /* a is behind */
     assert_non_null(strstr(err.msg, "no longer running at line"));
     run(&a, s); /* a reads the job again and finishes it */
-    assert_int_equal(pv_import_runner_step(&b, s, NULL, &err), PV_ECONFLICT);
-    run(&b, s);
+    /* b: the job is no longer running, so no longer leased to anyone: b lets it go */
+    assert_int_equal(pv_import_runner_step(&b, s, NULL, &err), 0);
+    assert_int_equal(b.job, 0);
     check_done(s, id);
+    pv_import_runner_free(&a);
+    pv_import_runner_free(&b);
+    pv_buf_free(&csv);
+}
+
+/* The lease itself (store_imports.h): taken only when expired or already the asker's, by
+ * one UPDATE whose row count decides; renewed by its holder; gone with the job. */
+static void the_lease_goes_to_one_node_at_a_time(void **state)
+{
+    pv_store *s = ((store_fixture *)*state)->s;
+    pv_buf csv = {0};
+    int64_t id = begin(s, &csv);
+    bool held = false;
+    assert_ok(pv_store_import_lease(s, id, "node-a:1", T0, T0 + 10, &held, e));
+    assert_true(held); /* a new job's lease has expired long ago */
+    assert_ok(pv_store_import_lease(s, id, "node-b:2", T0 + 5, T0 + 15, &held, e));
+    assert_false(held); /* a's until T0 + 10 */
+    assert_ok(pv_store_import_lease(s, id, "node-a:1", T0 + 9, T0 + 19, &held, e));
+    assert_true(held); /* renewed by its holder */
+    assert_ok(pv_store_import_lease(s, id, "node-b:2", T0 + 19, T0 + 29, &held, e));
+    assert_false(held); /* not before it expires (lease_until < now) */
+    assert_ok(pv_store_import_lease(s, id, "node-b:2", T0 + 20, T0 + 30, &held, e));
+    assert_true(held); /* a stopped renewing: b takes over */
+    assert_ok(pv_store_import_lease(s, id, "node-a:1", T0 + 21, T0 + 31, &held, e));
+    assert_false(held);
+    assert_ok(pv_store_import_lease(s, id + 1, "node-a:1", T0 + 21, T0 + 31, &held, e));
+    assert_false(held); /* no such job */
+    pv_buf_free(&csv);
+}
+
+/* Two nodes' runners: the first takes the job and works it, the second gets nothing to do (its
+ * poll answers 0) and applies nothing; when the first stops renewing and the lease expires,
+ * the second takes the job over at the checkpoint, the first finds its lease gone and stops,
+ * and the job ends complete, each row once. */
+static void a_second_node_waits_for_the_lease(void **state)
+{
+    pv_store *s = ((store_fixture *)*state)->s;
+    pv_buf csv = {0};
+    int64_t id = begin(s, &csv);
+    pv_import_runner a = {.id = "node-a:1"}, b = {.id = "node-b:2"};
+    pv_error err = {""};
+    assert_int_equal(pv_import_runner_step(&a, s, NULL, &err), 1);
+    pv_store_import_job j;
+    job(s, id, &j);
+    int64_t at = j.next_line;
+    pv_store_import_job_free(&j);
+    assert_int_equal(pv_import_runner_step(&b, s, NULL, &err), 0); /* a holds it */
+    assert_int_equal(b.job, 0);
+    assert_int_equal(pv_import_runner_step(&a, s, NULL, &err), 1);
+    job(s, id, &j);
+    assert_true(j.next_line > at); /* a went on; b did nothing */
+    at = j.next_line;
+    pv_store_import_job_free(&j);
+    /* a's node stops (its lease runs out): b asks once the lease has expired */
+    bool held = false;
+    int64_t later = (int64_t)time(NULL) + PV_IMPORT_LEASE_S + 1;
+    assert_ok(pv_store_import_lease(s, id, "node-b:2", later, later + PV_IMPORT_LEASE_S, &held,
+                                    e));
+    assert_true(held);
+    assert_int_equal(pv_import_runner_step(&a, s, NULL, &err), 0); /* a: lease lost, stops */
+    assert_int_equal(a.job, 0);
+    job(s, id, &j);
+    assert_int_equal(j.next_line, at); /* nothing moved by a */
+    pv_store_import_job_free(&j);
+    run(&b, s); /* b resumes at the checkpoint and finishes */
+    check_done(s, id);
+    assert_int_equal(pv_import_runner_step(&a, s, NULL, &err), 0);
     pv_import_runner_free(&a);
     pv_import_runner_free(&b);
     pv_buf_free(&csv);
@@ -205,6 +276,8 @@ int main(void)
         STORE_TEST(slices_counts_errors_and_audit),
         STORE_TEST(a_restart_resumes_at_the_checkpoint),
         STORE_TEST(two_runners_never_apply_a_slice_twice),
+        STORE_TEST(the_lease_goes_to_one_node_at_a_time),
+        STORE_TEST(a_second_node_waits_for_the_lease),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
