@@ -51,9 +51,11 @@ void pv_import_runner_free(pv_import_runner *r)
     free(r->body);
     free(r->actor);
     char id[sizeof r->id];
-    memcpy(id, r->id, sizeof id); /* the node's name outlives the job */
+    memcpy(id, r->id, sizeof id); /* the node's name and clock outlive the job */
+    int64_t (*clock_ms)(void) = r->clock_ms;
     memset(r, 0, sizeof *r);
     memcpy(r->id, id, sizeof id);
+    r->clock_ms = clock_ms;
 }
 
 /* Takes or renews r's lease of job: 1 when r holds it until now + PV_IMPORT_LEASE_S. */
@@ -160,7 +162,8 @@ static int audit_finished(pv_store *s, const pv_import_runner *r, const pv_store
 static int slice(pv_import_runner *r, pv_store *s, pv_import_apply *apply,
                  pv_store_import_job *b, bool *end, pv_error *err)
 {
-    int64_t start = ms_now();
+    int64_t (*clock_ms)(void) = r->clock_ms ? r->clock_ms : ms_now;
+    int64_t start = clock_ms();
     size_t applied = 0;
     int rc = 0;
     pv_import_row row;
@@ -190,10 +193,13 @@ static int slice(pv_import_runner *r, pv_store *s, pv_import_apply *apply,
                 rc = add_error(s, r->job, row.line, mac, field, msg, err);
         }
         pv_import_row_free(&row);
-        if (ms_now() - start >= PV_IMPORT_SLICE_MS)
+        if (clock_ms() - start >= PV_IMPORT_SLICE_MS)
             break;
     }
-    b->next_line = (int64_t)r->rd.line;
+    /* A slice that ran out of time while still reading the rows before the checkpoint (a
+     * resumed job reads the file again from its start) leaves the checkpoint where it was:
+     * moved back, the rows after it would be applied and counted twice. */
+    b->next_line = (int64_t)r->rd.line > r->at_line ? (int64_t)r->rd.line : r->at_line;
     return rc;
 }
 

@@ -68,6 +68,8 @@ typedef struct pv_import_runner {
     pv_import_reader rd;
     pv_import_seen seen;
     bool open;
+    int64_t (*clock_ms)(void); /* a monotonic clock in ms for the slice's bound; NULL: the
+                                  system's (a test's clock makes every slice end at once) */
 } pv_import_runner;
 
 /* One slice of the oldest running job: 1 when rows are left (call again soon: after the

@@ -81,6 +81,9 @@ serve_start() {
   SERVE_PID=$!
   PV_CLEANUP+=("kill -9 $SERVE_PID 2>/dev/null")
   wait_log "$T/$name.log" "event=server.started"
+  # The banner (with a first run's admin token) is printed after the started line: a test
+  # that reads it must not race it (under ASan it lost: TOKEN unbound in api_crud).
+  wait_log "$T/$name.out" "Stop with Ctrl-C"
 }
 
 # serve_stop — SIGTERM, then checks the exit status is 0.
