@@ -358,8 +358,11 @@ static bool secure_cached(pv_provision_loop *l, pv_request *req, const pv_ident 
     return true;
 }
 
+/* loaded: what route() already read for the identity decision (the device is its
+ * device), or NULL to read it here; the caller keeps it. */
 static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
-                      const pv_store_device *dev, const pv_prov_cached *ce, pv_slice dir)
+                      const pv_store_device *dev, const pv_prov_cached *ce,
+                      pv_store_render_input *loaded, pv_slice dir)
 {
     const pv_prov_policy *pol = &l->p->cfg.policy;
     const pv_store_device d = *dev; /* admitted by handle()'s identity decision */
@@ -376,21 +379,21 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
      * fetch changes nothing but last-seen and the audit: no write transaction of its own
      * (loops would queue on SQLite's one writer); the answer is held until the loop's batch
      * commits them (prov_audit.h). */
-    pv_store_render_input in;
+    pv_store_render_input own, *inp = loaded != NULL ? loaded : &own;
     pv_keys_fetch kf;
     bool writes = false;
-    int rc = pv_store_render_load(l->s, d.mac, true, &in, &e);
-    if (rc == 0 && !in.has_secret)
+    int rc = loaded != NULL ? 0 : pv_store_render_load(l->s, d.mac, true, &own, &e);
+    if (rc == 0 && !inp->has_secret)
         rc = pv_error_set(&e, PV_ENOENT, "device %s: no secret", d.mac);
     if (rc == 0)
-        rc = pv_keys_decide(&in.current, in.has_previous ? &in.previous : NULL, d.mac, dir, now,
-                            pol->rotation_period, &kf, &writes, &e);
-    if (rc == 0 && !writes && !(kf.from_current && in.device.state == PV_STATE_SEC_PRV_1)) {
+        rc = pv_keys_decide(&inp->current, inp->has_previous ? &inp->previous : NULL, d.mac, dir,
+                            now, pol->rotation_period, &kf, &writes, &e);
+    if (rc == 0 && !writes && !(kf.from_current && inp->device.state == PV_STATE_SEC_PRV_1)) {
         o.serve = &kf.serve;
         o.deliver = &kf.deliver;
-        rc = render_timed(l->s, d.mac, &in, &o, &out, &e);
+        rc = render_timed(l->s, d.mac, inp, &o, &out, &e);
         if (rc == 0) {
-            pv_prov_cache_put(l->cache, &in, kf.serve.id, kf.deliver.id, host, &out);
+            pv_prov_cache_put(l->cache, inp, kf.serve.id, kf.deliver.id, host, &out);
             pv_response r;
             profile_response(req, &out, d.mac, &r);
             hold_served(l, req, id, &d, NULL, now, &r, out.hash);
@@ -405,7 +408,8 @@ static void on_secure(pv_provision_loop *l, pv_request *req, const pv_ident *id,
             pv_request_respond(req, &r);
         }
     }
-    pv_store_render_input_free(&in);
+    if (loaded == NULL)
+        pv_store_render_input_free(&own);
     OPENSSL_cleanse(&kf, sizeof kf);
     pv_render_output_free(&out);
     if (rc == PV_ENOENT) {
@@ -486,6 +490,15 @@ static void on_mac_path(pv_provision_loop *l, pv_request *req, const pv_ident *i
 
 /* ---- routing ------------------------------------------------------------ */
 
+/* Frees route()'s device: the render input it was read with, or itself. */
+static void route_free(pv_store_device *d, pv_store_render_input *in)
+{
+    if (in != NULL)
+        pv_store_render_input_free(in);
+    else
+        pv_store_device_free(d);
+}
+
 void pv__prov_route(pv_provision_loop *l, pv_request *req)
 {
     const pv_prov_policy *pol = &l->p->cfg.policy;
@@ -522,6 +535,8 @@ void pv__prov_route(pv_provision_loop *l, pv_request *req)
      * names, before any route (a report sent by another device's is reports.h's refusal). */
     const pv_mac *subject = report ? &report_mac : id.source != PV_ID_NONE ? &id.mac : NULL;
     pv_store_device d = {0};
+    pv_store_render_input in = {0}; /* loaded: the device d is in.device */
+    bool loaded = false;
     const pv_prov_cached *ce = NULL;
     if (subject != NULL) {
         pv_prov_cache_sync(l->cache, l->s); /* a read at most every check_ms (prov_cache.h) */
@@ -530,6 +545,17 @@ void pv__prov_route(pv_provision_loop *l, pv_request *req)
     if (ce != NULL) {
         pv_prov_cache_device(ce, &d);
         rc = 0;
+    } else if (subject != NULL && !report) {
+        /* Issue 18: one device read per answer. Most requests that name a device not in
+         * the cache fetch its profile: the render's one statement is also the identity
+         * decision's read of the device. Should it fail for its other rows (a secret that
+         * will not unseal), the device alone decides, as before. */
+        rc = pv_store_render_load(l->s, subject->hex, true, &in, &e);
+        loaded = rc == 0;
+        if (loaded)
+            d = in.device; /* a view: freed with in */
+        else if (rc != PV_ENOENT)
+            rc = pv_store_device_get(l->s, subject->hex, &d, &e);
     } else {
         rc = subject ? pv_store_device_get(l->s, subject->hex, &d, &e) : PV_ENOENT;
     }
@@ -544,7 +570,7 @@ void pv__prov_route(pv_provision_loop *l, pv_request *req)
                : pv_prov_route_of(l->p->cfg.files, req, c, n, &id, known, model, sizeof model);
     if (known && pv_identity_admit(&id, d.mac, d.require_cert, d.cert_fingerprint,
                                    pv_prov_route_kind(r), &e) != 0) {
-        pv_store_device_free(&d);
+        route_free(&d, loaded ? &in : NULL);
         pv__prov_refuse(l, req, &id, 403, "identity.refused", e.msg);
         return;
     }
@@ -556,7 +582,7 @@ void pv__prov_route(pv_provision_loop *l, pv_request *req)
         pv__prov_admit(l, req, PV_ADMIT_FIRMWARE); /* DESIGN 8 */
         break;
     case PV_PROV_SECURE:
-        on_secure(l, req, &id, &d, ce, c[0]);
+        on_secure(l, req, &id, &d, ce, loaded ? &in : NULL, c[0]);
         break;
     case PV_PROV_BOOTSTRAP:
         if (known && pv_binding_plain_key_route(pol, req->proto, &id, &d))
@@ -571,7 +597,7 @@ void pv__prov_route(pv_provision_loop *l, pv_request *req)
         fallback->handle(fallback, req);
         break;
     }
-    pv_store_device_free(&d);
+    route_free(&d, loaded ? &in : NULL);
 }
 
 /* Every provisioning read waits for a render slot first, before any store work; firmware

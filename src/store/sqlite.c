@@ -28,7 +28,7 @@ typedef struct cache_slot {
 typedef struct pv__sqlite {
     sqlite3 *db;
     char *path;
-    bool counted; /* in live_handles */
+    bool counted;        /* in live_handles */
     uint64_t statements; /* pv_store_statements: scripts run and statements started */
     cache_slot cache[CACHE_SLOTS];
 } pv__sqlite;

@@ -10,7 +10,8 @@
 
 #define WAL_SOFT_PAGES 1000 /* SQLite's own default autocheckpoint threshold */
 #define WAL_HARD_PAGES (4 * WAL_SOFT_PAGES)
-#define QUEUE_MAX 8 /* distinct files waiting; a full queue drops the request (the hard bound holds) */
+#define QUEUE_MAX                                                                                  \
+    8 /* distinct files waiting; a full queue drops the request (the hard bound holds) */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
@@ -91,7 +92,7 @@ static void after_fork_child(void)
     pthread_mutex_init(&checkpointing, NULL);
     pthread_cond_init(&wake, NULL);
     running = stopping = false;
-    queued = 0; /* the parent's copies of the paths are not freed: a few bytes */
+    queued = 0;   /* the parent's copies of the paths are not freed: a few bytes */
     ck_db = NULL; /* the parent's connection: never used nor closed here */
     ck_path = NULL;
 }
