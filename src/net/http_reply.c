@@ -105,6 +105,10 @@ static int on_message_complete(llhttp_t *l)
         reset_message(r);
         return 0;
     }
+    /* RFC 9112 §4: a status code is three digits. llhttp may complete a message whose status
+     * line had none (found by fuzz.http_reply: "HTTP/1.1 " and bare CRs, then the close). */
+    if (l->status_code < 200 || l->status_code > 999 || r->status != l->status_code)
+        return fail(r, PV_EPROTO, "malformed HTTP response: no status code");
     r->done = true;
     return HPE_PAUSED; /* one response: what follows is not ours */
 }

@@ -1,7 +1,8 @@
 /* Unit tests for the store as a whole: opening, migrations, transactions,
  * batched bulk import (throughput, and kill -9 in the middle of it), check,
  * backup, meta values. Real SQLite files in a scratch directory, or a real
- * PostgreSQL server when PV_TEST_PG names one (store_test.h). */
+ * PostgreSQL server when PV_TEST_PG names one (store_test.h).
+ * Covers src/store/sqlite_wal.c (the checkpoint off the serving loops, and its bound). */
 #include "store_test.h"
 
 #include "core/log.h"
