@@ -9,8 +9,9 @@
 # a viewer sees no button and its POST is refused 403. Screenshots are kept in
 # $PV_BUILD/console_browser/.
 # Covers src/server/console*.c (console_account.c and console_accounts.c: the accounts pages;
-# audit_query.c behind the audit page), store/store_device_search.c, portal.c's console mode,
-# web/static/console.*.
+# audit_query.c behind the audit page; by name, as each page is driven in the browser:
+# console_audit.c, console_codes.c, console_params.c, console_settings.c),
+# store/store_device_search.c, portal.c's console mode, web/static/console.*.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_helpers.bash"
 
